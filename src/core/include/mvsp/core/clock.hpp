@@ -1,0 +1,31 @@
+#pragma once
+// Time as a side effect: injected everywhere so that tests control it.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mvsp::core {
+
+using TimePoint = std::chrono::sys_time<std::chrono::milliseconds>;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Wall-clock time in UTC.
+  virtual TimePoint now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override;
+};
+
+// Milliseconds since the Unix epoch, the form times take in the database.
+inline std::int64_t to_millis(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint from_millis(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+// RFC 3339 in UTC with milliseconds, e.g. "2026-11-24T06:13:24.123Z".
+std::string format_utc(TimePoint t);
+
+}  // namespace mvsp::core

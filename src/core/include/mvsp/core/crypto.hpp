@@ -1,0 +1,41 @@
+#pragma once
+// Small cryptographic helpers on libsodium.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace mvsp::core::crypto {
+
+// Must be called once before any other function here (idempotent).
+void init();
+
+std::string random_bytes(std::size_t n);
+// URL-safe base64 without padding of n random bytes (tokens for cookies and links).
+std::string random_token(std::size_t n = 32);
+
+std::string sha256(std::string_view data);       // raw 32 bytes
+std::string sha256_hex(std::string_view data);   // lower-case hex
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
+
+std::string to_hex(std::string_view bytes);
+// Returns false when `hex` is not an even-length hex string.
+bool from_hex(std::string_view hex, std::string& out);
+std::string base64url(std::string_view bytes);
+
+// Compares in time independent of where the inputs differ.
+bool equal_constant_time(std::string_view a, std::string_view b);
+
+// Incremental SHA-256 for streams.
+class Sha256 {
+ public:
+  Sha256();
+  void update(std::string_view data);
+  std::string finish();  // raw 32 bytes
+
+ private:
+  alignas(64) unsigned char state_[512];
+};
+
+}  // namespace mvsp::core::crypto

@@ -1,0 +1,191 @@
+#pragma once
+// One database interface, two drivers (SQLite, PostgreSQL). SQL is written once in the
+// portable subset (docs/adr/0002-storage.md): `?` placeholders, TEXT/BIGINT/INTEGER/
+// DOUBLE PRECISION/BLOB columns, `INSERT … ON CONFLICT … DO NOTHING`, `RETURNING`.
+// Database failures throw core::Failure (the request or job cannot finish); expected
+// outcomes such as a duplicate are read from affected-row counts, never from exceptions.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include <mvsp/core/error.hpp>
+
+namespace mvsp::core::db {
+
+// Bytes for BLOB/BYTEA columns, distinct from text.
+struct Bytes {
+  std::string data;
+  bool operator==(const Bytes&) const = default;
+};
+
+using Value = std::variant<std::monostate, std::int64_t, double, std::string, Bytes>;
+
+inline Value to_value(std::nullopt_t) { return {}; }
+inline Value to_value(bool v) { return std::int64_t{v ? 1 : 0}; }
+template <typename I>
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+Value to_value(I v) {
+  return static_cast<std::int64_t>(v);
+}
+inline Value to_value(double v) { return v; }
+inline Value to_value(std::string v) { return v; }
+inline Value to_value(std::string_view v) { return std::string(v); }
+inline Value to_value(const char* v) { return std::string(v); }
+inline Value to_value(Bytes v) { return v; }
+inline Value to_value(Value v) { return v; }
+template <typename T>
+Value to_value(const std::optional<T>& v) {
+  return v ? to_value(*v) : Value{};
+}
+
+// One result row; columns by position in the SELECT list. Reading a column with the wrong
+// type is a programming error and throws core::Failure.
+class Row {
+ public:
+  explicit Row(std::vector<Value> values) : values_(std::move(values)) {}
+  std::size_t size() const { return values_.size(); }
+  bool is_null(std::size_t i) const;
+  std::int64_t integer(std::size_t i) const;
+  double real(std::size_t i) const;
+  const std::string& text(std::size_t i) const;
+  const std::string& bytes(std::size_t i) const;
+  std::optional<std::int64_t> optional_integer(std::size_t i) const;
+  std::optional<std::string> optional_text(std::size_t i) const;
+  const Value& value(std::size_t i) const;
+
+ private:
+  std::vector<Value> values_;
+};
+
+using Rows = std::vector<Row>;
+
+enum class Dialect { sqlite, postgresql };
+
+// A connection for the duration of a transaction or a single statement.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Dialect dialect() const = 0;
+  virtual Rows query_values(std::string_view sql, std::span<const Value> params) = 0;
+  // Returns the number of rows changed.
+  virtual std::int64_t execute_values(std::string_view sql, std::span<const Value> params) = 0;
+  // Several statements without parameters (migrations).
+  virtual void execute_script(std::string_view sql) = 0;
+  // Serialises the current transaction against every other that takes the same lock name
+  // until commit (PostgreSQL advisory lock; SQLite write transactions are serial anyway).
+  virtual void lock_exclusive(std::string_view name) = 0;
+  // " FOR UPDATE SKIP LOCKED" where the database has row locks, "" on SQLite, whose write
+  // transactions already exclude each other.
+  virtual std::string_view for_update_skip_locked() const = 0;
+
+  template <typename... A>
+  Rows query(std::string_view sql, A&&... args) {
+    std::array<Value, sizeof...(A)> p{to_value(std::forward<A>(args))...};
+    return query_values(sql, p);
+  }
+  template <typename... A>
+  std::optional<Row> query_one(std::string_view sql, A&&... args) {
+    auto rows = query(sql, std::forward<A>(args)...);
+    if (rows.empty()) return std::nullopt;
+    return std::move(rows.front());
+  }
+  template <typename... A>
+  std::int64_t execute(std::string_view sql, A&&... args) {
+    std::array<Value, sizeof...(A)> p{to_value(std::forward<A>(args))...};
+    return execute_values(sql, p);
+  }
+
+  // Transaction control, used by Database::transaction.
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() noexcept = 0;
+};
+
+using Tx = Connection;
+
+struct PoolOptions {
+  int size = 8;                 // connections kept open
+  int busy_timeout_ms = 5000;   // how long to wait for a lock (SQLite) or a free connection
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+
+  // Opens "sqlite:PATH" or "postgresql://…". Throws core::Failure when it cannot connect;
+  // the message never contains the password.
+  static std::unique_ptr<Database> open(const std::string& url, const PoolOptions& options = {});
+
+  virtual Dialect dialect() const = 0;
+  // A pooled connection; returned to the pool when the pointer is released.
+  virtual std::shared_ptr<Connection> acquire() = 0;
+  // True when a trivial query succeeds.
+  virtual bool ping() noexcept = 0;
+
+  // Runs fn(Tx&) in one write transaction. Commits when fn returns normally, or when it
+  // returns a std::expected that holds a value; rolls back on an error value or exception.
+  template <typename F>
+  auto transaction(F&& fn) -> std::invoke_result_t<F, Tx&>;
+
+  // Single statements outside a transaction.
+  template <typename... A>
+  Rows query(std::string_view sql, A&&... args) {
+    return acquire()->query(sql, std::forward<A>(args)...);
+  }
+  template <typename... A>
+  std::optional<Row> query_one(std::string_view sql, A&&... args) {
+    return acquire()->query_one(sql, std::forward<A>(args)...);
+  }
+  template <typename... A>
+  std::int64_t execute(std::string_view sql, A&&... args) {
+    return acquire()->execute(sql, std::forward<A>(args)...);
+  }
+};
+
+namespace detail {
+template <typename T>
+struct IsExpected : std::false_type {};
+template <typename T, typename E>
+struct IsExpected<std::expected<T, E>> : std::true_type {};
+}  // namespace detail
+
+template <typename F>
+auto Database::transaction(F&& fn) -> std::invoke_result_t<F, Tx&> {
+  using R = std::invoke_result_t<F, Tx&>;
+  auto conn = acquire();
+  conn->begin();
+  try {
+    if constexpr (std::is_void_v<R>) {
+      fn(*conn);
+      conn->commit();
+    } else {
+      R result = fn(*conn);
+      if constexpr (detail::IsExpected<R>::value) {
+        if (result.has_value()) {
+          conn->commit();
+        } else {
+          conn->rollback();
+        }
+      } else {
+        conn->commit();
+      }
+      return result;
+    }
+  } catch (...) {
+    conn->rollback();
+    throw;
+  }
+}
+
+// Removes the password from a database URL so it can be logged.
+std::string redact_url(std::string_view url);
+
+}  // namespace mvsp::core::db

@@ -1,0 +1,168 @@
+#pragma once
+// Background jobs on the outbox pattern (docs/adr/0003-jobs.md): a job row is written in
+// the transaction of the change that causes it; workers claim jobs with a lease, retry
+// with exponential back-off and jitter, and end a job `dead` with its last error.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <mvsp/core/clock.hpp>
+
+namespace mvsp::core {
+class IdGenerator;
+namespace db {
+class Database;
+class Connection;
+}  // namespace db
+
+enum class JobState { queued, running, done, dead };
+std::string_view job_state_name(JobState s);
+
+struct JobSpec {
+  std::string kind;                      // handler name, e.g. "identity.send_mail"
+  std::string payload;                   // JSON, handed to the handler as is
+  std::string idempotency_key;           // empty: none; else one job per key, ever
+  std::optional<TimePoint> run_at;       // default: now
+  int max_attempts = 10;
+};
+
+struct Job {
+  std::string id;
+  std::string kind;
+  std::string payload;
+  std::string idempotency_key;
+  std::string correlation_id;
+  std::string lease_token;
+  int attempts = 0;  // including the current one
+  int max_attempts = 0;
+  TimePoint created_at;
+};
+
+struct JobRow {
+  Job job;
+  JobState state;
+  TimePoint run_at;
+  std::string last_error;
+};
+
+struct RetryPolicy {
+  std::chrono::milliseconds base{std::chrono::seconds(10)};
+  std::chrono::milliseconds cap{std::chrono::hours(6)};
+};
+
+// The delay before attempt `failed_attempts + 1`: base·2^(n-1), capped, scaled by a
+// jitter factor in [0.5, 1.0] taken from `unit` (a number in [0, 1)).
+std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy,
+                                        double unit);
+
+// What a handler reports. Retryable failures are tried again after a back-off until
+// max_attempts; permanent failures end the job `dead` at once.
+struct JobOutcome {
+  enum class Kind { done, retry, permanent } kind = Kind::done;
+  std::string error;
+  static JobOutcome ok() { return {}; }
+  static JobOutcome retry(std::string e) { return {Kind::retry, std::move(e)}; }
+  static JobOutcome permanent(std::string e) { return {Kind::permanent, std::move(e)}; }
+};
+
+class JobQueue {
+ public:
+  JobQueue(db::Database& db, const Clock& clock, IdGenerator& ids);
+
+  // Writes the job inside the caller's transaction. With an idempotency key that exists
+  // already, writes nothing and returns the id of the existing job.
+  std::string enqueue(db::Connection& tx, const JobSpec& spec);
+
+  // Takes up to `max` due jobs (queued and due, or running with an expired lease) for
+  // `worker`, each with a fresh lease token and its attempt counted.
+  std::vector<Job> claim(std::string_view worker, int max, std::chrono::milliseconds lease);
+
+  // Marks the job done inside the caller's transaction, so that the handler's effect and
+  // the completion commit together. False when the lease was lost (then roll back).
+  bool complete(db::Connection& tx, const Job& job);
+  // Marks the job done unless its handler did already; false when the lease was lost.
+  bool complete(const Job& job);
+
+  // Records a failure: back to `queued` after a back-off, or `dead` when permanent or out
+  // of attempts. False when the lease was lost.
+  bool fail(const Job& job, const JobOutcome& outcome, const RetryPolicy& policy, double unit);
+
+  std::optional<JobRow> find(const std::string& id);
+  std::map<JobState, std::int64_t> counts();
+  std::vector<JobRow> dead(int limit);
+  // Puts a dead job back in the queue with fresh attempts (operator action).
+  bool requeue_dead(const std::string& id);
+
+ private:
+  db::Database& db_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+};
+
+struct JobContext {
+  const Job& job;
+  db::Database& db;
+  JobQueue& queue;
+};
+
+using JobHandler = std::function<JobOutcome(JobContext&)>;
+
+struct WorkerOptions {
+  int threads = 2;
+  std::chrono::milliseconds lease{std::chrono::seconds(60)};
+  std::chrono::milliseconds idle_poll{std::chrono::milliseconds(500)};
+  std::string name;  // worker identity in the jobs table, e.g. "host:pid"
+};
+
+// Runs registered handlers on worker threads. A handler that throws counts as a
+// retryable failure with the exception's message.
+class JobRunner {
+ public:
+  JobRunner(JobQueue& queue, db::Database& db, WorkerOptions options);
+  ~JobRunner();
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+
+  void handle(std::string kind, JobHandler handler, RetryPolicy policy = {});
+  void start();
+  // Lets running handlers finish, then joins the threads.
+  void stop();
+  // Claims and runs due jobs on the calling thread until none is due; returns how many ran.
+  int run_due();
+
+ private:
+  bool run_one();
+  void loop();
+
+  JobQueue& queue_;
+  db::Database& db_;
+  WorkerOptions options_;
+  struct Entry {
+    JobHandler handler;
+    RetryPolicy policy;
+  };
+  std::map<std::string, Entry, std::less<>> handlers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::mutex random_mutex_;
+  std::mt19937_64 random_;
+};
+
+// The `core.probe` job: records each run in `job_probe_runs` so that operators (and the
+// multi-instance test) can see that workers run jobs exactly once. The payload may ask it
+// to take some time ({"sleep_ms": N}) or to fail ({"fail": "reason"}).
+void register_probe_job(JobRunner& runner, const Clock& clock, std::string worker);
+
+}  // namespace mvsp::core

@@ -1,0 +1,47 @@
+#include <mvsp/core/error.hpp>
+
+namespace mvsp::core {
+
+Error Error::invalid(std::string field, std::string message) {
+  Error e{ErrorCode::invalid_input, message, {}, {}};
+  e.fields.push_back({std::move(field), std::move(message)});
+  return e;
+}
+Error Error::not_found(std::string message) {
+  return {ErrorCode::not_found, std::move(message), {}, {}};
+}
+Error Error::conflict(std::string message) {
+  return {ErrorCode::conflict, std::move(message), {}, {}};
+}
+Error Error::forbidden(std::string message) {
+  return {ErrorCode::forbidden, std::move(message), {}, {}};
+}
+Error Error::unauthenticated(std::string message) {
+  return {ErrorCode::unauthenticated, std::move(message), {}, {}};
+}
+Error Error::rate_limited(std::string message) {
+  return {ErrorCode::rate_limited, std::move(message), {}, {}};
+}
+Error Error::unavailable(std::string message, std::string detail) {
+  return {ErrorCode::unavailable, std::move(message), {}, std::move(detail)};
+}
+
+Error& Error::and_field(std::string field, std::string message) {
+  fields.push_back({std::move(field), std::move(message)});
+  return *this;
+}
+
+std::string_view code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid_input: return "invalid-input";
+    case ErrorCode::not_found: return "not-found";
+    case ErrorCode::conflict: return "conflict";
+    case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::unauthenticated: return "unauthenticated";
+    case ErrorCode::rate_limited: return "rate-limited";
+    case ErrorCode::unavailable: return "unavailable";
+  }
+  return "unknown";
+}
+
+}  // namespace mvsp::core

@@ -1,0 +1,299 @@
+#include <mvsp/core/jobs.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/error.hpp>
+#include <mvsp/core/ids.hpp>
+#include <mvsp/core/log.hpp>
+
+namespace mvsp::core {
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, kind, payload, idempotency_key, correlation_id, lease_token, attempts, max_attempts, "
+    "created_at, state, run_at, last_error";
+
+JobState parse_state(const std::string& s) {
+  if (s == "queued") return JobState::queued;
+  if (s == "running") return JobState::running;
+  if (s == "done") return JobState::done;
+  return JobState::dead;
+}
+
+JobRow read_row(const db::Row& r) {
+  JobRow row;
+  row.job.id = r.text(0);
+  row.job.kind = r.text(1);
+  row.job.payload = r.text(2);
+  row.job.idempotency_key = r.optional_text(3).value_or("");
+  row.job.correlation_id = r.text(4);
+  row.job.lease_token = r.optional_text(5).value_or("");
+  row.job.attempts = static_cast<int>(r.integer(6));
+  row.job.max_attempts = static_cast<int>(r.integer(7));
+  row.job.created_at = from_millis(r.integer(8));
+  row.state = parse_state(r.text(9));
+  row.run_at = from_millis(r.integer(10));
+  row.last_error = r.optional_text(11).value_or("");
+  return row;
+}
+
+// Errors can be long (a stack of causes); the table keeps the start.
+std::string clip(std::string s) {
+  constexpr std::size_t kMax = 2000;
+  if (s.size() > kMax) s.resize(kMax);
+  return s;
+}
+
+}  // namespace
+
+std::string_view job_state_name(JobState s) {
+  switch (s) {
+    case JobState::queued: return "queued";
+    case JobState::running: return "running";
+    case JobState::done: return "done";
+    case JobState::dead: return "dead";
+  }
+  return "dead";
+}
+
+std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy,
+                                        double unit) {
+  double exp = std::ldexp(static_cast<double>(policy.base.count()),
+                          std::clamp(failed_attempts - 1, 0, 40));
+  double capped = std::min(exp, static_cast<double>(policy.cap.count()));
+  double jitter = 0.5 + 0.5 * std::clamp(unit, 0.0, 1.0);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(capped * jitter));
+}
+
+JobQueue::JobQueue(db::Database& db, const Clock& clock, IdGenerator& ids)
+    : db_(db), clock_(clock), ids_(ids) {}
+
+std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
+  if (spec.kind.empty()) throw Failure("a job needs a kind");
+  auto id = ids_.key();
+  auto now = to_millis(clock_.now());
+  std::optional<std::string> key;
+  if (!spec.idempotency_key.empty()) key = spec.idempotency_key;
+  auto inserted = tx.execute(
+      "INSERT INTO jobs (id, kind, payload, idempotency_key, state, attempts, max_attempts, "
+      "run_at, correlation_id, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+      id, spec.kind, spec.payload.empty() ? "{}" : spec.payload, key,
+      std::max(1, spec.max_attempts), spec.run_at ? to_millis(*spec.run_at) : now,
+      log::correlation_id(), now, now);
+  if (inserted == 1) return id;
+  auto existing = tx.query_one("SELECT id FROM jobs WHERE idempotency_key = ?", key);
+  if (!existing) throw Failure("job insert failed without a conflicting key");
+  return existing->text(0);
+}
+
+std::vector<Job> JobQueue::claim(std::string_view worker, int max,
+                                 std::chrono::milliseconds lease) {
+  return db_.transaction([&](db::Tx& tx) {
+    auto now = to_millis(clock_.now());
+    auto ids = tx.query(
+        fmt::format("SELECT id, attempts, max_attempts FROM jobs "
+                    "WHERE (state = 'queued' AND run_at <= ?) "
+                    "OR (state = 'running' AND lease_until < ?) "
+                    "ORDER BY run_at LIMIT ?{}",
+                    tx.for_update_skip_locked()),
+        now, now, max);
+    std::vector<Job> claimed;
+    for (const auto& r : ids) {
+      const auto& id = r.text(0);
+      if (r.integer(1) >= r.integer(2)) {
+        // A worker died holding it on its last attempt: it never finished; do not start it
+        // again without a person looking.
+        tx.execute(
+            "UPDATE jobs SET state = 'dead', lease_token = NULL, lease_until = NULL, "
+            "last_error = ?, updated_at = ? WHERE id = ?",
+            "the lease expired on the last attempt (worker stopped or took too long)", now, id);
+        continue;
+      }
+      auto token = crypto::random_token(12);
+      tx.execute(
+          "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = ?, "
+          "lease_until = ?, leased_by = ?, updated_at = ? WHERE id = ?",
+          token, now + lease.count(), worker, now, id);
+      auto row = tx.query_one(fmt::format("SELECT {} FROM jobs WHERE id = ?", kColumns), id);
+      claimed.push_back(read_row(*row).job);
+    }
+    return claimed;
+  });
+}
+
+bool JobQueue::complete(db::Connection& tx, const Job& job) {
+  return tx.execute(
+             "UPDATE jobs SET state = 'done', lease_until = NULL, "
+             "updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'running'",
+             to_millis(clock_.now()), job.id, job.lease_token) == 1;
+}
+
+bool JobQueue::complete(const Job& job) {
+  // A done job keeps its lease token, so a handler's own completion counts as held.
+  return db_.execute(
+             "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ? "
+             "WHERE id = ? AND lease_token = ? AND state IN ('running', 'done')",
+             to_millis(clock_.now()), job.id, job.lease_token) == 1;
+}
+
+bool JobQueue::fail(const Job& job, const JobOutcome& outcome, const RetryPolicy& policy,
+                    double unit) {
+  auto now = clock_.now();
+  bool final = outcome.kind == JobOutcome::Kind::permanent || job.attempts >= job.max_attempts;
+  return db_.transaction([&](db::Tx& tx) {
+    if (final) {
+      return tx.execute(
+                 "UPDATE jobs SET state = 'dead', last_error = ?, lease_token = NULL, "
+                 "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ?",
+                 clip(outcome.error), to_millis(now), job.id, job.lease_token) == 1;
+    }
+    auto next = now + backoff_delay(job.attempts, policy, unit);
+    return tx.execute(
+               "UPDATE jobs SET state = 'queued', last_error = ?, run_at = ?, lease_token = NULL, "
+               "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ?",
+               clip(outcome.error), to_millis(next), to_millis(now), job.id,
+               job.lease_token) == 1;
+  });
+}
+
+std::optional<JobRow> JobQueue::find(const std::string& id) {
+  auto row = db_.query_one(fmt::format("SELECT {} FROM jobs WHERE id = ?", kColumns), id);
+  if (!row) return std::nullopt;
+  return read_row(*row);
+}
+
+std::map<JobState, std::int64_t> JobQueue::counts() {
+  std::map<JobState, std::int64_t> out{
+      {JobState::queued, 0}, {JobState::running, 0}, {JobState::done, 0}, {JobState::dead, 0}};
+  for (const auto& r : db_.query("SELECT state, COUNT(*) FROM jobs GROUP BY state")) {
+    out[parse_state(r.text(0))] = r.integer(1);
+  }
+  return out;
+}
+
+std::vector<JobRow> JobQueue::dead(int limit) {
+  std::vector<JobRow> out;
+  for (const auto& r : db_.query(fmt::format("SELECT {} FROM jobs WHERE state = 'dead' "
+                                             "ORDER BY updated_at DESC LIMIT ?",
+                                             kColumns),
+                                 limit)) {
+    out.push_back(read_row(r));
+  }
+  return out;
+}
+
+bool JobQueue::requeue_dead(const std::string& id) {
+  auto now = to_millis(clock_.now());
+  return db_.execute(
+             "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ? "
+             "WHERE id = ? AND state = 'dead'",
+             now, now, id) == 1;
+}
+
+JobRunner::JobRunner(JobQueue& queue, db::Database& db, WorkerOptions options)
+    : queue_(queue), db_(db), options_(std::move(options)), random_(std::random_device{}()) {}
+
+JobRunner::~JobRunner() { stop(); }
+
+void JobRunner::handle(std::string kind, JobHandler handler, RetryPolicy policy) {
+  handlers_[std::move(kind)] = Entry{std::move(handler), policy};
+}
+
+void JobRunner::start() {
+  stopping_ = false;
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { loop(); });
+}
+
+void JobRunner::stop() {
+  stopping_ = true;
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+int JobRunner::run_due() {
+  int ran = 0;
+  while (run_one()) ++ran;
+  return ran;
+}
+
+bool JobRunner::run_one() {
+  auto jobs = queue_.claim(options_.name, 1, options_.lease);
+  if (jobs.empty()) return false;
+  const Job& job = jobs.front();
+  log::CorrelationScope scope(job.correlation_id.empty() ? "job:" + job.id : job.correlation_id);
+  auto it = handlers_.find(job.kind);
+  RetryPolicy policy = it == handlers_.end() ? RetryPolicy{} : it->second.policy;
+  JobOutcome outcome;
+  if (it == handlers_.end()) {
+    outcome = JobOutcome::permanent(fmt::format("no handler for job kind {}", job.kind));
+  } else {
+    try {
+      JobContext ctx{job, db_, queue_};
+      outcome = it->second.handler(ctx);
+    } catch (const std::exception& e) {
+      outcome = JobOutcome::retry(e.what());
+    }
+  }
+  if (outcome.kind == JobOutcome::Kind::done) {
+    if (!queue_.complete(job)) log::warn("job.lease_lost", {{"job", job.id}, {"kind", job.kind}});
+    log::debug("job.done", {{"job", job.id}, {"kind", job.kind}});
+  } else {
+    double unit;
+    {
+      std::lock_guard lock(random_mutex_);
+      unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+    }
+    queue_.fail(job, outcome, policy, unit);
+    log::warn("job.failed", {{"job", job.id},
+                             {"kind", job.kind},
+                             {"attempt", std::to_string(job.attempts)},
+                             {"error", outcome.error}});
+  }
+  return true;
+}
+
+void JobRunner::loop() {
+  while (!stopping_) {
+    bool ran = false;
+    try {
+      ran = run_one();
+    } catch (const std::exception& e) {
+      log::error("job.worker_error", {{"error", e.what()}});
+    }
+    if (!ran) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, options_.idle_poll, [this] { return stopping_.load(); });
+    }
+  }
+}
+
+void register_probe_job(JobRunner& runner, const Clock& clock, std::string worker) {
+  runner.handle("core.probe", [&clock, worker](JobContext& ctx) {
+    Poco::JSON::Parser parser;
+    auto payload = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
+    if (payload->has("sleep_ms")) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(payload->getValue<int>("sleep_ms")));
+    }
+    if (payload->has("fail")) return JobOutcome::retry(payload->getValue<std::string>("fail"));
+    // The run and the completion commit together: a run is recorded only if it counted.
+    bool counted = ctx.db.transaction([&](db::Tx& tx) {
+      if (!ctx.queue.complete(tx, ctx.job)) return false;
+      tx.execute("INSERT INTO job_probe_runs (job_id, worker, attempt, ran_at) VALUES (?, ?, ?, ?)",
+                 ctx.job.id, worker, ctx.job.attempts, to_millis(clock.now()));
+      return true;
+    });
+    if (!counted) return JobOutcome::retry("lease lost before the run was recorded");
+    return JobOutcome::ok();
+  });
+}
+
+}  // namespace mvsp::core
