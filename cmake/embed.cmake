@@ -1,4 +1,5 @@
 # Script mode: writes OUT, a C++ file defining NAMESPACE::embedded_resources().
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(count 0)
 foreach(file IN LISTS FILES)

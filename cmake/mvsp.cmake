@@ -3,13 +3,15 @@
 # self-contained. The generated function is `<NAMESPACE>::embedded_resources()`.
 function(mvsp_embed target namespace base_dir)
   set(files ${ARGN})
+  list(JOIN files "|" joined)
   set(out ${CMAKE_CURRENT_BINARY_DIR}/${target}_resources.cpp)
   add_custom_command(
     OUTPUT ${out}
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNAMESPACE=${namespace} -DBASE=${base_dir}
-            "-DFILES=${files}" -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
+            "-DFILES=${joined}" -P ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
     DEPENDS ${files} ${PROJECT_SOURCE_DIR}/cmake/embed.cmake
-    COMMENT "Embedding resources of ${target}")
+    COMMENT "Embedding resources of ${target}"
+    VERBATIM)
   target_sources(${target} PRIVATE ${out})
 endfunction()
 

@@ -1,1 +1,238 @@
-// placeholder until the app is written
+#include "app.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/blobs.hpp>
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/ids.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/core/migrations.hpp>
+#include <mvsp/web/metrics.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/resources.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/server.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/shell.hpp>
+#include <mvsp/web/site.hpp>
+#include <mvsp/web/static_files.hpp>
+#include <mvsp/web/templates.hpp>
+
+namespace mvsp::app {
+namespace fs = std::filesystem;
+namespace {
+
+std::filesystem::path default_static_dir() {
+  std::error_code ec;
+  auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "static";
+  // build/mvsp -> build/static; tests in build/tests/… look two levels up as well.
+  for (auto dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+       dir = dir.parent_path()) {
+    if (fs::exists(dir / "static" / "kern" / "kern.min.css")) return dir / "static";
+  }
+  return exe.parent_path() / "static";
+}
+
+// The blob key from the configuration, or one generated once into the data directory.
+std::string blob_key(const Settings& s) {
+  std::string key;
+  if (!s.blob_key_hex.empty()) {
+    core::crypto::from_hex(s.blob_key_hex, key);
+    return key;
+  }
+  auto path = s.data_dir / "blob.key";
+  if (fs::exists(path)) {
+    std::ifstream in(path);
+    std::string hex;
+    in >> hex;
+    if (!core::crypto::from_hex(hex, key) || key.size() != 32) {
+      throw core::Failure(fmt::format("{} does not hold 64 hexadecimal characters", path.string()));
+    }
+    return key;
+  }
+  key = core::crypto::random_bytes(32);
+  {
+    std::ofstream out(path);
+    out << core::crypto::to_hex(key) << '\n';
+  }
+  ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
+  core::log::warn("blobs.key_generated",
+                  {{"path", path.string()},
+                   {"hint", "back this file up; instances sharing documents need the same key"}});
+  return key;
+}
+
+std::string worker_name() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return fmt::format("{}:{}", host, ::getpid());
+}
+
+}  // namespace
+
+std::vector<core::Migration> all_migrations() {
+  std::vector<core::Migration> all;
+  for (auto& m : core::migrations_from("core", core::embedded_resources())) all.push_back(m);
+  for (auto& m : core::migrations_from("web", web::embedded_resources())) all.push_back(m);
+  return all;
+}
+
+struct App::Impl {
+  Settings settings;
+  core::SystemClock clock;
+  core::RandomIdGenerator ids;
+  std::unique_ptr<core::db::Database> db;
+  std::vector<core::Migration> migrations = all_migrations();
+  std::unique_ptr<core::JobQueue> jobs;
+  std::unique_ptr<core::JobRunner> runner;
+  std::unique_ptr<core::AuditLog> audit;
+  std::unique_ptr<core::BlobStore> blobs;
+
+  web::Templates templates;
+  web::Catalog catalog;
+  web::Router router;
+  web::Metrics metrics;
+  std::unique_ptr<web::Pages> pages;
+  std::unique_ptr<web::SessionStore> sessions;
+  std::unique_ptr<web::StaticFiles> static_files;
+  std::unique_ptr<web::Site> site;
+  std::unique_ptr<web::HttpServer> server;
+
+  std::thread maintenance;
+  std::mutex maintenance_mutex;
+  std::condition_variable maintenance_wake;
+  bool stopping = false;
+};
+
+App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
+  auto& d = *impl_;
+  d.settings = std::move(settings);
+  const auto& s = d.settings;
+  core::crypto::init();
+  fs::create_directories(s.data_dir);
+  if (s.database.starts_with("sqlite:")) {
+    auto path = fs::path(s.database.substr(7));
+    if (path.has_parent_path()) fs::create_directories(path.parent_path());
+  }
+  d.db = core::db::Database::open(s.database, {.size = s.pool_size, .busy_timeout_ms = 5000});
+  core::migrate(*d.db, d.migrations, d.clock);
+
+  d.jobs = std::make_unique<core::JobQueue>(*d.db, d.clock, d.ids);
+  d.runner = std::make_unique<core::JobRunner>(
+      *d.jobs, *d.db,
+      core::WorkerOptions{.threads = s.job_workers,
+                          .lease = std::chrono::seconds(s.job_lease_seconds),
+                          .idle_poll = std::chrono::milliseconds(500),
+                          .name = worker_name()});
+  core::register_probe_job(*d.runner, d.clock, worker_name());
+  d.audit = std::make_unique<core::AuditLog>(d.clock);
+  d.blobs = std::make_unique<core::BlobStore>(s.data_dir / "blobs", blob_key(s));
+
+  d.templates.add("web", web::embedded_resources());
+  d.catalog.add(web::embedded_resources());
+  d.pages = std::make_unique<web::Pages>(d.templates, d.catalog);
+  d.sessions = std::make_unique<web::SessionStore>(
+      *d.db, d.clock,
+      web::SessionOptions{.idle = std::chrono::minutes(s.session_idle_minutes),
+                          .absolute = std::chrono::hours(s.session_absolute_hours),
+                          .cookie_name = "mvsp_session",
+                          .secure_cookie = s.public_url.starts_with("https://")});
+  d.static_files = std::make_unique<web::StaticFiles>(
+      s.static_dir.empty() ? default_static_dir() : s.static_dir);
+
+  web::register_shell(d.router, *d.pages, d.metrics,
+                      {.site_operator = s.site_operator,
+                       .ready =
+                           [this] {
+                             return impl_->db->ping() &&
+                                    core::pending_migrations(*impl_->db, impl_->migrations) == 0;
+                           },
+                       .metrics_token = s.metrics_token});
+  d.metrics.add_source([this](std::string& out) {
+    out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
+    for (const auto& [state, n] : impl_->jobs->counts()) {
+      out += fmt::format("mvsp_jobs{{state=\"{}\"}} {}\n", core::job_state_name(state), n);
+    }
+  });
+  d.site = std::make_unique<web::Site>(
+      d.router, *d.pages, *d.sessions, d.metrics, *d.static_files, d.ids,
+      web::SiteOptions{.public_url = s.public_url, .max_body_bytes = s.max_body_bytes});
+}
+
+App::~App() { stop(); }
+
+web::Router& App::router() { return impl_->router; }
+
+void App::start() {
+  auto& d = *impl_;
+  d.server = std::make_unique<web::HttpServer>(
+      *d.site, web::ServerOptions{.host = d.settings.host(),
+                                  .port = d.settings.port(),
+                                  .threads = d.settings.threads,
+                                  .max_queued = d.settings.max_queued,
+                                  .keep_alive_seconds = d.settings.keep_alive_seconds,
+                                  .max_keep_alive_requests = 100,
+                                  .max_body_bytes = d.settings.max_body_bytes});
+  d.server->start();
+  d.runner->start();
+  d.stopping = false;
+  d.maintenance = std::thread([this] {
+    auto& d = *impl_;
+    std::unique_lock lock(d.maintenance_mutex);
+    while (!d.maintenance_wake.wait_for(lock, std::chrono::minutes(10), [&] { return d.stopping; })) {
+      try {
+        auto purged = d.sessions->purge_expired();
+        if (purged > 0) core::log::info("sessions.purged", {{"count", std::to_string(purged)}});
+      } catch (const std::exception& e) {
+        core::log::error("maintenance.failed", {{"error", e.what()}});
+      }
+    }
+  });
+}
+
+int App::port() const { return impl_->server ? impl_->server->port() : 0; }
+
+void App::stop() {
+  auto& d = *impl_;
+  if (d.server) {
+    d.server->stop();
+    d.server.reset();
+  }
+  d.runner->stop();
+  if (d.maintenance.joinable()) {
+    {
+      std::lock_guard lock(d.maintenance_mutex);
+      d.stopping = true;
+    }
+    d.maintenance_wake.notify_all();
+    d.maintenance.join();
+  }
+}
+
+const Settings& App::settings() const { return impl_->settings; }
+core::db::Database& App::database() { return *impl_->db; }
+core::JobQueue& App::jobs() { return *impl_->jobs; }
+core::JobRunner& App::job_runner() { return *impl_->runner; }
+core::AuditLog& App::audit() { return *impl_->audit; }
+core::BlobStore& App::blobs() { return *impl_->blobs; }
+const core::Clock& App::clock() const { return impl_->clock; }
+
+std::vector<std::string> load_demo_data(App&) {
+  // Components add their loaders here as they arrive (catalog, identity, …).
+  return {};
+}
+
+}  // namespace mvsp::app

@@ -1,0 +1,215 @@
+// mvsp: the service platform in one program. See `mvsp help`.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/core/migrations.hpp>
+
+#include "app.hpp"
+#include "settings.hpp"
+
+namespace {
+
+using mvsp::app::App;
+using mvsp::app::CommandLine;
+using mvsp::app::Settings;
+namespace core = mvsp::core;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr std::string_view kUsage = R"(mvsp — Serviceplattform für die öffentliche Verwaltung
+
+Usage: mvsp COMMAND [OPTIONS]
+
+Commands:
+  serve             run the platform (HTTP server and job workers)
+  migrate           apply pending database migrations and exit
+  demo              load demo data (idempotent)
+  config check      check the configuration and print the effective settings
+  audit verify      verify the audit log's hash chain
+  jobs dead         list jobs that ended dead, with their last error
+  jobs retry ID     put a dead job back in the queue
+  jobs probe        enqueue probe jobs (--count N, --sleep-ms N, --fail TEXT)
+  version           print the version
+
+Options (each also as environment variable):
+  --listen HOST:PORT      MVSP_LISTEN      (default 127.0.0.1:8080)
+  --database URL          MVSP_DATABASE    sqlite:PATH or postgresql://… (default sqlite:var/mvsp.db)
+  --data-dir DIR          MVSP_DATA_DIR    (default var)
+  --config FILE           MVSP_CONFIG      TOML file, see docs/operations.md
+  --public-url URL        MVSP_PUBLIC_URL  (default http:// + listen address)
+)";
+
+void configure_logging(const Settings& s) {
+  core::log::Level level = core::log::Level::info;
+  core::log::parse_level(s.log_level, level);
+  core::log::configure(level, s.log_format == "json" ? core::log::Format::json
+                                                     : core::log::Format::text);
+}
+
+int serve(const Settings& settings) {
+  // Signals go to sigwait below, not to whichever thread happens to run.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  App app(settings);
+  app.start();
+  core::log::info("server.started", {{"listen", fmt::format("{}:{}", settings.host(), app.port())},
+                                     {"public_url", settings.public_url},
+                                     {"database", core::db::redact_url(settings.database)}});
+  std::printf("mvsp listening on http://%s:%d\n", settings.host().c_str(), app.port());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  core::log::info("server.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  app.stop();
+  core::log::info("server.stopped");
+  return 0;
+}
+
+int migrate(const Settings& settings) {
+  core::SystemClock clock;
+  auto db = core::db::Database::open(settings.database);
+  auto report = core::migrate(*db, mvsp::app::all_migrations(), clock);
+  if (report.applied.empty()) {
+    std::puts("database is up to date");
+  } else {
+    for (const auto& m : report.applied) std::printf("applied %s\n", m.c_str());
+  }
+  return 0;
+}
+
+int audit_verify(const Settings& settings) {
+  core::SystemClock clock;
+  auto db = core::db::Database::open(settings.database);
+  auto result = core::AuditLog(clock).verify(*db);
+  if (result.ok) {
+    std::printf("audit log intact: %lld entries verified\n",
+                static_cast<long long>(result.entries));
+    return 0;
+  }
+  std::printf("audit log BROKEN at entry %lld: %s\n",
+              static_cast<long long>(result.first_bad_seq.value_or(0)), result.problem.c_str());
+  return kExitFailure;
+}
+
+int config_check(const Settings& s) {
+  std::printf("configuration ok%s\n",
+              s.config_file ? fmt::format(" ({})", s.config_file->string()).c_str() : "");
+  std::printf("  listen       %s\n  public_url   %s\n  database     %s\n  data_dir     %s\n",
+              s.listen.c_str(), s.public_url.c_str(), core::db::redact_url(s.database).c_str(),
+              s.data_dir.c_str());
+  std::printf("  threads      %d\n  job_workers  %d\n  log          %s/%s\n", s.threads,
+              s.job_workers, s.log_level.c_str(), s.log_format.c_str());
+  return 0;
+}
+
+int jobs_command(const Settings& settings, const CommandLine& cli) {
+  std::string sub = cli.words.size() > 1 ? cli.words[1] : "";
+  Settings s = settings;
+  App app(s);
+  if (sub == "dead") {
+    for (const auto& row : app.jobs().dead(100)) {
+      std::printf("%s  %s  attempts=%d  %s\n", row.job.id.c_str(), row.job.kind.c_str(),
+                  row.job.attempts, row.last_error.c_str());
+    }
+    return 0;
+  }
+  if (sub == "retry" && cli.words.size() == 3) {
+    if (!app.jobs().requeue_dead(cli.words[2])) {
+      std::fprintf(stderr, "no dead job %s\n", cli.words[2].c_str());
+      return kExitFailure;
+    }
+    std::printf("job %s queued again\n", cli.words[2].c_str());
+    return 0;
+  }
+  if (sub == "probe") {
+    auto opt = [&](const char* name, const char* fallback) {
+      auto it = cli.options.find(name);
+      return it == cli.options.end() ? std::string(fallback) : it->second.back();
+    };
+    int count = std::stoi(opt("--count", "1"));
+    int sleep_ms = std::stoi(opt("--sleep-ms", "0"));
+    std::string failure = opt("--fail", "");
+    std::string payload = fmt::format("{{\"sleep_ms\":{}{}}}", sleep_ms,
+                                      failure.empty() ? "" : ",\"fail\":\"" + failure + "\"");
+    constexpr int kBatch = 1000;
+    for (int done = 0; done < count; done += kBatch) {
+      app.database().transaction([&](core::db::Tx& tx) {
+        for (int i = done; i < std::min(count, done + kBatch); ++i) {
+          app.jobs().enqueue(tx, {.kind = "core.probe", .payload = payload, .max_attempts = 3});
+        }
+      });
+    }
+    std::printf("%d probe jobs queued\n", count);
+    return 0;
+  }
+  std::fputs("usage: mvsp jobs dead | jobs retry ID | jobs probe [--count N]\n", stderr);
+  return kExitUsage;
+}
+
+int run(int argc, char** argv) {
+  auto cli = mvsp::app::parse_command_line(argc, argv);
+  if (!cli) {
+    std::fprintf(stderr, "mvsp: %s\n", cli.error().message.c_str());
+    return kExitUsage;
+  }
+  const auto& words = cli->words;
+  std::string command = words.empty() ? "help" : words[0];
+  if (command == "help" || command == "--help") {
+    std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
+    return 0;
+  }
+  if (command == "version") {
+    std::printf("mvsp %s\n", MVSP_VERSION);
+    return 0;
+  }
+  auto settings = mvsp::app::load_settings(*cli, &mvsp::app::process_env);
+  if (!settings) {
+    std::fprintf(stderr, "mvsp: %s\n", settings.error().message.c_str());
+    for (const auto& f : settings.error().fields) {
+      std::fprintf(stderr, "  %s: %s\n", f.field.c_str(), f.message.c_str());
+    }
+    return kExitUsage;
+  }
+  configure_logging(*settings);
+  std::string sub = words.size() > 1 ? words[1] : "";
+  if (command == "serve") return serve(*settings);
+  if (command == "migrate") return migrate(*settings);
+  if (command == "config" && sub == "check") return config_check(*settings);
+  if (command == "audit" && sub == "verify") return audit_verify(*settings);
+  if (command == "jobs") return jobs_command(*settings, *cli);
+  if (command == "demo") {
+    App app(*settings);
+    auto loaded = mvsp::app::load_demo_data(app);
+    std::printf("demo data loaded%s\n", loaded.empty() ? " (no component has demo data yet)" : "");
+    for (const auto& l : loaded) std::printf("  %s\n", l.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "mvsp: unknown command \"%s\"; see mvsp help\n", command.c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    core::log::error("mvsp.failed", {{"error", e.what()}});
+    std::fprintf(stderr, "mvsp: %s\n", e.what());
+    return kExitFailure;
+  }
+}

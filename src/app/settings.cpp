@@ -1,0 +1,158 @@
+#include "settings.hpp"
+
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/config.hpp>
+#include <mvsp/core/crypto.hpp>
+
+namespace mvsp::app {
+namespace {
+
+const std::set<std::string, std::less<>> kValueOptions = {
+    "--listen", "--database", "--data-dir", "--config", "--public-url", "--count",
+    "--sleep-ms", "--fail", "--limit"};
+
+bool valid_listen(const std::string& v) {
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  auto port = v.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  return std::stoi(port) <= 65535;
+}
+
+}  // namespace
+
+std::string Settings::host() const {
+  auto h = listen.substr(0, listen.rfind(':'));
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  return h;
+}
+
+int Settings::port() const { return std::stoi(listen.substr(listen.rfind(':') + 1)); }
+
+std::optional<std::string> process_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+core::Result<CommandLine> parse_command_line(int argc, char** argv) {
+  CommandLine cli;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (!arg.starts_with("--")) {
+      cli.words.push_back(arg);
+      continue;
+    }
+    std::string value;
+    bool has_value = false;
+    if (auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    if (!kValueOptions.contains(arg)) {
+      if (has_value) return core::fail(core::Error::invalid(arg, arg + " takes no value"));
+      cli.flags.push_back(arg);
+      continue;
+    }
+    if (!has_value) {
+      if (i + 1 >= argc) return core::fail(core::Error::invalid(arg, arg + " needs a value"));
+      value = argv[++i];
+    }
+    cli.options[arg].push_back(value);
+  }
+  return cli;
+}
+
+core::Result<Settings> load_settings(const CommandLine& cli,
+                                     std::optional<std::string> (*env)(const char*)) {
+  Settings s;
+  auto pick = [&](const char* flag, const char* var) -> std::optional<std::string> {
+    if (auto it = cli.options.find(flag); it != cli.options.end()) return it->second.back();
+    return env(var);
+  };
+
+  core::Config config;
+  if (auto path = pick("--config", "MVSP_CONFIG")) {
+    auto loaded = core::Config::load(*path);
+    if (!loaded) return core::fail(loaded.error());
+    config = std::move(*loaded);
+    s.config_file = *path;
+  }
+
+  auto server = config.section("server");
+  s.listen = pick("--listen", "MVSP_LISTEN").value_or(server.string("listen", s.listen));
+  s.public_url = pick("--public-url", "MVSP_PUBLIC_URL").value_or(server.string("public_url", ""));
+  s.threads = static_cast<int>(server.integer("threads", s.threads, 4, 4096));
+  s.max_queued = static_cast<int>(server.integer("max_queued", s.max_queued, 1, 65536));
+  s.keep_alive_seconds =
+      static_cast<int>(server.integer("keep_alive_seconds", s.keep_alive_seconds, 1, 300));
+  s.max_body_bytes = static_cast<std::size_t>(
+      server.integer("max_body_bytes", static_cast<std::int64_t>(s.max_body_bytes), 1024,
+                     std::int64_t{1} << 32));
+  s.static_dir = server.string("static_dir", "");
+  s.metrics_token = server.string("metrics_token", "");
+
+  auto database = config.section("database");
+  s.database = pick("--database", "MVSP_DATABASE").value_or(database.string("url", s.database));
+  s.pool_size = static_cast<int>(database.integer("pool_size", s.pool_size, 1, 256));
+
+  auto storage = config.section("storage");
+  s.data_dir = pick("--data-dir", "MVSP_DATA_DIR").value_or(storage.string("data_dir", "var"));
+  s.blob_key_hex = storage.string("blob_key", "");
+
+  auto jobs = config.section("jobs");
+  s.job_workers = static_cast<int>(jobs.integer("workers", s.job_workers, 0, 64));
+  s.job_lease_seconds = static_cast<int>(jobs.integer("lease_seconds", s.job_lease_seconds, 1, 86400));
+
+  auto log = config.section("log");
+  s.log_level = log.choice("level", s.log_level, {"debug", "info", "warn", "error"});
+  s.log_format = log.choice("format", s.log_format, {"text", "json"});
+
+  auto session = config.section("session");
+  s.session_idle_minutes =
+      static_cast<int>(session.integer("idle_minutes", s.session_idle_minutes, 1, 24 * 60));
+  s.session_absolute_hours =
+      static_cast<int>(session.integer("absolute_hours", s.session_absolute_hours, 1, 24 * 30));
+
+  auto site = config.section("site");
+  s.site_operator.name = site.string("operator_name", "");
+  s.site_operator.address = site.string("operator_address", "");
+  s.site_operator.email = site.string("operator_email", "");
+  s.site_operator.phone = site.string("operator_phone", "");
+
+  // Rules across sources; each names the key a person would change.
+  if (!valid_listen(s.listen)) {
+    server.reject("listen", fmt::format("server.listen (--listen, MVSP_LISTEN) must be HOST:PORT, "
+                                        "not \"{}\"",
+                                        s.listen));
+  }
+  if (s.public_url.empty()) s.public_url = "http://" + s.listen;
+  while (s.public_url.ends_with('/')) s.public_url.pop_back();
+  if (!s.public_url.starts_with("http://") && !s.public_url.starts_with("https://")) {
+    server.reject("public_url",
+                  "server.public_url (--public-url, MVSP_PUBLIC_URL) must start with http:// or "
+                  "https://");
+  }
+  if (!s.database.starts_with("sqlite:") && !s.database.starts_with("postgresql://") &&
+      !s.database.starts_with("postgres://")) {
+    database.reject("url",
+                    "database.url (--database, MVSP_DATABASE) must be sqlite:PATH or "
+                    "postgresql://…");
+  }
+  std::string key;
+  if (!s.blob_key_hex.empty() &&
+      (!core::crypto::from_hex(s.blob_key_hex, key) || key.size() != 32)) {
+    storage.reject("blob_key", "storage.blob_key must be 64 hexadecimal characters (32 bytes)");
+  }
+  if (auto st = config.check(); !st) return core::fail(st.error());
+  return s;
+}
+
+}  // namespace mvsp::app

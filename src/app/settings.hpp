@@ -1,0 +1,68 @@
+#pragma once
+// Everything mvsp is started with: command-line options, MVSP_* environment variables
+// and the TOML file, in that order of precedence, checked before anything starts.
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <mvsp/core/error.hpp>
+#include <mvsp/web/shell.hpp>
+
+namespace mvsp::app {
+
+struct Settings {
+  // Options with a command-line flag and an environment variable.
+  std::string listen = "127.0.0.1:8080";
+  std::string database = "sqlite:var/mvsp.db";
+  std::filesystem::path data_dir = "var";
+  std::string public_url;  // default: "http://" + listen
+  std::optional<std::filesystem::path> config_file;
+
+  // [server]
+  int threads = 256;
+  int max_queued = 256;
+  int keep_alive_seconds = 5;
+  std::size_t max_body_bytes = 10 * 1024 * 1024;
+  std::filesystem::path static_dir;  // default: "static" next to the binary
+  std::string metrics_token;
+  // [database]
+  int pool_size = 8;
+  // [storage]
+  std::string blob_key_hex;  // default: generated into <data_dir>/blob.key
+  // [jobs]
+  int job_workers = 2;
+  int job_lease_seconds = 60;
+  // [log]
+  std::string log_level = "info";
+  std::string log_format = "text";
+  // [session]
+  int session_idle_minutes = 30;
+  int session_absolute_hours = 12;
+  // [site]
+  web::SiteOperator site_operator;
+
+  std::string host() const;
+  int port() const;
+};
+
+// Parsed command line: the command words ("serve", "config check") and the options.
+struct CommandLine {
+  std::vector<std::string> words;
+  std::map<std::string, std::vector<std::string>> options;  // "--listen" -> values
+  std::vector<std::string> flags;                            // "--verified"
+};
+
+// Options that take a value; everything else starting with "--" is a flag.
+core::Result<CommandLine> parse_command_line(int argc, char** argv);
+
+// Builds the settings from the command line, the environment (`env` looks a name up)
+// and the config file. invalid_input lists every problem, each naming its key.
+core::Result<Settings> load_settings(const CommandLine& cli,
+                                     std::optional<std::string> (*env)(const char*));
+
+std::optional<std::string> process_env(const char* name);
+
+}  // namespace mvsp::app

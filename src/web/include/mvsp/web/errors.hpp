@@ -1,0 +1,19 @@
+#pragma once
+// The one place where the error taxonomy becomes HTTP (docs/adr/0001-errors.md).
+
+#include <string_view>
+
+#include <mvsp/core/error.hpp>
+#include <mvsp/web/http.hpp>
+
+namespace mvsp::web {
+
+int http_status(core::ErrorCode code);
+std::string_view status_reason(int status);
+
+// An application/problem+json response (RFC 9457) for an error, with `errors` listing
+// the fields for invalid input and the request's correlation id.
+Response problem(const Request& req, const core::Error& error);
+Response problem(const Request& req, int status, std::string_view detail);
+
+}  // namespace mvsp::web

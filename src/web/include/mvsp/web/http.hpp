@@ -1,0 +1,75 @@
+#pragma once
+// Plain request and response values: handlers take a Request and return a Response, so
+// tests call them without a socket. The server adapter fills and sends them.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace mvsp::web {
+
+enum class Method { get, head, post, put, patch, del, options, other };
+Method parse_method(std::string_view m);
+std::string_view method_name(Method m);
+// POST, PUT, PATCH and DELETE change state and need a CSRF token on pages.
+bool changes_state(Method m);
+
+struct Session;
+
+struct Request {
+  Method method = Method::get;
+  std::string path;    // decoded path without query, e.g. "/impressum"
+  std::string query;   // raw query string without "?"
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+  std::string remote_address;
+
+  // Filled by the pipeline before the handler runs.
+  std::map<std::string, std::string, std::less<>> params;  // from the route pattern
+  std::string route;           // the matched pattern, e.g. "/api/v1/notices/{id}"
+  std::string correlation_id;
+  std::string locale = "de";
+  Session* session = nullptr;  // the visitor's session, if there is one
+  std::function<Session&()> ensure_session;  // creates one when needed (forms)
+
+  std::optional<std::string> header(std::string_view name) const;
+  std::optional<std::string> cookie(std::string_view name) const;
+  std::optional<std::string> query_param(std::string_view name) const;
+  // A field of an application/x-www-form-urlencoded body.
+  std::optional<std::string> form(std::string_view name) const;
+  std::string param(std::string_view name) const;
+  bool is_api() const { return path == "/api" || path.starts_with("/api/"); }
+  // The session's CSRF token; creates the session when there is none.
+  const std::string& csrf_token();
+
+ private:
+  mutable std::optional<std::vector<std::pair<std::string, std::string>>> form_;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // For large bodies (documents): writes the body instead of `body`.
+  std::function<void(std::ostream&)> stream;
+
+  static Response html(std::string body, int status = 200);
+  static Response json(std::string body, int status = 200);
+  static Response text(std::string body, int status = 200);
+  static Response redirect(std::string location, int status = 303);
+
+  void set_header(std::string name, std::string value);
+  std::optional<std::string> header(std::string_view name) const;
+};
+
+// Percent-decoding of URL components ('+' as space when `form` is true).
+std::string url_decode(std::string_view s, bool form);
+std::string url_encode(std::string_view s);
+// Pairs of an application/x-www-form-urlencoded string (also a query string).
+std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s);
+
+}  // namespace mvsp::web

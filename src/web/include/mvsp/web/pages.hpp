@@ -1,0 +1,32 @@
+#pragma once
+// Pages in the shell: renders a page template inside the layout, with the texts of the
+// visitor's language, the language switch and, where a form needs it, the CSRF token.
+
+#include <string>
+#include <string_view>
+
+#include <mvsp/web/http.hpp>
+#include <mvsp/web/view.hpp>
+
+namespace mvsp::web {
+
+class Templates;
+class Catalog;
+
+class Pages {
+ public:
+  Pages(const Templates& templates, const Catalog& catalog);
+
+  // `page` is a template name such as "web/start"; `model` may set "title" (the text
+  // key of the page title is taken from "title_key" when "title" is absent).
+  Response render(Request& req, std::string_view page, View model, int status = 200) const;
+  // The HTML error page for a status (404, 403, 405, 413, 500, 503).
+  Response error(Request& req, int status) const;
+  const Catalog& catalog() const { return catalog_; }
+
+ private:
+  const Templates& templates_;
+  const Catalog& catalog_;
+};
+
+}  // namespace mvsp::web

@@ -1,0 +1,44 @@
+#pragma once
+// Routes with path parameters: "/api/v1/notices/{id}". Literal segments win over
+// parameters; a path that matches with another method gives 405.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mvsp/web/http.hpp>
+
+namespace mvsp::web {
+
+using Handler = std::function<Response(Request&)>;
+
+class Router {
+ public:
+  void add(Method method, std::string pattern, Handler handler);
+  void get(std::string pattern, Handler h) { add(Method::get, std::move(pattern), std::move(h)); }
+  void post(std::string pattern, Handler h) {
+    add(Method::post, std::move(pattern), std::move(h));
+  }
+
+  struct Match {
+    const Handler* handler = nullptr;
+    std::string pattern;
+    std::map<std::string, std::string, std::less<>> params;
+    bool other_method = false;  // the path exists with another method
+  };
+  Match match(Method method, std::string_view path) const;
+
+ private:
+  struct Route {
+    Method method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace mvsp::web

@@ -1,0 +1,59 @@
+#pragma once
+// Server-side sessions in the database. The cookie carries a random token; the table
+// keeps only its hash. Sessions end after an idle time and after an absolute time.
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <mvsp/core/clock.hpp>
+
+namespace mvsp::core::db {
+class Database;
+}
+
+namespace mvsp::web {
+
+struct Session {
+  std::string token;        // the cookie value; never stored, never logged
+  std::string csrf_token;
+  std::string account_id;   // empty while anonymous
+  std::map<std::string, std::string> data;
+  core::TimePoint created_at;
+  core::TimePoint last_seen_at;
+  bool is_new = false;      // the cookie must be sent
+  bool dirty = false;       // data changed: save at the end of the request
+};
+
+struct SessionOptions {
+  std::chrono::minutes idle{30};
+  std::chrono::hours absolute{12};
+  std::string cookie_name = "mvsp_session";
+  bool secure_cookie = false;  // set when the public URL is https
+};
+
+class SessionStore {
+ public:
+  SessionStore(core::db::Database& db, const core::Clock& clock, SessionOptions options);
+
+  std::optional<Session> load(const std::string& token);
+  Session create();
+  void save(Session& session);
+  // Gives the session a new token (and CSRF token) and drops the old one, keeping its
+  // data: call on login and on every change of privilege.
+  void rotate(Session& session);
+  void destroy(const Session& session);
+  // Deletes expired sessions; returns how many.
+  std::int64_t purge_expired();
+
+  std::string cookie(const Session& session) const;
+  const SessionOptions& options() const { return options_; }
+
+ private:
+  core::db::Database& db_;
+  const core::Clock& clock_;
+  SessionOptions options_;
+};
+
+}  // namespace mvsp::web

@@ -1,0 +1,33 @@
+#pragma once
+// The pages and endpoints every installation has: start page, legal footer pages,
+// language switch, /healthz, /readyz and /metrics.
+
+#include <functional>
+#include <string>
+
+namespace mvsp::web {
+
+class Router;
+class Pages;
+class Metrics;
+
+// What the legal pages say about who runs this installation (config section [site]).
+struct SiteOperator {
+  std::string name;
+  std::string address;
+  std::string email;
+  std::string phone;
+};
+
+struct ShellOptions {
+  SiteOperator site_operator;
+  // Checked by /readyz: the database answers and every migration is applied.
+  std::function<bool()> ready;
+  // /metrics needs "Authorization: Bearer <token>" when set; else only loopback may read.
+  std::string metrics_token;
+};
+
+void register_shell(Router& router, const Pages& pages, const Metrics& metrics,
+                    ShellOptions options);
+
+}  // namespace mvsp::web

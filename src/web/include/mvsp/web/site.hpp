@@ -1,0 +1,51 @@
+#pragma once
+// The request pipeline every route goes through: correlation id, language, session,
+// CSRF check on state-changing page requests, routing, error mapping, security headers,
+// metrics and the access log.
+
+#include <string>
+
+#include <mvsp/web/http.hpp>
+
+namespace mvsp::core {
+class IdGenerator;
+}
+
+namespace mvsp::web {
+
+class Router;
+class Pages;
+class SessionStore;
+class Metrics;
+class StaticFiles;
+
+struct SiteOptions {
+  std::string public_url = "http://127.0.0.1:8080";
+  std::size_t max_body_bytes = 10 * 1024 * 1024;
+};
+
+class Site {
+ public:
+  Site(const Router& router, const Pages& pages, SessionStore& sessions, Metrics& metrics,
+       StaticFiles& static_files, core::IdGenerator& ids, SiteOptions options);
+
+  Response handle(Request& req);
+  const SiteOptions& options() const { return options_; }
+
+ private:
+  Response dispatch(Request& req);
+  void finish(Request& req, Response& res);
+
+  const Router& router_;
+  const Pages& pages_;
+  SessionStore& sessions_;
+  Metrics& metrics_;
+  StaticFiles& static_files_;
+  core::IdGenerator& ids_;
+  SiteOptions options_;
+};
+
+// The security headers every response carries (strict CSP without inline script).
+void add_security_headers(Response& res, bool https);
+
+}  // namespace mvsp::web

@@ -1,0 +1,51 @@
+#pragma once
+// Mustache templates (kainjow) and message catalogs. Templates escape every value; the
+// only unescaped output allowed is marked `{{{raw_…}}}` with a comment saying why, and
+// the layout includes the page as a partial, so page HTML is never passed as a value.
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mvsp/core/resources.hpp>
+#include <mvsp/web/view.hpp>
+
+namespace mvsp::web {
+
+// UI text per locale, from each component's messages/<locale>.toml.
+class Catalog {
+ public:
+  static constexpr std::string_view kDefaultLocale = "de";
+
+  void add(std::span<const core::Resource> resources);
+  // The text for key "section.name"; falls back to German, then to the key itself.
+  std::string text(std::string_view locale, std::string_view key) const;
+  // All texts of a locale as a nested object, for templates ({{t.shell.skip_link}}).
+  const View& view(std::string_view locale) const;
+  bool supports(std::string_view locale) const;
+  // Keys the default locale has and `locale` lacks.
+  std::vector<std::string> missing(std::string_view locale) const;
+
+ private:
+  std::map<std::string, std::map<std::string, std::string>, std::less<>> texts_;
+  std::map<std::string, View, std::less<>> views_;
+};
+
+class Templates {
+ public:
+  // Adds a component's templates/*.mustache as "<component>/<name>".
+  void add(std::string_view component, std::span<const core::Resource> resources);
+  bool has(std::string_view name) const;
+  // Renders template `name` with `model`; every other template is available as a partial
+  // by its name, and template `page` also as the partial "page" (the layout includes it).
+  // Throws core::Failure on a template error.
+  std::string render(std::string_view name, const View& model,
+                     std::string_view page = {}) const;
+
+ private:
+  std::map<std::string, std::string, std::less<>> sources_;
+};
+
+}  // namespace mvsp::web

@@ -1,0 +1,196 @@
+#include <mvsp/web/http.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include <mvsp/web/sessions.hpp>
+
+namespace mvsp::web {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> find_pair(const std::vector<std::pair<std::string, std::string>>& v,
+                                     std::string_view name) {
+  for (const auto& [k, val] : v) {
+    if (k == name) return val;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Method parse_method(std::string_view m) {
+  if (m == "GET") return Method::get;
+  if (m == "HEAD") return Method::head;
+  if (m == "POST") return Method::post;
+  if (m == "PUT") return Method::put;
+  if (m == "PATCH") return Method::patch;
+  if (m == "DELETE") return Method::del;
+  if (m == "OPTIONS") return Method::options;
+  return Method::other;
+}
+
+std::string_view method_name(Method m) {
+  switch (m) {
+    case Method::get: return "GET";
+    case Method::head: return "HEAD";
+    case Method::post: return "POST";
+    case Method::put: return "PUT";
+    case Method::patch: return "PATCH";
+    case Method::del: return "DELETE";
+    case Method::options: return "OPTIONS";
+    case Method::other: return "OTHER";
+  }
+  return "OTHER";
+}
+
+bool changes_state(Method m) {
+  return m == Method::post || m == Method::put || m == Method::patch || m == Method::del ||
+         m == Method::other;
+}
+
+std::optional<std::string> Request::header(std::string_view name) const {
+  return find_pair(headers, lower(name));
+}
+
+std::optional<std::string> Request::cookie(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k != "cookie") continue;
+    std::string_view rest = v;
+    while (!rest.empty()) {
+      auto end = rest.find(';');
+      auto part = rest.substr(0, end);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      auto eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) {
+        return std::string(part.substr(eq + 1));
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Request::query_param(std::string_view name) const {
+  return find_pair(parse_urlencoded(query), name);
+}
+
+std::optional<std::string> Request::form(std::string_view name) const {
+  if (!form_) {
+    auto type = header("content-type").value_or("");
+    form_.emplace();
+    if (lower(type).starts_with("application/x-www-form-urlencoded")) {
+      *form_ = parse_urlencoded(body);
+    }
+  }
+  return find_pair(*form_, name);
+}
+
+std::string Request::param(std::string_view name) const {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : it->second;
+}
+
+const std::string& Request::csrf_token() { return ensure_session().csrf_token; }
+
+Response Response::html(std::string body, int status) {
+  Response r{status, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(body), {}};
+  return r;
+}
+
+Response Response::json(std::string body, int status) {
+  return Response{status, {{"Content-Type", "application/json"}}, std::move(body), {}};
+}
+
+Response Response::text(std::string body, int status) {
+  return Response{status, {{"Content-Type", "text/plain; charset=utf-8"}}, std::move(body), {}};
+}
+
+Response Response::redirect(std::string location, int status) {
+  return Response{status, {{"Location", std::move(location)}}, {}, {}};
+}
+
+void Response::set_header(std::string name, std::string value) {
+  for (auto& [k, v] : headers) {
+    if (lower(k) == lower(name)) {
+      v = std::move(value);
+      return;
+    }
+  }
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
+std::optional<std::string> Response::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (lower(k) == lower(name)) return v;
+  }
+  return std::nullopt;
+}
+
+std::string url_decode(std::string_view s, bool form) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '+' && form) {
+      out += ' ';
+    } else if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string url_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += fmt::format("%{:02X}", c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!s.empty()) {
+    auto end = s.find('&');
+    auto part = s.substr(0, end);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      if (eq == std::string_view::npos) {
+        out.emplace_back(url_decode(part, true), "");
+      } else {
+        out.emplace_back(url_decode(part.substr(0, eq), true),
+                         url_decode(part.substr(eq + 1), true));
+      }
+    }
+    if (end == std::string_view::npos) break;
+    s.remove_prefix(end + 1);
+  }
+  return out;
+}
+
+}  // namespace mvsp::web

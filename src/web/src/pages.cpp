@@ -1,0 +1,60 @@
+#include <mvsp/web/pages.hpp>
+
+#include <fmt/format.h>
+
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+
+namespace mvsp::web {
+namespace {
+
+constexpr std::string_view kLocales[] = {"de", "en"};
+
+}  // namespace
+
+Pages::Pages(const Templates& templates, const Catalog& catalog)
+    : templates_(templates), catalog_(catalog) {}
+
+Response Pages::render(Request& req, std::string_view page, View model, int status) const {
+  const auto& root = model.node();
+  bool has_title = false;
+  std::string title_key;
+  if (const auto* obj = std::get_if<View::Object>(&root)) {
+    has_title = obj->contains("title");
+    if (auto it = obj->find("title_key"); it != obj->end()) {
+      if (const auto* s = std::get_if<std::string>(&it->second.node())) title_key = *s;
+    }
+  }
+  if (!has_title && !title_key.empty()) model.set("title", catalog_.text(req.locale, title_key));
+  model.set("lang", req.locale);
+  model.set("t", catalog_.view(req.locale));
+  model.set("path", req.path);
+  if (req.session) model.set("csrf_token", req.session->csrf_token);
+  for (auto code : kLocales) {
+    View link;
+    link.set("code", std::string(code));
+    link.set("label", catalog_.text(code, "shell.language_name"));
+    link.set("href", fmt::format("/sprache/{}?next={}", code, url_encode(req.path)));
+    link.set("current", code == req.locale);
+    model.add("languages", std::move(link));
+  }
+  auto res = Response::html(templates_.render("web/layout", model, page), status);
+  res.set_header("Content-Language", req.locale);
+  return res;
+}
+
+Response Pages::error(Request& req, int status) const {
+  int known = status;
+  if (known != 400 && known != 403 && known != 404 && known != 405 && known != 413 &&
+      known != 503) {
+    known = 500;
+  }
+  View model;
+  model.set("status", std::to_string(status));
+  model.set("title", catalog_.text(req.locale, fmt::format("error.{}.title", known)));
+  model.set("message", catalog_.text(req.locale, fmt::format("error.{}.text", known)));
+  model.set("correlation_id", req.correlation_id);
+  return render(req, "web/error", std::move(model), status);
+}
+
+}  // namespace mvsp::web

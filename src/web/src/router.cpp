@@ -1,0 +1,70 @@
+#include <mvsp/web/router.hpp>
+
+namespace mvsp::web {
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    auto end = path.find('/', i);
+    if (end == std::string_view::npos) end = path.size();
+    out.emplace_back(path.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
+bool is_param(const std::string& seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+}  // namespace
+
+void Router::add(Method method, std::string pattern, Handler handler) {
+  auto segments = split_path(pattern);
+  routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler)});
+}
+
+Router::Match Router::match(Method method, std::string_view path) const {
+  auto parts = split_path(path);
+  Match best;
+  int best_literals = -1;
+  // HEAD is answered by the GET route (the server sends no body).
+  Method wanted = method == Method::head ? Method::get : method;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != parts.size()) continue;
+    std::map<std::string, std::string, std::less<>> params;
+    int literals = 0;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i) {
+      const auto& seg = route.segments[i];
+      if (is_param(seg)) {
+        params[seg.substr(1, seg.size() - 2)] = parts[i];
+      } else if (seg == parts[i]) {
+        ++literals;
+      } else {
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (route.method != wanted) {
+      best.other_method = true;
+      continue;
+    }
+    if (literals > best_literals) {
+      best_literals = literals;
+      best.handler = &route.handler;
+      best.pattern = route.pattern;
+      best.params = std::move(params);
+    }
+  }
+  if (best.handler) best.other_method = false;
+  return best;
+}
+
+}  // namespace mvsp::web

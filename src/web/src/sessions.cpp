@@ -1,0 +1,128 @@
+#include <mvsp/web/sessions.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+
+namespace mvsp::web {
+namespace crypto = core::crypto;
+namespace {
+
+std::string encode_data(const std::map<std::string, std::string>& data) {
+  Poco::JSON::Object obj;
+  for (const auto& [k, v] : data) obj.set(k, v);
+  std::ostringstream out;
+  obj.stringify(out);
+  return out.str();
+}
+
+std::map<std::string, std::string> decode_data(const std::string& text) {
+  std::map<std::string, std::string> out;
+  Poco::JSON::Parser parser;
+  auto obj = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+  for (const auto& [k, v] : *obj) out[k] = v.toString();
+  return out;
+}
+
+// Recording every page view would turn each read into a write; a minute is precise enough
+// for idle expiry.
+constexpr std::int64_t kTouchEveryMs = 60'000;
+
+}  // namespace
+
+SessionStore::SessionStore(core::db::Database& db, const core::Clock& clock,
+                           SessionOptions options)
+    : db_(db), clock_(clock), options_(std::move(options)) {}
+
+std::optional<Session> SessionStore::load(const std::string& token) {
+  if (token.size() < 32 || token.size() > 64) return std::nullopt;
+  auto row = db_.query_one(
+      "SELECT csrf_token, account_id, data, created_at, last_seen_at FROM sessions "
+      "WHERE token_hash = ?",
+      crypto::sha256_hex(token));
+  if (!row) return std::nullopt;
+  auto now = core::to_millis(clock_.now());
+  auto created = row->integer(3);
+  auto seen = row->integer(4);
+  auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.idle).count();
+  auto abs_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.absolute).count();
+  if (now - seen > idle_ms || now - created > abs_ms) {
+    db_.execute("DELETE FROM sessions WHERE token_hash = ?", crypto::sha256_hex(token));
+    return std::nullopt;
+  }
+  Session s;
+  s.token = token;
+  s.csrf_token = row->text(0);
+  s.account_id = row->text(1);
+  s.data = decode_data(row->text(2));
+  s.created_at = core::from_millis(created);
+  s.last_seen_at = core::from_millis(seen);
+  if (now - seen > kTouchEveryMs) {
+    db_.execute("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?", now,
+                crypto::sha256_hex(token));
+    s.last_seen_at = core::from_millis(now);
+  }
+  return s;
+}
+
+Session SessionStore::create() {
+  Session s;
+  s.token = crypto::random_token(32);
+  s.csrf_token = crypto::random_token(32);
+  s.created_at = s.last_seen_at = clock_.now();
+  s.is_new = true;
+  db_.execute(
+      "INSERT INTO sessions (token_hash, csrf_token, account_id, data, created_at, last_seen_at) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
+      crypto::sha256_hex(s.token), s.csrf_token, s.account_id, encode_data(s.data),
+      core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
+  return s;
+}
+
+void SessionStore::save(Session& s) {
+  db_.execute("UPDATE sessions SET account_id = ?, data = ? WHERE token_hash = ?", s.account_id,
+              encode_data(s.data), crypto::sha256_hex(s.token));
+  s.dirty = false;
+}
+
+void SessionStore::rotate(Session& s) {
+  auto old_hash = crypto::sha256_hex(s.token);
+  s.token = crypto::random_token(32);
+  s.csrf_token = crypto::random_token(32);
+  s.created_at = s.last_seen_at = clock_.now();
+  s.is_new = true;
+  s.dirty = false;
+  db_.transaction([&](core::db::Tx& tx) {
+    tx.execute("DELETE FROM sessions WHERE token_hash = ?", old_hash);
+    tx.execute(
+        "INSERT INTO sessions (token_hash, csrf_token, account_id, data, created_at, "
+        "last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
+        crypto::sha256_hex(s.token), s.csrf_token, s.account_id, encode_data(s.data),
+        core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
+  });
+}
+
+void SessionStore::destroy(const Session& s) {
+  db_.execute("DELETE FROM sessions WHERE token_hash = ?", crypto::sha256_hex(s.token));
+}
+
+std::int64_t SessionStore::purge_expired() {
+  auto now = core::to_millis(clock_.now());
+  auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.idle).count();
+  auto abs_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.absolute).count();
+  return db_.execute("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
+                     now - idle_ms, now - abs_ms);
+}
+
+std::string SessionStore::cookie(const Session& s) const {
+  return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", options_.cookie_name, s.token,
+                     options_.secure_cookie ? "; Secure" : "");
+}
+
+}  // namespace mvsp::web

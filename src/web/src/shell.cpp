@@ -1,0 +1,88 @@
+#include <mvsp/web/shell.hpp>
+
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/web/metrics.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/templates.hpp>
+
+namespace mvsp::web {
+namespace {
+
+// Only a path on this site, so the language switch cannot send people elsewhere.
+std::string local_target(const std::optional<std::string>& next) {
+  if (!next || next->empty() || next->front() != '/' || next->starts_with("//") ||
+      next->find('\\') != std::string::npos) {
+    return "/";
+  }
+  return *next;
+}
+
+bool is_loopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || address.starts_with("127.");
+}
+
+}  // namespace
+
+void register_shell(Router& router, const Pages& pages, const Metrics& metrics,
+                    ShellOptions options) {
+  auto shared = std::make_shared<ShellOptions>(std::move(options));
+
+  router.get("/", [&pages](Request& req) {
+    View model;
+    model.set("title_key", "start.title");
+    return pages.render(req, "web/start", std::move(model));
+  });
+
+  auto legal = [&pages, shared](std::string page, std::string title_key) {
+    return [&pages, shared, page, title_key](Request& req) {
+      View model;
+      model.set("title_key", title_key);
+      const auto& op = shared->site_operator;
+      if (!op.name.empty()) {
+        View o;
+        o.set("name", op.name);
+        o.set("address", op.address);
+        o.set("email", op.email);
+        o.set("phone", op.phone);
+        model.set("operator", std::move(o));
+      }
+      return pages.render(req, page, std::move(model));
+    };
+  };
+  router.get("/impressum", legal("web/impressum", "legal.imprint_title"));
+  router.get("/datenschutz", legal("web/privacy", "legal.privacy_title"));
+  router.get("/barrierefreiheit", legal("web/accessibility", "legal.accessibility_title"));
+
+  router.get("/sprache/{code}", [&pages](Request& req) {
+    auto code = req.param("code");
+    auto res = Response::redirect(local_target(req.query_param("next")));
+    if (pages.catalog().supports(code)) {
+      res.headers.emplace_back("Set-Cookie",
+                               "mvsp_lang=" + code + "; Path=/; Max-Age=31536000; SameSite=Lax");
+    }
+    return res;
+  });
+
+  router.get("/healthz", [](Request&) { return Response::text("ok\n"); });
+  router.get("/readyz", [shared](Request&) {
+    bool ready = shared->ready && shared->ready();
+    return Response::json(ready ? R"({"status":"ready"})" : R"({"status":"not ready"})",
+                          ready ? 200 : 503);
+  });
+  router.get("/metrics", [&metrics, shared](Request& req) {
+    bool allowed = false;
+    if (!shared->metrics_token.empty()) {
+      auto auth = req.header("authorization").value_or("");
+      allowed = core::crypto::equal_constant_time(auth, "Bearer " + shared->metrics_token);
+    } else {
+      allowed = is_loopback(req.remote_address);
+    }
+    if (!allowed) return Response::text("forbidden\n", 403);
+    auto res = Response::text(metrics.render());
+    res.set_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return res;
+  });
+}
+
+}  // namespace mvsp::web

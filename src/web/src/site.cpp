@@ -1,0 +1,169 @@
+#include <mvsp/web/site.hpp>
+
+#include <chrono>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/ids.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/web/errors.hpp>
+#include <mvsp/web/metrics.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/static_files.hpp>
+#include <mvsp/web/templates.hpp>
+
+namespace mvsp::web {
+namespace log = core::log;
+namespace {
+
+constexpr std::string_view kLocaleCookie = "mvsp_lang";
+
+// Accepts a caller's request id only when it is short and plain, so logs stay clean.
+bool usable_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string choose_locale(const Request& req, const Catalog& catalog) {
+  if (auto c = req.cookie(kLocaleCookie); c && catalog.supports(*c)) return *c;
+  // The first of our languages that the browser names; German when it names none.
+  auto accept = req.header("accept-language").value_or("");
+  std::size_t best = std::string::npos;
+  std::string chosen(Catalog::kDefaultLocale);
+  for (std::string_view code : {"de", "en"}) {
+    auto pos = accept.find(code);
+    if (pos != std::string::npos && pos < best) {
+      best = pos;
+      chosen = code;
+    }
+  }
+  return chosen;
+}
+
+}  // namespace
+
+void add_security_headers(Response& res, bool https) {
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                 "font-src 'self'; connect-src 'self'; form-action 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Referrer-Policy", "same-origin");
+  res.set_header("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+  res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+  if (https) res.set_header("Strict-Transport-Security", "max-age=31536000");
+}
+
+Site::Site(const Router& router, const Pages& pages, SessionStore& sessions, Metrics& metrics,
+           StaticFiles& static_files, core::IdGenerator& ids, SiteOptions options)
+    : router_(router),
+      pages_(pages),
+      sessions_(sessions),
+      metrics_(metrics),
+      static_files_(static_files),
+      ids_(ids),
+      options_(std::move(options)) {}
+
+Response Site::handle(Request& req) {
+  auto started = std::chrono::steady_clock::now();
+  auto incoming = req.header("x-request-id");
+  req.correlation_id = incoming && usable_request_id(*incoming) ? *incoming : ids_.key();
+  log::CorrelationScope scope(req.correlation_id);
+
+  // Static assets need neither a session nor a language.
+  if (auto res = static_files_.serve(req)) {
+    req.route = "/static/*";
+    finish(req, *res);
+    metrics_.record_request(
+        method_name(req.method), req.route, res->status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return std::move(*res);
+  }
+
+  req.locale = choose_locale(req, pages_.catalog());
+  std::optional<Session> session;
+  Response res;
+  try {
+    if (auto token = req.cookie(sessions_.options().cookie_name)) session = sessions_.load(*token);
+    if (session) req.session = &*session;
+    req.ensure_session = [&]() -> Session& {
+      if (!session) {
+        session = sessions_.create();
+        req.session = &*session;
+      }
+      return *session;
+    };
+    res = dispatch(req);
+    if (session && session->dirty) sessions_.save(*session);
+  } catch (const std::exception& e) {
+    log::error("http.failure", {{"method", method_name(req.method)},
+                                {"path", req.path},
+                                {"error", e.what()}});
+    try {
+      res = req.is_api() ? problem(req, 500, "The request could not be completed.")
+                         : pages_.error(req, 500);
+    } catch (const std::exception&) {
+      res = Response::text("Interner Fehler / Internal error", 500);
+    }
+  }
+  if (session && session->is_new) res.headers.emplace_back("Set-Cookie", sessions_.cookie(*session));
+  finish(req, res);
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics_.record_request(method_name(req.method), req.route.empty() ? "unmatched" : req.route,
+                          res.status, seconds);
+  log::info("http.request", {{"method", method_name(req.method)},
+                             {"path", req.path},
+                             {"status", std::to_string(res.status)},
+                             {"ms", fmt::format("{:.2f}", seconds * 1000)}});
+  return res;
+}
+
+Response Site::dispatch(Request& req) {
+  if (req.body.size() > options_.max_body_bytes) {
+    return req.is_api() ? problem(req, 413, "The request body is too large.")
+                        : pages_.error(req, 413);
+  }
+  auto match = router_.match(req.method, req.path);
+  if (!match.handler) {
+    int status = match.other_method ? 405 : 404;
+    return req.is_api() ? problem(req, status, status == 404 ? "No such resource." : "")
+                        : pages_.error(req, status);
+  }
+  req.params = std::move(match.params);
+  req.route = std::move(match.pattern);
+  // Pages authenticate with the session cookie, so every state-changing page request must
+  // prove it comes from our own form. The API takes bearer tokens only, never cookies.
+  if (changes_state(req.method) && !req.is_api()) {
+    auto sent = req.form("csrf_token");
+    if (!sent) sent = req.header("x-csrf-token");
+    if (!req.session || !sent || !core::crypto::equal_constant_time(*sent, req.session->csrf_token)) {
+      log::warn("http.csrf_rejected", {{"path", req.path}});
+      return pages_.error(req, 403);
+    }
+  }
+  return (*match.handler)(req);
+}
+
+void Site::finish(Request& req, Response& res) {
+  add_security_headers(res, options_.public_url.starts_with("https://"));
+  res.set_header("X-Request-Id", req.correlation_id);
+  if (!res.header("cache-control")) res.set_header("Cache-Control", "no-store");
+  if (req.method == Method::head) {
+    res.set_header("Content-Length", std::to_string(res.body.size()));
+    res.body.clear();
+    res.stream = nullptr;
+  }
+}
+
+}  // namespace mvsp::web
