@@ -66,13 +66,12 @@ std::unique_ptr<Database> Database::open(const std::string& url, const PoolOptio
 }
 
 std::string redact_url(std::string_view url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  auto at = url.find('@', scheme + 3);
-  if (at == std::string_view::npos) return std::string(url);
-  auto colon = url.find(':', scheme + 3);
   std::string out(url);
-  if (colon != std::string_view::npos && colon < at) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return out;
+  auto at = url.find('@', scheme + 3);
+  auto colon = url.find(':', scheme + 3);
+  if (at != std::string_view::npos && colon != std::string_view::npos && colon < at) {
     out.replace(colon + 1, at - colon - 1, "***");
   }
   auto query = out.find("password=");

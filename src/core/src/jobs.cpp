@@ -293,7 +293,9 @@ void register_probe_job(JobRunner& runner, const Clock& clock, std::string worke
     });
     if (!counted) return JobOutcome::retry("lease lost before the run was recorded");
     return JobOutcome::ok();
-  });
+  },
+  // A probe checks the machinery, so it retries quickly.
+  RetryPolicy{.base = std::chrono::seconds(1), .cap = std::chrono::seconds(10)});
 }
 
 }  // namespace mvsp::core

@@ -42,6 +42,18 @@ void send(const Response& res, net::HTTPServerResponse& out, bool head) {
   }
 }
 
+// After refusing an oversized body, reads (and drops) what the client is still sending, so
+// that it sees the answer instead of a reset connection; gives up after a bound.
+void drain(std::istream& in) {
+  constexpr std::size_t kLimit = 64 * 1024 * 1024;
+  std::string buf(64 * 1024, '\0');
+  std::size_t total = 0;
+  while (in && total < kLimit) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    total += static_cast<std::size_t>(in.gcount());
+  }
+}
+
 class RequestHandler final : public net::HTTPRequestHandler {
  public:
   RequestHandler(Site& site, std::size_t max_body) : site_(site), max_body_(max_body) {}
@@ -76,6 +88,7 @@ class RequestHandler final : public net::HTTPRequestHandler {
     }
     Response res = site_.handle(req);
     send(res, out, req.method == Method::head);
+    if (req.body.size() > max_body_) drain(in.stream());
   }
 
  private:

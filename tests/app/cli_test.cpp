@@ -1,0 +1,81 @@
+// `mvsp` as operators run it.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/db.hpp>
+
+#include "process.hpp"
+#include "support.hpp"
+
+namespace mvsp::app {
+namespace {
+
+using test::run_mvsp;
+
+TEST(Cli, PrintsTheVersionAndHelp) {
+  auto v = run_mvsp("version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.output.rfind("mvsp ", 0), 0u);
+  auto h = run_mvsp("help");
+  EXPECT_NE(h.output.find("--public-url"), std::string::npos);
+  EXPECT_EQ(run_mvsp("frobnicate").exit_code, 2);
+}
+
+TEST(Cli, AnUnknownConfigKeyStopsTheStartWithItsName) {
+  test::TempDir dir;
+  auto config = (dir.path() / "mvsp.toml").string();
+  std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:0\"\nmax_body = 10\n";
+  auto serve = run_mvsp("serve --config " + config);
+  EXPECT_EQ(serve.exit_code, 2);
+  EXPECT_NE(serve.output.find("server.max_body"), std::string::npos) << serve.output;
+  auto check = run_mvsp("config check --config " + config);
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_NE(check.output.find("unknown key server.max_body"), std::string::npos);
+}
+
+TEST(Cli, ConfigCheckShowsTheEffectiveSettingsWithoutThePassword) {
+  auto check = run_mvsp("config check --database postgresql://mvsp:geheim@db/mvsp");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("postgresql://mvsp:***@db/mvsp"), std::string::npos);
+  EXPECT_EQ(check.output.find("geheim"), std::string::npos);
+}
+
+class AuditCli : public test::BackendTest {};
+
+TEST_P(AuditCli, VerifyPassesOnAnIntactLogAndNamesTheFirstBadEntry) {
+  test::TempDir data;
+  auto args = "--database '" + database_->url() + "' --data-dir " + data.path().string();
+  auto migrate = run_mvsp("migrate " + args);
+  ASSERT_EQ(migrate.exit_code, 0) << migrate.output;
+  EXPECT_NE(migrate.output.find("applied core/0001_core"), std::string::npos);
+  EXPECT_NE(run_mvsp("migrate " + args).output.find("up to date"), std::string::npos);
+
+  core::SystemClock clock;
+  core::AuditLog log(clock);
+  for (int i = 0; i < 3; ++i) {
+    db().transaction([&](core::db::Tx& tx) {
+      log.append(tx, {.actor = "system", .action = "test", .object_type = "t", .object_id = "x"});
+    });
+  }
+  auto ok = run_mvsp("audit verify " + args);
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("3 entries verified"), std::string::npos);
+
+  db().execute("UPDATE audit_log SET action = 'changed' WHERE seq = 2");
+  auto altered = run_mvsp("audit verify " + args);
+  EXPECT_EQ(altered.exit_code, 1);
+  EXPECT_NE(altered.output.find("entry 2 was altered"), std::string::npos) << altered.output;
+
+  db().execute("UPDATE audit_log SET action = 'test' WHERE seq = 2");
+  db().execute("DELETE FROM audit_log WHERE seq = 1");
+  auto removed = run_mvsp("audit verify " + args);
+  EXPECT_EQ(removed.exit_code, 1);
+  EXPECT_NE(removed.output.find("entry 1 is missing"), std::string::npos) << removed.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, AuditCli, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::app

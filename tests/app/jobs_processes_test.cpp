@@ -1,0 +1,117 @@
+// Jobs across real processes on one PostgreSQL: exactly once, lease recovery after
+// SIGKILL, and the dead state.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/jobs.hpp>
+
+#include "process.hpp"
+#include "support.hpp"
+
+namespace mvsp::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+class JobProcesses : public test::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    database_->migrate(clock_);
+    queue_ = std::make_unique<core::JobQueue>(db(), clock_, ids_);
+  }
+
+  std::vector<std::string> serve_args(int workers, int lease_seconds, const std::string& name) {
+    auto config = (dir_.path() / (name + ".toml")).string();
+    std::ofstream(config) << fmt::format("[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"warn\"\n",
+                                         workers, lease_seconds);
+    return {"serve",      "--listen",   "127.0.0.1:0", "--database", database_->url(),
+            "--data-dir", (dir_.path() / "data").string(), "--config", config};
+  }
+  std::string log(const std::string& name) { return (dir_.path() / (name + ".log")).string(); }
+
+  void enqueue(int count, const std::string& payload, int max_attempts = 3) {
+    for (int done = 0; done < count; done += 1000) {
+      db().transaction([&](core::db::Tx& tx) {
+        for (int i = done; i < std::min(count, done + 1000); ++i) {
+          queue_->enqueue(tx, {.kind = "core.probe", .payload = payload, .max_attempts = max_attempts});
+        }
+      });
+    }
+  }
+
+  // Polls until `done` holds or the time is up.
+  template <typename F>
+  bool wait_for(F done, std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (done()) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return done();
+  }
+
+  std::int64_t count(const std::string& sql) { return db().query_one(sql)->integer(0); }
+
+  core::SystemClock clock_;
+  test::SequenceIds ids_;
+  test::TempDir dir_;
+  std::unique_ptr<core::JobQueue> queue_;
+};
+
+TEST_P(JobProcesses, TwoInstancesRunEachOfTenThousandJobsExactlyOnce) {
+  constexpr int kJobs = 10'000;
+  enqueue(kJobs, "{}");
+  test::Process a(serve_args(4, 60, "a"), log("a"));
+  test::Process b(serve_args(4, 60, "b"), log("b"));
+  ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == kJobs; },
+                       300s))
+      << count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") << " done";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM job_probe_runs"), kJobs);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT job_id) FROM job_probe_runs"), kJobs);
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT worker) FROM job_probe_runs"), 2) << "both instances worked";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM jobs WHERE attempts <> 1"), 0);
+}
+
+TEST_P(JobProcesses, AJobOfAKilledWorkerIsRetriedAfterTheLease) {
+  enqueue(1, R"({"sleep_ms": 2500})");
+  std::string first_worker;
+  {
+    test::Process a(serve_args(1, 3, "a"), log("a"));
+    ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1; },
+                         30s));
+    first_worker = db().query_one("SELECT leased_by FROM jobs")->text(0);
+    EXPECT_TRUE(first_worker.ends_with(":" + std::to_string(a.pid())));
+    a.stop(SIGKILL);
+  }
+  test::Process b(serve_args(1, 3, "b"), log("b"));
+  ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 1; }, 60s));
+  auto run = db().query_one("SELECT worker, attempt FROM job_probe_runs");
+  ASSERT_TRUE(run);
+  EXPECT_NE(run->text(0), first_worker);
+  EXPECT_EQ(run->integer(1), 2);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM job_probe_runs"), 1);
+}
+
+TEST_P(JobProcesses, AJobThatKeepsFailingEndsDeadWithItsLastError) {
+  enqueue(1, R"({"fail": "mailbox unreachable"})", 3);
+  test::Process a(serve_args(1, 60, "a"), log("a"));
+  ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'") == 1; }, 60s));
+  auto row = db().query_one("SELECT attempts, last_error FROM jobs");
+  EXPECT_EQ(row->integer(0), 3);
+  EXPECT_EQ(row->text(1), "mailbox unreachable");
+  auto dead = test::run_mvsp("jobs dead --database '" + database_->url() + "' --data-dir " +
+                             (dir_.path() / "data").string());
+  EXPECT_NE(dead.output.find("mailbox unreachable"), std::string::npos) << dead.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, JobProcesses, ::testing::Values("postgresql"));
+
+}  // namespace
+}  // namespace mvsp::app

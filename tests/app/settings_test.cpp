@@ -1,0 +1,85 @@
+#include "settings.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support.hpp"
+
+namespace mvsp::app {
+namespace {
+
+std::map<std::string, std::string> g_env;
+std::optional<std::string> fake_env(const char* name) {
+  auto it = g_env.find(name);
+  if (it == g_env.end()) return std::nullopt;
+  return it->second;
+}
+
+core::Result<Settings> load(std::vector<std::string> args) {
+  std::vector<char*> argv{const_cast<char*>("mvsp")};
+  for (auto& a : args) argv.push_back(a.data());
+  auto cli = parse_command_line(static_cast<int>(argv.size()), argv.data());
+  if (!cli) return core::fail(cli.error());
+  return load_settings(*cli, &fake_env);
+}
+
+class SettingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { g_env.clear(); }
+  std::string write_config(const std::string& text) {
+    auto path = (dir_.path() / "mvsp.toml").string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(SettingsTest, DefaultsRunOutOfTheBox) {
+  auto s = load({"serve"});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->listen, "127.0.0.1:8080");
+  EXPECT_EQ(s->public_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(s->database, "sqlite:var/mvsp.db");
+}
+
+TEST_F(SettingsTest, CommandLineBeatsEnvironmentBeatsFile) {
+  auto config = write_config(
+      "[server]\nlisten = \"0.0.0.0:9000\"\npublic_url = \"https://file.example/\"\n"
+      "[database]\nurl = \"sqlite:file.db\"\n");
+  g_env["MVSP_CONFIG"] = config;
+  g_env["MVSP_DATABASE"] = "sqlite:env.db";
+  g_env["MVSP_PUBLIC_URL"] = "https://env.example";
+  auto s = load({"serve", "--public-url", "https://cli.example/"});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->listen, "0.0.0.0:9000");
+  EXPECT_EQ(s->database, "sqlite:env.db");
+  EXPECT_EQ(s->public_url, "https://cli.example");
+}
+
+TEST_F(SettingsTest, AnUnknownKeyStopsTheStartAndIsNamed) {
+  auto config = write_config("[server]\nthreads = 64\nlisten_address = \"x\"\n");
+  auto s = load({"serve", "--config=" + config});
+  ASSERT_FALSE(s);
+  ASSERT_EQ(s.error().fields.size(), 1u);
+  EXPECT_EQ(s.error().fields[0].field, "server.listen_address");
+}
+
+TEST_F(SettingsTest, BadValuesAreNamed) {
+  auto config = write_config("[server]\nthreads = 1\n[storage]\nblob_key = \"abc\"\n");
+  auto s = load({"serve", "--config", config, "--listen", "localhost", "--database", "mysql://x"});
+  ASSERT_FALSE(s);
+  std::vector<std::string> fields;
+  for (const auto& f : s.error().fields) fields.push_back(f.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"server.threads", "server.listen", "database.url",
+                                              "storage.blob_key"}));
+}
+
+TEST_F(SettingsTest, OptionsNeedTheirValues) {
+  auto s = load({"serve", "--listen"});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().fields[0].field, "--listen");
+}
+
+}  // namespace
+}  // namespace mvsp::app

@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/log.hpp>
+
+namespace mvsp::core {
+namespace {
+
+TEST(Crypto, KnownSha256AndHex) {
+  crypto::init();
+  EXPECT_EQ(crypto::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  std::string raw;
+  ASSERT_TRUE(crypto::from_hex("00ff10", raw));
+  EXPECT_EQ(raw, std::string("\x00\xff\x10", 3));
+  EXPECT_FALSE(crypto::from_hex("0g", raw));
+  EXPECT_FALSE(crypto::from_hex("abc", raw));
+  crypto::Sha256 h;
+  h.update("a");
+  h.update("bc");
+  EXPECT_EQ(crypto::to_hex(h.finish()), crypto::sha256_hex("abc"));
+  EXPECT_EQ(crypto::base64url("\xfb\xff"), "-_8");
+  EXPECT_TRUE(crypto::equal_constant_time("same", "same"));
+  EXPECT_FALSE(crypto::equal_constant_time("same", "sane"));
+}
+
+std::vector<std::string> g_lines;
+void capture(std::string_view line) { g_lines.emplace_back(line); }
+
+class LogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    g_lines.clear();
+    log::set_sink(&capture);
+  }
+  void TearDown() override {
+    log::set_sink(nullptr);
+    log::configure(log::Level::info, log::Format::text);
+  }
+};
+
+TEST_F(LogTest, NeverWritesSecretsInClear) {
+  log::configure(log::Level::info, log::Format::text);
+  log::info("login", {{"user", "anna"}, {"password", "hunter2"}, {"session_token", "abc"}});
+  ASSERT_EQ(g_lines.size(), 1u);
+  EXPECT_EQ(g_lines[0].find("hunter2"), std::string::npos);
+  EXPECT_EQ(g_lines[0].find("abc"), std::string::npos);
+  EXPECT_NE(g_lines[0].find("user=anna"), std::string::npos);
+  EXPECT_NE(g_lines[0].find("password=[redacted]"), std::string::npos);
+}
+
+TEST_F(LogTest, CarriesTheCorrelationIdAndEscapesJson) {
+  log::configure(log::Level::info, log::Format::json);
+  {
+    log::CorrelationScope scope("req-42");
+    log::warn("odd", {{"detail", "a \"quoted\"\nline"}});
+  }
+  log::warn("after");
+  ASSERT_EQ(g_lines.size(), 2u);
+  EXPECT_NE(g_lines[0].find(R"("correlation_id":"req-42")"), std::string::npos) << g_lines[0];
+  EXPECT_NE(g_lines[0].find(R"("detail":"a \"quoted\"\nline")"), std::string::npos) << g_lines[0];
+  EXPECT_EQ(g_lines[1].find("correlation_id"), std::string::npos);
+}
+
+TEST_F(LogTest, DropsLinesBelowTheLevel) {
+  log::configure(log::Level::warn, log::Format::text);
+  log::info("quiet");
+  log::error("loud");
+  ASSERT_EQ(g_lines.size(), 1u);
+  EXPECT_NE(g_lines[0].find("event=loud"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mvsp::core

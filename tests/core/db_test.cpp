@@ -1,0 +1,114 @@
+// The database contract: the same statements behave the same on SQLite and PostgreSQL.
+#include <mvsp/core/db.hpp>
+
+#include <gtest/gtest.h>
+
+#include "support.hpp"
+
+namespace mvsp::core::db {
+namespace {
+
+using test::BackendTest;
+
+class DatabaseContract : public BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    db().acquire()->execute_script(
+        "CREATE TABLE things (id TEXT PRIMARY KEY, n BIGINT, x DOUBLE PRECISION, "
+        "body BLOB, note TEXT)");
+  }
+};
+
+TEST_P(DatabaseContract, RoundTripsEveryType) {
+  std::string binary("a\0b\xff", 4);
+  EXPECT_EQ(db().execute("INSERT INTO things (id, n, x, body, note) VALUES (?, ?, ?, ?, ?)", "a",
+                         std::int64_t{1} << 40, 2.5, Bytes{binary}, std::nullopt),
+            1);
+  auto row = db().query_one("SELECT id, n, x, body, note FROM things WHERE id = ?", "a");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->text(0), "a");
+  EXPECT_EQ(row->integer(1), std::int64_t{1} << 40);
+  EXPECT_DOUBLE_EQ(row->real(2), 2.5);
+  EXPECT_EQ(row->bytes(3), binary);
+  EXPECT_TRUE(row->is_null(4));
+  EXPECT_FALSE(row->optional_text(4));
+  EXPECT_THROW(row->integer(0), Failure);
+}
+
+TEST_P(DatabaseContract, LeavesQuestionMarksInsideLiteralsAlone) {
+  db().execute("INSERT INTO things (id, note) VALUES (?, 'why?')", "q");
+  auto row = db().query_one("SELECT note FROM things WHERE id = ? AND note = 'why?'", "q");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->text(0), "why?");
+}
+
+TEST_P(DatabaseContract, AggregatesComeBackAsIntegers) {
+  db().execute("INSERT INTO things (id, n) VALUES ('a', 2), ('b', 3)");
+  auto row = db().query_one("SELECT COUNT(*), SUM(n) FROM things");
+  EXPECT_EQ(row->integer(0), 2);
+  EXPECT_EQ(row->integer(1), 5);
+}
+
+TEST_P(DatabaseContract, ConflictsAreCountedNotThrown) {
+  constexpr auto kInsert = "INSERT INTO things (id, n) VALUES (?, ?) ON CONFLICT (id) DO NOTHING";
+  EXPECT_EQ(db().execute(kInsert, "a", 1), 1);
+  EXPECT_EQ(db().execute(kInsert, "a", 2), 0);
+  EXPECT_EQ(db().query_one("SELECT n FROM things WHERE id = 'a'")->integer(0), 1);
+}
+
+TEST_P(DatabaseContract, ReturningWorks) {
+  auto rows = db().query("INSERT INTO things (id, n) VALUES (?, ?) RETURNING id, n", "r", 7);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].integer(1), 7);
+}
+
+TEST_P(DatabaseContract, TransactionCommitsOnSuccess) {
+  db().transaction([](Tx& tx) { tx.execute("INSERT INTO things (id) VALUES ('c')"); });
+  EXPECT_TRUE(db().query_one("SELECT id FROM things WHERE id = 'c'"));
+}
+
+TEST_P(DatabaseContract, TransactionRollsBackOnException) {
+  EXPECT_THROW(db().transaction([](Tx& tx) {
+    tx.execute("INSERT INTO things (id) VALUES ('d')");
+    throw Failure("boom");
+  }),
+               Failure);
+  EXPECT_FALSE(db().query_one("SELECT id FROM things WHERE id = 'd'"));
+}
+
+TEST_P(DatabaseContract, TransactionRollsBackOnAnErrorResult) {
+  Status st = db().transaction([](Tx& tx) -> Status {
+    tx.execute("INSERT INTO things (id) VALUES ('e')");
+    return fail(Error::conflict("no"));
+  });
+  EXPECT_FALSE(st);
+  EXPECT_FALSE(db().query_one("SELECT id FROM things WHERE id = 'e'"));
+}
+
+TEST_P(DatabaseContract, FailedStatementThrowsAndTheConnectionStaysUsable) {
+  EXPECT_THROW(db().execute("INSERT INTO nowhere (id) VALUES (1)"), Failure);
+  EXPECT_THROW(db().transaction([](Tx& tx) { tx.execute("SELECT * FROM nowhere"); }), Failure);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(db().query("SELECT 1").size(), 1u);
+}
+
+TEST_P(DatabaseContract, WrongParameterCountIsAFailure) {
+  EXPECT_THROW(db().execute("INSERT INTO things (id, n) VALUES (?, ?)", "x"), Failure);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, DatabaseContract, ::testing::ValuesIn(test::backends()));
+
+TEST(DatabaseUrl, PasswordIsRedacted) {
+  EXPECT_EQ(redact_url("postgresql://mvsp:s3cret@db:5432/mvsp"), "postgresql://mvsp:***@db:5432/mvsp");
+  EXPECT_EQ(redact_url("postgresql://db/mvsp?password=s3cret&x=1"),
+            "postgresql://db/mvsp?password=***&x=1");
+  EXPECT_EQ(redact_url("sqlite:var/mvsp.db"), "sqlite:var/mvsp.db");
+}
+
+TEST(DatabaseUrl, UnknownSchemeIsRefused) {
+  EXPECT_THROW(Database::open("mysql://x"), Failure);
+}
+
+}  // namespace
+}  // namespace mvsp::core::db

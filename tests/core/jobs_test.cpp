@@ -1,0 +1,159 @@
+#include <mvsp/core/jobs.hpp>
+
+#include <gtest/gtest.h>
+
+#include <mvsp/core/db.hpp>
+
+#include "support.hpp"
+
+namespace mvsp::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Jobs : public test::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    database_->migrate(clock_);
+    queue_ = std::make_unique<JobQueue>(db(), clock_, ids_);
+  }
+  std::string enqueue(JobSpec spec) {
+    return db().transaction([&](db::Tx& tx) { return queue_->enqueue(tx, spec); });
+  }
+  JobState state(const std::string& id) { return queue_->find(id)->state; }
+
+  test::ManualClock clock_;
+  test::SequenceIds ids_;
+  std::unique_ptr<JobQueue> queue_;
+};
+
+TEST_P(Jobs, AJobExistsOnlyIfItsTransactionCommits) {
+  EXPECT_THROW(db().transaction([&](db::Tx& tx) {
+    queue_->enqueue(tx, {.kind = "test.mail"});
+    throw Failure("the change failed");
+  }),
+               Failure);
+  EXPECT_EQ(queue_->counts()[JobState::queued], 0);
+  enqueue({.kind = "test.mail"});
+  EXPECT_EQ(queue_->counts()[JobState::queued], 1);
+}
+
+TEST_P(Jobs, TheSameIdempotencyKeyGivesTheSameJob) {
+  auto a = enqueue({.kind = "test.mail", .idempotency_key = "mail:42"});
+  auto b = enqueue({.kind = "test.mail", .idempotency_key = "mail:42"});
+  auto c = enqueue({.kind = "test.mail", .idempotency_key = "mail:43"});
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  EXPECT_EQ(queue_->counts()[JobState::queued], 2);
+}
+
+TEST_P(Jobs, ClaimTakesDueJobsOnceWithALease) {
+  auto due = enqueue({.kind = "k"});
+  auto later = enqueue({.kind = "k", .run_at = clock_.now() + 1h});
+  auto first = queue_->claim("w1", 10, 60s);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].id, due);
+  EXPECT_EQ(first[0].attempts, 1);
+  EXPECT_TRUE(queue_->claim("w2", 10, 60s).empty());
+  EXPECT_TRUE(queue_->complete(first[0]));
+  clock_.advance(1h);
+  auto second = queue_->claim("w2", 10, 60s);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].id, later);
+}
+
+TEST_P(Jobs, AnExpiredLeaseIsTakenOverAndTheOldHolderCannotComplete) {
+  auto id = enqueue({.kind = "k"});
+  auto held = queue_->claim("w1", 1, 30s);
+  ASSERT_EQ(held.size(), 1u);
+  clock_.advance(31s);
+  auto taken = queue_->claim("w2", 1, 30s);
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].attempts, 2);
+  EXPECT_FALSE(queue_->complete(held[0]));
+  EXPECT_TRUE(queue_->complete(taken[0]));
+  EXPECT_EQ(state(id), JobState::done);
+}
+
+TEST_P(Jobs, RetryableFailuresBackOffThenEndDeadWithTheLastError) {
+  auto id = enqueue({.kind = "k", .max_attempts = 3});
+  RetryPolicy policy{.base = 10s, .cap = 1h};
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    auto jobs = queue_->claim("w", 1, 60s);
+    ASSERT_EQ(jobs.size(), 1u) << "attempt " << attempt;
+    ASSERT_TRUE(queue_->fail(jobs[0], JobOutcome::retry("smtp down #" + std::to_string(attempt)),
+                             policy, 1.0));
+    if (attempt < 3) {
+      auto row = queue_->find(id);
+      EXPECT_EQ(row->state, JobState::queued);
+      EXPECT_EQ(row->run_at, clock_.now() + 10s * (1 << (attempt - 1)));
+      EXPECT_TRUE(queue_->claim("w", 1, 60s).empty()) << "not before the back-off";
+      clock_.advance(10s * (1 << (attempt - 1)));
+    }
+  }
+  auto row = queue_->find(id);
+  EXPECT_EQ(row->state, JobState::dead);
+  EXPECT_EQ(row->last_error, "smtp down #3");
+  ASSERT_EQ(queue_->dead(10).size(), 1u);
+  EXPECT_TRUE(queue_->requeue_dead(id));
+  EXPECT_EQ(state(id), JobState::queued);
+}
+
+TEST_P(Jobs, PermanentFailuresEndDeadAtOnce) {
+  auto id = enqueue({.kind = "k", .max_attempts = 10});
+  auto jobs = queue_->claim("w", 1, 60s);
+  queue_->fail(jobs[0], JobOutcome::permanent("mailbox deleted"), {}, 0.5);
+  EXPECT_EQ(state(id), JobState::dead);
+}
+
+TEST_P(Jobs, ALeaseLostOnTheLastAttemptEndsDead) {
+  auto id = enqueue({.kind = "k", .max_attempts = 1});
+  ASSERT_EQ(queue_->claim("w1", 1, 10s).size(), 1u);
+  clock_.advance(11s);
+  EXPECT_TRUE(queue_->claim("w2", 1, 10s).empty());
+  EXPECT_EQ(state(id), JobState::dead);
+}
+
+TEST_P(Jobs, RunnerRunsHandlersAndTreatsExceptionsAsRetryable) {
+  JobRunner runner(*queue_, db(), {.threads = 0, .name = "test"});
+  int ran = 0;
+  runner.handle("ok", [&](JobContext&) {
+    ++ran;
+    return JobOutcome::ok();
+  });
+  runner.handle("throws", [](JobContext&) -> JobOutcome { throw std::runtime_error("kaputt"); });
+  auto ok = enqueue({.kind = "ok"});
+  auto bad = enqueue({.kind = "throws", .max_attempts = 1});
+  auto unknown = enqueue({.kind = "nobody"});
+  EXPECT_EQ(runner.run_due(), 3);
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(state(ok), JobState::done);
+  EXPECT_EQ(queue_->find(bad)->last_error, "kaputt");
+  EXPECT_EQ(state(bad), JobState::dead);
+  EXPECT_EQ(state(unknown), JobState::dead);
+}
+
+TEST_P(Jobs, ProbeRecordsEachRunOnce) {
+  JobRunner runner(*queue_, db(), {.threads = 0, .name = "test"});
+  register_probe_job(runner, clock_, "test");
+  for (int i = 0; i < 5; ++i) enqueue({.kind = "core.probe", .payload = "{}"});
+  EXPECT_EQ(runner.run_due(), 5);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*), COUNT(DISTINCT job_id) FROM job_probe_runs")->integer(1), 5);
+  EXPECT_EQ(queue_->counts()[JobState::done], 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, Jobs, ::testing::ValuesIn(test::backends()));
+
+TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {
+  RetryPolicy p{.base = 10s, .cap = 1h};
+  EXPECT_EQ(backoff_delay(1, p, 1.0), 10s);
+  EXPECT_EQ(backoff_delay(1, p, 0.0), 5s);
+  EXPECT_EQ(backoff_delay(4, p, 1.0), 80s);
+  EXPECT_EQ(backoff_delay(30, p, 1.0), 1h);
+  EXPECT_EQ(backoff_delay(30, p, 0.0), 30min);
+}
+
+}  // namespace
+}  // namespace mvsp::core

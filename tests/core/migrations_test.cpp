@@ -1,0 +1,69 @@
+#include <mvsp/core/migrations.hpp>
+
+#include <gtest/gtest.h>
+
+#include <mvsp/core/db.hpp>
+
+#include "support.hpp"
+
+namespace mvsp::core {
+namespace {
+
+using test::BackendTest;
+
+const Resource kV1[] = {
+    {"sql/0002_more.sql", "ALTER TABLE notes ADD COLUMN author TEXT;"},
+    {"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY); CREATE INDEX n1 ON notes (id);"},
+    {"templates/x.mustache", "not a migration"},
+};
+
+class Migrations : public BackendTest {
+ protected:
+  test::ManualClock clock_;
+};
+
+TEST_P(Migrations, AppliesInOrderOnceAndRecordsThem) {
+  auto ms = migrations_from("demo", kV1);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].name, "first");
+  EXPECT_EQ(pending_migrations(db(), ms), 2u);
+  auto first = migrate(db(), ms, clock_);
+  EXPECT_EQ(first.applied, (std::vector<std::string>{"demo/0001_first", "demo/0002_more"}));
+  EXPECT_EQ(pending_migrations(db(), ms), 0u);
+  EXPECT_TRUE(migrate(db(), ms, clock_).applied.empty());
+  db().execute("INSERT INTO notes (id, author) VALUES ('a', 'b')");
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM schema_migrations WHERE component = 'demo'")
+                ->integer(0),
+            2);
+}
+
+TEST_P(Migrations, RefusesAnAppliedMigrationThatChanged) {
+  migrate(db(), migrations_from("demo", kV1), clock_);
+  const Resource changed[] = {
+      {"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY, extra TEXT);"},
+  };
+  EXPECT_THROW(migrate(db(), migrations_from("demo", changed), clock_), Failure);
+}
+
+TEST_P(Migrations, AFailingMigrationLeavesNothingBehind) {
+  const Resource broken[] = {
+      {"sql/0001_ok.sql", "CREATE TABLE fine (id TEXT);"},
+      {"sql/0002_bad.sql", "CREATE TABLE half (id TEXT); THIS IS NOT SQL;"},
+  };
+  auto ms = migrations_from("demo", broken);
+  EXPECT_THROW(migrate(db(), ms, clock_), Failure);
+  EXPECT_EQ(pending_migrations(db(), ms), 1u);
+  EXPECT_THROW(db().execute("INSERT INTO half (id) VALUES ('x')"), Failure);
+}
+
+TEST(MigrationFiles, NeedANumberedName) {
+  const Resource bad[] = {{"sql/first.sql", "SELECT 1;"}};
+  EXPECT_THROW(migrations_from("demo", bad), Failure);
+  const Resource twice[] = {{"sql/0001_a.sql", "SELECT 1;"}, {"sql/0001_b.sql", "SELECT 1;"}};
+  EXPECT_THROW(migrations_from("demo", twice), Failure);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, Migrations, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::core

@@ -1,0 +1,182 @@
+#include "support.hpp"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+
+#include <cstdlib>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/migrations.hpp>
+
+#include "app.hpp"
+#include "settings.hpp"
+
+namespace mvsp::test {
+namespace fs = std::filesystem;
+
+std::string SequenceIds::key() { return fmt::format("k{:025d}", ++next_); }
+
+std::string SequenceIds::public_id(std::string_view prefix) {
+  return core::make_public_id(prefix, fmt::format("{:012d}", ++next_));
+}
+
+TempDir::TempDir() {
+  core::crypto::init();
+  path_ = fs::temp_directory_path() / ("mvsp-test-" + core::crypto::to_hex(core::crypto::random_bytes(8)));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::vector<std::string> backends() { return {"sqlite", "postgresql"}; }
+
+TestDatabase::TestDatabase(const std::string& backend) : backend_(backend) {
+  core::crypto::init();
+  if (backend == "sqlite") {
+    dir_ = std::make_unique<TempDir>();
+    url_ = "sqlite:" + (dir_->path() / "test.db").string();
+    return;
+  }
+  const char* base = std::getenv("MVSP_TEST_POSTGRES");
+  if (!base || !*base) return;
+  schema_ = "t_" + core::crypto::to_hex(core::crypto::random_bytes(6));
+  auto admin = core::db::Database::open(base, {.size = 1});
+  admin->execute(fmt::format("CREATE SCHEMA {}", schema_));
+  std::string b(base);
+  url_ = b + (b.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema_;
+}
+
+TestDatabase::~TestDatabase() {
+  db_.reset();
+  if (!schema_.empty()) {
+    try {
+      auto admin = core::db::Database::open(std::getenv("MVSP_TEST_POSTGRES"), {.size = 1});
+      admin->execute(fmt::format("DROP SCHEMA {} CASCADE", schema_));
+    } catch (const std::exception&) {
+      // A leftover schema is harmless: the test server is thrown away after the run.
+    }
+  }
+}
+
+core::db::Database& TestDatabase::db() {
+  if (!db_) db_ = core::db::Database::open(url_, {.size = 4});
+  return *db_;
+}
+
+void TestDatabase::migrate(const core::Clock& clock) {
+  core::migrate(db(), app::all_migrations(), clock);
+}
+
+void BackendTest::SetUp() {
+  database_ = std::make_unique<TestDatabase>(GetParam());
+  if (!database_->available()) {
+    const char* require = std::getenv("MVSP_REQUIRE_POSTGRES");
+    if (require && std::string(require) == "1") {
+      FAIL() << "MVSP_TEST_POSTGRES is not set but MVSP_REQUIRE_POSTGRES=1";
+    }
+    GTEST_SKIP() << "no test PostgreSQL (set MVSP_TEST_POSTGRES)";
+  }
+}
+
+std::string HttpResponse::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+HttpResponse HttpClient::request(const std::string& method, const std::string& path,
+                                 const std::string& body,
+                                 std::map<std::string, std::string> headers) {
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port_));
+  session.setTimeout(Poco::Timespan(30, 0));
+  Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  if (!cookies_.empty()) {
+    std::string cookie;
+    for (const auto& [k, v] : cookies_) cookie += (cookie.empty() ? "" : "; ") + k + "=" + v;
+    req.set("Cookie", cookie);
+  }
+  for (const auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req.setContentLength(static_cast<std::streamsize>(body.size()));
+  }
+  session.sendRequest(req) << body;
+  Poco::Net::HTTPResponse res;
+  std::istream& in = session.receiveResponse(res);
+  HttpResponse out;
+  out.status = res.getStatus();
+  for (const auto& [k, v] : res) {
+    std::string name = k;
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace(name, v);
+    if (name == "set-cookie") {
+      auto eq = v.find('=');
+      auto semi = v.find(';');
+      auto cname = v.substr(0, eq);
+      auto value = v.substr(eq + 1, semi == std::string::npos ? std::string::npos : semi - eq - 1);
+      if (v.find("Max-Age=0") != std::string::npos || value.empty()) {
+        cookies_.erase(cname);
+      } else {
+        cookies_[cname] = value;
+      }
+    }
+  }
+  if (method != "HEAD") Poco::StreamCopier::copyToString(in, out.body);
+  return out;
+}
+
+HttpResponse HttpClient::get(const std::string& path, std::map<std::string, std::string> headers) {
+  return request("GET", path, "", std::move(headers));
+}
+
+HttpResponse HttpClient::head(const std::string& path) { return request("HEAD", path, "", {}); }
+
+HttpResponse HttpClient::post_form(const std::string& path,
+                                   const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string body;
+  for (const auto& [k, v] : fields) {
+    if (!body.empty()) body += '&';
+    body += k + "=" + v;
+  }
+  return request("POST", path, body, {{"Content-Type", "application/x-www-form-urlencoded"}});
+}
+
+std::string HttpClient::csrf_token_in(const std::string& html) {
+  static const std::regex kToken(R"re(name="csrf_token" value="([^"]+)")re");
+  std::smatch m;
+  if (!std::regex_search(html, m, kToken)) return {};
+  return m[1];
+}
+
+void ServerTest::SetUp() {
+  BackendTest::SetUp();
+  if (IsSkipped() || HasFatalFailure()) return;
+  data_dir_ = std::make_unique<TempDir>();
+  app::Settings s;
+  s.listen = "127.0.0.1:0";
+  s.database = database_->url();
+  s.data_dir = data_dir_->path();
+  s.public_url = "http://127.0.0.1";
+  s.job_workers = 1;
+  s.threads = 16;
+  configure(s);
+  app_ = std::make_unique<app::App>(s);
+  add_routes(*app_);
+  app_->start();
+  port_ = app_->port();
+}
+
+void ServerTest::TearDown() {
+  if (app_) app_->stop();
+  app_.reset();
+}
+
+std::string mvsp_binary() { return MVSP_BINARY_PATH; }
+
+}  // namespace mvsp::test

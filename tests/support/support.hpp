@@ -1,0 +1,135 @@
+#pragma once
+// Test support: injected time and ids, a fresh database per test on SQLite or
+// PostgreSQL, and the whole server in-process on port 0 with an HTTP client.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/ids.hpp>
+
+namespace mvsp::app {
+class App;
+struct Settings;
+}  // namespace mvsp::app
+
+namespace mvsp::test {
+
+// A clock that moves only when told.
+class ManualClock final : public core::Clock {
+ public:
+  explicit ManualClock(core::TimePoint start = core::from_millis(1'790'000'000'000))
+      : now_(start.time_since_epoch().count()) {}
+  core::TimePoint now() const override { return core::from_millis(now_.load()); }
+  void advance(std::chrono::milliseconds d) { now_ += d.count(); }
+
+ private:
+  std::atomic<std::int64_t> now_;
+};
+
+// Ids that count up: "k000…001", "MV-00000-…".
+class SequenceIds final : public core::IdGenerator {
+ public:
+  std::string key() override;
+  std::string public_id(std::string_view prefix) override;
+
+ private:
+  std::atomic<int> next_{0};
+};
+
+// A fresh temporary directory, removed afterwards.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// "sqlite" or "postgresql": the backends a store contract test runs on.
+std::vector<std::string> backends();
+
+// A fresh, empty database: a new SQLite file, or a new schema on the test PostgreSQL
+// (MVSP_TEST_POSTGRES). Skips the test when PostgreSQL is asked for but not configured,
+// unless MVSP_REQUIRE_POSTGRES=1 (make check), where it fails.
+class TestDatabase {
+ public:
+  explicit TestDatabase(const std::string& backend);
+  ~TestDatabase();
+  const std::string& url() const { return url_; }
+  bool available() const { return !url_.empty(); }
+  core::db::Database& db();
+  // Database and schema migrated with every component's migrations.
+  void migrate(const core::Clock& clock);
+
+ private:
+  std::string backend_;
+  std::string url_;
+  std::string schema_;
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<core::db::Database> db_;
+};
+
+// Base for tests parameterised over the backends.
+class BackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override;
+  std::unique_ptr<TestDatabase> database_;
+  core::db::Database& db() { return database_->db(); }
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::multimap<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string header(const std::string& name) const;
+};
+
+// A browser-like client: keeps cookies, reads CSRF tokens from pages.
+class HttpClient {
+ public:
+  explicit HttpClient(int port) : port_(port) {}
+  HttpResponse get(const std::string& path, std::map<std::string, std::string> headers = {});
+  HttpResponse head(const std::string& path);
+  HttpResponse post_form(const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& fields);
+  HttpResponse request(const std::string& method, const std::string& path, const std::string& body,
+                       std::map<std::string, std::string> headers);
+  // The value of the hidden csrf_token field in an HTML page.
+  static std::string csrf_token_in(const std::string& html);
+  std::map<std::string, std::string>& cookies() { return cookies_; }
+
+ private:
+  int port_;
+  std::map<std::string, std::string> cookies_;
+};
+
+// The whole platform in-process on 127.0.0.1:0 with a fresh database of the backend.
+class ServerTest : public BackendTest {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+  // Override to change settings before the App is built.
+  virtual void configure(app::Settings&) {}
+  // Override to add routes before the server starts.
+  virtual void add_routes(app::App&) {}
+  HttpClient client() { return HttpClient(port_); }
+
+  std::unique_ptr<TempDir> data_dir_;
+  std::unique_ptr<app::App> app_;
+  int port_ = 0;
+};
+
+// The built binary, for tests that run `mvsp` as a process.
+std::string mvsp_binary();
+
+}  // namespace mvsp::test

@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include <mvsp/web/errors.hpp>
+#include <mvsp/web/http.hpp>
+#include <mvsp/web/router.hpp>
+
+namespace mvsp::web {
+namespace {
+
+Handler named(std::string name) {
+  return [name](Request&) { return Response::text(name); };
+}
+
+TEST(Router, MatchesParametersAndPrefersLiterals) {
+  Router r;
+  r.get("/api/v1/notices/{id}", named("one"));
+  r.get("/api/v1/notices/{id}/events", named("events"));
+  r.get("/api/v1/notices/export", named("export"));
+  r.post("/api/v1/notices", named("create"));
+
+  auto m = r.match(Method::get, "/api/v1/notices/n42");
+  ASSERT_TRUE(m.handler);
+  EXPECT_EQ(m.pattern, "/api/v1/notices/{id}");
+  EXPECT_EQ(m.params.at("id"), "n42");
+  EXPECT_EQ(r.match(Method::get, "/api/v1/notices/n42/events").pattern,
+            "/api/v1/notices/{id}/events");
+  EXPECT_EQ(r.match(Method::get, "/api/v1/notices/export").pattern, "/api/v1/notices/export");
+  EXPECT_EQ(r.match(Method::get, "/api/v1/notices/n42/").pattern, "/api/v1/notices/{id}");
+}
+
+TEST(Router, TellsUnknownPathsFromWrongMethods) {
+  Router r;
+  r.post("/api/v1/notices", named("create"));
+  auto wrong = r.match(Method::get, "/api/v1/notices");
+  EXPECT_FALSE(wrong.handler);
+  EXPECT_TRUE(wrong.other_method);
+  auto none = r.match(Method::get, "/api/v1/nothing");
+  EXPECT_FALSE(none.handler);
+  EXPECT_FALSE(none.other_method);
+}
+
+TEST(Router, HeadUsesTheGetRoute) {
+  Router r;
+  r.get("/", named("start"));
+  EXPECT_TRUE(r.match(Method::head, "/").handler);
+}
+
+TEST(Request, ParsesFormsQueriesAndCookies) {
+  Request req;
+  req.headers = {{"content-type", "application/x-www-form-urlencoded; charset=utf-8"},
+                 {"cookie", "a=1; mvsp_session=abc; b=2"}};
+  req.body = "name=M%C3%BCller+Anna&empty=&csrf_token=t%2B1";
+  req.query = "q=Hund+anmelden&ags=13074087";
+  EXPECT_EQ(req.form("name"), "Müller Anna");
+  EXPECT_EQ(req.form("empty"), "");
+  EXPECT_EQ(req.form("csrf_token"), "t+1");
+  EXPECT_FALSE(req.form("missing"));
+  EXPECT_EQ(req.query_param("q"), "Hund anmelden");
+  EXPECT_EQ(req.cookie("mvsp_session"), "abc");
+  EXPECT_EQ(req.cookie("b"), "2");
+  EXPECT_FALSE(req.cookie("mvsp"));
+}
+
+TEST(Request, IgnoresBodiesThatAreNotForms) {
+  Request req;
+  req.headers = {{"content-type", "application/json"}};
+  req.body = "csrf_token=x";
+  EXPECT_FALSE(req.form("csrf_token"));
+}
+
+TEST(UrlCoding, DecodesAndEncodes) {
+  EXPECT_EQ(url_decode("a%2Fb+c%", true), "a/b c%");
+  EXPECT_EQ(url_decode("a+b", false), "a+b");
+  EXPECT_EQ(url_encode("/impressum?x=ä"), "%2Fimpressum%3Fx%3D%C3%A4");
+}
+
+TEST(ErrorMapping, EachCodeHasOneStatus) {
+  using core::ErrorCode;
+  EXPECT_EQ(http_status(ErrorCode::invalid_input), 422);
+  EXPECT_EQ(http_status(ErrorCode::not_found), 404);
+  EXPECT_EQ(http_status(ErrorCode::conflict), 409);
+  EXPECT_EQ(http_status(ErrorCode::forbidden), 403);
+  EXPECT_EQ(http_status(ErrorCode::unauthenticated), 401);
+  EXPECT_EQ(http_status(ErrorCode::rate_limited), 429);
+  EXPECT_EQ(http_status(ErrorCode::unavailable), 503);
+}
+
+TEST(ErrorMapping, ProblemJsonNamesTheFields) {
+  Request req;
+  req.path = "/api/v1/notices";
+  req.correlation_id = "c1";
+  auto err = core::Error::invalid("metadata.recipient", "must be a mailbox id");
+  err.and_field("document[0]", "must be a PDF");
+  auto res = problem(req, err);
+  EXPECT_EQ(res.status, 422);
+  EXPECT_EQ(res.header("content-type"), "application/problem+json");
+  EXPECT_NE(res.body.find(R"("field":"metadata.recipient")"), std::string::npos) << res.body;
+  EXPECT_NE(res.body.find(R"("field":"document[0]")"), std::string::npos);
+  EXPECT_NE(res.body.find(R"("type":"urn:mvsp:problem:invalid-input")"), std::string::npos);
+  EXPECT_NE(res.body.find(R"("correlationId":"c1")"), std::string::npos);
+  auto limited = problem(req, core::Error::rate_limited("slow down"));
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_TRUE(limited.header("retry-after"));
+}
+
+}  // namespace
+}  // namespace mvsp::web

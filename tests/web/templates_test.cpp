@@ -1,0 +1,80 @@
+#include <mvsp/web/templates.hpp>
+
+#include <gtest/gtest.h>
+
+#include <mvsp/core/error.hpp>
+#include <mvsp/web/resources.hpp>
+
+namespace mvsp::web {
+namespace {
+
+const core::Resource kTemplates[] = {
+    {"templates/page.mustache", "<p>{{name}}</p>{{#items}}<li>{{.}}</li>{{/items}}"},
+    {"templates/layout.mustache", "<main>{{> page}}</main>{{> t/footer}}"},
+    {"templates/footer.mustache", "<footer>{{t.shell.site_name}}</footer>"},
+};
+
+TEST(Templates, EscapeEveryValue) {
+  Templates t;
+  t.add("t", kTemplates);
+  View v;
+  v.set("name", "<script>alert('x')</script> & \"quotes\"");
+  auto html = t.render("t/page", v);
+  EXPECT_EQ(html.find("<script>"), std::string::npos) << html;
+  EXPECT_NE(html.find("&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; &quot;quotes&quot;"),
+            std::string::npos)
+      << html;
+}
+
+TEST(Templates, IncludeThePageAndOtherPartials) {
+  Templates t;
+  t.add("t", kTemplates);
+  View v;
+  v.set("name", "Anna");
+  v.add("items", View().set("x", "unused"));
+  View texts;
+  texts.set("shell", View().set("site_name", "Serviceportal"));
+  v.set("t", texts);
+  auto html = t.render("t/layout", v, "t/page");
+  EXPECT_EQ(html.substr(0, 19), "<main><p>Anna</p><l");
+  EXPECT_NE(html.find("<footer>Serviceportal</footer>"), std::string::npos) << html;
+}
+
+TEST(Templates, BrokenTemplatesAreRefusedWhenAdded) {
+  Templates t;
+  const core::Resource broken[] = {{"templates/bad.mustache", "{{#open}} never closed"}};
+  EXPECT_THROW(t.add("t", broken), core::Failure);
+  EXPECT_THROW(t.render("t/none", View()), core::Failure);
+}
+
+TEST(Catalog, FallsBackToGermanThenToTheKey) {
+  Catalog c;
+  const core::Resource texts[] = {
+      {"messages/de.toml", "[a]\nonly_de = \"Nur Deutsch\"\nboth = \"Beide\"\n"},
+      {"messages/en.toml", "[a]\nboth = \"Both\"\n"},
+  };
+  c.add(texts);
+  EXPECT_EQ(c.text("en", "a.both"), "Both");
+  EXPECT_EQ(c.text("en", "a.only_de"), "Nur Deutsch");
+  EXPECT_EQ(c.text("de", "a.unknown"), "a.unknown");
+  EXPECT_EQ(c.missing("en"), (std::vector<std::string>{"a.only_de"}));
+}
+
+TEST(Catalog, TheShippedCatalogsAreComplete) {
+  Catalog c;
+  c.add(embedded_resources());
+  EXPECT_TRUE(c.supports("de"));
+  EXPECT_TRUE(c.supports("en"));
+  EXPECT_EQ(c.missing("en"), std::vector<std::string>{}) << "English lacks texts German has";
+  EXPECT_EQ(c.text("de", "error.404.title"), "Seite nicht gefunden");
+}
+
+TEST(Catalog, ShippedTemplatesParse) {
+  Templates t;
+  EXPECT_NO_THROW(t.add("web", embedded_resources()));
+  EXPECT_TRUE(t.has("web/layout"));
+  EXPECT_TRUE(t.has("web/error"));
+}
+
+}  // namespace
+}  // namespace mvsp::web
