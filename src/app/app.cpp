@@ -1,15 +1,12 @@
 #include "app.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <thread>
-
-#include <fmt/format.h>
-
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/clock.hpp>
@@ -29,6 +26,7 @@
 #include <mvsp/web/site.hpp>
 #include <mvsp/web/static_files.hpp>
 #include <mvsp/web/templates.hpp>
+#include <thread>
 
 namespace mvsp::app {
 namespace fs = std::filesystem;
@@ -150,8 +148,8 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                           .absolute = std::chrono::hours(s.session_absolute_hours),
                           .cookie_name = "mvsp_session",
                           .secure_cookie = s.public_url.starts_with("https://")});
-  d.static_files = std::make_unique<web::StaticFiles>(
-      s.static_dir.empty() ? default_static_dir() : s.static_dir);
+  d.static_files = std::make_unique<web::StaticFiles>(s.static_dir.empty() ? default_static_dir()
+                                                                           : s.static_dir);
 
   web::register_shell(d.router, *d.pages, d.metrics,
                       {.site_operator = s.site_operator,
@@ -172,9 +170,13 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
       web::SiteOptions{.public_url = s.public_url, .max_body_bytes = s.max_body_bytes});
 }
 
-App::~App() { stop(); }
+App::~App() {
+  stop();
+}
 
-web::Router& App::router() { return impl_->router; }
+web::Router& App::router() {
+  return impl_->router;
+}
 
 void App::start() {
   auto& d = *impl_;
@@ -192,7 +194,8 @@ void App::start() {
   d.maintenance = std::thread([this] {
     auto& d = *impl_;
     std::unique_lock lock(d.maintenance_mutex);
-    while (!d.maintenance_wake.wait_for(lock, std::chrono::minutes(10), [&] { return d.stopping; })) {
+    while (
+        !d.maintenance_wake.wait_for(lock, std::chrono::minutes(10), [&] { return d.stopping; })) {
       try {
         auto purged = d.sessions->purge_expired();
         if (purged > 0) core::log::info("sessions.purged", {{"count", std::to_string(purged)}});
@@ -203,7 +206,9 @@ void App::start() {
   });
 }
 
-int App::port() const { return impl_->server ? impl_->server->port() : 0; }
+int App::port() const {
+  return impl_->server ? impl_->server->port() : 0;
+}
 
 void App::stop() {
   auto& d = *impl_;
@@ -222,13 +227,27 @@ void App::stop() {
   }
 }
 
-const Settings& App::settings() const { return impl_->settings; }
-core::db::Database& App::database() { return *impl_->db; }
-core::JobQueue& App::jobs() { return *impl_->jobs; }
-core::JobRunner& App::job_runner() { return *impl_->runner; }
-core::AuditLog& App::audit() { return *impl_->audit; }
-core::BlobStore& App::blobs() { return *impl_->blobs; }
-const core::Clock& App::clock() const { return impl_->clock; }
+const Settings& App::settings() const {
+  return impl_->settings;
+}
+core::db::Database& App::database() {
+  return *impl_->db;
+}
+core::JobQueue& App::jobs() {
+  return *impl_->jobs;
+}
+core::JobRunner& App::job_runner() {
+  return *impl_->runner;
+}
+core::AuditLog& App::audit() {
+  return *impl_->audit;
+}
+core::BlobStore& App::blobs() {
+  return *impl_->blobs;
+}
+const core::Clock& App::clock() const {
+  return impl_->clock;
+}
 
 std::vector<std::string> load_demo_data(App&) {
   // Components add their loaders here as they arrive (catalog, identity, …).

@@ -1,12 +1,10 @@
 // mvsp: the service platform in one program. See `mvsp help`.
 
+#include <fmt/format.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <iostream>
-
-#include <fmt/format.h>
-
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
@@ -52,8 +50,8 @@ Options (each also as environment variable):
 void configure_logging(const Settings& s) {
   core::log::Level level = core::log::Level::info;
   core::log::parse_level(s.log_level, level);
-  core::log::configure(level, s.log_format == "json" ? core::log::Format::json
-                                                     : core::log::Format::text);
+  core::log::configure(level,
+                       s.log_format == "json" ? core::log::Format::json : core::log::Format::text);
 }
 
 int serve(const Settings& settings) {

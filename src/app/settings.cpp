@@ -1,25 +1,25 @@
 #include "settings.hpp"
 
-#include <cstdlib>
-#include <set>
-
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <set>
 
 namespace mvsp::app {
 namespace {
 
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--listen", "--database", "--data-dir", "--config", "--public-url", "--count",
-    "--sleep-ms", "--fail", "--limit"};
+    "--listen", "--database", "--data-dir", "--config", "--public-url",
+    "--count",  "--sleep-ms", "--fail",     "--limit"};
 
 bool valid_listen(const std::string& v) {
   auto colon = v.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
   auto port = v.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return false;
   }
   return std::stoi(port) <= 65535;
@@ -33,7 +33,9 @@ std::string Settings::host() const {
   return h;
 }
 
-int Settings::port() const { return std::stoi(listen.substr(listen.rfind(':') + 1)); }
+int Settings::port() const {
+  return std::stoi(listen.substr(listen.rfind(':') + 1));
+}
 
 std::optional<std::string> process_env(const char* name) {
   const char* v = std::getenv(name);
@@ -93,9 +95,8 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   s.max_queued = static_cast<int>(server.integer("max_queued", s.max_queued, 1, 65536));
   s.keep_alive_seconds =
       static_cast<int>(server.integer("keep_alive_seconds", s.keep_alive_seconds, 1, 300));
-  s.max_body_bytes = static_cast<std::size_t>(
-      server.integer("max_body_bytes", static_cast<std::int64_t>(s.max_body_bytes), 1024,
-                     std::int64_t{1} << 32));
+  s.max_body_bytes = static_cast<std::size_t>(server.integer(
+      "max_body_bytes", static_cast<std::int64_t>(s.max_body_bytes), 1024, std::int64_t{1} << 32));
   s.static_dir = server.string("static_dir", "");
   s.metrics_token = server.string("metrics_token", "");
 
@@ -109,7 +110,8 @@ core::Result<Settings> load_settings(const CommandLine& cli,
 
   auto jobs = config.section("jobs");
   s.job_workers = static_cast<int>(jobs.integer("workers", s.job_workers, 0, 64));
-  s.job_lease_seconds = static_cast<int>(jobs.integer("lease_seconds", s.job_lease_seconds, 1, 86400));
+  s.job_lease_seconds =
+      static_cast<int>(jobs.integer("lease_seconds", s.job_lease_seconds, 1, 86400));
 
   auto log = config.section("log");
   s.log_level = log.choice("level", s.log_level, {"debug", "info", "warn", "error"});

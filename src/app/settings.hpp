@@ -4,12 +4,11 @@
 
 #include <filesystem>
 #include <map>
+#include <mvsp/core/error.hpp>
+#include <mvsp/web/shell.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <mvsp/core/error.hpp>
-#include <mvsp/web/shell.hpp>
 
 namespace mvsp::app {
 
@@ -52,7 +51,7 @@ struct Settings {
 struct CommandLine {
   std::vector<std::string> words;
   std::map<std::string, std::vector<std::string>> options;  // "--listen" -> values
-  std::vector<std::string> flags;                            // "--verified"
+  std::vector<std::string> flags;                           // "--verified"
 };
 
 // Options that take a value; everything else starting with "--" is a flag.

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 

@@ -1,14 +1,12 @@
 // Jobs across real processes on one PostgreSQL: exactly once, lease recovery after
 // SIGKILL, and the dead state.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <thread>
-
-#include <fmt/format.h>
-
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
+#include <thread>
 
 #include "process.hpp"
 #include "support.hpp"
@@ -29,10 +27,18 @@ class JobProcesses : public test::BackendTest {
 
   std::vector<std::string> serve_args(int workers, int lease_seconds, const std::string& name) {
     auto config = (dir_.path() / (name + ".toml")).string();
-    std::ofstream(config) << fmt::format("[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"warn\"\n",
-                                         workers, lease_seconds);
-    return {"serve",      "--listen",   "127.0.0.1:0", "--database", database_->url(),
-            "--data-dir", (dir_.path() / "data").string(), "--config", config};
+    std::ofstream(config) << fmt::format(
+        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"warn\"\n", workers,
+        lease_seconds);
+    return {"serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            database_->url(),
+            "--data-dir",
+            (dir_.path() / "data").string(),
+            "--config",
+            config};
   }
   std::string log(const std::string& name) { return (dir_.path() / (name + ".log")).string(); }
 
@@ -40,7 +46,8 @@ class JobProcesses : public test::BackendTest {
     for (int done = 0; done < count; done += 1000) {
       db().transaction([&](core::db::Tx& tx) {
         for (int i = done; i < std::min(count, done + 1000); ++i) {
-          queue_->enqueue(tx, {.kind = "core.probe", .payload = payload, .max_attempts = max_attempts});
+          queue_->enqueue(tx,
+                          {.kind = "core.probe", .payload = payload, .max_attempts = max_attempts});
         }
       });
     }
@@ -70,12 +77,13 @@ TEST_P(JobProcesses, TwoInstancesRunEachOfTenThousandJobsExactlyOnce) {
   enqueue(kJobs, "{}");
   test::Process a(serve_args(4, 60, "a"), log("a"));
   test::Process b(serve_args(4, 60, "b"), log("b"));
-  ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == kJobs; },
-                       300s))
+  ASSERT_TRUE(wait_for(
+      [&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == kJobs; }, 300s))
       << count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") << " done";
   EXPECT_EQ(count("SELECT COUNT(*) FROM job_probe_runs"), kJobs);
   EXPECT_EQ(count("SELECT COUNT(DISTINCT job_id) FROM job_probe_runs"), kJobs);
-  EXPECT_EQ(count("SELECT COUNT(DISTINCT worker) FROM job_probe_runs"), 2) << "both instances worked";
+  EXPECT_EQ(count("SELECT COUNT(DISTINCT worker) FROM job_probe_runs"), 2)
+      << "both instances worked";
   EXPECT_EQ(count("SELECT COUNT(*) FROM jobs WHERE attempts <> 1"), 0);
 }
 
@@ -84,14 +92,15 @@ TEST_P(JobProcesses, AJobOfAKilledWorkerIsRetriedAfterTheLease) {
   std::string first_worker;
   {
     test::Process a(serve_args(1, 3, "a"), log("a"));
-    ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1; },
-                         30s));
+    ASSERT_TRUE(wait_for(
+        [&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1; }, 30s));
     first_worker = db().query_one("SELECT leased_by FROM jobs")->text(0);
     EXPECT_TRUE(first_worker.ends_with(":" + std::to_string(a.pid())));
     a.stop(SIGKILL);
   }
   test::Process b(serve_args(1, 3, "b"), log("b"));
-  ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 1; }, 60s));
+  ASSERT_TRUE(
+      wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'done'") == 1; }, 60s));
   auto run = db().query_one("SELECT worker, attempt FROM job_probe_runs");
   ASSERT_TRUE(run);
   EXPECT_NE(run->text(0), first_worker);
@@ -102,7 +111,8 @@ TEST_P(JobProcesses, AJobOfAKilledWorkerIsRetriedAfterTheLease) {
 TEST_P(JobProcesses, AJobThatKeepsFailingEndsDeadWithItsLastError) {
   enqueue(1, R"({"fail": "mailbox unreachable"})", 3);
   test::Process a(serve_args(1, 60, "a"), log("a"));
-  ASSERT_TRUE(wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'") == 1; }, 60s));
+  ASSERT_TRUE(
+      wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'dead'") == 1; }, 60s));
   auto row = db().query_one("SELECT attempts, last_error FROM jobs");
   EXPECT_EQ(row->integer(0), 3);
   EXPECT_EQ(row->text(1), "mailbox unreachable");

@@ -15,8 +15,9 @@ class Server : public test::ServerTest {
   void add_routes(App& app) override {
     // A form round trip to show the CSRF check from both sides.
     app.router().get("/test/form", [](web::Request& req) {
-      return web::Response::html("<form method=\"post\"><input type=\"hidden\" name=\"csrf_token\" value=\"" +
-                                 req.csrf_token() + "\"></form>");
+      return web::Response::html(
+          "<form method=\"post\"><input type=\"hidden\" name=\"csrf_token\" value=\"" +
+          req.csrf_token() + "\"></form>");
     });
     app.router().post("/test/form", [](web::Request& req) {
       return web::Response::text("saved " + req.form("value").value_or(""));

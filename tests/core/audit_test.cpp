@@ -1,7 +1,6 @@
-#include <mvsp/core/audit.hpp>
-
 #include <gtest/gtest.h>
 
+#include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 
 #include "support.hpp"
@@ -74,8 +73,9 @@ TEST_P(Audit, AnEntryRolledBackWithItsChangeLeavesNoGap) {
   }),
                Failure);
   db().transaction([&](db::Tx& tx) {
-    EXPECT_EQ(log_.append(tx, {.actor = "system", .action = "y", .object_type = "t", .object_id = "2"}),
-              6);
+    EXPECT_EQ(
+        log_.append(tx, {.actor = "system", .action = "y", .object_type = "t", .object_id = "2"}),
+        6);
   });
   EXPECT_TRUE(log_.verify(db()).ok);
 }

@@ -1,12 +1,10 @@
-#include <mvsp/core/blobs.hpp>
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-
+#include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <sstream>
 
 #include "support.hpp"
 

@@ -1,6 +1,6 @@
-#include <mvsp/core/config.hpp>
-
 #include <gtest/gtest.h>
+
+#include <mvsp/core/config.hpp>
 
 namespace mvsp::core {
 namespace {

@@ -25,7 +25,9 @@ TEST(Crypto, KnownSha256AndHex) {
 }
 
 std::vector<std::string> g_lines;
-void capture(std::string_view line) { g_lines.emplace_back(line); }
+void capture(std::string_view line) {
+  g_lines.emplace_back(line);
+}
 
 class LogTest : public ::testing::Test {
  protected:

@@ -1,7 +1,7 @@
 // The database contract: the same statements behave the same on SQLite and PostgreSQL.
-#include <mvsp/core/db.hpp>
-
 #include <gtest/gtest.h>
+
+#include <mvsp/core/db.hpp>
 
 #include "support.hpp"
 
@@ -100,7 +100,8 @@ TEST_P(DatabaseContract, WrongParameterCountIsAFailure) {
 INSTANTIATE_TEST_SUITE_P(Databases, DatabaseContract, ::testing::ValuesIn(test::backends()));
 
 TEST(DatabaseUrl, PasswordIsRedacted) {
-  EXPECT_EQ(redact_url("postgresql://mvsp:s3cret@db:5432/mvsp"), "postgresql://mvsp:***@db:5432/mvsp");
+  EXPECT_EQ(redact_url("postgresql://mvsp:s3cret@db:5432/mvsp"),
+            "postgresql://mvsp:***@db:5432/mvsp");
   EXPECT_EQ(redact_url("postgresql://db/mvsp?password=s3cret&x=1"),
             "postgresql://db/mvsp?password=***&x=1");
   EXPECT_EQ(redact_url("sqlite:var/mvsp.db"), "sqlite:var/mvsp.db");

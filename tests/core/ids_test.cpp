@@ -1,11 +1,9 @@
-#include <mvsp/core/ids.hpp>
-
 #include <gtest/gtest.h>
 
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/ids.hpp>
 #include <regex>
 #include <set>
-
-#include <mvsp/core/crypto.hpp>
 
 namespace mvsp::core {
 namespace {

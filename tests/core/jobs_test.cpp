@@ -1,8 +1,7 @@
-#include <mvsp/core/jobs.hpp>
-
 #include <gtest/gtest.h>
 
 #include <mvsp/core/db.hpp>
+#include <mvsp/core/jobs.hpp>
 
 #include "support.hpp"
 
@@ -140,7 +139,8 @@ TEST_P(Jobs, ProbeRecordsEachRunOnce) {
   register_probe_job(runner, clock_, "test");
   for (int i = 0; i < 5; ++i) enqueue({.kind = "core.probe", .payload = "{}"});
   EXPECT_EQ(runner.run_due(), 5);
-  EXPECT_EQ(db().query_one("SELECT COUNT(*), COUNT(DISTINCT job_id) FROM job_probe_runs")->integer(1), 5);
+  EXPECT_EQ(
+      db().query_one("SELECT COUNT(*), COUNT(DISTINCT job_id) FROM job_probe_runs")->integer(1), 5);
   EXPECT_EQ(queue_->counts()[JobState::done], 5);
 }
 

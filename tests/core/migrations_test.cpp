@@ -1,8 +1,7 @@
-#include <mvsp/core/migrations.hpp>
-
 #include <gtest/gtest.h>
 
 #include <mvsp/core/db.hpp>
+#include <mvsp/core/migrations.hpp>
 
 #include "support.hpp"
 
@@ -13,7 +12,8 @@ using test::BackendTest;
 
 const Resource kV1[] = {
     {"sql/0002_more.sql", "ALTER TABLE notes ADD COLUMN author TEXT;"},
-    {"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY); CREATE INDEX n1 ON notes (id);"},
+    {"sql/0001_first.sql",
+     "CREATE TABLE notes (id TEXT PRIMARY KEY); CREATE INDEX n1 ON notes (id);"},
     {"templates/x.mustache", "not a migration"},
 };
 
@@ -32,9 +32,9 @@ TEST_P(Migrations, AppliesInOrderOnceAndRecordsThem) {
   EXPECT_EQ(pending_migrations(db(), ms), 0u);
   EXPECT_TRUE(migrate(db(), ms, clock_).applied.empty());
   db().execute("INSERT INTO notes (id, author) VALUES ('a', 'b')");
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM schema_migrations WHERE component = 'demo'")
-                ->integer(0),
-            2);
+  EXPECT_EQ(
+      db().query_one("SELECT COUNT(*) FROM schema_migrations WHERE component = 'demo'")->integer(0),
+      2);
 }
 
 TEST_P(Migrations, RefusesAnAppliedMigrationThatChanged) {

@@ -4,14 +4,12 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
-
-#include <cstdlib>
-#include <regex>
-
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <regex>
 
 #include "app.hpp"
 #include "settings.hpp"
@@ -19,7 +17,9 @@
 namespace mvsp::test {
 namespace fs = std::filesystem;
 
-std::string SequenceIds::key() { return fmt::format("k{:025d}", ++next_); }
+std::string SequenceIds::key() {
+  return fmt::format("k{:025d}", ++next_);
+}
 
 std::string SequenceIds::public_id(std::string_view prefix) {
   return core::make_public_id(prefix, fmt::format("{:012d}", ++next_));
@@ -27,7 +27,8 @@ std::string SequenceIds::public_id(std::string_view prefix) {
 
 TempDir::TempDir() {
   core::crypto::init();
-  path_ = fs::temp_directory_path() / ("mvsp-test-" + core::crypto::to_hex(core::crypto::random_bytes(8)));
+  path_ = fs::temp_directory_path() /
+          ("mvsp-test-" + core::crypto::to_hex(core::crypto::random_bytes(8)));
   fs::create_directories(path_);
 }
 
@@ -36,7 +37,9 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-std::vector<std::string> backends() { return {"sqlite", "postgresql"}; }
+std::vector<std::string> backends() {
+  return {"sqlite", "postgresql"};
+}
 
 TestDatabase::TestDatabase(const std::string& backend) : backend_(backend) {
   core::crypto::init();
@@ -51,7 +54,8 @@ TestDatabase::TestDatabase(const std::string& backend) : backend_(backend) {
   auto admin = core::db::Database::open(base, {.size = 1});
   admin->execute(fmt::format("CREATE SCHEMA {}", schema_));
   std::string b(base);
-  url_ = b + (b.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema_;
+  url_ =
+      b + (b.find('?') == std::string::npos ? "?" : "&") + "options=-c%20search_path%3D" + schema_;
 }
 
 TestDatabase::~TestDatabase() {
@@ -135,7 +139,9 @@ HttpResponse HttpClient::get(const std::string& path, std::map<std::string, std:
   return request("GET", path, "", std::move(headers));
 }
 
-HttpResponse HttpClient::head(const std::string& path) { return request("HEAD", path, "", {}); }
+HttpResponse HttpClient::head(const std::string& path) {
+  return request("HEAD", path, "", {});
+}
 
 HttpResponse HttpClient::post_form(const std::string& path,
                                    const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -177,6 +183,8 @@ void ServerTest::TearDown() {
   app_.reset();
 }
 
-std::string mvsp_binary() { return MVSP_BINARY_PATH; }
+std::string mvsp_binary() {
+  return MVSP_BINARY_PATH;
+}
 
 }  // namespace mvsp::test

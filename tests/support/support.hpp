@@ -8,12 +8,11 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <string>
-#include <vector>
-
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/ids.hpp>
+#include <string>
+#include <vector>
 
 namespace mvsp::app {
 class App;

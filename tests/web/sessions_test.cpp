@@ -1,8 +1,7 @@
-#include <mvsp/web/sessions.hpp>
-
 #include <gtest/gtest.h>
 
 #include <mvsp/core/db.hpp>
+#include <mvsp/web/sessions.hpp>
 
 #include "support.hpp"
 

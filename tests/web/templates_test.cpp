@@ -1,9 +1,8 @@
-#include <mvsp/web/templates.hpp>
-
 #include <gtest/gtest.h>
 
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/resources.hpp>
+#include <mvsp/web/templates.hpp>
 
 namespace mvsp::web {
 namespace {

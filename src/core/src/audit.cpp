@@ -1,7 +1,6 @@
-#include <mvsp/core/audit.hpp>
-
 #include <fmt/format.h>
 
+#include <mvsp/core/audit.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/log.hpp>
@@ -55,8 +54,8 @@ std::int64_t AuditLog::append(db::Connection& tx, const AuditEntry& entry) {
   tx.execute(
       "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, "
       "correlation_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail, e.correlation_id,
-      prev, hash);
+      e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail, e.correlation_id, prev,
+      hash);
   tx.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.seq, hash);
   return e.seq;
 }
@@ -98,8 +97,8 @@ AuditVerification AuditLog::verify(db::Database& db) const {
   auto head = db.query_one("SELECT seq, hash FROM audit_head WHERE id = 1");
   if (!head) return bad(expected_seq, "the chain's head record is missing");
   if (head->integer(0) != expected_seq - 1 || head->text(1) != prev_hash) {
-    return bad(expected_seq, fmt::format("entries from {} to {} are missing", expected_seq,
-                                         head->integer(0)));
+    return bad(expected_seq,
+               fmt::format("entries from {} to {} are missing", expected_seq, head->integer(0)));
   }
   return result;
 }

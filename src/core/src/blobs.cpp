@@ -1,15 +1,12 @@
-#include <mvsp/core/blobs.hpp>
-
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <array>
 #include <fstream>
 #include <istream>
-#include <ostream>
-
-#include <fmt/format.h>
-
+#include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <ostream>
 
 namespace mvsp::core {
 namespace fs = std::filesystem;
@@ -44,17 +41,16 @@ struct BlobStore::Writer::State {
 
   void seal(unsigned char tag) {
     std::string sealed(buffer.size() + crypto_secretstream_xchacha20poly1305_ABYTES, '\0');
-    crypto_secretstream_xchacha20poly1305_push(
-        &stream, reinterpret_cast<unsigned char*>(sealed.data()), nullptr, u8(buffer),
-        buffer.size(), nullptr, 0, tag);
+    crypto_secretstream_xchacha20poly1305_push(&stream,
+                                               reinterpret_cast<unsigned char*>(sealed.data()),
+                                               nullptr, u8(buffer), buffer.size(), nullptr, 0, tag);
     out.write(sealed.data(), static_cast<std::streamsize>(sealed.size()));
     if (!out) throw Failure(fmt::format("cannot write blob file {}", temp.string()));
     buffer.clear();
   }
 };
 
-BlobStore::BlobStore(fs::path root, std::string_view key)
-    : root_(std::move(root)) {
+BlobStore::BlobStore(fs::path root, std::string_view key) : root_(std::move(root)) {
   if (key.size() != crypto_kdf_KEYBYTES) throw Failure("the blob key must be 32 bytes");
   crypto::init();
   key_ = derive(key, 1);

@@ -1,13 +1,12 @@
-#include <mvsp/core/clock.hpp>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <mvsp/core/clock.hpp>
 
 namespace mvsp::core {
 
 TimePoint SystemClock::now() const {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
 std::string format_utc(TimePoint t) {

@@ -1,11 +1,10 @@
-#include <mvsp/core/config.hpp>
-
-#include <fstream>
-#include <set>
-#include <sstream>
-
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include <fstream>
+#include <mvsp/core/config.hpp>
+#include <set>
+#include <sstream>
 
 namespace mvsp::core {
 
@@ -35,9 +34,9 @@ Result<Config> Config::parse(std::string_view text, std::string_view source) {
   try {
     c.impl_->table = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    return fail(Error::invalid(
-        std::string(source),
-        fmt::format("{}:{}: {}", source, e.source().begin.line, e.description())));
+    return fail(
+        Error::invalid(std::string(source),
+                       fmt::format("{}:{}: {}", source, e.source().begin.line, e.description())));
   }
   return c;
 }
@@ -92,8 +91,8 @@ std::optional<std::string> ConfigSection::optional_string(std::string_view key) 
   return std::nullopt;
 }
 
-std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback,
-                                    std::int64_t min, std::int64_t max) {
+std::int64_t ConfigSection::integer(std::string_view key, std::int64_t fallback, std::int64_t min,
+                                    std::int64_t max) {
   const auto* node = impl_.find(name_, key);
   if (!node) return fallback;
   if (!node->is_integer()) {

@@ -1,7 +1,6 @@
-#include <mvsp/core/crypto.hpp>
-
 #include <sodium.h>
 
+#include <mvsp/core/crypto.hpp>
 #include <mvsp/core/error.hpp>
 
 namespace mvsp::core::crypto {
@@ -18,7 +17,9 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string random_token(std::size_t n) { return base64url(random_bytes(n)); }
+std::string random_token(std::size_t n) {
+  return base64url(random_bytes(n));
+}
 
 std::string sha256(std::string_view data) {
   std::string out(crypto_hash_sha256_BYTES, '\0');
@@ -27,7 +28,9 @@ std::string sha256(std::string_view data) {
   return out;
 }
 
-std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
+std::string sha256_hex(std::string_view data) {
+  return to_hex(sha256(data));
+}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   crypto_auth_hmacsha256_state st;

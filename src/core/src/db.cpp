@@ -1,6 +1,6 @@
-#include <mvsp/core/db.hpp>
-
 #include <fmt/format.h>
+
+#include <mvsp/core/db.hpp>
 
 #include "db_drivers.hpp"
 

@@ -2,9 +2,8 @@
 // Private to core: the two drivers behind db::Database::open.
 
 #include <memory>
-#include <string>
-
 #include <mvsp/core/db.hpp>
+#include <string>
 
 namespace mvsp::core::db {
 

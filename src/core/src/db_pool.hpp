@@ -6,9 +6,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <vector>
-
 #include <mvsp/core/error.hpp>
+#include <vector>
 
 namespace mvsp::core::db {
 
@@ -24,7 +23,8 @@ class Pool {
     std::unique_ptr<C> conn;
     {
       std::unique_lock lock(mutex_);
-      if (!available_.wait_for(lock, wait_, [&] { return !idle_.empty() || open_count_ < size_; })) {
+      if (!available_.wait_for(lock, wait_,
+                               [&] { return !idle_.empty() || open_count_ < size_; })) {
         throw Failure("no database connection became free in time");
       }
       if (!idle_.empty()) {

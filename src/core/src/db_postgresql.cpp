@@ -1,13 +1,11 @@
+#include <fmt/format.h>
 #include <libpq-fe.h>
 
 #include <charconv>
+#include <mvsp/core/crypto.hpp>
 #include <regex>
 #include <string>
 #include <unordered_map>
-
-#include <fmt/format.h>
-
-#include <mvsp/core/crypto.hpp>
 
 #include "db_drivers.hpp"
 #include "db_pool.hpp"
@@ -44,7 +42,8 @@ class PgConnection final : public Connection {
       PQfinish(conn_);
       throw Failure(fmt::format("cannot connect to PostgreSQL at {}: {}", redact_url(url), msg));
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
   }
   ~PgConnection() override { PQfinish(conn_); }
 
@@ -152,10 +151,13 @@ class PgConnection final : public Connection {
     switch (PQftype(res, c)) {
       case kInt8Oid:
       case kInt4Oid:
-      case kInt2Oid: return parse_int(s);
-      case kBoolOid: return std::int64_t{s[0] == 't' ? 1 : 0};
+      case kInt2Oid:
+        return parse_int(s);
+      case kBoolOid:
+        return std::int64_t{s[0] == 't' ? 1 : 0};
       case kFloat4Oid:
-      case kFloat8Oid: return std::stod(s);
+      case kFloat8Oid:
+        return std::stod(s);
       case kNumericOid:
         if (std::string_view(s).find_first_of(".eE") == std::string_view::npos) return parse_int(s);
         return std::stod(s);
@@ -166,7 +168,8 @@ class PgConnection final : public Connection {
         PQfreemem(raw);
         return b;
       }
-      default: return std::string(s, PQgetlength(res, r, c));
+      default:
+        return std::string(s, PQgetlength(res, r, c));
     }
   }
 

@@ -1,9 +1,8 @@
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <string>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "db_drivers.hpp"
 #include "db_pool.hpp"
@@ -21,8 +20,7 @@ class SqliteConnection final : public Connection {
       throw Failure(fmt::format("cannot open SQLite database {}: {}", path, msg));
     }
     sqlite3_busy_timeout(db_, busy_timeout_ms);
-    execute_script(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    execute_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   }
 
   ~SqliteConnection() override {
@@ -102,8 +100,8 @@ class SqliteConnection final : public Connection {
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     if (static_cast<int>(params.size()) != sqlite3_bind_parameter_count(stmt)) {
-      throw Failure(fmt::format("database: {} parameters for {} placeholders in: {}",
-                                params.size(), sqlite3_bind_parameter_count(stmt), sql));
+      throw Failure(fmt::format("database: {} parameters for {} placeholders in: {}", params.size(),
+                                sqlite3_bind_parameter_count(stmt), sql));
     }
     for (std::size_t i = 0; i < params.size(); ++i) bind(stmt, static_cast<int>(i + 1), params[i]);
     return stmt;
@@ -125,8 +123,10 @@ class SqliteConnection final : public Connection {
 
   static Value column(sqlite3_stmt* stmt, int i) {
     switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_INTEGER: return std::int64_t{sqlite3_column_int64(stmt, i)};
-      case SQLITE_FLOAT: return sqlite3_column_double(stmt, i);
+      case SQLITE_INTEGER:
+        return std::int64_t{sqlite3_column_int64(stmt, i)};
+      case SQLITE_FLOAT:
+        return sqlite3_column_double(stmt, i);
       case SQLITE_TEXT:
         return std::string(reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)),
                            sqlite3_column_bytes(stmt, i));
@@ -134,7 +134,8 @@ class SqliteConnection final : public Connection {
         auto data = static_cast<const char*>(sqlite3_column_blob(stmt, i));
         return Bytes{std::string(data ? data : "", sqlite3_column_bytes(stmt, i))};
       }
-      default: return {};
+      default:
+        return {};
     }
   }
 
@@ -152,9 +153,8 @@ class SqliteConnection final : public Connection {
 class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(const std::string& path, const PoolOptions& options)
-      : pool_(options.size, std::chrono::milliseconds(options.busy_timeout_ms), [=] {
-          return std::make_unique<SqliteConnection>(path, options.busy_timeout_ms);
-        }) {
+      : pool_(options.size, std::chrono::milliseconds(options.busy_timeout_ms),
+              [=] { return std::make_unique<SqliteConnection>(path, options.busy_timeout_ms); }) {
     acquire();  // opens the file now, so a bad path fails at start
   }
 

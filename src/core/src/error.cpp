@@ -33,13 +33,20 @@ Error& Error::and_field(std::string field, std::string message) {
 
 std::string_view code_name(ErrorCode code) {
   switch (code) {
-    case ErrorCode::invalid_input: return "invalid-input";
-    case ErrorCode::not_found: return "not-found";
-    case ErrorCode::conflict: return "conflict";
-    case ErrorCode::forbidden: return "forbidden";
-    case ErrorCode::unauthenticated: return "unauthenticated";
-    case ErrorCode::rate_limited: return "rate-limited";
-    case ErrorCode::unavailable: return "unavailable";
+    case ErrorCode::invalid_input:
+      return "invalid-input";
+    case ErrorCode::not_found:
+      return "not-found";
+    case ErrorCode::conflict:
+      return "conflict";
+    case ErrorCode::forbidden:
+      return "forbidden";
+    case ErrorCode::unauthenticated:
+      return "unauthenticated";
+    case ErrorCode::rate_limited:
+      return "rate-limited";
+    case ErrorCode::unavailable:
+      return "unavailable";
   }
   return "unknown";
 }

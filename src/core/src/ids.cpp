@@ -1,9 +1,7 @@
-#include <mvsp/core/ids.hpp>
-
 #include <array>
 #include <cctype>
-
 #include <mvsp/core/crypto.hpp>
+#include <mvsp/core/ids.hpp>
 
 namespace mvsp::core {
 namespace {

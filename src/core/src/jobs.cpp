@@ -1,16 +1,14 @@
-#include <mvsp/core/jobs.hpp>
-
-#include <algorithm>
-#include <cmath>
-
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/ids.hpp>
+#include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 
 namespace mvsp::core {
@@ -55,18 +53,22 @@ std::string clip(std::string s) {
 
 std::string_view job_state_name(JobState s) {
   switch (s) {
-    case JobState::queued: return "queued";
-    case JobState::running: return "running";
-    case JobState::done: return "done";
-    case JobState::dead: return "dead";
+    case JobState::queued:
+      return "queued";
+    case JobState::running:
+      return "running";
+    case JobState::done:
+      return "done";
+    case JobState::dead:
+      return "dead";
   }
   return "dead";
 }
 
 std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& policy,
                                         double unit) {
-  double exp = std::ldexp(static_cast<double>(policy.base.count()),
-                          std::clamp(failed_attempts - 1, 0, 40));
+  double exp =
+      std::ldexp(static_cast<double>(policy.base.count()), std::clamp(failed_attempts - 1, 0, 40));
   double capped = std::min(exp, static_cast<double>(policy.cap.count()));
   double jitter = 0.5 + 0.5 * std::clamp(unit, 0.0, 1.0);
   return std::chrono::milliseconds(static_cast<std::int64_t>(capped * jitter));
@@ -98,13 +100,12 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max,
                                  std::chrono::milliseconds lease) {
   return db_.transaction([&](db::Tx& tx) {
     auto now = to_millis(clock_.now());
-    auto ids = tx.query(
-        fmt::format("SELECT id, attempts, max_attempts FROM jobs "
-                    "WHERE (state = 'queued' AND run_at <= ?) "
-                    "OR (state = 'running' AND lease_until < ?) "
-                    "ORDER BY run_at LIMIT ?{}",
-                    tx.for_update_skip_locked()),
-        now, now, max);
+    auto ids = tx.query(fmt::format("SELECT id, attempts, max_attempts FROM jobs "
+                                    "WHERE (state = 'queued' AND run_at <= ?) "
+                                    "OR (state = 'running' AND lease_until < ?) "
+                                    "ORDER BY run_at LIMIT ?{}",
+                                    tx.for_update_skip_locked()),
+                        now, now, max);
     std::vector<Job> claimed;
     for (const auto& r : ids) {
       const auto& id = r.text(0);
@@ -159,8 +160,7 @@ bool JobQueue::fail(const Job& job, const JobOutcome& outcome, const RetryPolicy
     return tx.execute(
                "UPDATE jobs SET state = 'queued', last_error = ?, run_at = ?, lease_token = NULL, "
                "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ?",
-               clip(outcome.error), to_millis(next), to_millis(now), job.id,
-               job.lease_token) == 1;
+               clip(outcome.error), to_millis(next), to_millis(now), job.id, job.lease_token) == 1;
   });
 }
 
@@ -201,7 +201,9 @@ bool JobQueue::requeue_dead(const std::string& id) {
 JobRunner::JobRunner(JobQueue& queue, db::Database& db, WorkerOptions options)
     : queue_(queue), db_(db), options_(std::move(options)), random_(std::random_device{}()) {}
 
-JobRunner::~JobRunner() { stop(); }
+JobRunner::~JobRunner() {
+  stop();
+}
 
 void JobRunner::handle(std::string kind, JobHandler handler, RetryPolicy policy) {
   handlers_[std::move(kind)] = Entry{std::move(handler), policy};
@@ -277,25 +279,29 @@ void JobRunner::loop() {
 }
 
 void register_probe_job(JobRunner& runner, const Clock& clock, std::string worker) {
-  runner.handle("core.probe", [&clock, worker](JobContext& ctx) {
-    Poco::JSON::Parser parser;
-    auto payload = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
-    if (payload->has("sleep_ms")) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(payload->getValue<int>("sleep_ms")));
-    }
-    if (payload->has("fail")) return JobOutcome::retry(payload->getValue<std::string>("fail"));
-    // The run and the completion commit together: a run is recorded only if it counted.
-    bool counted = ctx.db.transaction([&](db::Tx& tx) {
-      if (!ctx.queue.complete(tx, ctx.job)) return false;
-      tx.execute("INSERT INTO job_probe_runs (job_id, worker, attempt, ran_at) VALUES (?, ?, ?, ?)",
-                 ctx.job.id, worker, ctx.job.attempts, to_millis(clock.now()));
-      return true;
-    });
-    if (!counted) return JobOutcome::retry("lease lost before the run was recorded");
-    return JobOutcome::ok();
-  },
-  // A probe checks the machinery, so it retries quickly.
-  RetryPolicy{.base = std::chrono::seconds(1), .cap = std::chrono::seconds(10)});
+  runner.handle(
+      "core.probe",
+      [&clock, worker](JobContext& ctx) {
+        Poco::JSON::Parser parser;
+        auto payload = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
+        if (payload->has("sleep_ms")) {
+          std::this_thread::sleep_for(
+              std::chrono::milliseconds(payload->getValue<int>("sleep_ms")));
+        }
+        if (payload->has("fail")) return JobOutcome::retry(payload->getValue<std::string>("fail"));
+        // The run and the completion commit together: a run is recorded only if it counted.
+        bool counted = ctx.db.transaction([&](db::Tx& tx) {
+          if (!ctx.queue.complete(tx, ctx.job)) return false;
+          tx.execute(
+              "INSERT INTO job_probe_runs (job_id, worker, attempt, ran_at) VALUES (?, ?, ?, ?)",
+              ctx.job.id, worker, ctx.job.attempts, to_millis(clock.now()));
+          return true;
+        });
+        if (!counted) return JobOutcome::retry("lease lost before the run was recorded");
+        return JobOutcome::ok();
+      },
+      // A probe checks the machinery, so it retries quickly.
+      RetryPolicy{.base = std::chrono::seconds(1), .cap = std::chrono::seconds(10)});
 }
 
 }  // namespace mvsp::core

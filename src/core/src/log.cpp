@@ -1,14 +1,12 @@
-#include <mvsp/core/log.hpp>
+#include <fmt/format.h>
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
-
-#include <fmt/format.h>
-
 #include <mvsp/core/clock.hpp>
+#include <mvsp/core/log.hpp>
 
 namespace mvsp::core::log {
 namespace {
@@ -21,10 +19,14 @@ thread_local std::string t_correlation;
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::warn: return "warn";
-    case Level::error: return "error";
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::warn:
+      return "warn";
+    case Level::error:
+      return "error";
   }
   return "info";
 }
@@ -33,11 +35,21 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -82,7 +94,8 @@ bool is_secret_field(std::string_view name) {
   static constexpr std::array<std::string_view, 8> kMarkers = {
       "password", "secret", "token", "authorization", "cookie", "api_key", "private_key", "otp"};
   std::string lower;
-  for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : name)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   for (auto m : kMarkers) {
     if (lower.find(m) != std::string::npos) return true;
   }
@@ -141,10 +154,16 @@ void write(Level level, std::string_view event, std::initializer_list<Field> fie
 CorrelationScope::CorrelationScope(std::string id) : previous_(std::move(t_correlation)) {
   t_correlation = std::move(id);
 }
-CorrelationScope::~CorrelationScope() { t_correlation = std::move(previous_); }
+CorrelationScope::~CorrelationScope() {
+  t_correlation = std::move(previous_);
+}
 
-const std::string& correlation_id() { return t_correlation; }
+const std::string& correlation_id() {
+  return t_correlation;
+}
 
-void set_sink(void (*sink)(std::string_view line)) { g_sink = sink; }
+void set_sink(void (*sink)(std::string_view line)) {
+  g_sink = sink;
+}
 
 }  // namespace mvsp::core::log

@@ -1,14 +1,12 @@
-#include <mvsp/core/migrations.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
-
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/migrations.hpp>
 
 namespace mvsp::core {
 namespace {
@@ -69,9 +67,9 @@ MigrationReport migrate(db::Database& db, std::span<const Migration> migrations,
     bool applied = db.transaction([&](db::Tx& tx) {
       // One instance at a time, so that several starting together do not race.
       tx.lock_exclusive("schema_migrations");
-      auto row = tx.query_one(
-          "SELECT checksum FROM schema_migrations WHERE component = ? AND version = ?",
-          m.component, m.version);
+      auto row =
+          tx.query_one("SELECT checksum FROM schema_migrations WHERE component = ? AND version = ?",
+                       m.component, m.version);
       if (row) {
         if (row->text(0) != checksum) {
           throw Failure(fmt::format(

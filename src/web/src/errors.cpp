@@ -1,43 +1,65 @@
-#include <mvsp/web/errors.hpp>
-
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
+#include <mvsp/web/errors.hpp>
 #include <sstream>
 
 namespace mvsp::web {
 
 int http_status(core::ErrorCode code) {
   switch (code) {
-    case core::ErrorCode::invalid_input: return 422;
-    case core::ErrorCode::not_found: return 404;
-    case core::ErrorCode::conflict: return 409;
-    case core::ErrorCode::forbidden: return 403;
-    case core::ErrorCode::unauthenticated: return 401;
-    case core::ErrorCode::rate_limited: return 429;
-    case core::ErrorCode::unavailable: return 503;
+    case core::ErrorCode::invalid_input:
+      return 422;
+    case core::ErrorCode::not_found:
+      return 404;
+    case core::ErrorCode::conflict:
+      return 409;
+    case core::ErrorCode::forbidden:
+      return 403;
+    case core::ErrorCode::unauthenticated:
+      return 401;
+    case core::ErrorCode::rate_limited:
+      return 429;
+    case core::ErrorCode::unavailable:
+      return 503;
   }
   return 500;
 }
 
 std::string_view status_reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Content Too Large";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Content Too Large";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status >= 500 ? "Internal Server Error" : "Error";
   }
 }
 
@@ -70,12 +92,18 @@ Response problem_response(const Request& req, int status, std::string_view type,
 
 std::string_view type_of_status(int status) {
   switch (status) {
-    case 400: return "bad-request";
-    case 404: return "not-found";
-    case 405: return "method-not-allowed";
-    case 413: return "content-too-large";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal" : "error";
+    case 400:
+      return "bad-request";
+    case 404:
+      return "not-found";
+    case 405:
+      return "method-not-allowed";
+    case 413:
+      return "content-too-large";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "internal" : "error";
   }
 }
 

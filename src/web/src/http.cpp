@@ -1,10 +1,8 @@
-#include <mvsp/web/http.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
-
+#include <mvsp/web/http.hpp>
 #include <mvsp/web/sessions.hpp>
 
 namespace mvsp::web {
@@ -47,14 +45,22 @@ Method parse_method(std::string_view m) {
 
 std::string_view method_name(Method m) {
   switch (m) {
-    case Method::get: return "GET";
-    case Method::head: return "HEAD";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::patch: return "PATCH";
-    case Method::del: return "DELETE";
-    case Method::options: return "OPTIONS";
-    case Method::other: return "OTHER";
+    case Method::get:
+      return "GET";
+    case Method::head:
+      return "HEAD";
+    case Method::post:
+      return "POST";
+    case Method::put:
+      return "PUT";
+    case Method::patch:
+      return "PATCH";
+    case Method::del:
+      return "DELETE";
+    case Method::options:
+      return "OPTIONS";
+    case Method::other:
+      return "OTHER";
   }
   return "OTHER";
 }
@@ -107,7 +113,9 @@ std::string Request::param(std::string_view name) const {
   return it == params.end() ? std::string() : it->second;
 }
 
-const std::string& Request::csrf_token() { return ensure_session().csrf_token; }
+const std::string& Request::csrf_token() {
+  return ensure_session().csrf_token;
+}
 
 Response Response::html(std::string body, int status) {
   Response r{status, {{"Content-Type", "text/html; charset=utf-8"}}, std::move(body), {}};

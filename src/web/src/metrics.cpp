@@ -1,8 +1,7 @@
-#include <mvsp/web/metrics.hpp>
+#include <fmt/format.h>
 
 #include <array>
-
-#include <fmt/format.h>
+#include <mvsp/web/metrics.hpp>
 
 namespace mvsp::web {
 namespace {
@@ -52,20 +51,21 @@ std::string Metrics::render() const {
     out += "# TYPE mvsp_http_requests_total counter\n";
     for (const auto& [key, n] : requests_) {
       const auto& [method, route, status] = key;
-      out += fmt::format("mvsp_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
-                         label(method), label(route), status, n);
+      out +=
+          fmt::format("mvsp_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{}\"}} {}\n",
+                      label(method), label(route), status, n);
     }
     out += "# HELP mvsp_http_request_duration_seconds Time to answer, by route.\n";
     out += "# TYPE mvsp_http_request_duration_seconds histogram\n";
     for (const auto& [route, l] : latency_) {
       for (std::size_t i = 0; i < kBounds.size(); ++i) {
-        out += fmt::format(
-            "mvsp_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-            label(route), kBounds[i], l.buckets[i]);
+        out +=
+            fmt::format("mvsp_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                        label(route), kBounds[i], l.buckets[i]);
       }
-      out += fmt::format(
-          "mvsp_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
-          label(route), l.count);
+      out +=
+          fmt::format("mvsp_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
+                      label(route), l.count);
       out += fmt::format("mvsp_http_request_duration_seconds_sum{{route=\"{}\"}} {}\n",
                          label(route), l.sum);
       out += fmt::format("mvsp_http_request_duration_seconds_count{{route=\"{}\"}} {}\n",

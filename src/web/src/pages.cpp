@@ -1,7 +1,6 @@
-#include <mvsp/web/pages.hpp>
-
 #include <fmt/format.h>
 
+#include <mvsp/web/pages.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <mvsp/web/templates.hpp>
 

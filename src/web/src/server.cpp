@@ -1,5 +1,3 @@
-#include <mvsp/web/server.hpp>
-
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -10,9 +8,9 @@
 #include <Poco/ThreadPool.h>
 
 #include <algorithm>
-
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/http.hpp>
+#include <mvsp/web/server.hpp>
 #include <mvsp/web/site.hpp>
 
 namespace mvsp::web {
@@ -124,7 +122,9 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(Site& site, ServerOptions options)
     : impl_(std::make_unique<Impl>(site, std::move(options))) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
 void HttpServer::start() {
   const auto& o = impl_->options;
@@ -143,7 +143,9 @@ void HttpServer::start() {
   impl_->server->start();
 }
 
-int HttpServer::port() const { return impl_->port; }
+int HttpServer::port() const {
+  return impl_->port;
+}
 
 void HttpServer::stop() {
   if (!impl_->server) return;

@@ -1,14 +1,11 @@
-#include <mvsp/web/sessions.hpp>
-
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <sstream>
 
 namespace mvsp::web {
 namespace crypto = core::crypto;
@@ -36,8 +33,7 @@ constexpr std::int64_t kTouchEveryMs = 60'000;
 
 }  // namespace
 
-SessionStore::SessionStore(core::db::Database& db, const core::Clock& clock,
-                           SessionOptions options)
+SessionStore::SessionStore(core::db::Database& db, const core::Clock& clock, SessionOptions options)
     : db_(db), clock_(clock), options_(std::move(options)) {}
 
 std::optional<Session> SessionStore::load(const std::string& token) {
@@ -116,8 +112,8 @@ std::int64_t SessionStore::purge_expired() {
   auto now = core::to_millis(clock_.now());
   auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.idle).count();
   auto abs_ms = std::chrono::duration_cast<std::chrono::milliseconds>(options_.absolute).count();
-  return db_.execute("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
-                     now - idle_ms, now - abs_ms);
+  return db_.execute("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?", now - idle_ms,
+                     now - abs_ms);
 }
 
 std::string SessionStore::cookie(const Session& s) const {

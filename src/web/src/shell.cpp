@@ -1,9 +1,8 @@
-#include <mvsp/web/shell.hpp>
-
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/web/metrics.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
+#include <mvsp/web/shell.hpp>
 #include <mvsp/web/templates.hpp>
 
 namespace mvsp::web {

@@ -1,10 +1,6 @@
-#include <mvsp/web/site.hpp>
-
-#include <chrono>
-#include <optional>
-
 #include <fmt/format.h>
 
+#include <chrono>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/log.hpp>
@@ -13,8 +9,10 @@
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
+#include <mvsp/web/site.hpp>
 #include <mvsp/web/static_files.hpp>
 #include <mvsp/web/templates.hpp>
+#include <optional>
 
 namespace mvsp::web {
 namespace log = core::log;
@@ -106,9 +104,8 @@ Response Site::handle(Request& req) {
     res = dispatch(req);
     if (session && session->dirty) sessions_.save(*session);
   } catch (const std::exception& e) {
-    log::error("http.failure", {{"method", method_name(req.method)},
-                                {"path", req.path},
-                                {"error", e.what()}});
+    log::error("http.failure",
+               {{"method", method_name(req.method)}, {"path", req.path}, {"error", e.what()}});
     try {
       res = req.is_api() ? problem(req, 500, "The request could not be completed.")
                          : pages_.error(req, 500);
@@ -116,7 +113,8 @@ Response Site::handle(Request& req) {
       res = Response::text("Interner Fehler / Internal error", 500);
     }
   }
-  if (session && session->is_new) res.headers.emplace_back("Set-Cookie", sessions_.cookie(*session));
+  if (session && session->is_new)
+    res.headers.emplace_back("Set-Cookie", sessions_.cookie(*session));
   finish(req, res);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -147,7 +145,8 @@ Response Site::dispatch(Request& req) {
   if (changes_state(req.method) && !req.is_api()) {
     auto sent = req.form("csrf_token");
     if (!sent) sent = req.header("x-csrf-token");
-    if (!req.session || !sent || !core::crypto::equal_constant_time(*sent, req.session->csrf_token)) {
+    if (!req.session || !sent ||
+        !core::crypto::equal_constant_time(*sent, req.session->csrf_token)) {
       log::warn("http.csrf_rejected", {{"path", req.path}});
       return pages_.error(req, 403);
     }

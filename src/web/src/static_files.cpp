@@ -1,11 +1,9 @@
-#include <mvsp/web/static_files.hpp>
-
-#include <fstream>
-#include <sstream>
-
 #include <fmt/format.h>
 
+#include <fstream>
 #include <mvsp/core/crypto.hpp>
+#include <mvsp/web/static_files.hpp>
+#include <sstream>
 
 namespace mvsp::web {
 namespace {

@@ -1,11 +1,9 @@
-#include <mvsp/web/templates.hpp>
-
-#include <kainjow/mustache.hpp>
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include <fmt/format.h>
-
+#include <kainjow/mustache.hpp>
 #include <mvsp/core/error.hpp>
+#include <mvsp/web/templates.hpp>
 
 namespace mvsp::web {
 namespace mustache = kainjow::mustache;
@@ -121,7 +119,9 @@ const View& Catalog::view(std::string_view locale) const {
   return it->second;
 }
 
-bool Catalog::supports(std::string_view locale) const { return texts_.contains(locale); }
+bool Catalog::supports(std::string_view locale) const {
+  return texts_.contains(locale);
+}
 
 std::vector<std::string> Catalog::missing(std::string_view locale) const {
   std::vector<std::string> out;
@@ -137,8 +137,7 @@ std::vector<std::string> Catalog::missing(std::string_view locale) const {
 void Templates::add(std::string_view component, std::span<const core::Resource> resources) {
   for (const auto& r : resources) {
     if (!r.path.starts_with("templates/") || !r.path.ends_with(".mustache")) continue;
-    auto name = fmt::format("{}/{}", component,
-                            r.path.substr(10, r.path.size() - 10 - 9));
+    auto name = fmt::format("{}/{}", component, r.path.substr(10, r.path.size() - 10 - 9));
     mustache::mustache probe{std::string(r.content)};
     if (!probe.is_valid()) {
       throw core::Failure(fmt::format("template {}: {}", name, probe.error_message()));
@@ -147,7 +146,9 @@ void Templates::add(std::string_view component, std::span<const core::Resource> 
   }
 }
 
-bool Templates::has(std::string_view name) const { return sources_.contains(name); }
+bool Templates::has(std::string_view name) const {
+  return sources_.contains(name);
+}
 
 std::string Templates::render(std::string_view name, const View& model,
                               std::string_view page) const {

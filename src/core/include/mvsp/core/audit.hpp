@@ -3,10 +3,9 @@
 // so that verify() finds any entry altered or removed after the fact.
 
 #include <cstdint>
+#include <mvsp/core/clock.hpp>
 #include <optional>
 #include <string>
-
-#include <mvsp/core/clock.hpp>
 
 namespace mvsp::core {
 namespace db {
@@ -19,7 +18,7 @@ struct AuditEntry {
   std::string action;       // "notice.delivered", "session.login"
   std::string object_type;  // "notice"
   std::string object_id;
-  std::string detail;       // JSON object, no secrets
+  std::string detail;  // JSON object, no secrets
 };
 
 struct AuditVerification {

@@ -6,10 +6,9 @@
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
+#include <mvsp/core/error.hpp>
 #include <string>
 #include <string_view>
-
-#include <mvsp/core/error.hpp>
 
 namespace mvsp::core {
 
@@ -53,8 +52,8 @@ class BlobStore {
  private:
   std::filesystem::path path_of(std::string_view id) const;
   std::filesystem::path root_;
-  std::string key_;      // encryption key
-  std::string id_key_;   // key of the content hash, derived from `key_`
+  std::string key_;     // encryption key
+  std::string id_key_;  // key of the content hash, derived from `key_`
 };
 
 }  // namespace mvsp::core

@@ -22,8 +22,12 @@ class SystemClock final : public Clock {
 };
 
 // Milliseconds since the Unix epoch, the form times take in the database.
-inline std::int64_t to_millis(TimePoint t) { return t.time_since_epoch().count(); }
-inline TimePoint from_millis(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+inline std::int64_t to_millis(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+inline TimePoint from_millis(std::int64_t ms) {
+  return TimePoint(std::chrono::milliseconds(ms));
+}
 
 // RFC 3339 in UTC with milliseconds, e.g. "2026-11-24T06:13:24.123Z".
 std::string format_utc(TimePoint t);

@@ -6,12 +6,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mvsp/core/error.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <mvsp/core/error.hpp>
 
 namespace mvsp::core {
 

@@ -15,8 +15,8 @@ std::string random_bytes(std::size_t n);
 // URL-safe base64 without padding of n random bytes (tokens for cookies and links).
 std::string random_token(std::size_t n = 32);
 
-std::string sha256(std::string_view data);       // raw 32 bytes
-std::string sha256_hex(std::string_view data);   // lower-case hex
+std::string sha256(std::string_view data);                             // raw 32 bytes
+std::string sha256_hex(std::string_view data);                         // lower-case hex
 std::string hmac_sha256(std::string_view key, std::string_view data);  // raw 32 bytes
 
 std::string to_hex(std::string_view bytes);

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mvsp/core/error.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -15,8 +16,6 @@
 #include <type_traits>
 #include <variant>
 #include <vector>
-
-#include <mvsp/core/error.hpp>
 
 namespace mvsp::core::db {
 
@@ -28,19 +27,34 @@ struct Bytes {
 
 using Value = std::variant<std::monostate, std::int64_t, double, std::string, Bytes>;
 
-inline Value to_value(std::nullopt_t) { return {}; }
-inline Value to_value(bool v) { return std::int64_t{v ? 1 : 0}; }
+inline Value to_value(std::nullopt_t) {
+  return {};
+}
+inline Value to_value(bool v) {
+  return std::int64_t{v ? 1 : 0};
+}
 template <typename I>
-  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-Value to_value(I v) {
+requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) Value to_value(I v) {
   return static_cast<std::int64_t>(v);
 }
-inline Value to_value(double v) { return v; }
-inline Value to_value(std::string v) { return v; }
-inline Value to_value(std::string_view v) { return std::string(v); }
-inline Value to_value(const char* v) { return std::string(v); }
-inline Value to_value(Bytes v) { return v; }
-inline Value to_value(Value v) { return v; }
+inline Value to_value(double v) {
+  return v;
+}
+inline Value to_value(std::string v) {
+  return v;
+}
+inline Value to_value(std::string_view v) {
+  return std::string(v);
+}
+inline Value to_value(const char* v) {
+  return std::string(v);
+}
+inline Value to_value(Bytes v) {
+  return v;
+}
+inline Value to_value(Value v) {
+  return v;
+}
 template <typename T>
 Value to_value(const std::optional<T>& v) {
   return v ? to_value(*v) : Value{};
@@ -112,8 +126,8 @@ class Connection {
 using Tx = Connection;
 
 struct PoolOptions {
-  int size = 8;                 // connections kept open
-  int busy_timeout_ms = 5000;   // how long to wait for a lock (SQLite) or a free connection
+  int size = 8;                // connections kept open
+  int busy_timeout_ms = 5000;  // how long to wait for a lock (SQLite) or a free connection
 };
 
 class Database {

@@ -48,7 +48,9 @@ template <typename T>
 using Result = std::expected<T, Error>;
 using Status = std::expected<void, Error>;
 
-inline std::unexpected<Error> fail(Error e) { return std::unexpected<Error>(std::move(e)); }
+inline std::unexpected<Error> fail(Error e) {
+  return std::unexpected<Error>(std::move(e));
+}
 
 // The stable name of a code ("invalid-input"), used in problem+json `type` URIs and logs.
 std::string_view code_name(ErrorCode code);

@@ -10,13 +10,12 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <mvsp/core/clock.hpp>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <mvsp/core/clock.hpp>
 
 namespace mvsp::core {
 class IdGenerator;
@@ -29,10 +28,10 @@ enum class JobState { queued, running, done, dead };
 std::string_view job_state_name(JobState s);
 
 struct JobSpec {
-  std::string kind;                      // handler name, e.g. "identity.send_mail"
-  std::string payload;                   // JSON, handed to the handler as is
-  std::string idempotency_key;           // empty: none; else one job per key, ever
-  std::optional<TimePoint> run_at;       // default: now
+  std::string kind;                 // handler name, e.g. "identity.send_mail"
+  std::string payload;              // JSON, handed to the handler as is
+  std::string idempotency_key;      // empty: none; else one job per key, ever
+  std::optional<TimePoint> run_at;  // default: now
   int max_attempts = 10;
 };
 

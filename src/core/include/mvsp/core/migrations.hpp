@@ -1,12 +1,11 @@
 #pragma once
 // Ordered schema migrations per component, recorded in `schema_migrations`.
 
+#include <mvsp/core/resources.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <mvsp/core/resources.hpp>
 
 namespace mvsp::core {
 class Clock;

@@ -1,10 +1,9 @@
 #pragma once
 // The one place where the error taxonomy becomes HTTP (docs/adr/0001-errors.md).
 
-#include <string_view>
-
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/http.hpp>
+#include <string_view>
 
 namespace mvsp::web {
 

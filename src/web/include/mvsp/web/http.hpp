@@ -22,18 +22,18 @@ struct Session;
 
 struct Request {
   Method method = Method::get;
-  std::string path;    // decoded path without query, e.g. "/impressum"
-  std::string query;   // raw query string without "?"
+  std::string path;   // decoded path without query, e.g. "/impressum"
+  std::string query;  // raw query string without "?"
   std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
   std::string body;
   std::string remote_address;
 
   // Filled by the pipeline before the handler runs.
   std::map<std::string, std::string, std::less<>> params;  // from the route pattern
-  std::string route;           // the matched pattern, e.g. "/api/v1/notices/{id}"
+  std::string route;  // the matched pattern, e.g. "/api/v1/notices/{id}"
   std::string correlation_id;
   std::string locale = "de";
-  Session* session = nullptr;  // the visitor's session, if there is one
+  Session* session = nullptr;                // the visitor's session, if there is one
   std::function<Session&()> ensure_session;  // creates one when needed (forms)
 
   std::optional<std::string> header(std::string_view name) const;

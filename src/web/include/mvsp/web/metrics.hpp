@@ -13,8 +13,7 @@ namespace mvsp::web {
 
 class Metrics {
  public:
-  void record_request(std::string_view method, std::string_view route, int status,
-                      double seconds);
+  void record_request(std::string_view method, std::string_view route, int status, double seconds);
   // A source appends complete lines (with # HELP/# TYPE) when /metrics is read.
   void add_source(std::function<void(std::string&)> source);
   std::string render() const;

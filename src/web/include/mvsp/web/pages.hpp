@@ -2,11 +2,10 @@
 // Pages in the shell: renders a page template inside the layout, with the texts of the
 // visitor's language, the language switch and, where a form needs it, the CSRF token.
 
-#include <string>
-#include <string_view>
-
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/view.hpp>
+#include <string>
+#include <string_view>
 
 namespace mvsp::web {
 

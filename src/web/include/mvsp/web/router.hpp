@@ -5,11 +5,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mvsp/web/http.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <mvsp/web/http.hpp>
 
 namespace mvsp::web {
 
@@ -19,9 +18,7 @@ class Router {
  public:
   void add(Method method, std::string pattern, Handler handler);
   void get(std::string pattern, Handler h) { add(Method::get, std::move(pattern), std::move(h)); }
-  void post(std::string pattern, Handler h) {
-    add(Method::post, std::move(pattern), std::move(h));
-  }
+  void post(std::string pattern, Handler h) { add(Method::post, std::move(pattern), std::move(h)); }
 
   struct Match {
     const Handler* handler = nullptr;

@@ -4,10 +4,9 @@
 
 #include <chrono>
 #include <map>
+#include <mvsp/core/clock.hpp>
 #include <optional>
 #include <string>
-
-#include <mvsp/core/clock.hpp>
 
 namespace mvsp::core::db {
 class Database;
@@ -16,14 +15,14 @@ class Database;
 namespace mvsp::web {
 
 struct Session {
-  std::string token;        // the cookie value; never stored, never logged
+  std::string token;  // the cookie value; never stored, never logged
   std::string csrf_token;
-  std::string account_id;   // empty while anonymous
+  std::string account_id;  // empty while anonymous
   std::map<std::string, std::string> data;
   core::TimePoint created_at;
   core::TimePoint last_seen_at;
-  bool is_new = false;      // the cookie must be sent
-  bool dirty = false;       // data changed: save at the end of the request
+  bool is_new = false;  // the cookie must be sent
+  bool dirty = false;   // data changed: save at the end of the request
 };
 
 struct SessionOptions {

@@ -3,9 +3,8 @@
 // CSRF check on state-changing page requests, routing, error mapping, security headers,
 // metrics and the access log.
 
-#include <string>
-
 #include <mvsp/web/http.hpp>
+#include <string>
 
 namespace mvsp::core {
 class IdGenerator;

@@ -6,10 +6,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <mvsp/web/http.hpp>
 #include <optional>
 #include <string>
-
-#include <mvsp/web/http.hpp>
 
 namespace mvsp::web {
 

@@ -4,13 +4,12 @@
 // the layout includes the page as a partial, so page HTML is never passed as a value.
 
 #include <map>
+#include <mvsp/core/resources.hpp>
+#include <mvsp/web/view.hpp>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <mvsp/core/resources.hpp>
-#include <mvsp/web/view.hpp>
 
 namespace mvsp::web {
 
@@ -41,8 +40,7 @@ class Templates {
   // Renders template `name` with `model`; every other template is available as a partial
   // by its name, and template `page` also as the partial "page" (the layout includes it).
   // Throws core::Failure on a template error.
-  std::string render(std::string_view name, const View& model,
-                     std::string_view page = {}) const;
+  std::string render(std::string_view name, const View& model, std::string_view page = {}) const;
 
  private:
   std::map<std::string, std::string, std::less<>> sources_;

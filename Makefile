@@ -1,0 +1,32 @@
+# The two commands of the README, and the steps they are made of.
+#   make demo    install what is missing, build, load demo data, serve http://127.0.0.1:8080
+#   make check   install what is missing, build, run every check and test
+
+.PHONY: deps build build-asan demo check bench clean
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	cmake --preset default >/dev/null
+	cmake --build --preset default
+
+build-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan
+
+demo: build
+	@mkdir -p var
+	@test -f var/mvsp.toml || cp data/demo/mvsp.toml var/mvsp.toml
+	build/mvsp demo --config var/mvsp.toml
+	build/mvsp serve --config var/mvsp.toml
+
+check: build build-asan
+	scripts/check
+
+bench: build
+	@scripts/install-deps --bench
+	bench/run
+
+clean:
+	rm -rf build build-asan
