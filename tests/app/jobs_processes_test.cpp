@@ -25,11 +25,12 @@ class JobProcesses : public test::BackendTest {
     queue_ = std::make_unique<core::JobQueue>(db(), clock_, ids_);
   }
 
-  std::vector<std::string> serve_args(int workers, int lease_seconds, const std::string& name) {
+  std::vector<std::string> serve_args(int workers, int lease_seconds, const std::string& name,
+                                      const std::string& log_level = "warn") {
     auto config = (dir_.path() / (name + ".toml")).string();
     std::ofstream(config) << fmt::format(
-        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"warn\"\n", workers,
-        lease_seconds);
+        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"{}\"\n", workers,
+        lease_seconds, log_level);
     return {"serve",
             "--listen",
             "127.0.0.1:0",
@@ -122,6 +123,25 @@ TEST_P(JobProcesses, AJobThatKeepsFailingEndsDeadWithItsLastError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, JobProcesses, ::testing::Values("postgresql"));
+
+class GracefulStop : public JobProcesses {};
+
+TEST_P(GracefulStop, SigtermLetsTheRunningJobFinishAndExitsCleanly) {
+  enqueue(1, R"({"sleep_ms": 1500})");
+  test::Process a(serve_args(1, 60, "a", "info"), log("a"));
+  ASSERT_TRUE(
+      wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1; }, 30s));
+  int status = a.stop(SIGTERM);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM jobs WHERE state = 'done'"), 1) << "job cut off";
+  EXPECT_EQ(count("SELECT COUNT(*) FROM job_probe_runs"), 1);
+  std::ifstream in(log("a"));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("event=server.stopped"), std::string::npos) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, GracefulStop, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
 }  // namespace mvsp::app

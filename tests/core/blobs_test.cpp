@@ -64,9 +64,12 @@ TEST_F(Blobs, TamperedTruncatedOrForeignFilesAreRefused) {
   auto ref = store_.put(std::string_view(crypto::random_bytes(100'000)));
   auto path = file_of(ref.id);
   {
+    // Flip one bit: writing a fixed byte would change nothing when the byte was that already.
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(5000);
+    char c = static_cast<char>(f.get());
     f.seekp(5000);
-    f.put('\x42');
+    f.put(static_cast<char>(c ^ 0x01));
   }
   Status st;
   read(store_, ref.id, &st);
