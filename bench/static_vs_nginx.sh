@@ -89,7 +89,7 @@ cat > "$out" <<MD
 
 | what | server | requests/s | p99 latency |
 | --- | --- | ---: | ---: |
-| start page \`/\` (template render, session lookup skipped) | mvsp | $start_rps | $start_p99 |
+| start page \`/\` (template render, no session) | mvsp | $start_rps | $start_p99 |
 | small static file \`$small\` ($(size_of $small) bytes) | mvsp | $mvsp_small_rps | $mvsp_small_p99 |
 | | nginx | $nginx_small_rps | $nginx_small_p99 |
 | large static file \`$large\` ($(size_of $large) bytes) | mvsp | $mvsp_large_rps | $mvsp_large_p99 |
