@@ -15,7 +15,9 @@
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/identity/identity.hpp>
 #include <mvsp/web/metrics.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/resources.hpp>
@@ -44,14 +46,15 @@ std::filesystem::path default_static_dir() {
   return exe.parent_path() / "static";
 }
 
-// The blob key from the configuration, or one generated once into the data directory.
-std::string blob_key(const Settings& s) {
+// The master key from the configuration, or one generated once into the data directory.
+// Documents, TOTP secrets and device cookies are protected with keys derived from it.
+std::string master_key(const Settings& s) {
   std::string key;
-  if (!s.blob_key_hex.empty()) {
-    core::crypto::from_hex(s.blob_key_hex, key);
+  if (!s.master_key_hex.empty()) {
+    core::crypto::from_hex(s.master_key_hex, key);
     return key;
   }
-  auto path = s.data_dir / "blob.key";
+  auto path = s.data_dir / "master.key";
   if (fs::exists(path)) {
     std::ifstream in(path);
     std::string hex;
@@ -67,9 +70,9 @@ std::string blob_key(const Settings& s) {
     out << core::crypto::to_hex(key) << '\n';
   }
   ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
-  core::log::warn("blobs.key_generated",
+  core::log::warn("secrets.master_key_generated",
                   {{"path", path.string()},
-                   {"hint", "back this file up; instances sharing documents need the same key"}});
+                   {"hint", "back this file up; every instance needs the same key"}});
   return key;
 }
 
@@ -85,6 +88,9 @@ std::vector<core::Migration> all_migrations() {
   std::vector<core::Migration> all;
   for (auto& m : core::migrations_from("core", core::embedded_resources())) all.push_back(m);
   for (auto& m : core::migrations_from("web", web::embedded_resources())) all.push_back(m);
+  for (auto& m : core::migrations_from("identity", identity::embedded_resources())) {
+    all.push_back(m);
+  }
   return all;
 }
 
@@ -98,6 +104,8 @@ struct App::Impl {
   std::unique_ptr<core::JobRunner> runner;
   std::unique_ptr<core::AuditLog> audit;
   std::unique_ptr<core::BlobStore> blobs;
+  std::string master_key;
+  std::unique_ptr<core::Mailer> mailer;
 
   web::Templates templates;
   web::Catalog catalog;
@@ -108,6 +116,8 @@ struct App::Impl {
   std::unique_ptr<web::StaticFiles> static_files;
   std::unique_ptr<web::Site> site;
   std::unique_ptr<web::HttpServer> server;
+
+  std::unique_ptr<identity::Identity> identity;
 
   std::thread maintenance;
   std::mutex maintenance_mutex;
@@ -137,10 +147,19 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                           .name = worker_name()});
   core::register_probe_job(*d.runner, d.clock, worker_name());
   d.audit = std::make_unique<core::AuditLog>(d.clock);
-  d.blobs = std::make_unique<core::BlobStore>(s.data_dir / "blobs", blob_key(s));
+  d.master_key = master_key(s);
+  d.blobs = std::make_unique<core::BlobStore>(s.data_dir / "blobs", d.master_key);
+  d.mailer = std::make_unique<core::SmtpMailer>(core::SmtpOptions{.host = s.smtp_host,
+                                                                  .port = s.smtp_port,
+                                                                  .from = s.mail_from,
+                                                                  .username = s.smtp_username,
+                                                                  .password = s.smtp_password});
+  core::register_mail_job(*d.runner, *d.mailer);
 
   d.templates.add("web", web::embedded_resources());
   d.catalog.add(web::embedded_resources());
+  d.templates.add("identity", identity::embedded_resources());
+  d.catalog.add(identity::embedded_resources());
   d.pages = std::make_unique<web::Pages>(d.templates, d.catalog);
   d.sessions = std::make_unique<web::SessionStore>(
       *d.db, d.clock,
@@ -159,6 +178,11 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                                     core::pending_migrations(*impl_->db, impl_->migrations) == 0;
                            },
                        .metrics_token = s.metrics_token});
+  d.identity = std::make_unique<identity::Identity>(
+      *d.db, d.clock, d.ids, *d.jobs, *d.audit, d.catalog,
+      identity::IdentityOptions{.public_url = s.public_url, .key = d.master_key});
+  identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
+                           {.secure_cookies = s.public_url.starts_with("https://")});
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {
@@ -167,7 +191,9 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   });
   d.site = std::make_unique<web::Site>(
       d.router, *d.pages, *d.sessions, d.metrics, *d.static_files, d.ids,
-      web::SiteOptions{.public_url = s.public_url, .max_body_bytes = s.max_body_bytes});
+      web::SiteOptions{.public_url = s.public_url,
+                       .max_body_bytes = s.max_body_bytes,
+                       .trusted_proxies = s.trusted_proxies});
 }
 
 App::~App() {
@@ -248,6 +274,7 @@ core::BlobStore& App::blobs() {
 const core::Clock& App::clock() const {
   return impl_->clock;
 }
+identity::Identity& App::identity() { return *impl_->identity; }
 
 std::vector<std::string> load_demo_data(App&) {
   // Components add their loaders here as they arrive (catalog, identity, …).

@@ -24,6 +24,9 @@ class Database;
 namespace mvsp::web {
 class Router;
 }
+namespace mvsp::identity {
+class Identity;
+}
 
 namespace mvsp::app {
 
@@ -52,6 +55,7 @@ class App {
   core::AuditLog& audit();
   core::BlobStore& blobs();
   const core::Clock& clock() const;
+  identity::Identity& identity();
 
  private:
   struct Impl;

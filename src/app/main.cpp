@@ -3,13 +3,18 @@
 #include <fmt/format.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/migrations.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <mvsp/identity/identity.hpp>
 
 #include "app.hpp"
 #include "settings.hpp"
@@ -37,6 +42,9 @@ Commands:
   jobs dead         list jobs that ended dead, with their last error
   jobs retry ID     put a dead job back in the queue
   jobs probe        enqueue probe jobs (--count N, --sleep-ms N, --fail TEXT)
+  tenant create     create a tenant (an authority): --name N; prints JSON with its id
+  user create       create an account: --email E --password P [--name "Vorname Nachname"]
+                    [--verified] [--role R --tenant T]; prints JSON with id and mailbox
   version           print the version
 
 Options (each also as environment variable):
@@ -46,6 +54,12 @@ Options (each also as environment variable):
   --config FILE           MVSP_CONFIG      TOML file, see docs/operations.md
   --public-url URL        MVSP_PUBLIC_URL  (default http:// + listen address)
 )";
+
+std::string json_string(const std::string& s) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::formatString(s, out);
+  return out.str();
+}
 
 void configure_logging(const Settings& s) {
   core::log::Level level = core::log::Level::info;
@@ -158,6 +172,50 @@ int jobs_command(const Settings& settings, const CommandLine& cli) {
   return kExitUsage;
 }
 
+std::string option(const CommandLine& cli, const char* name) {
+  auto it = cli.options.find(name);
+  return it == cli.options.end() ? std::string() : it->second.back();
+}
+
+bool has_flag(const CommandLine& cli, std::string_view flag) {
+  return std::find(cli.flags.begin(), cli.flags.end(), flag) != cli.flags.end();
+}
+
+// Prints the error's fields, one per line, and returns the exit code for it.
+int report(const core::Error& e) {
+  std::fprintf(stderr, "mvsp: %s\n", e.message.c_str());
+  for (const auto& f : e.fields) std::fprintf(stderr, "  %s: %s\n", f.field.c_str(), f.message.c_str());
+  return e.code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
+}
+
+int tenant_create(const Settings& settings, const CommandLine& cli) {
+  App app(settings);
+  auto tenant = app.identity().create_tenant(option(cli, "--name"), "operator:cli");
+  if (!tenant) return report(tenant.error());
+  std::printf("{\"id\":\"%s\",\"name\":%s}\n", tenant->id.c_str(),
+              json_string(tenant->name).c_str());
+  return 0;
+}
+
+int user_create(const Settings& settings, const CommandLine& cli) {
+  App app(settings);
+  auto name = option(cli, "--name");
+  auto space = name.rfind(' ');
+  mvsp::identity::NewAccount input{
+      .email = option(cli, "--email"),
+      .password = option(cli, "--password"),
+      .given_name = space == std::string::npos ? name : name.substr(0, space),
+      .family_name = space == std::string::npos ? std::string() : name.substr(space + 1),
+      .verified = has_flag(cli, "--verified"),
+      .role = option(cli, "--role"),
+      .tenant_id = option(cli, "--tenant")};
+  auto account = app.identity().create_account(input, "operator:cli");
+  if (!account) return report(account.error());
+  std::printf("{\"id\":\"%s\",\"mailbox\":\"%s\",\"email\":%s}\n", account->id.c_str(),
+              account->mailbox().c_str(), json_string(account->email).c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   auto cli = mvsp::app::parse_command_line(argc, argv);
   if (!cli) {
@@ -189,6 +247,8 @@ int run(int argc, char** argv) {
   if (command == "config" && sub == "check") return config_check(*settings);
   if (command == "audit" && sub == "verify") return audit_verify(*settings);
   if (command == "jobs") return jobs_command(*settings, *cli);
+  if (command == "tenant" && sub == "create") return tenant_create(*settings, *cli);
+  if (command == "user" && sub == "create") return user_create(*settings, *cli);
   if (command == "demo") {
     App app(*settings);
     auto loaded = mvsp::app::load_demo_data(app);

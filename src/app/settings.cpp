@@ -99,6 +99,18 @@ core::Result<Settings> load_settings(const CommandLine& cli,
       "max_body_bytes", static_cast<std::int64_t>(s.max_body_bytes), 1024, std::int64_t{1} << 32));
   s.static_dir = server.string("static_dir", "");
   s.metrics_token = server.string("metrics_token", "");
+  if (auto proxies = server.optional_string("trusted_proxies")) {
+    std::string_view rest = *proxies;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (!item.empty()) s.trusted_proxies.emplace_back(item);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
 
   auto database = config.section("database");
   s.database = pick("--database", "MVSP_DATABASE").value_or(database.string("url", s.database));
@@ -106,7 +118,16 @@ core::Result<Settings> load_settings(const CommandLine& cli,
 
   auto storage = config.section("storage");
   s.data_dir = pick("--data-dir", "MVSP_DATA_DIR").value_or(storage.string("data_dir", "var"));
-  s.blob_key_hex = storage.string("blob_key", "");
+
+  auto secrets = config.section("secrets");
+  s.master_key_hex = secrets.string("master_key", "");
+
+  auto mail = config.section("mail");
+  s.smtp_host = mail.string("smtp_host", s.smtp_host);
+  s.smtp_port = static_cast<int>(mail.integer("smtp_port", s.smtp_port, 1, 65535));
+  s.mail_from = mail.string("from", s.mail_from);
+  s.smtp_username = mail.string("smtp_username", "");
+  s.smtp_password = mail.string("smtp_password", "");
 
   auto jobs = config.section("jobs");
   s.job_workers = static_cast<int>(jobs.integer("workers", s.job_workers, 0, 64));
@@ -149,9 +170,9 @@ core::Result<Settings> load_settings(const CommandLine& cli,
                     "postgresql://…");
   }
   std::string key;
-  if (!s.blob_key_hex.empty() &&
-      (!core::crypto::from_hex(s.blob_key_hex, key) || key.size() != 32)) {
-    storage.reject("blob_key", "storage.blob_key must be 64 hexadecimal characters (32 bytes)");
+  if (!s.master_key_hex.empty() &&
+      (!core::crypto::from_hex(s.master_key_hex, key) || key.size() != 32)) {
+    secrets.reject("master_key", "secrets.master_key must be 64 hexadecimal characters (32 bytes)");
   }
   if (auto st = config.check(); !st) return core::fail(st.error());
   return s;

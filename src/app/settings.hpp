@@ -27,10 +27,17 @@ struct Settings {
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   std::filesystem::path static_dir;  // default: "static" next to the binary
   std::string metrics_token;
+  std::vector<std::string> trusted_proxies;  // their X-Forwarded-For names the client
   // [database]
   int pool_size = 8;
-  // [storage]
-  std::string blob_key_hex;  // default: generated into <data_dir>/blob.key
+  // [secrets]
+  std::string master_key_hex;  // default: generated into <data_dir>/master.key
+  // [mail]
+  std::string smtp_host = "127.0.0.1";
+  int smtp_port = 25;
+  std::string mail_from = "Serviceportal <noreply@localhost>";
+  std::string smtp_username;
+  std::string smtp_password;
   // [jobs]
   int job_workers = 2;
   int job_lease_seconds = 60;

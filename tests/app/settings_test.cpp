@@ -66,13 +66,13 @@ TEST_F(SettingsTest, AnUnknownKeyStopsTheStartAndIsNamed) {
 }
 
 TEST_F(SettingsTest, BadValuesAreNamed) {
-  auto config = write_config("[server]\nthreads = 1\n[storage]\nblob_key = \"abc\"\n");
+  auto config = write_config("[server]\nthreads = 1\n[secrets]\nmaster_key = \"abc\"\n");
   auto s = load({"serve", "--config", config, "--listen", "localhost", "--database", "mysql://x"});
   ASSERT_FALSE(s);
   std::vector<std::string> fields;
   for (const auto& f : s.error().fields) fields.push_back(f.field);
   EXPECT_EQ(fields, (std::vector<std::string>{"server.threads", "server.listen", "database.url",
-                                              "storage.blob_key"}));
+                                              "secrets.master_key"}));
 }
 
 TEST_F(SettingsTest, OptionsNeedTheirValues) {

@@ -14,14 +14,6 @@ namespace {
 
 constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::size_t kSealedChunk = kChunk + crypto_secretstream_xchacha20poly1305_ABYTES;
-constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'m', 'v', 's', 'p', 'b', 'l', 'o', 'b'};
-
-std::string derive(std::string_view master, std::uint64_t id) {
-  std::string sub(32, '\0');
-  crypto_kdf_derive_from_key(reinterpret_cast<unsigned char*>(sub.data()), sub.size(), id,
-                             kKdfContext, reinterpret_cast<const unsigned char*>(master.data()));
-  return sub;
-}
 
 const unsigned char* u8(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
@@ -53,8 +45,8 @@ struct BlobStore::Writer::State {
 BlobStore::BlobStore(fs::path root, std::string_view key) : root_(std::move(root)) {
   if (key.size() != crypto_kdf_KEYBYTES) throw Failure("the blob key must be 32 bytes");
   crypto::init();
-  key_ = derive(key, 1);
-  id_key_ = derive(key, 2);
+  key_ = crypto::derive_key(key, "mvspblob", 1);
+  id_key_ = crypto::derive_key(key, "mvspblob", 2);
   fs::create_directories(root_ / "tmp");
 }
 

@@ -72,6 +72,18 @@ std::string base64url(std::string_view bytes) {
   return out;
 }
 
+std::string derive_key(std::string_view master, std::string_view context, std::uint64_t id) {
+  if (master.size() != crypto_kdf_KEYBYTES || context.size() != crypto_kdf_CONTEXTBYTES) {
+    throw Failure("derive_key needs a 32-byte key and an 8-character context");
+  }
+  std::string sub(32, '\0');
+  char ctx[crypto_kdf_CONTEXTBYTES];
+  std::copy(context.begin(), context.end(), ctx);
+  crypto_kdf_derive_from_key(reinterpret_cast<unsigned char*>(sub.data()), sub.size(), id, ctx,
+                             reinterpret_cast<const unsigned char*>(master.data()));
+  return sub;
+}
+
 bool equal_constant_time(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;

@@ -28,7 +28,16 @@ Response Pages::render(Request& req, std::string_view page, View model, int stat
   model.set("lang", req.locale);
   model.set("t", catalog_.view(req.locale));
   model.set("path", req.path);
-  if (req.session) model.set("csrf_token", req.session->csrf_token);
+  if (req.session) {
+    model.set("csrf_token", req.session->csrf_token);
+    if (!req.session->account_id.empty()) model.set("signed_in", true);
+    // A message left for the next page (after a redirect) is shown once.
+    if (auto it = req.session->data.find("flash"); it != req.session->data.end()) {
+      model.set("flash", it->second);
+      req.session->data.erase(it);
+      req.session->dirty = true;
+    }
+  }
   for (auto code : kLocales) {
     View link;
     link.set("code", std::string(code));

@@ -77,6 +77,16 @@ Response Site::handle(Request& req) {
   auto incoming = req.header("x-request-id");
   req.correlation_id = incoming && usable_request_id(*incoming) ? *incoming : ids_.key();
   log::CorrelationScope scope(req.correlation_id);
+  // Behind a trusted proxy, the client is the last address the proxy added.
+  if (std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(),
+                req.remote_address) != options_.trusted_proxies.end()) {
+    if (auto forwarded = req.header("x-forwarded-for")) {
+      auto last = forwarded->rfind(',');
+      auto client = forwarded->substr(last == std::string::npos ? 0 : last + 1);
+      while (!client.empty() && client.front() == ' ') client.erase(0, 1);
+      if (!client.empty()) req.remote_address = client;
+    }
+  }
 
   // Static assets need neither a session nor a language.
   if (auto res = static_files_.serve(req)) {

@@ -2,6 +2,12 @@
 
 namespace mvsp::web {
 
+View View::of(std::string text) {
+  View v;
+  v.node_ = std::move(text);
+  return v;
+}
+
 View::Object& View::object() {
   if (!std::holds_alternative<Object>(node_)) node_ = Object{};
   return std::get<Object>(node_);

@@ -19,7 +19,8 @@ struct BlobRef {
 
 class BlobStore {
  public:
-  // `key` is 32 bytes. Creates `root` when missing.
+  // `key` is the 32-byte master key; the store derives its own keys from it. Creates
+  // `root` when missing.
   BlobStore(std::filesystem::path root, std::string_view key);
   ~BlobStore();
 

@@ -24,6 +24,10 @@ std::string to_hex(std::string_view bytes);
 bool from_hex(std::string_view hex, std::string& out);
 std::string base64url(std::string_view bytes);
 
+// A 32-byte key for one purpose, derived from the 32-byte master key: `context` names the
+// purpose in exactly 8 characters ("mvspblob"), `id` numbers keys within it.
+std::string derive_key(std::string_view master, std::string_view context, std::uint64_t id);
+
 // Compares in time independent of where the inputs differ.
 bool equal_constant_time(std::string_view a, std::string_view b);
 

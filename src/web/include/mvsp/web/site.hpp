@@ -5,6 +5,7 @@
 
 #include <mvsp/web/http.hpp>
 #include <string>
+#include <vector>
 
 namespace mvsp::core {
 class IdGenerator;
@@ -21,6 +22,8 @@ class StaticFiles;
 struct SiteOptions {
   std::string public_url = "http://127.0.0.1:8080";
   std::size_t max_body_bytes = 10 * 1024 * 1024;
+  // Addresses of reverse proxies whose X-Forwarded-For names the real client.
+  std::vector<std::string> trusted_proxies;
 };
 
 class Site {

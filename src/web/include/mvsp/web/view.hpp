@@ -12,6 +12,9 @@ namespace mvsp::web {
 
 class View {
  public:
+  // A plain text item, for lists of strings ({{#items}}{{.}}{{/items}}).
+  static View of(std::string text);
+
   View& set(const std::string& key, std::string value);
   View& set(const std::string& key, const char* value) { return set(key, std::string(value)); }
   View& set(const std::string& key, bool value);

@@ -1,0 +1,98 @@
+#include <mvsp/core/mail.hpp>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/MailMessage.h>
+#include <Poco/Net/MailRecipient.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SMTPClientSession.h>
+#include <Poco/Net/StringPartSource.h>
+
+#include <regex>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/core/log.hpp>
+
+namespace mvsp::core {
+namespace net = Poco::Net;
+
+namespace {
+
+// The SMTP reply code in an error text ("550 5.1.1 unknown user" → 550), 0 if none.
+int reply_code(const std::string& text) {
+  static const std::regex kCode(R"(\b([245]\d\d)\b)");
+  std::smatch m;
+  return std::regex_search(text, m, kCode) ? std::stoi(m[1]) : 0;
+}
+
+}  // namespace
+
+Status SmtpMailer::send(const MailMessage& message) {
+  try {
+    net::SMTPClientSession session(options_.host, static_cast<Poco::UInt16>(options_.port));
+    session.setTimeout(Poco::Timespan(options_.timeout_seconds, 0));
+    if (options_.username.empty()) {
+      session.login();
+    } else {
+      session.login(net::SMTPClientSession::AUTH_LOGIN, options_.username, options_.password);
+    }
+    net::MailMessage mail;
+    mail.setSender(options_.from);
+    mail.addRecipient(net::MailRecipient(net::MailRecipient::PRIMARY_RECIPIENT, message.to));
+    mail.setSubject(net::MailMessage::encodeWord(message.subject, "UTF-8"));
+    mail.setContentType("text/plain; charset=UTF-8");
+    mail.setContent(message.body, net::MailMessage::ENCODING_QUOTED_PRINTABLE);
+    session.sendMessage(mail);
+    session.close();
+    return {};
+  } catch (const net::SMTPException& e) {
+    int code = reply_code(e.displayText());
+    if (code >= 500) {
+      return fail(Error::invalid("to", fmt::format("the mail server refused: {}", e.displayText())));
+    }
+    return fail(Error::unavailable("mail server busy", e.displayText()));
+  } catch (const Poco::Exception& e) {
+    return fail(Error::unavailable("mail server unreachable", e.displayText()));
+  }
+}
+
+std::string queue_mail(JobQueue& queue, db::Connection& tx, const MailMessage& message,
+                       std::string idempotency_key) {
+  Poco::JSON::Object payload;
+  payload.set("to", message.to);
+  payload.set("subject", message.subject);
+  payload.set("body", message.body);
+  std::ostringstream out;
+  payload.stringify(out);
+  return queue.enqueue(tx, {.kind = "core.mail",
+                            .payload = out.str(),
+                            .idempotency_key = std::move(idempotency_key),
+                            .max_attempts = 12});
+}
+
+void register_mail_job(JobRunner& runner, Mailer& mailer) {
+  runner.handle(
+      "core.mail",
+      [&mailer](JobContext& ctx) {
+        Poco::JSON::Parser parser;
+        auto p = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
+        MailMessage m{p->getValue<std::string>("to"), p->getValue<std::string>("subject"),
+                      p->getValue<std::string>("body")};
+        auto sent = mailer.send(m);
+        if (sent) {
+          log::info("mail.sent", {{"job", ctx.job.id}});
+          return JobOutcome::ok();
+        }
+        const auto& e = sent.error();
+        auto why = e.detail.empty() ? e.message : e.detail;
+        if (e.code == ErrorCode::invalid_input) return JobOutcome::permanent(why);
+        return JobOutcome::retry(why);
+      },
+      // Mail servers come back within minutes; a day of retries is enough.
+      RetryPolicy{.base = std::chrono::seconds(30), .cap = std::chrono::hours(2)});
+}
+
+}  // namespace mvsp::core

@@ -1,0 +1,175 @@
+#pragma once
+// Identity (MV-Nutzerkonto): tenants, citizen and staff accounts, registration with e-mail
+// confirmation, password login with throttling, the profile, and TOTP as second factor.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/error.hpp>
+#include <mvsp/core/resources.hpp>
+
+namespace mvsp::core {
+class IdGenerator;
+class JobQueue;
+class AuditLog;
+namespace db {
+class Database;
+}
+}  // namespace mvsp::core
+
+namespace mvsp::web {
+class Catalog;
+class Router;
+class Pages;
+class SessionStore;
+}  // namespace mvsp::web
+
+namespace mvsp::identity {
+
+std::span<const core::Resource> embedded_resources();
+
+// Level of assurance, in ascending order.
+enum class TrustLevel { basic, low, substantial, high };
+std::string_view level_name(TrustLevel level);
+std::optional<TrustLevel> parse_level(std::string_view name);
+
+struct Profile {
+  std::string salutation;
+  std::string given_name;
+  std::string family_name;
+  std::string birth_name;
+  std::string doctoral_degree;
+  std::string artistic_name;  // Ordens- oder Künstlername
+  std::string birth_date;     // YYYY-MM-DD or empty
+  std::string birth_place;
+  std::string street;         // Straße und Hausnummer
+  std::string postcode;
+  std::string city;
+  std::string country;        // ISO 3166-1 alpha-2, "DE" by default
+};
+
+struct Account {
+  std::string id;
+  std::string kind;  // "citizen" or "staff"
+  std::string email;
+  bool email_verified = false;
+  bool totp_enabled = false;
+  std::string locale;
+  Profile profile;
+  core::TimePoint created_at;
+
+  // The mailbox id other components deliver to ("mvsp:<id>").
+  std::string mailbox() const { return "mvsp:" + id; }
+  // The level a login with password (and second factor, if set up) reaches.
+  TrustLevel password_level() const { return email_verified ? TrustLevel::low : TrustLevel::basic; }
+};
+
+struct Tenant {
+  std::string id;
+  std::string name;
+};
+
+struct NewAccount {
+  std::string email;
+  std::string password;
+  std::string given_name;
+  std::string family_name;
+  bool verified = false;
+  std::string role;       // staff role; empty for a citizen
+  std::string tenant_id;  // with a role
+  std::string locale = "de";
+};
+
+struct Registration {
+  std::string email;
+  std::string password;
+  std::string password_repeat;
+  std::string given_name;
+  std::string family_name;
+  std::string locale = "de";
+};
+
+struct LoginAttempt {
+  std::string email;
+  std::string password;
+  std::string source_address;
+  std::string device_cookie;  // the mvsp_device cookie, if the browser has one
+};
+
+struct LoginResult {
+  Account account;
+  bool second_factor_required = false;
+  std::string device_cookie;  // new value for the mvsp_device cookie
+};
+
+struct TotpEnrollment {
+  std::string secret;  // base32, for manual entry
+  std::string uri;     // otpauth:// URI, for the QR code
+};
+
+struct IdentityOptions {
+  std::string public_url;
+  std::string site_name = "Serviceportal";
+  std::string key;  // 32 bytes, derived from the master key for identity
+  // Growing delays after failed logins (no permanent lockout).
+  int free_failures = 4;
+  std::chrono::seconds max_delay_per_address{15 * 60};
+  std::chrono::seconds max_delay_per_login{60};
+  std::chrono::hours token_lifetime{24};
+};
+
+// Staff roles.
+const std::vector<std::string>& staff_roles();
+
+class Identity {
+ public:
+  Identity(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
+           core::JobQueue& jobs, core::AuditLog& audit, const web::Catalog& catalog,
+           IdentityOptions options);
+
+  core::Result<Tenant> create_tenant(std::string_view name, std::string_view actor);
+  // For operators and scripts (`mvsp user create`).
+  core::Result<Account> create_account(const NewAccount& input, std::string_view actor);
+
+  // Self-registration. Sends the confirmation mail; when the address is taken, sends a
+  // note to its owner instead, so the page never tells whether an address is registered.
+  core::Status register_citizen(const Registration& input);
+  core::Result<Account> confirm_email(std::string_view token);
+
+  // Password check with throttling per source address and per login name: the same
+  // answer for an unknown address and a wrong password; rate_limited while a delay runs.
+  // A browser that logged in before (valid device cookie) is not held by the per-login
+  // delay, so an attacker cannot lock the owner out.
+  core::Result<LoginResult> login(const LoginAttempt& attempt);
+
+  core::Result<Account> find(std::string_view id);
+  core::Result<Account> update_profile(std::string_view id, const Profile& profile);
+
+  TotpEnrollment begin_totp(const Account& account);
+  // Turns TOTP on when `code` matches the secret shown by begin_totp.
+  core::Status enable_totp(std::string_view account_id, std::string_view secret,
+                           std::string_view code);
+  // Checks a code at login; a code is accepted once.
+  core::Status verify_totp(std::string_view account_id, std::string_view code);
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+struct PageOptions {
+  bool secure_cookies = false;  // the public URL is https
+};
+
+// The pages: registration and confirmation, login with second factor, logout, the
+// account overview, the profile form and the TOTP set-up.
+void register_pages(web::Router& router, const web::Pages& pages, web::SessionStore& sessions,
+                    Identity& identity, PageOptions options);
+
+}  // namespace mvsp::identity

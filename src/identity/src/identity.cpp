@@ -1,0 +1,495 @@
+#include <mvsp/identity/identity.hpp>
+
+#include <algorithm>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/ids.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/core/mail.hpp>
+#include <mvsp/web/http.hpp>
+#include <mvsp/web/templates.hpp>
+
+#include "secrets.hpp"
+
+namespace mvsp::identity {
+namespace crypto = core::crypto;
+using core::Error;
+using core::fail;
+
+namespace {
+
+constexpr std::string_view kAccountColumns =
+    "id, kind, email, email_verified_at, locale, salutation, given_name, family_name, "
+    "birth_name, doctoral_degree, artistic_name, birth_date, birth_place, street, postcode, "
+    "city, country, totp_secret, created_at";
+constexpr std::int64_t kTotpStepMs = 30'000;
+constexpr std::size_t kMinPassword = 12;
+constexpr std::size_t kMaxPassword = 256;
+constexpr std::size_t kMaxText = 200;
+
+Account read_account(const core::db::Row& r) {
+  Account a;
+  a.id = r.text(0);
+  a.kind = r.text(1);
+  a.email = r.text(2);
+  a.email_verified = !r.is_null(3);
+  a.locale = r.text(4);
+  a.profile = {r.text(5),  r.text(6),  r.text(7),  r.text(8),  r.text(9),  r.text(10),
+               r.text(11), r.text(12), r.text(13), r.text(14), r.text(15), r.text(16)};
+  a.totp_enabled = !r.is_null(17);
+  a.created_at = core::from_millis(r.integer(18));
+  return a;
+}
+
+std::string normalize_email(std::string_view email) {
+  auto begin = email.find_first_not_of(" \t");
+  auto end = email.find_last_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  std::string out(email.substr(begin, end - begin + 1));
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool valid_email(const std::string& email) {
+  static const std::regex kShape(R"(^[^@\s]+@[^@\s]+\.[^@\s]+$)");
+  return email.size() <= 254 && std::regex_match(email, kShape);
+}
+
+bool valid_date(const std::string& d) {
+  static const std::regex kShape(R"(^(\d{4})-(\d{2})-(\d{2})$)");
+  std::smatch m;
+  if (!std::regex_match(d, m, kShape)) return false;
+  int year = std::stoi(m[1]), month = std::stoi(m[2]), day = std::stoi(m[3]);
+  std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
+                                  std::chrono::day(day)};
+  return ymd.ok() && year >= 1900;
+}
+
+}  // namespace
+
+std::string_view level_name(TrustLevel level) {
+  switch (level) {
+    case TrustLevel::basic: return "basic";
+    case TrustLevel::low: return "low";
+    case TrustLevel::substantial: return "substantial";
+    case TrustLevel::high: return "high";
+  }
+  return "basic";
+}
+
+std::optional<TrustLevel> parse_level(std::string_view name) {
+  for (auto l : {TrustLevel::basic, TrustLevel::low, TrustLevel::substantial, TrustLevel::high}) {
+    if (level_name(l) == name) return l;
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& staff_roles() {
+  static const std::vector<std::string> kRoles = {"editor", "clerk", "authority_admin",
+                                                  "operator"};
+  return kRoles;
+}
+
+struct Identity::Impl {
+  core::db::Database& db;
+  const core::Clock& clock;
+  core::IdGenerator& ids;
+  core::JobQueue& jobs;
+  core::AuditLog& audit;
+  const web::Catalog& catalog;
+  IdentityOptions options;
+  std::string totp_key;
+  std::string device_key;
+
+  std::int64_t now() const { return core::to_millis(clock.now()); }
+
+  std::string text(std::string_view locale, std::string_view key) const {
+    return catalog.text(locale, fmt::format("identity.{}", key));
+  }
+
+  std::optional<Account> by_email(core::db::Connection& c, const std::string& email) {
+    auto row = c.query_one(fmt::format("SELECT {} FROM accounts WHERE email = ?", kAccountColumns),
+                           email);
+    if (!row) return std::nullopt;
+    return read_account(*row);
+  }
+
+  // A single-use link token for `purpose`, kept as a hash.
+  std::string issue_token(core::db::Connection& tx, const std::string& account_id,
+                          std::string_view purpose) {
+    auto token = crypto::random_token(32);
+    auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(options.token_lifetime);
+    tx.execute(
+        "INSERT INTO email_tokens (token_hash, account_id, purpose, expires_at) "
+        "VALUES (?, ?, ?, ?)",
+        crypto::sha256_hex(token), account_id, purpose, now() + lifetime.count());
+    return token;
+  }
+
+  void send_confirmation(core::db::Connection& tx, const Account& a) {
+    auto link = fmt::format("{}/konto/bestaetigen?token={}", options.public_url,
+                            issue_token(tx, a.id, "confirm"));
+    auto body = text(a.locale, "mail.confirm_body");
+    body.replace(body.find("{link}"), 6, link);
+    core::queue_mail(jobs, tx, {a.email, text(a.locale, "mail.confirm_subject"), body});
+  }
+
+  // Growing delays: free attempts first, then 1 s, 2 s, 4 s … up to `cap`.
+  std::int64_t wait_ms(const std::string& key) {
+    auto row = db.query_one("SELECT blocked_until FROM login_throttle WHERE throttle_key = ?", key);
+    if (!row) return 0;
+    return std::max<std::int64_t>(0, row->integer(0) - now());
+  }
+
+  void record_failure(core::db::Connection& tx, const std::string& key, std::chrono::seconds cap) {
+    auto row = tx.query_one("SELECT failures, updated_at FROM login_throttle WHERE throttle_key = ?",
+                            key);
+    std::int64_t failures = 1;
+    // An hour without failures starts the count afresh.
+    if (row && now() - row->integer(1) < 3'600'000) failures = row->integer(0) + 1;
+    std::int64_t delay_ms = 0;
+    if (failures > options.free_failures) {
+      auto exponent = std::min<std::int64_t>(failures - options.free_failures - 1, 30);
+      delay_ms = std::min<std::int64_t>(std::int64_t{1000} << exponent, cap.count() * 1000);
+    }
+    tx.execute(
+        "INSERT INTO login_throttle (throttle_key, failures, blocked_until, updated_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, "
+        "blocked_until = excluded.blocked_until, updated_at = excluded.updated_at",
+        key, failures, now() + delay_ms, now());
+  }
+
+  std::string device_cookie(const std::string& account_id) {
+    auto expires = now() + std::int64_t{365} * 24 * 3'600'000;
+    auto payload = fmt::format("{}.{}.{}", account_id, expires, crypto::random_token(9));
+    return payload + "." + crypto::base64url(crypto::hmac_sha256(device_key, payload));
+  }
+
+  bool device_trusted(const std::string& cookie, const std::string& account_id) {
+    auto dot = cookie.rfind('.');
+    if (dot == std::string::npos) return false;
+    auto payload = cookie.substr(0, dot);
+    auto mac = crypto::base64url(crypto::hmac_sha256(device_key, payload));
+    if (!crypto::equal_constant_time(mac, cookie.substr(dot + 1))) return false;
+    auto first = payload.find('.');
+    auto second = payload.find('.', first + 1);
+    if (payload.substr(0, first) != account_id) return false;
+    return std::stoll(payload.substr(first + 1, second - first - 1)) > now();
+  }
+
+  void audit_event(core::db::Connection& tx, std::string actor, std::string action,
+                   const std::string& account_id, std::string detail = "{}") {
+    audit.append(tx, {.actor = std::move(actor),
+                      .action = std::move(action),
+                      .object_type = "account",
+                      .object_id = account_id,
+                      .detail = std::move(detail)});
+  }
+};
+
+Identity::Identity(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
+                   core::JobQueue& jobs, core::AuditLog& audit, const web::Catalog& catalog,
+                   IdentityOptions options)
+    : impl_(std::make_shared<Impl>(Impl{db, clock, ids, jobs, audit, catalog, std::move(options),
+                                        {}, {}})) {
+  if (impl_->options.key.size() != 32) throw core::Failure("identity needs a 32-byte key");
+  impl_->totp_key = crypto::derive_key(impl_->options.key, "mvspiden", 1);
+  impl_->device_key = crypto::derive_key(impl_->options.key, "mvspiden", 2);
+}
+
+core::Result<Tenant> Identity::create_tenant(std::string_view name, std::string_view actor) {
+  std::string n(name);
+  if (n.empty() || n.size() > kMaxText) {
+    return fail(Error::invalid("name", "A tenant needs a name of 1 to 200 characters."));
+  }
+  return impl_->db.transaction([&](core::db::Tx& tx) -> core::Result<Tenant> {
+    Tenant t{impl_->ids.key(), n};
+    if (tx.execute("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) "
+                   "ON CONFLICT (name) DO NOTHING",
+                   t.id, t.name, impl_->now()) == 0) {
+      return fail(Error::conflict(fmt::format("A tenant named \"{}\" exists already.", n)));
+    }
+    impl_->audit.append(tx, {.actor = std::string(actor),
+                             .action = "tenant.created",
+                             .object_type = "tenant",
+                             .object_id = t.id});
+    return t;
+  });
+}
+
+core::Result<Account> Identity::create_account(const NewAccount& input, std::string_view actor) {
+  auto email = normalize_email(input.email);
+  Error invalid{core::ErrorCode::invalid_input, "The account data is not valid.", {}, {}};
+  if (!valid_email(email)) invalid.and_field("email", "must be an e-mail address");
+  if (input.password.size() < kMinPassword || input.password.size() > kMaxPassword) {
+    invalid.and_field("password", "must have 12 to 256 characters");
+  }
+  if (input.role.empty() != input.tenant_id.empty()) {
+    invalid.and_field("role", "a role needs a tenant and a tenant needs a role");
+  }
+  if (!input.role.empty() && std::find(staff_roles().begin(), staff_roles().end(), input.role) ==
+                                 staff_roles().end()) {
+    invalid.and_field("role", "must be one of editor, clerk, authority_admin, operator");
+  }
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  auto hash = secrets::hash_password(input.password);
+  return impl_->db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+    if (!input.tenant_id.empty() &&
+        !tx.query_one("SELECT 1 FROM tenants WHERE id = ?", input.tenant_id)) {
+      return fail(Error::invalid("tenant", "no such tenant"));
+    }
+    auto id = impl_->ids.key();
+    auto now = impl_->now();
+    std::optional<std::int64_t> verified;
+    if (input.verified) verified = now;
+    if (tx.execute(
+            "INSERT INTO accounts (id, kind, email, email_verified_at, password_hash, locale, "
+            "salutation, given_name, family_name, birth_name, doctoral_degree, artistic_name, "
+            "birth_date, birth_place, street, postcode, city, country, totp_last_step, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, '', '', '', '', '', "
+            "'', '', '', 'DE', 0, ?, ?) ON CONFLICT (email) DO NOTHING",
+            id, input.role.empty() ? "citizen" : "staff", email, verified, hash, input.locale,
+            input.given_name, input.family_name, now, now) == 0) {
+      return fail(Error::conflict("An account with this e-mail address exists already."));
+    }
+    if (!input.role.empty()) {
+      tx.execute("INSERT INTO account_roles (account_id, tenant_id, role) VALUES (?, ?, ?)", id,
+                 input.tenant_id, input.role);
+    }
+    impl_->audit_event(tx, std::string(actor), "account.created", id,
+                       input.role.empty() ? "{}"
+                                          : fmt::format(R"({{"role":"{}","tenant":"{}"}})",
+                                                        input.role, input.tenant_id));
+    return *impl_->by_email(tx, email);
+  });
+}
+
+core::Status Identity::register_citizen(const Registration& input) {
+  auto email = normalize_email(input.email);
+  const auto& loc = input.locale;
+  Error invalid{core::ErrorCode::invalid_input, impl_->text(loc, "errors.summary"), {}, {}};
+  if (!valid_email(email)) invalid.and_field("email", impl_->text(loc, "errors.email"));
+  if (input.password.size() < kMinPassword || input.password.size() > kMaxPassword) {
+    invalid.and_field("password", impl_->text(loc, "errors.password_length"));
+  } else if (normalize_email(input.password) == email) {
+    invalid.and_field("password", impl_->text(loc, "errors.password_is_email"));
+  }
+  if (input.password != input.password_repeat) {
+    invalid.and_field("password_repeat", impl_->text(loc, "errors.password_repeat"));
+  }
+  if (input.given_name.empty() || input.given_name.size() > kMaxText) {
+    invalid.and_field("given_name", impl_->text(loc, "errors.given_name"));
+  }
+  if (input.family_name.empty() || input.family_name.size() > kMaxText) {
+    invalid.and_field("family_name", impl_->text(loc, "errors.family_name"));
+  }
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+
+  auto hash = secrets::hash_password(input.password);
+  impl_->db.transaction([&](core::db::Tx& tx) {
+    if (auto existing = impl_->by_email(tx, email)) {
+      core::queue_mail(impl_->jobs, tx,
+                       {email, impl_->text(existing->locale, "mail.taken_subject"),
+                        impl_->text(existing->locale, "mail.taken_body")});
+      impl_->audit_event(tx, "anonymous", "account.registration_repeated", existing->id);
+      return;
+    }
+    auto id = impl_->ids.key();
+    auto now = impl_->now();
+    tx.execute(
+        "INSERT INTO accounts (id, kind, email, password_hash, locale, salutation, given_name, "
+        "family_name, birth_name, doctoral_degree, artistic_name, birth_date, birth_place, "
+        "street, postcode, city, country, totp_last_step, created_at, updated_at) "
+        "VALUES (?, 'citizen', ?, ?, ?, '', ?, ?, '', '', '', '', '', '', '', '', 'DE', 0, ?, ?)",
+        id, email, hash, input.locale, input.given_name, input.family_name, now, now);
+    impl_->audit_event(tx, "account:" + id, "account.registered", id);
+    impl_->send_confirmation(tx, *impl_->by_email(tx, email));
+  });
+  return {};
+}
+
+core::Result<Account> Identity::confirm_email(std::string_view token) {
+  return impl_->db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+    auto row = tx.query_one(
+        "SELECT account_id, expires_at, used_at FROM email_tokens "
+        "WHERE token_hash = ? AND purpose = 'confirm'",
+        crypto::sha256_hex(token));
+    if (!row || !row->is_null(2) || row->integer(1) < impl_->now()) {
+      return fail(Error::not_found("This confirmation link is not valid (any more)."));
+    }
+    auto id = row->text(0);
+    tx.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", impl_->now(),
+               crypto::sha256_hex(token));
+    tx.execute(
+        "UPDATE accounts SET email_verified_at = ?, updated_at = ? "
+        "WHERE id = ? AND email_verified_at IS NULL",
+        impl_->now(), impl_->now(), id);
+    impl_->audit_event(tx, "account:" + id, "account.email_confirmed", id);
+    auto acc = tx.query_one(fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), id);
+    return read_account(*acc);
+  });
+}
+
+core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
+  auto& d = *impl_;
+  auto email = normalize_email(attempt.email);
+  auto address_key = "addr:" + attempt.source_address;
+  // Keyed by the name typed, so that known and unknown addresses behave alike.
+  auto login_key = "login:" + crypto::sha256_hex(email);
+  auto too_many = [](std::int64_t wait_ms) {
+    auto e = Error::rate_limited("Too many attempts.");
+    e.detail = std::to_string((wait_ms + 999) / 1000);
+    return fail(std::move(e));
+  };
+  if (auto w = d.wait_ms(address_key); w > 0) return too_many(w);
+  auto account = d.by_email(*d.db.acquire(), email);
+  bool trusted = account && d.device_trusted(attempt.device_cookie, account->id);
+  if (!trusted) {
+    if (auto w = d.wait_ms(login_key); w > 0) return too_many(w);
+  }
+  std::optional<std::string> hash;
+  if (account) {
+    auto row = d.db.query_one("SELECT password_hash FROM accounts WHERE id = ?", account->id);
+    hash = row->text(0);
+  }
+  bool ok = hash && attempt.password.size() <= kMaxPassword &&
+            secrets::verify_password(*hash, attempt.password);
+  if (!hash) secrets::burn_password_time(attempt.password);
+  if (!ok) {
+    d.db.transaction([&](core::db::Tx& tx) {
+      d.record_failure(tx, address_key, d.options.max_delay_per_address);
+      d.record_failure(tx, login_key, d.options.max_delay_per_login);
+      if (account) d.audit_event(tx, "anonymous", "account.login_failed", account->id);
+    });
+    return fail(Error::unauthenticated("wrong e-mail address or password"));
+  }
+  d.db.transaction([&](core::db::Tx& tx) {
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", address_key);
+    if (!trusted) tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", login_key);
+    d.audit_event(tx, "account:" + account->id, "account.password_verified", account->id);
+  });
+  return LoginResult{*account, account->totp_enabled, d.device_cookie(account->id)};
+}
+
+core::Result<Account> Identity::find(std::string_view id) {
+  auto row = impl_->db.query_one(
+      fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), std::string(id));
+  if (!row) return fail(Error::not_found("no such account"));
+  return read_account(*row);
+}
+
+core::Result<Account> Identity::update_profile(std::string_view id, const Profile& p) {
+  auto account = find(id);
+  if (!account) return account;
+  const auto& loc = account->locale;
+  Error invalid{core::ErrorCode::invalid_input, impl_->text(loc, "errors.summary"), {}, {}};
+  auto check_length = [&](std::string_view field, const std::string& value) {
+    if (value.size() > kMaxText) invalid.and_field(std::string(field), impl_->text(loc, "errors.too_long"));
+  };
+  check_length("salutation", p.salutation);
+  check_length("birth_name", p.birth_name);
+  check_length("doctoral_degree", p.doctoral_degree);
+  check_length("artistic_name", p.artistic_name);
+  check_length("birth_place", p.birth_place);
+  check_length("street", p.street);
+  check_length("city", p.city);
+  if (p.given_name.empty() || p.given_name.size() > kMaxText) {
+    invalid.and_field("given_name", impl_->text(loc, "errors.given_name"));
+  }
+  if (p.family_name.empty() || p.family_name.size() > kMaxText) {
+    invalid.and_field("family_name", impl_->text(loc, "errors.family_name"));
+  }
+  if (!p.birth_date.empty() && !valid_date(p.birth_date)) {
+    invalid.and_field("birth_date", impl_->text(loc, "errors.birth_date"));
+  }
+  static const std::regex kCountry("^[A-Z]{2}$");
+  if (!std::regex_match(p.country, kCountry)) {
+    invalid.and_field("country", impl_->text(loc, "errors.country"));
+  }
+  static const std::regex kGermanPostcode(R"(^\d{5}$)");
+  if (p.country == "DE" && !p.postcode.empty() && !std::regex_match(p.postcode, kGermanPostcode)) {
+    invalid.and_field("postcode", impl_->text(loc, "errors.postcode"));
+  } else {
+    check_length("postcode", p.postcode);
+  }
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  impl_->db.transaction([&](core::db::Tx& tx) {
+    tx.execute(
+        "UPDATE accounts SET salutation = ?, given_name = ?, family_name = ?, birth_name = ?, "
+        "doctoral_degree = ?, artistic_name = ?, birth_date = ?, birth_place = ?, street = ?, "
+        "postcode = ?, city = ?, country = ?, updated_at = ? WHERE id = ?",
+        p.salutation, p.given_name, p.family_name, p.birth_name, p.doctoral_degree,
+        p.artistic_name, p.birth_date, p.birth_place, p.street, p.postcode, p.city, p.country,
+        impl_->now(), std::string(id));
+    impl_->audit_event(tx, "account:" + std::string(id), "account.profile_changed",
+                       std::string(id));
+  });
+  return find(id);
+}
+
+TotpEnrollment Identity::begin_totp(const Account& account) {
+  auto secret = secrets::base32_encode(crypto::random_bytes(20));
+  auto issuer = web::url_encode(impl_->options.site_name);
+  auto uri = fmt::format("otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
+                         issuer, web::url_encode(account.email), secret, issuer);
+  return {secret, uri};
+}
+
+core::Status Identity::enable_totp(std::string_view account_id, std::string_view secret,
+                                   std::string_view code) {
+  auto raw = secrets::base32_decode(secret);
+  if (!raw || raw->size() != 20) return fail(Error::invalid("secret", "not a TOTP secret"));
+  auto step = secrets::totp_match(*raw, code, impl_->now() / kTotpStepMs);
+  if (!step) {
+    auto account = find(account_id);
+    return fail(Error::invalid("code", impl_->text(account ? account->locale : "de", "errors.totp")));
+  }
+  impl_->db.transaction([&](core::db::Tx& tx) {
+    tx.execute("UPDATE accounts SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ?",
+               secrets::seal(impl_->totp_key, *raw), *step, impl_->now(), std::string(account_id));
+    impl_->audit_event(tx, "account:" + std::string(account_id), "account.totp_enabled",
+                       std::string(account_id));
+  });
+  return {};
+}
+
+core::Status Identity::verify_totp(std::string_view account_id, std::string_view code) {
+  auto& d = *impl_;
+  std::string id(account_id);
+  struct Outcome {
+    bool set_up = false;
+    bool accepted = false;
+    std::string locale;
+  };
+  // The failure is audited too, so the transaction commits either way.
+  auto outcome = d.db.transaction([&](core::db::Tx& tx) {
+    tx.lock_exclusive("totp:" + id);
+    Outcome o;
+    auto row = tx.query_one("SELECT totp_secret, totp_last_step, locale FROM accounts WHERE id = ?",
+                            id);
+    if (!row || row->is_null(0)) return o;
+    o.set_up = true;
+    o.locale = row->text(2);
+    auto secret = secrets::open(d.totp_key, row->text(0));
+    if (!secret) throw core::Failure("a TOTP secret does not open with the master key");
+    auto step = secrets::totp_match(*secret, code, d.now() / kTotpStepMs);
+    // A code counts once: an observed code cannot be replayed.
+    o.accepted = step && *step > row->integer(1);
+    if (o.accepted) tx.execute("UPDATE accounts SET totp_last_step = ? WHERE id = ?", *step, id);
+    d.audit_event(tx, "account:" + id, o.accepted ? "account.totp_verified" : "account.totp_failed",
+                  id);
+    return o;
+  });
+  if (!outcome.set_up) return fail(Error::forbidden("no second factor set up"));
+  if (!outcome.accepted) return fail(Error::invalid("code", d.text(outcome.locale, "errors.totp")));
+  return {};
+}
+
+}  // namespace mvsp::identity

@@ -1,0 +1,494 @@
+// Identity's pages: parse the form, call one use case, render or redirect.
+#include <qrencode.h>
+
+#include <fmt/format.h>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/identity/identity.hpp>
+#include <mvsp/web/forms.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+
+namespace mvsp::identity {
+namespace {
+
+using web::Request;
+using web::Response;
+using web::View;
+
+constexpr std::string_view kDeviceCookie = "mvsp_device";
+
+struct Context {
+  const web::Pages& pages;
+  web::SessionStore& sessions;
+  Identity& identity;
+  PageOptions options;
+
+  std::string t(const Request& req, std::string_view key) const {
+    return pages.catalog().text(req.locale, fmt::format("identity.{}", key));
+  }
+};
+
+// Only a path on this site, so that `next` cannot send people elsewhere.
+std::string local_next(const Request& req, std::string fallback) {
+  auto next = req.form("next");
+  if (!next) next = req.query_param("next");
+  if (!next || next->empty() || next->front() != '/' || next->starts_with("//") ||
+      next->find('\\') != std::string::npos) {
+    return fallback;
+  }
+  return *next;
+}
+
+std::string signed_in(const Request& req) {
+  return req.session ? req.session->account_id : std::string();
+}
+
+Response to_login(const Request& req) {
+  return Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+}
+
+View hidden(std::string name, std::string value) {
+  View v;
+  v.set("name", std::move(name));
+  v.set("value", std::move(value));
+  return v;
+}
+
+View link(std::string href, std::string label) {
+  View v;
+  v.set("href", std::move(href));
+  v.set("label", std::move(label));
+  return v;
+}
+
+struct FormPage {
+  std::string heading;
+  std::string intro;
+  std::string action;
+  std::string submit;
+  std::vector<web::Field> fields;
+  std::vector<View> hidden;
+  std::vector<View> links;
+};
+
+Response render_form(const Context& c, Request& req, const FormPage& page,
+                     const core::Error* error, int status, View extra = {}) {
+  req.csrf_token();  // the form needs a session
+  View model = std::move(extra);
+  model.set("title", page.heading);
+  model.set("heading", page.heading);
+  if (!page.intro.empty()) model.set("intro", page.intro);
+  model.set("action", page.action);
+  model.set("submit", page.submit);
+  model.set("form", web::form_view(page.fields, error,
+                                   c.pages.catalog().text(req.locale, "form.error_title")));
+  model.set_list("hidden", page.hidden);
+  model.set_list("links", page.links);
+  model.set("has_links", !page.links.empty());
+  return c.pages.render(req, "identity/form", std::move(model), status);
+}
+
+Response message(const Context& c, Request& req, std::string heading,
+                 std::vector<std::string> paragraphs, std::optional<View> link_view = {},
+                 int status = 200) {
+  View model;
+  model.set("title", heading);
+  model.set("heading", heading);
+  model.set_list("paragraphs", {});
+  for (auto& p : paragraphs) model.add("paragraphs", View::of(std::move(p)));
+  if (link_view) model.set("link", std::move(*link_view));
+  return c.pages.render(req, "identity/message", std::move(model), status);
+}
+
+// --- login -----------------------------------------------------------------
+
+FormPage login_page(const Context& c, const Request& req, std::string email) {
+  return {.heading = c.t(req, "login.heading"),
+          .intro = c.t(req, "login.intro"),
+          .action = "/anmelden",
+          .submit = c.t(req, "login.submit"),
+          .fields = {{.name = "email",
+                      .label = c.t(req, "fields.email"),
+                      .value = std::move(email),
+                      .type = "email",
+                      .autocomplete = "username",
+                      .required = true},
+                     {.name = "password",
+                      .label = c.t(req, "fields.password"),
+                      .type = "password",
+                      .autocomplete = "current-password",
+                      .required = true}},
+          .hidden = {hidden("next", local_next(req, "/konto"))},
+          .links = {link("/konto/registrieren", c.t(req, "login.register_link"))}};
+}
+
+Response login_form(const Context& c, Request& req) {
+  return render_form(c, req, login_page(c, req, ""), nullptr, 200);
+}
+
+Response login_submit(const Context& c, Request& req) {
+  auto email = req.form("email").value_or("");
+  auto result = c.identity.login({.email = email,
+                                  .password = req.form("password").value_or(""),
+                                  .source_address = req.remote_address,
+                                  .device_cookie = req.cookie(kDeviceCookie).value_or("")});
+  if (!result) {
+    core::Error shown = result.error();
+    int status = 401;
+    if (shown.code == core::ErrorCode::rate_limited) {
+      status = 429;
+      shown.message = fmt::format(fmt::runtime(c.t(req, "login.too_many")), shown.detail);
+    } else {
+      shown.message = c.t(req, "login.failed");
+    }
+    shown.fields.clear();
+    auto res = render_form(c, req, login_page(c, req, email), &shown, status);
+    if (status == 429) res.set_header("Retry-After", shown.detail);
+    return res;
+  }
+  auto& session = req.ensure_session();
+  c.sessions.rotate(session);  // a new session id on every change of privilege
+  auto next = local_next(req, "/konto");
+  Response res;
+  if (result->second_factor_required) {
+    session.data["pending_account"] = result->account.id;
+    res = Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(next));
+  } else {
+    session.account_id = result->account.id;
+    session.data["level"] = std::string(level_name(result->account.password_level()));
+    res = Response::redirect(next);
+  }
+  session.dirty = true;
+  res.headers.emplace_back(
+      "Set-Cookie", fmt::format("{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
+                                kDeviceCookie, result->device_cookie,
+                                c.options.secure_cookies ? "; Secure" : ""));
+  return res;
+}
+
+FormPage second_factor_page(const Context& c, const Request& req) {
+  return {.heading = c.t(req, "second_factor.heading"),
+          .intro = c.t(req, "second_factor.intro"),
+          .action = "/anmelden/zweiter-faktor",
+          .submit = c.t(req, "second_factor.submit"),
+          .fields = {{.name = "code",
+                      .label = c.t(req, "fields.code"),
+                      .autocomplete = "one-time-code",
+                      .hint = c.t(req, "fields.code_hint"),
+                      .required = true,
+                      .inputmode = "numeric"}},
+          .hidden = {hidden("next", local_next(req, "/konto"))}};
+}
+
+std::string pending_account(const Request& req) {
+  if (!req.session) return {};
+  auto it = req.session->data.find("pending_account");
+  return it == req.session->data.end() ? std::string() : it->second;
+}
+
+Response second_factor_form(const Context& c, Request& req) {
+  if (pending_account(req).empty()) return Response::redirect("/anmelden");
+  return render_form(c, req, second_factor_page(c, req), nullptr, 200);
+}
+
+Response second_factor_submit(const Context& c, Request& req) {
+  auto id = pending_account(req);
+  if (id.empty()) return Response::redirect("/anmelden");
+  auto code = req.form("code").value_or("");
+  code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
+  if (auto ok = c.identity.verify_totp(id, code); !ok) {
+    return render_form(c, req, second_factor_page(c, req), &ok.error(), 422);
+  }
+  auto& session = *req.session;
+  c.sessions.rotate(session);
+  session.data.erase("pending_account");
+  session.account_id = id;
+  session.data["level"] = std::string(level_name(TrustLevel::substantial));
+  session.dirty = true;
+  return Response::redirect(local_next(req, "/konto"));
+}
+
+Response logout(const Context& c, Request& req) {
+  if (req.session) c.sessions.destroy(*req.session);
+  req.session = nullptr;
+  auto res = message(c, req, c.t(req, "logout.heading"), {c.t(req, "logout.text")},
+                     link("/anmelden", c.t(req, "logout.again")));
+  res.headers.emplace_back("Set-Cookie", fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                                                     c.sessions.options().cookie_name));
+  return res;
+}
+
+// --- registration ----------------------------------------------------------
+
+FormPage register_page(const Context& c, const Request& req) {
+  auto value = [&](const char* name) { return req.form(name).value_or(""); };
+  return {.heading = c.t(req, "register.heading"),
+          .intro = c.t(req, "register.intro"),
+          .action = "/konto/registrieren",
+          .submit = c.t(req, "register.submit"),
+          .fields = {{.name = "given_name",
+                      .label = c.t(req, "fields.given_name"),
+                      .value = value("given_name"),
+                      .autocomplete = "given-name",
+                      .required = true},
+                     {.name = "family_name",
+                      .label = c.t(req, "fields.family_name"),
+                      .value = value("family_name"),
+                      .autocomplete = "family-name",
+                      .required = true},
+                     {.name = "email",
+                      .label = c.t(req, "fields.email"),
+                      .value = value("email"),
+                      .type = "email",
+                      .autocomplete = "email",
+                      .hint = c.t(req, "fields.email_hint"),
+                      .required = true},
+                     {.name = "password",
+                      .label = c.t(req, "fields.new_password"),
+                      .type = "password",
+                      .autocomplete = "new-password",
+                      .hint = c.t(req, "fields.password_hint"),
+                      .required = true},
+                     {.name = "password_repeat",
+                      .label = c.t(req, "fields.password_repeat"),
+                      .type = "password",
+                      .autocomplete = "new-password",
+                      .required = true}},
+          .links = {link("/anmelden", c.t(req, "register.login_link"))}};
+}
+
+Response register_submit(const Context& c, Request& req) {
+  auto value = [&](const char* name) { return req.form(name).value_or(""); };
+  auto done = c.identity.register_citizen({.email = value("email"),
+                                           .password = value("password"),
+                                           .password_repeat = value("password_repeat"),
+                                           .given_name = value("given_name"),
+                                           .family_name = value("family_name"),
+                                           .locale = req.locale});
+  if (!done) return render_form(c, req, register_page(c, req), &done.error(), 422);
+  return Response::redirect("/konto/registrieren/gesendet");
+}
+
+Response confirm(const Context& c, Request& req) {
+  auto confirmed = c.identity.confirm_email(req.query_param("token").value_or(""));
+  if (!confirmed) {
+    return message(c, req, c.t(req, "confirm.failed_heading"), {c.t(req, "confirm.failed_text")},
+                   link("/anmelden", c.t(req, "confirm.login")), 404);
+  }
+  return message(c, req, c.t(req, "confirm.heading"), {c.t(req, "confirm.text")},
+                 link(signed_in(req).empty() ? "/anmelden" : "/konto", c.t(req, "confirm.login")));
+}
+
+// --- account ---------------------------------------------------------------
+
+Response account_page(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto account = c.identity.find(id);
+  if (!account) return to_login(req);
+  View model;
+  model.set("title_key", "identity.account.heading");
+  auto level = req.session->data.count("level") ? req.session->data.at("level") : "basic";
+  model.set("level_label", c.t(req, "levels." + level));
+  model.set("email_verified", account->email_verified);
+  model.set("totp_enabled", account->totp_enabled);
+  const auto& p = account->profile;
+  auto row = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    View r;
+    r.set("label", c.t(req, fmt::format("fields.{}", key)));
+    r.set("value", value);
+    model.add("rows", std::move(r));
+  };
+  row("salutation", p.salutation);
+  row("doctoral_degree", p.doctoral_degree);
+  row("given_name", p.given_name);
+  row("family_name", p.family_name);
+  row("birth_name", p.birth_name);
+  row("artistic_name", p.artistic_name);
+  row("birth_date", p.birth_date);
+  row("birth_place", p.birth_place);
+  row("street", p.street);
+  row("postcode", p.postcode);
+  row("city", p.city);
+  row("country", p.country);
+  row("email", account->email);
+  return c.pages.render(req, "identity/account", std::move(model));
+}
+
+FormPage profile_page(const Context& c, const Request& req, const Profile& p) {
+  auto f = [&](const char* name, const std::string& value, std::string autocomplete = {},
+               bool required = false, std::string hint_key = {}) {
+    return web::Field{.name = name,
+                      .label = c.t(req, fmt::format("fields.{}", name)),
+                      .value = value,
+                      .autocomplete = std::move(autocomplete),
+                      .hint = hint_key.empty() ? std::string() : c.t(req, hint_key),
+                      .required = required};
+  };
+  return {.heading = c.t(req, "profile.heading"),
+          .intro = c.t(req, "profile.intro"),
+          .action = "/konto/profil",
+          .submit = c.t(req, "profile.submit"),
+          .fields = {f("salutation", p.salutation, "honorific-prefix"),
+                     f("doctoral_degree", p.doctoral_degree),
+                     f("given_name", p.given_name, "given-name", true),
+                     f("family_name", p.family_name, "family-name", true),
+                     f("birth_name", p.birth_name),
+                     f("artistic_name", p.artistic_name, "nickname"),
+                     f("birth_date", p.birth_date, "bday", false, "fields.birth_date_hint"),
+                     f("birth_place", p.birth_place),
+                     f("street", p.street, "street-address"),
+                     f("postcode", p.postcode, "postal-code"),
+                     f("city", p.city, "address-level2"),
+                     f("country", p.country, "country", true, "fields.country_hint")},
+          .links = {link("/konto", c.t(req, "profile.back"))}};
+}
+
+Response profile_form(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto account = c.identity.find(id);
+  if (!account) return to_login(req);
+  return render_form(c, req, profile_page(c, req, account->profile), nullptr, 200);
+}
+
+Response profile_submit(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto value = [&](const char* name) {
+    auto v = req.form(name).value_or("");
+    auto b = v.find_first_not_of(" \t");
+    auto e = v.find_last_not_of(" \t");
+    return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
+  };
+  Profile p{value("salutation"),  value("given_name"), value("family_name"),
+            value("birth_name"),  value("doctoral_degree"), value("artistic_name"),
+            value("birth_date"),  value("birth_place"), value("street"),
+            value("postcode"),    value("city"),       value("country")};
+  std::transform(p.country.begin(), p.country.end(), p.country.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+  auto updated = c.identity.update_profile(id, p);
+  if (!updated) return render_form(c, req, profile_page(c, req, p), &updated.error(), 422);
+  req.session->data["flash"] = c.t(req, "profile.saved");
+  req.session->dirty = true;
+  return Response::redirect("/konto");
+}
+
+// --- second factor set-up ---------------------------------------------------
+
+FormPage totp_page(const Context& c, const Request& req) {
+  return {.heading = c.t(req, "totp.heading"),
+          .intro = c.t(req, "totp.intro"),
+          .action = "/konto/zwei-faktor",
+          .submit = c.t(req, "totp.submit"),
+          .fields = {{.name = "code",
+                      .label = c.t(req, "fields.code"),
+                      .autocomplete = "one-time-code",
+                      .hint = c.t(req, "fields.code_hint"),
+                      .required = true,
+                      .inputmode = "numeric"}},
+          .links = {link("/konto", c.t(req, "profile.back"))}};
+}
+
+Response totp_form(const Context& c, Request& req, const core::Error* error, int status) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto account = c.identity.find(id);
+  if (!account) return to_login(req);
+  if (account->totp_enabled) return Response::redirect("/konto");
+  auto& data = req.session->data;
+  if (!data.count("totp_secret")) {
+    auto enrollment = c.identity.begin_totp(*account);
+    data["totp_secret"] = enrollment.secret;
+    data["totp_uri"] = enrollment.uri;
+    req.session->dirty = true;
+  }
+  View totp;
+  // Groups of four are easier to type into an app.
+  std::string grouped;
+  for (std::size_t i = 0; i < data["totp_secret"].size(); i += 4) {
+    if (i) grouped += ' ';
+    grouped += data["totp_secret"].substr(i, 4);
+  }
+  totp.set("secret", grouped);
+  View extra;
+  extra.set("totp", std::move(totp));
+  return render_form(c, req, totp_page(c, req), error, status, std::move(extra));
+}
+
+Response totp_submit(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto& data = req.session->data;
+  if (!data.count("totp_secret")) return Response::redirect("/konto/zwei-faktor");
+  auto code = req.form("code").value_or("");
+  code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
+  if (auto ok = c.identity.enable_totp(id, data["totp_secret"], code); !ok) {
+    return totp_form(c, req, &ok.error(), 422);
+  }
+  data.erase("totp_secret");
+  data.erase("totp_uri");
+  data["flash"] = c.t(req, "totp.enabled");
+  req.session->dirty = true;
+  return Response::redirect("/konto");
+}
+
+// The QR code of the pending enrollment as SVG (no script, allowed by the CSP).
+Response totp_qr(Request& req) {
+  if (!req.session || req.session->account_id.empty() || !req.session->data.count("totp_uri")) {
+    return Response::text("not found\n", 404);
+  }
+  QRcode* qr = QRcode_encodeString(req.session->data["totp_uri"].c_str(), 0, QR_ECLEVEL_M,
+                                   QR_MODE_8, 1);
+  if (!qr) throw core::Failure("QR code could not be made");
+  int w = qr->width;
+  constexpr int kQuiet = 4;
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {0}\" shape-rendering=\"crispEdges\">"
+      "<rect width=\"{0}\" height=\"{0}\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+      w + 2 * kQuiet);
+  for (int y = 0; y < w; ++y) {
+    for (int x = 0; x < w; ++x) {
+      if (qr->data[y * w + x] & 1) svg += fmt::format("M{} {}h1v1h-1z", x + kQuiet, y + kQuiet);
+    }
+  }
+  svg += "\"/></svg>";
+  QRcode_free(qr);
+  auto res = Response::text(std::move(svg));
+  res.set_header("Content-Type", "image/svg+xml");
+  return res;
+}
+
+}  // namespace
+
+void register_pages(web::Router& router, const web::Pages& pages, web::SessionStore& sessions,
+                    Identity& identity, PageOptions options) {
+  auto c = std::make_shared<Context>(Context{pages, sessions, identity, options});
+  router.get("/anmelden", [c](Request& req) { return login_form(*c, req); });
+  router.post("/anmelden", [c](Request& req) { return login_submit(*c, req); });
+  router.get("/anmelden/zweiter-faktor", [c](Request& req) { return second_factor_form(*c, req); });
+  router.post("/anmelden/zweiter-faktor",
+              [c](Request& req) { return second_factor_submit(*c, req); });
+  router.post("/abmelden", [c](Request& req) { return logout(*c, req); });
+  router.get("/konto/registrieren", [c](Request& req) {
+    return render_form(*c, req, register_page(*c, req), nullptr, 200);
+  });
+  router.post("/konto/registrieren", [c](Request& req) { return register_submit(*c, req); });
+  router.get("/konto/registrieren/gesendet", [c](Request& req) {
+    return message(*c, req, c->t(req, "register.sent_heading"),
+                   {c->t(req, "register.sent_text"), c->t(req, "register.sent_hint")});
+  });
+  router.get("/konto/bestaetigen", [c](Request& req) { return confirm(*c, req); });
+  router.get("/konto", [c](Request& req) { return account_page(*c, req); });
+  router.get("/konto/profil", [c](Request& req) { return profile_form(*c, req); });
+  router.post("/konto/profil", [c](Request& req) { return profile_submit(*c, req); });
+  router.get("/konto/zwei-faktor", [c](Request& req) { return totp_form(*c, req, nullptr, 200); });
+  router.post("/konto/zwei-faktor", [c](Request& req) { return totp_submit(*c, req); });
+  router.get("/konto/zwei-faktor/qr.svg", [](Request& req) { return totp_qr(req); });
+}
+
+}  // namespace mvsp::identity

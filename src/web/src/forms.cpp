@@ -1,0 +1,54 @@
+#include <mvsp/web/forms.hpp>
+
+namespace mvsp::web {
+
+View form_view(const std::vector<Field>& fields, const core::Error* error,
+               const std::string& error_title) {
+  View form;
+  form.set_list("fields", {});
+  form.set_list("errors", {});
+  for (const auto& f : fields) {
+    View v;
+    auto id = "feld-" + f.name;
+    v.set("id", id);
+    v.set("name", f.name);
+    v.set("label", f.label);
+    v.set("value", f.type == "password" ? std::string() : f.value);
+    v.set("type", f.type);
+    v.set("required", f.required);
+    if (!f.autocomplete.empty()) v.set("autocomplete", f.autocomplete);
+    if (!f.inputmode.empty()) v.set("inputmode", f.inputmode);
+    std::string described;
+    if (!f.hint.empty()) {
+      v.set("hint", f.hint);
+      described = id + "-hint";
+    }
+    if (error) {
+      for (const auto& fe : error->fields) {
+        if (fe.field != f.name) continue;
+        v.set("error", fe.message);
+        described += (described.empty() ? "" : " ") + id + "-error";
+        View summary;
+        summary.set("id", id);
+        summary.set("message", fe.message);
+        form.add("errors", std::move(summary));
+        break;
+      }
+    }
+    if (!described.empty()) v.set("described", described);
+    form.add("fields", std::move(v));
+  }
+  if (error) {
+    form.set("has_errors", true);
+    form.set("error_title", error_title);
+    // An error that belongs to no field still needs to be shown.
+    if (error->fields.empty()) {
+      View summary;
+      summary.set("message", error->message);
+      form.add("errors", std::move(summary));
+    }
+  }
+  return form;
+}
+
+}  // namespace mvsp::web

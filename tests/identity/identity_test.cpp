@@ -1,0 +1,282 @@
+#include <mvsp/identity/identity.hpp>
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/web/resources.hpp>
+#include <mvsp/web/templates.hpp>
+
+#include "secrets.hpp"
+#include "support.hpp"
+
+namespace mvsp::identity {
+namespace {
+
+using namespace std::chrono_literals;
+using core::ErrorCode;
+
+class IdentityTest : public test::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    database_->migrate(clock_);
+    catalog_.add(web::embedded_resources());
+    catalog_.add(identity::embedded_resources());
+    queue_ = std::make_unique<core::JobQueue>(db(), clock_, ids_);
+    identity_ = std::make_unique<Identity>(
+        db(), clock_, ids_, *queue_, audit_, catalog_,
+        IdentityOptions{.public_url = "https://portal.example", .key = std::string(32, 'm')});
+  }
+
+  Registration anna() {
+    return {.email = " Anna.Schmidt@Example.org ",
+            .password = "ein langes Passwort 2026",
+            .password_repeat = "ein langes Passwort 2026",
+            .given_name = "Anna",
+            .family_name = "Schmidt"};
+  }
+
+  // The mails queued so far, as {to, subject, body} payloads.
+  std::vector<std::string> mails() {
+    std::vector<std::string> out;
+    for (const auto& r : db().query("SELECT payload FROM jobs WHERE kind = 'core.mail' ORDER BY created_at, id")) {
+      out.push_back(r.text(0));
+    }
+    return out;
+  }
+
+  std::string token_in(const std::string& mail) {
+    static const std::regex kLink(R"(/konto/bestaetigen\?token=([A-Za-z0-9_-]+))");
+    std::smatch m;
+    return std::regex_search(mail, m, kLink) ? std::string(m[1]) : std::string();
+  }
+
+  std::vector<std::string> fields(const core::Error& e) {
+    std::vector<std::string> out;
+    for (const auto& f : e.fields) out.push_back(f.field);
+    return out;
+  }
+
+  Account registered_and_confirmed() {
+    EXPECT_TRUE(identity_->register_citizen(anna()));
+    auto confirmed = identity_->confirm_email(token_in(mails().back()));
+    EXPECT_TRUE(confirmed);
+    return *confirmed;
+  }
+
+  test::ManualClock clock_;
+  test::SequenceIds ids_;
+  core::AuditLog audit_{clock_};
+  web::Catalog catalog_;
+  std::unique_ptr<core::JobQueue> queue_;
+  std::unique_ptr<Identity> identity_;
+};
+
+TEST_P(IdentityTest, RegistrationNamesEveryBadField) {
+  auto bad = identity_->register_citizen({.email = "anna@",
+                                          .password = "short",
+                                          .password_repeat = "other",
+                                          .given_name = "",
+                                          .family_name = std::string(201, 'x')});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_input);
+  EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"email", "password", "password_repeat",
+                                                           "given_name", "family_name"}));
+  EXPECT_EQ(bad.error().fields[0].message,
+            "Geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.");
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0) << "nothing half-written";
+  EXPECT_TRUE(mails().empty());
+}
+
+TEST_P(IdentityTest, RegistrationSendsALinkThatConfirmsOnce) {
+  ASSERT_TRUE(identity_->register_citizen(anna()));
+  auto sent = mails();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_NE(sent[0].find("anna.schmidt@example.org"), std::string::npos);
+  EXPECT_NE(sent[0].find("https://portal.example/konto/bestaetigen?token="), std::string::npos);
+  auto token = token_in(sent[0]);
+  auto confirmed = identity_->confirm_email(token);
+  ASSERT_TRUE(confirmed);
+  EXPECT_TRUE(confirmed->email_verified);
+  EXPECT_EQ(confirmed->password_level(), TrustLevel::low);
+  EXPECT_EQ(identity_->confirm_email(token).error().code, ErrorCode::not_found) << "single use";
+  EXPECT_TRUE(audit_.verify(db()).ok);
+}
+
+TEST_P(IdentityTest, ConfirmationLinksExpire) {
+  ASSERT_TRUE(identity_->register_citizen(anna()));
+  clock_.advance(25h);
+  EXPECT_FALSE(identity_->confirm_email(token_in(mails().back())));
+}
+
+TEST_P(IdentityTest, ATakenAddressGetsANoteNotASecondAccount) {
+  ASSERT_TRUE(identity_->register_citizen(anna()));
+  auto again = anna();
+  again.password = again.password_repeat = "ein anderes Passwort 2026";
+  ASSERT_TRUE(identity_->register_citizen(again)) << "the page must not reveal the address is taken";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 1);
+  auto sent = mails();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_NE(sent[1].find("Sie haben bereits ein Konto"), std::string::npos);
+  EXPECT_TRUE(token_in(sent[1]).empty());
+}
+
+TEST_P(IdentityTest, LoginGivesOneAnswerForUnknownAddressAndWrongPassword) {
+  registered_and_confirmed();
+  auto wrong = identity_->login({.email = "anna.schmidt@example.org", .password = "falsch falsch",
+                                 .source_address = "10.0.0.1"});
+  auto unknown = identity_->login({.email = "nobody@example.org", .password = "falsch falsch",
+                                   .source_address = "10.0.0.2"});
+  ASSERT_FALSE(wrong);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(wrong.error().code, ErrorCode::unauthenticated);
+  EXPECT_EQ(unknown.error().code, wrong.error().code);
+  EXPECT_EQ(unknown.error().message, wrong.error().message);
+  auto ok = identity_->login({.email = "ANNA.schmidt@example.org",
+                              .password = "ein langes Passwort 2026",
+                              .source_address = "10.0.0.1"});
+  ASSERT_TRUE(ok);
+  EXPECT_FALSE(ok->second_factor_required);
+  EXPECT_FALSE(ok->device_cookie.empty());
+}
+
+TEST_P(IdentityTest, FailuresSlowDownTheAttackerButNotTheOwnersBrowser) {
+  registered_and_confirmed();
+  auto owner = identity_->login({.email = "anna.schmidt@example.org",
+                                 .password = "ein langes Passwort 2026",
+                                 .source_address = "192.0.2.10"});
+  ASSERT_TRUE(owner);
+  int limited = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto r = identity_->login({.email = "anna.schmidt@example.org",
+                               .password = "rate mal " + std::to_string(i),
+                               .source_address = "198.51.100." + std::to_string(i)});
+    ASSERT_FALSE(r);
+    if (r.error().code == ErrorCode::rate_limited) ++limited;
+  }
+  EXPECT_GE(limited, 35) << "after a few failures the login name is held";
+  // The right password from a new browser waits, too (no one learns it is right) …
+  auto stranger = identity_->login({.email = "anna.schmidt@example.org",
+                                    .password = "ein langes Passwort 2026",
+                                    .source_address = "203.0.113.5"});
+  ASSERT_FALSE(stranger);
+  EXPECT_EQ(stranger.error().code, ErrorCode::rate_limited);
+  // … but the owner's browser, known from before, gets in at once.
+  auto back = identity_->login({.email = "anna.schmidt@example.org",
+                                .password = "ein langes Passwort 2026",
+                                .source_address = "192.0.2.10",
+                                .device_cookie = owner->device_cookie});
+  EXPECT_TRUE(back);
+  // And the delay ends: no permanent lockout.
+  clock_.advance(61s);
+  EXPECT_TRUE(identity_->login({.email = "anna.schmidt@example.org",
+                                .password = "ein langes Passwort 2026",
+                                .source_address = "203.0.113.5"}));
+}
+
+TEST_P(IdentityTest, AForgedDeviceCookieDoesNotHelp) {
+  auto account = registered_and_confirmed();
+  for (int i = 0; i < 10; ++i) {
+    (void)identity_->login({.email = account.email, .password = "nein nein nein", .source_address = "10.1.1." + std::to_string(i)});
+  }
+  auto forged = identity_->login({.email = account.email,
+                                  .password = "ein langes Passwort 2026",
+                                  .source_address = "10.2.2.2",
+                                  .device_cookie = account.id + ".99999999999999.x.forged"});
+  ASSERT_FALSE(forged);
+  EXPECT_EQ(forged.error().code, ErrorCode::rate_limited);
+}
+
+TEST_P(IdentityTest, TotpIsEnabledWithAValidCodeAndCodesCountOnce) {
+  auto account = registered_and_confirmed();
+  auto enrollment = identity_->begin_totp(account);
+  EXPECT_NE(enrollment.uri.find("otpauth://totp/Serviceportal:anna.schmidt%40example.org?secret="),
+            std::string::npos)
+      << enrollment.uri;
+  auto raw = *secrets::base32_decode(enrollment.secret);
+  auto step = core::to_millis(clock_.now()) / 30'000;
+  auto bad = identity_->enable_totp(account.id, enrollment.secret, "000000");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().fields[0].field, "code");
+  ASSERT_TRUE(identity_->enable_totp(account.id, enrollment.secret, secrets::totp_code(raw, step)));
+
+  auto login = identity_->login({.email = account.email, .password = "ein langes Passwort 2026",
+                                 .source_address = "10.0.0.1"});
+  ASSERT_TRUE(login);
+  EXPECT_TRUE(login->second_factor_required);
+  clock_.advance(30s);
+  auto code = secrets::totp_code(raw, step + 1);
+  EXPECT_TRUE(identity_->verify_totp(account.id, code));
+  EXPECT_FALSE(identity_->verify_totp(account.id, code)) << "replayed code";
+  EXPECT_FALSE(identity_->verify_totp(account.id, secrets::totp_code(raw, step))) << "older code";
+  auto secret = db().query_one("SELECT totp_secret FROM accounts WHERE id = ?", account.id)->text(0);
+  EXPECT_EQ(secret.find(core::crypto::to_hex(raw)), std::string::npos) << "stored in clear";
+  EXPECT_NE(db().query_one("SELECT COUNT(*) FROM audit_log WHERE action = 'account.totp_failed'")->integer(0), 0)
+      << "failed codes are audited";
+}
+
+TEST_P(IdentityTest, ProfileRulesNameTheField) {
+  auto account = registered_and_confirmed();
+  Profile p = account.profile;
+  p.birth_date = "1980-02-30";
+  p.postcode = "1905";
+  p.country = "Deutschland";
+  auto bad = identity_->update_profile(account.id, p);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"birth_date", "country"}));
+  p.country = "DE";
+  bad = identity_->update_profile(account.id, p);
+  EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"birth_date", "postcode"}));
+  p.birth_date = "1980-02-29";
+  p.postcode = "19053";
+  p.street = "Schloßstraße 1";
+  p.city = "Schwerin";
+  auto ok = identity_->update_profile(account.id, p);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->profile.city, "Schwerin");
+  EXPECT_EQ(ok->profile.street, "Schloßstraße 1");
+}
+
+TEST_P(IdentityTest, StaffAccountsNeedARoleAndATenant) {
+  auto tenant = identity_->create_tenant("Hansestadt Wismar", "operator:test");
+  ASSERT_TRUE(tenant);
+  EXPECT_EQ(identity_->create_tenant("Hansestadt Wismar", "operator:test").error().code,
+            ErrorCode::conflict);
+  auto no_tenant = identity_->create_account(
+      {.email = "clerk@wismar.de", .password = "ein langes Passwort", .role = "clerk"}, "operator:test");
+  ASSERT_FALSE(no_tenant);
+  EXPECT_EQ(no_tenant.error().fields[0].field, "role");
+  auto bad_role = identity_->create_account({.email = "clerk@wismar.de",
+                                             .password = "ein langes Passwort",
+                                             .role = "king",
+                                             .tenant_id = tenant->id},
+                                            "operator:test");
+  EXPECT_FALSE(bad_role);
+  auto clerk = identity_->create_account({.email = "clerk@wismar.de",
+                                          .password = "ein langes Passwort",
+                                          .given_name = "Karl",
+                                          .family_name = "Klerk",
+                                          .verified = true,
+                                          .role = "clerk",
+                                          .tenant_id = tenant->id},
+                                         "operator:test");
+  ASSERT_TRUE(clerk);
+  EXPECT_EQ(clerk->kind, "staff");
+  EXPECT_EQ(clerk->mailbox(), "mvsp:" + clerk->id);
+  EXPECT_EQ(identity_->create_account({.email = "CLERK@wismar.de", .password = "ein langes Passwort"},
+                                      "operator:test")
+                .error()
+                .code,
+            ErrorCode::conflict);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, IdentityTest, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::identity
