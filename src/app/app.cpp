@@ -70,9 +70,9 @@ std::string master_key(const Settings& s) {
     out << core::crypto::to_hex(key) << '\n';
   }
   ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
-  core::log::warn("secrets.master_key_generated",
-                  {{"path", path.string()},
-                   {"hint", "back this file up; every instance needs the same key"}});
+  core::log::warn(
+      "secrets.master_key_generated",
+      {{"path", path.string()}, {"hint", "back this file up; every instance needs the same key"}});
   return key;
 }
 
@@ -189,11 +189,11 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
       out += fmt::format("mvsp_jobs{{state=\"{}\"}} {}\n", core::job_state_name(state), n);
     }
   });
-  d.site = std::make_unique<web::Site>(
-      d.router, *d.pages, *d.sessions, d.metrics, *d.static_files, d.ids,
-      web::SiteOptions{.public_url = s.public_url,
-                       .max_body_bytes = s.max_body_bytes,
-                       .trusted_proxies = s.trusted_proxies});
+  d.site = std::make_unique<web::Site>(d.router, *d.pages, *d.sessions, d.metrics, *d.static_files,
+                                       d.ids,
+                                       web::SiteOptions{.public_url = s.public_url,
+                                                        .max_body_bytes = s.max_body_bytes,
+                                                        .trusted_proxies = s.trusted_proxies});
 }
 
 App::~App() {
@@ -274,7 +274,9 @@ core::BlobStore& App::blobs() {
 const core::Clock& App::clock() const {
   return impl_->clock;
 }
-identity::Identity& App::identity() { return *impl_->identity; }
+identity::Identity& App::identity() {
+  return *impl_->identity;
+}
 
 std::vector<std::string> load_demo_data(App&) {
   // Components add their loaders here as they arrive (catalog, identity, …).

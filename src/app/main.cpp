@@ -1,20 +1,19 @@
 // mvsp: the service platform in one program. See `mvsp help`.
 
+#include <Poco/JSON/Object.h>
 #include <fmt/format.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <sstream>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/migrations.hpp>
-
-#include <Poco/JSON/Object.h>
 #include <mvsp/identity/identity.hpp>
+#include <sstream>
 
 #include "app.hpp"
 #include "settings.hpp"
@@ -184,7 +183,8 @@ bool has_flag(const CommandLine& cli, std::string_view flag) {
 // Prints the error's fields, one per line, and returns the exit code for it.
 int report(const core::Error& e) {
   std::fprintf(stderr, "mvsp: %s\n", e.message.c_str());
-  for (const auto& f : e.fields) std::fprintf(stderr, "  %s: %s\n", f.field.c_str(), f.message.c_str());
+  for (const auto& f : e.fields)
+    std::fprintf(stderr, "  %s: %s\n", f.field.c_str(), f.message.c_str());
   return e.code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
 }
 

@@ -29,8 +29,8 @@ class JobProcesses : public test::BackendTest {
                                       const std::string& log_level = "warn") {
     auto config = (dir_.path() / (name + ".toml")).string();
     std::ofstream(config) << fmt::format(
-        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"{}\"\n", workers,
-        lease_seconds, log_level);
+        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"{}\"\n", workers, lease_seconds,
+        log_level);
     return {"serve",
             "--listen",
             "127.0.0.1:0",
@@ -129,8 +129,8 @@ class GracefulStop : public JobProcesses {};
 TEST_P(GracefulStop, SigtermLetsTheRunningJobFinishAndExitsCleanly) {
   enqueue(1, R"({"sleep_ms": 1500})");
   test::Process a(serve_args(1, 60, "a", "info"), log("a"));
-  ASSERT_TRUE(
-      wait_for([&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1; }, 30s));
+  ASSERT_TRUE(wait_for(
+      [&] { return count("SELECT COUNT(*) FROM jobs WHERE state = 'running'") == 1; }, 30s));
   int status = a.stop(SIGTERM);
   ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping";
   EXPECT_EQ(WEXITSTATUS(status), 0);

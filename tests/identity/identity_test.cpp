@@ -1,15 +1,13 @@
-#include <mvsp/identity/identity.hpp>
-
 #include <gtest/gtest.h>
-
-#include <regex>
 
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
+#include <mvsp/identity/identity.hpp>
 #include <mvsp/web/resources.hpp>
 #include <mvsp/web/templates.hpp>
+#include <regex>
 
 #include "secrets.hpp"
 #include "support.hpp"
@@ -45,7 +43,8 @@ class IdentityTest : public test::BackendTest {
   // The mails queued so far, as {to, subject, body} payloads.
   std::vector<std::string> mails() {
     std::vector<std::string> out;
-    for (const auto& r : db().query("SELECT payload FROM jobs WHERE kind = 'core.mail' ORDER BY created_at, id")) {
+    for (const auto& r :
+         db().query("SELECT payload FROM jobs WHERE kind = 'core.mail' ORDER BY created_at, id")) {
       out.push_back(r.text(0));
     }
     return out;
@@ -90,7 +89,8 @@ TEST_P(IdentityTest, RegistrationNamesEveryBadField) {
                                                            "given_name", "family_name"}));
   EXPECT_EQ(bad.error().fields[0].message,
             "Geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.");
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0) << "nothing half-written";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0)
+      << "nothing half-written";
   EXPECT_TRUE(mails().empty());
 }
 
@@ -119,7 +119,8 @@ TEST_P(IdentityTest, ATakenAddressGetsANoteNotASecondAccount) {
   ASSERT_TRUE(identity_->register_citizen(anna()));
   auto again = anna();
   again.password = again.password_repeat = "ein anderes Passwort 2026";
-  ASSERT_TRUE(identity_->register_citizen(again)) << "the page must not reveal the address is taken";
+  ASSERT_TRUE(identity_->register_citizen(again))
+      << "the page must not reveal the address is taken";
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 1);
   auto sent = mails();
   ASSERT_EQ(sent.size(), 2u);
@@ -129,10 +130,11 @@ TEST_P(IdentityTest, ATakenAddressGetsANoteNotASecondAccount) {
 
 TEST_P(IdentityTest, LoginGivesOneAnswerForUnknownAddressAndWrongPassword) {
   registered_and_confirmed();
-  auto wrong = identity_->login({.email = "anna.schmidt@example.org", .password = "falsch falsch",
+  auto wrong = identity_->login({.email = "anna.schmidt@example.org",
+                                 .password = "falsch falsch",
                                  .source_address = "10.0.0.1"});
-  auto unknown = identity_->login({.email = "nobody@example.org", .password = "falsch falsch",
-                                   .source_address = "10.0.0.2"});
+  auto unknown = identity_->login(
+      {.email = "nobody@example.org", .password = "falsch falsch", .source_address = "10.0.0.2"});
   ASSERT_FALSE(wrong);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(wrong.error().code, ErrorCode::unauthenticated);
@@ -183,7 +185,9 @@ TEST_P(IdentityTest, FailuresSlowDownTheAttackerButNotTheOwnersBrowser) {
 TEST_P(IdentityTest, AForgedDeviceCookieDoesNotHelp) {
   auto account = registered_and_confirmed();
   for (int i = 0; i < 10; ++i) {
-    (void)identity_->login({.email = account.email, .password = "nein nein nein", .source_address = "10.1.1." + std::to_string(i)});
+    (void)identity_->login({.email = account.email,
+                            .password = "nein nein nein",
+                            .source_address = "10.1.1." + std::to_string(i)});
   }
   auto forged = identity_->login({.email = account.email,
                                   .password = "ein langes Passwort 2026",
@@ -206,7 +210,8 @@ TEST_P(IdentityTest, TotpIsEnabledWithAValidCodeAndCodesCountOnce) {
   EXPECT_EQ(bad.error().fields[0].field, "code");
   ASSERT_TRUE(identity_->enable_totp(account.id, enrollment.secret, secrets::totp_code(raw, step)));
 
-  auto login = identity_->login({.email = account.email, .password = "ein langes Passwort 2026",
+  auto login = identity_->login({.email = account.email,
+                                 .password = "ein langes Passwort 2026",
                                  .source_address = "10.0.0.1"});
   ASSERT_TRUE(login);
   EXPECT_TRUE(login->second_factor_required);
@@ -215,9 +220,12 @@ TEST_P(IdentityTest, TotpIsEnabledWithAValidCodeAndCodesCountOnce) {
   EXPECT_TRUE(identity_->verify_totp(account.id, code));
   EXPECT_FALSE(identity_->verify_totp(account.id, code)) << "replayed code";
   EXPECT_FALSE(identity_->verify_totp(account.id, secrets::totp_code(raw, step))) << "older code";
-  auto secret = db().query_one("SELECT totp_secret FROM accounts WHERE id = ?", account.id)->text(0);
+  auto secret =
+      db().query_one("SELECT totp_secret FROM accounts WHERE id = ?", account.id)->text(0);
   EXPECT_EQ(secret.find(core::crypto::to_hex(raw)), std::string::npos) << "stored in clear";
-  EXPECT_NE(db().query_one("SELECT COUNT(*) FROM audit_log WHERE action = 'account.totp_failed'")->integer(0), 0)
+  EXPECT_NE(db().query_one("SELECT COUNT(*) FROM audit_log WHERE action = 'account.totp_failed'")
+                ->integer(0),
+            0)
       << "failed codes are audited";
 }
 
@@ -249,7 +257,8 @@ TEST_P(IdentityTest, StaffAccountsNeedARoleAndATenant) {
   EXPECT_EQ(identity_->create_tenant("Hansestadt Wismar", "operator:test").error().code,
             ErrorCode::conflict);
   auto no_tenant = identity_->create_account(
-      {.email = "clerk@wismar.de", .password = "ein langes Passwort", .role = "clerk"}, "operator:test");
+      {.email = "clerk@wismar.de", .password = "ein langes Passwort", .role = "clerk"},
+      "operator:test");
   ASSERT_FALSE(no_tenant);
   EXPECT_EQ(no_tenant.error().fields[0].field, "role");
   auto bad_role = identity_->create_account({.email = "clerk@wismar.de",
@@ -269,8 +278,9 @@ TEST_P(IdentityTest, StaffAccountsNeedARoleAndATenant) {
   ASSERT_TRUE(clerk);
   EXPECT_EQ(clerk->kind, "staff");
   EXPECT_EQ(clerk->mailbox(), "mvsp:" + clerk->id);
-  EXPECT_EQ(identity_->create_account({.email = "CLERK@wismar.de", .password = "ein langes Passwort"},
-                                      "operator:test")
+  EXPECT_EQ(identity_
+                ->create_account({.email = "CLERK@wismar.de", .password = "ein langes Passwort"},
+                                 "operator:test")
                 .error()
                 .code,
             ErrorCode::conflict);

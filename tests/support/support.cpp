@@ -1,18 +1,30 @@
 #include "support.hpp"
 
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/migrations.hpp>
 #include <regex>
+#include <sstream>
+#include <thread>
 
 #include "app.hpp"
 #include "settings.hpp"
+
+extern char** environ;
 
 namespace mvsp::test {
 namespace fs = std::filesystem;
@@ -185,6 +197,65 @@ void ServerTest::TearDown() {
 
 std::string mvsp_binary() {
   return MVSP_BINARY_PATH;
+}
+
+SmtpSink::SmtpSink() {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_addclose(&actions, out[0]);
+  std::string python = "/usr/bin/python3";
+  std::string script = std::string(MVSP_SOURCE_DIR) + "/tests/support/smtp_sink.py";
+  std::string dir = (dir_.path() / "mails").string();
+  char* argv[] = {python.data(), script.data(), dir.data(), nullptr};
+  if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv, environ) != 0) {
+    throw std::runtime_error("cannot start the SMTP sink");
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+  close(out[0]);
+  if (!line.starts_with("ready ")) throw std::runtime_error("SMTP sink did not start: " + line);
+  port_ = std::stoi(line.substr(6));
+}
+
+SmtpSink::~SmtpSink() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::vector<SmtpSink::Mail> SmtpSink::wait_for(std::size_t count) {
+  auto dir = dir_.path() / "mails";
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::vector<fs::path> files;
+  for (;;) {
+    files.clear();
+    if (fs::exists(dir)) {
+      for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.path().extension() == ".json") files.push_back(e.path());
+      }
+    }
+    if (files.size() >= count || std::chrono::steady_clock::now() > until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<Mail> mails;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    Poco::JSON::Parser parser;
+    auto obj = parser.parse(ss.str()).extract<Poco::JSON::Object::Ptr>();
+    mails.push_back({obj->getArray("to")->getElement<std::string>(0),
+                     obj->getValue<std::string>("subject"), obj->getValue<std::string>("body")});
+  }
+  return mails;
 }
 
 }  // namespace mvsp::test

@@ -128,6 +128,27 @@ class ServerTest : public BackendTest {
   int port_ = 0;
 };
 
+// A real SMTP server on 127.0.0.1 (tests/support/smtp_sink.py, Debian's aiosmtpd) that
+// keeps every mail it receives.
+class SmtpSink {
+ public:
+  SmtpSink();
+  ~SmtpSink();
+  int port() const { return port_; }
+  struct Mail {
+    std::string to;
+    std::string subject;
+    std::string body;
+  };
+  // Waits until at least `count` mails arrived (up to 20 s) and returns all of them.
+  std::vector<Mail> wait_for(std::size_t count);
+
+ private:
+  TempDir dir_;
+  int pid_ = -1;
+  int port_ = 0;
+};
+
 // The built binary, for tests that run `mvsp` as a process.
 std::string mvsp_binary();
 

@@ -1,5 +1,3 @@
-#include <mvsp/core/mail.hpp>
-
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/MailMessage.h>
@@ -7,14 +5,13 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SMTPClientSession.h>
 #include <Poco/Net/StringPartSource.h>
-
-#include <regex>
-#include <sstream>
-
 #include <fmt/format.h>
 
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/mail.hpp>
+#include <regex>
+#include <sstream>
 
 namespace mvsp::core {
 namespace net = Poco::Net;
@@ -51,7 +48,8 @@ Status SmtpMailer::send(const MailMessage& message) {
   } catch (const net::SMTPException& e) {
     int code = reply_code(e.displayText());
     if (code >= 500) {
-      return fail(Error::invalid("to", fmt::format("the mail server refused: {}", e.displayText())));
+      return fail(
+          Error::invalid("to", fmt::format("the mail server refused: {}", e.displayText())));
     }
     return fail(Error::unavailable("mail server busy", e.displayText()));
   } catch (const Poco::Exception& e) {

@@ -1,10 +1,6 @@
-#include <mvsp/identity/identity.hpp>
-
-#include <algorithm>
-#include <regex>
-
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
@@ -12,8 +8,10 @@
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
+#include <mvsp/identity/identity.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/templates.hpp>
+#include <regex>
 
 #include "secrets.hpp"
 
@@ -76,10 +74,14 @@ bool valid_date(const std::string& d) {
 
 std::string_view level_name(TrustLevel level) {
   switch (level) {
-    case TrustLevel::basic: return "basic";
-    case TrustLevel::low: return "low";
-    case TrustLevel::substantial: return "substantial";
-    case TrustLevel::high: return "high";
+    case TrustLevel::basic:
+      return "basic";
+    case TrustLevel::low:
+      return "low";
+    case TrustLevel::substantial:
+      return "substantial";
+    case TrustLevel::high:
+      return "high";
   }
   return "basic";
 }
@@ -92,8 +94,7 @@ std::optional<TrustLevel> parse_level(std::string_view name) {
 }
 
 const std::vector<std::string>& staff_roles() {
-  static const std::vector<std::string> kRoles = {"editor", "clerk", "authority_admin",
-                                                  "operator"};
+  static const std::vector<std::string> kRoles = {"editor", "clerk", "authority_admin", "operator"};
   return kRoles;
 }
 
@@ -115,8 +116,8 @@ struct Identity::Impl {
   }
 
   std::optional<Account> by_email(core::db::Connection& c, const std::string& email) {
-    auto row = c.query_one(fmt::format("SELECT {} FROM accounts WHERE email = ?", kAccountColumns),
-                           email);
+    auto row =
+        c.query_one(fmt::format("SELECT {} FROM accounts WHERE email = ?", kAccountColumns), email);
     if (!row) return std::nullopt;
     return read_account(*row);
   }
@@ -149,8 +150,8 @@ struct Identity::Impl {
   }
 
   void record_failure(core::db::Connection& tx, const std::string& key, std::chrono::seconds cap) {
-    auto row = tx.query_one("SELECT failures, updated_at FROM login_throttle WHERE throttle_key = ?",
-                            key);
+    auto row =
+        tx.query_one("SELECT failures, updated_at FROM login_throttle WHERE throttle_key = ?", key);
     std::int64_t failures = 1;
     // An hour without failures starts the count afresh.
     if (row && now() - row->integer(1) < 3'600'000) failures = row->integer(0) + 1;
@@ -161,7 +162,8 @@ struct Identity::Impl {
     }
     tx.execute(
         "INSERT INTO login_throttle (throttle_key, failures, blocked_until, updated_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (throttle_key) DO UPDATE SET failures = "
+        "excluded.failures, "
         "blocked_until = excluded.blocked_until, updated_at = excluded.updated_at",
         key, failures, now() + delay_ms, now());
   }
@@ -197,8 +199,8 @@ struct Identity::Impl {
 Identity::Identity(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
                    core::JobQueue& jobs, core::AuditLog& audit, const web::Catalog& catalog,
                    IdentityOptions options)
-    : impl_(std::make_shared<Impl>(Impl{db, clock, ids, jobs, audit, catalog, std::move(options),
-                                        {}, {}})) {
+    : impl_(std::make_shared<Impl>(
+          Impl{db, clock, ids, jobs, audit, catalog, std::move(options), {}, {}})) {
   if (impl_->options.key.size() != 32) throw core::Failure("identity needs a 32-byte key");
   impl_->totp_key = crypto::derive_key(impl_->options.key, "mvspiden", 1);
   impl_->device_key = crypto::derive_key(impl_->options.key, "mvspiden", 2);
@@ -234,8 +236,8 @@ core::Result<Account> Identity::create_account(const NewAccount& input, std::str
   if (input.role.empty() != input.tenant_id.empty()) {
     invalid.and_field("role", "a role needs a tenant and a tenant needs a role");
   }
-  if (!input.role.empty() && std::find(staff_roles().begin(), staff_roles().end(), input.role) ==
-                                 staff_roles().end()) {
+  if (!input.role.empty() &&
+      std::find(staff_roles().begin(), staff_roles().end(), input.role) == staff_roles().end()) {
     invalid.and_field("role", "must be one of editor, clerk, authority_admin, operator");
   }
   if (!invalid.fields.empty()) return fail(std::move(invalid));
@@ -332,7 +334,8 @@ core::Result<Account> Identity::confirm_email(std::string_view token) {
         "WHERE id = ? AND email_verified_at IS NULL",
         impl_->now(), impl_->now(), id);
     impl_->audit_event(tx, "account:" + id, "account.email_confirmed", id);
-    auto acc = tx.query_one(fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), id);
+    auto acc =
+        tx.query_one(fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), id);
     return read_account(*acc);
   });
 }
@@ -391,7 +394,8 @@ core::Result<Account> Identity::update_profile(std::string_view id, const Profil
   const auto& loc = account->locale;
   Error invalid{core::ErrorCode::invalid_input, impl_->text(loc, "errors.summary"), {}, {}};
   auto check_length = [&](std::string_view field, const std::string& value) {
-    if (value.size() > kMaxText) invalid.and_field(std::string(field), impl_->text(loc, "errors.too_long"));
+    if (value.size() > kMaxText)
+      invalid.and_field(std::string(field), impl_->text(loc, "errors.too_long"));
   };
   check_length("salutation", p.salutation);
   check_length("birth_name", p.birth_name);
@@ -425,9 +429,9 @@ core::Result<Account> Identity::update_profile(std::string_view id, const Profil
         "UPDATE accounts SET salutation = ?, given_name = ?, family_name = ?, birth_name = ?, "
         "doctoral_degree = ?, artistic_name = ?, birth_date = ?, birth_place = ?, street = ?, "
         "postcode = ?, city = ?, country = ?, updated_at = ? WHERE id = ?",
-        p.salutation, p.given_name, p.family_name, p.birth_name, p.doctoral_degree,
-        p.artistic_name, p.birth_date, p.birth_place, p.street, p.postcode, p.city, p.country,
-        impl_->now(), std::string(id));
+        p.salutation, p.given_name, p.family_name, p.birth_name, p.doctoral_degree, p.artistic_name,
+        p.birth_date, p.birth_place, p.street, p.postcode, p.city, p.country, impl_->now(),
+        std::string(id));
     impl_->audit_event(tx, "account:" + std::string(id), "account.profile_changed",
                        std::string(id));
   });
@@ -437,8 +441,9 @@ core::Result<Account> Identity::update_profile(std::string_view id, const Profil
 TotpEnrollment Identity::begin_totp(const Account& account) {
   auto secret = secrets::base32_encode(crypto::random_bytes(20));
   auto issuer = web::url_encode(impl_->options.site_name);
-  auto uri = fmt::format("otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
-                         issuer, web::url_encode(account.email), secret, issuer);
+  auto uri =
+      fmt::format("otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits=6&period=30",
+                  issuer, web::url_encode(account.email), secret, issuer);
   return {secret, uri};
 }
 
@@ -449,11 +454,13 @@ core::Status Identity::enable_totp(std::string_view account_id, std::string_view
   auto step = secrets::totp_match(*raw, code, impl_->now() / kTotpStepMs);
   if (!step) {
     auto account = find(account_id);
-    return fail(Error::invalid("code", impl_->text(account ? account->locale : "de", "errors.totp")));
+    return fail(
+        Error::invalid("code", impl_->text(account ? account->locale : "de", "errors.totp")));
   }
   impl_->db.transaction([&](core::db::Tx& tx) {
-    tx.execute("UPDATE accounts SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ?",
-               secrets::seal(impl_->totp_key, *raw), *step, impl_->now(), std::string(account_id));
+    tx.execute(
+        "UPDATE accounts SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ?",
+        secrets::seal(impl_->totp_key, *raw), *step, impl_->now(), std::string(account_id));
     impl_->audit_event(tx, "account:" + std::string(account_id), "account.totp_enabled",
                        std::string(account_id));
   });
@@ -472,8 +479,8 @@ core::Status Identity::verify_totp(std::string_view account_id, std::string_view
   auto outcome = d.db.transaction([&](core::db::Tx& tx) {
     tx.lock_exclusive("totp:" + id);
     Outcome o;
-    auto row = tx.query_one("SELECT totp_secret, totp_last_step, locale FROM accounts WHERE id = ?",
-                            id);
+    auto row =
+        tx.query_one("SELECT totp_secret, totp_last_step, locale FROM accounts WHERE id = ?", id);
     if (!row || row->is_null(0)) return o;
     o.set_up = true;
     o.locale = row->text(2);

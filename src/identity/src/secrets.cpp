@@ -2,9 +2,8 @@
 
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA1Engine.h>
-#include <sodium.h>
-
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/error.hpp>

@@ -1,7 +1,6 @@
 // Identity's pages: parse the form, call one use case, render or redirect.
-#include <qrencode.h>
-
 #include <fmt/format.h>
+#include <qrencode.h>
 
 #include <mvsp/core/clock.hpp>
 #include <mvsp/identity/identity.hpp>
@@ -74,8 +73,8 @@ struct FormPage {
   std::vector<View> links;
 };
 
-Response render_form(const Context& c, Request& req, const FormPage& page,
-                     const core::Error* error, int status, View extra = {}) {
+Response render_form(const Context& c, Request& req, const FormPage& page, const core::Error* error,
+                     int status, View extra = {}) {
   req.csrf_token();  // the form needs a session
   View model = std::move(extra);
   model.set("title", page.heading);
@@ -163,9 +162,9 @@ Response login_submit(const Context& c, Request& req) {
   }
   session.dirty = true;
   res.headers.emplace_back(
-      "Set-Cookie", fmt::format("{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}",
-                                kDeviceCookie, result->device_cookie,
-                                c.options.secure_cookies ? "; Secure" : ""));
+      "Set-Cookie",
+      fmt::format("{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}", kDeviceCookie,
+                  result->device_cookie, c.options.secure_cookies ? "; Secure" : ""));
   return res;
 }
 
@@ -216,8 +215,9 @@ Response logout(const Context& c, Request& req) {
   req.session = nullptr;
   auto res = message(c, req, c.t(req, "logout.heading"), {c.t(req, "logout.text")},
                      link("/anmelden", c.t(req, "logout.again")));
-  res.headers.emplace_back("Set-Cookie", fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                                                     c.sessions.options().cookie_name));
+  res.headers.emplace_back("Set-Cookie",
+                           fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                                       c.sessions.options().cookie_name));
   return res;
 }
 
@@ -337,13 +337,10 @@ FormPage profile_page(const Context& c, const Request& req, const Profile& p) {
                      f("doctoral_degree", p.doctoral_degree),
                      f("given_name", p.given_name, "given-name", true),
                      f("family_name", p.family_name, "family-name", true),
-                     f("birth_name", p.birth_name),
-                     f("artistic_name", p.artistic_name, "nickname"),
+                     f("birth_name", p.birth_name), f("artistic_name", p.artistic_name, "nickname"),
                      f("birth_date", p.birth_date, "bday", false, "fields.birth_date_hint"),
-                     f("birth_place", p.birth_place),
-                     f("street", p.street, "street-address"),
-                     f("postcode", p.postcode, "postal-code"),
-                     f("city", p.city, "address-level2"),
+                     f("birth_place", p.birth_place), f("street", p.street, "street-address"),
+                     f("postcode", p.postcode, "postal-code"), f("city", p.city, "address-level2"),
                      f("country", p.country, "country", true, "fields.country_hint")},
           .links = {link("/konto", c.t(req, "profile.back"))}};
 }
@@ -365,10 +362,10 @@ Response profile_submit(const Context& c, Request& req) {
     auto e = v.find_last_not_of(" \t");
     return b == std::string::npos ? std::string() : v.substr(b, e - b + 1);
   };
-  Profile p{value("salutation"),  value("given_name"), value("family_name"),
-            value("birth_name"),  value("doctoral_degree"), value("artistic_name"),
-            value("birth_date"),  value("birth_place"), value("street"),
-            value("postcode"),    value("city"),       value("country")};
+  Profile p{
+      value("salutation"),      value("given_name"),    value("family_name"), value("birth_name"),
+      value("doctoral_degree"), value("artistic_name"), value("birth_date"),  value("birth_place"),
+      value("street"),          value("postcode"),      value("city"),        value("country")};
   std::transform(p.country.begin(), p.country.end(), p.country.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
   auto updated = c.identity.update_profile(id, p);
@@ -442,13 +439,14 @@ Response totp_qr(Request& req) {
   if (!req.session || req.session->account_id.empty() || !req.session->data.count("totp_uri")) {
     return Response::text("not found\n", 404);
   }
-  QRcode* qr = QRcode_encodeString(req.session->data["totp_uri"].c_str(), 0, QR_ECLEVEL_M,
-                                   QR_MODE_8, 1);
+  QRcode* qr =
+      QRcode_encodeString(req.session->data["totp_uri"].c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
   if (!qr) throw core::Failure("QR code could not be made");
   int w = qr->width;
   constexpr int kQuiet = 4;
   std::string svg = fmt::format(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {0}\" shape-rendering=\"crispEdges\">"
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {0}\" "
+      "shape-rendering=\"crispEdges\">"
       "<rect width=\"{0}\" height=\"{0}\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
       w + 2 * kQuiet);
   for (int y = 0; y < w; ++y) {

@@ -2,9 +2,8 @@
 // Outgoing e-mail: a port with an SMTP adapter, sent through the jobs table so that a
 // mail goes out if and only if the change that causes it commits.
 
-#include <string>
-
 #include <mvsp/core/error.hpp>
+#include <string>
 
 namespace mvsp::core {
 class JobQueue;

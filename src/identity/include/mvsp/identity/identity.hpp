@@ -4,15 +4,14 @@
 
 #include <chrono>
 #include <memory>
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/error.hpp>
+#include <mvsp/core/resources.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <mvsp/core/clock.hpp>
-#include <mvsp/core/error.hpp>
-#include <mvsp/core/resources.hpp>
 
 namespace mvsp::core {
 class IdGenerator;
@@ -48,10 +47,10 @@ struct Profile {
   std::string artistic_name;  // Ordens- oder Künstlername
   std::string birth_date;     // YYYY-MM-DD or empty
   std::string birth_place;
-  std::string street;         // Straße und Hausnummer
+  std::string street;  // Straße und Hausnummer
   std::string postcode;
   std::string city;
-  std::string country;        // ISO 3166-1 alpha-2, "DE" by default
+  std::string country;  // ISO 3166-1 alpha-2, "DE" by default
 };
 
 struct Account {

@@ -2,11 +2,10 @@
 // Accessible forms in KERN-UX markup: each field with label, hint and error, and an error
 // summary that links to the fields, filled from a core::Error's field errors.
 
-#include <string>
-#include <vector>
-
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/view.hpp>
+#include <string>
+#include <vector>
 
 namespace mvsp::web {
 
@@ -18,7 +17,7 @@ struct Field {
   std::string autocomplete;  // e.g. "email", "new-password", "given-name"
   std::string hint;
   bool required = false;
-  std::string inputmode;     // e.g. "numeric"
+  std::string inputmode;  // e.g. "numeric"
 };
 
 // The view of a form: {"fields": […], "has_errors", "errors": […], "error_title"}.

@@ -1,0 +1,224 @@
+// The account pages over HTTP, on both databases, with the mails that actually arrive.
+#include <gtest/gtest.h>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/db.hpp>
+#include <regex>
+
+#include "app.hpp"
+#include "secrets.hpp"
+#include "support.hpp"
+
+namespace mvsp::identity {
+namespace {
+
+constexpr const char* kPassword = "mein sicheres Passwort 2026";
+
+class AccountPages : public test::ServerTest {
+ protected:
+  void configure(app::Settings& s) override {
+    s.smtp_port = sink_.port();
+    s.trusted_proxies = {"127.0.0.1"};
+  }
+
+  static std::string token(const std::string& html) {
+    return test::HttpClient::csrf_token_in(html);
+  }
+
+  // Fills a form like a browser: GET the page, then POST with its CSRF token.
+  test::HttpResponse submit(test::HttpClient& c, const std::string& path,
+                            std::vector<std::pair<std::string, std::string>> fields,
+                            const std::string& form_path = {}) {
+    auto page = c.get(form_path.empty() ? path : form_path);
+    fields.emplace_back("csrf_token", token(page.body));
+    return c.post_form(path, fields);
+  }
+
+  static std::string enc(const std::string& s) { return web_encode(s); }
+  static std::string web_encode(const std::string& s) {
+    std::string out;
+    for (unsigned char ch : s) {
+      if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_') {
+        out += static_cast<char>(ch);
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", ch);
+        out += buf;
+      }
+    }
+    return out;
+  }
+
+  // Registers and confirms Anna through the pages and the mail; returns her client.
+  test::HttpClient registered(const std::string& email = "anna@example.org") {
+    auto c = client();
+    auto res = submit(c, "/konto/registrieren",
+                      {{"given_name", "Anna"},
+                       {"family_name", "Schmidt"},
+                       {"email", enc(email)},
+                       {"password", enc(kPassword)},
+                       {"password_repeat", enc(kPassword)}});
+    EXPECT_EQ(res.status, 303);
+    EXPECT_EQ(res.header("location"), "/konto/registrieren/gesendet");
+    auto mails = sink_.wait_for(++mails_expected_);
+    std::smatch m;
+    static const std::regex kLink(
+        R"(http://127\.0\.0\.1(/konto/bestaetigen\?token=[A-Za-z0-9_-]+))");
+    EXPECT_TRUE(std::regex_search(mails.back().body, m, kLink)) << mails.back().body;
+    EXPECT_EQ(mails.back().to, email);
+    auto confirmed = c.get(m[1]);
+    EXPECT_EQ(confirmed.status, 200);
+    EXPECT_NE(confirmed.body.find("E-Mail-Adresse bestätigt"), std::string::npos);
+    return c;
+  }
+
+  test::HttpResponse login(test::HttpClient& c, const std::string& email,
+                           const std::string& password, const std::string& from = {}) {
+    auto page = c.get("/anmelden");
+    std::map<std::string, std::string> headers{
+        {"Content-Type", "application/x-www-form-urlencoded"}};
+    if (!from.empty()) headers["X-Forwarded-For"] = from;
+    return c.request(
+        "POST", "/anmelden",
+        "email=" + enc(email) + "&password=" + enc(password) + "&csrf_token=" + token(page.body),
+        headers);
+  }
+
+  test::SmtpSink sink_;
+  std::size_t mails_expected_ = 0;
+};
+
+TEST_P(AccountPages, AccountPagesNeedALogin) {
+  for (const char* path : {"/konto", "/konto/profil", "/konto/zwei-faktor"}) {
+    auto res = client().get(path);
+    EXPECT_EQ(res.status, 303) << path;
+    EXPECT_EQ(res.header("location").rfind("/anmelden?next=", 0), 0u) << path;
+  }
+  EXPECT_EQ(client().get("/konto/zwei-faktor/qr.svg").status, 404);
+}
+
+TEST_P(AccountPages, RegisterConfirmLoginSeeTheProfileLogOut) {
+  auto c = registered();
+  auto before = c.cookies()["mvsp_session"];
+  auto res = login(c, "anna@example.org", kPassword);
+  EXPECT_EQ(res.status, 303);
+  EXPECT_EQ(res.header("location"), "/konto");
+  EXPECT_NE(c.cookies()["mvsp_session"], before) << "the session id changes at login";
+  EXPECT_FALSE(c.cookies()["mvsp_device"].empty());
+  auto account = c.get("/konto");
+  EXPECT_EQ(account.status, 200);
+  EXPECT_NE(account.body.find("Anna"), std::string::npos);
+  EXPECT_NE(account.body.find("<strong>niedrig</strong>"), std::string::npos);
+
+  auto logout = submit(c, "/abmelden", {}, "/konto");
+  EXPECT_EQ(logout.status, 200);
+  EXPECT_NE(logout.body.find("Sie sind abgemeldet"), std::string::npos);
+  EXPECT_EQ(c.get("/konto").status, 303);
+}
+
+TEST_P(AccountPages, FormErrorsAreShownAtTheFieldsAndInASummary) {
+  auto c = client();
+  auto res = submit(c, "/konto/registrieren",
+                    {{"given_name", "Anna"},
+                     {"email", "anna"},
+                     {"password", "kurz"},
+                     {"password_repeat", "kurz"}});
+  EXPECT_EQ(res.status, 422);
+  EXPECT_NE(res.body.find(R"(href="#feld-email")"), std::string::npos);
+  EXPECT_NE(res.body.find(R"(href="#feld-family_name")"), std::string::npos);
+  EXPECT_NE(res.body.find(R"(id="feld-email" name="email" type="email" value="anna")"),
+            std::string::npos);
+  EXPECT_NE(res.body.find(R"(aria-invalid="true")"), std::string::npos);
+  EXPECT_EQ(res.body.find("value=\"kurz\""), std::string::npos) << "passwords are not echoed";
+  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0);
+}
+
+TEST_P(AccountPages, WrongPasswordsGetOneMessageAndUnknownAddressesTheSame) {
+  registered();
+  auto c = client();
+  auto wrong = login(c, "anna@example.org", "falsches Passwort");
+  auto unknown = login(c, "niemand@example.org", "falsches Passwort");
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_NE(wrong.body.find("E-Mail-Adresse oder Passwort ist nicht richtig."), std::string::npos);
+  EXPECT_NE(unknown.body.find("E-Mail-Adresse oder Passwort ist nicht richtig."),
+            std::string::npos);
+}
+
+TEST_P(AccountPages, AThousandWrongPasswordsFromManyAddressesNeitherGetInNorLockTheOwnerOut) {
+  auto owner = registered();
+  ASSERT_EQ(login(owner, "anna@example.org", kPassword).status, 303);
+  submit(owner, "/abmelden", {}, "/konto");
+
+  auto attacker = client();
+  int let_in = 0, held = 0;
+  for (int i = 0; i < 1000; ++i) {
+    auto from = "10." + std::to_string(i / 250) + "." + std::to_string(i % 250) + ".7";
+    auto res = login(attacker, "anna@example.org", "Versuch " + std::to_string(i), from);
+    if (res.status == 303) ++let_in;
+    if (res.status == 429) ++held;
+  }
+  EXPECT_EQ(let_in, 0);
+  EXPECT_GT(held, 950) << "most guesses are refused before the password is even checked";
+
+  auto res = login(owner, "anna@example.org", kPassword, "192.0.2.44");
+  EXPECT_EQ(res.status, 303) << "the owner's browser is known and gets in";
+  EXPECT_EQ(owner.get("/konto").status, 200);
+}
+
+TEST_P(AccountPages, SecondFactorSetUpAndStepUpToSubstantial) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto setup = c.get("/konto/zwei-faktor");
+  EXPECT_EQ(setup.status, 200);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(setup.body, m, std::regex(R"(id="totp-secret">([A-Z2-7 ]+)<)")));
+  auto secret = *secrets::base32_decode(std::string(m[1]));
+  auto qr = c.get("/konto/zwei-faktor/qr.svg");
+  EXPECT_EQ(qr.header("content-type"), "image/svg+xml");
+  EXPECT_EQ(qr.body.rfind("<svg", 0), 0u);
+
+  auto step = core::to_millis(core::SystemClock().now()) / 30'000;
+  auto wrong = submit(c, "/konto/zwei-faktor", {{"code", "123456"}});
+  EXPECT_EQ(wrong.status, 422);
+  auto ok = submit(c, "/konto/zwei-faktor", {{"code", secrets::totp_code(secret, step)}});
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_NE(c.get("/konto").body.find("Der zweite Faktor ist eingerichtet."), std::string::npos);
+
+  submit(c, "/abmelden", {}, "/konto");
+  auto first = login(c, "anna@example.org", kPassword);
+  EXPECT_EQ(first.status, 303);
+  EXPECT_EQ(first.header("location").rfind("/anmelden/zweiter-faktor", 0), 0u);
+  EXPECT_EQ(c.get("/konto").status, 303) << "not signed in before the second factor";
+  auto second = submit(c, "/anmelden/zweiter-faktor",
+                       {{"code", secrets::totp_code(secret, step + 1)}, {"next", "%2Fkonto"}});
+  EXPECT_EQ(second.status, 303);
+  EXPECT_EQ(second.header("location"), "/konto");
+  EXPECT_NE(c.get("/konto").body.find("<strong>substantiell</strong>"), std::string::npos);
+}
+
+TEST_P(AccountPages, ProfileChangesAreCheckedAndSaved) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto bad = submit(
+      c, "/konto/profil",
+      {{"given_name", "Anna"}, {"family_name", "Schmidt"}, {"postcode", "123"}, {"country", "de"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("Eine deutsche Postleitzahl hat fünf Ziffern."), std::string::npos);
+  auto ok = submit(c, "/konto/profil",
+                   {{"given_name", "Anna"},
+                    {"family_name", "Schmidt"},
+                    {"street", enc("Markt 11")},
+                    {"postcode", "23966"},
+                    {"city", "Wismar"},
+                    {"country", "DE"}});
+  EXPECT_EQ(ok.status, 303);
+  auto account = c.get("/konto");
+  EXPECT_NE(account.body.find("Ihre Angaben sind gespeichert."), std::string::npos);
+  EXPECT_NE(account.body.find("Wismar"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, AccountPages, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::identity
