@@ -1,7 +1,9 @@
 // Shared set-up of the browser tests: a fresh mvsp on a free port with a temporary
 // SQLite database, and Debian's Chromium that reaches nothing but loopback.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -10,10 +12,48 @@ import { AxeBuilder } from '@axe-core/playwright';
 const root = resolve(import.meta.dirname, '..', '..');
 export const binary = process.env.MVSP_BINARY ?? join(root, 'build', 'mvsp');
 
-export async function startServer() {
+async function freePort() {
+  return new Promise((ok) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
+  });
+}
+
+// A real SMTP server (Debian's aiosmtpd) that keeps each mail as JSON in a folder.
+export async function startMailSink(dir) {
+  const child = spawn('/usr/bin/python3', [join(root, 'tests', 'support', 'smtp_sink.py'), dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((ok, fail) => {
+    child.stdout.on('data', (d) => { const m = /ready (\d+)/.exec(String(d)); if (m) ok(Number(m[1])); });
+    child.on('exit', (code) => fail(new Error(`smtp sink exited with ${code}`)));
+  });
+  return {
+    port,
+    // Waits for the mail to `to` and returns {to, subject, body}.
+    async mailTo(to, timeoutMs = 20000) {
+      const until = Date.now() + timeoutMs;
+      while (Date.now() < until) {
+        for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+          const mail = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+          if (mail.to.includes(to)) return mail;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no mail to ${to}`);
+    },
+    stop() { child.kill('SIGTERM'); },
+  };
+}
+
+export async function startServer({ mail = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
-  const child = spawn(binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dir,
-    '--database', `sqlite:${join(dir, 'mvsp.db')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await freePort();
+  const sink = mail ? await startMailSink(join(dir, 'mails')) : null;
+  const config = join(dir, 'mvsp.toml');
+  writeFileSync(config, sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '');
+  const child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dir,
+    '--database', `sqlite:${join(dir, 'mvsp.db')}`, '--config', config],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   const url = await new Promise((ok, fail) => {
@@ -26,12 +66,31 @@ export async function startServer() {
   });
   return {
     url,
+    sink,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((ok) => child.once('exit', ok));
+      sink?.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// The TOTP code (RFC 6238, SHA-1, 6 digits) of a base32 secret, `offset` steps from now.
+export function totp(secretBase32, offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of secretBase32.replace(/[\s=]/g, '').toUpperCase()) {
+    bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + offset));
+  const mac = createHmac('sha1', Buffer.from(bytes)).update(counter).digest();
+  const o = mac[19] & 0x0f;
+  const value = ((mac[o] & 0x7f) << 24) | (mac[o + 1] << 16) | (mac[o + 2] << 8) | mac[o + 3];
+  return String(value % 1000000).padStart(6, '0');
 }
 
 export async function launchBrowser() {

@@ -9,6 +9,8 @@ const pages = [
   { path: '/impressum', status: 200, heading: { de: 'Impressum', en: 'Legal notice' } },
   { path: '/datenschutz', status: 200, heading: { de: 'Datenschutz', en: 'Privacy' } },
   { path: '/barrierefreiheit', status: 200, heading: { de: 'Barrierefreiheit', en: 'Accessibility' } },
+  { path: '/anmelden', status: 200, heading: { de: 'Anmelden', en: 'Sign in' } },
+  { path: '/konto/registrieren', status: 200, heading: { de: 'Nutzerkonto anlegen', en: 'Create a user account' } },
   { path: '/does-not-exist', status: 404, heading: { de: 'Seite nicht gefunden', en: 'Page not found' } },
 ];
 
