@@ -278,9 +278,21 @@ identity::Identity& App::identity() {
   return *impl_->identity;
 }
 
-std::vector<std::string> load_demo_data(App&) {
-  // Components add their loaders here as they arrive (catalog, identity, …).
-  return {};
+std::vector<std::string> load_demo_data(App& app) {
+  // Each component's demo data; every loader may run again without harm.
+  std::vector<std::string> loaded;
+  auto citizen = app.identity().create_account({.email = "erika.mustermann@example.org",
+                                                .password = "Demo-Passwort-2026",
+                                                .given_name = "Erika",
+                                                .family_name = "Mustermann",
+                                                .verified = true},
+                                               "system:demo");
+  if (!citizen && citizen.error().code != core::ErrorCode::conflict) {
+    throw core::Failure("demo account: " + citizen.error().message);
+  }
+  loaded.push_back(citizen ? "identity: citizen erika.mustermann@example.org"
+                           : "identity: citizen erika.mustermann@example.org (already there)");
+  return loaded;
 }
 
 }  // namespace mvsp::app

@@ -242,6 +242,17 @@ int run(int argc, char** argv) {
   }
   configure_logging(*settings);
   std::string sub = words.size() > 1 ? words[1] : "";
+  // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
+  std::size_t allowed = command == "jobs" && sub == "retry" ? 3
+                        : (command == "config" || command == "audit" || command == "jobs" ||
+                           command == "tenant" || command == "user")
+                            ? 2
+                            : 1;
+  if (words.size() > allowed) {
+    std::fprintf(stderr, "mvsp: unexpected argument \"%s\"; see mvsp help\n",
+                 words[allowed].c_str());
+    return kExitUsage;
+  }
   if (command == "serve") return serve(*settings);
   if (command == "migrate") return migrate(*settings);
   if (command == "config" && sub == "check") return config_check(*settings);
@@ -252,7 +263,7 @@ int run(int argc, char** argv) {
   if (command == "demo") {
     App app(*settings);
     auto loaded = mvsp::app::load_demo_data(app);
-    std::printf("demo data loaded%s\n", loaded.empty() ? " (no component has demo data yet)" : "");
+    std::printf("demo data loaded\n");
     for (const auto& l : loaded) std::printf("  %s\n", l.c_str());
     return 0;
   }

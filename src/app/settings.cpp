@@ -11,8 +11,9 @@ namespace mvsp::app {
 namespace {
 
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--listen", "--database", "--data-dir", "--config", "--public-url",
-    "--count",  "--sleep-ms", "--fail",     "--limit"};
+    "--listen", "--database", "--data-dir", "--config",   "--public-url", "--count", "--sleep-ms",
+    "--fail",   "--limit",    "--email",    "--password", "--name",       "--role",  "--tenant"};
+const std::set<std::string, std::less<>> kFlags = {"--verified", "--help"};
 
 bool valid_listen(const std::string& v) {
   auto colon = v.rfind(':');
@@ -59,6 +60,8 @@ core::Result<CommandLine> parse_command_line(int argc, char** argv) {
       has_value = true;
     }
     if (!kValueOptions.contains(arg)) {
+      if (!kFlags.contains(arg))
+        return core::fail(core::Error::invalid(arg, "unknown option " + arg));
       if (has_value) return core::fail(core::Error::invalid(arg, arg + " takes no value"));
       cli.flags.push_back(arg);
       continue;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
+#include <regex>
 
 #include "process.hpp"
 #include "support.hpp"
@@ -20,6 +21,9 @@ TEST(Cli, PrintsTheVersionAndHelp) {
   auto h = run_mvsp("help");
   EXPECT_NE(h.output.find("--public-url"), std::string::npos);
   EXPECT_EQ(run_mvsp("frobnicate").exit_code, 2);
+  auto stray = run_mvsp("migrate now --database sqlite:/nonexistent/x.db");
+  EXPECT_EQ(stray.exit_code, 2);
+  EXPECT_NE(stray.output.find("unexpected argument \"now\""), std::string::npos) << stray.output;
 }
 
 TEST(Cli, AnUnknownConfigKeyStopsTheStartWithItsName) {
@@ -75,6 +79,63 @@ TEST_P(AuditCli, VerifyPassesOnAnIntactLogAndNamesTheFirstBadEntry) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, AuditCli, ::testing::ValuesIn(test::backends()));
+
+class AccountsCli : public test::BackendTest {
+ protected:
+  std::string args() {
+    return " --database '" + database_->url() + "' --data-dir " + data_.path().string();
+  }
+  test::TempDir data_;
+};
+
+TEST_P(AccountsCli, CreatesTenantsAndStaffAndPrintsJson) {
+  auto tenant = run_mvsp("tenant create --name 'Hansestadt Wismar'" + args());
+  ASSERT_EQ(tenant.exit_code, 0) << tenant.output;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      tenant.output, m, std::regex(R"re(\{"id":"([a-z0-9]{26})","name":"Hansestadt Wismar"\})re")))
+      << tenant.output;
+  std::string tenant_id = m[1];
+  EXPECT_EQ(run_mvsp("tenant create --name 'Hansestadt Wismar'" + args()).exit_code, 1);
+
+  auto user = run_mvsp(
+      "user create --email Karl.Klerk@wismar.de --password 'ein langes Passwort' "
+      "--name 'Karl Klerk' --verified --role clerk --tenant " +
+      tenant_id + args());
+  ASSERT_EQ(user.exit_code, 0) << user.output;
+  ASSERT_TRUE(std::regex_search(
+      user.output, m,
+      std::regex(
+          R"re(\{"id":"([a-z0-9]{26})","mailbox":"mvsp:([a-z0-9]{26})","email":"karl.klerk@wismar.de"\})re")))
+      << user.output;
+  EXPECT_EQ(m[1], m[2]);
+  auto row = db().query_one("SELECT given_name, family_name, email_verified_at FROM accounts");
+  EXPECT_EQ(row->text(0), "Karl");
+  EXPECT_EQ(row->text(1), "Klerk");
+  EXPECT_FALSE(row->is_null(2));
+  EXPECT_EQ(db().query_one("SELECT role FROM account_roles")->text(0), "clerk");
+}
+
+TEST_P(AccountsCli, BadInputNamesTheFieldAndWritesNothing) {
+  auto user = run_mvsp("user create --email nobody --password kurz --role clerk" + args());
+  EXPECT_EQ(user.exit_code, 2);
+  EXPECT_NE(user.output.find("email: must be an e-mail address"), std::string::npos) << user.output;
+  EXPECT_NE(user.output.find("password: must have 12 to 256 characters"), std::string::npos);
+  EXPECT_NE(user.output.find("role: a role needs a tenant"), std::string::npos);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0);
+}
+
+TEST_P(AccountsCli, DemoDataLoadsTwiceWithoutHarm) {
+  auto first = run_mvsp("demo" + args());
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_NE(first.output.find("erika.mustermann@example.org"), std::string::npos);
+  auto second = run_mvsp("demo" + args());
+  EXPECT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("already there"), std::string::npos);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, AccountsCli, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
 }  // namespace mvsp::app

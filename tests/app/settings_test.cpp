@@ -75,6 +75,12 @@ TEST_F(SettingsTest, BadValuesAreNamed) {
                                               "secrets.master_key"}));
 }
 
+TEST_F(SettingsTest, UnknownOptionsAreNamed) {
+  auto s = load({"serve", "--databse", "x"});
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().fields[0].message, "unknown option --databse");
+}
+
 TEST_F(SettingsTest, OptionsNeedTheirValues) {
   auto s = load({"serve", "--listen"});
   ASSERT_FALSE(s);
