@@ -96,6 +96,16 @@ for (const javaScript of [true, false]) {
     await page.waitForURL('**/konto');
     assert.match(await page.textContent('main'), /Wismar/);
 
+    await page.getByRole('link', { name: 'Sicherheit, Sitzungen und Ihre Daten' }).click();
+    await page.waitForURL('**/konto/sicherheit');
+    assert.match(await page.textContent('main'), /Diese Sitzung/);
+    assert.match(await page.textContent('main'), /Zweiter Faktor eingerichtet/);
+    if (scan) await expectClean(page, 'security and sessions');
+    await page.getByRole('link', { name: 'Konto löschen' }).click();
+    await page.waitForURL('**/konto/loeschen');
+    if (scan) await expectClean(page, 'delete account');
+    await page.goto(server.url + '/konto');
+
     await page.getByRole('button', { name: 'Abmelden' }).click();
     assert.equal(await heading(page), 'Sie sind abgemeldet');
     if (scan) await expectClean(page, 'signed out');

@@ -11,6 +11,7 @@ const pages = [
   { path: '/barrierefreiheit', status: 200, heading: { de: 'Barrierefreiheit', en: 'Accessibility' } },
   { path: '/anmelden', status: 200, heading: { de: 'Anmelden', en: 'Sign in' } },
   { path: '/konto/registrieren', status: 200, heading: { de: 'Nutzerkonto anlegen', en: 'Create a user account' } },
+  { path: '/passwort-vergessen', status: 200, heading: { de: 'Passwort vergessen', en: 'Forgot your password' } },
   { path: '/does-not-exist', status: 404, heading: { de: 'Seite nicht gefunden', en: 'Page not found' } },
 ];
 

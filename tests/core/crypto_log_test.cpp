@@ -74,3 +74,28 @@ TEST_F(LogTest, DropsLinesBelowTheLevel) {
 
 }  // namespace
 }  // namespace mvsp::core
+
+#include <mvsp/core/clock.hpp>
+
+namespace mvsp::core {
+namespace {
+
+TimePoint utc(int y, unsigned m, unsigned d, int h, int min) {
+  using namespace std::chrono;
+  return time_point_cast<milliseconds>(sys_days(year(y) / month(m) / day(d)) + hours(h) +
+                                       minutes(min));
+}
+
+TEST(BerlinTime, FollowsWinterAndSummerTime) {
+  EXPECT_EQ(format_berlin(utc(2026, 11, 24, 6, 13)), "24.11.2026, 07:13");
+  EXPECT_EQ(format_berlin(utc(2026, 7, 1, 22, 30)), "02.07.2026, 00:30");
+  // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+  EXPECT_EQ(format_berlin(utc(2026, 3, 29, 0, 59)), "29.03.2026, 01:59");
+  EXPECT_EQ(format_berlin(utc(2026, 3, 29, 1, 0)), "29.03.2026, 03:00");
+  EXPECT_EQ(format_berlin(utc(2026, 10, 25, 0, 59)), "25.10.2026, 02:59");
+  EXPECT_EQ(format_berlin(utc(2026, 10, 25, 1, 0)), "25.10.2026, 02:00");
+  EXPECT_EQ(format_utc(utc(2026, 11, 24, 6, 13)), "2026-11-24T06:13:00.000Z");
+}
+
+}  // namespace
+}  // namespace mvsp::core

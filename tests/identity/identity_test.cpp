@@ -286,6 +286,85 @@ TEST_P(IdentityTest, StaffAccountsNeedARoleAndATenant) {
             ErrorCode::conflict);
 }
 
+std::string reset_token_in(const std::string& mail) {
+  static const std::regex kLink(R"(/passwort-neu\?token=([A-Za-z0-9_-]+))");
+  std::smatch m;
+  return std::regex_search(mail, m, kLink) ? std::string(m[1]) : std::string();
+}
+
+TEST_P(IdentityTest, PasswordResetByMailWorksOnceAndTellsNothingAboutUnknownAddresses) {
+  auto account = registered_and_confirmed();
+  auto before = mails().size();
+  ASSERT_TRUE(identity_->request_password_reset("nobody@example.org", "de"));
+  EXPECT_EQ(mails().size(), before) << "no mail, but the same answer";
+  EXPECT_EQ(identity_->request_password_reset("kein-at-zeichen", "de").error().fields[0].field,
+            "email");
+  ASSERT_TRUE(identity_->request_password_reset("Anna.Schmidt@example.org", "de"));
+  ASSERT_TRUE(identity_->request_password_reset("anna.schmidt@example.org", "de"));
+  auto sent = mails();
+  ASSERT_EQ(sent.size(), before + 1) << "one mail per five minutes";
+  auto token = reset_token_in(sent.back());
+  ASSERT_FALSE(token.empty()) << sent.back();
+
+  auto mismatch = identity_->reset_password(
+      {.token = token, .password = "neues langes Passwort", .password_repeat = "anderes"});
+  ASSERT_FALSE(mismatch);
+  EXPECT_EQ(fields(mismatch.error()), (std::vector<std::string>{"password_repeat"}));
+  ASSERT_TRUE(identity_->reset_password({.token = token,
+                                         .password = "neues langes Passwort",
+                                         .password_repeat = "neues langes Passwort"}));
+  EXPECT_EQ(identity_
+                ->reset_password({.token = token,
+                                  .password = "noch ein Passwort!!",
+                                  .password_repeat = "noch ein Passwort!!"})
+                .error()
+                .code,
+            ErrorCode::not_found)
+      << "single use";
+  EXPECT_FALSE(identity_->login({.email = account.email,
+                                 .password = "ein langes Passwort 2026",
+                                 .source_address = "10.0.0.1"}));
+  EXPECT_TRUE(identity_->login(
+      {.email = account.email, .password = "neues langes Passwort", .source_address = "10.0.0.1"}));
+}
+
+TEST_P(IdentityTest, ResetLinksExpireAfterAnHour) {
+  registered_and_confirmed();
+  ASSERT_TRUE(identity_->request_password_reset("anna.schmidt@example.org", "de"));
+  clock_.advance(61min);
+  EXPECT_FALSE(identity_->reset_password({.token = reset_token_in(mails().back()),
+                                          .password = "neues langes Passwort",
+                                          .password_repeat = "neues langes Passwort"}));
+}
+
+TEST_P(IdentityTest, HistoryListsTheOwnEventsNewestFirst) {
+  auto account = registered_and_confirmed();
+  (void)identity_->login(
+      {.email = account.email, .password = "falsch!", .source_address = "10.0.0.1"});
+  auto history = identity_->activity(account.id, 10);
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].action, "login_failed");
+  EXPECT_EQ(history[1].action, "email_confirmed");
+  EXPECT_EQ(history[2].action, "registered");
+}
+
+TEST_P(IdentityTest, DeletionNeedsThePasswordAndRemovesThePersonalData) {
+  auto account = registered_and_confirmed();
+  auto wrong = identity_->delete_account(account.id, "nicht das Passwort");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().fields[0].field, "password");
+  ASSERT_TRUE(identity_->delete_account(account.id, "ein langes Passwort 2026"));
+  EXPECT_EQ(identity_->find(account.id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM email_tokens")->integer(0), 0);
+  auto audit = db().query("SELECT detail FROM audit_log WHERE object_id = ?", account.id);
+  for (const auto& r : audit) EXPECT_EQ(r.text(0).find("anna"), std::string::npos);
+  EXPECT_TRUE(audit_.verify(db()).ok);
+  EXPECT_EQ(identity_->activity(account.id, 1)[0].action, "deleted");
+  EXPECT_FALSE(identity_->login({.email = account.email,
+                                 .password = "ein langes Passwort 2026",
+                                 .source_address = "10.0.0.1"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, IdentityTest, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

@@ -1,4 +1,6 @@
 // The account pages over HTTP, on both databases, with the mails that actually arrive.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <mvsp/core/clock.hpp>
@@ -216,6 +218,103 @@ TEST_P(AccountPages, ProfileChangesAreCheckedAndSaved) {
   auto account = c.get("/konto");
   EXPECT_NE(account.body.find("Ihre Angaben sind gespeichert."), std::string::npos);
   EXPECT_NE(account.body.find("Wismar"), std::string::npos);
+}
+
+TEST_P(AccountPages, ForgottenPasswordByMailEndsEverySession) {
+  auto elsewhere = registered();
+  ASSERT_EQ(login(elsewhere, "anna@example.org", kPassword).status, 303);
+
+  auto c = client();
+  auto asked = submit(c, "/passwort-vergessen", {{"email", enc("anna@example.org")}});
+  EXPECT_EQ(asked.status, 303);
+  EXPECT_EQ(asked.header("location"), "/passwort-vergessen/gesendet");
+  auto stranger = client();
+  auto unknown = submit(stranger, "/passwort-vergessen", {{"email", enc("wer@example.org")}});
+  EXPECT_EQ(unknown.header("location"), asked.header("location")) << "the same answer";
+
+  auto mails = sink_.wait_for(++mails_expected_);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      mails.back().body, m,
+      std::regex(R"(http://127\.0\.0\.1(/passwort-neu\?token=([A-Za-z0-9_-]+)))")))
+      << mails.back().body;
+  EXPECT_EQ(c.get(m[1]).status, 200);
+  auto done = submit(c, "/passwort-neu",
+                     {{"token", m[2]},
+                      {"password", enc("ein ganz neues Passwort")},
+                      {"password_repeat", enc("ein ganz neues Passwort")}},
+                     m[1]);
+  EXPECT_EQ(done.status, 200);
+  EXPECT_NE(done.body.find("Ihr Passwort ist geändert"), std::string::npos);
+  EXPECT_EQ(elsewhere.get("/konto").status, 303) << "the old session ended";
+  EXPECT_EQ(login(c, "anna@example.org", kPassword).status, 401);
+  EXPECT_EQ(login(c, "anna@example.org", "ein ganz neues Passwort").status, 303);
+  auto reused = submit(c, "/passwort-neu",
+                       {{"token", m[2]},
+                        {"password", enc("noch ein Passwort!!")},
+                        {"password_repeat", enc("noch ein Passwort!!")}},
+                       m[1]);
+  EXPECT_EQ(reused.status, 404);
+}
+
+TEST_P(AccountPages, TheOwnerSeesAndEndsSessionsAndSeesTheHistory) {
+  auto phone = registered();
+  ASSERT_EQ(login(phone, "anna@example.org", kPassword).status, 303);
+  auto laptop = client();
+  ASSERT_EQ(login(laptop, "anna@example.org", kPassword).status, 303);
+  auto page = laptop.get("/konto/sicherheit");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Diese Sitzung"), std::string::npos);
+  EXPECT_NE(page.body.find("Anmeldung mit Passwort"), std::string::npos);
+  EXPECT_NE(page.body.find("E-Mail-Adresse bestätigt"), std::string::npos);
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(page.body, m, std::regex(R"(/konto/sitzungen/([0-9a-f]{16})/beenden)")));
+  auto ended = laptop.post_form("/konto/sitzungen/" + std::string(m[1]) + "/beenden",
+                                {{"csrf_token", token(page.body)}});
+  EXPECT_EQ(ended.status, 303);
+  EXPECT_EQ(phone.get("/konto").status, 303) << "the phone is signed out";
+  EXPECT_EQ(laptop.get("/konto").status, 200);
+  auto other = client();
+  ASSERT_EQ(login(other, "anna@example.org", kPassword).status, 303);
+  EXPECT_EQ(other
+                .post_form("/konto/sitzungen/0000000000000000/beenden",
+                           {{"csrf_token", token(other.get("/konto").body)}})
+                .status,
+            303);
+  EXPECT_EQ(other.get("/konto").status, 200);
+}
+
+TEST_P(AccountPages, ExportHasTheDataAndNoSecrets) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto data = c.get("/konto/daten");
+  EXPECT_EQ(data.status, 200);
+  EXPECT_EQ(data.header("content-type"), "application/json");
+  EXPECT_NE(data.header("content-disposition").find("attachment"), std::string::npos);
+  Poco::JSON::Parser parser;
+  auto json = parser.parse(data.body).extract<Poco::JSON::Object::Ptr>();
+  EXPECT_EQ(json->getValue<std::string>("email"), "anna@example.org");
+  EXPECT_EQ(json->getObject("profile")->getValue<std::string>("givenName"), "Anna");
+  EXPECT_EQ(json->getValue<std::string>("mailbox"), "mvsp:" + json->getValue<std::string>("id"));
+  EXPECT_GE(json->getArray("sessions")->size(), 1u);
+  EXPECT_NE(data.body.find("password_verified"), std::string::npos);
+  EXPECT_EQ(data.body.find("argon2"), std::string::npos);
+  EXPECT_EQ(client().get("/konto/daten").status, 303);
+}
+
+TEST_P(AccountPages, DeletingTheAccountNeedsThePasswordAndSignsOut) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto wrong = submit(c, "/konto/loeschen", {{"password", enc("falsch")}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("Das Passwort ist nicht richtig."), std::string::npos);
+  auto gone = submit(c, "/konto/loeschen", {{"password", enc(kPassword)}});
+  EXPECT_EQ(gone.status, 200);
+  EXPECT_NE(gone.body.find("Ihr Konto ist gelöscht"), std::string::npos);
+  EXPECT_EQ(c.get("/konto").status, 303);
+  EXPECT_EQ(login(c, "anna@example.org", kPassword).status, 401);
+  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, AccountPages, ::testing::ValuesIn(test::backends()));

@@ -60,6 +60,17 @@ std::int64_t AuditLog::append(db::Connection& tx, const AuditEntry& entry) {
   return e.seq;
 }
 
+std::vector<AuditRecord> AuditLog::entries_for(db::Database& db, std::string_view object_type,
+                                               std::string_view object_id, int limit) const {
+  std::vector<AuditRecord> out;
+  for (const auto& r : db.query("SELECT seq, at, actor, action, detail FROM audit_log "
+                                "WHERE object_type = ? AND object_id = ? ORDER BY seq DESC LIMIT ?",
+                                object_type, object_id, limit)) {
+    out.push_back({r.integer(0), from_millis(r.integer(1)), r.text(2), r.text(3), r.text(4)});
+  }
+  return out;
+}
+
 AuditVerification AuditLog::verify(db::Database& db) const {
   AuditVerification result;
   std::int64_t expected_seq = 1;

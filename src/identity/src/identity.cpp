@@ -381,6 +381,100 @@ core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
   return LoginResult{*account, account->totp_enabled, d.device_cookie(account->id)};
 }
 
+core::Status Identity::request_password_reset(std::string_view email_input,
+                                              std::string_view locale) {
+  auto email = normalize_email(email_input);
+  if (!valid_email(email)) {
+    return fail(Error::invalid("email", impl_->text(locale, "errors.email")));
+  }
+  auto& d = *impl_;
+  d.db.transaction([&](core::db::Tx& tx) {
+    auto account = d.by_email(tx, email);
+    if (!account) return;
+    auto token = d.issue_token(tx, account->id, "reset");
+    auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(d.options.reset_lifetime);
+    tx.execute("UPDATE email_tokens SET expires_at = ? WHERE token_hash = ?",
+               d.now() + lifetime.count(), crypto::sha256_hex(token));
+    auto body = d.text(account->locale, "mail.reset_body");
+    body.replace(body.find("{link}"), 6,
+                 fmt::format("{}/passwort-neu?token={}", d.options.public_url, token));
+    // One mail per five minutes: a flood of requests does not flood the mailbox.
+    core::queue_mail(d.jobs, tx, {email, d.text(account->locale, "mail.reset_subject"), body},
+                     fmt::format("reset:{}:{}", account->id, d.now() / 300'000));
+    d.audit_event(tx, "anonymous", "account.password_reset_requested", account->id);
+  });
+  return {};
+}
+
+core::Result<Account> Identity::reset_password(const PasswordReset& input) {
+  auto& d = *impl_;
+  const auto& loc = input.locale;
+  Error invalid{core::ErrorCode::invalid_input, d.text(loc, "errors.summary"), {}, {}};
+  if (input.password.size() < kMinPassword || input.password.size() > kMaxPassword) {
+    invalid.and_field("password", d.text(loc, "errors.password_length"));
+  }
+  if (input.password != input.password_repeat) {
+    invalid.and_field("password_repeat", d.text(loc, "errors.password_repeat"));
+  }
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  auto hash = secrets::hash_password(input.password);
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+    auto token_hash = crypto::sha256_hex(input.token);
+    auto row = tx.query_one(
+        "SELECT account_id, expires_at, used_at FROM email_tokens "
+        "WHERE token_hash = ? AND purpose = 'reset'",
+        token_hash);
+    if (!row || !row->is_null(2) || row->integer(1) < d.now()) {
+      return fail(Error::not_found(d.text(loc, "reset.invalid_text")));
+    }
+    auto id = row->text(0);
+    tx.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", d.now(), token_hash);
+    // The link came by mail, so the address is proven as well.
+    tx.execute(
+        "UPDATE accounts SET password_hash = ?, email_verified_at = COALESCE(email_verified_at, "
+        "?), "
+        "updated_at = ? WHERE id = ?",
+        hash, d.now(), d.now(), id);
+    auto account =
+        tx.query_one(fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), id);
+    auto a = read_account(*account);
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
+               "login:" + crypto::sha256_hex(a.email));
+    d.audit_event(tx, "account:" + id, "account.password_reset", id);
+    return a;
+  });
+}
+
+std::vector<Activity> Identity::activity(std::string_view account_id, int limit) {
+  std::vector<Activity> out;
+  for (auto& r : impl_->audit.entries_for(impl_->db, "account", account_id, limit)) {
+    auto action = r.action;
+    if (action.starts_with("account.")) action.erase(0, 8);
+    out.push_back({r.at, std::move(action)});
+  }
+  return out;
+}
+
+core::Status Identity::delete_account(std::string_view account_id, std::string_view password) {
+  auto& d = *impl_;
+  std::string id(account_id);
+  auto row = d.db.query_one("SELECT password_hash, locale, email FROM accounts WHERE id = ?", id);
+  if (!row) return fail(Error::not_found("no such account"));
+  if (!secrets::verify_password(row->text(0), password)) {
+    return fail(Error::invalid("password", d.text(row->text(1), "errors.password_wrong")));
+  }
+  auto email = row->text(2);
+  d.db.transaction([&](core::db::Tx& tx) {
+    tx.execute("DELETE FROM account_roles WHERE account_id = ?", id);
+    tx.execute("DELETE FROM email_tokens WHERE account_id = ?", id);
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
+               "login:" + crypto::sha256_hex(email));
+    tx.execute("DELETE FROM accounts WHERE id = ?", id);
+    d.audit_event(tx, "account:" + id, "account.deleted", id);
+  });
+  return {};
+}
+
 core::Result<Account> Identity::find(std::string_view id) {
   auto row = impl_->db.query_one(
       fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), std::string(id));

@@ -1,4 +1,6 @@
 // Identity's pages: parse the form, call one use case, render or redirect.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
 #include <fmt/format.h>
 #include <qrencode.h>
 
@@ -9,6 +11,7 @@
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <mvsp/web/templates.hpp>
+#include <sstream>
 
 namespace mvsp::identity {
 namespace {
@@ -121,7 +124,8 @@ FormPage login_page(const Context& c, const Request& req, std::string email) {
                       .autocomplete = "current-password",
                       .required = true}},
           .hidden = {hidden("next", local_next(req, "/konto"))},
-          .links = {link("/konto/registrieren", c.t(req, "login.register_link"))}};
+          .links = {link("/konto/registrieren", c.t(req, "login.register_link")),
+                    link("/passwort-vergessen", c.t(req, "login.forgot_link"))}};
 }
 
 Response login_form(const Context& c, Request& req) {
@@ -375,6 +379,187 @@ Response profile_submit(const Context& c, Request& req) {
   return Response::redirect("/konto");
 }
 
+// --- password reset ----------------------------------------------------------
+
+FormPage forgot_page(const Context& c, const Request& req) {
+  return {.heading = c.t(req, "forgot.heading"),
+          .intro = c.t(req, "forgot.intro"),
+          .action = "/passwort-vergessen",
+          .submit = c.t(req, "forgot.submit"),
+          .fields = {{.name = "email",
+                      .label = c.t(req, "fields.email"),
+                      .value = req.form("email").value_or(""),
+                      .type = "email",
+                      .autocomplete = "email",
+                      .required = true}},
+          .links = {link("/anmelden", c.t(req, "register.login_link"))}};
+}
+
+Response forgot_submit(const Context& c, Request& req) {
+  auto sent = c.identity.request_password_reset(req.form("email").value_or(""), req.locale);
+  if (!sent) return render_form(c, req, forgot_page(c, req), &sent.error(), 422);
+  return Response::redirect("/passwort-vergessen/gesendet");
+}
+
+FormPage reset_page(const Context& c, const Request& req, const std::string& token) {
+  return {.heading = c.t(req, "reset.heading"),
+          .action = "/passwort-neu",
+          .submit = c.t(req, "reset.submit"),
+          .fields = {{.name = "password",
+                      .label = c.t(req, "fields.new_password"),
+                      .type = "password",
+                      .autocomplete = "new-password",
+                      .hint = c.t(req, "fields.password_hint"),
+                      .required = true},
+                     {.name = "password_repeat",
+                      .label = c.t(req, "fields.password_repeat"),
+                      .type = "password",
+                      .autocomplete = "new-password",
+                      .required = true}},
+          .hidden = {hidden("token", token)}};
+}
+
+Response reset_submit(const Context& c, Request& req) {
+  auto token = req.form("token").value_or("");
+  auto reset =
+      c.identity.reset_password({.token = token,
+                                 .password = req.form("password").value_or(""),
+                                 .password_repeat = req.form("password_repeat").value_or(""),
+                                 .locale = req.locale});
+  if (!reset) {
+    if (reset.error().code == core::ErrorCode::not_found) {
+      return message(c, req, c.t(req, "reset.invalid_heading"), {c.t(req, "reset.invalid_text")},
+                     link("/passwort-vergessen", c.t(req, "reset.again")), 404);
+    }
+    return render_form(c, req, reset_page(c, req, token), &reset.error(), 422);
+  }
+  // Whoever knew the old password is signed out everywhere.
+  c.sessions.revoke_all(reset->id);
+  if (req.session) req.session = nullptr;
+  return message(c, req, c.t(req, "reset.done_heading"), {c.t(req, "reset.done_text")},
+                 link("/anmelden", c.t(req, "confirm.login")));
+}
+
+// --- security, data export, deletion -------------------------------------------
+
+Response security_page(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  View model;
+  model.set("title_key", "identity.security.heading");
+  model.set_list("sessions", {});
+  auto current = web::SessionStore::handle(*req.session);
+  for (const auto& s : c.sessions.list_for_account(id)) {
+    View v;
+    v.set("id", s.id);
+    v.set("created", core::format_berlin(s.created_at));
+    v.set("last_seen", core::format_berlin(s.last_seen_at));
+    v.set("current", s.id == current);
+    model.add("sessions", std::move(v));
+  }
+  model.set_list("activity", {});
+  for (const auto& a : c.identity.activity(id, 20)) {
+    View v;
+    v.set("at", core::format_berlin(a.at));
+    v.set("label", c.t(req, "activity." + a.action));
+    model.add("activity", std::move(v));
+  }
+  return c.pages.render(req, "identity/security", std::move(model));
+}
+
+Response revoke_session(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  bool ended = c.sessions.revoke(id, req.param("id"));
+  req.session->data["flash"] = c.t(req, ended ? "security.ended" : "security.not_found");
+  req.session->dirty = true;
+  return Response::redirect("/konto/sicherheit");
+}
+
+Response export_data(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto account = c.identity.find(id);
+  if (!account) return to_login(req);
+  Poco::JSON::Object out;
+  out.set("id", account->id);
+  out.set("mailbox", account->mailbox());
+  out.set("email", account->email);
+  out.set("emailVerified", account->email_verified);
+  out.set("createdAt", core::format_utc(account->created_at));
+  out.set("secondFactor", account->totp_enabled ? "totp" : "none");
+  const auto& p = account->profile;
+  Poco::JSON::Object profile;
+  for (const auto& [k, v] : std::initializer_list<std::pair<const char*, const std::string*>>{
+           {"salutation", &p.salutation},
+           {"givenName", &p.given_name},
+           {"familyName", &p.family_name},
+           {"birthName", &p.birth_name},
+           {"doctoralDegree", &p.doctoral_degree},
+           {"artisticName", &p.artistic_name},
+           {"birthDate", &p.birth_date},
+           {"birthPlace", &p.birth_place},
+           {"street", &p.street},
+           {"postcode", &p.postcode},
+           {"city", &p.city},
+           {"country", &p.country}}) {
+    profile.set(k, *v);
+  }
+  out.set("profile", profile);
+  Poco::JSON::Array sessions;
+  for (const auto& s : c.sessions.list_for_account(id)) {
+    Poco::JSON::Object o;
+    o.set("createdAt", core::format_utc(s.created_at));
+    o.set("lastSeenAt", core::format_utc(s.last_seen_at));
+    sessions.add(o);
+  }
+  out.set("sessions", sessions);
+  Poco::JSON::Array activity;
+  for (const auto& a : c.identity.activity(id, 1000)) {
+    Poco::JSON::Object o;
+    o.set("at", core::format_utc(a.at));
+    o.set("action", a.action);
+    activity.add(o);
+  }
+  out.set("activity", activity);
+  std::ostringstream body;
+  out.stringify(body, 2);
+  auto res = Response::json(body.str());
+  res.set_header("Content-Disposition", "attachment; filename=\"meine-daten.json\"");
+  return res;
+}
+
+FormPage delete_page(const Context& c, const Request& req) {
+  return {.heading = c.t(req, "delete.heading"),
+          .intro = c.t(req, "delete.intro"),
+          .action = "/konto/loeschen",
+          .submit = c.t(req, "delete.submit"),
+          .fields = {{.name = "password",
+                      .label = c.t(req, "fields.password"),
+                      .type = "password",
+                      .autocomplete = "current-password",
+                      .hint = c.t(req, "delete.password_hint"),
+                      .required = true}},
+          .links = {link("/konto", c.t(req, "profile.back"))}};
+}
+
+Response delete_submit(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto deleted = c.identity.delete_account(id, req.form("password").value_or(""));
+  if (!deleted) return render_form(c, req, delete_page(c, req), &deleted.error(), 422);
+  c.sessions.revoke_all(id);
+  req.session = nullptr;
+  auto res = message(c, req, c.t(req, "delete.done_heading"), {c.t(req, "delete.done_text")},
+                     link("/", c.t(req, "delete.home")));
+  res.headers.emplace_back("Set-Cookie",
+                           fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                                       c.sessions.options().cookie_name));
+  res.headers.emplace_back(
+      "Set-Cookie", fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax", kDeviceCookie));
+  return res;
+}
+
 // --- second factor set-up ---------------------------------------------------
 
 FormPage totp_page(const Context& c, const Request& req) {
@@ -487,6 +672,27 @@ void register_pages(web::Router& router, const web::Pages& pages, web::SessionSt
   router.get("/konto/zwei-faktor", [c](Request& req) { return totp_form(*c, req, nullptr, 200); });
   router.post("/konto/zwei-faktor", [c](Request& req) { return totp_submit(*c, req); });
   router.get("/konto/zwei-faktor/qr.svg", [](Request& req) { return totp_qr(req); });
+  router.get("/passwort-vergessen", [c](Request& req) {
+    return render_form(*c, req, forgot_page(*c, req), nullptr, 200);
+  });
+  router.post("/passwort-vergessen", [c](Request& req) { return forgot_submit(*c, req); });
+  router.get("/passwort-vergessen/gesendet", [c](Request& req) {
+    return message(*c, req, c->t(req, "forgot.sent_heading"), {c->t(req, "forgot.sent_text")});
+  });
+  router.get("/passwort-neu", [c](Request& req) {
+    return render_form(*c, req, reset_page(*c, req, req.query_param("token").value_or("")), nullptr,
+                       200);
+  });
+  router.post("/passwort-neu", [c](Request& req) { return reset_submit(*c, req); });
+  router.get("/konto/sicherheit", [c](Request& req) { return security_page(*c, req); });
+  router.post("/konto/sitzungen/{id}/beenden",
+              [c](Request& req) { return revoke_session(*c, req); });
+  router.get("/konto/daten", [c](Request& req) { return export_data(*c, req); });
+  router.get("/konto/loeschen", [c](Request& req) {
+    if (signed_in(req).empty()) return to_login(req);
+    return render_form(*c, req, delete_page(*c, req), nullptr, 200);
+  });
+  router.post("/konto/loeschen", [c](Request& req) { return delete_submit(*c, req); });
 }
 
 }  // namespace mvsp::identity

@@ -116,6 +116,36 @@ std::int64_t SessionStore::purge_expired() {
                      now - abs_ms);
 }
 
+std::string SessionStore::handle(const Session& s) {
+  return crypto::sha256_hex(s.token).substr(0, 16);
+}
+
+std::vector<SessionInfo> SessionStore::list_for_account(const std::string& account_id) {
+  std::vector<SessionInfo> out;
+  if (account_id.empty()) return out;
+  for (const auto& r : db_.query("SELECT token_hash, created_at, last_seen_at FROM sessions "
+                                 "WHERE account_id = ? ORDER BY last_seen_at DESC",
+                                 account_id)) {
+    out.push_back({r.text(0).substr(0, 16), core::from_millis(r.integer(1)),
+                   core::from_millis(r.integer(2))});
+  }
+  return out;
+}
+
+bool SessionStore::revoke(const std::string& account_id, const std::string& handle) {
+  if (account_id.empty() || handle.size() != 16 ||
+      handle.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return false;
+  }
+  return db_.execute("DELETE FROM sessions WHERE account_id = ? AND token_hash LIKE ?", account_id,
+                     handle + "%") > 0;
+}
+
+std::int64_t SessionStore::revoke_all(const std::string& account_id) {
+  if (account_id.empty()) return 0;
+  return db_.execute("DELETE FROM sessions WHERE account_id = ?", account_id);
+}
+
 std::string SessionStore::cookie(const Session& s) const {
   return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", options_.cookie_name, s.token,
                      options_.secure_cookie ? "; Secure" : "");

@@ -6,6 +6,8 @@
 #include <mvsp/core/clock.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace mvsp::core {
 namespace db {
@@ -19,6 +21,14 @@ struct AuditEntry {
   std::string object_type;  // "notice"
   std::string object_id;
   std::string detail;  // JSON object, no secrets
+};
+
+struct AuditRecord {
+  std::int64_t seq = 0;
+  TimePoint at;
+  std::string actor;
+  std::string action;
+  std::string detail;
 };
 
 struct AuditVerification {
@@ -35,6 +45,10 @@ class AuditLog {
   // Appends inside the caller's transaction, so the change and its record commit
   // together. Returns the entry's sequence number.
   std::int64_t append(db::Connection& tx, const AuditEntry& entry);
+
+  // The newest entries about one object, newest first (for a person's own history).
+  std::vector<AuditRecord> entries_for(db::Database& db, std::string_view object_type,
+                                       std::string_view object_id, int limit) const;
 
   // Walks the whole chain.
   AuditVerification verify(db::Database& db) const;

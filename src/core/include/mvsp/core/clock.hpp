@@ -32,4 +32,9 @@ inline TimePoint from_millis(std::int64_t ms) {
 // RFC 3339 in UTC with milliseconds, e.g. "2026-11-24T06:13:24.123Z".
 std::string format_utc(TimePoint t);
 
+// Local time in Germany (Europe/Berlin) as people read it: "24.11.2026, 07:13".
+// Summer time follows the EU rule (last Sunday of March to last Sunday of October,
+// switching at 01:00 UTC); libstdc++ 12 has no time-zone database.
+std::string format_berlin(TimePoint t);
+
 }  // namespace mvsp::core

@@ -112,6 +112,19 @@ struct TotpEnrollment {
   std::string uri;     // otpauth:// URI, for the QR code
 };
 
+// One line of a person's own history.
+struct Activity {
+  core::TimePoint at;
+  std::string action;  // "password_verified", "login_failed", "profile_changed", …
+};
+
+struct PasswordReset {
+  std::string token;
+  std::string password;
+  std::string password_repeat;
+  std::string locale = "de";
+};
+
 struct IdentityOptions {
   std::string public_url;
   std::string site_name = "Serviceportal";
@@ -121,6 +134,7 @@ struct IdentityOptions {
   std::chrono::seconds max_delay_per_address{15 * 60};
   std::chrono::seconds max_delay_per_login{60};
   std::chrono::hours token_lifetime{24};
+  std::chrono::minutes reset_lifetime{60};
 };
 
 // Staff roles.
@@ -146,6 +160,19 @@ class Identity {
   // A browser that logged in before (valid device cookie) is not held by the per-login
   // delay, so an attacker cannot lock the owner out.
   core::Result<LoginResult> login(const LoginAttempt& attempt);
+
+  // Sends a link to set a new password when the address has an account; the answer is the
+  // same either way. At most one mail per account every 5 minutes.
+  core::Status request_password_reset(std::string_view email, std::string_view locale);
+  // Sets the new password from a reset link (single use, 60 minutes). The caller ends the
+  // account's sessions.
+  core::Result<Account> reset_password(const PasswordReset& input);
+
+  // The account's own history, newest first.
+  std::vector<Activity> activity(std::string_view account_id, int limit);
+  // Deletes the account after checking its password (DSGVO Art. 17). The audit log keeps
+  // the account's id, never its personal data. The caller ends the account's sessions.
+  core::Status delete_account(std::string_view account_id, std::string_view password);
 
   core::Result<Account> find(std::string_view id);
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);

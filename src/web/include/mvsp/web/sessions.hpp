@@ -7,6 +7,7 @@
 #include <mvsp/core/clock.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mvsp::core::db {
 class Database;
@@ -32,6 +33,13 @@ struct SessionOptions {
   bool secure_cookie = false;  // set when the public URL is https
 };
 
+// A session as its owner sees it in the list of their sessions.
+struct SessionInfo {
+  std::string id;  // a public handle (a prefix of the token hash), never the token
+  core::TimePoint created_at;
+  core::TimePoint last_seen_at;
+};
+
 class SessionStore {
  public:
   SessionStore(core::db::Database& db, const core::Clock& clock, SessionOptions options);
@@ -43,6 +51,14 @@ class SessionStore {
   // data: call on login and on every change of privilege.
   void rotate(Session& session);
   void destroy(const Session& session);
+  // The public handle of a session, as in SessionInfo::id.
+  static std::string handle(const Session& session);
+  std::vector<SessionInfo> list_for_account(const std::string& account_id);
+  // Ends one of the account's sessions by its handle; false when there is none.
+  bool revoke(const std::string& account_id, const std::string& handle);
+  // Ends every session of the account (password reset, account deletion).
+  std::int64_t revoke_all(const std::string& account_id);
+
   // Deletes expired sessions; returns how many.
   std::int64_t purge_expired();
 
