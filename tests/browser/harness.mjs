@@ -1,6 +1,6 @@
 // Shared set-up of the browser tests: a fresh mvsp on a free port with a temporary
 // SQLite database, and Debian's Chromium that reaches nothing but loopback.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -45,8 +45,13 @@ export async function startMailSink(dir) {
   };
 }
 
-export async function startServer({ mail = false } = {}) {
+export async function startServer({ mail = false, setup = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
+  // `setup(mvsp)` may run commands (`mvsp tenant create …`) on the database first.
+  if (setup) {
+    setup((...args) => JSON.parse(execFileSync(binary, [...args, '--data-dir', dir,
+      '--database', `sqlite:${join(dir, 'mvsp.db')}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
+  }
   const port = await freePort();
   const sink = mail ? await startMailSink(join(dir, 'mails')) : null;
   const config = join(dir, 'mvsp.toml');

@@ -365,6 +365,132 @@ TEST_P(IdentityTest, DeletionNeedsThePasswordAndRemovesThePersonalData) {
                                  .source_address = "10.0.0.1"}));
 }
 
+class StaffTest : public IdentityTest {
+ protected:
+  void SetUp() override {
+    IdentityTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    wismar_ = identity_->create_tenant("Hansestadt Wismar", "test")->id;
+    rostock_ = identity_->create_tenant("Hanse- und Universitätsstadt Rostock", "test")->id;
+    admin_wismar_ = staff("it@wismar.de", "authority_admin", wismar_);
+    admin_rostock_ = staff("it@rostock.de", "authority_admin", rostock_);
+    clerk_rostock_ = staff("sb@rostock.de", "clerk", rostock_);
+  }
+  std::string staff(const std::string& email, const std::string& role, const std::string& tenant) {
+    return identity_
+        ->create_account({.email = email,
+                          .password = "ein langes Passwort",
+                          .given_name = "X",
+                          .family_name = email,
+                          .verified = true,
+                          .role = role,
+                          .tenant_id = tenant},
+                         "test")
+        ->id;
+  }
+  std::string wismar_, rostock_, admin_wismar_, admin_rostock_, clerk_rostock_;
+};
+
+TEST_P(StaffTest, AnAdminReachesNoOtherAuthoritysStaff) {
+  EXPECT_EQ(identity_->list_staff(admin_wismar_, rostock_).error().code, ErrorCode::forbidden);
+  EXPECT_EQ(identity_->staff_member(admin_wismar_, wismar_, clerk_rostock_).error().code,
+            ErrorCode::not_found);
+  EXPECT_EQ(identity_->staff_member(admin_wismar_, rostock_, clerk_rostock_).error().code,
+            ErrorCode::forbidden);
+  EXPECT_EQ(
+      identity_->set_staff_roles(admin_wismar_, wismar_, clerk_rostock_, {"authority_admin"}, "de")
+          .error()
+          .code,
+      ErrorCode::not_found);
+  EXPECT_EQ(identity_->remove_staff(admin_wismar_, wismar_, clerk_rostock_, "de").error().code,
+            ErrorCode::not_found);
+  EXPECT_EQ(
+      identity_
+          ->invite_staff(
+              admin_wismar_, rostock_,
+              {.email = "neu@rostock.de", .given_name = "N", .family_name = "N", .role = "clerk"})
+          .error()
+          .code,
+      ErrorCode::forbidden);
+  EXPECT_EQ(identity_->list_staff(clerk_rostock_, rostock_).error().code, ErrorCode::forbidden)
+      << "a clerk is no admin";
+  auto roles = db().query("SELECT role FROM account_roles WHERE account_id = ?", clerk_rostock_);
+  ASSERT_EQ(roles.size(), 1u);
+  EXPECT_EQ(roles[0].text(0), "clerk");
+  EXPECT_EQ(
+      db().query_one("SELECT COUNT(*) FROM accounts WHERE email = 'neu@rostock.de'")->integer(0),
+      0);
+}
+
+TEST_P(StaffTest, AnAdminInvitesChangesAndRemovesOwnStaff) {
+  auto invited = identity_->invite_staff(admin_wismar_, wismar_,
+                                         {.email = "Sachbearbeitung@Wismar.de",
+                                          .given_name = "Sina",
+                                          .family_name = "Sachse",
+                                          .role = "clerk"});
+  ASSERT_TRUE(invited) << invited.error().message;
+  EXPECT_EQ(invited->email, "sachbearbeitung@wismar.de");
+  auto mail = mails().back();
+  EXPECT_NE(mail.find("Hansestadt Wismar"), std::string::npos);
+  auto token = reset_token_in(mail);
+  ASSERT_FALSE(token.empty());
+  clock_.advance(6 * 24h);
+  ASSERT_TRUE(identity_->reset_password({.token = token,
+                                         .password = "mein Dienstpasswort",
+                                         .password_repeat = "mein Dienstpasswort"}))
+      << "the invitation link lasts a week";
+  EXPECT_TRUE(identity_->login({.email = "sachbearbeitung@wismar.de",
+                                .password = "mein Dienstpasswort",
+                                .source_address = "10.0.0.1"}));
+
+  auto list = identity_->list_staff(admin_wismar_, wismar_);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  ASSERT_TRUE(
+      identity_->set_staff_roles(admin_wismar_, wismar_, invited->id, {"clerk", "editor"}, "de"));
+  EXPECT_EQ(identity_->staff_member(admin_wismar_, wismar_, invited->id)->roles,
+            (std::vector<std::string>{"clerk", "editor"}));
+  EXPECT_EQ(identity_->set_staff_roles(admin_wismar_, wismar_, invited->id, {"operator"}, "de")
+                .error()
+                .fields[0]
+                .field,
+            "roles");
+  EXPECT_EQ(identity_->set_staff_roles(admin_wismar_, wismar_, admin_wismar_, {"clerk"}, "de")
+                .error()
+                .fields[0]
+                .field,
+            "roles")
+      << "no admin takes their own admin role";
+  ASSERT_TRUE(identity_->remove_staff(admin_wismar_, wismar_, invited->id, "de"));
+  EXPECT_EQ(identity_->list_staff(admin_wismar_, wismar_)->size(), 1u);
+  EXPECT_TRUE(audit_.verify(db()).ok);
+}
+
+TEST_P(StaffTest, InvitationsAreChecked) {
+  ASSERT_TRUE(identity_->register_citizen(anna()));
+  auto citizen = identity_->invite_staff(admin_wismar_, wismar_,
+                                         {.email = "anna.schmidt@example.org",
+                                          .given_name = "A",
+                                          .family_name = "S",
+                                          .role = "clerk"});
+  ASSERT_FALSE(citizen);
+  EXPECT_EQ(fields(citizen.error()), (std::vector<std::string>{"email"}));
+  auto bad = identity_->invite_staff(admin_wismar_, wismar_, {.email = "x", .role = "operator"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(fields(bad.error()),
+            (std::vector<std::string>{"email", "given_name", "family_name", "role"}));
+  // A staff member of another authority can be added; their account stays one account.
+  auto shared = identity_->invite_staff(
+      admin_wismar_, wismar_,
+      {.email = "sb@rostock.de", .given_name = "S", .family_name = "B", .role = "editor"});
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared->id, clerk_rostock_);
+  EXPECT_EQ(identity_->staff_member(admin_rostock_, rostock_, clerk_rostock_)->roles,
+            (std::vector<std::string>{"clerk"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, StaffTest, ::testing::ValuesIn(test::backends()));
+
 INSTANTIATE_TEST_SUITE_P(Databases, IdentityTest, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

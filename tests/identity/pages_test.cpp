@@ -5,6 +5,7 @@
 
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/db.hpp>
+#include <mvsp/identity/identity.hpp>
 #include <regex>
 
 #include "app.hpp"
@@ -318,6 +319,155 @@ TEST_P(AccountPages, DeletingTheAccountNeedsThePasswordAndSignsOut) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, AccountPages, ::testing::ValuesIn(test::backends()));
+
+class StaffPages : public AccountPages {
+ protected:
+  void SetUp() override {
+    AccountPages::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto& id = app_->identity();
+    wismar_ = id.create_tenant("Hansestadt Wismar", "test")->id;
+    rostock_ = id.create_tenant("Hanse- und Universitätsstadt Rostock", "test")->id;
+    make("it@wismar.de", "authority_admin", wismar_);
+    make("it@rostock.de", "authority_admin", rostock_);
+    clerk_rostock_ = make("sb@rostock.de", "clerk", rostock_);
+    clerk_wismar_ = make("sb@wismar.de", "clerk", wismar_);
+  }
+  std::string make(const std::string& email, const std::string& role, const std::string& tenant) {
+    return app_->identity()
+        .create_account({.email = email,
+                         .password = kPassword,
+                         .given_name = "Vorname",
+                         .family_name = email,
+                         .verified = true,
+                         .role = role,
+                         .tenant_id = tenant},
+                        "test")
+        ->id;
+  }
+  test::HttpClient signed_in_as(const std::string& email) {
+    auto c = client();
+    EXPECT_EQ(login(c, email, kPassword).status, 303);
+    return c;
+  }
+  std::string roles_of(const std::string& account) {
+    std::string out;
+    for (const auto& r : database_->db().query("SELECT tenant_id, role FROM account_roles WHERE "
+                                               "account_id = ? ORDER BY tenant_id, role",
+                                               account)) {
+      out += r.text(0) + ":" + r.text(1) + ";";
+    }
+    return out;
+  }
+  std::string wismar_, rostock_, clerk_rostock_, clerk_wismar_;
+};
+
+TEST_P(StaffPages, EveryStaffRouteKeepsAnAdminInsideTheOwnAuthority) {
+  auto admin = signed_in_as("it@wismar.de");
+  auto csrf = token(admin.get("/konto").body);
+  auto before = roles_of(clerk_rostock_);
+  auto count = [&] {
+    return database_->db().query_one("SELECT COUNT(*) FROM accounts")->integer(0);
+  };
+  auto accounts = count();
+
+  EXPECT_EQ(admin.get("/verwaltung/mitarbeitende?mandant=" + rostock_).status, 403);
+  EXPECT_EQ(admin.get("/verwaltung/mitarbeitende/neu?mandant=" + rostock_).status, 403);
+  EXPECT_EQ(admin
+                .post_form("/verwaltung/mitarbeitende/neu", {{"csrf_token", csrf},
+                                                             {"mandant", rostock_},
+                                                             {"email", "neu%40rostock.de"},
+                                                             {"given_name", "N"},
+                                                             {"family_name", "N"},
+                                                             {"role", "clerk"}})
+                .status,
+            403);
+  EXPECT_EQ(admin.get("/verwaltung/mitarbeitende/" + clerk_rostock_ + "?mandant=" + wismar_).status,
+            404);
+  EXPECT_EQ(
+      admin.get("/verwaltung/mitarbeitende/" + clerk_rostock_ + "?mandant=" + rostock_).status,
+      403);
+  EXPECT_EQ(
+      admin
+          .post_form("/verwaltung/mitarbeitende/" + clerk_rostock_,
+                     {{"csrf_token", csrf}, {"mandant", wismar_}, {"roles", "authority_admin"}})
+          .status,
+      404);
+  EXPECT_EQ(
+      admin
+          .post_form("/verwaltung/mitarbeitende/" + clerk_rostock_,
+                     {{"csrf_token", csrf}, {"mandant", rostock_}, {"roles", "authority_admin"}})
+          .status,
+      403);
+  EXPECT_EQ(admin
+                .post_form("/verwaltung/mitarbeitende/" + clerk_rostock_ + "/entfernen",
+                           {{"csrf_token", csrf}, {"mandant", wismar_}})
+                .status,
+            404);
+  EXPECT_EQ(admin
+                .post_form("/verwaltung/mitarbeitende/" + clerk_rostock_ + "/entfernen",
+                           {{"csrf_token", csrf}, {"mandant", rostock_}})
+                .status,
+            403);
+  EXPECT_EQ(roles_of(clerk_rostock_), before);
+  EXPECT_EQ(count(), accounts);
+  auto own = admin.get("/verwaltung/mitarbeitende");
+  EXPECT_EQ(own.status, 200);
+  EXPECT_NE(own.body.find("sb@wismar.de"), std::string::npos);
+  EXPECT_EQ(own.body.find("sb@rostock.de"), std::string::npos);
+}
+
+TEST_P(StaffPages, ClerksAndVisitorsHaveNoStaffPages) {
+  auto clerk = signed_in_as("sb@wismar.de");
+  auto csrf = token(clerk.get("/konto").body);
+  EXPECT_EQ(clerk.get("/verwaltung/mitarbeitende").status, 403);
+  EXPECT_EQ(clerk.get("/verwaltung/mitarbeitende?mandant=" + wismar_).status, 403);
+  EXPECT_EQ(clerk.get("/verwaltung/mitarbeitende/neu?mandant=" + wismar_).status, 403);
+  EXPECT_EQ(clerk.get("/verwaltung/mitarbeitende/" + clerk_wismar_ + "?mandant=" + wismar_).status,
+            403);
+  EXPECT_EQ(
+      clerk
+          .post_form("/verwaltung/mitarbeitende/" + clerk_wismar_,
+                     {{"csrf_token", csrf}, {"mandant", wismar_}, {"roles", "authority_admin"}})
+          .status,
+      403);
+  EXPECT_EQ(roles_of(clerk_wismar_), wismar_ + ":clerk;") << "no clerk makes themselves admin";
+  for (const auto& path :
+       {std::string("/verwaltung/mitarbeitende"), std::string("/verwaltung/mitarbeitende/neu"),
+        "/verwaltung/mitarbeitende/" + clerk_wismar_}) {
+    EXPECT_EQ(client().get(path).status, 303) << path;
+  }
+}
+
+TEST_P(StaffPages, AnAdminInvitesAndChangesRolesThroughThePages) {
+  auto admin = signed_in_as("it@wismar.de");
+  auto invite = submit(admin, "/verwaltung/mitarbeitende/neu",
+                       {{"mandant", wismar_},
+                        {"given_name", "Rita"},
+                        {"family_name", "Redaktion"},
+                        {"email", "redaktion%40wismar.de"},
+                        {"role", "editor"}},
+                       "/verwaltung/mitarbeitende/neu?mandant=" + wismar_);
+  EXPECT_EQ(invite.status, 303);
+  auto mails = sink_.wait_for(++mails_expected_);
+  EXPECT_EQ(mails.back().to, "redaktion@wismar.de");
+  EXPECT_NE(mails.back().body.find("/passwort-neu?token="), std::string::npos);
+  auto list = admin.get(invite.header("location"));
+  EXPECT_NE(list.body.find("Die Einladung ist verschickt."), std::string::npos);
+  EXPECT_NE(list.body.find("redaktion@wismar.de"), std::string::npos);
+
+  auto bad = submit(admin, "/verwaltung/mitarbeitende/" + clerk_wismar_, {{"mandant", wismar_}},
+                    "/verwaltung/mitarbeitende/" + clerk_wismar_ + "?mandant=" + wismar_);
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find(R"(href="#feld-roles")"), std::string::npos);
+  auto ok = submit(admin, "/verwaltung/mitarbeitende/" + clerk_wismar_,
+                   {{"mandant", wismar_}, {"roles", "clerk"}, {"roles", "editor"}},
+                   "/verwaltung/mitarbeitende/" + clerk_wismar_ + "?mandant=" + wismar_);
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(roles_of(clerk_wismar_), wismar_ + ":clerk;" + wismar_ + ":editor;");
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, StaffPages, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
 }  // namespace mvsp::identity

@@ -475,6 +475,192 @@ core::Status Identity::delete_account(std::string_view account_id, std::string_v
   return {};
 }
 
+namespace {
+
+bool is_staff_role(const std::string& role) {
+  return std::find(staff_roles().begin(), staff_roles().end(), role) != staff_roles().end();
+}
+
+}  // namespace
+
+std::vector<Tenant> Identity::administered_tenants(std::string_view actor) {
+  std::vector<Tenant> out;
+  for (const auto& r : impl_->db.query(
+           "SELECT t.id, t.name FROM tenants t JOIN account_roles r ON r.tenant_id = t.id "
+           "WHERE r.account_id = ? AND r.role = 'authority_admin' ORDER BY t.name",
+           std::string(actor))) {
+    out.push_back({r.text(0), r.text(1)});
+  }
+  return out;
+}
+
+namespace {
+
+core::Status check_admin(core::db::Connection& c, std::string_view actor, std::string_view tenant) {
+  if (!c.query_one("SELECT 1 FROM account_roles WHERE account_id = ? AND tenant_id = ? AND "
+                   "role = 'authority_admin'",
+                   std::string(actor), std::string(tenant))) {
+    return fail(Error::forbidden("only the authority's admins manage its staff"));
+  }
+  return {};
+}
+
+std::optional<StaffMember> read_member(core::db::Connection& c, std::string_view tenant,
+                                       std::string_view member) {
+  auto roles =
+      c.query("SELECT role FROM account_roles WHERE tenant_id = ? AND account_id = ? ORDER BY role",
+              std::string(tenant), std::string(member));
+  if (roles.empty()) return std::nullopt;
+  auto a = c.query_one("SELECT id, email, given_name, family_name FROM accounts WHERE id = ?",
+                       std::string(member));
+  if (!a) return std::nullopt;
+  StaffMember m{a->text(0), a->text(1), a->text(2) + " " + a->text(3), {}};
+  for (const auto& r : roles) m.roles.push_back(r.text(0));
+  return m;
+}
+
+}  // namespace
+
+core::Result<std::vector<StaffMember>> Identity::list_staff(std::string_view actor,
+                                                            std::string_view tenant_id) {
+  auto conn = impl_->db.acquire();
+  if (auto ok = check_admin(*conn, actor, tenant_id); !ok) return fail(ok.error());
+  std::vector<StaffMember> out;
+  for (const auto& r : conn->query(
+           "SELECT DISTINCT a.id, a.family_name, a.given_name FROM accounts a JOIN account_roles r "
+           "ON r.account_id = a.id WHERE r.tenant_id = ? ORDER BY a.family_name, a.given_name, "
+           "a.id",
+           std::string(tenant_id))) {
+    out.push_back(*read_member(*conn, tenant_id, r.text(0)));
+  }
+  return out;
+}
+
+core::Result<StaffMember> Identity::staff_member(std::string_view actor, std::string_view tenant_id,
+                                                 std::string_view member_id) {
+  auto conn = impl_->db.acquire();
+  if (auto ok = check_admin(*conn, actor, tenant_id); !ok) return fail(ok.error());
+  auto m = read_member(*conn, tenant_id, member_id);
+  if (!m) return fail(Error::not_found("no such member of this authority's staff"));
+  return *m;
+}
+
+core::Result<StaffMember> Identity::invite_staff(std::string_view actor, std::string_view tenant_id,
+                                                 const NewStaff& input) {
+  auto& d = *impl_;
+  const auto& loc = input.locale;
+  auto email = normalize_email(input.email);
+  Error invalid{core::ErrorCode::invalid_input, d.text(loc, "errors.summary"), {}, {}};
+  if (!valid_email(email)) invalid.and_field("email", d.text(loc, "errors.email"));
+  if (input.given_name.empty() || input.given_name.size() > kMaxText) {
+    invalid.and_field("given_name", d.text(loc, "errors.given_name"));
+  }
+  if (input.family_name.empty() || input.family_name.size() > kMaxText) {
+    invalid.and_field("family_name", d.text(loc, "errors.family_name"));
+  }
+  if (!is_staff_role(input.role) || input.role == "operator") {
+    invalid.and_field("role", d.text(loc, "errors.role"));
+  }
+  // A password nobody knows (the member sets their own from the invitation link), hashed
+  // before the transaction so that no lock is held while argon2 runs.
+  auto unknown_password = secrets::hash_password(crypto::random_token(32));
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<StaffMember> {
+    if (auto ok = check_admin(tx, actor, tenant_id); !ok) return fail(ok.error());
+    if (!invalid.fields.empty()) return fail(invalid);
+    auto existing = d.by_email(tx, email);
+    if (existing && existing->kind != "staff") {
+      return fail(Error::invalid("email", d.text(loc, "errors.citizen_address")));
+    }
+    std::string id;
+    if (existing) {
+      id = existing->id;
+    } else {
+      id = d.ids.key();
+      tx.execute(
+          "INSERT INTO accounts (id, kind, email, email_verified_at, password_hash, locale, "
+          "salutation, given_name, family_name, birth_name, doctoral_degree, artistic_name, "
+          "birth_date, birth_place, street, postcode, city, country, totp_last_step, "
+          "created_at, updated_at) VALUES (?, 'staff', ?, NULL, ?, ?, '', ?, ?, '', '', '', '', "
+          "'', '', '', '', 'DE', 0, ?, ?)",
+          id, email, unknown_password, input.locale, input.given_name, input.family_name, d.now(),
+          d.now());
+      auto token = d.issue_token(tx, id, "reset");
+      auto lifetime =
+          std::chrono::duration_cast<std::chrono::milliseconds>(d.options.invitation_lifetime);
+      tx.execute("UPDATE email_tokens SET expires_at = ? WHERE token_hash = ?",
+                 d.now() + lifetime.count(), crypto::sha256_hex(token));
+      auto tenant = tx.query_one("SELECT name FROM tenants WHERE id = ?", std::string(tenant_id));
+      auto body = d.text(loc, "mail.invite_body");
+      body.replace(body.find("{tenant}"), 8, tenant->text(0));
+      body.replace(body.find("{link}"), 6,
+                   fmt::format("{}/passwort-neu?token={}", d.options.public_url, token));
+      core::queue_mail(d.jobs, tx, {email, d.text(loc, "mail.invite_subject"), body});
+    }
+    tx.execute(
+        "INSERT INTO account_roles (account_id, tenant_id, role) VALUES (?, ?, ?) "
+        "ON CONFLICT (account_id, tenant_id, role) DO NOTHING",
+        id, std::string(tenant_id), input.role);
+    d.audit_event(tx, "account:" + std::string(actor), "staff.invited", id,
+                  fmt::format(R"({{"tenant":"{}","role":"{}"}})", tenant_id, input.role));
+    return *read_member(tx, tenant_id, id);
+  });
+}
+
+core::Status Identity::set_staff_roles(std::string_view actor, std::string_view tenant_id,
+                                       std::string_view member_id,
+                                       const std::vector<std::string>& roles,
+                                       std::string_view locale) {
+  auto& d = *impl_;
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Status {
+    if (auto ok = check_admin(tx, actor, tenant_id); !ok) return ok;
+    if (!read_member(tx, tenant_id, member_id)) {
+      return fail(Error::not_found("no such member of this authority's staff"));
+    }
+    if (roles.empty()) return fail(Error::invalid("roles", d.text(locale, "errors.no_role")));
+    for (const auto& r : roles) {
+      if (!is_staff_role(r) || r == "operator") {
+        return fail(Error::invalid("roles", d.text(locale, "errors.role")));
+      }
+    }
+    bool keeps_admin = std::find(roles.begin(), roles.end(), "authority_admin") != roles.end();
+    if (actor == member_id && !keeps_admin) {
+      return fail(Error::invalid("roles", d.text(locale, "errors.own_admin")));
+    }
+    tx.execute("DELETE FROM account_roles WHERE account_id = ? AND tenant_id = ?",
+               std::string(member_id), std::string(tenant_id));
+    for (const auto& r : roles) {
+      tx.execute(
+          "INSERT INTO account_roles (account_id, tenant_id, role) VALUES (?, ?, ?) "
+          "ON CONFLICT (account_id, tenant_id, role) DO NOTHING",
+          std::string(member_id), std::string(tenant_id), r);
+    }
+    std::string list;
+    for (const auto& r : roles) list += (list.empty() ? "\"" : ",\"") + r + "\"";
+    d.audit_event(tx, "account:" + std::string(actor), "staff.roles_changed",
+                  std::string(member_id),
+                  fmt::format(R"({{"tenant":"{}","roles":[{}]}})", tenant_id, list));
+    return {};
+  });
+}
+
+core::Status Identity::remove_staff(std::string_view actor, std::string_view tenant_id,
+                                    std::string_view member_id, std::string_view locale) {
+  auto& d = *impl_;
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Status {
+    if (auto ok = check_admin(tx, actor, tenant_id); !ok) return ok;
+    if (!read_member(tx, tenant_id, member_id)) {
+      return fail(Error::not_found("no such member of this authority's staff"));
+    }
+    if (actor == member_id)
+      return fail(Error::invalid("member", d.text(locale, "errors.own_admin")));
+    tx.execute("DELETE FROM account_roles WHERE account_id = ? AND tenant_id = ?",
+               std::string(member_id), std::string(tenant_id));
+    d.audit_event(tx, "account:" + std::string(actor), "staff.removed", std::string(member_id),
+                  fmt::format(R"({{"tenant":"{}"}})", tenant_id));
+    return {};
+  });
+}
+
 core::Result<Account> Identity::find(std::string_view id) {
   auto row = impl_->db.query_one(
       fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), std::string(id));

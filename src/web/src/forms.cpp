@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <mvsp/web/forms.hpp>
 
 namespace mvsp::web {
@@ -39,6 +40,17 @@ View form_view(const std::vector<Field>& fields, const core::Error* error,
     form.add("fields", std::move(v));
   }
   if (error) {
+    // Errors of inputs rendered outside `fields` (radio and checkbox groups) are listed
+    // too, linking to the group's id.
+    for (const auto& fe : error->fields) {
+      bool known = std::any_of(fields.begin(), fields.end(),
+                               [&](const Field& f) { return f.name == fe.field; });
+      if (known) continue;
+      View summary;
+      summary.set("id", "feld-" + fe.field);
+      summary.set("message", fe.message);
+      form.add("errors", std::move(summary));
+    }
     form.set("has_errors", true);
     form.set("error_title", error_title);
     // An error that belongs to no field still needs to be shown.

@@ -118,6 +118,22 @@ struct Activity {
   std::string action;  // "password_verified", "login_failed", "profile_changed", …
 };
 
+// A member of an authority's staff as its admins see it.
+struct StaffMember {
+  std::string id;
+  std::string email;
+  std::string name;
+  std::vector<std::string> roles;  // within the tenant
+};
+
+struct NewStaff {
+  std::string email;
+  std::string given_name;
+  std::string family_name;
+  std::string role;
+  std::string locale = "de";
+};
+
 struct PasswordReset {
   std::string token;
   std::string password;
@@ -135,6 +151,7 @@ struct IdentityOptions {
   std::chrono::seconds max_delay_per_login{60};
   std::chrono::hours token_lifetime{24};
   std::chrono::minutes reset_lifetime{60};
+  std::chrono::hours invitation_lifetime{7 * 24};
 };
 
 // Staff roles.
@@ -173,6 +190,25 @@ class Identity {
   // Deletes the account after checking its password (DSGVO Art. 17). The audit log keeps
   // the account's id, never its personal data. The caller ends the account's sessions.
   core::Status delete_account(std::string_view account_id, std::string_view password);
+
+  // Staff self-service of an authority. Every call checks that `actor` is an
+  // authority_admin of `tenant_id` (forbidden otherwise) and that the member belongs to
+  // that tenant (not_found otherwise), so no admin reaches another authority's staff.
+  std::vector<Tenant> administered_tenants(std::string_view actor);
+  core::Result<std::vector<StaffMember>> list_staff(std::string_view actor,
+                                                    std::string_view tenant_id);
+  core::Result<StaffMember> staff_member(std::string_view actor, std::string_view tenant_id,
+                                         std::string_view member_id);
+  // Creates the account (or adds an existing staff account to the tenant) and mails a link
+  // to set the password (valid 7 days).
+  core::Result<StaffMember> invite_staff(std::string_view actor, std::string_view tenant_id,
+                                         const NewStaff& input);
+  // Replaces the member's roles in the tenant; an admin cannot take their own admin role.
+  core::Status set_staff_roles(std::string_view actor, std::string_view tenant_id,
+                               std::string_view member_id, const std::vector<std::string>& roles,
+                               std::string_view locale);
+  core::Status remove_staff(std::string_view actor, std::string_view tenant_id,
+                            std::string_view member_id, std::string_view locale);
 
   core::Result<Account> find(std::string_view id);
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);

@@ -1,0 +1,70 @@
+// An authority admin manages the own staff: list, invite (with its error state), member
+// page. Zero axe violations; works without JavaScript.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, axeViolations } from './harness.mjs';
+
+const password = 'Verwaltungs-Passwort 2026';
+let server;
+let browser;
+before(async () => {
+  server = await startServer({
+    mail: true,
+    setup(mvsp) {
+      const tenant = mvsp('tenant', 'create', '--name', 'Hansestadt Wismar');
+      mvsp('user', 'create', '--email', 'it@wismar.de', '--password', password, '--name', 'Ida Admin',
+        '--verified', '--role', 'authority_admin', '--tenant', tenant.id);
+      mvsp('user', 'create', '--email', 'sb@wismar.de', '--password', password, '--name', 'Sven Bearbeiter',
+        '--verified', '--role', 'clerk', '--tenant', tenant.id);
+    },
+  });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+for (const javaScript of [true, false]) {
+  test(`an authority admin manages the staff, JavaScript ${javaScript ? 'on (with axe)' : 'off'}`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE' });
+    const page = await context.newPage();
+    const clean = async (what) => {
+      if (javaScript) assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
+    };
+    await page.goto(server.url + '/anmelden');
+    await page.getByLabel('E-Mail-Adresse').fill('it@wismar.de');
+    await page.getByLabel('Passwort').fill(password);
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+    await page.waitForURL('**/konto');
+    await page.getByRole('link', { name: 'Mitarbeitende Ihrer Behörde verwalten' }).click();
+    await page.waitForURL('**/verwaltung/mitarbeitende');
+    assert.match(await page.textContent('main'), /Hansestadt Wismar/);
+    assert.match(await page.textContent('main'), /sb@wismar\.de/);
+    await clean('staff list');
+
+    await page.getByRole('link', { name: 'Mitarbeitende einladen' }).click();
+    await page.getByRole('button', { name: 'Einladen' }).click();
+    await page.waitForSelector('#fehler');
+    await clean('invitation with errors');
+    const email = javaScript ? 'redaktion@wismar.de' : 'presse@wismar.de';
+    await page.getByLabel('Vorname').fill('Rita');
+    await page.getByLabel('Nachname').fill('Redaktion');
+    await page.getByLabel('E-Mail-Adresse').fill(email);
+    await page.getByLabel('Redaktion').check();
+    await page.getByRole('button', { name: 'Einladen' }).click();
+    await page.waitForURL('**/verwaltung/mitarbeitende?mandant=*');
+    assert.match(await page.textContent('main'), /Die Einladung ist verschickt/);
+    const mail = await server.sink.mailTo(email);
+    assert.match(mail.body, /Hansestadt Wismar/);
+
+    await page.getByRole('link', { name: /Bearbeiten.*Sven Bearbeiter/ }).click();
+    await page.waitForURL('**/verwaltung/mitarbeitende/*');
+    await clean('member page');
+    await page.getByLabel('Redaktion').check();
+    await page.getByRole('button', { name: 'Rollen speichern' }).click();
+    await page.waitForURL('**/verwaltung/mitarbeitende?mandant=*');
+    assert.match(await page.textContent('main'), /Sachbearbeitung, Redaktion|Redaktion, Sachbearbeitung/);
+    await context.close();
+  });
+}
