@@ -18,6 +18,7 @@
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/oidc.hpp>
 #include <mvsp/web/metrics.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/resources.hpp>
@@ -118,6 +119,7 @@ struct App::Impl {
   std::unique_ptr<web::HttpServer> server;
 
   std::unique_ptr<identity::Identity> identity;
+  std::unique_ptr<identity::Provider> oidc;
 
   std::thread maintenance;
   std::mutex maintenance_mutex;
@@ -183,6 +185,12 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
       identity::IdentityOptions{.public_url = s.public_url, .key = d.master_key});
   identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
                            {.secure_cookies = s.public_url.starts_with("https://")});
+  d.oidc = std::make_unique<identity::Provider>(
+      *d.db, d.clock, d.ids, *d.audit, *d.identity,
+      identity::ProviderOptions{.issuer = s.public_url, .key = d.master_key});
+  d.oidc->ensure_keys();
+  identity::register_oidc_endpoints(d.router, *d.pages, *d.sessions, *d.oidc,
+                                    {.identity = d.identity.get(), .clock = &d.clock});
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {
@@ -276,6 +284,9 @@ const core::Clock& App::clock() const {
 }
 identity::Identity& App::identity() {
   return *impl_->identity;
+}
+identity::Provider& App::oidc() {
+  return *impl_->oidc;
 }
 
 std::vector<std::string> load_demo_data(App& app) {

@@ -26,7 +26,8 @@ class Router;
 }
 namespace mvsp::identity {
 class Identity;
-}
+class Provider;
+}  // namespace mvsp::identity
 
 namespace mvsp::app {
 
@@ -56,6 +57,7 @@ class App {
   core::BlobStore& blobs();
   const core::Clock& clock() const;
   identity::Identity& identity();
+  identity::Provider& oidc();
 
  private:
   struct Impl;

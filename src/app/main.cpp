@@ -13,6 +13,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/migrations.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/oidc.hpp>
 #include <sstream>
 
 #include "app.hpp"
@@ -44,6 +45,11 @@ Commands:
   tenant create     create a tenant (an authority): --name N; prints JSON with its id
   user create       create an account: --email E --password P [--name "Vorname Nachname"]
                     [--verified] [--role R --tenant T]; prints JSON with id and mailbox
+  client create     register an OpenID Connect / OAuth2 client: --name N [--redirect-uri URI]…
+                    [--post-logout-uri URI]… [--public] [--scope S]… [--tenant T]
+                    [--grant authorization_code|refresh_token|client_credentials]…;
+                    prints JSON with client_id and, for confidential clients, client_secret
+  keys rotate       new token signing keys; old ones stay published until their tokens expire
   version           print the version
 
 Options (each also as environment variable):
@@ -216,6 +222,31 @@ int user_create(const Settings& settings, const CommandLine& cli) {
   return 0;
 }
 
+std::vector<std::string> options(const CommandLine& cli, const char* name) {
+  auto it = cli.options.find(name);
+  return it == cli.options.end() ? std::vector<std::string>{} : it->second;
+}
+
+int client_create(const Settings& settings, const CommandLine& cli) {
+  App app(settings);
+  auto created = app.oidc().create_client({.name = option(cli, "--name"),
+                                           .redirect_uris = options(cli, "--redirect-uri"),
+                                           .post_logout_uris = options(cli, "--post-logout-uri"),
+                                           .scopes = options(cli, "--scope"),
+                                           .grants = options(cli, "--grant"),
+                                           .is_public = has_flag(cli, "--public"),
+                                           .tenant_id = option(cli, "--tenant")},
+                                          "operator:cli");
+  if (!created) return report(created.error());
+  if (created->client_secret.empty()) {
+    std::printf("{\"client_id\":\"%s\"}\n", created->client.client_id.c_str());
+  } else {
+    std::printf("{\"client_id\":\"%s\",\"client_secret\":\"%s\"}\n",
+                created->client.client_id.c_str(), created->client_secret.c_str());
+  }
+  return 0;
+}
+
 int run(int argc, char** argv) {
   auto cli = mvsp::app::parse_command_line(argc, argv);
   if (!cli) {
@@ -243,11 +274,12 @@ int run(int argc, char** argv) {
   configure_logging(*settings);
   std::string sub = words.size() > 1 ? words[1] : "";
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
-  std::size_t allowed = command == "jobs" && sub == "retry" ? 3
-                        : (command == "config" || command == "audit" || command == "jobs" ||
-                           command == "tenant" || command == "user")
-                            ? 2
-                            : 1;
+  std::size_t allowed =
+      command == "jobs" && sub == "retry" ? 3
+      : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
+         command == "user" || command == "client" || command == "keys")
+          ? 2
+          : 1;
   if (words.size() > allowed) {
     std::fprintf(stderr, "mvsp: unexpected argument \"%s\"; see mvsp help\n",
                  words[allowed].c_str());
@@ -260,6 +292,13 @@ int run(int argc, char** argv) {
   if (command == "jobs") return jobs_command(*settings, *cli);
   if (command == "tenant" && sub == "create") return tenant_create(*settings, *cli);
   if (command == "user" && sub == "create") return user_create(*settings, *cli);
+  if (command == "client" && sub == "create") return client_create(*settings, *cli);
+  if (command == "keys" && sub == "rotate") {
+    App app(*settings);
+    app.oidc().rotate_keys();
+    std::puts("new signing keys are active; the old ones stay published until their tokens expire");
+    return 0;
+  }
   if (command == "demo") {
     App app(*settings);
     auto loaded = mvsp::app::load_demo_data(app);

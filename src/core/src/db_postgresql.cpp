@@ -86,6 +86,7 @@ class PgConnection final : public Connection {
   }
 
   std::string_view for_update_skip_locked() const override { return " FOR UPDATE SKIP LOCKED"; }
+  std::string_view for_update() const override { return " FOR UPDATE"; }
 
   void begin() override { execute_script("BEGIN"); }
   void commit() override { execute_script("COMMIT"); }

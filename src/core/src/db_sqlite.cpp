@@ -69,6 +69,7 @@ class SqliteConnection final : public Connection {
 
   void lock_exclusive(std::string_view) override {}
   std::string_view for_update_skip_locked() const override { return ""; }
+  std::string_view for_update() const override { return ""; }
 
   // IMMEDIATE takes the write lock at the start, so two writers never deadlock on upgrade.
   void begin() override { execute_script("BEGIN IMMEDIATE"); }

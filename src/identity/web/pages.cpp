@@ -131,6 +131,20 @@ Response message(const Context& c, Request& req, std::string heading,
   return c.pages.render(req, "identity/message", std::move(model), status);
 }
 
+// Where a form leads next. A redirect chain that starts at a form may only end on this
+// site (CSP form-action 'self'), so the way back into the OpenID flow — which ends at the
+// client — is a page that moves on by itself (meta refresh, no script) or by its link.
+Response continue_to(const Context& c, Request& req, const std::string& next) {
+  if (!next.starts_with("/oidc/")) return Response::redirect(next);
+  View model;
+  model.set("title", c.t(req, "continue.heading"));
+  model.set("heading", c.t(req, "continue.heading"));
+  model.set("refresh", next);
+  model.set_list("paragraphs", {View::of(c.t(req, "continue.text"))});
+  model.set("link", link(next, c.t(req, "continue.link")));
+  return c.pages.render(req, "identity/message", std::move(model));
+}
+
 // --- login -----------------------------------------------------------------
 
 FormPage login_page(const Context& c, const Request& req, std::string email) {
@@ -155,7 +169,8 @@ FormPage login_page(const Context& c, const Request& req, std::string email) {
 }
 
 Response login_form(const Context& c, Request& req) {
-  return render_form(c, req, login_page(c, req, ""), nullptr, 200);
+  return render_form(c, req, login_page(c, req, req.query_param("login_hint").value_or("")),
+                     nullptr, 200);
 }
 
 Response login_submit(const Context& c, Request& req) {
@@ -184,11 +199,13 @@ Response login_submit(const Context& c, Request& req) {
   Response res;
   if (result->second_factor_required) {
     session.data["pending_account"] = result->account.id;
+    session.data["base_level"] = std::string(level_name(result->account.password_level()));
     res = Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(next));
   } else {
     session.account_id = result->account.id;
     session.data["level"] = std::string(level_name(result->account.password_level()));
-    res = Response::redirect(next);
+    session.data["base_level"] = session.data["level"];
+    res = continue_to(c, req, next);
   }
   session.dirty = true;
   res.headers.emplace_back(
@@ -235,9 +252,10 @@ Response second_factor_submit(const Context& c, Request& req) {
   c.sessions.rotate(session);
   session.data.erase("pending_account");
   session.account_id = id;
+  if (!session.data.count("base_level")) session.data["base_level"] = "low";
   session.data["level"] = std::string(level_name(TrustLevel::substantial));
   session.dirty = true;
-  return Response::redirect(local_next(req, "/konto"));
+  return continue_to(c, req, local_next(req, "/konto"));
 }
 
 Response logout(const Context& c, Request& req) {
@@ -785,6 +803,7 @@ FormPage totp_page(const Context& c, const Request& req) {
                       .hint = c.t(req, "fields.code_hint"),
                       .required = true,
                       .inputmode = "numeric"}},
+          .hidden = {hidden("next", local_next(req, ""))},
           .links = {link("/konto", c.t(req, "profile.back"))}};
 }
 
@@ -793,7 +812,7 @@ Response totp_form(const Context& c, Request& req, const core::Error* error, int
   if (id.empty()) return to_login(req);
   auto account = c.identity.find(id);
   if (!account) return to_login(req);
-  if (account->totp_enabled) return Response::redirect("/konto");
+  if (account->totp_enabled) return Response::redirect(local_next(req, "/konto"));
   auto& data = req.session->data;
   if (!data.count("totp_secret")) {
     auto enrollment = c.identity.begin_totp(*account);
@@ -826,9 +845,14 @@ Response totp_submit(const Context& c, Request& req) {
   }
   data.erase("totp_secret");
   data.erase("totp_uri");
+  // Setting up the factor proves possession of it: the session reaches substantial (with
+  // a new id, as on every raise of privilege).
+  if (!data.count("base_level")) data["base_level"] = data.count("level") ? data["level"] : "low";
+  data["level"] = std::string(level_name(TrustLevel::substantial));
   data["flash"] = c.t(req, "totp.enabled");
+  c.sessions.rotate(*req.session);
   req.session->dirty = true;
-  return Response::redirect("/konto");
+  return continue_to(c, req, local_next(req, "/konto"));
 }
 
 // The QR code of the pending enrollment as SVG (no script, allowed by the CSP).

@@ -99,6 +99,8 @@ class Connection {
   // " FOR UPDATE SKIP LOCKED" where the database has row locks, "" on SQLite, whose write
   // transactions already exclude each other.
   virtual std::string_view for_update_skip_locked() const = 0;
+  // " FOR UPDATE" where the database has row locks, "" on SQLite.
+  virtual std::string_view for_update() const = 0;
 
   template <typename... A>
   Rows query(std::string_view sql, A&&... args) {

@@ -1,0 +1,158 @@
+#pragma once
+// The OpenID Connect provider (MV-Nutzerkonto IDP): client registry, signing keys with
+// rotation, the authorization code flow with PKCE, refresh tokens that rotate, client
+// credentials for machines, userinfo, and RP-initiated logout. Endpoint handlers are in
+// register_oidc_endpoints; this class holds the rules, which tests call directly.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mvsp/core/error.hpp>
+#include <mvsp/identity/identity.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace mvsp::identity {
+
+// Maps acr values in both forms used in Germany (STORK-QAA-Level-1…4, eIDAS LoA URIs)
+// and our own level names to a TrustLevel.
+std::optional<TrustLevel> level_of_acr(std::string_view acr);
+// The acr value we put in ID tokens for a level (eIDAS URIs; "basic" for basic).
+std::string acr_of_level(TrustLevel level);
+
+struct NewClient {
+  std::string name;
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> post_logout_uris;
+  std::vector<std::string> scopes;  // default: openid profile email address
+  std::vector<std::string> grants;  // default: authorization_code refresh_token
+  bool is_public = false;           // a public client has no secret and must use PKCE
+  std::string tenant_id;
+};
+
+struct Client {
+  std::string client_id;
+  std::string name;
+  bool is_public = false;
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> post_logout_uris;
+  std::vector<std::string> scopes;
+  std::vector<std::string> grants;
+  std::string tenant_id;
+};
+
+struct CreatedClient {
+  Client client;
+  std::string client_secret;  // shown once; only its hash is kept
+};
+
+// A checked authorization request.
+struct AuthorizationRequest {
+  Client client;
+  std::string redirect_uri;
+  std::string state;
+  std::string nonce;
+  std::string scope;           // the granted scopes, space-separated
+  std::string code_challenge;  // S256
+  std::string prompt;          // "", "none" or "login"
+  std::optional<std::chrono::seconds> max_age;
+  std::optional<TrustLevel> required_level;
+  std::string ui_locales;
+  std::string login_hint;
+};
+
+// An error that goes back to the client's redirect_uri (RFC 6749 4.1.2.1), or — when the
+// client or redirect_uri itself is bad — is shown to the person without a redirect.
+struct AuthorizationError {
+  std::string error;  // "invalid_request", "login_required", …
+  std::string description;
+  bool redirect = true;
+  std::string redirect_uri;  // the checked one, when redirect is true
+  std::string state;
+};
+
+struct TokenResponse {
+  std::string access_token;
+  std::string refresh_token;
+  std::string id_token;
+  std::string scope;
+  std::int64_t expires_in = 0;
+};
+
+// A token endpoint error (RFC 6749 5.2): "invalid_client" answers 401, the rest 400.
+struct TokenError {
+  std::string error;
+  std::string description;
+};
+
+// What a valid access token stands for.
+struct TokenGrant {
+  std::string client_id;
+  std::string account_id;  // empty for client credentials
+  std::vector<std::string> scopes;
+  TrustLevel level = TrustLevel::basic;
+};
+
+struct ProviderOptions {
+  std::string issuer;  // the public URL
+  std::string key;     // 32 bytes (the master key); the provider derives its own
+  std::chrono::seconds code_lifetime{60};
+  std::chrono::seconds access_token_lifetime{600};
+  std::chrono::seconds id_token_lifetime{3600};
+  std::chrono::hours refresh_token_lifetime{24 * 30};
+};
+
+class Provider {
+ public:
+  Provider(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
+           core::AuditLog& audit, Identity& identity, ProviderOptions options);
+  ~Provider();
+
+  const ProviderOptions& options() const;
+  core::Result<CreatedClient> create_client(const NewClient& input, std::string_view actor);
+  std::optional<Client> find_client(std::string_view client_id);
+
+  // Makes sure an active RS256 and ES256 key exist (at start).
+  void ensure_keys();
+  // New signing keys; the old ones stay in the JWKS until tokens signed with them expire.
+  void rotate_keys();
+  std::string discovery_json() const;
+  std::string jwks_json();
+
+  std::variant<AuthorizationRequest, AuthorizationError> check_authorization(
+      const std::map<std::string, std::string>& params);
+  // A single-use code for the signed-in account.
+  std::string issue_code(const AuthorizationRequest& request, const std::string& account_id,
+                         TrustLevel level, core::TimePoint auth_time);
+
+  // client_secret_basic (`authorization` header), client_secret_post or none (public).
+  std::variant<TokenResponse, TokenError> token(const std::map<std::string, std::string>& form,
+                                                const std::string& authorization);
+  std::optional<TokenGrant> check_access_token(std::string_view token);
+  // The userinfo claims for a grant, as JSON.
+  std::string userinfo_json(const TokenGrant& grant);
+  // The client an ID token was issued to, if the token is ours and its signature holds
+  // (for RP-initiated logout; an expired token is still a valid hint).
+  std::optional<std::string> audience_of_id_token(std::string_view id_token);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct OidcPageOptions {
+  Identity* identity = nullptr;
+  const core::Clock* clock = nullptr;
+  std::chrono::minutes step_up_lifetime{30};  // a raised level counts this long
+};
+
+// /.well-known/openid-configuration, /oidc/jwks, /oidc/authorize, /oidc/logout,
+// /api/v1/oidc/token, /api/v1/oidc/userinfo.
+void register_oidc_endpoints(web::Router& router, const web::Pages& pages,
+                             web::SessionStore& sessions, Provider& provider,
+                             OidcPageOptions options);
+
+}  // namespace mvsp::identity

@@ -1,0 +1,238 @@
+// The OpenID Connect endpoints: parse, ask the Provider, answer as the standards say.
+#include <Poco/JSON/Object.h>
+#include <fmt/format.h>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/identity/oidc.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+#include <sstream>
+
+namespace mvsp::identity {
+namespace {
+
+using web::Request;
+using web::Response;
+
+struct Endpoints {
+  const web::Pages& pages;
+  web::SessionStore& sessions;
+  Provider& provider;
+  OidcPageOptions options;
+};
+
+std::map<std::string, std::string> to_map(
+    const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : pairs) out.emplace(k, v);  // the first value counts
+  return out;
+}
+
+std::string query_of(const std::map<std::string, std::string>& params) {
+  std::string q;
+  for (const auto& [k, v] : params) {
+    q += (q.empty() ? "" : "&") + web::url_encode(k) + "=" + web::url_encode(v);
+  }
+  return q;
+}
+
+Response json_error(int status, const std::string& error, const std::string& description) {
+  Poco::JSON::Object o;
+  o.set("error", error);
+  if (!description.empty()) o.set("error_description", description);
+  std::ostringstream out;
+  o.stringify(out);
+  auto res = Response::json(out.str(), status);
+  res.set_header("Pragma", "no-cache");
+  return res;
+}
+
+// The session's level; a raised level counts only for `step_up` after it was reached.
+TrustLevel effective_level(const web::Session& s, core::TimePoint now,
+                           std::chrono::minutes step_up) {
+  auto get = [&](const char* k) {
+    auto it = s.data.find(k);
+    return it == s.data.end() ? std::string() : it->second;
+  };
+  auto level = parse_level(get("level")).value_or(TrustLevel::basic);
+  auto base = parse_level(get("base_level")).value_or(TrustLevel::basic);
+  // The level was raised when the session got its id (rotation on every raise).
+  if (level > base && now - s.created_at > step_up) return base;
+  return level;
+}
+
+Response authorize(const Endpoints& e, Request& req) {
+  auto params = to_map(web::parse_urlencoded(req.query));
+  auto checked = e.provider.check_authorization(params);
+  if (auto* err = std::get_if<AuthorizationError>(&checked)) {
+    if (!err->redirect) {
+      // Without a trusted redirect_uri, the person gets the error, not the client.
+      core::log::info("oidc.authorize_refused", {{"error", err->description}});
+      return e.pages.error(req, 400);
+    }
+    std::map<std::string, std::string> answer{{"error", err->error},
+                                              {"error_description", err->description},
+                                              {"iss", e.provider.options().issuer}};
+    if (!err->state.empty()) answer["state"] = err->state;
+    auto sep = err->redirect_uri.find('?') == std::string::npos ? "?" : "&";
+    return Response::redirect(err->redirect_uri + sep + query_of(answer));
+  }
+  auto& r = std::get<AuthorizationRequest>(checked);
+  auto back = [&](std::map<std::string, std::string> answer) {
+    if (!r.state.empty()) answer["state"] = r.state;
+    answer["iss"] = e.provider.options().issuer;
+    auto sep = r.redirect_uri.find('?') == std::string::npos ? "?" : "&";
+    return Response::redirect(r.redirect_uri + sep + query_of(answer));
+  };
+  auto fail = [&](const std::string& error, const std::string& description) {
+    return back({{"error", error}, {"error_description", description}});
+  };
+
+  auto now = core::SystemClock().now();
+  if (e.options.clock) now = e.options.clock->now();
+  // How fresh the login must be: prompt=login asks for one after this request, max_age
+  // for one within the last max_age seconds. Our own `mvsp_after` marks when we sent the
+  // person to log in, so that they are not sent round again afterwards.
+  std::optional<core::TimePoint> not_before;
+  if (r.max_age) not_before = now - *r.max_age;
+  if (auto it = params.find("mvsp_after"); it != params.end()) {
+    auto after = core::from_millis(std::stoll(it->second));
+    if (!not_before || after > *not_before) not_before = after;
+  } else if (r.prompt == "login") {
+    not_before = now;
+  }
+  bool signed_in = req.session && !req.session->account_id.empty();
+  bool fresh = signed_in && (!not_before || req.session->created_at >= *not_before);
+  auto resume = [&] {
+    auto p = params;
+    p.erase("prompt");
+    p["mvsp_after"] = std::to_string(core::to_millis(now) - 1000);
+    return "/oidc/authorize?" + query_of(p);
+  };
+  if (!fresh) {
+    if (r.prompt == "none") return fail("login_required", "the person is not signed in");
+    auto target = "/anmelden?next=" + web::url_encode(resume());
+    if (!r.login_hint.empty()) target += "&login_hint=" + web::url_encode(r.login_hint);
+    return Response::redirect(target);
+  }
+  auto level = effective_level(*req.session, now, e.options.step_up_lifetime);
+  if (r.required_level && level < *r.required_level) {
+    if (r.prompt == "none") return fail("interaction_required", "a higher trust level is needed");
+    if (*r.required_level > TrustLevel::substantial) {
+      return fail("unmet_authentication_requirements", "trust level high needs the eID");
+    }
+    auto* identity = e.options.identity;
+    auto account = identity->find(req.session->account_id);
+    if (!account) return fail("login_required", "the account is gone");
+    if (account->totp_enabled) {
+      req.session->data["pending_account"] = account->id;
+      req.session->dirty = true;
+      return Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(resume()));
+    }
+    // Step-up for a password-only account: set up the second factor now.
+    return Response::redirect("/konto/zwei-faktor?next=" + web::url_encode(resume()));
+  }
+  auto code = e.provider.issue_code(r, req.session->account_id, level, req.session->created_at);
+  return back({{"code", code}});
+}
+
+Response token(const Endpoints& e, Request& req) {
+  auto form = to_map(web::parse_urlencoded(req.body));
+  auto result = e.provider.token(form, req.header("authorization").value_or(""));
+  if (auto* err = std::get_if<TokenError>(&result)) {
+    auto res = json_error(err->error == "invalid_client" ? 401 : 400, err->error, err->description);
+    if (err->error == "invalid_client") res.set_header("WWW-Authenticate", "Basic realm=\"mvsp\"");
+    return res;
+  }
+  auto& t = std::get<TokenResponse>(result);
+  Poco::JSON::Object o;
+  o.set("access_token", t.access_token);
+  o.set("token_type", "Bearer");
+  o.set("expires_in", t.expires_in);
+  if (!t.scope.empty()) o.set("scope", t.scope);
+  if (!t.id_token.empty()) o.set("id_token", t.id_token);
+  if (!t.refresh_token.empty()) o.set("refresh_token", t.refresh_token);
+  std::ostringstream out;
+  o.stringify(out);
+  auto res = Response::json(out.str());
+  res.set_header("Pragma", "no-cache");
+  return res;
+}
+
+Response userinfo(const Endpoints& e, Request& req) {
+  std::string token;
+  auto auth = req.header("authorization").value_or("");
+  if (auth.starts_with("Bearer ")) token = auth.substr(7);
+  if (token.empty() && req.method == web::Method::post) {
+    token = to_map(web::parse_urlencoded(req.body))["access_token"];
+  }
+  auto grant = token.empty() ? std::nullopt : e.provider.check_access_token(token);
+  if (!grant || grant->account_id.empty()) {
+    auto res = json_error(401, "invalid_token", "the access token is missing, expired or revoked");
+    res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    return res;
+  }
+  return Response::json(e.provider.userinfo_json(*grant));
+}
+
+Response logout(const Endpoints& e, Request& req) {
+  auto params = to_map(web::parse_urlencoded(req.query));
+  std::optional<Client> client;
+  if (auto hint = params.find("id_token_hint"); hint != params.end()) {
+    if (auto aud = e.provider.audience_of_id_token(hint->second))
+      client = e.provider.find_client(*aud);
+  }
+  if (req.session) e.sessions.destroy(*req.session);
+  req.session = nullptr;
+  auto target = params.find("post_logout_redirect_uri");
+  Response res;
+  if (client && target != params.end() &&
+      std::find(client->post_logout_uris.begin(), client->post_logout_uris.end(), target->second) !=
+          client->post_logout_uris.end()) {
+    auto url = target->second;
+    if (auto state = params.find("state"); state != params.end()) {
+      url += (url.find('?') == std::string::npos ? "?" : "&") +
+             ("state=" + web::url_encode(state->second));
+    }
+    res = Response::redirect(url);
+  } else {
+    web::View model;
+    model.set("title_key", "identity.logout.heading");
+    model.set("heading", e.pages.catalog().text(req.locale, "identity.logout.heading"));
+    model.set_list("paragraphs",
+                   {web::View::of(e.pages.catalog().text(req.locale, "identity.logout.text"))});
+    res = e.pages.render(req, "identity/message", std::move(model));
+  }
+  res.headers.emplace_back("Set-Cookie",
+                           fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
+                                       e.sessions.options().cookie_name));
+  return res;
+}
+
+}  // namespace
+
+void register_oidc_endpoints(web::Router& router, const web::Pages& pages,
+                             web::SessionStore& sessions, Provider& provider,
+                             OidcPageOptions options) {
+  auto e = std::make_shared<Endpoints>(Endpoints{pages, sessions, provider, options});
+  router.get("/.well-known/openid-configuration", [e](Request&) {
+    auto res = Response::json(e->provider.discovery_json());
+    res.set_header("Cache-Control", "public, max-age=300");
+    return res;
+  });
+  router.get("/oidc/jwks", [e](Request&) {
+    auto res = Response::json(e->provider.jwks_json());
+    res.set_header("Cache-Control", "public, max-age=300");
+    return res;
+  });
+  router.get("/oidc/authorize", [e](Request& req) { return authorize(*e, req); });
+  router.get("/oidc/logout", [e](Request& req) { return logout(*e, req); });
+  router.post("/api/v1/oidc/token", [e](Request& req) { return token(*e, req); });
+  router.get("/api/v1/oidc/userinfo", [e](Request& req) { return userinfo(*e, req); });
+  router.post("/api/v1/oidc/userinfo", [e](Request& req) { return userinfo(*e, req); });
+}
+
+}  // namespace mvsp::identity
