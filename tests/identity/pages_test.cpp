@@ -5,8 +5,15 @@
 
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/db.hpp>
+#include <mvsp/core/crypto.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/oidc.hpp>
+#include <mvsp/web/http.hpp>
+#include <Poco/Base64Decoder.h>
+
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "app.hpp"
 #include "secrets.hpp"
@@ -468,6 +475,240 @@ TEST_P(StaffPages, AnAdminInvitesAndChangesRolesThroughThePages) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, StaffPages, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::identity
+
+namespace mvsp::identity {
+namespace {
+
+// The Basic OP checks of the OpenID Foundation's test plan, over HTTP.
+class OpenIdProvider : public AccountPages {
+ protected:
+  void SetUp() override {
+    AccountPages::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto created = app_->oidc().create_client(
+        {.name = "Fachverfahren", .redirect_uris = {kRedirect}, .post_logout_uris = {kAfterLogout}},
+        "test");
+    ASSERT_TRUE(created);
+    client_id_ = created->client.client_id;
+    secret_ = created->client_secret;
+    auto machine = app_->oidc().create_client(
+        {.name = "Postfachdienst", .scopes = {"notices:write", "notices:read"},
+         .grants = {"client_credentials"}},
+        "test");
+    ASSERT_TRUE(machine) << machine.error().fields[0].message;
+    machine_id_ = machine->client.client_id;
+    machine_secret_ = machine->client_secret;
+  }
+
+  static constexpr const char* kRedirect = "https://rp.example/callback";
+  static constexpr const char* kAfterLogout = "https://rp.example/bye";
+
+  std::string authorize_url(std::map<std::string, std::string> extra = {}) {
+    std::map<std::string, std::string> p{{"client_id", client_id_},   {"redirect_uri", kRedirect},
+                                         {"response_type", "code"},   {"scope", "openid profile email"},
+                                         {"state", "st-1"},           {"nonce", "n-0815"},
+                                         {"code_challenge", challenge_}, {"code_challenge_method", "S256"}};
+    for (auto& [k, v] : extra) p[k] = v;
+    std::string q;
+    for (auto& [k, v] : p) q += (q.empty() ? "" : "&") + enc(k) + "=" + enc(v);
+    return "/oidc/authorize?" + q;
+  }
+
+  // The parameters of the redirect back to the client.
+  std::map<std::string, std::string> answer(const test::HttpResponse& res) {
+    std::map<std::string, std::string> out;
+    auto location = res.header("location");
+    EXPECT_EQ(location.rfind(kRedirect, 0), 0u) << location;
+    auto q = location.find('?');
+    if (q == std::string::npos) return out;
+    for (auto& [k, v] : web::parse_urlencoded(location.substr(q + 1))) out[k] = v;
+    return out;
+  }
+
+  test::HttpResponse token_request(const std::string& body, const std::string& id, const std::string& secret) {
+    std::map<std::string, std::string> headers{{"Content-Type", "application/x-www-form-urlencoded"}};
+    headers["Authorization"] = "Basic " + standard_base64(id + ":" + secret);
+    return client().request("POST", "/api/v1/oidc/token", body, headers);
+  }
+
+  static std::string standard_base64(const std::string& s) {
+    auto b = core::crypto::base64url(s);
+    std::replace(b.begin(), b.end(), '-', '+');
+    std::replace(b.begin(), b.end(), '_', '/');
+    while (b.size() % 4) b += '=';
+    return b;
+  }
+
+  Poco::JSON::Object::Ptr json(const std::string& body) {
+    Poco::JSON::Parser parser;
+    return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+  }
+
+  test::HttpResponse exchange(const std::string& code) {
+    return token_request("grant_type=authorization_code&code=" + enc(code) + "&redirect_uri=" + enc(kRedirect) +
+                             "&code_verifier=" + verifier_,
+                         client_id_, secret_);
+  }
+
+  std::string payload_of(const std::string& jwt) {
+    auto a = jwt.find('.');
+    auto b = jwt.find('.', a + 1);
+    std::string part = jwt.substr(a + 1, b - a - 1);
+    std::replace(part.begin(), part.end(), '-', '+');
+    std::replace(part.begin(), part.end(), '_', '/');
+    while (part.size() % 4) part += '=';
+    std::istringstream in(part);
+    Poco::Base64Decoder dec(in);
+    return std::string((std::istreambuf_iterator<char>(dec)), {});
+  }
+
+  std::string verifier_ = "a-long-enough-pkce-verifier-0123456789-abcdefghij";
+  std::string challenge_ = core::crypto::base64url(core::crypto::sha256(verifier_));
+  std::string client_id_, secret_, machine_id_, machine_secret_;
+};
+
+TEST_P(OpenIdProvider, DiscoveryAndJwksDescribeTheProvider) {
+  auto d = json(client().get("/.well-known/openid-configuration").body);
+  EXPECT_EQ(d->getValue<std::string>("issuer"), "http://127.0.0.1");
+  EXPECT_EQ(d->getValue<std::string>("token_endpoint"), "http://127.0.0.1/api/v1/oidc/token");
+  auto keys = json(client().get("/oidc/jwks").body)->getArray("keys");
+  ASSERT_EQ(keys->size(), 2u);
+  std::set<std::string> algs;
+  for (std::size_t i = 0; i < keys->size(); ++i) {
+    algs.insert(keys->getObject(static_cast<unsigned>(i))->getValue<std::string>("alg"));
+  }
+  EXPECT_EQ(algs, (std::set<std::string>{"ES256", "RS256"}));
+  app_->oidc().rotate_keys();
+  EXPECT_EQ(json(client().get("/oidc/jwks").body)->getArray("keys")->size(), 4u)
+      << "old keys stay published while their tokens live";
+}
+
+TEST_P(OpenIdProvider, AnUnregisteredRedirectUriIsRefusedWithoutRedirect) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto res = c.get(authorize_url({{"redirect_uri", "https://evil.example/callback"}}));
+  EXPECT_EQ(res.status, 400);
+  EXPECT_TRUE(res.header("location").empty());
+  EXPECT_EQ(c.get(authorize_url({{"client_id", "nobody"}})).status, 400);
+  auto bad_type = answer(c.get(authorize_url({{"response_type", "token"}})));
+  EXPECT_EQ(bad_type["error"], "unsupported_response_type");
+  EXPECT_EQ(bad_type["state"], "st-1");
+}
+
+TEST_P(OpenIdProvider, PromptNoneWithoutSessionAnswersLoginRequired) {
+  auto res = client().get(authorize_url({{"prompt", "none"}}));
+  EXPECT_EQ(res.status, 303);
+  auto a = answer(res);
+  EXPECT_EQ(a["error"], "login_required");
+  EXPECT_EQ(a["state"], "st-1");
+  EXPECT_EQ(a["iss"], "http://127.0.0.1");
+  auto to_login = client().get(authorize_url());
+  EXPECT_EQ(to_login.header("location").rfind("/anmelden?next=", 0), 0u);
+}
+
+TEST_P(OpenIdProvider, CodeFlowEchoesTheNonceAndAReusedCodeRevokesItsTokens) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto a = answer(c.get(authorize_url()));
+  ASSERT_FALSE(a["code"].empty());
+  EXPECT_EQ(a["state"], "st-1");
+  auto first = exchange(a["code"]);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto tokens = json(first.body);
+  auto claims = json(payload_of(tokens->getValue<std::string>("id_token")));
+  EXPECT_EQ(claims->getValue<std::string>("nonce"), "n-0815");
+  EXPECT_EQ(claims->getValue<std::string>("aud"), client_id_);
+  auto access = tokens->getValue<std::string>("access_token");
+  auto bearer = [&](const std::string& t) { return std::map<std::string, std::string>{{"Authorization", "Bearer " + t}}; };
+  EXPECT_EQ(client().get("/api/v1/oidc/userinfo", bearer(access)).status, 200);
+
+  auto again = exchange(a["code"]);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(json(again.body)->getValue<std::string>("error"), "invalid_grant");
+  auto after = client().get("/api/v1/oidc/userinfo", bearer(access));
+  EXPECT_EQ(after.status, 401) << "tokens from a reused code are revoked";
+  EXPECT_NE(after.header("www-authenticate").find("invalid_token"), std::string::npos);
+}
+
+TEST_P(OpenIdProvider, PkceAndRedirectUriAreChecked) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto code = answer(c.get(authorize_url()))["code"];
+  auto wrong = token_request("grant_type=authorization_code&code=" + enc(code) + "&redirect_uri=" +
+                                 enc(kRedirect) + "&code_verifier=" + std::string(50, 'x'),
+                             client_id_, secret_);
+  EXPECT_EQ(json(wrong.body)->getValue<std::string>("error"), "invalid_grant");
+  auto bad_secret = token_request("grant_type=authorization_code&code=x", client_id_, "falsch");
+  EXPECT_EQ(bad_secret.status, 401);
+  EXPECT_EQ(json(bad_secret.body)->getValue<std::string>("error"), "invalid_client");
+}
+
+TEST_P(OpenIdProvider, MaxAgeForcesAFreshLogin) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto res = c.get(authorize_url({{"max_age", "0"}}));
+  EXPECT_EQ(res.header("location").rfind("/anmelden?next=", 0), 0u) << res.header("location");
+  auto fresh = c.get(authorize_url({{"max_age", "3600"}}));
+  EXPECT_FALSE(answer(fresh)["code"].empty());
+  auto again = c.get(authorize_url({{"prompt", "login"}}));
+  EXPECT_EQ(again.header("location").rfind("/anmelden?next=", 0), 0u) << "prompt=login asks again";
+}
+
+TEST_P(OpenIdProvider, UserinfoAnswersGetAndPost) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto tokens = json(exchange(answer(c.get(authorize_url()))["code"]).body);
+  auto access = tokens->getValue<std::string>("access_token");
+  auto get = client().get("/api/v1/oidc/userinfo", {{"Authorization", "Bearer " + access}});
+  ASSERT_EQ(get.status, 200);
+  EXPECT_EQ(json(get.body)->getValue<std::string>("email"), "anna@example.org");
+  EXPECT_EQ(json(get.body)->getValue<std::string>("given_name"), "Anna");
+  auto post = client().request("POST", "/api/v1/oidc/userinfo", "access_token=" + enc(access),
+                               {{"Content-Type", "application/x-www-form-urlencoded"}});
+  ASSERT_EQ(post.status, 200);
+  EXPECT_EQ(json(post.body)->getValue<std::string>("sub"), json(get.body)->getValue<std::string>("sub"));
+  EXPECT_EQ(client().get("/api/v1/oidc/userinfo").status, 401);
+}
+
+TEST_P(OpenIdProvider, MachinesGetScopedTokensWithClientCredentials) {
+  auto res = token_request("grant_type=client_credentials&scope=notices%3Awrite", machine_id_, machine_secret_);
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto t = json(res.body);
+  EXPECT_EQ(t->getValue<std::string>("scope"), "notices:write");
+  EXPECT_FALSE(t->has("id_token"));
+  EXPECT_FALSE(t->has("refresh_token"));
+  auto grant = app_->oidc().check_access_token(t->getValue<std::string>("access_token"));
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->client_id, machine_id_);
+  EXPECT_TRUE(grant->account_id.empty());
+  auto too_much = token_request("grant_type=client_credentials&scope=openid%20admin", machine_id_, machine_secret_);
+  EXPECT_EQ(json(too_much.body)->getValue<std::string>("error"), "invalid_scope");
+  auto not_allowed = token_request("grant_type=client_credentials", client_id_, secret_);
+  EXPECT_EQ(json(not_allowed.body)->getValue<std::string>("error"), "unauthorized_client");
+}
+
+TEST_P(OpenIdProvider, LogoutEndsTheSessionAndReturnsOnlyToRegisteredAddresses) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto id_token = json(exchange(answer(c.get(authorize_url()))["code"]).body)->getValue<std::string>("id_token");
+  auto out = c.get("/oidc/logout?id_token_hint=" + enc(id_token) + "&post_logout_redirect_uri=" +
+                   enc(kAfterLogout) + "&state=bye-1");
+  EXPECT_EQ(out.status, 303);
+  EXPECT_EQ(out.header("location"), std::string(kAfterLogout) + "?state=bye-1");
+  EXPECT_EQ(c.get("/konto").status, 303) << "signed out";
+  auto c2 = client();
+  ASSERT_EQ(login(c2, "anna@example.org", kPassword).status, 303);
+  auto elsewhere = c2.get("/oidc/logout?id_token_hint=" + enc(id_token) +
+                          "&post_logout_redirect_uri=" + enc("https://evil.example/"));
+  EXPECT_EQ(elsewhere.status, 200);
+  EXPECT_TRUE(elsewhere.header("location").empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, OpenIdProvider, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
 }  // namespace mvsp::identity
