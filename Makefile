@@ -2,7 +2,7 @@
 #   make demo    install what is missing, build, load demo data, serve http://127.0.0.1:8080
 #   make check   install what is missing, build, run every check and test
 
-.PHONY: deps build build-asan demo check bench clean
+.PHONY: deps build build-asan demo check bench format clean
 
 deps:
 	@scripts/install-deps
@@ -27,6 +27,9 @@ check: build build-asan
 bench: build
 	@scripts/install-deps --bench
 	bench/run
+
+format:
+	git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' | xargs clang-format -i
 
 clean:
 	rm -rf build build-asan

@@ -136,25 +136,32 @@ TEST_P(AccountsCli, DemoDataLoadsTwiceWithoutHarm) {
 }
 
 TEST_P(AccountsCli, RegistersClientsAndRotatesKeys) {
-  auto confidential = run_mvsp("client create --name Fachverfahren --redirect-uri https://rp.example/cb "
-                               "--scope openid --scope profile" + args());
+  auto confidential = run_mvsp(
+      "client create --name Fachverfahren --redirect-uri https://rp.example/cb "
+      "--scope openid --scope profile" +
+      args());
   ASSERT_EQ(confidential.exit_code, 0) << confidential.output;
   std::smatch m;
-  EXPECT_TRUE(std::regex_search(confidential.output, m,
-                                std::regex(R"re(\{"client_id":"[a-z0-9]{26}","client_secret":"[A-Za-z0-9_-]{43}"\})re")))
+  EXPECT_TRUE(std::regex_search(
+      confidential.output, m,
+      std::regex(R"re(\{"client_id":"[a-z0-9]{26}","client_secret":"[A-Za-z0-9_-]{43}"\})re")))
       << confidential.output;
-  auto pub = run_mvsp("client create --name App --public --redirect-uri http://127.0.0.1:8000/cb" + args());
+  auto pub = run_mvsp("client create --name App --public --redirect-uri http://127.0.0.1:8000/cb" +
+                      args());
   ASSERT_EQ(pub.exit_code, 0) << pub.output;
   EXPECT_EQ(pub.output.find("client_secret"), std::string::npos);
   auto bad = run_mvsp("client create --name X --public --grant client_credentials" + args());
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_NE(bad.output.find("grant: a public client cannot use client credentials"), std::string::npos)
+  EXPECT_NE(bad.output.find("grant: a public client cannot use client credentials"),
+            std::string::npos)
       << bad.output;
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM oidc_clients")->integer(0), 2);
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM oidc_keys WHERE retired_at IS NULL")->integer(0), 2);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM oidc_keys WHERE retired_at IS NULL")->integer(0),
+            2);
   auto rotated = run_mvsp("keys rotate" + args());
   EXPECT_EQ(rotated.exit_code, 0) << rotated.output;
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM oidc_keys WHERE retired_at IS NULL")->integer(0), 2);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM oidc_keys WHERE retired_at IS NULL")->integer(0),
+            2);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM oidc_keys")->integer(0), 4);
 }
 

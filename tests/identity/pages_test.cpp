@@ -1,16 +1,15 @@
 // The account pages over HTTP, on both databases, with the mails that actually arrive.
+#include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <mvsp/core/clock.hpp>
-#include <mvsp/core/db.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
 #include <mvsp/web/http.hpp>
-#include <Poco/Base64Decoder.h>
-
 #include <regex>
 #include <set>
 #include <thread>
@@ -494,10 +493,10 @@ class OpenIdProvider : public AccountPages {
     ASSERT_TRUE(created);
     client_id_ = created->client.client_id;
     secret_ = created->client_secret;
-    auto machine = app_->oidc().create_client(
-        {.name = "Postfachdienst", .scopes = {"notices:write", "notices:read"},
-         .grants = {"client_credentials"}},
-        "test");
+    auto machine = app_->oidc().create_client({.name = "Postfachdienst",
+                                               .scopes = {"notices:write", "notices:read"},
+                                               .grants = {"client_credentials"}},
+                                              "test");
     ASSERT_TRUE(machine) << machine.error().fields[0].message;
     machine_id_ = machine->client.client_id;
     machine_secret_ = machine->client_secret;
@@ -507,10 +506,14 @@ class OpenIdProvider : public AccountPages {
   static constexpr const char* kAfterLogout = "https://rp.example/bye";
 
   std::string authorize_url(std::map<std::string, std::string> extra = {}) {
-    std::map<std::string, std::string> p{{"client_id", client_id_},   {"redirect_uri", kRedirect},
-                                         {"response_type", "code"},   {"scope", "openid profile email"},
-                                         {"state", "st-1"},           {"nonce", "n-0815"},
-                                         {"code_challenge", challenge_}, {"code_challenge_method", "S256"}};
+    std::map<std::string, std::string> p{{"client_id", client_id_},
+                                         {"redirect_uri", kRedirect},
+                                         {"response_type", "code"},
+                                         {"scope", "openid profile email"},
+                                         {"state", "st-1"},
+                                         {"nonce", "n-0815"},
+                                         {"code_challenge", challenge_},
+                                         {"code_challenge_method", "S256"}};
     for (auto& [k, v] : extra) p[k] = v;
     std::string q;
     for (auto& [k, v] : p) q += (q.empty() ? "" : "&") + enc(k) + "=" + enc(v);
@@ -528,8 +531,10 @@ class OpenIdProvider : public AccountPages {
     return out;
   }
 
-  test::HttpResponse token_request(const std::string& body, const std::string& id, const std::string& secret) {
-    std::map<std::string, std::string> headers{{"Content-Type", "application/x-www-form-urlencoded"}};
+  test::HttpResponse token_request(const std::string& body, const std::string& id,
+                                   const std::string& secret) {
+    std::map<std::string, std::string> headers{
+        {"Content-Type", "application/x-www-form-urlencoded"}};
     headers["Authorization"] = "Basic " + standard_base64(id + ":" + secret);
     return client().request("POST", "/api/v1/oidc/token", body, headers);
   }
@@ -548,8 +553,8 @@ class OpenIdProvider : public AccountPages {
   }
 
   test::HttpResponse exchange(const std::string& code) {
-    return token_request("grant_type=authorization_code&code=" + enc(code) + "&redirect_uri=" + enc(kRedirect) +
-                             "&code_verifier=" + verifier_,
+    return token_request("grant_type=authorization_code&code=" + enc(code) +
+                             "&redirect_uri=" + enc(kRedirect) + "&code_verifier=" + verifier_,
                          client_id_, secret_);
   }
 
@@ -622,7 +627,9 @@ TEST_P(OpenIdProvider, CodeFlowEchoesTheNonceAndAReusedCodeRevokesItsTokens) {
   EXPECT_EQ(claims->getValue<std::string>("nonce"), "n-0815");
   EXPECT_EQ(claims->getValue<std::string>("aud"), client_id_);
   auto access = tokens->getValue<std::string>("access_token");
-  auto bearer = [&](const std::string& t) { return std::map<std::string, std::string>{{"Authorization", "Bearer " + t}}; };
+  auto bearer = [&](const std::string& t) {
+    return std::map<std::string, std::string>{{"Authorization", "Bearer " + t}};
+  };
   EXPECT_EQ(client().get("/api/v1/oidc/userinfo", bearer(access)).status, 200);
 
   auto again = exchange(a["code"]);
@@ -670,12 +677,14 @@ TEST_P(OpenIdProvider, UserinfoAnswersGetAndPost) {
   auto post = client().request("POST", "/api/v1/oidc/userinfo", "access_token=" + enc(access),
                                {{"Content-Type", "application/x-www-form-urlencoded"}});
   ASSERT_EQ(post.status, 200);
-  EXPECT_EQ(json(post.body)->getValue<std::string>("sub"), json(get.body)->getValue<std::string>("sub"));
+  EXPECT_EQ(json(post.body)->getValue<std::string>("sub"),
+            json(get.body)->getValue<std::string>("sub"));
   EXPECT_EQ(client().get("/api/v1/oidc/userinfo").status, 401);
 }
 
 TEST_P(OpenIdProvider, MachinesGetScopedTokensWithClientCredentials) {
-  auto res = token_request("grant_type=client_credentials&scope=notices%3Awrite", machine_id_, machine_secret_);
+  auto res = token_request("grant_type=client_credentials&scope=notices%3Awrite", machine_id_,
+                           machine_secret_);
   ASSERT_EQ(res.status, 200) << res.body;
   auto t = json(res.body);
   EXPECT_EQ(t->getValue<std::string>("scope"), "notices:write");
@@ -685,7 +694,8 @@ TEST_P(OpenIdProvider, MachinesGetScopedTokensWithClientCredentials) {
   ASSERT_TRUE(grant);
   EXPECT_EQ(grant->client_id, machine_id_);
   EXPECT_TRUE(grant->account_id.empty());
-  auto too_much = token_request("grant_type=client_credentials&scope=openid%20admin", machine_id_, machine_secret_);
+  auto too_much = token_request("grant_type=client_credentials&scope=openid%20admin", machine_id_,
+                                machine_secret_);
   EXPECT_EQ(json(too_much.body)->getValue<std::string>("error"), "invalid_scope");
   auto not_allowed = token_request("grant_type=client_credentials", client_id_, secret_);
   EXPECT_EQ(json(not_allowed.body)->getValue<std::string>("error"), "unauthorized_client");
@@ -694,9 +704,10 @@ TEST_P(OpenIdProvider, MachinesGetScopedTokensWithClientCredentials) {
 TEST_P(OpenIdProvider, LogoutEndsTheSessionAndReturnsOnlyToRegisteredAddresses) {
   auto c = registered();
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
-  auto id_token = json(exchange(answer(c.get(authorize_url()))["code"]).body)->getValue<std::string>("id_token");
-  auto out = c.get("/oidc/logout?id_token_hint=" + enc(id_token) + "&post_logout_redirect_uri=" +
-                   enc(kAfterLogout) + "&state=bye-1");
+  auto id_token = json(exchange(answer(c.get(authorize_url()))["code"]).body)
+                      ->getValue<std::string>("id_token");
+  auto out = c.get("/oidc/logout?id_token_hint=" + enc(id_token) +
+                   "&post_logout_redirect_uri=" + enc(kAfterLogout) + "&state=bye-1");
   EXPECT_EQ(out.status, 303);
   EXPECT_EQ(out.header("location"), std::string(kAfterLogout) + "?state=bye-1");
   EXPECT_EQ(c.get("/konto").status, 303) << "signed out";
