@@ -14,6 +14,8 @@ const provider = new Provider(issuer, {
   ],
   scopes: ['openid', 'email', 'notices:write'],
   features: { clientCredentials: { enabled: true }, userinfo: { enabled: true } },
+  // The same lifetimes as mvsp (access tokens 10 minutes).
+  ttl: { AccessToken: 600, ClientCredentials: 600, Grant: 3600, IdToken: 3600 },
   claims: { openid: ['sub'], email: ['email', 'email_verified'] },
   async findAccount(ctx, id) {
     return { accountId: id, async claims() { return { sub: id, email: 'erika.mustermann@example.org', email_verified: true }; } };
