@@ -190,7 +190,9 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
       identity::ProviderOptions{.issuer = s.public_url, .key = d.master_key});
   d.oidc->ensure_keys();
   identity::register_oidc_endpoints(d.router, *d.pages, *d.sessions, *d.oidc,
-                                    {.identity = d.identity.get(), .clock = &d.clock});
+                                    {.identity = d.identity.get(),
+                                     .clock = &d.clock,
+                                     .step_up_lifetime = std::chrono::minutes(s.step_up_minutes)});
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {

@@ -149,6 +149,10 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   s.session_absolute_hours =
       static_cast<int>(session.integer("absolute_hours", s.session_absolute_hours, 1, 24 * 30));
 
+  auto identity = config.section("identity");
+  s.step_up_minutes =
+      static_cast<int>(identity.integer("step_up_minutes", s.step_up_minutes, 1, 24 * 60));
+
   auto site = config.section("site");
   s.site_operator.name = site.string("operator_name", "");
   s.site_operator.address = site.string("operator_address", "");

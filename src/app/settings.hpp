@@ -47,6 +47,8 @@ struct Settings {
   // [session]
   int session_idle_minutes = 30;
   int session_absolute_hours = 12;
+  // [identity]
+  int step_up_minutes = 30;
   // [site]
   web::SiteOperator site_operator;
 

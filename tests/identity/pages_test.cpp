@@ -719,6 +719,42 @@ TEST_P(OpenIdProvider, LogoutEndsTheSessionAndReturnsOnlyToRegisteredAddresses) 
   EXPECT_TRUE(elsewhere.header("location").empty());
 }
 
+TEST_P(OpenIdProvider, HintsAndLanguagesAreHonoured) {
+  auto to_login = client().get(
+      authorize_url({{"ui_locales", "fr-CA en-GB de"}, {"login_hint", "anna@example.org"}}));
+  EXPECT_NE(to_login.header("set-cookie").find("mvsp_lang=en"), std::string::npos);
+  EXPECT_NE(to_login.header("location").find("login_hint=anna%40example.org"), std::string::npos);
+
+  auto anna = registered();
+  ASSERT_EQ(login(anna, "anna@example.org", kPassword).status, 303);
+  auto tokens = json(exchange(answer(anna.get(authorize_url()))["code"]).body);
+  auto id_token = tokens->getValue<std::string>("id_token");
+  EXPECT_FALSE(answer(anna.get(authorize_url({{"id_token_hint", id_token}})))["code"].empty())
+      << "the hint names the signed-in person";
+  app_->identity().create_account(
+      {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test");
+  auto bernd = client();
+  ASSERT_EQ(login(bernd, "bernd@example.org", kPassword).status, 303);
+  auto other = bernd.get(authorize_url({{"id_token_hint", id_token}}));
+  EXPECT_EQ(other.header("location").rfind("/anmelden?next=", 0), 0u)
+      << "the hint names someone else";
+}
+
+TEST_P(OpenIdProvider, AccessTokensOfMachinesCarryTheirTenant) {
+  auto tenant = app_->identity().create_tenant("Landkreis Nordwestmecklenburg", "test");
+  auto bound = app_->oidc().create_client({.name = "Fachverfahren des Kreises",
+                                           .scopes = {"notices:write"},
+                                           .grants = {"client_credentials"},
+                                           .tenant_id = tenant->id},
+                                          "test");
+  auto res =
+      token_request("grant_type=client_credentials", bound->client.client_id, bound->client_secret);
+  auto grant =
+      app_->oidc().check_access_token(json(res.body)->getValue<std::string>("access_token"));
+  ASSERT_TRUE(grant);
+  EXPECT_EQ(grant->tenant_id, tenant->id);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, OpenIdProvider, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

@@ -657,11 +657,12 @@ std::variant<TokenResponse, TokenError> Provider::token(
 
 std::optional<TokenGrant> Provider::check_access_token(std::string_view token) {
   auto row = impl_->db.query_one(
-      "SELECT client_id, account_id, scope, acr, expires_at, revoked_at FROM oidc_tokens "
-      "WHERE token_hash = ? AND kind = 'access'",
+      "SELECT t.client_id, t.account_id, t.scope, t.acr, t.expires_at, t.revoked_at, c.tenant_id "
+      "FROM oidc_tokens t JOIN oidc_clients c ON c.client_id = t.client_id "
+      "WHERE t.token_hash = ? AND t.kind = 'access'",
       crypto::sha256_hex(token));
   if (!row || !row->is_null(5) || row->integer(4) < impl_->now()) return std::nullopt;
-  return TokenGrant{row->text(0), row->text(1), split(row->text(2), ' '),
+  return TokenGrant{row->text(0), row->text(6), row->text(1), split(row->text(2), ' '),
                     level_of_acr(row->text(3)).value_or(TrustLevel::basic)};
 }
 
@@ -697,7 +698,7 @@ std::string Provider::userinfo_json(const TokenGrant& grant) {
   return stringify(out);
 }
 
-std::optional<std::string> Provider::audience_of_id_token(std::string_view id_token) {
+std::optional<Provider::IdTokenHint> Provider::read_id_token_hint(std::string_view id_token) {
   auto dot = id_token.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
   try {
@@ -713,7 +714,7 @@ std::optional<std::string> Provider::audience_of_id_token(std::string_view id_to
     bool ok = signer.tryVerify(std::string(id_token), token);
     if (!ok || token.getIssuer() != impl_->options.issuer || token.getAudience().empty())
       return std::nullopt;
-    return token.getAudience().front();
+    return IdTokenHint{token.getAudience().front(), token.getSubject()};
   } catch (const Poco::Exception&) {
     return std::nullopt;
   }

@@ -106,6 +106,11 @@ Response authorize(const Endpoints& e, Request& req) {
   }
   bool signed_in = req.session && !req.session->account_id.empty();
   bool fresh = signed_in && (!not_before || req.session->created_at >= *not_before);
+  // An id_token_hint for someone else than the signed-in person asks for their login.
+  if (auto hint = params.find("id_token_hint"); fresh && hint != params.end()) {
+    auto h = e.provider.read_id_token_hint(hint->second);
+    if (h && h->subject != req.session->account_id) fresh = false;
+  }
   auto resume = [&] {
     auto p = params;
     p.erase("prompt");
@@ -116,7 +121,22 @@ Response authorize(const Endpoints& e, Request& req) {
     if (r.prompt == "none") return fail("login_required", "the person is not signed in");
     auto target = "/anmelden?next=" + web::url_encode(resume());
     if (!r.login_hint.empty()) target += "&login_hint=" + web::url_encode(r.login_hint);
-    return Response::redirect(target);
+    auto res = Response::redirect(target);
+    // ui_locales: the first tag (in the client's order) that we speak becomes the language.
+    std::string_view rest = r.ui_locales;
+    while (!rest.empty()) {
+      auto space = rest.find(' ');
+      auto tag = rest.substr(0, space);
+      auto lang = std::string(tag.substr(0, tag.find('-')));
+      if (e.pages.catalog().supports(lang)) {
+        res.headers.emplace_back("Set-Cookie",
+                                 "mvsp_lang=" + lang + "; Path=/; Max-Age=31536000; SameSite=Lax");
+        break;
+      }
+      if (space == std::string_view::npos) break;
+      rest.remove_prefix(space + 1);
+    }
+    return res;
   }
   auto level = effective_level(*req.session, now, e.options.step_up_lifetime);
   if (r.required_level && level < *r.required_level) {
@@ -182,8 +202,9 @@ Response logout(const Endpoints& e, Request& req) {
   auto params = to_map(web::parse_urlencoded(req.query));
   std::optional<Client> client;
   if (auto hint = params.find("id_token_hint"); hint != params.end()) {
-    if (auto aud = e.provider.audience_of_id_token(hint->second))
-      client = e.provider.find_client(*aud);
+    if (auto h = e.provider.read_id_token_hint(hint->second)) {
+      client = e.provider.find_client(h->client_id);
+    }
   }
   if (req.session) e.sessions.destroy(*req.session);
   req.session = nullptr;

@@ -91,6 +91,7 @@ struct TokenError {
 // What a valid access token stands for.
 struct TokenGrant {
   std::string client_id;
+  std::string tenant_id;   // the client's tenant (machine clients act for it)
   std::string account_id;  // empty for client credentials
   std::vector<std::string> scopes;
   TrustLevel level = TrustLevel::basic;
@@ -134,9 +135,13 @@ class Provider {
   std::optional<TokenGrant> check_access_token(std::string_view token);
   // The userinfo claims for a grant, as JSON.
   std::string userinfo_json(const TokenGrant& grant);
-  // The client an ID token was issued to, if the token is ours and its signature holds
-  // (for RP-initiated logout; an expired token is still a valid hint).
-  std::optional<std::string> audience_of_id_token(std::string_view id_token);
+  // Who an ID token of ours was issued to and for whom, if its signature holds (an expired
+  // token is still a valid hint: RP-initiated logout, id_token_hint).
+  struct IdTokenHint {
+    std::string client_id;
+    std::string subject;
+  };
+  std::optional<IdTokenHint> read_id_token_hint(std::string_view id_token);
 
  private:
   struct Impl;
