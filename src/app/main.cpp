@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
@@ -47,7 +48,8 @@ Commands:
                     [--verified] [--role R --tenant T]; prints JSON with id and mailbox
   client create     register an OpenID Connect / OAuth2 client: --name N [--redirect-uri URI]…
                     [--post-logout-uri URI]… [--public] [--scope S]… [--tenant T]
-                    [--grant authorization_code|refresh_token|client_credentials]…;
+                    [--grant authorization_code|refresh_token|client_credentials]…
+                    [--public-key PEM-FILE] (private_key_jwt instead of a secret);
                     prints JSON with client_id and, for confidential clients, client_secret
   keys rotate       new token signing keys; old ones stay published until their tokens expire
   version           print the version
@@ -228,6 +230,12 @@ std::vector<std::string> options(const CommandLine& cli, const char* name) {
 }
 
 int client_create(const Settings& settings, const CommandLine& cli) {
+  std::string public_key;
+  if (auto path = option(cli, "--public-key"); !path.empty()) {
+    std::ifstream in(path);
+    if (!in) return report(core::Error::invalid("--public-key", "cannot read " + path));
+    public_key.assign(std::istreambuf_iterator<char>(in), {});
+  }
   App app(settings);
   auto created = app.oidc().create_client({.name = option(cli, "--name"),
                                            .redirect_uris = options(cli, "--redirect-uri"),
@@ -235,7 +243,8 @@ int client_create(const Settings& settings, const CommandLine& cli) {
                                            .scopes = options(cli, "--scope"),
                                            .grants = options(cli, "--grant"),
                                            .is_public = has_flag(cli, "--public"),
-                                           .tenant_id = option(cli, "--tenant")},
+                                           .tenant_id = option(cli, "--tenant"),
+                                           .public_key_pem = public_key},
                                           "operator:cli");
   if (!created) return report(created.error());
   if (created->client_secret.empty()) {

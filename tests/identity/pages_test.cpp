@@ -1,7 +1,11 @@
 // The account pages over HTTP, on both databases, with the mails that actually arrive.
 #include <Poco/Base64Decoder.h>
+#include <Poco/Crypto/ECKey.h>
+#include <Poco/Crypto/RSAKey.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
 #include <gtest/gtest.h>
 
 #include <mvsp/core/clock.hpp>
@@ -753,6 +757,83 @@ TEST_P(OpenIdProvider, AccessTokensOfMachinesCarryTheirTenant) {
       app_->oidc().check_access_token(json(res.body)->getValue<std::string>("access_token"));
   ASSERT_TRUE(grant);
   EXPECT_EQ(grant->tenant_id, tenant->id);
+}
+
+// A client assertion (RFC 7523) signed with `signer`.
+std::string assertion(const Poco::JWT::Signer& signer, const std::string& alg,
+                      const std::string& client_id, const std::string& audience,
+                      std::int64_t lifetime_s, const std::string& jti) {
+  Poco::JWT::Token t;
+  t.setIssuer(client_id);
+  t.setSubject(client_id);
+  t.setAudience(audience);
+  auto now = Poco::Timestamp().epochTime();
+  t.setIssuedAt(Poco::Timestamp::fromEpochTime(now));
+  t.setExpiration(Poco::Timestamp::fromEpochTime(now + lifetime_s));
+  t.setId(jti);
+  return signer.sign(t, alg);
+}
+
+TEST_P(OpenIdProvider, MachinesAuthenticateWithPrivateKeyJwt) {
+  Poco::SharedPtr<Poco::Crypto::RSAKey> rsa(
+      new Poco::Crypto::RSAKey(Poco::Crypto::RSAKey::KL_2048, Poco::Crypto::RSAKey::EXP_LARGE));
+  std::ostringstream pub;
+  rsa->save(&pub, nullptr);
+  auto bad = app_->oidc().create_client(
+      {.name = "x",
+       .grants = {"client_credentials"},
+       .public_key_pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"},
+      "test");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().fields[0].field, "public_key");
+  auto created = app_->oidc().create_client({.name = "Fachverfahren mit Schlüssel",
+                                             .scopes = {"notices:write"},
+                                             .grants = {"client_credentials"},
+                                             .public_key_pem = pub.str()},
+                                            "test");
+  ASSERT_TRUE(created) << created.error().fields[0].message;
+  EXPECT_TRUE(created->client_secret.empty()) << "no secret for a key client";
+  auto id = created->client.client_id;
+  Poco::JWT::Signer signer(rsa);
+  const std::string endpoint = "http://127.0.0.1/api/v1/oidc/token";
+  auto post = [&](const std::string& jwt) {
+    return client().request("POST", "/api/v1/oidc/token",
+                            "grant_type=client_credentials&client_assertion_type=" +
+                                enc("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+                                "&client_assertion=" + jwt,
+                            {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  auto good = assertion(signer, "RS256", id, endpoint, 60, "jti-1");
+  auto ok = post(good);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(json(ok.body)->getValue<std::string>("scope"), "notices:write");
+  EXPECT_EQ(post(good).status, 401) << "an assertion counts once";
+  EXPECT_EQ(
+      post(assertion(signer, "RS256", id, "https://elsewhere.example/token", 60, "jti-2")).status,
+      401);
+  EXPECT_EQ(post(assertion(signer, "RS256", id, endpoint, -10, "jti-3")).status, 401) << "expired";
+  EXPECT_EQ(post(assertion(signer, "RS256", id, endpoint, 3600, "jti-4")).status, 401)
+      << "too long";
+  Poco::SharedPtr<Poco::Crypto::RSAKey> other(
+      new Poco::Crypto::RSAKey(Poco::Crypto::RSAKey::KL_2048, Poco::Crypto::RSAKey::EXP_LARGE));
+  EXPECT_EQ(post(assertion(Poco::JWT::Signer(other), "RS256", id, endpoint, 60, "jti-5")).status,
+            401)
+      << "signed with another key";
+  EXPECT_EQ(token_request("grant_type=client_credentials", id, "guessed").status, 401);
+
+  Poco::SharedPtr<Poco::Crypto::ECKey> ec(new Poco::Crypto::ECKey("prime256v1"));
+  std::ostringstream ec_pub;
+  ec->save(&ec_pub, nullptr);
+  auto ec_client = app_->oidc().create_client({.name = "EC",
+                                               .scopes = {"notices:read"},
+                                               .grants = {"client_credentials"},
+                                               .public_key_pem = ec_pub.str()},
+                                              "test");
+  ASSERT_TRUE(ec_client);
+  EXPECT_EQ(post(assertion(Poco::JWT::Signer(ec), "ES256", ec_client->client.client_id,
+                           "http://127.0.0.1", 60, "jti-6"))
+                .status,
+            200);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, OpenIdProvider, ::testing::ValuesIn(test::backends()));

@@ -97,6 +97,28 @@ std::pair<std::string, std::string> ec_coordinates(const std::string& public_pem
           crypto::base64url({reinterpret_cast<char*>(point + 33), 32})};
 }
 
+// "RSA", "P-256" or "" (not a public key we accept) for a PEM public key.
+std::string key_kind(const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (!pkey) return {};
+  std::string kind;
+  if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pkey) >= 2048) {
+    kind = "RSA";
+  } else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
+    char group[64] = {0};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &len) &&
+        std::string_view(group) == "prime256v1") {
+      kind = "P-256";
+    }
+  }
+  EVP_PKEY_free(pkey);
+  return kind;
+}
+
 struct LoadedKey {
   std::string kid;
   std::string alg;
@@ -241,6 +263,13 @@ struct Provider::Impl {
                                                 const std::string& authorization) {
     std::string id, secret;
     bool basic = false;
+    if (auto type = form.find("client_assertion_type"); type != form.end()) {
+      if (type->second != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+        return TokenError{"invalid_client", "unknown client_assertion_type"};
+      }
+      auto assertion = form.find("client_assertion");
+      return authenticate_assertion(assertion == form.end() ? std::string() : assertion->second);
+    }
     if (authorization.starts_with("Basic ")) {
       std::istringstream is(authorization.substr(6));
       Poco::Base64Decoder dec(is);
@@ -265,9 +294,72 @@ struct Provider::Impl {
         return TokenError{"invalid_client", "a public client has no secret"};
       return *c;
     }
+    if (row->text(0).empty())
+      return TokenError{"invalid_client", "this client authenticates with private_key_jwt"};
     if (secret.empty() || !crypto::equal_constant_time(crypto::sha256_hex(secret), row->text(0))) {
       return TokenError{"invalid_client", "wrong client credentials"};
     }
+    return *c;
+  }
+
+  // RFC 7523: a JWT signed with the client's key, iss = sub = client_id, aud = the token
+  // endpoint (or the issuer), not expired, at most five minutes long, each jti once.
+  std::variant<Client, TokenError> authenticate_assertion(const std::string& jwt) {
+    auto refuse = [](std::string why) { return TokenError{"invalid_client", std::move(why)}; };
+    auto first = jwt.find('.');
+    auto second = jwt.find('.', first + 1);
+    if (first == std::string::npos || second == std::string::npos)
+      return refuse("malformed client_assertion");
+    Poco::JSON::Object::Ptr claims;
+    try {
+      Poco::JSON::Parser parser;
+      claims =
+          parser
+              .parse(base64url_decode(std::string_view(jwt).substr(first + 1, second - first - 1)))
+              .extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception&) {
+      return refuse("malformed client_assertion");
+    }
+    auto id = claims->optValue<std::string>("iss", "");
+    auto conn = db.acquire();
+    auto c = client(*conn, id);
+    auto row = conn->query_one("SELECT public_key FROM oidc_clients WHERE client_id = ?", id);
+    if (!c || row->text(0).empty()) return refuse("unknown client or no registered key");
+    Poco::JWT::Token token;
+    try {
+      bool rsa = key_kind(row->text(0)) == "RSA";
+      std::istringstream pem2(row->text(0));
+      auto signer = rsa ? Poco::JWT::Signer(Poco::SharedPtr<Poco::Crypto::RSAKey>(
+                              new Poco::Crypto::RSAKey(&pem2)))
+                        : Poco::JWT::Signer(
+                              Poco::SharedPtr<Poco::Crypto::ECKey>(new Poco::Crypto::ECKey(&pem2)));
+      signer.addAlgorithm(rsa ? Poco::JWT::Signer::ALGO_RS256 : Poco::JWT::Signer::ALGO_ES256);
+      if (!signer.tryVerify(jwt, token))
+        return refuse("client_assertion signature does not verify");
+    } catch (const Poco::Exception&) {
+      return refuse("client_assertion signature does not verify");
+    }
+    if (token.getSubject() != id) return refuse("client_assertion sub must be the client_id");
+    auto audience = token.getAudience();
+    auto endpoint = options.issuer + "/api/v1/oidc/token";
+    if (!contains(audience, endpoint) && !contains(audience, options.issuer)) {
+      return refuse("client_assertion aud must be the token endpoint");
+    }
+    auto exp = token.getExpiration().epochTime();
+    auto now_s = now() / 1000;
+    if (exp < now_s) return refuse("client_assertion expired");
+    if (exp > now_s + 300) return refuse("client_assertion lives longer than five minutes");
+    auto jti = token.getId();
+    if (jti.empty()) return refuse("client_assertion needs a jti");
+    // Each assertion counts once; expired ids can go.
+    bool fresh = db.transaction([&](core::db::Tx& tx) {
+      tx.execute("DELETE FROM oidc_assertions WHERE expires_at < ?", now());
+      return tx.execute(
+                 "INSERT INTO oidc_assertions (jti_hash, client_id, expires_at) VALUES (?, ?, ?) "
+                 "ON CONFLICT (jti_hash) DO NOTHING",
+                 crypto::sha256_hex(id + " " + jti), id, exp * 1000) == 1;
+    });
+    if (!fresh) return refuse("client_assertion was used before");
     return *c;
   }
 
@@ -364,21 +456,29 @@ core::Result<CreatedClient> Provider::create_client(const NewClient& input,
   if (input.is_public && contains(grants, "client_credentials")) {
     invalid.and_field("grant", "a public client cannot use client credentials");
   }
+  if (!input.public_key_pem.empty()) {
+    if (input.is_public) invalid.and_field("public_key", "a public client has no key");
+    if (key_kind(input.public_key_pem).empty()) {
+      invalid.and_field("public_key",
+                        "must be an RSA (2048 bits or more) or P-256 public key in PEM form");
+    }
+  }
   if (!invalid.fields.empty()) return fail(std::move(invalid));
   auto scopes = input.scopes.empty() ? split(kDefaultScopes, ' ') : input.scopes;
   CreatedClient out;
   out.client = Client{impl_->ids.key(),       input.name, input.is_public, input.redirect_uris,
                       input.post_logout_uris, scopes,     grants,          input.tenant_id};
-  if (!input.is_public) out.client_secret = crypto::random_token(32);
+  if (!input.is_public && input.public_key_pem.empty())
+    out.client_secret = crypto::random_token(32);
   impl_->db.transaction([&](core::db::Tx& tx) {
     tx.execute(
         "INSERT INTO oidc_clients (client_id, name, secret_hash, is_public, redirect_uris, "
-        "post_logout_uris, scopes, grants, tenant_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?)",
+        "post_logout_uris, scopes, grants, tenant_id, created_at, public_key) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         out.client.client_id, input.name,
-        input.is_public ? std::string() : crypto::sha256_hex(out.client_secret), input.is_public,
-        join(input.redirect_uris, '\n'), join(input.post_logout_uris, '\n'), join(scopes, ' '),
-        join(grants, ' '), input.tenant_id, impl_->now());
+        out.client_secret.empty() ? std::string() : crypto::sha256_hex(out.client_secret),
+        input.is_public, join(input.redirect_uris, '\n'), join(input.post_logout_uris, '\n'),
+        join(scopes, ' '), join(grants, ' '), input.tenant_id, impl_->now(), input.public_key_pem);
     impl_->audit.append(tx, {.actor = std::string(actor),
                              .action = "oidc.client_created",
                              .object_type = "oidc_client",
@@ -437,7 +537,8 @@ std::string Provider::discovery_json() const {
   d.set("id_token_signing_alg_values_supported", list({"RS256", "ES256"}));
   d.set("scopes_supported", list({"openid", "profile", "email", "address"}));
   d.set("token_endpoint_auth_methods_supported",
-        list({"client_secret_basic", "client_secret_post", "none"}));
+        list({"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}));
+  d.set("token_endpoint_auth_signing_alg_values_supported", list({"RS256", "ES256"}));
   d.set("code_challenge_methods_supported", list({"S256"}));
   d.set("claims_supported",
         list({"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "azp", "name",

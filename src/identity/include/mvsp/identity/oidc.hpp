@@ -31,6 +31,9 @@ struct NewClient {
   std::vector<std::string> grants;  // default: authorization_code refresh_token
   bool is_public = false;           // a public client has no secret and must use PKCE
   std::string tenant_id;
+  // PEM of an RSA or P-256 public key: the client authenticates with private_key_jwt
+  // (a signed assertion) instead of a secret.
+  std::string public_key_pem;
 };
 
 struct Client {
@@ -129,7 +132,8 @@ class Provider {
   std::string issue_code(const AuthorizationRequest& request, const std::string& account_id,
                          TrustLevel level, core::TimePoint auth_time);
 
-  // client_secret_basic (`authorization` header), client_secret_post or none (public).
+  // client_secret_basic (`authorization` header), client_secret_post, private_key_jwt
+  // (RFC 7523 assertion, each jti once) or none (public).
   std::variant<TokenResponse, TokenError> token(const std::map<std::string, std::string>& form,
                                                 const std::string& authorization);
   std::optional<TokenGrant> check_access_token(std::string_view token);
