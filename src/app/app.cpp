@@ -183,12 +183,13 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   d.identity = std::make_unique<identity::Identity>(
       *d.db, d.clock, d.ids, *d.jobs, *d.audit, d.catalog,
       identity::IdentityOptions{.public_url = s.public_url, .key = d.master_key});
-  identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
-                           {.secure_cookies = s.public_url.starts_with("https://")});
   d.oidc = std::make_unique<identity::Provider>(
       *d.db, d.clock, d.ids, *d.audit, *d.identity,
       identity::ProviderOptions{.issuer = s.public_url, .key = d.master_key});
   d.oidc->ensure_keys();
+  identity::register_pages(
+      d.router, *d.pages, *d.sessions, *d.identity,
+      {.secure_cookies = s.public_url.starts_with("https://"), .oidc = d.oidc.get()});
   identity::register_oidc_endpoints(d.router, *d.pages, *d.sessions, *d.oidc,
                                     {.identity = d.identity.get(),
                                      .clock = &d.clock,

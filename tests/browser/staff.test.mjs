@@ -16,6 +16,8 @@ before(async () => {
         '--verified', '--role', 'authority_admin', '--tenant', tenant.id);
       mvsp('user', 'create', '--email', 'sb@wismar.de', '--password', password, '--name', 'Sven Bearbeiter',
         '--verified', '--role', 'clerk', '--tenant', tenant.id);
+      mvsp('user', 'create', '--email', 'betrieb@land.example', '--password', password, '--name', 'Olga Operator',
+        '--verified', '--role', 'operator', '--tenant', tenant.id);
     },
   });
   browser = await launchBrowser();
@@ -65,6 +67,35 @@ for (const javaScript of [true, false]) {
     await page.getByRole('button', { name: 'Rollen speichern' }).click();
     await page.waitForURL('**/verwaltung/mitarbeitende?mandant=*');
     assert.match(await page.textContent('main'), /Sachbearbeitung, Redaktion|Redaktion, Sachbearbeitung/);
+    await context.close();
+  });
+}
+
+for (const javaScript of [true, false]) {
+  test(`an operator registers an application, JavaScript ${javaScript ? 'on (with axe)' : 'off'}`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE' });
+    const page = await context.newPage();
+    const clean = async (what) => {
+      if (javaScript) assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
+    };
+    await page.goto(server.url + '/anmelden');
+    await page.getByLabel('E-Mail-Adresse').fill('betrieb@land.example');
+    await page.getByLabel('Passwort').fill(password);
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+    await page.waitForURL('**/konto');
+    await page.getByRole('link', { name: 'Angebundene Anwendungen (OpenID Connect)' }).click();
+    await page.waitForURL('**/verwaltung/clients');
+    await clean('client registry');
+    await page.getByRole('link', { name: 'Anwendung registrieren' }).click();
+    await page.getByRole('button', { name: 'Registrieren' }).click();
+    await page.waitForSelector('#fehler');
+    await clean('client form with errors');
+    await page.getByLabel(/^Name/).fill(javaScript ? 'Gewerbe-Fachverfahren' : 'Hundesteuer-Fachverfahren');
+    await page.getByLabel(/^Weiterleitungsadressen/).fill('https://fv.example/cb');
+    await page.getByRole('button', { name: 'Registrieren' }).click();
+    await page.waitForSelector('#client-secret');
+    await clean('client registered');
+    assert.match(await page.textContent('#client-id'), /^[a-z0-9]{26}$/);
     await context.close();
   });
 }

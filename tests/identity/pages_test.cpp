@@ -479,6 +479,68 @@ TEST_P(StaffPages, AnAdminInvitesAndChangesRolesThroughThePages) {
 
 INSTANTIATE_TEST_SUITE_P(Databases, StaffPages, ::testing::ValuesIn(test::backends()));
 
+class ClientRegistryPages : public StaffPages {
+ protected:
+  void SetUp() override {
+    StaffPages::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    make("betrieb@land.example", "operator", wismar_);
+  }
+};
+
+TEST_P(ClientRegistryPages, OnlyOperatorsRegisterClientsAndSeeTheSecretOnce) {
+  auto admin = signed_in_as("it@wismar.de");
+  EXPECT_EQ(admin.get("/verwaltung/clients").status, 403);
+  EXPECT_EQ(admin.get("/verwaltung/clients/neu").status, 403);
+  EXPECT_EQ(
+      admin
+          .post_form("/verwaltung/clients/neu", {{"csrf_token", token(admin.get("/konto").body)},
+                                                 {"name", "x"},
+                                                 {"grant", "client_credentials"}})
+          .status,
+      403);
+  EXPECT_EQ(client().get("/verwaltung/clients").status, 303);
+
+  auto op = signed_in_as("betrieb@land.example");
+  EXPECT_NE(op.get("/konto").body.find("/verwaltung/clients"), std::string::npos);
+  auto bad = submit(op, "/verwaltung/clients/neu",
+                    {{"name", "Fachverfahren"},
+                     {"redirect_uri", enc("ftp://x")},
+                     {"grant", "authorization_code"},
+                     {"kind", "confidential"},
+                     {"scope", "openid"}},
+                    "/verwaltung/clients/neu");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find(R"(href="#feld-redirect_uri")"), std::string::npos)
+      << bad.body.substr(0, 3000);
+  auto created = submit(op, "/verwaltung/clients/neu",
+                        {{"name", "Fachverfahren"},
+                         {"redirect_uri", enc("https://fv.example/cb\nhttps://fv.example/cb2")},
+                         {"grant", "authorization_code"},
+                         {"grant", "refresh_token"},
+                         {"kind", "confidential"},
+                         {"scope", enc("openid profile")},
+                         {"tenant", wismar_}},
+                        "/verwaltung/clients/neu");
+  ASSERT_EQ(created.status, 200) << created.body.substr(0, 2000);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(created.body, m, std::regex(R"(id="client-id">([a-z0-9]{26})<)")));
+  std::smatch secret;
+  ASSERT_TRUE(std::regex_search(created.body, secret,
+                                std::regex(R"(id="client-secret">([A-Za-z0-9_-]{43})<)")));
+  auto registered_client = app_->oidc().find_client(std::string(m[1]));
+  ASSERT_TRUE(registered_client);
+  EXPECT_EQ(registered_client->redirect_uris,
+            (std::vector<std::string>{"https://fv.example/cb", "https://fv.example/cb2"}));
+  EXPECT_EQ(registered_client->tenant_id, wismar_);
+  auto list = op.get("/verwaltung/clients");
+  EXPECT_NE(list.body.find(std::string(m[1])), std::string::npos);
+  EXPECT_EQ(list.body.find(std::string(secret[1])), std::string::npos)
+      << "the secret is shown once";
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, ClientRegistryPages, ::testing::ValuesIn(test::backends()));
+
 }  // namespace
 }  // namespace mvsp::identity
 

@@ -483,6 +483,21 @@ bool is_staff_role(const std::string& role) {
 
 }  // namespace
 
+bool Identity::is_operator(std::string_view account_id) {
+  return impl_->db
+      .query_one("SELECT 1 FROM account_roles WHERE account_id = ? AND role = 'operator'",
+                 std::string(account_id))
+      .has_value();
+}
+
+std::vector<Tenant> Identity::tenants() {
+  std::vector<Tenant> out;
+  for (const auto& r : impl_->db.query("SELECT id, name FROM tenants ORDER BY name")) {
+    out.push_back({r.text(0), r.text(1)});
+  }
+  return out;
+}
+
 std::vector<Tenant> Identity::administered_tenants(std::string_view actor) {
   std::vector<Tenant> out;
   for (const auto& r : impl_->db.query(

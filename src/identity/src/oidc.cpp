@@ -491,6 +491,15 @@ std::optional<Client> Provider::find_client(std::string_view client_id) {
   return impl_->client(*impl_->db.acquire(), client_id);
 }
 
+std::vector<Client> Provider::clients() {
+  std::vector<Client> out;
+  auto conn = impl_->db.acquire();
+  for (const auto& r : conn->query("SELECT client_id FROM oidc_clients ORDER BY name, client_id")) {
+    out.push_back(*impl_->client(*conn, r.text(0)));
+  }
+  return out;
+}
+
 void Provider::ensure_keys() {
   impl_->db.transaction([&](core::db::Tx& tx) {
     tx.lock_exclusive("oidc_keys");

@@ -17,6 +17,7 @@ View form_view(const std::vector<Field>& fields, const core::Error* error,
     v.set("value", f.type == "password" ? std::string() : f.value);
     v.set("type", f.type);
     v.set("required", f.required);
+    v.set("multiline", f.multiline);
     if (!f.autocomplete.empty()) v.set("autocomplete", f.autocomplete);
     if (!f.inputmode.empty()) v.set("inputmode", f.inputmode);
     std::string described;

@@ -195,6 +195,9 @@ class Identity {
   // authority_admin of `tenant_id` (forbidden otherwise) and that the member belongs to
   // that tenant (not_found otherwise), so no admin reaches another authority's staff.
   std::vector<Tenant> administered_tenants(std::string_view actor);
+  // Operators run the installation (client registry); the role is given on the command line.
+  bool is_operator(std::string_view account_id);
+  std::vector<Tenant> tenants();
   core::Result<std::vector<StaffMember>> list_staff(std::string_view actor,
                                                     std::string_view tenant_id);
   core::Result<StaffMember> staff_member(std::string_view actor, std::string_view tenant_id,
@@ -225,8 +228,11 @@ class Identity {
   std::shared_ptr<Impl> impl_;
 };
 
+class Provider;
+
 struct PageOptions {
   bool secure_cookies = false;  // the public URL is https
+  Provider* oidc = nullptr;     // for the operators' client registry page
 };
 
 // The pages: registration and confirmation, login with second factor, logout, the

@@ -118,6 +118,7 @@ class Provider {
   const ProviderOptions& options() const;
   core::Result<CreatedClient> create_client(const NewClient& input, std::string_view actor);
   std::optional<Client> find_client(std::string_view client_id);
+  std::vector<Client> clients();
 
   // Makes sure an active RS256 and ES256 key exist (at start).
   void ensure_keys();

@@ -17,7 +17,8 @@ struct Field {
   std::string autocomplete;  // e.g. "email", "new-password", "given-name"
   std::string hint;
   bool required = false;
-  std::string inputmode;  // e.g. "numeric"
+  std::string inputmode;   // e.g. "numeric"
+  bool multiline = false;  // a textarea (one entry per line)
 };
 
 // The view of a form: {"fields": […], "has_errors", "errors": […], "error_title"}.
