@@ -1,0 +1,155 @@
+#pragma once
+// Private to identity's pages: what every page handler shares (the context, forms,
+// messages, redirects). Handlers parse the form, call one use case, render or redirect.
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <fmt/format.h>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/oidc.hpp>
+#include <mvsp/web/forms.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+#include <optional>
+#include <sstream>
+
+namespace mvsp::identity::page_kit {
+
+
+using web::Request;
+using web::Response;
+using web::View;
+
+inline constexpr std::string_view kDeviceCookie = "mvsp_device";
+
+struct Context {
+  const web::Pages& pages;
+  web::SessionStore& sessions;
+  Identity& identity;
+  PageOptions options;
+
+  std::string t(const Request& req, std::string_view key) const {
+    return pages.catalog().text(req.locale, fmt::format("identity.{}", key));
+  }
+};
+
+// Only a path on this site, so that `next` cannot send people elsewhere.
+inline std::string local_next(const Request& req, std::string fallback) {
+  auto next = req.form("next");
+  if (!next) next = req.query_param("next");
+  if (!next || next->empty() || next->front() != '/' || next->starts_with("//") ||
+      next->find('\\') != std::string::npos) {
+    return fallback;
+  }
+  return *next;
+}
+
+inline std::string signed_in(const Request& req) {
+  return req.session ? req.session->account_id : std::string();
+}
+
+inline Response to_login(const Request& req) {
+  return Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+}
+
+inline View hidden(std::string name, std::string value) {
+  View v;
+  v.set("name", std::move(name));
+  v.set("value", std::move(value));
+  return v;
+}
+
+inline View link(std::string href, std::string label) {
+  View v;
+  v.set("href", std::move(href));
+  v.set("label", std::move(label));
+  return v;
+}
+
+struct FormPage {
+  std::string heading;
+  std::string intro;
+  std::string action;
+  std::string submit;
+  std::vector<web::Field> fields;
+  std::vector<View> hidden;
+  std::vector<View> links;
+};
+
+// A radio or checkbox group for templates/choices.mustache.
+inline View choices(std::string id, std::string legend, std::string name, std::string kind,
+             const std::vector<std::pair<std::string, std::string>>& options,
+             const std::vector<std::string>& checked, const core::Error* error) {
+  View v;
+  v.set("id", "feld-" + id);
+  v.set("legend", std::move(legend));
+  v.set_list("options", {});
+  for (const auto& [value, label] : options) {
+    View o;
+    o.set("option_id", "feld-" + id + "-" + value);
+    o.set("name", name);
+    o.set("kind", kind);
+    o.set("value", value);
+    o.set("label", label);
+    o.set("checked", std::find(checked.begin(), checked.end(), value) != checked.end());
+    v.add("options", std::move(o));
+  }
+  if (error) {
+    for (const auto& f : error->fields) {
+      if (f.field == id) v.set("error", f.message);
+    }
+  }
+  return v;
+}
+
+inline Response render_form(const Context& c, Request& req, const FormPage& page, const core::Error* error,
+                     int status, View extra = {}) {
+  req.csrf_token();  // the form needs a session
+  View model = std::move(extra);
+  model.set("title", page.heading);
+  model.set("heading", page.heading);
+  if (!page.intro.empty()) model.set("intro", page.intro);
+  model.set("action", page.action);
+  model.set("submit", page.submit);
+  model.set("form", web::form_view(page.fields, error,
+                                   c.pages.catalog().text(req.locale, "form.error_title")));
+  model.set_list("hidden", page.hidden);
+  model.set_list("links", page.links);
+  model.set("has_links", !page.links.empty());
+  return c.pages.render(req, "identity/form", std::move(model), status);
+}
+
+inline Response message(const Context& c, Request& req, std::string heading,
+                 std::vector<std::string> paragraphs, std::optional<View> link_view = {},
+                 int status = 200) {
+  View model;
+  model.set("title", heading);
+  model.set("heading", heading);
+  model.set_list("paragraphs", {});
+  for (auto& p : paragraphs) model.add("paragraphs", View::of(std::move(p)));
+  if (link_view) model.set("link", std::move(*link_view));
+  return c.pages.render(req, "identity/message", std::move(model), status);
+}
+
+// Where a form leads next. A redirect chain that starts at a form may only end on this
+// site (CSP form-action 'self'), so the way back into the OpenID flow — which ends at the
+// client — is a page that moves on by itself (meta refresh, no script) or by its link.
+inline Response continue_to(const Context& c, Request& req, const std::string& next) {
+  if (!next.starts_with("/oidc/")) return Response::redirect(next);
+  View model;
+  model.set("title", c.t(req, "continue.heading"));
+  model.set("heading", c.t(req, "continue.heading"));
+  model.set("refresh", next);
+  model.set_list("paragraphs", {View::of(c.t(req, "continue.text"))});
+  model.set("link", link(next, c.t(req, "continue.link")));
+  return c.pages.render(req, "identity/message", std::move(model));
+}
+
+void register_staff_routes(web::Router& router, std::shared_ptr<Context> c);
+void register_client_routes(web::Router& router, std::shared_ptr<Context> c);
+
+}  // namespace mvsp::identity::page_kit

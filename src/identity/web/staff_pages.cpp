@@ -1,0 +1,212 @@
+// Staff self-service of an authority: list, invite, roles, remove.
+#include "page_kit.hpp"
+
+namespace mvsp::identity::page_kit {
+namespace {
+
+using web::Request;
+using web::Response;
+using web::View;
+
+// --- staff self-service of an authority ----------------------------------------
+
+// The roles an authority admin hands out (operators are made on the command line).
+const std::vector<std::string>& assignable_roles() {
+  static const std::vector<std::string> kRoles = {"clerk", "editor", "authority_admin"};
+  return kRoles;
+}
+
+std::vector<std::pair<std::string, std::string>> role_options(const Context& c,
+                                                              const Request& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : assignable_roles()) out.emplace_back(r, c.t(req, "roles." + r));
+  return out;
+}
+
+// The tenant the admin works on: ?mandant= (or the form field), else the first one.
+std::string chosen_tenant(const Context& c, const Request& req, const std::string& actor) {
+  auto wanted = req.form("mandant");
+  if (!wanted) wanted = req.query_param("mandant");
+  if (wanted && !wanted->empty()) return *wanted;
+  auto tenants = c.identity.administered_tenants(actor);
+  return tenants.empty() ? std::string() : tenants.front().id;
+}
+
+std::string tenant_name(const Context& c, const std::string& actor, const std::string& id) {
+  for (const auto& t : c.identity.administered_tenants(actor)) {
+    if (t.id == id) return t.name;
+  }
+  return {};
+}
+
+// Forbidden and not-found outcomes as error pages; nothing tells whether another
+// authority's member exists.
+Response refused(const Context& c, Request& req, const core::Error& e) {
+  return c.pages.error(req, e.code == core::ErrorCode::forbidden ? 403 : 404);
+}
+
+std::string roles_text(const Context& c, const Request& req,
+                       const std::vector<std::string>& roles) {
+  std::string out;
+  for (const auto& r : roles) out += (out.empty() ? "" : ", ") + c.t(req, "roles." + r);
+  return out;
+}
+
+Response staff_list(const Context& c, Request& req) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  auto members = c.identity.list_staff(actor, tenant);
+  if (!members) return refused(c, req, members.error());
+  View model;
+  model.set("title_key", "identity.staff.heading");
+  model.set("tenant_id", tenant);
+  model.set("tenant_name", tenant_name(c, actor, tenant));
+  model.set_list("members", {});
+  for (const auto& m : *members) {
+    View v;
+    v.set("id", m.id);
+    v.set("name", m.name);
+    v.set("email", m.email);
+    v.set("roles", roles_text(c, req, m.roles));
+    v.set("tenant_id", tenant);
+    model.add("members", std::move(v));
+  }
+  model.set_list("other_tenants", {});
+  for (const auto& t : c.identity.administered_tenants(actor)) {
+    if (t.id == tenant) continue;
+    View v;
+    v.set("id", t.id);
+    v.set("name", t.name);
+    model.add("other_tenants", std::move(v));
+    model.set("has_other_tenants", true);
+  }
+  return c.pages.render(req, "identity/staff", std::move(model));
+}
+
+FormPage invite_page(const Context& c, const Request& req, const std::string& tenant) {
+  auto value = [&](const char* name) { return req.form(name).value_or(""); };
+  return {.heading = c.t(req, "staff.invite_heading"),
+          .intro = c.t(req, "staff.invite_intro"),
+          .action = "/verwaltung/mitarbeitende/neu",
+          .submit = c.t(req, "staff.invite_submit"),
+          .fields = {{.name = "given_name",
+                      .label = c.t(req, "fields.given_name"),
+                      .value = value("given_name"),
+                      .required = true},
+                     {.name = "family_name",
+                      .label = c.t(req, "fields.family_name"),
+                      .value = value("family_name"),
+                      .required = true},
+                     {.name = "email",
+                      .label = c.t(req, "fields.email"),
+                      .value = value("email"),
+                      .type = "email",
+                      .required = true}},
+          .hidden = {hidden("mandant", tenant)},
+          .links = {link("/verwaltung/mitarbeitende?mandant=" + tenant, c.t(req, "staff.back"))}};
+}
+
+Response invite_form(const Context& c, Request& req, const core::Error* error, int status) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  if (auto allowed = c.identity.list_staff(actor, tenant); !allowed) {
+    return refused(c, req, allowed.error());
+  }
+  View extra;
+  extra.set("choices", choices("role", c.t(req, "staff.role"), "role", "radio",
+                               role_options(c, req), {req.form("role").value_or("clerk")}, error));
+  return render_form(c, req, invite_page(c, req, tenant), error, status, std::move(extra));
+}
+
+Response invite_submit(const Context& c, Request& req) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  auto invited = c.identity.invite_staff(actor, tenant,
+                                         {.email = req.form("email").value_or(""),
+                                          .given_name = req.form("given_name").value_or(""),
+                                          .family_name = req.form("family_name").value_or(""),
+                                          .role = req.form("role").value_or(""),
+                                          .locale = req.locale});
+  if (!invited) {
+    if (invited.error().code != core::ErrorCode::invalid_input) {
+      return refused(c, req, invited.error());
+    }
+    return invite_form(c, req, &invited.error(), 422);
+  }
+  req.session->data["flash"] = c.t(req, "staff.invited");
+  req.session->dirty = true;
+  return Response::redirect("/verwaltung/mitarbeitende?mandant=" + web::url_encode(tenant));
+}
+
+Response member_page(const Context& c, Request& req, const core::Error* error, int status,
+                     std::vector<std::string> checked = {}) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  auto member = c.identity.staff_member(actor, tenant, req.param("id"));
+  if (!member) return refused(c, req, member.error());
+  req.csrf_token();
+  View model;
+  model.set("title", member->name);
+  model.set("member_id", member->id);
+  model.set("member_name", member->name);
+  model.set("member_email", member->email);
+  model.set("tenant_id", tenant);
+  model.set("tenant_name", tenant_name(c, actor, tenant));
+  model.set("is_self", member->id == actor);
+  model.set("choices", choices("roles", c.t(req, "staff.roles"), "roles", "checkbox",
+                               role_options(c, req), error ? checked : member->roles, error));
+  model.set("form",
+            web::form_view({}, error, c.pages.catalog().text(req.locale, "form.error_title")));
+  return c.pages.render(req, "identity/member", std::move(model), status);
+}
+
+Response member_submit(const Context& c, Request& req) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  std::vector<std::string> roles;
+  for (const auto& [k, v] : web::parse_urlencoded(req.body)) {
+    if (k == "roles") roles.push_back(v);
+  }
+  auto set = c.identity.set_staff_roles(actor, tenant, req.param("id"), roles, req.locale);
+  if (!set) {
+    if (set.error().code != core::ErrorCode::invalid_input) return refused(c, req, set.error());
+    return member_page(c, req, &set.error(), 422, roles);
+  }
+  req.session->data["flash"] = c.t(req, "staff.saved");
+  req.session->dirty = true;
+  return Response::redirect("/verwaltung/mitarbeitende?mandant=" + web::url_encode(tenant));
+}
+
+Response member_remove(const Context& c, Request& req) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  auto removed = c.identity.remove_staff(actor, tenant, req.param("id"), req.locale);
+  if (!removed) return refused(c, req, removed.error());
+  req.session->data["flash"] = c.t(req, "staff.removed");
+  req.session->dirty = true;
+  return Response::redirect("/verwaltung/mitarbeitende?mandant=" + web::url_encode(tenant));
+}
+
+}  // namespace
+
+void register_staff_routes(web::Router& router, std::shared_ptr<Context> c) {
+  router.get("/verwaltung/mitarbeitende", [c](Request& req) { return staff_list(*c, req); });
+  router.get("/verwaltung/mitarbeitende/neu",
+             [c](Request& req) { return invite_form(*c, req, nullptr, 200); });
+  router.post("/verwaltung/mitarbeitende/neu",
+              [c](Request& req) { return invite_submit(*c, req); });
+  router.get("/verwaltung/mitarbeitende/{id}",
+             [c](Request& req) { return member_page(*c, req, nullptr, 200); });
+  router.post("/verwaltung/mitarbeitende/{id}",
+              [c](Request& req) { return member_submit(*c, req); });
+  router.post("/verwaltung/mitarbeitende/{id}/entfernen",
+              [c](Request& req) { return member_remove(*c, req); });
+}
+
+}  // namespace mvsp::identity::page_kit
