@@ -491,6 +491,79 @@ TEST_P(StaffTest, InvitationsAreChecked) {
 
 INSTANTIATE_TEST_SUITE_P(Databases, StaffTest, ::testing::ValuesIn(test::backends()));
 
+std::string invitation_token_in(const std::string& mail) {
+  static const std::regex kLink(R"(/organisation/einladung\?token=([A-Za-z0-9_-]+))");
+  std::smatch m;
+  return std::regex_search(mail, m, kLink) ? std::string(m[1]) : std::string();
+}
+
+TEST_P(IdentityTest, OrganisationsInviteByMailAndKeepAnAdmin) {
+  auto anna = registered_and_confirmed();
+  auto bernd = *identity_->create_account(
+      {.email = "bernd@example.org", .password = "ein langes Passwort", .verified = true}, "test");
+  auto carla = *identity_->create_account(
+      {.email = "carla@example.org", .password = "ein langes Passwort", .verified = true}, "test");
+  EXPECT_EQ(identity_->create_organisation(anna.id, "  ", "de").error().fields[0].field, "name");
+  auto org = identity_->create_organisation(anna.id, "Bäckerei Schmidt GmbH", "de");
+  ASSERT_TRUE(org);
+  EXPECT_EQ(org->role, "admin");
+
+  EXPECT_EQ(identity_->organisation(bernd.id, org->id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(identity_->organisation_members(bernd.id, org->id).error().code, ErrorCode::not_found);
+  EXPECT_EQ(identity_->invite_to_organisation(bernd.id, org->id, "x@example.org", "member", "de")
+                .error()
+                .code,
+            ErrorCode::not_found);
+  auto bad = identity_->invite_to_organisation(anna.id, org->id, "kein", "king", "de");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"email", "role"}));
+
+  ASSERT_TRUE(
+      identity_->invite_to_organisation(anna.id, org->id, "Bernd@Example.org", "member", "de"));
+  auto token = invitation_token_in(mails().back());
+  ASSERT_FALSE(token.empty()) << mails().back();
+  EXPECT_NE(mails().back().find("Bäckerei Schmidt GmbH"), std::string::npos);
+  EXPECT_EQ(identity_->accept_invitation(carla.id, token, "de").error().code, ErrorCode::forbidden)
+      << "the link works for the invited address only";
+  auto joined = identity_->accept_invitation(bernd.id, token, "de");
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->role, "member");
+  EXPECT_EQ(identity_->accept_invitation(bernd.id, token, "de").error().code, ErrorCode::not_found)
+      << "once";
+  EXPECT_EQ(identity_->organisations_of(bernd.id).size(), 1u);
+  EXPECT_EQ(identity_->organisation_members(bernd.id, org->id)->size(), 2u);
+
+  EXPECT_EQ(identity_->invite_to_organisation(bernd.id, org->id, "c@example.org", "member", "de")
+                .error()
+                .code,
+            ErrorCode::forbidden)
+      << "members do not invite";
+  EXPECT_EQ(identity_->remove_from_organisation(bernd.id, org->id, anna.id, "de").error().code,
+            ErrorCode::forbidden);
+  EXPECT_EQ(
+      identity_->remove_from_organisation(anna.id, org->id, anna.id, "de").error().fields[0].field,
+      "member")
+      << "the last admin stays";
+  ASSERT_TRUE(identity_->remove_from_organisation(bernd.id, org->id, bernd.id, "de"))
+      << "a member may leave";
+  EXPECT_TRUE(identity_->organisations_of(bernd.id).empty());
+  EXPECT_TRUE(audit_.verify(db()).ok);
+}
+
+TEST_P(IdentityTest, OrganisationInvitationsExpire) {
+  auto anna = registered_and_confirmed();
+  auto bernd = *identity_->create_account(
+      {.email = "bernd@example.org", .password = "ein langes Passwort", .verified = true}, "test");
+  auto org = identity_->create_organisation(anna.id, "Verein", "de");
+  ASSERT_TRUE(
+      identity_->invite_to_organisation(anna.id, org->id, "bernd@example.org", "admin", "de"));
+  clock_.advance(8 * 24h);
+  EXPECT_EQ(identity_->accept_invitation(bernd.id, invitation_token_in(mails().back()), "de")
+                .error()
+                .code,
+            ErrorCode::not_found);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, IdentityTest, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

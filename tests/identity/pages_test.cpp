@@ -328,6 +328,75 @@ TEST_P(AccountPages, DeletingTheAccountNeedsThePasswordAndSignsOut) {
   EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0);
 }
 
+TEST_P(AccountPages, OrganisationsThroughThePages) {
+  auto anna = registered();
+  ASSERT_EQ(login(anna, "anna@example.org", kPassword).status, 303);
+  app_->identity().create_account(
+      {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test");
+  app_->identity().create_account(
+      {.email = "carla@example.org", .password = kPassword, .verified = true}, "test");
+  auto created =
+      submit(anna, "/konto/organisationen/neu", {{"name", enc("Bäckerei Schmidt GmbH")}});
+  ASSERT_EQ(created.status, 303);
+  auto org_path = created.header("location");
+  auto org_id = org_path.substr(org_path.rfind('/') + 1);
+  auto invited =
+      submit(anna, org_path + "/einladen",
+             {{"email", enc("bernd@example.org")}, {"role", "member"}}, org_path + "/einladen");
+  EXPECT_EQ(invited.status, 303);
+  auto mails = sink_.wait_for(++mails_expected_);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      mails.back().body, m,
+      std::regex(R"(http://127\.0\.0\.1(/organisation/einladung\?token=[A-Za-z0-9_-]+))")))
+      << mails.back().body;
+  std::string link = m[1];
+
+  auto carla = client();
+  ASSERT_EQ(login(carla, "carla@example.org", kPassword).status, 303);
+  EXPECT_EQ(carla.get(link).status, 403) << "the link is for bernd's address";
+  EXPECT_EQ(carla.get(org_path).status, 404);
+  EXPECT_EQ(carla.get(org_path + "/einladen").status, 404);
+
+  auto bernd = client();
+  ASSERT_EQ(login(bernd, "bernd@example.org", kPassword).status, 303);
+  auto page = bernd.get(link);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Bäckerei Schmidt GmbH"), std::string::npos);
+  auto accepted = bernd.post_form(
+      "/organisation/einladung",
+      {{"csrf_token", token(page.body)}, {"token", link.substr(link.find('=') + 1)}});
+  EXPECT_EQ(accepted.status, 303);
+  EXPECT_EQ(bernd.get(org_path).status, 200);
+  EXPECT_EQ(bernd.get(org_path + "/einladen").status, 403) << "members do not invite";
+  auto anna_id = database_->db()
+                     .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
+                     ->text(0);
+  EXPECT_EQ(bernd
+                .post_form(org_path + "/mitglieder/" + anna_id + "/entfernen",
+                           {{"csrf_token", token(bernd.get("/konto").body)}})
+                .status,
+            403);
+  auto act =
+      bernd.post_form(org_path + "/handeln", {{"csrf_token", token(bernd.get("/konto").body)}});
+  EXPECT_EQ(act.status, 303);
+  EXPECT_NE(bernd.get("/konto").body.find("Handelt für: <strong>Bäckerei Schmidt GmbH</strong>"),
+            std::string::npos);
+  EXPECT_EQ(
+      carla.post_form(org_path + "/handeln", {{"csrf_token", token(carla.get("/konto").body)}})
+          .status,
+      404);
+  auto bernd_id = database_->db()
+                      .query_one("SELECT id FROM accounts WHERE email = 'bernd@example.org'")
+                      ->text(0);
+  auto left = bernd.post_form(org_path + "/mitglieder/" + bernd_id + "/entfernen",
+                              {{"csrf_token", token(bernd.get("/konto").body)}});
+  EXPECT_EQ(left.status, 303);
+  EXPECT_EQ(bernd.get(org_path).status, 404);
+  EXPECT_EQ(bernd.get("/konto").body.find("Handelt für"), std::string::npos);
+  EXPECT_FALSE(org_id.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, AccountPages, ::testing::ValuesIn(test::backends()));
 
 class StaffPages : public AccountPages {

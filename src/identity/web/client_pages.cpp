@@ -1,7 +1,7 @@
 // The client registry for operators: list and register OpenID Connect clients.
-#include "page_kit.hpp"
-
 #include <sstream>
+
+#include "page_kit.hpp"
 
 namespace mvsp::identity::page_kit {
 namespace {

@@ -19,7 +19,6 @@
 
 namespace mvsp::identity::page_kit {
 
-
 using web::Request;
 using web::Response;
 using web::View;
@@ -82,8 +81,8 @@ struct FormPage {
 
 // A radio or checkbox group for templates/choices.mustache.
 inline View choices(std::string id, std::string legend, std::string name, std::string kind,
-             const std::vector<std::pair<std::string, std::string>>& options,
-             const std::vector<std::string>& checked, const core::Error* error) {
+                    const std::vector<std::pair<std::string, std::string>>& options,
+                    const std::vector<std::string>& checked, const core::Error* error) {
   View v;
   v.set("id", "feld-" + id);
   v.set("legend", std::move(legend));
@@ -106,8 +105,8 @@ inline View choices(std::string id, std::string legend, std::string name, std::s
   return v;
 }
 
-inline Response render_form(const Context& c, Request& req, const FormPage& page, const core::Error* error,
-                     int status, View extra = {}) {
+inline Response render_form(const Context& c, Request& req, const FormPage& page,
+                            const core::Error* error, int status, View extra = {}) {
   req.csrf_token();  // the form needs a session
   View model = std::move(extra);
   model.set("title", page.heading);
@@ -124,8 +123,8 @@ inline Response render_form(const Context& c, Request& req, const FormPage& page
 }
 
 inline Response message(const Context& c, Request& req, std::string heading,
-                 std::vector<std::string> paragraphs, std::optional<View> link_view = {},
-                 int status = 200) {
+                        std::vector<std::string> paragraphs, std::optional<View> link_view = {},
+                        int status = 200) {
   View model;
   model.set("title", heading);
   model.set("heading", heading);
@@ -151,5 +150,6 @@ inline Response continue_to(const Context& c, Request& req, const std::string& n
 
 void register_staff_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_client_routes(web::Router& router, std::shared_ptr<Context> c);
+void register_organisation_routes(web::Router& router, std::shared_ptr<Context> c);
 
 }  // namespace mvsp::identity::page_kit

@@ -573,6 +573,7 @@ void register_pages(web::Router& router, const web::Pages& pages, web::SessionSt
   auto c = std::make_shared<Context>(Context{pages, sessions, identity, options});
   register_staff_routes(router, c);
   register_client_routes(router, c);
+  register_organisation_routes(router, c);
   router.get("/anmelden", [c](Request& req) { return login_form(*c, req); });
   router.post("/anmelden", [c](Request& req) { return login_submit(*c, req); });
   router.get("/anmelden/zweiter-faktor", [c](Request& req) { return second_factor_form(*c, req); });

@@ -31,6 +31,9 @@ Response Pages::render(Request& req, std::string_view page, View model, int stat
   if (req.session) {
     model.set("csrf_token", req.session->csrf_token);
     if (!req.session->account_id.empty()) model.set("signed_in", true);
+    if (auto it = req.session->data.find("acting_for_name"); it != req.session->data.end()) {
+      model.set("acting_for", it->second);
+    }
     // A message left for the next page (after a redirect) is shown once.
     if (auto it = req.session->data.find("flash"); it != req.session->data.end()) {
       model.set("flash", it->second);

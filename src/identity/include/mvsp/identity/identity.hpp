@@ -134,6 +134,20 @@ struct NewStaff {
   std::string locale = "de";
 };
 
+// An organisation account (Organisationskonto) as one of its members sees it.
+struct Organisation {
+  std::string id;
+  std::string name;
+  std::string role;  // the viewer's role: "admin" or "member"
+};
+
+struct OrganisationMember {
+  std::string account_id;
+  std::string name;
+  std::string email;
+  std::string role;
+};
+
 struct PasswordReset {
   std::string token;
   std::string password;
@@ -212,6 +226,27 @@ class Identity {
                                std::string_view locale);
   core::Status remove_staff(std::string_view actor, std::string_view tenant_id,
                             std::string_view member_id, std::string_view locale);
+
+  // Organisation accounts. Whoever creates one is its first admin; admins invite people by
+  // mail (the link works for the invited address only), members act for it after
+  // choosing it. Every call checks membership (not_found for outsiders) and, for changes,
+  // the admin role (forbidden); an organisation always keeps an admin.
+  core::Result<Organisation> create_organisation(std::string_view actor, std::string_view name,
+                                                 std::string_view locale);
+  std::vector<Organisation> organisations_of(std::string_view account_id);
+  core::Result<Organisation> organisation(std::string_view actor, std::string_view id);
+  core::Result<std::vector<OrganisationMember>> organisation_members(std::string_view actor,
+                                                                     std::string_view id);
+  core::Status invite_to_organisation(std::string_view actor, std::string_view id,
+                                      std::string_view email, std::string_view role,
+                                      std::string_view locale);
+  // The organisation the invitation is for, if it is valid and meant for `actor`.
+  core::Result<Organisation> check_invitation(std::string_view actor, std::string_view token,
+                                              std::string_view locale);
+  core::Result<Organisation> accept_invitation(std::string_view actor, std::string_view token,
+                                               std::string_view locale);
+  core::Status remove_from_organisation(std::string_view actor, std::string_view id,
+                                        std::string_view member, std::string_view locale);
 
   core::Result<Account> find(std::string_view id);
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);
