@@ -103,7 +103,8 @@ Response invite_org_form(const Context& c, Request& req, const core::Error* erro
   if (org->role != "admin") return c.pages.error(req, 403);
   View extra;
   extra.set("choices", choices("role", c.t(req, "staff.role"), "role", "radio",
-                               {{"member", role_label(c, req, "member")}, {"admin", role_label(c, req, "admin")}},
+                               {{"member", role_label(c, req, "member")},
+                                {"admin", role_label(c, req, "admin")}},
                                {req.form("role").value_or("member")}, error));
   return render_form(c, req, invite_org_page(c, req, org->id), error, status, std::move(extra));
 }
@@ -126,7 +127,8 @@ Response invite_org_submit(const Context& c, Request& req) {
 
 Response invitation_page(const Context& c, Request& req) {
   auto id = signed_in(req);
-  if (id.empty()) return Response::redirect("/anmelden?next=" + web::url_encode(req.path + "?" + req.query));
+  if (id.empty())
+    return Response::redirect("/anmelden?next=" + web::url_encode(req.path + "?" + req.query));
   auto token = req.query_param("token").value_or("");
   auto org = c.identity.check_invitation(id, token, req.locale);
   if (!org) {
@@ -212,11 +214,13 @@ void register_organisation_routes(web::Router& router, std::shared_ptr<Context> 
   });
   router.post("/konto/organisationen/neu", [c](Request& req) { return create_submit(*c, req); });
   router.post("/konto/organisationen/privat", [c](Request& req) { return act_private(*c, req); });
-  router.get("/konto/organisationen/{id}", [c](Request& req) { return organisation_page(*c, req); });
+  router.get("/konto/organisationen/{id}",
+             [c](Request& req) { return organisation_page(*c, req); });
   router.post("/konto/organisationen/{id}/handeln", [c](Request& req) { return act_for(*c, req); });
   router.get("/konto/organisationen/{id}/einladen",
              [c](Request& req) { return invite_org_form(*c, req, nullptr, 200); });
-  router.post("/konto/organisationen/{id}/einladen", [c](Request& req) { return invite_org_submit(*c, req); });
+  router.post("/konto/organisationen/{id}/einladen",
+              [c](Request& req) { return invite_org_submit(*c, req); });
   router.post("/konto/organisationen/{id}/mitglieder/{member}/entfernen",
               [c](Request& req) { return remove_submit(*c, req); });
   router.get("/organisation/einladung", [c](Request& req) { return invitation_page(*c, req); });
