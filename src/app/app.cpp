@@ -295,17 +295,41 @@ identity::Provider& App::oidc() {
 std::vector<std::string> load_demo_data(App& app) {
   // Each component's demo data; every loader may run again without harm.
   std::vector<std::string> loaded;
-  auto citizen = app.identity().create_account({.email = "erika.mustermann@example.org",
-                                                .password = "Demo-Passwort-2026",
-                                                .given_name = "Erika",
-                                                .family_name = "Mustermann",
-                                                .verified = true},
-                                               "system:demo");
-  if (!citizen && citizen.error().code != core::ErrorCode::conflict) {
-    throw core::Failure("demo account: " + citizen.error().message);
+  auto& identity = app.identity();
+  constexpr const char* kTenant = "Landeshauptstadt Schwerin (Demo)";
+  std::string tenant_id;
+  for (const auto& t : identity.tenants()) {
+    if (t.name == kTenant) tenant_id = t.id;
   }
-  loaded.push_back(citizen ? "identity: citizen erika.mustermann@example.org"
-                           : "identity: citizen erika.mustermann@example.org (already there)");
+  if (tenant_id.empty()) {
+    auto tenant = identity.create_tenant(kTenant, "system:demo");
+    if (!tenant) throw core::Failure("demo tenant: " + tenant.error().message);
+    tenant_id = tenant->id;
+  }
+  struct DemoAccount {
+    const char* email;
+    const char* given;
+    const char* family;
+    const char* role;
+  };
+  for (const auto& a :
+       {DemoAccount{"erika.mustermann@example.org", "Erika", "Mustermann", ""},
+        DemoAccount{"verwaltung@example.org", "Volker", "Verwaltung", "authority_admin"},
+        DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator"}}) {
+    auto created = identity.create_account({.email = a.email,
+                                            .password = "Demo-Passwort-2026",
+                                            .given_name = a.given,
+                                            .family_name = a.family,
+                                            .verified = true,
+                                            .role = a.role,
+                                            .tenant_id = *a.role ? tenant_id : std::string()},
+                                           "system:demo");
+    if (!created && created.error().code != core::ErrorCode::conflict) {
+      throw core::Failure(std::string("demo account ") + a.email + ": " + created.error().message);
+    }
+    loaded.push_back(fmt::format("identity: {} {}{}", *a.role ? a.role : "citizen", a.email,
+                                 created ? "" : " (already there)"));
+  }
   return loaded;
 }
 
