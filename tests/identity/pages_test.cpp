@@ -775,6 +775,23 @@ TEST_P(OpenIdProvider, CodeFlowEchoesTheNonceAndAReusedCodeRevokesItsTokens) {
   EXPECT_NE(after.header("www-authenticate").find("invalid_token"), std::string::npos);
 }
 
+TEST_P(OpenIdProvider, GarbageGetsAClearAnswerNotAServerError) {
+  auto res = client().request("POST", "/api/v1/oidc/token", "grant_type=client_credentials",
+                              {{"Content-Type", "application/x-www-form-urlencoded"},
+                               {"Authorization", "Basic %%%not base64%%%"}});
+  EXPECT_EQ(res.status, 401);
+  EXPECT_EQ(json(res.body)->getValue<std::string>("error"), "invalid_client");
+  auto assertion = client().request(
+      "POST", "/api/v1/oidc/token",
+      "grant_type=client_credentials&client_assertion_type=" +
+          enc("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") + "&client_assertion=a.b.c",
+      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  EXPECT_EQ(assertion.status, 401);
+  EXPECT_EQ(client().get(authorize_url({{"mvsp_after", "soon"}})).status, 303);
+  EXPECT_EQ(client().get("/oidc/logout?id_token_hint=not.a.jwt").status, 200);
+  EXPECT_EQ(client().get("/oidc/authorize").status, 400);
+}
+
 TEST_P(OpenIdProvider, PkceAndRedirectUriAreChecked) {
   auto c = registered();
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);

@@ -271,9 +271,14 @@ struct Provider::Impl {
       return authenticate_assertion(assertion == form.end() ? std::string() : assertion->second);
     }
     if (authorization.starts_with("Basic ")) {
-      std::istringstream is(authorization.substr(6));
-      Poco::Base64Decoder dec(is);
-      std::string pair((std::istreambuf_iterator<char>(dec)), {});
+      std::string pair;
+      try {
+        std::istringstream is(authorization.substr(6));
+        Poco::Base64Decoder dec(is);
+        pair.assign(std::istreambuf_iterator<char>(dec), {});
+      } catch (const Poco::Exception&) {
+        return TokenError{"invalid_client", "malformed Basic credentials"};
+      }
       auto colon = pair.find(':');
       if (colon == std::string::npos)
         return TokenError{"invalid_client", "malformed Basic credentials"};

@@ -2,6 +2,7 @@
 #include <Poco/JSON/Object.h>
 #include <fmt/format.h>
 
+#include <charconv>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -98,8 +99,12 @@ Response authorize(const Endpoints& e, Request& req) {
   // person to log in, so that they are not sent round again afterwards.
   std::optional<core::TimePoint> not_before;
   if (r.max_age) not_before = now - *r.max_age;
-  if (auto it = params.find("mvsp_after"); it != params.end()) {
-    auto after = core::from_millis(std::stoll(it->second));
+  std::int64_t after_ms = 0;
+  if (auto it = params.find("mvsp_after");
+      it != params.end() &&
+      std::from_chars(it->second.data(), it->second.data() + it->second.size(), after_ms).ec ==
+          std::errc()) {
+    auto after = core::from_millis(after_ms);
     if (!not_before || after > *not_before) not_before = after;
   } else if (r.prompt == "login") {
     not_before = now;
