@@ -134,6 +134,23 @@ struct Identity::Impl {
     return token;
   }
 
+  // A new account with an empty profile; false when the e-mail address is taken.
+  bool insert_account(core::db::Connection& tx, const std::string& id, std::string_view kind,
+                      const std::string& email, bool verified, const std::string& password_hash,
+                      const std::string& locale, const std::string& given_name,
+                      const std::string& family_name) {
+    std::optional<std::int64_t> verified_at;
+    if (verified) verified_at = now();
+    return tx.execute(
+               "INSERT INTO accounts (id, kind, email, email_verified_at, password_hash, locale, "
+               "salutation, given_name, family_name, birth_name, doctoral_degree, artistic_name, "
+               "birth_date, birth_place, street, postcode, city, country, totp_last_step, "
+               "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, '', '', '', '', '', "
+               "'', '', '', 'DE', 0, ?, ?) ON CONFLICT (email) DO NOTHING",
+               id, std::string(kind), email, verified_at, password_hash, locale, given_name,
+               family_name, now(), now()) == 1;
+  }
+
   void send_confirmation(core::db::Connection& tx, const Account& a) {
     auto link = fmt::format("{}/konto/bestaetigen?token={}", options.public_url,
                             issue_token(tx, a.id, "confirm"));
@@ -248,17 +265,9 @@ core::Result<Account> Identity::create_account(const NewAccount& input, std::str
       return fail(Error::invalid("tenant", "no such tenant"));
     }
     auto id = impl_->ids.key();
-    auto now = impl_->now();
-    std::optional<std::int64_t> verified;
-    if (input.verified) verified = now;
-    if (tx.execute(
-            "INSERT INTO accounts (id, kind, email, email_verified_at, password_hash, locale, "
-            "salutation, given_name, family_name, birth_name, doctoral_degree, artistic_name, "
-            "birth_date, birth_place, street, postcode, city, country, totp_last_step, "
-            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, '', '', '', '', '', "
-            "'', '', '', 'DE', 0, ?, ?) ON CONFLICT (email) DO NOTHING",
-            id, input.role.empty() ? "citizen" : "staff", email, verified, hash, input.locale,
-            input.given_name, input.family_name, now, now) == 0) {
+    if (!impl_->insert_account(tx, id, input.role.empty() ? "citizen" : "staff", email,
+                               input.verified, hash, input.locale, input.given_name,
+                               input.family_name)) {
       return fail(Error::conflict("An account with this e-mail address exists already."));
     }
     if (!input.role.empty()) {
@@ -304,13 +313,14 @@ core::Status Identity::register_citizen(const Registration& input) {
       return;
     }
     auto id = impl_->ids.key();
-    auto now = impl_->now();
-    tx.execute(
-        "INSERT INTO accounts (id, kind, email, password_hash, locale, salutation, given_name, "
-        "family_name, birth_name, doctoral_degree, artistic_name, birth_date, birth_place, "
-        "street, postcode, city, country, totp_last_step, created_at, updated_at) "
-        "VALUES (?, 'citizen', ?, ?, ?, '', ?, ?, '', '', '', '', '', '', '', '', 'DE', 0, ?, ?)",
-        id, email, hash, input.locale, input.given_name, input.family_name, now, now);
+    if (!impl_->insert_account(tx, id, "citizen", email, false, hash, input.locale,
+                               input.given_name, input.family_name)) {
+      // Registered a moment ago by a parallel request: the owner gets the note, as above.
+      core::queue_mail(impl_->jobs, tx,
+                       {email, impl_->text(input.locale, "mail.taken_subject"),
+                        impl_->text(input.locale, "mail.taken_body")});
+      return;
+    }
     impl_->audit_event(tx, "account:" + id, "account.registered", id);
     impl_->send_confirmation(tx, *impl_->by_email(tx, email));
   });
@@ -591,14 +601,8 @@ core::Result<StaffMember> Identity::invite_staff(std::string_view actor, std::st
       id = existing->id;
     } else {
       id = d.ids.key();
-      tx.execute(
-          "INSERT INTO accounts (id, kind, email, email_verified_at, password_hash, locale, "
-          "salutation, given_name, family_name, birth_name, doctoral_degree, artistic_name, "
-          "birth_date, birth_place, street, postcode, city, country, totp_last_step, "
-          "created_at, updated_at) VALUES (?, 'staff', ?, NULL, ?, ?, '', ?, ?, '', '', '', '', "
-          "'', '', '', '', 'DE', 0, ?, ?)",
-          id, email, unknown_password, input.locale, input.given_name, input.family_name, d.now(),
-          d.now());
+      d.insert_account(tx, id, "staff", email, false, unknown_password, input.locale,
+                       input.given_name, input.family_name);
       auto token = d.issue_token(tx, id, "reset");
       auto lifetime =
           std::chrono::duration_cast<std::chrono::milliseconds>(d.options.invitation_lifetime);
