@@ -9,6 +9,7 @@
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
+#include <mvsp/web/shell.hpp>
 #include <mvsp/web/templates.hpp>
 #include <sstream>
 
@@ -134,8 +135,7 @@ Response authorize(const Endpoints& e, Request& req) {
       auto tag = rest.substr(0, space);
       auto lang = std::string(tag.substr(0, tag.find('-')));
       if (e.pages.catalog().supports(lang)) {
-        res.headers.emplace_back("Set-Cookie",
-                                 "mvsp_lang=" + lang + "; Path=/; Max-Age=31536000; SameSite=Lax");
+        res.headers.emplace_back("Set-Cookie", web::language_cookie(lang));
         break;
       }
       if (space == std::string_view::npos) break;
@@ -232,9 +232,7 @@ Response logout(const Endpoints& e, Request& req) {
                    {web::View::of(e.pages.catalog().text(req.locale, "identity.logout.text"))});
     res = e.pages.render(req, "identity/message", std::move(model));
   }
-  res.headers.emplace_back("Set-Cookie",
-                           fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                                       e.sessions.options().cookie_name));
+  res.headers.emplace_back("Set-Cookie", e.sessions.expired_cookie());
   return res;
 }
 

@@ -148,6 +148,26 @@ inline Response continue_to(const Context& c, Request& req, const std::string& n
   return c.pages.render(req, "identity/message", std::move(model));
 }
 
+// The six-digit code from the authenticator app (login and set-up ask for it alike).
+inline web::Field code_field(const Context& c, const Request& req) {
+  return {.name = "code",
+          .label = c.t(req, "fields.code"),
+          .autocomplete = "one-time-code",
+          .hint = c.t(req, "fields.code_hint"),
+          .required = true,
+          .inputmode = "numeric"};
+}
+
+// Set-Cookie values for the device cookie: remembered for a year, or removed.
+inline std::string device_cookie(const Context& c, const std::string& value) {
+  return fmt::format("{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}", kDeviceCookie,
+                     value, c.options.secure_cookies ? "; Secure" : "");
+}
+inline std::string expired_device_cookie(const Context& c) {
+  return fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", kDeviceCookie,
+                     c.options.secure_cookies ? "; Secure" : "");
+}
+
 void register_staff_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_client_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_organisation_routes(web::Router& router, std::shared_ptr<Context> c);

@@ -76,10 +76,7 @@ Response login_submit(const Context& c, Request& req) {
     res = continue_to(c, req, next);
   }
   session.dirty = true;
-  res.headers.emplace_back(
-      "Set-Cookie",
-      fmt::format("{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}", kDeviceCookie,
-                  result->device_cookie, c.options.secure_cookies ? "; Secure" : ""));
+  res.headers.emplace_back("Set-Cookie", device_cookie(c, result->device_cookie));
   return res;
 }
 
@@ -88,12 +85,7 @@ FormPage second_factor_page(const Context& c, const Request& req) {
           .intro = c.t(req, "second_factor.intro"),
           .action = "/anmelden/zweiter-faktor",
           .submit = c.t(req, "second_factor.submit"),
-          .fields = {{.name = "code",
-                      .label = c.t(req, "fields.code"),
-                      .autocomplete = "one-time-code",
-                      .hint = c.t(req, "fields.code_hint"),
-                      .required = true,
-                      .inputmode = "numeric"}},
+          .fields = {code_field(c, req)},
           .hidden = {hidden("next", local_next(req, "/konto"))}};
 }
 
@@ -131,9 +123,7 @@ Response logout(const Context& c, Request& req) {
   req.session = nullptr;
   auto res = message(c, req, c.t(req, "logout.heading"), {c.t(req, "logout.text")},
                      link("/anmelden", c.t(req, "logout.again")));
-  res.headers.emplace_back("Set-Cookie",
-                           fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                                       c.sessions.options().cookie_name));
+  res.headers.emplace_back("Set-Cookie", c.sessions.expired_cookie());
   return res;
 }
 
@@ -466,11 +456,8 @@ Response delete_submit(const Context& c, Request& req) {
   req.session = nullptr;
   auto res = message(c, req, c.t(req, "delete.done_heading"), {c.t(req, "delete.done_text")},
                      link("/", c.t(req, "delete.home")));
-  res.headers.emplace_back("Set-Cookie",
-                           fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax",
-                                       c.sessions.options().cookie_name));
-  res.headers.emplace_back(
-      "Set-Cookie", fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax", kDeviceCookie));
+  res.headers.emplace_back("Set-Cookie", c.sessions.expired_cookie());
+  res.headers.emplace_back("Set-Cookie", expired_device_cookie(c));
   return res;
 }
 
@@ -481,12 +468,7 @@ FormPage totp_page(const Context& c, const Request& req) {
           .intro = c.t(req, "totp.intro"),
           .action = "/konto/zwei-faktor",
           .submit = c.t(req, "totp.submit"),
-          .fields = {{.name = "code",
-                      .label = c.t(req, "fields.code"),
-                      .autocomplete = "one-time-code",
-                      .hint = c.t(req, "fields.code_hint"),
-                      .required = true,
-                      .inputmode = "numeric"}},
+          .fields = {code_field(c, req)},
           .hidden = {hidden("next", local_next(req, ""))},
           .links = {link("/konto", c.t(req, "profile.back"))}};
 }

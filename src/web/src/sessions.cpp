@@ -146,6 +146,11 @@ std::int64_t SessionStore::revoke_all(const std::string& account_id) {
   return db_.execute("DELETE FROM sessions WHERE account_id = ?", account_id);
 }
 
+std::string SessionStore::expired_cookie() const {
+  return fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", options_.cookie_name,
+                     options_.secure_cookie ? "; Secure" : "");
+}
+
 std::string SessionStore::cookie(const Session& s) const {
   return fmt::format("{}={}; Path=/; HttpOnly; SameSite=Lax{}", options_.cookie_name, s.token,
                      options_.secure_cookie ? "; Secure" : "");

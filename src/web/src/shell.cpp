@@ -23,6 +23,10 @@ bool is_loopback(const std::string& address) {
 
 }  // namespace
 
+std::string language_cookie(std::string_view code) {
+  return "mvsp_lang=" + std::string(code) + "; Path=/; Max-Age=31536000; SameSite=Lax";
+}
+
 void register_shell(Router& router, const Pages& pages, const Metrics& metrics,
                     ShellOptions options) {
   auto shared = std::make_shared<ShellOptions>(std::move(options));
@@ -57,8 +61,7 @@ void register_shell(Router& router, const Pages& pages, const Metrics& metrics,
     auto code = req.param("code");
     auto res = Response::redirect(local_target(req.query_param("next")));
     if (pages.catalog().supports(code)) {
-      res.headers.emplace_back("Set-Cookie",
-                               "mvsp_lang=" + code + "; Path=/; Max-Age=31536000; SameSite=Lax");
+      res.headers.emplace_back("Set-Cookie", language_cookie(code));
     }
     return res;
   });

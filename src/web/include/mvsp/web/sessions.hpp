@@ -63,6 +63,8 @@ class SessionStore {
   std::int64_t purge_expired();
 
   std::string cookie(const Session& session) const;
+  // The Set-Cookie value that removes the session cookie from the browser.
+  std::string expired_cookie() const;
   const SessionOptions& options() const { return options_; }
 
  private:

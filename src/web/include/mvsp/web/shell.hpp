@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace mvsp::web {
 
@@ -26,6 +27,9 @@ struct ShellOptions {
   // /metrics needs "Authorization: Bearer <token>" when set; else only loopback may read.
   std::string metrics_token;
 };
+
+// The Set-Cookie value that remembers the chosen language ("de", "en") for a year.
+std::string language_cookie(std::string_view code);
 
 void register_shell(Router& router, const Pages& pages, const Metrics& metrics,
                     ShellOptions options);
