@@ -51,6 +51,35 @@ TEST(Config, NamesBadValues) {
   EXPECT_NE(st.error().fields[1].message.find("between 0 and 65535"), std::string::npos);
 }
 
+TEST(Config, ReadsNestedSectionsAndTheirTables) {
+  auto c = Config::parse(
+      "[identity]\nstep_up_minutes = 5\n"
+      "[identity.upstream.bundid]\nprotocol = \"saml\"\n"
+      "[identity.upstream.fink]\nprotocol = \"oidc\"\ntypo = 1\n"
+      "[identity.upstream.fink.acr_levels]\n\"urn:x:gold\" = \"high\"\n\"urn:x:tin\" = 3\n",
+      "t.toml");
+  ASSERT_TRUE(c);
+  c->section("identity").integer("step_up_minutes", 30, 1, 60);
+  auto names = c->subsections("identity.upstream");
+  EXPECT_EQ(names, (std::vector<std::string>{"bundid", "fink"}));
+  EXPECT_EQ(c->section("identity.upstream.bundid").string("protocol", ""), "saml");
+  auto fink = c->section("identity.upstream.fink");
+  EXPECT_EQ(fink.string("protocol", ""), "oidc");
+  auto pairs = fink.string_pairs("acr_levels");
+  ASSERT_EQ(pairs.size(), 1u);
+  EXPECT_EQ(pairs[0], (std::pair<std::string, std::string>{"urn:x:gold", "high"}));
+  EXPECT_EQ(problem_fields(c->check()),
+            (std::vector<std::string>{"identity.upstream.fink.acr_levels.urn:x:tin",
+                                      "identity.upstream.fink.typo"}));
+}
+
+TEST(Config, ASubsectionMustBeATable) {
+  auto c = Config::parse("[identity.upstream]\nbundid = 1\n", "t.toml");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->subsections("identity.upstream").empty());
+  EXPECT_EQ(problem_fields(c->check()), (std::vector<std::string>{"identity.upstream.bundid"}));
+}
+
 TEST(Config, ReportsSyntaxErrorsWithTheLine) {
   auto c = Config::parse("[server]\nthreads = \n", "mvsp.toml");
   ASSERT_FALSE(c);

@@ -195,6 +195,10 @@ void ServerTest::TearDown() {
   app_.reset();
 }
 
+std::string source_dir() {
+  return MVSP_SOURCE_DIR;
+}
+
 std::string mvsp_binary() {
   return MVSP_BINARY_PATH;
 }

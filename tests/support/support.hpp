@@ -151,5 +151,7 @@ class SmtpSink {
 
 // The built binary, for tests that run `mvsp` as a process.
 std::string mvsp_binary();
+// The checkout the tests were built from (for reference data in ../shared).
+std::string source_dir();
 
 }  // namespace mvsp::test

@@ -13,8 +13,21 @@ struct Config::Impl {
   std::set<std::string, std::less<>> read;
   std::vector<FieldError> errors;
 
+  // A section is a table at a dotted path: "server", "identity.upstream.bundid".
+  const toml::node* section_node(const std::string& section) const {
+    return table.at_path(section).node();
+  }
+
+  // A section and the sections around it count as read.
+  void mark_section(const std::string& section) {
+    for (auto dot = section.find('.'); dot != std::string::npos; dot = section.find('.', dot + 1)) {
+      read.insert(section.substr(0, dot));
+    }
+    read.insert(section);
+  }
+
   const toml::node* find(const std::string& section, std::string_view key) {
-    const auto* sec = table.get(section);
+    const auto* sec = section_node(section);
     if (!sec || !sec->is_table()) return nullptr;
     read.insert(fmt::format("{}.{}", section, key));
     return sec->as_table()->get(key);
@@ -53,28 +66,45 @@ Result<Config> Config::load(const std::filesystem::path& path) {
 
 ConfigSection Config::section(std::string_view name) {
   std::string n(name);
-  if (const auto* sec = impl_->table.get(n); sec && !sec->is_table()) {
+  if (const auto* sec = impl_->section_node(n); sec && !sec->is_table()) {
     impl_->errors.push_back({n, fmt::format("{} must be a section ([{}])", n, n)});
   }
-  impl_->read.insert(n);
+  impl_->mark_section(n);
   return ConfigSection(*impl_, n);
+}
+
+std::vector<std::string> Config::subsections(std::string_view name) {
+  std::string n(name);
+  impl_->mark_section(n);
+  std::vector<std::string> out;
+  const auto* sec = impl_->section_node(n);
+  if (!sec || !sec->is_table()) return out;
+  for (const auto& [key, node] : *sec->as_table()) {
+    if (node.is_table()) {
+      out.emplace_back(key.str());
+    } else {
+      impl_->read.insert(fmt::format("{}.{}", n, key.str()));  // reported here, not as unknown
+      impl_->errors.push_back({fmt::format("{}.{}", n, key.str()),
+                               fmt::format("{}.{} must be a section", n, key.str())});
+    }
+  }
+  return out;
 }
 
 Status Config::check() const {
   Error all{ErrorCode::invalid_input, "the configuration is not valid", impl_->errors, {}};
-  for (const auto& [key, node] : impl_->table) {
-    std::string k(key.str());
-    if (!node.is_table() || !impl_->read.contains(k)) {
-      all.fields.push_back({k, fmt::format("unknown key {}", k)});
-      continue;
-    }
-    for (const auto& [sub, _] : *node.as_table()) {
-      auto full = fmt::format("{}.{}", k, sub.str());
+  // Every key must have been read; a section that was read is checked key by key.
+  auto walk = [&](auto& self, const toml::table& table, const std::string& prefix) -> void {
+    for (const auto& [key, node] : table) {
+      auto full = prefix.empty() ? std::string(key.str()) : fmt::format("{}.{}", prefix, key.str());
       if (!impl_->read.contains(full)) {
         all.fields.push_back({full, fmt::format("unknown key {}", full)});
+      } else if (node.is_table()) {
+        self(self, *node.as_table(), full);
       }
     }
-  }
+  };
+  walk(walk, impl_->table, "");
   if (all.fields.empty()) return {};
   return fail(std::move(all));
 }
@@ -128,6 +158,26 @@ std::string ConfigSection::choice(std::string_view key, std::string fallback,
   impl_.error(name_, key,
               fmt::format("{}.{} must be one of: {}", name_, key, fmt::join(allowed, ", ")));
   return fallback;
+}
+
+std::vector<std::pair<std::string, std::string>> ConfigSection::string_pairs(std::string_view key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const auto* node = impl_.find(name_, key);
+  if (!node) return out;
+  if (!node->is_table()) {
+    impl_.error(name_, key, fmt::format("{}.{} must be a table of strings", name_, key));
+    return out;
+  }
+  for (const auto& [k, v] : *node->as_table()) {
+    impl_.read.insert(fmt::format("{}.{}.{}", name_, key, k.str()));
+    if (auto s = v.value<std::string>(); s && v.is_string()) {
+      out.emplace_back(std::string(k.str()), *s);
+    } else {
+      impl_.error(name_, fmt::format("{}.{}", key, k.str()),
+                  fmt::format("{}.{}.{} must be a string", name_, key, k.str()));
+    }
+  }
+  return out;
 }
 
 void ConfigSection::reject(std::string_view key, std::string message) {

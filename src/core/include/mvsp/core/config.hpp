@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mvsp::core {
@@ -27,7 +28,10 @@ class Config {
   static Result<Config> parse(std::string_view text, std::string_view source);
   static Result<Config> load(const std::filesystem::path& path);
 
+  // A section by its dotted name ("server", "identity.upstream.bundid").
   ConfigSection section(std::string_view name);
+  // The names of the sections inside section `name` ([identity.upstream.NAME]).
+  std::vector<std::string> subsections(std::string_view name);
 
   // Every bad value read so far, and every key nobody read; each FieldError's field is
   // the dotted key ("server.threads").
@@ -49,6 +53,8 @@ class ConfigSection {
   // One of `allowed`; an error naming the allowed values otherwise.
   std::string choice(std::string_view key, std::string fallback,
                      const std::vector<std::string>& allowed);
+  // A table of string values (key = "value" lines), sorted by key.
+  std::vector<std::pair<std::string, std::string>> string_pairs(std::string_view key);
   // Records a rule this section's reader checked itself.
   void reject(std::string_view key, std::string message);
 
