@@ -17,6 +17,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
 #include <mvsp/web/metrics.hpp>
@@ -120,6 +121,7 @@ struct App::Impl {
 
   std::unique_ptr<identity::Identity> identity;
   std::unique_ptr<identity::Provider> oidc;
+  std::unique_ptr<identity::Federation> federation;
 
   std::thread maintenance;
   std::mutex maintenance_mutex;
@@ -187,11 +189,21 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
       *d.db, d.clock, d.ids, *d.audit, *d.identity,
       identity::ProviderOptions{.issuer = s.public_url, .key = d.master_key});
   d.oidc->ensure_keys();
-  identity::register_pages(
-      d.router, *d.pages, *d.sessions, *d.identity,
-      {.secure_cookies = s.public_url.starts_with("https://"), .oidc = d.oidc.get()});
+  if (!s.upstreams.empty()) {
+    d.federation = std::make_unique<identity::Federation>(
+        *d.db, d.clock, d.ids, *d.audit, *d.identity,
+        identity::FederationOptions{.public_url = s.public_url,
+                                    .key = d.master_key,
+                                    .key_dir = s.data_dir / "saml",
+                                    .upstreams = s.upstreams});
+  }
+  identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
+                           {.secure_cookies = s.public_url.starts_with("https://"),
+                            .oidc = d.oidc.get(),
+                            .federation = d.federation.get()});
   identity::register_oidc_endpoints(d.router, *d.pages, *d.sessions, *d.oidc,
                                     {.identity = d.identity.get(),
+                                     .federation = d.federation.get(),
                                      .clock = &d.clock,
                                      .step_up_lifetime = std::chrono::minutes(s.step_up_minutes)});
   d.metrics.add_source([this](std::string& out) {

@@ -13,6 +13,7 @@
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
 #include <sstream>
@@ -52,6 +53,9 @@ Commands:
                     [--public-key PEM-FILE] (private_key_jwt instead of a secret);
                     prints JSON with client_id and, for confidential clients, client_secret
   keys rotate       new token signing keys; old ones stay published until their tokens expire
+  simulate eid      run the eID SIMULATOR (a BundID-style SAML identity provider with test
+                    persons, for development and tests only) on --listen (default
+                    127.0.0.1:8090); prints JSON with entity_id, sso_url and certificate
   version           print the version
 
 Options (each also as environment variable):
@@ -95,6 +99,31 @@ int serve(const Settings& settings) {
   core::log::info("server.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   app.stop();
   core::log::info("server.stopped");
+  return 0;
+}
+
+int simulate_eid(const Settings& settings, const CommandLine& cli) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Its own port: 8090 unless --listen (or MVSP_LISTEN) names one.
+  auto listen = cli.options.contains("--listen") || mvsp::app::process_env("MVSP_LISTEN")
+                    ? settings.listen
+                    : std::string("127.0.0.1:8090");
+  mvsp::identity::EidSimulator simulator({.host = listen.substr(0, listen.rfind(':')),
+                                          .port = std::stoi(listen.substr(listen.rfind(':') + 1)),
+                                          .key_dir = settings.data_dir / "eid-simulator"});
+  simulator.start();
+  std::printf("{\"simulator\":\"eid\",\"entity_id\":%s,\"sso_url\":%s,\"certificate\":%s}\n",
+              json_string(simulator.entity_id()).c_str(), json_string(simulator.sso_url()).c_str(),
+              json_string(simulator.certificate_path().string()).c_str());
+  std::fflush(stdout);
+  core::log::info("simulator.started", {{"kind", "eid"}, {"url", simulator.base_url()}});
+  int sig = 0;
+  sigwait(&signals, &sig);
+  simulator.stop();
   return 0;
 }
 
@@ -286,7 +315,7 @@ int run(int argc, char** argv) {
   std::size_t allowed =
       command == "jobs" && sub == "retry" ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
-         command == "user" || command == "client" || command == "keys")
+         command == "user" || command == "client" || command == "keys" || command == "simulate")
           ? 2
           : 1;
   if (words.size() > allowed) {
@@ -302,6 +331,7 @@ int run(int argc, char** argv) {
   if (command == "tenant" && sub == "create") return tenant_create(*settings, *cli);
   if (command == "user" && sub == "create") return user_create(*settings, *cli);
   if (command == "client" && sub == "create") return client_create(*settings, *cli);
+  if (command == "simulate" && sub == "eid") return simulate_eid(*settings, *cli);
   if (command == "keys" && sub == "rotate") {
     App app(*settings);
     app.oidc().rotate_keys();

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <regex>
 #include <set>
+#include <sstream>
 
 namespace mvsp::app {
 namespace {
@@ -27,6 +30,73 @@ bool valid_listen(const std::string& v) {
     return false;
   }
   return std::stoi(port) <= 65535;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// One [identity.upstream.NAME] section; only the keys of its protocol are known.
+identity::UpstreamConfig read_upstream(core::Config& config, const std::string& name) {
+  auto key = "identity.upstream." + name;
+  auto sec = config.section(key);
+  identity::UpstreamConfig u;
+  u.name = name;
+  static const std::regex kName("^[a-z0-9][a-z0-9-]{0,31}$");
+  if (!std::regex_match(name, kName) || name == "neu" || name == "abschluss" ||
+      name == "verbinden") {
+    sec.reject("", fmt::format("{}: the name must be 1 to 32 lower-case letters, digits or "
+                               "hyphens, and not neu, abschluss or verbinden",
+                               key));
+  }
+  u.protocol = sec.choice("protocol", "", {"saml", "oidc"});
+  u.label = sec.string("label", name);
+  auto url = [&](const char* k) {
+    auto v = sec.string(k, "");
+    if (!v.starts_with("https://") && !v.starts_with("http://")) {
+      sec.reject(k, fmt::format("{}.{} must be an http(s) URL", key, k));
+    }
+    return v;
+  };
+  auto required = [&](const char* k) {
+    auto v = sec.string(k, "");
+    if (v.empty()) sec.reject(k, fmt::format("{}.{} is required", key, k));
+    return v;
+  };
+  if (u.protocol == "saml") {
+    u.sso_url = url("sso_url");
+    u.idp_entity_id = required("idp_entity_id");
+    auto path = required("idp_certificate");
+    if (!path.empty()) {
+      u.idp_certificate_pem = read_file(path);
+      if (u.idp_certificate_pem.find("BEGIN CERTIFICATE") == std::string::npos) {
+        sec.reject(
+            "idp_certificate",
+            fmt::format("{}.idp_certificate: {} is not a readable PEM certificate", key, path));
+      }
+    }
+  } else if (u.protocol == "oidc") {
+    u.issuer = url("issuer");
+    while (u.issuer.ends_with('/')) u.issuer.pop_back();
+    u.client_id = required("client_id");
+    u.client_secret = required("client_secret");
+    u.scope = sec.string("scope", u.scope);
+    u.acr_levels = sec.string_pairs("acr_levels");
+    for (const auto& [acr, level] : u.acr_levels) {
+      if (!identity::parse_level(level)) {
+        sec.reject("acr_levels", fmt::format("{}.acr_levels.{} must be basic, low, substantial "
+                                             "or high",
+                                             key, acr));
+      }
+    }
+  } else {
+    sec.reject("protocol", fmt::format("{}.protocol is required: saml or oidc", key));
+  }
+  return u;
 }
 
 }  // namespace
@@ -153,6 +223,9 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   auto identity = config.section("identity");
   s.step_up_minutes =
       static_cast<int>(identity.integer("step_up_minutes", s.step_up_minutes, 1, 24 * 60));
+  for (const auto& name : config.subsections("identity.upstream")) {
+    s.upstreams.push_back(read_upstream(config, name));
+  }
 
   auto site = config.section("site");
   s.site_operator.name = site.string("operator_name", "");

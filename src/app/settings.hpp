@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <mvsp/core/error.hpp>
+#include <mvsp/identity/federation.hpp>
 #include <mvsp/web/shell.hpp>
 #include <optional>
 #include <string>
@@ -49,6 +50,8 @@ struct Settings {
   int session_absolute_hours = 12;
   // [identity]
   int step_up_minutes = 30;
+  // [identity.upstream.NAME]
+  std::vector<identity::UpstreamConfig> upstreams;
   // [site]
   web::SiteOperator site_operator;
 

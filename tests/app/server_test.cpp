@@ -22,6 +22,11 @@ class Server : public test::ServerTest {
     app.router().post("/test/form", [](web::Request& req) {
       return web::Response::text("saved " + req.form("value").value_or(""));
     });
+    app.router().post_from_other_site("/test/inbound", [](web::Request& req) {
+      auto res = web::Response::text("took " + req.form("value").value_or(""));
+      res.form_targets.push_back("https://idp.example");
+      return res;
+    });
   }
 };
 
@@ -69,6 +74,16 @@ TEST_P(Server, APostWithoutCsrfTokenIsRefused) {
   auto ok = c.post_form("/test/form", {{"value", "x"}, {"csrf_token", token}});
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, "saved x");
+}
+
+TEST_P(Server, OnlyRoutesMeantForOtherSitesTakePostsWithoutToken) {
+  auto c = client();
+  auto res = c.post_form("/test/inbound", {{"value", "x"}});
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, "took x");
+  EXPECT_NE(res.header("content-security-policy").find("form-action 'self' https://idp.example;"),
+            std::string::npos);
+  EXPECT_EQ(c.post_form("/test/form", {{"value", "x"}}).status, 403);
 }
 
 TEST_P(Server, StaticFilesCarryAnEtagAndAnswer304) {

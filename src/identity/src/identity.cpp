@@ -476,6 +476,7 @@ core::Status Identity::delete_account(std::string_view account_id, std::string_v
   auto email = row->text(2);
   d.db.transaction([&](core::db::Tx& tx) {
     tx.execute("DELETE FROM account_roles WHERE account_id = ?", id);
+    tx.execute("DELETE FROM identity_links WHERE account_id = ?", id);
     tx.execute("DELETE FROM email_tokens WHERE account_id = ?", id);
     tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
                "login:" + crypto::sha256_hex(email));
@@ -856,6 +857,36 @@ core::Status Identity::remove_from_organisation(std::string_view actor, std::str
                         .object_type = "organisation",
                         .object_id = std::string(id)});
     return {};
+  });
+}
+
+core::Result<Account> Identity::create_federated_account(const Profile& profile,
+                                                         std::string_view email_input,
+                                                         std::string_view locale_input) {
+  auto& d = *impl_;
+  auto email = normalize_email(email_input);
+  std::string locale(locale_input);
+  if (!valid_email(email)) {
+    return fail(Error::invalid("email", d.text(locale, "errors.email")));
+  }
+  auto unknown_password = secrets::hash_password(crypto::random_token(32));
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+    auto id = d.ids.key();
+    if (!d.insert_account(tx, id, "citizen", email, false, unknown_password, locale,
+                          profile.given_name, profile.family_name)) {
+      return fail(Error::invalid("email", d.text(locale, "errors.email_taken")));
+    }
+    const auto& p = profile;
+    tx.execute(
+        "UPDATE accounts SET salutation = ?, birth_name = ?, doctoral_degree = ?, "
+        "artistic_name = ?, birth_date = ?, birth_place = ?, street = ?, postcode = ?, city = ?, "
+        "country = ? WHERE id = ?",
+        p.salutation, p.birth_name, p.doctoral_degree, p.artistic_name, p.birth_date, p.birth_place,
+        p.street, p.postcode, p.city, p.country.empty() ? "DE" : p.country, id);
+    d.audit_event(tx, "account:" + id, "account.registered_federated", id);
+    auto account = *d.by_email(tx, email);
+    d.send_confirmation(tx, account);
+    return account;
   });
 }
 

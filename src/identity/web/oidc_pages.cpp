@@ -5,6 +5,7 @@
 #include <charconv>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/oidc.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
@@ -147,7 +148,11 @@ Response authorize(const Endpoints& e, Request& req) {
   if (r.required_level && level < *r.required_level) {
     if (r.prompt == "none") return fail("interaction_required", "a higher trust level is needed");
     if (*r.required_level > TrustLevel::substantial) {
-      return fail("unmet_authentication_requirements", "trust level high needs the eID");
+      // `high` needs an electronic ID, which only an upstream provider confirms.
+      if (!e.options.federation || e.options.federation->upstreams().empty()) {
+        return fail("unmet_authentication_requirements", "trust level high needs the eID");
+      }
+      return Response::redirect("/anmelden/extern?level=high&next=" + web::url_encode(resume()));
     }
     auto* identity = e.options.identity;
     auto account = identity->find(req.session->account_id);

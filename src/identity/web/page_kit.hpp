@@ -171,5 +171,11 @@ inline std::string expired_device_cookie(const Context& c) {
 void register_staff_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_client_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_organisation_routes(web::Router& router, std::shared_ptr<Context> c);
+void register_federation_routes(web::Router& router, std::shared_ptr<Context> c);
+// "Mit BundID anmelden" links for the login page (none without upstreams).
+std::vector<View> login_upstream_links(const Context& c, const Request& req,
+                                       const std::string& next);
+// The upstreams with their link state, for the security page.
+View security_upstreams(const Context& c, const Request& req, const std::string& account);
 
 }  // namespace mvsp::identity::page_kit

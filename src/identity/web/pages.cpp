@@ -15,6 +15,15 @@ using web::View;
 
 // --- login -----------------------------------------------------------------
 
+std::vector<View> login_links(const Context& c, const Request& req) {
+  std::vector<View> links = {link("/konto/registrieren", c.t(req, "login.register_link")),
+                             link("/passwort-vergessen", c.t(req, "login.forgot_link"))};
+  for (auto& l : login_upstream_links(c, req, local_next(req, "/konto"))) {
+    links.push_back(std::move(l));
+  }
+  return links;
+}
+
 FormPage login_page(const Context& c, const Request& req, std::string email) {
   return {.heading = c.t(req, "login.heading"),
           .intro = c.t(req, "login.intro"),
@@ -32,8 +41,7 @@ FormPage login_page(const Context& c, const Request& req, std::string email) {
                       .autocomplete = "current-password",
                       .required = true}},
           .hidden = {hidden("next", local_next(req, "/konto"))},
-          .links = {link("/konto/registrieren", c.t(req, "login.register_link")),
-                    link("/passwort-vergessen", c.t(req, "login.forgot_link"))}};
+          .links = login_links(c, req)};
 }
 
 Response login_form(const Context& c, Request& req) {
@@ -349,7 +357,7 @@ Response reset_submit(const Context& c, Request& req) {
 Response security_page(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  View model;
+  View model = security_upstreams(c, req, id);
   model.set("title_key", "identity.security.heading");
   model.set_list("sessions", {});
   auto current = web::SessionStore::handle(*req.session);
@@ -556,6 +564,7 @@ void register_pages(web::Router& router, const web::Pages& pages, web::SessionSt
   register_staff_routes(router, c);
   register_client_routes(router, c);
   register_organisation_routes(router, c);
+  register_federation_routes(router, c);
   router.get("/anmelden", [c](Request& req) { return login_form(*c, req); });
   router.post("/anmelden", [c](Request& req) { return login_submit(*c, req); });
   router.get("/anmelden/zweiter-faktor", [c](Request& req) { return second_factor_form(*c, req); });

@@ -30,6 +30,11 @@ void Router::add(Method method, std::string pattern, Handler handler) {
   routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler)});
 }
 
+void Router::post_from_other_site(std::string pattern, Handler handler) {
+  add(Method::post, std::move(pattern), std::move(handler));
+  routes_.back().from_other_site = true;
+}
+
 Router::Match Router::match(Method method, std::string_view path) const {
   auto parts = split_path(path);
   Match best;
@@ -61,6 +66,7 @@ Router::Match Router::match(Method method, std::string_view path) const {
       best.handler = &route.handler;
       best.pattern = route.pattern;
       best.params = std::move(params);
+      best.from_other_site = route.from_other_site;
     }
   }
   if (best.handler) best.other_method = false;

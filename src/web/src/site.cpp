@@ -50,10 +50,12 @@ std::string choose_locale(const Request& req, const Catalog& catalog) {
 }  // namespace
 
 void add_security_headers(Response& res, bool https) {
+  std::string form_action = "'self'";
+  for (const auto& origin : res.form_targets) form_action += " " + origin;
   res.set_header("Content-Security-Policy",
                  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "font-src 'self'; connect-src 'self'; form-action 'self'; "
-                 "frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
+                 "font-src 'self'; connect-src 'self'; form-action " +
+                     form_action + "; frame-ancestors 'none'; base-uri 'none'; object-src 'none'");
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Referrer-Policy", "same-origin");
@@ -152,7 +154,7 @@ Response Site::dispatch(Request& req) {
   req.route = std::move(match.pattern);
   // Pages authenticate with the session cookie, so every state-changing page request must
   // prove it comes from our own form. The API takes bearer tokens only, never cookies.
-  if (changes_state(req.method) && !req.is_api()) {
+  if (changes_state(req.method) && !req.is_api() && !match.from_other_site) {
     auto sent = req.form("csrf_token");
     if (!sent) sent = req.header("x-csrf-token");
     if (!req.session || !sent ||

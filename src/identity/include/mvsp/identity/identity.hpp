@@ -248,6 +248,12 @@ class Identity {
   core::Status remove_from_organisation(std::string_view actor, std::string_view id,
                                         std::string_view member, std::string_view locale);
 
+  // A citizen account for a person an upstream provider identified: the profile from
+  // there, an unknown password (one can be set with "Passwort vergessen") and a
+  // confirmation mail for `email`, which the person chose.
+  core::Result<Account> create_federated_account(const Profile& profile, std::string_view email,
+                                                 std::string_view locale);
+
   core::Result<Account> find(std::string_view id);
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);
 
@@ -264,10 +270,12 @@ class Identity {
 };
 
 class Provider;
+class Federation;
 
 struct PageOptions {
-  bool secure_cookies = false;  // the public URL is https
-  Provider* oidc = nullptr;     // for the operators' client registry page
+  bool secure_cookies = false;       // the public URL is https
+  Provider* oidc = nullptr;          // for the operators' client registry page
+  Federation* federation = nullptr;  // upstream providers on the login and security pages
 };
 
 // The pages: registration and confirmation, login with second factor, logout, the

@@ -153,8 +153,11 @@ class Provider {
   std::unique_ptr<Impl> impl_;
 };
 
+class Federation;
+
 struct OidcPageOptions {
   Identity* identity = nullptr;
+  Federation* federation = nullptr;  // where `high` is reached (the eID upstream)
   const core::Clock* clock = nullptr;
   std::chrono::minutes step_up_lifetime{30};  // a raised level counts this long
 };

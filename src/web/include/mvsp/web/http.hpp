@@ -56,6 +56,8 @@ struct Response {
   std::string body;
   // For large bodies (documents): writes the body instead of `body`.
   std::function<void(std::ostream&)> stream;
+  // Origins besides our own that this page's forms may post to (CSP form-action).
+  std::vector<std::string> form_targets;
 
   static Response html(std::string body, int status = 200);
   static Response json(std::string body, int status = 200);

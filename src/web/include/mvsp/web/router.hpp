@@ -19,12 +19,16 @@ class Router {
   void add(Method method, std::string pattern, Handler handler);
   void get(std::string pattern, Handler h) { add(Method::get, std::move(pattern), std::move(h)); }
   void post(std::string pattern, Handler h) { add(Method::post, std::move(pattern), std::move(h)); }
+  // A POST that another site's page sends on purpose (a SAML response from the identity
+  // provider): no CSRF token, no session. The handler must prove the request otherwise.
+  void post_from_other_site(std::string pattern, Handler h);
 
   struct Match {
     const Handler* handler = nullptr;
     std::string pattern;
     std::map<std::string, std::string, std::less<>> params;
     bool other_method = false;  // the path exists with another method
+    bool from_other_site = false;
   };
   Match match(Method method, std::string_view path) const;
 
@@ -34,6 +38,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    bool from_other_site = false;
   };
   std::vector<Route> routes_;
 };

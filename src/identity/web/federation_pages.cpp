@@ -1,0 +1,363 @@
+// Logging in through an upstream provider (BundID, another OpenID provider): the way out,
+// the way back, a new account or a link to an existing one, and the links in the account.
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+
+#include <mvsp/core/log.hpp>
+#include <mvsp/identity/federation.hpp>
+
+#include "page_kit.hpp"
+
+namespace mvsp::identity::page_kit {
+namespace {
+
+constexpr std::string_view kUpstreamCookie = "mvsp_upstream";
+
+std::string upstream_cookie(const Context& c, const std::string& value, int max_age) {
+  return fmt::format("{}={}; Path=/anmelden/extern; Max-Age={}; HttpOnly; SameSite=Lax{}",
+                     kUpstreamCookie, value, max_age, c.options.secure_cookies ? "; Secure" : "");
+}
+
+std::string origin_of(const std::string& url) {
+  Poco::URI uri(url);
+  auto port = uri.getPort();
+  bool standard =
+      (uri.getScheme() == "https" && port == 443) || (uri.getScheme() == "http" && port == 80);
+  return standard ? fmt::format("{}://{}", uri.getScheme(), uri.getHost())
+                  : fmt::format("{}://{}:{}", uri.getScheme(), uri.getHost(), port);
+}
+
+Federation& fed(const Context& c) {
+  return *c.options.federation;
+}
+
+std::string label_of(const Context& c, const std::string& upstream) {
+  const auto* u = fed(c).find(upstream);
+  return u ? u->label : upstream;
+}
+
+Response problem_page(const Context& c, Request& req, const std::string& key, int status) {
+  auto res = message(c, req, c.t(req, "upstream." + key + "_heading"),
+                     {c.t(req, "upstream." + key + "_text")},
+                     link("/anmelden", c.t(req, "upstream.back_to_login")), status);
+  res.headers.emplace_back("Set-Cookie", upstream_cookie(c, "", 0));
+  return res;
+}
+
+// The links that start a login at each upstream, for the login page and step-up.
+std::vector<View> upstream_links(const Context& c, const Request& req, const std::string& next,
+                                 std::optional<TrustLevel> level) {
+  std::vector<View> out;
+  for (const auto& u : fed(c).upstreams()) {
+    auto href = fmt::format("/anmelden/extern/{}?next={}", u.name, web::url_encode(next));
+    if (level) href += "&level=" + std::string(level_name(*level));
+    out.push_back(link(href, fmt::format(fmt::runtime(c.t(req, "upstream.login_with")), u.label)));
+  }
+  return out;
+}
+
+Response choose(const Context& c, Request& req) {
+  auto level = parse_level(req.query_param("level").value_or(""));
+  View model;
+  model.set("title", c.t(req, "upstream.choose_heading"));
+  model.set("heading", c.t(req, "upstream.choose_heading"));
+  model.set_list("paragraphs",
+                 {View::of(c.t(req, level == TrustLevel::high ? "upstream.choose_high"
+                                                              : "upstream.choose_text"))});
+  model.set_list("links", upstream_links(c, req, local_next(req, "/konto"), level));
+  model.set("has_links", true);
+  return c.pages.render(req, "identity/message", std::move(model));
+}
+
+Response start(const Context& c, Request& req) {
+  auto level = parse_level(req.query_param("level").value_or("")).value_or(TrustLevel::basic);
+  auto next = local_next(req, "/konto");
+  const auto* u = fed(c).find(req.param("name"));
+  if (!u) return c.pages.error(req, 404);
+  auto started = fed(c).begin(u->name, level, next, signed_in(req));
+  if (!started) {
+    core::log::warn("federation.start_failed",
+                    {{"upstream", u->name}, {"error", started.error().message}});
+    return problem_page(c, req, "unreachable", 503);
+  }
+  Response res;
+  if (!started->redirect_url.empty()) {
+    res = Response::redirect(started->redirect_url);
+  } else {
+    // HTTP-POST binding: a form that goes to the provider when the person presses the
+    // button (no script needed); CSP lets this one page post there.
+    View model;
+    model.set("title", fmt::format(fmt::runtime(c.t(req, "upstream.post_heading")), u->label));
+    model.set("heading", fmt::format(fmt::runtime(c.t(req, "upstream.post_heading")), u->label));
+    model.set("intro", fmt::format(fmt::runtime(c.t(req, "upstream.post_text")), u->label));
+    model.set("action", started->post_url);
+    model.set("submit", fmt::format(fmt::runtime(c.t(req, "upstream.post_submit")), u->label));
+    model.set("back", "/anmelden");
+    model.set("back_label", c.t(req, "upstream.back_to_login"));
+    model.set_list("fields", {});
+    for (const auto& [name, value] : started->post_fields) model.add("fields", hidden(name, value));
+    res = c.pages.render(req, "identity/upstream_post", std::move(model));
+    res.form_targets.push_back(origin_of(started->post_url));
+  }
+  res.headers.emplace_back(
+      "Set-Cookie",
+      upstream_cookie(c, started->request_id + "." + started->browser_secret, 15 * 60));
+  return res;
+}
+
+std::string pending_key() {
+  return "pending_upstream";
+}
+
+Poco::JSON::Object::Ptr pending_of(const Request& req) {
+  if (!req.session) return nullptr;
+  auto it = req.session->data.find(pending_key());
+  if (it == req.session->data.end()) return nullptr;
+  try {
+    Poco::JSON::Parser parser;
+    return parser.parse(it->second).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception&) {
+    return nullptr;
+  }
+}
+
+UpstreamIdentity identity_of(const Poco::JSON::Object& o) {
+  UpstreamIdentity i;
+  auto s = [&](const char* k) { return o.optValue<std::string>(k, ""); };
+  i.upstream = s("upstream");
+  i.subject = s("subject");
+  i.level = parse_level(s("level")).value_or(TrustLevel::basic);
+  i.method = s("method");
+  i.email = s("email");
+  i.profile = {s("salutation"),
+               s("given_name"),
+               s("family_name"),
+               s("birth_name"),
+               s("doctoral_degree"),
+               "",
+               s("birth_date"),
+               s("birth_place"),
+               s("street"),
+               s("postcode"),
+               s("city"),
+               s("country")};
+  return i;
+}
+
+std::string pending_json(const UpstreamIdentity& i, const std::string& next) {
+  Poco::JSON::Object o;
+  const auto& p = i.profile;
+  o.set("upstream", i.upstream);
+  o.set("subject", i.subject);
+  o.set("level", std::string(level_name(i.level)));
+  o.set("method", i.method);
+  o.set("email", i.email);
+  o.set("salutation", p.salutation);
+  o.set("given_name", p.given_name);
+  o.set("family_name", p.family_name);
+  o.set("birth_name", p.birth_name);
+  o.set("doctoral_degree", p.doctoral_degree);
+  o.set("birth_date", p.birth_date);
+  o.set("birth_place", p.birth_place);
+  o.set("street", p.street);
+  o.set("postcode", p.postcode);
+  o.set("city", p.city);
+  o.set("country", p.country);
+  o.set("next", next);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+// Signs `account` in with the level the upstream confirmed. A fresh login through the
+// upstream counts as that level for the whole session; for someone signed in already
+// it is a raised level, which the step-up time limits.
+void sign_in(const Context& c, Request& req, const std::string& account, TrustLevel level) {
+  auto& session = req.ensure_session();
+  bool fresh = session.account_id != account;
+  c.sessions.rotate(session);
+  session.account_id = account;
+  session.data.erase(pending_key());
+  session.data.erase("pending_account");
+  auto current = parse_level(session.data.count("level") ? session.data["level"] : "")
+                     .value_or(TrustLevel::basic);
+  if (fresh) {
+    session.data["base_level"] = std::string(level_name(level));
+    session.data["level"] = std::string(level_name(level));
+  } else if (level > current) {
+    session.data["level"] = std::string(level_name(level));
+  }
+  session.dirty = true;
+}
+
+Response complete(const Context& c, Request& req, const std::string& request_id) {
+  auto cookie = req.cookie(kUpstreamCookie).value_or("");
+  auto dot = cookie.find('.');
+  if (dot == std::string::npos || cookie.substr(0, dot) != request_id) {
+    return problem_page(c, req, "expired", 400);
+  }
+  auto outcome = fed(c).finish(request_id, cookie.substr(dot + 1));
+  if (!outcome) {
+    const auto& e = outcome.error();
+    if (e.code == core::ErrorCode::not_found) return problem_page(c, req, "expired", 400);
+    if (e.detail == "cancelled") return problem_page(c, req, "cancelled", 200);
+    if (e.detail == "level") return problem_page(c, req, "level", 403);
+    return problem_page(c, req, "failed", 403);
+  }
+  auto current = signed_in(req);
+  if (current != outcome->started_by) return problem_page(c, req, "expired", 400);
+  const auto& identity = outcome->identity;
+  Response res;
+  if (!outcome->linked_account.empty()) {
+    if (!current.empty() && current != outcome->linked_account) {
+      return problem_page(c, req, "linked_elsewhere", 409);
+    }
+    if (!c.identity.find(outcome->linked_account)) return problem_page(c, req, "failed", 403);
+    sign_in(c, req, outcome->linked_account, identity.level);
+    fed(c).used(outcome->linked_account, identity);
+    res = continue_to(c, req, outcome->next);
+  } else if (!current.empty()) {
+    if (!fed(c).link(current, identity)) return problem_page(c, req, "linked_elsewhere", 409);
+    sign_in(c, req, current, identity.level);
+    req.session->data["flash"] =
+        fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
+    res = continue_to(c, req, outcome->next);
+  } else {
+    auto& session = req.ensure_session();
+    session.data[pending_key()] = pending_json(identity, outcome->next);
+    session.dirty = true;
+    res = Response::redirect("/anmelden/extern/neu");
+  }
+  res.headers.emplace_back("Set-Cookie", upstream_cookie(c, "", 0));
+  return res;
+}
+
+FormPage new_account_page(const Context& c, const Request& req, const UpstreamIdentity& i,
+                          std::string email) {
+  auto label = label_of(c, i.upstream);
+  auto name = fmt::format("{} {}", i.profile.given_name, i.profile.family_name);
+  return {.heading = c.t(req, "upstream.new_heading"),
+          .intro = fmt::format(fmt::runtime(c.t(req, "upstream.new_intro")), label, name),
+          .action = "/anmelden/extern/neu",
+          .submit = c.t(req, "upstream.new_submit"),
+          .fields = {{.name = "email",
+                      .label = c.t(req, "fields.email"),
+                      .value = std::move(email),
+                      .type = "email",
+                      .autocomplete = "email",
+                      .hint = c.t(req, "upstream.new_email_hint"),
+                      .required = true}},
+          .links = {link("/anmelden?next=" + web::url_encode("/anmelden/extern/verbinden"),
+                         fmt::format(fmt::runtime(c.t(req, "upstream.have_account")), label))}};
+}
+
+Response new_account_form(const Context& c, Request& req) {
+  auto pending = pending_of(req);
+  if (!pending) return Response::redirect("/anmelden");
+  auto identity = identity_of(*pending);
+  return render_form(c, req, new_account_page(c, req, identity, identity.email), nullptr, 200);
+}
+
+Response new_account_submit(const Context& c, Request& req) {
+  auto pending = pending_of(req);
+  if (!pending) return Response::redirect("/anmelden");
+  auto identity = identity_of(*pending);
+  auto email = req.form("email").value_or("");
+  auto created = c.identity.create_federated_account(identity.profile, email, req.locale);
+  if (!created) {
+    return render_form(c, req, new_account_page(c, req, identity, email), &created.error(), 422);
+  }
+  if (!fed(c).link(created->id, identity)) return problem_page(c, req, "linked_elsewhere", 409);
+  auto next = pending->optValue<std::string>("next", "/konto");
+  sign_in(c, req, created->id, identity.level);
+  req.session->data["flash"] = c.t(req, "upstream.created");
+  return continue_to(c, req, next);
+}
+
+// After a password login: link the identity that came back without an account.
+Response connect(const Context& c, Request& req) {
+  auto pending = pending_of(req);
+  auto account = signed_in(req);
+  if (!pending || account.empty()) return Response::redirect("/konto");
+  auto identity = identity_of(*pending);
+  auto next = pending->optValue<std::string>("next", "/konto");
+  if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
+  sign_in(c, req, account, identity.level);
+  req.session->data["flash"] =
+      fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
+  return continue_to(c, req, next);
+}
+
+Response unlink(const Context& c, Request& req) {
+  auto account = signed_in(req);
+  if (account.empty()) return to_login(req);
+  auto done = fed(c).unlink(account, req.param("name"));
+  req.session->data["flash"] = done ? fmt::format(fmt::runtime(c.t(req, "upstream.unlinked")),
+                                                  label_of(c, req.param("name")))
+                                    : c.t(req, "upstream.not_linked");
+  req.session->dirty = true;
+  return Response::redirect("/konto/sicherheit");
+}
+
+}  // namespace
+
+std::vector<View> login_upstream_links(const Context& c, const Request& req,
+                                       const std::string& next) {
+  if (!c.options.federation) return {};
+  return upstream_links(c, req, next, std::nullopt);
+}
+
+View security_upstreams(const Context& c, const Request& req, const std::string& account) {
+  View v;
+  v.set_list("upstreams", {});
+  if (!c.options.federation || fed(c).upstreams().empty()) return v;
+  v.set("has_upstreams", true);
+  auto links = fed(c).links_of(account);
+  for (const auto& u : fed(c).upstreams()) {
+    View item;
+    item.set("name", u.name);
+    item.set("label", u.label);
+    for (const auto& l : links) {
+      if (l.upstream != u.name) continue;
+      item.set("linked", true);
+      item.set("since", core::format_berlin(l.linked_at));
+      item.set("level", c.t(req, "levels." + std::string(level_name(l.level))));
+    }
+    item.set("link_href", fmt::format("/anmelden/extern/{}?next={}", u.name,
+                                      web::url_encode("/konto/sicherheit")));
+    v.add("upstreams", std::move(item));
+  }
+  return v;
+}
+
+void register_federation_routes(web::Router& router, std::shared_ptr<Context> c) {
+  if (!c->options.federation) return;
+  router.get("/anmelden/extern", [c](Request& req) { return choose(*c, req); });
+  router.get("/anmelden/extern/{name}", [c](Request& req) { return start(*c, req); });
+  router.get("/anmelden/extern/{name}/rueckkehr", [c](Request& req) {
+    std::map<std::string, std::string> params;
+    for (const auto& [k, v] : web::parse_urlencoded(req.query)) params.emplace(k, v);
+    auto id = fed(*c).oidc_callback(params);
+    if (!id) return problem_page(*c, req, "expired", 400);
+    return complete(*c, req, *id);
+  });
+  router.post_from_other_site("/saml/acs", [c](Request& req) {
+    auto id = fed(*c).saml_response(req.form("SAMLResponse").value_or(""));
+    if (!id) return problem_page(*c, req, "expired", 400);
+    return Response::redirect("/anmelden/extern/abschluss?anfrage=" + web::url_encode(*id));
+  });
+  router.get("/anmelden/extern/abschluss", [c](Request& req) {
+    return complete(*c, req, req.query_param("anfrage").value_or(""));
+  });
+  router.get("/anmelden/extern/neu", [c](Request& req) { return new_account_form(*c, req); });
+  router.post("/anmelden/extern/neu", [c](Request& req) { return new_account_submit(*c, req); });
+  router.get("/anmelden/extern/verbinden", [c](Request& req) { return connect(*c, req); });
+  router.post("/konto/verknuepfungen/{name}/loesen", [c](Request& req) { return unlink(*c, req); });
+  router.get("/saml/metadata", [c](Request&) {
+    auto res = Response::text(fed(*c).sp_metadata());
+    res.set_header("Content-Type", "application/samlmetadata+xml; charset=utf-8");
+    return res;
+  });
+}
+
+}  // namespace mvsp::identity::page_kit

@@ -1,0 +1,219 @@
+// Logging in through upstream providers, over HTTP on both databases: the BundID-style
+// SAML adapter against the eID simulator, and the OpenID adapter against a second mvsp.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <mvsp/identity/eid_simulator.hpp>
+#include <mvsp/identity/federation.hpp>
+#include <mvsp/identity/oidc.hpp>
+#include <regex>
+#include <sstream>
+
+#include "account_pages.hpp"
+
+namespace mvsp::identity {
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The value of a hidden field, as a browser would send it.
+std::string field(const std::string& html, const std::string& name) {
+  std::smatch m;
+  std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
+  if (!std::regex_search(html, m, re)) return {};
+  auto v = m[1].str();
+  for (auto [from, to] : {std::pair{"&amp;", "&"},
+                          {"&quot;", "\""},
+                          {"&#39;", "'"},
+                          {"&lt;", "<"},
+                          {"&gt;", ">"},
+                          {"&#x2F;", "/"},
+                          {"&#x3D;", "="}}) {
+    for (auto pos = v.find(from); pos != std::string::npos; pos = v.find(from, pos)) {
+      v.replace(pos, std::strlen(from), to);
+      pos += std::strlen(to);
+    }
+  }
+  return v;
+}
+
+EidSimulator& simulator() {
+  static test::TempDir dir;
+  static EidSimulator sim({.host = "127.0.0.1", .port = 0, .key_dir = dir.path()});
+  static bool started = (sim.start(), true);
+  (void)started;
+  return sim;
+}
+
+class SamlLogin : public AccountPages {
+ protected:
+  void configure(app::Settings& s) override {
+    AccountPages::configure(s);
+    auto& sim = simulator();
+    s.upstreams = {{.name = "bundid",
+                    .protocol = "saml",
+                    .label = "BundID",
+                    .sso_url = sim.sso_url(),
+                    .idp_entity_id = sim.entity_id(),
+                    .idp_certificate_pem = read_file(sim.certificate_path())}};
+  }
+
+  // Out to the simulator and back: the SAMLResponse the browser would post to /saml/acs.
+  std::string through_simulator(test::HttpClient& c, const std::string& start,
+                                const std::string& person, const std::string& method,
+                                const std::string& action = "login") {
+    auto page = c.get(start);
+    EXPECT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.header("content-security-policy").find(simulator().base_url()),
+              std::string::npos);
+    EXPECT_NE(page.header("set-cookie").find("mvsp_upstream="), std::string::npos);
+    auto form_start = page.body.find("action=\"" + simulator().sso_url() + "\"");
+    EXPECT_NE(form_start, std::string::npos) << page.body;
+    if (form_start == std::string::npos) return {};
+    auto form = page.body.substr(form_start, page.body.find("</form>", form_start) - form_start);
+    EXPECT_EQ(form.find("csrf_token"), std::string::npos) << "our token stays with us";
+    test::HttpClient idp(simulator().port());
+    auto sso = idp.post_form("/saml/sso", {{"SAMLRequest", enc(field(page.body, "SAMLRequest"))},
+                                           {"RelayState", enc(field(page.body, "RelayState"))}});
+    EXPECT_EQ(sso.status, 200) << sso.body;
+    EXPECT_NE(sso.body.find("SIMULATOR"), std::string::npos);
+    auto done = idp.post_form("/saml/login", {{"request_id", enc(field(sso.body, "request_id"))},
+                                              {"acs", enc(field(sso.body, "acs"))},
+                                              {"audience", enc(field(sso.body, "audience"))},
+                                              {"relay", enc(field(sso.body, "relay"))},
+                                              {"person", person},
+                                              {"method", method},
+                                              {"action", action}});
+    EXPECT_EQ(done.status, 200) << done.body;
+    return field(done.body, "SAMLResponse");
+  }
+
+  // Posts the response to the ACS as the browser does (no CSRF token, no session needed)
+  // and follows to the completion page.
+  test::HttpResponse back(test::HttpClient& c, const std::string& saml_response) {
+    auto acs = c.post_form("/saml/acs", {{"SAMLResponse", enc(saml_response)}});
+    EXPECT_EQ(acs.status, 303) << acs.body;
+    return c.get(acs.header("location"));
+  }
+};
+
+TEST_P(SamlLogin, NewPersonGetsAnAccountFromTheEidAndLogsInAgainWithIt) {
+  auto c = client();
+  auto login_page = c.get("/anmelden");
+  EXPECT_NE(login_page.body.find("Mit BundID anmelden"), std::string::npos);
+  auto finished =
+      back(c, through_simulator(c, "/anmelden/extern/bundid?next=/konto", "erika", "eID"));
+  EXPECT_EQ(finished.status, 303);
+  EXPECT_EQ(finished.header("location"), "/anmelden/extern/neu");
+  auto form = c.get("/anmelden/extern/neu");
+  EXPECT_NE(form.body.find("Erika Mustermann"), std::string::npos);
+  EXPECT_NE(form.body.find("value=\"erika.mustermann@example.org\""), std::string::npos);
+  auto created = submit(c, "/anmelden/extern/neu", {{"email", enc("erika.m@example.org")}});
+  EXPECT_EQ(created.status, 303);
+  EXPECT_EQ(created.header("location"), "/konto");
+  auto account = c.get("/konto");
+  EXPECT_NE(account.body.find("hoch"), std::string::npos) << "signed in at level high";
+  // The profile came from the eID; the address chosen gets a confirmation mail.
+  auto mails = sink_.wait_for(1);
+  EXPECT_EQ(mails.back().to, "erika.m@example.org");
+  auto profile = c.get("/konto/profil");
+  for (const char* v : {"Schloßstraße 1", "19053", "1964-08-12", "Gabler", "Frau"}) {
+    EXPECT_NE(profile.body.find(v), std::string::npos) << v;
+  }
+  auto security = c.get("/konto/sicherheit");
+  EXPECT_NE(security.body.find("verknüpft seit"), std::string::npos);
+
+  // Later, in another browser: the same person is recognised and signed in directly.
+  auto other = client();
+  auto again =
+      back(other, through_simulator(other, "/anmelden/extern/bundid?next=/konto", "erika", "eID"));
+  EXPECT_EQ(again.status, 303);
+  EXPECT_EQ(again.header("location"), "/konto");
+  EXPECT_NE(other.get("/konto").body.find("Erika"), std::string::npos);
+}
+
+TEST_P(SamlLogin, AnswersAreSingleUseAndBoundToTheBrowserThatAsked) {
+  auto c = client();
+  auto response = through_simulator(c, "/anmelden/extern/bundid", "max", "eID");
+  // Someone else's browser (no cookie) cannot finish it.
+  auto stranger = client();
+  auto acs = stranger.post_form("/saml/acs", {{"SAMLResponse", enc(response)}});
+  ASSERT_EQ(acs.status, 303);
+  auto refused = stranger.get(acs.header("location"));
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("nicht mehr gültig"), std::string::npos);
+  // The answer was taken once; posting it again fits no login in progress.
+  EXPECT_EQ(c.post_form("/saml/acs", {{"SAMLResponse", enc(response)}}).status, 400);
+  // Garbage is refused without a server error.
+  EXPECT_EQ(c.post_form("/saml/acs", {{"SAMLResponse", "bm90IHhtbA%3D%3D"}}).status, 400);
+  EXPECT_EQ(c.post_form("/saml/acs", {}).status, 400);
+}
+
+TEST_P(SamlLogin, CancelAndTooLowALevelAreToldApart) {
+  auto c = client();
+  auto cancelled = back(c, through_simulator(c, "/anmelden/extern/bundid", "max", "eID", "cancel"));
+  EXPECT_EQ(cancelled.status, 200);
+  EXPECT_NE(cancelled.body.find("abgebrochen"), std::string::npos);
+  // Asking for high makes the provider offer eID-grade methods only …
+  auto high = c.get("/anmelden/extern/bundid?level=high");
+  test::HttpClient idp(simulator().port());
+  auto sso = idp.post_form("/saml/sso", {{"SAMLRequest", enc(field(high.body, "SAMLRequest"))}});
+  EXPECT_NE(sso.body.find("STORK-QAA-Level-4"), std::string::npos);
+  EXPECT_EQ(sso.body.find("Benutzername"), std::string::npos);
+  // … and should an answer with a lower level come back anyway, we check it ourselves.
+  auto done = idp.post_form("/saml/login", {{"request_id", enc(field(sso.body, "request_id"))},
+                                            {"acs", enc(field(sso.body, "acs"))},
+                                            {"audience", enc(field(sso.body, "audience"))},
+                                            {"person", "max"},
+                                            {"method", "Benutzername"},
+                                            {"action", "login"}});
+  auto refused = back(c, field(done.body, "SAMLResponse"));
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("Vertrauensniveau reicht nicht aus"), std::string::npos);
+  EXPECT_EQ(c.get("/konto").status, 303) << "not signed in";
+}
+
+TEST_P(SamlLogin, ASignedInCitizenLinksTheEidAndStepsUpToHigh) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto security = c.get("/konto/sicherheit");
+  EXPECT_NE(security.body.find("Jetzt verknüpfen"), std::string::npos);
+  auto finished = back(
+      c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/sicherheit", "anna", "eID"));
+  EXPECT_EQ(finished.status, 303);
+  EXPECT_EQ(finished.header("location"), "/konto/sicherheit");
+  auto after = c.get("/konto/sicherheit");
+  EXPECT_NE(after.body.find("Ihr Konto ist jetzt mit BundID verknüpft"), std::string::npos);
+  EXPECT_NE(c.get("/konto").body.find("hoch"), std::string::npos);
+  // The same eID cannot be linked to a second account.
+  auto second = registered("bert@example.org");
+  ASSERT_EQ(login(second, "bert@example.org", kPassword).status, 303);
+  auto clash = back(second, through_simulator(second, "/anmelden/extern/bundid", "anna", "eID"));
+  EXPECT_EQ(clash.status, 409);
+  // Unlinking is a form with CSRF; afterwards the page offers the link again.
+  auto unlinked = submit(c, "/konto/verknuepfungen/bundid/loesen", {}, "/konto/sicherheit");
+  EXPECT_EQ(unlinked.status, 303);
+  EXPECT_NE(c.get("/konto/sicherheit").body.find("Jetzt verknüpfen"), std::string::npos);
+  EXPECT_EQ(c.post_form("/konto/verknuepfungen/bundid/loesen", {}).status, 403) << "no token";
+}
+
+TEST_P(SamlLogin, MetadataAndUnknownProviders) {
+  auto c = client();
+  auto md = c.get("/saml/metadata");
+  EXPECT_EQ(md.status, 200);
+  EXPECT_NE(md.body.find("AuthnRequestsSigned=\"true\""), std::string::npos);
+  EXPECT_NE(md.body.find("/saml/acs"), std::string::npos);
+  EXPECT_EQ(c.get("/anmelden/extern/nirgendwo").status, 404);
+  EXPECT_EQ(c.get("/anmelden/extern/neu").status, 303) << "nothing pending: back to login";
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, SamlLogin, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::identity
