@@ -45,7 +45,7 @@ export async function startMailSink(dir) {
   };
 }
 
-export async function startServer({ mail = false, setup = null } = {}) {
+export async function startServer({ mail = false, setup = null, config: extra = '' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
   // `setup(mvsp)` may run commands (`mvsp tenant create …`) on the database first.
   if (setup) {
@@ -55,7 +55,7 @@ export async function startServer({ mail = false, setup = null } = {}) {
   const port = await freePort();
   const sink = mail ? await startMailSink(join(dir, 'mails')) : null;
   const config = join(dir, 'mvsp.toml');
-  writeFileSync(config, sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '');
+  writeFileSync(config, (sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '') + extra);
   const child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dir,
     '--database', `sqlite:${join(dir, 'mvsp.db')}`, '--config', config],
   { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,6 +76,30 @@ export async function startServer({ mail = false, setup = null } = {}) {
       child.kill('SIGTERM');
       await new Promise((ok) => child.once('exit', ok));
       sink?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+// `mvsp simulate eid` on a free port: the eID SIMULATOR and the config that trusts it.
+export async function startEidSimulator() {
+  const dir = mkdtempSync(join(tmpdir(), 'mvsp-eid-'));
+  const port = await freePort();
+  const child = spawn(binary, ['simulate', 'eid', '--listen', `127.0.0.1:${port}`, '--data-dir', dir],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const info = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('the eID simulator did not start')), 20000);
+    child.stdout.on('data', (d) => { clearTimeout(timer); ok(JSON.parse(String(d))); });
+    child.on('exit', (code) => fail(new Error(`the eID simulator exited with ${code}`)));
+  });
+  return {
+    ...info,
+    config: `[identity.upstream.bundid]\nprotocol = "saml"\nlabel = "BundID (Simulator)"\n` +
+      `sso_url = "${info.sso_url}"\nidp_entity_id = "${info.entity_id}"\n` +
+      `idp_certificate = "${info.certificate}"\n`,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((ok) => child.once('exit', ok));
       rmSync(dir, { recursive: true, force: true });
     },
   };

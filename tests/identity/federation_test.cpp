@@ -1,5 +1,7 @@
 // Logging in through upstream providers, over HTTP on both databases: the BundID-style
 // SAML adapter against the eID simulator, and the OpenID adapter against a second mvsp.
+#include <Poco/Net/ServerSocket.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -41,6 +43,17 @@ std::string field(const std::string& html, const std::string& name) {
     }
   }
   return v;
+}
+
+std::string path_of(const std::string& location) {
+  auto scheme = location.find("://");
+  if (scheme == std::string::npos) return location;
+  return location.substr(location.find('/', scheme + 3));
+}
+
+int free_port() {
+  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
+  return s.address().port();
 }
 
 EidSimulator& simulator() {
@@ -214,6 +227,125 @@ TEST_P(SamlLogin, MetadataAndUnknownProviders) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, SamlLogin, ::testing::ValuesIn(test::backends()));
+
+// Another OpenID provider upstream: a second mvsp, which is a real, independent provider
+// with its own database, keys and accounts.
+class OidcLogin : public AccountPages {
+ protected:
+  void configure(app::Settings& s) override {
+    AccountPages::configure(s);
+    upstream_dir_ = std::make_unique<test::TempDir>();
+    app::Settings up;
+    int up_port = free_port();
+    up.listen = fmt::format("127.0.0.1:{}", up_port);
+    up.public_url = fmt::format("http://127.0.0.1:{}", up_port);
+    up.database = "sqlite:" + (upstream_dir_->path() / "up.db").string();
+    up.data_dir = upstream_dir_->path();
+    up.job_workers = 1;
+    up.threads = 8;
+    up.smtp_port = sink_.port();
+    upstream_ = std::make_unique<app::App>(up);
+    upstream_->start();
+    auto created = upstream_->identity().create_account({.email = "lena@land.example",
+                                                         .password = kPassword,
+                                                         .given_name = "Lena",
+                                                         .family_name = "Lange",
+                                                         .verified = true},
+                                                        "test");
+    EXPECT_TRUE(created);
+    int port = free_port();
+    s.listen = fmt::format("127.0.0.1:{}", port);
+    s.public_url = fmt::format("http://127.0.0.1:{}", port);
+    auto client = upstream_->oidc().create_client(
+        {.name = "Serviceportal MV",
+         .redirect_uris = {s.public_url + "/anmelden/extern/land/rueckkehr"},
+         .scopes = {"openid", "profile", "email", "address"}},
+        "test");
+    EXPECT_TRUE(client);
+    s.upstreams = {{.name = "land",
+                    .protocol = "oidc",
+                    .label = "Nutzerkonto Land",
+                    .issuer = up.public_url,
+                    .client_id = client->client.client_id,
+                    .client_secret = client->client_secret}};
+  }
+  void TearDown() override {
+    AccountPages::TearDown();
+    if (upstream_) upstream_->stop();
+  }
+
+  // Out to the upstream, log in there with the password, and back: the callback's answer.
+  test::HttpResponse through_upstream(test::HttpClient& rp, const std::string& start) {
+    auto out = rp.get(start);
+    EXPECT_EQ(out.status, 303) << out.body;
+    test::HttpClient up(upstream_->port());
+    auto to_login = up.get(path_of(out.header("location")));
+    EXPECT_EQ(to_login.status, 303);
+    auto page = up.get(to_login.header("location"));
+    auto next = field(page.body, "next");
+    auto logged_in = up.post_form("/anmelden", {{"email", enc("lena@land.example")},
+                                                {"password", enc(kPassword)},
+                                                {"next", enc(next)},
+                                                {"csrf_token", token(page.body)}});
+    EXPECT_EQ(logged_in.status, 200) << "the continue page back into the OpenID flow";
+    auto authorized = up.get(next);
+    EXPECT_EQ(authorized.status, 303);
+    auto callback = authorized.header("location");
+    EXPECT_NE(callback.find("/anmelden/extern/land/rueckkehr?"), std::string::npos) << callback;
+    return rp.get(path_of(callback));
+  }
+
+  std::unique_ptr<test::TempDir> upstream_dir_;
+  std::unique_ptr<app::App> upstream_;
+};
+
+TEST_P(OidcLogin, APersonFromAnotherProviderGetsAnAccountWithTheMappedLevel) {
+  auto c = client();
+  EXPECT_NE(c.get("/anmelden").body.find("Mit Nutzerkonto Land anmelden"), std::string::npos);
+  auto back = through_upstream(c, "/anmelden/extern/land?next=/konto");
+  EXPECT_EQ(back.status, 303) << back.body;
+  EXPECT_EQ(back.header("location"), "/anmelden/extern/neu");
+  auto form = c.get("/anmelden/extern/neu");
+  EXPECT_NE(form.body.find("Lena Lange"), std::string::npos) << "claims from userinfo";
+  EXPECT_NE(form.body.find("value=\"lena@land.example\""), std::string::npos);
+  auto created = submit(c, "/anmelden/extern/neu", {{"email", enc("lena@land.example")}});
+  EXPECT_EQ(created.status, 303);
+  // The upstream's acr (eIDAS low for a verified password login) maps to our "low".
+  auto account = c.get("/konto");
+  EXPECT_NE(account.body.find("Lena"), std::string::npos);
+  EXPECT_NE(account.body.find("niedrig"), std::string::npos);
+
+  // Next time the same person is recognised by the provider's subject.
+  auto other = client();
+  auto again = through_upstream(other, "/anmelden/extern/land?next=/konto");
+  EXPECT_EQ(again.header("location"), "/konto");
+}
+
+TEST_P(OidcLogin, ForgedOrRefusedAnswersSignNobodyIn) {
+  auto c = client();
+  auto out = c.get("/anmelden/extern/land");
+  ASSERT_EQ(out.status, 303);
+  std::smatch m;
+  auto location = out.header("location");
+  ASSERT_TRUE(std::regex_search(location, m, std::regex("state=([^&]+)")));
+  auto state = m[1].str();
+  // A made-up code for the right state: the token endpoint refuses it.
+  auto forged = c.get("/anmelden/extern/land/rueckkehr?code=made-up&state=" + state);
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_NE(forged.body.find("fehlgeschlagen"), std::string::npos);
+  // An unknown state fits no login.
+  EXPECT_EQ(c.get("/anmelden/extern/land/rueckkehr?code=x&state=unknown").status, 400);
+  // The person said no at the provider.
+  auto again = c.get("/anmelden/extern/land");
+  ASSERT_TRUE(
+      std::regex_search(location = again.header("location"), m, std::regex("state=([^&]+)")));
+  auto denied = c.get("/anmelden/extern/land/rueckkehr?error=access_denied&state=" + m[1].str());
+  EXPECT_EQ(denied.status, 200);
+  EXPECT_NE(denied.body.find("abgebrochen"), std::string::npos);
+  EXPECT_EQ(c.get("/konto").status, 303);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, OidcLogin, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
 }  // namespace mvsp::identity
