@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "support.hpp"
 
@@ -55,6 +56,49 @@ TEST_F(SettingsTest, CommandLineBeatsEnvironmentBeatsFile) {
   EXPECT_EQ(s->listen, "0.0.0.0:9000");
   EXPECT_EQ(s->database, "sqlite:env.db");
   EXPECT_EQ(s->public_url, "https://cli.example");
+}
+
+TEST_F(SettingsTest, ReadsUpstreamProviders) {
+  auto cert = (dir_.path() / "idp.crt").string();
+  std::ofstream(cert) << "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  auto config = write_config(
+      "[identity.upstream.bundid]\nprotocol = \"saml\"\nlabel = \"BundID\"\n"
+      "sso_url = \"https://id.example/sso\"\nidp_entity_id = \"https://id.example\"\n"
+      "idp_certificate = \"" +
+      cert +
+      "\"\n"
+      "[identity.upstream.land]\nprotocol = \"oidc\"\nissuer = \"https://login.land.example/\"\n"
+      "client_id = \"mvsp\"\nclient_secret = \"s3cret\"\n"
+      "[identity.upstream.land.acr_levels]\n\"urn:land:gold\" = \"high\"\n");
+  auto s = load({"serve", "--config", config});
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->upstreams.size(), 2u);
+  EXPECT_EQ(s->upstreams[0].name, "bundid");
+  EXPECT_NE(s->upstreams[0].idp_certificate_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_EQ(s->upstreams[1].issuer, "https://login.land.example");
+  EXPECT_EQ(s->upstreams[1].label, "land");
+  ASSERT_EQ(s->upstreams[1].acr_levels.size(), 1u);
+  EXPECT_EQ(s->upstreams[1].acr_levels[0].second, "high");
+}
+
+TEST_F(SettingsTest, BadUpstreamsAreNamedKeyByKey) {
+  auto config = write_config(
+      "[identity.upstream.bundid]\nprotocol = \"saml\"\nsso_url = \"ftp://x\"\n"
+      "idp_certificate = \"/nonexistent.crt\"\nclient_id = \"x\"\n"
+      "[identity.upstream.land]\nprotocol = \"oauth1\"\n"
+      "[identity.upstream.fink]\nprotocol = \"oidc\"\nissuer = \"https://f.example\"\n"
+      "client_id = \"a\"\nclient_secret = \"b\"\n"
+      "[identity.upstream.fink.acr_levels]\n\"urn:x\" = \"very high\"\n");
+  auto s = load({"serve", "--config", config});
+  ASSERT_FALSE(s);
+  std::set<std::string> fields;
+  for (const auto& f : s.error().fields) fields.insert(f.field);
+  for (const char* f :
+       {"identity.upstream.bundid.sso_url", "identity.upstream.bundid.idp_entity_id",
+        "identity.upstream.bundid.idp_certificate", "identity.upstream.bundid.client_id",
+        "identity.upstream.land.protocol", "identity.upstream.fink.acr_levels"}) {
+    EXPECT_TRUE(fields.contains(f)) << f;
+  }
 }
 
 TEST_F(SettingsTest, AnUnknownKeyStopsTheStartAndIsNamed) {

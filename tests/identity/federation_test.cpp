@@ -149,6 +149,21 @@ TEST_P(SamlLogin, NewPersonGetsAnAccountFromTheEidAndLogsInAgainWithIt) {
   EXPECT_EQ(again.status, 303);
   EXPECT_EQ(again.header("location"), "/konto");
   EXPECT_NE(other.get("/konto").body.find("Erika"), std::string::npos);
+  auto data = other.get("/konto/daten");
+  EXPECT_TRUE(std::regex_search(data.body, std::regex(R"("provider"\s*:\s*"bundid")")))
+      << data.body;
+  EXPECT_EQ(data.body.find("bpk"), std::string::npos);
+
+  // The account has no known password: the fresh eID login confirms the deletion.
+  auto page = other.get("/konto/loeschen");
+  EXPECT_NE(page.body.find("Stattdessen mit BundID bestätigen"), std::string::npos);
+  auto deleted = submit(other, "/konto/loeschen", {{"password", ""}});
+  EXPECT_EQ(deleted.status, 200);
+  EXPECT_NE(deleted.body.find("Ihr Konto ist gelöscht"), std::string::npos);
+  // The link went with the account: the same eID now finds no account.
+  auto third = client();
+  auto fresh = back(third, through_simulator(third, "/anmelden/extern/bundid", "erika", "eID"));
+  EXPECT_EQ(fresh.header("location"), "/anmelden/extern/neu");
 }
 
 TEST_P(SamlLogin, AnswersAreSingleUseAndBoundToTheBrowserThatAsked) {
@@ -197,6 +212,8 @@ TEST_P(SamlLogin, ASignedInCitizenLinksTheEidAndStepsUpToHigh) {
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
   auto security = c.get("/konto/sicherheit");
   EXPECT_NE(security.body.find("Jetzt verknüpfen"), std::string::npos);
+  // Without an eID login, deleting the account needs the password.
+  EXPECT_EQ(submit(c, "/konto/loeschen", {{"password", ""}}).status, 422);
   auto finished = back(
       c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/sicherheit", "anna", "eID"));
   EXPECT_EQ(finished.status, 303);

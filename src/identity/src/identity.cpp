@@ -467,13 +467,21 @@ std::vector<Activity> Identity::activity(std::string_view account_id, int limit)
 
 core::Status Identity::delete_account(std::string_view account_id, std::string_view password) {
   auto& d = *impl_;
-  std::string id(account_id);
-  auto row = d.db.query_one("SELECT password_hash, locale, email FROM accounts WHERE id = ?", id);
+  auto row = d.db.query_one("SELECT password_hash, locale FROM accounts WHERE id = ?",
+                            std::string(account_id));
   if (!row) return fail(Error::not_found("no such account"));
   if (!secrets::verify_password(row->text(0), password)) {
     return fail(Error::invalid("password", d.text(row->text(1), "errors.password_wrong")));
   }
-  auto email = row->text(2);
+  return delete_account_reauthenticated(account_id);
+}
+
+core::Status Identity::delete_account_reauthenticated(std::string_view account_id) {
+  auto& d = *impl_;
+  std::string id(account_id);
+  auto row = d.db.query_one("SELECT email FROM accounts WHERE id = ?", id);
+  if (!row) return fail(Error::not_found("no such account"));
+  auto email = row->text(0);
   d.db.transaction([&](core::db::Tx& tx) {
     tx.execute("DELETE FROM account_roles WHERE account_id = ?", id);
     tx.execute("DELETE FROM identity_links WHERE account_id = ?", id);

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
+#include <charconv>
 #include <mvsp/core/log.hpp>
 #include <mvsp/identity/federation.hpp>
 
@@ -179,6 +180,7 @@ void sign_in(const Context& c, Request& req, const std::string& account, TrustLe
   session.account_id = account;
   session.data.erase(pending_key());
   session.data.erase("pending_account");
+  session.data["upstream_at"] = std::to_string(core::to_millis(core::SystemClock().now()));
   auto current = parse_level(session.data.count("level") ? session.data["level"] : "")
                      .value_or(TrustLevel::basic);
   if (fresh) {
@@ -305,6 +307,42 @@ std::vector<View> login_upstream_links(const Context& c, const Request& req,
                                        const std::string& next) {
   if (!c.options.federation) return {};
   return upstream_links(c, req, next, std::nullopt);
+}
+
+std::vector<View> reconfirm_links(const Context& c, const Request& req, const std::string& account,
+                                  const std::string& next) {
+  std::vector<View> out;
+  if (!c.options.federation) return out;
+  for (const auto& l : fed(c).links_of(account)) {
+    out.push_back(
+        link(fmt::format("/anmelden/extern/{}?next={}", l.upstream, web::url_encode(next)),
+             fmt::format(fmt::runtime(c.t(req, "upstream.confirm_with")), l.label)));
+  }
+  return out;
+}
+
+bool upstream_confirmed(const Request& req, std::chrono::minutes within) {
+  if (!req.session) return false;
+  auto it = req.session->data.find("upstream_at");
+  if (it == req.session->data.end()) return false;
+  std::int64_t at = 0;
+  std::from_chars(it->second.data(), it->second.data() + it->second.size(), at);
+  auto age = core::SystemClock().now() - core::from_millis(at);
+  return age >= std::chrono::milliseconds(0) && age < within;
+}
+
+Poco::JSON::Array linked_providers_json(const Context& c, const std::string& account) {
+  Poco::JSON::Array out;
+  if (!c.options.federation) return out;
+  for (const auto& l : fed(c).links_of(account)) {
+    Poco::JSON::Object o;
+    o.set("provider", l.upstream);
+    o.set("level", std::string(level_name(l.level)));
+    o.set("linkedAt", core::format_utc(l.linked_at));
+    o.set("lastUsedAt", core::format_utc(l.last_used_at));
+    out.add(o);
+  }
+  return out;
 }
 
 View security_upstreams(const Context& c, const Request& req, const std::string& account) {

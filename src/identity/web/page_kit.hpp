@@ -175,6 +175,13 @@ void register_federation_routes(web::Router& router, std::shared_ptr<Context> c)
 // "Mit BundID anmelden" links for the login page (none without upstreams).
 std::vector<View> login_upstream_links(const Context& c, const Request& req,
                                        const std::string& next);
+// Links that confirm the person again through each upstream linked to `account`.
+std::vector<View> reconfirm_links(const Context& c, const Request& req, const std::string& account,
+                                  const std::string& next);
+// Whether the session's person logged in through an upstream within `within`.
+bool upstream_confirmed(const Request& req, std::chrono::minutes within);
+// The account's linked upstreams, for the data export.
+Poco::JSON::Array linked_providers_json(const Context& c, const std::string& account);
 // The upstreams with their link state, for the security page.
 View security_upstreams(const Context& c, const Request& req, const std::string& account);
 

@@ -434,11 +434,19 @@ Response export_data(const Context& c, Request& req) {
     activity.add(o);
   }
   out.set("activity", activity);
+  out.set("linkedProviders", linked_providers_json(c, id));
   std::ostringstream body;
   out.stringify(body, 2);
   auto res = Response::json(body.str());
   res.set_header("Content-Disposition", "attachment; filename=\"meine-daten.json\"");
   return res;
+}
+
+// Besides the password, a fresh login through a linked provider confirms the deletion.
+std::vector<View> delete_links(const Context& c, const Request& req) {
+  auto links = reconfirm_links(c, req, signed_in(req), "/konto/loeschen");
+  links.push_back(link("/konto", c.t(req, "profile.back")));
+  return links;
 }
 
 FormPage delete_page(const Context& c, const Request& req) {
@@ -452,13 +460,18 @@ FormPage delete_page(const Context& c, const Request& req) {
                       .autocomplete = "current-password",
                       .hint = c.t(req, "delete.password_hint"),
                       .required = true}},
-          .links = {link("/konto", c.t(req, "profile.back"))}};
+          .links = delete_links(c, req)};
 }
 
 Response delete_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto deleted = c.identity.delete_account(id, req.form("password").value_or(""));
+  // Without a password, a login through an upstream provider in the last ten minutes
+  // confirms it is the owner (accounts made from the eID have no known password).
+  auto password = req.form("password").value_or("");
+  auto deleted = password.empty() && upstream_confirmed(req, std::chrono::minutes(10))
+                     ? c.identity.delete_account_reauthenticated(id)
+                     : c.identity.delete_account(id, password);
   if (!deleted) return render_form(c, req, delete_page(c, req), &deleted.error(), 422);
   c.sessions.revoke_all(id);
   req.session = nullptr;
