@@ -16,10 +16,7 @@ build-asan: deps
 	cmake --build --preset asan
 
 demo: build
-	@mkdir -p var
-	@test -f var/mvsp.toml || cp data/demo/mvsp.toml var/mvsp.toml
-	build/mvsp demo --config var/mvsp.toml
-	build/mvsp serve --config var/mvsp.toml
+	scripts/demo
 
 check: build build-asan
 	scripts/check
