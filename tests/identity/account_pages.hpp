@@ -62,7 +62,7 @@ class AccountPages : public test::ServerTest {
     auto mails = sink_.wait_for(++mails_expected_);
     std::smatch m;
     static const std::regex kLink(
-        R"(http://127\.0\.0\.1(/konto/bestaetigen\?token=[A-Za-z0-9_-]+))");
+        R"(http://127\.0\.0\.1(?::\d+)?(/konto/bestaetigen\?token=[A-Za-z0-9_-]+))");
     EXPECT_TRUE(std::regex_search(mails.back().body, m, kLink)) << mails.back().body;
     EXPECT_EQ(mails.back().to, email);
     auto confirmed = c.get(m[1]);

@@ -1,5 +1,6 @@
 // Logging in through upstream providers, over HTTP on both databases: the BundID-style
 // SAML adapter against the eID simulator, and the OpenID adapter against a second mvsp.
+#include <Poco/Base64Decoder.h>
 #include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -45,6 +46,12 @@ std::string field(const std::string& html, const std::string& name) {
   return v;
 }
 
+std::string base64_decode(const std::string& s) {
+  std::istringstream in(s);
+  Poco::Base64Decoder dec(in);
+  return std::string(std::istreambuf_iterator<char>(dec), {});
+}
+
 std::string path_of(const std::string& location) {
   auto scheme = location.find("://");
   if (scheme == std::string::npos) return location;
@@ -68,6 +75,11 @@ class SamlLogin : public AccountPages {
  protected:
   void configure(app::Settings& s) override {
     AccountPages::configure(s);
+    // A real public URL with the port, so that the simulator finds our metadata and
+    // encrypts the assertions for us, as BundID does.
+    int port = free_port();
+    s.listen = fmt::format("127.0.0.1:{}", port);
+    s.public_url = fmt::format("http://127.0.0.1:{}", port);
     auto& sim = simulator();
     s.upstreams = {{.name = "bundid",
                     .protocol = "saml",
@@ -120,8 +132,11 @@ TEST_P(SamlLogin, NewPersonGetsAnAccountFromTheEidAndLogsInAgainWithIt) {
   auto c = client();
   auto login_page = c.get("/anmelden");
   EXPECT_NE(login_page.body.find("Mit BundID anmelden"), std::string::npos);
-  auto finished =
-      back(c, through_simulator(c, "/anmelden/extern/bundid?next=/konto", "erika", "eID"));
+  auto answer = through_simulator(c, "/anmelden/extern/bundid?next=/konto", "erika", "eID");
+  auto xml = base64_decode(answer);
+  EXPECT_NE(xml.find("EncryptedAssertion"), std::string::npos) << "encrypted for our key";
+  EXPECT_EQ(xml.find("Mustermann"), std::string::npos);
+  auto finished = back(c, answer);
   EXPECT_EQ(finished.status, 303);
   EXPECT_EQ(finished.header("location"), "/anmelden/extern/neu");
   auto form = c.get("/anmelden/extern/neu");

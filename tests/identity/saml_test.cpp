@@ -166,6 +166,34 @@ TEST(Saml, RefusesWrongAudienceDestinationTimeAndRequest) {
   check(good_spec(), early, "not yet valid");
 }
 
+TEST(Saml, DecryptsAnEncryptedAssertionWithOurKey) {
+  static const KeyPair sp = generate_key_pair("SP");
+  auto spec = good_spec();
+  spec.encrypt_for_certificate_pem = sp.certificate_pem;
+  auto xml = response(spec, idp_key());
+  EXPECT_NE(xml.find("EncryptedAssertion"), std::string::npos);
+  EXPECT_EQ(xml.find("Erika"), std::string::npos) << "the attributes are not readable";
+  auto expect = expectations();
+  expect.sp_private_key_pem = sp.private_key_pem;
+  auto r = read_response(xml, expect);
+  ASSERT_TRUE(r.assertion) << r.failure.reason;
+  EXPECT_EQ(r.assertion->attributes.at(oid::kGivenName), "Erika");
+  EXPECT_EQ(r.assertion->level, 4);
+  // Without our key, or with another one, nothing is read.
+  expect.sp_private_key_pem.clear();
+  EXPECT_FALSE(read_response(xml, expect).assertion);
+  expect.sp_private_key_pem = other_key().private_key_pem;
+  EXPECT_FALSE(read_response(xml, expect).assertion);
+  // RSA 1.5 key transport is refused before anything is decrypted.
+  expect.sp_private_key_pem = sp.private_key_pem;
+  auto old_transport =
+      std::regex_replace(xml, std::regex("xmlenc#rsa-oaep-mgf1p"), "xmlenc#rsa-1_5");
+  ASSERT_NE(old_transport, xml);
+  auto refused = read_response(old_transport, expect);
+  EXPECT_FALSE(refused.assertion);
+  EXPECT_NE(refused.failure.reason.find("rsa-1_5"), std::string::npos) << refused.failure.reason;
+}
+
 TEST(Saml, TellsACancelFromAnError) {
   auto s = good_spec();
   s.failure = "cancel";
@@ -201,6 +229,9 @@ TEST(Saml, MetadataCarriesTheCertificate) {
                         idp_key().certificate_pem);
   EXPECT_NE(md.find(certificate_base64(idp_key().certificate_pem)), std::string::npos);
   EXPECT_NE(md.find(R"(AuthnRequestsSigned="true")"), std::string::npos);
+  auto cert = certificate_from_metadata(md, "encryption");
+  EXPECT_EQ(certificate_base64(cert), certificate_base64(idp_key().certificate_pem));
+  EXPECT_EQ(certificate_from_metadata("<x/>", "encryption"), "");
 }
 
 }  // namespace

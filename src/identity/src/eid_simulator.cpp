@@ -1,13 +1,17 @@
 // The eID SIMULATOR: a small HTTP server of its own that speaks the BundID side of SAML
 // Web Browser SSO with test persons. Everything it shows says that it is a simulator.
 #include <Poco/Base64Decoder.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 
 #include <array>
@@ -116,6 +120,27 @@ std::string base64(std::string_view bytes) {
   std::replace(url.begin(), url.end(), '_', '/');
   while (url.size() % 4) url += '=';
   return url;
+}
+
+// The service provider's encryption certificate from its metadata (its entity id is the
+// metadata URL, as with mvsp), so that assertions go out encrypted as BundID sends them.
+std::string encryption_certificate(const std::string& entity_id) {
+  if (!entity_id.starts_with("http://") && !entity_id.starts_with("https://")) return {};
+  try {
+    Poco::URI uri(entity_id);
+    if (uri.getScheme() != "http") return {};  // the simulator runs on loopback only
+    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+    session.setTimeout(Poco::Timespan(5, 0));
+    Poco::Net::HTTPRequest req("GET", uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
+    session.sendRequest(req);
+    Poco::Net::HTTPResponse res;
+    auto& in = session.receiveResponse(res);
+    std::string body((std::istreambuf_iterator<char>(in)), {});
+    if (res.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) return {};
+    return saml::certificate_from_metadata(body, "encryption");
+  } catch (const Poco::Exception&) {
+    return {};
+  }
 }
 
 std::string new_id() {
@@ -238,6 +263,8 @@ struct EidSimulator::Impl {
         spec.attributes.push_back({saml::oid::kBirthName, "birthName", person->birth_name, tl});
       }
     }
+    if (spec.failure.empty())
+      spec.encrypt_for_certificate_pem = encryption_certificate(spec.audience);
     auto xml = saml::response(spec, key);
     auto body = fmt::format(
         "<p>{}</p><form method=\"post\" action=\"{}\">"

@@ -599,7 +599,8 @@ core::Result<std::string> Federation::saml_response(std::string_view encoded) {
                                           .sp_entity_id = sp_entity_id(),
                                           .acs_url = acs_url(),
                                           .now = d.clock.now(),
-                                          .skew = kSkew});
+                                          .skew = kSkew,
+                                          .sp_private_key_pem = d.sp_key.private_key_pem});
   if (!result.assertion) {
     core::log::warn("federation.saml_refused",
                     {{"upstream", u->name}, {"reason", result.failure.reason}});

@@ -16,8 +16,10 @@
 #include <sys/stat.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
+#include <xmlsec/keysmngr.h>
 #include <xmlsec/templates.h>
 #include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlenc.h>
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
@@ -36,6 +38,7 @@ constexpr const char* kProtocolNs = "urn:oasis:names:tc:SAML:2.0:protocol";
 constexpr const char* kAssertionNs = "urn:oasis:names:tc:SAML:2.0:assertion";
 constexpr const char* kMetadataNs = "urn:oasis:names:tc:SAML:2.0:metadata";
 constexpr const char* kAkdbNs = "https://www.akdb.de/request/2018/09";
+constexpr const char* kXmlEncNs = "http://www.w3.org/2001/04/xmlenc#";
 constexpr const char* kSuccess = "urn:oasis:names:tc:SAML:2.0:status:Success";
 constexpr const char* kRequester = "urn:oasis:names:tc:SAML:2.0:status:Requester";
 constexpr const char* kAuthnFailed = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed";
@@ -69,6 +72,14 @@ struct DsigFree {
   void operator()(xmlSecDSigCtx* c) const { xmlSecDSigCtxDestroy(c); }
 };
 using Dsig = std::unique_ptr<xmlSecDSigCtx, DsigFree>;
+struct MngrFree {
+  void operator()(xmlSecKeysMngr* m) const { xmlSecKeysMngrDestroy(m); }
+};
+using Mngr = std::unique_ptr<xmlSecKeysMngr, MngrFree>;
+struct EncFree {
+  void operator()(xmlSecEncCtx* c) const { xmlSecEncCtxDestroy(c); }
+};
+using Enc = std::unique_ptr<xmlSecEncCtx, EncFree>;
 
 const xmlChar* x(const char* s) {
   return reinterpret_cast<const xmlChar*>(s);
@@ -260,6 +271,94 @@ void sign(xmlDoc* doc, xmlNode* element, const KeyPair& key_pair) {
   if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) throw core::Failure("SAML signing failed");
 }
 
+// A keys manager holding one key (PEM private key, or the public key of a PEM certificate).
+Mngr keys_with(const std::string& pem, xmlSecKeyDataFormat format) {
+  Mngr mngr(xmlSecKeysMngrCreate());
+  if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr.get()) < 0) return nullptr;
+  xmlSecKey* key = xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(pem.data()),
+                                                static_cast<xmlSecSize>(pem.size()), format,
+                                                nullptr, nullptr, nullptr);
+  if (!key || xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr.get(), key) < 0) {
+    if (key) xmlSecKeyDestroy(key);
+    return nullptr;
+  }
+  return mngr;
+}
+
+// Replaces the assertion by an EncryptedAssertion for the holder of `certificate_pem`:
+// AES-256-GCM for the content, its key wrapped with RSA-OAEP.
+void encrypt_assertion(xmlDoc* doc, xmlNode* assertion, const std::string& certificate_pem) {
+  auto mngr = keys_with(certificate_pem, xmlSecKeyDataFormatCertPem);
+  if (!mngr) throw core::Failure("the encryption certificate cannot be read");
+  xmlNode* data = xmlSecTmplEncDataCreate(doc, xmlSecTransformAes256GcmId, nullptr,
+                                          xmlSecTypeEncElement, nullptr, nullptr);
+  xmlSecTmplEncDataEnsureCipherValue(data);
+  xmlNode* key_info = xmlSecTmplEncDataEnsureKeyInfo(data, nullptr);
+  xmlNode* encrypted_key = xmlSecTmplKeyInfoAddEncryptedKey(key_info, xmlSecTransformRsaOaepId,
+                                                            nullptr, nullptr, nullptr);
+  xmlSecTmplEncDataEnsureCipherValue(encrypted_key);
+  // The prefix of the response (the assertion's own declaration goes with the assertion).
+  xmlNs* ns = xmlSearchNsByHref(doc, assertion->parent, x(kAssertionNs));
+  xmlNode* wrapper = xmlNewDocNode(doc, ns, x("EncryptedAssertion"), nullptr);
+  xmlAddPrevSibling(assertion, wrapper);
+  xmlUnlinkNode(assertion);
+  xmlAddChild(wrapper, assertion);
+  Enc ctx(xmlSecEncCtxCreate(mngr.get()));
+  ctx->encKey = xmlSecKeyGenerate(xmlSecKeyDataAesId, 256, xmlSecKeyDataTypeSession);
+  if (!ctx->encKey || xmlSecEncCtxXmlEncrypt(ctx.get(), data, assertion) < 0) {
+    xmlFreeNode(data);
+    throw core::Failure("SAML encryption failed");
+  }
+}
+
+// Decrypts an EncryptedAssertion in place; the Assertion then stands where it stood.
+// Only RSA-OAEP key transport and AES are accepted: RSA 1.5 invites padding oracles.
+xmlNode* decrypt_assertion(xmlNode* encrypted, const std::string& key_pem, std::string& why) {
+  if (key_pem.empty()) {
+    why = "the assertion is encrypted, but no key is there to decrypt it";
+    return nullptr;
+  }
+  static const std::vector<std::string> kAllowed = {
+      "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+      "http://www.w3.org/2009/xmlenc11#rsa-oaep",
+      "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+      "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+      "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+      "http://www.w3.org/2001/04/xmlenc#aes256-cbc"};
+  std::vector<xmlNode*> methods;
+  descendants(encrypted, kXmlEncNs, "EncryptionMethod", methods);
+  for (auto* m : methods) {
+    if (std::find(kAllowed.begin(), kAllowed.end(), attr(m, "Algorithm")) == kAllowed.end()) {
+      why = "the assertion is encrypted with a method we do not accept: " + attr(m, "Algorithm");
+      return nullptr;
+    }
+  }
+  auto* data = child(encrypted, kXmlEncNs, "EncryptedData");
+  auto mngr = keys_with(key_pem, xmlSecKeyDataFormatPem);
+  if (!data || !mngr) {
+    why = "the encrypted assertion cannot be read";
+    return nullptr;
+  }
+  Enc ctx(xmlSecEncCtxCreate(mngr.get()));
+  if (!ctx || xmlSecEncCtxDecrypt(ctx.get(), data) < 0 || !ctx->resultReplaced) {
+    why = "the assertion cannot be decrypted with our key";
+    return nullptr;
+  }
+  std::vector<xmlNode*> inside;
+  for (auto* c = encrypted->children; c; c = c->next) {
+    if (c->type == XML_ELEMENT_NODE) inside.push_back(c);
+  }
+  if (inside.size() != 1 || !is(inside[0], kAssertionNs, "Assertion")) {
+    why = "the encrypted assertion holds something else";
+    return nullptr;
+  }
+  auto* assertion = inside[0];
+  xmlUnlinkNode(assertion);
+  xmlReplaceNode(encrypted, assertion);
+  xmlFreeNode(encrypted);
+  return assertion;
+}
+
 std::string sign_document(const std::string& xml, const std::vector<std::string>& ids,
                           const KeyPair& key) {
   auto doc = parse(xml);
@@ -395,6 +494,28 @@ KeyPair load_or_create_key_pair(const std::filesystem::path& dir, std::string_vi
   return pair;
 }
 
+std::string certificate_from_metadata(std::string_view metadata, std::string_view use) {
+  auto doc = parse(metadata);
+  auto* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+  std::vector<xmlNode*> descriptors;
+  descendants(root, kMetadataNs, "KeyDescriptor", descriptors);
+  for (auto* d : descriptors) {
+    auto u = attr(d, "use");
+    if (!u.empty() && u != use) continue;
+    std::vector<xmlNode*> certs;
+    descendants(d, "http://www.w3.org/2000/09/xmldsig#", "X509Certificate", certs);
+    if (certs.empty()) continue;
+    std::string b64;
+    for (char c : text_of(certs[0])) {
+      if (!std::isspace(static_cast<unsigned char>(c))) b64 += c;
+    }
+    std::string pem = "-----BEGIN CERTIFICATE-----\n";
+    for (std::size_t i = 0; i < b64.size(); i += 64) pem += b64.substr(i, 64) + "\n";
+    return pem + "-----END CERTIFICATE-----\n";
+  }
+  return {};
+}
+
 std::string certificate_base64(const std::string& certificate_pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(certificate_pem.data(), static_cast<int>(certificate_pem.size())), BIO_free);
@@ -504,16 +625,32 @@ ResponseResult read_response(std::string_view xml, const Expectations& expect) {
                               second, message));
   }
   if (!register_ids(doc.get(), root)) return refuse("the response repeats an ID");
-  // Exactly one assertion, a direct child of the response: nothing hidden elsewhere.
+  // Exactly one assertion (plain or encrypted), a direct child of the response: nothing
+  // hidden elsewhere.
   std::vector<xmlNode*> all;
   descendants(root, kAssertionNs, "Assertion", all);
-  std::vector<xmlNode*> encrypted;
-  descendants(root, kAssertionNs, "EncryptedAssertion", encrypted);
-  if (!encrypted.empty()) return refuse("encrypted assertions are not supported");
+  descendants(root, kAssertionNs, "EncryptedAssertion", all);
   if (all.size() != 1 || all[0]->parent != root) return refuse("the response needs one assertion");
+  // The response's own signature covers what was sent, so it is checked before decrypting.
+  bool response_signed = signature_covers(root, expect.idp_certificate_pem);
   auto* assertion = all[0];
-  bool assertion_signed = signature_covers(assertion, expect.idp_certificate_pem);
-  if (!assertion_signed && !signature_covers(root, expect.idp_certificate_pem)) {
+  if (is(assertion, kAssertionNs, "EncryptedAssertion")) {
+    std::string why;
+    assertion = decrypt_assertion(assertion, expect.sp_private_key_pem, why);
+    if (!assertion) return refuse(why);
+    std::vector<xmlNode*> nested;
+    descendants(assertion, kAssertionNs, "Assertion", nested);
+    if (!nested.empty() || xmlHasProp(assertion, x("ID")) == nullptr ||
+        xmlGetID(doc.get(), x(attr(assertion, "ID").c_str())) != nullptr) {
+      return refuse("the decrypted assertion is not a single assertion with its own ID");
+    }
+    xmlAttr* id = xmlHasProp(assertion, x("ID"));
+    xmlChar* value = xmlNodeListGetString(doc.get(), id->children, 1);
+    xmlAddID(nullptr, doc.get(), value, id);
+    xmlFree(value);
+    if (!register_ids(doc.get(), assertion->children)) return refuse("the assertion repeats an ID");
+  }
+  if (!response_signed && !signature_covers(assertion, expect.idp_certificate_pem)) {
     return refuse("the signature is missing or does not verify");
   }
   if (text_of(child(assertion, kAssertionNs, "Issuer")) != expect.idp_entity_id) {
@@ -608,7 +745,7 @@ std::string response(const ResponseSpec& spec, const KeyPair& key) {
       head +
       fmt::format(
           R"(<samlp:Status><samlp:StatusCode Value="{}"/></samlp:Status>)"
-          R"(<saml:Assertion xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" )"
+          R"(<saml:Assertion xmlns:saml="{}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" )"
           R"(xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:akdb="{}" ID="{}" )"
           R"(IssueInstant="{}" Version="2.0"><saml:Issuer>{}</saml:Issuer>)"
           R"(<saml:Subject><saml:NameID SPNameQualifier="{}" )"
@@ -622,12 +759,21 @@ std::string response(const ResponseSpec& spec, const KeyPair& key) {
           R"(<saml:AuthnContextClassRef>{}{}</saml:AuthnContextClassRef></saml:AuthnContext>)"
           R"(</saml:AuthnStatement><saml:AttributeStatement>{}</saml:AttributeStatement>)"
           R"(</saml:Assertion></samlp:Response>)",
-          kSuccess, kAkdbNs, escape(spec.assertion_id), now, escape(spec.issuer),
+          kSuccess, kAssertionNs, kAkdbNs, escape(spec.assertion_id), now, escape(spec.issuer),
           escape(spec.audience), escape(spec.name_id), kBearer, until, escape(spec.destination),
           escape(spec.in_response_to), format_instant(spec.now - std::chrono::minutes(1)), until,
           escape(spec.audience), now, escape(spec.assertion_id), kStorkPrefix, spec.level,
           attributes);
-  return sign_document(xml, {spec.assertion_id, spec.id}, key);
+  if (spec.encrypt_for_certificate_pem.empty()) {
+    return sign_document(xml, {spec.assertion_id, spec.id}, key);
+  }
+  // Signed, then encrypted for the service provider, then the response signed.
+  auto signed_assertion = sign_document(xml, {spec.assertion_id}, key);
+  auto doc = parse(signed_assertion);
+  auto* root = xmlDocGetRootElement(doc.get());
+  encrypt_assertion(doc.get(), child(root, kAssertionNs, "Assertion"),
+                    spec.encrypt_for_certificate_pem);
+  return sign_document(serialize(doc.get()), {spec.id}, key);
 }
 
 std::string sp_metadata(const std::string& entity_id, const std::string& acs_url,
@@ -639,11 +785,14 @@ std::string sp_metadata(const std::string& entity_id, const std::string& acs_url
       R"(entityID="{}"><md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" )"
       R"(protocolSupportEnumeration="{}"><md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>)"
       R"(<ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>)"
-      R"(<md:AssertionConsumerService Binding="{}" Location="{}" index="0" isDefault="true"/>)"
+      R"(<md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data>)"
+      R"(<ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>)"
+      R"(<md:EncryptionMethod Algorithm="http://www.w3.org/2009/xmlenc11#aes256-gcm"/>)"
+      R"(</md:KeyDescriptor><md:AssertionConsumerService Binding="{}" Location="{}" index="0" isDefault="true"/>)"
       R"(</md:SPSSODescriptor></md:EntityDescriptor>)"
       "\n",
       kMetadataNs, escape(entity_id), kProtocolNs, certificate_base64(certificate_pem),
-      kPostBinding, escape(acs_url));
+      certificate_base64(certificate_pem), kPostBinding, escape(acs_url));
 }
 
 std::string idp_metadata(const std::string& entity_id, const std::string& sso_url,

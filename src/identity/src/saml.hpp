@@ -44,6 +44,8 @@ KeyPair generate_key_pair(std::string_view common_name);
 // The pair in `dir`/<stem>.key and <stem>.crt, created (0600) on first use.
 KeyPair load_or_create_key_pair(const std::filesystem::path& dir, std::string_view stem,
                                 std::string_view common_name);
+// The PEM certificate for `use` ("signing", "encryption") in SAML metadata, or "".
+std::string certificate_from_metadata(std::string_view metadata, std::string_view use);
 // The certificate's DER in base64, as metadata and KeyInfo carry it.
 std::string certificate_base64(const std::string& certificate_pem);
 
@@ -82,6 +84,7 @@ struct Expectations {
   std::string acs_url;
   core::TimePoint now;
   std::chrono::seconds skew{120};
+  std::string sp_private_key_pem;  // decrypts an EncryptedAssertion
 };
 
 struct Assertion {
@@ -127,6 +130,8 @@ struct ResponseSpec {
   std::vector<Attribute> attributes;
   // Empty: success. "cancel" or "error" give the BundID status codes without an assertion.
   std::string failure;
+  // When set, the signed assertion is encrypted for this certificate (as BundID does).
+  std::string encrypt_for_certificate_pem;
 };
 // A Response with a signed assertion inside a signed response (what BundID sends).
 std::string response(const ResponseSpec& spec, const KeyPair& key);
