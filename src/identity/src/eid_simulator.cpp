@@ -1,6 +1,5 @@
 // The eID SIMULATOR: a small HTTP server of its own that speaks the BundID side of SAML
 // Web Browser SSO with test persons. Everything it shows says that it is a simulator.
-#include <Poco/Base64Decoder.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -102,26 +101,6 @@ std::string page(const std::string& title, const std::string& body) {
       esc(title), esc(title), body);
 }
 
-std::string base64_decode(std::string_view in) {
-  std::istringstream is{std::string(in)};
-  Poco::Base64Decoder dec(is);
-  std::string out;
-  try {
-    out.assign(std::istreambuf_iterator<char>(dec), {});
-  } catch (const Poco::Exception&) {
-    return {};
-  }
-  return out;
-}
-
-std::string base64(std::string_view bytes) {
-  auto url = core::crypto::base64url(bytes);
-  std::replace(url.begin(), url.end(), '-', '+');
-  std::replace(url.begin(), url.end(), '_', '/');
-  while (url.size() % 4) url += '=';
-  return url;
-}
-
 // The service provider's encryption certificate from its metadata (its entity id is the
 // metadata URL, as with mvsp), so that assertions go out encrypted as BundID sends them.
 std::string encryption_certificate(const std::string& entity_id) {
@@ -162,7 +141,8 @@ struct EidSimulator::Impl {
   // POST /saml/sso: the AuthnRequest (HTTP-POST binding).
   std::pair<int, std::string> sso(const Form& form) {
     auto it = form.find("SAMLRequest");
-    auto parsed = saml::parse_authn_request(it == form.end() ? "" : base64_decode(it->second));
+    auto parsed =
+        saml::parse_authn_request(it == form.end() ? "" : saml::base64_decode(it->second));
     if (!parsed)
       return {400, page("Ungültige Anfrage", "<p>" + esc(parsed.error().message) + "</p>")};
     if (!parsed->acs_url.starts_with("http://") && !parsed->acs_url.starts_with("https://")) {
@@ -237,7 +217,8 @@ struct EidSimulator::Impl {
       spec.failure = "cancel";
     } else {
       spec.level = method->level;
-      auto bpk2 = base64(core::crypto::sha256(std::string("mvsp-eid-simulator:") + person->key));
+      auto bpk2 =
+          saml::base64(core::crypto::sha256(std::string("mvsp-eid-simulator:") + person->key));
       spec.name_id = bpk2;
       const char* tl = trust_level(method->level);
       spec.attributes = {{saml::oid::kSurname, "surname", person->surname, tl},
@@ -273,7 +254,7 @@ struct EidSimulator::Impl {
         "<p><button type=\"submit\">Zurück zum Dienst</button></p></form>",
         spec.failure.empty() ? "Die Testperson ist identifiziert."
                              : "Die Anmeldung ist abgebrochen.",
-        esc(acs), base64(xml), esc(get("relay")));
+        esc(acs), saml::base64(xml), esc(get("relay")));
     return {200, page("Zurück zum Dienst", body)};
   }
 

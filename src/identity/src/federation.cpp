@@ -1,7 +1,6 @@
 // Upstream providers: requests in progress are kept in the database (any instance can take
 // the answer), the answer is tied to the browser that started the login, personal data
 // from the upstream is sealed while it waits and removed once read.
-#include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -38,30 +37,13 @@ namespace {
 
 constexpr auto kSkew = std::chrono::seconds(120);
 
-std::string base64_decode(std::string_view in, bool url) {
+// base64url without padding, as JOSE writes it.
+std::string base64url_decode(std::string_view in) {
   std::string s(in);
-  if (url) {
-    std::replace(s.begin(), s.end(), '-', '+');
-    std::replace(s.begin(), s.end(), '_', '/');
-    while (s.size() % 4) s += '=';
-  }
-  std::istringstream is(s);
-  Poco::Base64Decoder dec(is);
-  std::string out;
-  try {
-    out.assign(std::istreambuf_iterator<char>(dec), {});
-  } catch (const Poco::Exception&) {
-    return {};
-  }
-  return out;
-}
-
-std::string base64(std::string_view bytes) {
-  auto url = crypto::base64url(bytes);
-  std::replace(url.begin(), url.end(), '-', '+');
-  std::replace(url.begin(), url.end(), '_', '/');
-  while (url.size() % 4) url += '=';
-  return url;
+  std::replace(s.begin(), s.end(), '-', '+');
+  std::replace(s.begin(), s.end(), '_', '/');
+  while (s.size() % 4) s += '=';
+  return saml::base64_decode(s);
 }
 
 Poco::JSON::Object::Ptr parse_json(const std::string& text) {
@@ -92,7 +74,7 @@ Pkey key_from_jwk(const Poco::JSON::Object& jwk) {
                                                                       OSSL_PARAM_BLD_free);
   std::vector<BIGNUM*> numbers;
   auto bn = [&](const std::string& b64) {
-    auto bytes = base64_decode(b64, true);
+    auto bytes = base64url_decode(b64);
     auto* n = BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
                         static_cast<int>(bytes.size()), nullptr);
     numbers.push_back(n);
@@ -108,8 +90,8 @@ Pkey key_from_jwk(const Poco::JSON::Object& jwk) {
                            bn(jwk.optValue<std::string>("e", "")));
   } else if (kty == "EC" && jwk.optValue<std::string>("crv", "") == "P-256") {
     type = "EC";
-    point = "\x04" + base64_decode(jwk.optValue<std::string>("x", ""), true) +
-            base64_decode(jwk.optValue<std::string>("y", ""), true);
+    point = "\x04" + base64url_decode(jwk.optValue<std::string>("x", "")) +
+            base64url_decode(jwk.optValue<std::string>("y", ""));
     if (point.size() != 65) return none;
     OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
     OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
@@ -183,7 +165,9 @@ std::string gender_salutation(const std::string& code) {
   return {};
 }
 
-Poco::JSON::Object identity_json(const UpstreamIdentity& i) {
+}  // namespace
+
+std::string identity_to_json(const UpstreamIdentity& i) {
   Poco::JSON::Object o;
   const auto& p = i.profile;
   o.set("upstream", i.upstream);
@@ -205,12 +189,14 @@ Poco::JSON::Object identity_json(const UpstreamIdentity& i) {
            {"country", &p.country}}) {
     o.set(k, *v);
   }
-  return o;
+  return stringify(o);
 }
 
-UpstreamIdentity identity_from_json(const Poco::JSON::Object& o) {
+std::optional<UpstreamIdentity> identity_from_json(std::string_view json) {
+  auto o = parse_json(std::string(json));
+  if (!o) return std::nullopt;
   UpstreamIdentity i;
-  auto s = [&](const char* k) { return o.optValue<std::string>(k, ""); };
+  auto s = [&](const char* k) { return o->optValue<std::string>(k, ""); };
   i.upstream = s("upstream");
   i.subject = s("subject");
   i.level = parse_level(s("level")).value_or(TrustLevel::basic);
@@ -228,10 +214,9 @@ UpstreamIdentity identity_from_json(const Poco::JSON::Object& o) {
                s("postcode"),
                s("city"),
                s("country")};
+  if (i.upstream.empty() || i.subject.empty()) return std::nullopt;
   return i;
 }
-
-}  // namespace
 
 HttpFetch default_http_fetch() {
   return [](const std::string& method, const std::string& url,
@@ -344,14 +329,14 @@ struct Federation::Impl {
     auto first = jwt.find('.');
     auto second = jwt.find('.', first == std::string::npos ? first : first + 1);
     if (first == std::string::npos || second == std::string::npos) return refuse("malformed");
-    auto header = parse_json(base64_decode(std::string_view(jwt).substr(0, first), true));
-    auto claims = parse_json(
-        base64_decode(std::string_view(jwt).substr(first + 1, second - first - 1), true));
+    auto header = parse_json(base64url_decode(std::string_view(jwt).substr(0, first)));
+    auto claims =
+        parse_json(base64url_decode(std::string_view(jwt).substr(first + 1, second - first - 1)));
     if (!header || !claims) return refuse("malformed");
     auto alg = header->optValue<std::string>("alg", "");
     if (alg != "RS256" && alg != "ES256") return refuse("algorithm " + alg + " is not accepted");
     auto kid = header->optValue<std::string>("kid", "");
-    auto signature = base64_decode(std::string_view(jwt).substr(second + 1), true);
+    auto signature = base64url_decode(std::string_view(jwt).substr(second + 1));
     bool verified = false;
     for (bool reload : {false, true}) {
       auto d = discover(u, reload);
@@ -462,7 +447,7 @@ struct Federation::Impl {
   void record(const std::string& request_id, const std::optional<UpstreamIdentity>& identity,
               const std::string& failure) {
     std::optional<std::string> result;
-    if (identity) result = secrets::seal(seal_key, stringify(identity_json(*identity)));
+    if (identity) result = secrets::seal(seal_key, identity_to_json(*identity));
     db.execute(
         "UPDATE upstream_requests SET result = ?, failure = ? "
         "WHERE id = ? AND result IS NULL AND failure IS NULL",
@@ -543,7 +528,7 @@ core::Result<UpstreamStart> Federation::begin(std::string_view name, TrustLevel 
                                                        {saml::oid::kProvedBy, false}}},
                                        d.sp_key);
     start.post_url = u->sso_url;
-    start.post_fields = {{"SAMLRequest", base64(request)}, {"RelayState", start.request_id}};
+    start.post_fields = {{"SAMLRequest", saml::base64(request)}, {"RelayState", start.request_id}};
   } else {
     auto discovered = d.discover(*u);
     if (!discovered) return fail(discovered.error());
@@ -583,7 +568,7 @@ core::Result<UpstreamStart> Federation::begin(std::string_view name, TrustLevel 
 
 core::Result<std::string> Federation::saml_response(std::string_view encoded) {
   auto& d = *impl_;
-  auto xml = base64_decode(encoded, false);
+  auto xml = saml::base64_decode(encoded);
   auto request_id = saml::peek_in_response_to(xml);
   auto row = request_id.empty()
                  ? std::nullopt
@@ -639,7 +624,8 @@ core::Result<std::string> Federation::oidc_callback(
         fmt::format("grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}",
                     web::url_encode(get("code")), web::url_encode(d.redirect_uri(*u)),
                     web::url_encode(row->text(2)));
-    auto basic = base64(web::url_encode(u->client_id) + ":" + web::url_encode(u->client_secret));
+    auto basic =
+        saml::base64(web::url_encode(u->client_id) + ":" + web::url_encode(u->client_secret));
     auto answer = d.fetch("POST", discovered->token_endpoint,
                           {{"Content-Type", "application/x-www-form-urlencoded"},
                            {"Accept", "application/json"},
@@ -701,14 +687,14 @@ core::Result<UpstreamOutcome> Federation::finish(std::string_view request_id,
       return fail(std::move(e));
     }
     auto json = secrets::open(d.seal_key, row->text(4));
-    auto parsed = json ? parse_json(*json) : nullptr;
+    auto parsed = json ? identity_from_json(*json) : std::nullopt;
     if (!parsed) return fail(Error::forbidden("The provider's answer cannot be read."));
     UpstreamOutcome out;
     out.request_id = std::string(request_id);
     out.started_by = row->text(1);
     out.next = row->text(3);
     out.minimum = parse_level(row->text(2)).value_or(TrustLevel::basic);
-    out.identity = identity_from_json(*parsed);
+    out.identity = std::move(*parsed);
     if (out.identity.level < out.minimum) {
       auto e = Error::forbidden("The provider confirmed a lower trust level than needed.");
       e.detail = "level";

@@ -5,6 +5,7 @@
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <libxml/parser.h>
@@ -376,6 +377,8 @@ std::string sign_document(const std::string& xml, const std::vector<std::string>
   return serialize(doc.get());
 }
 
+}  // namespace
+
 std::string base64(std::string_view bytes) {
   std::ostringstream out;
   Poco::Base64Encoder enc(out);
@@ -385,7 +388,15 @@ std::string base64(std::string_view bytes) {
   return out.str();
 }
 
-}  // namespace
+std::string base64_decode(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  Poco::Base64Decoder dec(in);
+  try {
+    return std::string(std::istreambuf_iterator<char>(dec), {});
+  } catch (const Poco::Exception&) {
+    return {};
+  }
+}
 
 std::string format_instant(core::TimePoint t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(t));

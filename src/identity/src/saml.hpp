@@ -141,6 +141,10 @@ std::string sp_metadata(const std::string& entity_id, const std::string& acs_url
 std::string idp_metadata(const std::string& entity_id, const std::string& sso_url,
                          const std::string& certificate_pem);
 
+// Base64 as the HTTP-POST binding carries messages (no line breaks); "" for bad input.
+std::string base64(std::string_view bytes);
+std::string base64_decode(std::string_view text);
+
 // xs:dateTime in UTC ("2026-11-24T10:00:00Z") and back.
 std::string format_instant(core::TimePoint t);
 std::optional<core::TimePoint> parse_instant(std::string_view text);

@@ -1,6 +1,5 @@
 // Logging in through an upstream provider (BundID, another OpenID provider): the way out,
 // the way back, a new account or a link to an existing one, and the links in the account.
-#include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
 
 #include <charconv>
@@ -106,68 +105,22 @@ Response start(const Context& c, Request& req) {
   return res;
 }
 
-std::string pending_key() {
-  return "pending_upstream";
-}
+// An identity that came back without an account waits in the session, with where to go
+// afterwards, while the person chooses a new account or a login to link.
+struct Pending {
+  UpstreamIdentity identity;
+  std::string next;
+};
 
-Poco::JSON::Object::Ptr pending_of(const Request& req) {
-  if (!req.session) return nullptr;
-  auto it = req.session->data.find(pending_key());
-  if (it == req.session->data.end()) return nullptr;
-  try {
-    Poco::JSON::Parser parser;
-    return parser.parse(it->second).extract<Poco::JSON::Object::Ptr>();
-  } catch (const Poco::Exception&) {
-    return nullptr;
-  }
-}
-
-UpstreamIdentity identity_of(const Poco::JSON::Object& o) {
-  UpstreamIdentity i;
-  auto s = [&](const char* k) { return o.optValue<std::string>(k, ""); };
-  i.upstream = s("upstream");
-  i.subject = s("subject");
-  i.level = parse_level(s("level")).value_or(TrustLevel::basic);
-  i.method = s("method");
-  i.email = s("email");
-  i.profile = {s("salutation"),
-               s("given_name"),
-               s("family_name"),
-               s("birth_name"),
-               s("doctoral_degree"),
-               "",
-               s("birth_date"),
-               s("birth_place"),
-               s("street"),
-               s("postcode"),
-               s("city"),
-               s("country")};
-  return i;
-}
-
-std::string pending_json(const UpstreamIdentity& i, const std::string& next) {
-  Poco::JSON::Object o;
-  const auto& p = i.profile;
-  o.set("upstream", i.upstream);
-  o.set("subject", i.subject);
-  o.set("level", std::string(level_name(i.level)));
-  o.set("method", i.method);
-  o.set("email", i.email);
-  o.set("salutation", p.salutation);
-  o.set("given_name", p.given_name);
-  o.set("family_name", p.family_name);
-  o.set("birth_name", p.birth_name);
-  o.set("doctoral_degree", p.doctoral_degree);
-  o.set("birth_date", p.birth_date);
-  o.set("birth_place", p.birth_place);
-  o.set("street", p.street);
-  o.set("postcode", p.postcode);
-  o.set("city", p.city);
-  o.set("country", p.country);
-  o.set("next", next);
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
+std::optional<Pending> pending_of(const Request& req) {
+  if (!req.session) return std::nullopt;
+  auto it = req.session->data.find("pending_upstream");
+  if (it == req.session->data.end()) return std::nullopt;
+  auto identity = identity_from_json(it->second);
+  if (!identity) return std::nullopt;
+  auto next = req.session->data.find("pending_upstream_next");
+  return Pending{std::move(*identity),
+                 next == req.session->data.end() ? std::string("/konto") : next->second};
 }
 
 // Signs `account` in with the level the upstream confirmed. A fresh login through the
@@ -178,7 +131,8 @@ void sign_in(const Context& c, Request& req, const std::string& account, TrustLe
   bool fresh = session.account_id != account;
   c.sessions.rotate(session);
   session.account_id = account;
-  session.data.erase(pending_key());
+  session.data.erase("pending_upstream");
+  session.data.erase("pending_upstream_next");
   session.data.erase("pending_account");
   session.data["upstream_at"] = std::to_string(core::to_millis(core::SystemClock().now()));
   auto current = parse_level(session.data.count("level") ? session.data["level"] : "")
@@ -226,7 +180,8 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
     res = continue_to(c, req, outcome->next);
   } else {
     auto& session = req.ensure_session();
-    session.data[pending_key()] = pending_json(identity, outcome->next);
+    session.data["pending_upstream"] = identity_to_json(identity);
+    session.data["pending_upstream_next"] = outcome->next;
     session.dirty = true;
     res = Response::redirect("/anmelden/extern/neu");
   }
@@ -256,21 +211,21 @@ FormPage new_account_page(const Context& c, const Request& req, const UpstreamId
 Response new_account_form(const Context& c, Request& req) {
   auto pending = pending_of(req);
   if (!pending) return Response::redirect("/anmelden");
-  auto identity = identity_of(*pending);
+  const auto& identity = pending->identity;
   return render_form(c, req, new_account_page(c, req, identity, identity.email), nullptr, 200);
 }
 
 Response new_account_submit(const Context& c, Request& req) {
   auto pending = pending_of(req);
   if (!pending) return Response::redirect("/anmelden");
-  auto identity = identity_of(*pending);
+  auto identity = pending->identity;
+  auto next = pending->next;
   auto email = req.form("email").value_or("");
   auto created = c.identity.create_federated_account(identity.profile, email, req.locale);
   if (!created) {
     return render_form(c, req, new_account_page(c, req, identity, email), &created.error(), 422);
   }
   if (!fed(c).link(created->id, identity)) return problem_page(c, req, "linked_elsewhere", 409);
-  auto next = pending->optValue<std::string>("next", "/konto");
   sign_in(c, req, created->id, identity.level);
   req.session->data["flash"] = c.t(req, "upstream.created");
   return continue_to(c, req, next);
@@ -281,8 +236,8 @@ Response connect(const Context& c, Request& req) {
   auto pending = pending_of(req);
   auto account = signed_in(req);
   if (!pending || account.empty()) return Response::redirect("/konto");
-  auto identity = identity_of(*pending);
-  auto next = pending->optValue<std::string>("next", "/konto");
+  auto identity = pending->identity;
+  auto next = pending->next;
   if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
   sign_in(c, req, account, identity.level);
   req.session->data["flash"] =

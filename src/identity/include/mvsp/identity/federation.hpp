@@ -12,6 +12,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,11 @@ struct UpstreamIdentity {
   std::string email;
   Profile profile;
 };
+
+// The identity as JSON and back (sealed while a login waits; in the session while the
+// person decides between a new account and linking an existing one).
+std::string identity_to_json(const UpstreamIdentity& identity);
+std::optional<UpstreamIdentity> identity_from_json(std::string_view json);
 
 struct UpstreamOutcome {
   std::string request_id;
