@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/clock.hpp>
@@ -91,6 +92,9 @@ std::vector<core::Migration> all_migrations() {
   for (auto& m : core::migrations_from("core", core::embedded_resources())) all.push_back(m);
   for (auto& m : core::migrations_from("web", web::embedded_resources())) all.push_back(m);
   for (auto& m : core::migrations_from("identity", identity::embedded_resources())) {
+    all.push_back(m);
+  }
+  for (auto& m : core::migrations_from("catalog", catalog::embedded_resources())) {
     all.push_back(m);
   }
   return all;
