@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mvsp/catalog/api.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
@@ -87,6 +88,22 @@ std::string worker_name() {
 
 }  // namespace
 
+// A machine client writes the catalog with scope catalog:admin (the state's editorial
+// office) or catalog:write (the authorities of its tenant).
+std::optional<catalog::Editor> api_editor(identity::Provider& oidc, const web::Request& req) {
+  auto auth = req.header("authorization").value_or("");
+  if (!auth.starts_with("Bearer ")) return std::nullopt;
+  auto grant = oidc.check_access_token(auth.substr(7));
+  if (!grant) return std::nullopt;
+  auto has = [&](const char* scope) {
+    return std::find(grant->scopes.begin(), grant->scopes.end(), scope) != grant->scopes.end();
+  };
+  if (!has("catalog:admin") && !has("catalog:write")) return std::nullopt;
+  catalog::Editor e{.actor = "client:" + grant->client_id, .state_wide = has("catalog:admin")};
+  if (!grant->tenant_id.empty()) e.tenant_ids.push_back(grant->tenant_id);
+  return e;
+}
+
 std::vector<core::Migration> all_migrations() {
   std::vector<core::Migration> all;
   for (auto& m : core::migrations_from("core", core::embedded_resources())) all.push_back(m);
@@ -126,6 +143,7 @@ struct App::Impl {
   std::unique_ptr<identity::Identity> identity;
   std::unique_ptr<identity::Provider> oidc;
   std::unique_ptr<identity::Federation> federation;
+  std::unique_ptr<catalog::Catalog> service_catalog;
 
   std::thread maintenance;
   std::mutex maintenance_mutex;
@@ -210,6 +228,11 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                                      .federation = d.federation.get(),
                                      .clock = &d.clock,
                                      .step_up_lifetime = std::chrono::minutes(s.step_up_minutes)});
+  d.service_catalog = std::make_unique<catalog::Catalog>(*d.db, d.clock, d.ids, *d.audit);
+  catalog::register_api(d.router, *d.service_catalog,
+                        {.public_url = s.public_url, .editor = [this](const web::Request& req) {
+                           return api_editor(*impl_->oidc, req);
+                         }});
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {
@@ -304,6 +327,9 @@ const core::Clock& App::clock() const {
 identity::Identity& App::identity() {
   return *impl_->identity;
 }
+catalog::Catalog& App::catalog() {
+  return *impl_->service_catalog;
+}
 identity::Provider& App::oidc() {
   return *impl_->oidc;
 }
@@ -346,6 +372,23 @@ std::vector<std::string> load_demo_data(App& app) {
     loaded.push_back(fmt::format("identity: {} {}{}", *a.role ? a.role : "citizen", a.email,
                                  created ? "" : " (already there)"));
   }
+  // The demo catalog: real services and places, authorities with plausible contacts. An
+  // import replaces entries with the same keys, so loading again changes nothing.
+  auto catalog_json = std::string(catalog::demo_catalog_json());
+  for (auto pos = catalog_json.find("{tenant:schwerin}"); pos != std::string::npos;
+       pos = catalog_json.find("{tenant:schwerin}", pos)) {
+    catalog_json.replace(pos, 17, tenant_id);
+  }
+  auto imported = app.catalog().import_json(
+      {.actor = "system:demo", .state_wide = true, .tenant_ids = {}}, catalog_json);
+  if (!imported) {
+    auto message = imported.error().message;
+    for (const auto& f : imported.error().fields) message += "; " + f.field + ": " + f.message;
+    throw core::Failure("demo catalog: " + message);
+  }
+  loaded.push_back(fmt::format("catalog: {} services, {} authorities, {} online services",
+                               app.catalog().services().size(), app.catalog().authorities().size(),
+                               app.catalog().online_services().size()));
   return loaded;
 }
 

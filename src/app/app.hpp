@@ -29,6 +29,10 @@ class Identity;
 class Provider;
 }  // namespace mvsp::identity
 
+namespace mvsp::catalog {
+class Catalog;
+}  // namespace mvsp::catalog
+
 namespace mvsp::app {
 
 // Every component's migrations, in dependency order.
@@ -58,6 +62,7 @@ class App {
   const core::Clock& clock() const;
   identity::Identity& identity();
   identity::Provider& oidc();
+  catalog::Catalog& catalog();
 
  private:
   struct Impl;

@@ -99,6 +99,10 @@ std::optional<T> from_data(const std::string& data, F read) {
 
 }  // namespace
 
+std::string_view demo_catalog_json() {
+  return resource("data/demo-catalog.json");
+}
+
 std::string Region::display_name() const {
   auto comma = name.find(", ");
   if (comma == std::string::npos) return name;
