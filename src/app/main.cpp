@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
@@ -53,6 +54,8 @@ Commands:
                     [--public-key PEM-FILE] (private_key_jwt instead of a secret);
                     prints JSON with client_id and, for confidential clients, client_secret
   keys rotate       new token signing keys; old ones stay published until their tokens expire
+  catalog export    print the whole catalog as JSON (format mvsp-catalog/1)
+  catalog import F  import a catalog JSON file F; all or nothing, every problem named
   simulate eid      run the eID SIMULATOR (a BundID-style SAML identity provider with test
                     persons, for development and tests only) on --listen (default
                     127.0.0.1:8090); prints JSON with entity_id, sso_url and certificate
@@ -313,9 +316,10 @@ int run(int argc, char** argv) {
   std::string sub = words.size() > 1 ? words[1] : "";
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
   std::size_t allowed =
-      command == "jobs" && sub == "retry" ? 3
+      (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
-         command == "user" || command == "client" || command == "keys" || command == "simulate")
+         command == "user" || command == "client" || command == "keys" || command == "simulate" ||
+         command == "catalog")
           ? 2
           : 1;
   if (words.size() > allowed) {
@@ -332,6 +336,25 @@ int run(int argc, char** argv) {
   if (command == "user" && sub == "create") return user_create(*settings, *cli);
   if (command == "client" && sub == "create") return client_create(*settings, *cli);
   if (command == "simulate" && sub == "eid") return simulate_eid(*settings, *cli);
+  if (command == "catalog" && sub == "export") {
+    App app(*settings);
+    std::puts(app.catalog().export_json().c_str());
+    return 0;
+  }
+  if (command == "catalog" && sub == "import") {
+    if (words.size() < 3)
+      return report(core::Error::invalid("FILE", "catalog import needs a file"));
+    std::ifstream in(words[2]);
+    if (!in) return report(core::Error::invalid("FILE", "cannot read " + words[2]));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    App app(*settings);
+    auto done = app.catalog().import_json(
+        {.actor = "operator:cli", .state_wide = true, .tenant_ids = {}}, text);
+    if (!done) return report(done.error());
+    std::printf("catalog imported: %zu services, %zu authorities\n",
+                app.catalog().services().size(), app.catalog().authorities().size());
+    return 0;
+  }
   if (command == "keys" && sub == "rotate") {
     App app(*settings);
     app.oidc().rotate_keys();

@@ -5,6 +5,7 @@
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 #include <regex>
+#include <sstream>
 
 #include "process.hpp"
 #include "support.hpp"
@@ -135,6 +136,34 @@ TEST_P(AccountsCli, DemoDataLoadsTwiceWithoutHarm) {
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 3);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM tenants")->integer(0), 1);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM account_roles")->integer(0), 2);
+  EXPECT_NE(second.output.find("catalog: 61 services"), std::string::npos) << second.output;
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM catalog_services")->integer(0), 61);
+}
+
+TEST_P(AccountsCli, ExportsAndImportsTheCatalogAllOrNothing) {
+  ASSERT_EQ(run_mvsp("demo" + args()).exit_code, 0);
+  auto exported = run_mvsp("catalog export" + args());
+  ASSERT_EQ(exported.exit_code, 0);
+  // The JSON is one line on stdout; log lines (stderr) may stand around it.
+  std::string json;
+  std::istringstream lines(exported.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with("{")) json = line;
+  }
+  ASSERT_NE(json.find("\"format\":\"mvsp-catalog/1\""), std::string::npos);
+  auto file = (data_.path() / "katalog.json").string();
+  std::ofstream(file) << json;
+  EXPECT_EQ(run_mvsp("catalog import " + file + args()).exit_code, 0);
+  auto bad = (data_.path() / "kaputt.json").string();
+  std::ofstream(bad) << R"({"format":"mvsp-catalog/1","services":[{"leikaKey":"12","name":"X"}],)"
+                     << R"("responsibilities":[{"leikaKey":"99108008000000","region":"13",)"
+                     << R"("authorityId":"nobody"}]})";
+  auto refused = run_mvsp("catalog import " + bad + args());
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.output.find("services[0].leikaKey: must be 14 digits"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM catalog_services")->integer(0), 61);
+  EXPECT_EQ(run_mvsp("catalog import /nonexistent.json" + args()).exit_code, 2);
 }
 
 TEST_P(AccountsCli, RegistersClientsAndRotatesKeys) {
