@@ -19,6 +19,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/finder/finder.hpp>
 #include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -144,6 +145,12 @@ struct App::Impl {
   std::unique_ptr<identity::Provider> oidc;
   std::unique_ptr<identity::Federation> federation;
   std::unique_ptr<catalog::Catalog> service_catalog;
+  std::unique_ptr<finder::Finder> finder;
+  // The index keeper: rebuilds the search index when the catalog's revision moves.
+  std::thread index_keeper;
+  std::mutex index_mutex;
+  std::string indexed_revision;
+  bool index_dirty = false;
 
   std::thread maintenance;
   std::mutex maintenance_mutex;
@@ -233,6 +240,16 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                         {.public_url = s.public_url, .editor = [this](const web::Request& req) {
                            return api_editor(*impl_->oidc, req);
                          }});
+  // Each instance keeps its own search index in a directory of its own.
+  d.finder = std::make_unique<finder::Finder>(*d.service_catalog,
+                                              s.data_dir / "index" / fmt::format("{}", ::getpid()));
+  d.indexed_revision = d.service_catalog->revision();
+  d.service_catalog->on_change([this] {
+    std::lock_guard lock(impl_->maintenance_mutex);
+    impl_->index_dirty = true;
+    impl_->maintenance_wake.notify_all();
+  });
+  finder::register_api(d.router, *d.finder, *d.service_catalog);
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {
@@ -267,6 +284,25 @@ void App::start() {
   d.server->start();
   d.runner->start();
   d.stopping = false;
+  refresh_index();
+  d.index_keeper = std::thread([this] {
+    auto& d = *impl_;
+    std::unique_lock lock(d.maintenance_mutex);
+    while (!d.stopping) {
+      // Woken by a change here; every 30 seconds it looks for changes made elsewhere.
+      d.maintenance_wake.wait_for(lock, std::chrono::seconds(30),
+                                  [&] { return d.stopping || d.index_dirty; });
+      if (d.stopping) break;
+      d.index_dirty = false;
+      lock.unlock();
+      try {
+        refresh_index();
+      } catch (const std::exception& e) {
+        core::log::error("finder.refresh_failed", {{"error", e.what()}});
+      }
+      lock.lock();
+    }
+  });
   d.maintenance = std::thread([this] {
     auto& d = *impl_;
     std::unique_lock lock(d.maintenance_mutex);
@@ -280,6 +316,19 @@ void App::start() {
       }
     }
   });
+}
+
+void App::refresh_index() {
+  auto& d = *impl_;
+  std::lock_guard lock(d.index_mutex);
+  auto revision = d.service_catalog->revision();
+  if (revision == d.indexed_revision) return;
+  d.finder->rebuild();
+  d.indexed_revision = revision;
+}
+
+finder::Finder& App::finder() {
+  return *impl_->finder;
 }
 
 int App::port() const {
@@ -300,6 +349,14 @@ void App::stop() {
     }
     d.maintenance_wake.notify_all();
     d.maintenance.join();
+  }
+  if (d.index_keeper.joinable()) {
+    {
+      std::lock_guard lock(d.maintenance_mutex);
+      d.stopping = true;
+    }
+    d.maintenance_wake.notify_all();
+    d.index_keeper.join();
   }
 }
 

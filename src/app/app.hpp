@@ -32,6 +32,9 @@ class Provider;
 namespace mvsp::catalog {
 class Catalog;
 }  // namespace mvsp::catalog
+namespace mvsp::finder {
+class Finder;
+}  // namespace mvsp::finder
 
 namespace mvsp::app {
 
@@ -63,6 +66,9 @@ class App {
   identity::Identity& identity();
   identity::Provider& oidc();
   catalog::Catalog& catalog();
+  finder::Finder& finder();
+  // Rebuilds the search index if the catalog changed since it was built.
+  void refresh_index();
 
  private:
   struct Impl;

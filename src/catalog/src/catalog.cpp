@@ -313,6 +313,11 @@ void Catalog::on_change(std::function<void()> listener) {
   impl_->listeners.push_back(std::move(listener));
 }
 
+std::string Catalog::revision() {
+  auto row = impl_->db.query_one("SELECT COUNT(*), MAX(updated_at) FROM catalog_services");
+  return fmt::format("{}:{}", row->integer(0), row->is_null(1) ? 0 : row->integer(1));
+}
+
 std::optional<Region> Catalog::region(std::string_view key) {
   auto row = impl_->db.query_one(
       fmt::format("SELECT {} FROM catalog_regions WHERE region_key = ?", kRegionColumns),

@@ -207,8 +207,10 @@ class Catalog {
   std::string export_json();
   core::Status import_json(const Editor& editor, std::string_view json);
 
-  // Called after every change (the finder keeps its index current with it).
+  // Called after every change made through this instance (the finder keeps its index
+  // current with it); revision() changes with every change of a service, made anywhere.
   void on_change(std::function<void()> listener);
+  std::string revision();
 
  private:
   struct Impl;
