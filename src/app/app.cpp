@@ -20,6 +20,7 @@
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
 #include <mvsp/finder/finder.hpp>
+#include <mvsp/finder/pages.hpp>
 #include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -193,6 +194,8 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   d.catalog.add(web::embedded_resources());
   d.templates.add("identity", identity::embedded_resources());
   d.catalog.add(identity::embedded_resources());
+  d.templates.add("finder", finder::embedded_resources());
+  d.catalog.add(finder::embedded_resources());
   d.pages = std::make_unique<web::Pages>(d.templates, d.catalog);
   d.sessions = std::make_unique<web::SessionStore>(
       *d.db, d.clock,
@@ -210,7 +213,8 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                              return impl_->db->ping() &&
                                     core::pending_migrations(*impl_->db, impl_->migrations) == 0;
                            },
-                       .metrics_token = s.metrics_token});
+                       .metrics_token = s.metrics_token,
+                       .search = true});
   d.identity = std::make_unique<identity::Identity>(
       *d.db, d.clock, d.ids, *d.jobs, *d.audit, d.catalog,
       identity::IdentityOptions{.public_url = s.public_url, .key = d.master_key});
@@ -250,6 +254,7 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
     impl_->maintenance_wake.notify_all();
   });
   finder::register_api(d.router, *d.finder, *d.service_catalog);
+  finder::register_pages(d.router, *d.pages, *d.service_catalog, *d.finder);
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {

@@ -45,8 +45,13 @@ export async function startMailSink(dir) {
   };
 }
 
-export async function startServer({ mail = false, setup = null, config: extra = '' } = {}) {
+export async function startServer({ mail = false, setup = null, config: extra = '', demo = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
+  // `demo`: the demo data (accounts, catalog) as `mvsp demo` loads it.
+  if (demo) {
+    execFileSync(binary, ['demo', '--data-dir', dir, '--database', `sqlite:${join(dir, 'mvsp.db')}`],
+      { stdio: 'ignore' });
+  }
   // `setup(mvsp)` may run commands (`mvsp tenant create …`) on the database first.
   if (setup) {
     setup((...args) => JSON.parse(execFileSync(binary, [...args, '--data-dir', dir,

@@ -414,6 +414,18 @@ std::vector<Responsibility> Catalog::responsibilities(std::string_view leika_key
   return out;
 }
 
+std::vector<Responsibility> Catalog::responsibilities_of(std::string_view authority_id) {
+  std::vector<Responsibility> out;
+  for (const auto& r : impl_->db.query(
+           "SELECT r.leika_key, r.region, r.authority_id FROM catalog_responsibilities r "
+           "JOIN catalog_services s ON s.leika_key = r.leika_key WHERE r.authority_id = ? "
+           "ORDER BY s.name, r.region",
+           std::string(authority_id))) {
+    out.push_back({r.text(0), r.text(1), r.text(2)});
+  }
+  return out;
+}
+
 std::vector<Specialisation> Catalog::specialisations(std::string_view leika_key) {
   std::vector<Specialisation> out;
   for (const auto& r :

@@ -31,9 +31,10 @@ void register_shell(Router& router, const Pages& pages, const Metrics& metrics,
                     ShellOptions options) {
   auto shared = std::make_shared<ShellOptions>(std::move(options));
 
-  router.get("/", [&pages](Request& req) {
+  router.get("/", [&pages, shared](Request& req) {
     View model;
     model.set("title_key", "start.title");
+    model.set("search", shared->search);
     return pages.render(req, "web/start", std::move(model));
   });
 

@@ -179,6 +179,7 @@ class Catalog {
   std::vector<Authority> authorities();
   std::vector<Category> categories();
   std::vector<Responsibility> responsibilities(std::string_view leika_key);
+  std::vector<Responsibility> responsibilities_of(std::string_view authority_id);
   std::vector<Specialisation> specialisations(std::string_view leika_key);
   // The service's texts as shown for `authority_id`'s area (specialisations applied).
   Texts texts_for(const Service& service, std::string_view authority_id);

@@ -26,6 +26,8 @@ struct ShellOptions {
   std::function<bool()> ready;
   // /metrics needs "Authorization: Bearer <token>" when set; else only loopback may read.
   std::string metrics_token;
+  // The start page shows a search form that asks /suche (the finder is there).
+  bool search = false;
 };
 
 // The Set-Cookie value that remembers the chosen language ("de", "en") for a year.
