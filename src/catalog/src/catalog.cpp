@@ -481,31 +481,39 @@ core::Result<Route> Catalog::route(std::string_view leika_key, std::string_view 
   }
   auto svc = service(leika_key);
   if (!svc) return fail(Error::not_found("There is no service with this LeiKa key."));
-  auto conn = impl_->db.acquire();
   auto district = district_of(ags);
   std::optional<std::pair<std::string, std::string>> best;  // region, authority
-  int best_rank = 99;
-  for (const auto& r :
-       conn->query("SELECT region, authority_id FROM catalog_responsibilities WHERE leika_key = ? "
-                   "AND region IN (?, ?, ?)",
-                   std::string(leika_key), std::string(ags), district, std::string(kStateKey))) {
-    int rank = r.text(0) == ags ? 0 : r.text(0) == district ? 1 : 2;
-    if (rank < best_rank) {
-      best_rank = rank;
-      best = {r.text(0), r.text(1)};
+  std::optional<Authority> authority;
+  std::optional<OnlineService> online;
+  {
+    // One connection for the lookups, released before anything else asks for one: a
+    // request never holds two connections of the pool.
+    auto conn = impl_->db.acquire();
+    int best_rank = 99;
+    for (const auto& r : conn->query(
+             "SELECT region, authority_id FROM catalog_responsibilities WHERE leika_key = ? "
+             "AND region IN (?, ?, ?)",
+             std::string(leika_key), std::string(ags), district, std::string(kStateKey))) {
+      int rank = r.text(0) == ags ? 0 : r.text(0) == district ? 1 : 2;
+      if (rank < best_rank) {
+        best_rank = rank;
+        best = {r.text(0), r.text(1)};
+      }
     }
+    if (!best) return fail(Error::not_found("No authority is responsible for this service here."));
+    authority = impl_->authority(*conn, best->second);
+    if (!authority) return fail(Error::not_found("The responsible authority is missing."));
+    // The authority's own online service first, else one it adopted.
+    auto os = conn->query_one(
+        "SELECT id FROM catalog_online_services s WHERE leika_key = ? AND state = 'production' "
+        "AND (owner = ? OR EXISTS (SELECT 1 FROM catalog_adoptions a WHERE "
+        "a.online_service_id = s.id AND a.authority_id = ?)) ORDER BY CASE WHEN owner = ? "
+        "THEN 0 ELSE 1 END, id",
+        std::string(leika_key), authority->id, authority->id, authority->id);
+    if (os) online = impl_->online_service(*conn, os->text(0));
   }
-  if (!best) return fail(Error::not_found("No authority is responsible for this service here."));
-  auto authority = impl_->authority(*conn, best->second);
-  if (!authority) return fail(Error::not_found("The responsible authority is missing."));
-  Route route{std::move(*svc), *place, *region(best->first), std::move(*authority), {}};
-  // The authority's own online service first, else one it adopted.
-  auto os = conn->query_one(
-      "SELECT id FROM catalog_online_services s WHERE leika_key = ? AND state = 'production' "
-      "AND (owner = ? OR EXISTS (SELECT 1 FROM catalog_adoptions a WHERE a.online_service_id = "
-      "s.id AND a.authority_id = ?)) ORDER BY CASE WHEN owner = ? THEN 0 ELSE 1 END, id",
-      std::string(leika_key), route.authority.id, route.authority.id, route.authority.id);
-  if (os) route.online_service = impl_->online_service(*conn, os->text(0));
+  Route route{std::move(*svc), *place, *region(best->first), std::move(*authority),
+              std::move(online)};
   return route;
 }
 
