@@ -106,6 +106,32 @@ std::optional<catalog::Editor> api_editor(identity::Provider& oidc, const web::R
   return e;
 }
 
+// Staff with the role `editor` edit their tenant's authorities; editors of a tenant that
+// runs a state-level authority (region "13"), and operators, edit the state's catalog.
+std::optional<catalog::Editor> session_editor(identity::Identity& identity,
+                                              catalog::Catalog& catalog, const web::Request& req) {
+  if (!req.session || req.session->account_id.empty()) return std::nullopt;
+  const auto& id = req.session->account_id;
+  catalog::Editor e{.actor = "account:" + id};
+  bool editor = false;
+  for (const auto& [tenant, role] : identity.roles_of(id)) {
+    if (role == "editor") {
+      e.tenant_ids.push_back(tenant);
+      editor = true;
+    } else if (role == "operator") {
+      e.state_wide = editor = true;
+    }
+  }
+  if (!editor) return std::nullopt;
+  for (const auto& a : catalog.authorities()) {
+    if (a.region == catalog::kStateKey &&
+        std::find(e.tenant_ids.begin(), e.tenant_ids.end(), a.tenant_id) != e.tenant_ids.end()) {
+      e.state_wide = true;
+    }
+  }
+  return e;
+}
+
 std::vector<core::Migration> all_migrations() {
   std::vector<core::Migration> all;
   for (auto& m : core::migrations_from("core", core::embedded_resources())) all.push_back(m);
@@ -194,6 +220,8 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   d.catalog.add(web::embedded_resources());
   d.templates.add("identity", identity::embedded_resources());
   d.catalog.add(identity::embedded_resources());
+  d.templates.add("catalog", catalog::embedded_resources());
+  d.catalog.add(catalog::embedded_resources());
   d.templates.add("finder", finder::embedded_resources());
   d.catalog.add(finder::embedded_resources());
   d.pages = std::make_unique<web::Pages>(d.templates, d.catalog);
@@ -253,6 +281,10 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
     impl_->index_dirty = true;
     impl_->maintenance_wake.notify_all();
   });
+  catalog::register_editor_pages(
+      d.router, *d.pages, *d.service_catalog, {.editor = [this](const web::Request& req) {
+        return session_editor(*impl_->identity, *impl_->service_catalog, req);
+      }});
   finder::register_api(d.router, *d.finder, *d.service_catalog);
   finder::register_pages(d.router, *d.pages, *d.service_catalog, *d.finder);
   d.metrics.add_source([this](std::string& out) {
@@ -419,6 +451,7 @@ std::vector<std::string> load_demo_data(App& app) {
   for (const auto& a :
        {DemoAccount{"erika.mustermann@example.org", "Erika", "Mustermann", ""},
         DemoAccount{"verwaltung@example.org", "Volker", "Verwaltung", "authority_admin"},
+        DemoAccount{"redaktion@example.org", "Rieke", "Redaktion", "editor"},
         DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator"}}) {
     auto created = identity.create_account({.email = a.email,
                                             .password = "Demo-Passwort-2026",

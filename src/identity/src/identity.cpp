@@ -509,6 +509,16 @@ bool Identity::is_operator(std::string_view account_id) {
       .has_value();
 }
 
+std::vector<std::pair<std::string, std::string>> Identity::roles_of(std::string_view account_id) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : impl_->db.query("SELECT tenant_id, role FROM account_roles WHERE account_id "
+                                       "= ? ORDER BY tenant_id, role",
+                                       std::string(account_id))) {
+    out.emplace_back(r.text(0), r.text(1));
+  }
+  return out;
+}
+
 std::vector<Tenant> Identity::tenants() {
   std::vector<Tenant> out;
   for (const auto& r : impl_->db.query("SELECT id, name FROM tenants ORDER BY name")) {

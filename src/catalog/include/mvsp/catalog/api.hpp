@@ -8,6 +8,7 @@
 
 namespace mvsp::web {
 class Router;
+class Pages;
 struct Request;
 }  // namespace mvsp::web
 
@@ -21,5 +22,15 @@ struct ApiOptions {
 };
 
 void register_api(web::Router& router, Catalog& catalog, ApiOptions options);
+
+struct EditorPageOptions {
+  // The editor behind a staff session (role `editor`), decided by the composition root.
+  std::function<std::optional<Editor>(const web::Request&)> editor;
+};
+
+// /redaktion: overview with notices, local texts per service and authority, online
+// services (publish, adopt).
+void register_editor_pages(web::Router& router, const web::Pages& pages, Catalog& catalog,
+                           EditorPageOptions options);
 
 }  // namespace mvsp::catalog

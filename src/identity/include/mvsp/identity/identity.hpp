@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mvsp::core {
@@ -214,6 +215,8 @@ class Identity {
   std::vector<Tenant> administered_tenants(std::string_view actor);
   // Operators run the installation (client registry); the role is given on the command line.
   bool is_operator(std::string_view account_id);
+  // The account's staff roles: (tenant id, role) pairs.
+  std::vector<std::pair<std::string, std::string>> roles_of(std::string_view account_id);
   std::vector<Tenant> tenants();
   core::Result<std::vector<StaffMember>> list_staff(std::string_view actor,
                                                     std::string_view tenant_id);

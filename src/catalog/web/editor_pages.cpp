@@ -1,0 +1,253 @@
+// The editorial pages (Redaktion) for staff with the role `editor`: an overview with the
+// notices about new versions of adopted online services, the local texts of an
+// authority for a service, the authority's own entry, and the online services (publish,
+// adopt). Every change goes through the catalog's use cases, which check the rights.
+#include <fmt/format.h>
+
+#include <mvsp/catalog/api.hpp>
+#include <mvsp/catalog/catalog.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+
+namespace mvsp::catalog {
+namespace {
+
+using web::Request;
+using web::Response;
+using web::View;
+
+struct Ctx {
+  const web::Pages& pages;
+  Catalog& catalog;
+  EditorPageOptions options;
+
+  std::string t(const Request& req, std::string_view key) const {
+    return pages.catalog().text(req.locale, fmt::format("catalog.{}", key));
+  }
+};
+
+// The editor behind the session, or the answer that sends the person away.
+std::optional<Editor> editor_of(const Ctx& c, Request& req, Response& refused) {
+  if (!req.session || req.session->account_id.empty()) {
+    refused = Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+    return std::nullopt;
+  }
+  auto e = c.options.editor ? c.options.editor(req) : std::nullopt;
+  if (!e) refused = c.pages.error(req, 403);
+  return e;
+}
+
+bool may_edit(const Editor& e, const Authority& a) {
+  return e.state_wide ||
+         std::find(e.tenant_ids.begin(), e.tenant_ids.end(), a.tenant_id) != e.tenant_ids.end();
+}
+
+std::vector<Authority> own_authorities(const Ctx& c, const Editor& e) {
+  std::vector<Authority> out;
+  for (auto& a : c.catalog.authorities()) {
+    if (may_edit(e, a)) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void flash(Request& req, std::string text) {
+  req.session->data["flash"] = std::move(text);
+  req.session->dirty = true;
+}
+
+Response overview(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  req.csrf_token();
+  View model;
+  model.set("title", c.t(req, "editor.title"));
+  model.set("state_wide", e->state_wide);
+  model.set_list("authorities", {});
+  model.set_list("notices", {});
+  for (const auto& a : own_authorities(c, *e)) {
+    View v;
+    v.set("id", a.id);
+    v.set("name", a.name);
+    model.add("authorities", std::move(v));
+    for (const auto& n : c.catalog.notices(a.id)) {
+      auto os = c.catalog.online_service(n.online_service_id);
+      View nv;
+      nv.set("authority", a.name);
+      nv.set("online_service", os ? os->name : n.online_service_id);
+      nv.set("version", std::to_string(n.version));
+      nv.set("at", core::format_berlin(n.created_at));
+      model.add("notices", std::move(nv));
+    }
+  }
+  model.set_list("services", {});
+  for (const auto& s : c.catalog.services()) {
+    View v;
+    v.set("key", s.leika_key);
+    v.set("name", s.name);
+    model.add("services", std::move(v));
+  }
+  return c.pages.render(req, "catalog/editor", std::move(model));
+}
+
+Response texts_page(const Ctx& c, Request& req, const core::Error* error, int status) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto service = c.catalog.service(req.param("leikaKey"));
+  auto authority = c.catalog.authority(req.param("authorityId"));
+  if (!service || !authority) return c.pages.error(req, 404);
+  if (!may_edit(*e, *authority)) return c.pages.error(req, 403);
+  req.csrf_token();
+  View model;
+  model.set("title", fmt::format("{} – {}", service->name, authority->name));
+  model.set("service", service->name);
+  model.set("authority", authority->name);
+  model.set("action",
+            fmt::format("/redaktion/leistungen/{}/{}", service->leika_key, authority->id));
+  model.set_list("modules", {});
+  auto specs = c.catalog.specialisations(service->leika_key);
+  Texts state_texts = service->texts;
+  for (const auto& m : text_modules()) {
+    View v;
+    v.set("id", "modul-" + m);
+    v.set("name", m);
+    v.set("label", c.t(req, "modules." + m));
+    v.set("state_text", *module_of(state_texts, m));
+    std::string text = req.method == web::Method::post ? req.form(m).value_or("") : "";
+    bool replace = req.method == web::Method::post && req.form(m + "_ersetzen");
+    if (req.method != web::Method::post) {
+      for (const auto& s : specs) {
+        if (s.authority_id == authority->id && s.module == m) {
+          text = s.text;
+          replace = s.replace;
+        }
+      }
+    }
+    v.set("text", text);
+    v.set("replace", replace);
+    if (error) {
+      for (const auto& f : error->fields) {
+        if (f.field.ends_with(".text") || f.field.ends_with("." + m)) v.set("error", f.message);
+      }
+    }
+    model.add("modules", std::move(v));
+  }
+  if (error) model.set("error", error->message);
+  return c.pages.render(req, "catalog/texts", std::move(model), status);
+}
+
+Response texts_submit(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto leika = req.param("leikaKey");
+  auto authority = req.param("authorityId");
+  for (const auto& m : text_modules()) {
+    auto text = req.form(m).value_or("");
+    if (text.empty()) continue;
+    auto saved = c.catalog.put_specialisation(
+        *e, {leika, authority, m, text, req.form(m + "_ersetzen").has_value()});
+    if (!saved) {
+      if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+      if (saved.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
+      return texts_page(c, req, &saved.error(), 422);
+    }
+  }
+  flash(req, c.t(req, "editor.saved"));
+  return Response::redirect(fmt::format("/redaktion/leistungen/{}/{}", leika, authority));
+}
+
+Response online_services_page(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  req.csrf_token();
+  View model;
+  model.set("title", c.t(req, "online.title"));
+  auto own = own_authorities(c, *e);
+  model.set_list("items", {});
+  for (const auto& os : c.catalog.online_services()) {
+    View v;
+    v.set("id", os.id);
+    v.set("name", os.name);
+    v.set("state", c.t(req, "states." + os.state));
+    v.set("version", std::to_string(os.version));
+    bool owner = os.owner.empty() ? e->state_wide
+                                  : std::any_of(own.begin(), own.end(),
+                                                [&](const auto& a) { return a.id == os.owner; });
+    if (owner && (os.state == "draft" || os.state == "test")) {
+      auto next = os.state == "draft" ? "test" : "production";
+      v.set("next_state", next);
+      v.set("next_label", c.t(req, fmt::format("online.to_{}", next)));
+    }
+    std::vector<View> adoptable;
+    if (os.state == "production") {
+      for (const auto& a : own) {
+        if (std::find(os.adopted_by.begin(), os.adopted_by.end(), a.id) != os.adopted_by.end()) {
+          continue;
+        }
+        View av;
+        av.set("id", a.id);
+        av.set("name", a.name);
+        adoptable.push_back(std::move(av));
+      }
+    }
+    v.set("has_adoptable", !adoptable.empty());
+    v.set_list("adoptable", std::move(adoptable));
+    model.add("items", std::move(v));
+  }
+  return c.pages.render(req, "catalog/online_services", std::move(model));
+}
+
+Response change_state(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto done = c.catalog.publish(*e, req.param("id"), req.form("state").value_or(""));
+  if (!done) {
+    if (done.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+    if (done.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
+    flash(req, done.error().message);
+  } else {
+    flash(req, c.t(req, "editor.saved"));
+  }
+  return Response::redirect("/redaktion/online-dienste");
+}
+
+Response adopt(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto done = c.catalog.adopt(*e, req.param("id"), req.form("authority").value_or(""));
+  if (!done) {
+    if (done.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+    if (done.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
+    flash(req, done.error().message);
+  } else {
+    flash(req, c.t(req, "online.adopted"));
+  }
+  return Response::redirect("/redaktion/online-dienste");
+}
+
+}  // namespace
+
+void register_editor_pages(web::Router& router, const web::Pages& pages, Catalog& catalog,
+                           EditorPageOptions options) {
+  auto c = std::make_shared<Ctx>(Ctx{pages, catalog, std::move(options)});
+  router.get("/redaktion", [c](Request& req) { return overview(*c, req); });
+  router.get("/redaktion/leistungen/{leikaKey}/{authorityId}",
+             [c](Request& req) { return texts_page(*c, req, nullptr, 200); });
+  router.post("/redaktion/leistungen/{leikaKey}/{authorityId}",
+              [c](Request& req) { return texts_submit(*c, req); });
+  router.get("/redaktion/online-dienste",
+             [c](Request& req) { return online_services_page(*c, req); });
+  router.post("/redaktion/online-dienste/{id}/status",
+              [c](Request& req) { return change_state(*c, req); });
+  router.post("/redaktion/online-dienste/{id}/nachnutzen",
+              [c](Request& req) { return adopt(*c, req); });
+}
+
+}  // namespace mvsp::catalog

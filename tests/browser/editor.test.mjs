@@ -1,0 +1,59 @@
+// The editorial pages as a city's editor uses them: overview, local texts of an office
+// for a service (saved and shown on the service page), online services. Zero axe
+// violations; saving works without JavaScript.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, axeViolations } from './harness.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer({ demo: true });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function expectClean(page, what) {
+  assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
+}
+
+async function signIn(page) {
+  await page.goto(server.url + '/anmelden?next=/redaktion');
+  await page.getByLabel('E-Mail-Adresse').fill('redaktion@example.org');
+  await page.getByLabel('Passwort').fill('Demo-Passwort-2026');
+  await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+  await page.waitForURL('**/redaktion');
+}
+
+test('an editor writes a local text for Schwerin and sees it on the service page', async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  await signIn(page);
+  await expectClean(page, 'editorial overview');
+  await page.goto(server.url + '/redaktion/leistungen/99108008000000/sn-buergeramt');
+  await expectClean(page, 'local texts form');
+  await page.getByLabel('Ihr Text').nth(3).fill('Ermäßigung für Hunde aus dem Tierheim Schwerin: erstes Jahr steuerfrei.');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForURL('**/redaktion/leistungen/99108008000000/sn-buergeramt');
+  assert.match(await page.textContent('body'), /Die Änderungen sind gespeichert/);
+  await page.goto(server.url + '/leistungen/99108008000000?ort=13004000');
+  assert.match(await page.textContent('main'), /Tierheim Schwerin: erstes Jahr steuerfrei/);
+  await page.goto(server.url + '/redaktion/online-dienste');
+  await expectClean(page, 'online services');
+  await context.close();
+});
+
+test('without JavaScript the form saves as well', async () => {
+  const context = await browser.newContext({ locale: 'de-DE', javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signIn(page);
+  await page.goto(server.url + '/redaktion/leistungen/99115001000000/sn-buergeramt');
+  await page.getByLabel('Ihr Text').first().fill('In Schwerin auch ohne Termin im Bürgeramt am Packhof.');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.goto(server.url + '/leistungen/99115001000000?ort=13004000');
+  assert.match(await page.textContent('main'), /ohne Termin im Bürgeramt am Packhof/);
+  await context.close();
+});

@@ -1,0 +1,131 @@
+// The editorial pages over HTTP with the demo catalog, on both databases: a district
+// editor changes its own local texts and nothing of another district; notices of new
+// versions appear for adopting authorities.
+#include <gtest/gtest.h>
+
+#include <mvsp/catalog/catalog.hpp>
+#include <mvsp/identity/identity.hpp>
+
+#include "app.hpp"
+#include "support.hpp"
+
+namespace mvsp::catalog {
+namespace {
+
+constexpr const char* kPassword = "ein langes Passwort 2026";
+const Editor kState{.actor = "test", .state_wide = true, .tenant_ids = {}};
+
+std::string enc(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_') {
+      out += static_cast<char>(ch);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", ch);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+class EditorPages : public test::ServerTest {
+ protected:
+  void add_routes(app::App& app) override {
+    app::load_demo_data(app);
+    auto& identity = app.identity();
+    for (auto [authority, email] : {std::pair{"lk-nwm", "redaktion@nordwestmecklenburg.example"},
+                                    std::pair{"lk-lup", "redaktion@kreis-lup.example"}}) {
+      auto tenant = identity.create_tenant(authority, "test");
+      ASSERT_TRUE(tenant);
+      auto a = *app.catalog().authority(authority);
+      a.tenant_id = tenant->id;
+      ASSERT_TRUE(app.catalog().put_authority(kState, a));
+      ASSERT_TRUE(identity.create_account({.email = email,
+                                           .password = kPassword,
+                                           .given_name = "Red",
+                                           .family_name = "Aktion",
+                                           .verified = true,
+                                           .role = "editor",
+                                           .tenant_id = tenant->id},
+                                          "test"));
+    }
+  }
+
+  test::HttpClient signed_in(const std::string& email, const std::string& password = kPassword) {
+    auto c = client();
+    auto page = c.get("/anmelden");
+    auto res =
+        c.post_form("/anmelden", {{"email", enc(email)},
+                                  {"password", enc(password)},
+                                  {"csrf_token", test::HttpClient::csrf_token_in(page.body)}});
+    EXPECT_EQ(res.status, 303) << email;
+    return c;
+  }
+};
+
+TEST_P(EditorPages, ADistrictEditorChangesOwnLocalTextsButNotAnotherDistricts) {
+  auto c = signed_in("redaktion@nordwestmecklenburg.example");
+  auto overview = c.get("/redaktion");
+  ASSERT_EQ(overview.status, 200);
+  EXPECT_NE(overview.body.find("Landkreis Nordwestmecklenburg, Kreisverwaltung"),
+            std::string::npos);
+  EXPECT_EQ(overview.body.find("Landkreis Ludwigslust-Parchim, Kreisverwaltung"),
+            std::string::npos);
+
+  auto form = c.get("/redaktion/leistungen/99048001000000/lk-nwm");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_NE(form.body.find("Elternbeitragsfrei"), std::string::npos) << "shows the state text";
+  auto token = test::HttpClient::csrf_token_in(form.body);
+  auto saved =
+      c.post_form("/redaktion/leistungen/99048001000000/lk-nwm",
+                  {{"fees", enc("Im Landkreis Nordwestmecklenburg: Verpflegung 3,50 Euro am Tag.")},
+                   {"csrf_token", token}});
+  EXPECT_EQ(saved.status, 303);
+  // Grevesmühlen belongs to Nordwestmecklenburg: the service page shows the local text.
+  auto page = client().get("/leistungen/99048001000000?ort=13074026");
+  EXPECT_NE(page.body.find("Verpflegung 3,50 Euro am Tag"), std::string::npos);
+  auto elsewhere = client().get("/leistungen/99048001000000?ort=13076108");
+  EXPECT_EQ(elsewhere.body.find("Verpflegung 3,50 Euro am Tag"), std::string::npos);
+
+  // Another district's texts: neither the form nor a forged post.
+  EXPECT_EQ(c.get("/redaktion/leistungen/99048001000000/lk-lup").status, 403);
+  auto forged = c.post_form("/redaktion/leistungen/99048001000000/lk-lup",
+                            {{"fees", enc("Fremder Text")}, {"csrf_token", token}});
+  EXPECT_EQ(forged.status, 403);
+  auto lup = client().get("/leistungen/99048001000000?ort=13076108");
+  EXPECT_EQ(lup.body.find("Fremder Text"), std::string::npos);
+  EXPECT_EQ(c.post_form("/redaktion/leistungen/99048001000000/lk-nwm", {{"fees", "x"}}).status, 403)
+      << "no CSRF token";
+}
+
+TEST_P(EditorPages, OnlyEditorsReachTheEditorialPages) {
+  EXPECT_EQ(client().get("/redaktion").status, 303) << "anonymous: to the login";
+  auto citizen = signed_in("erika.mustermann@example.org", "Demo-Passwort-2026");
+  EXPECT_EQ(citizen.get("/redaktion").status, 403);
+  EXPECT_EQ(citizen.get("/redaktion/online-dienste").status, 403);
+  auto admin = signed_in("verwaltung@example.org", "Demo-Passwort-2026");
+  EXPECT_EQ(admin.get("/redaktion").status, 403) << "authority_admin is not editor";
+  auto op = signed_in("betrieb@example.org", "Demo-Passwort-2026");
+  EXPECT_EQ(op.get("/redaktion").status, 200) << "operators edit the state's catalog";
+}
+
+TEST_P(EditorPages, AdoptingAuthoritiesSeeANoticeOfANewVersion) {
+  auto changed = *app_->catalog().online_service("kita-antrag");
+  changed.config.confirmation_text = "Neu: Ihr Antrag ist eingegangen.";
+  auto v2 = app_->catalog().put_online_service(kState, changed);
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->version, 2);
+  auto c = signed_in("redaktion@nordwestmecklenburg.example");
+  auto overview = c.get("/redaktion");
+  EXPECT_NE(overview.body.find("Kita-Platz online beantragen"), std::string::npos);
+  EXPECT_NE(overview.body.find("Version 2"), std::string::npos);
+  auto list = c.get("/redaktion/online-dienste");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("Produktion"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, EditorPages, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::catalog
