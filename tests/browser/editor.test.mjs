@@ -35,7 +35,7 @@ test('an editor writes a local text for Schwerin and sees it on the service page
   await expectClean(page, 'editorial overview');
   await page.goto(server.url + '/redaktion/leistungen/99108008000000/sn-buergeramt');
   await expectClean(page, 'local texts form');
-  await page.getByLabel('Ihr Text').nth(3).fill('Ermäßigung für Hunde aus dem Tierheim Schwerin: erstes Jahr steuerfrei.');
+  await page.getByLabel('Ihr Text', { exact: true }).nth(3).fill('Ermäßigung für Hunde aus dem Tierheim Schwerin: erstes Jahr steuerfrei.');
   await page.getByRole('button', { name: 'Speichern' }).click();
   await page.waitForURL('**/redaktion/leistungen/99108008000000/sn-buergeramt');
   assert.match(await page.textContent('body'), /Die Änderungen sind gespeichert/);
@@ -43,6 +43,25 @@ test('an editor writes a local text for Schwerin and sees it on the service page
   assert.match(await page.textContent('main'), /Tierheim Schwerin: erstes Jahr steuerfrei/);
   await page.goto(server.url + '/redaktion/online-dienste');
   await expectClean(page, 'online services');
+  // The office's own entry, with an error first.
+  await page.goto(server.url + '/redaktion/behoerden/sn-buergeramt');
+  await expectClean(page, 'authority entry');
+  await page.getByLabel('Postleitzahl').fill('1905');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  assert.match(await page.textContent('main'), /Eine Postleitzahl hat fünf Ziffern/);
+  await expectClean(page, 'authority entry with an error');
+  await context.close();
+});
+
+test('the operator edits a state service', async () => {
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const page = await context.newPage();
+  await page.goto(server.url + '/anmelden?next=/redaktion/leistungen/99017001000000');
+  await page.getByLabel('E-Mail-Adresse').fill('betrieb@example.org');
+  await page.getByLabel('Passwort').fill('Demo-Passwort-2026');
+  await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+  await page.waitForURL('**/redaktion/leistungen/99017001000000');
+  await expectClean(page, 'service form');
   await context.close();
 });
 
@@ -51,7 +70,7 @@ test('without JavaScript the form saves as well', async () => {
   const page = await context.newPage();
   await signIn(page);
   await page.goto(server.url + '/redaktion/leistungen/99115001000000/sn-buergeramt');
-  await page.getByLabel('Ihr Text').first().fill('In Schwerin auch ohne Termin im Bürgeramt am Packhof.');
+  await page.getByLabel('Ihr Text', { exact: true }).first().fill('In Schwerin auch ohne Termin im Bürgeramt am Packhof.');
   await page.getByRole('button', { name: 'Speichern' }).click();
   await page.goto(server.url + '/leistungen/99115001000000?ort=13004000');
   assert.match(await page.textContent('main'), /ohne Termin im Bürgeramt am Packhof/);

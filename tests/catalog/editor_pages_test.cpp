@@ -125,6 +125,52 @@ TEST_P(EditorPages, AdoptingAuthoritiesSeeANoticeOfANewVersion) {
   EXPECT_NE(list.body.find("Produktion"), std::string::npos);
 }
 
+TEST_P(EditorPages, AnEditorKeepsTheOwnEntryCurrentAndOnlyStateEditorsChangeServices) {
+  auto c = signed_in("redaktion@nordwestmecklenburg.example");
+  auto form = c.get("/redaktion/behoerden/lk-nwm");
+  ASSERT_EQ(form.status, 200);
+  auto token = test::HttpClient::csrf_token_in(form.body);
+  auto fields = [&](const std::string& postcode) {
+    return std::vector<std::pair<std::string, std::string>>{
+        {"name", enc("Landkreis Nordwestmecklenburg, Kreisverwaltung")},
+        {"street", enc("Rostocker Straße 76")},
+        {"postcode", postcode},
+        {"city", "Wismar"},
+        {"phone", enc("03841 3040-9999")},
+        {"csrf_token", token}};
+  };
+  auto bad = c.post_form("/redaktion/behoerden/lk-nwm", fields("2397"));
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("Eine Postleitzahl hat fünf Ziffern."), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("href=\"#feld-postcode\""), std::string::npos)
+      << "summary links the field";
+  EXPECT_EQ(app_->catalog().authority("lk-nwm")->phone, "03841 3040-0") << "nothing written";
+  EXPECT_EQ(c.post_form("/redaktion/behoerden/lk-nwm", fields("23970")).status, 303);
+  EXPECT_EQ(app_->catalog().authority("lk-nwm")->phone, "03841 3040-9999");
+  EXPECT_EQ(c.get("/redaktion/behoerden/lk-lup").status, 403);
+  EXPECT_EQ(c.post_form("/redaktion/behoerden/lk-lup", fields("19370")).status, 403);
+  EXPECT_EQ(c.get("/redaktion/leistungen/99108008000000").status, 403)
+      << "services are the state's";
+
+  auto op = signed_in("betrieb@example.org", "Demo-Passwort-2026");
+  auto service = op.get("/redaktion/leistungen/99017001000000");
+  ASSERT_EQ(service.status, 200);
+  auto saved = op.post_form("/redaktion/leistungen/99017001000000",
+                            {{"name", enc("Fundsache melden oder abholen")},
+                             {"synonyms", enc("Fundbüro\nVerloren\nGefunden\nSchlüssel verloren")},
+                             {"description", enc("Im Fundbüro geben Sie Fundsachen ab.")},
+                             {"csrf_token", test::HttpClient::csrf_token_in(service.body)}});
+  EXPECT_EQ(saved.status, 303);
+  app_->refresh_index();
+  auto found = client().get("/api/v1/search?q=Schl%C3%BCssel%20verloren");
+  EXPECT_NE(found.body.find("99017001000000"), std::string::npos) << found.body;
+  auto empty =
+      op.post_form("/redaktion/leistungen/99017001000000",
+                   {{"name", ""}, {"csrf_token", test::HttpClient::csrf_token_in(service.body)}});
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_NE(empty.body.find("Geben Sie eine Bezeichnung ein"), std::string::npos);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, EditorPages, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <mvsp/catalog/api.hpp>
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/web/forms.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
@@ -160,6 +161,143 @@ Response texts_submit(const Ctx& c, Request& req) {
   return Response::redirect(fmt::format("/redaktion/leistungen/{}/{}", leika, authority));
 }
 
+// The catalog's errors ("authority.postcode: must have five digits") as the form shows
+// them: under the form's field names, in the person's language.
+core::Error for_form(const Ctx& c, const Request& req, core::Error e) {
+  e.message = c.t(req, "errors.summary");
+  for (auto& f : e.fields) {
+    auto dot = f.field.rfind('.');
+    if (dot != std::string::npos) f.field = f.field.substr(dot + 1);
+    auto key = "errors." + f.field;
+    auto text = c.t(req, key);
+    f.message = text == fmt::format("catalog.{}", key) ? c.t(req, "errors.generic") : text;
+  }
+  return e;
+}
+
+Response render_form(const Ctx& c, Request& req, const std::string& heading,
+                     const std::string& intro, const std::string& action,
+                     const std::vector<web::Field>& fields, const core::Error* error, int status) {
+  req.csrf_token();
+  View model;
+  model.set("title", heading);
+  model.set("heading", heading);
+  if (!intro.empty()) model.set("intro", intro);
+  model.set("action", action);
+  model.set("form",
+            web::form_view(fields, error, c.pages.catalog().text(req.locale, "form.error_title")));
+  return c.pages.render(req, "catalog/form", std::move(model), status);
+}
+
+std::vector<web::Field> authority_fields(const Ctx& c, const Request& req, const Authority& a) {
+  auto f = [&](const char* name, std::string value, const char* autocomplete = "",
+               bool multiline = false) {
+    return web::Field{.name = name,
+                      .label = c.t(req, fmt::format("authority.{}", name)),
+                      .value = std::move(value),
+                      .autocomplete = autocomplete,
+                      .required = std::string_view(name) == "name",
+                      .multiline = multiline};
+  };
+  return {f("name", a.name, "organization"),
+          f("street", a.street, "street-address"),
+          f("postcode", a.postcode, "postal-code"),
+          f("city", a.city, "address-level2"),
+          f("postalAddress", a.postal_address),
+          f("phone", a.phone, "tel"),
+          f("email", a.email, "email"),
+          f("website", a.website, "url"),
+          f("openingHours", a.opening_hours, "", true),
+          f("accessibility", a.accessibility, "", true)};
+}
+
+Response authority_form(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto a = c.catalog.authority(req.param("id"));
+  if (!a) return c.pages.error(req, 404);
+  if (!may_edit(*e, *a)) return c.pages.error(req, 403);
+  if (req.method == web::Method::post) {
+    auto v = [&](const char* k) { return req.form(k).value_or(""); };
+    a->name = v("name");
+    a->street = v("street");
+    a->postcode = v("postcode");
+    a->city = v("city");
+    a->postal_address = v("postalAddress");
+    a->phone = v("phone");
+    a->email = v("email");
+    a->website = v("website");
+    a->opening_hours = v("openingHours");
+    a->accessibility = v("accessibility");
+    auto saved = c.catalog.put_authority(*e, *a);
+    if (!saved) {
+      if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+      auto shown = for_form(c, req, saved.error());
+      return render_form(c, req, a->name, "", "/redaktion/behoerden/" + a->id,
+                         authority_fields(c, req, *a), &shown, 422);
+    }
+    flash(req, c.t(req, "editor.saved"));
+    return Response::redirect("/redaktion/behoerden/" + a->id);
+  }
+  return render_form(c, req, a->name, c.t(req, "authority.intro"), "/redaktion/behoerden/" + a->id,
+                     authority_fields(c, req, *a), nullptr, 200);
+}
+
+std::vector<web::Field> service_fields(const Ctx& c, const Request& req, const Service& s) {
+  std::string synonyms;
+  for (const auto& syn : s.synonyms) synonyms += (synonyms.empty() ? "" : "\n") + syn;
+  std::vector<web::Field> out = {
+      {.name = "name", .label = c.t(req, "service.name"), .value = s.name, .required = true},
+      {.name = "synonyms",
+       .label = c.t(req, "service.synonyms"),
+       .value = synonyms,
+       .hint = c.t(req, "service.synonyms_hint"),
+       .multiline = true}};
+  Texts t = s.texts;
+  for (const auto& m : text_modules()) {
+    out.push_back({.name = m,
+                   .label = c.t(req, "modules." + m),
+                   .value = *module_of(t, m),
+                   .multiline = true});
+  }
+  return out;
+}
+
+Response service_form(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto s = c.catalog.service(req.param("leikaKey"));
+  if (!s) return c.pages.error(req, 404);
+  if (!e->state_wide) return c.pages.error(req, 403);
+  auto action = "/redaktion/leistungen/" + s->leika_key;
+  if (req.method == web::Method::post) {
+    s->name = req.form("name").value_or("");
+    s->synonyms.clear();
+    std::string line;
+    for (char ch : req.form("synonyms").value_or("") + "\n") {
+      if (ch == '\n') {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (!line.empty()) s->synonyms.push_back(line);
+        line.clear();
+      } else {
+        line += ch;
+      }
+    }
+    for (const auto& m : text_modules()) *module_of(s->texts, m) = req.form(m).value_or("");
+    auto saved = c.catalog.put_service(*e, *s);
+    if (!saved) {
+      auto shown = for_form(c, req, saved.error());
+      return render_form(c, req, s->name, "", action, service_fields(c, req, *s), &shown, 422);
+    }
+    flash(req, c.t(req, "editor.saved"));
+    return Response::redirect(action);
+  }
+  return render_form(c, req, s->name, c.t(req, "service.intro"), action, service_fields(c, req, *s),
+                     nullptr, 200);
+}
+
 Response online_services_page(const Ctx& c, Request& req) {
   Response refused;
   auto e = editor_of(c, req, refused);
@@ -244,6 +382,12 @@ void register_editor_pages(web::Router& router, const web::Pages& pages, Catalog
               [c](Request& req) { return texts_submit(*c, req); });
   router.get("/redaktion/online-dienste",
              [c](Request& req) { return online_services_page(*c, req); });
+  router.get("/redaktion/behoerden/{id}", [c](Request& req) { return authority_form(*c, req); });
+  router.post("/redaktion/behoerden/{id}", [c](Request& req) { return authority_form(*c, req); });
+  router.get("/redaktion/leistungen/{leikaKey}",
+             [c](Request& req) { return service_form(*c, req); });
+  router.post("/redaktion/leistungen/{leikaKey}",
+              [c](Request& req) { return service_form(*c, req); });
   router.post("/redaktion/online-dienste/{id}/status",
               [c](Request& req) { return change_state(*c, req); });
   router.post("/redaktion/online-dienste/{id}/nachnutzen",
