@@ -50,6 +50,18 @@ test('an editor writes a local text for Schwerin and sees it on the service page
   await page.getByRole('button', { name: 'Speichern' }).click();
   assert.match(await page.textContent('main'), /Eine Postleitzahl hat fünf Ziffern/);
   await expectClean(page, 'authority entry with an error');
+  // A new online service for the city, first with a broken line of documents.
+  await page.goto(server.url + '/redaktion/online-dienste/neu');
+  await expectClean(page, 'new online service');
+  await page.getByLabel('Bezeichnung').fill('Anwohnerparken online (Schwerin)');
+  await page.getByLabel('LeiKa-Schlüssel der Leistung').fill('99068001000000');
+  await page.getByLabel('Unterlagen').fill('Fahrzeugschein');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  assert.match(await page.textContent('main'), /Jede Zeile braucht/);
+  await expectClean(page, 'online service form with an error');
+  await page.getByLabel('Unterlagen').fill('Fahrzeugschein; application/pdf; 5; Pflicht');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  assert.match(await page.textContent('body'), /Die Änderungen sind gespeichert/);
   await context.close();
 });
 

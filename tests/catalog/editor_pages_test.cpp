@@ -171,6 +171,64 @@ TEST_P(EditorPages, AnEditorKeepsTheOwnEntryCurrentAndOnlyStateEditorsChangeServ
   EXPECT_NE(empty.body.find("Geben Sie eine Bezeichnung ein"), std::string::npos);
 }
 
+TEST_P(EditorPages, OnlineServicesAreConfiguredInAFormAndNewVersionsCounted) {
+  auto c = signed_in("redaktion@nordwestmecklenburg.example");
+  auto form = c.get("/redaktion/online-dienste/neu");
+  ASSERT_EQ(form.status, 200);
+  EXPECT_EQ(form.body.find("Land (Einer-für-Alle-Dienst)"), std::string::npos)
+      << "a district editor cannot make state services";
+  auto token = test::HttpClient::csrf_token_in(form.body);
+  auto post = [&](const std::string& path, const std::string& fee, const std::string& docs,
+                  const std::string& leika) {
+    return c.post_form(path, {{"name", enc("Sondernutzung online beantragen (NWM)")},
+                              {"leikaKey", leika},
+                              {"owner", "lk-nwm"},
+                              {"steps", enc("Ort\nZeitraum\nAbsenden")},
+                              {"documents", enc(docs)},
+                              {"fee", enc(fee)},
+                              {"retentionDays", "365"},
+                              {"minLevel", "low"},
+                              {"languages", "de"},
+                              {"csrf_token", token}});
+  };
+  auto bad = post("/redaktion/online-dienste/neu", "zwanzig", "Lageplan; application/pdf", "123");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("Geben Sie die Gebühr in Euro ein"), std::string::npos);
+  EXPECT_NE(bad.body.find("Jede Zeile braucht"), std::string::npos);
+  auto unknown = post("/redaktion/online-dienste/neu", "20,00",
+                      "Lageplan; application/pdf; 10; Pflicht", "99999999999999");
+  EXPECT_EQ(unknown.status, 422);
+  EXPECT_NE(unknown.body.find("LeiKa-Schlüssel einer Leistung im Katalog"), std::string::npos)
+      << unknown.body;
+  auto created = post("/redaktion/online-dienste/neu", "20,00",
+                      "Lageplan; application/pdf, image/png; 10; Pflicht", "99134002000000");
+  ASSERT_EQ(created.status, 303) << created.body;
+  auto path = created.header("location");
+  auto id = path.substr(path.rfind('/') + 1);
+  auto os = app_->catalog().online_service(id);
+  ASSERT_TRUE(os);
+  EXPECT_EQ(os->owner, "lk-nwm");
+  EXPECT_EQ(os->config.fee_cents, 2000);
+  ASSERT_EQ(os->config.documents.size(), 1u);
+  EXPECT_EQ(os->config.documents[0].types.size(), 2u);
+  EXPECT_EQ(os->config.documents[0].max_bytes, 10 * 1024 * 1024);
+  // To test, to production, then a change is version 2.
+  for (const char* state : {"test", "production"}) {
+    EXPECT_EQ(c.post_form("/redaktion/online-dienste/" + id + "/status",
+                          {{"state", state}, {"csrf_token", token}})
+                  .status,
+              303);
+  }
+  EXPECT_EQ(post(path, "25,00", "Lageplan; application/pdf; 10; Pflicht", "99134002000000").status,
+            303);
+  EXPECT_EQ(app_->catalog().online_service(id)->version, 2);
+  EXPECT_EQ(app_->catalog().online_service(id)->config.fee_cents, 2500);
+  // Another district's editor can neither open nor change it.
+  auto lup = signed_in("redaktion@kreis-lup.example");
+  EXPECT_EQ(lup.get(path).status, 403);
+  EXPECT_EQ(c.get("/redaktion/online-dienste/efa-gewerbe").status, 403) << "the state's service";
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, EditorPages, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

@@ -168,6 +168,8 @@ core::Error for_form(const Ctx& c, const Request& req, core::Error e) {
   for (auto& f : e.fields) {
     auto dot = f.field.rfind('.');
     if (dot != std::string::npos) f.field = f.field.substr(dot + 1);
+    if (f.field == "types" || f.field.starts_with("documents[")) f.field = "documents";
+    if (f.field == "authorityId") f.field = "owner";
     auto key = "errors." + f.field;
     auto text = c.t(req, key);
     f.message = text == fmt::format("catalog.{}", key) ? c.t(req, "errors.generic") : text;
@@ -298,6 +300,196 @@ Response service_form(const Ctx& c, Request& req) {
                      nullptr, 200);
 }
 
+// "Lageplan; application/pdf, image/png; 10; optional" per line.
+std::string documents_text(const std::vector<DocumentRule>& docs) {
+  std::string out;
+  for (const auto& d : docs) {
+    std::string types;
+    for (const auto& t : d.types) types += (types.empty() ? "" : ", ") + t;
+    out += fmt::format("{}{}; {}; {}; {}", out.empty() ? "" : "\n", d.name, types,
+                       d.max_bytes / (1024 * 1024), d.required ? "Pflicht" : "optional");
+  }
+  return out;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::string line;
+  for (char ch : text + "\n") {
+    if (ch == '\n') {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      while (!line.empty() && line.front() == ' ') line.erase(0, 1);
+      if (!line.empty()) out.push_back(line);
+      line.clear();
+    } else {
+      line += ch;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string part;
+  for (char ch : s + sep) {
+    if (ch == sep) {
+      while (!part.empty() && part.back() == ' ') part.pop_back();
+      while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+      out.push_back(part);
+      part.clear();
+    } else {
+      part += ch;
+    }
+  }
+  return out;
+}
+
+Response online_service_form(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  bool is_new = !req.params.contains("id");
+  OnlineService os;
+  if (!is_new) {
+    auto found = c.catalog.online_service(req.param("id"));
+    if (!found) return c.pages.error(req, 404);
+    os = *found;
+  }
+  auto own = own_authorities(c, *e);
+  bool allowed = is_new || (os.owner.empty() ? e->state_wide
+                                             : std::any_of(own.begin(), own.end(), [&](auto& a) {
+                                                 return a.id == os.owner;
+                                               }));
+  if (!allowed) return c.pages.error(req, 403);
+  core::Error problems{core::ErrorCode::invalid_input, c.t(req, "errors.summary"), {}, {}};
+  std::string fee_text =
+      fmt::format("{},{:02}", os.config.fee_cents / 100, os.config.fee_cents % 100);
+  std::string docs_text = documents_text(os.config.documents);
+  if (req.method == web::Method::post) {
+    auto v = [&](const char* k) { return req.form(k).value_or(""); };
+    os.name = v("name");
+    os.leika_key = v("leikaKey");
+    os.owner = v("owner");
+    os.config.steps = lines_of(v("steps"));
+    os.config.min_level = v("minLevel");
+    os.config.written_form = req.form("writtenForm").has_value();
+    os.config.confirmation_text = v("confirmationText");
+    os.config.external_url = v("externalUrl");
+    os.config.languages = split(v("languages"), ',');
+    os.config.languages.erase(
+        std::remove(os.config.languages.begin(), os.config.languages.end(), ""),
+        os.config.languages.end());
+    fee_text = v("fee");
+    auto fee = fee_text;
+    std::replace(fee.begin(), fee.end(), ',', '.');
+    try {
+      std::size_t used = 0;
+      double euros = fee.empty() ? 0 : std::stod(fee, &used);
+      if (used != fee.size() || euros < 0) throw std::invalid_argument("fee");
+      os.config.fee_cents = static_cast<std::int64_t>(euros * 100 + 0.5);
+    } catch (const std::exception&) {
+      problems.and_field("fee", c.t(req, "errors.fee"));
+    }
+    auto days = v("retentionDays");
+    if (days.empty() || days.find_first_not_of("0123456789") != std::string::npos ||
+        days.size() > 5) {
+      problems.and_field("retentionDays", c.t(req, "errors.retentionDays"));
+    } else {
+      os.config.retention_days = std::stoi(days);
+    }
+    docs_text = v("documents");
+    os.config.documents.clear();
+    for (const auto& line : lines_of(docs_text)) {
+      auto parts = split(line, ';');
+      int mb = 0;
+      if (parts.size() == 4) {
+        try {
+          mb = std::stoi(parts[2]);
+        } catch (const std::exception&) {
+          mb = 0;
+        }
+      }
+      if (parts.size() != 4 || parts[0].empty() || mb <= 0 ||
+          (parts[3] != "Pflicht" && parts[3] != "optional")) {
+        problems.and_field("documents", c.t(req, "errors.documents"));
+        break;
+      }
+      DocumentRule d{parts[0], split(parts[1], ','), std::int64_t{mb} * 1024 * 1024,
+                     parts[3] == "Pflicht"};
+      os.config.documents.push_back(std::move(d));
+    }
+    if (!e->state_wide && os.owner.empty()) problems.and_field("owner", c.t(req, "errors.owner"));
+    if (problems.fields.empty()) {
+      auto saved = c.catalog.put_online_service(*e, os);
+      if (saved) {
+        flash(req, c.t(req, "editor.saved"));
+        return Response::redirect("/redaktion/online-dienste/" + saved->id);
+      }
+      if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+      problems = for_form(c, req, saved.error());
+    }
+  }
+  auto f = [&](const char* name, std::string value, bool multiline = false, bool required = false) {
+    return web::Field{.name = name,
+                      .label = c.t(req, fmt::format("osform.{}", name)),
+                      .value = std::move(value),
+                      .hint = c.t(req, fmt::format("osform.{}_hint", name)),
+                      .required = required,
+                      .multiline = multiline};
+  };
+  std::string steps, languages;
+  for (const auto& st : os.config.steps) steps += (steps.empty() ? "" : "\n") + st;
+  for (const auto& l : os.config.languages) languages += (languages.empty() ? "" : ", ") + l;
+  std::vector<web::Field> fields = {f("name", os.name, false, true),
+                                    f("leikaKey", os.leika_key, false, true),
+                                    f("steps", steps, true),
+                                    f("documents", docs_text, true),
+                                    f("fee", fee_text),
+                                    f("retentionDays", std::to_string(os.config.retention_days)),
+                                    f("languages", languages),
+                                    f("confirmationText", os.config.confirmation_text, true),
+                                    f("externalUrl", os.config.external_url)};
+  req.csrf_token();
+  View model;
+  auto heading = is_new ? c.t(req, "osform.new") : os.name;
+  model.set("title", heading);
+  model.set("heading", heading);
+  model.set("action", is_new ? std::string("/redaktion/online-dienste/neu")
+                             : "/redaktion/online-dienste/" + os.id);
+  bool has_problems = !problems.fields.empty();
+  model.set("form", web::form_view(fields, has_problems ? &problems : nullptr,
+                                   c.pages.catalog().text(req.locale, "form.error_title")));
+  for (const auto& p : problems.fields) {
+    if (p.field == "owner") model.set("owner_error", p.message);
+  }
+  model.set_list("owners", {});
+  if (e->state_wide) {
+    View v;
+    v.set("id", "");
+    v.set("name", c.t(req, "osform.state_owner"));
+    v.set("selected", os.owner.empty());
+    model.add("owners", std::move(v));
+  }
+  for (const auto& a : own) {
+    View v;
+    v.set("id", a.id);
+    v.set("name", a.name);
+    v.set("selected", os.owner == a.id);
+    model.add("owners", std::move(v));
+  }
+  model.set_list("levels", {});
+  for (const char* l : {"basic", "low", "substantial", "high"}) {
+    View v;
+    v.set("id", l);
+    v.set("name", c.t(req, fmt::format("levels.{}", l)));
+    v.set("selected", os.config.min_level == l);
+    model.add("levels", std::move(v));
+  }
+  model.set("written_form", os.config.written_form);
+  return c.pages.render(req, "catalog/online_service_form", std::move(model),
+                        has_problems ? 422 : 200);
+}
+
 Response online_services_page(const Ctx& c, Request& req) {
   Response refused;
   auto e = editor_of(c, req, refused);
@@ -382,6 +574,14 @@ void register_editor_pages(web::Router& router, const web::Pages& pages, Catalog
               [c](Request& req) { return texts_submit(*c, req); });
   router.get("/redaktion/online-dienste",
              [c](Request& req) { return online_services_page(*c, req); });
+  router.get("/redaktion/online-dienste/neu",
+             [c](Request& req) { return online_service_form(*c, req); });
+  router.post("/redaktion/online-dienste/neu",
+              [c](Request& req) { return online_service_form(*c, req); });
+  router.get("/redaktion/online-dienste/{id}",
+             [c](Request& req) { return online_service_form(*c, req); });
+  router.post("/redaktion/online-dienste/{id}",
+              [c](Request& req) { return online_service_form(*c, req); });
   router.get("/redaktion/behoerden/{id}", [c](Request& req) { return authority_form(*c, req); });
   router.post("/redaktion/behoerden/{id}", [c](Request& req) { return authority_form(*c, req); });
   router.get("/redaktion/leistungen/{leikaKey}",
