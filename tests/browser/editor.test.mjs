@@ -73,7 +73,14 @@ test('the operator edits a state service', async () => {
   await page.getByLabel('Passwort').fill('Demo-Passwort-2026');
   await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
   await page.waitForURL('**/redaktion/leistungen/99017001000000');
-  await expectClean(page, 'service form');
+  await expectClean(page, 'service form with topics and responsibilities');
+  await page.goto(server.url + '/redaktion/leistungen/neu');
+  await expectClean(page, 'new service');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  assert.match(await page.textContent('main'), /Bitte prüfen Sie Ihre Angaben/);
+  await expectClean(page, 'new service with errors');
+  await page.goto(server.url + '/redaktion/behoerden/neu');
+  await expectClean(page, 'new office');
   await context.close();
 });
 

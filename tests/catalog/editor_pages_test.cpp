@@ -229,6 +229,69 @@ TEST_P(EditorPages, OnlineServicesAreConfiguredInAFormAndNewVersionsCounted) {
   EXPECT_EQ(c.get("/redaktion/online-dienste/efa-gewerbe").status, 403) << "the state's service";
 }
 
+TEST_P(EditorPages, StateEditorsCreateServicesWithTopicsAndResponsibilities) {
+  auto op = signed_in("betrieb@example.org", "Demo-Passwort-2026");
+  auto form = op.get("/redaktion/leistungen/neu");
+  ASSERT_EQ(form.status, 200);
+  auto token = test::HttpClient::csrf_token_in(form.body);
+  auto create = [&](const std::string& key) {
+    return op.request("POST", "/redaktion/leistungen/neu",
+                      "leikaKey=" + key + "&name=" + enc("Drohnenflug anzeigen") +
+                          "&level=state&topics=verkehr&topics=ordnung&lifeSituations=veranstaltung"
+                          "&description=" +
+                          enc("Flüge über Menschenansammlungen zeigen Sie an.") +
+                          "&csrf_token=" + token,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+  };
+  EXPECT_EQ(create("99108008000000").status, 422) << "the key is taken";
+  EXPECT_EQ(create("12").status, 422);
+  ASSERT_EQ(create("99999000000003").status, 303);
+  auto s = app_->catalog().service("99999000000003");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->level, "state");
+  EXPECT_EQ(s->topics, (std::vector<std::string>{"verkehr", "ordnung"}));
+  EXPECT_EQ(s->life_situations, (std::vector<std::string>{"veranstaltung"}));
+  // A responsibility for the whole state, then the route answers everywhere.
+  auto page = op.get("/redaktion/leistungen/99999000000003");
+  EXPECT_NE(page.body.find("Zuständigkeiten"), std::string::npos);
+  auto bad = op.post_form("/redaktion/leistungen/99999000000003/zustaendigkeit",
+                          {{"region", "99"}, {"authority", "lagus"}, {"csrf_token", token}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("Geben Sie ein Gebiet in Mecklenburg-Vorpommern an"), std::string::npos);
+  EXPECT_EQ(op.post_form("/redaktion/leistungen/99999000000003/zustaendigkeit",
+                         {{"region", "13"}, {"authority", "lpbk-mbd"}, {"csrf_token", token}})
+                .status,
+            303);
+  auto route = client().get("/api/v1/routes?leikaKey=99999000000003&ags=13075039");
+  EXPECT_NE(route.body.find("Munitionsbergungsdienst"), std::string::npos) << route.body;
+  // A district editor may do neither.
+  auto district = signed_in("redaktion@nordwestmecklenburg.example");
+  EXPECT_EQ(district.get("/redaktion/leistungen/neu").status, 403);
+  auto own_token = test::HttpClient::csrf_token_in(district.get("/redaktion").body);
+  EXPECT_EQ(
+      district
+          .post_form("/redaktion/leistungen/99999000000003/zustaendigkeit",
+                     {{"region", "13074"}, {"authority", "lk-nwm"}, {"csrf_token", own_token}})
+          .status,
+      403);
+  EXPECT_EQ(app_->catalog().responsibilities("99999000000003").size(), 1u);
+  EXPECT_EQ(district.get("/redaktion/behoerden/neu").status, 403);
+
+  // A new office, with a taken identifier first.
+  auto office = [&](const std::string& id) {
+    return op.post_form("/redaktion/behoerden/neu", {{"id", id},
+                                                     {"region", "13074087"},
+                                                     {"name", enc("Hansestadt Wismar, Standesamt")},
+                                                     {"postcode", "23966"},
+                                                     {"csrf_token", token}});
+  };
+  auto taken = office("hwi-steuern");
+  EXPECT_EQ(taken.status, 422);
+  EXPECT_NE(taken.body.find("ist noch frei"), std::string::npos);
+  EXPECT_EQ(office("hwi-standesamt").status, 303);
+  EXPECT_EQ(app_->catalog().authority("hwi-standesamt")->name, "Hansestadt Wismar, Standesamt");
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, EditorPages, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

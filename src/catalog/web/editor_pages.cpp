@@ -179,9 +179,9 @@ core::Error for_form(const Ctx& c, const Request& req, core::Error e) {
 
 Response render_form(const Ctx& c, Request& req, const std::string& heading,
                      const std::string& intro, const std::string& action,
-                     const std::vector<web::Field>& fields, const core::Error* error, int status) {
+                     const std::vector<web::Field>& fields, const core::Error* error, int status,
+                     View model = {}) {
   req.csrf_token();
-  View model;
   model.set("title", heading);
   model.set("heading", heading);
   if (!intro.empty()) model.set("intro", intro);
@@ -217,11 +217,39 @@ Response authority_form(const Ctx& c, Request& req) {
   Response refused;
   auto e = editor_of(c, req, refused);
   if (!e) return refused;
-  auto a = c.catalog.authority(req.param("id"));
-  if (!a) return c.pages.error(req, 404);
-  if (!may_edit(*e, *a)) return c.pages.error(req, 403);
+  bool is_new = !req.params.contains("id");
+  std::optional<Authority> a;
+  if (is_new) {
+    if (!e->state_wide) return c.pages.error(req, 403);
+    a = Authority{};
+  } else {
+    a = c.catalog.authority(req.param("id"));
+    if (!a) return c.pages.error(req, 404);
+    if (!may_edit(*e, *a)) return c.pages.error(req, 403);
+  }
+  auto action = is_new ? std::string("/redaktion/behoerden/neu") : "/redaktion/behoerden/" + a->id;
+  auto fields = [&] {
+    auto f = authority_fields(c, req, *a);
+    if (is_new) {
+      f.insert(f.begin(), {{.name = "id",
+                            .label = c.t(req, "authority.id"),
+                            .value = a->id,
+                            .hint = c.t(req, "authority.id_hint"),
+                            .required = true},
+                           {.name = "region",
+                            .label = c.t(req, "resp.region"),
+                            .value = a->region,
+                            .hint = c.t(req, "resp.region_hint"),
+                            .required = true}});
+    }
+    return f;
+  };
   if (req.method == web::Method::post) {
     auto v = [&](const char* k) { return req.form(k).value_or(""); };
+    if (is_new) {
+      a->id = v("id");
+      a->region = v("region");
+    }
     a->name = v("name");
     a->street = v("street");
     a->postcode = v("postcode");
@@ -232,72 +260,27 @@ Response authority_form(const Ctx& c, Request& req) {
     a->website = v("website");
     a->opening_hours = v("openingHours");
     a->accessibility = v("accessibility");
-    auto saved = c.catalog.put_authority(*e, *a);
+    core::Status saved;
+    if (is_new && !a->id.empty() && c.catalog.authority(a->id)) {
+      saved = core::fail(core::Error::invalid("authority.id", "taken"));
+    } else {
+      saved = c.catalog.put_authority(*e, *a);
+    }
     if (!saved) {
       if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
       auto shown = for_form(c, req, saved.error());
-      return render_form(c, req, a->name, "", "/redaktion/behoerden/" + a->id,
-                         authority_fields(c, req, *a), &shown, 422);
+      return render_form(c, req, is_new ? c.t(req, "authority.new") : a->name, "", action, fields(),
+                         &shown, 422);
     }
     flash(req, c.t(req, "editor.saved"));
     return Response::redirect("/redaktion/behoerden/" + a->id);
   }
+  if (is_new) {
+    return render_form(c, req, c.t(req, "authority.new"), c.t(req, "authority.intro"), action,
+                       fields(), nullptr, 200);
+  }
   return render_form(c, req, a->name, c.t(req, "authority.intro"), "/redaktion/behoerden/" + a->id,
                      authority_fields(c, req, *a), nullptr, 200);
-}
-
-std::vector<web::Field> service_fields(const Ctx& c, const Request& req, const Service& s) {
-  std::string synonyms;
-  for (const auto& syn : s.synonyms) synonyms += (synonyms.empty() ? "" : "\n") + syn;
-  std::vector<web::Field> out = {
-      {.name = "name", .label = c.t(req, "service.name"), .value = s.name, .required = true},
-      {.name = "synonyms",
-       .label = c.t(req, "service.synonyms"),
-       .value = synonyms,
-       .hint = c.t(req, "service.synonyms_hint"),
-       .multiline = true}};
-  Texts t = s.texts;
-  for (const auto& m : text_modules()) {
-    out.push_back({.name = m,
-                   .label = c.t(req, "modules." + m),
-                   .value = *module_of(t, m),
-                   .multiline = true});
-  }
-  return out;
-}
-
-Response service_form(const Ctx& c, Request& req) {
-  Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto s = c.catalog.service(req.param("leikaKey"));
-  if (!s) return c.pages.error(req, 404);
-  if (!e->state_wide) return c.pages.error(req, 403);
-  auto action = "/redaktion/leistungen/" + s->leika_key;
-  if (req.method == web::Method::post) {
-    s->name = req.form("name").value_or("");
-    s->synonyms.clear();
-    std::string line;
-    for (char ch : req.form("synonyms").value_or("") + "\n") {
-      if (ch == '\n') {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (!line.empty()) s->synonyms.push_back(line);
-        line.clear();
-      } else {
-        line += ch;
-      }
-    }
-    for (const auto& m : text_modules()) *module_of(s->texts, m) = req.form(m).value_or("");
-    auto saved = c.catalog.put_service(*e, *s);
-    if (!saved) {
-      auto shown = for_form(c, req, saved.error());
-      return render_form(c, req, s->name, "", action, service_fields(c, req, *s), &shown, 422);
-    }
-    flash(req, c.t(req, "editor.saved"));
-    return Response::redirect(action);
-  }
-  return render_form(c, req, s->name, c.t(req, "service.intro"), action, service_fields(c, req, *s),
-                     nullptr, 200);
 }
 
 // "Lageplan; application/pdf, image/png; 10; optional" per line.
@@ -342,6 +325,166 @@ std::vector<std::string> split(const std::string& s, char sep) {
     }
   }
   return out;
+}
+
+std::vector<web::Field> service_fields(const Ctx& c, const Request& req, const Service& s,
+                                       bool is_new) {
+  std::string synonyms;
+  for (const auto& syn : s.synonyms) synonyms += (synonyms.empty() ? "" : "\n") + syn;
+  std::vector<web::Field> out;
+  if (is_new) {
+    out.push_back({.name = "leikaKey",
+                   .label = c.t(req, "osform.leikaKey"),
+                   .value = s.leika_key,
+                   .hint = c.t(req, "osform.leikaKey_hint"),
+                   .required = true,
+                   .inputmode = "numeric"});
+  }
+  out.push_back(
+      {.name = "name", .label = c.t(req, "service.name"), .value = s.name, .required = true});
+  out.push_back({.name = "synonyms",
+                 .label = c.t(req, "service.synonyms"),
+                 .value = synonyms,
+                 .hint = c.t(req, "service.synonyms_hint"),
+                 .multiline = true});
+  Texts t = s.texts;
+  for (const auto& m : text_modules()) {
+    out.push_back({.name = m,
+                   .label = c.t(req, "modules." + m),
+                   .value = *module_of(t, m),
+                   .multiline = true});
+  }
+  return out;
+}
+
+// Topics, life situations and the level where the law puts the service.
+View service_extras(const Ctx& c, const Request& req, const Service& s, bool with_responsibilities,
+                    const std::string& resp_error) {
+  View model;
+  model.set_list("groups", {});
+  auto group = [&](const std::string& legend, const std::string& name, const std::string& kind,
+                   const std::vector<std::pair<std::string, std::string>>& options,
+                   const std::vector<std::string>& checked) {
+    View g;
+    g.set("legend", legend);
+    g.set_list("options", {});
+    for (const auto& [value, label] : options) {
+      View o;
+      o.set("id", "feld-" + name + "-" + value);
+      o.set("name", name);
+      o.set("kind", kind);
+      o.set("value", value);
+      o.set("label", label);
+      o.set("checked", std::find(checked.begin(), checked.end(), value) != checked.end());
+      g.add("options", std::move(o));
+    }
+    model.add("groups", std::move(g));
+  };
+  std::vector<std::pair<std::string, std::string>> topics, lifes;
+  for (const auto& cat : c.catalog.categories()) {
+    (cat.kind == "topic" ? topics : lifes).emplace_back(cat.key, cat.name);
+  }
+  group(c.t(req, "service.level"), "level", "radio",
+        {{"municipality", c.t(req, "service.level_municipality")},
+         {"district", c.t(req, "service.level_district")},
+         {"state", c.t(req, "service.level_state")}},
+        {s.level});
+  group(c.t(req, "service.topics"), "topics", "checkbox", topics, s.topics);
+  group(c.t(req, "service.life_situations"), "lifeSituations", "checkbox", lifes,
+        s.life_situations);
+  if (with_responsibilities) {
+    model.set("responsibilities_section", true);
+    model.set("resp_action", "/redaktion/leistungen/" + s.leika_key + "/zustaendigkeit");
+    if (!resp_error.empty()) model.set("resp_error", resp_error);
+    model.set_list("responsibilities", {});
+    for (const auto& r : c.catalog.responsibilities(s.leika_key)) {
+      View v;
+      auto region = c.catalog.region(r.region);
+      auto authority = c.catalog.authority(r.authority_id);
+      v.set("region", region ? region->display_name() : r.region);
+      v.set("authority", authority ? authority->name : r.authority_id);
+      model.add("responsibilities", std::move(v));
+    }
+    model.set_list("all_authorities", {});
+    for (const auto& a : c.catalog.authorities()) {
+      View v;
+      v.set("id", a.id);
+      v.set("name", a.name);
+      model.add("all_authorities", std::move(v));
+    }
+  }
+  return model;
+}
+
+Response service_form(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  bool is_new = !req.params.contains("leikaKey");
+  Service s;
+  s.level = "municipality";
+  if (!is_new) {
+    auto found = c.catalog.service(req.param("leikaKey"));
+    if (!found) return c.pages.error(req, 404);
+    s = *found;
+  }
+  if (!e->state_wide) return c.pages.error(req, 403);
+  auto action =
+      is_new ? std::string("/redaktion/leistungen/neu") : "/redaktion/leistungen/" + s.leika_key;
+  if (req.method == web::Method::post) {
+    if (is_new) s.leika_key = req.form("leikaKey").value_or("");
+    s.name = req.form("name").value_or("");
+    s.synonyms = lines_of(req.form("synonyms").value_or(""));
+    for (const auto& m : text_modules()) *module_of(s.texts, m) = req.form(m).value_or("");
+    s.level = req.form("level").value_or(s.level);
+    s.topics.clear();
+    s.life_situations.clear();
+    for (const auto& [k, v] : web::parse_urlencoded(req.body)) {
+      if (k == "topics") s.topics.push_back(v);
+      if (k == "lifeSituations") s.life_situations.push_back(v);
+    }
+    core::Status saved;
+    if (is_new && c.catalog.service(s.leika_key)) {
+      saved = core::fail(core::Error::invalid("service.leikaKey", "exists"));
+    } else {
+      saved = c.catalog.put_service(*e, s);
+    }
+    if (!saved) {
+      auto shown = for_form(c, req, saved.error());
+      if (is_new && c.catalog.service(s.leika_key)) {
+        for (auto& f : shown.fields) {
+          if (f.field == "leikaKey") f.message = c.t(req, "errors.leikaKey_taken");
+        }
+      }
+      return render_form(c, req, is_new ? c.t(req, "service.new") : s.name, "", action,
+                         service_fields(c, req, s, is_new), &shown, 422,
+                         service_extras(c, req, s, false, ""));
+    }
+    flash(req, c.t(req, "editor.saved"));
+    return Response::redirect("/redaktion/leistungen/" + s.leika_key);
+  }
+  return render_form(c, req, is_new ? c.t(req, "service.new") : s.name, c.t(req, "service.intro"),
+                     action, service_fields(c, req, s, is_new), nullptr, 200,
+                     service_extras(c, req, s, !is_new, ""));
+}
+
+Response responsibility_submit(const Ctx& c, Request& req) {
+  Response refused;
+  auto e = editor_of(c, req, refused);
+  if (!e) return refused;
+  auto s = c.catalog.service(req.param("leikaKey"));
+  if (!s) return c.pages.error(req, 404);
+  if (!e->state_wide) return c.pages.error(req, 403);
+  auto region = req.form("region").value_or("");
+  auto saved =
+      c.catalog.put_responsibility(*e, {s->leika_key, region, req.form("authority").value_or("")});
+  if (!saved) {
+    auto model = service_extras(c, req, *s, true, c.t(req, "errors.region"));
+    return render_form(c, req, s->name, "", "/redaktion/leistungen/" + s->leika_key,
+                       service_fields(c, req, *s, false), nullptr, 422, std::move(model));
+  }
+  flash(req, c.t(req, "editor.saved"));
+  return Response::redirect("/redaktion/leistungen/" + s->leika_key);
 }
 
 Response online_service_form(const Ctx& c, Request& req) {
@@ -582,8 +725,14 @@ void register_editor_pages(web::Router& router, const web::Pages& pages, Catalog
              [c](Request& req) { return online_service_form(*c, req); });
   router.post("/redaktion/online-dienste/{id}",
               [c](Request& req) { return online_service_form(*c, req); });
+  router.get("/redaktion/behoerden/neu", [c](Request& req) { return authority_form(*c, req); });
+  router.post("/redaktion/behoerden/neu", [c](Request& req) { return authority_form(*c, req); });
   router.get("/redaktion/behoerden/{id}", [c](Request& req) { return authority_form(*c, req); });
   router.post("/redaktion/behoerden/{id}", [c](Request& req) { return authority_form(*c, req); });
+  router.get("/redaktion/leistungen/neu", [c](Request& req) { return service_form(*c, req); });
+  router.post("/redaktion/leistungen/neu", [c](Request& req) { return service_form(*c, req); });
+  router.post("/redaktion/leistungen/{leikaKey}/zustaendigkeit",
+              [c](Request& req) { return responsibility_submit(*c, req); });
   router.get("/redaktion/leistungen/{leikaKey}",
              [c](Request& req) { return service_form(*c, req); });
   router.post("/redaktion/leistungen/{leikaKey}",
