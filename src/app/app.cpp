@@ -379,21 +379,14 @@ void App::stop() {
     d.server.reset();
   }
   d.runner->stop();
-  if (d.maintenance.joinable()) {
-    {
-      std::lock_guard lock(d.maintenance_mutex);
-      d.stopping = true;
-    }
-    d.maintenance_wake.notify_all();
-    d.maintenance.join();
+  // Both background threads wait on the same condition.
+  {
+    std::lock_guard lock(d.maintenance_mutex);
+    d.stopping = true;
   }
-  if (d.index_keeper.joinable()) {
-    {
-      std::lock_guard lock(d.maintenance_mutex);
-      d.stopping = true;
-    }
-    d.maintenance_wake.notify_all();
-    d.index_keeper.join();
+  d.maintenance_wake.notify_all();
+  for (auto* t : {&d.maintenance, &d.index_keeper}) {
+    if (t->joinable()) t->join();
   }
 }
 

@@ -3,7 +3,7 @@
 // second factor. Zero axe violations on every page; the same journey without JavaScript.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, guardLoopback, axeViolations, totp } from './harness.mjs';
+import { startServer, launchBrowser, guardLoopback, totp, expectClean } from './harness.mjs';
 
 const password = 'ein langer sicherer Satz 2026';
 let server;
@@ -16,10 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function expectClean(page, what) {
-  assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
-}
 
 async function heading(page) {
   return (await page.textContent('h1')).trim();

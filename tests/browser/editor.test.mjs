@@ -3,7 +3,7 @@
 // violations; saving works without JavaScript.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, axeViolations } from './harness.mjs';
+import { startServer, launchBrowser, expectClean } from './harness.mjs';
 
 let server;
 let browser;
@@ -15,10 +15,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function expectClean(page, what) {
-  assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
-}
 
 async function signIn(page) {
   await page.goto(server.url + '/anmelden?next=/redaktion');

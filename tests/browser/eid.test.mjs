@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
-import { startServer, startEidSimulator, launchBrowser, guardLoopback, axeViolations } from './harness.mjs';
+import { startServer, startEidSimulator, launchBrowser, guardLoopback, expectClean } from './harness.mjs';
 
 const password = 'ein langer sicherer Satz 2026';
 let simulator;
@@ -42,10 +42,6 @@ after(async () => {
   await simulator?.stop();
   callbackServer.close();
 });
-
-async function expectClean(page, what) {
-  assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
-}
 
 // From our "Weiter zu …" page through the simulator (a test person, eID) back to us.
 async function throughSimulator(page, scan, person = /Erika Mustermann/) {

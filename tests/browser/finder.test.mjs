@@ -4,7 +4,7 @@
 // violations, with and without JavaScript.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, guardLoopback, axeViolations } from './harness.mjs';
+import { startServer, launchBrowser, guardLoopback, expectClean } from './harness.mjs';
 
 let server;
 let browser;
@@ -16,10 +16,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-async function expectClean(page, what) {
-  assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
-}
 
 for (const javaScriptEnabled of [true, false]) {
   test(`Hund anmelden in Wismar (JavaScript ${javaScriptEnabled ? 'on' : 'off'})`, async () => {

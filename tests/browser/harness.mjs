@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 // Shared set-up of the browser tests: a fresh mvsp on a free port with a temporary
 // SQLite database, and Debian's Chromium that reaches nothing but loopback.
 import { execFileSync, spawn } from 'node:child_process';
@@ -143,6 +144,11 @@ export function guardLoopback(page, seen) {
     const u = new URL(r.url());
     if (u.protocol !== 'data:' && u.hostname !== '127.0.0.1') seen.push(r.url());
   });
+}
+
+// Fails unless axe finds no WCAG 2.1 AA violation on the page.
+export async function expectClean(page, what) {
+  assert.deepEqual(await axeViolations(page), [], `axe on ${what}`);
 }
 
 export async function axeViolations(page) {

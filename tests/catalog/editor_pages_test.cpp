@@ -5,6 +5,7 @@
 
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/web/http.hpp>
 
 #include "app.hpp"
 #include "support.hpp"
@@ -16,17 +17,7 @@ constexpr const char* kPassword = "ein langes Passwort 2026";
 const Editor kState{.actor = "test", .state_wide = true, .tenant_ids = {}};
 
 std::string enc(const std::string& s) {
-  std::string out;
-  for (unsigned char ch : s) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_') {
-      out += static_cast<char>(ch);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", ch);
-      out += buf;
-    }
-  }
-  return out;
+  return web::url_encode(s);
 }
 
 class EditorPages : public test::ServerTest {

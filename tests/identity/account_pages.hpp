@@ -3,6 +3,7 @@
 // that use the pages as a browser would.
 #include <gtest/gtest.h>
 
+#include <mvsp/web/http.hpp>
 #include <regex>
 #include <string>
 
@@ -33,20 +34,7 @@ class AccountPages : public test::ServerTest {
     return c.post_form(path, fields);
   }
 
-  static std::string enc(const std::string& s) { return web_encode(s); }
-  static std::string web_encode(const std::string& s) {
-    std::string out;
-    for (unsigned char ch : s) {
-      if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_') {
-        out += static_cast<char>(ch);
-      } else {
-        char buf[4];
-        std::snprintf(buf, sizeof buf, "%%%02X", ch);
-        out += buf;
-      }
-    }
-    return out;
-  }
+  static std::string enc(const std::string& s) { return web::url_encode(s); }
 
   // Registers and confirms Anna through the pages and the mail; returns her client.
   test::HttpClient registered(const std::string& email = "anna@example.org") {

@@ -8,6 +8,7 @@
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/ids.hpp>
+#include <mvsp/core/text.hpp>
 #include <set>
 
 #include "json.hpp"
@@ -18,22 +19,11 @@ using core::fail;
 
 namespace {
 
-// Lower case for matching place names, including the German umlauts.
+// Place names as they are matched: lower case, "-" and "/" as spaces.
 std::string fold(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0xC3 && i + 1 < s.size()) {
-      auto n = static_cast<unsigned char>(s[i + 1]);
-      if (n == 0x84 || n == 0x96 || n == 0x9C) {  // Ä Ö Ü → ä ö ü
-        out += static_cast<char>(0xC3);
-        out += static_cast<char>(n + 0x20);
-        ++i;
-        continue;
-      }
-    }
-    out += (c == '-' || c == '/') ? ' ' : static_cast<char>(std::tolower(c));
-  }
+  auto out = core::fold_case(s);
+  std::replace(out.begin(), out.end(), '-', ' ');
+  std::replace(out.begin(), out.end(), '/', ' ');
   return out;
 }
 

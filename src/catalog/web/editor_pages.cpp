@@ -361,37 +361,21 @@ std::vector<web::Field> service_fields(const Ctx& c, const Request& req, const S
 View service_extras(const Ctx& c, const Request& req, const Service& s, bool with_responsibilities,
                     const std::string& resp_error) {
   View model;
-  model.set_list("groups", {});
-  auto group = [&](const std::string& legend, const std::string& name, const std::string& kind,
-                   const std::vector<std::pair<std::string, std::string>>& options,
-                   const std::vector<std::string>& checked) {
-    View g;
-    g.set("legend", legend);
-    g.set_list("options", {});
-    for (const auto& [value, label] : options) {
-      View o;
-      o.set("id", "feld-" + name + "-" + value);
-      o.set("name", name);
-      o.set("kind", kind);
-      o.set("value", value);
-      o.set("label", label);
-      o.set("checked", std::find(checked.begin(), checked.end(), value) != checked.end());
-      g.add("options", std::move(o));
-    }
-    model.add("groups", std::move(g));
-  };
   std::vector<std::pair<std::string, std::string>> topics, lifes;
   for (const auto& cat : c.catalog.categories()) {
     (cat.kind == "topic" ? topics : lifes).emplace_back(cat.key, cat.name);
   }
-  group(c.t(req, "service.level"), "level", "radio",
-        {{"municipality", c.t(req, "service.level_municipality")},
-         {"district", c.t(req, "service.level_district")},
-         {"state", c.t(req, "service.level_state")}},
-        {s.level});
-  group(c.t(req, "service.topics"), "topics", "checkbox", topics, s.topics);
-  group(c.t(req, "service.life_situations"), "lifeSituations", "checkbox", lifes,
-        s.life_situations);
+  model.set_list(
+      "groups",
+      {web::choices_view("level", c.t(req, "service.level"), "level", "radio",
+                         {{"municipality", c.t(req, "service.level_municipality")},
+                          {"district", c.t(req, "service.level_district")},
+                          {"state", c.t(req, "service.level_state")}},
+                         {s.level}, nullptr),
+       web::choices_view("topics", c.t(req, "service.topics"), "topics", "checkbox", topics,
+                         s.topics, nullptr),
+       web::choices_view("lifeSituations", c.t(req, "service.life_situations"), "lifeSituations",
+                         "checkbox", lifes, s.life_situations, nullptr)});
   if (with_responsibilities) {
     model.set("responsibilities_section", true);
     model.set("resp_action", "/redaktion/leistungen/" + s.leika_key + "/zustaendigkeit");

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/finder/finder.hpp>
 #include <shared_mutex>
 #include <sstream>
@@ -20,20 +21,9 @@ constexpr unsigned kTitleWeight = 8;
 constexpr unsigned kSynonymWeight = 6;
 constexpr unsigned kSummaryWeight = 2;
 
-// Lower case for comparing a query with a title (ASCII and the German umlauts).
+// A query or title as compared: lower case, without surrounding spaces.
 std::string fold(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0xC3 && i + 1 < s.size()) {
-      auto n = static_cast<unsigned char>(s[i + 1]);
-      out += static_cast<char>(0xC3);
-      out += static_cast<char>((n == 0x84 || n == 0x96 || n == 0x9C) ? n + 0x20 : n);
-      ++i;
-      continue;
-    }
-    out += static_cast<char>(std::tolower(c));
-  }
+  auto out = core::fold_case(s);
   auto b = out.find_first_not_of(' ');
   auto e = out.find_last_not_of(' ');
   return b == std::string::npos ? std::string() : out.substr(b, e - b + 1);

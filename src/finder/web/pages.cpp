@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/finder/finder.hpp>
 #include <mvsp/finder/pages.hpp>
 #include <mvsp/web/pages.hpp>
@@ -52,11 +53,7 @@ Place resolve_place(catalog::Catalog& catalog, const std::string& text) {
   auto found = catalog.find_places(text, 25);
   std::vector<catalog::Region> exact;
   for (const auto& r : found) {
-    if (r.short_name.size() == text.size() &&
-        std::equal(r.short_name.begin(), r.short_name.end(), text.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) ==
-                 std::tolower(static_cast<unsigned char>(b));
-        })) {
+    if (core::fold_case(r.short_name) == core::fold_case(text)) {
       exact.push_back(r);
     }
   }

@@ -64,32 +64,6 @@ const char* trust_level(int level) {
   return level >= 4 ? "HOCH" : level == 3 ? "SUBSTANTIELL" : "NORMAL";
 }
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string page(const std::string& title, const std::string& body) {
   return fmt::format(
       "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\">"
@@ -98,7 +72,7 @@ std::string page(const std::string& title, const std::string& body) {
       "echte Identifizierung.</strong> Dieser Dienst ahmt einen BundID-artigen Anmeldedienst "
       "für Entwicklung und Tests nach und gibt Testpersonen aus.</p></header><main><h1>{}</h1>"
       "{}</main></body></html>",
-      esc(title), esc(title), body);
+      saml::escape(title), saml::escape(title), body);
 }
 
 // The service provider's encryption certificate from its metadata (its entity id is the
@@ -144,7 +118,8 @@ struct EidSimulator::Impl {
     auto parsed =
         saml::parse_authn_request(it == form.end() ? "" : saml::base64_decode(it->second));
     if (!parsed)
-      return {400, page("Ungültige Anfrage", "<p>" + esc(parsed.error().message) + "</p>")};
+      return {400,
+              page("Ungültige Anfrage", "<p>" + saml::escape(parsed.error().message) + "</p>")};
     if (!parsed->acs_url.starts_with("http://") && !parsed->acs_url.starts_with("https://")) {
       return {400,
               page("Ungültige Anfrage", "<p>Die Rücksprungadresse ist keine http(s)-URL.</p>")};
@@ -157,8 +132,8 @@ struct EidSimulator::Impl {
       persons += fmt::format(
           "<p><input type=\"radio\" name=\"person\" id=\"person-{0}\" value=\"{0}\"{1}> "
           "<label for=\"person-{0}\">{2} {3} {4}, geboren {5} in {6}</label></p>",
-          p.key, i == 0 ? " checked" : "", esc(p.title), esc(p.given_name), esc(p.surname),
-          p.birthdate, esc(p.place_of_birth));
+          p.key, i == 0 ? " checked" : "", saml::escape(p.title), saml::escape(p.given_name),
+          saml::escape(p.surname), p.birthdate, saml::escape(p.place_of_birth));
     }
     std::string methods;
     bool first = true;
@@ -167,11 +142,11 @@ struct EidSimulator::Impl {
       methods += fmt::format(
           "<p><input type=\"radio\" name=\"method\" id=\"method-{0}\" value=\"{0}\"{1}> "
           "<label for=\"method-{0}\">{2} (STORK-QAA-Level-{3})</label></p>",
-          m.name, first ? " checked" : "", esc(m.label), m.level);
+          m.name, first ? " checked" : "", saml::escape(m.label), m.level);
       first = false;
     }
     auto hidden = [](const char* n, const std::string& v) {
-      return fmt::format("<input type=\"hidden\" name=\"{}\" value=\"{}\">", n, esc(v));
+      return fmt::format("<input type=\"hidden\" name=\"{}\" value=\"{}\">", n, saml::escape(v));
     };
     auto body = fmt::format(
         "<p>Anfrage von <code>{}</code>, Mindestniveau STORK-QAA-Level-{}.</p>"
@@ -181,7 +156,7 @@ struct EidSimulator::Impl {
         "<p><button type=\"submit\" name=\"action\" value=\"login\">Als Testperson anmelden"
         "</button> <button type=\"submit\" name=\"action\" value=\"cancel\">Abbrechen</button>"
         "</p></form>",
-        esc(parsed->issuer), minimum, hidden("request_id", parsed->id),
+        saml::escape(parsed->issuer), minimum, hidden("request_id", parsed->id),
         hidden("acs", parsed->acs_url), hidden("audience", parsed->issuer), hidden("relay", relay),
         hidden("minimum", std::to_string(minimum)), persons, methods);
     return {200, page("Anmelden (Simulator)", body)};
@@ -254,7 +229,7 @@ struct EidSimulator::Impl {
         "<p><button type=\"submit\">Zurück zum Dienst</button></p></form>",
         spec.failure.empty() ? "Die Testperson ist identifiziert."
                              : "Die Anmeldung ist abgebrochen.",
-        esc(acs), saml::base64(xml), esc(get("relay")));
+        saml::escape(acs), saml::base64(xml), saml::escape(get("relay")));
     return {200, page("Zurück zum Dienst", body)};
   }
 

@@ -153,29 +153,6 @@ std::string text_of(const xmlNode* n) {
   return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::optional<int> stork_level(std::string_view text) {
   if (!text.starts_with(kStorkPrefix) || text.size() != kStorkPrefix.size() + 1)
     return std::nullopt;
@@ -378,6 +355,32 @@ std::string sign_document(const std::string& xml, const std::vector<std::string>
 }
 
 }  // namespace
+
+std::string escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
 
 std::string base64(std::string_view bytes) {
   std::ostringstream out;

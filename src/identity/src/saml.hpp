@@ -141,6 +141,9 @@ std::string sp_metadata(const std::string& entity_id, const std::string& acs_url
 std::string idp_metadata(const std::string& entity_id, const std::string& sso_url,
                          const std::string& certificate_pem);
 
+// Text for XML (and HTML) content and double- or single-quoted attributes.
+std::string escape(std::string_view s);
+
 // Base64 as the HTTP-POST binding carries messages (no line breaks); "" for bad input.
 std::string base64(std::string_view bytes);
 std::string base64_decode(std::string_view text);

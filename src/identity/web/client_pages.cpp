@@ -93,20 +93,20 @@ Response client_form(const Context& c, Request& req, const core::Error* error, i
   }
   if (req.method == web::Method::get) grants = {"authorization_code", "refresh_token"};
   View extra;
-  View kinds = choices(
+  View kinds = choices_view(
       "kind", c.t(req, "clients.kind"), "kind", "radio",
       {{"confidential", c.t(req, "clients.confidential")}, {"public", c.t(req, "clients.public")}},
       {value("kind", "confidential")}, error);
-  View grant_choices = choices("grant", c.t(req, "clients.grants"), "grant", "checkbox",
-                               {{"authorization_code", "authorization_code"},
-                                {"refresh_token", "refresh_token"},
-                                {"client_credentials", "client_credentials"}},
-                               grants, error);
+  View grant_choices = choices_view("grant", c.t(req, "clients.grants"), "grant", "checkbox",
+                                    {{"authorization_code", "authorization_code"},
+                                     {"refresh_token", "refresh_token"},
+                                     {"client_credentials", "client_credentials"}},
+                                    grants, error);
   std::vector<std::pair<std::string, std::string>> tenant_options{
       {"", c.t(req, "clients.no_tenant")}};
   for (const auto& t : c.identity.tenants()) tenant_options.emplace_back(t.id, t.name);
-  View tenant_choices = choices("tenant", c.t(req, "clients.tenant"), "tenant", "radio",
-                                tenant_options, {value("tenant")}, error);
+  View tenant_choices = choices_view("tenant", c.t(req, "clients.tenant"), "tenant", "radio",
+                                     tenant_options, {value("tenant")}, error);
   // The form template shows one group; the others follow as a list.
   extra.set_list("groups", {std::move(kinds), std::move(grant_choices), std::move(tenant_choices)});
   return render_form(c, req, page, error, status, std::move(extra));

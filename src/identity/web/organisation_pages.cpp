@@ -102,10 +102,10 @@ Response invite_org_form(const Context& c, Request& req, const core::Error* erro
   if (!org) return c.pages.error(req, 404);
   if (org->role != "admin") return c.pages.error(req, 403);
   View extra;
-  extra.set("choices", choices("role", c.t(req, "staff.role"), "role", "radio",
-                               {{"member", role_label(c, req, "member")},
-                                {"admin", role_label(c, req, "admin")}},
-                               {req.form("role").value_or("member")}, error));
+  extra.set("choices", choices_view("role", c.t(req, "staff.role"), "role", "radio",
+                                    {{"member", role_label(c, req, "member")},
+                                     {"admin", role_label(c, req, "admin")}},
+                                    {req.form("role").value_or("member")}, error));
   return render_form(c, req, invite_org_page(c, req, org->id), error, status, std::move(extra));
 }
 

@@ -79,31 +79,7 @@ struct FormPage {
   std::vector<View> links;
 };
 
-// A radio or checkbox group for templates/choices.mustache.
-inline View choices(std::string id, std::string legend, std::string name, std::string kind,
-                    const std::vector<std::pair<std::string, std::string>>& options,
-                    const std::vector<std::string>& checked, const core::Error* error) {
-  View v;
-  v.set("id", "feld-" + id);
-  v.set("legend", std::move(legend));
-  v.set_list("options", {});
-  for (const auto& [value, label] : options) {
-    View o;
-    o.set("option_id", "feld-" + id + "-" + value);
-    o.set("name", name);
-    o.set("kind", kind);
-    o.set("value", value);
-    o.set("label", label);
-    o.set("checked", std::find(checked.begin(), checked.end(), value) != checked.end());
-    v.add("options", std::move(o));
-  }
-  if (error) {
-    for (const auto& f : error->fields) {
-      if (f.field == id) v.set("error", f.message);
-    }
-  }
-  return v;
-}
+using web::choices_view;
 
 inline Response render_form(const Context& c, Request& req, const FormPage& page,
                             const core::Error* error, int status, View extra = {}) {

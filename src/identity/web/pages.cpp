@@ -137,41 +137,48 @@ Response logout(const Context& c, Request& req) {
 
 // --- registration ----------------------------------------------------------
 
+// A new password and its repetition (registration, reset).
+std::vector<web::Field> new_password_fields(const Context& c, const Request& req) {
+  return {{.name = "password",
+           .label = c.t(req, "fields.new_password"),
+           .type = "password",
+           .autocomplete = "new-password",
+           .hint = c.t(req, "fields.password_hint"),
+           .required = true},
+          {.name = "password_repeat",
+           .label = c.t(req, "fields.password_repeat"),
+           .type = "password",
+           .autocomplete = "new-password",
+           .required = true}};
+}
+
 FormPage register_page(const Context& c, const Request& req) {
   auto value = [&](const char* name) { return req.form(name).value_or(""); };
-  return {.heading = c.t(req, "register.heading"),
-          .intro = c.t(req, "register.intro"),
-          .action = "/konto/registrieren",
-          .submit = c.t(req, "register.submit"),
-          .fields = {{.name = "given_name",
-                      .label = c.t(req, "fields.given_name"),
-                      .value = value("given_name"),
-                      .autocomplete = "given-name",
-                      .required = true},
-                     {.name = "family_name",
-                      .label = c.t(req, "fields.family_name"),
-                      .value = value("family_name"),
-                      .autocomplete = "family-name",
-                      .required = true},
-                     {.name = "email",
-                      .label = c.t(req, "fields.email"),
-                      .value = value("email"),
-                      .type = "email",
-                      .autocomplete = "email",
-                      .hint = c.t(req, "fields.email_hint"),
-                      .required = true},
-                     {.name = "password",
-                      .label = c.t(req, "fields.new_password"),
-                      .type = "password",
-                      .autocomplete = "new-password",
-                      .hint = c.t(req, "fields.password_hint"),
-                      .required = true},
-                     {.name = "password_repeat",
-                      .label = c.t(req, "fields.password_repeat"),
-                      .type = "password",
-                      .autocomplete = "new-password",
-                      .required = true}},
-          .links = {link("/anmelden", c.t(req, "register.login_link"))}};
+  FormPage page{.heading = c.t(req, "register.heading"),
+                .intro = c.t(req, "register.intro"),
+                .action = "/konto/registrieren",
+                .submit = c.t(req, "register.submit"),
+                .fields = {{.name = "given_name",
+                            .label = c.t(req, "fields.given_name"),
+                            .value = value("given_name"),
+                            .autocomplete = "given-name",
+                            .required = true},
+                           {.name = "family_name",
+                            .label = c.t(req, "fields.family_name"),
+                            .value = value("family_name"),
+                            .autocomplete = "family-name",
+                            .required = true},
+                           {.name = "email",
+                            .label = c.t(req, "fields.email"),
+                            .value = value("email"),
+                            .type = "email",
+                            .autocomplete = "email",
+                            .hint = c.t(req, "fields.email_hint"),
+                            .required = true}},
+                .links = {link("/anmelden", c.t(req, "register.login_link"))}};
+  auto passwords = new_password_fields(c, req);
+  page.fields.insert(page.fields.end(), passwords.begin(), passwords.end());
+  return page;
 }
 
 Response register_submit(const Context& c, Request& req) {
@@ -317,17 +324,7 @@ FormPage reset_page(const Context& c, const Request& req, const std::string& tok
   return {.heading = c.t(req, "reset.heading"),
           .action = "/passwort-neu",
           .submit = c.t(req, "reset.submit"),
-          .fields = {{.name = "password",
-                      .label = c.t(req, "fields.new_password"),
-                      .type = "password",
-                      .autocomplete = "new-password",
-                      .hint = c.t(req, "fields.password_hint"),
-                      .required = true},
-                     {.name = "password_repeat",
-                      .label = c.t(req, "fields.password_repeat"),
-                      .type = "password",
-                      .autocomplete = "new-password",
-                      .required = true}},
+          .fields = new_password_fields(c, req),
           .hidden = {hidden("token", token)}};
 }
 

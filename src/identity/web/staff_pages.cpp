@@ -115,8 +115,9 @@ Response invite_form(const Context& c, Request& req, const core::Error* error, i
     return refused(c, req, allowed.error());
   }
   View extra;
-  extra.set("choices", choices("role", c.t(req, "staff.role"), "role", "radio",
-                               role_options(c, req), {req.form("role").value_or("clerk")}, error));
+  extra.set("choices",
+            choices_view("role", c.t(req, "staff.role"), "role", "radio", role_options(c, req),
+                         {req.form("role").value_or("clerk")}, error));
   return render_form(c, req, invite_page(c, req, tenant), error, status, std::move(extra));
 }
 
@@ -157,8 +158,8 @@ Response member_page(const Context& c, Request& req, const core::Error* error, i
   model.set("tenant_id", tenant);
   model.set("tenant_name", tenant_name(c, actor, tenant));
   model.set("is_self", member->id == actor);
-  model.set("choices", choices("roles", c.t(req, "staff.roles"), "roles", "checkbox",
-                               role_options(c, req), error ? checked : member->roles, error));
+  model.set("choices", choices_view("roles", c.t(req, "staff.roles"), "roles", "checkbox",
+                                    role_options(c, req), error ? checked : member->roles, error));
   model.set("form",
             web::form_view({}, error, c.pages.catalog().text(req.locale, "form.error_title")));
   return c.pages.render(req, "identity/member", std::move(model), status);

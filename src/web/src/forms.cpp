@@ -64,4 +64,30 @@ View form_view(const std::vector<Field>& fields, const core::Error* error,
   return form;
 }
 
+View choices_view(const std::string& id, const std::string& legend, const std::string& name,
+                  const std::string& kind,
+                  const std::vector<std::pair<std::string, std::string>>& options,
+                  const std::vector<std::string>& checked, const core::Error* error) {
+  View v;
+  v.set("id", "feld-" + id);
+  v.set("legend", legend);
+  v.set_list("options", {});
+  for (const auto& [value, label] : options) {
+    View o;
+    o.set("option_id", "feld-" + id + "-" + value);
+    o.set("name", name);
+    o.set("kind", kind);
+    o.set("value", value);
+    o.set("label", label);
+    o.set("checked", std::find(checked.begin(), checked.end(), value) != checked.end());
+    v.add("options", std::move(o));
+  }
+  if (error) {
+    for (const auto& f : error->fields) {
+      if (f.field == id) v.set("error", f.message);
+    }
+  }
+  return v;
+}
+
 }  // namespace mvsp::web

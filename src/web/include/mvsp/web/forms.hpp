@@ -5,6 +5,7 @@
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/view.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mvsp::web {
@@ -26,5 +27,12 @@ struct Field {
 // partial "web/field" and the summary with "web/error_summary".
 View form_view(const std::vector<Field>& fields, const core::Error* error,
                const std::string& error_title);
+
+// A group of radio buttons or checkboxes (`kind`: "radio", "checkbox") for the partial
+// "web/choices": `options` are (value, label) pairs; the error for field `id` is shown.
+View choices_view(const std::string& id, const std::string& legend, const std::string& name,
+                  const std::string& kind,
+                  const std::vector<std::pair<std::string, std::string>>& options,
+                  const std::vector<std::string>& checked, const core::Error* error);
 
 }  // namespace mvsp::web

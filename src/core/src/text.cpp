@@ -1,0 +1,23 @@
+#include <cctype>
+#include <mvsp/core/text.hpp>
+
+namespace mvsp::core {
+
+std::string fold_case(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0xC3 && i + 1 < s.size()) {
+      auto n = static_cast<unsigned char>(s[i + 1]);
+      out += static_cast<char>(0xC3);
+      out += static_cast<char>((n == 0x84 || n == 0x96 || n == 0x9C) ? n + 0x20 : n);
+      ++i;
+      continue;
+    }
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
+}  // namespace mvsp::core
