@@ -19,11 +19,16 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/core/pki.hpp>
+#include <mvsp/delivery/api.hpp>
+#include <mvsp/delivery/delivery.hpp>
 #include <mvsp/finder/finder.hpp>
 #include <mvsp/finder/pages.hpp>
 #include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
+#include <mvsp/mailbox/pages.hpp>
 #include <mvsp/web/metrics.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/resources.hpp>
@@ -34,6 +39,7 @@
 #include <mvsp/web/site.hpp>
 #include <mvsp/web/static_files.hpp>
 #include <mvsp/web/templates.hpp>
+#include <sstream>
 #include <thread>
 
 namespace mvsp::app {
@@ -82,6 +88,13 @@ std::string master_key(const Settings& s) {
   return key;
 }
 
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 std::string worker_name() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
@@ -104,6 +117,16 @@ std::optional<catalog::Editor> api_editor(identity::Provider& oidc, const web::R
   catalog::Editor e{.actor = "client:" + grant->client_id, .state_wide = has("catalog:admin")};
   if (!grant->tenant_id.empty()) e.tenant_ids.push_back(grant->tenant_id);
   return e;
+}
+
+// A machine client of the delivery service: its tenant and scopes from the bearer token.
+std::optional<delivery::Caller> api_caller(identity::Provider& oidc, const web::Request& req) {
+  auto auth = req.header("authorization").value_or("");
+  if (!auth.starts_with("Bearer ")) return std::nullopt;
+  auto grant = oidc.check_access_token(auth.substr(7));
+  // Tokens of people (code flow) are not for back-office systems.
+  if (!grant || !grant->account_id.empty()) return std::nullopt;
+  return delivery::Caller{grant->client_id, grant->tenant_id, grant->scopes};
 }
 
 // Staff with the role `editor` edit their tenant's authorities; editors of a tenant that
@@ -142,6 +165,12 @@ std::vector<core::Migration> all_migrations() {
   for (auto& m : core::migrations_from("catalog", catalog::embedded_resources())) {
     all.push_back(m);
   }
+  for (auto& m : core::migrations_from("mailbox", mailbox::embedded_resources())) {
+    all.push_back(m);
+  }
+  for (auto& m : core::migrations_from("delivery", delivery::embedded_resources())) {
+    all.push_back(m);
+  }
   return all;
 }
 
@@ -173,6 +202,8 @@ struct App::Impl {
   std::unique_ptr<identity::Federation> federation;
   std::unique_ptr<catalog::Catalog> service_catalog;
   std::unique_ptr<finder::Finder> finder;
+  std::unique_ptr<mailbox::Mailbox> mailbox;
+  std::unique_ptr<delivery::Delivery> delivery;
   // The index keeper: rebuilds the search index when the catalog's revision moves.
   std::thread index_keeper;
   std::mutex index_mutex;
@@ -224,6 +255,9 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   d.catalog.add(catalog::embedded_resources());
   d.templates.add("finder", finder::embedded_resources());
   d.catalog.add(finder::embedded_resources());
+  d.templates.add("mailbox", mailbox::embedded_resources());
+  d.catalog.add(mailbox::embedded_resources());
+  d.catalog.add(delivery::embedded_resources());
   d.pages = std::make_unique<web::Pages>(d.templates, d.catalog);
   d.sessions = std::make_unique<web::SessionStore>(
       *d.db, d.clock,
@@ -242,7 +276,7 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                                     core::pending_migrations(*impl_->db, impl_->migrations) == 0;
                            },
                        .metrics_token = s.metrics_token,
-                       .search = true});
+                       .search = s.runs("finder")});
   d.identity = std::make_unique<identity::Identity>(
       *d.db, d.clock, d.ids, *d.jobs, *d.audit, d.catalog,
       identity::IdentityOptions{.public_url = s.public_url, .key = d.master_key});
@@ -258,20 +292,83 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                                     .key_dir = s.data_dir / "saml",
                                     .upstreams = s.upstreams});
   }
-  identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
-                           {.secure_cookies = s.public_url.starts_with("https://"),
-                            .oidc = d.oidc.get(),
-                            .federation = d.federation.get()});
-  identity::register_oidc_endpoints(d.router, *d.pages, *d.sessions, *d.oidc,
-                                    {.identity = d.identity.get(),
-                                     .federation = d.federation.get(),
-                                     .clock = &d.clock,
-                                     .step_up_lifetime = std::chrono::minutes(s.step_up_minutes)});
+  if (s.runs("identity")) {
+    identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
+                             {.secure_cookies = s.public_url.starts_with("https://"),
+                              .oidc = d.oidc.get(),
+                              .federation = d.federation.get()});
+  }
+  // Machine clients get their tokens here, also where the delivery service runs alone.
+  if (s.runs("identity") || s.runs("delivery")) {
+    identity::register_oidc_endpoints(
+        d.router, *d.pages, *d.sessions, *d.oidc,
+        {.identity = d.identity.get(),
+         .federation = d.federation.get(),
+         .clock = &d.clock,
+         .step_up_lifetime = std::chrono::minutes(s.step_up_minutes)});
+  }
+  // The mailbox's store serves the delivery service's own adapter wherever it runs; its
+  // pages only where the component runs.
+  d.mailbox = std::make_unique<mailbox::Mailbox>(
+      *d.db, d.clock, d.ids, *d.jobs, *d.audit, *d.blobs, *d.identity, d.catalog,
+      mailbox::MailboxOptions{.public_url = s.public_url,
+                              .deemed_after_days = s.deemed_after_days,
+                              .retrieval_period_days = s.retrieval_period_days});
+  d.mailbox->register_jobs(*d.runner, *d.mailer);
+  if (s.runs("mailbox")) {
+    mailbox::register_pages(d.router, *d.pages, *d.mailbox, *d.identity,
+                            {.clock = &d.clock,
+                             .step_up_lifetime = std::chrono::minutes(s.step_up_minutes),
+                             .has_upstream = d.federation != nullptr});
+  }
+  d.delivery = std::make_unique<delivery::Delivery>(
+      *d.db, d.clock, d.ids, *d.jobs, *d.audit, *d.identity,
+      delivery::DeliveryOptions{
+          .public_url = s.public_url,
+          .master_key = d.master_key,
+          .data_dir = s.data_dir,
+          .retry_window = std::chrono::hours(s.delivery_retry_hours),
+          .first_retry = std::chrono::seconds(s.delivery_first_retry_seconds),
+          .max_retry_delay = std::chrono::minutes(s.delivery_max_retry_minutes),
+          .keep_documents = std::chrono::hours(24 * s.delivery_keep_documents_days),
+          .max_document_bytes = static_cast<std::size_t>(s.delivery_max_document_mb) << 20,
+          .limits = {.rate_per_second = static_cast<double>(s.delivery_rate_per_second),
+                     .burst = s.delivery_burst,
+                     .daily_quota = s.delivery_daily_quota},
+          .texts = &d.catalog});
+  d.delivery->add_adapter(
+      delivery::make_mvsp_adapter(*d.mailbox, delivery::Delivery::kMailboxEventJob));
+  for (const auto& m : s.external_mailboxes) {
+    auto pair = m.author_key_file.empty()
+                    ? core::pki::load_or_create_key_pair(s.data_dir / "delivery-keys", m.type,
+                                                         "mvsp Postfachdienst")
+                    : core::pki::KeyPair{read_text(m.author_key_file),
+                                         read_text(m.author_certificate_file)};
+    d.delivery->add_adapter(
+        delivery::make_zbp_adapter({.type = m.type,
+                                    .endpoint = m.endpoint,
+                                    .author_key_pem = pair.private_key_pem,
+                                    .author_certificate_pem = pair.certificate_pem,
+                                    .service = s.delivery_service,
+                                    .bearer_token = m.bearer_token,
+                                    .timeout = std::chrono::seconds(m.timeout_seconds)}));
+  }
+  if (s.runs("delivery")) {
+    delivery::register_api(d.router, *d.delivery, {.authenticate = [this](const web::Request& req) {
+                             return api_caller(*impl_->oidc, req);
+                           }});
+    d.delivery->register_jobs(*d.runner, [this](const std::string& to, const std::string& subject,
+                                                const std::string& body) {
+      return impl_->mailer->send({.to = to, .subject = subject, .body = body});
+    });
+  }
   d.service_catalog = std::make_unique<catalog::Catalog>(*d.db, d.clock, d.ids, *d.audit);
-  catalog::register_api(d.router, *d.service_catalog,
-                        {.public_url = s.public_url, .editor = [this](const web::Request& req) {
-                           return api_editor(*impl_->oidc, req);
-                         }});
+  if (s.runs("catalog")) {
+    catalog::register_api(d.router, *d.service_catalog,
+                          {.public_url = s.public_url, .editor = [this](const web::Request& req) {
+                             return api_editor(*impl_->oidc, req);
+                           }});
+  }
   // Each instance keeps its own search index in a directory of its own.
   d.finder = std::make_unique<finder::Finder>(*d.service_catalog,
                                               s.data_dir / "index" / fmt::format("{}", ::getpid()));
@@ -281,16 +378,26 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
     impl_->index_dirty = true;
     impl_->maintenance_wake.notify_all();
   });
-  catalog::register_editor_pages(
-      d.router, *d.pages, *d.service_catalog, {.editor = [this](const web::Request& req) {
-        return session_editor(*impl_->identity, *impl_->service_catalog, req);
-      }});
-  finder::register_api(d.router, *d.finder, *d.service_catalog);
-  finder::register_pages(d.router, *d.pages, *d.service_catalog, *d.finder);
+  if (s.runs("catalog")) {
+    catalog::register_editor_pages(
+        d.router, *d.pages, *d.service_catalog, {.editor = [this](const web::Request& req) {
+          return session_editor(*impl_->identity, *impl_->service_catalog, req);
+        }});
+  }
+  if (s.runs("finder")) {
+    finder::register_api(d.router, *d.finder, *d.service_catalog);
+    finder::register_pages(d.router, *d.pages, *d.service_catalog, *d.finder);
+  }
   d.metrics.add_source([this](std::string& out) {
     out += "# HELP mvsp_jobs Background jobs by state.\n# TYPE mvsp_jobs gauge\n";
     for (const auto& [state, n] : impl_->jobs->counts()) {
       out += fmt::format("mvsp_jobs{{state=\"{}\"}} {}\n", core::job_state_name(state), n);
+    }
+    out +=
+        "# HELP mvsp_delivery_notices Notices of the delivery service by status.\n"
+        "# TYPE mvsp_delivery_notices gauge\n";
+    for (const auto& [status, n] : impl_->delivery->counts()) {
+      out += fmt::format("mvsp_delivery_notices{{status=\"{}\"}} {}\n", status, n);
     }
   });
   d.site = std::make_unique<web::Site>(d.router, *d.pages, *d.sessions, d.metrics, *d.static_files,
@@ -321,25 +428,27 @@ void App::start() {
   d.server->start();
   d.runner->start();
   d.stopping = false;
-  refresh_index();
-  d.index_keeper = std::thread([this] {
-    auto& d = *impl_;
-    std::unique_lock lock(d.maintenance_mutex);
-    while (!d.stopping) {
-      // Woken by a change here; every 30 seconds it looks for changes made elsewhere.
-      d.maintenance_wake.wait_for(lock, std::chrono::seconds(30),
-                                  [&] { return d.stopping || d.index_dirty; });
-      if (d.stopping) break;
-      d.index_dirty = false;
-      lock.unlock();
-      try {
-        refresh_index();
-      } catch (const std::exception& e) {
-        core::log::error("finder.refresh_failed", {{"error", e.what()}});
+  if (d.settings.runs("finder")) {
+    refresh_index();
+    d.index_keeper = std::thread([this] {
+      auto& d = *impl_;
+      std::unique_lock lock(d.maintenance_mutex);
+      while (!d.stopping) {
+        // Woken by a change here; every 30 seconds it looks for changes made elsewhere.
+        d.maintenance_wake.wait_for(lock, std::chrono::seconds(30),
+                                    [&] { return d.stopping || d.index_dirty; });
+        if (d.stopping) break;
+        d.index_dirty = false;
+        lock.unlock();
+        try {
+          refresh_index();
+        } catch (const std::exception& e) {
+          core::log::error("finder.refresh_failed", {{"error", e.what()}});
+        }
+        lock.lock();
       }
-      lock.lock();
-    }
-  });
+    });
+  }
   d.maintenance = std::thread([this] {
     auto& d = *impl_;
     std::unique_lock lock(d.maintenance_mutex);
@@ -348,11 +457,26 @@ void App::start() {
       try {
         auto purged = d.sessions->purge_expired();
         if (purged > 0) core::log::info("sessions.purged", {{"count", std::to_string(purged)}});
+        run_sweeps();
       } catch (const std::exception& e) {
         core::log::error("maintenance.failed", {{"error", e.what()}});
       }
     }
   });
+}
+
+void App::run_sweeps() {
+  auto& d = *impl_;
+  if (d.settings.runs("mailbox")) {
+    if (auto n = d.mailbox->report_overdue(); n > 0) {
+      core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});
+    }
+  }
+  if (d.settings.runs("delivery")) {
+    if (auto n = d.delivery->delete_expired_documents(); n > 0) {
+      core::log::info("delivery.documents_deleted", {{"notices", std::to_string(n)}});
+    }
+  }
 }
 
 void App::refresh_index() {
@@ -419,6 +543,12 @@ catalog::Catalog& App::catalog() {
 }
 identity::Provider& App::oidc() {
   return *impl_->oidc;
+}
+mailbox::Mailbox& App::mailbox() {
+  return *impl_->mailbox;
+}
+delivery::Delivery& App::delivery() {
+  return *impl_->delivery;
 }
 
 std::vector<std::string> load_demo_data(App& app) {

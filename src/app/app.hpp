@@ -35,6 +35,12 @@ class Catalog;
 namespace mvsp::finder {
 class Finder;
 }  // namespace mvsp::finder
+namespace mvsp::mailbox {
+class Mailbox;
+}
+namespace mvsp::delivery {
+class Delivery;
+}
 
 namespace mvsp::app {
 
@@ -67,6 +73,10 @@ class App {
   identity::Provider& oidc();
   catalog::Catalog& catalog();
   finder::Finder& finder();
+  mailbox::Mailbox& mailbox();
+  delivery::Delivery& delivery();
+  // The periodic clean-ups: notices not retrieved in time, documents past their keeping.
+  void run_sweeps();
   // Rebuilds the search index if the catalog changed since it was built.
   void refresh_index();
 

@@ -10,10 +10,13 @@
 #include <iostream>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
+#include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/delivery/delivery.hpp>
+#include <mvsp/delivery/simulator.hpp>
 #include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -59,6 +62,13 @@ Commands:
   simulate eid      run the eID SIMULATOR (a BundID-style SAML identity provider with test
                     persons, for development and tests only) on --listen (default
                     127.0.0.1:8090); prints JSON with entity_id, sso_url and certificate
+  simulate mailbox  run the mailbox SIMULATOR of --type bundid (default, on 127.0.0.1:8091)
+                    or muk (127.0.0.1:8092): stores signed message_v6 messages and can be
+                    switched to unreachable, slow or "account deleted"; prints JSON with endpoint
+  delivery client ID  settings of a machine client of the delivery service: [--callback-url URL]
+                    [--rate N] [--burst N] [--daily-quota N]; prints JSON with callback_secret
+  delivery verify F check an evidence file of a notice (its hash chain and signature) with this
+                    installation's key or --public-key-file (from /api/v1/delivery/evidence-key)
   version           print the version
 
 Options (each also as environment variable):
@@ -67,6 +77,8 @@ Options (each also as environment variable):
   --data-dir DIR          MVSP_DATA_DIR    (default var)
   --config FILE           MVSP_CONFIG      TOML file, see docs/operations.md
   --public-url URL        MVSP_PUBLIC_URL  (default http:// + listen address)
+  --components LIST       MVSP_COMPONENTS  with serve: which components run, comma-separated
+                                           (identity,catalog,finder,mailbox,delivery; default all)
 )";
 
 std::string json_string(const std::string& s) {
@@ -124,6 +136,37 @@ int simulate_eid(const Settings& settings, const CommandLine& cli) {
               json_string(simulator.certificate_path().string()).c_str());
   std::fflush(stdout);
   core::log::info("simulator.started", {{"kind", "eid"}, {"url", simulator.base_url()}});
+  int sig = 0;
+  sigwait(&signals, &sig);
+  simulator.stop();
+  return 0;
+}
+
+int simulate_mailbox(const Settings& settings, const CommandLine& cli) {
+  auto type = cli.options.contains("--type") ? cli.options.at("--type").back() : "bundid";
+  if (type != "bundid" && type != "muk") {
+    std::fprintf(stderr, "mvsp: --type must be bundid or muk\n");
+    return kExitUsage;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Its own port: 8091 (BundID) or 8092 (MUK) unless --listen names one.
+  auto listen = cli.options.contains("--listen") || mvsp::app::process_env("MVSP_LISTEN")
+                    ? settings.listen
+                    : std::string(type == "muk" ? "127.0.0.1:8092" : "127.0.0.1:8091");
+  mvsp::delivery::MailboxSimulator simulator(
+      {.type = type,
+       .host = listen.substr(0, listen.rfind(':')),
+       .port = std::stoi(listen.substr(listen.rfind(':') + 1))});
+  simulator.start();
+  std::printf("{\"simulator\":\"mailbox\",\"type\":\"%s\",\"endpoint\":%s}\n", type.c_str(),
+              json_string(simulator.base_url()).c_str());
+  std::fflush(stdout);
+  core::log::info("simulator.started",
+                  {{"kind", "mailbox:" + type}, {"url", simulator.base_url()}});
   int sig = 0;
   sigwait(&signals, &sig);
   simulator.stop();
@@ -228,6 +271,58 @@ int report(const core::Error& e) {
   return e.code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
 }
 
+int delivery_client(const Settings& settings, const CommandLine& cli, const std::string& client) {
+  auto opt = [&](const char* name) -> std::optional<std::string> {
+    auto it = cli.options.find(name);
+    if (it == cli.options.end()) return std::nullopt;
+    return it->second.back();
+  };
+  mvsp::delivery::Delivery::ClientSettings s;
+  s.callback_url = opt("--callback-url").value_or("");
+  try {
+    if (auto v = opt("--rate")) s.rate_per_second = std::stod(*v);
+    if (auto v = opt("--burst")) s.burst = std::stoi(*v);
+    if (auto v = opt("--daily-quota")) s.daily_quota = std::stoi(*v);
+  } catch (const std::exception&) {
+    std::fprintf(stderr, "mvsp: --rate, --burst and --daily-quota take numbers\n");
+    return kExitUsage;
+  }
+  App app(settings);
+  auto secret = app.delivery().configure_client(client, s);
+  if (!secret) return report(secret.error());
+  std::printf("{\"client_id\":%s,\"callback_url\":%s,\"callback_secret\":%s}\n",
+              json_string(client).c_str(), json_string(s.callback_url).c_str(),
+              json_string(*secret).c_str());
+  return 0;
+}
+
+int delivery_verify(const Settings& settings, const CommandLine& cli, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return report(core::Error::invalid("FILE", "cannot read " + file));
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::string key;
+  if (auto it = cli.options.find("--public-key-file"); it != cli.options.end()) {
+    std::ifstream k(it->second.back());
+    std::string b64;
+    k >> b64;
+    auto raw = core::crypto::base64_decode(b64);
+    if (!raw) return report(core::Error::invalid("--public-key-file", "must hold base64"));
+    key = *raw;
+  } else {
+    App app(settings);
+    key = app.delivery().evidence_public_key();
+  }
+  auto check = mvsp::delivery::Delivery::verify_evidence(text, key);
+  if (!check.ok) {
+    std::printf("evidence for notice %s does NOT verify: %s\n", check.notice_id.c_str(),
+                check.problem.c_str());
+    return kExitFailure;
+  }
+  std::printf("evidence for notice %s verified: %d records, chain and signature intact\n",
+              check.notice_id.c_str(), check.records);
+  return 0;
+}
+
 int tenant_create(const Settings& settings, const CommandLine& cli) {
   App app(settings);
   auto tenant = app.identity().create_tenant(option(cli, "--name"), "operator:cli");
@@ -315,13 +410,14 @@ int run(int argc, char** argv) {
   configure_logging(*settings);
   std::string sub = words.size() > 1 ? words[1] : "";
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
-  std::size_t allowed =
-      (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ? 3
-      : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
-         command == "user" || command == "client" || command == "keys" || command == "simulate" ||
-         command == "catalog")
-          ? 2
-          : 1;
+  std::size_t allowed = (command == "jobs" && sub == "retry") ||
+                                (command == "catalog" && sub == "import") || command == "delivery"
+                            ? 3
+                        : (command == "config" || command == "audit" || command == "jobs" ||
+                           command == "tenant" || command == "user" || command == "client" ||
+                           command == "keys" || command == "simulate" || command == "catalog")
+                            ? 2
+                            : 1;
   if (words.size() > allowed) {
     std::fprintf(stderr, "mvsp: unexpected argument \"%s\"; see mvsp help\n",
                  words[allowed].c_str());
@@ -336,6 +432,13 @@ int run(int argc, char** argv) {
   if (command == "user" && sub == "create") return user_create(*settings, *cli);
   if (command == "client" && sub == "create") return client_create(*settings, *cli);
   if (command == "simulate" && sub == "eid") return simulate_eid(*settings, *cli);
+  if (command == "simulate" && sub == "mailbox") return simulate_mailbox(*settings, *cli);
+  if (command == "delivery" && sub == "client" && words.size() == 3) {
+    return delivery_client(*settings, *cli, words[2]);
+  }
+  if (command == "delivery" && sub == "verify" && words.size() == 3) {
+    return delivery_verify(*settings, *cli, words[2]);
+  }
   if (command == "catalog" && sub == "export") {
     App app(*settings);
     std::puts(app.catalog().export_json().c_str());

@@ -1,7 +1,9 @@
 #include "settings.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <mvsp/core/config.hpp>
@@ -15,10 +17,13 @@ namespace {
 
 // Options that take a value (every other "--x" is a flag from kFlags).
 const std::set<std::string, std::less<>> kValueOptions = {
-    "--listen",          "--database", "--data-dir", "--config",    "--public-url",
-    "--count",           "--sleep-ms", "--fail",     "--limit",     "--email",
-    "--password",        "--name",     "--role",     "--tenant",    "--redirect-uri",
-    "--post-logout-uri", "--scope",    "--grant",    "--public-key"};
+    "--listen",      "--database",       "--data-dir",     "--config",
+    "--public-url",  "--count",          "--sleep-ms",     "--fail",
+    "--limit",       "--email",          "--password",     "--name",
+    "--role",        "--tenant",         "--redirect-uri", "--post-logout-uri",
+    "--scope",       "--grant",          "--public-key",   "--components",
+    "--type",        "--callback-url",   "--rate",         "--burst",
+    "--daily-quota", "--public-key-file"};
 const std::set<std::string, std::less<>> kFlags = {"--verified", "--help", "--public"};
 
 bool valid_listen(const std::string& v) {
@@ -100,6 +105,10 @@ identity::UpstreamConfig read_upstream(core::Config& config, const std::string& 
 }
 
 }  // namespace
+
+bool Settings::runs(std::string_view component) const {
+  return std::find(components.begin(), components.end(), component) != components.end();
+}
 
 std::string Settings::host() const {
   auto h = listen.substr(0, listen.rfind(':'));
@@ -227,11 +236,89 @@ core::Result<Settings> load_settings(const CommandLine& cli,
     s.upstreams.push_back(read_upstream(config, name));
   }
 
+  auto mailbox = config.section("mailbox");
+  s.deemed_after_days =
+      static_cast<int>(mailbox.integer("deemed_after_days", s.deemed_after_days, 0, 60));
+  s.retrieval_period_days =
+      static_cast<int>(mailbox.integer("retrieval_period_days", s.retrieval_period_days, 1, 365));
+
+  auto delivery = config.section("delivery");
+  s.delivery_retry_hours =
+      static_cast<int>(delivery.integer("retry_hours", s.delivery_retry_hours, 1, 24 * 30));
+  s.delivery_first_retry_seconds = static_cast<int>(
+      delivery.integer("first_retry_seconds", s.delivery_first_retry_seconds, 1, 3600));
+  s.delivery_max_retry_minutes = static_cast<int>(
+      delivery.integer("max_retry_minutes", s.delivery_max_retry_minutes, 1, 24 * 60));
+  s.delivery_keep_documents_days = static_cast<int>(
+      delivery.integer("keep_documents_days", s.delivery_keep_documents_days, 0, 3650));
+  s.delivery_max_document_mb =
+      static_cast<int>(delivery.integer("max_document_mb", s.delivery_max_document_mb, 1, 1024));
+  s.delivery_rate_per_second =
+      static_cast<int>(delivery.integer("rate_per_second", s.delivery_rate_per_second, 1, 100000));
+  s.delivery_burst = static_cast<int>(delivery.integer("burst", s.delivery_burst, 1, 100000));
+  s.delivery_daily_quota =
+      static_cast<int>(delivery.integer("daily_quota", s.delivery_daily_quota, 0, 100000000));
+  s.delivery_service = delivery.string("service", s.delivery_service);
+  for (const auto& type : config.subsections("delivery")) {
+    auto key = "delivery." + type;
+    auto sec = config.section(key);
+    if (type != "bundid" && type != "muk") {
+      sec.reject("endpoint",
+                 fmt::format("[{}]: mailbox types with an endpoint are bundid and muk", key));
+      continue;
+    }
+    ExternalMailbox m{.type = type};
+    m.endpoint = sec.string("endpoint", "");
+    while (m.endpoint.ends_with('/')) m.endpoint.pop_back();
+    if (!m.endpoint.starts_with("https://") && !m.endpoint.starts_with("http://")) {
+      sec.reject("endpoint", fmt::format("{}.endpoint must be an http(s) URL", key));
+    }
+    m.author_key_file = sec.string("author_key", "");
+    m.author_certificate_file = sec.string("author_certificate", "");
+    if (m.author_key_file.empty() != m.author_certificate_file.empty()) {
+      sec.reject("author_key", fmt::format("{0}.author_key and {0}.author_certificate go together "
+                                           "(neither: a generated pair in the data directory)",
+                                           key));
+    }
+    for (const auto& [k, path] : {std::pair{"author_key", m.author_key_file},
+                                  std::pair{"author_certificate", m.author_certificate_file}}) {
+      if (!path.empty() && read_file(path).find("-----BEGIN") == std::string::npos) {
+        sec.reject(k, fmt::format("{}.{}: {} is not a readable PEM file", key, k, path));
+      }
+    }
+    m.bearer_token = sec.string("bearer_token", "");
+    m.timeout_seconds = static_cast<int>(sec.integer("timeout_seconds", m.timeout_seconds, 1, 600));
+    s.external_mailboxes.push_back(m);
+  }
+
   auto site = config.section("site");
   s.site_operator.name = site.string("operator_name", "");
   s.site_operator.address = site.string("operator_address", "");
   s.site_operator.email = site.string("operator_email", "");
   s.site_operator.phone = site.string("operator_phone", "");
+
+  auto components =
+      pick("--components", "MVSP_COMPONENTS").value_or(server.string("components", "all"));
+  if (components != "all") {
+    s.components.clear();
+    std::string_view rest = components;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = std::string(rest.substr(0, comma));
+      std::erase(item, ' ');
+      if (!item.empty()) {
+        if (std::find(kComponents.begin(), kComponents.end(), item) == kComponents.end()) {
+          server.reject("components",
+                        fmt::format("server.components (--components, MVSP_COMPONENTS): unknown "
+                                    "component \"{}\"; known are {}",
+                                    item, fmt::join(kComponents, ", ")));
+        }
+        s.components.push_back(item);
+      }
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
 
   // Rules across sources; each names the key a person would change.
   if (!valid_listen(s.listen)) {

@@ -13,6 +13,20 @@
 
 namespace mvsp::app {
 
+// The components an instance can run (`--components`); the delivery service can run alone.
+inline const std::vector<std::string> kComponents = {"identity", "catalog", "finder", "mailbox",
+                                                     "delivery"};
+
+// A federal mailbox the delivery service writes to ([delivery.bundid], [delivery.muk]).
+struct ExternalMailbox {
+  std::string type;
+  std::string endpoint;
+  std::string author_key_file;  // both empty: a generated pair in <data_dir>/delivery-keys
+  std::string author_certificate_file;
+  std::string bearer_token;
+  int timeout_seconds = 30;
+};
+
 struct Settings {
   // Options with a command-line flag and an environment variable.
   std::string listen = "127.0.0.1:8080";
@@ -52,9 +66,27 @@ struct Settings {
   int step_up_minutes = 30;
   // [identity.upstream.NAME]
   std::vector<identity::UpstreamConfig> upstreams;
+  // [server] components
+  std::vector<std::string> components = kComponents;
+  // [mailbox]
+  int deemed_after_days = 4;
+  int retrieval_period_days = 10;
+  // [delivery]
+  int delivery_retry_hours = 96;
+  int delivery_first_retry_seconds = 60;
+  int delivery_max_retry_minutes = 360;
+  int delivery_keep_documents_days = 30;
+  int delivery_max_document_mb = 20;
+  int delivery_rate_per_second = 20;
+  int delivery_burst = 40;
+  int delivery_daily_quota = 10000;
+  std::string delivery_service = "Serviceportal";
+  // [delivery.bundid], [delivery.muk]
+  std::vector<ExternalMailbox> external_mailboxes;
   // [site]
   web::SiteOperator site_operator;
 
+  bool runs(std::string_view component) const;
   std::string host() const;
   int port() const;
 };

@@ -97,5 +97,34 @@ TEST(BerlinTime, FollowsWinterAndSummerTime) {
   EXPECT_EQ(format_utc(utc(2026, 11, 24, 6, 13)), "2026-11-24T06:13:00.000Z");
 }
 
+TEST(BerlinTime, DaysAreGermanDays) {
+  // 23:30 UTC on 1 July is already 2 July in Germany.
+  EXPECT_EQ(format_day(berlin_day(utc(2026, 7, 1, 23, 30))), "2026-07-02");
+  EXPECT_EQ(format_day(berlin_day(utc(2026, 11, 24, 22, 59))), "2026-11-24");
+  EXPECT_EQ(format_day(berlin_day(utc(2026, 11, 24, 23, 0))), "2026-11-25");
+  EXPECT_EQ(parse_day("2026-11-28"), berlin_day(utc(2026, 11, 28, 12, 0)));
+  EXPECT_FALSE(parse_day("2026-02-30"));
+  EXPECT_FALSE(parse_day("28.11.2026"));
+  EXPECT_FALSE(parse_day("2026-11-28x"));
+}
+
+TEST(Crypto, SealsSignsAndEncodes) {
+  crypto::init();
+  auto key = crypto::random_bytes(32);
+  auto sealed = crypto::seal(key, "Schlüssel");
+  EXPECT_EQ(crypto::open(key, sealed), "Schlüssel");
+  EXPECT_FALSE(crypto::open(crypto::random_bytes(32), sealed));
+  auto seed = crypto::random_bytes(32);
+  auto sig = crypto::ed25519_sign(seed, "Nachweis");
+  auto pk = crypto::ed25519_public_key(seed);
+  EXPECT_TRUE(crypto::ed25519_verify(pk, "Nachweis", sig));
+  EXPECT_FALSE(crypto::ed25519_verify(pk, "Nachweis!", sig));
+  EXPECT_EQ(crypto::base64("Hallo?"), "SGFsbG8/");
+  EXPECT_EQ(crypto::base64_decode("SGFsbG8/"), "Hallo?");
+  EXPECT_EQ(crypto::base64_decode("SGFsbG8_", true), "Hallo?");
+  EXPECT_FALSE(crypto::base64_decode("SGF$"));
+  EXPECT_EQ(crypto::sha512_hex("abc").substr(0, 16), "ddaf35a193617aba");
+}
+
 }  // namespace
 }  // namespace mvsp::core

@@ -1,6 +1,7 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <mvsp/core/clock.hpp>
 
 namespace mvsp::core {
@@ -27,13 +28,39 @@ std::chrono::sys_seconds last_sunday_1am(std::chrono::year year, std::chrono::mo
 
 }  // namespace
 
-std::string format_berlin(TimePoint t) {
+namespace {
+std::chrono::sys_seconds berlin_local(TimePoint t) {
   using namespace std::chrono;
   auto secs = time_point_cast<seconds>(t);
   auto year = year_month_day(floor<days>(secs)).year();
   bool summer = secs >= last_sunday_1am(year, March) && secs < last_sunday_1am(year, October);
-  auto local = secs + hours(summer ? 2 : 1);
-  return fmt::format("{:%d.%m.%Y, %H:%M}", local);
+  return secs + hours(summer ? 2 : 1);
+}
+}  // namespace
+
+std::string format_berlin(TimePoint t) {
+  return fmt::format("{:%d.%m.%Y, %H:%M}", berlin_local(t));
+}
+
+std::chrono::sys_days berlin_day(TimePoint t) {
+  return std::chrono::floor<std::chrono::days>(berlin_local(t));
+}
+
+std::string format_day(std::chrono::sys_days day) {
+  return fmt::format("{:%Y-%m-%d}", day);
+}
+
+std::optional<std::chrono::sys_days> parse_day(std::string_view text) {
+  unsigned y = 0, m = 0, d = 0;
+  char tail = 0;
+  if (text.size() != 10 ||
+      std::sscanf(std::string(text).c_str(), "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3) {
+    return std::nullopt;
+  }
+  std::chrono::year_month_day ymd{std::chrono::year(static_cast<int>(y)), std::chrono::month(m),
+                                  std::chrono::day(d)};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd);
 }
 
 }  // namespace mvsp::core

@@ -105,4 +105,90 @@ std::string Sha256::finish() {
   return out;
 }
 
+std::string seal(std::string_view key, std::string_view plain) {
+  std::string nonce = random_bytes(crypto_secretbox_NONCEBYTES);
+  std::string box(plain.size() + crypto_secretbox_MACBYTES, '\0');
+  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(box.data()),
+                        reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+                        reinterpret_cast<const unsigned char*>(nonce.data()),
+                        reinterpret_cast<const unsigned char*>(key.data()));
+  return to_hex(nonce + box);
+}
+
+std::optional<std::string> open(std::string_view key, std::string_view sealed_hex) {
+  std::string raw;
+  if (!from_hex(sealed_hex, raw) ||
+      raw.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
+    return std::nullopt;
+  }
+  std::string plain(raw.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(
+          reinterpret_cast<unsigned char*>(plain.data()),
+          reinterpret_cast<const unsigned char*>(raw.data() + crypto_secretbox_NONCEBYTES),
+          raw.size() - crypto_secretbox_NONCEBYTES,
+          reinterpret_cast<const unsigned char*>(raw.data()),
+          reinterpret_cast<const unsigned char*>(key.data())) != 0) {
+    return std::nullopt;
+  }
+  return plain;
+}
+
+std::string ed25519_public_key(std::string_view seed) {
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  if (seed.size() != crypto_sign_SEEDBYTES) throw Failure("an Ed25519 seed has 32 bytes");
+  crypto_sign_seed_keypair(pk, sk, reinterpret_cast<const unsigned char*>(seed.data()));
+  sodium_memzero(sk, sizeof sk);
+  return std::string(reinterpret_cast<const char*>(pk), sizeof pk);
+}
+
+std::string ed25519_sign(std::string_view seed, std::string_view data) {
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+  unsigned char sk[crypto_sign_SECRETKEYBYTES];
+  if (seed.size() != crypto_sign_SEEDBYTES) throw Failure("an Ed25519 seed has 32 bytes");
+  crypto_sign_seed_keypair(pk, sk, reinterpret_cast<const unsigned char*>(seed.data()));
+  std::string sig(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(sig.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(data.data()), data.size(), sk);
+  sodium_memzero(sk, sizeof sk);
+  return sig;
+}
+
+bool ed25519_verify(std::string_view public_key, std::string_view data,
+                    std::string_view signature) {
+  return public_key.size() == crypto_sign_PUBLICKEYBYTES && signature.size() == crypto_sign_BYTES &&
+         crypto_sign_verify_detached(
+             reinterpret_cast<const unsigned char*>(signature.data()),
+             reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+             reinterpret_cast<const unsigned char*>(public_key.data())) == 0;
+}
+
+std::string sha512_hex(std::string_view data) {
+  unsigned char out[crypto_hash_sha512_BYTES];
+  crypto_hash_sha512(out, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  return to_hex(std::string_view(reinterpret_cast<const char*>(out), sizeof out));
+}
+
+std::string base64(std::string_view bytes) {
+  constexpr int kVariant = sodium_base64_VARIANT_ORIGINAL;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), kVariant);
+  out.resize(out.size() - 1);
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text, bool url) {
+  const int variant =
+      url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL;
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  std::size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, nullptr, variant) != 0) {
+    return std::nullopt;
+  }
+  out.resize(len);
+  return out;
+}
+
 }  // namespace mvsp::core::crypto

@@ -96,16 +96,24 @@ std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
   return existing->text(0);
 }
 
-std::vector<Job> JobQueue::claim(std::string_view worker, int max,
-                                 std::chrono::milliseconds lease) {
+std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::milliseconds lease,
+                                 const std::vector<std::string>& kinds) {
   return db_.transaction([&](db::Tx& tx) {
     auto now = to_millis(clock_.now());
-    auto ids = tx.query(fmt::format("SELECT id, attempts, max_attempts FROM jobs "
-                                    "WHERE (state = 'queued' AND run_at <= ?) "
-                                    "OR (state = 'running' AND lease_until < ?) "
-                                    "ORDER BY run_at LIMIT ?{}",
-                                    tx.for_update_skip_locked()),
-                        now, now, max);
+    std::vector<db::Value> params{now, now};
+    std::string only;
+    for (const auto& k : kinds) {
+      only += only.empty() ? " AND kind IN (?" : ", ?";
+      params.emplace_back(k);
+    }
+    if (!only.empty()) only += ")";
+    params.emplace_back(static_cast<std::int64_t>(max));
+    auto ids = tx.query_values(fmt::format("SELECT id, attempts, max_attempts FROM jobs "
+                                           "WHERE ((state = 'queued' AND run_at <= ?) "
+                                           "OR (state = 'running' AND lease_until < ?)){} "
+                                           "ORDER BY run_at LIMIT ?{}",
+                                           only, tx.for_update_skip_locked()),
+                               params);
     std::vector<Job> claimed;
     for (const auto& r : ids) {
       const auto& id = r.text(0);
@@ -228,22 +236,24 @@ int JobRunner::run_due() {
 }
 
 bool JobRunner::run_one() {
-  auto jobs = queue_.claim(options_.name, 1, options_.lease);
+  // Only the kinds this process handles: an instance that runs some components leaves the
+  // other components' jobs to the instances that run them.
+  if (handlers_.empty()) return false;
+  std::vector<std::string> kinds;
+  kinds.reserve(handlers_.size());
+  for (const auto& [kind, entry] : handlers_) kinds.push_back(kind);
+  auto jobs = queue_.claim(options_.name, 1, options_.lease, kinds);
   if (jobs.empty()) return false;
   const Job& job = jobs.front();
   log::CorrelationScope scope(job.correlation_id.empty() ? "job:" + job.id : job.correlation_id);
-  auto it = handlers_.find(job.kind);
-  RetryPolicy policy = it == handlers_.end() ? RetryPolicy{} : it->second.policy;
+  const auto& entry = handlers_.at(job.kind);
+  RetryPolicy policy = entry.policy;
   JobOutcome outcome;
-  if (it == handlers_.end()) {
-    outcome = JobOutcome::permanent(fmt::format("no handler for job kind {}", job.kind));
-  } else {
-    try {
-      JobContext ctx{job, db_, queue_};
-      outcome = it->second.handler(ctx);
-    } catch (const std::exception& e) {
-      outcome = JobOutcome::retry(e.what());
-    }
+  try {
+    JobContext ctx{job, db_, queue_};
+    outcome = entry.handler(ctx);
+  } catch (const std::exception& e) {
+    outcome = JobOutcome::retry(e.what());
   }
   if (outcome.kind == JobOutcome::Kind::done) {
     if (!queue_.complete(job)) log::warn("job.lease_lost", {{"job", job.id}, {"kind", job.kind}});

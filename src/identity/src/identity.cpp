@@ -519,6 +519,17 @@ std::vector<std::pair<std::string, std::string>> Identity::roles_of(std::string_
   return out;
 }
 
+std::vector<std::string> Identity::tenant_contacts(std::string_view tenant_id) {
+  std::vector<std::string> out;
+  for (const auto& r :
+       impl_->db.query("SELECT a.email FROM account_roles r JOIN accounts a ON a.id = r.account_id "
+                       "WHERE r.tenant_id = ? AND r.role = 'authority_admin' ORDER BY a.email",
+                       std::string(tenant_id))) {
+    out.push_back(r.text(0));
+  }
+  return out;
+}
+
 std::vector<Tenant> Identity::tenants() {
   std::vector<Tenant> out;
   for (const auto& r : impl_->db.query("SELECT id, name FROM tenants ORDER BY name")) {
@@ -735,6 +746,28 @@ core::Result<Organisation> Identity::create_organisation(std::string_view actor,
                         .object_id = o.id});
     return o;
   });
+}
+
+std::optional<MailboxOwner> Identity::mailbox_owner(std::string_view id) {
+  auto& d = *impl_;
+  std::string key(id);
+  if (auto a = d.db.query_one(
+          "SELECT given_name, family_name, email, email_verified_at FROM accounts WHERE id = ?",
+          key)) {
+    MailboxOwner o{.id = key, .name = fmt::format("{} {}", a->text(0), a->text(1))};
+    if (!a->is_null(3)) o.emails.push_back(a->text(2));
+    return o;
+  }
+  auto org = d.db.query_one("SELECT name FROM organisations WHERE id = ?", key);
+  if (!org) return std::nullopt;
+  MailboxOwner o{.id = key, .organisation = true, .name = org->text(0)};
+  for (const auto& r : d.db.query(
+           "SELECT a.email FROM organisation_members m JOIN accounts a ON a.id = m.account_id "
+           "WHERE m.organisation_id = ? AND a.email_verified_at IS NOT NULL ORDER BY a.email",
+           key)) {
+    o.emails.push_back(r.text(0));
+  }
+  return o;
 }
 
 std::vector<Organisation> Identity::organisations_of(std::string_view account_id) {

@@ -449,65 +449,6 @@ std::optional<core::TimePoint> parse_instant(std::string_view text) {
       std::chrono::duration_cast<core::TimePoint::duration>(tp.time_since_epoch()));
 }
 
-KeyPair generate_key_pair(std::string_view common_name) {
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(EVP_RSA_gen(3072), EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-  if (!pkey || !cert) throw core::Failure("cannot create a key pair");
-  X509_set_version(cert.get(), 2);
-  unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
-  serial[0] &= 0x7f;
-  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
-  BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
-  X509_NAME* name = X509_get_subject_name(cert.get());
-  std::string cn(common_name);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
-  X509_set_issuer_name(cert.get(), name);
-  X509_set_pubkey(cert.get(), pkey.get());
-  if (X509_sign(cert.get(), pkey.get(), EVP_sha256()) <= 0) {
-    throw core::Failure("cannot sign the certificate");
-  }
-  auto pem = [](auto write) {
-    std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-    write(bio.get());
-    char* data = nullptr;
-    long len = BIO_get_mem_data(bio.get(), &data);
-    return std::string(data, static_cast<std::size_t>(len));
-  };
-  return {pem([&](BIO* b) {
-            PEM_write_bio_PrivateKey(b, pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
-          }),
-          pem([&](BIO* b) { PEM_write_bio_X509(b, cert.get()); })};
-}
-
-KeyPair load_or_create_key_pair(const std::filesystem::path& dir, std::string_view stem,
-                                std::string_view common_name) {
-  auto key_path = dir / (std::string(stem) + ".key");
-  auto cert_path = dir / (std::string(stem) + ".crt");
-  auto read = [](const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
-  if (std::filesystem::exists(key_path) && std::filesystem::exists(cert_path)) {
-    return {read(key_path), read(cert_path)};
-  }
-  std::filesystem::create_directories(dir);
-  auto pair = generate_key_pair(common_name);
-  {
-    auto old = umask(077);
-    std::ofstream(key_path) << pair.private_key_pem;
-    umask(old);
-  }
-  std::ofstream(cert_path) << pair.certificate_pem;
-  return pair;
-}
-
 std::string certificate_from_metadata(std::string_view metadata, std::string_view use) {
   auto doc = parse(metadata);
   auto* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;

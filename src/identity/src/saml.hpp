@@ -8,6 +8,7 @@
 #include <map>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
+#include <mvsp/core/pki.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,15 +36,9 @@ inline constexpr const char* kQaaLevel = "urn:oid:1.2.40.0.10.2.1.1.261.94";
 inline constexpr const char* kProvedBy = "urn:oid:1.3.6.1.4.1.25484.494450.2";
 }  // namespace oid
 
-// An RSA key with its self-signed certificate, both PEM.
-struct KeyPair {
-  std::string private_key_pem;
-  std::string certificate_pem;
-};
-KeyPair generate_key_pair(std::string_view common_name);
-// The pair in `dir`/<stem>.key and <stem>.crt, created (0600) on first use.
-KeyPair load_or_create_key_pair(const std::filesystem::path& dir, std::string_view stem,
-                                std::string_view common_name);
+using core::pki::generate_key_pair;
+using core::pki::KeyPair;
+using core::pki::load_or_create_key_pair;
 // The PEM certificate for `use` ("signing", "encryption") in SAML metadata, or "".
 std::string certificate_from_metadata(std::string_view metadata, std::string_view use);
 // The certificate's DER in base64, as metadata and KeyInfo carry it.

@@ -94,32 +94,4 @@ std::optional<std::int64_t> totp_match(std::string_view secret, std::string_view
   return std::nullopt;
 }
 
-std::string seal(std::string_view key, std::string_view plain) {
-  std::string nonce = core::crypto::random_bytes(crypto_secretbox_NONCEBYTES);
-  std::string box(plain.size() + crypto_secretbox_MACBYTES, '\0');
-  crypto_secretbox_easy(reinterpret_cast<unsigned char*>(box.data()),
-                        reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
-                        reinterpret_cast<const unsigned char*>(nonce.data()),
-                        reinterpret_cast<const unsigned char*>(key.data()));
-  return core::crypto::to_hex(nonce + box);
-}
-
-std::optional<std::string> open(std::string_view key, std::string_view sealed_hex) {
-  std::string raw;
-  if (!core::crypto::from_hex(sealed_hex, raw) ||
-      raw.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) {
-    return std::nullopt;
-  }
-  std::string plain(raw.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
-  if (crypto_secretbox_open_easy(
-          reinterpret_cast<unsigned char*>(plain.data()),
-          reinterpret_cast<const unsigned char*>(raw.data() + crypto_secretbox_NONCEBYTES),
-          raw.size() - crypto_secretbox_NONCEBYTES,
-          reinterpret_cast<const unsigned char*>(raw.data()),
-          reinterpret_cast<const unsigned char*>(key.data())) != 0) {
-    return std::nullopt;
-  }
-  return plain;
-}
-
 }  // namespace mvsp::identity::secrets

@@ -2,6 +2,7 @@
 // Private to identity: password hashing, TOTP (RFC 6238) and sealing of stored secrets.
 
 #include <cstdint>
+#include <mvsp/core/crypto.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,8 +24,7 @@ std::string totp_code(std::string_view secret, std::int64_t step);
 std::optional<std::int64_t> totp_match(std::string_view secret, std::string_view code,
                                        std::int64_t now_step);
 
-// Authenticated encryption of small secrets with a 32-byte key (hex text out).
-std::string seal(std::string_view key, std::string_view plain);
-std::optional<std::string> open(std::string_view key, std::string_view sealed_hex);
+using core::crypto::open;
+using core::crypto::seal;
 
 }  // namespace mvsp::identity::secrets

@@ -7,6 +7,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/oidc.hpp>
+#include <mvsp/identity/step_up.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
@@ -51,20 +52,6 @@ Response json_error(int status, const std::string& error, const std::string& des
   auto res = Response::json(out.str(), status);
   res.set_header("Pragma", "no-cache");
   return res;
-}
-
-// The session's level; a raised level counts only for `step_up` after it was reached.
-TrustLevel effective_level(const web::Session& s, core::TimePoint now,
-                           std::chrono::minutes step_up) {
-  auto get = [&](const char* k) {
-    auto it = s.data.find(k);
-    return it == s.data.end() ? std::string() : it->second;
-  };
-  auto level = parse_level(get("level")).value_or(TrustLevel::basic);
-  auto base = parse_level(get("base_level")).value_or(TrustLevel::basic);
-  // The level was raised when the session got its id (rotation on every raise).
-  if (level > base && now - s.created_at > step_up) return base;
-  return level;
 }
 
 Response authorize(const Endpoints& e, Request& req) {
@@ -144,26 +131,18 @@ Response authorize(const Endpoints& e, Request& req) {
     }
     return res;
   }
-  auto level = effective_level(*req.session, now, e.options.step_up_lifetime);
+  auto level = session_level(*req.session, now, e.options.step_up_lifetime);
   if (r.required_level && level < *r.required_level) {
     if (r.prompt == "none") return fail("interaction_required", "a higher trust level is needed");
-    if (*r.required_level > TrustLevel::substantial) {
-      // `high` needs an electronic ID, which only an upstream provider confirms.
-      if (!e.options.federation || e.options.federation->upstreams().empty()) {
-        return fail("unmet_authentication_requirements", "trust level high needs the eID");
-      }
-      return Response::redirect("/anmelden/extern?level=high&next=" + web::url_encode(resume()));
+    bool upstream = e.options.federation && !e.options.federation->upstreams().empty();
+    auto where =
+        step_up_location(*e.options.identity, *req.session, *r.required_level, upstream, resume());
+    if (!where) {
+      return *r.required_level > TrustLevel::substantial
+                 ? fail("unmet_authentication_requirements", "trust level high needs the eID")
+                 : fail("login_required", "the account is gone");
     }
-    auto* identity = e.options.identity;
-    auto account = identity->find(req.session->account_id);
-    if (!account) return fail("login_required", "the account is gone");
-    if (account->totp_enabled) {
-      req.session->data["pending_account"] = account->id;
-      req.session->dirty = true;
-      return Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(resume()));
-    }
-    // Step-up for a password-only account: set up the second factor now.
-    return Response::redirect("/konto/zwei-faktor?next=" + web::url_encode(resume()));
+    return Response::redirect(*where);
   }
   auto code = e.provider.issue_code(r, req.session->account_id, level, req.session->created_at);
   return back({{"code", code}});

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace mvsp::core {
 
@@ -36,5 +38,10 @@ std::string format_utc(TimePoint t);
 // Summer time follows the EU rule (last Sunday of March to last Sunday of October,
 // switching at 01:00 UTC); libstdc++ 12 has no time-zone database.
 std::string format_berlin(TimePoint t);
+// The calendar day in Germany at `t`.
+std::chrono::sys_days berlin_day(TimePoint t);
+// A day as ISO 8601 ("2026-11-24") and back; nothing for anything else.
+std::string format_day(std::chrono::sys_days day);
+std::optional<std::chrono::sys_days> parse_day(std::string_view text);
 
 }  // namespace mvsp::core

@@ -2,6 +2,7 @@
 // Small cryptographic helpers on libsodium.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +28,21 @@ std::string base64url(std::string_view bytes);
 // A 32-byte key for one purpose, derived from the 32-byte master key: `context` names the
 // purpose in exactly 8 characters ("mvspblob"), `id` numbers keys within it.
 std::string derive_key(std::string_view master, std::string_view context, std::uint64_t id);
+
+// Authenticated encryption of small secrets with a 32-byte key (hex text out).
+std::string seal(std::string_view key, std::string_view plain);
+std::optional<std::string> open(std::string_view key, std::string_view sealed_hex);
+
+// Ed25519 signatures from a 32-byte seed (evidence that third parties verify).
+std::string ed25519_public_key(std::string_view seed);                   // raw 32 bytes
+std::string ed25519_sign(std::string_view seed, std::string_view data);  // raw 64 bytes
+bool ed25519_verify(std::string_view public_key, std::string_view data, std::string_view signature);
+
+std::string sha512_hex(std::string_view data);  // lower-case hex
+// Standard base64 with padding; decoding takes it or, with `url`, the URL-safe form
+// without padding.
+std::string base64(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text, bool url = false);
 
 // Compares in time independent of where the inputs differ.
 bool equal_constant_time(std::string_view a, std::string_view b);

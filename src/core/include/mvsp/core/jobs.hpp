@@ -83,8 +83,10 @@ class JobQueue {
   std::string enqueue(db::Connection& tx, const JobSpec& spec);
 
   // Takes up to `max` due jobs (queued and due, or running with an expired lease) for
-  // `worker`, each with a fresh lease token and its attempt counted.
-  std::vector<Job> claim(std::string_view worker, int max, std::chrono::milliseconds lease);
+  // `worker`, each with a fresh lease token and its attempt counted; with `kinds`, only
+  // jobs of those kinds.
+  std::vector<Job> claim(std::string_view worker, int max, std::chrono::milliseconds lease,
+                         const std::vector<std::string>& kinds = {});
 
   // Marks the job done inside the caller's transaction, so that the handler's effect and
   // the completion commit together. False when the lease was lost (then roll back).

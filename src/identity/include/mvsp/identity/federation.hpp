@@ -12,6 +12,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/web/client.hpp>
 #include <optional>
 #include <string>
 #include <utility>
@@ -87,14 +88,9 @@ struct IdentityLink {
 };
 
 // Loads the OpenID upstream's documents; a test may put its own transport here.
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-};
-using HttpFetch = std::function<core::Result<HttpAnswer>(
-    const std::string& method, const std::string& url,
-    const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body)>;
-HttpFetch default_http_fetch();
+using web::default_http_fetch;
+using web::HttpAnswer;
+using web::HttpFetch;
 
 class Federation {
  public:

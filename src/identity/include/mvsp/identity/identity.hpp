@@ -149,6 +149,14 @@ struct OrganisationMember {
   std::string role;
 };
 
+// Who receives what arrives in a mailbox (`mvsp:<id>`): an account or an organisation.
+struct MailboxOwner {
+  std::string id;
+  bool organisation = false;
+  std::string name;
+  std::vector<std::string> emails;  // verified addresses to notify (an organisation's members)
+};
+
 struct PasswordReset {
   std::string token;
   std::string password;
@@ -218,6 +226,8 @@ class Identity {
   // The account's staff roles: (tenant id, role) pairs.
   std::vector<std::pair<std::string, std::string>> roles_of(std::string_view account_id);
   std::vector<Tenant> tenants();
+  // Who is told when something of the tenant needs a person: its authority admins' addresses.
+  std::vector<std::string> tenant_contacts(std::string_view tenant_id);
   core::Result<std::vector<StaffMember>> list_staff(std::string_view actor,
                                                     std::string_view tenant_id);
   core::Result<StaffMember> staff_member(std::string_view actor, std::string_view tenant_id,
@@ -261,6 +271,8 @@ class Identity {
                                                  std::string_view locale);
 
   core::Result<Account> find(std::string_view id);
+  // The account or organisation with this id, for the mailbox; nothing when neither exists.
+  std::optional<MailboxOwner> mailbox_owner(std::string_view id);
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);
 
   TotpEnrollment begin_totp(const Account& account);

@@ -1,0 +1,344 @@
+// The mailbox's use cases. A message and its notification job commit together; the
+// attachments are encrypted at rest in the blob store before the row that names them.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/blobs.hpp>
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/ids.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/core/mail.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
+#include <mvsp/web/templates.hpp>
+#include <sstream>
+
+namespace mvsp::mailbox {
+namespace {
+
+using core::Error;
+using core::fail;
+using identity::TrustLevel;
+
+constexpr std::size_t kMaxSubject = 1024;
+constexpr std::size_t kMaxSender = 255;
+constexpr std::size_t kMaxBody = 100000;
+constexpr std::size_t kMaxFilename = 255;
+
+constexpr const char* kColumns =
+    "id, owner_id, source_ref, kind, sender, subject, body, reference, required_level, "
+    "provided_at, notified_at, retrieved_at, deemed_announced_on, retrieval_due_at";
+
+std::optional<core::TimePoint> optional_time(const core::db::Row& r, std::size_t i) {
+  if (r.is_null(i)) return std::nullopt;
+  return core::from_millis(r.integer(i));
+}
+
+Message read_message(const core::db::Row& r) {
+  Message m;
+  m.id = r.text(0);
+  m.owner_id = r.text(1);
+  m.source_ref = r.text(2);
+  m.notice = r.text(3) == "notice";
+  m.sender = r.text(4);
+  m.subject = r.text(5);
+  m.body = r.text(6);
+  m.reference = r.text(7);
+  m.required_level = identity::parse_level(r.text(8)).value_or(TrustLevel::high);
+  m.provided_at = core::from_millis(r.integer(9));
+  m.notified_at = optional_time(r, 10);
+  m.retrieved_at = optional_time(r, 11);
+  m.deemed_announced_on = r.optional_text(12).value_or("");
+  m.retrieval_due_at = optional_time(r, 13);
+  return m;
+}
+
+std::string event_payload(const std::string& source_ref, const char* event, core::TimePoint at) {
+  Poco::JSON::Object o;
+  o.set("sourceRef", source_ref);
+  o.set("event", event);
+  o.set("at", core::format_utc(at));
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+}  // namespace
+
+struct Mailbox::Impl {
+  core::db::Database& db;
+  const core::Clock& clock;
+  core::IdGenerator& ids;
+  core::JobQueue& jobs;
+  core::AuditLog& audit;
+  core::BlobStore& blobs;
+  identity::Identity& identity;
+  const web::Catalog& texts;
+  MailboxOptions options;
+
+  std::vector<AttachmentInfo> attachments(const std::string& message_id) {
+    std::vector<AttachmentInfo> out;
+    for (const auto& r :
+         db.query("SELECT position, filename, media_type, size, sha256 FROM mailbox_attachments "
+                  "WHERE message_id = ? ORDER BY position",
+                  message_id)) {
+      out.push_back(
+          {static_cast<int>(r.integer(0)), r.text(1), r.text(2), r.integer(3), r.text(4)});
+    }
+    return out;
+  }
+
+  std::optional<Message> by_source(const std::string& source_ref) {
+    auto r = db.query_one(
+        fmt::format("SELECT {} FROM mailbox_messages WHERE source_ref = ?", kColumns), source_ref);
+    if (!r) return std::nullopt;
+    return read_message(*r);
+  }
+
+  Receipt receipt_of(const Message& m, bool before) {
+    return {m.id, m.provided_at, m.deemed_announced_on, before};
+  }
+};
+
+Mailbox::Mailbox(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
+                 core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs,
+                 identity::Identity& identity, const web::Catalog& texts, MailboxOptions options)
+    : impl_(std::make_unique<Impl>(
+          Impl{db, clock, ids, jobs, audit, blobs, identity, texts, std::move(options)})) {}
+
+Mailbox::~Mailbox() = default;
+
+std::string Mailbox::deemed_day(core::TimePoint provided) const {
+  return core::format_day(core::berlin_day(provided) +
+                          std::chrono::days(impl_->options.deemed_after_days));
+}
+
+core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
+  auto& d = *impl_;
+  Error error{core::ErrorCode::invalid_input, "The message is not valid.", {}, {}};
+  if (request.source_ref.empty()) error.and_field("sourceRef", "is required");
+  if (request.subject.empty() || request.subject.size() > kMaxSubject) {
+    error.and_field("subject", fmt::format("must have 1 to {} characters", kMaxSubject));
+  }
+  if (request.sender.empty() || request.sender.size() > kMaxSender) {
+    error.and_field("sender", fmt::format("must have 1 to {} characters", kMaxSender));
+  }
+  if (request.body.size() > kMaxBody) {
+    error.and_field("body", fmt::format("must have at most {} characters", kMaxBody));
+  }
+  for (std::size_t i = 0; i < request.attachments.size(); ++i) {
+    const auto& a = request.attachments[i];
+    if (a.filename.empty() || a.filename.size() > kMaxFilename ||
+        a.filename.find_first_of("/\\\r\n\"") != std::string::npos) {
+      error.and_field(fmt::format("attachments[{}].filename", i),
+                      "must be a file name of 1 to 255 characters without / \\ \" or line breaks");
+    }
+  }
+  if (!error.fields.empty()) return fail(error);
+  if (auto existing = d.by_source(request.source_ref)) {
+    if (existing->owner_id != request.owner_id) {
+      return fail(Error::conflict("the source reference was used for another recipient"));
+    }
+    return d.receipt_of(*existing, true);
+  }
+  auto owner = d.identity.mailbox_owner(request.owner_id);
+  if (!owner) return fail(Error::not_found("no account or organisation with this mailbox"));
+
+  // Documents first: a blob nobody names is harmless and content-addressed; a row naming a
+  // missing blob would not be.
+  struct Stored {
+    core::BlobRef ref;
+    std::string sha256;
+  };
+  std::vector<Stored> stored;
+  for (const auto& a : request.attachments) {
+    stored.push_back({d.blobs.put(a.content), core::crypto::sha256_hex(a.content)});
+  }
+  auto now = d.clock.now();
+  Message m;
+  m.id = d.ids.key();
+  m.provided_at = now;
+  if (request.notice) {
+    m.deemed_announced_on = deemed_day(now);
+    m.retrieval_due_at = now + std::chrono::days(d.options.retrieval_period_days);
+  }
+  try {
+    d.db.transaction([&](core::db::Tx& tx) {
+      tx.execute(
+          "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
+          "reference, required_level, provided_at, deemed_announced_on, retrieval_due_at, "
+          "event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          m.id, request.owner_id, request.source_ref, request.notice ? "notice" : "message",
+          request.sender, request.subject, request.body, request.reference,
+          std::string(identity::level_name(request.required_level)), core::to_millis(now),
+          request.notice ? core::db::Value(m.deemed_announced_on) : core::db::Value(),
+          m.retrieval_due_at ? core::db::Value(core::to_millis(*m.retrieval_due_at))
+                             : core::db::Value(),
+          request.event_job_kind);
+      for (std::size_t i = 0; i < request.attachments.size(); ++i) {
+        const auto& a = request.attachments[i];
+        tx.execute(
+            "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
+            "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            m.id, static_cast<std::int64_t>(i), a.filename,
+            a.media_type.empty() ? "application/octet-stream" : a.media_type,
+            static_cast<std::int64_t>(a.content.size()), stored[i].sha256, stored[i].ref.id);
+      }
+      d.jobs.enqueue(tx, {.kind = "mailbox.notify",
+                          .payload = fmt::format(R"({{"messageId":"{}"}})", m.id),
+                          .idempotency_key = "mailbox.notify:" + m.id});
+      d.audit.append(tx, {.actor = "system:mailbox",
+                          .action = "mailbox.message_stored",
+                          .object_type = "mailbox_message",
+                          .object_id = m.id,
+                          .detail = fmt::format(R"({{"sourceRef":"{}","attachments":{}}})",
+                                                request.source_ref, request.attachments.size())});
+    });
+  } catch (const std::exception&) {
+    // Stored at the same moment by another worker: that one counts.
+    if (auto existing = d.by_source(request.source_ref)) return d.receipt_of(*existing, true);
+    throw;
+  }
+  return d.receipt_of(m, false);
+}
+
+std::vector<Message> Mailbox::inbox(const std::string& owner_id, int limit) {
+  std::vector<Message> out;
+  for (const auto& r :
+       impl_->db.query(fmt::format("SELECT {} FROM mailbox_messages WHERE owner_id = ? "
+                                   "ORDER BY provided_at DESC, id DESC LIMIT ?",
+                                   kColumns),
+                       owner_id, limit)) {
+    out.push_back(read_message(r));
+  }
+  return out;
+}
+
+int Mailbox::unread(const std::string& owner_id) {
+  return static_cast<int>(
+      impl_->db
+          .query_one(
+              "SELECT COUNT(*) FROM mailbox_messages WHERE owner_id = ? AND retrieved_at IS NULL",
+              owner_id)
+          ->integer(0));
+}
+
+core::Result<Message> Mailbox::find(const std::string& owner_id, const std::string& message_id) {
+  auto r = impl_->db.query_one(
+      fmt::format("SELECT {} FROM mailbox_messages WHERE id = ? AND owner_id = ?", kColumns),
+      message_id, owner_id);
+  if (!r) return fail(Error::not_found("no such message"));
+  auto m = read_message(*r);
+  m.attachments = impl_->attachments(m.id);
+  return m;
+}
+
+core::Result<Message> Mailbox::retrieve(const std::string& owner_id, const std::string& message_id,
+                                        TrustLevel session_level) {
+  auto& d = *impl_;
+  auto m = find(owner_id, message_id);
+  if (!m) return m;
+  if (session_level < m->required_level) {
+    auto e = Error::forbidden("the message needs a higher trust level");
+    e.detail = "level";
+    return fail(e);
+  }
+  if (m->retrieved_at) return m;
+  auto now = d.clock.now();
+  d.db.transaction([&](core::db::Tx& tx) {
+    if (tx.execute("UPDATE mailbox_messages SET retrieved_at = ? WHERE id = ? AND "
+                   "retrieved_at IS NULL",
+                   core::to_millis(now), m->id) != 1) {
+      return;
+    }
+    auto kind = tx.query_one("SELECT event_job_kind FROM mailbox_messages WHERE id = ?", m->id);
+    if (kind && !kind->text(0).empty()) {
+      d.jobs.enqueue(tx, {.kind = kind->text(0),
+                          .payload = event_payload(m->source_ref, "retrieved", now),
+                          .idempotency_key = "mailbox.retrieved:" + m->id});
+    }
+    d.audit.append(
+        tx, {.actor = "account:" + owner_id,
+             .action = "mailbox.message_retrieved",
+             .object_type = "mailbox_message",
+             .object_id = m->id,
+             .detail = fmt::format(R"({{"level":"{}"}})", identity::level_name(session_level))});
+    m->retrieved_at = now;
+  });
+  if (!m->retrieved_at) return find(owner_id, message_id);
+  return m;
+}
+
+core::Status Mailbox::read_attachment(const std::string& owner_id, const std::string& message_id,
+                                      int position, std::ostream& out) {
+  auto m = find(owner_id, message_id);
+  if (!m) return fail(m.error());
+  if (!m->retrieved_at) return fail(Error::forbidden("open the message first"));
+  auto r = impl_->db.query_one(
+      "SELECT blob_id FROM mailbox_attachments WHERE message_id = ? AND position = ?", m->id,
+      position);
+  if (!r) return fail(Error::not_found("no such attachment"));
+  return impl_->blobs.read(r->text(0), out);
+}
+
+int Mailbox::report_overdue() {
+  auto& d = *impl_;
+  auto now = d.clock.now();
+  int reported = 0;
+  for (const auto& r : d.db.query(
+           "SELECT id, source_ref, event_job_kind FROM mailbox_messages WHERE retrieved_at IS NULL "
+           "AND fallback_reported_at IS NULL AND retrieval_due_at <= ? LIMIT 500",
+           core::to_millis(now))) {
+    d.db.transaction([&](core::db::Tx& tx) {
+      if (tx.execute("UPDATE mailbox_messages SET fallback_reported_at = ? WHERE id = ? AND "
+                     "fallback_reported_at IS NULL AND retrieved_at IS NULL",
+                     core::to_millis(now), r.text(0)) != 1) {
+        return;
+      }
+      if (!r.text(2).empty()) {
+        d.jobs.enqueue(tx, {.kind = r.text(2),
+                            .payload = event_payload(r.text(1), "not_retrieved", now),
+                            .idempotency_key = "mailbox.not_retrieved:" + r.text(0)});
+      }
+      d.audit.append(tx, {.actor = "system:mailbox",
+                          .action = "mailbox.retrieval_period_passed",
+                          .object_type = "mailbox_message",
+                          .object_id = r.text(0)});
+      ++reported;
+    });
+  }
+  return reported;
+}
+
+void Mailbox::register_jobs(core::JobRunner& runner, core::Mailer& mailer) {
+  runner.handle("mailbox.notify", [this, &mailer](core::JobContext& ctx) {
+    auto& d = *impl_;
+    Poco::JSON::Parser parser;
+    auto payload = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
+    auto id = payload->getValue<std::string>("messageId");
+    auto r = d.db.query_one("SELECT owner_id, notified_at FROM mailbox_messages WHERE id = ?", id);
+    if (!r || !r->is_null(1)) return core::JobOutcome::ok();
+    auto owner = d.identity.mailbox_owner(r->text(0));
+    // The mail says only that something arrived: no sender, no subject, no content.
+    for (const auto& to : owner ? owner->emails : std::vector<std::string>{}) {
+      auto sent =
+          mailer.send({.to = to,
+                       .subject = d.texts.text("de", "mailbox.mail.subject"),
+                       .body = fmt::format(fmt::runtime(d.texts.text("de", "mailbox.mail.body")),
+                                           d.options.public_url + "/postfach")});
+      if (!sent) {
+        return sent.error().code == core::ErrorCode::unavailable
+                   ? core::JobOutcome::retry(sent.error().message)
+                   : core::JobOutcome::permanent(sent.error().message);
+      }
+    }
+    d.db.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
+                 core::to_millis(d.clock.now()), id);
+    return core::JobOutcome::ok();
+  });
+}
+
+}  // namespace mvsp::mailbox

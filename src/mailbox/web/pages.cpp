@@ -1,0 +1,204 @@
+// The citizen's mailbox. A person sees the mailbox of their account, or of the
+// organisation they act for; a message that needs a higher trust level than the session
+// has is shown only after the step-up, and opening it is the retrieval (Abruf).
+#include <fmt/format.h>
+
+#include <mvsp/core/clock.hpp>
+#include <mvsp/identity/step_up.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
+#include <mvsp/mailbox/pages.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+#include <mvsp/web/view.hpp>
+
+namespace mvsp::mailbox {
+namespace {
+
+using web::Request;
+using web::Response;
+using web::View;
+
+struct Ctx {
+  const web::Pages& pages;
+  Mailbox& mailbox;
+  identity::Identity& identity;
+  PageOptions options;
+
+  std::string t(const Request& req, std::string_view key) const {
+    return pages.catalog().text(req.locale, fmt::format("mailbox.{}", key));
+  }
+};
+
+// Whose mailbox this session looks at: the organisation it acts for, else the account.
+std::string owner_of(const Request& req) {
+  if (!req.session || req.session->account_id.empty()) return {};
+  if (auto it = req.session->data.find("acting_for");
+      it != req.session->data.end() && !it->second.empty()) {
+    return it->second;
+  }
+  return req.session->account_id;
+}
+
+Response to_login(const Request& req) {
+  return Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+}
+
+std::string day_de(const std::string& iso) {
+  // "2026-11-28" -> "28.11.2026"
+  if (iso.size() != 10) return iso;
+  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
+}
+
+std::string size_text(std::int64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} Byte", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{} KB", (bytes + 1023) / 1024);
+  return fmt::format("{:.1f} MB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+}
+
+View summary_view(const Ctx& c, const Request& req, const Message& m) {
+  View v;
+  v.set("href", "/postfach/" + m.id);
+  v.set("subject", m.subject);
+  v.set("sender", m.sender);
+  v.set("provided", core::format_berlin(m.provided_at));
+  v.set("unread", !m.retrieved_at.has_value());
+  v.set("kind", c.t(req, m.notice ? "kind.notice" : "kind.message"));
+  if (m.required_level > identity::TrustLevel::low) {
+    v.set("level",
+          c.pages.catalog().text(req.locale, fmt::format("identity.levels.{}",
+                                                         identity::level_name(m.required_level))));
+  }
+  return v;
+}
+
+Response inbox(const Ctx& c, Request& req) {
+  auto owner = owner_of(req);
+  if (owner.empty()) return to_login(req);
+  View model;
+  model.set("title", c.t(req, "inbox.title"));
+  model.set_list("messages", {});
+  int unread = 0;
+  for (const auto& m : c.mailbox.inbox(owner)) {
+    if (!m.retrieved_at) ++unread;
+    model.add("messages", summary_view(c, req, m));
+  }
+  model.set("count", fmt::format(fmt::runtime(c.t(req, "inbox.count")),
+                                 c.mailbox.inbox(owner).size(), unread));
+  if (auto it = req.session->data.find("acting_for_name"); it != req.session->data.end()) {
+    model.set("organisation", it->second);
+  }
+  return c.pages.render(req, "mailbox/inbox", std::move(model));
+}
+
+Response message(const Ctx& c, Request& req) {
+  auto owner = owner_of(req);
+  if (owner.empty()) return to_login(req);
+  auto level =
+      identity::session_level(*req.session, c.options.clock->now(), c.options.step_up_lifetime);
+  auto opened = c.mailbox.retrieve(owner, req.param("id"), level);
+  if (!opened && opened.error().code == core::ErrorCode::not_found) {
+    return c.pages.error(req, 404);
+  }
+  if (!opened) {
+    // Below the message's level: say why, and offer the way up.
+    auto m = c.mailbox.find(owner, req.param("id"));
+    if (!m) return c.pages.error(req, 404);
+    View model;
+    model.set("title", c.t(req, "step_up.title"));
+    model.set("sender", m->sender);
+    model.set("provided", core::format_berlin(m->provided_at));
+    auto level_text = c.pages.catalog().text(
+        req.locale, fmt::format("identity.levels.{}", identity::level_name(m->required_level)));
+    model.set("explanation",
+              fmt::format(fmt::runtime(c.t(req, "step_up.explanation")), level_text));
+    auto where = identity::step_up_location(c.identity, *req.session, m->required_level,
+                                            c.options.has_upstream, req.path);
+    if (where) {
+      model.set("step_up_href", *where);
+      model.set("step_up_label", c.t(req, m->required_level > identity::TrustLevel::substantial
+                                              ? "step_up.eid"
+                                              : "step_up.second_factor"));
+    } else {
+      model.set("unreachable", c.t(req, "step_up.unreachable"));
+    }
+    return c.pages.render(req, "mailbox/step_up", std::move(model), 403);
+  }
+  const auto& m = *opened;
+  View model;
+  model.set("title", m.subject);
+  model.set("subject", m.subject);
+  auto fact = [&](const char* key, std::string value) {
+    View v;
+    v.set("label", c.t(req, fmt::format("message.{}", key)));
+    v.set("value", std::move(value));
+    model.add("facts", std::move(v));
+  };
+  fact("kind", c.t(req, m.notice ? "kind.notice" : "kind.message"));
+  fact("sender", m.sender);
+  if (!m.reference.empty()) fact("reference", m.reference);
+  fact("provided", core::format_berlin(m.provided_at));
+  if (m.retrieved_at) fact("retrieved", core::format_berlin(*m.retrieved_at));
+  if (!m.deemed_announced_on.empty()) {
+    model.set("deemed",
+              fmt::format(fmt::runtime(c.t(req, "message.deemed")), day_de(m.deemed_announced_on)));
+  }
+  model.set("body", m.body);
+  model.set_list("attachments", {});
+  for (const auto& a : m.attachments) {
+    View v;
+    v.set("href", fmt::format("/postfach/{}/anhang/{}", m.id, a.position));
+    v.set("filename", a.filename);
+    v.set("size", size_text(a.size));
+    model.add("attachments", std::move(v));
+  }
+  return c.pages.render(req, "mailbox/message", std::move(model));
+}
+
+Response attachment(const Ctx& c, Request& req) {
+  auto owner = owner_of(req);
+  if (owner.empty()) return to_login(req);
+  auto level =
+      identity::session_level(*req.session, c.options.clock->now(), c.options.step_up_lifetime);
+  // Downloading opens the message too: the same level rule, the same retrieval record.
+  auto m = c.mailbox.retrieve(owner, req.param("id"), level);
+  if (!m) {
+    return m.error().code == core::ErrorCode::not_found
+               ? c.pages.error(req, 404)
+               : Response::redirect("/postfach/" + web::url_encode(req.param("id")));
+  }
+  int position = -1;
+  try {
+    position = std::stoi(req.param("n"));
+  } catch (const std::exception&) {
+    return c.pages.error(req, 404);
+  }
+  const AttachmentInfo* info = nullptr;
+  for (const auto& a : m->attachments) {
+    if (a.position == position) info = &a;
+  }
+  if (!info) return c.pages.error(req, 404);
+  Response res;
+  res.set_header("Content-Type", info->media_type);
+  res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", info->filename));
+  res.set_header("Cache-Control", "no-store");
+  auto* mailbox = &c.mailbox;
+  auto id = m->id;
+  res.stream = [mailbox, owner, id, position](std::ostream& out) {
+    (void)mailbox->read_attachment(owner, id, position, out);
+  };
+  return res;
+}
+
+}  // namespace
+
+void register_pages(web::Router& router, const web::Pages& pages, Mailbox& mailbox,
+                    identity::Identity& identity, PageOptions options) {
+  auto c = std::make_shared<Ctx>(Ctx{pages, mailbox, identity, options});
+  router.get("/postfach", [c](Request& req) { return inbox(*c, req); });
+  router.get("/postfach/{id}", [c](Request& req) { return message(*c, req); });
+  router.get("/postfach/{id}/anhang/{n}", [c](Request& req) { return attachment(*c, req); });
+}
+
+}  // namespace mvsp::mailbox
