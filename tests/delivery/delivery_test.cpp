@@ -1,1 +1,425 @@
+// The delivery service with its real adapters (our mailbox, the mailbox simulator over
+// HTTP) on an injected clock: jobs run on this thread when the test says so.
 #include <gtest/gtest.h>
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <fstream>
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/blobs.hpp>
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/core/mail.hpp>
+#include <mvsp/core/pki.hpp>
+#include <mvsp/delivery/delivery.hpp>
+#include <mvsp/delivery/simulator.hpp>
+#include <mvsp/identity/identity.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
+#include <mvsp/web/templates.hpp>
+
+#include "support.hpp"
+
+namespace mvsp::delivery {
+namespace {
+
+using namespace std::chrono_literals;
+using identity::TrustLevel;
+
+constexpr const char* kUuid = "5b0c6f4e-2f1a-4f4b-9d61-1c2b3a4d5e6f";
+
+// Records mails instead of sending them (a test double of the SMTP port).
+class RecordingMailer final : public core::Mailer {
+ public:
+  core::Status send(const core::MailMessage& m) override {
+    std::lock_guard lock(mutex);
+    sent.push_back(m);
+    return {};
+  }
+  std::mutex mutex;
+  std::vector<core::MailMessage> sent;
+};
+
+const core::pki::KeyPair& author_key() {
+  static const auto k = core::pki::generate_key_pair("Landeshauptstadt Schwerin Fachverfahren");
+  return k;
+}
+
+std::string pdf(const std::string& text) {
+  return "%PDF-1.7\n% " + text + "\n%%EOF\n";
+}
+
+class DeliveryFlow : public test::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    core::crypto::init();
+    database_->migrate(clock_);
+    texts_.add(identity::embedded_resources());
+    texts_.add(mailbox::embedded_resources());
+    texts_.add(delivery::embedded_resources());
+    jobs_ = std::make_unique<core::JobQueue>(db(), clock_, ids_);
+    audit_ = std::make_unique<core::AuditLog>(clock_);
+    key_ = core::crypto::random_bytes(32);
+    blobs_ = std::make_unique<core::BlobStore>(dir_.path() / "blobs", key_);
+    identity_ = std::make_unique<identity::Identity>(
+        db(), clock_, ids_, *jobs_, *audit_, texts_,
+        identity::IdentityOptions{.public_url = "http://127.0.0.1", .key = key_});
+    mailbox_ = std::make_unique<mailbox::Mailbox>(
+        db(), clock_, ids_, *jobs_, *audit_, *blobs_, *identity_, texts_,
+        mailbox::MailboxOptions{.public_url = "http://127.0.0.1"});
+    delivery_ = std::make_unique<Delivery>(
+        db(), clock_, ids_, *jobs_, *audit_, *identity_,
+        DeliveryOptions{.public_url = "http://127.0.0.1",
+                        .master_key = key_,
+                        .data_dir = dir_.path(),
+                        .limits = {.rate_per_second = 1000, .burst = 1000, .daily_quota = 100000},
+                        .texts = &texts_});
+    simulator_.start();
+    delivery_->add_adapter(make_mvsp_adapter(*mailbox_, Delivery::kMailboxEventJob));
+    delivery_->add_adapter(make_zbp_adapter({.type = "bundid",
+                                             .endpoint = simulator_.base_url(),
+                                             .author_key_pem = author_key().private_key_pem,
+                                             .author_certificate_pem =
+                                                 author_key().certificate_pem,
+                                             .service = "Serviceportal MV",
+                                             .timeout = 5s}));
+    runner_ = std::make_unique<core::JobRunner>(*jobs_, db(),
+                                                core::WorkerOptions{.threads = 0, .name = "t"});
+    mailbox_->register_jobs(*runner_, mailer_);
+    delivery_->register_jobs(*runner_, [this](const std::string& to, const std::string& subject,
+                                              const std::string& body) {
+      return mailer_.send({to, subject, body});
+    });
+    auto tenant = identity_->create_tenant("Landeshauptstadt Schwerin", "test");
+    auto other = identity_->create_tenant("Hansestadt Wismar", "test");
+    ASSERT_TRUE(tenant && other);
+    client_ = {"fachverfahren-schwerin", tenant->id};
+    stranger_ = {"fachverfahren-wismar", other->id};
+    auto citizen = identity_->create_account({.email = "erika@example.org",
+                                              .password = "Sehr-geheimes-Passwort-1",
+                                              .given_name = "Erika",
+                                              .family_name = "Mustermann",
+                                              .verified = true},
+                                             "test");
+    ASSERT_TRUE(citizen);
+    citizen_ = citizen->id;
+    auto admin = identity_->create_account({.email = "it@schwerin.de",
+                                            .password = "Sehr-geheimes-Passwort-2",
+                                            .given_name = "Ina",
+                                            .family_name = "Technik",
+                                            .verified = true,
+                                            .role = "authority_admin",
+                                            .tenant_id = tenant->id},
+                                           "test");
+    ASSERT_TRUE(admin);
+  }
+
+  void TearDown() override {
+    simulator_.stop();
+  }
+
+  NewNotice notice(const std::string& recipient, const std::string& subject = "Hundesteuerbescheid") {
+    return {.recipient = recipient,
+            .subject = subject,
+            .body = "Sehr geehrte Frau Mustermann,\nanbei Ihr Bescheid.",
+            .required_level = "substantial",
+            .reference = "StA-2026-0815",
+            .documents = {{"bescheid.pdf", "application/pdf", pdf(subject)}}};
+  }
+
+  Notice accept(const NewNotice& n, const std::string& key) {
+    auto a = delivery_->accept(client_, n, key);
+    EXPECT_TRUE(a) << (a ? "" : a.error().message);
+    return a->notice;
+  }
+
+  Notice status(const std::string& id) { return *delivery_->find(client_, id); }
+
+  std::vector<std::string> steps(const std::string& id) {
+    std::vector<std::string> out;
+    auto records = delivery_->events(client_, id);
+    for (const auto& r : records.value()) out.push_back(r.step);
+    return out;
+  }
+
+  // Runs due jobs while moving the clock in steps, for `span`.
+  void run_for(std::chrono::milliseconds span, std::chrono::milliseconds step = 10min) {
+    for (std::chrono::milliseconds t{0}; t < span; t += step) {
+      runner_->run_due();
+      clock_.advance(step);
+    }
+    runner_->run_due();
+  }
+
+  test::TempDir dir_;
+  test::ManualClock clock_;
+  test::SequenceIds ids_;
+  web::Catalog texts_;
+  std::string key_;
+  RecordingMailer mailer_;
+  std::unique_ptr<core::JobQueue> jobs_;
+  std::unique_ptr<core::AuditLog> audit_;
+  std::unique_ptr<core::BlobStore> blobs_;
+  std::unique_ptr<identity::Identity> identity_;
+  std::unique_ptr<mailbox::Mailbox> mailbox_;
+  std::unique_ptr<Delivery> delivery_;
+  std::unique_ptr<core::JobRunner> runner_;
+  MailboxSimulator simulator_{{.type = "bundid"}};
+  Client client_;
+  Client stranger_;
+  std::string citizen_;
+};
+
+TEST_P(DeliveryFlow, ANoticeReachesOurMailboxIsRetrievedAtItsLevelAndTheEvidenceVerifies) {
+  auto n = accept(notice("mvsp:" + citizen_), "bescheid-1");
+  EXPECT_EQ(n.status, kAccepted);
+  runner_->run_due();
+  auto stored = status(n.id);
+  ASSERT_EQ(stored.status, kStored) << stored.reason;
+  ASSERT_TRUE(stored.stored_at);
+  // The deemed-announcement day: four days after the day of provision (Berlin).
+  EXPECT_EQ(stored.deemed_announced_on,
+            core::format_day(core::berlin_day(*stored.stored_at) + std::chrono::days(4)));
+
+  // The e-mail says only that something arrived.
+  {
+    std::lock_guard lock(mailer_.mutex);
+    ASSERT_EQ(mailer_.sent.size(), 1u);
+    EXPECT_EQ(mailer_.sent[0].to, "erika@example.org");
+    EXPECT_EQ(mailer_.sent[0].body.find("Hundesteuer"), std::string::npos);
+    EXPECT_NE(mailer_.sent[0].body.find("/postfach"), std::string::npos);
+  }
+  auto inbox = mailbox_->inbox(citizen_);
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_TRUE(inbox[0].notified_at);
+  EXPECT_EQ(inbox[0].sender, "Landeshauptstadt Schwerin");
+
+  // A password login (low) may not open it; after the step-up it opens.
+  auto refused = mailbox_->retrieve(citizen_, inbox[0].id, TrustLevel::low);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, core::ErrorCode::forbidden);
+  EXPECT_FALSE(mailbox_->retrieve("someone-else", inbox[0].id, TrustLevel::high));
+  clock_.advance(2h);
+  auto opened = mailbox_->retrieve(citizen_, inbox[0].id, TrustLevel::substantial);
+  ASSERT_TRUE(opened);
+  ASSERT_EQ(opened->attachments.size(), 1u);
+  std::ostringstream doc;
+  ASSERT_TRUE(mailbox_->read_attachment(citizen_, inbox[0].id, 0, doc));
+  EXPECT_EQ(doc.str(), pdf("Hundesteuerbescheid"));
+  runner_->run_due();
+  auto retrieved = status(n.id);
+  EXPECT_EQ(retrieved.status, kRetrieved);
+  EXPECT_EQ(*retrieved.retrieved_at, *opened->retrieved_at);
+  EXPECT_EQ(steps(n.id),
+            (std::vector<std::string>{"accepted", "attempt", "receipt", "retrieval"}));
+
+  auto evidence = delivery_->evidence(client_, n.id);
+  ASSERT_TRUE(evidence);
+  auto check = Delivery::verify_evidence(*evidence, delivery_->evidence_public_key());
+  EXPECT_TRUE(check.ok) << check.problem;
+  EXPECT_EQ(check.records, 4);
+  // The document's hash is in the proof.
+  EXPECT_NE(evidence->find(core::crypto::sha512_hex(pdf("Hundesteuerbescheid"))),
+            std::string::npos);
+  // A changed record, a dropped record or another key is noticed.
+  auto altered = *evidence;
+  auto pos = altered.find("StA-2026-0815");
+  ASSERT_NE(pos, std::string::npos);
+  pos = altered.find("StA-2026-0815", pos + 1);  // the one inside the accepted record
+  ASSERT_NE(pos, std::string::npos);
+  altered.replace(pos, 4, "XXX-");
+  EXPECT_FALSE(Delivery::verify_evidence(altered, delivery_->evidence_public_key()).ok);
+  EXPECT_FALSE(Delivery::verify_evidence(
+                   *evidence, core::crypto::ed25519_public_key(core::crypto::random_bytes(32)))
+                   .ok);
+}
+
+TEST_P(DeliveryFlow, TheSameKeyGivesTheSameNoticeAndAnotherRequestUnderItIsAConflict) {
+  auto first = delivery_->accept(client_, notice("mvsp:" + citizen_), "k-1");
+  auto again = delivery_->accept(client_, notice("mvsp:" + citizen_), "k-1");
+  ASSERT_TRUE(first && again);
+  EXPECT_EQ(first->notice.id, again->notice.id);
+  EXPECT_TRUE(again->replayed);
+  auto other = delivery_->accept(client_, notice("mvsp:" + citizen_, "Anderer Bescheid"), "k-1");
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, core::ErrorCode::conflict);
+  // Keys belong to their client: another tenant's client may use the same key.
+  auto theirs = delivery_->accept(stranger_, notice("mvsp:" + citizen_), "k-1");
+  ASSERT_TRUE(theirs);
+  EXPECT_NE(theirs->notice.id, first->notice.id);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 2);
+}
+
+TEST_P(DeliveryFlow, BadNoticesAreRefusedFieldByFieldAndLeaveNothing) {
+  NewNotice bad{.recipient = "fax:0385-123",
+                .subject = "",
+                .body = "",
+                .required_level = "sehr hoch",
+                .reference = std::string(300, 'x'),
+                .documents = {{"a/b.pdf", "application/pdf", "GIF89a"}}};
+  auto r = delivery_->accept(client_, bad, "");
+  ASSERT_FALSE(r);
+  std::set<std::string> fields;
+  for (const auto& f : r.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"Idempotency-Key", "metadata.recipient",
+                                           "metadata.subject", "metadata.requiredTrustLevel",
+                                           "metadata.reference", "document[0].filename",
+                                           "document[0]"}));
+  auto no_docs = notice("bundid:not-a-uuid");
+  no_docs.documents.clear();
+  auto r2 = delivery_->accept(client_, no_docs, "k");
+  ASSERT_FALSE(r2);
+  fields.clear();
+  for (const auto& f : r2.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"metadata.recipient", "document"}));
+  EXPECT_FALSE(delivery_->accept({"x", ""}, notice("mvsp:" + citizen_), "k"));
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 0);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_proof")->integer(0), 0);
+}
+
+TEST_P(DeliveryFlow, AfterADayUnreachableEveryNoticeIsDeliveredExactlyOnce) {
+  simulator_.set_mode(MailboxSimulator::Mode::unreachable);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    ids.push_back(accept(notice(std::string("bundid:") + kUuid, "Bescheid " + std::to_string(i)),
+                         "u-" + std::to_string(i))
+                      .id);
+  }
+  run_for(24h);
+  for (const auto& id : ids) {
+    auto n = status(id);
+    EXPECT_EQ(n.status, kFailedRetrying);
+    EXPECT_EQ(n.reason, "unavailable");
+    EXPECT_GE(n.attempts, 8);  // 1, 2, 4 … minutes, then every few hours
+    EXPECT_TRUE(n.next_attempt_at);
+  }
+  EXPECT_EQ(simulator_.stored(), 0u);
+  auto before = simulator_.requests();
+
+  simulator_.set_mode(MailboxSimulator::Mode::normal);
+  run_for(7h);
+  EXPECT_EQ(simulator_.stored(), ids.size());
+  EXPECT_EQ(simulator_.requests() - before, ids.size()) << "one successful request per notice";
+  for (const auto& id : ids) {
+    auto n = status(id);
+    EXPECT_EQ(n.status, kStored);
+    EXPECT_EQ(simulator_.copies_of(id), 1u);
+    auto s = steps(id);
+    EXPECT_EQ(std::count(s.begin(), s.end(), "receipt"), 1);
+  }
+  run_for(48h, 1h);
+  EXPECT_EQ(simulator_.requests() - before, ids.size()) << "nothing is sent again";
+}
+
+TEST_P(DeliveryFlow, ADeletedAccountEndsUndeliverableAtOnceAndTheAuthorityIsTold) {
+  simulator_.set_mode(MailboxSimulator::Mode::account_deleted);
+  auto n = accept(notice(std::string("bundid:") + kUuid), "d-1");
+  auto gone = accept(notice("mvsp:0000000000000000000000zzzz"), "d-2");
+  runner_->run_due();
+  for (const auto& id : {n.id, gone.id}) {
+    auto s = status(id);
+    EXPECT_EQ(s.status, kUndeliverable);
+    EXPECT_EQ(s.reason, "account_deleted");
+    EXPECT_TRUE(s.postal_fallback_required);
+    EXPECT_EQ(s.attempts, 1);
+    EXPECT_EQ(steps(id), (std::vector<std::string>{"accepted", "attempt", "final"}));
+  }
+  clock_.advance(100h);
+  runner_->run_due();
+  EXPECT_EQ(simulator_.requests(), 1u) << "no retries after a permanent failure";
+  std::lock_guard lock(mailer_.mutex);
+  ASSERT_EQ(mailer_.sent.size(), 2u);
+  EXPECT_EQ(mailer_.sent[0].to, "it@schwerin.de");
+  EXPECT_NE(mailer_.sent[0].subject.find("StA-2026-0815"), std::string::npos);
+  EXPECT_NE(mailer_.sent[0].body.find("Post"), std::string::npos);
+}
+
+TEST_P(DeliveryFlow, RetriesReachPast72HoursThenTheNoticeIsUndeliverable) {
+  simulator_.set_mode(MailboxSimulator::Mode::unreachable);
+  auto n = accept(notice(std::string("bundid:") + kUuid), "w-1");
+  run_for(72h, 30min);
+  EXPECT_EQ(status(n.id).status, kFailedRetrying);
+  run_for(30h, 30min);
+  auto s = status(n.id);
+  EXPECT_EQ(s.status, kUndeliverable);
+  EXPECT_EQ(s.reason, "retries_exhausted");
+  EXPECT_TRUE(s.postal_fallback_required);
+  auto records = *delivery_->events(client_, n.id);
+  core::TimePoint last_attempt;
+  for (const auto& r : records) {
+    if (r.step == "attempt") last_attempt = r.at;
+  }
+  EXPECT_GT(last_attempt - s.accepted_at, 72h);
+  // The published schedule: 1 minute, doubling, at most 6 hours, jitter down to half.
+  EXPECT_EQ(delivery_->retry_delay(1).first, 30s);
+  EXPECT_GT(delivery_->retry_delay(1).second, 59s);
+  EXPECT_LE(delivery_->retry_delay(1).second, 60s);
+  EXPECT_GT(delivery_->retry_delay(20).second, 5h + 59min);
+  EXPECT_LE(delivery_->retry_delay(20).second, 6h);
+}
+
+TEST_P(DeliveryFlow, ANoticeNotRetrievedInTimeAsksForThePost) {
+  auto n = accept(notice("mvsp:" + citizen_), "p-1");
+  runner_->run_due();
+  clock_.advance(std::chrono::days(9));
+  EXPECT_EQ(mailbox_->report_overdue(), 0);
+  clock_.advance(std::chrono::days(1) + 1min);
+  EXPECT_EQ(mailbox_->report_overdue(), 1);
+  EXPECT_EQ(mailbox_->report_overdue(), 0);
+  runner_->run_due();
+  auto s = status(n.id);
+  EXPECT_EQ(s.status, kUndeliverable);
+  EXPECT_EQ(s.reason, "not_retrieved");
+  EXPECT_TRUE(s.postal_fallback_required);
+}
+
+TEST_P(DeliveryFlow, AnotherTenantsClientSeesNothing) {
+  auto n = accept(notice("mvsp:" + citizen_), "t-1");
+  for (auto r : {delivery_->find(stranger_, n.id).error().code,
+                 delivery_->events(stranger_, n.id).error().code,
+                 delivery_->evidence(stranger_, n.id).error().code}) {
+    EXPECT_EQ(r, core::ErrorCode::not_found);
+  }
+  // The same tenant's other client sees it (notices belong to the authority).
+  EXPECT_TRUE(delivery_->find({"zweites-verfahren", client_.tenant_id}, n.id));
+}
+
+TEST_P(DeliveryFlow, DocumentsAreEncryptedPerTenantAndDeletedAfterTheReceiptWasFetched) {
+  auto n = accept(notice("mvsp:" + citizen_), "x-1");
+  // The tenant's store holds no plain text.
+  bool found_plain = false;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "delivery")) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path());
+    std::string content((std::istreambuf_iterator<char>(in)), {});
+    found_plain |= content.find("Hundesteuerbescheid") != std::string::npos;
+  }
+  EXPECT_FALSE(found_plain);
+  auto keys = db().query_one("SELECT COUNT(*) FROM delivery_tenant_keys")->integer(0);
+  EXPECT_EQ(keys, 1);
+  runner_->run_due();
+  ASSERT_EQ(status(n.id).status, kStored);  // this read fetches the receipt
+  clock_.advance(std::chrono::days(29));
+  EXPECT_EQ(delivery_->delete_expired_documents(), 0);
+  clock_.advance(std::chrono::days(2));
+  EXPECT_EQ(delivery_->delete_expired_documents(), 1);
+  auto s = status(n.id);
+  EXPECT_TRUE(s.documents_deleted_at);
+  ASSERT_EQ(s.documents.size(), 1u);  // the metadata stays
+  EXPECT_EQ(s.documents[0].sha256, core::crypto::sha256_hex(pdf("Hundesteuerbescheid")));
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "delivery")) {
+    files += e.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(files, 0u);
+  auto evidence = delivery_->evidence(client_, n.id);
+  EXPECT_TRUE(Delivery::verify_evidence(*evidence, delivery_->evidence_public_key()).ok);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, DeliveryFlow, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::delivery
