@@ -1,9 +1,8 @@
 // The delivery service with its real adapters (our mailbox, the mailbox simulator over
 // HTTP) on an injected clock: jobs run on this thread when the test says so.
-#include <gtest/gtest.h>
-
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <mvsp/core/audit.hpp>
@@ -82,8 +81,7 @@ class DeliveryFlow : public test::BackendTest {
     delivery_->add_adapter(make_zbp_adapter({.type = "bundid",
                                              .endpoint = simulator_.base_url(),
                                              .author_key_pem = author_key().private_key_pem,
-                                             .author_certificate_pem =
-                                                 author_key().certificate_pem,
+                                             .author_certificate_pem = author_key().certificate_pem,
                                              .service = "Serviceportal MV",
                                              .timeout = 5s}));
     runner_ = std::make_unique<core::JobRunner>(*jobs_, db(),
@@ -117,11 +115,10 @@ class DeliveryFlow : public test::BackendTest {
     ASSERT_TRUE(admin);
   }
 
-  void TearDown() override {
-    simulator_.stop();
-  }
+  void TearDown() override { simulator_.stop(); }
 
-  NewNotice notice(const std::string& recipient, const std::string& subject = "Hundesteuerbescheid") {
+  NewNotice notice(const std::string& recipient,
+                   const std::string& subject = "Hundesteuerbescheid") {
     return {.recipient = recipient,
             .subject = subject,
             .body = "Sehr geehrte Frau Mustermann,\nanbei Ihr Bescheid.",
@@ -213,8 +210,7 @@ TEST_P(DeliveryFlow, ANoticeReachesOurMailboxIsRetrievedAtItsLevelAndTheEvidence
   auto retrieved = status(n.id);
   EXPECT_EQ(retrieved.status, kRetrieved);
   EXPECT_EQ(*retrieved.retrieved_at, *opened->retrieved_at);
-  EXPECT_EQ(steps(n.id),
-            (std::vector<std::string>{"accepted", "attempt", "receipt", "retrieval"}));
+  EXPECT_EQ(steps(n.id), (std::vector<std::string>{"accepted", "attempt", "receipt", "retrieval"}));
 
   auto evidence = delivery_->evidence(client_, n.id);
   ASSERT_TRUE(evidence);
@@ -264,10 +260,10 @@ TEST_P(DeliveryFlow, BadNoticesAreRefusedFieldByFieldAndLeaveNothing) {
   ASSERT_FALSE(r);
   std::set<std::string> fields;
   for (const auto& f : r.error().fields) fields.insert(f.field);
-  EXPECT_EQ(fields, (std::set<std::string>{"Idempotency-Key", "metadata.recipient",
-                                           "metadata.subject", "metadata.requiredTrustLevel",
-                                           "metadata.reference", "document[0].filename",
-                                           "document[0]"}));
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"Idempotency-Key", "metadata.recipient", "metadata.subject",
+                                   "metadata.requiredTrustLevel", "metadata.reference",
+                                   "document[0].filename", "document[0]"}));
   auto no_docs = notice("bundid:not-a-uuid");
   no_docs.documents.clear();
   auto r2 = delivery_->accept(client_, no_docs, "k");
