@@ -175,12 +175,12 @@ struct Delivery::Impl {
     return *stores.emplace(tenant_id, std::move(store)).first->second;
   }
 
-  std::vector<DocumentInfo> documents(const std::string& notice_id) {
+  // Each use case holds one pooled connection at a time: pass the one in hand.
+  std::vector<DocumentInfo> documents(core::db::Connection& c, const std::string& notice_id) {
     std::vector<DocumentInfo> out;
-    for (const auto& r :
-         db.query("SELECT position, filename, media_type, size, sha256, sha512 FROM "
-                  "delivery_documents WHERE notice_id = ? ORDER BY position",
-                  notice_id)) {
+    for (const auto& r : c.query("SELECT position, filename, media_type, size, sha256, sha512 FROM "
+                                 "delivery_documents WHERE notice_id = ? ORDER BY position",
+                                 notice_id)) {
       out.push_back({static_cast<int>(r.integer(0)), r.text(1), r.text(2), r.integer(3), r.text(4),
                      r.text(5)});
     }
@@ -279,7 +279,7 @@ struct Delivery::Impl {
     auto n = load(*conn, id);
     // Another tenant's notice does not exist for this client.
     if (!n || n->tenant_id != client.tenant_id) return fail(Error::not_found("no such notice"));
-    n->documents = documents(id);
+    n->documents = documents(*conn, id);
     return *n;
   }
 
@@ -597,7 +597,7 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
       if (!result->deemed_announced_on.empty()) {
         detail.set("deemedAnnouncedOn", result->deemed_announced_on);
       }
-      detail.set("documents", documents_json(documents(id)));
+      detail.set("documents", documents_json(documents(tx, id)));
       record(tx, id, "receipt", kStored, detail);
       return;
     }
@@ -932,8 +932,7 @@ void Delivery::register_jobs(
                 {std::chrono::seconds(10), std::chrono::hours(1)});
   runner.handle("delivery.alert", [d, send_mail](core::JobContext& ctx) {
     auto id = parse_object(ctx.job.payload)->getValue<std::string>("noticeId");
-    auto conn = d->db.acquire();
-    auto n = d->load(*conn, id);
+    auto n = d->load(*d->db.acquire(), id);
     if (!n) return core::JobOutcome::ok();
     core::log::error("delivery.undeliverable",
                      {{"notice", id}, {"tenant", n->tenant_id}, {"reason", n->reason}});
