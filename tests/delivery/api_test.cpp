@@ -244,7 +244,8 @@ TEST_P(NoticesApi, StepUpIsAskedBeforeANoticeThatNeedsItOpens) {
   auto inbox = c.get("/postfach");
   std::smatch m;
   ASSERT_TRUE(
-      std::regex_search(inbox.body, m, std::regex(R"re(href="/postfach/([a-z0-9]{26})")re")));
+      std::regex_search(inbox.body, m, std::regex(R"re(href="/postfach/([a-z0-9]{26})")re")))
+      << inbox.status << inbox.body;
   auto page = c.get("/postfach/" + m[1].str());
   EXPECT_EQ(page.status, 403);
   EXPECT_NE(page.body.find("substantiell"), std::string::npos);

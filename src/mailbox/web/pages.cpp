@@ -80,12 +80,13 @@ Response inbox(const Ctx& c, Request& req) {
   model.set("title", c.t(req, "inbox.title"));
   model.set_list("messages", {});
   int unread = 0;
-  for (const auto& m : c.mailbox.inbox(owner)) {
+  auto messages = c.mailbox.inbox(owner);
+  for (const auto& m : messages) {
     if (!m.retrieved_at) ++unread;
     model.add("messages", summary_view(c, req, m));
   }
-  model.set("count", fmt::format(fmt::runtime(c.t(req, "inbox.count")),
-                                 c.mailbox.inbox(owner).size(), unread));
+  model.set("has_messages", !messages.empty());
+  model.set("count", fmt::format(fmt::runtime(c.t(req, "inbox.count")), messages.size(), unread));
   if (auto it = req.session->data.find("acting_for_name"); it != req.session->data.end()) {
     model.set("organisation", it->second);
   }
@@ -146,6 +147,7 @@ Response message(const Ctx& c, Request& req) {
   }
   model.set("body", m.body);
   model.set_list("attachments", {});
+  model.set("has_attachments", !m.attachments.empty());
   for (const auto& a : m.attachments) {
     View v;
     v.set("href", fmt::format("/postfach/{}/anhang/{}", m.id, a.position));
