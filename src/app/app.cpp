@@ -39,7 +39,6 @@
 #include <mvsp/web/site.hpp>
 #include <mvsp/web/static_files.hpp>
 #include <mvsp/web/templates.hpp>
-#include <sstream>
 #include <thread>
 
 namespace mvsp::app {
@@ -86,13 +85,6 @@ std::string master_key(const Settings& s) {
       "secrets.master_key_generated",
       {{"path", path.string()}, {"hint", "back this file up; every instance needs the same key"}});
   return key;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 std::string worker_name() {
@@ -339,11 +331,10 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   d.delivery->add_adapter(
       delivery::make_mvsp_adapter(*d.mailbox, delivery::Delivery::kMailboxEventJob));
   for (const auto& m : s.external_mailboxes) {
-    auto pair = m.author_key_file.empty()
+    auto pair = m.author_key_pem.empty()
                     ? core::pki::load_or_create_key_pair(s.data_dir / "delivery-keys", m.type,
                                                          "mvsp Postfachdienst")
-                    : core::pki::KeyPair{read_text(m.author_key_file),
-                                         read_text(m.author_certificate_file)};
+                    : core::pki::KeyPair{m.author_key_pem, m.author_certificate_pem};
     d.delivery->add_adapter(
         delivery::make_zbp_adapter({.type = m.type,
                                     .endpoint = m.endpoint,

@@ -94,13 +94,19 @@ void configure_logging(const Settings& s) {
                        s.log_format == "json" ? core::log::Format::json : core::log::Format::text);
 }
 
-int serve(const Settings& settings) {
-  // Signals go to sigwait below, not to whichever thread happens to run.
+// SIGINT and SIGTERM go to sigwait in the calling thread, not to whichever thread happens
+// to run; call before starting threads.
+sigset_t block_stop_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int serve(const Settings& settings) {
+  auto signals = block_stop_signals();
 
   App app(settings);
   app.start();
@@ -117,19 +123,21 @@ int serve(const Settings& settings) {
   return 0;
 }
 
+// A simulator's own address: `fallback` unless --listen (or MVSP_LISTEN) names one.
+std::pair<std::string, int> simulator_address(const Settings& settings, const CommandLine& cli,
+                                              const char* fallback) {
+  Settings at = settings;
+  if (!cli.options.contains("--listen") && !mvsp::app::process_env("MVSP_LISTEN")) {
+    at.listen = fallback;
+  }
+  return {at.host(), at.port()};
+}
+
 int simulate_eid(const Settings& settings, const CommandLine& cli) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  // Its own port: 8090 unless --listen (or MVSP_LISTEN) names one.
-  auto listen = cli.options.contains("--listen") || mvsp::app::process_env("MVSP_LISTEN")
-                    ? settings.listen
-                    : std::string("127.0.0.1:8090");
-  mvsp::identity::EidSimulator simulator({.host = listen.substr(0, listen.rfind(':')),
-                                          .port = std::stoi(listen.substr(listen.rfind(':') + 1)),
-                                          .key_dir = settings.data_dir / "eid-simulator"});
+  auto signals = block_stop_signals();
+  auto [host, port] = simulator_address(settings, cli, "127.0.0.1:8090");
+  mvsp::identity::EidSimulator simulator(
+      {.host = host, .port = port, .key_dir = settings.data_dir / "eid-simulator"});
   simulator.start();
   std::printf("{\"simulator\":\"eid\",\"entity_id\":%s,\"sso_url\":%s,\"certificate\":%s}\n",
               json_string(simulator.entity_id()).c_str(), json_string(simulator.sso_url()).c_str(),
@@ -148,19 +156,10 @@ int simulate_mailbox(const Settings& settings, const CommandLine& cli) {
     std::fprintf(stderr, "mvsp: --type must be bundid or muk\n");
     return kExitUsage;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  // Its own port: 8091 (BundID) or 8092 (MUK) unless --listen names one.
-  auto listen = cli.options.contains("--listen") || mvsp::app::process_env("MVSP_LISTEN")
-                    ? settings.listen
-                    : std::string(type == "muk" ? "127.0.0.1:8092" : "127.0.0.1:8091");
-  mvsp::delivery::MailboxSimulator simulator(
-      {.type = type,
-       .host = listen.substr(0, listen.rfind(':')),
-       .port = std::stoi(listen.substr(listen.rfind(':') + 1))});
+  auto signals = block_stop_signals();
+  auto [host, port] =
+      simulator_address(settings, cli, type == "muk" ? "127.0.0.1:8092" : "127.0.0.1:8091");
+  mvsp::delivery::MailboxSimulator simulator({.type = type, .host = host, .port = port});
   simulator.start();
   std::printf("{\"simulator\":\"mailbox\",\"type\":\"%s\",\"endpoint\":%s}\n", type.c_str(),
               json_string(simulator.base_url()).c_str());

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 namespace mvsp::app {
 namespace {
@@ -273,16 +274,19 @@ core::Result<Settings> load_settings(const CommandLine& cli,
     if (!m.endpoint.starts_with("https://") && !m.endpoint.starts_with("http://")) {
       sec.reject("endpoint", fmt::format("{}.endpoint must be an http(s) URL", key));
     }
-    m.author_key_file = sec.string("author_key", "");
-    m.author_certificate_file = sec.string("author_certificate", "");
-    if (m.author_key_file.empty() != m.author_certificate_file.empty()) {
+    auto key_file = sec.string("author_key", "");
+    auto certificate_file = sec.string("author_certificate", "");
+    if (key_file.empty() != certificate_file.empty()) {
       sec.reject("author_key", fmt::format("{0}.author_key and {0}.author_certificate go together "
                                            "(neither: a generated pair in the data directory)",
                                            key));
     }
-    for (const auto& [k, path] : {std::pair{"author_key", m.author_key_file},
-                                  std::pair{"author_certificate", m.author_certificate_file}}) {
-      if (!path.empty() && read_file(path).find("-----BEGIN") == std::string::npos) {
+    for (auto [k, path, pem] :
+         {std::tuple{"author_key", key_file, &m.author_key_pem},
+          std::tuple{"author_certificate", certificate_file, &m.author_certificate_pem}}) {
+      if (path.empty()) continue;
+      *pem = read_file(path);
+      if (pem->find("-----BEGIN") == std::string::npos) {
         sec.reject(k, fmt::format("{}.{}: {} is not a readable PEM file", key, k, path));
       }
     }

@@ -21,8 +21,10 @@ inline const std::vector<std::string> kComponents = {"identity", "catalog", "fin
 struct ExternalMailbox {
   std::string type;
   std::string endpoint;
-  std::string author_key_file;  // both empty: a generated pair in <data_dir>/delivery-keys
-  std::string author_certificate_file;
+  // Read from [delivery.TYPE] author_key and author_certificate (PEM files); both empty:
+  // a generated pair in <data_dir>/delivery-keys.
+  std::string author_key_pem;
+  std::string author_certificate_pem;
   std::string bearer_token;
   int timeout_seconds = 30;
 };

@@ -183,8 +183,9 @@ std::optional<std::string> base64_decode(std::string_view text, bool url) {
       url ? sodium_base64_VARIANT_URLSAFE_NO_PADDING : sodium_base64_VARIANT_ORIGINAL;
   std::string out(text.size() / 4 * 3 + 3, '\0');
   std::size_t len = 0;
+  // Line breaks and spaces (as in XML documents) are skipped.
   if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &len, nullptr, variant) != 0) {
+                        text.size(), " \t\r\n", &len, nullptr, variant) != 0) {
     return std::nullopt;
   }
   out.resize(len);

@@ -20,4 +20,35 @@ std::string fold_case(std::string_view s) {
   return out;
 }
 
+std::string escape_markup(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+bool is_plain_filename(std::string_view name) {
+  return !name.empty() && name.size() <= 255 && name.find_first_of("/\\\r\n\"") == name.npos;
+}
+
 }  // namespace mvsp::core

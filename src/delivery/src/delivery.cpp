@@ -16,6 +16,7 @@
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/web/client.hpp>
 #include <mvsp/web/templates.hpp>
@@ -45,11 +46,6 @@ Json::Ptr parse_object(const std::string& text) {
   return Poco::JSON::Parser().parse(text).extract<Json::Ptr>();
 }
 
-std::optional<core::TimePoint> optional_time(const core::db::Row& r, std::size_t i) {
-  if (r.is_null(i)) return std::nullopt;
-  return core::from_millis(r.integer(i));
-}
-
 constexpr const char* kNoticeColumns =
     "id, tenant_id, client_id, recipient, mailbox_type, subject, reference, required_level, "
     "status, reason, postal_fallback_required, attempts, accepted_at, updated_at, "
@@ -72,13 +68,13 @@ Notice read_notice(const core::db::Row& r) {
   n.attempts = static_cast<int>(r.integer(11));
   n.accepted_at = core::from_millis(r.integer(12));
   n.updated_at = core::from_millis(r.integer(13));
-  n.next_attempt_at = optional_time(r, 14);
-  n.stored_at = optional_time(r, 15);
-  n.retrieved_at = optional_time(r, 16);
+  n.next_attempt_at = r.optional_integer(14).transform(core::from_millis);
+  n.stored_at = r.optional_integer(15).transform(core::from_millis);
+  n.retrieved_at = r.optional_integer(16).transform(core::from_millis);
   n.receipt_message_id = r.text(17);
   n.deemed_announced_on = r.text(18);
-  n.receipt_fetched_at = optional_time(r, 19);
-  n.documents_deleted_at = optional_time(r, 20);
+  n.receipt_fetched_at = r.optional_integer(19).transform(core::from_millis);
+  n.documents_deleted_at = r.optional_integer(20).transform(core::from_millis);
   return n;
 }
 
@@ -398,8 +394,7 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
   for (std::size_t i = 0; i < in.documents.size(); ++i) {
     const auto& doc = in.documents[i];
     auto field = fmt::format("document[{}]", i);
-    if (doc.filename.empty() || doc.filename.size() > 255 ||
-        doc.filename.find_first_of("/\\\r\n\"") != std::string::npos) {
+    if (!core::is_plain_filename(doc.filename)) {
       error.and_field(field + ".filename",
                       "is required: 1 to 255 characters without / \\ \" or line breaks");
     }
@@ -555,9 +550,7 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
             identity::parse_level(n->required_level).value_or(identity::TrustLevel::high),
         .documents = {},
         .retrieval_confirmation_url = {}};
-    for (const auto& t : identity.tenants()) {
-      if (t.id == n->tenant_id) out.sender = t.name;
-    }
+    if (auto t = identity.tenant(n->tenant_id)) out.sender = t->name;
     if (n->mailbox_type != "mvsp") {
       out.retrieval_confirmation_url = retrieval_url(id);
     }

@@ -1,12 +1,6 @@
 // The mailbox SIMULATOR: a small POCO HTTP server on loopback.
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
 
 #include <map>
@@ -14,39 +8,18 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/ids.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/delivery/adapters.hpp>
 #include <mvsp/delivery/simulator.hpp>
 #include <mvsp/web/client.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/multipart.hpp>
+#include <mvsp/web/small_server.hpp>
 #include <sstream>
 #include <thread>
 
 namespace mvsp::delivery {
 namespace {
-
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::string json_error(const std::string& code, const std::string& message) {
   Poco::JSON::Object o;
@@ -74,8 +47,7 @@ const char* mode_name(MailboxSimulator::Mode m) {
 
 struct MailboxSimulator::Impl {
   MailboxSimulatorOptions options;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
-  int port = 0;
+  std::unique_ptr<web::SmallServer> server;
   core::RandomIdGenerator ids;
 
   struct Stored {
@@ -95,7 +67,9 @@ struct MailboxSimulator::Impl {
   std::string label() const {
     return options.type == "muk" ? "MUK-Organisationspostfach" : "BundID-Postfach";
   }
-  std::string base_url() const { return fmt::format("http://{}:{}", options.host, port); }
+  std::string base_url() const {
+    return fmt::format("http://{}:{}", options.host, server ? server->port() : 0);
+  }
 
   std::string page(const std::string& title, const std::string& body) const {
     return fmt::format(
@@ -104,7 +78,7 @@ struct MailboxSimulator::Impl {
         "<title>{0} – {1}-SIMULATOR</title></head><body><header><p><strong>SIMULATOR – kein "
         "echtes Postfach.</strong> Dieser Dienst ahmt das {1} für Entwicklung und Tests nach."
         "</p></header><main><h1>{0}</h1>{2}</main></body></html>",
-        escape(title), escape(label()), body);
+        core::escape_markup(title), core::escape_markup(label()), body);
   }
 
   // POST /messages: the envelope and its attachments.
@@ -207,8 +181,8 @@ struct MailboxSimulator::Impl {
     for (const auto& s : messages) {
       rows += fmt::format(
           "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-          escape(s.message.title), escape(s.message.sender), escape(s.message.mailbox_uuid),
-          core::format_berlin(s.stored_at),
+          core::escape_markup(s.message.title), core::escape_markup(s.message.sender),
+          core::escape_markup(s.message.mailbox_uuid), core::format_berlin(s.stored_at),
           s.retrieved ? "abgerufen"
                       : fmt::format("<form method=\"post\" action=\"/messages/{}/open\">"
                                     "<button type=\"submit\">Als Empfänger abrufen</button></form>",
@@ -251,68 +225,37 @@ struct MailboxSimulator::Impl {
     return {303, ""};
   }
 
-  class Handler : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handler(Impl& impl) : impl_(impl) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& in,
-                       Poco::Net::HTTPServerResponse& res) override {
-      web::Request req;
-      req.method = web::parse_method(in.getMethod());
-      req.path = in.getURI().substr(0, in.getURI().find('?'));
-      for (const auto& [k, v] : in) req.headers.emplace_back(Poco::toLower(k), v);
-      if (req.method == web::Method::post) {
-        char buf[8192];
-        auto& s = in.stream();
-        while (s.read(buf, sizeof buf) || s.gcount() > 0) {
-          req.body.append(buf, static_cast<std::size_t>(s.gcount()));
-          if (req.body.size() > 64 * 1024 * 1024) break;
-        }
-      }
-      std::pair<int, std::string> answer{404, impl_.page("Nicht gefunden", "")};
-      std::string type = "text/html; charset=utf-8";
-      if (req.method == web::Method::post && req.path == "/messages") {
-        answer = impl_.receive(req);
-        type = "application/json";
-      } else if (req.method == web::Method::get && req.path == "/messages") {
-        answer = {200, impl_.list_json()};
-        type = "application/json";
-      } else if (req.method == web::Method::post && req.path == "/control") {
-        auto mode = req.form("mode").value_or("normal");
-        auto delay = std::chrono::milliseconds(std::stoi(req.form("delay_ms").value_or("5000")));
-        impl_.set_mode(mode == "unreachable"       ? Mode::unreachable
-                       : mode == "slow"            ? Mode::slow
-                       : mode == "account_deleted" ? Mode::account_deleted
-                                                   : Mode::normal,
-                       delay);
-        answer = {303, ""};
-      } else if (req.method == web::Method::post && req.path.starts_with("/messages/") &&
-                 req.path.ends_with("/open")) {
-        answer = impl_.open(req.path.substr(10, req.path.size() - 15));
-      } else if (req.method == web::Method::get && req.path == "/") {
-        answer = {200, impl_.overview()};
-      }
-      res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.first));
-      if (answer.first == 303) res.set("Location", "/");
-      res.setContentType(type);
-      res.setContentLength(static_cast<std::streamsize>(answer.second.size()));
-      res.send() << answer.second;
+  web::Response answer(const web::Request& req) {
+    std::pair<int, std::string> answer{404, page("Nicht gefunden", "")};
+    std::string type = "text/html; charset=utf-8";
+    bool post = req.method == web::Method::post;
+    if (post && req.path == "/messages") {
+      answer = receive(req);
+      type = "application/json";
+    } else if (!post && req.path == "/messages") {
+      answer = {200, list_json()};
+      type = "application/json";
+    } else if (post && req.path == "/control") {
+      auto mode = req.form("mode").value_or("normal");
+      auto delay = std::chrono::milliseconds(std::stoi(req.form("delay_ms").value_or("5000")));
+      set_mode(mode == "unreachable"       ? Mode::unreachable
+               : mode == "slow"            ? Mode::slow
+               : mode == "account_deleted" ? Mode::account_deleted
+                                           : Mode::normal,
+               delay);
+      answer = {303, ""};
+    } else if (post && req.path.starts_with("/messages/") && req.path.ends_with("/open")) {
+      answer = open(req.path.substr(10, req.path.size() - 15));
+    } else if (!post && req.path == "/") {
+      answer = {200, overview()};
     }
-
-   private:
-    Impl& impl_;
-  };
-
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(Impl& impl) : impl_(impl) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(impl_);
-    }
-
-   private:
-    Impl& impl_;
-  };
+    web::Response res;
+    res.status = answer.first;
+    res.body = std::move(answer.second);
+    res.set_header("Content-Type", type);
+    if (answer.first == 303) res.set_header("Location", "/");
+    return res;
+  }
 
   void set_mode(Mode m, std::chrono::milliseconds delay) {
     std::lock_guard lock(mutex);
@@ -331,26 +274,19 @@ MailboxSimulator::~MailboxSimulator() {
 }
 
 void MailboxSimulator::start() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(
-      impl_->options.host, static_cast<Poco::UInt16>(impl_->options.port)));
-  impl_->port = socket.address().port();
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(16);
-  params->setKeepAlive(false);
-  impl_->server =
-      std::make_unique<Poco::Net::HTTPServer>(new Impl::Factory(*impl_), socket, params);
+  impl_->server = std::make_unique<web::SmallServer>(
+      impl_->options.host, impl_->options.port,
+      [impl = impl_.get()](const web::Request& req) { return impl->answer(req); },
+      64 * 1024 * 1024);
   impl_->server->start();
 }
 
 void MailboxSimulator::stop() {
-  if (impl_->server) {
-    impl_->server->stopAll(true);
-    impl_->server.reset();
-  }
+  if (impl_->server) impl_->server->stop();
 }
 
 int MailboxSimulator::port() const {
-  return impl_->port;
+  return impl_->server ? impl_->server->port() : 0;
 }
 std::string MailboxSimulator::base_url() const {
   return impl_->base_url();

@@ -1,23 +1,14 @@
 // The eID SIMULATOR: a small HTTP server of its own that speaks the BundID side of SAML
 // Web Browser SSO with test persons. Everything it shows says that it is a simulator.
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/URI.h>
 #include <fmt/format.h>
 
 #include <array>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/identity/eid_simulator.hpp>
+#include <mvsp/web/client.hpp>
 #include <mvsp/web/http.hpp>
+#include <mvsp/web/small_server.hpp>
 #include <sstream>
 
 #include "saml.hpp"
@@ -78,22 +69,10 @@ std::string page(const std::string& title, const std::string& body) {
 // The service provider's encryption certificate from its metadata (its entity id is the
 // metadata URL, as with mvsp), so that assertions go out encrypted as BundID sends them.
 std::string encryption_certificate(const std::string& entity_id) {
-  if (!entity_id.starts_with("http://") && !entity_id.starts_with("https://")) return {};
-  try {
-    Poco::URI uri(entity_id);
-    if (uri.getScheme() != "http") return {};  // the simulator runs on loopback only
-    Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
-    session.setTimeout(Poco::Timespan(5, 0));
-    Poco::Net::HTTPRequest req("GET", uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
-    session.sendRequest(req);
-    Poco::Net::HTTPResponse res;
-    auto& in = session.receiveResponse(res);
-    std::string body((std::istreambuf_iterator<char>(in)), {});
-    if (res.getStatus() != Poco::Net::HTTPResponse::HTTP_OK) return {};
-    return saml::certificate_from_metadata(body, "encryption");
-  } catch (const Poco::Exception&) {
-    return {};
-  }
+  if (!entity_id.starts_with("http://")) return {};  // the simulator runs on loopback only
+  auto answer = web::default_http_fetch(std::chrono::seconds(5))("GET", entity_id, {}, "");
+  if (!answer || answer->status != 200) return {};
+  return saml::certificate_from_metadata(answer->body, "encryption");
 }
 
 std::string new_id() {
@@ -105,10 +84,11 @@ std::string new_id() {
 struct EidSimulator::Impl {
   EidSimulatorOptions options;
   saml::KeyPair key;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
-  int port = 0;
+  std::unique_ptr<web::SmallServer> server;
 
-  std::string base_url() const { return fmt::format("http://{}:{}", options.host, port); }
+  std::string base_url() const {
+    return fmt::format("http://{}:{}", options.host, server ? server->port() : 0);
+  }
 
   using Form = std::map<std::string, std::string>;
 
@@ -233,63 +213,35 @@ struct EidSimulator::Impl {
     return {200, page("Zurück zum Dienst", body)};
   }
 
-  class Handler : public Poco::Net::HTTPRequestHandler {
-   public:
-    explicit Handler(Impl& impl) : impl_(impl) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& req,
-                       Poco::Net::HTTPServerResponse& res) override {
-      std::string body;
-      if (req.getMethod() == "POST") {
-        char buf[8192];
-        auto& in = req.stream();
-        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-          body.append(buf, static_cast<std::size_t>(in.gcount()));
-          if (body.size() > 1024 * 1024) break;
-        }
-      }
-      Form form;
-      for (const auto& [k, v] : web::parse_urlencoded(body)) form.emplace(k, v);
-      std::pair<int, std::string> answer;
-      std::string type = "text/html; charset=utf-8";
-      auto path = req.getURI().substr(0, req.getURI().find('?'));
-      if (req.getMethod() == "POST" && path == "/saml/sso") {
-        answer = impl_.sso(form);
-      } else if (req.getMethod() == "POST" && path == "/saml/login") {
-        answer = impl_.login(form);
-      } else if (path == "/saml/metadata") {
-        answer = {200,
-                  saml::idp_metadata(impl_.base_url() + "/saml/metadata",
-                                     impl_.base_url() + "/saml/sso", impl_.key.certificate_pem)};
-        type = "application/samlmetadata+xml; charset=utf-8";
-      } else if (path == "/") {
-        answer = {200, page("eID-Simulator",
-                            "<p>SAML-Metadaten: <a href=\"/saml/metadata\">"
-                            "/saml/metadata</a></p>")};
-      } else {
-        answer = {404, page("Nicht gefunden", "")};
-      }
-      res.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(answer.first));
-      res.setContentType(type);
-      res.set("Cache-Control", "no-store");
-      res.setContentLength(static_cast<std::streamsize>(answer.second.size()));
-      res.send() << answer.second;
+  web::Response answer(const web::Request& req) {
+    Form form;
+    for (const auto& [k, v] : web::parse_urlencoded(req.body)) form.emplace(k, v);
+    std::pair<int, std::string> answer;
+    std::string type = "text/html; charset=utf-8";
+    const auto& path = req.path;
+    bool post = req.method == web::Method::post;
+    if (post && path == "/saml/sso") {
+      answer = sso(form);
+    } else if (post && path == "/saml/login") {
+      answer = login(form);
+    } else if (path == "/saml/metadata") {
+      answer = {200, saml::idp_metadata(base_url() + "/saml/metadata", base_url() + "/saml/sso",
+                                        key.certificate_pem)};
+      type = "application/samlmetadata+xml; charset=utf-8";
+    } else if (path == "/") {
+      answer = {200, page("eID-Simulator",
+                          "<p>SAML-Metadaten: <a href=\"/saml/metadata\">"
+                          "/saml/metadata</a></p>")};
+    } else {
+      answer = {404, page("Nicht gefunden", "")};
     }
-
-   private:
-    Impl& impl_;
-  };
-
-  class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-   public:
-    explicit Factory(Impl& impl) : impl_(impl) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(
-        const Poco::Net::HTTPServerRequest&) override {
-      return new Handler(impl_);
-    }
-
-   private:
-    Impl& impl_;
-  };
+    web::Response res;
+    res.status = answer.first;
+    res.body = std::move(answer.second);
+    res.set_header("Content-Type", type);
+    res.set_header("Cache-Control", "no-store");
+    return res;
+  }
 };
 
 EidSimulator::EidSimulator(EidSimulatorOptions options) : impl_(std::make_unique<Impl>()) {
@@ -303,26 +255,18 @@ EidSimulator::~EidSimulator() {
 }
 
 void EidSimulator::start() {
-  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(
-      impl_->options.host, static_cast<Poco::UInt16>(impl_->options.port)));
-  impl_->port = socket.address().port();
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setMaxThreads(8);
-  params->setKeepAlive(false);
-  impl_->server =
-      std::make_unique<Poco::Net::HTTPServer>(new Impl::Factory(*impl_), socket, params);
+  impl_->server = std::make_unique<web::SmallServer>(
+      impl_->options.host, impl_->options.port,
+      [impl = impl_.get()](const web::Request& req) { return impl->answer(req); });
   impl_->server->start();
 }
 
 void EidSimulator::stop() {
-  if (impl_ && impl_->server) {
-    impl_->server->stopAll(true);
-    impl_->server.reset();
-  }
+  if (impl_ && impl_->server) impl_->server->stop();
 }
 
 int EidSimulator::port() const {
-  return impl_->port;
+  return impl_->server ? impl_->server->port() : 0;
 }
 std::string EidSimulator::base_url() const {
   return impl_->base_url();

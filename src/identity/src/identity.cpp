@@ -530,6 +530,12 @@ std::vector<std::string> Identity::tenant_contacts(std::string_view tenant_id) {
   return out;
 }
 
+std::optional<Tenant> Identity::tenant(std::string_view id) {
+  auto r = impl_->db.query_one("SELECT id, name FROM tenants WHERE id = ?", std::string(id));
+  if (!r) return std::nullopt;
+  return Tenant{r->text(0), r->text(1)};
+}
+
 std::vector<Tenant> Identity::tenants() {
   std::vector<Tenant> out;
   for (const auto& r : impl_->db.query("SELECT id, name FROM tenants ORDER BY name")) {

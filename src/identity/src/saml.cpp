@@ -3,8 +3,6 @@
 // only from the element the signature covers (no signature wrapping).
 #include "saml.hpp"
 
-#include <Poco/Base64Decoder.h>
-#include <Poco/Base64Encoder.h>
 #include <Poco/Exception.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -27,6 +25,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <mvsp/core/crypto.hpp>
 #include <sstream>
 
 namespace mvsp::identity::saml {
@@ -356,49 +355,12 @@ std::string sign_document(const std::string& xml, const std::vector<std::string>
 
 }  // namespace
 
-std::string escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string base64(std::string_view bytes) {
-  std::ostringstream out;
-  Poco::Base64Encoder enc(out);
-  enc.rdbuf()->setLineLength(0);
-  enc.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  enc.close();
-  return out.str();
+  return core::crypto::base64(bytes);
 }
 
 std::string base64_decode(std::string_view text) {
-  std::istringstream in{std::string(text)};
-  Poco::Base64Decoder dec(in);
-  try {
-    return std::string(std::istreambuf_iterator<char>(dec), {});
-  } catch (const Poco::Exception&) {
-    return {};
-  }
+  return core::crypto::base64_decode(text).value_or("");
 }
 
 std::string format_instant(core::TimePoint t) {

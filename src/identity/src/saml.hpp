@@ -9,6 +9,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/pki.hpp>
+#include <mvsp/core/text.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -137,7 +138,9 @@ std::string idp_metadata(const std::string& entity_id, const std::string& sso_ur
                          const std::string& certificate_pem);
 
 // Text for XML (and HTML) content and double- or single-quoted attributes.
-std::string escape(std::string_view s);
+inline std::string escape(std::string_view s) {
+  return core::escape_markup(s);
+}
 
 // Base64 as the HTTP-POST binding carries messages (no line breaks); "" for bad input.
 std::string base64(std::string_view bytes);

@@ -12,6 +12,7 @@
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/templates.hpp>
 #include <sstream>
@@ -26,16 +27,10 @@ using identity::TrustLevel;
 constexpr std::size_t kMaxSubject = 1024;
 constexpr std::size_t kMaxSender = 255;
 constexpr std::size_t kMaxBody = 100000;
-constexpr std::size_t kMaxFilename = 255;
 
 constexpr const char* kColumns =
     "id, owner_id, source_ref, kind, sender, subject, body, reference, required_level, "
     "provided_at, notified_at, retrieved_at, deemed_announced_on, retrieval_due_at";
-
-std::optional<core::TimePoint> optional_time(const core::db::Row& r, std::size_t i) {
-  if (r.is_null(i)) return std::nullopt;
-  return core::from_millis(r.integer(i));
-}
 
 Message read_message(const core::db::Row& r) {
   Message m;
@@ -49,10 +44,10 @@ Message read_message(const core::db::Row& r) {
   m.reference = r.text(7);
   m.required_level = identity::parse_level(r.text(8)).value_or(TrustLevel::high);
   m.provided_at = core::from_millis(r.integer(9));
-  m.notified_at = optional_time(r, 10);
-  m.retrieved_at = optional_time(r, 11);
+  m.notified_at = r.optional_integer(10).transform(core::from_millis);
+  m.retrieved_at = r.optional_integer(11).transform(core::from_millis);
   m.deemed_announced_on = r.optional_text(12).value_or("");
-  m.retrieval_due_at = optional_time(r, 13);
+  m.retrieval_due_at = r.optional_integer(13).transform(core::from_millis);
   return m;
 }
 
@@ -131,8 +126,7 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
   }
   for (std::size_t i = 0; i < request.attachments.size(); ++i) {
     const auto& a = request.attachments[i];
-    if (a.filename.empty() || a.filename.size() > kMaxFilename ||
-        a.filename.find_first_of("/\\\r\n\"") != std::string::npos) {
+    if (!core::is_plain_filename(a.filename)) {
       error.and_field(fmt::format("attachments[{}].filename", i),
                       "must be a file name of 1 to 255 characters without / \\ \" or line breaks");
     }

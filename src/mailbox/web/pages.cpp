@@ -93,12 +93,17 @@ Response inbox(const Ctx& c, Request& req) {
   return c.pages.render(req, "mailbox/inbox", std::move(model));
 }
 
+// Opening a message (page or download) is the retrieval, at the session's level.
+core::Result<Message> open_message(const Ctx& c, const Request& req, const std::string& owner) {
+  auto level =
+      identity::session_level(*req.session, c.options.clock->now(), c.options.step_up_lifetime);
+  return c.mailbox.retrieve(owner, req.param("id"), level);
+}
+
 Response message(const Ctx& c, Request& req) {
   auto owner = owner_of(req);
   if (owner.empty()) return to_login(req);
-  auto level =
-      identity::session_level(*req.session, c.options.clock->now(), c.options.step_up_lifetime);
-  auto opened = c.mailbox.retrieve(owner, req.param("id"), level);
+  auto opened = open_message(c, req, owner);
   if (!opened && opened.error().code == core::ErrorCode::not_found) {
     return c.pages.error(req, 404);
   }
@@ -161,10 +166,8 @@ Response message(const Ctx& c, Request& req) {
 Response attachment(const Ctx& c, Request& req) {
   auto owner = owner_of(req);
   if (owner.empty()) return to_login(req);
-  auto level =
-      identity::session_level(*req.session, c.options.clock->now(), c.options.step_up_lifetime);
   // Downloading opens the message too: the same level rule, the same retrieval record.
-  auto m = c.mailbox.retrieve(owner, req.param("id"), level);
+  auto m = open_message(c, req, owner);
   if (!m) {
     return m.error().code == core::ErrorCode::not_found
                ? c.pages.error(req, 404)

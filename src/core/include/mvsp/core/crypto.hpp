@@ -39,8 +39,8 @@ std::string ed25519_sign(std::string_view seed, std::string_view data);  // raw 
 bool ed25519_verify(std::string_view public_key, std::string_view data, std::string_view signature);
 
 std::string sha512_hex(std::string_view data);  // lower-case hex
-// Standard base64 with padding; decoding takes it or, with `url`, the URL-safe form
-// without padding.
+// Standard base64 with padding; decoding takes it (spaces and line breaks skipped) or,
+// with `url`, the URL-safe form without padding.
 std::string base64(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text, bool url = false);
 

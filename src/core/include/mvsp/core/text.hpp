@@ -1,5 +1,5 @@
 #pragma once
-// Text helpers every component needs for matching what people type.
+// Text helpers every component needs: matching what people type, escaping markup.
 
 #include <string>
 #include <string_view>
@@ -9,5 +9,13 @@ namespace mvsp::core {
 // Lower case for comparing names: ASCII and the German capitals Ä, Ö, Ü (UTF-8);
 // everything else stays as it is.
 std::string fold_case(std::string_view s);
+
+// A file name that can go into a Content-Disposition header and a directory listing as it
+// is: 1 to 255 bytes, no / \ " and no line breaks.
+bool is_plain_filename(std::string_view name);
+
+// Escapes & < > " ' for XML and HTML text and attribute values (SAML documents, the
+// simulators' small pages; the pages of the platform escape through their templates).
+std::string escape_markup(std::string_view s);
 
 }  // namespace mvsp::core

@@ -226,6 +226,7 @@ class Identity {
   // The account's staff roles: (tenant id, role) pairs.
   std::vector<std::pair<std::string, std::string>> roles_of(std::string_view account_id);
   std::vector<Tenant> tenants();
+  std::optional<Tenant> tenant(std::string_view id);
   // Who is told when something of the tenant needs a person: its authority admins' addresses.
   std::vector<std::string> tenant_contacts(std::string_view tenant_id);
   core::Result<std::vector<StaffMember>> list_staff(std::string_view actor,
