@@ -4,8 +4,10 @@
 
 .PHONY: deps build build-asan demo check bench format clean
 
+# make check and make bench install what their tests and benchmarks use as well; a
+# target-specific variable reaches the prerequisites (deps through build).
 deps:
-	@scripts/install-deps
+	@scripts/install-deps $(DEPS)
 
 build: deps
 	cmake --preset default >/dev/null
@@ -18,11 +20,12 @@ build-asan: deps
 demo: build
 	scripts/demo
 
+check: DEPS = --tests
 check: build build-asan
 	scripts/check
 
+bench: DEPS = --bench
 bench: build
-	@scripts/install-deps --bench
 	bench/run
 
 format:

@@ -42,7 +42,7 @@ mvsp_token=$(curl -s -u "$(field client_id "$web"):$(field client_secret "$web")
   -d grant_type=authorization_code -d "code=$code" --data-urlencode redirect_uri=https://rp.example/cb \
   "$base/api/v1/oidc/token" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 
-node bench/node-oidc-provider.mjs $node_port > "$work/node.out" 2> "$work/node.log" &
+scripts/node bench/node-oidc-provider.mjs $node_port > "$work/node.out" 2> "$work/node.log" &
 node_pid=$!
 for _ in $(seq 100); do grep -q access_token "$work/node.out" 2>/dev/null && break; sleep 0.1; done
 node_token=$(grep '^{' "$work/node.out" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
@@ -76,7 +76,7 @@ cat > "$out" <<MD
 - date: $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)
 - machine: $(nproc) cores, $(uname -r); load: \`wrk -t$threads -c$connections -d$duration\` on the same machine
 - mvsp: \`build/mvsp serve\` with defaults, SQLite in WAL mode on disk (every token is a row; every
-  request is logged); node: oidc-provider $(node -p "require('./node_modules/oidc-provider/package.json').version") on Node.js $(node -v), its in-memory adapter, one process
+  request is logged); node: oidc-provider $(scripts/node -p "require('./node_modules/oidc-provider/package.json').version") on Node.js $(scripts/node -v), its in-memory adapter, one process
 - both: opaque access tokens, client authentication \`client_secret_basic\`; userinfo is measured first
   (oidc-provider's in-memory adapter is an LRU cache that the token run would flush)
 
