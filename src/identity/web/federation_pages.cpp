@@ -129,7 +129,11 @@ std::optional<Pending> pending_of(const Request& req) {
 void sign_in(const Context& c, Request& req, const std::string& account, TrustLevel level) {
   auto& session = req.ensure_session();
   bool fresh = session.account_id != account;
-  c.sessions.rotate(session);
+  if (fresh) {
+    c.sessions.begin_login(session);  // nothing of a previous person's session stays
+  } else {
+    c.sessions.rotate(session);
+  }
   session.account_id = account;
   session.data.erase("pending_upstream");
   session.data.erase("pending_upstream_next");

@@ -1,4 +1,6 @@
 // Organisation accounts: list and choose whom to act for, create, members, invite, accept.
+#include <mvsp/identity/acting.hpp>
+
 #include "page_kit.hpp"
 
 namespace mvsp::identity::page_kit {
@@ -18,16 +20,15 @@ Response organisations_page(const Context& c, Request& req) {
   req.csrf_token();
   View model;
   model.set("title_key", "identity.organisations.heading");
-  auto& data = req.session->data;
-  auto acting = data.count("acting_for") ? data["acting_for"] : std::string();
-  if (!acting.empty()) model.set("acting", data["acting_for_name"]);
+  auto acting = identity::acting_for(c.identity, *req.session);
+  if (acting) model.set("acting", acting->name);
   model.set_list("organisations", {});
   for (const auto& o : c.identity.organisations_of(id)) {
     View v;
     v.set("id", o.id);
     v.set("name", o.name);
     v.set("role_label", role_label(c, req, o.role));
-    v.set("current", o.id == acting);
+    v.set("current", acting && o.id == acting->id);
     model.add("organisations", std::move(v));
   }
   return c.pages.render(req, "identity/organisations", std::move(model));
@@ -172,11 +173,7 @@ Response remove_submit(const Context& c, Request& req) {
     return Response::redirect("/konto/organisationen/" + org_id);
   }
   if (member == id) {
-    if (req.session->data["acting_for"] == org_id) {
-      req.session->data.erase("acting_for");
-      req.session->data.erase("acting_for_name");
-    }
-    req.session->dirty = true;
+    identity::acting_for(c.identity, *req.session);  // forgets the organisation just left
     return Response::redirect("/konto/organisationen");
   }
   return Response::redirect("/konto/organisationen/" + org_id);
@@ -186,10 +183,8 @@ Response remove_submit(const Context& c, Request& req) {
 Response act_for(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto org = c.identity.organisation(id, req.param("id"));
+  auto org = identity::act_for(c.identity, *req.session, req.param("id"));
   if (!org) return c.pages.error(req, 404);
-  req.session->data["acting_for"] = org->id;
-  req.session->data["acting_for_name"] = org->name;
   req.session->data["flash"] = c.t(req, "organisations.now_acting") + " " + org->name;
   req.session->dirty = true;
   return Response::redirect("/konto/organisationen");
@@ -197,8 +192,7 @@ Response act_for(const Context& c, Request& req) {
 
 Response act_private(const Context& c, Request& req) {
   if (signed_in(req).empty()) return to_login(req);
-  req.session->data.erase("acting_for");
-  req.session->data.erase("acting_for_name");
+  identity::act_privately(*req.session);
   req.session->data["flash"] = c.t(req, "organisations.now_private");
   req.session->dirty = true;
   return Response::redirect("/konto/organisationen");

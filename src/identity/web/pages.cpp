@@ -3,6 +3,8 @@
 // render or redirect.
 #include <qrencode.h>
 
+#include <mvsp/identity/acting.hpp>
+
 #include "page_kit.hpp"
 
 namespace mvsp::identity {
@@ -22,6 +24,17 @@ std::vector<View> login_links(const Context& c, const Request& req) {
     links.push_back(std::move(l));
   }
   return links;
+}
+
+// What a login keeps of the session it starts over: an identity from an upstream provider
+// that waits to be linked to the account signing in now, and only when nobody was signed in.
+std::map<std::string, std::string> waiting_upstream(const web::Session& s) {
+  std::map<std::string, std::string> out;
+  if (!s.account_id.empty()) return out;
+  for (const char* key : {"pending_upstream", "pending_upstream_next"}) {
+    if (auto it = s.data.find(key); it != s.data.end()) out.insert(*it);
+  }
+  return out;
 }
 
 FormPage login_page(const Context& c, const Request& req, std::string email) {
@@ -70,7 +83,10 @@ Response login_submit(const Context& c, Request& req) {
     return res;
   }
   auto& session = req.ensure_session();
-  c.sessions.rotate(session);  // a new session id on every change of privilege
+  // A new session id, and nothing of whoever used this browser before (their organisation).
+  auto waiting = waiting_upstream(session);
+  c.sessions.begin_login(session);
+  session.data.merge(waiting);
   auto next = local_next(req, "/konto");
   Response res;
   if (result->second_factor_required) {
@@ -210,6 +226,7 @@ Response account_page(const Context& c, Request& req) {
   if (id.empty()) return to_login(req);
   auto account = c.identity.find(id);
   if (!account) return to_login(req);
+  acting_for(c.identity, *req.session);  // the shell names the organisation only for members
   View model;
   model.set("title_key", "identity.account.heading");
   auto level = req.session->data.count("level") ? req.session->data.at("level") : "basic";

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <mvsp/core/clock.hpp>
+#include <mvsp/identity/acting.hpp>
 #include <mvsp/identity/step_up.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/mailbox/pages.hpp>
@@ -31,13 +32,11 @@ struct Ctx {
   }
 };
 
-// Whose mailbox this session looks at: the organisation it acts for, else the account.
-std::string owner_of(const Request& req) {
+// Whose mailbox this session looks at: the organisation it acts for (while the person is
+// still a member: checked on every request), else the account.
+std::string owner_of(const Ctx& c, Request& req) {
   if (!req.session || req.session->account_id.empty()) return {};
-  if (auto it = req.session->data.find("acting_for");
-      it != req.session->data.end() && !it->second.empty()) {
-    return it->second;
-  }
+  if (auto org = identity::acting_for(c.identity, *req.session)) return org->id;
   return req.session->account_id;
 }
 
@@ -74,7 +73,7 @@ View summary_view(const Ctx& c, const Request& req, const Message& m) {
 }
 
 Response inbox(const Ctx& c, Request& req) {
-  auto owner = owner_of(req);
+  auto owner = owner_of(c, req);
   if (owner.empty()) return to_login(req);
   View model;
   model.set("title", c.t(req, "inbox.title"));
@@ -101,7 +100,7 @@ core::Result<Message> open_message(const Ctx& c, const Request& req, const std::
 }
 
 Response message(const Ctx& c, Request& req) {
-  auto owner = owner_of(req);
+  auto owner = owner_of(c, req);
   if (owner.empty()) return to_login(req);
   auto opened = open_message(c, req, owner);
   if (!opened && opened.error().code == core::ErrorCode::not_found) {
@@ -164,7 +163,7 @@ Response message(const Ctx& c, Request& req) {
 }
 
 Response attachment(const Ctx& c, Request& req) {
-  auto owner = owner_of(req);
+  auto owner = owner_of(c, req);
   if (owner.empty()) return to_login(req);
   // Downloading opens the message too: the same level rule, the same retrieval record.
   auto m = open_message(c, req, owner);

@@ -104,6 +104,14 @@ void SessionStore::rotate(Session& s) {
   });
 }
 
+void SessionStore::begin_login(Session& s) {
+  // Everything in a session belonged to the person who used it: another person who signs
+  // in through the same browser must not act for the previous one's organisation.
+  s.account_id.clear();
+  s.data.clear();
+  rotate(s);
+}
+
 void SessionStore::destroy(const Session& s) {
   db_.execute("DELETE FROM sessions WHERE token_hash = ?", crypto::sha256_hex(s.token));
 }

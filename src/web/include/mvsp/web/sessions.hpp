@@ -48,8 +48,12 @@ class SessionStore {
   Session create();
   void save(Session& session);
   // Gives the session a new token (and CSRF token) and drops the old one, keeping its
-  // data: call on login and on every change of privilege.
+  // data: for the same person's change of privilege (second factor, step-up).
   void rotate(Session& session);
+  // The same at a login: the session starts over with nothing of whoever used it before
+  // (account, level, organisation, pending steps). The caller signs the new person in.
+  // The language is a cookie of its own and stays.
+  void begin_login(Session& session);
   void destroy(const Session& session);
   // The public handle of a session, as in SessionInfo::id.
   static std::string handle(const Session& session);
