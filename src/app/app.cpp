@@ -100,7 +100,7 @@ std::string worker_name() {
 std::optional<catalog::Editor> api_editor(identity::Provider& oidc, const web::Request& req) {
   auto auth = req.header("authorization").value_or("");
   if (!auth.starts_with("Bearer ")) return std::nullopt;
-  auto grant = oidc.check_access_token(auth.substr(7));
+  auto grant = oidc.check_machine_token(auth.substr(7));
   if (!grant) return std::nullopt;
   auto has = [&](const char* scope) {
     return std::find(grant->scopes.begin(), grant->scopes.end(), scope) != grant->scopes.end();
@@ -115,9 +115,8 @@ std::optional<catalog::Editor> api_editor(identity::Provider& oidc, const web::R
 std::optional<delivery::Caller> api_caller(identity::Provider& oidc, const web::Request& req) {
   auto auth = req.header("authorization").value_or("");
   if (!auth.starts_with("Bearer ")) return std::nullopt;
-  auto grant = oidc.check_access_token(auth.substr(7));
-  // Tokens of people (code flow) are not for back-office systems.
-  if (!grant || !grant->account_id.empty()) return std::nullopt;
+  auto grant = oidc.check_machine_token(auth.substr(7));
+  if (!grant) return std::nullopt;
   return delivery::Caller{grant->client_id, grant->tenant_id, grant->scopes};
 }
 

@@ -416,6 +416,18 @@ core::Status Identity::request_password_reset(std::string_view email_input,
   return {};
 }
 
+namespace {
+
+// What the OpenID provider gave for the account (codes, access and refresh tokens) ends with
+// the password that signed the person in, and with the account itself; in the caller's
+// transaction, so no token outlives the change. Returns how many there were.
+std::int64_t revoke_oidc_grants(core::db::Connection& tx, const std::string& account_id) {
+  return tx.execute("DELETE FROM oidc_codes WHERE account_id = ?", account_id) +
+         tx.execute("DELETE FROM oidc_tokens WHERE account_id = ?", account_id);
+}
+
+}  // namespace
+
 core::Result<Account> Identity::reset_password(const PasswordReset& input) {
   auto& d = *impl_;
   const auto& loc = input.locale;
@@ -450,7 +462,9 @@ core::Result<Account> Identity::reset_password(const PasswordReset& input) {
     auto a = read_account(*account);
     tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
                "login:" + crypto::sha256_hex(a.email));
-    d.audit_event(tx, "account:" + id, "account.password_reset", id);
+    auto revoked = revoke_oidc_grants(tx, id);
+    d.audit_event(tx, "account:" + id, "account.password_reset", id,
+                  fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
     return a;
   });
 }
@@ -488,8 +502,10 @@ core::Status Identity::delete_account_reauthenticated(std::string_view account_i
     tx.execute("DELETE FROM email_tokens WHERE account_id = ?", id);
     tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
                "login:" + crypto::sha256_hex(email));
+    auto revoked = revoke_oidc_grants(tx, id);
     tx.execute("DELETE FROM accounts WHERE id = ?", id);
-    d.audit_event(tx, "account:" + id, "account.deleted", id);
+    d.audit_event(tx, "account:" + id, "account.deleted", id,
+                  fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
   });
   return {};
 }

@@ -6,6 +6,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/JWT/Signer.h>
 #include <Poco/JWT/Token.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -118,6 +120,31 @@ std::string key_kind(const std::string& pem) {
   EVP_PKEY_free(pkey);
   return kind;
 }
+
+// Where a client may send people back (redirect and post-logout URIs): https, or http on
+// the loopback interface only (RFC 8252 7.3). Decided on the parsed URI, so that neither a
+// longer host (http://localhost.evil.example) nor user information
+// (http://localhost@evil.example) passes for loopback; no fragment (RFC 6749 3.1.2).
+bool acceptable_client_uri(const std::string& uri) {
+  if (uri.empty() || uri.size() > 2000 || uri.find('#') != std::string::npos) return false;
+  for (unsigned char ch : uri) {
+    if (ch <= 0x20 || ch >= 0x7f || ch == '\\') return false;  // browsers read these freely
+  }
+  try {
+    Poco::URI parsed(uri);
+    auto host = Poco::toLower(parsed.getHost());
+    if (host.empty() || !parsed.getUserInfo().empty()) return false;
+    if (parsed.getScheme() == "https") return true;
+    return parsed.getScheme() == "http" &&
+           (host == "127.0.0.1" || host == "::1" || host == "localhost");
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+constexpr std::string_view kClientUriRule =
+    "must be https (http only for 127.0.0.1, [::1] or localhost), without user information "
+    "or #";
 
 struct LoadedKey {
   std::string kid;
@@ -451,11 +478,11 @@ core::Result<CreatedClient> Provider::create_client(const NewClient& input,
     invalid.and_field("redirect_uri", "the code flow needs at least one redirect URI");
   }
   for (const auto& uri : input.redirect_uris) {
-    if (!(uri.starts_with("https://") || uri.starts_with("http://127.0.0.1") ||
-          uri.starts_with("http://localhost")) ||
-        uri.find('#') != std::string::npos) {
-      invalid.and_field("redirect_uri",
-                        "must be https (http only for 127.0.0.1 or localhost) without #");
+    if (!acceptable_client_uri(uri)) invalid.and_field("redirect_uri", std::string(kClientUriRule));
+  }
+  for (const auto& uri : input.post_logout_uris) {
+    if (!acceptable_client_uri(uri)) {
+      invalid.and_field("post_logout_uri", std::string(kClientUriRule));
     }
   }
   if (input.is_public && contains(grants, "client_credentials")) {
@@ -781,6 +808,13 @@ std::optional<TokenGrant> Provider::check_access_token(std::string_view token) {
                     level_of_acr(row->text(3)).value_or(TrustLevel::basic)};
 }
 
+std::optional<TokenGrant> Provider::check_machine_token(std::string_view token) {
+  auto grant = check_access_token(token);
+  // Only the client-credentials grant issues tokens without an account.
+  if (!grant || !grant->account_id.empty()) return std::nullopt;
+  return grant;
+}
+
 std::string Provider::userinfo_json(const TokenGrant& grant) {
   Poco::JSON::Object out;
   out.set("sub", grant.account_id);
@@ -833,6 +867,42 @@ std::optional<Provider::IdTokenHint> Provider::read_id_token_hint(std::string_vi
   } catch (const Poco::Exception&) {
     return std::nullopt;
   }
+}
+
+LogoutRequest Provider::check_logout(const std::map<std::string, std::string>& params) {
+  auto get = [&](const char* k) {
+    auto it = params.find(k);
+    return it == params.end() ? std::string() : it->second;
+  };
+  LogoutRequest r;
+  std::optional<IdTokenHint> hint;
+  if (auto h = get("id_token_hint"); !h.empty()) hint = read_id_token_hint(h);
+  auto named = get("client_id");
+  // A hint and a client_id that name different clients are not trusted at all.
+  if (hint && !named.empty() && named != hint->client_id) return r;
+  if (hint) r.hinted_subject = hint->subject;
+  auto client = impl_->client(*impl_->db.acquire(), hint ? hint->client_id : named);
+  if (!client) return r;
+  r.client_id = client->client_id;
+  r.client_name = client->name;
+  // Exactly an address registered for this client, or no redirect (never a prefix).
+  if (auto uri = get("post_logout_redirect_uri"); contains(client->post_logout_uris, uri)) {
+    r.redirect_uri = uri;
+    r.state = get("state");
+  }
+  return r;
+}
+
+void Provider::logged_out(const LogoutRequest& request, std::string_view account_id) {
+  if (account_id.empty()) return;
+  std::string id(account_id);
+  impl_->db.transaction([&](core::db::Tx& tx) {
+    impl_->audit.append(tx, {.actor = "account:" + id,
+                             .action = "account.oidc_logout",
+                             .object_type = "account",
+                             .object_id = id,
+                             .detail = fmt::format(R"({{"client":"{}"}})", request.client_id)});
+  });
 }
 
 }  // namespace mvsp::identity

@@ -1,5 +1,6 @@
 // The OpenID Connect endpoints: parse, ask the Provider, answer as the standards say.
 #include <Poco/JSON/Object.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 
 #include <charconv>
@@ -187,25 +188,69 @@ Response userinfo(const Endpoints& e, Request& req) {
   return Response::json(e.provider.userinfo_json(*grant));
 }
 
-Response logout(const Endpoints& e, Request& req) {
-  auto params = to_map(web::parse_urlencoded(req.query));
-  std::optional<Client> client;
-  if (auto hint = params.find("id_token_hint"); hint != params.end()) {
-    if (auto h = e.provider.read_id_token_hint(hint->second)) {
-      client = e.provider.find_client(h->client_id);
-    }
+// scheme://host[:port] of an address, as CSP form-action names it.
+std::string origin_of(const std::string& url) {
+  Poco::URI uri(url);
+  auto host =
+      uri.getHost().find(':') == std::string::npos ? uri.getHost() : "[" + uri.getHost() + "]";
+  auto port = uri.getPort();
+  bool standard =
+      (uri.getScheme() == "https" && port == 443) || (uri.getScheme() == "http" && port == 80);
+  return standard ? fmt::format("{}://{}", uri.getScheme(), host)
+                  : fmt::format("{}://{}:{}", uri.getScheme(), host, port);
+}
+
+web::View hidden_field(std::string name, std::string value) {
+  web::View v;
+  v.set("name", std::move(name));
+  v.set("value", std::move(value));
+  return v;
+}
+
+// A logout that nothing proves the person wants (no hint for them): ask, with a form that
+// carries the CSRF token, so that a link or an image on another site signs nobody out.
+Response confirm_logout(const Endpoints& e, Request& req, const LogoutRequest& r) {
+  auto t = [&](std::string_view key) {
+    return e.pages.catalog().text(req.locale, fmt::format("identity.logout.{}", key));
+  };
+  req.csrf_token();  // the form needs it
+  web::View model;
+  model.set("title", t("confirm_heading"));
+  model.set("heading", t("confirm_heading"));
+  model.set("intro", r.client_name.empty()
+                         ? t("confirm_text")
+                         : fmt::format(fmt::runtime(t("confirm_text_client")), r.client_name));
+  model.set("action", "/oidc/logout");
+  model.set("submit", t("confirm_submit"));
+  model.set_list("hidden", {});
+  if (!r.client_id.empty()) model.add("hidden", hidden_field("client_id", r.client_id));
+  if (!r.redirect_uri.empty()) {
+    model.add("hidden", hidden_field("post_logout_redirect_uri", r.redirect_uri));
+    if (!r.state.empty()) model.add("hidden", hidden_field("state", r.state));
   }
+  web::View stay;
+  stay.set("href", "/konto");
+  stay.set("label", t("confirm_stay"));
+  model.set_list("links", {std::move(stay)});
+  model.set("has_links", true);
+  auto res = e.pages.render(req, "identity/form", std::move(model));
+  // After the confirmation the answer goes back to the client (CSP form-action).
+  if (!r.redirect_uri.empty()) res.form_targets.push_back(origin_of(r.redirect_uri));
+  return res;
+}
+
+// Ends the session; back to the client's registered address, or the signed-out page.
+Response end_session(const Endpoints& e, Request& req, const LogoutRequest& r) {
+  auto account = req.session ? req.session->account_id : std::string();
   if (req.session) e.sessions.destroy(*req.session);
   req.session = nullptr;
-  auto target = params.find("post_logout_redirect_uri");
+  e.provider.logged_out(r, account);
   Response res;
-  if (client && target != params.end() &&
-      std::find(client->post_logout_uris.begin(), client->post_logout_uris.end(), target->second) !=
-          client->post_logout_uris.end()) {
-    auto url = target->second;
-    if (auto state = params.find("state"); state != params.end()) {
-      url += (url.find('?') == std::string::npos ? "?" : "&") +
-             ("state=" + web::url_encode(state->second));
+  if (!r.redirect_uri.empty()) {
+    auto url = r.redirect_uri;
+    if (!r.state.empty()) {
+      url +=
+          (url.find('?') == std::string::npos ? "?" : "&") + ("state=" + web::url_encode(r.state));
     }
     res = Response::redirect(url);
   } else {
@@ -218,6 +263,20 @@ Response logout(const Endpoints& e, Request& req) {
   }
   res.headers.emplace_back("Set-Cookie", e.sessions.expired_cookie());
   return res;
+}
+
+Response logout(const Endpoints& e, Request& req) {
+  auto r = e.provider.check_logout(to_map(web::parse_urlencoded(req.query)));
+  auto account = req.session ? req.session->account_id : std::string();
+  if (!r.ends_without_asking(account)) return confirm_logout(e, req, r);
+  return end_session(e, req, r);
+}
+
+// The confirmation form (the site has checked its CSRF token): the person wants out.
+Response logout_confirmed(const Endpoints& e, Request& req) {
+  auto form = to_map(web::parse_urlencoded(req.body));
+  form.erase("id_token_hint");
+  return end_session(e, req, e.provider.check_logout(form));
 }
 
 }  // namespace
@@ -238,6 +297,7 @@ void register_oidc_endpoints(web::Router& router, const web::Pages& pages,
   });
   router.get("/oidc/authorize", [e](Request& req) { return authorize(*e, req); });
   router.get("/oidc/logout", [e](Request& req) { return logout(*e, req); });
+  router.post("/oidc/logout", [e](Request& req) { return logout_confirmed(*e, req); });
   router.post("/api/v1/oidc/token", [e](Request& req) { return token(*e, req); });
   router.get("/api/v1/oidc/userinfo", [e](Request& req) { return userinfo(*e, req); });
   router.post("/api/v1/oidc/userinfo", [e](Request& req) { return userinfo(*e, req); });

@@ -100,6 +100,24 @@ struct TokenGrant {
   TrustLevel level = TrustLevel::basic;
 };
 
+// An RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), checked.
+struct LogoutRequest {
+  std::string client_id;  // named by id_token_hint or client_id (both must agree); or empty
+  std::string client_name;
+  std::string hinted_subject;  // whom a valid id_token_hint names; empty without one
+  // post_logout_redirect_uri when it is exactly one registered for the client, else empty:
+  // then there is no redirect.
+  std::string redirect_uri;
+  std::string state;
+
+  // Whether the session of `account_id` may end without asking: nobody is signed in, or
+  // the hint names that very person. A bare link could be forged (logout CSRF), and an
+  // attacker's own ID token is a valid hint as well.
+  bool ends_without_asking(std::string_view account_id) const {
+    return account_id.empty() || (!hinted_subject.empty() && hinted_subject == account_id);
+  }
+};
+
 struct ProviderOptions {
   std::string issuer;  // the public URL
   std::string key;     // 32 bytes (the master key); the provider derives its own
@@ -138,6 +156,9 @@ class Provider {
   std::variant<TokenResponse, TokenError> token(const std::map<std::string, std::string>& form,
                                                 const std::string& authorization);
   std::optional<TokenGrant> check_access_token(std::string_view token);
+  // The same for the APIs of back-office systems: only a token a machine got with its
+  // client credentials; a person's token from the code flow never, whatever its scopes.
+  std::optional<TokenGrant> check_machine_token(std::string_view token);
   // The userinfo claims for a grant, as JSON.
   std::string userinfo_json(const TokenGrant& grant);
   // Who an ID token of ours was issued to and for whom, if its signature holds (an expired
@@ -147,6 +168,10 @@ class Provider {
     std::string subject;
   };
   std::optional<IdTokenHint> read_id_token_hint(std::string_view id_token);
+  // Checks the parameters of /oidc/logout (query or the confirmation form).
+  LogoutRequest check_logout(const std::map<std::string, std::string>& params);
+  // Records in the audit log that the account signed out through a client's logout.
+  void logged_out(const LogoutRequest& request, std::string_view account_id);
 
  private:
   struct Impl;
