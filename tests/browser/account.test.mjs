@@ -76,11 +76,19 @@ for (const javaScript of [true, false]) {
     await page.waitForURL('**/konto/zwei-faktor');
     if (scan) await expectClean(page, 'TOTP set-up');
     const secret = (await page.textContent('#totp-secret')).trim();
+    // Without the password nothing is set up; the error names the field.
     await page.getByLabel('Sicherheitscode').fill(totp(secret));
     await page.getByRole('button', { name: 'Einrichten' }).click();
-    await page.waitForURL('**/konto');
+    assert.match(await page.textContent('main'), /Geben Sie Ihr Passwort ein/);
+    if (scan) await expectClean(page, 'TOTP set-up with error');
+    await page.getByLabel('Passwort', { exact: true }).fill(password);
+    await page.getByLabel('Sicherheitscode').fill(totp(secret));
+    await page.getByRole('button', { name: 'Einrichten' }).click();
     assert.match(await page.textContent('main'), /Der zweite Faktor ist eingerichtet/);
-    if (scan) await expectClean(page, 'account with flash');
+    assert.equal((await page.textContent('main')).match(/\d{5}-\d{5}-\d{5}-\d{5}/g).length, 10);
+    if (scan) await expectClean(page, 'recovery codes with flash');
+    await page.getByRole('link', { name: /Codes aufbewahrt/ }).click();
+    await page.waitForURL('**/konto');
 
     await page.getByRole('link', { name: 'Persönliche Daten ändern' }).click();
     await page.waitForURL('**/konto/profil');
@@ -97,6 +105,14 @@ for (const javaScript of [true, false]) {
     assert.match(await page.textContent('main'), /Diese Sitzung/);
     assert.match(await page.textContent('main'), /Zweiter Faktor eingerichtet/);
     if (scan) await expectClean(page, 'security and sessions');
+    await page.getByRole('link', { name: 'Zweiten Faktor ersetzen (neues Gerät)' }).click();
+    await page.waitForURL('**/konto/sicherheit/zwei-faktor');
+    assert.match(await page.textContent('main'), /Code des bisherigen zweiten Faktors/);
+    if (scan) await expectClean(page, 'replace the second factor');
+    await page.goto(server.url + '/konto/sicherheit/zwei-faktor/entfernen');
+    assert.equal(await heading(page), 'Zweiten Faktor entfernen');
+    if (scan) await expectClean(page, 'remove the second factor');
+    await page.goto(server.url + '/konto/sicherheit');
     await page.getByRole('link', { name: 'Konto löschen' }).click();
     await page.waitForURL('**/konto/loeschen');
     if (scan) await expectClean(page, 'delete account');

@@ -97,8 +97,13 @@ for (const [javaScriptEnabled, email] of [[true, 'erika@example.org'], [false, '
     await page.getByRole('link', { name: 'Mit zweitem Faktor bestätigen' }).click();
     await page.waitForURL('**/konto/zwei-faktor?next=**');
     const secret = (await page.textContent('#totp-secret')).trim();
+    // Setting up the factor asks for the password again and shows the recovery codes once.
+    await page.getByLabel('Passwort', { exact: true }).fill(password);
     await page.getByLabel('Sicherheitscode').fill(totp(secret));
     await page.getByRole('button', { name: 'Einrichten' }).click();
+    assert.match(await page.textContent('main'), /Ihre Wiederherstellungscodes/);
+    if (javaScriptEnabled) await expectClean(page, 'recovery codes');
+    await page.getByRole('link', { name: /Codes aufbewahrt/ }).click();
     await page.waitForURL(`**/postfach/*`);
     const main = await page.textContent('main');
     assert.match(main, /anbei erhalten Sie Ihren Bescheid/);

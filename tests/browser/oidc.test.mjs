@@ -124,8 +124,10 @@ test('acr_values "substantial" leads a password-only user through TOTP set-up', 
   const callback = await signIn(url, 'otto@example.org', async (page) => {
     await page.waitForURL('**/konto/zwei-faktor**');
     const secret = (await page.textContent('#totp-secret')).trim();
+    await page.getByLabel('Passwort', { exact: true }).fill(password);
     await page.getByLabel('Sicherheitscode').fill(totp(secret));
     await page.getByRole('button', { name: 'Einrichten' }).click();
+    await page.getByRole('link', { name: /Codes aufbewahrt/ }).click();
   });
   const tokens = await oidc.authorizationCodeGrant(config, callback,
     { pkceCodeVerifier: verifier, expectedState: state });

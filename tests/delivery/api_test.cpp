@@ -178,8 +178,10 @@ TEST_P(NoticesApi, ABackOfficeSendsANoticeTheCitizenStepsUpAndOpensItAndTheProof
                   std::chrono::system_clock::now().time_since_epoch())
                   .count() /
               30;
-  ASSERT_TRUE(
-      app_->identity().enable_totp(citizen_, enrollment.secret, totp(enrollment.secret, step - 1)));
+  ASSERT_TRUE(app_->identity().enable_totp({.account_id = citizen_,
+                                            .password = kPassword,
+                                            .secret = enrollment.secret,
+                                            .code = totp(enrollment.secret, step - 1)}));
   auto c = client();
   auto login_page = c.get("/anmelden");
   auto login = c.request("POST", "/anmelden",

@@ -143,13 +143,24 @@ TEST_P(SamlLogin, NewPersonGetsAnAccountFromTheEidAndLogsInAgainWithIt) {
   EXPECT_NE(form.body.find("Erika Mustermann"), std::string::npos);
   EXPECT_NE(form.body.find("value=\"erika.mustermann@example.org\""), std::string::npos);
   auto created = submit(c, "/anmelden/extern/neu", {{"email", enc("erika.m@example.org")}});
-  EXPECT_EQ(created.status, 303);
-  EXPECT_EQ(created.header("location"), "/konto");
-  auto account = c.get("/konto");
-  EXPECT_NE(account.body.find("hoch"), std::string::npos) << "signed in at level high";
+  // The same answer whether or not the address has an account already (so not signed in
+  // yet): the person confirms the address and comes back through the eID.
+  EXPECT_EQ(created.status, 200);
+  EXPECT_NE(created.body.find("Bitte bestätigen Sie Ihre E-Mail-Adresse"), std::string::npos);
+  EXPECT_EQ(c.get("/konto").status, 303);
   // The profile came from the eID; the address chosen gets a confirmation mail.
   auto mails = sink_.wait_for(1);
   EXPECT_EQ(mails.back().to, "erika.m@example.org");
+  std::smatch link;
+  ASSERT_TRUE(
+      std::regex_search(mails.back().body, link,
+                        std::regex(R"(https?://[^/]+(/konto/bestaetigen\?token=[A-Za-z0-9_-]+))")));
+  EXPECT_EQ(c.get(link[1]).status, 200);
+  auto signed_in =
+      back(c, through_simulator(c, "/anmelden/extern/bundid?next=/konto", "erika", "eID"));
+  EXPECT_EQ(signed_in.header("location"), "/konto");
+  auto account = c.get("/konto");
+  EXPECT_NE(account.body.find("hoch"), std::string::npos) << "signed in at level high";
   auto profile = c.get("/konto/profil");
   for (const char* v : {"Schloßstraße 1", "19053", "1964-08-12", "Gabler", "Frau"}) {
     EXPECT_NE(profile.body.find(v), std::string::npos) << v;
@@ -341,7 +352,9 @@ TEST_P(OidcLogin, APersonFromAnotherProviderGetsAnAccountWithTheMappedLevel) {
   EXPECT_NE(form.body.find("Lena Lange"), std::string::npos) << "claims from userinfo";
   EXPECT_NE(form.body.find("value=\"lena@land.example\""), std::string::npos);
   auto created = submit(c, "/anmelden/extern/neu", {{"email", enc("lena@land.example")}});
-  EXPECT_EQ(created.status, 303);
+  EXPECT_EQ(created.status, 200);
+  EXPECT_EQ(c.get("/konto").status, 303) << "signed in when she comes back";
+  EXPECT_EQ(through_upstream(c, "/anmelden/extern/land?next=/konto").header("location"), "/konto");
   // The upstream's acr (eIDAS low for a verified password login) maps to our "low".
   auto account = c.get("/konto");
   EXPECT_NE(account.body.find("Lena"), std::string::npos);

@@ -117,11 +117,14 @@ TEST_P(AccountPages, SecondFactorSetUpAndStepUpToSubstantial) {
   EXPECT_EQ(qr.body.rfind("<svg", 0), 0u);
 
   auto step = core::to_millis(core::SystemClock().now()) / 30'000;
-  auto wrong = submit(c, "/konto/zwei-faktor", {{"code", "123456"}});
+  auto wrong = submit(c, "/konto/zwei-faktor", {{"password", enc(kPassword)}, {"code", "123456"}});
   EXPECT_EQ(wrong.status, 422);
-  auto ok = submit(c, "/konto/zwei-faktor", {{"code", secrets::totp_code(secret, step)}});
-  EXPECT_EQ(ok.status, 303);
-  EXPECT_NE(c.get("/konto").body.find("Der zweite Faktor ist eingerichtet."), std::string::npos);
+  auto ok = submit(c, "/konto/zwei-faktor",
+                   {{"password", enc(kPassword)}, {"code", secrets::totp_code(secret, step)}});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find("Ihre Wiederherstellungscodes"), std::string::npos);
+  EXPECT_NE(ok.body.find("Der zweite Faktor ist eingerichtet."), std::string::npos);
+  EXPECT_NE(c.get("/konto").body.find("Die Anmeldung mit zweitem Faktor"), std::string::npos);
 
   submit(c, "/abmelden", {}, "/konto");
   auto first = login(c, "anna@example.org", kPassword);

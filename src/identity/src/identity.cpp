@@ -30,6 +30,37 @@ constexpr std::int64_t kTotpStepMs = 30'000;
 constexpr std::size_t kMinPassword = 12;
 constexpr std::size_t kMaxPassword = 256;
 constexpr std::size_t kMaxText = 200;
+constexpr int kRecoveryCodes = 10;
+constexpr std::size_t kRecoveryDigits = 20;
+
+// One key of a throttle: attempts counted under `key`; after `free` attempts each further
+// one waits twice as long as the one before (1 s, 2 s, 4 s …) up to `cap`.
+struct ThrottleKey {
+  std::string key;
+  std::int64_t free;
+  std::chrono::seconds cap;
+};
+
+// Requests that cost an argon2 hash or send a mail (registration, reset, invitation), per
+// client and per address typed: generous for people, expensive for scripts.
+constexpr std::int64_t kFreeRequestsPerClient = 10;
+constexpr std::int64_t kFreeRequestsPerTarget = 3;
+constexpr std::chrono::seconds kMaxRequestDelayPerClient{15 * 60};
+constexpr std::chrono::seconds kMaxRequestDelayPerTarget{60 * 60};
+
+core::Error too_many(std::int64_t wait_ms) {
+  auto e = Error::rate_limited("Too many attempts.");
+  e.detail = std::to_string((wait_ms + 999) / 1000);
+  return e;
+}
+
+std::string digits_of(std::string_view code) {
+  std::string out;
+  for (char ch : code) {
+    if (ch >= '0' && ch <= '9') out += ch;
+  }
+  return out;
+}
 
 Account read_account(const core::db::Row& r) {
   Account a;
@@ -108,6 +139,7 @@ struct Identity::Impl {
   IdentityOptions options;
   std::string totp_key;
   std::string device_key;
+  std::string recovery_key;
 
   std::int64_t now() const { return core::to_millis(clock.now()); }
 
@@ -159,30 +191,179 @@ struct Identity::Impl {
     core::queue_mail(jobs, tx, {a.email, text(a.locale, "mail.confirm_subject"), body});
   }
 
-  // Growing delays: free attempts first, then 1 s, 2 s, 4 s … up to `cap`.
-  std::int64_t wait_ms(const std::string& key) {
-    auto row = db.query_one("SELECT blocked_until FROM login_throttle WHERE throttle_key = ?", key);
-    if (!row) return 0;
-    return std::max<std::int64_t>(0, row->integer(0) - now());
+  // Reserves one attempt under every key, in one transaction: refused with the longest
+  // wait when any key is still blocked; otherwise each key counts the attempt as failed in
+  // advance and sets its next delay. Parallel requests queue on the lock (PostgreSQL
+  // advisory lock, SQLite's single writer), so each is counted before any password or
+  // code is checked. A success settles (clears) the keys afterwards.
+  std::int64_t reserve(std::vector<ThrottleKey> keys) {
+    std::sort(keys.begin(), keys.end(),
+              [](const ThrottleKey& a, const ThrottleKey& b) { return a.key < b.key; });
+    return db.transaction([&](core::db::Tx& tx) {
+      struct Next {
+        std::int64_t failures;
+        std::int64_t blocked_until;
+      };
+      std::vector<Next> next;
+      std::int64_t wait = 0;
+      for (const auto& k : keys) {
+        tx.lock_exclusive("throttle:" + k.key);
+        auto row = tx.query_one(
+            "SELECT failures, blocked_until, updated_at FROM login_throttle WHERE throttle_key = ?",
+            k.key);
+        if (row) wait = std::max<std::int64_t>(wait, row->integer(1) - now());
+        std::int64_t failures = 1;
+        // An hour without attempts starts the count afresh.
+        if (row && now() - row->integer(2) < 3'600'000) failures = row->integer(0) + 1;
+        std::int64_t delay_ms = 0;
+        if (failures > k.free) {
+          auto exponent = std::min<std::int64_t>(failures - k.free - 1, 30);
+          delay_ms = std::min<std::int64_t>(std::int64_t{1000} << exponent, k.cap.count() * 1000);
+        }
+        next.push_back({failures, now() + delay_ms});
+      }
+      if (wait > 0) return wait;
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        tx.execute(
+            "INSERT INTO login_throttle (throttle_key, failures, blocked_until, updated_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (throttle_key) DO UPDATE SET "
+            "failures = excluded.failures, blocked_until = excluded.blocked_until, "
+            "updated_at = excluded.updated_at",
+            keys[i].key, next[i].failures, next[i].blocked_until, now());
+      }
+      return std::int64_t{0};
+    });
   }
 
-  void record_failure(core::db::Connection& tx, const std::string& key, std::chrono::seconds cap) {
-    auto row =
-        tx.query_one("SELECT failures, updated_at FROM login_throttle WHERE throttle_key = ?", key);
-    std::int64_t failures = 1;
-    // An hour without failures starts the count afresh.
-    if (row && now() - row->integer(1) < 3'600'000) failures = row->integer(0) + 1;
-    std::int64_t delay_ms = 0;
-    if (failures > options.free_failures) {
-      auto exponent = std::min<std::int64_t>(failures - options.free_failures - 1, 30);
-      delay_ms = std::min<std::int64_t>(std::int64_t{1000} << exponent, cap.count() * 1000);
+  // The delay a failure just reserved under `key` set, in seconds (for the audit log).
+  std::int64_t delay_after(core::db::Connection& c, const std::string& key) {
+    auto row = c.query_one("SELECT blocked_until FROM login_throttle WHERE throttle_key = ?", key);
+    return row ? std::max<std::int64_t>(0, (row->integer(0) - now() + 999) / 1000) : 0;
+  }
+
+  ThrottleKey address_key(std::string_view source_address) const {
+    return {"addr:" + std::string(source_address), options.free_failures,
+            options.max_delay_per_address};
+  }
+  ThrottleKey login_key(const std::string& email) const {
+    return {"login:" + crypto::sha256_hex(email), options.free_failures,
+            options.max_delay_per_login};
+  }
+  ThrottleKey code_key(const std::string& account_id) const {
+    return {"totp:" + account_id, options.free_failures, options.max_delay_per_code};
+  }
+  // Requests of `purpose` ("register", "reset", "invite") per client and per address.
+  std::vector<ThrottleKey> request_keys(std::string_view purpose, std::string_view client,
+                                        const std::string& email) const {
+    return {{fmt::format("{}:addr:{}", purpose, client), kFreeRequestsPerClient,
+             kMaxRequestDelayPerClient},
+            {fmt::format("{}:to:{}", purpose, crypto::sha256_hex(email)), kFreeRequestsPerTarget,
+             kMaxRequestDelayPerTarget}};
+  }
+
+  // The password of a signed-in person, asked again before a change of the second factor;
+  // throttled like a login (per client and per account).
+  core::Status reauthenticate(const Account& account, std::string_view password,
+                              std::string_view source_address) {
+    if (auto w = reserve({address_key(source_address), login_key(account.email)}); w > 0) {
+      return fail(too_many(w));
     }
-    tx.execute(
-        "INSERT INTO login_throttle (throttle_key, failures, blocked_until, updated_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (throttle_key) DO UPDATE SET failures = "
-        "excluded.failures, "
-        "blocked_until = excluded.blocked_until, updated_at = excluded.updated_at",
-        key, failures, now() + delay_ms, now());
+    auto row = db.query_one("SELECT password_hash FROM accounts WHERE id = ?", account.id);
+    bool ok =
+        row && password.size() <= kMaxPassword && secrets::verify_password(row->text(0), password);
+    db.transaction([&](core::db::Tx& tx) {
+      if (ok) {
+        tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
+                   address_key(source_address).key, login_key(account.email).key);
+      } else {
+        audit_event(tx, "account:" + account.id, "account.password_failed", account.id);
+      }
+    });
+    if (!ok) return fail(Error::invalid("password", text(account.locale, "errors.password_wrong")));
+    return {};
+  }
+
+  std::string recovery_hash(const std::string& account_id, const std::string& digits) const {
+    return crypto::to_hex(crypto::hmac_sha256(recovery_key, account_id + ":" + digits));
+  }
+
+  // Ten new recovery codes for the account; the old ones end.
+  RecoveryCodes replace_recovery_codes(core::db::Connection& tx, const std::string& account_id) {
+    tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", account_id);
+    RecoveryCodes out;
+    while (out.codes.size() < static_cast<std::size_t>(kRecoveryCodes)) {
+      std::string digits;
+      while (digits.size() < kRecoveryDigits) {
+        for (unsigned char b : crypto::random_bytes(32)) {
+          // 250 = 25 × 10: no digit is more likely than another.
+          if (b < 250 && digits.size() < kRecoveryDigits) digits += static_cast<char>('0' + b % 10);
+        }
+      }
+      tx.execute(
+          "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES (?, ?, ?) "
+          "ON CONFLICT (account_id, code_hash) DO NOTHING",
+          account_id, recovery_hash(account_id, digits), now());
+      out.codes.push_back(fmt::format("{}-{}-{}-{}", digits.substr(0, 5), digits.substr(5, 5),
+                                      digits.substr(10, 5), digits.substr(15, 5)));
+    }
+    return out;
+  }
+
+  // Checks a TOTP code or a recovery code of the account's factor, reserved in the throttle
+  // first. `field` names the form field for the error.
+  core::Status check_code(const std::string& id, std::string_view code, const std::string& field) {
+    auto key = code_key(id);
+    if (auto w = reserve({key}); w > 0) return fail(too_many(w));
+    struct Outcome {
+      bool set_up = false;
+      bool accepted = false;
+      std::string locale;
+    };
+    // The failure is audited too, so the transaction commits either way.
+    auto outcome = db.transaction([&](core::db::Tx& tx) {
+      tx.lock_exclusive("totp:" + id);
+      Outcome o;
+      auto row =
+          tx.query_one("SELECT totp_secret, totp_last_step, locale FROM accounts WHERE id = ?", id);
+      if (!row || row->is_null(0)) return o;
+      o.set_up = true;
+      o.locale = row->text(2);
+      auto digits = digits_of(code);
+      std::string action = "account.totp_verified";
+      if (digits.size() == kRecoveryDigits) {
+        // Each recovery code once: the update that marks it used decides.
+        o.accepted = tx.execute(
+                         "UPDATE recovery_codes SET used_at = ? WHERE account_id = ? AND "
+                         "code_hash = ? AND used_at IS NULL",
+                         now(), id, recovery_hash(id, digits)) == 1;
+        action = "account.recovery_code_used";
+      } else {
+        auto secret = secrets::open(totp_key, row->text(0));
+        if (!secret) throw core::Failure("a TOTP secret does not open with the master key");
+        auto step = secrets::totp_match(*secret, digits, now() / kTotpStepMs);
+        // A code counts once: an observed code cannot be replayed.
+        o.accepted = step && *step > row->integer(1);
+        if (o.accepted)
+          tx.execute("UPDATE accounts SET totp_last_step = ? WHERE id = ?", *step, id);
+      }
+      if (o.accepted) {
+        tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", key.key);
+        audit_event(tx, "account:" + id, action, id);
+      } else {
+        audit_event(tx, "account:" + id, "account.totp_failed", id,
+                    fmt::format(R"({{"delay_seconds":{}}})", delay_after(tx, key.key)));
+      }
+      return o;
+    });
+    if (!outcome.set_up) return fail(Error::forbidden("no second factor set up"));
+    if (!outcome.accepted) return fail(Error::invalid(field, text(outcome.locale, "errors.totp")));
+    return {};
+  }
+
+  void mail_owner(core::db::Connection& tx, const Account& a, std::string_view what) {
+    core::queue_mail(jobs, tx,
+                     {a.email, text(a.locale, fmt::format("mail.{}_subject", what)),
+                      text(a.locale, fmt::format("mail.{}_body", what))});
   }
 
   std::string device_cookie(const std::string& account_id) {
@@ -217,10 +398,11 @@ Identity::Identity(core::db::Database& db, const core::Clock& clock, core::IdGen
                    core::JobQueue& jobs, core::AuditLog& audit, const web::Catalog& catalog,
                    IdentityOptions options)
     : impl_(std::make_shared<Impl>(
-          Impl{db, clock, ids, jobs, audit, catalog, std::move(options), {}, {}})) {
+          Impl{db, clock, ids, jobs, audit, catalog, std::move(options), {}, {}, {}})) {
   if (impl_->options.key.size() != 32) throw core::Failure("identity needs a 32-byte key");
   impl_->totp_key = crypto::derive_key(impl_->options.key, "mvspiden", 1);
   impl_->device_key = crypto::derive_key(impl_->options.key, "mvspiden", 2);
+  impl_->recovery_key = crypto::derive_key(impl_->options.key, "mvspiden", 3);
 }
 
 core::Result<Tenant> Identity::create_tenant(std::string_view name, std::string_view actor) {
@@ -302,6 +484,11 @@ core::Status Identity::register_citizen(const Registration& input) {
     invalid.and_field("family_name", impl_->text(loc, "errors.family_name"));
   }
   if (!invalid.fields.empty()) return fail(std::move(invalid));
+  // Before argon2 and the mail: a script cannot turn registrations into CPU or mail floods.
+  if (auto w = impl_->reserve(impl_->request_keys("register", input.source_address, email));
+      w > 0) {
+    return fail(too_many(w));
+  }
 
   auto hash = secrets::hash_password(input.password);
   impl_->db.transaction([&](core::db::Tx& tx) {
@@ -353,20 +540,12 @@ core::Result<Account> Identity::confirm_email(std::string_view token) {
 core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
   auto& d = *impl_;
   auto email = normalize_email(attempt.email);
-  auto address_key = "addr:" + attempt.source_address;
-  // Keyed by the name typed, so that known and unknown addresses behave alike.
-  auto login_key = "login:" + crypto::sha256_hex(email);
-  auto too_many = [](std::int64_t wait_ms) {
-    auto e = Error::rate_limited("Too many attempts.");
-    e.detail = std::to_string((wait_ms + 999) / 1000);
-    return fail(std::move(e));
-  };
-  if (auto w = d.wait_ms(address_key); w > 0) return too_many(w);
   auto account = d.by_email(*d.db.acquire(), email);
   bool trusted = account && d.device_trusted(attempt.device_cookie, account->id);
-  if (!trusted) {
-    if (auto w = d.wait_ms(login_key); w > 0) return too_many(w);
-  }
+  // Keyed by the name typed, so that known and unknown addresses behave alike.
+  std::vector<ThrottleKey> keys = {d.address_key(attempt.source_address)};
+  if (!trusted) keys.push_back(d.login_key(email));
+  if (auto w = d.reserve(keys); w > 0) return fail(too_many(w));
   std::optional<std::string> hash;
   if (account) {
     auto row = d.db.query_one("SELECT password_hash FROM accounts WHERE id = ?", account->id);
@@ -376,28 +555,32 @@ core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
             secrets::verify_password(*hash, attempt.password);
   if (!hash) secrets::burn_password_time(attempt.password);
   if (!ok) {
-    d.db.transaction([&](core::db::Tx& tx) {
-      d.record_failure(tx, address_key, d.options.max_delay_per_address);
-      d.record_failure(tx, login_key, d.options.max_delay_per_login);
-      if (account) d.audit_event(tx, "anonymous", "account.login_failed", account->id);
-    });
+    // The failure was counted when the attempt was reserved.
+    if (account) {
+      d.db.transaction([&](core::db::Tx& tx) {
+        d.audit_event(tx, "anonymous", "account.login_failed", account->id);
+      });
+    }
     return fail(Error::unauthenticated("wrong e-mail address or password"));
   }
   d.db.transaction([&](core::db::Tx& tx) {
-    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", address_key);
-    if (!trusted) tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", login_key);
+    for (const auto& k : keys)
+      tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", k.key);
     d.audit_event(tx, "account:" + account->id, "account.password_verified", account->id);
   });
   return LoginResult{*account, account->totp_enabled, d.device_cookie(account->id)};
 }
 
-core::Status Identity::request_password_reset(std::string_view email_input,
-                                              std::string_view locale) {
+core::Status Identity::request_password_reset(std::string_view email_input, std::string_view locale,
+                                              std::string_view source_address) {
   auto email = normalize_email(email_input);
   if (!valid_email(email)) {
     return fail(Error::invalid("email", impl_->text(locale, "errors.email")));
   }
   auto& d = *impl_;
+  if (auto w = d.reserve(d.request_keys("reset", source_address, email)); w > 0) {
+    return fail(too_many(w));
+  }
   d.db.transaction([&](core::db::Tx& tx) {
     auto account = d.by_email(tx, email);
     if (!account) return;
@@ -439,18 +622,27 @@ core::Result<Account> Identity::reset_password(const PasswordReset& input) {
     invalid.and_field("password_repeat", d.text(loc, "errors.password_repeat"));
   }
   if (!invalid.fields.empty()) return fail(std::move(invalid));
-  auto hash = secrets::hash_password(input.password);
-  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
-    auto token_hash = crypto::sha256_hex(input.token);
-    auto row = tx.query_one(
+  auto token_hash = crypto::sha256_hex(input.token);
+  auto valid_token = [&](core::db::Connection& c) {
+    auto row = c.query_one(
         "SELECT account_id, expires_at, used_at FROM email_tokens "
         "WHERE token_hash = ? AND purpose = 'reset'",
         token_hash);
-    if (!row || !row->is_null(2) || row->integer(1) < d.now()) {
+    return row && row->is_null(2) && row->integer(1) >= d.now();
+  };
+  // A made-up link costs no argon2 hash.
+  if (!valid_token(*d.db.acquire()))
+    return fail(Error::not_found(d.text(loc, "reset.invalid_text")));
+  auto hash = secrets::hash_password(input.password);
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+    auto row = tx.query_one("SELECT account_id FROM email_tokens WHERE token_hash = ?", token_hash);
+    // Used by a parallel request in the meantime: the update decides.
+    if (!row || tx.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ? AND "
+                           "used_at IS NULL AND expires_at >= ?",
+                           d.now(), token_hash, d.now()) != 1) {
       return fail(Error::not_found(d.text(loc, "reset.invalid_text")));
     }
     auto id = row->text(0);
-    tx.execute("UPDATE email_tokens SET used_at = ? WHERE token_hash = ?", d.now(), token_hash);
     // The link came by mail, so the address is proven as well.
     tx.execute(
         "UPDATE accounts SET password_hash = ?, email_verified_at = COALESCE(email_verified_at, "
@@ -500,8 +692,9 @@ core::Status Identity::delete_account_reauthenticated(std::string_view account_i
     tx.execute("DELETE FROM account_roles WHERE account_id = ?", id);
     tx.execute("DELETE FROM identity_links WHERE account_id = ?", id);
     tx.execute("DELETE FROM email_tokens WHERE account_id = ?", id);
-    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
-               "login:" + crypto::sha256_hex(email));
+    tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", id);
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
+               "login:" + crypto::sha256_hex(email), "totp:" + id);
     auto revoked = revoke_oidc_grants(tx, id);
     tx.execute("DELETE FROM accounts WHERE id = ?", id);
     d.audit_event(tx, "account:" + id, "account.deleted", id,
@@ -622,8 +815,8 @@ core::Result<StaffMember> Identity::staff_member(std::string_view actor, std::st
   return *m;
 }
 
-core::Result<StaffMember> Identity::invite_staff(std::string_view actor, std::string_view tenant_id,
-                                                 const NewStaff& input) {
+core::Status Identity::invite_staff(std::string_view actor, std::string_view tenant_id,
+                                    const NewStaff& input) {
   auto& d = *impl_;
   const auto& loc = input.locale;
   auto email = normalize_email(input.email);
@@ -638,19 +831,39 @@ core::Result<StaffMember> Identity::invite_staff(std::string_view actor, std::st
   if (!is_staff_role(input.role) || input.role == "operator") {
     invalid.and_field("role", d.text(loc, "errors.role"));
   }
+  if (auto ok = check_admin(*d.db.acquire(), actor, tenant_id); !ok) return ok;
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  // Before argon2 and the mail: no admin session turns invitations into a flood.
+  if (auto w = d.reserve(d.request_keys("invite", input.source_address, email)); w > 0) {
+    return fail(too_many(w));
+  }
   // A password nobody knows (the member sets their own from the invitation link), hashed
   // before the transaction so that no lock is held while argon2 runs.
   auto unknown_password = secrets::hash_password(crypto::random_token(32));
-  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<StaffMember> {
-    if (auto ok = check_admin(tx, actor, tenant_id); !ok) return fail(ok.error());
-    if (!invalid.fields.empty()) return fail(invalid);
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Status {
+    if (auto ok = check_admin(tx, actor, tenant_id); !ok) return ok;
+    auto tenant = tx.query_one("SELECT name FROM tenants WHERE id = ?", std::string(tenant_id));
     auto existing = d.by_email(tx, email);
+    auto with_tenant = [&](std::string body) {
+      body.replace(body.find("{tenant}"), 8, tenant->text(0));
+      return body;
+    };
     if (existing && existing->kind != "staff") {
-      return fail(Error::invalid("email", d.text(loc, "errors.citizen_address")));
+      // The admin sees the same answer as for a new address; the owner learns why nobody
+      // was added.
+      core::queue_mail(d.jobs, tx,
+                       {email, d.text(existing->locale, "mail.invite_citizen_subject"),
+                        with_tenant(d.text(existing->locale, "mail.invite_citizen_body"))});
+      d.audit_event(tx, "account:" + std::string(actor), "staff.invitation_refused", existing->id,
+                    fmt::format(R"({{"tenant":"{}"}})", tenant_id));
+      return {};
     }
     std::string id;
     if (existing) {
       id = existing->id;
+      core::queue_mail(d.jobs, tx,
+                       {email, d.text(existing->locale, "mail.invite_subject"),
+                        with_tenant(d.text(existing->locale, "mail.staff_added_body"))});
     } else {
       id = d.ids.key();
       d.insert_account(tx, id, "staff", email, false, unknown_password, input.locale,
@@ -660,9 +873,7 @@ core::Result<StaffMember> Identity::invite_staff(std::string_view actor, std::st
           std::chrono::duration_cast<std::chrono::milliseconds>(d.options.invitation_lifetime);
       tx.execute("UPDATE email_tokens SET expires_at = ? WHERE token_hash = ?",
                  d.now() + lifetime.count(), crypto::sha256_hex(token));
-      auto tenant = tx.query_one("SELECT name FROM tenants WHERE id = ?", std::string(tenant_id));
-      auto body = d.text(loc, "mail.invite_body");
-      body.replace(body.find("{tenant}"), 8, tenant->text(0));
+      auto body = with_tenant(d.text(loc, "mail.invite_body"));
       body.replace(body.find("{link}"), 6,
                    fmt::format("{}/passwort-neu?token={}", d.options.public_url, token));
       core::queue_mail(d.jobs, tx, {email, d.text(loc, "mail.invite_subject"), body});
@@ -673,7 +884,7 @@ core::Result<StaffMember> Identity::invite_staff(std::string_view actor, std::st
         id, std::string(tenant_id), input.role);
     d.audit_event(tx, "account:" + std::string(actor), "staff.invited", id,
                   fmt::format(R"({{"tenant":"{}","role":"{}"}})", tenant_id, input.role));
-    return *read_member(tx, tenant_id, id);
+    return {};
   });
 }
 
@@ -933,21 +1144,29 @@ core::Status Identity::remove_from_organisation(std::string_view actor, std::str
   });
 }
 
-core::Result<Account> Identity::create_federated_account(const Profile& profile,
-                                                         std::string_view email_input,
-                                                         std::string_view locale_input) {
+core::Result<std::optional<Account>> Identity::create_federated_account(
+    const Profile& profile, std::string_view email_input, std::string_view locale_input) {
   auto& d = *impl_;
   auto email = normalize_email(email_input);
   std::string locale(locale_input);
   if (!valid_email(email)) {
     return fail(Error::invalid("email", d.text(locale, "errors.email")));
   }
+  // Only the mails to the address typed need a limit: the person came through an upstream.
+  if (auto w = d.reserve({d.request_keys("register", "", email)[1]}); w > 0) {
+    return fail(too_many(w));
+  }
   auto unknown_password = secrets::hash_password(crypto::random_token(32));
-  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<std::optional<Account>> {
     auto id = d.ids.key();
     if (!d.insert_account(tx, id, "citizen", email, false, unknown_password, locale,
                           profile.given_name, profile.family_name)) {
-      return fail(Error::invalid("email", d.text(locale, "errors.email_taken")));
+      // The same answer as for a new address; the owner is told instead.
+      if (auto existing = d.by_email(tx, email)) {
+        d.mail_owner(tx, *existing, "federated_taken");
+        d.audit_event(tx, "anonymous", "account.registration_repeated", existing->id);
+      }
+      return std::optional<Account>();
     }
     const auto& p = profile;
     tx.execute(
@@ -959,7 +1178,7 @@ core::Result<Account> Identity::create_federated_account(const Profile& profile,
     d.audit_event(tx, "account:" + id, "account.registered_federated", id);
     auto account = *d.by_email(tx, email);
     d.send_confirmation(tx, account);
-    return account;
+    return std::optional<Account>(account);
   });
 }
 
@@ -1029,56 +1248,72 @@ TotpEnrollment Identity::begin_totp(const Account& account) {
   return {secret, uri};
 }
 
-core::Status Identity::enable_totp(std::string_view account_id, std::string_view secret,
-                                   std::string_view code) {
-  auto raw = secrets::base32_decode(secret);
+core::Result<RecoveryCodes> Identity::enable_totp(const SecondFactorChange& change) {
+  auto& d = *impl_;
+  auto account = find(change.account_id);
+  if (!account) return fail(account.error());
+  const auto& loc = account->locale;
+  auto raw = secrets::base32_decode(change.secret);
   if (!raw || raw->size() != 20) return fail(Error::invalid("secret", "not a TOTP secret"));
-  auto step = secrets::totp_match(*raw, code, impl_->now() / kTotpStepMs);
-  if (!step) {
-    auto account = find(account_id);
-    return fail(
-        Error::invalid("code", impl_->text(account ? account->locale : "de", "errors.totp")));
+  // Cheap checks first: the new code and what is missing, before any secret is tried.
+  Error invalid{core::ErrorCode::invalid_input, d.text(loc, "errors.summary"), {}, {}};
+  if (change.password.empty())
+    invalid.and_field("password", d.text(loc, "errors.password_missing"));
+  if (account->totp_enabled && digits_of(change.current_code).empty()) {
+    invalid.and_field("current_code", d.text(loc, "errors.current_code_missing"));
   }
-  impl_->db.transaction([&](core::db::Tx& tx) {
+  auto step = secrets::totp_match(*raw, digits_of(change.code), d.now() / kTotpStepMs);
+  if (!step) invalid.and_field("code", d.text(loc, "errors.totp"));
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  if (auto ok = d.reauthenticate(*account, change.password, change.source_address); !ok) {
+    return fail(ok.error());
+  }
+  if (account->totp_enabled) {
+    if (auto ok = d.check_code(account->id, change.current_code, "current_code"); !ok) {
+      return fail(ok.error());
+    }
+  }
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<RecoveryCodes> {
+    tx.lock_exclusive("totp:" + account->id);
     tx.execute(
         "UPDATE accounts SET totp_secret = ?, totp_last_step = ?, updated_at = ? WHERE id = ?",
-        secrets::seal(impl_->totp_key, *raw), *step, impl_->now(), std::string(account_id));
-    impl_->audit_event(tx, "account:" + std::string(account_id), "account.totp_enabled",
-                       std::string(account_id));
+        secrets::seal(d.totp_key, *raw), *step, d.now(), account->id);
+    auto codes = d.replace_recovery_codes(tx, account->id);
+    auto what = account->totp_enabled ? "totp_replaced" : "totp_enabled";
+    d.audit_event(tx, "account:" + account->id, fmt::format("account.{}", what), account->id);
+    d.mail_owner(tx, *account, what);
+    return codes;
+  });
+}
+
+core::Status Identity::remove_totp(const SecondFactorChange& change) {
+  auto& d = *impl_;
+  auto account = find(change.account_id);
+  if (!account) return fail(account.error());
+  const auto& loc = account->locale;
+  if (!account->totp_enabled) return fail(Error::not_found("no second factor set up"));
+  Error invalid{core::ErrorCode::invalid_input, d.text(loc, "errors.summary"), {}, {}};
+  if (change.password.empty())
+    invalid.and_field("password", d.text(loc, "errors.password_missing"));
+  if (digits_of(change.current_code).empty()) {
+    invalid.and_field("current_code", d.text(loc, "errors.current_code_missing"));
+  }
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  if (auto ok = d.reauthenticate(*account, change.password, change.source_address); !ok) return ok;
+  if (auto ok = d.check_code(account->id, change.current_code, "current_code"); !ok) return ok;
+  d.db.transaction([&](core::db::Tx& tx) {
+    tx.lock_exclusive("totp:" + account->id);
+    tx.execute("UPDATE accounts SET totp_secret = NULL, updated_at = ? WHERE id = ?", d.now(),
+               account->id);
+    tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", account->id);
+    d.audit_event(tx, "account:" + account->id, "account.totp_removed", account->id);
+    d.mail_owner(tx, *account, "totp_removed");
   });
   return {};
 }
 
 core::Status Identity::verify_totp(std::string_view account_id, std::string_view code) {
-  auto& d = *impl_;
-  std::string id(account_id);
-  struct Outcome {
-    bool set_up = false;
-    bool accepted = false;
-    std::string locale;
-  };
-  // The failure is audited too, so the transaction commits either way.
-  auto outcome = d.db.transaction([&](core::db::Tx& tx) {
-    tx.lock_exclusive("totp:" + id);
-    Outcome o;
-    auto row =
-        tx.query_one("SELECT totp_secret, totp_last_step, locale FROM accounts WHERE id = ?", id);
-    if (!row || row->is_null(0)) return o;
-    o.set_up = true;
-    o.locale = row->text(2);
-    auto secret = secrets::open(d.totp_key, row->text(0));
-    if (!secret) throw core::Failure("a TOTP secret does not open with the master key");
-    auto step = secrets::totp_match(*secret, code, d.now() / kTotpStepMs);
-    // A code counts once: an observed code cannot be replayed.
-    o.accepted = step && *step > row->integer(1);
-    if (o.accepted) tx.execute("UPDATE accounts SET totp_last_step = ? WHERE id = ?", *step, id);
-    d.audit_event(tx, "account:" + id, o.accepted ? "account.totp_verified" : "account.totp_failed",
-                  id);
-    return o;
-  });
-  if (!outcome.set_up) return fail(Error::forbidden("no second factor set up"));
-  if (!outcome.accepted) return fail(Error::invalid("code", d.text(outcome.locale, "errors.totp")));
-  return {};
+  return impl_->check_code(std::string(account_id), code, "code");
 }
 
 }  // namespace mvsp::identity

@@ -227,12 +227,21 @@ Response new_account_submit(const Context& c, Request& req) {
   auto email = req.form("email").value_or("");
   auto created = c.identity.create_federated_account(identity.profile, email, req.locale);
   if (!created) {
-    return render_form(c, req, new_account_page(c, req, identity, email), &created.error(), 422);
+    return refused_form(c, req, new_account_page(c, req, identity, email), created.error());
   }
-  if (!fed(c).link(created->id, identity)) return problem_page(c, req, "linked_elsewhere", 409);
-  sign_in(c, req, created->id, identity.level);
-  req.session->data["flash"] = c.t(req, "upstream.created");
-  return continue_to(c, req, next);
+  // A new account is linked but not signed in: for a taken address nobody can be, and the
+  // answer must not tell the two apart. The person confirms the address from the mail and
+  // then signs in through the upstream again.
+  if (*created && !fed(c).link((*created)->id, identity)) {
+    return problem_page(c, req, "linked_elsewhere", 409);
+  }
+  req.session->data.erase("pending_upstream");
+  req.session->data.erase("pending_upstream_next");
+  req.session->dirty = true;
+  return message(
+      c, req, c.t(req, "upstream.sent_heading"),
+      {fmt::format(fmt::runtime(c.t(req, "upstream.sent_text")), label_of(c, identity.upstream))},
+      link("/anmelden?next=" + web::url_encode(next), c.t(req, "confirm.login")));
 }
 
 // After a password login: link the identity that came back without an account.

@@ -110,6 +110,21 @@ inline Response message(const Context& c, Request& req, std::string heading,
   return c.pages.render(req, "identity/message", std::move(model), status);
 }
 
+// A form the use case refused: 429 with the wait (and Retry-After) while a throttle holds,
+// otherwise 422 with the fields and rules named.
+inline Response refused_form(const Context& c, Request& req, const FormPage& page,
+                             const core::Error& error, View extra = {}) {
+  if (error.code != core::ErrorCode::rate_limited) {
+    return render_form(c, req, page, &error, 422, std::move(extra));
+  }
+  core::Error shown = error;
+  shown.message = fmt::format(fmt::runtime(c.t(req, "errors.too_many")), error.detail);
+  shown.fields.clear();
+  auto res = render_form(c, req, page, &shown, 429, std::move(extra));
+  res.set_header("Retry-After", error.detail);
+  return res;
+}
+
 // Where a form leads next. A redirect chain that starts at a form may only end on this
 // site (CSP form-action 'self'), so the way back into the OpenID flow — which ends at the
 // client — is a page that moves on by itself (meta refresh, no script) or by its link.
@@ -129,7 +144,7 @@ inline web::Field code_field(const Context& c, const Request& req) {
   return {.name = "code",
           .label = c.t(req, "fields.code"),
           .autocomplete = "one-time-code",
-          .hint = c.t(req, "fields.code_hint"),
+          .hint = c.t(req, "fields.code_or_recovery_hint"),
           .required = true,
           .inputmode = "numeric"};
 }

@@ -130,7 +130,7 @@ Response second_factor_submit(const Context& c, Request& req) {
   auto code = req.form("code").value_or("");
   code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
   if (auto ok = c.identity.verify_totp(id, code); !ok) {
-    return render_form(c, req, second_factor_page(c, req), &ok.error(), 422);
+    return refused_form(c, req, second_factor_page(c, req), ok.error());
   }
   auto& session = *req.session;
   c.sessions.rotate(session);
@@ -204,8 +204,9 @@ Response register_submit(const Context& c, Request& req) {
                                            .password_repeat = value("password_repeat"),
                                            .given_name = value("given_name"),
                                            .family_name = value("family_name"),
-                                           .locale = req.locale});
-  if (!done) return render_form(c, req, register_page(c, req), &done.error(), 422);
+                                           .locale = req.locale,
+                                           .source_address = req.remote_address});
+  if (!done) return refused_form(c, req, register_page(c, req), done.error());
   return Response::redirect("/konto/registrieren/gesendet");
 }
 
@@ -332,8 +333,9 @@ FormPage forgot_page(const Context& c, const Request& req) {
 }
 
 Response forgot_submit(const Context& c, Request& req) {
-  auto sent = c.identity.request_password_reset(req.form("email").value_or(""), req.locale);
-  if (!sent) return render_form(c, req, forgot_page(c, req), &sent.error(), 422);
+  auto sent = c.identity.request_password_reset(req.form("email").value_or(""), req.locale,
+                                                req.remote_address);
+  if (!sent) return refused_form(c, req, forgot_page(c, req), sent.error());
   return Response::redirect("/passwort-vergessen/gesendet");
 }
 
@@ -373,6 +375,7 @@ Response security_page(const Context& c, Request& req) {
   if (id.empty()) return to_login(req);
   View model = security_upstreams(c, req, id);
   model.set("title_key", "identity.security.heading");
+  if (auto account = c.identity.find(id)) model.set("totp_enabled", account->totp_enabled);
   model.set_list("sessions", {});
   auto current = web::SessionStore::handle(*req.session);
   for (const auto& s : c.sessions.list_for_account(id)) {
@@ -496,16 +499,45 @@ Response delete_submit(const Context& c, Request& req) {
   return res;
 }
 
-// --- second factor set-up ---------------------------------------------------
+// --- second factor: set up, replace, remove ----------------------------------------
 
-FormPage totp_page(const Context& c, const Request& req) {
-  return {.heading = c.t(req, "totp.heading"),
-          .intro = c.t(req, "totp.intro"),
-          .action = "/konto/zwei-faktor",
-          .submit = c.t(req, "totp.submit"),
-          .fields = {code_field(c, req)},
-          .hidden = {hidden("next", local_next(req, ""))},
-          .links = {link("/konto", c.t(req, "profile.back"))}};
+constexpr std::string_view kSetUpPath = "/konto/zwei-faktor";
+constexpr std::string_view kReplacePath = "/konto/sicherheit/zwei-faktor";
+constexpr std::string_view kRemovePath = "/konto/sicherheit/zwei-faktor/entfernen";
+
+// Asked again before any change of the second factor: a stolen session is not enough.
+web::Field current_password_field(const Context& c, const Request& req) {
+  return {.name = "password",
+          .label = c.t(req, "fields.password"),
+          .type = "password",
+          .autocomplete = "current-password",
+          .hint = c.t(req, "totp.password_hint"),
+          .required = true};
+}
+
+// The factor in place: a code from the app, or one of the recovery codes.
+web::Field current_code_field(const Context& c, const Request& req) {
+  return {.name = "current_code",
+          .label = c.t(req, "fields.current_code"),
+          .autocomplete = "one-time-code",
+          .hint = c.t(req, "fields.code_or_recovery_hint"),
+          .required = true,
+          .inputmode = "numeric"};
+}
+
+FormPage totp_page(const Context& c, const Request& req, bool replacing) {
+  auto new_code = code_field(c, req);
+  new_code.hint = c.t(req, "fields.code_hint");
+  FormPage page{.heading = c.t(req, replacing ? "totp.replace_heading" : "totp.heading"),
+                .intro = c.t(req, replacing ? "totp.replace_intro" : "totp.intro"),
+                .action = std::string(replacing ? kReplacePath : kSetUpPath),
+                .submit = c.t(req, replacing ? "totp.replace_submit" : "totp.submit"),
+                .fields = {current_password_field(c, req)},
+                .hidden = {hidden("next", local_next(req, ""))},
+                .links = {link("/konto/sicherheit", c.t(req, "totp.back"))}};
+  if (replacing) page.fields.push_back(current_code_field(c, req));
+  page.fields.push_back(std::move(new_code));
+  return page;
 }
 
 Response totp_form(const Context& c, Request& req, const core::Error* error, int status) {
@@ -513,7 +545,10 @@ Response totp_form(const Context& c, Request& req, const core::Error* error, int
   if (id.empty()) return to_login(req);
   auto account = c.identity.find(id);
   if (!account) return to_login(req);
-  if (account->totp_enabled) return Response::redirect(local_next(req, "/konto"));
+  bool replacing = req.path == kReplacePath;
+  if (account->totp_enabled != replacing) {
+    return Response::redirect(std::string(account->totp_enabled ? kReplacePath : kSetUpPath));
+  }
   auto& data = req.session->data;
   if (!data.count("totp_secret")) {
     auto enrollment = c.identity.begin_totp(*account);
@@ -531,29 +566,81 @@ Response totp_form(const Context& c, Request& req, const core::Error* error, int
   totp.set("secret", grouped);
   View extra;
   extra.set("totp", std::move(totp));
-  return render_form(c, req, totp_page(c, req), error, status, std::move(extra));
+  auto page = totp_page(c, req, replacing);
+  if (error) return refused_form(c, req, page, *error, std::move(extra));
+  return render_form(c, req, page, nullptr, status, std::move(extra));
+}
+
+// The recovery codes, shown this once (never stored in clear, never shown again).
+Response recovery_codes_page(const Context& c, Request& req, const RecoveryCodes& codes,
+                             const std::string& next) {
+  View model;
+  model.set("title", c.t(req, "recovery.heading"));
+  model.set("heading", c.t(req, "recovery.heading"));
+  model.set_list("codes", {});
+  for (const auto& code : codes.codes) model.add("codes", View::of(code));
+  model.set("next", next);
+  return c.pages.render(req, "identity/recovery_codes", std::move(model));
 }
 
 Response totp_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
   auto& data = req.session->data;
-  if (!data.count("totp_secret")) return Response::redirect("/konto/zwei-faktor");
-  auto code = req.form("code").value_or("");
-  code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
-  if (auto ok = c.identity.enable_totp(id, data["totp_secret"], code); !ok) {
-    return totp_form(c, req, &ok.error(), 422);
-  }
+  if (!data.count("totp_secret")) return Response::redirect(req.path);
+  auto enabled = c.identity.enable_totp({.account_id = id,
+                                         .password = req.form("password").value_or(""),
+                                         .current_code = req.form("current_code").value_or(""),
+                                         .secret = data["totp_secret"],
+                                         .code = req.form("code").value_or(""),
+                                         .source_address = req.remote_address});
+  if (!enabled) return totp_form(c, req, &enabled.error(), 422);
   data.erase("totp_secret");
   data.erase("totp_uri");
-  // Setting up the factor proves possession of it: the session reaches substantial (with
-  // a new id, as on every raise of privilege).
+  // Password and the new factor were both proven just now: the session reaches substantial
+  // (with a new id, as on every raise of privilege).
   if (!data.count("base_level")) data["base_level"] = data.count("level") ? data["level"] : "low";
   data["level"] = std::string(level_name(TrustLevel::substantial));
   data["flash"] = c.t(req, "totp.enabled");
   c.sessions.rotate(*req.session);
   req.session->dirty = true;
-  return continue_to(c, req, local_next(req, "/konto"));
+  return recovery_codes_page(c, req, *enabled, local_next(req, "/konto"));
+}
+
+FormPage remove_page(const Context& c, const Request& req) {
+  return {.heading = c.t(req, "totp.remove_heading"),
+          .intro = c.t(req, "totp.remove_intro"),
+          .action = std::string(kRemovePath),
+          .submit = c.t(req, "totp.remove_submit"),
+          .fields = {current_password_field(c, req), current_code_field(c, req)},
+          .links = {link("/konto/sicherheit", c.t(req, "totp.back"))}};
+}
+
+Response remove_form(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto account = c.identity.find(id);
+  if (!account) return to_login(req);
+  if (!account->totp_enabled) return Response::redirect(std::string(kSetUpPath));
+  return render_form(c, req, remove_page(c, req), nullptr, 200);
+}
+
+Response remove_submit(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  auto removed = c.identity.remove_totp({.account_id = id,
+                                         .password = req.form("password").value_or(""),
+                                         .current_code = req.form("current_code").value_or(""),
+                                         .source_address = req.remote_address});
+  if (!removed) {
+    if (removed.error().code == core::ErrorCode::not_found) {
+      return Response::redirect(std::string(kSetUpPath));
+    }
+    return refused_form(c, req, remove_page(c, req), removed.error());
+  }
+  req.session->data["flash"] = c.t(req, "totp.removed");
+  req.session->dirty = true;
+  return Response::redirect("/konto/sicherheit");
 }
 
 // The QR code of the pending enrollment as SVG (no script, allowed by the CSP).
@@ -610,8 +697,12 @@ void register_pages(web::Router& router, const web::Pages& pages, web::SessionSt
   router.get("/konto", [c](Request& req) { return account_page(*c, req); });
   router.get("/konto/profil", [c](Request& req) { return profile_form(*c, req); });
   router.post("/konto/profil", [c](Request& req) { return profile_submit(*c, req); });
-  router.get("/konto/zwei-faktor", [c](Request& req) { return totp_form(*c, req, nullptr, 200); });
-  router.post("/konto/zwei-faktor", [c](Request& req) { return totp_submit(*c, req); });
+  for (auto path : {kSetUpPath, kReplacePath}) {
+    router.get(std::string(path), [c](Request& req) { return totp_form(*c, req, nullptr, 200); });
+    router.post(std::string(path), [c](Request& req) { return totp_submit(*c, req); });
+  }
+  router.get(std::string(kRemovePath), [c](Request& req) { return remove_form(*c, req); });
+  router.post(std::string(kRemovePath), [c](Request& req) { return remove_submit(*c, req); });
   router.get("/konto/zwei-faktor/qr.svg", [](Request& req) { return totp_qr(req); });
   router.get("/passwort-vergessen", [c](Request& req) {
     return render_form(*c, req, forgot_page(*c, req), nullptr, 200);

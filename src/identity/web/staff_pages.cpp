@@ -118,7 +118,8 @@ Response invite_form(const Context& c, Request& req, const core::Error* error, i
   extra.set("choices",
             choices_view("role", c.t(req, "staff.role"), "role", "radio", role_options(c, req),
                          {req.form("role").value_or("clerk")}, error));
-  return render_form(c, req, invite_page(c, req, tenant), error, status, std::move(extra));
+  if (error) return refused_form(c, req, invite_page(c, req, tenant), *error, std::move(extra));
+  return render_form(c, req, invite_page(c, req, tenant), nullptr, status, std::move(extra));
 }
 
 Response invite_submit(const Context& c, Request& req) {
@@ -130,9 +131,11 @@ Response invite_submit(const Context& c, Request& req) {
                                           .given_name = req.form("given_name").value_or(""),
                                           .family_name = req.form("family_name").value_or(""),
                                           .role = req.form("role").value_or(""),
-                                          .locale = req.locale});
+                                          .locale = req.locale,
+                                          .source_address = req.remote_address});
   if (!invited) {
-    if (invited.error().code != core::ErrorCode::invalid_input) {
+    auto code = invited.error().code;
+    if (code != core::ErrorCode::invalid_input && code != core::ErrorCode::rate_limited) {
       return refused(c, req, invited.error());
     }
     return invite_form(c, req, &invited.error(), 422);

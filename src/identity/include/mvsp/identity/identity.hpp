@@ -93,6 +93,7 @@ struct Registration {
   std::string given_name;
   std::string family_name;
   std::string locale = "de";
+  std::string source_address;  // the client, for throttling
 };
 
 struct LoginAttempt {
@@ -111,6 +112,22 @@ struct LoginResult {
 struct TotpEnrollment {
   std::string secret;  // base32, for manual entry
   std::string uri;     // otpauth:// URI, for the QR code
+};
+
+// Adding, replacing or removing the second factor: the person proves the password and,
+// when a factor is in place, that factor (a TOTP code or a recovery code).
+struct SecondFactorChange {
+  std::string account_id;
+  std::string password;
+  std::string current_code;  // of the factor in place; ignored when there is none
+  std::string secret;        // the new secret from begin_totp (not for removal)
+  std::string code;          // a code of the new secret (not for removal)
+  std::string source_address;
+};
+
+// One-time codes that stand in for a TOTP code (lost phone); shown once, stored hashed.
+struct RecoveryCodes {
+  std::vector<std::string> codes;  // "12345-67890-12345-67890"
 };
 
 // One line of a person's own history.
@@ -133,6 +150,7 @@ struct NewStaff {
   std::string family_name;
   std::string role;
   std::string locale = "de";
+  std::string source_address;  // the admin's client, for throttling
 };
 
 // An organisation account (Organisationskonto) as one of its members sees it.
@@ -172,6 +190,8 @@ struct IdentityOptions {
   int free_failures = 4;
   std::chrono::seconds max_delay_per_address{15 * 60};
   std::chrono::seconds max_delay_per_login{60};
+  // Wrong second-factor codes per account: the same growing delay, up to this.
+  std::chrono::seconds max_delay_per_code{15 * 60};
   std::chrono::hours token_lifetime{24};
   std::chrono::minutes reset_lifetime{60};
   std::chrono::hours invitation_lifetime{7 * 24};
@@ -192,20 +212,26 @@ class Identity {
 
   // Self-registration. Sends the confirmation mail; when the address is taken, sends a
   // note to its owner instead, so the page never tells whether an address is registered.
+  // Throttled per client and per address typed (rate_limited, detail: seconds to wait)
+  // before the password is hashed or a mail is queued.
   core::Status register_citizen(const Registration& input);
   core::Result<Account> confirm_email(std::string_view token);
 
   // Password check with throttling per source address and per login name: the same
   // answer for an unknown address and a wrong password; rate_limited while a delay runs.
+  // The attempt is reserved (counted) in the database before the password is hashed, so
+  // parallel guesses are each counted; a success clears the count.
   // A browser that logged in before (valid device cookie) is not held by the per-login
   // delay, so an attacker cannot lock the owner out.
   core::Result<LoginResult> login(const LoginAttempt& attempt);
 
   // Sends a link to set a new password when the address has an account; the answer is the
-  // same either way. At most one mail per account every 5 minutes.
-  core::Status request_password_reset(std::string_view email, std::string_view locale);
-  // Sets the new password from a reset link (single use, 60 minutes). The caller ends the
-  // account's sessions.
+  // same either way. At most one mail per account every 5 minutes; throttled per client
+  // and per address typed.
+  core::Status request_password_reset(std::string_view email, std::string_view locale,
+                                      std::string_view source_address);
+  // Sets the new password from a reset link (single use, 60 minutes); the link is checked
+  // before the password is hashed. The caller ends the account's sessions.
   core::Result<Account> reset_password(const PasswordReset& input);
 
   // The account's own history, newest first.
@@ -233,10 +259,13 @@ class Identity {
                                                     std::string_view tenant_id);
   core::Result<StaffMember> staff_member(std::string_view actor, std::string_view tenant_id,
                                          std::string_view member_id);
-  // Creates the account (or adds an existing staff account to the tenant) and mails a link
-  // to set the password (valid 7 days).
-  core::Result<StaffMember> invite_staff(std::string_view actor, std::string_view tenant_id,
-                                         const NewStaff& input);
+  // Creates the account and mails a link to set the password (valid 7 days), or adds an
+  // existing staff account to the tenant and tells its owner by mail. For an address of a
+  // citizen account nothing is added and its owner is told by mail: the answer is the same
+  // in every case, so an admin cannot probe addresses. Throttled per client and per
+  // address typed before anything is hashed or mailed.
+  core::Status invite_staff(std::string_view actor, std::string_view tenant_id,
+                            const NewStaff& input);
   // Replaces the member's roles in the tenant; an admin cannot take their own admin role.
   core::Status set_staff_roles(std::string_view actor, std::string_view tenant_id,
                                std::string_view member_id, const std::vector<std::string>& roles,
@@ -267,9 +296,12 @@ class Identity {
 
   // A citizen account for a person an upstream provider identified: the profile from
   // there, an unknown password (one can be set with "Passwort vergessen") and a
-  // confirmation mail for `email`, which the person chose.
-  core::Result<Account> create_federated_account(const Profile& profile, std::string_view email,
-                                                 std::string_view locale);
+  // confirmation mail for `email`, which the person chose. When the address is taken,
+  // nothing is created (an empty result) and its owner gets a note by mail instead; the
+  // caller answers both alike, so the page never tells whether an address is registered.
+  core::Result<std::optional<Account>> create_federated_account(const Profile& profile,
+                                                                std::string_view email,
+                                                                std::string_view locale);
 
   core::Result<Account> find(std::string_view id);
   // The account or organisation with this id, for the mailbox; nothing when neither exists.
@@ -277,10 +309,15 @@ class Identity {
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);
 
   TotpEnrollment begin_totp(const Account& account);
-  // Turns TOTP on when `code` matches the secret shown by begin_totp.
-  core::Status enable_totp(std::string_view account_id, std::string_view secret,
-                           std::string_view code);
-  // Checks a code at login; a code is accepted once.
+  // Turns TOTP on, or replaces the factor in place, when `code` matches the new secret,
+  // the password is right and (when replacing) the current factor is proven. Returns new
+  // recovery codes (the old ones end); the owner is told by mail; audited.
+  core::Result<RecoveryCodes> enable_totp(const SecondFactorChange& change);
+  // Turns the second factor off after password and current factor; tells the owner.
+  core::Status remove_totp(const SecondFactorChange& change);
+  // Checks a TOTP code or a recovery code (login, step-up); each is accepted once. Wrong
+  // codes are throttled per account like passwords (rate_limited while a delay runs,
+  // reserved before the code is checked) and audited.
   core::Status verify_totp(std::string_view account_id, std::string_view code);
 
  private:
