@@ -5,14 +5,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import * as oidc from 'openid-client';
-import { startServer, launchBrowser, totp } from './harness.mjs';
+import { startServer, launchBrowser, totp, axeViolations } from './harness.mjs';
 
 // The relying party's callback: a real server on loopback that records where it was called.
 let redirectUri;
 let callbacks = [];
 const callbackServer = createServer((req, res) => {
   const url = new URL(req.url, redirectUri);
-  if (url.pathname === '/callback') callbacks.push(url);
+  if (url.pathname === '/callback' || url.pathname === '/bye') callbacks.push(url);
   res.end('ok');
 });
 const password = 'ein langer sicherer Satz 2026';
@@ -30,7 +30,8 @@ before(async () => {
         '--name', 'Erika Mustermann', '--verified');
       mvsp('user', 'create', '--email', 'otto@example.org', '--password', password,
         '--name', 'Otto Normal', '--verified');
-      confidential = mvsp('client', 'create', '--name', 'Fachverfahren', '--redirect-uri', redirectUri);
+      confidential = mvsp('client', 'create', '--name', 'Fachverfahren', '--redirect-uri', redirectUri,
+        '--post-logout-uri', new URL('/bye', redirectUri).href);
       publicClient = mvsp('client', 'create', '--name', 'App', '--public', '--redirect-uri', redirectUri);
     },
   });
@@ -133,3 +134,34 @@ test('acr_values "substantial" leads a password-only user through TOTP set-up', 
     { pkceCodeVerifier: verifier, expectedState: state });
   assert.equal(tokens.claims().acr, 'http://eidas.europa.eu/LoA/substantial');
 });
+
+for (const javaScript of [true, false]) {
+  test(`a logout without id_token_hint asks first, JavaScript ${javaScript ? 'on (with axe)' : 'off'}`, async () => {
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE' });
+    const page = await context.newPage();
+    await page.goto(server.url + '/anmelden');
+    await page.getByLabel('E-Mail-Adresse').fill('erika@example.org');
+    await page.getByLabel('Passwort').fill(password);
+    await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+    await page.waitForURL('**/konto');
+    const bye = new URL('/bye', redirectUri).href;
+    const logout = new URL('/oidc/logout', server.url);
+    logout.searchParams.set('client_id', confidential.client_id);
+    logout.searchParams.set('post_logout_redirect_uri', bye);
+    logout.searchParams.set('state', 'tschuess');
+    await page.goto(logout.href);
+    assert.match(await page.textContent('main'), /„Fachverfahren“ möchte Sie abmelden/);
+    if (javaScript) assert.deepEqual(await axeViolations(page), [], 'axe on the logout question');
+    await page.goto(server.url + '/konto');
+    assert.match(page.url(), /\/konto$/, 'a link alone signs nobody out');
+    await page.goto(logout.href);
+    callbacks = [];
+    await page.getByRole('button', { name: 'Ja, abmelden' }).click();
+    await page.waitForURL(`${bye}**`);
+    assert.equal(callbacks.length, 1);
+    assert.equal(callbacks[0].searchParams.get('state'), 'tschuess');
+    await page.goto(server.url + '/konto');
+    assert.match(page.url(), /\/anmelden/, 'signed out after the confirmation');
+    await context.close();
+  });
+}

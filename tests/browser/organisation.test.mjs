@@ -1,4 +1,4 @@
-// Organisation accounts: create one, invite by mail, accept, act for it. Zero axe
+// Organisation accounts: create one, invite by mail, accept, act for it, be removed. Zero axe
 // violations on every page (error states included); works without JavaScript.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +72,17 @@ for (const javaScript of [true, false]) {
     await b.page.waitForURL('**/konto/organisationen');
     assert.match(await b.page.textContent('header'), /Handelt für:\s*Bäckerei Schmidt GmbH/);
     await clean(b.page, 'acting for an organisation');
+
+    // The admin removes the member: the member's session no longer acts for the organisation.
+    const again = await signedIn(admin, javaScript);
+    await again.page.getByRole('link', { name: 'Organisationen (Organisationskonto)' }).click();
+    await again.page.getByRole('link', { name: 'Bäckerei Schmidt GmbH' }).click();
+    await again.page.getByRole('button', { name: 'Entfernen' }).click();
+    await again.page.waitForURL(/\/konto\/organisationen\/[a-z0-9]+$/);
+    await again.context.close();
+    await b.page.goto(server.url + '/postfach');
+    assert.doesNotMatch(await b.page.textContent('header'), /Handelt für/);
+    assert.doesNotMatch(await b.page.textContent('main'), /Bäckerei Schmidt GmbH/);
     await b.context.close();
   });
 }
