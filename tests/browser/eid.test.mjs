@@ -74,14 +74,24 @@ for (const javaScriptEnabled of [true, false]) {
     const email = javaScriptEnabled ? 'erika.js@example.org' : 'erika.nojs@example.org';
     await page.getByLabel('E-Mail-Adresse').fill(email);
     await page.getByRole('button', { name: 'Nutzerkonto anlegen' }).click();
+    // The same answer whether or not the address has an account: confirm it, then come back.
+    assert.match(await page.textContent('h1'), /Bitte bestätigen Sie Ihre E-Mail-Adresse/);
+    if (javaScriptEnabled) await expectClean(page, 'check your mail after the eID');
+    const mail = await server.sink.mailTo(email);
+    assert.equal(mail.subject, 'Bitte bestätigen Sie Ihre E-Mail-Adresse');
+    const confirm = mail.body.match(/\/konto\/bestaetigen\?token=[A-Za-z0-9_-]+/);
+    assert.ok(confirm, mail.body);
+    await page.goto(server.url + confirm[0]);
+    assert.match(await page.textContent('main'), /E-Mail-Adresse bestätigt/);
+    await page.goto(server.url + '/anmelden');
+    await page.getByRole('link', { name: 'Mit BundID (Simulator) anmelden' }).click();
+    await throughSimulator(page, false, person);
     await page.waitForURL('**/konto');
     assert.match(await page.textContent('main'), /hoch/);
     if (javaScriptEnabled) await expectClean(page, 'account after the eID');
     await page.goto(server.url + '/konto/sicherheit');
     assert.match(await page.textContent('main'), /verknüpft seit/);
     if (javaScriptEnabled) await expectClean(page, 'security page with the link');
-    const mail = await server.sink.mailTo(email);
-    assert.equal(mail.subject, 'Bitte bestätigen Sie Ihre E-Mail-Adresse');
     assert.deepEqual(outside, []);
     await context.close();
     // Next time, in a fresh browser, the linked person is signed in directly.
