@@ -457,6 +457,15 @@ void App::start() {
 
 void App::run_sweeps() {
   auto& d = *impl_;
+  {
+    auto now = d.clock.now();
+    auto days = [](int n) { return std::chrono::hours(24) * n; };
+    if (auto n = d.jobs->purge(now - days(d.settings.jobs_keep_done_days),
+                               now - days(d.settings.jobs_keep_dead_days));
+        n > 0) {
+      core::log::info("jobs.purged", {{"count", std::to_string(n)}});
+    }
+  }
   if (d.settings.runs("mailbox")) {
     if (auto n = d.mailbox->report_overdue(); n > 0) {
       core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});

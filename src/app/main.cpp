@@ -222,7 +222,9 @@ int jobs_command(const Settings& settings, const CommandLine& cli) {
   }
   if (sub == "retry" && cli.words.size() == 3) {
     if (!app.jobs().requeue_dead(cli.words[2])) {
-      std::fprintf(stderr, "no dead job %s\n", cli.words[2].c_str());
+      std::fprintf(stderr,
+                   "no dead job %s that can run again (a mail's content is wiped when it ends)\n",
+                   cli.words[2].c_str());
       return kExitFailure;
     }
     std::printf("job %s queued again\n", cli.words[2].c_str());

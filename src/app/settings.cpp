@@ -219,6 +219,10 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   s.job_workers = static_cast<int>(jobs.integer("workers", s.job_workers, 0, 64));
   s.job_lease_seconds =
       static_cast<int>(jobs.integer("lease_seconds", s.job_lease_seconds, 1, 86400));
+  s.jobs_keep_done_days =
+      static_cast<int>(jobs.integer("keep_done_days", s.jobs_keep_done_days, 1, 3650));
+  s.jobs_keep_dead_days =
+      static_cast<int>(jobs.integer("keep_dead_days", s.jobs_keep_dead_days, 1, 3650));
 
   auto log = config.section("log");
   s.log_level = log.choice("level", s.log_level, {"debug", "info", "warn", "error"});

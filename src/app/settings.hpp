@@ -58,6 +58,8 @@ struct Settings {
   // [jobs]
   int job_workers = 2;
   int job_lease_seconds = 60;
+  int jobs_keep_done_days = 14;  // then a finished job row is deleted
+  int jobs_keep_dead_days = 90;  // a dead one is kept longer, for a person to look at
   // [log]
   std::string log_level = "info";
   std::string log_format = "text";

@@ -156,6 +156,47 @@ TEST_P(Jobs, ProbeRecordsEachRunOnce) {
   EXPECT_EQ(queue_->counts()[JobState::done], 5);
 }
 
+TEST_P(Jobs, ASensitivePayloadIsWipedWhenTheJobEnds) {
+  auto sent = enqueue({.kind = "m", .payload = R"({"link":"token=s3cret"})", .sensitive = true});
+  auto failed = enqueue({.kind = "m", .payload = R"({"link":"token=s3cret"})", .sensitive = true});
+  auto plain = enqueue({.kind = "m", .payload = R"({"n":1})"});
+  auto claimed = queue_->claim("w", 10, 60s);
+  ASSERT_EQ(claimed.size(), 3u);
+  EXPECT_EQ(claimed[0].payload, R"({"link":"token=s3cret"})") << "the handler sees it";
+  for (const auto& job : claimed) {
+    if (job.id == failed) {
+      EXPECT_TRUE(queue_->fail(job, JobOutcome::permanent("refused"), {}, 0.5));
+    } else {
+      EXPECT_TRUE(queue_->complete(job));
+    }
+  }
+  EXPECT_EQ(queue_->find(sent)->job.payload, "{}");
+  EXPECT_EQ(queue_->find(failed)->job.payload, "{}");
+  EXPECT_EQ(queue_->find(plain)->job.payload, R"({"n":1})");
+  EXPECT_FALSE(queue_->requeue_dead(failed)) << "its content is gone; it cannot run again";
+}
+
+TEST_P(Jobs, EndedJobsArePurgedAfterTheirPeriods) {
+  auto done = enqueue({.kind = "k"});
+  auto dead = enqueue({.kind = "k"});
+  auto waiting = enqueue({.kind = "k", .run_at = clock_.now() + 24h * 400});
+  for (const auto& job : queue_->claim("w", 10, 60s)) {
+    if (job.id == done) {
+      EXPECT_TRUE(queue_->complete(job));
+    } else if (job.id == dead) {
+      EXPECT_TRUE(queue_->fail(job, JobOutcome::permanent("no"), {}, 0.5));
+    }
+  }
+  clock_.advance(24h * 20);
+  EXPECT_EQ(queue_->purge(clock_.now() - 24h * 14, clock_.now() - 24h * 90), 1);
+  EXPECT_FALSE(queue_->find(done));
+  EXPECT_TRUE(queue_->find(dead));
+  clock_.advance(24h * 80);
+  EXPECT_EQ(queue_->purge(clock_.now() - 24h * 14, clock_.now() - 24h * 90), 1);
+  EXPECT_FALSE(queue_->find(dead));
+  EXPECT_TRUE(queue_->find(waiting)) << "a job that has not ended stays";
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, Jobs, ::testing::ValuesIn(test::backends()));
 
 TEST(Backoff, GrowsExponentiallyWithJitterUpToTheCap) {

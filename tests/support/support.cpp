@@ -6,6 +6,8 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -193,6 +195,40 @@ void ServerTest::SetUp() {
 void ServerTest::TearDown() {
   if (app_) app_->stop();
   app_.reset();
+}
+
+std::string raw_http(int port, const std::string& request, std::chrono::milliseconds timeout) {
+  Poco::Net::StreamSocket socket;
+  socket.connect(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+  socket.setReceiveTimeout(Poco::Timespan(std::chrono::microseconds(timeout).count()));
+  socket.sendBytes(request.data(), static_cast<int>(request.size()));
+  std::string answer;
+  char buf[8192];
+  try {
+    while (true) {
+      int n = socket.receiveBytes(buf, sizeof buf);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<std::size_t>(n));
+      // One whole response: the head and as much body as Content-Length says.
+      auto head_end = answer.find("\r\n\r\n");
+      if (head_end == std::string::npos) continue;
+      std::smatch m;
+      std::string head = answer.substr(0, head_end);
+      static const std::regex kLength(R"(\r\ncontent-length:\s*(\d+))", std::regex::icase);
+      if (std::regex_search(head, m, kLength) &&
+          answer.size() >= head_end + 4 + std::stoul(m[1].str())) {
+        break;
+      }
+    }
+  } catch (const Poco::TimeoutException&) {
+  } catch (const Poco::Net::NetException&) {
+  }
+  return answer;
+}
+
+int raw_status(const std::string& answer) {
+  if (!answer.starts_with("HTTP/1.") || answer.size() < 12) return 0;
+  return std::stoi(answer.substr(9, 3));
 }
 
 std::string source_dir() {

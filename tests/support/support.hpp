@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -127,6 +128,14 @@ class ServerTest : public BackendTest {
   std::unique_ptr<app::App> app_;
   int port_ = 0;
 };
+
+// Sends `request` byte for byte (no client library in between to normalise it) and returns
+// what the server answered: everything up to the end of the first response, the connection's
+// close, or `timeout` of silence. An empty string means no answer in time.
+std::string raw_http(int port, const std::string& request,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// The status code of a raw answer, 0 when there is none.
+int raw_status(const std::string& answer);
 
 // A real SMTP server on 127.0.0.1 (tests/support/smtp_sink.py, Debian's aiosmtpd) that
 // keeps every mail it receives.

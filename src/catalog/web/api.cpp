@@ -68,6 +68,15 @@ struct Api {
     return *e;
   }
 
+  // The same check on the head alone, so that a large body is never read for a stranger.
+  web::HeadCheck editor_first() {
+    return [this](const Request& req) -> std::optional<Response> {
+      auto who = editor(req);
+      if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
+      return std::nullopt;
+    };
+  }
+
   Response routes(Request& req) {
     core::Error error{core::ErrorCode::invalid_input, "The request is not valid.", {}, {}};
     auto leika = req.query_param("leikaKey").value_or("");
@@ -173,43 +182,51 @@ void register_api(web::Router& router, Catalog& catalog, ApiOptions options) {
     res.set_header("Content-Disposition", "attachment; filename=\"katalog.json\"");
     return res;
   });
-  router.post("/api/v1/catalog/import", [api](Request& req) {
-    auto who = api->editor(req);
-    if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
-    auto done = api->catalog.import_json(std::get<Editor>(who), req.body);
-    if (!done) return web::problem(req, done.error());
-    return Response::json(R"({"imported":true})");
-  });
-  router.add(web::Method::put, "/api/v1/catalog/services/{leikaKey}", [api](Request& req) {
-    auto who = api->editor(req);
-    if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
-    auto body = json::parse(req.body);
-    if (!body) return web::problem(req, core::Error::invalid("body", "must be a JSON object"));
-    core::Error e{core::ErrorCode::invalid_input, "The service is not valid.", {}, {}};
-    auto s = json::service_from(*body, "service", e);
-    if (s.leika_key != req.param("leikaKey")) {
-      e.and_field("service.leikaKey", "must be the key in the path");
-    }
-    if (!e.fields.empty()) return web::problem(req, e);
-    auto done = api->catalog.put_service(std::get<Editor>(who), s);
-    if (!done) return web::problem(req, done.error());
-    return json_response(json::to_json(s));
-  });
-  router.add(web::Method::put, "/api/v1/catalog/specialisations/{leikaKey}/{authorityId}/{module}",
-             [api](Request& req) {
-               auto who = api->editor(req);
-               if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
-               auto body = json::parse(req.body);
-               if (!body) {
-                 return web::problem(req, core::Error::invalid("body", "must be a JSON object"));
-               }
-               Specialisation s{req.param("leikaKey"), req.param("authorityId"),
-                                req.param("module"), body->optValue<std::string>("text", ""),
-                                body->optValue<bool>("replace", false)};
-               auto done = api->catalog.put_specialisation(std::get<Editor>(who), s);
-               if (!done) return web::problem(req, done.error());
-               return json_response(json::to_json(s));
-             });
+  router.post(
+      "/api/v1/catalog/import",
+      [api](Request& req) {
+        auto who = api->editor(req);
+        if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
+        auto done = api->catalog.import_json(std::get<Editor>(who), req.body);
+        if (!done) return web::problem(req, done.error());
+        return Response::json(R"({"imported":true})");
+      },
+      api->editor_first());
+  router.add(
+      web::Method::put, "/api/v1/catalog/services/{leikaKey}",
+      [api](Request& req) {
+        auto who = api->editor(req);
+        if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
+        auto body = json::parse(req.body);
+        if (!body) return web::problem(req, core::Error::invalid("body", "must be a JSON object"));
+        core::Error e{core::ErrorCode::invalid_input, "The service is not valid.", {}, {}};
+        auto s = json::service_from(*body, "service", e);
+        if (s.leika_key != req.param("leikaKey")) {
+          e.and_field("service.leikaKey", "must be the key in the path");
+        }
+        if (!e.fields.empty()) return web::problem(req, e);
+        auto done = api->catalog.put_service(std::get<Editor>(who), s);
+        if (!done) return web::problem(req, done.error());
+        return json_response(json::to_json(s));
+      },
+      api->editor_first());
+  router.add(
+      web::Method::put, "/api/v1/catalog/specialisations/{leikaKey}/{authorityId}/{module}",
+      [api](Request& req) {
+        auto who = api->editor(req);
+        if (auto* refused = std::get_if<Response>(&who)) return std::move(*refused);
+        auto body = json::parse(req.body);
+        if (!body) {
+          return web::problem(req, core::Error::invalid("body", "must be a JSON object"));
+        }
+        Specialisation s{req.param("leikaKey"), req.param("authorityId"), req.param("module"),
+                         body->optValue<std::string>("text", ""),
+                         body->optValue<bool>("replace", false)};
+        auto done = api->catalog.put_specialisation(std::get<Editor>(who), s);
+        if (!done) return web::problem(req, done.error());
+        return json_response(json::to_json(s));
+      },
+      api->editor_first());
 }
 
 }  // namespace mvsp::catalog

@@ -14,6 +14,9 @@
 namespace mvsp::core {
 namespace {
 
+// A sensitive job's payload is wiped as it ends.
+constexpr std::string_view kWipe = "payload = CASE WHEN sensitive = 1 THEN '{}' ELSE payload END";
+
 constexpr std::string_view kColumns =
     "id, kind, payload, idempotency_key, correlation_id, lease_token, attempts, max_attempts, "
     "created_at, state, run_at, last_error";
@@ -85,11 +88,11 @@ std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
   if (!spec.idempotency_key.empty()) key = spec.idempotency_key;
   auto inserted = tx.execute(
       "INSERT INTO jobs (id, kind, payload, idempotency_key, state, attempts, max_attempts, "
-      "run_at, correlation_id, created_at, updated_at) "
-      "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+      "run_at, correlation_id, created_at, updated_at, sensitive) "
+      "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
       id, spec.kind, spec.payload.empty() ? "{}" : spec.payload, key,
       std::max(1, spec.max_attempts), spec.run_at ? to_millis(*spec.run_at) : now,
-      log::correlation_id(), now, now);
+      log::correlation_id(), now, now, spec.sensitive ? 1 : 0);
   if (inserted == 1) return id;
   auto existing = tx.query_one("SELECT id FROM jobs WHERE idempotency_key = ?", key);
   if (!existing) throw Failure("job insert failed without a conflicting key");
@@ -121,8 +124,9 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
         // A worker died holding it on its last attempt: it never finished; do not start it
         // again without a person looking.
         tx.execute(
-            "UPDATE jobs SET state = 'dead', lease_token = NULL, lease_until = NULL, "
-            "last_error = ?, updated_at = ? WHERE id = ?",
+            fmt::format("UPDATE jobs SET state = 'dead', lease_token = NULL, lease_until = NULL, "
+                        "last_error = ?, updated_at = ?, {} WHERE id = ?",
+                        kWipe),
             "the lease expired on the last attempt (worker stopped or took too long)", now, id);
         continue;
       }
@@ -140,16 +144,18 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
 
 bool JobQueue::complete(db::Connection& tx, const Job& job) {
   return tx.execute(
-             "UPDATE jobs SET state = 'done', lease_until = NULL, "
-             "updated_at = ? WHERE id = ? AND lease_token = ? AND state = 'running'",
+             fmt::format("UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?, {} "
+                         "WHERE id = ? AND lease_token = ? AND state = 'running'",
+                         kWipe),
              to_millis(clock_.now()), job.id, job.lease_token) == 1;
 }
 
 bool JobQueue::complete(const Job& job) {
   // A done job keeps its lease token, so a handler's own completion counts as held.
   return db_.execute(
-             "UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ? "
-             "WHERE id = ? AND lease_token = ? AND state IN ('running', 'done')",
+             fmt::format("UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?, {} "
+                         "WHERE id = ? AND lease_token = ? AND state IN ('running', 'done')",
+                         kWipe),
              to_millis(clock_.now()), job.id, job.lease_token) == 1;
 }
 
@@ -160,8 +166,10 @@ bool JobQueue::fail(const Job& job, const JobOutcome& outcome, const RetryPolicy
   return db_.transaction([&](db::Tx& tx) {
     if (final) {
       return tx.execute(
-                 "UPDATE jobs SET state = 'dead', last_error = ?, lease_token = NULL, "
-                 "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ?",
+                 fmt::format("UPDATE jobs SET state = 'dead', last_error = ?, lease_token = NULL, "
+                             "lease_until = NULL, updated_at = ?, {} "
+                             "WHERE id = ? AND lease_token = ?",
+                             kWipe),
                  clip(outcome.error), to_millis(now), job.id, job.lease_token) == 1;
     }
     auto next = now + backoff_delay(job.attempts, policy, unit);
@@ -202,8 +210,15 @@ bool JobQueue::requeue_dead(const std::string& id) {
   auto now = to_millis(clock_.now());
   return db_.execute(
              "UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ? "
-             "WHERE id = ? AND state = 'dead'",
+             "WHERE id = ? AND state = 'dead' AND sensitive = 0",
              now, now, id) == 1;
+}
+
+std::int64_t JobQueue::purge(TimePoint done_before, TimePoint dead_before) {
+  return db_.execute(
+      "DELETE FROM jobs WHERE (state = 'done' AND updated_at < ?) "
+      "OR (state = 'dead' AND updated_at < ?)",
+      to_millis(done_before), to_millis(dead_before));
 }
 
 JobRunner::JobRunner(JobQueue& queue, db::Database& db, WorkerOptions options)

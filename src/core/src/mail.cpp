@@ -68,7 +68,9 @@ std::string queue_mail(JobQueue& queue, db::Connection& tx, const MailMessage& m
   return queue.enqueue(tx, {.kind = "core.mail",
                             .payload = out.str(),
                             .idempotency_key = std::move(idempotency_key),
-                            .max_attempts = 12});
+                            .max_attempts = 12,
+                            // Bodies carry confirmation, reset and invitation links.
+                            .sensitive = true});
 }
 
 void register_mail_job(JobRunner& runner, Mailer& mailer) {

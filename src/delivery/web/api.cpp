@@ -231,7 +231,14 @@ struct Api {
 
 void register_api(web::Router& router, Delivery& delivery, ApiOptions options) {
   auto api = std::make_shared<Api>(Api{delivery, std::move(options)});
-  router.post("/api/v1/notices", [api](Request& req) { return api->post(req); });
+  // The bearer token is checked before the (up to many megabytes of) documents are read.
+  router.post(
+      "/api/v1/notices", [api](Request& req) { return api->post(req); },
+      [api](const Request& req) -> std::optional<Response> {
+        auto c = api->client(req, "notices:write");
+        if (auto* refused = std::get_if<Response>(&c)) return std::move(*refused);
+        return std::nullopt;
+      });
   router.get("/api/v1/notices/{id}", [api](Request& req) { return api->get(req); });
   router.get("/api/v1/notices/{id}/events", [api](Request& req) { return api->events(req); });
   router.get("/api/v1/notices/{id}/evidence", [api](Request& req) { return api->evidence(req); });

@@ -40,11 +40,7 @@ struct Context {
 inline std::string local_next(const Request& req, std::string fallback) {
   auto next = req.form("next");
   if (!next) next = req.query_param("next");
-  if (!next || next->empty() || next->front() != '/' || next->starts_with("//") ||
-      next->find('\\') != std::string::npos) {
-    return fallback;
-  }
-  return *next;
+  return web::local_path_or(next, std::move(fallback));
 }
 
 inline std::string signed_in(const Request& req) {
@@ -128,7 +124,9 @@ inline Response refused_form(const Context& c, Request& req, const FormPage& pag
 // Where a form leads next. A redirect chain that starts at a form may only end on this
 // site (CSP form-action 'self'), so the way back into the OpenID flow — which ends at the
 // client — is a page that moves on by itself (meta refresh, no script) or by its link.
-inline Response continue_to(const Context& c, Request& req, const std::string& next) {
+inline Response continue_to(const Context& c, Request& req, const std::string& stored_next) {
+  // Also a stored target (from a login that left for an upstream) is checked once more here.
+  auto next = web::local_path_or(stored_next, "/konto");
   if (!next.starts_with("/oidc/")) return Response::redirect(next);
   View model;
   model.set("title", c.t(req, "continue.heading"));

@@ -151,6 +151,49 @@ std::optional<std::string> Response::header(std::string_view name) const {
   return std::nullopt;
 }
 
+namespace {
+
+// "//x" and "/\\x" name another host to a browser.
+bool names_other_host(std::string_view t) {
+  return t.size() > 1 && (t[1] == '/' || t[1] == '\\');
+}
+
+}  // namespace
+
+bool is_local_path(std::string_view target) {
+  if (target.empty() || target.size() > 2048 || target.front() != '/') return false;
+  if (names_other_host(target)) return false;
+  for (unsigned char c : target) {
+    if (c <= 0x20 || c >= 0x7f || c == '\\') return false;
+  }
+  // Once decoded (as a careless reader would), still a path here and still one line.
+  auto decoded = url_decode(target, false);
+  if (names_other_host(decoded)) return false;
+  for (unsigned char c : decoded) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string local_path_or(const std::optional<std::string>& target, std::string fallback) {
+  return target && is_local_path(*target) ? *target : std::move(fallback);
+}
+
+bool is_valid_header(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (unsigned char c : name) {
+    if (c <= 0x20 || c >= 0x7f ||
+        std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
+            std::string_view::npos) {
+      return false;
+    }
+  }
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
 std::string url_decode(std::string_view s, bool form) {
   std::string out;
   out.reserve(s.size());

@@ -25,9 +25,10 @@ bool is_param(const std::string& seg) {
 
 }  // namespace
 
-void Router::add(Method method, std::string pattern, Handler handler) {
+void Router::add(Method method, std::string pattern, Handler handler, HeadCheck before_body) {
   auto segments = split_path(pattern);
-  routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler),
+                     std::move(before_body)});
 }
 
 void Router::post_from_other_site(std::string pattern, Handler handler) {
@@ -67,6 +68,7 @@ Router::Match Router::match(Method method, std::string_view path) const {
       best.pattern = route.pattern;
       best.params = std::move(params);
       best.from_other_site = route.from_other_site;
+      best.before_body = route.before_body ? &route.before_body : nullptr;
     }
   }
   if (best.handler) best.other_method = false;

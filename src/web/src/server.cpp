@@ -13,44 +13,11 @@
 #include <mvsp/web/server.hpp>
 #include <mvsp/web/site.hpp>
 
+#include "wire.hpp"
+
 namespace mvsp::web {
 namespace net = Poco::Net;
 namespace {
-
-void send(const Response& res, net::HTTPServerResponse& out, bool head) {
-  out.setStatusAndReason(static_cast<net::HTTPResponse::HTTPStatus>(res.status),
-                         std::string(status_reason(res.status)));
-  for (const auto& [k, v] : res.headers) {
-    if (k == "Content-Length") continue;
-    out.add(k, v);
-  }
-  if (head) {
-    if (auto len = res.header("content-length")) out.setContentLength64(std::stoll(*len));
-    out.send();
-  } else if (res.stream) {
-    if (auto len = res.header("content-length")) {
-      out.setContentLength64(std::stoll(*len));
-    } else {
-      out.setChunkedTransferEncoding(true);
-    }
-    res.stream(out.send());
-  } else {
-    out.setContentLength64(static_cast<Poco::Int64>(res.body.size()));
-    out.sendBuffer(res.body.data(), res.body.size());
-  }
-}
-
-// After refusing an oversized body, reads (and drops) what the client is still sending, so
-// that it sees the answer instead of a reset connection; gives up after a bound.
-void drain(std::istream& in) {
-  constexpr std::size_t kLimit = 64 * 1024 * 1024;
-  std::string buf(64 * 1024, '\0');
-  std::size_t total = 0;
-  while (in && total < kLimit) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    total += static_cast<std::size_t>(in.gcount());
-  }
-}
 
 class RequestHandler final : public net::HTTPRequestHandler {
  public:
@@ -70,12 +37,18 @@ class RequestHandler final : public net::HTTPRequestHandler {
       req.headers.emplace_back(std::move(name), v);
     }
     req.remote_address = in.clientAddress().host().toString();
-    // Refuse an announced oversized body before reading it; cap what is read otherwise.
-    if (in.hasContentLength() && in.getContentLength64() > static_cast<Poco::Int64>(max_body_)) {
-      req.body.assign(max_body_ + 1, '\0');
+    // Refused on the head alone (an announced body too large, no credentials for a route
+    // that checks them first): answered before a byte of the body is read, then closed.
+    auto announced = in.hasContentLength() ? in.getContentLength64() : Poco::Int64{0};
+    if (auto refused =
+            site_.before_body(req, announced < 0 ? 0 : static_cast<std::size_t>(announced))) {
       out.setKeepAlive(false);
-    } else if (in.hasContentLength() || in.getChunkedTransferEncoding()) {
-      // Without either, HTTP/1.1 has no body (RFC 9112 6.3); POCO would read to EOF.
+      write_response(*refused, out, req.method == Method::head);
+      return;
+    }
+    if (in.hasContentLength() || in.getChunkedTransferEncoding()) {
+      // Without either, HTTP/1.1 has no body (RFC 9112 6.3); POCO would read to EOF. A chunked
+      // body is read up to one byte over the limit; the pipeline then answers 413.
       std::istream& body = in.stream();
       std::string buf(16 * 1024, '\0');
       while (body && req.body.size() <= max_body_) {
@@ -85,8 +58,7 @@ class RequestHandler final : public net::HTTPRequestHandler {
       if (req.body.size() > max_body_) out.setKeepAlive(false);
     }
     Response res = site_.handle(req);
-    send(res, out, req.method == Method::head);
-    if (req.body.size() > max_body_) drain(in.stream());
+    write_response(res, out, req.method == Method::head);
   }
 
  private:

@@ -74,11 +74,10 @@ Site::Site(const Router& router, const Pages& pages, SessionStore& sessions, Met
       ids_(ids),
       options_(std::move(options)) {}
 
-Response Site::handle(Request& req) {
-  auto started = std::chrono::steady_clock::now();
+void Site::identify(Request& req) {
+  if (!req.correlation_id.empty()) return;  // done before the body was read
   auto incoming = req.header("x-request-id");
   req.correlation_id = incoming && usable_request_id(*incoming) ? *incoming : ids_.key();
-  log::CorrelationScope scope(req.correlation_id);
   // Behind a trusted proxy, the client is the last address the proxy added.
   if (std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(),
                 req.remote_address) != options_.trusted_proxies.end()) {
@@ -89,6 +88,40 @@ Response Site::handle(Request& req) {
       if (!client.empty()) req.remote_address = client;
     }
   }
+}
+
+std::optional<Response> Site::before_body(Request& head, std::size_t announced_body) {
+  identify(head);
+  log::CorrelationScope scope(head.correlation_id);
+  head.locale = choose_locale(head, pages_.catalog());
+  std::optional<Response> refused;
+  if (announced_body > options_.max_body_bytes) {
+    refused = head.is_api() ? problem(head, 413, "The request body is too large.")
+                            : pages_.error(head, 413);
+  } else if (auto match = router_.match(head.method, head.path); match.handler) {
+    if (changes_state(head.method) && !head.is_api() && !match.from_other_site &&
+        !head.cookie(sessions_.options().cookie_name)) {
+      log::warn("http.csrf_rejected", {{"path", head.path}, {"reason", "no session"}});
+      refused = pages_.error(head, 403);
+    } else if (match.before_body) {
+      refused = (*match.before_body)(head);
+    }
+    if (refused) head.route = match.pattern;
+  }
+  if (!refused) return std::nullopt;
+  finish(head, *refused);
+  metrics_.record_request(method_name(head.method), head.route.empty() ? "unmatched" : head.route,
+                          refused->status, 0);
+  log::info("http.refused", {{"method", method_name(head.method)},
+                             {"path", head.path},
+                             {"status", std::to_string(refused->status)}});
+  return refused;
+}
+
+Response Site::handle(Request& req) {
+  auto started = std::chrono::steady_clock::now();
+  identify(req);
+  log::CorrelationScope scope(req.correlation_id);
 
   // Static assets need neither a session nor a language.
   if (auto res = static_files_.serve(req)) {

@@ -8,6 +8,8 @@
 
 #include <mvsp/web/small_server.hpp>
 
+#include "wire.hpp"
+
 namespace mvsp::web {
 
 struct SmallServer::Impl {
@@ -38,10 +40,7 @@ struct SmallServer::Impl {
         }
       }
       auto res = impl_.handler(req);
-      out.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status));
-      for (const auto& [k, v] : res.headers) out.set(k, v);
-      out.setContentLength(static_cast<std::streamsize>(res.body.size()));
-      out.send() << res.body;
+      write_response(res, out, req.method == Method::head);
     }
 
    private:

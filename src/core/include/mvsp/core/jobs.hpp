@@ -33,6 +33,9 @@ struct JobSpec {
   std::string idempotency_key;      // empty: none; else one job per key, ever
   std::optional<TimePoint> run_at;  // default: now
   int max_attempts = 10;
+  // The payload holds a secret (a mail with a link that carries a token): it is wiped when
+  // the job ends, done or dead, and a dead one cannot be requeued.
+  bool sensitive = false;
 };
 
 struct Job {
@@ -101,8 +104,12 @@ class JobQueue {
   std::optional<JobRow> find(const std::string& id);
   std::map<JobState, std::int64_t> counts();
   std::vector<JobRow> dead(int limit);
-  // Puts a dead job back in the queue with fresh attempts (operator action).
+  // Puts a dead job back in the queue with fresh attempts (operator action); not a sensitive
+  // one, whose payload is gone.
   bool requeue_dead(const std::string& id);
+  // Deletes jobs that ended: done before `done_before`, dead before `dead_before`. Returns
+  // how many. An idempotency key is remembered as long as its job row is kept.
+  std::int64_t purge(TimePoint done_before, TimePoint dead_before);
 
  private:
   db::Database& db_;

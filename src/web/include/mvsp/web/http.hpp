@@ -68,6 +68,18 @@ struct Response {
   std::optional<std::string> header(std::string_view name) const;
 };
 
+// Whether `target` is a path on this site that a redirect may go to: "/" followed by a
+// path, never another origin. Refused: anything not starting with one "/", "//" or "/\"
+// (another host to a browser), a backslash, control characters, spaces and bytes beyond
+// ASCII (browsers drop or reinterpret them), and all of that again after one
+// percent-decoding. The one rule for every `next`, `return_to` and stored target.
+bool is_local_path(std::string_view target);
+// `target` when it is a local path, else `fallback`.
+std::string local_path_or(const std::optional<std::string>& target, std::string fallback);
+// Whether a header may go on the wire: the name an RFC 9110 token, the value without CR,
+// LF, NUL or other control characters but tab. Checked where responses are written.
+bool is_valid_header(std::string_view name, std::string_view value);
+
 // Percent-decoding of URL components ('+' as space when `form` is true).
 std::string url_decode(std::string_view s, bool form);
 std::string url_encode(std::string_view s);

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mvsp/web/http.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,12 +14,17 @@
 namespace mvsp::web {
 
 using Handler = std::function<Response(Request&)>;
+// A check of the request head alone, run before the body is read: a route that takes a
+// large body refuses a caller without credentials before reading it. Nothing means "go on".
+using HeadCheck = std::function<std::optional<Response>(const Request&)>;
 
 class Router {
  public:
-  void add(Method method, std::string pattern, Handler handler);
+  void add(Method method, std::string pattern, Handler handler, HeadCheck before_body = {});
   void get(std::string pattern, Handler h) { add(Method::get, std::move(pattern), std::move(h)); }
-  void post(std::string pattern, Handler h) { add(Method::post, std::move(pattern), std::move(h)); }
+  void post(std::string pattern, Handler h, HeadCheck before_body = {}) {
+    add(Method::post, std::move(pattern), std::move(h), std::move(before_body));
+  }
   // A POST that another site's page sends on purpose (a SAML response from the identity
   // provider): no CSRF token, no session. The handler must prove the request otherwise.
   void post_from_other_site(std::string pattern, Handler h);
@@ -29,6 +35,7 @@ class Router {
     std::map<std::string, std::string, std::less<>> params;
     bool other_method = false;  // the path exists with another method
     bool from_other_site = false;
+    const HeadCheck* before_body = nullptr;  // set when the route has one
   };
   Match match(Method method, std::string_view path) const;
 
@@ -38,6 +45,7 @@ class Router {
     std::string pattern;
     std::vector<std::string> segments;
     Handler handler;
+    HeadCheck before_body;
     bool from_other_site = false;
   };
   std::vector<Route> routes_;

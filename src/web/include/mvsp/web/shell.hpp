@@ -24,7 +24,7 @@ struct ShellOptions {
   SiteOperator site_operator;
   // Checked by /readyz: the database answers and every migration is applied.
   std::function<bool()> ready;
-  // /metrics needs "Authorization: Bearer <token>" when set; else only loopback may read.
+  // /metrics needs "Authorization: Bearer <token>"; without a token it is never served.
   std::string metrics_token;
   // The start page shows a search form that asks /suche (the finder is there).
   bool search = false;

@@ -4,6 +4,7 @@
 // metrics and the access log.
 
 #include <mvsp/web/http.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,10 +32,17 @@ class Site {
   Site(const Router& router, const Pages& pages, SessionStore& sessions, Metrics& metrics,
        StaticFiles& static_files, core::IdGenerator& ids, SiteOptions options);
 
+  // Before the body is read (the server calls this with the head and the announced body
+  // length): a response when the request is refused on its head alone — a body larger than
+  // allowed (413), a state-changing page request without a session (403, it cannot carry a
+  // valid CSRF token), or a route's own head check (a missing bearer token). The server
+  // sends it and closes the connection without reading the body.
+  std::optional<Response> before_body(Request& head, std::size_t announced_body);
   Response handle(Request& req);
   const SiteOptions& options() const { return options_; }
 
  private:
+  void identify(Request& req);
   Response dispatch(Request& req);
   void finish(Request& req, Response& res);
 

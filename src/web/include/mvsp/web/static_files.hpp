@@ -1,7 +1,10 @@
 #pragma once
-// Files under /static/ from a directory, with ETag, 304 and caching headers. Files are
-// read once and kept in memory (the assets are small).
+// Files under /static/ from one directory, with ETag, 304 and caching headers. Only regular
+// files inside the directory are served (after symbolic links are resolved); every other
+// path is "not here". Small files are kept in memory, within a bound.
 
+#include <cstddef>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -12,12 +15,21 @@
 
 namespace mvsp::web {
 
+struct StaticLimits {
+  std::size_t cache_bytes = 32 * 1024 * 1024;   // all cached files together
+  std::size_t cached_file_bytes = 1024 * 1024;  // larger files are read on each request
+};
+
 class StaticFiles {
  public:
-  explicit StaticFiles(std::filesystem::path root) : root_(std::move(root)) {}
+  explicit StaticFiles(std::filesystem::path root, StaticLimits limits = {});
   // The response for a GET/HEAD of "/static/…", or nothing when no such file exists.
   std::optional<Response> serve(const Request& req);
   const std::filesystem::path& root() const { return root_; }
+  // The file that "/static/<relative>" names, or nothing when it names none inside the root.
+  std::optional<std::filesystem::path> resolve(std::string_view relative) const;
+  // What the cache holds now, in bytes (never more than the limit).
+  std::size_t cached_bytes();
 
  private:
   struct File {
@@ -26,10 +38,14 @@ class StaticFiles {
     std::string type;
   };
   std::shared_ptr<const File> load(const std::string& relative);
+  void remember(const std::string& relative, std::shared_ptr<const File> file);
 
-  std::filesystem::path root_;
+  std::filesystem::path root_;  // canonical
+  StaticLimits limits_;
   std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const File>> cache_;
+  std::deque<std::string> order_;  // oldest first, for eviction
+  std::size_t cached_bytes_ = 0;
 };
 
 }  // namespace mvsp::web
