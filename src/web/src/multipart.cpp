@@ -44,8 +44,10 @@ core::Result<std::vector<Part>> parse_multipart(const Request& req, std::size_t 
       // POCO 1.11 takes a body that ends without the close delimiter ("--boundary--") as
       // complete, and when it ends inside a delimiter line it appends EOF as a byte 0xFF
       // to the part (found by fuzz/multipart_fuzz): a truncated upload would pass as a
-      // whole, with a changed last document. A part that runs into the end is refused.
-      if (reader.hasNextPart() && in.rdbuf()->sgetc() == std::char_traits<char>::eof()) {
+      // whole, with a changed last document. A part (or its headers) that runs into the
+      // end of the body is refused; after the close delimiter the stream is still good.
+      bool closed = in.good() && !reader.hasNextPart();
+      if (!closed && in.rdbuf()->sgetc() == std::char_traits<char>::eof()) {
         return core::fail(core::Error::invalid("body", "ends before its closing boundary"));
       }
       parts.push_back(std::move(p));
