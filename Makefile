@@ -1,8 +1,9 @@
 # The two commands of the README, and the steps they are made of.
 #   make demo    install what is missing, build, load demo data, serve http://127.0.0.1:8080
 #   make check   install what is missing, build, run every check and test
+#   make fuzz    build the libFuzzer targets (clang) and run each for a minute (scripts/fuzz)
 
-.PHONY: deps build build-asan demo check bench format clean
+.PHONY: deps build build-asan build-fuzz demo check fuzz bench format clean
 
 # make check and make bench install what their tests and benchmarks use as well; a
 # target-specific variable reaches the prerequisites (deps through build).
@@ -17,19 +18,28 @@ build-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan
 
+# The fuzz targets and the libraries they need, with clang 16 (fuzz/CMakeLists.txt).
+build-fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz
+
 demo: build
 	scripts/demo
 
 check: DEPS = --tests
-check: build build-asan
+check: build build-asan build-fuzz
 	scripts/check
+
+fuzz: DEPS = --tests
+fuzz: build-fuzz
+	scripts/fuzz
 
 bench: DEPS = --bench
 bench: build
 	bench/run
 
 format:
-	git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' | xargs clang-format -i
+	git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
