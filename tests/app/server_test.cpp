@@ -11,7 +11,10 @@ namespace {
 
 class Server : public test::ServerTest {
  protected:
-  void configure(Settings& s) override { s.max_body_bytes = 1024 * 1024; }
+  void configure(Settings& s) override {
+    s.max_body_bytes = 1024 * 1024;
+    s.metrics_token = "m3trics";
+  }
   void add_routes(App& app) override {
     // A form round trip to show the CSRF check from both sides.
     app.router().get("/test/form", [](web::Request& req) {
@@ -136,7 +139,7 @@ TEST_P(Server, HealthReadinessAndMetrics) {
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.body, R"({"status":"ready"})");
   c.get("/");
-  auto metrics = c.get("/metrics");
+  auto metrics = c.get("/metrics", {{"Authorization", "Bearer m3trics"}});
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find(R"(mvsp_http_requests_total{method="GET",route="/",status="200"} 1)"),
             std::string::npos)

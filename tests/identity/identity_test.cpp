@@ -411,10 +411,10 @@ TEST_P(IdentityTest, HistoryListsTheOwnEventsNewestFirst) {
 
 TEST_P(IdentityTest, DeletionNeedsThePasswordAndRemovesThePersonalData) {
   auto account = registered_and_confirmed();
-  auto wrong = identity_->delete_account(account.id, "nicht das Passwort");
+  auto wrong = identity_->delete_account(account.id, "nicht das Passwort", "10.0.0.1");
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().fields[0].field, "password");
-  ASSERT_TRUE(identity_->delete_account(account.id, "ein langes Passwort 2026"));
+  ASSERT_TRUE(identity_->delete_account(account.id, "ein langes Passwort 2026", "10.0.0.1"));
   EXPECT_EQ(identity_->find(account.id).error().code, ErrorCode::not_found);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM email_tokens")->integer(0), 0);
   auto audit = db().query("SELECT detail FROM audit_log WHERE object_id = ?", account.id);

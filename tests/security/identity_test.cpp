@@ -441,6 +441,18 @@ TEST_P(ReviewFindings, StaffInvitationDoesNotRevealAddresses) {
       << "a citizen account is never made staff";
 }
 
+TEST_P(ReviewFindings, AccountDeletionIsThrottledLikeALogin) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  int refused = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto res = submit(c, "/konto/loeschen", {{"password", enc("geraten 2026")}});
+    if (res.status == 429) ++refused;
+  }
+  EXPECT_GE(refused, 3) << "a stolen session cannot guess the password at full speed";
+  EXPECT_EQ(c.get("/konto").status, 200) << "the account is still there";
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, ReviewFindings, ::testing::ValuesIn(test::backends()));
 
 // --- the federation's new-account page ------------------------------------------------------

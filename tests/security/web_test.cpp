@@ -252,6 +252,15 @@ TEST_P(WebSecurity, OversizedBodiesAreRefusedOnTheirLength) {
   EXPECT_EQ(raw_status(no_session), 403) << no_session;
 }
 
+TEST_P(WebSecurity, AnEmptyPathSegmentMatchesNoRoute) {
+  // Else "//konto" reaches "/konto", and a handler that redirects to its own path sends
+  // the browser to the host "konto".
+  EXPECT_EQ(raw_status(raw_http(port_, get("//konto"))), 404);
+  EXPECT_EQ(raw_status(raw_http(port_, get("/anmelden//"))), 404);
+  EXPECT_EQ(raw_status(raw_http(port_, get("/%2Fanmelden"))), 404);
+  EXPECT_EQ(raw_status(raw_http(port_, get("/anmelden"))), 200);
+}
+
 TEST_P(WebSecurity, MetricsNeedTheToken) {
   // Loopback proves nothing: behind a local reverse proxy every visitor comes from there.
   EXPECT_EQ(client().get("/metrics").status, 403);

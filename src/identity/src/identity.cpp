@@ -671,14 +671,13 @@ std::vector<Activity> Identity::activity(std::string_view account_id, int limit)
   return out;
 }
 
-core::Status Identity::delete_account(std::string_view account_id, std::string_view password) {
-  auto& d = *impl_;
-  auto row = d.db.query_one("SELECT password_hash, locale FROM accounts WHERE id = ?",
-                            std::string(account_id));
-  if (!row) return fail(Error::not_found("no such account"));
-  if (!secrets::verify_password(row->text(0), password)) {
-    return fail(Error::invalid("password", d.text(row->text(1), "errors.password_wrong")));
-  }
+core::Status Identity::delete_account(std::string_view account_id, std::string_view password,
+                                      std::string_view source_address) {
+  auto account = find(std::string(account_id));
+  if (!account) return fail(account.error());
+  // Throttled like a login: a stolen session cannot guess the password here, nor make the
+  // server hash without limit.
+  if (auto ok = impl_->reauthenticate(*account, password, source_address); !ok) return ok;
   return delete_account_reauthenticated(account_id);
 }
 

@@ -488,8 +488,8 @@ Response delete_submit(const Context& c, Request& req) {
   auto password = req.form("password").value_or("");
   auto deleted = password.empty() && upstream_confirmed(req, std::chrono::minutes(10))
                      ? c.identity.delete_account_reauthenticated(id)
-                     : c.identity.delete_account(id, password);
-  if (!deleted) return render_form(c, req, delete_page(c, req), &deleted.error(), 422);
+                     : c.identity.delete_account(id, password, req.remote_address);
+  if (!deleted) return refused_form(c, req, delete_page(c, req), deleted.error());
   c.sessions.revoke_all(id);
   req.session = nullptr;
   auto res = message(c, req, c.t(req, "delete.done_heading"), {c.t(req, "delete.done_text")},
@@ -587,7 +587,9 @@ Response totp_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
   auto& data = req.session->data;
-  if (!data.count("totp_secret")) return Response::redirect(req.path);
+  if (!data.count("totp_secret")) {
+    return Response::redirect(std::string(req.path == kReplacePath ? kReplacePath : kSetUpPath));
+  }
   auto enabled = c.identity.enable_totp({.account_id = id,
                                          .password = req.form("password").value_or(""),
                                          .current_code = req.form("current_code").value_or(""),

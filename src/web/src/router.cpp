@@ -37,8 +37,10 @@ void Router::post_from_other_site(std::string pattern, Handler handler) {
 }
 
 Router::Match Router::match(Method method, std::string_view path) const {
-  auto parts = split_path(path);
   Match best;
+  // "//x" is not "/x": a handler that echoes its path must never hand out "//host".
+  if (path.find("//") != std::string_view::npos) return best;
+  auto parts = split_path(path);
   int best_literals = -1;
   // HEAD is answered by the GET route (the server sends no body).
   Method wanted = method == Method::head ? Method::get : method;

@@ -238,7 +238,8 @@ class Identity {
   std::vector<Activity> activity(std::string_view account_id, int limit);
   // Deletes the account after checking its password (DSGVO Art. 17). The audit log keeps
   // the account's id, never its personal data. The caller ends the account's sessions.
-  core::Status delete_account(std::string_view account_id, std::string_view password);
+  core::Status delete_account(std::string_view account_id, std::string_view password,
+                              std::string_view source_address);
   // The same for a person the caller has just identified otherwise (a fresh login through
   // an upstream provider), e.g. an account made from the eID that has no known password.
   core::Status delete_account_reauthenticated(std::string_view account_id);
