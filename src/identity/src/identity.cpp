@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -42,11 +43,33 @@ struct ThrottleKey {
 };
 
 // Requests that cost an argon2 hash or send a mail (registration, reset, invitation), per
-// client and per address typed: generous for people, expensive for scripts.
+// client: generous for people, expensive for scripts. Mails to one address are bounded by
+// their idempotency key (one per window), not by a throttle on the address, so that nobody
+// can keep the owner of an address from resetting or registering. Invitations (by staff)
+// are also limited per address invited.
 constexpr std::int64_t kFreeRequestsPerClient = 10;
 constexpr std::int64_t kFreeRequestsPerTarget = 3;
 constexpr std::chrono::seconds kMaxRequestDelayPerClient{15 * 60};
 constexpr std::chrono::seconds kMaxRequestDelayPerTarget{60 * 60};
+
+// The network a client address counts for: an IPv4 address as it is, an IPv6 address by
+// its /64 (one host or household holds a whole /64 and can pick any address in it).
+std::string client_network(std::string_view address) {
+  in6_addr v6{};
+  std::string text(address);
+  if (text.find(':') == std::string::npos || inet_pton(AF_INET6, text.c_str(), &v6) != 1) {
+    return text;
+  }
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {  // an IPv4 client on a dual-stack socket
+    return fmt::format("{}.{}.{}.{}", v6.s6_addr[12], v6.s6_addr[13], v6.s6_addr[14],
+                       v6.s6_addr[15]);
+  }
+  std::string out;
+  for (int i = 0; i < 8; i += 2) {
+    out += fmt::format("{:02x}{:02x}:", v6.s6_addr[i], v6.s6_addr[i + 1]);
+  }
+  return out + ":/64";
+}
 
 core::Error too_many(std::int64_t wait_ms) {
   auto e = Error::rate_limited("Too many attempts.");
@@ -241,8 +264,11 @@ struct Identity::Impl {
     return row ? std::max<std::int64_t>(0, (row->integer(0) - now() + 999) / 1000) : 0;
   }
 
+  // Per client address; IPv6 clients per /64 (one household or host holds a whole /64).
+  // Generous, as a household shares one address, and never cleared by a success: else an
+  // attacker clears it by signing in to an account of their own between guesses.
   ThrottleKey address_key(std::string_view source_address) const {
-    return {"addr:" + std::string(source_address), options.free_failures,
+    return {"addr:" + client_network(source_address), options.free_failures_per_address,
             options.max_delay_per_address};
   }
   ThrottleKey login_key(const std::string& email) const {
@@ -252,13 +278,20 @@ struct Identity::Impl {
   ThrottleKey code_key(const std::string& account_id) const {
     return {"totp:" + account_id, options.free_failures, options.max_delay_per_code};
   }
-  // Requests of `purpose` ("register", "reset", "invite") per client and per address.
-  std::vector<ThrottleKey> request_keys(std::string_view purpose, std::string_view client,
-                                        const std::string& email) const {
-    return {{fmt::format("{}:addr:{}", purpose, client), kFreeRequestsPerClient,
-             kMaxRequestDelayPerClient},
-            {fmt::format("{}:to:{}", purpose, crypto::sha256_hex(email)), kFreeRequestsPerTarget,
-             kMaxRequestDelayPerTarget}};
+  // Requests of `purpose` ("register", "reset", "invite") per client.
+  ThrottleKey request_key(std::string_view purpose, std::string_view client) const {
+    return {fmt::format("{}:addr:{}", purpose, client_network(client)), kFreeRequestsPerClient,
+            kMaxRequestDelayPerClient};
+  }
+  // … and per address typed, for what staff do (invitations).
+  ThrottleKey target_key(std::string_view purpose, const std::string& email) const {
+    return {fmt::format("{}:to:{}", purpose, crypto::sha256_hex(email)), kFreeRequestsPerTarget,
+            kMaxRequestDelayPerTarget};
+  }
+  // The idempotency key of a mail to `email` about `purpose`: one such mail per five
+  // minutes, however often it is asked for.
+  std::string mail_window(std::string_view purpose, const std::string& email) {
+    return fmt::format("{}:{}:{}", purpose, crypto::sha256_hex(email), now() / 300'000);
   }
 
   // The password of a signed-in person, asked again before a change of the second factor;
@@ -273,8 +306,9 @@ struct Identity::Impl {
         row && password.size() <= kMaxPassword && secrets::verify_password(row->text(0), password);
     db.transaction([&](core::db::Tx& tx) {
       if (ok) {
-        tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
-                   address_key(source_address).key, login_key(account.email).key);
+        // The account's count only; the client's stays (see address_key).
+        tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
+                   login_key(account.email).key);
       } else {
         audit_event(tx, "account:" + account.id, "account.password_failed", account.id);
       }
@@ -360,10 +394,12 @@ struct Identity::Impl {
     return {};
   }
 
-  void mail_owner(core::db::Connection& tx, const Account& a, std::string_view what) {
+  void mail_owner(core::db::Connection& tx, const Account& a, std::string_view what,
+                  std::string idempotency_key = {}) {
     core::queue_mail(jobs, tx,
                      {a.email, text(a.locale, fmt::format("mail.{}_subject", what)),
-                      text(a.locale, fmt::format("mail.{}_body", what))});
+                      text(a.locale, fmt::format("mail.{}_body", what))},
+                     std::move(idempotency_key));
   }
 
   std::string device_cookie(const std::string& account_id) {
@@ -485,8 +521,7 @@ core::Status Identity::register_citizen(const Registration& input) {
   }
   if (!invalid.fields.empty()) return fail(std::move(invalid));
   // Before argon2 and the mail: a script cannot turn registrations into CPU or mail floods.
-  if (auto w = impl_->reserve(impl_->request_keys("register", input.source_address, email));
-      w > 0) {
+  if (auto w = impl_->reserve({impl_->request_key("register", input.source_address)}); w > 0) {
     return fail(too_many(w));
   }
 
@@ -495,7 +530,8 @@ core::Status Identity::register_citizen(const Registration& input) {
     if (auto existing = impl_->by_email(tx, email)) {
       core::queue_mail(impl_->jobs, tx,
                        {email, impl_->text(existing->locale, "mail.taken_subject"),
-                        impl_->text(existing->locale, "mail.taken_body")});
+                        impl_->text(existing->locale, "mail.taken_body")},
+                       impl_->mail_window("taken", email));
       impl_->audit_event(tx, "anonymous", "account.registration_repeated", existing->id);
       return;
     }
@@ -505,7 +541,8 @@ core::Status Identity::register_citizen(const Registration& input) {
       // Registered a moment ago by a parallel request: the owner gets the note, as above.
       core::queue_mail(impl_->jobs, tx,
                        {email, impl_->text(input.locale, "mail.taken_subject"),
-                        impl_->text(input.locale, "mail.taken_body")});
+                        impl_->text(input.locale, "mail.taken_body")},
+                       impl_->mail_window("taken", email));
       return;
     }
     impl_->audit_event(tx, "account:" + id, "account.registered", id);
@@ -564,8 +601,8 @@ core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
     return fail(Error::unauthenticated("wrong e-mail address or password"));
   }
   d.db.transaction([&](core::db::Tx& tx) {
-    for (const auto& k : keys)
-      tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", k.key);
+    // The account's count only; the client's stays (see address_key).
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", d.login_key(email).key);
     d.audit_event(tx, "account:" + account->id, "account.password_verified", account->id);
   });
   return LoginResult{*account, account->totp_enabled, d.device_cookie(account->id)};
@@ -578,7 +615,7 @@ core::Status Identity::request_password_reset(std::string_view email_input, std:
     return fail(Error::invalid("email", impl_->text(locale, "errors.email")));
   }
   auto& d = *impl_;
-  if (auto w = d.reserve(d.request_keys("reset", source_address, email)); w > 0) {
+  if (auto w = d.reserve({d.request_key("reset", source_address)}); w > 0) {
     return fail(too_many(w));
   }
   d.db.transaction([&](core::db::Tx& tx) {
@@ -833,7 +870,9 @@ core::Status Identity::invite_staff(std::string_view actor, std::string_view ten
   if (auto ok = check_admin(*d.db.acquire(), actor, tenant_id); !ok) return ok;
   if (!invalid.fields.empty()) return fail(std::move(invalid));
   // Before argon2 and the mail: no admin session turns invitations into a flood.
-  if (auto w = d.reserve(d.request_keys("invite", input.source_address, email)); w > 0) {
+  if (auto w =
+          d.reserve({d.request_key("invite", input.source_address), d.target_key("invite", email)});
+      w > 0) {
     return fail(too_many(w));
   }
   // A password nobody knows (the member sets their own from the invitation link), hashed
@@ -1144,15 +1183,15 @@ core::Status Identity::remove_from_organisation(std::string_view actor, std::str
 }
 
 core::Result<std::optional<Account>> Identity::create_federated_account(
-    const Profile& profile, std::string_view email_input, std::string_view locale_input) {
+    const Profile& profile, std::string_view email_input, std::string_view locale_input,
+    std::string_view source_address) {
   auto& d = *impl_;
   auto email = normalize_email(email_input);
   std::string locale(locale_input);
   if (!valid_email(email)) {
     return fail(Error::invalid("email", d.text(locale, "errors.email")));
   }
-  // Only the mails to the address typed need a limit: the person came through an upstream.
-  if (auto w = d.reserve({d.request_keys("register", "", email)[1]}); w > 0) {
+  if (auto w = d.reserve({d.request_key("register", source_address)}); w > 0) {
     return fail(too_many(w));
   }
   auto unknown_password = secrets::hash_password(crypto::random_token(32));
@@ -1162,7 +1201,7 @@ core::Result<std::optional<Account>> Identity::create_federated_account(
                           profile.given_name, profile.family_name)) {
       // The same answer as for a new address; the owner is told instead.
       if (auto existing = d.by_email(tx, email)) {
-        d.mail_owner(tx, *existing, "federated_taken");
+        d.mail_owner(tx, *existing, "federated_taken", d.mail_window("taken", email));
         d.audit_event(tx, "anonymous", "account.registration_repeated", existing->id);
       }
       return std::optional<Account>();

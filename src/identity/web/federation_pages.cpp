@@ -225,7 +225,8 @@ Response new_account_submit(const Context& c, Request& req) {
   auto identity = pending->identity;
   auto next = pending->next;
   auto email = req.form("email").value_or("");
-  auto created = c.identity.create_federated_account(identity.profile, email, req.locale);
+  auto created =
+      c.identity.create_federated_account(identity.profile, email, req.locale, req.remote_address);
   if (!created) {
     return refused_form(c, req, new_account_page(c, req, identity, email), created.error());
   }

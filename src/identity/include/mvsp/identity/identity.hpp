@@ -187,7 +187,10 @@ struct IdentityOptions {
   std::string site_name = "Serviceportal";
   std::string key;  // 32 bytes, derived from the master key for identity
   // Growing delays after failed logins (no permanent lockout).
-  int free_failures = 4;
+  int free_failures = 4;  // per login name and per account's codes
+  // Per client address (IPv6: per /64): a household shares one, and a success does not
+  // clear it.
+  int free_failures_per_address = 20;
   std::chrono::seconds max_delay_per_address{15 * 60};
   std::chrono::seconds max_delay_per_login{60};
   // Wrong second-factor codes per account: the same growing delay, up to this.
@@ -300,9 +303,11 @@ class Identity {
   // confirmation mail for `email`, which the person chose. When the address is taken,
   // nothing is created (an empty result) and its owner gets a note by mail instead; the
   // caller answers both alike, so the page never tells whether an address is registered.
+  // Throttled per client like a registration, before argon2.
   core::Result<std::optional<Account>> create_federated_account(const Profile& profile,
                                                                 std::string_view email,
-                                                                std::string_view locale);
+                                                                std::string_view locale,
+                                                                std::string_view source_address);
 
   core::Result<Account> find(std::string_view id);
   // The account or organisation with this id, for the mailbox; nothing when neither exists.
