@@ -445,6 +445,18 @@ TEST_P(ReviewFindings, StaffInvitationDoesNotRevealAddresses) {
       << "a citizen account is never made staff";
 }
 
+TEST_P(ReviewFindings, ChangingTheSecondFactorEndsOtherSessions) {
+  // A session stolen before the owner set up (or removed) the factor must not outlive it.
+  auto owner = registered();
+  ASSERT_EQ(login(owner, "anna@example.org", kPassword).status, 303);
+  auto thief = client();
+  ASSERT_EQ(login(thief, "anna@example.org", kPassword).status, 303);
+  ASSERT_EQ(thief.get("/konto").status, 200);
+  enrol(owner);
+  EXPECT_EQ(owner.get("/konto").status, 200) << "the owner's own session goes on";
+  EXPECT_EQ(thief.get("/konto").status, 303) << "the other session ended";
+}
+
 TEST_P(ReviewFindings, OwnLoginDoesNotResetTheClientsCount) {
   // A sprayer with an account of their own must not clear the count of their address by
   // signing in to it between guesses at other people's passwords.

@@ -188,7 +188,9 @@ TEST(LocalPath, OneRuleForEveryTarget) {
         "/%5Ca", "/a%0Db", "/a%00", "/\x7f", "/\xc3\xbc"}) {
     EXPECT_FALSE(web::is_local_path(bad)) << bad;
   }
-  EXPECT_FALSE(web::is_local_path("/" + std::string(3000, 'a'))) << "bounded";
+  EXPECT_TRUE(web::is_local_path("/oidc/authorize?state=" + std::string(3000, 'a')))
+      << "a long OpenID request to resume after the login";
+  EXPECT_FALSE(web::is_local_path("/" + std::string(9000, 'a'))) << "bounded";
   EXPECT_EQ(web::local_path_or(std::nullopt, "/konto"), "/konto");
 }
 
@@ -228,6 +230,12 @@ TEST_P(WebSecurity, ApiRefusesStrangersBeforeReadingTheirBody) {
       EXPECT_EQ(lower(header_of(answer, "Connection")), "close");
     }
   }
+  // A client that waits for "100 Continue" before it sends the body is not invited to.
+  auto expecting = raw_http(port_,
+                            "POST /api/v1/notices HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n");
+  EXPECT_EQ(raw_status(expecting), 401) << expecting;
+  EXPECT_EQ(expecting.find("100 Continue"), std::string::npos);
   // A wrong token as well.
   auto wrong = raw_http(port_,
                         "POST /api/v1/notices HTTP/1.1\r\nHost: 127.0.0.1\r\n"

@@ -605,6 +605,7 @@ Response totp_submit(const Context& c, Request& req) {
   data["level"] = std::string(level_name(TrustLevel::substantial));
   data["flash"] = c.t(req, "totp.enabled");
   c.sessions.rotate(*req.session);
+  c.sessions.revoke_others(id, *req.session);
   req.session->dirty = true;
   return recovery_codes_page(c, req, *enabled, local_next(req, "/konto"));
 }
@@ -640,6 +641,7 @@ Response remove_submit(const Context& c, Request& req) {
     }
     return refused_form(c, req, remove_page(c, req), removed.error());
   }
+  c.sessions.revoke_others(id, *req.session);
   req.session->data["flash"] = c.t(req, "totp.removed");
   req.session->dirty = true;
   return Response::redirect("/konto/sicherheit");

@@ -161,7 +161,7 @@ bool names_other_host(std::string_view t) {
 }  // namespace
 
 bool is_local_path(std::string_view target) {
-  if (target.empty() || target.size() > 2048 || target.front() != '/') return false;
+  if (target.empty() || target.size() > 8192 || target.front() != '/') return false;
   if (names_other_host(target)) return false;
   for (unsigned char c : target) {
     if (c <= 0x20 || c >= 0x7f || c == '\\') return false;

@@ -12,6 +12,7 @@
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/server.hpp>
 #include <mvsp/web/site.hpp>
+#include <optional>
 
 #include "wire.hpp"
 
@@ -19,31 +20,33 @@ namespace mvsp::web {
 namespace net = Poco::Net;
 namespace {
 
+// The head of a request as our Request (no body yet).
+Request read_head(const net::HTTPServerRequest& in) {
+  Request req;
+  req.method = parse_method(in.getMethod());
+  const std::string& uri = in.getURI();
+  auto q = uri.find('?');
+  req.path = url_decode(std::string_view(uri).substr(0, q), false);
+  if (q != std::string::npos) req.query = uri.substr(q + 1);
+  for (const auto& [k, v] : in) {
+    std::string name = k;
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    req.headers.emplace_back(std::move(name), v);
+  }
+  req.remote_address = in.clientAddress().host().toString();
+  return req;
+}
+
 class RequestHandler final : public net::HTTPRequestHandler {
  public:
-  RequestHandler(Site& site, std::size_t max_body) : site_(site), max_body_(max_body) {}
+  RequestHandler(Site& site, std::size_t max_body, Request head, std::optional<Response> refused)
+      : site_(site), max_body_(max_body), req_(std::move(head)), refused_(std::move(refused)) {}
 
   void handleRequest(net::HTTPServerRequest& in, net::HTTPServerResponse& out) override {
-    Request req;
-    req.method = parse_method(in.getMethod());
-    const std::string& uri = in.getURI();
-    auto q = uri.find('?');
-    req.path = url_decode(std::string_view(uri).substr(0, q), false);
-    if (q != std::string::npos) req.query = uri.substr(q + 1);
-    for (const auto& [k, v] : in) {
-      std::string name = k;
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      req.headers.emplace_back(std::move(name), v);
-    }
-    req.remote_address = in.clientAddress().host().toString();
-    // Refused on the head alone (an announced body too large, no credentials for a route
-    // that checks them first): answered before a byte of the body is read, then closed.
-    auto announced = in.hasContentLength() ? in.getContentLength64() : Poco::Int64{0};
-    if (auto refused =
-            site_.before_body(req, announced < 0 ? 0 : static_cast<std::size_t>(announced))) {
+    if (refused_) {
       out.setKeepAlive(false);
-      write_response(*refused, out, req.method == Method::head);
+      write_response(*refused_, out, req_.method == Method::head);
       return;
     }
     if (in.hasContentLength() || in.getChunkedTransferEncoding()) {
@@ -51,26 +54,40 @@ class RequestHandler final : public net::HTTPRequestHandler {
       // body is read up to one byte over the limit; the pipeline then answers 413.
       std::istream& body = in.stream();
       std::string buf(16 * 1024, '\0');
-      while (body && req.body.size() <= max_body_) {
+      while (body && req_.body.size() <= max_body_) {
         body.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        req.body.append(buf.data(), static_cast<std::size_t>(body.gcount()));
+        req_.body.append(buf.data(), static_cast<std::size_t>(body.gcount()));
       }
-      if (req.body.size() > max_body_) out.setKeepAlive(false);
+      if (req_.body.size() > max_body_) out.setKeepAlive(false);
     }
-    Response res = site_.handle(req);
-    write_response(res, out, req.method == Method::head);
+    Response res = site_.handle(req_);
+    write_response(res, out, req_.method == Method::head);
   }
 
  private:
   Site& site_;
   std::size_t max_body_;
+  Request req_;
+  std::optional<Response> refused_;
 };
 
 class Factory final : public net::HTTPRequestHandlerFactory {
  public:
   Factory(Site& site, std::size_t max_body) : site_(site), max_body_(max_body) {}
-  net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest&) override {
-    return new RequestHandler(site_, max_body_);
+
+  // POCO calls this with the head, before it answers "Expect: 100-continue" and before the
+  // body is read. A request refused on its head alone (an announced body too large, no
+  // credentials for a route that checks them first) is answered without reading a byte of
+  // the body, then the connection is closed; a status other than 200 set here keeps POCO
+  // from inviting the body with "100 Continue".
+  net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest& in) override {
+    auto head = read_head(in);
+    auto announced = in.hasContentLength() ? in.getContentLength64() : Poco::Int64{0};
+    auto refused = site_.before_body(head, announced < 0 ? 0 : static_cast<std::size_t>(announced));
+    if (refused) {
+      in.response().setStatus(static_cast<net::HTTPResponse::HTTPStatus>(refused->status));
+    }
+    return new RequestHandler(site_, max_body_, std::move(head), std::move(refused));
   }
 
  private:

@@ -154,6 +154,12 @@ std::int64_t SessionStore::revoke_all(const std::string& account_id) {
   return db_.execute("DELETE FROM sessions WHERE account_id = ?", account_id);
 }
 
+std::int64_t SessionStore::revoke_others(const std::string& account_id, const Session& keep) {
+  if (account_id.empty()) return 0;
+  return db_.execute("DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", account_id,
+                     crypto::sha256_hex(keep.token));
+}
+
 std::string SessionStore::expired_cookie() const {
   return fmt::format("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}", options_.cookie_name,
                      options_.secure_cookie ? "; Secure" : "");

@@ -62,6 +62,9 @@ class SessionStore {
   bool revoke(const std::string& account_id, const std::string& handle);
   // Ends every session of the account (password reset, account deletion).
   std::int64_t revoke_all(const std::string& account_id);
+  // Ends every session of the account but `keep` (a change of the second factor: a stolen
+  // session elsewhere must not outlive it).
+  std::int64_t revoke_others(const std::string& account_id, const Session& keep);
 
   // Deletes expired sessions; returns how many.
   std::int64_t purge_expired();
