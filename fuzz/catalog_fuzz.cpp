@@ -6,21 +6,12 @@
 // is a client error.
 #include "app_harness.hpp"
 
-namespace {
-mvsp::fuzz::AppHarness* g_harness = nullptr;
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_harness = new mvsp::fuzz::AppHarness();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using mvsp::fuzz::AppHarness;
   using mvsp::fuzz::check;
   using mvsp::web::Method;
   if (size == 0) return 0;
-  auto body = g_harness->expand(mvsp::fuzz::text(data + 1, size - 1));
+  auto body = mvsp::fuzz::harness().expand(mvsp::fuzz::text(data + 1, size - 1));
   mvsp::web::Request req;
   switch (data[0] % 3) {
     case 0:
@@ -36,9 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
       break;
   }
   req.headers = {{"content-type", "application/json"},
-                 {"authorization", g_harness->expand("Bearer @CATALOG_TOKEN@")}};
+                 {"authorization", mvsp::fuzz::harness().expand("Bearer @CATALOG_TOKEN@")}};
   req.body = std::move(body);
-  auto res = g_harness->handle(std::move(req));
+  auto res = mvsp::fuzz::harness().handle(std::move(req));
   check(res.status == 200 || (res.status >= 400 && res.status < 500),
         "catalog input is taken (200) or refused as a client error",
         std::to_string(res.status) + " " + res.body.substr(0, 200));

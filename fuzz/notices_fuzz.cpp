@@ -7,26 +7,17 @@
 
 #include "app_harness.hpp"
 
-namespace {
-mvsp::fuzz::AppHarness* g_harness = nullptr;
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_harness = new mvsp::fuzz::AppHarness();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using mvsp::fuzz::check;
-  auto metadata = g_harness->expand(mvsp::fuzz::text(data, size));
+  auto metadata = mvsp::fuzz::harness().expand(mvsp::fuzz::text(data, size));
   auto body = mvsp::web::build_multipart(
       {{"metadata", "", "application/json", metadata},
        {"document", "bescheid.pdf", "application/pdf", "%PDF-1.7\n%fuzz\n%%EOF\n"}});
   auto req = mvsp::fuzz::AppHarness::request(mvsp::web::Method::post, "/api/v1/notices");
   req.headers = {{"content-type", body.content_type},
-                 {"authorization", g_harness->expand("Bearer @NOTICES_TOKEN@")}};
+                 {"authorization", mvsp::fuzz::harness().expand("Bearer @NOTICES_TOKEN@")}};
   req.body = body.body;
-  auto res = g_harness->handle(std::move(req));
+  auto res = mvsp::fuzz::harness().handle(std::move(req));
   if (res.status == 201) {
     check(res.header("location").value_or("").starts_with("/api/v1/notices/"),
           "an accepted notice has its Location");

@@ -7,8 +7,6 @@
 #include "app_harness.hpp"
 
 namespace {
-mvsp::fuzz::AppHarness* g_harness = nullptr;
-
 bool registered_or_local(const std::string& location, const std::string& registered) {
   if (location.starts_with(registered)) {
     return location.size() == registered.size() || location[registered.size()] == '?' ||
@@ -20,11 +18,6 @@ bool registered_or_local(const std::string& location, const std::string& registe
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_harness = new mvsp::fuzz::AppHarness();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using mvsp::fuzz::check;
   if (size == 0) return 0;
@@ -32,14 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   bool logout = data[0] & 2;
   auto req = mvsp::fuzz::AppHarness::request(
       mvsp::web::Method::get, logout ? "/oidc/logout" : "/oidc/authorize",
-      g_harness->expand(mvsp::fuzz::text(data + 1, size - 1)));
+      mvsp::fuzz::harness().expand(mvsp::fuzz::text(data + 1, size - 1)));
   std::string session;
   if (signed_in) {
-    session = g_harness->sign_in();
+    session = mvsp::fuzz::harness().sign_in();
     req.headers.emplace_back("cookie", "mvsp_session=" + session);
   }
-  auto res = g_harness->handle(std::move(req));
-  if (signed_in) g_harness->end_session(session);
+  auto res = mvsp::fuzz::harness().handle(std::move(req));
+  if (signed_in) mvsp::fuzz::harness().end_session(session);
   if (auto location = res.header("location")) {
     check(registered_or_local(*location,
                               logout ? "https://rp.example/bye" : "https://rp.example/callback"),

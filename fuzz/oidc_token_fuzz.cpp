@@ -9,25 +9,16 @@
 
 #include "app_harness.hpp"
 
-namespace {
-mvsp::fuzz::AppHarness* g_harness = nullptr;
-}
-
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_harness = new mvsp::fuzz::AppHarness();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using mvsp::fuzz::check;
   auto [authorization, body] = mvsp::fuzz::split_first_line(mvsp::fuzz::text(data, size));
   auto req = mvsp::fuzz::AppHarness::request(mvsp::web::Method::post, "/api/v1/oidc/token");
   req.headers.emplace_back("content-type", "application/x-www-form-urlencoded");
   if (!authorization.empty()) {
-    req.headers.emplace_back("authorization", g_harness->expand(authorization));
+    req.headers.emplace_back("authorization", mvsp::fuzz::harness().expand(authorization));
   }
-  req.body = g_harness->expand(body);
-  auto res = g_harness->handle(std::move(req));
+  req.body = mvsp::fuzz::harness().expand(body);
+  auto res = mvsp::fuzz::harness().handle(std::move(req));
   check(res.status == 200 || res.status == 400 || res.status == 401,
         "the token endpoint answers 200, 400 or 401", std::to_string(res.status));
   Poco::JSON::Object::Ptr answer;

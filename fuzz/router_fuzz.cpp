@@ -9,8 +9,6 @@
 
 namespace {
 
-mvsp::fuzz::AppHarness* g_harness = nullptr;
-
 std::vector<std::string> segments(std::string_view path) {
   std::vector<std::string> out;
   std::size_t i = 0;
@@ -33,11 +31,6 @@ constexpr mvsp::web::Method kMethods[] = {mvsp::web::Method::get,     mvsp::web:
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
-  g_harness = new mvsp::fuzz::AppHarness();
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t size) {
   using mvsp::fuzz::check;
   if (size == 0) return 0;
@@ -45,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   auto uri = mvsp::fuzz::text(data + 1, size - 1);
   auto path = mvsp::web::url_decode(uri.substr(0, uri.find('?')), false);
 
-  auto match = g_harness->app().router().match(method, path);
+  auto match = mvsp::fuzz::harness().app().router().match(method, path);
   if (!match.handler) {
     check(match.pattern.empty() && match.params.empty(), "no route, no pattern or parameters");
     return 0;

@@ -205,4 +205,9 @@ std::string AppHarness::expand(std::string_view input) const {
   return out;
 }
 
+AppHarness& harness() {
+  static auto* instance = new AppHarness();  // never destroyed: inputs run until exit
+  return *instance;
+}
+
 }  // namespace mvsp::fuzz

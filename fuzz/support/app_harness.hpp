@@ -47,4 +47,8 @@ class AppHarness {
   std::unique_ptr<Impl> impl_;
 };
 
+// The one harness of this fuzz process, made on first use and kept until it ends (a
+// target's inputs all run against it).
+AppHarness& harness();
+
 }  // namespace mvsp::fuzz

@@ -13,38 +13,10 @@
 #include <regex>
 #include <sstream>
 
-#include "account_pages.hpp"
+#include "eid_pages.hpp"
 
 namespace mvsp::identity {
 namespace {
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of a hidden field, as a browser would send it.
-std::string field(const std::string& html, const std::string& name) {
-  std::smatch m;
-  std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
-  if (!std::regex_search(html, m, re)) return {};
-  auto v = m[1].str();
-  for (auto [from, to] : {std::pair{"&amp;", "&"},
-                          {"&quot;", "\""},
-                          {"&#39;", "'"},
-                          {"&lt;", "<"},
-                          {"&gt;", ">"},
-                          {"&#x2F;", "/"},
-                          {"&#x3D;", "="}}) {
-    for (auto pos = v.find(from); pos != std::string::npos; pos = v.find(from, pos)) {
-      v.replace(pos, std::strlen(from), to);
-      pos += std::strlen(to);
-    }
-  }
-  return v;
-}
 
 std::string base64_decode(const std::string& s) {
   std::istringstream in(s);
@@ -58,37 +30,8 @@ std::string path_of(const std::string& location) {
   return location.substr(location.find('/', scheme + 3));
 }
 
-int free_port() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  return s.address().port();
-}
-
-EidSimulator& simulator() {
-  static test::TempDir dir;
-  static EidSimulator sim({.host = "127.0.0.1", .port = 0, .key_dir = dir.path()});
-  static bool started = (sim.start(), true);
-  (void)started;
-  return sim;
-}
-
-class SamlLogin : public AccountPages {
+class SamlLogin : public EidPages {
  protected:
-  void configure(app::Settings& s) override {
-    AccountPages::configure(s);
-    // A real public URL with the port, so that the simulator finds our metadata and
-    // encrypts the assertions for us, as BundID does.
-    int port = free_port();
-    s.listen = fmt::format("127.0.0.1:{}", port);
-    s.public_url = fmt::format("http://127.0.0.1:{}", port);
-    auto& sim = simulator();
-    s.upstreams = {{.name = "bundid",
-                    .protocol = "saml",
-                    .label = "BundID",
-                    .sso_url = sim.sso_url(),
-                    .idp_entity_id = sim.entity_id(),
-                    .idp_certificate_pem = read_file(sim.certificate_path())}};
-  }
-
   // Out to the simulator and back: the SAMLResponse the browser would post to /saml/acs.
   std::string through_simulator(test::HttpClient& c, const std::string& start,
                                 const std::string& person, const std::string& method,

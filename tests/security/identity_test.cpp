@@ -20,7 +20,7 @@
 #include <sstream>
 #include <thread>
 
-#include "account_pages.hpp"
+#include "eid_pages.hpp"
 
 namespace mvsp::identity {
 namespace {
@@ -121,6 +121,21 @@ class ReviewFindings : public AccountPages {
   }
 
   std::int64_t count(const std::string& sql) { return database_->db().query_one(sql)->integer(0); }
+
+  // The authority admin it@wismar.de of `tenant`, signed in.
+  test::HttpClient signed_in_admin(const std::string& tenant) {
+    EXPECT_TRUE(app_->identity().create_account({.email = "it@wismar.de",
+                                                 .password = kPassword,
+                                                 .given_name = "I",
+                                                 .family_name = "T",
+                                                 .verified = true,
+                                                 .role = "authority_admin",
+                                                 .tenant_id = tenant},
+                                                "test"));
+    auto admin = client();
+    EXPECT_EQ(login(admin, "it@wismar.de", kPassword).status, 303);
+    return admin;
+  }
 };
 
 // Finding 3: a stolen password or session was enough to enrol an authenticator and reach
@@ -374,18 +389,8 @@ TEST_P(ReviewFindings, ResetRequestsAndInvitationsAreThrottled) {
   EXPECT_EQ(std::count(one_address.begin(), one_address.end(), 429), 0)
       << "no stranger can keep an address's owner from asking for a reset";
 
-  auto& id = app_->identity();
-  auto tenant = id.create_tenant("Hansestadt Wismar", "test")->id;
-  ASSERT_TRUE(id.create_account({.email = "it@wismar.de",
-                                 .password = kPassword,
-                                 .given_name = "I",
-                                 .family_name = "T",
-                                 .verified = true,
-                                 .role = "authority_admin",
-                                 .tenant_id = tenant},
-                                "test"));
-  auto admin = client();
-  ASSERT_EQ(login(admin, "it@wismar.de", kPassword).status, 303);
+  auto tenant = app_->identity().create_tenant("Hansestadt Wismar", "test")->id;
+  auto admin = signed_in_admin(tenant);
   std::vector<int> invites;
   for (int i = 0; i < 5; ++i) {
     invites.push_back(submit(admin, "/verwaltung/mitarbeitende/neu",
@@ -403,18 +408,8 @@ TEST_P(ReviewFindings, ResetRequestsAndInvitationsAreThrottled) {
 // Finding 9: a staff invitation told the admin that an address has a citizen account.
 TEST_P(ReviewFindings, StaffInvitationDoesNotRevealAddresses) {
   registered("buerger@example.org");
-  auto& id = app_->identity();
-  auto tenant = id.create_tenant("Hansestadt Wismar", "test")->id;
-  ASSERT_TRUE(id.create_account({.email = "it@wismar.de",
-                                 .password = kPassword,
-                                 .given_name = "I",
-                                 .family_name = "T",
-                                 .verified = true,
-                                 .role = "authority_admin",
-                                 .tenant_id = tenant},
-                                "test"));
-  auto admin = client();
-  ASSERT_EQ(login(admin, "it@wismar.de", kPassword).status, 303);
+  auto tenant = app_->identity().create_tenant("Hansestadt Wismar", "test")->id;
+  auto admin = signed_in_admin(tenant);
   auto invite = [&](const std::string& email) {
     return submit(admin, "/verwaltung/mitarbeitende/neu",
                   {{"mandant", tenant},
@@ -505,60 +500,8 @@ INSTANTIATE_TEST_SUITE_P(Databases, ReviewFindings, ::testing::ValuesIn(test::ba
 
 // --- the federation's new-account page ------------------------------------------------------
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The value of a hidden field, as a browser would send it.
-std::string field(const std::string& html, const std::string& name) {
-  std::smatch m;
-  std::regex re("name=\"" + name + "\" value=\"([^\"]*)\"");
-  if (!std::regex_search(html, m, re)) return {};
-  auto v = m[1].str();
-  for (auto [from, to] : {std::pair{"&amp;", "&"},
-                          {"&quot;", "\""},
-                          {"&#39;", "'"},
-                          {"&lt;", "<"},
-                          {"&gt;", ">"},
-                          {"&#x2F;", "/"},
-                          {"&#x3D;", "="}}) {
-    for (auto pos = v.find(from); pos != std::string::npos; pos = v.find(from, pos)) {
-      v.replace(pos, std::strlen(from), to);
-      pos += std::strlen(to);
-    }
-  }
-  return v;
-}
-
-EidSimulator& simulator() {
-  static test::TempDir dir;
-  static EidSimulator sim({.host = "127.0.0.1", .port = 0, .key_dir = dir.path()});
-  static bool started = (sim.start(), true);
-  (void)started;
-  return sim;
-}
-
-class NewAccountThroughEid : public AccountPages {
+class NewAccountThroughEid : public EidPages {
  protected:
-  void configure(app::Settings& s) override {
-    AccountPages::configure(s);
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
-    int port = socket.address().port();
-    socket.close();
-    s.listen = fmt::format("127.0.0.1:{}", port);
-    s.public_url = fmt::format("http://127.0.0.1:{}", port);
-    auto& sim = simulator();
-    s.upstreams = {{.name = "bundid",
-                    .protocol = "saml",
-                    .label = "BundID",
-                    .sso_url = sim.sso_url(),
-                    .idp_entity_id = sim.entity_id(),
-                    .idp_certificate_pem = read_file(sim.certificate_path())}};
-  }
-
   // Through the simulator as `person` and back, to the new-account page.
   void identified_as(test::HttpClient& c, const std::string& person) {
     auto page = c.get("/anmelden/extern/bundid?next=/konto");
