@@ -82,8 +82,9 @@ class Factory final : public net::HTTPRequestHandlerFactory {
   // from inviting the body with "100 Continue".
   net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest& in) override {
     auto head = read_head(in);
-    auto announced = in.hasContentLength() ? in.getContentLength64() : Poco::Int64{0};
-    auto refused = site_.before_body(head, announced < 0 ? 0 : static_cast<std::size_t>(announced));
+    auto announced = in.hasContentLength() ? std::max<Poco::Int64>(in.getContentLength64(), 0) : 0;
+    bool has_body = announced > 0 || in.getChunkedTransferEncoding();
+    auto refused = site_.before_body(head, static_cast<std::size_t>(announced), has_body);
     if (refused) {
       in.response().setStatus(static_cast<net::HTTPResponse::HTTPStatus>(refused->status));
     }

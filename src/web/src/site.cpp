@@ -90,14 +90,22 @@ void Site::identify(Request& req) {
   }
 }
 
-std::optional<Response> Site::before_body(Request& head, std::size_t announced_body) {
+Response Site::too_large(Request& req) {
+  return req.is_api() ? problem(req, 413, "The request body is too large.")
+                      : pages_.error(req, 413);
+}
+
+std::optional<Response> Site::before_body(Request& head, std::size_t announced_body,
+                                          bool has_body) {
+  // Without a body there is nothing to spare reading; the pipeline decides as ever (and
+  // the route is matched once, not twice, on the many GETs).
+  if (!has_body) return std::nullopt;
   identify(head);
   log::CorrelationScope scope(head.correlation_id);
   head.locale = choose_locale(head, pages_.catalog());
   std::optional<Response> refused;
   if (announced_body > options_.max_body_bytes) {
-    refused = head.is_api() ? problem(head, 413, "The request body is too large.")
-                            : pages_.error(head, 413);
+    refused = too_large(head);
   } else if (auto match = router_.match(head.method, head.path); match.handler) {
     if (changes_state(head.method) && !head.is_api() && !match.from_other_site &&
         !head.cookie(sessions_.options().cookie_name)) {
@@ -173,10 +181,7 @@ Response Site::handle(Request& req) {
 }
 
 Response Site::dispatch(Request& req) {
-  if (req.body.size() > options_.max_body_bytes) {
-    return req.is_api() ? problem(req, 413, "The request body is too large.")
-                        : pages_.error(req, 413);
-  }
+  if (req.body.size() > options_.max_body_bytes) return too_large(req);
   auto match = router_.match(req.method, req.path);
   if (!match.handler) {
     int status = match.other_method ? 405 : 404;

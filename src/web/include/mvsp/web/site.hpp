@@ -32,17 +32,19 @@ class Site {
   Site(const Router& router, const Pages& pages, SessionStore& sessions, Metrics& metrics,
        StaticFiles& static_files, core::IdGenerator& ids, SiteOptions options);
 
-  // Before the body is read (the server calls this with the head and the announced body
-  // length): a response when the request is refused on its head alone — a body larger than
-  // allowed (413), a state-changing page request without a session (403, it cannot carry a
-  // valid CSRF token), or a route's own head check (a missing bearer token). The server
-  // sends it and closes the connection without reading the body.
-  std::optional<Response> before_body(Request& head, std::size_t announced_body);
+  // Before the body is read (the server calls this with the head, the announced body
+  // length and whether a body comes at all): a response when the request is refused on its
+  // head alone — a body larger than allowed (413), a state-changing page request without a
+  // session (403, it cannot carry a valid CSRF token), or a route's own head check (a
+  // missing bearer token). The server sends it and closes the connection without reading
+  // the body. A request without a body is never refused here.
+  std::optional<Response> before_body(Request& head, std::size_t announced_body, bool has_body);
   Response handle(Request& req);
   const SiteOptions& options() const { return options_; }
 
  private:
   void identify(Request& req);
+  Response too_large(Request& req);
   Response dispatch(Request& req);
   void finish(Request& req, Response& res);
 
