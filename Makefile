@@ -39,7 +39,7 @@ bench: build
 	bench/run
 
 format:
-	git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp' | xargs clang-format -i
+	git ls-files --cached --others --exclude-standard 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'fuzz/*.cpp' 'fuzz/*.hpp' | xargs -r clang-format -i
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -23,7 +23,7 @@ const KeyPair& other_key() {
 }
 
 std::string reference(const std::string& name) {
-  std::ifstream in(test::source_dir() + "/../shared/reference/interop/bundid/" + name);
+  std::ifstream in(test::source_dir() + "/tests/identity/data/bundid/" + name);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
