@@ -52,6 +52,7 @@ class WebSecurity : public test::ServerTest {
     fs::create_directory_symlink(outside_.path(), outside_.path() / "static" / "up");
     s.static_dir = outside_.path() / "static";
     s.metrics_token.clear();
+    s.trusted_proxies = {"::ffff:127.0.0.1"};  // as a dual-stack listener would name it
   }
   void add_routes(app::App& app) override {
     // A handler that makes the mistake the pipeline must catch: a header value from input.
@@ -60,6 +61,8 @@ class WebSecurity : public test::ServerTest {
       res.set_header("X-Echo", req.query_param("v").value_or(""));
       return res;
     });
+    app.router().get("/test/client",
+                     [](web::Request& req) { return web::Response::text(req.remote_address); });
     app.router().get("/test/redirect", [](web::Request& req) {
       return web::Response::redirect(req.query_param("to").value_or("/"));
     });
@@ -267,6 +270,41 @@ TEST_P(WebSecurity, AnEmptyPathSegmentMatchesNoRoute) {
   EXPECT_EQ(raw_status(raw_http(port_, get("/anmelden//"))), 404);
   EXPECT_EQ(raw_status(raw_http(port_, get("/%2Fanmelden"))), 404);
   EXPECT_EQ(raw_status(raw_http(port_, get("/anmelden"))), 200);
+}
+
+TEST_P(WebSecurity, TheClientIsTheLastForwardedAddressAndAnAddress) {
+  auto client_for = [&](const std::string& forwarded_lines) {
+    auto answer = raw_http(port_, "GET /test/client HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                                      forwarded_lines + "Connection: close\r\n\r\n");
+    return answer.substr(answer.find("\r\n\r\n") + 4);
+  };
+  // A proxy that adds a line of its own after the one the client forged.
+  EXPECT_EQ(client_for("X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 203.0.113.7\r\n"),
+            "203.0.113.7");
+  EXPECT_EQ(client_for("X-Forwarded-For: 6.6.6.6, 203.0.113.7\r\n"), "203.0.113.7");
+  EXPECT_EQ(client_for("X-Forwarded-For: 203.0.113.7:5555\r\n"), "203.0.113.7");
+  EXPECT_EQ(client_for("X-Forwarded-For: [2001:DB8:0::1]:443\r\n"), "2001:db8::1");
+  EXPECT_EQ(client_for("X-Forwarded-For: ::ffff:198.51.100.2\r\n"), "198.51.100.2");
+  EXPECT_EQ(client_for("X-Forwarded-For: not-an-address\r\n"), "127.0.0.1");
+  EXPECT_EQ(client_for(""), "127.0.0.1");
+}
+
+TEST_P(WebSecurity, ABodyOfAmbiguousLengthIsRefused) {
+  // Two readers (a proxy in front and we) could frame these differently: request smuggling.
+  for (std::string framing :
+       {"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+        "Transfer-Encoding: gzip, chunked\r\n", "Content-Length: 5\r\nContent-Length: 6\r\n",
+        "Content-Length: -5\r\n", "Content-Length: +5\r\n"}) {
+    auto answer = raw_http(
+        port_, "POST /api/v1/notices HTTP/1.1\r\nHost: 127.0.0.1\r\n" + framing + "\r\nhello");
+    EXPECT_EQ(raw_status(answer), 400) << framing << "\n" << answer;
+  }
+  // A length that is no number at all POCO itself refuses to read: the connection closes
+  // without an answer, and nothing reaches a handler.
+  auto garbled = raw_http(port_,
+                          "POST /api/v1/notices HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Content-Length: 5x\r\n\r\nhello");
+  EXPECT_TRUE(raw_status(garbled) == 0 || raw_status(garbled) == 400) << garbled;
 }
 
 TEST_P(WebSecurity, MetricsNeedTheToken) {

@@ -265,8 +265,7 @@ struct Identity::Impl {
   }
 
   // Per client address; IPv6 clients per /64 (one household or host holds a whole /64).
-  // Generous, as a household shares one address, and never cleared by a success: else an
-  // attacker clears it by signing in to an account of their own between guesses.
+  // Generous, as a household shares one address; see settle_success.
   ThrottleKey address_key(std::string_view source_address) const {
     return {"addr:" + client_network(source_address), options.free_failures_per_address,
             options.max_delay_per_address};
@@ -294,6 +293,18 @@ struct Identity::Impl {
     return fmt::format("{}:{}:{}", purpose, crypto::sha256_hex(email), now() / 300'000);
   }
 
+  // A right password: the account's count ends, and the attempt reserved on the client's
+  // address is given back (it was counted as failed in advance). The client's count is
+  // never cleared, so a sprayer gains nothing by signing in to an account of their own,
+  // and people who share one address (an office, carrier NAT) are not charged for logins.
+  void settle_success(core::db::Connection& tx, std::string_view source_address,
+                      const std::string& email) {
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", login_key(email).key);
+    tx.execute(
+        "UPDATE login_throttle SET failures = failures - 1 WHERE throttle_key = ? AND failures > 0",
+        address_key(source_address).key);
+  }
+
   // The password of a signed-in person, asked again before a change of the second factor;
   // throttled like a login (per client and per account).
   core::Status reauthenticate(const Account& account, std::string_view password,
@@ -306,9 +317,7 @@ struct Identity::Impl {
         row && password.size() <= kMaxPassword && secrets::verify_password(row->text(0), password);
     db.transaction([&](core::db::Tx& tx) {
       if (ok) {
-        // The account's count only; the client's stays (see address_key).
-        tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
-                   login_key(account.email).key);
+        settle_success(tx, source_address, account.email);
       } else {
         audit_event(tx, "account:" + account.id, "account.password_failed", account.id);
       }
@@ -601,8 +610,7 @@ core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
     return fail(Error::unauthenticated("wrong e-mail address or password"));
   }
   d.db.transaction([&](core::db::Tx& tx) {
-    // The account's count only; the client's stays (see address_key).
-    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?", d.login_key(email).key);
+    d.settle_success(tx, attempt.source_address, email);
     d.audit_event(tx, "account:" + account->id, "account.password_verified", account->id);
   });
   return LoginResult{*account, account->totp_enabled, d.device_cookie(account->id)};
@@ -680,6 +688,11 @@ core::Result<Account> Identity::reset_password(const PasswordReset& input) {
       return fail(Error::not_found(d.text(loc, "reset.invalid_text")));
     }
     auto id = row->text(0);
+    // Every other reset link of the account ends with this one.
+    tx.execute(
+        "UPDATE email_tokens SET used_at = ? WHERE account_id = ? AND purpose = 'reset' AND "
+        "used_at IS NULL",
+        d.now(), id);
     // The link came by mail, so the address is proven as well.
     tx.execute(
         "UPDATE accounts SET password_hash = ?, email_verified_at = COALESCE(email_verified_at, "
@@ -1318,7 +1331,10 @@ core::Result<RecoveryCodes> Identity::enable_totp(const SecondFactorChange& chan
         secrets::seal(d.totp_key, *raw), *step, d.now(), account->id);
     auto codes = d.replace_recovery_codes(tx, account->id);
     auto what = account->totp_enabled ? "totp_replaced" : "totp_enabled";
-    d.audit_event(tx, "account:" + account->id, fmt::format("account.{}", what), account->id);
+    // Grants a stolen session may have handed to relying parties end with the change.
+    auto revoked = revoke_oidc_grants(tx, account->id);
+    d.audit_event(tx, "account:" + account->id, fmt::format("account.{}", what), account->id,
+                  fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
     d.mail_owner(tx, *account, what);
     return codes;
   });
@@ -1344,7 +1360,9 @@ core::Status Identity::remove_totp(const SecondFactorChange& change) {
     tx.execute("UPDATE accounts SET totp_secret = NULL, updated_at = ? WHERE id = ?", d.now(),
                account->id);
     tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", account->id);
-    d.audit_event(tx, "account:" + account->id, "account.totp_removed", account->id);
+    auto revoked = revoke_oidc_grants(tx, account->id);
+    d.audit_event(tx, "account:" + account->id, "account.totp_removed", account->id,
+                  fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
     d.mail_owner(tx, *account, "totp_removed");
   });
   return {};

@@ -3,11 +3,14 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 
 #include <algorithm>
+#include <chrono>
+#include <mvsp/core/log.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/server.hpp>
@@ -19,6 +22,23 @@
 namespace mvsp::web {
 namespace net = Poco::Net;
 namespace {
+
+// After a refusal on the head: a client still sending its body would get a reset and lose
+// the answer if we closed at once. So the answer is out first, then what still arrives is
+// read and dropped for a short, bounded while (1 s, 4 MiB), never the whole body.
+void let_the_answer_arrive(net::HTTPServerRequest& in) {
+  if (auto* impl = dynamic_cast<net::HTTPServerRequestImpl*>(&in)) {
+    impl->socket().setReceiveTimeout(Poco::Timespan(0, 200'000));
+  }
+  std::istream& body = in.stream();  // ends where the announced body ends
+  char buf[16 * 1024];
+  std::size_t total = 0;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (body && total < 4 * 1024 * 1024 && std::chrono::steady_clock::now() < until) {
+    body.read(buf, sizeof buf);
+    total += static_cast<std::size_t>(body.gcount());
+  }
+}
 
 // The head of a request as our Request (no body yet).
 Request read_head(const net::HTTPServerRequest& in) {
@@ -47,6 +67,7 @@ class RequestHandler final : public net::HTTPRequestHandler {
     if (refused_) {
       out.setKeepAlive(false);
       write_response(*refused_, out, req_.method == Method::head);
+      let_the_answer_arrive(in);
       return;
     }
     if (in.hasContentLength() || in.getChunkedTransferEncoding()) {
@@ -82,9 +103,28 @@ class Factory final : public net::HTTPRequestHandlerFactory {
   // from inviting the body with "100 Continue".
   net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest& in) override {
     auto head = read_head(in);
-    auto announced = in.hasContentLength() ? std::max<Poco::Int64>(in.getContentLength64(), 0) : 0;
-    bool has_body = announced > 0 || in.getChunkedTransferEncoding();
-    auto refused = site_.before_body(head, static_cast<std::size_t>(announced), has_body);
+    std::optional<Response> refused;
+    try {
+      // A Content-Length that is not plain digits is refused by the head check before POCO
+      // would parse it.
+      bool plain_length = true;
+      for (const auto& [name, value] : head.headers) {
+        if (name == "content-length" &&
+            (value.empty() || value.size() > 18 ||
+             value.find_first_not_of("0123456789") != std::string::npos)) {
+          plain_length = false;
+        }
+      }
+      Poco::Int64 announced = plain_length && in.hasContentLength() ? in.getContentLength64() : 0;
+      bool has_body = announced > 0 || in.getChunkedTransferEncoding();
+      refused = site_.before_body(head, static_cast<std::size_t>(announced), has_body);
+    } catch (const std::exception& e) {
+      // Not an answer POCO would give (a bare 500, or a dropped connection for a non-POCO
+      // exception): ours, logged, and the connection closed.
+      core::log::error("http.failure", {{"path", head.path}, {"error", e.what()}});
+      refused = Response::text("Interner Fehler / Internal error\n", 500);
+      refused->set_header("Cache-Control", "no-store");
+    }
     if (refused) {
       in.response().setStatus(static_cast<net::HTTPResponse::HTTPStatus>(refused->status));
     }

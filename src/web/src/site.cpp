@@ -1,6 +1,8 @@
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstring>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/log.hpp>
@@ -17,6 +19,37 @@
 namespace mvsp::web {
 namespace log = core::log;
 namespace {
+
+// An IP address in one written form: IPv4 dotted, IPv6 as inet_ntop writes it, an
+// IPv4-mapped IPv6 address as IPv4; a port (":p", "[…]:p"), a zone ("%eth0") and spaces
+// around are dropped. Nothing when `text` is not an address.
+std::optional<std::string> canonical_address(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::string s(text);
+  if (s.starts_with("[")) {
+    auto close = s.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    s = s.substr(1, close - 1);
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    s = s.substr(0, s.find(':'));  // IPv4 with a port
+  }
+  if (auto zone = s.find('%'); zone != std::string::npos) s.resize(zone);
+  char out[INET6_ADDRSTRLEN];
+  in_addr v4{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    return inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out)
+                                                    : std::nullopt;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return std::nullopt;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    std::memcpy(&v4, &v6.s6_addr[12], 4);
+    return inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out)
+                                                    : std::nullopt;
+  }
+  return inet_ntop(AF_INET6, &v6, out, sizeof out) ? std::optional<std::string>(out) : std::nullopt;
+}
 
 constexpr std::string_view kLocaleCookie = "mvsp_lang";
 
@@ -47,6 +80,27 @@ std::string choose_locale(const Request& req, const Catalog& catalog) {
   return chosen;
 }
 
+// One plain Content-Length of digits, or Transfer-Encoding exactly "chunked" without a
+// Content-Length, or neither (RFC 9112 6.3).
+bool well_framed(const Request& head) {
+  int lengths = 0, encodings = 0;
+  for (const auto& [name, value] : head.headers) {
+    if (name == "content-length") {
+      ++lengths;
+      if (value.empty() || value.size() > 18 ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+      }
+    } else if (name == "transfer-encoding") {
+      ++encodings;
+      std::string v;
+      for (char c : value) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (v != "chunked") return false;
+    }
+  }
+  return lengths <= 1 && encodings <= 1 && !(lengths && encodings);
+}
+
 }  // namespace
 
 void add_security_headers(Response& res, bool https) {
@@ -72,21 +126,29 @@ Site::Site(const Router& router, const Pages& pages, SessionStore& sessions, Met
       metrics_(metrics),
       static_files_(static_files),
       ids_(ids),
-      options_(std::move(options)) {}
+      options_(std::move(options)) {
+  for (const auto& proxy : options_.trusted_proxies) {
+    trusted_proxies_.push_back(canonical_address(proxy).value_or(proxy));
+  }
+}
 
 void Site::identify(Request& req) {
   if (!req.correlation_id.empty()) return;  // done before the body was read
   auto incoming = req.header("x-request-id");
   req.correlation_id = incoming && usable_request_id(*incoming) ? *incoming : ids_.key();
-  // Behind a trusted proxy, the client is the last address the proxy added.
-  if (std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(),
-                req.remote_address) != options_.trusted_proxies.end()) {
-    if (auto forwarded = req.header("x-forwarded-for")) {
-      auto last = forwarded->rfind(',');
-      auto client = forwarded->substr(last == std::string::npos ? 0 : last + 1);
-      while (!client.empty() && client.front() == ' ') client.erase(0, 1);
-      if (!client.empty()) req.remote_address = client;
+  req.remote_address = canonical_address(req.remote_address).value_or(req.remote_address);
+  // Behind a trusted proxy, the client is the last address the proxy added: the last entry
+  // of all X-Forwarded-For lines together (a proxy may add a line of its own after one the
+  // client forged). Only a well-formed address counts.
+  if (std::find(trusted_proxies_.begin(), trusted_proxies_.end(), req.remote_address) !=
+      trusted_proxies_.end()) {
+    std::string forwarded;
+    for (const auto& [name, value] : req.headers) {
+      if (name == "x-forwarded-for") forwarded += (forwarded.empty() ? "" : ",") + value;
     }
+    auto last = forwarded.rfind(',');
+    auto client = canonical_address(forwarded.substr(last == std::string::npos ? 0 : last + 1));
+    if (client) req.remote_address = *client;
   }
 }
 
@@ -97,14 +159,20 @@ Response Site::too_large(Request& req) {
 
 std::optional<Response> Site::before_body(Request& head, std::size_t announced_body,
                                           bool has_body) {
+  // A body whose length two readers could take differently (a proxy in front and we) is
+  // a way to smuggle a second request: refused, whatever the route.
+  bool ambiguous = !well_framed(head);
   // Without a body there is nothing to spare reading; the pipeline decides as ever (and
   // the route is matched once, not twice, on the many GETs).
-  if (!has_body) return std::nullopt;
+  if (!has_body && !ambiguous) return std::nullopt;
   identify(head);
   log::CorrelationScope scope(head.correlation_id);
   head.locale = choose_locale(head, pages_.catalog());
   std::optional<Response> refused;
-  if (announced_body > options_.max_body_bytes) {
+  if (ambiguous) {
+    refused = head.is_api() ? problem(head, 400, "The length of the body is ambiguous.")
+                            : pages_.error(head, 400);
+  } else if (announced_body > options_.max_body_bytes) {
     refused = too_large(head);
   } else if (auto match = router_.match(head.method, head.path); match.handler) {
     if (changes_state(head.method) && !head.is_api() && !match.from_other_site &&

@@ -55,6 +55,7 @@ class Site {
   StaticFiles& static_files_;
   core::IdGenerator& ids_;
   SiteOptions options_;
+  std::vector<std::string> trusted_proxies_;  // in canonical form
 };
 
 // The security headers every response carries (strict CSP without inline script).
