@@ -176,7 +176,8 @@ bool is_local_path(std::string_view target) {
 }
 
 std::string local_path_or(const std::optional<std::string>& target, std::string fallback) {
-  return target && is_local_path(*target) ? *target : std::move(fallback);
+  if (target && is_local_path(*target)) return *target;
+  return fallback;
 }
 
 bool is_valid_header(std::string_view name, std::string_view value) {

@@ -1,9 +1,7 @@
 #pragma once
 // The one place where a Response goes onto the wire, for both of our servers.
 
-namespace Poco::Net {
-class HTTPServerResponse;
-}
+#include <Poco/Net/HTTPServerResponse.h>
 
 namespace mvsp::web {
 
