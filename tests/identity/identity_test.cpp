@@ -364,6 +364,9 @@ TEST_P(IdentityTest, PasswordResetByMailWorksOnceAndTellsNothingAboutUnknownAddr
   ASSERT_TRUE(identity_->request_password_reset("anna.schmidt@example.org", "de", "10.0.0.1"));
   auto sent = mails();
   ASSERT_EQ(sent.size(), before + 1) << "one mail per five minutes";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM email_tokens WHERE purpose = 'reset'")->integer(0),
+            1)
+      << "no link that no mail carries";
   auto token = reset_token_in(sent.back());
   ASSERT_FALSE(token.empty()) << sent.back();
 
@@ -411,10 +414,16 @@ TEST_P(IdentityTest, HistoryListsTheOwnEventsNewestFirst) {
 
 TEST_P(IdentityTest, DeletionNeedsThePasswordAndRemovesThePersonalData) {
   auto account = registered_and_confirmed();
-  auto wrong = identity_->delete_account(account.id, "nicht das Passwort", "10.0.0.1");
+  auto deletion = [&](std::string password) {
+    return AccountDeletion{
+        .account_id = account.id, .password = std::move(password), .source_address = "10.0.0.1"};
+  };
+  auto wrong = identity_->delete_account(deletion("nicht das Passwort"));
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().fields[0].field, "password");
-  ASSERT_TRUE(identity_->delete_account(account.id, "ein langes Passwort 2026", "10.0.0.1"));
+  EXPECT_EQ(fields(identity_->delete_account(deletion("")).error()),
+            (std::vector<std::string>{"password"}));
+  ASSERT_TRUE(identity_->delete_account(deletion("ein langes Passwort 2026")));
   EXPECT_EQ(identity_->find(account.id).error().code, ErrorCode::not_found);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM email_tokens")->integer(0), 0);
   auto audit = db().query("SELECT detail FROM audit_log WHERE object_id = ?", account.id);
@@ -424,6 +433,32 @@ TEST_P(IdentityTest, DeletionNeedsThePasswordAndRemovesThePersonalData) {
   EXPECT_FALSE(identity_->login({.email = account.email,
                                  .password = "ein langes Passwort 2026",
                                  .source_address = "10.0.0.1"}));
+}
+
+TEST_P(IdentityTest, DeletionNeedsTheSecondFactorWhereOneIsSetUp) {
+  auto account = registered_and_confirmed();
+  auto enrollment = identity_->begin_totp(account);
+  auto raw = *secrets::base32_decode(enrollment.secret);
+  auto step = core::to_millis(clock_.now()) / 30'000;
+  ASSERT_TRUE(identity_->enable_totp({.account_id = account.id,
+                                      .password = "ein langes Passwort 2026",
+                                      .secret = enrollment.secret,
+                                      .code = secrets::totp_code(raw, step)}));
+  AccountDeletion deletion{.account_id = account.id,
+                           .password = "ein langes Passwort 2026",
+                           .source_address = "10.0.0.1"};
+  auto no_code = identity_->delete_account(deletion);
+  ASSERT_FALSE(no_code);
+  EXPECT_EQ(fields(no_code.error()), (std::vector<std::string>{"current_code"}));
+  deletion.current_code = "000000";
+  auto wrong_code = identity_->delete_account(deletion);
+  ASSERT_FALSE(wrong_code);
+  EXPECT_EQ(fields(wrong_code.error()), (std::vector<std::string>{"current_code"}));
+  EXPECT_TRUE(identity_->find(account.id)) << "the password alone deletes nothing";
+  clock_.advance(30s);
+  deletion.current_code = secrets::totp_code(raw, step + 1);
+  ASSERT_TRUE(identity_->delete_account(deletion));
+  EXPECT_EQ(identity_->find(account.id).error().code, ErrorCode::not_found);
 }
 
 class StaffTest : public IdentityTest {
@@ -475,12 +510,20 @@ TEST_P(StaffTest, AnAdminReachesNoOtherAuthoritysStaff) {
       ErrorCode::forbidden);
   EXPECT_EQ(identity_->list_staff(clerk_rostock_, rostock_).error().code, ErrorCode::forbidden)
       << "a clerk is no admin";
+  EXPECT_EQ(identity_->staff_invitations(admin_wismar_, rostock_).error().code,
+            ErrorCode::forbidden);
   auto roles = db().query("SELECT role FROM account_roles WHERE account_id = ?", clerk_rostock_);
   ASSERT_EQ(roles.size(), 1u);
   EXPECT_EQ(roles[0].text(0), "clerk");
   EXPECT_EQ(
       db().query_one("SELECT COUNT(*) FROM accounts WHERE email = 'neu@rostock.de'")->integer(0),
       0);
+}
+
+std::string staff_invitation_token_in(const std::string& mail) {
+  static const std::regex kLink(R"(/verwaltung/einladung\?token=([A-Za-z0-9_-]+))");
+  std::smatch m;
+  return std::regex_search(mail, m, kLink) ? std::string(m[1]) : std::string();
 }
 
 TEST_P(StaffTest, AnAdminInvitesChangesAndRemovesOwnStaff) {
@@ -490,21 +533,47 @@ TEST_P(StaffTest, AnAdminInvitesChangesAndRemovesOwnStaff) {
                                           .family_name = "Sachse",
                                           .role = "clerk"});
   ASSERT_TRUE(invited) << invited.error().message;
-  auto row = db().query_one("SELECT id FROM accounts WHERE email = 'sachbearbeitung@wismar.de'");
-  ASSERT_TRUE(row);
-  auto invited_id = row->text(0);
+  EXPECT_FALSE(db().query_one("SELECT id FROM accounts WHERE email = 'sachbearbeitung@wismar.de'"))
+      << "nothing is made before the person accepts";
+  auto pending = identity_->staff_invitations(admin_wismar_, wismar_);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].email, "sachbearbeitung@wismar.de");
+  EXPECT_EQ((*pending)[0].role, "clerk");
   auto mail = mails().back();
   EXPECT_NE(mail.find("Hansestadt Wismar"), std::string::npos);
-  auto token = reset_token_in(mail);
-  ASSERT_FALSE(token.empty());
+  EXPECT_NE(mail.find("Sachbearbeitung"), std::string::npos) << "the role is named";
+  auto token = staff_invitation_token_in(mail);
+  ASSERT_FALSE(token.empty()) << mail;
   clock_.advance(6 * 24h);
-  ASSERT_TRUE(identity_->reset_password({.token = token,
-                                         .password = "mein Dienstpasswort",
-                                         .password_repeat = "mein Dienstpasswort"}))
-      << "the invitation link lasts a week";
+  auto check = identity_->check_staff_invitation(token, "", "de");
+  ASSERT_TRUE(check) << "the invitation link lasts a week";
+  EXPECT_EQ(check->next, StaffInvitationCheck::Next::set_password);
+  EXPECT_EQ(check->tenant_name, "Hansestadt Wismar");
+  auto short_password = identity_->accept_staff_invitation(
+      {.token = token, .password = "kurz", .password_repeat = "x"});
+  ASSERT_FALSE(short_password);
+  EXPECT_EQ(fields(short_password.error()),
+            (std::vector<std::string>{"password", "password_repeat"}));
+  auto member = identity_->accept_staff_invitation({.token = token,
+                                                    .password = "mein Dienstpasswort",
+                                                    .password_repeat = "mein Dienstpasswort"});
+  ASSERT_TRUE(member) << member.error().message;
+  EXPECT_EQ(member->kind, "staff");
+  EXPECT_TRUE(member->email_verified) << "the link came by mail";
+  EXPECT_EQ(identity_
+                ->accept_staff_invitation({.token = token,
+                                           .password = "mein Dienstpasswort",
+                                           .password_repeat = "mein Dienstpasswort"})
+                .error()
+                .code,
+            ErrorCode::not_found)
+      << "single use";
+  EXPECT_TRUE(identity_->staff_invitations(admin_wismar_, wismar_)->empty());
   EXPECT_TRUE(identity_->login({.email = "sachbearbeitung@wismar.de",
                                 .password = "mein Dienstpasswort",
                                 .source_address = "10.0.0.1"}));
+  auto invited_id = member->id;
 
   auto list = identity_->list_staff(admin_wismar_, wismar_);
   ASSERT_TRUE(list);
@@ -529,6 +598,45 @@ TEST_P(StaffTest, AnAdminInvitesChangesAndRemovesOwnStaff) {
   EXPECT_TRUE(audit_.verify(db()).ok);
 }
 
+TEST_P(StaffTest, InvitationsExpireAndCanBeWithdrawn) {
+  auto invite = [&](const std::string& email) {
+    return identity_->invite_staff(
+        admin_wismar_, wismar_,
+        {.email = email, .given_name = "N", .family_name = "N", .role = "clerk"});
+  };
+  ASSERT_TRUE(invite("spaet@wismar.de"));
+  auto late = staff_invitation_token_in(mails().back());
+  ASSERT_TRUE(invite("zurueck@wismar.de"));
+  auto withdrawn = staff_invitation_token_in(mails().back());
+  auto pending = identity_->staff_invitations(admin_wismar_, wismar_);
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ(
+      identity_->withdraw_staff_invitation(admin_rostock_, rostock_, (*pending)[1].id).error().code,
+      ErrorCode::not_found)
+      << "no admin withdraws another authority's invitation";
+  EXPECT_EQ(
+      identity_->withdraw_staff_invitation(admin_rostock_, wismar_, (*pending)[1].id).error().code,
+      ErrorCode::forbidden);
+  ASSERT_TRUE(identity_->withdraw_staff_invitation(admin_wismar_, wismar_, (*pending)[1].id));
+  EXPECT_EQ(identity_->check_staff_invitation(withdrawn, "", "de").error().code,
+            ErrorCode::not_found);
+  // Inviting again replaces the earlier link.
+  ASSERT_TRUE(invite("spaet@wismar.de"));
+  auto again = staff_invitation_token_in(mails().back());
+  EXPECT_EQ(identity_->check_staff_invitation(late, "", "de").error().code, ErrorCode::not_found);
+  clock_.advance(7 * 24h + 1min);
+  EXPECT_EQ(identity_->check_staff_invitation(again, "", "de").error().code, ErrorCode::not_found);
+  EXPECT_EQ(identity_
+                ->accept_staff_invitation({.token = again,
+                                           .password = "mein Dienstpasswort",
+                                           .password_repeat = "mein Dienstpasswort"})
+                .error()
+                .code,
+            ErrorCode::not_found);
+  EXPECT_TRUE(identity_->staff_invitations(admin_wismar_, wismar_)->empty());
+  EXPECT_FALSE(db().query_one("SELECT 1 FROM accounts WHERE email = 'spaet@wismar.de'"));
+}
+
 TEST_P(StaffTest, InvitationsAreChecked) {
   ASSERT_TRUE(identity_->register_citizen(anna()));
   auto citizen = identity_->invite_staff(admin_wismar_, wismar_,
@@ -536,10 +644,19 @@ TEST_P(StaffTest, InvitationsAreChecked) {
                                           .given_name = "A",
                                           .family_name = "S",
                                           .role = "clerk"});
-  // The same answer as for a new address (nothing tells the admin that a citizen account
-  // exists); its owner gets a note, and the account does not become staff.
+  // The same answer and the same pending invitation as for a new address; the owner learns
+  // from the link that a citizen account does not become staff.
   ASSERT_TRUE(citizen);
-  EXPECT_NE(mails().back().find("dienstliche E-Mail-Adresse"), std::string::npos);
+  auto citizen_token = staff_invitation_token_in(mails().back());
+  EXPECT_EQ(identity_->check_staff_invitation(citizen_token, "", "de")->next,
+            StaffInvitationCheck::Next::citizen_address);
+  EXPECT_EQ(identity_
+                ->accept_staff_invitation({.token = citizen_token,
+                                           .password = "mein Dienstpasswort",
+                                           .password_repeat = "mein Dienstpasswort"})
+                .error()
+                .code,
+            ErrorCode::forbidden);
   EXPECT_TRUE(db().query("SELECT 1 FROM account_roles r JOIN accounts a ON a.id = r.account_id "
                          "WHERE a.email = 'anna.schmidt@example.org'")
                   .empty());
@@ -547,11 +664,37 @@ TEST_P(StaffTest, InvitationsAreChecked) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(fields(bad.error()),
             (std::vector<std::string>{"email", "given_name", "family_name", "role"}));
-  // A staff member of another authority can be added; their account stays one account.
+  // A staff member of another authority joins only by accepting, signed in as themselves;
+  // their account stays one account.
   auto shared = identity_->invite_staff(
       admin_wismar_, wismar_,
       {.email = "sb@rostock.de", .given_name = "S", .family_name = "B", .role = "editor"});
   ASSERT_TRUE(shared);
+  auto token = staff_invitation_token_in(mails().back());
+  EXPECT_EQ(identity_->staff_member(admin_wismar_, wismar_, clerk_rostock_).error().code,
+            ErrorCode::not_found)
+      << "not added before accepting";
+  EXPECT_EQ(identity_->check_staff_invitation(token, "", "de")->next,
+            StaffInvitationCheck::Next::sign_in);
+  EXPECT_EQ(identity_->check_staff_invitation(token, admin_rostock_, "de")->next,
+            StaffInvitationCheck::Next::sign_in);
+  EXPECT_EQ(
+      identity_->accept_staff_invitation({.token = token, .actor = admin_rostock_}).error().code,
+      ErrorCode::forbidden)
+      << "another account cannot take the invitation";
+  EXPECT_EQ(identity_
+                ->accept_staff_invitation({.token = token,
+                                           .password = "mein Dienstpasswort",
+                                           .password_repeat = "mein Dienstpasswort"})
+                .error()
+                .code,
+            ErrorCode::forbidden)
+      << "nor can a new password";
+  EXPECT_EQ(identity_->check_staff_invitation(token, clerk_rostock_, "de")->next,
+            StaffInvitationCheck::Next::accept);
+  auto joined = identity_->accept_staff_invitation({.token = token, .actor = clerk_rostock_});
+  ASSERT_TRUE(joined) << joined.error().message;
+  EXPECT_EQ(joined->id, clerk_rostock_);
   EXPECT_EQ(identity_->staff_member(admin_wismar_, wismar_, clerk_rostock_)->roles,
             (std::vector<std::string>{"editor"}));
   EXPECT_EQ(identity_->staff_member(admin_rostock_, rostock_, clerk_rostock_)->roles,

@@ -329,6 +329,12 @@ INSTANTIATE_TEST_SUITE_P(Databases, AccountPages, ::testing::ValuesIn(test::back
 
 class StaffPages : public AccountPages {
  protected:
+  // The path of the invitation link in a mail, or "".
+  static std::string invitation_link_in(const std::string& mail) {
+    static const std::regex kLink(R"((/verwaltung/einladung\?token=[A-Za-z0-9_-]+))");
+    std::smatch m;
+    return std::regex_search(mail, m, kLink) ? std::string(m[1]) : std::string();
+  }
   void SetUp() override {
     AccountPages::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -368,6 +374,77 @@ class StaffPages : public AccountPages {
   }
   std::string wismar_, rostock_, clerk_rostock_, clerk_wismar_;
 };
+
+TEST_P(StaffPages, StaffOfAnotherAuthorityJoinsOnlyByAcceptingSignedIn) {
+  auto admin = signed_in_as("it@wismar.de");
+  auto invite = submit(admin, "/verwaltung/mitarbeitende/neu",
+                       {{"mandant", wismar_},
+                        {"given_name", "Sven"},
+                        {"family_name", "Bauer"},
+                        {"email", "sb%40rostock.de"},
+                        {"role", "clerk"}},
+                       "/verwaltung/mitarbeitende/neu?mandant=" + wismar_);
+  EXPECT_EQ(invite.status, 303);
+  auto link = invitation_link_in(sink_.wait_for(++mails_expected_).back().body);
+  ASSERT_FALSE(link.empty());
+  EXPECT_EQ(roles_of(clerk_rostock_), rostock_ + ":clerk;") << "nothing without consent";
+  auto token_value = link.substr(link.find("token=") + 6);
+
+  auto visitor = client();
+  auto asked = visitor.get(link);
+  EXPECT_EQ(asked.status, 200);
+  EXPECT_NE(asked.body.find("Melden Sie sich damit an"), std::string::npos);
+  EXPECT_EQ(asked.body.find(R"(name="password")"), std::string::npos)
+      << "no password for an address that has an account";
+  EXPECT_EQ(submit(visitor, "/verwaltung/einladung",
+                   {{"token", token_value},
+                    {"password", enc("ein neues Passwort!")},
+                    {"password_repeat", enc("ein neues Passwort!")}},
+                   link)
+                .status,
+            403);
+  auto other = signed_in_as("it@rostock.de");
+  EXPECT_EQ(submit(other, "/verwaltung/einladung", {{"token", token_value}}, link).status, 403)
+      << "another account cannot take it";
+  EXPECT_EQ(roles_of(clerk_rostock_), rostock_ + ":clerk;");
+
+  auto sven = signed_in_as("sb@rostock.de");
+  auto offer = sven.get(link);
+  EXPECT_EQ(offer.status, 200);
+  EXPECT_NE(offer.body.find("Einladung annehmen"), std::string::npos);
+  auto accepted = submit(sven, "/verwaltung/einladung", {{"token", token_value}}, link);
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(roles_of(clerk_rostock_), rostock_ + ":clerk;" + wismar_ + ":clerk;");
+  EXPECT_EQ(submit(sven, "/verwaltung/einladung", {{"token", token_value}}, "/konto").status, 404)
+      << "once";
+}
+
+TEST_P(StaffPages, AnAdminWithdrawsOnlyOwnInvitations) {
+  auto admin = signed_in_as("it@wismar.de");
+  EXPECT_EQ(submit(admin, "/verwaltung/mitarbeitende/neu",
+                   {{"mandant", wismar_},
+                    {"given_name", "N"},
+                    {"family_name", "N"},
+                    {"email", "neu%40wismar.de"},
+                    {"role", "clerk"}},
+                   "/verwaltung/mitarbeitende/neu?mandant=" + wismar_)
+                .status,
+            303);
+  auto link = invitation_link_in(sink_.wait_for(++mails_expected_).back().body);
+  auto id = database_->db().query_one("SELECT id FROM staff_invitations")->text(0);
+  auto path = "/verwaltung/mitarbeitende/einladungen/" + id + "/zurueckziehen";
+  auto rostock = signed_in_as("it@rostock.de");
+  EXPECT_EQ(submit(rostock, path, {{"mandant", rostock_}}, "/konto").status, 404);
+  EXPECT_EQ(submit(rostock, path, {{"mandant", wismar_}}, "/konto").status, 403);
+  auto clerk = signed_in_as("sb@wismar.de");
+  EXPECT_EQ(submit(clerk, path, {{"mandant", wismar_}}, "/konto").status, 403);
+  EXPECT_EQ(client().get(link).status, 200) << "still valid";
+  auto withdrawn = submit(admin, path, {{"mandant", wismar_}}, "/verwaltung/mitarbeitende");
+  EXPECT_EQ(withdrawn.status, 303);
+  EXPECT_NE(admin.get(withdrawn.header("location")).body.find("Die Einladung ist zurückgezogen."),
+            std::string::npos);
+  EXPECT_EQ(client().get(link).status, 404);
+}
 
 TEST_P(StaffPages, EveryStaffRouteKeepsAnAdminInsideTheOwnAuthority) {
   auto admin = signed_in_as("it@wismar.de");
@@ -458,9 +535,37 @@ TEST_P(StaffPages, AnAdminInvitesAndChangesRolesThroughThePages) {
   EXPECT_EQ(invite.status, 303);
   auto mails = sink_.wait_for(++mails_expected_);
   EXPECT_EQ(mails.back().to, "redaktion@wismar.de");
-  EXPECT_NE(mails.back().body.find("/passwort-neu?token="), std::string::npos);
+  auto link = invitation_link_in(mails.back().body);
+  ASSERT_FALSE(link.empty()) << mails.back().body;
   auto list = admin.get(invite.header("location"));
   EXPECT_NE(list.body.find("Die Einladung ist verschickt."), std::string::npos);
+  EXPECT_NE(list.body.find("Offene Einladungen"), std::string::npos);
+  EXPECT_NE(list.body.find("redaktion@wismar.de"), std::string::npos);
+
+  // The invited person sets a password through the link and so makes the account.
+  auto rita = client();
+  auto page = rita.get(link);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Hansestadt Wismar"), std::string::npos);
+  EXPECT_NE(page.body.find(R"(name="password_repeat")"), std::string::npos);
+  auto token_value = link.substr(link.find("token=") + 6);
+  auto mismatch = submit(rita, "/verwaltung/einladung",
+                         {{"token", token_value},
+                          {"password", enc("Redaktion in Wismar")},
+                          {"password_repeat", enc("etwas anderes")}},
+                         link);
+  EXPECT_EQ(mismatch.status, 422);
+  EXPECT_NE(mismatch.body.find(R"(href="#feld-password_repeat")"), std::string::npos);
+  auto made = submit(rita, "/verwaltung/einladung",
+                     {{"token", token_value},
+                      {"password", enc("Redaktion in Wismar")},
+                      {"password_repeat", enc("Redaktion in Wismar")}},
+                     link);
+  EXPECT_EQ(made.status, 200) << made.body;
+  EXPECT_EQ(rita.get(link).status, 404) << "the link is used";
+  EXPECT_EQ(login(rita, "redaktion@wismar.de", "Redaktion in Wismar").status, 303);
+  list = admin.get("/verwaltung/mitarbeitende?mandant=" + wismar_);
+  EXPECT_NE(list.body.find("Keine offenen Einladungen."), std::string::npos);
   EXPECT_NE(list.body.find("redaktion@wismar.de"), std::string::npos);
 
   auto bad = submit(admin, "/verwaltung/mitarbeitende/" + clerk_wismar_, {{"mandant", wismar_}},

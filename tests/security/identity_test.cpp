@@ -438,6 +438,42 @@ TEST_P(ReviewFindings, StaffInvitationDoesNotRevealAddresses) {
                   "WHERE a.email = 'buerger@example.org'"),
             0)
       << "a citizen account is never made staff";
+  // The list shows both as pending invitations, alike.
+  auto list = admin.get("/verwaltung/mitarbeitende?mandant=" + tenant);
+  auto pending = list.body.substr(list.body.find("Offene Einladungen"));
+  EXPECT_NE(pending.find("buerger@example.org"), std::string::npos);
+  EXPECT_NE(pending.find("neu@wismar.de"), std::string::npos);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM accounts WHERE email = 'neu@wismar.de'"), 0)
+      << "no account before the person accepts";
+}
+
+// The review: an admin added existing staff of another authority without their consent.
+TEST_P(ReviewFindings, StaffOfAnotherAuthorityIsNotAddedWithoutConsent) {
+  auto wismar = app_->identity().create_tenant("Hansestadt Wismar", "test")->id;
+  auto rostock = app_->identity().create_tenant("Rostock", "test")->id;
+  auto clerk = app_->identity().create_account({.email = "sb@rostock.de",
+                                                .password = kPassword,
+                                                .given_name = "S",
+                                                .family_name = "B",
+                                                .verified = true,
+                                                .role = "clerk",
+                                                .tenant_id = rostock},
+                                               "test");
+  ASSERT_TRUE(clerk);
+  auto admin = signed_in_admin(wismar);
+  auto invite = submit(admin, "/verwaltung/mitarbeitende/neu",
+                       {{"mandant", wismar},
+                        {"given_name", "S"},
+                        {"family_name", "B"},
+                        {"email", enc("sb@rostock.de")},
+                        {"role", "authority_admin"}},
+                       "/verwaltung/mitarbeitende/neu?mandant=" + wismar);
+  EXPECT_EQ(invite.status, 303);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM account_roles WHERE tenant_id = '" + wismar +
+                  "' AND account_id = '" + clerk->id + "'"),
+            0);
+  EXPECT_EQ(admin.get("/verwaltung/mitarbeitende/" + clerk->id + "?mandant=" + wismar).status, 404)
+      << "the admin reaches no member who has not accepted";
 }
 
 TEST_P(ReviewFindings, ChangingTheSecondFactorEndsOtherSessions) {
@@ -506,6 +542,48 @@ TEST_P(ReviewFindings, AccountDeletionIsThrottledLikeALogin) {
   }
   EXPECT_GE(refused, 3) << "a stolen session cannot guess the password at full speed";
   EXPECT_EQ(c.get("/konto").status, 200) << "the account is still there";
+}
+
+// Someone who had the password and stopped at the second factor kept that half-finished
+// login through the owner's change of the factor (it was no session "of the account" yet).
+TEST_P(ReviewFindings, HalfFinishedLoginEndsWhenTheSecondFactorChanges) {
+  auto owner = registered();
+  ASSERT_EQ(login(owner, "anna@example.org", kPassword).status, 303);
+  auto e = enrol(owner);
+  auto thief = client();
+  auto pending = login(thief, "anna@example.org", kPassword);
+  ASSERT_EQ(pending.status, 303);
+  EXPECT_EQ(pending.header("location").rfind("/anmelden/zweiter-faktor", 0), 0u);
+  EXPECT_EQ(thief.get("/anmelden/zweiter-faktor").status, 200);
+  auto removed = submit(owner, "/konto/sicherheit/zwei-faktor/entfernen",
+                        {{"password", enc(kPassword)}, {"current_code", enc(e.recovery[0])}});
+  EXPECT_EQ(removed.status, 303);
+  auto after = thief.get("/anmelden/zweiter-faktor");
+  EXPECT_EQ(after.status, 303);
+  EXPECT_EQ(after.header("location"), "/anmelden");
+  EXPECT_EQ(owner.get("/konto").status, 200) << "the owner's own session stays";
+}
+
+// A stolen session plus a guessed or phished password deleted an account that has a
+// second factor.
+TEST_P(ReviewFindings, AccountWithSecondFactorIsDeletedOnlyWithIt) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto e = enrol(c);
+  auto page = c.get("/konto/loeschen");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find(R"(name="current_code")"), std::string::npos);
+  auto password_only = submit(c, "/konto/loeschen", {{"password", enc(kPassword)}});
+  EXPECT_EQ(password_only.status, 422);
+  EXPECT_NE(password_only.body.find(R"(href="#feld-current_code")"), std::string::npos);
+  auto wrong =
+      submit(c, "/konto/loeschen", {{"password", enc(kPassword)}, {"current_code", "000000"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM accounts WHERE email = 'anna@example.org'"), 1);
+  auto gone = submit(c, "/konto/loeschen",
+                     {{"password", enc(kPassword)}, {"current_code", enc(e.recovery[0])}});
+  EXPECT_EQ(gone.status, 200);
+  EXPECT_EQ(count("SELECT COUNT(*) FROM accounts WHERE email = 'anna@example.org'"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, ReviewFindings, ::testing::ValuesIn(test::backends()));

@@ -177,6 +177,20 @@ struct Identity::Impl {
     return read_account(*row);
   }
 
+  // A new password typed twice (reset link, staff invitation).
+  core::Status check_new_password(const std::string& password, const std::string& repeat,
+                                  std::string_view locale) const {
+    Error invalid{core::ErrorCode::invalid_input, text(locale, "errors.summary"), {}, {}};
+    if (password.size() < kMinPassword || password.size() > kMaxPassword) {
+      invalid.and_field("password", text(locale, "errors.password_length"));
+    }
+    if (password != repeat) {
+      invalid.and_field("password_repeat", text(locale, "errors.password_repeat"));
+    }
+    if (!invalid.fields.empty()) return fail(std::move(invalid));
+    return {};
+  }
+
   // A single-use link token for `purpose`, kept as a hash.
   std::string issue_token(core::db::Connection& tx, const std::string& account_id,
                           std::string_view purpose) {
@@ -629,6 +643,10 @@ core::Status Identity::request_password_reset(std::string_view email_input, std:
   d.db.transaction([&](core::db::Tx& tx) {
     auto account = d.by_email(tx, email);
     if (!account) return;
+    // One mail per five minutes: a flood of requests does not flood the mailbox, and no
+    // link is made that no mail carries.
+    auto window = fmt::format("reset:{}:{}", account->id, d.now() / 300'000);
+    if (tx.query_one("SELECT 1 FROM jobs WHERE idempotency_key = ?", window)) return;
     auto token = d.issue_token(tx, account->id, "reset");
     auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(d.options.reset_lifetime);
     tx.execute("UPDATE email_tokens SET expires_at = ? WHERE token_hash = ?",
@@ -636,9 +654,8 @@ core::Status Identity::request_password_reset(std::string_view email_input, std:
     auto body = d.text(account->locale, "mail.reset_body");
     body.replace(body.find("{link}"), 6,
                  fmt::format("{}/passwort-neu?token={}", d.options.public_url, token));
-    // One mail per five minutes: a flood of requests does not flood the mailbox.
     core::queue_mail(d.jobs, tx, {email, d.text(account->locale, "mail.reset_subject"), body},
-                     fmt::format("reset:{}:{}", account->id, d.now() / 300'000));
+                     window);
     d.audit_event(tx, "anonymous", "account.password_reset_requested", account->id);
   });
   return {};
@@ -659,14 +676,9 @@ std::int64_t revoke_oidc_grants(core::db::Connection& tx, const std::string& acc
 core::Result<Account> Identity::reset_password(const PasswordReset& input) {
   auto& d = *impl_;
   const auto& loc = input.locale;
-  Error invalid{core::ErrorCode::invalid_input, d.text(loc, "errors.summary"), {}, {}};
-  if (input.password.size() < kMinPassword || input.password.size() > kMaxPassword) {
-    invalid.and_field("password", d.text(loc, "errors.password_length"));
+  if (auto ok = d.check_new_password(input.password, input.password_repeat, loc); !ok) {
+    return fail(ok.error());
   }
-  if (input.password != input.password_repeat) {
-    invalid.and_field("password_repeat", d.text(loc, "errors.password_repeat"));
-  }
-  if (!invalid.fields.empty()) return fail(std::move(invalid));
   auto token_hash = crypto::sha256_hex(input.token);
   auto valid_token = [&](core::db::Connection& c) {
     auto row = c.query_one(
@@ -721,14 +733,27 @@ std::vector<Activity> Identity::activity(std::string_view account_id, int limit)
   return out;
 }
 
-core::Status Identity::delete_account(std::string_view account_id, std::string_view password,
-                                      std::string_view source_address) {
-  auto account = find(std::string(account_id));
+core::Status Identity::delete_account(const AccountDeletion& request) {
+  auto& d = *impl_;
+  auto account = find(request.account_id);
   if (!account) return fail(account.error());
-  // Throttled like a login: a stolen session cannot guess the password here, nor make the
-  // server hash without limit.
-  if (auto ok = impl_->reauthenticate(*account, password, source_address); !ok) return ok;
-  return delete_account_reauthenticated(account_id);
+  const auto& loc = account->locale;
+  Error invalid{core::ErrorCode::invalid_input, d.text(loc, "errors.summary"), {}, {}};
+  if (request.password.empty())
+    invalid.and_field("password", d.text(loc, "errors.password_missing"));
+  if (account->totp_enabled && digits_of(request.current_code).empty()) {
+    invalid.and_field("current_code", d.text(loc, "errors.current_code_missing"));
+  }
+  if (!invalid.fields.empty()) return fail(std::move(invalid));
+  // Throttled like a login: a stolen session cannot guess the password or the code here,
+  // nor make the server hash without limit.
+  if (auto ok = d.reauthenticate(*account, request.password, request.source_address); !ok) {
+    return ok;
+  }
+  if (account->totp_enabled) {
+    if (auto ok = d.check_code(account->id, request.current_code, "current_code"); !ok) return ok;
+  }
+  return delete_account_reauthenticated(account->id);
 }
 
 core::Status Identity::delete_account_reauthenticated(std::string_view account_id) {
@@ -882,60 +907,174 @@ core::Status Identity::invite_staff(std::string_view actor, std::string_view ten
   }
   if (auto ok = check_admin(*d.db.acquire(), actor, tenant_id); !ok) return ok;
   if (!invalid.fields.empty()) return fail(std::move(invalid));
-  // Before argon2 and the mail: no admin session turns invitations into a flood.
+  // Before the mail: no admin session turns invitations into a flood.
   if (auto w =
           d.reserve({d.request_key("invite", input.source_address), d.target_key("invite", email)});
       w > 0) {
     return fail(too_many(w));
   }
-  // A password nobody knows (the member sets their own from the invitation link), hashed
-  // before the transaction so that no lock is held while argon2 runs.
-  auto unknown_password = secrets::hash_password(crypto::random_token(32));
   return d.db.transaction([&](core::db::Tx& tx) -> core::Status {
     if (auto ok = check_admin(tx, actor, tenant_id); !ok) return ok;
     auto tenant = tx.query_one("SELECT name FROM tenants WHERE id = ?", std::string(tenant_id));
-    auto existing = d.by_email(tx, email);
-    auto with_tenant = [&](std::string body) {
-      body.replace(body.find("{tenant}"), 8, tenant->text(0));
-      return body;
-    };
-    if (existing && existing->kind != "staff") {
-      // The admin sees the same answer as for a new address; the owner learns why nobody
-      // was added.
-      core::queue_mail(d.jobs, tx,
-                       {email, d.text(existing->locale, "mail.invite_citizen_subject"),
-                        with_tenant(d.text(existing->locale, "mail.invite_citizen_body"))});
-      d.audit_event(tx, "account:" + std::string(actor), "staff.invitation_refused", existing->id,
-                    fmt::format(R"({{"tenant":"{}"}})", tenant_id));
-      return {};
+    tx.execute("DELETE FROM staff_invitations WHERE expires_at < ?", d.now());
+    // One invitation per address and authority: the newest counts.
+    tx.execute("DELETE FROM staff_invitations WHERE tenant_id = ? AND email = ?",
+               std::string(tenant_id), email);
+    auto id = d.ids.key();
+    auto token = crypto::random_token(32);
+    auto lifetime =
+        std::chrono::duration_cast<std::chrono::milliseconds>(d.options.invitation_lifetime);
+    tx.execute(
+        "INSERT INTO staff_invitations (id, token_hash, tenant_id, email, given_name, "
+        "family_name, role, locale, invited_by, created_at, expires_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        id, crypto::sha256_hex(token), std::string(tenant_id), email, input.given_name,
+        input.family_name, input.role, loc, std::string(actor), d.now(),
+        d.now() + lifetime.count());
+    // The same mail for every address: whether it has an account shows only to its owner,
+    // on the page the link opens.
+    auto body = d.text(loc, "mail.invite_body");
+    body.replace(body.find("{tenant}"), 8, tenant->text(0));
+    body.replace(body.find("{role}"), 6, d.text(loc, "roles." + input.role));
+    body.replace(body.find("{link}"), 6,
+                 fmt::format("{}/verwaltung/einladung?token={}", d.options.public_url, token));
+    core::queue_mail(d.jobs, tx, {email, d.text(loc, "mail.invite_subject"), body});
+    d.audit.append(
+        tx, {.actor = "account:" + std::string(actor),
+             .action = "staff.invited",
+             .object_type = "staff_invitation",
+             .object_id = id,
+             .detail = fmt::format(R"({{"tenant":"{}","role":"{}"}})", tenant_id, input.role)});
+    return {};
+  });
+}
+
+core::Result<std::vector<StaffInvitation>> Identity::staff_invitations(std::string_view actor,
+                                                                       std::string_view tenant_id) {
+  auto& d = *impl_;
+  auto conn = d.db.acquire();
+  if (auto ok = check_admin(*conn, actor, tenant_id); !ok) return fail(ok.error());
+  std::vector<StaffInvitation> out;
+  for (const auto& r : conn->query(
+           "SELECT id, email, given_name, family_name, role, expires_at FROM staff_invitations "
+           "WHERE tenant_id = ? AND expires_at >= ? ORDER BY created_at, id",
+           std::string(tenant_id), d.now())) {
+    out.push_back({r.text(0), r.text(1), r.text(2) + " " + r.text(3), r.text(4),
+                   core::from_millis(r.integer(5))});
+  }
+  return out;
+}
+
+core::Status Identity::withdraw_staff_invitation(std::string_view actor, std::string_view tenant_id,
+                                                 std::string_view invitation_id) {
+  auto& d = *impl_;
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Status {
+    if (auto ok = check_admin(tx, actor, tenant_id); !ok) return ok;
+    if (tx.execute("DELETE FROM staff_invitations WHERE id = ? AND tenant_id = ?",
+                   std::string(invitation_id), std::string(tenant_id)) != 1) {
+      return fail(Error::not_found("no such invitation of this authority"));
     }
-    std::string id;
-    if (existing) {
-      id = existing->id;
-      core::queue_mail(d.jobs, tx,
-                       {email, d.text(existing->locale, "mail.invite_subject"),
-                        with_tenant(d.text(existing->locale, "mail.staff_added_body"))});
+    d.audit.append(tx, {.actor = "account:" + std::string(actor),
+                        .action = "staff.invitation_withdrawn",
+                        .object_type = "staff_invitation",
+                        .object_id = std::string(invitation_id)});
+    return {};
+  });
+}
+
+namespace {
+
+struct PendingStaffInvitation {
+  std::string id;
+  std::string tenant_id;
+  std::string tenant_name;
+  std::string email;
+  std::string given_name;
+  std::string family_name;
+  std::string role;
+};
+
+std::optional<PendingStaffInvitation> pending_invitation(core::db::Connection& c,
+                                                         const std::string& token_hash,
+                                                         std::int64_t now) {
+  auto r = c.query_one(
+      "SELECT i.id, i.tenant_id, t.name, i.email, i.given_name, i.family_name, i.role "
+      "FROM staff_invitations i JOIN tenants t ON t.id = i.tenant_id "
+      "WHERE i.token_hash = ? AND i.expires_at >= ?",
+      token_hash, now);
+  if (!r) return std::nullopt;
+  return PendingStaffInvitation{r->text(0), r->text(1), r->text(2), r->text(3),
+                                r->text(4), r->text(5), r->text(6)};
+}
+
+}  // namespace
+
+core::Result<StaffInvitationCheck> Identity::check_staff_invitation(std::string_view token,
+                                                                    std::string_view actor,
+                                                                    std::string_view locale) {
+  auto& d = *impl_;
+  auto conn = d.db.acquire();
+  auto pending = pending_invitation(*conn, crypto::sha256_hex(token), d.now());
+  if (!pending) return fail(Error::not_found(d.text(locale, "staff_invitation.invalid")));
+  StaffInvitationCheck out{StaffInvitationCheck::Next::set_password, pending->tenant_name,
+                           pending->role, pending->email};
+  if (auto account = d.by_email(*conn, pending->email)) {
+    if (account->kind != "staff") {
+      out.next = StaffInvitationCheck::Next::citizen_address;
     } else {
-      id = d.ids.key();
-      d.insert_account(tx, id, "staff", email, false, unknown_password, input.locale,
-                       input.given_name, input.family_name);
-      auto token = d.issue_token(tx, id, "reset");
-      auto lifetime =
-          std::chrono::duration_cast<std::chrono::milliseconds>(d.options.invitation_lifetime);
-      tx.execute("UPDATE email_tokens SET expires_at = ? WHERE token_hash = ?",
-                 d.now() + lifetime.count(), crypto::sha256_hex(token));
-      auto body = with_tenant(d.text(loc, "mail.invite_body"));
-      body.replace(body.find("{link}"), 6,
-                   fmt::format("{}/passwort-neu?token={}", d.options.public_url, token));
-      core::queue_mail(d.jobs, tx, {email, d.text(loc, "mail.invite_subject"), body});
+      out.next = account->id == actor ? StaffInvitationCheck::Next::accept
+                                      : StaffInvitationCheck::Next::sign_in;
+    }
+  }
+  return out;
+}
+
+core::Result<Account> Identity::accept_staff_invitation(const StaffInvitationAcceptance& input) {
+  auto& d = *impl_;
+  const auto& loc = input.locale;
+  auto check = check_staff_invitation(input.token, input.actor, loc);
+  if (!check) return fail(check.error());
+  using Next = StaffInvitationCheck::Next;
+  if (check->next == Next::citizen_address) {
+    return fail(Error::forbidden(d.text(loc, "staff_invitation.citizen_address")));
+  }
+  if (check->next == Next::sign_in) {
+    return fail(Error::forbidden(d.text(loc, "staff_invitation.other_account")));
+  }
+  std::string hash;
+  if (check->next == Next::set_password) {
+    if (auto ok = d.check_new_password(input.password, input.password_repeat, loc); !ok) {
+      return fail(ok.error());
+    }
+    hash = secrets::hash_password(input.password);
+  }
+  auto token_hash = crypto::sha256_hex(input.token);
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+    auto pending = pending_invitation(tx, token_hash, d.now());
+    // Accepted by a parallel request in the meantime: the delete decides.
+    if (!pending || tx.execute("DELETE FROM staff_invitations WHERE id = ?", pending->id) != 1) {
+      return fail(Error::not_found(d.text(loc, "staff_invitation.invalid")));
+    }
+    auto account = d.by_email(tx, pending->email);
+    if (check->next == Next::set_password) {
+      // An account made for this address in the meantime takes the other way.
+      if (account ||
+          !d.insert_account(tx, d.ids.key(), "staff", pending->email, true, hash, std::string(loc),
+                            pending->given_name, pending->family_name)) {
+        return fail(Error::conflict(d.text(loc, "staff_invitation.changed")));
+      }
+      account = d.by_email(tx, pending->email);
+    } else if (!account || account->id != input.actor || account->kind != "staff") {
+      return fail(Error::forbidden(d.text(loc, "staff_invitation.other_account")));
     }
     tx.execute(
         "INSERT INTO account_roles (account_id, tenant_id, role) VALUES (?, ?, ?) "
         "ON CONFLICT (account_id, tenant_id, role) DO NOTHING",
-        id, std::string(tenant_id), input.role);
-    d.audit_event(tx, "account:" + std::string(actor), "staff.invited", id,
-                  fmt::format(R"({{"tenant":"{}","role":"{}"}})", tenant_id, input.role));
-    return {};
+        account->id, pending->tenant_id, pending->role);
+    d.audit_event(tx, "account:" + account->id, "staff.joined", account->id,
+                  fmt::format(R"({{"tenant":"{}","role":"{}","invitation":"{}"}})",
+                              pending->tenant_id, pending->role, pending->id));
+    return *account;
   });
 }
 

@@ -137,7 +137,7 @@ void sign_in(const Context& c, Request& req, const std::string& account, TrustLe
   session.account_id = account;
   session.data.erase("pending_upstream");
   session.data.erase("pending_upstream_next");
-  session.data.erase("pending_account");
+  session.pending_account_id.clear();
   session.data["upstream_at"] = std::to_string(core::to_millis(core::SystemClock().now()));
   auto current = parse_level(session.data.count("level") ? session.data["level"] : "")
                      .value_or(TrustLevel::basic);

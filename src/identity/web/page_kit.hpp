@@ -147,6 +147,21 @@ inline web::Field code_field(const Context& c, const Request& req) {
           .inputmode = "numeric"};
 }
 
+// A new password, typed twice (reset link, staff invitation).
+inline std::vector<web::Field> new_password_fields(const Context& c, const Request& req) {
+  return {{.name = "password",
+           .label = c.t(req, "fields.new_password"),
+           .type = "password",
+           .autocomplete = "new-password",
+           .hint = c.t(req, "fields.password_hint"),
+           .required = true},
+          {.name = "password_repeat",
+           .label = c.t(req, "fields.password_repeat"),
+           .type = "password",
+           .autocomplete = "new-password",
+           .required = true}};
+}
+
 // Set-Cookie values for the device cookie: remembered for a year, or removed.
 inline std::string device_cookie(const Context& c, const std::string& value) {
   return fmt::format("{}={}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax{}", kDeviceCookie,

@@ -90,7 +90,7 @@ Response login_submit(const Context& c, Request& req) {
   auto next = local_next(req, "/konto");
   Response res;
   if (result->second_factor_required) {
-    session.data["pending_account"] = result->account.id;
+    session.pending_account_id = result->account.id;
     session.data["base_level"] = std::string(level_name(result->account.password_level()));
     res = Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(next));
   } else {
@@ -114,9 +114,7 @@ FormPage second_factor_page(const Context& c, const Request& req) {
 }
 
 std::string pending_account(const Request& req) {
-  if (!req.session) return {};
-  auto it = req.session->data.find("pending_account");
-  return it == req.session->data.end() ? std::string() : it->second;
+  return req.session ? req.session->pending_account_id : std::string();
 }
 
 Response second_factor_form(const Context& c, Request& req) {
@@ -134,7 +132,7 @@ Response second_factor_submit(const Context& c, Request& req) {
   }
   auto& session = *req.session;
   c.sessions.rotate(session);
-  session.data.erase("pending_account");
+  session.pending_account_id.clear();
   session.account_id = id;
   if (!session.data.count("base_level")) session.data["base_level"] = "low";
   session.data["level"] = std::string(level_name(TrustLevel::substantial));
@@ -154,20 +152,6 @@ Response logout(const Context& c, Request& req) {
 // --- registration ----------------------------------------------------------
 
 // A new password and its repetition (registration, reset).
-std::vector<web::Field> new_password_fields(const Context& c, const Request& req) {
-  return {{.name = "password",
-           .label = c.t(req, "fields.new_password"),
-           .type = "password",
-           .autocomplete = "new-password",
-           .hint = c.t(req, "fields.password_hint"),
-           .required = true},
-          {.name = "password_repeat",
-           .label = c.t(req, "fields.password_repeat"),
-           .type = "password",
-           .autocomplete = "new-password",
-           .required = true}};
-}
-
 FormPage register_page(const Context& c, const Request& req) {
   auto value = [&](const char* name) { return req.form(name).value_or(""); };
   FormPage page{.heading = c.t(req, "register.heading"),
@@ -459,52 +443,6 @@ Response export_data(const Context& c, Request& req) {
   return res;
 }
 
-// Besides the password, a fresh login through a linked provider confirms the deletion.
-std::vector<View> delete_links(const Context& c, const Request& req) {
-  auto links = reconfirm_links(c, req, signed_in(req), "/konto/loeschen");
-  links.push_back(link("/konto", c.t(req, "profile.back")));
-  return links;
-}
-
-FormPage delete_page(const Context& c, const Request& req) {
-  return {.heading = c.t(req, "delete.heading"),
-          .intro = c.t(req, "delete.intro"),
-          .action = "/konto/loeschen",
-          .submit = c.t(req, "delete.submit"),
-          .fields = {{.name = "password",
-                      .label = c.t(req, "fields.password"),
-                      .type = "password",
-                      .autocomplete = "current-password",
-                      .hint = c.t(req, "delete.password_hint"),
-                      .required = true}},
-          .links = delete_links(c, req)};
-}
-
-Response delete_submit(const Context& c, Request& req) {
-  auto id = signed_in(req);
-  if (id.empty()) return to_login(req);
-  // Without a password, a login through an upstream provider in the last ten minutes
-  // confirms it is the owner (accounts made from the eID have no known password).
-  auto password = req.form("password").value_or("");
-  auto deleted = password.empty() && upstream_confirmed(req, std::chrono::minutes(10))
-                     ? c.identity.delete_account_reauthenticated(id)
-                     : c.identity.delete_account(id, password, req.remote_address);
-  if (!deleted) return refused_form(c, req, delete_page(c, req), deleted.error());
-  c.sessions.revoke_all(id);
-  req.session = nullptr;
-  auto res = message(c, req, c.t(req, "delete.done_heading"), {c.t(req, "delete.done_text")},
-                     link("/", c.t(req, "delete.home")));
-  res.headers.emplace_back("Set-Cookie", c.sessions.expired_cookie());
-  res.headers.emplace_back("Set-Cookie", expired_device_cookie(c));
-  return res;
-}
-
-// --- second factor: set up, replace, remove ----------------------------------------
-
-constexpr std::string_view kSetUpPath = "/konto/zwei-faktor";
-constexpr std::string_view kReplacePath = "/konto/sicherheit/zwei-faktor";
-constexpr std::string_view kRemovePath = "/konto/sicherheit/zwei-faktor/entfernen";
-
 // Asked again before any change of the second factor: a stolen session is not enough.
 web::Field current_password_field(const Context& c, const Request& req) {
   return {.name = "password",
@@ -524,6 +462,61 @@ web::Field current_code_field(const Context& c, const Request& req) {
           .required = true,
           .inputmode = "numeric"};
 }
+
+// Besides the password, a fresh login through a linked provider confirms the deletion.
+std::vector<View> delete_links(const Context& c, const Request& req) {
+  auto links = reconfirm_links(c, req, signed_in(req), "/konto/loeschen");
+  links.push_back(link("/konto", c.t(req, "profile.back")));
+  return links;
+}
+
+FormPage delete_page(const Context& c, const Request& req) {
+  FormPage page{.heading = c.t(req, "delete.heading"),
+                .intro = c.t(req, "delete.intro"),
+                .action = "/konto/loeschen",
+                .submit = c.t(req, "delete.submit"),
+                .fields = {{.name = "password",
+                            .label = c.t(req, "fields.password"),
+                            .type = "password",
+                            .autocomplete = "current-password",
+                            .hint = c.t(req, "delete.password_hint"),
+                            .required = true}},
+                .links = delete_links(c, req)};
+  // With a second factor, a stolen session and a guessed password are not enough.
+  if (auto account = c.identity.find(signed_in(req)); account && account->totp_enabled) {
+    page.fields.push_back(current_code_field(c, req));
+  }
+  return page;
+}
+
+Response delete_submit(const Context& c, Request& req) {
+  auto id = signed_in(req);
+  if (id.empty()) return to_login(req);
+  // Without a password, a login through an upstream provider in the last ten minutes
+  // confirms it is the owner (accounts made from the eID have no known password).
+  auto password = req.form("password").value_or("");
+  auto deleted =
+      password.empty() && upstream_confirmed(req, std::chrono::minutes(10))
+          ? c.identity.delete_account_reauthenticated(id)
+          : c.identity.delete_account({.account_id = id,
+                                       .password = password,
+                                       .current_code = req.form("current_code").value_or(""),
+                                       .source_address = req.remote_address});
+  if (!deleted) return refused_form(c, req, delete_page(c, req), deleted.error());
+  c.sessions.revoke_all(id);
+  req.session = nullptr;
+  auto res = message(c, req, c.t(req, "delete.done_heading"), {c.t(req, "delete.done_text")},
+                     link("/", c.t(req, "delete.home")));
+  res.headers.emplace_back("Set-Cookie", c.sessions.expired_cookie());
+  res.headers.emplace_back("Set-Cookie", expired_device_cookie(c));
+  return res;
+}
+
+// --- second factor: set up, replace, remove ----------------------------------------
+
+constexpr std::string_view kSetUpPath = "/konto/zwei-faktor";
+constexpr std::string_view kReplacePath = "/konto/sicherheit/zwei-faktor";
+constexpr std::string_view kRemovePath = "/konto/sicherheit/zwei-faktor/entfernen";
 
 FormPage totp_page(const Context& c, const Request& req, bool replacing) {
   auto new_code = code_field(c, req);

@@ -72,6 +72,21 @@ Response staff_list(const Context& c, Request& req) {
     v.set("tenant_id", tenant);
     model.add("members", std::move(v));
   }
+  auto invitations = c.identity.staff_invitations(actor, tenant);
+  if (!invitations) return refused(c, req, invitations.error());
+  req.csrf_token();  // the withdraw buttons are forms
+  model.set_list("invitations", {});
+  model.set("has_invitations", !invitations->empty());
+  for (const auto& i : *invitations) {
+    View v;
+    v.set("id", i.id);
+    v.set("name", i.name);
+    v.set("email", i.email);
+    v.set("role", c.t(req, "roles." + i.role));
+    v.set("valid_until", core::format_berlin(i.expires_at));
+    v.set("tenant_id", tenant);
+    model.add("invitations", std::move(v));
+  }
   model.set_list("other_tenants", {});
   for (const auto& t : c.identity.administered_tenants(actor)) {
     if (t.id == tenant) continue;
@@ -197,6 +212,97 @@ Response member_remove(const Context& c, Request& req) {
   return Response::redirect("/verwaltung/mitarbeitende?mandant=" + web::url_encode(tenant));
 }
 
+Response withdraw_submit(const Context& c, Request& req) {
+  auto actor = signed_in(req);
+  if (actor.empty()) return to_login(req);
+  auto tenant = chosen_tenant(c, req, actor);
+  auto withdrawn = c.identity.withdraw_staff_invitation(actor, tenant, req.param("id"));
+  if (!withdrawn) return refused(c, req, withdrawn.error());
+  req.session->data["flash"] = c.t(req, "staff.withdrawn");
+  req.session->dirty = true;
+  return Response::redirect("/verwaltung/mitarbeitende?mandant=" + web::url_encode(tenant));
+}
+
+// --- the invited person's side: the link from the mail -----------------------------
+
+constexpr std::string_view kInvitationPath = "/verwaltung/einladung";
+
+std::string invitation_intro(const Context& c, const Request& req,
+                             const StaffInvitationCheck& check) {
+  return fmt::format("{} {} ({} {}). {} {}.", c.t(req, "staff_invitation.text"), check.tenant_name,
+                     c.t(req, "staff_invitation.role"), c.t(req, "roles." + check.role),
+                     c.t(req, "staff_invitation.for_address"), check.email);
+}
+
+FormPage invitation_form(const Context& c, const Request& req, const StaffInvitationCheck& check,
+                         const std::string& token) {
+  bool new_account = check.next == StaffInvitationCheck::Next::set_password;
+  FormPage page{.heading = c.t(req, "staff_invitation.heading"),
+                .intro = invitation_intro(c, req, check),
+                .action = std::string(kInvitationPath),
+                .submit = c.t(req, new_account ? "staff_invitation.set_password_submit"
+                                               : "staff_invitation.accept"),
+                .hidden = {hidden("token", token)}};
+  if (new_account) {
+    page.intro += " " + c.t(req, "staff_invitation.set_password_intro");
+    page.fields = new_password_fields(c, req);
+  }
+  return page;
+}
+
+// What the link asks of the person who opened it; `error` re-shows the form.
+Response invitation_page(const Context& c, Request& req, const std::string& token,
+                         const core::Error* error) {
+  using Next = StaffInvitationCheck::Next;
+  auto heading = c.t(req, "staff_invitation.heading");
+  auto check = c.identity.check_staff_invitation(token, signed_in(req), req.locale);
+  if (!check) return message(c, req, heading, {check.error().message}, {}, 404);
+  switch (check->next) {
+    case Next::citizen_address:
+      return message(
+          c, req, heading,
+          {invitation_intro(c, req, *check), c.t(req, "staff_invitation.citizen_address")});
+    case Next::sign_in: {
+      auto back = fmt::format("{}?token={}", kInvitationPath, web::url_encode(token));
+      return message(c, req, heading,
+                     {invitation_intro(c, req, *check), c.t(req, "staff_invitation.sign_in")},
+                     link("/anmelden?next=" + web::url_encode(back),
+                          c.t(req, "staff_invitation.sign_in_link")));
+    }
+    case Next::set_password:
+    case Next::accept:
+      break;
+  }
+  auto page = invitation_form(c, req, *check, token);
+  if (error) return refused_form(c, req, page, *error);
+  return render_form(c, req, page, nullptr, 200);
+}
+
+Response invitation_submit(const Context& c, Request& req) {
+  auto token = req.form("token").value_or("");
+  auto accepted = c.identity.accept_staff_invitation(
+      {.token = token,
+       .actor = signed_in(req),
+       .password = req.form("password").value_or(""),
+       .password_repeat = req.form("password_repeat").value_or(""),
+       .locale = req.locale});
+  auto heading = c.t(req, "staff_invitation.heading");
+  if (!accepted) {
+    const auto& e = accepted.error();
+    if (e.code == core::ErrorCode::invalid_input) return invitation_page(c, req, token, &e);
+    int status = e.code == core::ErrorCode::forbidden  ? 403
+                 : e.code == core::ErrorCode::conflict ? 409
+                                                       : 404;
+    return message(c, req, heading, {e.message}, {}, status);
+  }
+  if (signed_in(req) == accepted->id) {
+    return message(c, req, heading, {c.t(req, "staff_invitation.accepted")},
+                   link("/konto", c.t(req, "profile.back")));
+  }
+  return message(c, req, heading, {c.t(req, "staff_invitation.created")},
+                 link("/anmelden", c.t(req, "confirm.login")));
+}
+
 }  // namespace
 
 void register_staff_routes(web::Router& router, std::shared_ptr<Context> c) {
@@ -211,6 +317,13 @@ void register_staff_routes(web::Router& router, std::shared_ptr<Context> c) {
               [c](Request& req) { return member_submit(*c, req); });
   router.post("/verwaltung/mitarbeitende/{id}/entfernen",
               [c](Request& req) { return member_remove(*c, req); });
+  router.post("/verwaltung/mitarbeitende/einladungen/{id}/zurueckziehen",
+              [c](Request& req) { return withdraw_submit(*c, req); });
+  router.get(std::string(kInvitationPath), [c](Request& req) {
+    return invitation_page(*c, req, req.query_param("token").value_or(""), nullptr);
+  });
+  router.post(std::string(kInvitationPath),
+              [c](Request& req) { return invitation_submit(*c, req); });
 }
 
 }  // namespace mvsp::identity::page_kit

@@ -27,7 +27,7 @@ std::optional<std::string> step_up_location(Identity& identity, web::Session& se
   auto account = identity.find(session.account_id);
   if (!account) return std::nullopt;
   if (account->totp_enabled) {
-    session.data["pending_account"] = account->id;
+    session.pending_account_id = account->id;
     session.dirty = true;
     return "/anmelden/zweiter-faktor?next=" + web::url_encode(next);
   }

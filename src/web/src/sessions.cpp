@@ -39,7 +39,8 @@ SessionStore::SessionStore(core::db::Database& db, const core::Clock& clock, Ses
 std::optional<Session> SessionStore::load(const std::string& token) {
   if (token.size() < 32 || token.size() > 64) return std::nullopt;
   auto row = db_.query_one(
-      "SELECT csrf_token, account_id, data, created_at, last_seen_at FROM sessions "
+      "SELECT csrf_token, account_id, data, created_at, last_seen_at, pending_account_id "
+      "FROM sessions "
       "WHERE token_hash = ?",
       crypto::sha256_hex(token));
   if (!row) return std::nullopt;
@@ -56,6 +57,7 @@ std::optional<Session> SessionStore::load(const std::string& token) {
   s.token = token;
   s.csrf_token = row->text(0);
   s.account_id = row->text(1);
+  s.pending_account_id = row->text(5);
   s.data = decode_data(row->text(2));
   s.created_at = core::from_millis(created);
   s.last_seen_at = core::from_millis(seen);
@@ -82,8 +84,9 @@ Session SessionStore::create() {
 }
 
 void SessionStore::save(Session& s) {
-  db_.execute("UPDATE sessions SET account_id = ?, data = ? WHERE token_hash = ?", s.account_id,
-              encode_data(s.data), crypto::sha256_hex(s.token));
+  db_.execute(
+      "UPDATE sessions SET account_id = ?, pending_account_id = ?, data = ? WHERE token_hash = ?",
+      s.account_id, s.pending_account_id, encode_data(s.data), crypto::sha256_hex(s.token));
   s.dirty = false;
 }
 
@@ -97,10 +100,10 @@ void SessionStore::rotate(Session& s) {
   db_.transaction([&](core::db::Tx& tx) {
     tx.execute("DELETE FROM sessions WHERE token_hash = ?", old_hash);
     tx.execute(
-        "INSERT INTO sessions (token_hash, csrf_token, account_id, data, created_at, "
-        "last_seen_at) VALUES (?, ?, ?, ?, ?, ?)",
-        crypto::sha256_hex(s.token), s.csrf_token, s.account_id, encode_data(s.data),
-        core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
+        "INSERT INTO sessions (token_hash, csrf_token, account_id, pending_account_id, data, "
+        "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        crypto::sha256_hex(s.token), s.csrf_token, s.account_id, s.pending_account_id,
+        encode_data(s.data), core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
   });
 }
 
@@ -108,6 +111,7 @@ void SessionStore::begin_login(Session& s) {
   // Everything in a session belonged to the person who used it: another person who signs
   // in through the same browser must not act for the previous one's organisation.
   s.account_id.clear();
+  s.pending_account_id.clear();
   s.data.clear();
   rotate(s);
 }
@@ -151,13 +155,15 @@ bool SessionStore::revoke(const std::string& account_id, const std::string& hand
 
 std::int64_t SessionStore::revoke_all(const std::string& account_id) {
   if (account_id.empty()) return 0;
-  return db_.execute("DELETE FROM sessions WHERE account_id = ?", account_id);
+  return db_.execute("DELETE FROM sessions WHERE account_id = ? OR pending_account_id = ?",
+                     account_id, account_id);
 }
 
 std::int64_t SessionStore::revoke_others(const std::string& account_id, const Session& keep) {
   if (account_id.empty()) return 0;
-  return db_.execute("DELETE FROM sessions WHERE account_id = ? AND token_hash <> ?", account_id,
-                     crypto::sha256_hex(keep.token));
+  return db_.execute(
+      "DELETE FROM sessions WHERE (account_id = ? OR pending_account_id = ?) AND token_hash <> ?",
+      account_id, account_id, crypto::sha256_hex(keep.token));
 }
 
 std::string SessionStore::expired_cookie() const {

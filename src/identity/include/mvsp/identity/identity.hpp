@@ -125,6 +125,14 @@ struct SecondFactorChange {
   std::string source_address;
 };
 
+// What proves the owner before the account is deleted.
+struct AccountDeletion {
+  std::string account_id;
+  std::string password;
+  std::string current_code;  // TOTP or recovery code; ignored when no second factor is set up
+  std::string source_address;
+};
+
 // One-time codes that stand in for a TOTP code (lost phone); shown once, stored hashed.
 struct RecoveryCodes {
   std::vector<std::string> codes;  // "12345-67890-12345-67890"
@@ -142,6 +150,37 @@ struct StaffMember {
   std::string email;
   std::string name;
   std::vector<std::string> roles;  // within the tenant
+};
+
+// An invitation to an authority's staff that waits for the invited person to accept it.
+struct StaffInvitation {
+  std::string id;
+  std::string email;
+  std::string name;
+  std::string role;
+  core::TimePoint expires_at;
+};
+
+// What the link of a staff invitation asks of the person who opened it.
+struct StaffInvitationCheck {
+  enum class Next {
+    set_password,     // the address has no account yet: one is made with this password
+    sign_in,          // the address has a staff account, and someone else (or nobody) is signed in
+    accept,           // the signed-in account is the invited one
+    citizen_address,  // the address belongs to a citizen account, which never becomes staff
+  };
+  Next next;
+  std::string tenant_name;
+  std::string role;
+  std::string email;
+};
+
+struct StaffInvitationAcceptance {
+  std::string token;
+  std::string actor;     // the signed-in account, or empty
+  std::string password;  // for a new account only
+  std::string password_repeat;
+  std::string locale = "de";
 };
 
 struct NewStaff {
@@ -239,10 +278,10 @@ class Identity {
 
   // The account's own history, newest first.
   std::vector<Activity> activity(std::string_view account_id, int limit);
-  // Deletes the account after checking its password (DSGVO Art. 17). The audit log keeps
+  // Deletes the account after checking its password and, when one is set up, its second
+  // factor (DSGVO Art. 17): a stolen session alone deletes nothing. The audit log keeps
   // the account's id, never its personal data. The caller ends the account's sessions.
-  core::Status delete_account(std::string_view account_id, std::string_view password,
-                              std::string_view source_address);
+  core::Status delete_account(const AccountDeletion& request);
   // The same for a person the caller has just identified otherwise (a fresh login through
   // an upstream provider), e.g. an account made from the eID that has no known password.
   core::Status delete_account_reauthenticated(std::string_view account_id);
@@ -263,13 +302,26 @@ class Identity {
                                                     std::string_view tenant_id);
   core::Result<StaffMember> staff_member(std::string_view actor, std::string_view tenant_id,
                                          std::string_view member_id);
-  // Creates the account and mails a link to set the password (valid 7 days), or adds an
-  // existing staff account to the tenant and tells its owner by mail. For an address of a
-  // citizen account nothing is added and its owner is told by mail: the answer is the same
-  // in every case, so an admin cannot probe addresses. Throttled per client and per
-  // address typed before anything is hashed or mailed.
+  // Mails a link (valid 7 days) to the address and keeps the invitation until it is
+  // accepted, withdrawn or expired. Nothing is added to the authority before the owner of
+  // the address accepts, and the admin sees the same pending invitation whether or not the
+  // address has an account, so no admin probes addresses or adds someone without consent.
+  // A new invitation of the same address to the same authority replaces the earlier one.
+  // Throttled per client and per address typed before anything is mailed.
   core::Status invite_staff(std::string_view actor, std::string_view tenant_id,
                             const NewStaff& input);
+  core::Result<std::vector<StaffInvitation>> staff_invitations(std::string_view actor,
+                                                               std::string_view tenant_id);
+  core::Status withdraw_staff_invitation(std::string_view actor, std::string_view tenant_id,
+                                         std::string_view invitation_id);
+  // For whoever holds the link: not_found when it is unknown, used or expired.
+  core::Result<StaffInvitationCheck> check_staff_invitation(std::string_view token,
+                                                            std::string_view actor,
+                                                            std::string_view locale);
+  // Makes the staff account (set_password) or gives the signed-in invited account the role
+  // (accept); single use, so parallel requests accept once. The account it returns is the
+  // member's.
+  core::Result<Account> accept_staff_invitation(const StaffInvitationAcceptance& input);
   // Replaces the member's roles in the tenant; an admin cannot take their own admin role.
   core::Status set_staff_roles(std::string_view actor, std::string_view tenant_id,
                                std::string_view member_id, const std::vector<std::string>& roles,

@@ -19,6 +19,9 @@ struct Session {
   std::string token;  // the cookie value; never stored, never logged
   std::string csrf_token;
   std::string account_id;  // empty while anonymous
+  // Between the password and the second factor: the account signing in. Revoking an
+  // account's sessions ends these too.
+  std::string pending_account_id;
   std::map<std::string, std::string> data;
   core::TimePoint created_at;
   core::TimePoint last_seen_at;
