@@ -57,8 +57,29 @@ for (const javaScript of [true, false]) {
     await page.getByRole('button', { name: 'Einladen' }).click();
     await page.waitForURL('**/verwaltung/mitarbeitende?mandant=*');
     assert.match(await page.textContent('main'), /Die Einladung ist verschickt/);
+    assert.match(await page.textContent('main'), /Offene Einladungen/);
+    await clean('staff list with a pending invitation');
     const mail = await server.sink.mailTo(email);
     assert.match(mail.body, /Hansestadt Wismar/);
+
+    // The invited person opens the link and sets a password: the staff account is made now.
+    const link = mail.body.match(/\/verwaltung\/einladung\?token=[A-Za-z0-9_-]+/)[0];
+    const invitee = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE' });
+    const invited = await invitee.newPage();
+    await invited.goto(server.url + link);
+    assert.match(await invited.textContent('main'), /Hansestadt Wismar/);
+    if (javaScript) assert.deepEqual(await axeViolations(invited), [], 'axe on the invitation page');
+    await invited.getByLabel('Passwort', { exact: true }).fill('Redaktion in Wismar 2026');
+    await invited.getByLabel('Passwort wiederholen').fill('etwas anderes');
+    await invited.getByRole('button', { name: 'Konto anlegen und Einladung annehmen' }).click();
+    await invited.waitForSelector('#fehler');
+    if (javaScript) assert.deepEqual(await axeViolations(invited), [], 'axe on the invitation with errors');
+    await invited.getByLabel('Passwort', { exact: true }).fill('Redaktion in Wismar 2026');
+    await invited.getByLabel('Passwort wiederholen').fill('Redaktion in Wismar 2026');
+    await invited.getByRole('button', { name: 'Konto anlegen und Einladung annehmen' }).click();
+    await invited.waitForSelector('text=Ihr dienstliches Konto ist angelegt');
+    if (javaScript) assert.deepEqual(await axeViolations(invited), [], 'axe on the accepted invitation');
+    await invitee.close();
 
     await page.getByRole('link', { name: /Bearbeiten.*Sven Bearbeiter/ }).click();
     await page.waitForURL('**/verwaltung/mitarbeitende/*');
