@@ -250,12 +250,15 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
   d.catalog.add(mailbox::embedded_resources());
   d.catalog.add(delivery::embedded_resources());
   d.pages = std::make_unique<web::Pages>(d.templates, d.catalog);
+  // On https the session cookie carries the __Host- prefix: the browser takes it only
+  // with Secure, Path=/ and no Domain, so no subdomain can plant or widen it.
+  bool https = s.public_url.starts_with("https://");
   d.sessions = std::make_unique<web::SessionStore>(
       *d.db, d.clock,
       web::SessionOptions{.idle = std::chrono::minutes(s.session_idle_minutes),
                           .absolute = std::chrono::hours(s.session_absolute_hours),
-                          .cookie_name = "mvsp_session",
-                          .secure_cookie = s.public_url.starts_with("https://")});
+                          .cookie_name = https ? "__Host-mvsp_session" : "mvsp_session",
+                          .secure_cookie = https});
   d.static_files = std::make_unique<web::StaticFiles>(s.static_dir.empty() ? default_static_dir()
                                                                            : s.static_dir);
 

@@ -121,7 +121,7 @@ TEST_P(AccountsCli, BadInputNamesTheFieldAndWritesNothing) {
   auto user = run_mvsp("user create --email nobody --password kurz --role clerk" + args());
   EXPECT_EQ(user.exit_code, 2);
   EXPECT_NE(user.output.find("email: must be an e-mail address"), std::string::npos) << user.output;
-  EXPECT_NE(user.output.find("password: must have 12 to 256 characters"), std::string::npos);
+  EXPECT_NE(user.output.find("password: must have 12 to 128 characters"), std::string::npos);
   EXPECT_NE(user.output.find("role: a role needs a tenant"), std::string::npos);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 0);
 }

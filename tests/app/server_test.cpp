@@ -174,6 +174,10 @@ class HttpsServer : public test::ServerTest {
 TEST_P(HttpsServer, CookiesAreSecureAndHstsIsSent) {
   auto res = client().get("/test/session");
   EXPECT_NE(res.header("set-cookie").find("; Secure"), std::string::npos);
+  EXPECT_TRUE(res.header("set-cookie").starts_with("__Host-mvsp_session="))
+      << res.header("set-cookie");
+  EXPECT_NE(res.header("set-cookie").find("; Path=/"), std::string::npos);
+  EXPECT_EQ(res.header("set-cookie").find("Domain="), std::string::npos);
   EXPECT_NE(res.header("strict-transport-security").find("max-age="), std::string::npos);
 }
 

@@ -94,6 +94,25 @@ TEST_P(IdentityTest, RegistrationNamesEveryBadField) {
   EXPECT_TRUE(mails().empty());
 }
 
+TEST_P(IdentityTest, PasswordLengthCountsCharactersNotBytes) {
+  auto with_password = [&](const std::string& password) {
+    auto r = anna();
+    r.password = r.password_repeat = password;
+    return identity_->register_citizen(r);
+  };
+  // Six umlauts are twelve bytes but six characters.
+  auto umlauts = with_password("äöüäöü");
+  ASSERT_FALSE(umlauts);
+  EXPECT_EQ(fields(umlauts.error()), (std::vector<std::string>{"password"}));
+  std::string long_password;
+  for (int i = 0; i < 129; ++i) long_password += "ä";
+  auto too_long = with_password(long_password);
+  ASSERT_FALSE(too_long);
+  EXPECT_EQ(fields(too_long.error()), (std::vector<std::string>{"password"}));
+  long_password.resize(long_password.size() - 2);  // 128 characters, 256 bytes
+  EXPECT_TRUE(with_password(long_password));
+}
+
 TEST_P(IdentityTest, RegistrationSendsALinkThatConfirmsOnce) {
   ASSERT_TRUE(identity_->register_citizen(anna()));
   auto sent = mails();
@@ -377,6 +396,8 @@ TEST_P(IdentityTest, PasswordResetByMailWorksOnceAndTellsNothingAboutUnknownAddr
   ASSERT_TRUE(identity_->reset_password({.token = token,
                                          .password = "neues langes Passwort",
                                          .password_repeat = "neues langes Passwort"}));
+  EXPECT_NE(mails().back().find("Ihr Passwort wurde geändert"), std::string::npos)
+      << "the owner is told";
   EXPECT_EQ(identity_
                 ->reset_password({.token = token,
                                   .password = "noch ein Passwort!!",

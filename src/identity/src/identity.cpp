@@ -28,8 +28,24 @@ constexpr std::string_view kAccountColumns =
     "birth_name, doctoral_degree, artistic_name, birth_date, birth_place, street, postcode, "
     "city, country, totp_secret, created_at";
 constexpr std::int64_t kTotpStepMs = 30'000;
+// A new password has 12 to 128 characters (ASVS 2.1.1, 2.1.2), counted as Unicode code
+// points, so six umlauts are six characters and not twelve.
 constexpr std::size_t kMinPassword = 12;
-constexpr std::size_t kMaxPassword = 256;
+constexpr std::size_t kMaxPassword = 128;
+// What a login hashes at most: 128 characters of four bytes each (and the 256 bytes that
+// were allowed before).
+constexpr std::size_t kMaxPasswordBytes = 512;
+
+std::size_t characters(std::string_view text) {
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char ch) {
+    return (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  }));
+}
+
+bool valid_new_password(std::string_view password) {
+  auto n = characters(password);
+  return n >= kMinPassword && n <= kMaxPassword && password.size() <= kMaxPasswordBytes;
+}
 constexpr std::size_t kMaxText = 200;
 constexpr int kRecoveryCodes = 10;
 constexpr std::size_t kRecoveryDigits = 20;
@@ -181,7 +197,7 @@ struct Identity::Impl {
   core::Status check_new_password(const std::string& password, const std::string& repeat,
                                   std::string_view locale) const {
     Error invalid{core::ErrorCode::invalid_input, text(locale, "errors.summary"), {}, {}};
-    if (password.size() < kMinPassword || password.size() > kMaxPassword) {
+    if (!valid_new_password(password)) {
       invalid.and_field("password", text(locale, "errors.password_length"));
     }
     if (password != repeat) {
@@ -327,8 +343,8 @@ struct Identity::Impl {
       return fail(too_many(w));
     }
     auto row = db.query_one("SELECT password_hash FROM accounts WHERE id = ?", account.id);
-    bool ok =
-        row && password.size() <= kMaxPassword && secrets::verify_password(row->text(0), password);
+    bool ok = row && password.size() <= kMaxPasswordBytes &&
+              secrets::verify_password(row->text(0), password);
     db.transaction([&](core::db::Tx& tx) {
       if (ok) {
         settle_success(tx, source_address, account.email);
@@ -488,8 +504,8 @@ core::Result<Account> Identity::create_account(const NewAccount& input, std::str
   auto email = normalize_email(input.email);
   Error invalid{core::ErrorCode::invalid_input, "The account data is not valid.", {}, {}};
   if (!valid_email(email)) invalid.and_field("email", "must be an e-mail address");
-  if (input.password.size() < kMinPassword || input.password.size() > kMaxPassword) {
-    invalid.and_field("password", "must have 12 to 256 characters");
+  if (!valid_new_password(input.password)) {
+    invalid.and_field("password", "must have 12 to 128 characters");
   }
   if (input.role.empty() != input.tenant_id.empty()) {
     invalid.and_field("role", "a role needs a tenant and a tenant needs a role");
@@ -528,7 +544,7 @@ core::Status Identity::register_citizen(const Registration& input) {
   const auto& loc = input.locale;
   Error invalid{core::ErrorCode::invalid_input, impl_->text(loc, "errors.summary"), {}, {}};
   if (!valid_email(email)) invalid.and_field("email", impl_->text(loc, "errors.email"));
-  if (input.password.size() < kMinPassword || input.password.size() > kMaxPassword) {
+  if (!valid_new_password(input.password)) {
     invalid.and_field("password", impl_->text(loc, "errors.password_length"));
   } else if (normalize_email(input.password) == email) {
     invalid.and_field("password", impl_->text(loc, "errors.password_is_email"));
@@ -611,7 +627,7 @@ core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
     auto row = d.db.query_one("SELECT password_hash FROM accounts WHERE id = ?", account->id);
     hash = row->text(0);
   }
-  bool ok = hash && attempt.password.size() <= kMaxPassword &&
+  bool ok = hash && attempt.password.size() <= kMaxPasswordBytes &&
             secrets::verify_password(*hash, attempt.password);
   if (!hash) secrets::burn_password_time(attempt.password);
   if (!ok) {
@@ -717,6 +733,8 @@ core::Result<Account> Identity::reset_password(const PasswordReset& input) {
     tx.execute("DELETE FROM login_throttle WHERE throttle_key = ?",
                "login:" + crypto::sha256_hex(a.email));
     auto revoked = revoke_oidc_grants(tx, id);
+    // The owner learns of it, also when it was not them (someone who reads their mail).
+    d.mail_owner(tx, a, "password_reset");
     d.audit_event(tx, "account:" + id, "account.password_reset", id,
                   fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
     return a;
