@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <mvsp/core/clock.hpp>
 #include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/federation.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "eid_pages.hpp"
+#include "secrets.hpp"
 
 namespace mvsp::identity {
 namespace {
@@ -186,10 +188,23 @@ TEST_P(SamlLogin, ASignedInCitizenLinksTheEidAndStepsUpToHigh) {
   auto finished = back(
       c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/sicherheit", "anna", "eID"));
   EXPECT_EQ(finished.status, 303);
-  EXPECT_EQ(finished.header("location"), "/konto/sicherheit");
+  // A new link asks for the password first (a stolen session alone adds no way in).
+  EXPECT_EQ(finished.header("location"), "/anmelden?next=%2Fanmelden%2Fextern%2Fverbinden");
+  auto relogin = submit(c, "/anmelden",
+                        {{"email", enc("anna@example.org")},
+                         {"password", enc(kPassword)},
+                         {"next", enc("/anmelden/extern/verbinden")}},
+                        finished.header("location"));
+  EXPECT_EQ(relogin.header("location"), "/anmelden/extern/verbinden");
+  auto linked = c.get("/anmelden/extern/verbinden");
+  EXPECT_EQ(linked.header("location"), "/konto/sicherheit");
+  auto mails = sink_.wait_for(++mails_expected_);
+  EXPECT_EQ(mails.back().subject, "Anmeldedienst mit Ihrem Konto verknüpft");
   auto after = c.get("/konto/sicherheit");
   EXPECT_NE(after.body.find("Ihr Konto ist jetzt mit BundID verknüpft"), std::string::npos);
   EXPECT_NE(c.get("/konto").body.find("hoch"), std::string::npos);
+  EXPECT_EQ(submit(c, "/konto/loeschen", {{"password", ""}}).status, 422)
+      << "an identity linked just now does not stand in for the password";
   // The same eID cannot be linked to a second account.
   auto second = registered("bert@example.org");
   ASSERT_EQ(login(second, "bert@example.org", kPassword).status, 303);
@@ -200,6 +215,65 @@ TEST_P(SamlLogin, ASignedInCitizenLinksTheEidAndStepsUpToHigh) {
   EXPECT_EQ(unlinked.status, 303);
   EXPECT_NE(c.get("/konto/sicherheit").body.find("Jetzt verknüpfen"), std::string::npos);
   EXPECT_EQ(c.post_form("/konto/verknuepfungen/bundid/loesen", {}).status, 403) << "no token";
+}
+
+// The second review: from a stolen session, linking the thief's own eID gave a lasting way
+// in and then deleted the account without password or second factor.
+TEST_P(SamlLogin, AStolenSessionNeitherLinksAnotherIdentityNorDeletesWithIt) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto finished =
+      back(c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/loeschen", "max", "eID"));
+  EXPECT_EQ(finished.header("location").rfind("/anmelden?next=", 0), 0u);
+  auto skipped = c.get("/anmelden/extern/verbinden");
+  EXPECT_EQ(skipped.status, 303);
+  EXPECT_EQ(skipped.header("location"), "/konto") << "no link without the password";
+  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
+  EXPECT_EQ(submit(c, "/konto/loeschen", {{"password", ""}}).status, 422);
+  EXPECT_EQ(c.get("/konto").status, 200) << "the account is still there";
+  // The thief's eID signs nobody in.
+  auto elsewhere = client();
+  auto theirs =
+      back(elsewhere, through_simulator(elsewhere, "/anmelden/extern/bundid", "max", "eID"));
+  EXPECT_EQ(theirs.header("location"), "/anmelden/extern/neu");
+}
+
+// An account with a second factor signed in through a linked upstream at a lower level
+// than `substantial` gives its code, as its password login would.
+TEST_P(SamlLogin, AWeakUpstreamLoginToAnAccountWithASecondFactorAsksForTheCode) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  auto finished = back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "eID"));
+  ASSERT_EQ(submit(c, "/anmelden",
+                   {{"email", enc("anna@example.org")},
+                    {"password", enc(kPassword)},
+                    {"next", enc("/anmelden/extern/verbinden")}},
+                   finished.header("location"))
+                .status,
+            303);
+  ASSERT_EQ(c.get("/anmelden/extern/verbinden").status, 303);
+  auto account = app_->identity().find(
+      database_->db()
+          .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
+          ->text(0));
+  ASSERT_TRUE(account);
+  auto enrollment = app_->identity().begin_totp(*account);
+  auto raw = *secrets::base32_decode(enrollment.secret);
+  ASSERT_TRUE(app_->identity().enable_totp(
+      {.account_id = account->id,
+       .password = kPassword,
+       .secret = enrollment.secret,
+       .code = secrets::totp_code(raw, core::to_millis(app_->clock().now()) / 30'000)}));
+  auto other = client();
+  auto weak = back(other, through_simulator(other, "/anmelden/extern/bundid?next=/konto", "anna",
+                                            "Benutzername"));
+  EXPECT_EQ(weak.header("location").rfind("/anmelden/zweiter-faktor", 0), 0u)
+      << weak.header("location");
+  EXPECT_EQ(other.get("/konto").status, 303) << "not signed in before the code";
+  auto strong = client();
+  auto eid =
+      back(strong, through_simulator(strong, "/anmelden/extern/bundid?next=/konto", "anna", "eID"));
+  EXPECT_EQ(eid.header("location"), "/konto") << "the eID itself is a strong factor";
 }
 
 TEST_P(SamlLogin, MetadataAndUnknownProviders) {

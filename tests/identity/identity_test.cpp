@@ -658,8 +658,46 @@ TEST_P(StaffTest, InvitationsExpireAndCanBeWithdrawn) {
   EXPECT_FALSE(db().query_one("SELECT 1 FROM accounts WHERE email = 'spaet@wismar.de'"));
 }
 
+// The second review: anyone could block an invitation by registering the address without
+// confirming it; and an admin about to be removed could leave an invitation behind.
+TEST_P(StaffTest, NeitherASquatterNorAFormerAdminsInvitationCounts) {
+  ASSERT_TRUE(identity_->invite_staff(
+      admin_wismar_, wismar_,
+      {.email = "neu@wismar.de", .given_name = "N", .family_name = "N", .role = "clerk"}));
+  auto token = staff_invitation_token_in(mails().back());
+  auto squat = anna();
+  squat.email = "neu@wismar.de";
+  ASSERT_TRUE(identity_->register_citizen(squat));  // never confirmed
+  EXPECT_EQ(identity_->check_staff_invitation(token, "", "de")->next,
+            StaffInvitationCheck::Next::set_password);
+  auto bad = identity_->accept_staff_invitation(
+      {.token = token, .password = "neu@wismar.de", .password_repeat = "neu@wismar.de"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"password"})) << "not the address";
+  auto member = identity_->accept_staff_invitation({.token = token,
+                                                    .password = "mein Dienstpasswort",
+                                                    .password_repeat = "mein Dienstpasswort"});
+  ASSERT_TRUE(member) << member.error().message;
+  EXPECT_EQ(member->kind, "staff");
+  EXPECT_EQ(
+      db().query_one("SELECT COUNT(*) FROM accounts WHERE email = 'neu@wismar.de'")->integer(0), 1)
+      << "the unconfirmed registration gave way";
+
+  auto second_admin = staff("chef@wismar.de", "authority_admin", wismar_);
+  ASSERT_TRUE(identity_->invite_staff(second_admin, wismar_,
+                                      {.email = "hinterher@example.org",
+                                       .given_name = "H",
+                                       .family_name = "H",
+                                       .role = "authority_admin"}));
+  auto left_behind = staff_invitation_token_in(mails().back());
+  ASSERT_TRUE(identity_->remove_staff(admin_wismar_, wismar_, second_admin, "de"));
+  EXPECT_EQ(identity_->check_staff_invitation(left_behind, "", "de").error().code,
+            ErrorCode::not_found);
+  EXPECT_TRUE(identity_->staff_invitations(admin_wismar_, wismar_)->empty());
+}
+
 TEST_P(StaffTest, InvitationsAreChecked) {
-  ASSERT_TRUE(identity_->register_citizen(anna()));
+  registered_and_confirmed();
   auto citizen = identity_->invite_staff(admin_wismar_, wismar_,
                                          {.email = "anna.schmidt@example.org",
                                           .given_name = "A",

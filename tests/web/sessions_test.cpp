@@ -58,11 +58,25 @@ TEST_P(Sessions, RotationInvalidatesTheOldToken) {
   store_->save(s);
   auto old_token = s.token;
   auto old_csrf = s.csrf_token;
-  store_->rotate(s);
+  EXPECT_TRUE(store_->rotate(s));
   EXPECT_NE(s.token, old_token);
   EXPECT_NE(s.csrf_token, old_csrf);
   EXPECT_FALSE(store_->load(old_token));
   EXPECT_EQ(store_->load(s.token)->data.at("cart"), "x");
+}
+
+// A request that loaded the session before it was revoked (a password reset in another
+// tab) must not bring it back by rotating it.
+TEST_P(Sessions, ARevokedSessionIsNotBroughtBackByRotation) {
+  auto s = store_->create();
+  s.account_id = "k1";
+  store_->save(s);
+  auto loaded = store_->load(s.token);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(store_->revoke_all("k1"), 1);
+  EXPECT_FALSE(store_->rotate(*loaded));
+  EXPECT_FALSE(store_->load(loaded->token));
+  EXPECT_TRUE(store_->list_for_account("k1").empty());
 }
 
 TEST_P(Sessions, PurgeDeletesExpiredOnly) {

@@ -195,10 +195,12 @@ struct Identity::Impl {
 
   // A new password typed twice (reset link, staff invitation).
   core::Status check_new_password(const std::string& password, const std::string& repeat,
-                                  std::string_view locale) const {
+                                  std::string_view locale, std::string_view email = {}) const {
     Error invalid{core::ErrorCode::invalid_input, text(locale, "errors.summary"), {}, {}};
     if (!valid_new_password(password)) {
       invalid.and_field("password", text(locale, "errors.password_length"));
+    } else if (!email.empty() && normalize_email(password) == email) {
+      invalid.and_field("password", text(locale, "errors.password_is_email"));
     }
     if (password != repeat) {
       invalid.and_field("password_repeat", text(locale, "errors.password_repeat"));
@@ -354,6 +356,24 @@ struct Identity::Impl {
     });
     if (!ok) return fail(Error::invalid("password", text(account.locale, "errors.password_wrong")));
     return {};
+  }
+
+  // Everything identity keeps of the account, in the caller's transaction; audited as
+  // `action` with the account's id only.
+  void erase_account(core::db::Connection& tx, const std::string& id, std::string_view action) {
+    auto row = tx.query_one("SELECT email FROM accounts WHERE id = ?", id);
+    if (!row) return;
+    tx.execute("DELETE FROM account_roles WHERE account_id = ?", id);
+    tx.execute("DELETE FROM identity_links WHERE account_id = ?", id);
+    tx.execute("DELETE FROM email_tokens WHERE account_id = ?", id);
+    tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", id);
+    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
+               "login:" + crypto::sha256_hex(row->text(0)), "totp:" + id);
+    auto revoked = tx.execute("DELETE FROM oidc_codes WHERE account_id = ?", id) +
+                   tx.execute("DELETE FROM oidc_tokens WHERE account_id = ?", id);
+    tx.execute("DELETE FROM accounts WHERE id = ?", id);
+    audit_event(tx, "account:" + id, std::string(action), id,
+                fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
   }
 
   std::string recovery_hash(const std::string& account_id, const std::string& digits) const {
@@ -627,9 +647,14 @@ core::Result<LoginResult> Identity::login(const LoginAttempt& attempt) {
     auto row = d.db.query_one("SELECT password_hash FROM accounts WHERE id = ?", account->id);
     hash = row->text(0);
   }
-  bool ok = hash && attempt.password.size() <= kMaxPasswordBytes &&
-            secrets::verify_password(*hash, attempt.password);
-  if (!hash) secrets::burn_password_time(attempt.password);
+  // Exactly one argon2 run whatever the case (no account, too long, wrong, right), so the
+  // time taken tells nothing about whether the address has an account.
+  bool ok = false;
+  if (hash && attempt.password.size() <= kMaxPasswordBytes) {
+    ok = secrets::verify_password(*hash, attempt.password);
+  } else {
+    secrets::burn_password_time(attempt.password.substr(0, kMaxPasswordBytes));
+  }
   if (!ok) {
     // The failure was counted when the attempt was reserved.
     if (account) {
@@ -779,19 +804,7 @@ core::Status Identity::delete_account_reauthenticated(std::string_view account_i
   std::string id(account_id);
   auto row = d.db.query_one("SELECT email FROM accounts WHERE id = ?", id);
   if (!row) return fail(Error::not_found("no such account"));
-  auto email = row->text(0);
-  d.db.transaction([&](core::db::Tx& tx) {
-    tx.execute("DELETE FROM account_roles WHERE account_id = ?", id);
-    tx.execute("DELETE FROM identity_links WHERE account_id = ?", id);
-    tx.execute("DELETE FROM email_tokens WHERE account_id = ?", id);
-    tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", id);
-    tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
-               "login:" + crypto::sha256_hex(email), "totp:" + id);
-    auto revoked = revoke_oidc_grants(tx, id);
-    tx.execute("DELETE FROM accounts WHERE id = ?", id);
-    d.audit_event(tx, "account:" + id, "account.deleted", id,
-                  fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
-  });
+  d.db.transaction([&](core::db::Tx& tx) { d.erase_account(tx, id, "account.deleted"); });
   return {};
 }
 
@@ -967,16 +980,27 @@ core::Status Identity::invite_staff(std::string_view actor, std::string_view ten
   });
 }
 
+namespace {
+
+// An invitation counts only while the admin who sent it is still an admin of the
+// authority: one about to be removed cannot leave a way back in behind.
+constexpr std::string_view kInviterStillAdmin =
+    "EXISTS (SELECT 1 FROM account_roles r WHERE r.account_id = i.invited_by AND "
+    "r.tenant_id = i.tenant_id AND r.role = 'authority_admin')";
+
+}  // namespace
+
 core::Result<std::vector<StaffInvitation>> Identity::staff_invitations(std::string_view actor,
                                                                        std::string_view tenant_id) {
   auto& d = *impl_;
   auto conn = d.db.acquire();
   if (auto ok = check_admin(*conn, actor, tenant_id); !ok) return fail(ok.error());
   std::vector<StaffInvitation> out;
-  for (const auto& r : conn->query(
-           "SELECT id, email, given_name, family_name, role, expires_at FROM staff_invitations "
-           "WHERE tenant_id = ? AND expires_at >= ? ORDER BY created_at, id",
-           std::string(tenant_id), d.now())) {
+  for (const auto& r :
+       conn->query("SELECT i.id, i.email, i.given_name, i.family_name, i.role, i.expires_at "
+                   "FROM staff_invitations i WHERE i.tenant_id = ? AND i.expires_at >= ? AND " +
+                       std::string(kInviterStillAdmin) + " ORDER BY i.created_at, i.id",
+                   std::string(tenant_id), d.now())) {
     out.push_back({r.text(0), r.text(1), r.text(2) + " " + r.text(3), r.text(4),
                    core::from_millis(r.integer(5))});
   }
@@ -1018,7 +1042,8 @@ std::optional<PendingStaffInvitation> pending_invitation(core::db::Connection& c
   auto r = c.query_one(
       "SELECT i.id, i.tenant_id, t.name, i.email, i.given_name, i.family_name, i.role "
       "FROM staff_invitations i JOIN tenants t ON t.id = i.tenant_id "
-      "WHERE i.token_hash = ? AND i.expires_at >= ?",
+      "WHERE i.token_hash = ? AND i.expires_at >= ? AND " +
+          std::string(kInviterStillAdmin),
       token_hash, now);
   if (!r) return std::nullopt;
   return PendingStaffInvitation{r->text(0), r->text(1), r->text(2), r->text(3),
@@ -1036,7 +1061,10 @@ core::Result<StaffInvitationCheck> Identity::check_staff_invitation(std::string_
   if (!pending) return fail(Error::not_found(d.text(locale, "staff_invitation.invalid")));
   StaffInvitationCheck out{StaffInvitationCheck::Next::set_password, pending->tenant_name,
                            pending->role, pending->email};
-  if (auto account = d.by_email(*conn, pending->email)) {
+  // An unconfirmed citizen registration of the address (anyone can make one) does not
+  // block the invitation; accepting it proves the mailbox and replaces that registration.
+  if (auto account = d.by_email(*conn, pending->email);
+      account && (account->kind == "staff" || account->email_verified)) {
     if (account->kind != "staff") {
       out.next = StaffInvitationCheck::Next::citizen_address;
     } else {
@@ -1061,7 +1089,8 @@ core::Result<Account> Identity::accept_staff_invitation(const StaffInvitationAcc
   }
   std::string hash;
   if (check->next == Next::set_password) {
-    if (auto ok = d.check_new_password(input.password, input.password_repeat, loc); !ok) {
+    if (auto ok = d.check_new_password(input.password, input.password_repeat, loc, check->email);
+        !ok) {
       return fail(ok.error());
     }
     hash = secrets::hash_password(input.password);
@@ -1075,6 +1104,10 @@ core::Result<Account> Identity::accept_staff_invitation(const StaffInvitationAcc
     }
     auto account = d.by_email(tx, pending->email);
     if (check->next == Next::set_password) {
+      if (account && account->kind == "citizen" && !account->email_verified) {
+        d.erase_account(tx, account->id, "account.unconfirmed_replaced");
+        account.reset();
+      }
       // An account made for this address in the meantime takes the other way.
       if (account ||
           !d.insert_account(tx, d.ids.key(), "staff", pending->email, true, hash, std::string(loc),
@@ -1395,6 +1428,13 @@ core::Result<Account> Identity::find(std::string_view id) {
       fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), std::string(id));
   if (!row) return fail(Error::not_found("no such account"));
   return read_account(*row);
+}
+
+void Identity::tell_upstream_linked(std::string_view account_id) {
+  auto& d = *impl_;
+  auto account = find(account_id);
+  if (!account) return;
+  d.db.transaction([&](core::db::Tx& tx) { d.mail_owner(tx, *account, "upstream_linked"); });
 }
 
 core::Result<Account> Identity::update_profile(std::string_view id, const Profile& p) {

@@ -125,20 +125,30 @@ std::optional<Pending> pending_of(const Request& req) {
 
 // Signs `account` in with the level the upstream confirmed. A fresh login through the
 // upstream counts as that level for the whole session; for someone signed in already
-// it is a raised level, which the step-up time limits.
-void sign_in(const Context& c, Request& req, const std::string& account, TrustLevel level) {
+// it is a raised level, which the step-up time limits. Only a login through an identity
+// that was linked before (`reconfirms`) stands in for the password when deleting the
+// account: one linked just now may be a thief's own.
+[[nodiscard]] bool sign_in(const Context& c, Request& req, const std::string& account,
+                           TrustLevel level, bool reconfirms) {
   auto& session = req.ensure_session();
   bool fresh = session.account_id != account;
   if (fresh) {
     c.sessions.begin_login(session);  // nothing of a previous person's session stays
-  } else {
-    c.sessions.rotate(session);
+  } else if (!c.sessions.rotate(session)) {
+    req.session = nullptr;  // ended meanwhile: nothing is raised
+    return false;
   }
   session.account_id = account;
   session.data.erase("pending_upstream");
   session.data.erase("pending_upstream_next");
   session.pending_account_id.clear();
-  session.data["upstream_at"] = std::to_string(core::to_millis(core::SystemClock().now()));
+  session.data.erase("pending_upstream_for");
+  session.data.erase("pending_upstream_confirmed");
+  if (reconfirms) {
+    session.data["upstream_at"] = std::to_string(core::to_millis(core::SystemClock().now()));
+  } else {
+    session.data.erase("upstream_at");
+  }
   auto current = parse_level(session.data.count("level") ? session.data["level"] : "")
                      .value_or(TrustLevel::basic);
   if (fresh) {
@@ -148,6 +158,7 @@ void sign_in(const Context& c, Request& req, const std::string& account, TrustLe
     session.data["level"] = std::string(level_name(level));
   }
   session.dirty = true;
+  return true;
 }
 
 Response complete(const Context& c, Request& req, const std::string& request_id) {
@@ -172,16 +183,37 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
     if (!current.empty() && current != outcome->linked_account) {
       return problem_page(c, req, "linked_elsewhere", 409);
     }
-    if (!c.identity.find(outcome->linked_account)) return problem_page(c, req, "failed", 403);
-    sign_in(c, req, outcome->linked_account, identity.level);
+    auto account = c.identity.find(outcome->linked_account);
+    if (!account) return problem_page(c, req, "failed", 403);
     fed(c).used(outcome->linked_account, identity);
-    res = continue_to(c, req, outcome->next);
+    if (current.empty() && account->totp_enabled && identity.level < TrustLevel::substantial) {
+      // The account's password login asks for its second factor; a weaker upstream login
+      // does too.
+      auto& session = req.ensure_session();
+      c.sessions.begin_login(session);
+      session.pending_account_id = account->id;
+      session.data["base_level"] = std::string(level_name(identity.level));
+      session.dirty = true;
+      res = Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(outcome->next));
+    } else {
+      if (!sign_in(c, req, outcome->linked_account, identity.level, true)) {
+        return Response::redirect("/anmelden");
+      }
+      res = continue_to(c, req, outcome->next);
+    }
   } else if (!current.empty()) {
-    if (!fed(c).link(current, identity)) return problem_page(c, req, "linked_elsewhere", 409);
-    sign_in(c, req, current, identity.level);
-    req.session->data["flash"] =
-        fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
-    res = continue_to(c, req, outcome->next);
+    // A new identity for the signed-in account: its password (and second factor) first, so
+    // that a stolen session alone cannot add a lasting way in. The login page leads back to
+    // /anmelden/extern/verbinden, which links only for this account after that login.
+    auto& session = *req.session;
+    session.data["pending_upstream"] = identity_to_json(identity);
+    session.data["pending_upstream_next"] = outcome->next;
+    session.data["pending_upstream_for"] = current;
+    session.data.erase("pending_upstream_confirmed");
+    session.data["flash"] = fmt::format(fmt::runtime(c.t(req, "upstream.confirm_link")),
+                                        label_of(c, identity.upstream));
+    session.dirty = true;
+    res = Response::redirect("/anmelden?next=" + web::url_encode("/anmelden/extern/verbinden"));
   } else {
     auto& session = req.ensure_session();
     session.data["pending_upstream"] = identity_to_json(identity);
@@ -252,8 +284,20 @@ Response connect(const Context& c, Request& req) {
   if (!pending || account.empty()) return Response::redirect("/konto");
   auto identity = pending->identity;
   auto next = pending->next;
+  // Started by a signed-in account: only that account, after a fresh password login.
+  auto& data = req.session->data;
+  if (auto it = data.find("pending_upstream_for");
+      it != data.end() && (it->second != account || !data.contains("pending_upstream_confirmed"))) {
+    for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for",
+                            "pending_upstream_confirmed"}) {
+      data.erase(key);
+    }
+    req.session->dirty = true;
+    return Response::redirect("/konto");
+  }
   if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
-  sign_in(c, req, account, identity.level);
+  c.identity.tell_upstream_linked(account);
+  if (!sign_in(c, req, account, identity.level, false)) return Response::redirect("/anmelden");
   req.session->data["flash"] =
       fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
   return continue_to(c, req, next);

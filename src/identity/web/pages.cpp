@@ -28,10 +28,14 @@ std::vector<View> login_links(const Context& c, const Request& req) {
 
 // What a login keeps of the session it starts over: an identity from an upstream provider
 // that waits to be linked to the account signing in now, and only when nobody was signed in.
+// An identity an upstream returned that waits to be linked: from an anonymous login (any
+// account that signs in now may take it), or started by a signed-in account (only that
+// account, after this login: `pending_upstream_for`).
 std::map<std::string, std::string> waiting_upstream(const web::Session& s) {
   std::map<std::string, std::string> out;
-  if (!s.account_id.empty()) return out;
-  for (const char* key : {"pending_upstream", "pending_upstream_next"}) {
+  auto started_by = s.data.find("pending_upstream_for");
+  if (!s.account_id.empty() && started_by == s.data.end()) return out;
+  for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for"}) {
     if (auto it = s.data.find(key); it != s.data.end()) out.insert(*it);
   }
   return out;
@@ -87,6 +91,9 @@ Response login_submit(const Context& c, Request& req) {
   auto waiting = waiting_upstream(session);
   c.sessions.begin_login(session);
   session.data.merge(waiting);
+  if (auto it = session.data.find("pending_upstream_for"); it != session.data.end()) {
+    if (it->second == result->account.id) session.data["pending_upstream_confirmed"] = "1";
+  }
   auto next = local_next(req, "/konto");
   Response res;
   if (result->second_factor_required) {
@@ -131,7 +138,11 @@ Response second_factor_submit(const Context& c, Request& req) {
     return refused_form(c, req, second_factor_page(c, req), ok.error());
   }
   auto& session = *req.session;
-  c.sessions.rotate(session);
+  // Ended meanwhile (a password reset, a change of the factor): the login starts over.
+  if (!c.sessions.rotate(session)) {
+    req.session = nullptr;
+    return Response::redirect("/anmelden");
+  }
   session.pending_account_id.clear();
   session.account_id = id;
   if (!session.data.count("base_level")) session.data["base_level"] = "low";
@@ -597,7 +608,10 @@ Response totp_submit(const Context& c, Request& req) {
   if (!data.count("base_level")) data["base_level"] = data.count("level") ? data["level"] : "low";
   data["level"] = std::string(level_name(TrustLevel::substantial));
   data["flash"] = c.t(req, "totp.enabled");
-  c.sessions.rotate(*req.session);
+  if (!c.sessions.rotate(*req.session)) {
+    req.session = nullptr;
+    return Response::redirect("/anmelden");
+  }
   c.sessions.revoke_others(id, *req.session);
   req.session->dirty = true;
   return recovery_codes_page(c, req, *enabled, local_next(req, "/konto"));

@@ -75,11 +75,7 @@ Session SessionStore::create() {
   s.csrf_token = crypto::random_token(32);
   s.created_at = s.last_seen_at = clock_.now();
   s.is_new = true;
-  db_.execute(
-      "INSERT INTO sessions (token_hash, csrf_token, account_id, data, created_at, last_seen_at) "
-      "VALUES (?, ?, ?, ?, ?, ?)",
-      crypto::sha256_hex(s.token), s.csrf_token, s.account_id, encode_data(s.data),
-      core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
+  insert(*db_.acquire(), s);
   return s;
 }
 
@@ -90,21 +86,26 @@ void SessionStore::save(Session& s) {
   s.dirty = false;
 }
 
-void SessionStore::rotate(Session& s) {
+bool SessionStore::rotate(Session& s) {
   auto old_hash = crypto::sha256_hex(s.token);
   s.token = crypto::random_token(32);
   s.csrf_token = crypto::random_token(32);
   s.created_at = s.last_seen_at = clock_.now();
   s.is_new = true;
   s.dirty = false;
-  db_.transaction([&](core::db::Tx& tx) {
-    tx.execute("DELETE FROM sessions WHERE token_hash = ?", old_hash);
-    tx.execute(
-        "INSERT INTO sessions (token_hash, csrf_token, account_id, pending_account_id, data, "
-        "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        crypto::sha256_hex(s.token), s.csrf_token, s.account_id, s.pending_account_id,
-        encode_data(s.data), core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
+  return db_.transaction([&](core::db::Tx& tx) {
+    if (tx.execute("DELETE FROM sessions WHERE token_hash = ?", old_hash) != 1) return false;
+    insert(tx, s);
+    return true;
   });
+}
+
+void SessionStore::insert(core::db::Connection& c, const Session& s) {
+  c.execute(
+      "INSERT INTO sessions (token_hash, csrf_token, account_id, pending_account_id, data, "
+      "created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      crypto::sha256_hex(s.token), s.csrf_token, s.account_id, s.pending_account_id,
+      encode_data(s.data), core::to_millis(s.created_at), core::to_millis(s.last_seen_at));
 }
 
 void SessionStore::begin_login(Session& s) {
@@ -113,7 +114,8 @@ void SessionStore::begin_login(Session& s) {
   s.account_id.clear();
   s.pending_account_id.clear();
   s.data.clear();
-  rotate(s);
+  // An anonymous session that expired meanwhile starts afresh; nothing of it is kept.
+  if (!rotate(s)) insert(*db_.acquire(), s);
 }
 
 void SessionStore::destroy(const Session& s) {

@@ -362,6 +362,9 @@ class Identity {
                                                                 std::string_view source_address);
 
   core::Result<Account> find(std::string_view id);
+  // Tells the owner by mail that an upstream provider was linked to the account (if it
+  // was not them, they know to unlink it and change the password).
+  void tell_upstream_linked(std::string_view account_id);
   // The account or organisation with this id, for the mailbox; nothing when neither exists.
   std::optional<MailboxOwner> mailbox_owner(std::string_view id);
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);

@@ -11,7 +11,8 @@
 
 namespace mvsp::core::db {
 class Database;
-}
+class Connection;
+}  // namespace mvsp::core::db
 
 namespace mvsp::web {
 
@@ -51,8 +52,10 @@ class SessionStore {
   Session create();
   void save(Session& session);
   // Gives the session a new token (and CSRF token) and drops the old one, keeping its
-  // data: for the same person's change of privilege (second factor, step-up).
-  void rotate(Session& session);
+  // data: for the same person's change of privilege (second factor, step-up). False, and
+  // nothing stored, when the old session was ended meanwhile (revoked by a password reset
+  // or a change of the second factor while this request ran): it must not come back.
+  [[nodiscard]] bool rotate(Session& session);
   // The same at a login: the session starts over with nothing of whoever used it before
   // (account, level, organisation, pending steps). The caller signs the new person in.
   // The language is a cookie of its own and stays.
@@ -78,6 +81,8 @@ class SessionStore {
   const SessionOptions& options() const { return options_; }
 
  private:
+  static void insert(core::db::Connection& c, const Session& s);
+
   core::db::Database& db_;
   const core::Clock& clock_;
   SessionOptions options_;
