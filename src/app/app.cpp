@@ -1,5 +1,7 @@
 #include "app.hpp"
 
+#include "http_client.hpp"
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,10 +167,20 @@ std::vector<core::Migration> all_migrations() {
   return all;
 }
 
+const web::Ports& system_ports() {
+  static const core::SystemClock clock;
+  static core::RandomIdGenerator ids;
+  static const web::Ports ports{.clock = clock, .ids = ids, .http = network_http};
+  return ports;
+}
+
 struct App::Impl {
+  explicit Impl(const web::Ports& p) : clock(p.clock), ids(p.ids), http(p.http) {}
+
   Settings settings;
-  core::SystemClock clock;
-  core::RandomIdGenerator ids;
+  const core::Clock& clock;
+  core::IdGenerator& ids;
+  web::HttpFetchFactory http;
   std::unique_ptr<core::db::Database> db;
   std::vector<core::Migration> migrations = all_migrations();
   std::unique_ptr<core::JobQueue> jobs;
@@ -207,7 +219,7 @@ struct App::Impl {
   bool stopping = false;
 };
 
-App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
+App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Impl>(ports)) {
   auto& d = *impl_;
   d.settings = std::move(settings);
   const auto& s = d.settings;
@@ -284,11 +296,13 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
         identity::FederationOptions{.public_url = s.public_url,
                                     .key = d.master_key,
                                     .key_dir = s.data_dir / "saml",
-                                    .upstreams = s.upstreams});
+                                    .upstreams = s.upstreams},
+        d.http(std::chrono::seconds(10)));
   }
   if (s.runs("identity")) {
     identity::register_pages(d.router, *d.pages, *d.sessions, *d.identity,
-                             {.secure_cookies = s.public_url.starts_with("https://"),
+                             {.clock = &d.clock,
+                              .secure_cookies = https,
                               .oidc = d.oidc.get(),
                               .federation = d.federation.get()});
   }
@@ -329,7 +343,8 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
           .limits = {.rate_per_second = static_cast<double>(s.delivery_rate_per_second),
                      .burst = s.delivery_burst,
                      .daily_quota = s.delivery_daily_quota},
-          .texts = &d.catalog});
+          .texts = &d.catalog,
+          .fetch = d.http(std::chrono::seconds(10))});
   d.delivery->add_adapter(
       delivery::make_mvsp_adapter(*d.mailbox, delivery::Delivery::kMailboxEventJob));
   for (const auto& m : s.external_mailboxes) {
@@ -344,7 +359,8 @@ App::App(Settings settings) : impl_(std::make_unique<Impl>()) {
                                     .author_certificate_pem = pair.certificate_pem,
                                     .service = s.delivery_service,
                                     .bearer_token = m.bearer_token,
-                                    .timeout = std::chrono::seconds(m.timeout_seconds)}));
+                                    .clock = &d.clock,
+                                    .fetch = d.http(std::chrono::seconds(m.timeout_seconds))}));
   }
   if (s.runs("delivery")) {
     delivery::register_api(d.router, *d.delivery, {.authenticate = [this](const web::Request& req) {

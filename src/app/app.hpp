@@ -3,6 +3,7 @@
 // applies migrations, builds the components and wires their routes and jobs.
 
 #include <memory>
+#include <mvsp/web/ports.hpp>
 #include <string>
 #include <vector>
 
@@ -44,14 +45,18 @@ class Delivery;
 
 namespace mvsp::app {
 
+// The real ports of this process: the system clock, random ids, HTTP over the network.
+const web::Ports& system_ports();
+
 // Every component's migrations, in dependency order.
 std::vector<core::Migration> all_migrations();
 
 class App {
  public:
   // Opens the database and applies pending migrations. Throws core::Failure when the
-  // database cannot be opened or a migration fails.
-  explicit App(Settings settings);
+  // database cannot be opened or a migration fails. Tests pass their own ports (a manual
+  // clock, sequential ids, a fake transport); everything in the app uses them.
+  explicit App(Settings settings, const web::Ports& ports = system_ports());
   ~App();
 
   // Adds routes before start() (tests add their own).

@@ -137,7 +137,8 @@ int simulate_eid(const Settings& settings, const CommandLine& cli) {
   auto signals = block_stop_signals();
   auto [host, port] = simulator_address(settings, cli, "127.0.0.1:8090");
   mvsp::identity::EidSimulator simulator(
-      {.host = host, .port = port, .key_dir = settings.data_dir / "eid-simulator"});
+      {.host = host, .port = port, .key_dir = settings.data_dir / "eid-simulator"},
+      mvsp::app::system_ports());
   simulator.start();
   std::printf("{\"simulator\":\"eid\",\"entity_id\":%s,\"sso_url\":%s,\"certificate\":%s}\n",
               json_string(simulator.entity_id()).c_str(), json_string(simulator.sso_url()).c_str(),
@@ -159,7 +160,8 @@ int simulate_mailbox(const Settings& settings, const CommandLine& cli) {
   auto signals = block_stop_signals();
   auto [host, port] =
       simulator_address(settings, cli, type == "muk" ? "127.0.0.1:8092" : "127.0.0.1:8091");
-  mvsp::delivery::MailboxSimulator simulator({.type = type, .host = host, .port = port});
+  mvsp::delivery::MailboxSimulator simulator({.type = type, .host = host, .port = port},
+                                             mvsp::app::system_ports());
   simulator.start();
   std::printf("{\"simulator\":\"mailbox\",\"type\":\"%s\",\"endpoint\":%s}\n", type.c_str(),
               json_string(simulator.base_url()).c_str());

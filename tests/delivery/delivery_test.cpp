@@ -18,6 +18,7 @@
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/templates.hpp>
 
+#include "app.hpp"
 #include "support.hpp"
 
 namespace mvsp::delivery {
@@ -75,7 +76,8 @@ class DeliveryFlow : public test::BackendTest {
                         .master_key = key_,
                         .data_dir = dir_.path(),
                         .limits = {.rate_per_second = 1000, .burst = 1000, .daily_quota = 100000},
-                        .texts = &texts_});
+                        .texts = &texts_,
+                        .fetch = app::system_ports().http(10s)});
     simulator_.start();
     delivery_->add_adapter(make_mvsp_adapter(*mailbox_, Delivery::kMailboxEventJob));
     delivery_->add_adapter(make_zbp_adapter({.type = "bundid",
@@ -83,7 +85,8 @@ class DeliveryFlow : public test::BackendTest {
                                              .author_key_pem = author_key().private_key_pem,
                                              .author_certificate_pem = author_key().certificate_pem,
                                              .service = "Serviceportal MV",
-                                             .timeout = 5s}));
+                                             .clock = &clock_,
+                                             .fetch = app::system_ports().http(5s)}));
     runner_ = std::make_unique<core::JobRunner>(*jobs_, db(),
                                                 core::WorkerOptions{.threads = 0, .name = "t"});
     mailbox_->register_jobs(*runner_, mailer_);
@@ -164,7 +167,8 @@ class DeliveryFlow : public test::BackendTest {
   std::unique_ptr<mailbox::Mailbox> mailbox_;
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<core::JobRunner> runner_;
-  MailboxSimulator simulator_{{.type = "bundid"}};
+  MailboxSimulator simulator_{{.type = "bundid"},
+                              {.clock = clock_, .ids = ids_, .http = app::system_ports().http}};
   Client client_;
   Client stranger_;
   std::string citizen_;

@@ -52,7 +52,8 @@ inline int free_port() {
 
 inline EidSimulator& simulator() {
   static test::TempDir dir;
-  static EidSimulator sim({.host = "127.0.0.1", .port = 0, .key_dir = dir.path()});
+  static EidSimulator sim({.host = "127.0.0.1", .port = 0, .key_dir = dir.path()},
+                          app::system_ports());
   static bool started = (sim.start(), true);
   (void)started;
   return sim;

@@ -186,10 +186,14 @@ void ServerTest::SetUp() {
   s.job_workers = 1;
   s.threads = 16;
   configure(s);
-  app_ = std::make_unique<app::App>(s);
+  app_ = std::make_unique<app::App>(s, ports());
   add_routes(*app_);
   app_->start();
   port_ = app_->port();
+}
+
+const web::Ports& ServerTest::ports() {
+  return app::system_ports();
 }
 
 void ServerTest::TearDown() {

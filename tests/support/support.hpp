@@ -12,6 +12,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/ids.hpp>
+#include <mvsp/web/ports.hpp>
 #include <string>
 #include <vector>
 
@@ -122,6 +123,8 @@ class ServerTest : public BackendTest {
   virtual void configure(app::Settings&) {}
   // Override to add routes before the server starts.
   virtual void add_routes(app::App&) {}
+  // Override to give the App other ports (a manual clock); the real ones by default.
+  virtual const web::Ports& ports();
   HttpClient client() { return HttpClient(port_); }
 
   std::unique_ptr<TempDir> data_dir_;

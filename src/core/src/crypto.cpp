@@ -17,6 +17,13 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
+double random_unit() {
+  std::uint64_t bits = 0;
+  randombytes_buf(&bits, sizeof bits);
+  // The top 53 bits fill a double's mantissa exactly.
+  return static_cast<double>(bits >> 11) * 0x1.0p-53;
+}
+
 std::string random_token(std::size_t n) {
   return base64url(random_bytes(n));
 }

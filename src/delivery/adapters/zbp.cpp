@@ -55,7 +55,11 @@ std::string author_token(const ZbpOptions& options, core::TimePoint now) {
 class ZbpAdapter final : public MailboxAdapter {
  public:
   explicit ZbpAdapter(ZbpOptions options)
-      : options_(std::move(options)), fetch_(web::default_http_fetch(options_.timeout)) {}
+      : options_(std::move(options)) {
+    if (!options_.clock || !options_.fetch) {
+      throw core::Failure("the ZBP adapter needs a clock and a transport");
+    }
+  }
 
   std::string type() const override { return options_.type; }
   bool valid_address(std::string_view address) const override { return is_uuid(address); }
@@ -63,7 +67,7 @@ class ZbpAdapter final : public MailboxAdapter {
   DeliveryResult deliver(const OutgoingNotice& notice) override {
     std::vector<web::Part> parts;
     parts.push_back({"message", "", "application/json",
-                     zbp_envelope(notice, options_, core::SystemClock().now())});
+                     zbp_envelope(notice, options_, options_.clock->now())});
     for (const auto& d : notice.documents) {
       parts.push_back({"attachment", d.filename, d.media_type, d.content});
     }
@@ -76,7 +80,7 @@ class ZbpAdapter final : public MailboxAdapter {
     if (!options_.bearer_token.empty()) {
       headers.emplace_back("Authorization", "Bearer " + options_.bearer_token);
     }
-    auto answer = fetch_("POST", options_.endpoint + "/messages", headers, body.body);
+    auto answer = options_.fetch("POST", options_.endpoint + "/messages", headers, body.body);
     if (!answer) {
       return std::unexpected(DeliveryFailure{false, "unreachable", answer.error().message});
     }
@@ -95,7 +99,7 @@ class ZbpAdapter final : public MailboxAdapter {
         return std::unexpected(
             DeliveryFailure{false, "bad_receipt", detail + " without messageId"});
       }
-      DeliveryReceipt r{json->getValue<std::string>("messageId"), core::SystemClock().now(), ""};
+      DeliveryReceipt r{json->getValue<std::string>("messageId"), options_.clock->now(), ""};
       return r;
     }
     // The account or mailbox is gone, or the message is refused as it is: no retry helps.
@@ -111,7 +115,6 @@ class ZbpAdapter final : public MailboxAdapter {
 
  private:
   ZbpOptions options_;
-  web::HttpFetch fetch_;
 };
 
 }  // namespace

@@ -20,7 +20,6 @@
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/web/client.hpp>
 #include <mvsp/web/templates.hpp>
-#include <random>
 #include <sstream>
 
 namespace mvsp::delivery {
@@ -131,7 +130,6 @@ struct Delivery::Impl {
   std::string sealing_key;
   std::string evidence_seed;
   std::string retrieval_key;
-  web::HttpFetch fetch = web::default_http_fetch(std::chrono::seconds(10));
 
   std::mutex stores_mutex;
   std::map<std::string, std::unique_ptr<core::BlobStore>> stores;
@@ -142,8 +140,6 @@ struct Delivery::Impl {
   };
   std::mutex buckets_mutex;
   std::map<std::string, Bucket> buckets;
-  std::mutex random_mutex;
-  std::mt19937_64 random{std::random_device{}()};
 
   std::int64_t now_ms() const { return core::to_millis(clock.now()); }
 
@@ -325,6 +321,7 @@ Delivery::Delivery(core::db::Database& db, const core::Clock& clock, core::IdGen
                    DeliveryOptions options)
     : impl_(std::make_unique<Impl>(db, clock, ids, jobs, audit, identity, std::move(options))) {
   auto& d = *impl_;
+  if (!d.options.fetch) throw core::Failure("the delivery service needs a transport");
   d.sealing_key = core::crypto::derive_key(d.options.master_key, "mvspdlvr", 1);
   d.evidence_seed = core::crypto::derive_key(d.options.master_key, "mvspevid", 1);
   d.retrieval_key = core::crypto::derive_key(d.options.master_key, "mvspretr", 1);
@@ -599,11 +596,7 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
       undeliverable(tx, *n, f.reason, f.detail);
       return;
     }
-    double unit;
-    {
-      std::lock_guard lock(random_mutex);
-      unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
-    }
+    auto unit = core::crypto::random_unit();
     auto delay = core::backoff_delay(attempt, {options.first_retry, options.max_retry_delay}, unit);
     auto next = now + delay;
     if (next > n->accepted_at + options.retry_window) {
@@ -653,7 +646,7 @@ core::JobOutcome Delivery::Impl::callback(const std::string& notice_id, int seq)
   auto ts = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
   auto signature = core::crypto::to_hex(core::crypto::hmac_sha256(*secret, ts + "." + text));
-  auto answer = fetch("POST", n->text(8),
+  auto answer = options.fetch("POST", n->text(8),
                       {{"Content-Type", "application/json"},
                        {"X-Mvsp-Timestamp", ts},
                        {"X-Mvsp-Signature", "v1=" + signature}},

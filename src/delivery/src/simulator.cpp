@@ -8,6 +8,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/ids.hpp>
+#include <mvsp/core/log.hpp>
 #include <mvsp/core/text.hpp>
 #include <mvsp/delivery/adapters.hpp>
 #include <mvsp/delivery/simulator.hpp>
@@ -46,9 +47,17 @@ const char* mode_name(MailboxSimulator::Mode m) {
 }  // namespace
 
 struct MailboxSimulator::Impl {
+  Impl(MailboxSimulatorOptions o, const web::Ports& ports)
+      : options(std::move(o)),
+        clock(ports.clock),
+        ids(ports.ids),
+        fetch(ports.http(std::chrono::seconds(5))) {}
+
   MailboxSimulatorOptions options;
+  const core::Clock& clock;
+  core::IdGenerator& ids;
+  web::HttpFetch fetch;
   std::unique_ptr<web::SmallServer> server;
-  core::RandomIdGenerator ids;
 
   struct Stored {
     std::string message_id;
@@ -103,7 +112,7 @@ struct MailboxSimulator::Impl {
       if (p.name == "message") envelope = p.body;
       if (p.name == "attachment") files.push_back(&p);
     }
-    auto message = open_zbp_envelope(envelope, core::SystemClock().now());
+    auto message = open_zbp_envelope(envelope, clock.now());
     if (!message) {
       auto f = message.error().fields.empty() ? std::string("message")
                                               : message.error().fields.front().field;
@@ -136,7 +145,7 @@ struct MailboxSimulator::Impl {
         return {200, receipt(messages[it->second])};
       }
     }
-    messages.push_back({ids.key(), key, *message, core::SystemClock().now(), false});
+    messages.push_back({ids.key(), key, *message, clock.now(), false});
     if (!key.empty()) by_key[key] = messages.size() - 1;
     return {201, receipt(messages.back())};
   }
@@ -220,7 +229,11 @@ struct MailboxSimulator::Impl {
       }
     }
     if (!address.empty() && address.starts_with("http://")) {
-      (void)web::default_http_fetch(std::chrono::seconds(5))("POST", address, {}, "");
+      // The confirmation is best effort, as a real mailbox's would be: its answer does not
+      // change what the citizen sees.
+      if (auto confirmed = fetch("POST", address, {}, ""); !confirmed) {
+        core::log::warn("simulator.confirmation_failed", {{"reason", confirmed.error().message}});
+      }
     }
     return {303, ""};
   }
@@ -264,10 +277,8 @@ struct MailboxSimulator::Impl {
   }
 };
 
-MailboxSimulator::MailboxSimulator(MailboxSimulatorOptions options)
-    : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
-}
+MailboxSimulator::MailboxSimulator(MailboxSimulatorOptions options, const web::Ports& ports)
+    : impl_(std::make_unique<Impl>(std::move(options), ports)) {}
 
 MailboxSimulator::~MailboxSimulator() {
   stop();

@@ -68,9 +68,9 @@ std::string page(const std::string& title, const std::string& body) {
 
 // The service provider's encryption certificate from its metadata (its entity id is the
 // metadata URL, as with mvsp), so that assertions go out encrypted as BundID sends them.
-std::string encryption_certificate(const std::string& entity_id) {
+std::string encryption_certificate(const web::HttpFetch& fetch, const std::string& entity_id) {
   if (!entity_id.starts_with("http://")) return {};  // the simulator runs on loopback only
-  auto answer = web::default_http_fetch(std::chrono::seconds(5))("GET", entity_id, {}, "");
+  auto answer = fetch("GET", entity_id, {}, "");
   if (!answer || answer->status != 200) return {};
   return saml::certificate_from_metadata(answer->body, "encryption");
 }
@@ -82,7 +82,12 @@ std::string new_id() {
 }  // namespace
 
 struct EidSimulator::Impl {
+  Impl(EidSimulatorOptions o, const web::Ports& ports)
+      : options(std::move(o)), clock(ports.clock), fetch(ports.http(std::chrono::seconds(5))) {}
+
   EidSimulatorOptions options;
+  const core::Clock& clock;
+  web::HttpFetch fetch;
   saml::KeyPair key;
   std::unique_ptr<web::SmallServer> server;
 
@@ -167,7 +172,7 @@ struct EidSimulator::Impl {
                             .issuer = base_url() + "/saml/metadata",
                             .destination = acs,
                             .audience = get("audience"),
-                            .now = core::SystemClock().now()};
+                            .now = clock.now()};
     if (get("action") == "cancel") {
       spec.failure = "cancel";
     } else {
@@ -200,7 +205,7 @@ struct EidSimulator::Impl {
       }
     }
     if (spec.failure.empty())
-      spec.encrypt_for_certificate_pem = encryption_certificate(spec.audience);
+      spec.encrypt_for_certificate_pem = encryption_certificate(fetch, spec.audience);
     auto xml = saml::response(spec, key);
     auto body = fmt::format(
         "<p>{}</p><form method=\"post\" action=\"{}\">"
@@ -244,8 +249,8 @@ struct EidSimulator::Impl {
   }
 };
 
-EidSimulator::EidSimulator(EidSimulatorOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->options = std::move(options);
+EidSimulator::EidSimulator(EidSimulatorOptions options, const web::Ports& ports)
+    : impl_(std::make_unique<Impl>(std::move(options), ports)) {
   impl_->key =
       saml::load_or_create_key_pair(impl_->options.key_dir, "eid-simulator", "mvsp eID SIMULATOR");
 }

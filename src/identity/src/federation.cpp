@@ -3,10 +3,6 @@
 // from the upstream is sealed while it waits and removed once read.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 #include <openssl/core_names.h>

@@ -145,7 +145,7 @@ std::optional<Pending> pending_of(const Request& req) {
   session.data.erase("pending_upstream_for");
   session.data.erase("pending_upstream_confirmed");
   if (reconfirms) {
-    session.data["upstream_at"] = std::to_string(core::to_millis(core::SystemClock().now()));
+    session.data["upstream_at"] = std::to_string(core::to_millis(c.now()));
   } else {
     session.data.erase("upstream_at");
   }
@@ -334,13 +334,13 @@ std::vector<View> reconfirm_links(const Context& c, const Request& req, const st
   return out;
 }
 
-bool upstream_confirmed(const Request& req, std::chrono::minutes within) {
+bool upstream_confirmed(const Context& c, const Request& req, std::chrono::minutes within) {
   if (!req.session) return false;
   auto it = req.session->data.find("upstream_at");
   if (it == req.session->data.end()) return false;
   std::int64_t at = 0;
   std::from_chars(it->second.data(), it->second.data() + it->second.size(), at);
-  auto age = core::SystemClock().now() - core::from_millis(at);
+  auto age = c.now() - core::from_millis(at);
   return age >= std::chrono::milliseconds(0) && age < within;
 }
 

@@ -82,8 +82,7 @@ Response authorize(const Endpoints& e, Request& req) {
     return back({{"error", error}, {"error_description", description}});
   };
 
-  auto now = core::SystemClock().now();
-  if (e.options.clock) now = e.options.clock->now();
+  auto now = e.options.clock->now();
   // How fresh the login must be: prompt=login asks for one after this request, max_age
   // for one within the last max_age seconds. Our own `mvsp_after` marks when we sent the
   // person to log in, so that they are not sent round again afterwards.
@@ -284,6 +283,7 @@ Response logout_confirmed(const Endpoints& e, Request& req) {
 void register_oidc_endpoints(web::Router& router, const web::Pages& pages,
                              web::SessionStore& sessions, Provider& provider,
                              OidcPageOptions options) {
+  if (!options.clock) throw core::Failure("the OpenID endpoints need a clock");
   auto e = std::make_shared<Endpoints>(Endpoints{pages, sessions, provider, options});
   router.get("/.well-known/openid-configuration", [e](Request&) {
     auto res = Response::json(e->provider.discovery_json());

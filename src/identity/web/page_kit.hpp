@@ -31,6 +31,8 @@ struct Context {
   Identity& identity;
   PageOptions options;
 
+  core::TimePoint now() const { return options.clock->now(); }
+
   std::string t(const Request& req, std::string_view key) const {
     return pages.catalog().text(req.locale, fmt::format("identity.{}", key));
   }
@@ -183,7 +185,7 @@ std::vector<View> login_upstream_links(const Context& c, const Request& req,
 std::vector<View> reconfirm_links(const Context& c, const Request& req, const std::string& account,
                                   const std::string& next);
 // Whether the session's person logged in through an upstream within `within`.
-bool upstream_confirmed(const Request& req, std::chrono::minutes within);
+bool upstream_confirmed(const Context& c, const Request& req, std::chrono::minutes within);
 // The account's linked upstreams, for the data export.
 Poco::JSON::Array linked_providers_json(const Context& c, const std::string& account);
 // The upstreams with their link state, for the security page.

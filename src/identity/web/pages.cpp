@@ -507,7 +507,7 @@ Response delete_submit(const Context& c, Request& req) {
   // confirms it is the owner (accounts made from the eID have no known password).
   auto password = req.form("password").value_or("");
   auto deleted =
-      password.empty() && upstream_confirmed(req, std::chrono::minutes(10))
+      password.empty() && upstream_confirmed(c, req, std::chrono::minutes(10))
           ? c.identity.delete_account_reauthenticated(id)
           : c.identity.delete_account({.account_id = id,
                                        .password = password,
@@ -685,6 +685,7 @@ Response totp_qr(Request& req) {
 
 void register_pages(web::Router& router, const web::Pages& pages, web::SessionStore& sessions,
                     Identity& identity, PageOptions options) {
+  if (!options.clock) throw core::Failure("identity pages need a clock");
   auto c = std::make_shared<Context>(Context{pages, sessions, identity, options});
   register_staff_routes(router, c);
   register_client_routes(router, c);

@@ -13,6 +13,8 @@ namespace mvsp::core::crypto {
 void init();
 
 std::string random_bytes(std::size_t n);
+// A uniformly distributed number in [0, 1) (jitter of retry delays).
+double random_unit();
 // URL-safe base64 without padding of n random bytes (tokens for cookies and links).
 std::string random_token(std::size_t n = 32);
 

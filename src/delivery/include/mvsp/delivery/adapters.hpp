@@ -9,6 +9,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/web/client.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,7 +79,10 @@ struct ZbpOptions {
   std::string author_certificate_pem;  // its subject must carry a CN
   std::string service;                 // "service" in the message, e.g. "Serviceportal MV"
   std::string bearer_token;            // sent as Authorization when set
-  std::chrono::seconds timeout{30};
+  // Given by the composition root: the time stamped into envelopes and receipts, and the
+  // transport to the mailbox (with its time-out).
+  const core::Clock* clock = nullptr;
+  web::HttpFetch fetch;
 };
 std::unique_ptr<MailboxAdapter> make_zbp_adapter(ZbpOptions options);
 

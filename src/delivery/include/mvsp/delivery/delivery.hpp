@@ -15,6 +15,7 @@
 #include <mvsp/core/resources.hpp>
 #include <mvsp/delivery/adapters.hpp>
 #include <mvsp/identity/identity.hpp>
+#include <mvsp/web/client.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +65,7 @@ struct DeliveryOptions {
   std::size_t max_document_bytes = 20 * 1024 * 1024;
   Limits limits;
   const web::Catalog* texts = nullptr;  // the operator alert's wording
+  web::HttpFetch fetch;  // required: calls the senders' callback addresses
 };
 
 struct NewDocument {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mvsp/web/ports.hpp>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ class MailboxSimulator {
  public:
   enum class Mode { normal, unreachable, slow, account_deleted };
 
-  explicit MailboxSimulator(MailboxSimulatorOptions options);
+  MailboxSimulator(MailboxSimulatorOptions options, const web::Ports& ports);
   ~MailboxSimulator();
   void start();
   void stop();

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mvsp/web/ports.hpp>
 #include <string>
 
 namespace mvsp::identity {
@@ -18,7 +19,7 @@ struct EidSimulatorOptions {
 
 class EidSimulator {
  public:
-  explicit EidSimulator(EidSimulatorOptions options);
+  EidSimulator(EidSimulatorOptions options, const web::Ports& ports);
   ~EidSimulator();
   void start();
   void stop();

@@ -87,8 +87,7 @@ struct IdentityLink {
   core::TimePoint last_used_at;
 };
 
-// Loads the OpenID upstream's documents; a test may put its own transport here.
-using web::default_http_fetch;
+// Loads the OpenID upstream's documents through the transport the composition root gives.
 using web::HttpAnswer;
 using web::HttpFetch;
 
@@ -96,7 +95,7 @@ class Federation {
  public:
   Federation(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
              core::AuditLog& audit, Identity& identity, FederationOptions options,
-             HttpFetch fetch = default_http_fetch());
+             HttpFetch fetch);
 
   const std::vector<UpstreamConfig>& upstreams() const;
   const UpstreamConfig* find(std::string_view name) const;

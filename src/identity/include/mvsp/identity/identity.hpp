@@ -390,6 +390,7 @@ class Provider;
 class Federation;
 
 struct PageOptions {
+  const core::Clock* clock = nullptr;  // required
   bool secure_cookies = false;       // the public URL is https
   Provider* oidc = nullptr;          // for the operators' client registry page
   Federation* federation = nullptr;  // upstream providers on the login and security pages

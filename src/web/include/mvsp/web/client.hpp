@@ -1,6 +1,7 @@
 #pragma once
 // Outgoing HTTP requests (to upstream identity providers, external mailboxes, callbacks),
-// behind a function type so that tests can put their own transport in.
+// behind a function type: the composition root gives the real one (app::network_http),
+// tests their own.
 
 #include <chrono>
 #include <functional>
@@ -19,9 +20,5 @@ struct HttpAnswer {
 using HttpFetch = std::function<core::Result<HttpAnswer>(
     const std::string& method, const std::string& url,
     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body)>;
-
-// HTTP and HTTPS with POCO; unavailable when the server cannot be reached or does not
-// answer within `timeout`. Answers are read up to 1 MiB.
-HttpFetch default_http_fetch(std::chrono::seconds timeout = std::chrono::seconds(10));
 
 }  // namespace mvsp::web

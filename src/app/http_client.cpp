@@ -1,3 +1,4 @@
+// The real transport for outgoing HTTP and HTTPS, given to components as a port.
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -6,11 +7,15 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <mvsp/web/client.hpp>
 
-namespace mvsp::web {
+#include "http_client.hpp"
 
-HttpFetch default_http_fetch(std::chrono::seconds timeout) {
+namespace mvsp::app {
+
+using web::HttpAnswer;
+using web::HttpFetch;
+
+HttpFetch network_http(std::chrono::seconds timeout) {
   return [timeout](const std::string& method, const std::string& url,
                    const std::vector<std::pair<std::string, std::string>>& headers,
                    const std::string& body) -> core::Result<HttpAnswer> {
@@ -43,4 +48,4 @@ HttpFetch default_http_fetch(std::chrono::seconds timeout) {
   };
 }
 
-}  // namespace mvsp::web
+}  // namespace mvsp::app
