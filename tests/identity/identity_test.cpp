@@ -493,6 +493,13 @@ class StaffTest : public IdentityTest {
     admin_rostock_ = staff("it@rostock.de", "authority_admin", rostock_);
     clerk_rostock_ = staff("sb@rostock.de", "clerk", rostock_);
   }
+  // Accepts a staff invitation as a person who has no account yet and sets a password.
+  core::Result<Account> accept_as_new(const std::string& token) {
+    return identity_->accept_staff_invitation({.token = token,
+                                               .password = "mein Dienstpasswort",
+                                               .password_repeat = "mein Dienstpasswort"});
+  }
+
   std::string staff(const std::string& email, const std::string& role, const std::string& tenant) {
     return identity_
         ->create_account({.email = email,
@@ -576,20 +583,11 @@ TEST_P(StaffTest, AnAdminInvitesChangesAndRemovesOwnStaff) {
   ASSERT_FALSE(short_password);
   EXPECT_EQ(fields(short_password.error()),
             (std::vector<std::string>{"password", "password_repeat"}));
-  auto member = identity_->accept_staff_invitation({.token = token,
-                                                    .password = "mein Dienstpasswort",
-                                                    .password_repeat = "mein Dienstpasswort"});
+  auto member = accept_as_new(token);
   ASSERT_TRUE(member) << member.error().message;
   EXPECT_EQ(member->kind, "staff");
   EXPECT_TRUE(member->email_verified) << "the link came by mail";
-  EXPECT_EQ(identity_
-                ->accept_staff_invitation({.token = token,
-                                           .password = "mein Dienstpasswort",
-                                           .password_repeat = "mein Dienstpasswort"})
-                .error()
-                .code,
-            ErrorCode::not_found)
-      << "single use";
+  EXPECT_EQ(accept_as_new(token).error().code, ErrorCode::not_found) << "single use";
   EXPECT_TRUE(identity_->staff_invitations(admin_wismar_, wismar_)->empty());
   EXPECT_TRUE(identity_->login({.email = "sachbearbeitung@wismar.de",
                                 .password = "mein Dienstpasswort",
@@ -647,13 +645,7 @@ TEST_P(StaffTest, InvitationsExpireAndCanBeWithdrawn) {
   EXPECT_EQ(identity_->check_staff_invitation(late, "", "de").error().code, ErrorCode::not_found);
   clock_.advance(7 * 24h + 1min);
   EXPECT_EQ(identity_->check_staff_invitation(again, "", "de").error().code, ErrorCode::not_found);
-  EXPECT_EQ(identity_
-                ->accept_staff_invitation({.token = again,
-                                           .password = "mein Dienstpasswort",
-                                           .password_repeat = "mein Dienstpasswort"})
-                .error()
-                .code,
-            ErrorCode::not_found);
+  EXPECT_EQ(accept_as_new(again).error().code, ErrorCode::not_found);
   EXPECT_TRUE(identity_->staff_invitations(admin_wismar_, wismar_)->empty());
   EXPECT_FALSE(db().query_one("SELECT 1 FROM accounts WHERE email = 'spaet@wismar.de'"));
 }
@@ -674,9 +666,7 @@ TEST_P(StaffTest, NeitherASquatterNorAFormerAdminsInvitationCounts) {
       {.token = token, .password = "neu@wismar.de", .password_repeat = "neu@wismar.de"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"password"})) << "not the address";
-  auto member = identity_->accept_staff_invitation({.token = token,
-                                                    .password = "mein Dienstpasswort",
-                                                    .password_repeat = "mein Dienstpasswort"});
+  auto member = accept_as_new(token);
   ASSERT_TRUE(member) << member.error().message;
   EXPECT_EQ(member->kind, "staff");
   EXPECT_EQ(
@@ -709,13 +699,7 @@ TEST_P(StaffTest, InvitationsAreChecked) {
   auto citizen_token = staff_invitation_token_in(mails().back());
   EXPECT_EQ(identity_->check_staff_invitation(citizen_token, "", "de")->next,
             StaffInvitationCheck::Next::citizen_address);
-  EXPECT_EQ(identity_
-                ->accept_staff_invitation({.token = citizen_token,
-                                           .password = "mein Dienstpasswort",
-                                           .password_repeat = "mein Dienstpasswort"})
-                .error()
-                .code,
-            ErrorCode::forbidden);
+  EXPECT_EQ(accept_as_new(citizen_token).error().code, ErrorCode::forbidden);
   EXPECT_TRUE(db().query("SELECT 1 FROM account_roles r JOIN accounts a ON a.id = r.account_id "
                          "WHERE a.email = 'anna.schmidt@example.org'")
                   .empty());
@@ -741,14 +725,7 @@ TEST_P(StaffTest, InvitationsAreChecked) {
       identity_->accept_staff_invitation({.token = token, .actor = admin_rostock_}).error().code,
       ErrorCode::forbidden)
       << "another account cannot take the invitation";
-  EXPECT_EQ(identity_
-                ->accept_staff_invitation({.token = token,
-                                           .password = "mein Dienstpasswort",
-                                           .password_repeat = "mein Dienstpasswort"})
-                .error()
-                .code,
-            ErrorCode::forbidden)
-      << "nor can a new password";
+  EXPECT_EQ(accept_as_new(token).error().code, ErrorCode::forbidden) << "nor can a new password";
   EXPECT_EQ(identity_->check_staff_invitation(token, clerk_rostock_, "de")->next,
             StaffInvitationCheck::Next::accept);
   auto joined = identity_->accept_staff_invitation({.token = token, .actor = clerk_rostock_});
