@@ -1,7 +1,5 @@
 #include "app.hpp"
 
-#include "http_client.hpp"
-
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -42,6 +40,8 @@
 #include <mvsp/web/static_files.hpp>
 #include <mvsp/web/templates.hpp>
 #include <thread>
+
+#include "http_client.hpp"
 
 namespace mvsp::app {
 namespace fs = std::filesystem;
@@ -168,10 +168,10 @@ std::vector<core::Migration> all_migrations() {
 }
 
 const web::Ports& system_ports() {
-  static const core::SystemClock clock;
+  static const core::SystemClock kClock;
   static core::RandomIdGenerator ids;
-  static const web::Ports ports{.clock = clock, .ids = ids, .http = network_http};
-  return ports;
+  static const web::Ports kPorts{.clock = kClock, .ids = ids, .http = network_http};
+  return kPorts;
 }
 
 struct App::Impl {

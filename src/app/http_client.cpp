@@ -1,4 +1,6 @@
 // The real transport for outgoing HTTP and HTTPS, given to components as a port.
+#include "http_client.hpp"
+
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -7,8 +9,6 @@
 #include <fmt/format.h>
 
 #include <memory>
-
-#include "http_client.hpp"
 
 namespace mvsp::app {
 

@@ -133,6 +133,13 @@ test('acr_values STORK-QAA-Level-4 leads a password user through the eID', async
   await expectClean(page, 'choice of the eID provider');
   await page.getByRole('link', { name: 'Mit BundID (Simulator) anmelden' }).click();
   await throughSimulator(page, false, /Max Mustermann/);
+  // A new identity for a signed-in account: the password once more before it is linked.
+  await page.waitForURL('**/anmelden?next=*');
+  assert.match(await page.textContent('main'), /Bestätigen Sie die Verknüpfung mit BundID/);
+  await expectClean(page, 'the password asked again before linking');
+  await page.getByLabel('E-Mail-Adresse').fill('otto@example.org');
+  await page.getByLabel('Passwort').fill(password);
+  await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
   await page.waitForURL(`${redirectUri}**`);
   await context.close();
   assert.equal(callbacks.length, 1);

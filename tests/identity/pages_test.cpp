@@ -843,9 +843,10 @@ TEST_P(OpenIdProvider, PkceAndRedirectUriAreChecked) {
 class OpenIdProviderOnAManualClock : public OpenIdProvider {
  protected:
   const web::Ports& ports() override { return ports_; }
-  test::ManualClock clock_{core::TimePoint(std::chrono::floor<std::chrono::milliseconds>(
-      std::chrono::system_clock::now()))};
-  web::Ports ports_{.clock = clock_, .ids = app::system_ports().ids, .http = app::system_ports().http};
+  test::ManualClock clock_{core::TimePoint(
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()))};
+  web::Ports ports_{
+      .clock = clock_, .ids = app::system_ports().ids, .http = app::system_ports().http};
 };
 
 TEST_P(OpenIdProviderOnAManualClock, MaxAgeForcesAFreshLogin) {

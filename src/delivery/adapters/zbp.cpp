@@ -54,8 +54,7 @@ std::string author_token(const ZbpOptions& options, core::TimePoint now) {
 
 class ZbpAdapter final : public MailboxAdapter {
  public:
-  explicit ZbpAdapter(ZbpOptions options)
-      : options_(std::move(options)) {
+  explicit ZbpAdapter(ZbpOptions options) : options_(std::move(options)) {
     if (!options_.clock || !options_.fetch) {
       throw core::Failure("the ZBP adapter needs a clock and a transport");
     }
@@ -66,8 +65,8 @@ class ZbpAdapter final : public MailboxAdapter {
 
   DeliveryResult deliver(const OutgoingNotice& notice) override {
     std::vector<web::Part> parts;
-    parts.push_back({"message", "", "application/json",
-                     zbp_envelope(notice, options_, options_.clock->now())});
+    parts.push_back(
+        {"message", "", "application/json", zbp_envelope(notice, options_, options_.clock->now())});
     for (const auto& d : notice.documents) {
       parts.push_back({"attachment", d.filename, d.media_type, d.content});
     }

@@ -647,10 +647,10 @@ core::JobOutcome Delivery::Impl::callback(const std::string& notice_id, int seq)
       std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
   auto signature = core::crypto::to_hex(core::crypto::hmac_sha256(*secret, ts + "." + text));
   auto answer = options.fetch("POST", n->text(8),
-                      {{"Content-Type", "application/json"},
-                       {"X-Mvsp-Timestamp", ts},
-                       {"X-Mvsp-Signature", "v1=" + signature}},
-                      text);
+                              {{"Content-Type", "application/json"},
+                               {"X-Mvsp-Timestamp", ts},
+                               {"X-Mvsp-Signature", "v1=" + signature}},
+                              text);
   if (!answer) return core::JobOutcome::retry(answer.error().message);
   if (answer->status < 200 || answer->status > 299) {
     return core::JobOutcome::retry(fmt::format("the callback answered HTTP {}", answer->status));

@@ -65,7 +65,7 @@ struct DeliveryOptions {
   std::size_t max_document_bytes = 20 * 1024 * 1024;
   Limits limits;
   const web::Catalog* texts = nullptr;  // the operator alert's wording
-  web::HttpFetch fetch;  // required: calls the senders' callback addresses
+  web::HttpFetch fetch;                 // required: calls the senders' callback addresses
 };
 
 struct NewDocument {

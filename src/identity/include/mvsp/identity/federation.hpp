@@ -94,8 +94,7 @@ using web::HttpFetch;
 class Federation {
  public:
   Federation(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
-             core::AuditLog& audit, Identity& identity, FederationOptions options,
-             HttpFetch fetch);
+             core::AuditLog& audit, Identity& identity, FederationOptions options, HttpFetch fetch);
 
   const std::vector<UpstreamConfig>& upstreams() const;
   const UpstreamConfig* find(std::string_view name) const;

@@ -391,9 +391,9 @@ class Federation;
 
 struct PageOptions {
   const core::Clock* clock = nullptr;  // required
-  bool secure_cookies = false;       // the public URL is https
-  Provider* oidc = nullptr;          // for the operators' client registry page
-  Federation* federation = nullptr;  // upstream providers on the login and security pages
+  bool secure_cookies = false;         // the public URL is https
+  Provider* oidc = nullptr;            // for the operators' client registry page
+  Federation* federation = nullptr;    // upstream providers on the login and security pages
 };
 
 // The pages: registration and confirmation, login with second factor, logout, the

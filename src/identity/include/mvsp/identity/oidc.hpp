@@ -182,7 +182,7 @@ class Federation;
 
 struct OidcPageOptions {
   Identity* identity = nullptr;
-  Federation* federation = nullptr;  // where `high` is reached (the eID upstream)
+  Federation* federation = nullptr;           // where `high` is reached (the eID upstream)
   const core::Clock* clock = nullptr;         // required
   std::chrono::minutes step_up_lifetime{30};  // a raised level counts this long
 };
