@@ -15,6 +15,7 @@
 #include <mvsp/web/templates.hpp>
 #include <thread>
 
+#include "app.hpp"
 #include "process.hpp"
 #include "support.hpp"
 
@@ -69,7 +70,8 @@ TEST_P(DeliveryCrash, EveryNoticeEndsInExactlyOneStoredCopyAfterAKill) {
         {.public_url = "http://127.0.0.1",
          .master_key = key,
          .data_dir = data,
-         .limits = {.rate_per_second = 1e6, .burst = 1000000, .daily_quota = 1000000}});
+         .limits = {.rate_per_second = 1e6, .burst = 1000000, .daily_quota = 1000000},
+         .fetch = app::system_ports().http(std::chrono::seconds(10))});
     core::BlobStore blobs(data / "blobs", key);
     mailbox::Mailbox mailbox(db(), clock_, ids_, jobs, audit, blobs, identity, texts, {});
     delivery.add_adapter(
