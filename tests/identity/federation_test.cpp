@@ -238,6 +238,41 @@ TEST_P(SamlLogin, AStolenSessionNeitherLinksAnotherIdentityNorDeletesWithIt) {
   EXPECT_EQ(theirs.header("location"), "/anmelden/extern/neu");
 }
 
+// The re-review: the link the thief started in a stolen session was confirmed by the
+// victim's own next login (in the victim's browser); and a pending identity of one person
+// reached the next person's login in a shared browser.
+TEST_P(SamlLogin, AStartedLinkIsConfirmedOnlyInTheBrowserThatStartedIt) {
+  auto victim = registered();
+  ASSERT_EQ(login(victim, "anna@example.org", kPassword).status, 303);
+  auto thief = client();
+  thief.cookies() = victim.cookies();  // the stolen session
+  auto finished = back(thief, through_simulator(thief, "/anmelden/extern/bundid", "max", "eID"));
+  EXPECT_EQ(finished.header("location").rfind("/anmelden?next=", 0), 0u);
+  // The victim signs in again in their own browser, which has no link cookie.
+  victim.cookies().erase("mvsp_link");
+  auto relogin = submit(victim, "/anmelden",
+                        {{"email", enc("anna@example.org")},
+                         {"password", enc(kPassword)},
+                         {"next", enc("/anmelden/extern/verbinden")}},
+                        "/anmelden");
+  EXPECT_EQ(relogin.status, 303);
+  EXPECT_EQ(victim.get("/anmelden/extern/verbinden").header("location"), "/konto");
+  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
+
+  // Someone else signs in where a link waits: nothing of it reaches their login.
+  auto shared = registered("bert@example.org");
+  ASSERT_EQ(login(shared, "anna@example.org", kPassword).status, 303);
+  back(shared, through_simulator(shared, "/anmelden/extern/bundid", "erika", "eID"));
+  ASSERT_EQ(submit(shared, "/anmelden",
+                   {{"email", enc("bert@example.org")}, {"password", enc(kPassword)}}, "/anmelden")
+                .status,
+            303);
+  EXPECT_EQ(shared.get("/anmelden/extern/neu").header("location"), "/anmelden")
+      << "Bert sees nothing of the identity Anna brought back";
+  EXPECT_EQ(shared.get("/anmelden/extern/verbinden").header("location"), "/konto");
+  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
+}
+
 // An account with a second factor signed in through a linked upstream at a lower level
 // than `substantial` gives its code, as its password login would.
 TEST_P(SamlLogin, AWeakUpstreamLoginToAnAccountWithASecondFactorAsksForTheCode) {

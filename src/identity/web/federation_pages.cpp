@@ -2,7 +2,9 @@
 // the way back, a new account or a link to an existing one, and the links in the account.
 #include <Poco/URI.h>
 
+#include <array>
 #include <charconv>
+#include <mvsp/core/crypto.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/identity/federation.hpp>
 
@@ -12,6 +14,26 @@ namespace mvsp::identity::page_kit {
 namespace {
 
 constexpr std::string_view kUpstreamCookie = "mvsp_upstream";
+
+// Binds a link started by a signed-in account to the browser that finished the upstream
+// login: only that browser can confirm it at /anmelden/extern/verbinden.
+constexpr std::string_view kLinkCookie = "mvsp_link";
+constexpr std::string_view kLinkPath = "/anmelden/extern/verbinden";
+
+std::string link_cookie(const Context& c, const std::string& value, int max_age) {
+  return fmt::format("{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}", kLinkCookie, value,
+                     kLinkPath, max_age, c.options.secure_cookies ? "; Secure" : "");
+}
+
+// Everything a waiting link keeps in the session.
+constexpr std::array<const char*, 5> kPendingKeys = {
+    "pending_upstream", "pending_upstream_next", "pending_upstream_for",
+    "pending_upstream_confirmed", "pending_upstream_nonce"};
+
+void forget_pending(web::Session& session) {
+  for (const char* key : kPendingKeys) session.data.erase(key);
+  session.dirty = true;
+}
 
 std::string upstream_cookie(const Context& c, const std::string& value, int max_age) {
   return fmt::format("{}={}; Path=/anmelden/extern; Max-Age={}; HttpOnly; SameSite=Lax{}",
@@ -112,8 +134,14 @@ struct Pending {
   std::string next;
 };
 
-std::optional<Pending> pending_of(const Request& req) {
+// The identity that waits to be linked. The new-account pages take only one from an
+// anonymous login (`for_new_account`): never one a signed-in account started to link.
+std::optional<Pending> pending_of(const Request& req, bool for_new_account = false) {
   if (!req.session) return std::nullopt;
+  if (for_new_account &&
+      (!req.session->account_id.empty() || req.session->data.contains("pending_upstream_for"))) {
+    return std::nullopt;
+  }
   auto it = req.session->data.find("pending_upstream");
   if (it == req.session->data.end()) return std::nullopt;
   auto identity = identity_from_json(it->second);
@@ -139,11 +167,8 @@ std::optional<Pending> pending_of(const Request& req) {
     return false;
   }
   session.account_id = account;
-  session.data.erase("pending_upstream");
-  session.data.erase("pending_upstream_next");
+  forget_pending(session);
   session.pending_account_id.clear();
-  session.data.erase("pending_upstream_for");
-  session.data.erase("pending_upstream_confirmed");
   if (reconfirms) {
     session.data["upstream_at"] = std::to_string(core::to_millis(c.now()));
   } else {
@@ -210,10 +235,13 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
     session.data["pending_upstream_next"] = outcome->next;
     session.data["pending_upstream_for"] = current;
     session.data.erase("pending_upstream_confirmed");
+    auto nonce = core::crypto::random_token(16);
+    session.data["pending_upstream_nonce"] = core::crypto::sha256_hex(nonce);
     session.data["flash"] = fmt::format(fmt::runtime(c.t(req, "upstream.confirm_link")),
                                         label_of(c, identity.upstream));
     session.dirty = true;
-    res = Response::redirect("/anmelden?next=" + web::url_encode("/anmelden/extern/verbinden"));
+    res = Response::redirect("/anmelden?next=" + web::url_encode(std::string(kLinkPath)));
+    res.headers.emplace_back("Set-Cookie", link_cookie(c, nonce, 900));
   } else {
     auto& session = req.ensure_session();
     session.data["pending_upstream"] = identity_to_json(identity);
@@ -245,14 +273,14 @@ FormPage new_account_page(const Context& c, const Request& req, const UpstreamId
 }
 
 Response new_account_form(const Context& c, Request& req) {
-  auto pending = pending_of(req);
+  auto pending = pending_of(req, true);
   if (!pending) return Response::redirect("/anmelden");
   const auto& identity = pending->identity;
   return render_form(c, req, new_account_page(c, req, identity, identity.email), nullptr, 200);
 }
 
 Response new_account_submit(const Context& c, Request& req) {
-  auto pending = pending_of(req);
+  auto pending = pending_of(req, true);
   if (!pending) return Response::redirect("/anmelden");
   auto identity = pending->identity;
   auto next = pending->next;
@@ -285,22 +313,26 @@ Response connect(const Context& c, Request& req) {
   auto identity = pending->identity;
   auto next = pending->next;
   // Started by a signed-in account: only that account, after a fresh password login.
+  // ... in the browser that finished the upstream login (its link cookie).
   auto& data = req.session->data;
-  if (auto it = data.find("pending_upstream_for");
-      it != data.end() && (it->second != account || !data.contains("pending_upstream_confirmed"))) {
-    for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for",
-                            "pending_upstream_confirmed"}) {
-      data.erase(key);
+  if (auto it = data.find("pending_upstream_for"); it != data.end()) {
+    auto nonce = req.cookie(kLinkCookie).value_or("");
+    auto bound = data.find("pending_upstream_nonce");
+    if (it->second != account || !data.contains("pending_upstream_confirmed") || nonce.empty() ||
+        bound == data.end() || core::crypto::sha256_hex(nonce) != bound->second) {
+      forget_pending(*req.session);
+      return Response::redirect("/konto");
     }
-    req.session->dirty = true;
-    return Response::redirect("/konto");
   }
+  forget_pending(*req.session);
   if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
   c.identity.tell_upstream_linked(account);
   if (!sign_in(c, req, account, identity.level, false)) return Response::redirect("/anmelden");
   req.session->data["flash"] =
       fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
-  return continue_to(c, req, next);
+  auto res = continue_to(c, req, next);
+  res.headers.emplace_back("Set-Cookie", link_cookie(c, "", 0));
+  return res;
 }
 
 Response unlink(const Context& c, Request& req) {

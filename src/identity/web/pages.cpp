@@ -35,7 +35,8 @@ std::map<std::string, std::string> waiting_upstream(const web::Session& s) {
   std::map<std::string, std::string> out;
   auto started_by = s.data.find("pending_upstream_for");
   if (!s.account_id.empty() && started_by == s.data.end()) return out;
-  for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for"}) {
+  for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for",
+                          "pending_upstream_nonce"}) {
     if (auto it = s.data.find(key); it != s.data.end()) out.insert(*it);
   }
   return out;
@@ -91,8 +92,17 @@ Response login_submit(const Context& c, Request& req) {
   auto waiting = waiting_upstream(session);
   c.sessions.begin_login(session);
   session.data.merge(waiting);
+  // A link the signed-in account started is confirmed by that account's login; another
+  // person's login in the same browser drops it (nothing of theirs is carried over).
   if (auto it = session.data.find("pending_upstream_for"); it != session.data.end()) {
-    if (it->second == result->account.id) session.data["pending_upstream_confirmed"] = "1";
+    if (it->second == result->account.id) {
+      session.data["pending_upstream_confirmed"] = "1";
+    } else {
+      for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for",
+                              "pending_upstream_nonce"}) {
+        session.data.erase(key);
+      }
+    }
   }
   auto next = local_next(req, "/konto");
   Response res;
