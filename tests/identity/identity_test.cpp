@@ -284,7 +284,7 @@ TEST_P(IdentityTest, WrongCodesWaitLongerEachTimeAndTheRightOneStillWorks) {
     auto wrong = identity_->verify_totp(account.id, "000000");
     ASSERT_FALSE(wrong);
     if (wrong.error().code == ErrorCode::rate_limited) {
-      auto wait = std::stoll(wrong.error().detail);
+      auto wait = wrong.error().retry_after.count();
       waits.push_back(wait);
       clock_.advance(std::chrono::seconds(wait));  // the next one comes after the wait
       --i;

@@ -98,9 +98,9 @@ TEST(ErrorMapping, ProblemJsonNamesTheFields) {
   EXPECT_NE(res.body.find(R"("field":"document[0]")"), std::string::npos);
   EXPECT_NE(res.body.find(R"("type":"urn:mvsp:problem:invalid-input")"), std::string::npos);
   EXPECT_NE(res.body.find(R"("correlationId":"c1")"), std::string::npos);
-  auto limited = problem(req, core::Error::rate_limited("slow down"));
+  auto limited = problem(req, core::Error::rate_limited("slow down", std::chrono::seconds(42)));
   EXPECT_EQ(limited.status, 429);
-  EXPECT_TRUE(limited.header("retry-after"));
+  EXPECT_EQ(limited.header("retry-after").value_or(""), "42") << "the wait the use case named";
 }
 
 }  // namespace

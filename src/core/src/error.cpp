@@ -19,8 +19,12 @@ Error Error::forbidden(std::string message) {
 Error Error::unauthenticated(std::string message) {
   return {ErrorCode::unauthenticated, std::move(message), {}, {}};
 }
-Error Error::rate_limited(std::string message) {
-  return {ErrorCode::rate_limited, std::move(message), {}, {}};
+Error Error::rate_limited(std::string message, std::chrono::seconds retry_after) {
+  return {ErrorCode::rate_limited,
+          std::move(message),
+          {},
+          {},
+          std::max(retry_after, std::chrono::seconds(1))};
 }
 Error Error::unavailable(std::string message, std::string detail) {
   return {ErrorCode::unavailable, std::move(message), {}, std::move(detail)};

@@ -438,18 +438,14 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
                        client.client_id, core::to_millis(day_start))
                    ->integer(0);
   if (today >= limits.daily_quota) {
-    auto e = Error::rate_limited(
-        fmt::format("The daily quota of {} notices is used up.", limits.daily_quota));
-    e.detail = std::to_string(
-        std::chrono::ceil<std::chrono::seconds>(day_start + std::chrono::days(1) - d.clock.now())
-            .count());
-    return fail(e);
+    return fail(Error::rate_limited(
+        fmt::format("The daily quota of {} notices is used up.", limits.daily_quota),
+        std::chrono::ceil<std::chrono::seconds>(day_start + std::chrono::days(1) - d.clock.now())));
   }
   if (auto wait = d.take_token(client.client_id, limits)) {
-    auto e = Error::rate_limited(
-        fmt::format("Too many notices: at most {} per second.", limits.rate_per_second));
-    e.detail = std::to_string(*wait);
-    return fail(e);
+    return fail(Error::rate_limited(
+        fmt::format("Too many notices: at most {} per second.", limits.rate_per_second),
+        std::chrono::seconds(*wait)));
   }
 
   // Documents go into the tenant's encrypted store before the row that names them.

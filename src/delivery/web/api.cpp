@@ -154,13 +154,7 @@ struct Api {
     if (!error.fields.empty()) return web::problem(req, error);
     auto accepted =
         delivery.accept(std::get<Client>(c), in, req.header("idempotency-key").value_or(""));
-    if (!accepted) {
-      auto res = web::problem(req, accepted.error());
-      if (accepted.error().code == core::ErrorCode::rate_limited) {
-        res.set_header("Retry-After", accepted.error().detail);
-      }
-      return res;
-    }
+    if (!accepted) return web::problem(req, accepted.error());
     auto res = json_response(notice_json(accepted->notice), 201);
     res.set_header("Location", "/api/v1/notices/" + accepted->notice.id);
     if (accepted->replayed) res.set_header("Idempotent-Replayed", "true");

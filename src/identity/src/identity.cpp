@@ -88,9 +88,7 @@ std::string client_network(std::string_view address) {
 }
 
 core::Error too_many(std::int64_t wait_ms) {
-  auto e = Error::rate_limited("Too many attempts.");
-  e.detail = std::to_string((wait_ms + 999) / 1000);
-  return e;
+  return Error::rate_limited("Too many attempts.", std::chrono::seconds((wait_ms + 999) / 1000));
 }
 
 std::string digits_of(std::string_view code) {

@@ -116,10 +116,10 @@ inline Response refused_form(const Context& c, Request& req, const FormPage& pag
     return render_form(c, req, page, &error, 422, std::move(extra));
   }
   core::Error shown = error;
-  shown.message = fmt::format(fmt::runtime(c.t(req, "errors.too_many")), error.detail);
+  shown.message = fmt::format(fmt::runtime(c.t(req, "errors.too_many")), error.retry_after.count());
   shown.fields.clear();
   auto res = render_form(c, req, page, &shown, 429, std::move(extra));
-  res.set_header("Retry-After", error.detail);
+  res.set_header("Retry-After", std::to_string(error.retry_after.count()));
   return res;
 }
 

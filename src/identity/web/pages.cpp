@@ -78,13 +78,14 @@ Response login_submit(const Context& c, Request& req) {
     int status = 401;
     if (shown.code == core::ErrorCode::rate_limited) {
       status = 429;
-      shown.message = fmt::format(fmt::runtime(c.t(req, "login.too_many")), shown.detail);
+      shown.message =
+          fmt::format(fmt::runtime(c.t(req, "login.too_many")), shown.retry_after.count());
     } else {
       shown.message = c.t(req, "login.failed");
     }
     shown.fields.clear();
     auto res = render_form(c, req, login_page(c, req, email), &shown, status);
-    if (status == 429) res.set_header("Retry-After", shown.detail);
+    if (status == 429) res.set_header("Retry-After", std::to_string(shown.retry_after.count()));
     return res;
   }
   auto& session = req.ensure_session();

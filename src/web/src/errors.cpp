@@ -112,7 +112,11 @@ std::string_view type_of_status(int status) {
 Response problem(const Request& req, const core::Error& error) {
   auto res = problem_response(req, http_status(error.code), core::code_name(error.code),
                               error.message, error.fields);
-  if (error.code == core::ErrorCode::rate_limited) res.set_header("Retry-After", "60");
+  // The one place a refused caller is told when to come back.
+  if (error.code == core::ErrorCode::rate_limited) {
+    res.set_header("Retry-After",
+                   std::to_string(std::max<std::int64_t>(error.retry_after.count(), 1)));
+  }
   return res;
 }
 

@@ -2,6 +2,7 @@
 // The one error taxonomy of mvsp (docs/adr/0001-errors.md). Expected outcomes that a
 // caller branches on are returned as Result<T>; exceptions mean "cannot finish".
 
+#include <chrono>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -25,19 +26,21 @@ struct FieldError {
   std::string message;  // for the person, already in their language
 };
 
-// An expected failure. `message` may be shown to the person; `detail` is logged only.
+// An expected failure. `message` may be shown to the person; `detail` is logged only;
+// `retry_after` says how long a rate_limited caller waits (the Retry-After header).
 struct Error {
   ErrorCode code;
   std::string message;
   std::vector<FieldError> fields;
   std::string detail;
+  std::chrono::seconds retry_after{0};
 
   static Error invalid(std::string field, std::string message);
   static Error not_found(std::string message);
   static Error conflict(std::string message);
   static Error forbidden(std::string message);
   static Error unauthenticated(std::string message);
-  static Error rate_limited(std::string message);
+  static Error rate_limited(std::string message, std::chrono::seconds retry_after);
   static Error unavailable(std::string message, std::string detail = {});
 
   // Adds one more field error to an invalid_input error.

@@ -159,7 +159,7 @@ class Delivery {
 
   // Takes a notice; with the same idempotency key and the same request, returns the
   // first notice (replayed); with another request under the same key, conflict.
-  // rate_limited carries the seconds to wait in `detail`.
+  // rate_limited carries the wait in `retry_after`.
   core::Result<Accepted> accept(const Client& client, const NewNotice& notice,
                                 const std::string& idempotency_key);
 

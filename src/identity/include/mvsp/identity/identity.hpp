@@ -254,7 +254,7 @@ class Identity {
 
   // Self-registration. Sends the confirmation mail; when the address is taken, sends a
   // note to its owner instead, so the page never tells whether an address is registered.
-  // Throttled per client and per address typed (rate_limited, detail: seconds to wait)
+  // Throttled per client and per address typed (rate_limited, with retry_after)
   // before the password is hashed or a mail is queued.
   core::Status register_citizen(const Registration& input);
   core::Result<Account> confirm_email(std::string_view token);
