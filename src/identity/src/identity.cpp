@@ -166,6 +166,18 @@ const std::vector<std::string>& staff_roles() {
   return kRoles;
 }
 
+namespace {
+
+// What the OpenID provider gave for the account (codes, access and refresh tokens) ends with
+// the password that signed the person in, and with the account itself; in the caller's
+// transaction, so no token outlives the change. Returns how many there were.
+std::int64_t revoke_oidc_grants(core::db::Connection& tx, const std::string& account_id) {
+  return tx.execute("DELETE FROM oidc_codes WHERE account_id = ?", account_id) +
+         tx.execute("DELETE FROM oidc_tokens WHERE account_id = ?", account_id);
+}
+
+}  // namespace
+
 struct Identity::Impl {
   core::db::Database& db;
   const core::Clock& clock;
@@ -367,8 +379,7 @@ struct Identity::Impl {
     tx.execute("DELETE FROM recovery_codes WHERE account_id = ?", id);
     tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
                "login:" + crypto::sha256_hex(row->text(0)), "totp:" + id);
-    auto revoked = tx.execute("DELETE FROM oidc_codes WHERE account_id = ?", id) +
-                   tx.execute("DELETE FROM oidc_tokens WHERE account_id = ?", id);
+    auto revoked = revoke_oidc_grants(tx, id);
     tx.execute("DELETE FROM accounts WHERE id = ?", id);
     audit_event(tx, "account:" + id, std::string(action), id,
                 fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
@@ -700,17 +711,7 @@ core::Status Identity::request_password_reset(std::string_view email_input, std:
   return {};
 }
 
-namespace {
-
-// What the OpenID provider gave for the account (codes, access and refresh tokens) ends with
-// the password that signed the person in, and with the account itself; in the caller's
-// transaction, so no token outlives the change. Returns how many there were.
-std::int64_t revoke_oidc_grants(core::db::Connection& tx, const std::string& account_id) {
-  return tx.execute("DELETE FROM oidc_codes WHERE account_id = ?", account_id) +
-         tx.execute("DELETE FROM oidc_tokens WHERE account_id = ?", account_id);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 core::Result<Account> Identity::reset_password(const PasswordReset& input) {
   auto& d = *impl_;

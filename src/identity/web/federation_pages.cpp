@@ -30,11 +30,6 @@ constexpr std::array<const char*, 5> kPendingKeys = {
     "pending_upstream", "pending_upstream_next", "pending_upstream_for",
     "pending_upstream_confirmed", "pending_upstream_nonce"};
 
-void forget_pending(web::Session& session) {
-  for (const char* key : kPendingKeys) session.data.erase(key);
-  session.dirty = true;
-}
-
 std::string upstream_cookie(const Context& c, const std::string& value, int max_age) {
   return fmt::format("{}={}; Path=/anmelden/extern; Max-Age={}; HttpOnly; SameSite=Lax{}",
                      kUpstreamCookie, value, max_age, c.options.secure_cookies ? "; Secure" : "");
@@ -347,6 +342,11 @@ Response unlink(const Context& c, Request& req) {
 }
 
 }  // namespace
+
+void forget_pending(web::Session& session) {
+  for (const char* key : kPendingKeys) session.data.erase(key);
+  session.dirty = true;
+}
 
 std::vector<View> login_upstream_links(const Context& c, const Request& req,
                                        const std::string& next) {

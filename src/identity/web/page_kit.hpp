@@ -174,6 +174,9 @@ inline std::string expired_device_cookie(const Context& c) {
                      c.options.secure_cookies ? "; Secure" : "");
 }
 
+// Forgets an upstream identity that waits to be linked (everything it keeps in the session).
+void forget_pending(web::Session& session);
+
 void register_staff_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_client_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_organisation_routes(web::Router& router, std::shared_ptr<Context> c);

@@ -99,10 +99,7 @@ Response login_submit(const Context& c, Request& req) {
     if (it->second == result->account.id) {
       session.data["pending_upstream_confirmed"] = "1";
     } else {
-      for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for",
-                              "pending_upstream_nonce"}) {
-        session.data.erase(key);
-      }
+      forget_pending(session);
     }
   }
   auto next = local_next(req, "/konto");
