@@ -140,6 +140,12 @@ test('acr_values STORK-QAA-Level-4 leads a password user through the eID', async
   await page.getByLabel('E-Mail-Adresse').fill('otto@example.org');
   await page.getByLabel('Passwort').fill(password);
   await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+  // The link itself is a form of its own that names the account and the identity.
+  await page.waitForURL('**/anmelden/extern/verbinden');
+  assert.match(await page.textContent('main'), /Sie sind als otto@example.org angemeldet/);
+  assert.match(await page.textContent('main'), /als Max Mustermann ausgewiesen/);
+  await expectClean(page, 'confirming the link');
+  await page.getByRole('button', { name: 'Verknüpfen', exact: true }).click();
   await page.waitForURL(`${redirectUri}**`);
   await context.close();
   assert.equal(callbacks.length, 1);

@@ -34,6 +34,26 @@ std::string path_of(const std::string& location) {
 
 class SamlLogin : public EidPages {
  protected:
+  // Our clock stands still unless a test moves it (the simulator keeps the real time).
+  const web::Ports& ports() override { return ports_; }
+  test::ManualClock clock_{core::TimePoint(
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now()))};
+  web::Ports ports_{
+      .clock = clock_, .ids = app::system_ports().ids, .http = app::system_ports().http};
+
+  // The password login that confirms a link waiting in this browser.
+  test::HttpResponse relogin(test::HttpClient& c, const std::string& email) {
+    return submit(c, "/anmelden",
+                  {{"email", enc(email)},
+                   {"password", enc(kPassword)},
+                   {"next", enc("/anmelden/extern/verbinden")}},
+                  "/anmelden");
+  }
+
+  std::int64_t links() {
+    return database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0);
+  }
+
   // Out to the simulator and back: the SAMLResponse the browser would post to /saml/acs.
   std::string through_simulator(test::HttpClient& c, const std::string& start,
                                 const std::string& person, const std::string& method,
@@ -190,14 +210,25 @@ TEST_P(SamlLogin, ASignedInCitizenLinksTheEidAndStepsUpToHigh) {
   EXPECT_EQ(finished.status, 303);
   // A new link asks for the password first (a stolen session alone adds no way in).
   EXPECT_EQ(finished.header("location"), "/anmelden?next=%2Fanmelden%2Fextern%2Fverbinden");
-  auto relogin = submit(c, "/anmelden",
-                        {{"email", enc("anna@example.org")},
-                         {"password", enc(kPassword)},
-                         {"next", enc("/anmelden/extern/verbinden")}},
-                        finished.header("location"));
-  EXPECT_EQ(relogin.header("location"), "/anmelden/extern/verbinden");
-  auto linked = c.get("/anmelden/extern/verbinden");
+  auto again = submit(c, "/anmelden",
+                      {{"email", enc("anna@example.org")},
+                       {"password", enc(kPassword)},
+                       {"next", enc("/anmelden/extern/verbinden")}},
+                      finished.header("location"));
+  EXPECT_EQ(again.header("location"), "/anmelden/extern/verbinden");
+  // The link is a form of its own that names the account and the identity; the page
+  // alone links nothing, nor does a post without the form's token.
+  auto offer = c.get("/anmelden/extern/verbinden");
+  ASSERT_EQ(offer.status, 200);
+  EXPECT_NE(offer.body.find("Sie sind als anna@example.org angemeldet"), std::string::npos)
+      << offer.body;
+  EXPECT_NE(offer.body.find("als Anna Schmidt ausgewiesen"), std::string::npos);
+  EXPECT_EQ(links(), 0);
+  EXPECT_EQ(c.post_form("/anmelden/extern/verbinden", {}).status, 403);
+  auto linked = submit(c, "/anmelden/extern/verbinden", {});
   EXPECT_EQ(linked.header("location"), "/konto/sicherheit");
+  EXPECT_NE(linked.header("set-cookie").find("mvsp_link=; Path=/anmelden; Max-Age=0"),
+            std::string::npos);
   auto mails = sink_.wait_for(++mails_expected_);
   EXPECT_EQ(mails.back().subject, "Anmeldedienst mit Ihrem Konto verknüpft");
   auto after = c.get("/konto/sicherheit");
@@ -250,12 +281,7 @@ TEST_P(SamlLogin, AStartedLinkIsConfirmedOnlyInTheBrowserThatStartedIt) {
   EXPECT_EQ(finished.header("location").rfind("/anmelden?next=", 0), 0u);
   // The victim signs in again in their own browser, which has no link cookie.
   victim.cookies().erase("mvsp_link");
-  auto relogin = submit(victim, "/anmelden",
-                        {{"email", enc("anna@example.org")},
-                         {"password", enc(kPassword)},
-                         {"next", enc("/anmelden/extern/verbinden")}},
-                        "/anmelden");
-  EXPECT_EQ(relogin.status, 303);
+  EXPECT_EQ(relogin(victim, "anna@example.org").status, 303);
   EXPECT_EQ(victim.get("/anmelden/extern/verbinden").header("location"), "/konto");
   EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
 
@@ -273,20 +299,93 @@ TEST_P(SamlLogin, AStartedLinkIsConfirmedOnlyInTheBrowserThatStartedIt) {
   EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
 }
 
+// The third review: a waiting link lasted as long as the session, and an identity from an
+// anonymous upstream login was linked by a plain GET after whoever signed in next.
+TEST_P(SamlLogin, AWaitingLinkEndsAfterFifteenMinutes) {
+  auto c = registered();
+  ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
+  back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "eID"));
+  ASSERT_EQ(relogin(c, "anna@example.org").status, 303);
+  clock_.advance(std::chrono::minutes(16));
+  auto late = c.get("/anmelden/extern/verbinden");
+  EXPECT_EQ(late.status, 303);
+  EXPECT_EQ(late.header("location"), "/konto");
+  EXPECT_EQ(submit(c, "/anmelden/extern/verbinden", {}, "/konto").header("location"), "/konto");
+  EXPECT_EQ(links(), 0);
+}
+
+TEST_P(SamlLogin, AnAnonymousIdentityWaitsFifteenMinutes) {
+  registered();
+  auto anonymous = client();
+  auto back_again =
+      back(anonymous, through_simulator(anonymous, "/anmelden/extern/bundid", "anna", "eID"));
+  ASSERT_EQ(back_again.header("location"), "/anmelden/extern/neu");
+  clock_.advance(std::chrono::minutes(16));
+  EXPECT_EQ(anonymous.get("/anmelden/extern/neu").header("location"), "/anmelden");
+  ASSERT_EQ(relogin(anonymous, "anna@example.org").status, 303);
+  EXPECT_EQ(anonymous.get("/anmelden/extern/verbinden").header("location"), "/konto");
+  EXPECT_EQ(links(), 0);
+}
+
+TEST_P(SamlLogin, AnIdentityFromAnAnonymousLoginIsLinkedOnlyOnTheConfirmationForm) {
+  registered();
+  auto c = client();
+  auto finished =
+      back(c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/profil", "anna", "eID"));
+  ASSERT_EQ(finished.header("location"), "/anmelden/extern/neu");
+  EXPECT_NE(finished.header("set-cookie").find("mvsp_link="), std::string::npos);
+  auto offer = c.get("/anmelden/extern/neu");
+  EXPECT_NE(offer.body.find("anmelden und mit BundID verknüpfen"), std::string::npos);
+  ASSERT_EQ(relogin(c, "anna@example.org").header("location"), "/anmelden/extern/verbinden");
+  auto page = c.get("/anmelden/extern/verbinden");
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Sie sind als anna@example.org angemeldet"), std::string::npos);
+  EXPECT_EQ(links(), 0) << "showing the form links nothing";
+  auto linked = submit(c, "/anmelden/extern/verbinden", {});
+  EXPECT_EQ(linked.header("location"), "/konto/profil");
+  EXPECT_EQ(links(), 1);
+  EXPECT_EQ(sink_.wait_for(++mails_expected_).back().subject,
+            "Anmeldedienst mit Ihrem Konto verknüpft");
+  EXPECT_EQ(submit(c, "/anmelden/extern/verbinden", {}, "/konto").header("location"), "/konto")
+      << "once";
+}
+
+// A login that still waits for its second factor ends when the browser comes back from an
+// anonymous upstream login; nothing of an earlier waiting identity stays either.
+TEST_P(SamlLogin, AnAnonymousUpstreamLoginEndsAHalfFinishedLogin) {
+  auto c = registered();
+  auto account = app_->identity().find(
+      database_->db()
+          .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
+          ->text(0));
+  ASSERT_TRUE(account);
+  auto enrollment = app_->identity().begin_totp(*account);
+  auto raw = *secrets::base32_decode(enrollment.secret);
+  ASSERT_TRUE(app_->identity().enable_totp(
+      {.account_id = account->id,
+       .password = kPassword,
+       .secret = enrollment.secret,
+       .code = secrets::totp_code(raw, core::to_millis(clock_.now()) / 30'000)}));
+  ASSERT_EQ(login(c, "anna@example.org", kPassword)
+                .header("location")
+                .rfind("/anmelden/zweiter-faktor", 0),
+            0u);
+  ASSERT_EQ(c.get("/anmelden/zweiter-faktor").status, 200);
+  auto finished = back(c, through_simulator(c, "/anmelden/extern/bundid", "max", "eID"));
+  ASSERT_EQ(finished.header("location"), "/anmelden/extern/neu");
+  EXPECT_EQ(c.get("/anmelden/zweiter-faktor").header("location"), "/anmelden");
+}
+
 // An account with a second factor signed in through a linked upstream at a lower level
 // than `substantial` gives its code, as its password login would.
 TEST_P(SamlLogin, AWeakUpstreamLoginToAnAccountWithASecondFactorAsksForTheCode) {
   auto c = registered();
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
   auto finished = back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "eID"));
-  ASSERT_EQ(submit(c, "/anmelden",
-                   {{"email", enc("anna@example.org")},
-                    {"password", enc(kPassword)},
-                    {"next", enc("/anmelden/extern/verbinden")}},
-                   finished.header("location"))
-                .status,
-            303);
-  ASSERT_EQ(c.get("/anmelden/extern/verbinden").status, 303);
+  ASSERT_EQ(finished.status, 303);
+  ASSERT_EQ(relogin(c, "anna@example.org").status, 303);
+  ASSERT_EQ(submit(c, "/anmelden/extern/verbinden", {}).status, 303);
+  ASSERT_EQ(links(), 1);
   auto account = app_->identity().find(
       database_->db()
           .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")

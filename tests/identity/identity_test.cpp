@@ -494,7 +494,7 @@ class StaffTest : public IdentityTest {
     clerk_rostock_ = staff("sb@rostock.de", "clerk", rostock_);
   }
   // Accepts a staff invitation as a person who has no account yet and sets a password.
-  core::Result<Account> accept_as_new(const std::string& token) {
+  core::Result<StaffJoined> accept_as_new(const std::string& token) {
     return identity_->accept_staff_invitation({.token = token,
                                                .password = "mein Dienstpasswort",
                                                .password_repeat = "mein Dienstpasswort"});
@@ -585,14 +585,14 @@ TEST_P(StaffTest, AnAdminInvitesChangesAndRemovesOwnStaff) {
             (std::vector<std::string>{"password", "password_repeat"}));
   auto member = accept_as_new(token);
   ASSERT_TRUE(member) << member.error().message;
-  EXPECT_EQ(member->kind, "staff");
-  EXPECT_TRUE(member->email_verified) << "the link came by mail";
+  EXPECT_EQ(member->member.kind, "staff");
+  EXPECT_TRUE(member->member.email_verified) << "the link came by mail";
   EXPECT_EQ(accept_as_new(token).error().code, ErrorCode::not_found) << "single use";
   EXPECT_TRUE(identity_->staff_invitations(admin_wismar_, wismar_)->empty());
   EXPECT_TRUE(identity_->login({.email = "sachbearbeitung@wismar.de",
                                 .password = "mein Dienstpasswort",
                                 .source_address = "10.0.0.1"}));
-  auto invited_id = member->id;
+  auto invited_id = member->member.id;
 
   auto list = identity_->list_staff(admin_wismar_, wismar_);
   ASSERT_TRUE(list);
@@ -666,9 +666,11 @@ TEST_P(StaffTest, NeitherASquatterNorAFormerAdminsInvitationCounts) {
       {.token = token, .password = "neu@wismar.de", .password_repeat = "neu@wismar.de"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(fields(bad.error()), (std::vector<std::string>{"password"})) << "not the address";
+  auto squatter = db().query_one("SELECT id FROM accounts WHERE email = 'neu@wismar.de'")->text(0);
   auto member = accept_as_new(token);
   ASSERT_TRUE(member) << member.error().message;
-  EXPECT_EQ(member->kind, "staff");
+  EXPECT_EQ(member->member.kind, "staff");
+  EXPECT_EQ(member->replaced_account_id, squatter) << "so that the page ends its sessions";
   EXPECT_EQ(
       db().query_one("SELECT COUNT(*) FROM accounts WHERE email = 'neu@wismar.de'")->integer(0), 1)
       << "the unconfirmed registration gave way";
@@ -730,7 +732,7 @@ TEST_P(StaffTest, InvitationsAreChecked) {
             StaffInvitationCheck::Next::accept);
   auto joined = identity_->accept_staff_invitation({.token = token, .actor = clerk_rostock_});
   ASSERT_TRUE(joined) << joined.error().message;
-  EXPECT_EQ(joined->id, clerk_rostock_);
+  EXPECT_EQ(joined->member.id, clerk_rostock_);
   EXPECT_EQ(identity_->staff_member(admin_wismar_, wismar_, clerk_rostock_)->roles,
             (std::vector<std::string>{"editor"}));
   EXPECT_EQ(identity_->staff_member(admin_rostock_, rostock_, clerk_rostock_)->roles,

@@ -420,6 +420,39 @@ TEST_P(StaffPages, StaffOfAnotherAuthorityJoinsOnlyByAcceptingSignedIn) {
       << "once";
 }
 
+// The third review: an unconfirmed registration that gave way to an invitation kept its
+// sessions (for an account that no longer exists).
+TEST_P(StaffPages, AnUnconfirmedRegistrationThatGivesWayLosesItsSessions) {
+  ASSERT_TRUE(app_->identity().create_account(
+      {.email = "neu@wismar.de", .password = kPassword, .given_name = "S", .family_name = "Q"},
+      "test"));
+  auto squatter = signed_in_as("neu@wismar.de");
+  ASSERT_EQ(squatter.get("/konto").status, 200);
+  auto admin = signed_in_as("it@wismar.de");
+  ASSERT_EQ(submit(admin, "/verwaltung/mitarbeitende/neu",
+                   {{"mandant", wismar_},
+                    {"given_name", "N"},
+                    {"family_name", "N"},
+                    {"email", "neu%40wismar.de"},
+                    {"role", "clerk"}},
+                   "/verwaltung/mitarbeitende/neu?mandant=" + wismar_)
+                .status,
+            303);
+  auto link = invitation_link_in(sink_.wait_for(++mails_expected_).back().body);
+  auto owner = client();
+  auto accepted = submit(owner, "/verwaltung/einladung",
+                         {{"token", link.substr(link.find("token=") + 6)},
+                          {"password", enc("ein neues Dienstpasswort")},
+                          {"password_repeat", enc("ein neues Dienstpasswort")}},
+                         link);
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(squatter.get("/konto").status, 303) << "the squatter's session ended";
+  EXPECT_EQ(
+      database_->db().query_one("SELECT COUNT(*) FROM sessions WHERE account_id <> ''")->integer(0),
+      1)
+      << "only the admin's";
+}
+
 TEST_P(StaffPages, AnAdminWithdrawsOnlyOwnInvitations) {
   auto admin = signed_in_as("it@wismar.de");
   EXPECT_EQ(submit(admin, "/verwaltung/mitarbeitende/neu",

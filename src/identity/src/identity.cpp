@@ -1074,7 +1074,8 @@ core::Result<StaffInvitationCheck> Identity::check_staff_invitation(std::string_
   return out;
 }
 
-core::Result<Account> Identity::accept_staff_invitation(const StaffInvitationAcceptance& input) {
+core::Result<StaffJoined> Identity::accept_staff_invitation(
+    const StaffInvitationAcceptance& input) {
   auto& d = *impl_;
   const auto& loc = input.locale;
   auto check = check_staff_invitation(input.token, input.actor, loc);
@@ -1095,16 +1096,18 @@ core::Result<Account> Identity::accept_staff_invitation(const StaffInvitationAcc
     hash = secrets::hash_password(input.password);
   }
   auto token_hash = crypto::sha256_hex(input.token);
-  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Account> {
+  return d.db.transaction([&](core::db::Tx& tx) -> core::Result<StaffJoined> {
     auto pending = pending_invitation(tx, token_hash, d.now());
     // Accepted by a parallel request in the meantime: the delete decides.
     if (!pending || tx.execute("DELETE FROM staff_invitations WHERE id = ?", pending->id) != 1) {
       return fail(Error::not_found(d.text(loc, "staff_invitation.invalid")));
     }
     auto account = d.by_email(tx, pending->email);
+    std::string replaced;
     if (check->next == Next::set_password) {
       if (account && account->kind == "citizen" && !account->email_verified) {
         d.erase_account(tx, account->id, "account.unconfirmed_replaced");
+        replaced = account->id;
         account.reset();
       }
       // An account made for this address in the meantime takes the other way.
@@ -1124,7 +1127,7 @@ core::Result<Account> Identity::accept_staff_invitation(const StaffInvitationAcc
     d.audit_event(tx, "account:" + account->id, "staff.joined", account->id,
                   fmt::format(R"({{"tenant":"{}","role":"{}","invitation":"{}"}})",
                               pending->tenant_id, pending->role, pending->id));
-    return *account;
+    return StaffJoined{*account, replaced};
   });
 }
 

@@ -15,20 +15,29 @@ namespace {
 
 constexpr std::string_view kUpstreamCookie = "mvsp_upstream";
 
-// Binds a link started by a signed-in account to the browser that finished the upstream
-// login: only that browser can confirm it at /anmelden/extern/verbinden.
+// An identity that came back without an account waits in the session for a link (or a new
+// account) for 15 minutes, bound to the browser that finished the upstream login by the
+// link cookie: the session keeps only the cookie's hash. The cookie reaches the login page
+// (which carries the link over only with it) and the pages below /anmelden/extern.
 constexpr std::string_view kLinkCookie = "mvsp_link";
 constexpr std::string_view kLinkPath = "/anmelden/extern/verbinden";
+constexpr auto kLinkWait = std::chrono::minutes(15);
 
-std::string link_cookie(const Context& c, const std::string& value, int max_age) {
-  return fmt::format("{}={}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}", kLinkCookie, value,
-                     kLinkPath, max_age, c.options.secure_cookies ? "; Secure" : "");
+std::string link_cookie(const Context& c, const std::string& value, std::chrono::seconds max_age) {
+  return fmt::format("{}={}; Path=/anmelden; Max-Age={}; HttpOnly; SameSite=Lax{}", kLinkCookie,
+                     value, max_age.count(), c.options.secure_cookies ? "; Secure" : "");
 }
 
 // Everything a waiting link keeps in the session.
-constexpr std::array<const char*, 5> kPendingKeys = {
-    "pending_upstream", "pending_upstream_next", "pending_upstream_for",
-    "pending_upstream_confirmed", "pending_upstream_nonce"};
+constexpr std::array<const char*, 6> kPendingKeys = {
+    "pending_upstream",       "pending_upstream_next",      "pending_upstream_for",
+    "pending_upstream_nonce", "pending_upstream_confirmed", "pending_upstream_until"};
+
+// Forgets an upstream identity that waits to be linked (everything it keeps in the session).
+void forget_pending(web::Session& session) {
+  for (const char* key : kPendingKeys) session.data.erase(key);
+  session.dirty = true;
+}
 
 std::string upstream_cookie(const Context& c, const std::string& value, int max_age) {
   return fmt::format("{}={}; Path=/anmelden/extern; Max-Age={}; HttpOnly; SameSite=Lax{}",
@@ -122,28 +131,65 @@ Response start(const Context& c, Request& req) {
   return res;
 }
 
-// An identity that came back without an account waits in the session, with where to go
-// afterwards, while the person chooses a new account or a login to link.
 struct Pending {
   UpstreamIdentity identity;
   std::string next;
+  std::string for_account;  // empty: from an anonymous login, no account confirmed it yet
+  bool confirmed = false;   // by a password login of `for_account` in this browser
 };
 
-// The identity that waits to be linked. The new-account pages take only one from an
-// anonymous login (`for_new_account`): never one a signed-in account started to link.
-std::optional<Pending> pending_of(const Request& req, bool for_new_account = false) {
+// Puts `identity` to wait for a link in the session and binds it to this browser.
+// `for_account`: the signed-in account that started the link (empty when nobody was).
+void wait_for_link(const Context& c, web::Session& session, Response& res,
+                   const UpstreamIdentity& identity, const std::string& next,
+                   const std::string& for_account) {
+  forget_pending(session);
+  auto nonce = core::crypto::random_token(16);
+  session.data["pending_upstream"] = identity_to_json(identity);
+  session.data["pending_upstream_next"] = next;
+  if (!for_account.empty()) session.data["pending_upstream_for"] = for_account;
+  session.data["pending_upstream_nonce"] = core::crypto::sha256_hex(nonce);
+  session.data["pending_upstream_until"] = std::to_string(core::to_millis(c.now() + kLinkWait));
+  res.headers.emplace_back(
+      "Set-Cookie",
+      link_cookie(c, nonce, std::chrono::duration_cast<std::chrono::seconds>(kLinkWait)));
+}
+
+// The identity that waits in this session, if it is bound to this browser and its time
+// has not run out.
+std::optional<Pending> waiting_link(const Context& c, const Request& req) {
   if (!req.session) return std::nullopt;
-  if (for_new_account &&
-      (!req.session->account_id.empty() || req.session->data.contains("pending_upstream_for"))) {
+  const auto& data = req.session->data;
+  auto value = [&](const char* key) {
+    auto it = data.find(key);
+    return it == data.end() ? std::string() : it->second;
+  };
+  auto nonce = req.cookie(kLinkCookie).value_or("");
+  auto bound = value("pending_upstream_nonce");
+  if (nonce.empty() || bound.empty() || core::crypto::sha256_hex(nonce) != bound) {
     return std::nullopt;
   }
-  auto it = req.session->data.find("pending_upstream");
-  if (it == req.session->data.end()) return std::nullopt;
-  auto identity = identity_from_json(it->second);
+  auto until = value("pending_upstream_until");
+  std::int64_t until_ms = 0;
+  if (std::from_chars(until.data(), until.data() + until.size(), until_ms).ec != std::errc{} ||
+      c.now() >= core::from_millis(until_ms)) {
+    return std::nullopt;
+  }
+  auto identity = identity_from_json(value("pending_upstream"));
   if (!identity) return std::nullopt;
-  auto next = req.session->data.find("pending_upstream_next");
-  return Pending{std::move(*identity),
-                 next == req.session->data.end() ? std::string("/konto") : next->second};
+  auto next = value("pending_upstream_next");
+  return Pending{.identity = std::move(*identity),
+                 .next = next.empty() ? std::string("/konto") : next,
+                 .for_account = value("pending_upstream_for"),
+                 .confirmed = data.contains("pending_upstream_confirmed")};
+}
+
+// For the new-account pages: only an identity from an anonymous login, never one a
+// signed-in account started to link, and only while nobody is signed in.
+std::optional<Pending> waiting_for_new_account(const Context& c, const Request& req) {
+  auto pending = waiting_link(c, req);
+  if (!pending || !pending->for_account.empty() || !signed_in(req).empty()) return std::nullopt;
+  return pending;
 }
 
 // Signs `account` in with the level the upstream confirmed. A fresh login through the
@@ -224,25 +270,22 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
   } else if (!current.empty()) {
     // A new identity for the signed-in account: its password (and second factor) first, so
     // that a stolen session alone cannot add a lasting way in. The login page leads back to
-    // /anmelden/extern/verbinden, which links only for this account after that login.
+    // /anmelden/extern/verbinden, which offers the link only to this account after that
+    // login in this browser.
     auto& session = *req.session;
-    session.data["pending_upstream"] = identity_to_json(identity);
-    session.data["pending_upstream_next"] = outcome->next;
-    session.data["pending_upstream_for"] = current;
-    session.data.erase("pending_upstream_confirmed");
-    auto nonce = core::crypto::random_token(16);
-    session.data["pending_upstream_nonce"] = core::crypto::sha256_hex(nonce);
+    res = Response::redirect("/anmelden?next=" + web::url_encode(std::string(kLinkPath)));
+    wait_for_link(c, session, res, identity, outcome->next, current);
     session.data["flash"] = fmt::format(fmt::runtime(c.t(req, "upstream.confirm_link")),
                                         label_of(c, identity.upstream));
     session.dirty = true;
-    res = Response::redirect("/anmelden?next=" + web::url_encode(std::string(kLinkPath)));
-    res.headers.emplace_back("Set-Cookie", link_cookie(c, nonce, 900));
   } else {
+    // Nobody is signed in: a new account, or a password login to link. Nothing of an
+    // earlier waiting identity or a half-finished login stays.
     auto& session = req.ensure_session();
-    session.data["pending_upstream"] = identity_to_json(identity);
-    session.data["pending_upstream_next"] = outcome->next;
-    session.dirty = true;
+    session.pending_account_id.clear();
     res = Response::redirect("/anmelden/extern/neu");
+    wait_for_link(c, session, res, identity, outcome->next, {});
+    session.dirty = true;
   }
   res.headers.emplace_back("Set-Cookie", upstream_cookie(c, "", 0));
   return res;
@@ -268,14 +311,14 @@ FormPage new_account_page(const Context& c, const Request& req, const UpstreamId
 }
 
 Response new_account_form(const Context& c, Request& req) {
-  auto pending = pending_of(req, true);
+  auto pending = waiting_for_new_account(c, req);
   if (!pending) return Response::redirect("/anmelden");
   const auto& identity = pending->identity;
   return render_form(c, req, new_account_page(c, req, identity, identity.email), nullptr, 200);
 }
 
 Response new_account_submit(const Context& c, Request& req) {
-  auto pending = pending_of(req, true);
+  auto pending = waiting_for_new_account(c, req);
   if (!pending) return Response::redirect("/anmelden");
   auto identity = pending->identity;
   auto next = pending->next;
@@ -291,42 +334,76 @@ Response new_account_submit(const Context& c, Request& req) {
   if (*created && !fed(c).link((*created)->id, identity)) {
     return problem_page(c, req, "linked_elsewhere", 409);
   }
-  req.session->data.erase("pending_upstream");
-  req.session->data.erase("pending_upstream_next");
-  req.session->dirty = true;
-  return message(
+  forget_pending(*req.session);
+  auto res = message(
       c, req, c.t(req, "upstream.sent_heading"),
       {fmt::format(fmt::runtime(c.t(req, "upstream.sent_text")), label_of(c, identity.upstream))},
       link("/anmelden?next=" + web::url_encode(next), c.t(req, "confirm.login")));
+  res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
+  return res;
 }
 
-// After a password login: link the identity that came back without an account.
-Response connect(const Context& c, Request& req) {
-  auto pending = pending_of(req);
+// The link waiting for the signed-in account, confirmed by its password login in this
+// browser; anything else that waits is dropped.
+std::optional<Pending> link_for_signed_in(const Context& c, Request& req) {
   auto account = signed_in(req);
-  if (!pending || account.empty()) return Response::redirect("/konto");
-  auto identity = pending->identity;
-  auto next = pending->next;
-  // Started by a signed-in account: only that account, after a fresh password login.
-  // ... in the browser that finished the upstream login (its link cookie).
-  auto& data = req.session->data;
-  if (auto it = data.find("pending_upstream_for"); it != data.end()) {
-    auto nonce = req.cookie(kLinkCookie).value_or("");
-    auto bound = data.find("pending_upstream_nonce");
-    if (it->second != account || !data.contains("pending_upstream_confirmed") || nonce.empty() ||
-        bound == data.end() || core::crypto::sha256_hex(nonce) != bound->second) {
-      forget_pending(*req.session);
-      return Response::redirect("/konto");
-    }
+  auto pending = waiting_link(c, req);
+  if (account.empty() || !pending || pending->for_account != account || !pending->confirmed) {
+    if (req.session) forget_pending(*req.session);
+    return std::nullopt;
   }
+  return pending;
+}
+
+FormPage connect_page(const Context& c, const Request& req, const Pending& pending) {
+  auto account = c.identity.find(signed_in(req));
+  const auto& profile = pending.identity.profile;
+  return {.heading = c.t(req, "upstream.connect_heading"),
+          .intro = fmt::format(fmt::runtime(c.t(req, "upstream.connect_intro")),
+                               account ? account->email : std::string(),
+                               label_of(c, pending.identity.upstream),
+                               fmt::format("{} {}", profile.given_name, profile.family_name)),
+          .action = std::string(kLinkPath),
+          .submit = c.t(req, "upstream.connect_submit"),
+          .links = {link("/konto", c.t(req, "upstream.connect_cancel"))}};
+}
+
+// After a password login: the person confirms the link on a form of its own (a link
+// someone else sends cannot make it).
+Response connect_form(const Context& c, Request& req) {
+  auto pending = link_for_signed_in(c, req);
+  if (!pending) {
+    auto res = Response::redirect("/konto");
+    res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
+    return res;
+  }
+  return render_form(c, req, connect_page(c, req, *pending), nullptr, 200);
+}
+
+// Links the identity the signed-in account confirmed on the form.
+Response link_confirmed(const Context& c, Request& req) {
+  auto account = signed_in(req);
+  auto pending = link_for_signed_in(c, req);
+  if (!pending) return Response::redirect("/konto");
   forget_pending(*req.session);
-  if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
+  if (!c.sessions.rotate(*req.session)) {
+    req.session = nullptr;  // ended meanwhile (a password reset): nothing is linked
+    return Response::redirect("/anmelden");
+  }
+  if (!fed(c).link(account, pending->identity))
+    return problem_page(c, req, "linked_elsewhere", 409);
   c.identity.tell_upstream_linked(account);
-  if (!sign_in(c, req, account, identity.level, false)) return Response::redirect("/anmelden");
-  req.session->data["flash"] =
-      fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
-  auto res = continue_to(c, req, next);
-  res.headers.emplace_back("Set-Cookie", link_cookie(c, "", 0));
+  if (!sign_in(c, req, account, pending->identity.level, false)) {
+    return Response::redirect("/anmelden");
+  }
+  req.session->data["flash"] = fmt::format(fmt::runtime(c.t(req, "upstream.linked")),
+                                           label_of(c, pending->identity.upstream));
+  return continue_to(c, req, pending->next);
+}
+
+Response connect_submit(const Context& c, Request& req) {
+  auto res = link_confirmed(c, req);
+  res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
   return res;
 }
 
@@ -343,9 +420,20 @@ Response unlink(const Context& c, Request& req) {
 
 }  // namespace
 
-void forget_pending(web::Session& session) {
-  for (const char* key : kPendingKeys) session.data.erase(key);
-  session.dirty = true;
+std::map<std::string, std::string> link_kept_by_login(const Context& c, const Request& req,
+                                                      const std::string& account) {
+  std::map<std::string, std::string> out;
+  if (!c.options.federation) return out;
+  auto pending = waiting_link(c, req);
+  // Started by a signed-in account: only that account's login confirms it. From an anonymous
+  // login: the account that signs in now (the confirmation page names both).
+  if (!pending || (!pending->for_account.empty() && pending->for_account != account)) return out;
+  for (const char* key : kPendingKeys) {
+    if (auto it = req.session->data.find(key); it != req.session->data.end()) out.insert(*it);
+  }
+  out["pending_upstream_for"] = account;
+  out["pending_upstream_confirmed"] = "1";
+  return out;
 }
 
 std::vector<View> login_upstream_links(const Context& c, const Request& req,
@@ -434,7 +522,8 @@ void register_federation_routes(web::Router& router, std::shared_ptr<Context> c)
   });
   router.get("/anmelden/extern/neu", [c](Request& req) { return new_account_form(*c, req); });
   router.post("/anmelden/extern/neu", [c](Request& req) { return new_account_submit(*c, req); });
-  router.get("/anmelden/extern/verbinden", [c](Request& req) { return connect(*c, req); });
+  router.get(std::string(kLinkPath), [c](Request& req) { return connect_form(*c, req); });
+  router.post(std::string(kLinkPath), [c](Request& req) { return connect_submit(*c, req); });
   router.post("/konto/verknuepfungen/{name}/loesen", [c](Request& req) { return unlink(*c, req); });
   router.get("/saml/metadata", [c](Request&) {
     auto res = Response::text(fed(*c).sp_metadata());

@@ -26,22 +26,6 @@ std::vector<View> login_links(const Context& c, const Request& req) {
   return links;
 }
 
-// What a login keeps of the session it starts over: an identity from an upstream provider
-// that waits to be linked to the account signing in now, and only when nobody was signed in.
-// An identity an upstream returned that waits to be linked: from an anonymous login (any
-// account that signs in now may take it), or started by a signed-in account (only that
-// account, after this login: `pending_upstream_for`).
-std::map<std::string, std::string> waiting_upstream(const web::Session& s) {
-  std::map<std::string, std::string> out;
-  auto started_by = s.data.find("pending_upstream_for");
-  if (!s.account_id.empty() && started_by == s.data.end()) return out;
-  for (const char* key : {"pending_upstream", "pending_upstream_next", "pending_upstream_for",
-                          "pending_upstream_nonce"}) {
-    if (auto it = s.data.find(key); it != s.data.end()) out.insert(*it);
-  }
-  return out;
-}
-
 FormPage login_page(const Context& c, const Request& req, std::string email) {
   return {.heading = c.t(req, "login.heading"),
           .intro = c.t(req, "login.intro"),
@@ -88,20 +72,12 @@ Response login_submit(const Context& c, Request& req) {
     if (status == 429) res.set_header("Retry-After", std::to_string(shown.retry_after.count()));
     return res;
   }
+  // A new session id, and nothing of whoever used this browser before (their organisation),
+  // except an upstream identity waiting in this browser for this account's link.
+  auto waiting = link_kept_by_login(c, req, result->account.id);
   auto& session = req.ensure_session();
-  // A new session id, and nothing of whoever used this browser before (their organisation).
-  auto waiting = waiting_upstream(session);
   c.sessions.begin_login(session);
   session.data.merge(waiting);
-  // A link the signed-in account started is confirmed by that account's login; another
-  // person's login in the same browser drops it (nothing of theirs is carried over).
-  if (auto it = session.data.find("pending_upstream_for"); it != session.data.end()) {
-    if (it->second == result->account.id) {
-      session.data["pending_upstream_confirmed"] = "1";
-    } else {
-      forget_pending(session);
-    }
-  }
   auto next = local_next(req, "/konto");
   Response res;
   if (result->second_factor_required) {

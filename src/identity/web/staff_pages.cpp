@@ -295,7 +295,8 @@ Response invitation_submit(const Context& c, Request& req) {
                                                        : 404;
     return message(c, req, heading, {e.message}, {}, status);
   }
-  if (signed_in(req) == accepted->id) {
+  if (!accepted->replaced_account_id.empty()) c.sessions.revoke_all(accepted->replaced_account_id);
+  if (signed_in(req) == accepted->member.id) {
     return message(c, req, heading, {c.t(req, "staff_invitation.accepted")},
                    link("/konto", c.t(req, "profile.back")));
   }

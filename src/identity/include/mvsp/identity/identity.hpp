@@ -183,6 +183,12 @@ struct StaffInvitationAcceptance {
   std::string locale = "de";
 };
 
+struct StaffJoined {
+  Account member;
+  // An unconfirmed citizen registration of the address that gave way (its sessions end).
+  std::string replaced_account_id;
+};
+
 struct NewStaff {
   std::string email;
   std::string given_name;
@@ -319,9 +325,8 @@ class Identity {
                                                             std::string_view actor,
                                                             std::string_view locale);
   // Makes the staff account (set_password) or gives the signed-in invited account the role
-  // (accept); single use, so parallel requests accept once. The account it returns is the
-  // member's.
-  core::Result<Account> accept_staff_invitation(const StaffInvitationAcceptance& input);
+  // (accept); single use, so parallel requests accept once.
+  core::Result<StaffJoined> accept_staff_invitation(const StaffInvitationAcceptance& input);
   // Replaces the member's roles in the tenant; an admin cannot take their own admin role.
   core::Status set_staff_roles(std::string_view actor, std::string_view tenant_id,
                                std::string_view member_id, const std::vector<std::string>& roles,
