@@ -39,6 +39,31 @@ TEST(Templates, IncludeThePageAndOtherPartials) {
   EXPECT_NE(html.find("<footer>Serviceportal</footer>"), std::string::npos) << html;
 }
 
+TEST(Templates, TextsComeFromTheCatalogOfTheLocale) {
+  Templates t;
+  t.add("t", kTemplates);
+  Catalog texts;
+  const core::Resource messages[] = {
+      {"messages/de.toml", "[shell]\nsite_name = \"Serviceportal\"\n"},
+      {"messages/en.toml", "[shell]\nsite_name = \"Service portal\"\n"},
+  };
+  texts.add(messages);
+  auto footer = [&](std::string_view locale) {
+    auto html = t.render("t/layout", View().set("name", "x"), "t/page", &texts, locale);
+    return html.substr(html.find("<footer>"));
+  };
+  EXPECT_EQ(footer("de"), "<footer>Serviceportal</footer>");
+  EXPECT_EQ(footer("en"), "<footer>Service portal</footer>");
+  EXPECT_EQ(footer("fr"), "<footer>Serviceportal</footer>") << "German for a locale it lacks";
+  // A text added later is there in the next render.
+  const core::Resource more[] = {{"messages/de.toml", "[shell]\nother = \"Noch einer\"\n"}};
+  texts.add(more);
+  EXPECT_EQ(footer("de"), "<footer>Serviceportal</footer>");
+  const core::Resource uses_more[] = {{"templates/more.mustache", "{{t.shell.other}}"}};
+  t.add("t", uses_more);
+  EXPECT_EQ(t.render("t/more", View(), {}, &texts, "de"), "Noch einer");
+}
+
 TEST(Templates, BrokenTemplatesAreRefusedWhenAdded) {
   Templates t;
   const core::Resource broken[] = {{"templates/bad.mustache", "{{#open}} never closed"}};

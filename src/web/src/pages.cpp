@@ -26,7 +26,6 @@ Response Pages::render(Request& req, std::string_view page, View model, int stat
   }
   if (!has_title && !title_key.empty()) model.set("title", catalog_.text(req.locale, title_key));
   model.set("lang", req.locale);
-  model.set("t", catalog_.view(req.locale));
   model.set("path", req.path);
   if (req.session) {
     model.set("csrf_token", req.session->csrf_token);
@@ -49,7 +48,8 @@ Response Pages::render(Request& req, std::string_view page, View model, int stat
     link.set("current", code == req.locale);
     model.add("languages", std::move(link));
   }
-  auto res = Response::html(templates_.render("web/layout", model, page), status);
+  auto res =
+      Response::html(templates_.render("web/layout", model, page, &catalog_, req.locale), status);
   res.set_header("Content-Language", req.locale);
   return res;
 }

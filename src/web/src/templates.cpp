@@ -46,8 +46,8 @@ void flatten(const toml::table& table, const std::string& prefix,
   }
 }
 
-View nest(const std::map<std::string, std::string>& texts) {
-  // Builds {"shell": {"skip_link": …}} from "shell.skip_link".
+// {"t": {"shell": {"skip_link": …}}} from "shell.skip_link".
+mustache::data nest(const std::map<std::string, std::string>& texts) {
   struct Tree {
     std::map<std::string, Tree> children;
     std::string text;
@@ -64,21 +64,27 @@ View nest(const std::map<std::string, std::string>& texts) {
     }
     t->text = text;
   }
-  std::function<View(const Tree&)> build = [&](const Tree& t) {
-    View v;
+  std::function<mustache::data(const Tree&)> build = [&](const Tree& t) {
+    mustache::data obj{mustache::data::type::object};
     for (const auto& [k, child] : t.children) {
-      if (child.children.empty()) {
-        v.set(k, child.text);
-      } else {
-        v.set(k, build(child));
-      }
+      obj.set(k, child.children.empty() ? mustache::data(child.text) : build(child));
     }
-    return v;
+    return obj;
   };
-  return build(root);
+  mustache::data layer{mustache::data::type::object};
+  layer.set("t", build(root));
+  return layer;
 }
 
 }  // namespace
+
+struct Catalog::Compiled {
+  std::map<std::string, mustache::data, std::less<>> layers;  // by locale
+};
+
+struct Templates::Compiled {
+  mustache::data partials{mustache::data::type::object};
+};
 
 void Catalog::add(std::span<const core::Resource> resources) {
   for (const auto& r : resources) {
@@ -98,8 +104,11 @@ void Catalog::add(std::span<const core::Resource> resources) {
         throw core::Failure(fmt::format("message {} is defined twice for {}", k, locale));
       }
     }
-    views_[locale] = nest(texts);
   }
+  // Built anew, not changed in place: a render that holds the old one keeps it whole.
+  auto compiled = std::make_shared<Compiled>();
+  for (const auto& [locale, texts] : texts_) compiled->layers.emplace(locale, nest(texts));
+  compiled_ = std::move(compiled);
 }
 
 std::string Catalog::text(std::string_view locale, std::string_view key) const {
@@ -110,13 +119,6 @@ std::string Catalog::text(std::string_view locale, std::string_view key) const {
     if (t != l->second.end()) return t->second;
   }
   return std::string(key);
-}
-
-const View& Catalog::view(std::string_view locale) const {
-  auto it = views_.find(locale);
-  if (it == views_.end()) it = views_.find(kDefaultLocale);
-  if (it == views_.end()) throw core::Failure("no message catalog for the default locale");
-  return it->second;
 }
 
 bool Catalog::supports(std::string_view locale) const {
@@ -144,26 +146,39 @@ void Templates::add(std::string_view component, std::span<const core::Resource> 
     }
     sources_[name] = std::string(r.content);
   }
+  auto compiled = std::make_shared<Compiled>();
+  for (const auto& [n, source] : sources_) compiled->partials.set(n, mustache::data(source));
+  compiled_ = std::move(compiled);
 }
 
 bool Templates::has(std::string_view name) const {
   return sources_.contains(name);
 }
 
-std::string Templates::render(std::string_view name, const View& model,
-                              std::string_view page) const {
+std::string Templates::render(std::string_view name, const View& model, std::string_view page,
+                              const Catalog* texts, std::string_view locale) const {
   auto it = sources_.find(name);
   if (it == sources_.end()) throw core::Failure(fmt::format("no template {}", name));
   auto page_it = sources_.find(page);
   if (!page.empty() && page_it == sources_.end()) {
     throw core::Failure(fmt::format("no template {}", page));
   }
+  // Looked up from the top: the model, the page, the texts, every template as a partial.
+  mustache::context<std::string> ctx(&compiled_->partials);
+  if (texts && texts->compiled_) {
+    const auto& layers = texts->compiled_->layers;
+    auto l = layers.find(locale);
+    if (l == layers.end()) l = layers.find(Catalog::kDefaultLocale);
+    if (l != layers.end()) ctx.push(&l->second);
+  }
+  mustache::data page_layer{mustache::data::type::object};
+  if (!page.empty()) page_layer.set("page", mustache::data(page_it->second));
+  ctx.push(&page_layer);
   mustache::data data = to_data(model);
   if (!data.is_object()) data = mustache::data{mustache::data::type::object};
-  for (const auto& [n, source] : sources_) data.set(n, mustache::data(source));
-  if (!page.empty()) data.set("page", mustache::data(page_it->second));
+  ctx.push(&data);
   mustache::mustache tmpl{it->second};
-  auto out = tmpl.render(data);
+  auto out = tmpl.render(ctx);
   if (!tmpl.is_valid()) {
     throw core::Failure(fmt::format("template {}: {}", name, tmpl.error_message()));
   }

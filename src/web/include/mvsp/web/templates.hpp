@@ -4,6 +4,7 @@
 // the layout includes the page as a partial, so page HTML is never passed as a value.
 
 #include <map>
+#include <memory>
 #include <mvsp/core/resources.hpp>
 #include <mvsp/web/view.hpp>
 #include <span>
@@ -21,15 +22,17 @@ class Catalog {
   void add(std::span<const core::Resource> resources);
   // The text for key "section.name"; falls back to German, then to the key itself.
   std::string text(std::string_view locale, std::string_view key) const;
-  // All texts of a locale as a nested object, for templates ({{t.shell.skip_link}}).
-  const View& view(std::string_view locale) const;
   bool supports(std::string_view locale) const;
   // Keys the default locale has and `locale` lacks.
   std::vector<std::string> missing(std::string_view locale) const;
 
  private:
+  friend class Templates;
+  // Every locale's texts as one nested object {"t": …} for the renderer, built when texts
+  // are added and shared by every render ({{t.shell.skip_link}}).
+  struct Compiled;
   std::map<std::string, std::map<std::string, std::string>, std::less<>> texts_;
-  std::map<std::string, View, std::less<>> views_;
+  std::shared_ptr<Compiled> compiled_;
 };
 
 class Templates {
@@ -39,11 +42,17 @@ class Templates {
   bool has(std::string_view name) const;
   // Renders template `name` with `model`; every other template is available as a partial
   // by its name, and template `page` also as the partial "page" (the layout includes it).
-  // Throws core::Failure on a template error.
-  std::string render(std::string_view name, const View& model, std::string_view page = {}) const;
+  // With `texts`, the texts of `locale` (or German) are there as `t`. Throws core::Failure
+  // on a template error.
+  std::string render(std::string_view name, const View& model, std::string_view page = {},
+                     const Catalog* texts = nullptr, std::string_view locale = {}) const;
 
  private:
+  // The templates by name as one object of partials, built when templates are added and
+  // shared by every render (nothing is copied per render).
+  struct Compiled;
   std::map<std::string, std::string, std::less<>> sources_;
+  std::shared_ptr<Compiled> compiled_;
 };
 
 }  // namespace mvsp::web
