@@ -1,10 +1,13 @@
 // The notices API over HTTP, and the journey of a notice to the citizen: e-mail, login,
 // step-up to `substantial`, opening it; the back office sees stored, then retrieved.
+#include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 
+#include <filesystem>
+#include <fstream>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/identity/identity.hpp>
@@ -215,6 +218,29 @@ TEST_P(NoticesApi, ABackOfficeSendsANoticeTheCitizenStepsUpAndOpensItAndTheProof
   EXPECT_EQ(doc.status, 200);
   EXPECT_EQ(doc.body, "%PDF-1.7\n% Hundesteuerbescheid 2027\n%%EOF\n");
   EXPECT_EQ(doc.header("content-type"), "application/pdf");
+  // A stored document that no longer authenticates is not sent as a complete download: the
+  // connection ends before the end of the body.
+  {
+    auto blob = database_->db().query_one("SELECT blob_id FROM mailbox_attachments")->text(0);
+    std::filesystem::path file;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(app_->settings().data_dir)) {
+      if (e.path().filename() == blob) file = e.path();
+    }
+    ASSERT_FALSE(file.empty());
+    auto original = std::filesystem::file_size(file);
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(original - 5));
+    f.put('\x5a');
+    f.close();
+    bool cut_short = true;
+    try {
+      auto broken = c.get(message + "/anhang/0");
+      EXPECT_EQ(broken.header("content-length"), std::to_string(doc.body.size()));
+      cut_short = broken.body.size() < std::stoul(broken.header("content-length"));
+    } catch (const Poco::Exception&) {  // the client noticed the short body itself
+    }
+    EXPECT_TRUE(cut_short) << "an incomplete body, not a complete one";
+  }
 
   auto retrieved = wait_for(id, "retrieved");
   EXPECT_EQ(retrieved->getValue<std::string>("storedAt"), stored_at);

@@ -4,6 +4,7 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
@@ -17,6 +18,7 @@
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/templates.hpp>
+#include <thread>
 
 #include "app.hpp"
 #include "support.hpp"
@@ -251,6 +253,41 @@ TEST_P(DeliveryFlow, TheSameKeyGivesTheSameNoticeAndAnotherRequestUnderItIsAConf
   ASSERT_TRUE(theirs);
   EXPECT_NE(theirs->notice.id, first->notice.id);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 2);
+}
+
+// The same key sent from many connections at once (a client's retry racing its first
+// try): one notice, one delivery job; the others get it as a replay, a different request
+// under the key a conflict.
+TEST_P(DeliveryFlow, OneKeySentInParallelMakesOneNotice) {
+  constexpr int kThreads = 8;
+  std::vector<std::optional<core::Result<Accepted>>> results(kThreads);
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go) std::this_thread::yield();
+      results[i] = delivery_->accept(
+          client_, notice("mvsp:" + citizen_, i == kThreads - 1 ? "Anders" : "Bescheid"), "k-p");
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 1);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'delivery.deliver'")->integer(0),
+            1);
+  auto subject = db().query_one("SELECT subject FROM delivery_notices")->text(0);
+  int fresh = 0;
+  for (int i = 0; i < kThreads; ++i) {
+    const auto& r = *results[i];
+    if ((i == kThreads - 1) == (subject == "Anders")) {
+      ASSERT_TRUE(r) << r.error().message;
+      fresh += r->replayed ? 0 : 1;
+    } else {
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error().code, core::ErrorCode::conflict);
+    }
+  }
+  EXPECT_EQ(fresh, 1);
 }
 
 TEST_P(DeliveryFlow, BadNoticesAreRefusedFieldByFieldAndLeaveNothing) {

@@ -259,10 +259,10 @@ TEST_P(AccountPages, DeletingTheAccountNeedsThePasswordAndSignsOut) {
 TEST_P(AccountPages, OrganisationsThroughThePages) {
   auto anna = registered();
   ASSERT_EQ(login(anna, "anna@example.org", kPassword).status, 303);
-  app_->identity().create_account(
-      {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test");
-  app_->identity().create_account(
-      {.email = "carla@example.org", .password = kPassword, .verified = true}, "test");
+  ASSERT_TRUE(app_->identity().create_account(
+      {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test"));
+  ASSERT_TRUE(app_->identity().create_account(
+      {.email = "carla@example.org", .password = kPassword, .verified = true}, "test"));
   auto created =
       submit(anna, "/konto/organisationen/neu", {{"name", enc("Bäckerei Schmidt GmbH")}});
   ASSERT_EQ(created.status, 303);
@@ -960,8 +960,8 @@ TEST_P(OpenIdProvider, HintsAndLanguagesAreHonoured) {
   auto id_token = tokens->getValue<std::string>("id_token");
   EXPECT_FALSE(answer(anna.get(authorize_url({{"id_token_hint", id_token}})))["code"].empty())
       << "the hint names the signed-in person";
-  app_->identity().create_account(
-      {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test");
+  ASSERT_TRUE(app_->identity().create_account(
+      {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test"));
   auto bernd = client();
   ASSERT_EQ(login(bernd, "bernd@example.org", kPassword).status, 303);
   auto other = bernd.get(authorize_url({{"id_token_hint", id_token}}));

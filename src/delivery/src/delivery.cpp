@@ -455,49 +455,51 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
 
   auto id = d.ids.key();
   auto now = d.clock.now();
-  try {
-    d.db.transaction([&](core::db::Tx& tx) {
+  bool inserted = d.db.transaction([&](core::db::Tx& tx) {
+    if (tx.execute(
+            "INSERT INTO delivery_notices (id, tenant_id, client_id, idempotency_key, "
+            "request_hash, recipient, mailbox_type, subject, body, required_level, reference, "
+            "status, reason, postal_fallback_required, attempts, accepted_at, updated_at, "
+            "receipt_message_id, deemed_announced_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "'', 0, 0, ?, ?, '', '') ON CONFLICT DO NOTHING",
+            id, client.tenant_id, client.client_id, idempotency_key, request_hash, in.recipient,
+            type, in.subject, in.body, in.required_level, in.reference, kAccepted,
+            core::to_millis(now), core::to_millis(now)) != 1) {
+      return false;
+    }
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const auto& doc = docs[i];
       tx.execute(
-          "INSERT INTO delivery_notices (id, tenant_id, client_id, idempotency_key, request_hash, "
-          "recipient, mailbox_type, subject, body, required_level, reference, status, reason, "
-          "postal_fallback_required, attempts, accepted_at, updated_at, receipt_message_id, "
-          "deemed_announced_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', 0, 0, ?, ?, '', "
-          "'')",
-          id, client.tenant_id, client.client_id, idempotency_key, request_hash, in.recipient, type,
-          in.subject, in.body, in.required_level, in.reference, kAccepted, core::to_millis(now),
-          core::to_millis(now));
-      for (std::size_t i = 0; i < docs.size(); ++i) {
-        const auto& doc = docs[i];
-        tx.execute(
-            "INSERT INTO delivery_documents (notice_id, position, filename, media_type, size, "
-            "sha256, sha512, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            id, doc.position, doc.filename, doc.media_type, doc.size, doc.sha256, doc.sha512,
-            blob_ids[i]);
-      }
-      Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
-      detail.set("client", client.client_id);
-      detail.set("recipient", in.recipient);
-      detail.set("subjectSha256", core::crypto::sha256_hex(in.subject));
-      detail.set("bodySha256", core::crypto::sha256_hex(in.body));
-      detail.set("requiredTrustLevel", in.required_level);
-      detail.set("reference", in.reference);
-      detail.set("documents", documents_json(docs));
-      d.record(tx, id, "accepted", kAccepted, detail);
-      d.jobs.enqueue(tx, {.kind = "delivery.deliver",
-                          .payload = fmt::format(R"({{"noticeId":"{}"}})", id),
-                          .idempotency_key = "delivery.deliver:" + id + ":1",
-                          .max_attempts = 5});
-      d.audit.append(tx, {.actor = "client:" + client.client_id,
-                          .action = "notice.accepted",
-                          .object_type = "notice",
-                          .object_id = id,
-                          .detail = fmt::format(R"({{"mailboxType":"{}","documents":{}}})", type,
-                                                docs.size())});
-    });
-  } catch (const std::exception&) {
+          "INSERT INTO delivery_documents (notice_id, position, filename, media_type, size, "
+          "sha256, sha512, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          id, doc.position, doc.filename, doc.media_type, doc.size, doc.sha256, doc.sha512,
+          blob_ids[i]);
+    }
+    Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail.set("client", client.client_id);
+    detail.set("recipient", in.recipient);
+    detail.set("subjectSha256", core::crypto::sha256_hex(in.subject));
+    detail.set("bodySha256", core::crypto::sha256_hex(in.body));
+    detail.set("requiredTrustLevel", in.required_level);
+    detail.set("reference", in.reference);
+    detail.set("documents", documents_json(docs));
+    d.record(tx, id, "accepted", kAccepted, detail);
+    d.jobs.enqueue(tx, {.kind = "delivery.deliver",
+                        .payload = fmt::format(R"({{"noticeId":"{}"}})", id),
+                        .idempotency_key = "delivery.deliver:" + id + ":1",
+                        .max_attempts = 5});
+    d.audit.append(
+        tx, {.actor = "client:" + client.client_id,
+             .action = "notice.accepted",
+             .object_type = "notice",
+             .object_id = id,
+             .detail = fmt::format(R"({{"mailboxType":"{}","documents":{}}})", type, docs.size())});
+    return true;
+  });
+  if (!inserted) {
     // The same key at the same moment from a second request: the first one counts.
     if (auto earlier = replay()) return *earlier;
-    throw;
+    throw core::Failure("a notice conflicted on insert, but no earlier one has its key");
   }
   auto n = d.owned(client, id);
   if (!n) return fail(n.error());

@@ -132,12 +132,14 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     }
   }
   if (!error.fields.empty()) return fail(error);
-  if (auto existing = d.by_source(request.source_ref)) {
-    if (existing->owner_id != request.owner_id) {
+  // A source stored before answers with its first receipt, for the same owner only.
+  auto stored_before = [&](const Message& existing) -> core::Result<Receipt> {
+    if (existing.owner_id != request.owner_id) {
       return fail(Error::conflict("the source reference was used for another recipient"));
     }
-    return d.receipt_of(*existing, true);
-  }
+    return d.receipt_of(existing, true);
+  };
+  if (auto existing = d.by_source(request.source_ref)) return stored_before(*existing);
   auto owner = d.identity.mailbox_owner(request.owner_id);
   if (!owner) return fail(Error::not_found("no account or organisation with this mailbox"));
 
@@ -159,42 +161,45 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     m.deemed_announced_on = deemed_day(now);
     m.retrieval_due_at = now + std::chrono::days(d.options.retrieval_period_days);
   }
-  try {
-    d.db.transaction([&](core::db::Tx& tx) {
+  bool inserted = d.db.transaction([&](core::db::Tx& tx) {
+    if (tx.execute(
+            "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
+            "reference, required_level, provided_at, deemed_announced_on, retrieval_due_at, "
+            "event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            m.id, request.owner_id, request.source_ref, request.notice ? "notice" : "message",
+            request.sender, request.subject, request.body, request.reference,
+            std::string(identity::level_name(request.required_level)), core::to_millis(now),
+            request.notice ? core::db::Value(m.deemed_announced_on) : core::db::Value(),
+            m.retrieval_due_at ? core::db::Value(core::to_millis(*m.retrieval_due_at))
+                               : core::db::Value(),
+            request.event_job_kind) != 1) {
+      return false;
+    }
+    for (std::size_t i = 0; i < request.attachments.size(); ++i) {
+      const auto& a = request.attachments[i];
       tx.execute(
-          "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
-          "reference, required_level, provided_at, deemed_announced_on, retrieval_due_at, "
-          "event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          m.id, request.owner_id, request.source_ref, request.notice ? "notice" : "message",
-          request.sender, request.subject, request.body, request.reference,
-          std::string(identity::level_name(request.required_level)), core::to_millis(now),
-          request.notice ? core::db::Value(m.deemed_announced_on) : core::db::Value(),
-          m.retrieval_due_at ? core::db::Value(core::to_millis(*m.retrieval_due_at))
-                             : core::db::Value(),
-          request.event_job_kind);
-      for (std::size_t i = 0; i < request.attachments.size(); ++i) {
-        const auto& a = request.attachments[i];
-        tx.execute(
-            "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
-            "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            m.id, static_cast<std::int64_t>(i), a.filename,
-            a.media_type.empty() ? "application/octet-stream" : a.media_type,
-            static_cast<std::int64_t>(a.content.size()), stored[i].sha256, stored[i].ref.id);
-      }
-      d.jobs.enqueue(tx, {.kind = "mailbox.notify",
-                          .payload = fmt::format(R"({{"messageId":"{}"}})", m.id),
-                          .idempotency_key = "mailbox.notify:" + m.id});
-      d.audit.append(tx, {.actor = "system:mailbox",
-                          .action = "mailbox.message_stored",
-                          .object_type = "mailbox_message",
-                          .object_id = m.id,
-                          .detail = fmt::format(R"({{"sourceRef":"{}","attachments":{}}})",
-                                                request.source_ref, request.attachments.size())});
-    });
-  } catch (const std::exception&) {
+          "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
+          "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          m.id, static_cast<std::int64_t>(i), a.filename,
+          a.media_type.empty() ? "application/octet-stream" : a.media_type,
+          static_cast<std::int64_t>(a.content.size()), stored[i].sha256, stored[i].ref.id);
+    }
+    d.jobs.enqueue(tx, {.kind = "mailbox.notify",
+                        .payload = fmt::format(R"({{"messageId":"{}"}})", m.id),
+                        .idempotency_key = "mailbox.notify:" + m.id});
+    d.audit.append(tx, {.actor = "system:mailbox",
+                        .action = "mailbox.message_stored",
+                        .object_type = "mailbox_message",
+                        .object_id = m.id,
+                        .detail = fmt::format(R"({{"sourceRef":"{}","attachments":{}}})",
+                                              request.source_ref, request.attachments.size())});
+    return true;
+  });
+  if (!inserted) {
     // Stored at the same moment by another worker: that one counts.
-    if (auto existing = d.by_source(request.source_ref)) return d.receipt_of(*existing, true);
-    throw;
+    auto existing = d.by_source(request.source_ref);
+    if (!existing) throw core::Failure("a message conflicted on insert, but none has its source");
+    return stored_before(*existing);
   }
   return d.receipt_of(m, false);
 }

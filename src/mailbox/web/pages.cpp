@@ -187,10 +187,17 @@ Response attachment(const Ctx& c, Request& req) {
   res.set_header("Content-Type", info->media_type);
   res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", info->filename));
   res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Length", std::to_string(info->size));
   auto* mailbox = &c.mailbox;
   auto id = m->id;
+  // The head (with the stored length) is sent before the document is read. A document that
+  // fails to read (a chunk that does not authenticate) ends the connection short of that
+  // length, so the browser shows a broken download instead of a complete, wrong one.
   res.stream = [mailbox, owner, id, position](std::ostream& out) {
-    (void)mailbox->read_attachment(owner, id, position, out);
+    if (auto read = mailbox->read_attachment(owner, id, position, out); !read) {
+      throw core::Failure(fmt::format("attachment {} of message {}: {} ({})", position, id,
+                                      read.error().message, read.error().detail));
+    }
   };
   return res;
 }

@@ -32,7 +32,14 @@ void write_response(const Response& res, Poco::Net::HTTPServerResponse& out, boo
     } else {
       out.setChunkedTransferEncoding(true);
     }
-    res.stream(out.send());
+    try {
+      res.stream(out.send());
+    } catch (const std::exception& e) {
+      // Too late for an error answer: logged here, and the exception ends the connection
+      // (POCO closes it) so that the body stays visibly incomplete.
+      core::log::error("http.stream_failed", {{"error", e.what()}});
+      throw;
+    }
   } else {
     out.setContentLength64(static_cast<Poco::Int64>(res.body.size()));
     out.sendBuffer(res.body.data(), res.body.size());

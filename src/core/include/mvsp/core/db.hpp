@@ -171,6 +171,8 @@ template <typename T>
 struct IsExpected : std::false_type {};
 template <typename T, typename E>
 struct IsExpected<std::expected<T, E>> : std::true_type {};
+template <typename T>
+struct IsExpected<Outcome<T>> : std::true_type {};
 }  // namespace detail
 
 template <typename F>

@@ -47,9 +47,21 @@ struct Error {
   Error& and_field(std::string field, std::string message);
 };
 
+// What a use case returns: a value (or nothing, for Status) or the Error. A std::expected
+// the compiler does not let a caller drop ([[nodiscard]] on the type), so no refusal goes
+// unnoticed; `(void)` marks the few places where ignoring one is right, with a reason.
 template <typename T>
-using Result = std::expected<T, Error>;
-using Status = std::expected<void, Error>;
+class [[nodiscard]] Outcome : public std::expected<T, Error> {
+ public:
+  using std::expected<T, Error>::expected;
+  Outcome() = default;
+  Outcome(std::expected<T, Error> e)  // NOLINT(google-explicit-constructor): from and_then()
+      : std::expected<T, Error>(std::move(e)) {}
+};
+
+template <typename T>
+using Result = Outcome<T>;
+using Status = Outcome<void>;
 
 inline std::unexpected<Error> fail(Error e) {
   return std::unexpected<Error>(std::move(e));
