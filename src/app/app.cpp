@@ -408,6 +408,12 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
     for (const auto& [status, n] : impl_->delivery->counts()) {
       out += fmt::format("mvsp_delivery_notices{{status=\"{}\"}} {}\n", status, n);
     }
+    out += fmt::format(
+        "# HELP mvsp_catalog_undecodable_rows_total Catalog rows left out of answers because "
+        "their stored data no longer decodes.\n"
+        "# TYPE mvsp_catalog_undecodable_rows_total counter\n"
+        "mvsp_catalog_undecodable_rows_total {}\n",
+        impl_->service_catalog->undecodable_rows());
   });
   d.site = std::make_unique<web::Site>(d.router, *d.pages, *d.sessions, d.metrics, *d.static_files,
                                        d.ids,

@@ -145,6 +145,7 @@ TEST_P(Server, HealthReadinessAndMetrics) {
             std::string::npos)
       << metrics.body;
   EXPECT_NE(metrics.body.find(R"(mvsp_jobs{state="dead"} 0)"), std::string::npos);
+  EXPECT_NE(metrics.body.find("mvsp_catalog_undecodable_rows_total 0"), std::string::npos);
   EXPECT_NE(metrics.body.find("mvsp_http_request_duration_seconds_bucket"), std::string::npos);
 }
 

@@ -212,6 +212,9 @@ class Catalog {
   // current with it); revision() changes with every change of a service, made anywhere.
   void on_change(std::function<void()> listener);
   std::string revision();
+  // Stored rows left out of answers since start because they no longer decode (each is
+  // logged as catalog.row_undecodable).
+  std::int64_t undecodable_rows() const;
 
  private:
   struct Impl;
