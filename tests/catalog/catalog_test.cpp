@@ -182,6 +182,26 @@ TEST_P(CatalogTest, PublishingANewVersionNoticesEveryAdopter) {
   EXPECT_EQ(catalog_->put_online_service(hro, changed).error().code, core::ErrorCode::forbidden);
 }
 
+// One rule, used by the use cases and the editorial pages alike.
+TEST_P(CatalogTest, WhoMayEditWhat) {
+  ASSERT_TRUE(catalog_->put_authority(kState, authority("hwi", "t-wismar", "13074087", "HWI")));
+  const Editor wismar{.actor = "test:wismar", .tenant_ids = {"t-wismar"}};
+  const Editor other{.actor = "test:other", .tenant_ids = {"t-rostock"}};
+  auto hwi = *catalog_->authority("hwi");
+  EXPECT_TRUE(may_edit(kState, hwi));
+  EXPECT_TRUE(may_edit(wismar, hwi));
+  EXPECT_FALSE(may_edit(other, hwi));
+  OnlineService states{.name = "Landesdienst"};
+  OnlineService theirs{.name = "Wismars Dienst", .owner = "hwi"};
+  OnlineService unknown{.name = "?", .owner = "no-such-authority"};
+  EXPECT_TRUE(catalog_->may_edit(kState, states));
+  EXPECT_FALSE(catalog_->may_edit(wismar, states)) << "the state's own: state-wide editors only";
+  EXPECT_TRUE(catalog_->may_edit(wismar, theirs));
+  EXPECT_FALSE(catalog_->may_edit(other, theirs));
+  EXPECT_FALSE(catalog_->may_edit(wismar, unknown));
+  EXPECT_TRUE(catalog_->may_edit(kState, unknown));
+}
+
 // The review: rows that failed to decode vanished from lists without a word.
 TEST_P(CatalogTest, RowsThatNoLongerDecodeAreLeftOutButCounted) {
   ASSERT_TRUE(catalog_->put_authority(kState, authority("hwi", "t-wismar", "13074087", "HWI")));

@@ -228,12 +228,15 @@ struct Catalog::Impl {
     return s;
   }
 
-  // May the editor change what belongs to this authority?
+  // May the editor change what belongs to this authority (an unknown one: only state-wide)?
   bool may_edit(core::db::Connection& c, const Editor& e, const std::string& authority_id) {
     if (e.state_wide) return true;
     auto a = authority(c, authority_id);
-    return a &&
-           std::find(e.tenant_ids.begin(), e.tenant_ids.end(), a->tenant_id) != e.tenant_ids.end();
+    return a && catalog::may_edit(e, *a);
+  }
+
+  bool may_edit_online_service(core::db::Connection& c, const Editor& e, const OnlineService& s) {
+    return s.owner.empty() ? e.state_wide : may_edit(c, e, s.owner);
   }
 
   core::Status check_service(const Service& s) {
@@ -320,6 +323,16 @@ Catalog::Catalog(core::db::Database& db, const core::Clock& clock, core::IdGener
 void Catalog::on_change(std::function<void()> listener) {
   std::lock_guard lock(impl_->listeners_mutex);
   impl_->listeners.push_back(std::move(listener));
+}
+
+bool may_edit(const Editor& editor, const Authority& authority) {
+  const auto& tenants = editor.tenant_ids;
+  return editor.state_wide ||
+         std::find(tenants.begin(), tenants.end(), authority.tenant_id) != tenants.end();
+}
+
+bool Catalog::may_edit(const Editor& editor, const OnlineService& service) {
+  return impl_->may_edit_online_service(*impl_->db.acquire(), editor, service);
 }
 
 std::int64_t Catalog::undecodable_rows() const {
@@ -612,13 +625,11 @@ core::Result<OnlineService> Catalog::put_online_service(const Editor& editor,
     impl_->check_refs(tx, "onlineService", s.leika_key, "", "", e);
     if (!s.owner.empty()) impl_->check_refs(tx, "onlineService.owner", "", "", s.owner, e);
     if (!e.fields.empty()) return fail(std::move(e));
-    bool allowed = s.owner.empty() ? editor.state_wide : impl_->may_edit(tx, editor, s.owner);
+    // The editor must be allowed the service as it was and as it will be.
+    bool allowed = impl_->may_edit_online_service(tx, editor, s);
     std::optional<OnlineService> existing;
     if (!s.id.empty()) existing = impl_->online_service(tx, s.id);
-    if (existing) {
-      allowed = allowed && (existing->owner.empty() ? editor.state_wide
-                                                    : impl_->may_edit(tx, editor, existing->owner));
-    }
+    if (existing) allowed = allowed && impl_->may_edit_online_service(tx, editor, *existing);
     if (!allowed) return fail(Error::forbidden("You may change only your own online services."));
     if (!existing) {
       if (s.id.empty()) s.id = impl_->ids.key();
@@ -656,7 +667,7 @@ core::Result<OnlineService> Catalog::publish(const Editor& editor, std::string_v
   auto result = impl_->db.transaction([&](core::db::Tx& tx) -> core::Result<OnlineService> {
     auto s = impl_->online_service(tx, std::string(id));
     if (!s) return fail(Error::not_found("There is no such online service."));
-    bool allowed = s->owner.empty() ? editor.state_wide : impl_->may_edit(tx, editor, s->owner);
+    bool allowed = impl_->may_edit_online_service(tx, editor, *s);
     if (!allowed) return fail(Error::forbidden("You may change only your own online services."));
     auto current = std::find(kOrder.begin(), kOrder.end(), s->state);
     if (target - current > 1) {

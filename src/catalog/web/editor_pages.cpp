@@ -6,6 +6,7 @@
 
 #include <mvsp/catalog/api.hpp>
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/catalog/editor_text.hpp>
 #include <mvsp/web/forms.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
@@ -38,11 +39,6 @@ std::optional<Editor> editor_of(const Ctx& c, Request& req, Response& refused) {
   auto e = c.options.editor ? c.options.editor(req) : std::nullopt;
   if (!e) refused = c.pages.error(req, 403);
   return e;
-}
-
-bool may_edit(const Editor& e, const Authority& a) {
-  return e.state_wide ||
-         std::find(e.tenant_ids.begin(), e.tenant_ids.end(), a.tenant_id) != e.tenant_ids.end();
 }
 
 std::vector<Authority> own_authorities(const Ctx& c, const Editor& e) {
@@ -283,50 +279,6 @@ Response authority_form(const Ctx& c, Request& req) {
                      authority_fields(c, req, *a), nullptr, 200);
 }
 
-// "Lageplan; application/pdf, image/png; 10; optional" per line.
-std::string documents_text(const std::vector<DocumentRule>& docs) {
-  std::string out;
-  for (const auto& d : docs) {
-    std::string types;
-    for (const auto& t : d.types) types += (types.empty() ? "" : ", ") + t;
-    out += fmt::format("{}{}; {}; {}; {}", out.empty() ? "" : "\n", d.name, types,
-                       d.max_bytes / (1024 * 1024), d.required ? "Pflicht" : "optional");
-  }
-  return out;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::string line;
-  for (char ch : text + "\n") {
-    if (ch == '\n') {
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-      while (!line.empty() && line.front() == ' ') line.erase(0, 1);
-      if (!line.empty()) out.push_back(line);
-      line.clear();
-    } else {
-      line += ch;
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string part;
-  for (char ch : s + sep) {
-    if (ch == sep) {
-      while (!part.empty() && part.back() == ' ') part.pop_back();
-      while (!part.empty() && part.front() == ' ') part.erase(0, 1);
-      out.push_back(part);
-      part.clear();
-    } else {
-      part += ch;
-    }
-  }
-  return out;
-}
-
 std::vector<web::Field> service_fields(const Ctx& c, const Request& req, const Service& s,
                                        bool is_new) {
   std::string synonyms;
@@ -418,7 +370,7 @@ Response service_form(const Ctx& c, Request& req) {
   if (req.method == web::Method::post) {
     if (is_new) s.leika_key = req.form("leikaKey").value_or("");
     s.name = req.form("name").value_or("");
-    s.synonyms = lines_of(req.form("synonyms").value_or(""));
+    s.synonyms = editor_text::lines_of(req.form("synonyms").value_or(""));
     for (const auto& m : text_modules()) *module_of(s.texts, m) = req.form(m).value_or("");
     s.level = req.form("level").value_or(s.level);
     s.topics.clear();
@@ -482,68 +434,39 @@ Response online_service_form(const Ctx& c, Request& req) {
     if (!found) return c.pages.error(req, 404);
     os = *found;
   }
+  if (!is_new && !c.catalog.may_edit(*e, os)) return c.pages.error(req, 403);
   auto own = own_authorities(c, *e);
-  bool allowed = is_new || (os.owner.empty() ? e->state_wide
-                                             : std::any_of(own.begin(), own.end(), [&](auto& a) {
-                                                 return a.id == os.owner;
-                                               }));
-  if (!allowed) return c.pages.error(req, 403);
   core::Error problems{core::ErrorCode::invalid_input, c.t(req, "errors.summary"), {}, {}};
-  std::string fee_text =
-      fmt::format("{},{:02}", os.config.fee_cents / 100, os.config.fee_cents % 100);
-  std::string docs_text = documents_text(os.config.documents);
+  std::string fee_text = editor_text::format_fee(os.config.fee_cents);
+  std::string docs_text = editor_text::format_documents(os.config.documents);
   if (req.method == web::Method::post) {
     auto v = [&](const char* k) { return req.form(k).value_or(""); };
     os.name = v("name");
     os.leika_key = v("leikaKey");
     os.owner = v("owner");
-    os.config.steps = lines_of(v("steps"));
+    os.config.steps = editor_text::lines_of(v("steps"));
     os.config.min_level = v("minLevel");
     os.config.written_form = req.form("writtenForm").has_value();
     os.config.confirmation_text = v("confirmationText");
     os.config.external_url = v("externalUrl");
-    os.config.languages = split(v("languages"), ',');
-    os.config.languages.erase(
-        std::remove(os.config.languages.begin(), os.config.languages.end(), ""),
-        os.config.languages.end());
+    os.config.languages = editor_text::split(v("languages"), ',');
+    std::erase(os.config.languages, "");
     fee_text = v("fee");
-    auto fee = fee_text;
-    std::replace(fee.begin(), fee.end(), ',', '.');
-    try {
-      std::size_t used = 0;
-      double euros = fee.empty() ? 0 : std::stod(fee, &used);
-      if (used != fee.size() || euros < 0) throw std::invalid_argument("fee");
-      os.config.fee_cents = static_cast<std::int64_t>(euros * 100 + 0.5);
-    } catch (const std::exception&) {
+    if (auto fee = editor_text::parse_fee(fee_text)) {
+      os.config.fee_cents = *fee;
+    } else {
       problems.and_field("fee", c.t(req, "errors.fee"));
     }
-    auto days = v("retentionDays");
-    if (days.empty() || days.find_first_not_of("0123456789") != std::string::npos ||
-        days.size() > 5) {
-      problems.and_field("retentionDays", c.t(req, "errors.retentionDays"));
+    if (auto days = editor_text::parse_days(v("retentionDays"))) {
+      os.config.retention_days = *days;
     } else {
-      os.config.retention_days = std::stoi(days);
+      problems.and_field("retentionDays", c.t(req, "errors.retentionDays"));
     }
     docs_text = v("documents");
-    os.config.documents.clear();
-    for (const auto& line : lines_of(docs_text)) {
-      auto parts = split(line, ';');
-      int mb = 0;
-      if (parts.size() == 4) {
-        try {
-          mb = std::stoi(parts[2]);
-        } catch (const std::exception&) {
-          mb = 0;
-        }
-      }
-      if (parts.size() != 4 || parts[0].empty() || mb <= 0 ||
-          (parts[3] != "Pflicht" && parts[3] != "optional")) {
-        problems.and_field("documents", c.t(req, "errors.documents"));
-        break;
-      }
-      DocumentRule d{parts[0], split(parts[1], ','), std::int64_t{mb} * 1024 * 1024,
-                     parts[3] == "Pflicht"};
-      os.config.documents.push_back(std::move(d));
+    if (auto documents = editor_text::parse_documents(docs_text)) {
+      os.config.documents = std::move(*documents);
+    } else {
+      problems.and_field("documents", c.t(req, "errors.documents"));
     }
     if (!e->state_wide && os.owner.empty()) problems.and_field("owner", c.t(req, "errors.owner"));
     if (problems.fields.empty()) {

@@ -160,6 +160,10 @@ struct Editor {
   std::vector<std::string> tenant_ids;  // tenants the person is editor of
 };
 
+// May the editor change what belongs to this authority? A state-wide editor everything,
+// others what belongs to the authorities of their tenants.
+bool may_edit(const Editor& editor, const Authority& authority);
+
 class Catalog {
  public:
   Catalog(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
@@ -212,6 +216,9 @@ class Catalog {
   // current with it); revision() changes with every change of a service, made anywhere.
   void on_change(std::function<void()> listener);
   std::string revision();
+  // May the editor change this online service? The state's own (no owner) only a
+  // state-wide editor; an authority's as may_edit says.
+  bool may_edit(const Editor& editor, const OnlineService& service);
   // Stored rows left out of answers since start because they no longer decode (each is
   // logged as catalog.row_undecodable).
   std::int64_t undecodable_rows() const;
