@@ -7,6 +7,7 @@
 #include <mvsp/catalog/api.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/catalog/editor_text.hpp>
+#include <mvsp/web/errors.hpp>
 #include <mvsp/web/forms.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
@@ -148,8 +149,7 @@ Response texts_submit(const Ctx& c, Request& req) {
     auto saved = c.catalog.put_specialisation(
         *e, {leika, authority, m, text, req.form(m + "_ersetzen").has_value()});
     if (!saved) {
-      if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
-      if (saved.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
+      if (web::is_refusal(saved.error())) return c.pages.error(req, saved.error());
       return texts_page(c, req, &saved.error(), 422);
     }
   }
@@ -263,7 +263,7 @@ Response authority_form(const Ctx& c, Request& req) {
       saved = c.catalog.put_authority(*e, *a);
     }
     if (!saved) {
-      if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+      if (web::is_refusal(saved.error())) return c.pages.error(req, saved.error());
       auto shown = for_form(c, req, saved.error());
       return render_form(c, req, is_new ? c.t(req, "authority.new") : a->name, "", action, fields(),
                          &shown, 422);
@@ -475,7 +475,7 @@ Response online_service_form(const Ctx& c, Request& req) {
         flash(req, c.t(req, "editor.saved"));
         return Response::redirect("/redaktion/online-dienste/" + saved->id);
       }
-      if (saved.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+      if (web::is_refusal(saved.error())) return c.pages.error(req, saved.error());
       problems = for_form(c, req, saved.error());
     }
   }
@@ -588,8 +588,7 @@ Response change_state(const Ctx& c, Request& req) {
   if (!e) return refused;
   auto done = c.catalog.publish(*e, req.param("id"), req.form("state").value_or(""));
   if (!done) {
-    if (done.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
-    if (done.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
+    if (web::is_refusal(done.error())) return c.pages.error(req, done.error());
     flash(req, done.error().message);
   } else {
     flash(req, c.t(req, "editor.saved"));
@@ -603,8 +602,7 @@ Response adopt(const Ctx& c, Request& req) {
   if (!e) return refused;
   auto done = c.catalog.adopt(*e, req.param("id"), req.form("authority").value_or(""));
   if (!done) {
-    if (done.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
-    if (done.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
+    if (web::is_refusal(done.error())) return c.pages.error(req, done.error());
     flash(req, done.error().message);
   } else {
     flash(req, c.t(req, "online.adopted"));

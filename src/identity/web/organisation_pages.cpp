@@ -117,8 +117,7 @@ Response invite_org_submit(const Context& c, Request& req) {
   auto sent = c.identity.invite_to_organisation(id, org_id, req.form("email").value_or(""),
                                                 req.form("role").value_or(""), req.locale);
   if (!sent) {
-    if (sent.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
-    if (sent.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+    if (web::is_refusal(sent.error())) return c.pages.error(req, sent.error());
     return invite_org_form(c, req, &sent.error(), 422);
   }
   req.session->data["flash"] = c.t(req, "staff.invited");
@@ -135,7 +134,7 @@ Response invitation_page(const Context& c, Request& req) {
   if (!org) {
     return message(c, req, c.t(req, "organisations.invitation_heading"), {org.error().message},
                    link("/konto/organisationen", c.t(req, "organisations.back")),
-                   org.error().code == core::ErrorCode::forbidden ? 403 : 404);
+                   web::http_status(org.error().code));
   }
   req.csrf_token();
   View model;
@@ -153,7 +152,7 @@ Response accept_submit(const Context& c, Request& req) {
   if (!org) {
     return message(c, req, c.t(req, "organisations.invitation_heading"), {org.error().message},
                    link("/konto/organisationen", c.t(req, "organisations.back")),
-                   org.error().code == core::ErrorCode::forbidden ? 403 : 404);
+                   web::http_status(org.error().code));
   }
   return Response::redirect("/konto/organisationen/" + org->id);
 }
@@ -165,8 +164,7 @@ Response remove_submit(const Context& c, Request& req) {
   auto member = req.param("member");
   auto removed = c.identity.remove_from_organisation(id, org_id, member, req.locale);
   if (!removed) {
-    if (removed.error().code == core::ErrorCode::not_found) return c.pages.error(req, 404);
-    if (removed.error().code == core::ErrorCode::forbidden) return c.pages.error(req, 403);
+    if (web::is_refusal(removed.error())) return c.pages.error(req, removed.error());
     req.session->data["flash"] = removed.error().fields.empty() ? removed.error().message
                                                                 : removed.error().fields[0].message;
     req.session->dirty = true;

@@ -42,7 +42,7 @@ std::string tenant_name(const Context& c, const std::string& actor, const std::s
 // Forbidden and not-found outcomes as error pages; nothing tells whether another
 // authority's member exists.
 Response refused(const Context& c, Request& req, const core::Error& e) {
-  return c.pages.error(req, e.code == core::ErrorCode::forbidden ? 403 : 404);
+  return c.pages.error(req, e);
 }
 
 std::string roles_text(const Context& c, const Request& req,
@@ -290,10 +290,7 @@ Response invitation_submit(const Context& c, Request& req) {
   if (!accepted) {
     const auto& e = accepted.error();
     if (e.code == core::ErrorCode::invalid_input) return invitation_page(c, req, token, &e);
-    int status = e.code == core::ErrorCode::forbidden  ? 403
-                 : e.code == core::ErrorCode::conflict ? 409
-                                                       : 404;
-    return message(c, req, heading, {e.message}, {}, status);
+    return message(c, req, heading, {e.message}, {}, web::http_status(e.code));
   }
   if (!accepted->replaced_account_id.empty()) c.sessions.revoke_all(accepted->replaced_account_id);
   if (signed_in(req) == accepted->member.id) {

@@ -26,6 +26,11 @@ int http_status(core::ErrorCode code) {
   return 500;
 }
 
+bool is_refusal(const core::Error& error) {
+  return error.code == core::ErrorCode::forbidden || error.code == core::ErrorCode::not_found ||
+         error.code == core::ErrorCode::unauthenticated;
+}
+
 std::string_view status_reason(int status) {
   switch (status) {
     case 200:

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <mvsp/web/errors.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <mvsp/web/templates.hpp>
@@ -56,8 +58,8 @@ Response Pages::render(Request& req, std::string_view page, View model, int stat
 
 Response Pages::error(Request& req, int status) const {
   int known = status;
-  if (known != 400 && known != 403 && known != 404 && known != 405 && known != 413 &&
-      known != 503) {
+  if (known != 400 && known != 403 && known != 404 && known != 405 && known != 409 &&
+      known != 413 && known != 429 && known != 503) {
     known = 500;
   }
   View model;
@@ -66,6 +68,15 @@ Response Pages::error(Request& req, int status) const {
   model.set("message", catalog_.text(req.locale, fmt::format("error.{}.text", known)));
   model.set("correlation_id", req.correlation_id);
   return render(req, "web/error", std::move(model), status);
+}
+
+Response Pages::error(Request& req, const core::Error& error) const {
+  auto res = this->error(req, http_status(error.code));
+  if (error.code == core::ErrorCode::rate_limited) {
+    res.set_header("Retry-After",
+                   std::to_string(std::max<std::int64_t>(1, error.retry_after.count())));
+  }
+  return res;
 }
 
 }  // namespace mvsp::web

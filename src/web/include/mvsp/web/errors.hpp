@@ -8,6 +8,9 @@
 namespace mvsp::web {
 
 int http_status(core::ErrorCode code);
+// A refusal the person cannot mend in the form (forbidden, not found, not signed in): a
+// page answers it with the error page (Pages::error), a form shows the other errors.
+bool is_refusal(const core::Error& error);
 std::string_view status_reason(int status);
 
 // An application/problem+json response (RFC 9457) for an error, with `errors` listing

@@ -2,6 +2,7 @@
 // Pages in the shell: renders a page template inside the layout, with the texts of the
 // visitor's language, the language switch and, where a form needs it, the CSRF token.
 
+#include <mvsp/core/error.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/view.hpp>
 #include <string>
@@ -19,8 +20,11 @@ class Pages {
   // `page` is a template name such as "web/start"; `model` may set "title" (the text
   // key of the page title is taken from "title_key" when "title" is absent).
   Response render(Request& req, std::string_view page, View model, int status = 200) const;
-  // The HTML error page for a status (404, 403, 405, 413, 500, 503).
+  // The HTML error page for a status (400, 403, 404, 405, 409, 413, 429, 500, 503).
   Response error(Request& req, int status) const;
+  // The error page for a use case's refusal: the status web::http_status gives its code
+  // (the one mapping, for pages as for problem+json), with Retry-After where it waits.
+  Response error(Request& req, const core::Error& error) const;
   const Catalog& catalog() const { return catalog_; }
 
  private:
