@@ -215,13 +215,10 @@ std::optional<Pending> waiting_for_new_account(const Context& c, const Request& 
   } else {
     session.data.erase("upstream_at");
   }
-  auto current = parse_level(session.data.count("level") ? session.data["level"] : "")
-                     .value_or(TrustLevel::basic);
   if (fresh) {
-    session.data["base_level"] = std::string(level_name(level));
-    session.data["level"] = std::string(level_name(level));
-  } else if (level > current) {
-    session.data["level"] = std::string(level_name(level));
+    set_login_level(session, level);
+  } else {
+    raise_level(session, level);
   }
   session.dirty = true;
   return true;
@@ -258,7 +255,7 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
       auto& session = req.ensure_session();
       c.sessions.begin_login(session);
       session.pending_account_id = account->id;
-      session.data["base_level"] = std::string(level_name(identity.level));
+      set_login_level(session, identity.level);
       session.dirty = true;
       res = Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(outcome->next));
     } else {

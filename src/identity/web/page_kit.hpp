@@ -9,6 +9,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
+#include <mvsp/identity/step_up.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/forms.hpp>
 #include <mvsp/web/pages.hpp>

@@ -82,12 +82,11 @@ Response login_submit(const Context& c, Request& req) {
   Response res;
   if (result->second_factor_required) {
     session.pending_account_id = result->account.id;
-    session.data["base_level"] = std::string(level_name(result->account.password_level()));
+    set_login_level(session, result->account.password_level());
     res = Response::redirect("/anmelden/zweiter-faktor?next=" + web::url_encode(next));
   } else {
     session.account_id = result->account.id;
-    session.data["level"] = std::string(level_name(result->account.password_level()));
-    session.data["base_level"] = session.data["level"];
+    set_login_level(session, result->account.password_level());
     res = continue_to(c, req, next);
   }
   session.dirty = true;
@@ -129,8 +128,7 @@ Response second_factor_submit(const Context& c, Request& req) {
   }
   session.pending_account_id.clear();
   session.account_id = id;
-  if (!session.data.count("base_level")) session.data["base_level"] = "low";
-  session.data["level"] = std::string(level_name(TrustLevel::substantial));
+  raise_level(session, TrustLevel::substantial);
   session.dirty = true;
   return continue_to(c, req, local_next(req, "/konto"));
 }
@@ -209,8 +207,8 @@ Response account_page(const Context& c, Request& req) {
   acting_for(c.identity, *req.session);  // the shell names the organisation only for members
   View model;
   model.set("title_key", "identity.account.heading");
-  auto level = req.session->data.count("level") ? req.session->data.at("level") : "basic";
-  model.set("level_label", c.t(req, "levels." + level));
+  model.set("level_label",
+            c.t(req, "levels." + std::string(level_name(trust_of(*req.session).level))));
   model.set("email_verified", account->email_verified);
   model.set("totp_enabled", account->totp_enabled);
   model.set("is_admin", !c.identity.administered_tenants(id).empty());
@@ -589,8 +587,7 @@ Response totp_submit(const Context& c, Request& req) {
   data.erase("totp_uri");
   // Password and the new factor were both proven just now: the session reaches substantial
   // (with a new id, as on every raise of privilege).
-  if (!data.count("base_level")) data["base_level"] = data.count("level") ? data["level"] : "low";
-  data["level"] = std::string(level_name(TrustLevel::substantial));
+  raise_level(*req.session, TrustLevel::substantial);
   data["flash"] = c.t(req, "totp.enabled");
   if (!c.sessions.rotate(*req.session)) {
     req.session = nullptr;

@@ -34,10 +34,21 @@ struct Ctx {
 
 // Whose mailbox this session looks at: the organisation it acts for (while the person is
 // still a member: checked on every request), else the account.
-std::string owner_of(const Ctx& c, Request& req) {
+// Whose mailbox the request sees: the organisation the person acts for (named), or the
+// person's own; nobody when not signed in.
+struct Owner {
+  std::string id;
+  std::string organisation;  // empty for the person's own
+};
+
+Owner mailbox_owner(const Ctx& c, Request& req) {
   if (!req.session || req.session->account_id.empty()) return {};
-  if (auto org = identity::acting_for(c.identity, *req.session)) return org->id;
-  return req.session->account_id;
+  if (auto org = identity::acting_for(c.identity, *req.session)) return {org->id, org->name};
+  return {req.session->account_id, {}};
+}
+
+std::string owner_of(const Ctx& c, Request& req) {
+  return mailbox_owner(c, req).id;
 }
 
 Response to_login(const Request& req) {
@@ -73,7 +84,7 @@ View summary_view(const Ctx& c, const Request& req, const Message& m) {
 }
 
 Response inbox(const Ctx& c, Request& req) {
-  auto owner = owner_of(c, req);
+  auto [owner, organisation] = mailbox_owner(c, req);
   if (owner.empty()) return to_login(req);
   View model;
   model.set("title", c.t(req, "inbox.title"));
@@ -86,9 +97,7 @@ Response inbox(const Ctx& c, Request& req) {
   }
   model.set("has_messages", !messages.empty());
   model.set("count", fmt::format(fmt::runtime(c.t(req, "inbox.count")), messages.size(), unread));
-  if (auto it = req.session->data.find("acting_for_name"); it != req.session->data.end()) {
-    model.set("organisation", it->second);
-  }
+  if (!organisation.empty()) model.set("organisation", organisation);
   return c.pages.render(req, "mailbox/inbox", std::move(model));
 }
 

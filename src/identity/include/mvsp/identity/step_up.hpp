@@ -14,6 +14,18 @@ struct Session;
 
 namespace mvsp::identity {
 
+// The trust a session holds, kept under keys only these functions read and write: the
+// level its login reached (`base`) and the level it was raised to since (`level`).
+struct SessionTrust {
+  TrustLevel base = TrustLevel::basic;
+  TrustLevel level = TrustLevel::basic;
+};
+SessionTrust trust_of(const web::Session& session);
+// A new login at `level` (also one that still waits for its second factor).
+void set_login_level(web::Session& session, TrustLevel level);
+// A raise to `level` (second factor, eID); never lowers, and keeps the login's base.
+void raise_level(web::Session& session, TrustLevel level);
+
 // The session's level; a raised level counts only for `step_up` after it was reached.
 TrustLevel session_level(const web::Session& session, core::TimePoint now,
                          std::chrono::minutes step_up);
