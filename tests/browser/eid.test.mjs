@@ -70,7 +70,15 @@ for (const javaScriptEnabled of [true, false]) {
     await throughSimulator(page, javaScriptEnabled, person);
     await page.waitForURL('**/anmelden/extern/neu');
     assert.match(await page.textContent('main'), new RegExp(`als ${name} ausgewiesen`));
-    if (javaScriptEnabled) await expectClean(page, 'new account from the eID');
+    if (javaScriptEnabled) {
+      await expectClean(page, 'new account from the eID');
+      // The other way: link an existing account, proven on a form of its own.
+      await page.getByRole('link', { name: /Ich habe schon ein Nutzerkonto/ }).click();
+      await page.waitForURL('**/anmelden/extern/verbinden');
+      assert.match(await page.textContent('main'), new RegExp(`als ${name} ausgewiesen`));
+      await expectClean(page, 'link the eID to an existing account');
+      await page.goBack();
+    }
     const email = javaScriptEnabled ? 'erika.js@example.org' : 'erika.nojs@example.org';
     await page.getByLabel('E-Mail-Adresse').fill(email);
     await page.getByRole('button', { name: 'Nutzerkonto anlegen' }).click();
@@ -133,18 +141,17 @@ test('acr_values STORK-QAA-Level-4 leads a password user through the eID', async
   await expectClean(page, 'choice of the eID provider');
   await page.getByRole('link', { name: 'Mit BundID (Simulator) anmelden' }).click();
   await throughSimulator(page, false, /Max Mustermann/);
-  // A new identity for a signed-in account: the password once more before it is linked.
-  await page.waitForURL('**/anmelden?next=*');
-  assert.match(await page.textContent('main'), /Bestätigen Sie die Verknüpfung mit BundID/);
-  await expectClean(page, 'the password asked again before linking');
-  await page.getByLabel('E-Mail-Adresse').fill('otto@example.org');
-  await page.getByLabel('Passwort').fill(password);
-  await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
-  // The link itself is a form of its own that names the account and the identity.
+  // A new identity for a signed-in account: a form of its own that names the account and
+  // the identity and asks for the password once more before it is linked.
   await page.waitForURL('**/anmelden/extern/verbinden');
   assert.match(await page.textContent('main'), /Sie sind als otto@example.org angemeldet/);
   assert.match(await page.textContent('main'), /als Max Mustermann ausgewiesen/);
   await expectClean(page, 'confirming the link');
+  await page.getByLabel('Passwort').fill('nicht das Passwort');
+  await page.getByRole('button', { name: 'Verknüpfen', exact: true }).click();
+  assert.match(await page.textContent('main'), /E-Mail-Adresse oder Passwort/);
+  await expectClean(page, 'confirming the link, wrong password');
+  await page.getByLabel('Passwort').fill(password);
   await page.getByRole('button', { name: 'Verknüpfen', exact: true }).click();
   await page.waitForURL(`${redirectUri}**`);
   await context.close();

@@ -41,13 +41,11 @@ class SamlLogin : public EidPages {
   web::Ports ports_{
       .clock = clock_, .ids = app::system_ports().ids, .http = app::system_ports().http};
 
-  // The password login that confirms a link waiting in this browser.
-  test::HttpResponse relogin(test::HttpClient& c, const std::string& email) {
-    return submit(c, "/anmelden",
-                  {{"email", enc(email)},
-                   {"password", enc(kPassword)},
-                   {"next", enc("/anmelden/extern/verbinden")}},
-                  "/anmelden");
+  // The link form, sent with the account's password (and more fields where asked).
+  test::HttpResponse confirm_link(test::HttpClient& c,
+                                  std::vector<std::pair<std::string, std::string>> fields = {}) {
+    fields.emplace_back("password", enc(kPassword));
+    return submit(c, "/anmelden/extern/verbinden", fields);
   }
 
   std::int64_t links() {
@@ -208,26 +206,25 @@ TEST_P(SamlLogin, ASignedInCitizenLinksTheEidAndStepsUpToHigh) {
   auto finished = back(
       c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/sicherheit", "anna", "eID"));
   EXPECT_EQ(finished.status, 303);
-  // A new link asks for the password first (a stolen session alone adds no way in).
-  EXPECT_EQ(finished.header("location"), "/anmelden?next=%2Fanmelden%2Fextern%2Fverbinden");
-  auto again = submit(c, "/anmelden",
-                      {{"email", enc("anna@example.org")},
-                       {"password", enc(kPassword)},
-                       {"next", enc("/anmelden/extern/verbinden")}},
-                      finished.header("location"));
-  EXPECT_EQ(again.header("location"), "/anmelden/extern/verbinden");
-  // The link is a form of its own that names the account and the identity; the page
-  // alone links nothing, nor does a post without the form's token.
+  // A new link is a form of its own that names the account and the identity and asks for
+  // the password (a stolen session alone adds no way in); showing it links nothing, nor
+  // does a post without the form's token or with a wrong password.
+  EXPECT_EQ(finished.header("location"), "/anmelden/extern/verbinden");
   auto offer = c.get("/anmelden/extern/verbinden");
   ASSERT_EQ(offer.status, 200);
   EXPECT_NE(offer.body.find("Sie sind als anna@example.org angemeldet"), std::string::npos)
       << offer.body;
   EXPECT_NE(offer.body.find("als Anna Schmidt ausgewiesen"), std::string::npos);
+  EXPECT_NE(offer.body.find(R"(name="password")"), std::string::npos);
+  EXPECT_EQ(offer.body.find(R"(name="code")"), std::string::npos) << "no second factor set up";
+  EXPECT_EQ(c.post_form("/anmelden/extern/verbinden", {{"password", enc(kPassword)}}).status, 403);
+  auto wrong = submit(c, "/anmelden/extern/verbinden", {{"password", "falsch"}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find("E-Mail-Adresse oder Passwort"), std::string::npos) << wrong.body;
   EXPECT_EQ(links(), 0);
-  EXPECT_EQ(c.post_form("/anmelden/extern/verbinden", {}).status, 403);
-  auto linked = submit(c, "/anmelden/extern/verbinden", {});
+  auto linked = confirm_link(c);
   EXPECT_EQ(linked.header("location"), "/konto/sicherheit");
-  EXPECT_NE(linked.header("set-cookie").find("mvsp_link=; Path=/anmelden; Max-Age=0"),
+  EXPECT_NE(linked.header("set-cookie").find("mvsp_link=; Path=/anmelden/extern; Max-Age=0"),
             std::string::npos);
   auto mails = sink_.wait_for(++mails_expected_);
   EXPECT_EQ(mails.back().subject, "Anmeldedienst mit Ihrem Konto verknüpft");
@@ -255,11 +252,11 @@ TEST_P(SamlLogin, AStolenSessionNeitherLinksAnotherIdentityNorDeletesWithIt) {
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
   auto finished =
       back(c, through_simulator(c, "/anmelden/extern/bundid?next=/konto/loeschen", "max", "eID"));
-  EXPECT_EQ(finished.header("location").rfind("/anmelden?next=", 0), 0u);
-  auto skipped = c.get("/anmelden/extern/verbinden");
-  EXPECT_EQ(skipped.status, 303);
-  EXPECT_EQ(skipped.header("location"), "/konto") << "no link without the password";
-  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
+  EXPECT_EQ(finished.header("location"), "/anmelden/extern/verbinden");
+  for (const char* guess : {"", "Passwort", "anna@example.org"}) {
+    EXPECT_EQ(submit(c, "/anmelden/extern/verbinden", {{"password", enc(guess)}}).status, 422);
+  }
+  EXPECT_EQ(links(), 0) << "no link without the password";
   EXPECT_EQ(submit(c, "/konto/loeschen", {{"password", ""}}).status, 422);
   EXPECT_EQ(c.get("/konto").status, 200) << "the account is still there";
   // The thief's eID signs nobody in.
@@ -278,12 +275,11 @@ TEST_P(SamlLogin, AStartedLinkIsConfirmedOnlyInTheBrowserThatStartedIt) {
   auto thief = client();
   thief.cookies() = victim.cookies();  // the stolen session
   auto finished = back(thief, through_simulator(thief, "/anmelden/extern/bundid", "max", "eID"));
-  EXPECT_EQ(finished.header("location").rfind("/anmelden?next=", 0), 0u);
-  // The victim signs in again in their own browser, which has no link cookie.
+  EXPECT_EQ(finished.header("location"), "/anmelden/extern/verbinden");
+  // The victim's own browser has no link cookie: it is offered nothing.
   victim.cookies().erase("mvsp_link");
-  EXPECT_EQ(relogin(victim, "anna@example.org").status, 303);
   EXPECT_EQ(victim.get("/anmelden/extern/verbinden").header("location"), "/konto");
-  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
+  EXPECT_EQ(links(), 0);
 
   // Someone else signs in where a link waits: nothing of it reaches their login.
   auto shared = registered("bert@example.org");
@@ -296,7 +292,69 @@ TEST_P(SamlLogin, AStartedLinkIsConfirmedOnlyInTheBrowserThatStartedIt) {
   EXPECT_EQ(shared.get("/anmelden/extern/neu").header("location"), "/anmelden")
       << "Bert sees nothing of the identity Anna brought back";
   EXPECT_EQ(shared.get("/anmelden/extern/verbinden").header("location"), "/konto");
-  EXPECT_EQ(database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0), 0);
+  EXPECT_EQ(links(), 0);
+}
+
+// The fourth review: an identity left waiting in a shared browser was carried into the next
+// person's password login there, and its owner came back to link it to that account.
+TEST_P(SamlLogin, AnIdentityLeftWaitingInASharedBrowserReachesNobodysAccount) {
+  registered();
+  auto kiosk = client();
+  ASSERT_EQ(back(kiosk, through_simulator(kiosk, "/anmelden/extern/bundid", "max", "eID"))
+                .header("location"),
+            "/anmelden/extern/neu");
+  // Anna signs in at the kiosk as usual; her login ends what waited there.
+  ASSERT_EQ(login(kiosk, "anna@example.org", kPassword).status, 303);
+  EXPECT_EQ(kiosk.get("/anmelden/extern/verbinden").header("location"), "/konto");
+  EXPECT_EQ(
+      submit(kiosk, "/anmelden/extern/verbinden", {{"password", "x"}}, "/konto").header("location"),
+      "/konto");
+  EXPECT_EQ(links(), 0);
+  // Nor can a waiting identity be linked to an account without that account's password.
+  auto other = client();
+  back(other, through_simulator(other, "/anmelden/extern/bundid", "max", "eID"));
+  auto guessed = submit(other, "/anmelden/extern/verbinden",
+                        {{"email", enc("anna@example.org")}, {"password", "geraten"}});
+  EXPECT_EQ(guessed.status, 422);
+  EXPECT_EQ(links(), 0);
+}
+
+// The fourth review: the new-account page takes any address, and its account could be
+// signed in before the address was confirmed; a later password reset by the address's
+// owner kept the stranger's eID linked.
+TEST_P(SamlLogin, AnAccountWithAnUnconfirmedAddressIsNotSignedInThroughTheEid) {
+  auto attacker = client();
+  back(attacker, through_simulator(attacker, "/anmelden/extern/bundid", "max", "eID"));
+  ASSERT_EQ(submit(attacker, "/anmelden/extern/neu", {{"email", enc("opfer@example.org")}}).status,
+            200);
+  ASSERT_EQ(links(), 1);
+  auto again = back(attacker, through_simulator(attacker, "/anmelden/extern/bundid", "max", "eID"));
+  EXPECT_EQ(again.status, 403);
+  EXPECT_NE(again.body.find("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse"), std::string::npos);
+  EXPECT_EQ(attacker.get("/konto").status, 303) << "not signed in";
+  // The owner of the address resets the password: the link made without them goes.
+  ++mails_expected_;  // the confirmation mail to the address
+  auto owner = client();
+  ASSERT_LT(submit(owner, "/passwort-vergessen", {{"email", enc("opfer@example.org")}}).status,
+            400);
+  auto mails = sink_.wait_for(++mails_expected_);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(mails.back().body, m,
+                                std::regex(R"((/passwort-neu\?token=[A-Za-z0-9_-]+))")))
+      << mails.back().body;
+  auto form = owner.get(m[1]);
+  ASSERT_EQ(form.status, 200) << form.body;
+  auto reset = submit(owner, "/passwort-neu",
+                      {{"token", enc(field(form.body, "token"))},
+                       {"password", enc("ein neues sicheres Passwort")},
+                       {"password_repeat", enc("ein neues sicheres Passwort")}},
+                      m[1]);
+  EXPECT_LT(reset.status, 400) << reset.body;
+  EXPECT_EQ(links(), 0);
+  auto later = client();
+  EXPECT_EQ(back(later, through_simulator(later, "/anmelden/extern/bundid", "max", "eID"))
+                .header("location"),
+            "/anmelden/extern/neu");
 }
 
 // The third review: a waiting link lasted as long as the session, and an identity from an
@@ -305,12 +363,14 @@ TEST_P(SamlLogin, AWaitingLinkEndsAfterFifteenMinutes) {
   auto c = registered();
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
   back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "eID"));
-  ASSERT_EQ(relogin(c, "anna@example.org").status, 303);
+  ASSERT_EQ(c.get("/anmelden/extern/verbinden").status, 200);
   clock_.advance(std::chrono::minutes(16));
   auto late = c.get("/anmelden/extern/verbinden");
   EXPECT_EQ(late.status, 303);
   EXPECT_EQ(late.header("location"), "/konto");
-  EXPECT_EQ(submit(c, "/anmelden/extern/verbinden", {}, "/konto").header("location"), "/konto");
+  EXPECT_EQ(submit(c, "/anmelden/extern/verbinden", {{"password", enc(kPassword)}}, "/konto")
+                .header("location"),
+            "/konto");
   EXPECT_EQ(links(), 0);
 }
 
@@ -322,8 +382,7 @@ TEST_P(SamlLogin, AnAnonymousIdentityWaitsFifteenMinutes) {
   ASSERT_EQ(back_again.header("location"), "/anmelden/extern/neu");
   clock_.advance(std::chrono::minutes(16));
   EXPECT_EQ(anonymous.get("/anmelden/extern/neu").header("location"), "/anmelden");
-  ASSERT_EQ(relogin(anonymous, "anna@example.org").status, 303);
-  EXPECT_EQ(anonymous.get("/anmelden/extern/verbinden").header("location"), "/konto");
+  EXPECT_EQ(anonymous.get("/anmelden/extern/verbinden").header("location"), "/anmelden");
   EXPECT_EQ(links(), 0);
 }
 
@@ -335,19 +394,53 @@ TEST_P(SamlLogin, AnIdentityFromAnAnonymousLoginIsLinkedOnlyOnTheConfirmationFor
   ASSERT_EQ(finished.header("location"), "/anmelden/extern/neu");
   EXPECT_NE(finished.header("set-cookie").find("mvsp_link="), std::string::npos);
   auto offer = c.get("/anmelden/extern/neu");
-  EXPECT_NE(offer.body.find("anmelden und mit BundID verknüpfen"), std::string::npos);
-  ASSERT_EQ(relogin(c, "anna@example.org").header("location"), "/anmelden/extern/verbinden");
+  EXPECT_NE(offer.body.find("mit BundID verknüpfen"), std::string::npos);
+  EXPECT_NE(offer.body.find(R"(href="/anmelden/extern/verbinden")"), std::string::npos);
   auto page = c.get("/anmelden/extern/verbinden");
   ASSERT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("Sie sind als anna@example.org angemeldet"), std::string::npos);
+  EXPECT_NE(page.body.find("als Anna Schmidt ausgewiesen"), std::string::npos);
+  EXPECT_NE(page.body.find(R"(name="email")"), std::string::npos);
   EXPECT_EQ(links(), 0) << "showing the form links nothing";
-  auto linked = submit(c, "/anmelden/extern/verbinden", {});
+  auto wrong = confirm_link(c, {{"email", enc("niemand@example.org")}});
+  EXPECT_EQ(wrong.status, 422);
+  EXPECT_NE(wrong.body.find(R"(value="niemand@example.org")"), std::string::npos)
+      << "the address typed stays";
+  auto linked = confirm_link(c, {{"email", enc("anna@example.org")}});
   EXPECT_EQ(linked.header("location"), "/konto/profil");
   EXPECT_EQ(links(), 1);
+  EXPECT_EQ(c.get("/konto").status, 200) << "signed in";
   EXPECT_EQ(sink_.wait_for(++mails_expected_).back().subject,
             "Anmeldedienst mit Ihrem Konto verknüpft");
   EXPECT_EQ(submit(c, "/anmelden/extern/verbinden", {}, "/konto").header("location"), "/konto")
       << "once";
+}
+
+// An account with a second factor links only with its code as well.
+TEST_P(SamlLogin, LinkingToAnAccountWithASecondFactorAsksForTheCode) {
+  registered();
+  auto account = app_->identity().find(
+      database_->db()
+          .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
+          ->text(0));
+  ASSERT_TRUE(account);
+  auto enrollment = app_->identity().begin_totp(*account);
+  auto raw = *secrets::base32_decode(enrollment.secret);
+  auto code_at = [&](int step) {
+    return secrets::totp_code(raw, core::to_millis(clock_.now()) / 30'000 + step);
+  };
+  ASSERT_TRUE(app_->identity().enable_totp({.account_id = account->id,
+                                            .password = kPassword,
+                                            .secret = enrollment.secret,
+                                            .code = code_at(0)}));
+  auto c = client();
+  back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "Benutzername"));
+  auto no_code = confirm_link(c, {{"email", enc("anna@example.org")}});
+  EXPECT_EQ(no_code.status, 422);
+  EXPECT_EQ(links(), 0);
+  clock_.advance(std::chrono::seconds(30));
+  auto linked = confirm_link(c, {{"email", enc("anna@example.org")}, {"code", code_at(0)}});
+  EXPECT_EQ(linked.status, 303) << linked.body;
+  EXPECT_EQ(links(), 1);
 }
 
 // A login that still waits for its second factor ends when the browser comes back from an
@@ -383,8 +476,7 @@ TEST_P(SamlLogin, AWeakUpstreamLoginToAnAccountWithASecondFactorAsksForTheCode) 
   ASSERT_EQ(login(c, "anna@example.org", kPassword).status, 303);
   auto finished = back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "eID"));
   ASSERT_EQ(finished.status, 303);
-  ASSERT_EQ(relogin(c, "anna@example.org").status, 303);
-  ASSERT_EQ(submit(c, "/anmelden/extern/verbinden", {}).status, 303);
+  ASSERT_EQ(confirm_link(c).status, 303);
   ASSERT_EQ(links(), 1);
   auto account = app_->identity().find(
       database_->db()
@@ -505,6 +597,13 @@ TEST_P(OidcLogin, APersonFromAnotherProviderGetsAnAccountWithTheMappedLevel) {
   auto created = submit(c, "/anmelden/extern/neu", {{"email", enc("lena@land.example")}});
   EXPECT_EQ(created.status, 200);
   EXPECT_EQ(c.get("/konto").status, 303) << "signed in when she comes back";
+  EXPECT_EQ(through_upstream(c, "/anmelden/extern/land?next=/konto").status, 403)
+      << "not before the address is confirmed";
+  std::smatch link;
+  auto mail = sink_.wait_for(++mails_expected_).back().body;
+  ASSERT_TRUE(std::regex_search(
+      mail, link, std::regex(R"(https?://[^/]+(/konto/bestaetigen\?token=[A-Za-z0-9_-]+))")));
+  EXPECT_EQ(c.get(link[1]).status, 200);
   EXPECT_EQ(through_upstream(c, "/anmelden/extern/land?next=/konto").header("location"), "/konto");
   // The upstream's acr (eIDAS low for a verified password login) maps to our "low".
   auto account = c.get("/konto");

@@ -740,6 +740,13 @@ core::Result<Account> Identity::reset_password(const PasswordReset& input) {
       return fail(Error::not_found(d.text(loc, "reset.invalid_text")));
     }
     auto id = row->text(0);
+    // An address proven only now: whatever was linked to the account before it was proven
+    // (an upstream identity from the new-account page, which anyone can give any address)
+    // is not the owner's doing and goes.
+    std::int64_t unlinked = 0;
+    if (tx.query_one("SELECT 1 FROM accounts WHERE id = ? AND email_verified_at IS NULL", id)) {
+      unlinked = tx.execute("DELETE FROM identity_links WHERE account_id = ?", id);
+    }
     // Every other reset link of the account ends with this one.
     tx.execute(
         "UPDATE email_tokens SET used_at = ? WHERE account_id = ? AND purpose = 'reset' AND "
@@ -759,8 +766,9 @@ core::Result<Account> Identity::reset_password(const PasswordReset& input) {
     auto revoked = revoke_oidc_grants(tx, id);
     // The owner learns of it, also when it was not them (someone who reads their mail).
     d.mail_owner(tx, a, "password_reset");
-    d.audit_event(tx, "account:" + id, "account.password_reset", id,
-                  fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
+    d.audit_event(
+        tx, "account:" + id, "account.password_reset", id,
+        fmt::format(R"({{"oidcGrantsRevoked":{},"upstreamLinksRemoved":{}}})", revoked, unlinked));
     return a;
   });
 }
@@ -1569,6 +1577,20 @@ core::Status Identity::remove_totp(const SecondFactorChange& change) {
 
 core::Status Identity::verify_totp(std::string_view account_id, std::string_view code) {
   return impl_->check_code(std::string(account_id), code, "code");
+}
+
+core::Result<Account> Identity::reauthenticate(const Reauthentication& input) {
+  auto verified = login({.email = input.email,
+                         .password = input.password,
+                         .source_address = input.source_address,
+                         .device_cookie = input.device_cookie});
+  if (!verified) return fail(verified.error());
+  if (verified->account.totp_enabled) {
+    std::string code = input.code;
+    std::erase(code, ' ');
+    if (auto ok = verify_totp(verified->account.id, code); !ok) return fail(ok.error());
+  }
+  return verified->account;
 }
 
 }  // namespace mvsp::identity

@@ -17,21 +17,23 @@ constexpr std::string_view kUpstreamCookie = "mvsp_upstream";
 
 // An identity that came back without an account waits in the session for a link (or a new
 // account) for 15 minutes, bound to the browser that finished the upstream login by the
-// link cookie: the session keeps only the cookie's hash. The cookie reaches the login page
-// (which carries the link over only with it) and the pages below /anmelden/extern.
+// link cookie: the session keeps only the cookie's hash. A login starts the session over
+// and so ends a waiting identity; the link itself asks for the account's password (and
+// second factor) on its own form, so nobody links into an account they cannot prove.
 constexpr std::string_view kLinkCookie = "mvsp_link";
 constexpr std::string_view kLinkPath = "/anmelden/extern/verbinden";
 constexpr auto kLinkWait = std::chrono::minutes(15);
 
 std::string link_cookie(const Context& c, const std::string& value, std::chrono::seconds max_age) {
-  return fmt::format("{}={}; Path=/anmelden; Max-Age={}; HttpOnly; SameSite=Lax{}", kLinkCookie,
-                     value, max_age.count(), c.options.secure_cookies ? "; Secure" : "");
+  return fmt::format("{}={}; Path=/anmelden/extern; Max-Age={}; HttpOnly; SameSite=Lax{}",
+                     kLinkCookie, value, max_age.count(),
+                     c.options.secure_cookies ? "; Secure" : "");
 }
 
 // Everything a waiting link keeps in the session.
-constexpr std::array<const char*, 6> kPendingKeys = {
-    "pending_upstream",       "pending_upstream_next",      "pending_upstream_for",
-    "pending_upstream_nonce", "pending_upstream_confirmed", "pending_upstream_until"};
+constexpr std::array<const char*, 5> kPendingKeys = {
+    "pending_upstream", "pending_upstream_next", "pending_upstream_for", "pending_upstream_nonce",
+    "pending_upstream_until"};
 
 // Forgets an upstream identity that waits to be linked (everything it keeps in the session).
 void forget_pending(web::Session& session) {
@@ -134,8 +136,7 @@ Response start(const Context& c, Request& req) {
 struct Pending {
   UpstreamIdentity identity;
   std::string next;
-  std::string for_account;  // empty: from an anonymous login, no account confirmed it yet
-  bool confirmed = false;   // by a password login of `for_account` in this browser
+  std::string for_account;  // the signed-in account that brought it; empty: nobody was
 };
 
 // Puts `identity` to wait for a link in the session and binds it to this browser.
@@ -180,8 +181,7 @@ std::optional<Pending> waiting_link(const Context& c, const Request& req) {
   auto next = value("pending_upstream_next");
   return Pending{.identity = std::move(*identity),
                  .next = next.empty() ? std::string("/konto") : next,
-                 .for_account = value("pending_upstream_for"),
-                 .confirmed = data.contains("pending_upstream_confirmed")};
+                 .for_account = value("pending_upstream_for")};
 }
 
 // For the new-account pages: only an identity from an anonymous login, never one a
@@ -248,6 +248,9 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
     }
     auto account = c.identity.find(outcome->linked_account);
     if (!account) return problem_page(c, req, "failed", 403);
+    // An account from the new-account page is used only once its address is confirmed:
+    // until then it may carry someone else's address.
+    if (!account->email_verified) return problem_page(c, req, "unconfirmed", 403);
     fed(c).used(outcome->linked_account, identity);
     if (current.empty() && account->totp_enabled && identity.level < TrustLevel::substantial) {
       // The account's password login asks for its second factor; a weaker upstream login
@@ -265,15 +268,11 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
       res = continue_to(c, req, outcome->next);
     }
   } else if (!current.empty()) {
-    // A new identity for the signed-in account: its password (and second factor) first, so
-    // that a stolen session alone cannot add a lasting way in. The login page leads back to
-    // /anmelden/extern/verbinden, which offers the link only to this account after that
-    // login in this browser.
+    // A new identity for the signed-in account: the link form asks for its password (and
+    // second factor), so that a stolen session alone cannot add a lasting way in.
     auto& session = *req.session;
-    res = Response::redirect("/anmelden?next=" + web::url_encode(std::string(kLinkPath)));
+    res = Response::redirect(std::string(kLinkPath));
     wait_for_link(c, session, res, identity, outcome->next, current);
-    session.data["flash"] = fmt::format(fmt::runtime(c.t(req, "upstream.confirm_link")),
-                                        label_of(c, identity.upstream));
     session.dirty = true;
   } else {
     // Nobody is signed in: a new account, or a password login to link. Nothing of an
@@ -303,7 +302,7 @@ FormPage new_account_page(const Context& c, const Request& req, const UpstreamId
                       .autocomplete = "email",
                       .hint = c.t(req, "upstream.new_email_hint"),
                       .required = true}},
-          .links = {link("/anmelden?next=" + web::url_encode("/anmelden/extern/verbinden"),
+          .links = {link(std::string(kLinkPath),
                          fmt::format(fmt::runtime(c.t(req, "upstream.have_account")), label))}};
 }
 
@@ -340,67 +339,118 @@ Response new_account_submit(const Context& c, Request& req) {
   return res;
 }
 
-// The link waiting for the signed-in account, confirmed by its password login in this
-// browser; anything else that waits is dropped.
-std::optional<Pending> link_for_signed_in(const Context& c, Request& req) {
-  auto account = signed_in(req);
+// The identity this request may link: one waiting in this browser, brought by the signed-in
+// account or, when nobody is signed in, by an anonymous login. Anything else is dropped.
+std::optional<Pending> link_to_confirm(const Context& c, Request& req) {
   auto pending = waiting_link(c, req);
-  if (account.empty() || !pending || pending->for_account != account || !pending->confirmed) {
+  if (!pending || pending->for_account != signed_in(req)) {
     if (req.session) forget_pending(*req.session);
     return std::nullopt;
   }
   return pending;
 }
 
-FormPage connect_page(const Context& c, const Request& req, const Pending& pending) {
-  auto account = c.identity.find(signed_in(req));
+FormPage connect_page(const Context& c, const Request& req, const Pending& pending,
+                      std::string email) {
   const auto& profile = pending.identity.profile;
-  return {.heading = c.t(req, "upstream.connect_heading"),
-          .intro = fmt::format(fmt::runtime(c.t(req, "upstream.connect_intro")),
-                               account ? account->email : std::string(),
-                               label_of(c, pending.identity.upstream),
-                               fmt::format("{} {}", profile.given_name, profile.family_name)),
-          .action = std::string(kLinkPath),
-          .submit = c.t(req, "upstream.connect_submit"),
-          .links = {link("/konto", c.t(req, "upstream.connect_cancel"))}};
+  auto label = label_of(c, pending.identity.upstream);
+  auto name = fmt::format("{} {}", profile.given_name, profile.family_name);
+  FormPage page{.heading = c.t(req, "upstream.connect_heading"),
+                .action = std::string(kLinkPath),
+                .submit = c.t(req, "upstream.connect_submit"),
+                .links = {link(pending.for_account.empty() ? "/anmelden/extern/neu" : "/konto",
+                               c.t(req, "upstream.connect_cancel"))}};
+  web::Field password{.name = "password",
+                      .label = c.t(req, "fields.password"),
+                      .type = "password",
+                      .autocomplete = "current-password",
+                      .required = true};
+  web::Field code = code_field(c, req);
+  if (pending.for_account.empty()) {
+    // Nobody signed in: which account, proven with its password (and code, if it has one).
+    page.intro = fmt::format(fmt::runtime(c.t(req, "upstream.connect_intro_login")), label, name);
+    code.required = false;
+    code.hint = c.t(req, "upstream.connect_code_hint");
+    page.fields = {{.name = "email",
+                    .label = c.t(req, "fields.email"),
+                    .value = std::move(email),
+                    .type = "email",
+                    .autocomplete = "username",
+                    .required = true},
+                   password,
+                   code};
+    return page;
+  }
+  auto account = c.identity.find(pending.for_account);
+  page.intro = fmt::format(fmt::runtime(c.t(req, "upstream.connect_intro")),
+                           account ? account->email : std::string(), label, name);
+  page.fields = {password};
+  if (account && account->totp_enabled) page.fields.push_back(code);
+  return page;
 }
 
-// After a password login: the person confirms the link on a form of its own (a link
-// someone else sends cannot make it).
+// The link form: it names the identity (and the signed-in account) and asks for the
+// account's password and second factor; a link someone sends cannot make it.
 Response connect_form(const Context& c, Request& req) {
-  auto pending = link_for_signed_in(c, req);
+  auto pending = link_to_confirm(c, req);
   if (!pending) {
-    auto res = Response::redirect("/konto");
+    auto res = Response::redirect(signed_in(req).empty() ? "/anmelden" : "/konto");
     res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
     return res;
   }
-  return render_form(c, req, connect_page(c, req, *pending), nullptr, 200);
+  return render_form(c, req, connect_page(c, req, *pending, ""), nullptr, 200);
 }
 
-// Links the identity the signed-in account confirmed on the form.
-Response link_confirmed(const Context& c, Request& req) {
-  auto account = signed_in(req);
-  auto pending = link_for_signed_in(c, req);
-  if (!pending) return Response::redirect("/konto");
+// Links the identity to the account the person proved on the form, and signs it in.
+Response link_confirmed(const Context& c, Request& req, bool& done) {
+  auto pending = link_to_confirm(c, req);
+  if (!pending) {
+    done = true;
+    return Response::redirect(signed_in(req).empty() ? "/anmelden" : "/konto");
+  }
+  auto email = req.form("email").value_or("");
+  if (!pending->for_account.empty()) {
+    auto account = c.identity.find(pending->for_account);
+    email = account ? account->email : std::string();
+  }
+  auto proven =
+      c.identity.reauthenticate({.email = email,
+                                 .password = req.form("password").value_or(""),
+                                 .code = req.form("code").value_or(""),
+                                 .source_address = req.remote_address,
+                                 .device_cookie = req.cookie(kDeviceCookie).value_or("")});
+  if (!proven) {
+    // The same words whichever was wrong, as on the login page.
+    auto shown = proven.error();
+    if (shown.code == core::ErrorCode::unauthenticated) {
+      shown.message = c.t(req, "login.failed");
+      shown.code = core::ErrorCode::invalid_input;
+    }
+    auto page = connect_page(c, req, *pending, pending->for_account.empty() ? email : "");
+    return refused_form(c, req, page, shown);
+  }
+  done = true;
+  auto account = proven->id;
+  auto identity = pending->identity;
   forget_pending(*req.session);
-  if (!c.sessions.rotate(*req.session)) {
+  if (!pending->for_account.empty() && !c.sessions.rotate(*req.session)) {
     req.session = nullptr;  // ended meanwhile (a password reset): nothing is linked
     return Response::redirect("/anmelden");
   }
-  if (!fed(c).link(account, pending->identity))
-    return problem_page(c, req, "linked_elsewhere", 409);
+  if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
   c.identity.tell_upstream_linked(account);
-  if (!sign_in(c, req, account, pending->identity.level, false)) {
-    return Response::redirect("/anmelden");
-  }
-  req.session->data["flash"] = fmt::format(fmt::runtime(c.t(req, "upstream.linked")),
-                                           label_of(c, pending->identity.upstream));
+  if (!sign_in(c, req, account, identity.level, false)) return Response::redirect("/anmelden");
+  req.session->data["flash"] =
+      fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));
   return continue_to(c, req, pending->next);
 }
 
 Response connect_submit(const Context& c, Request& req) {
-  auto res = link_confirmed(c, req);
-  res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
+  bool done = false;
+  auto res = link_confirmed(c, req, done);
+  // The cookie ends with the link (made or refused for good); a wrong password may be
+  // typed again.
+  if (done) res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
   return res;
 }
 
@@ -416,22 +466,6 @@ Response unlink(const Context& c, Request& req) {
 }
 
 }  // namespace
-
-std::map<std::string, std::string> link_kept_by_login(const Context& c, const Request& req,
-                                                      const std::string& account) {
-  std::map<std::string, std::string> out;
-  if (!c.options.federation) return out;
-  auto pending = waiting_link(c, req);
-  // Started by a signed-in account: only that account's login confirms it. From an anonymous
-  // login: the account that signs in now (the confirmation page names both).
-  if (!pending || (!pending->for_account.empty() && pending->for_account != account)) return out;
-  for (const char* key : kPendingKeys) {
-    if (auto it = req.session->data.find(key); it != req.session->data.end()) out.insert(*it);
-  }
-  out["pending_upstream_for"] = account;
-  out["pending_upstream_confirmed"] = "1";
-  return out;
-}
 
 std::vector<View> login_upstream_links(const Context& c, const Request& req,
                                        const std::string& next) {

@@ -176,12 +176,6 @@ inline std::string expired_device_cookie(const Context& c) {
                      c.options.secure_cookies ? "; Secure" : "");
 }
 
-// What a password login of `account` keeps of the session it starts over: an upstream
-// identity that waits to be linked in this browser (its link cookie, within its time) and
-// is not meant for another account, marked as confirmed by this login. Empty otherwise.
-std::map<std::string, std::string> link_kept_by_login(const Context& c, const Request& req,
-                                                      const std::string& account);
-
 void register_staff_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_client_routes(web::Router& router, std::shared_ptr<Context> c);
 void register_organisation_routes(web::Router& router, std::shared_ptr<Context> c);

@@ -72,12 +72,10 @@ Response login_submit(const Context& c, Request& req) {
     if (status == 429) res.set_header("Retry-After", std::to_string(shown.retry_after.count()));
     return res;
   }
-  // A new session id, and nothing of whoever used this browser before (their organisation),
-  // except an upstream identity waiting in this browser for this account's link.
-  auto waiting = link_kept_by_login(c, req, result->account.id);
+  // A new session id, and nothing of whoever used this browser before (their organisation,
+  // an upstream identity that waited to be linked).
   auto& session = req.ensure_session();
   c.sessions.begin_login(session);
-  session.data.merge(waiting);
   auto next = local_next(req, "/konto");
   Response res;
   if (result->second_factor_required) {

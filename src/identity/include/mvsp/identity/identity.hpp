@@ -103,6 +103,14 @@ struct LoginAttempt {
   std::string device_cookie;  // the mvsp_device cookie, if the browser has one
 };
 
+struct Reauthentication {
+  std::string email;  // typed, or the signed-in account's own
+  std::string password;
+  std::string code;  // the second factor's code, where one is set up
+  std::string source_address;
+  std::string device_cookie;
+};
+
 struct LoginResult {
   Account account;
   bool second_factor_required = false;
@@ -385,6 +393,11 @@ class Identity {
   // codes are throttled per account like passwords (rate_limited while a delay runs,
   // reserved before the code is checked) and audited.
   core::Status verify_totp(std::string_view account_id, std::string_view code);
+  // Proves that the person holds the account now: its password and, where one is set up,
+  // its second factor (TOTP or recovery code), with the throttles of a login. For changes
+  // that add a lasting way in, such as linking an upstream identity. unauthenticated when
+  // address or password is wrong (not saying which); invalid_input "code" for the code.
+  core::Result<Account> reauthenticate(const Reauthentication& input);
 
  private:
   struct Impl;
