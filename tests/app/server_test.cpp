@@ -25,6 +25,15 @@ class Server : public test::ServerTest {
     app.router().post("/test/form", [](web::Request& req) {
       return web::Response::text("saved " + req.form("value").value_or(""));
     });
+    // A streamed body that ends short of the length it announced (a document that failed
+    // to read after the head was sent).
+    app.router().get("/test/short", [](web::Request&) {
+      web::Response res;
+      res.set_header("Content-Type", "application/octet-stream");
+      res.set_header("Content-Length", "400");
+      res.stream = [](std::ostream& out) { out << "only ten.."; };
+      return res;
+    });
     app.router().post_from_other_site("/test/inbound", [](web::Request& req) {
       auto res = web::Response::text("took " + req.form("value").value_or(""));
       res.form_targets.push_back("https://idp.example");
@@ -47,6 +56,20 @@ TEST_P(Server, StartPageIsGermanKernStyledAndHardened) {
   EXPECT_EQ(res.header("referrer-policy"), "same-origin");
   EXPECT_FALSE(res.header("x-request-id").empty());
   EXPECT_TRUE(res.header("set-cookie").empty()) << "no session for a plain visit";
+}
+
+// The fourth review: a streamed body shorter than its Content-Length left the connection
+// open, so the next response on it was read as the rest of the body.
+TEST_P(Server, AStreamThatEndsShortClosesTheConnection) {
+  auto answer = test::raw_http(port_,
+                               "GET /test/short HTTP/1.1\r\nHost: x\r\n\r\n"
+                               "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+                               std::chrono::seconds(5));
+  EXPECT_EQ(test::raw_status(answer), 200);
+  EXPECT_NE(answer.find("only ten.."), std::string::npos);
+  EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos)
+      << "no second response inside the first one's body:\n"
+      << answer;
 }
 
 TEST_P(Server, UnknownPagesGetAnHtml404AndUnknownApisProblemJson) {

@@ -87,6 +87,23 @@ TEST_F(Blobs, TamperedTruncatedOrForeignFilesAreRefused) {
   EXPECT_FALSE(st);
 }
 
+// The fourth review: two files swapped on disk both decrypted (one key for the store) and
+// each came back as the other document.
+TEST_F(Blobs, AFileUnderAnotherIdIsRefusedBeforeItsEnd) {
+  auto small = store_.put(std::string_view("Bescheid A"));
+  auto large = store_.put(std::string_view(crypto::random_bytes(200'000)));
+  fs::rename(file_of(small.id), dir_.path() / "swap");
+  fs::rename(file_of(large.id), file_of(small.id));
+  fs::rename(dir_.path() / "swap", file_of(large.id));
+  Status st;
+  auto got = read(store_, small.id, &st);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, ErrorCode::unavailable);
+  EXPECT_LT(got.size(), 200'000u) << "the last chunk is held back";
+  EXPECT_EQ(read(store_, large.id, &st), "");
+  EXPECT_FALSE(st);
+}
+
 TEST_F(Blobs, AnAbandonedWriterLeavesNothing) {
   {
     auto w = store_.writer();

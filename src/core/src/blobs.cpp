@@ -149,6 +149,10 @@ Status BlobStore::read(std::string_view id, std::ostream& out) const {
       crypto_secretstream_xchacha20poly1305_init_pull(&st, header.data(), u8(key_)) != 0) {
     return fail(Error::unavailable("document unreadable", "blob header invalid"));
   }
+  // The content must also be the one its id names (the keyed hash of the plaintext): a
+  // file moved under another id decrypts, but is refused before its last chunk is written.
+  crypto_generichash_state hash;
+  crypto_generichash_init(&hash, u8(id_key_), id_key_.size(), 32);
   std::string sealed(kSealedChunk, '\0');
   std::string plain(kChunk, '\0');
   for (;;) {
@@ -162,13 +166,22 @@ Status BlobStore::read(std::string_view id, std::ostream& out) const {
       return fail(Error::unavailable("document unreadable",
                                      fmt::format("blob {} failed authentication", id)));
     }
-    out.write(plain.data(), static_cast<std::streamsize>(plain_len));
-    if (tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL) {
+    crypto_generichash_update(&hash, u8(plain), plain_len);
+    bool final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+    if (final) {
       if (in.peek() != std::char_traits<char>::eof()) {
         return fail(Error::unavailable("document unreadable", "data after the final chunk"));
       }
-      return {};
+      std::array<unsigned char, 32> digest;
+      crypto_generichash_final(&hash, digest.data(), digest.size());
+      if (crypto::to_hex({reinterpret_cast<const char*>(digest.data()), digest.size()}) != id) {
+        return fail(Error::unavailable("document unreadable",
+                                       fmt::format("blob {} holds another document", id)));
+      }
     }
+    out.write(plain.data(), static_cast<std::streamsize>(plain_len));
+    if (!out) return fail(Error::unavailable("document unreadable", "the reader stopped"));
+    if (final) return {};
   }
 }
 
