@@ -64,6 +64,26 @@ TEST(Templates, TextsComeFromTheCatalogOfTheLocale) {
   EXPECT_EQ(t.render("t/more", View(), {}, &texts, "de"), "Noch einer");
 }
 
+// The fourth review: with the model on top of the partials, a model value named "page" (or
+// like a template) became template source, rendered unescaped; a model "t" hid the texts.
+TEST(Templates, ModelValuesNeverBecomePartialsOrTexts) {
+  Templates t;
+  t.add("t", kTemplates);
+  Catalog texts;
+  const core::Resource messages[] = {{"messages/de.toml", "[shell]\nsite_name = \"Portal\"\n"}};
+  texts.add(messages);
+  View v;
+  v.set("name", "Anna");
+  v.set("page", "<img src=x onerror=alert(1)>{{name}}");
+  v.set("t/footer", "<script>alert(2)</script>");
+  v.set("t", View().set("shell", View().set("site_name", "<b>Fake</b>")));
+  auto html = t.render("t/layout", v, "t/page", &texts, "de");
+  EXPECT_EQ(html.find("<img"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<script>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<main><p>Anna</p>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<footer>Portal</footer>"), std::string::npos) << html;
+}
+
 TEST(Templates, BrokenTemplatesAreRefusedWhenAdded) {
   Templates t;
   const core::Resource broken[] = {{"templates/bad.mustache", "{{#open}} never closed"}};

@@ -4,6 +4,7 @@
 #include <kainjow/mustache.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/templates.hpp>
+#include <optional>
 
 namespace mvsp::web {
 namespace mustache = kainjow::mustache;
@@ -86,6 +87,27 @@ struct Templates::Compiled {
   mustache::data partials{mustache::data::type::object};
 };
 
+namespace {
+
+// Values come from the model (and the texts above it, so that no model shadows `t`);
+// partials only from the templates themselves and the page, never from the model, so no
+// value is ever rendered as template source.
+class PageContext final : public mustache::context<std::string> {
+ public:
+  PageContext(const mustache::data& partials, const mustache::data* page)
+      : partials_(partials), page_(page) {}
+  const mustache::data* get_partial(const std::string& name) const override {
+    if (name == "page") return page_;
+    return partials_.get(name);
+  }
+
+ private:
+  const mustache::data& partials_;
+  const mustache::data* page_;
+};
+
+}  // namespace
+
 void Catalog::add(std::span<const core::Resource> resources) {
   for (const auto& r : resources) {
     if (!r.path.starts_with("messages/") || !r.path.ends_with(".toml")) continue;
@@ -163,20 +185,22 @@ std::string Templates::render(std::string_view name, const View& model, std::str
   if (!page.empty() && page_it == sources_.end()) {
     throw core::Failure(fmt::format("no template {}", page));
   }
-  // Looked up from the top: the model, the page, the texts, every template as a partial.
-  mustache::context<std::string> ctx(&compiled_->partials);
-  if (texts && texts->compiled_) {
-    const auto& layers = texts->compiled_->layers;
+  // Held for the render: templates and texts are added at start-up, but a render never
+  // depends on that.
+  auto compiled = compiled_;
+  auto compiled_texts = texts ? texts->compiled_ : nullptr;
+  std::optional<mustache::data> page_source;
+  if (!page.empty()) page_source.emplace(page_it->second);
+  PageContext ctx(compiled->partials, page_source ? &*page_source : nullptr);
+  mustache::data data = to_data(model);
+  if (!data.is_object()) data = mustache::data{mustache::data::type::object};
+  ctx.push(&data);
+  if (compiled_texts) {
+    const auto& layers = compiled_texts->layers;
     auto l = layers.find(locale);
     if (l == layers.end()) l = layers.find(Catalog::kDefaultLocale);
     if (l != layers.end()) ctx.push(&l->second);
   }
-  mustache::data page_layer{mustache::data::type::object};
-  if (!page.empty()) page_layer.set("page", mustache::data(page_it->second));
-  ctx.push(&page_layer);
-  mustache::data data = to_data(model);
-  if (!data.is_object()) data = mustache::data{mustache::data::type::object};
-  ctx.push(&data);
   mustache::mustache tmpl{it->second};
   auto out = tmpl.render(ctx);
   if (!tmpl.is_valid()) {
