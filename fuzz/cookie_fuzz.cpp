@@ -16,7 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
     auto line = input.substr(0, nl);
     req.headers.emplace_back("cookie", std::string(line));
     auto eq = line.find('=');
-    if (eq != std::string_view::npos) names.emplace_back(line.substr(0, eq));
+    // A few names are enough; every name of thousands of lines made each input quadratic
+    // and the target slowed from 20,000 to 450 inputs a second.
+    if (eq != std::string_view::npos && names.size() < 16) names.emplace_back(line.substr(0, eq));
     input = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
   }
   for (const auto& name : names) {

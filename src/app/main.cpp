@@ -394,7 +394,9 @@ int run(int argc, char** argv) {
   }
   const auto& words = cli->words;
   std::string command = words.empty() ? "help" : words[0];
-  if (command == "help" || command == "--help") {
+  // `mvsp COMMAND --help` too: a command never starts with --help among its options (it
+  // once started a simulator).
+  if (command == "help" || command == "--help" || has_flag(*cli, "--help")) {
     std::fwrite(kUsage.data(), 1, kUsage.size(), stdout);
     return 0;
   }

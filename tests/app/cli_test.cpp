@@ -21,6 +21,11 @@ TEST(Cli, PrintsTheVersionAndHelp) {
   EXPECT_EQ(v.output.rfind("mvsp ", 0), 0u);
   auto h = run_mvsp("help");
   EXPECT_NE(h.output.find("--public-url"), std::string::npos);
+  // After a command, --help shows the help and starts nothing (it once ran the simulator).
+  auto simulate_help = run_mvsp("simulate eid --help --listen 127.0.0.1:1");
+  EXPECT_EQ(simulate_help.exit_code, 0);
+  EXPECT_NE(simulate_help.output.find("simulate eid"), std::string::npos);
+  EXPECT_EQ(simulate_help.output.find("entity_id\""), std::string::npos);
   EXPECT_EQ(run_mvsp("frobnicate").exit_code, 2);
   auto stray = run_mvsp("migrate now --database sqlite:/nonexistent/x.db");
   EXPECT_EQ(stray.exit_code, 2);

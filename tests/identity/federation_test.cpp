@@ -48,6 +48,24 @@ class SamlLogin : public EidPages {
     return submit(c, "/anmelden/extern/verbinden", fields);
   }
 
+  // Sets up a second factor for Anna's account; returns its raw secret for codes.
+  std::string second_factor_for_anna() {
+    auto account = app_->identity().find(
+        database_->db()
+            .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
+            ->text(0));
+    EXPECT_TRUE(account);
+    if (!account) return {};
+    auto enrollment = app_->identity().begin_totp(*account);
+    auto raw = *secrets::base32_decode(enrollment.secret);
+    EXPECT_TRUE(app_->identity().enable_totp(
+        {.account_id = account->id,
+         .password = kPassword,
+         .secret = enrollment.secret,
+         .code = secrets::totp_code(raw, core::to_millis(clock_.now()) / 30'000)}));
+    return raw;
+  }
+
   std::int64_t links() {
     return database_->db().query_one("SELECT COUNT(*) FROM identity_links")->integer(0);
   }
@@ -357,6 +375,22 @@ TEST_P(SamlLogin, AnAccountWithAnUnconfirmedAddressIsNotSignedInThroughTheEid) {
             "/anmelden/extern/neu");
 }
 
+// The fifth review: the link form took the password of a registration whose address was
+// never confirmed (anyone can register any address), so a stranger's eID waited in the
+// account for its owner to confirm it.
+TEST_P(SamlLogin, NoIdentityIsLinkedToAnAccountWhoseAddressIsUnconfirmed) {
+  ASSERT_TRUE(app_->identity().create_account(
+      {.email = "opfer@example.org", .password = kPassword, .given_name = "O", .family_name = "P"},
+      "test"));
+  auto attacker = client();
+  back(attacker, through_simulator(attacker, "/anmelden/extern/bundid", "max", "eID"));
+  auto refused = confirm_link(attacker, {{"email", enc("opfer@example.org")}});
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse"),
+            std::string::npos);
+  EXPECT_EQ(links(), 0);
+}
+
 // The third review: a waiting link lasted as long as the session, and an identity from an
 // anonymous upstream login was linked by a plain GET after whoever signed in next.
 TEST_P(SamlLogin, AWaitingLinkEndsAfterFifteenMinutes) {
@@ -418,20 +452,11 @@ TEST_P(SamlLogin, AnIdentityFromAnAnonymousLoginIsLinkedOnlyOnTheConfirmationFor
 // An account with a second factor links only with its code as well.
 TEST_P(SamlLogin, LinkingToAnAccountWithASecondFactorAsksForTheCode) {
   registered();
-  auto account = app_->identity().find(
-      database_->db()
-          .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
-          ->text(0));
-  ASSERT_TRUE(account);
-  auto enrollment = app_->identity().begin_totp(*account);
-  auto raw = *secrets::base32_decode(enrollment.secret);
+  auto raw = second_factor_for_anna();
+  ASSERT_FALSE(raw.empty());
   auto code_at = [&](int step) {
     return secrets::totp_code(raw, core::to_millis(clock_.now()) / 30'000 + step);
   };
-  ASSERT_TRUE(app_->identity().enable_totp({.account_id = account->id,
-                                            .password = kPassword,
-                                            .secret = enrollment.secret,
-                                            .code = code_at(0)}));
   auto c = client();
   back(c, through_simulator(c, "/anmelden/extern/bundid", "anna", "Benutzername"));
   auto no_code = confirm_link(c, {{"email", enc("anna@example.org")}});
@@ -447,18 +472,7 @@ TEST_P(SamlLogin, LinkingToAnAccountWithASecondFactorAsksForTheCode) {
 // anonymous upstream login; nothing of an earlier waiting identity stays either.
 TEST_P(SamlLogin, AnAnonymousUpstreamLoginEndsAHalfFinishedLogin) {
   auto c = registered();
-  auto account = app_->identity().find(
-      database_->db()
-          .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
-          ->text(0));
-  ASSERT_TRUE(account);
-  auto enrollment = app_->identity().begin_totp(*account);
-  auto raw = *secrets::base32_decode(enrollment.secret);
-  ASSERT_TRUE(app_->identity().enable_totp(
-      {.account_id = account->id,
-       .password = kPassword,
-       .secret = enrollment.secret,
-       .code = secrets::totp_code(raw, core::to_millis(clock_.now()) / 30'000)}));
+  ASSERT_FALSE(second_factor_for_anna().empty());
   ASSERT_EQ(login(c, "anna@example.org", kPassword)
                 .header("location")
                 .rfind("/anmelden/zweiter-faktor", 0),
@@ -478,18 +492,7 @@ TEST_P(SamlLogin, AWeakUpstreamLoginToAnAccountWithASecondFactorAsksForTheCode) 
   ASSERT_EQ(finished.status, 303);
   ASSERT_EQ(confirm_link(c).status, 303);
   ASSERT_EQ(links(), 1);
-  auto account = app_->identity().find(
-      database_->db()
-          .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
-          ->text(0));
-  ASSERT_TRUE(account);
-  auto enrollment = app_->identity().begin_totp(*account);
-  auto raw = *secrets::base32_decode(enrollment.secret);
-  ASSERT_TRUE(app_->identity().enable_totp(
-      {.account_id = account->id,
-       .password = kPassword,
-       .secret = enrollment.secret,
-       .code = secrets::totp_code(raw, core::to_millis(app_->clock().now()) / 30'000)}));
+  ASSERT_FALSE(second_factor_for_anna().empty());
   auto other = client();
   auto weak = back(other, through_simulator(other, "/anmelden/extern/bundid?next=/konto", "anna",
                                             "Benutzername"));

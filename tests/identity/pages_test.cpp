@@ -358,6 +358,19 @@ class StaffPages : public AccountPages {
                         "test")
         ->id;
   }
+  // Wismar's admin invites `email` as a clerk; returns the link of the invitation mail.
+  std::string invite_clerk_to_wismar(test::HttpClient& admin, const std::string& email) {
+    EXPECT_EQ(submit(admin, "/verwaltung/mitarbeitende/neu",
+                     {{"mandant", wismar_},
+                      {"given_name", "N"},
+                      {"family_name", "N"},
+                      {"email", enc(email)},
+                      {"role", "clerk"}},
+                     "/verwaltung/mitarbeitende/neu?mandant=" + wismar_)
+                  .status,
+              303);
+    return invitation_link_in(sink_.wait_for(++mails_expected_).back().body);
+  }
   test::HttpClient signed_in_as(const std::string& email) {
     auto c = client();
     EXPECT_EQ(login(c, email, kPassword).status, 303);
@@ -429,16 +442,7 @@ TEST_P(StaffPages, AnUnconfirmedRegistrationThatGivesWayLosesItsSessions) {
   auto squatter = signed_in_as("neu@wismar.de");
   ASSERT_EQ(squatter.get("/konto").status, 200);
   auto admin = signed_in_as("it@wismar.de");
-  ASSERT_EQ(submit(admin, "/verwaltung/mitarbeitende/neu",
-                   {{"mandant", wismar_},
-                    {"given_name", "N"},
-                    {"family_name", "N"},
-                    {"email", "neu%40wismar.de"},
-                    {"role", "clerk"}},
-                   "/verwaltung/mitarbeitende/neu?mandant=" + wismar_)
-                .status,
-            303);
-  auto link = invitation_link_in(sink_.wait_for(++mails_expected_).back().body);
+  auto link = invite_clerk_to_wismar(admin, "neu@wismar.de");
   auto owner = client();
   auto accepted = submit(owner, "/verwaltung/einladung",
                          {{"token", link.substr(link.find("token=") + 6)},
@@ -455,16 +459,7 @@ TEST_P(StaffPages, AnUnconfirmedRegistrationThatGivesWayLosesItsSessions) {
 
 TEST_P(StaffPages, AnAdminWithdrawsOnlyOwnInvitations) {
   auto admin = signed_in_as("it@wismar.de");
-  EXPECT_EQ(submit(admin, "/verwaltung/mitarbeitende/neu",
-                   {{"mandant", wismar_},
-                    {"given_name", "N"},
-                    {"family_name", "N"},
-                    {"email", "neu%40wismar.de"},
-                    {"role", "clerk"}},
-                   "/verwaltung/mitarbeitende/neu?mandant=" + wismar_)
-                .status,
-            303);
-  auto link = invitation_link_in(sink_.wait_for(++mails_expected_).back().body);
+  auto link = invite_clerk_to_wismar(admin, "neu@wismar.de");
   auto id = database_->db().query_one("SELECT id FROM staff_invitations")->text(0);
   auto path = "/verwaltung/mitarbeitende/einladungen/" + id + "/zurueckziehen";
   auto rostock = signed_in_as("it@rostock.de");

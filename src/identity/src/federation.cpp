@@ -672,10 +672,16 @@ core::Result<UpstreamOutcome> Federation::finish(std::string_view request_id,
   });
 }
 
-core::Status Federation::link(std::string_view account_id, const UpstreamIdentity& identity) {
+core::Status Federation::link(std::string_view account_id, const UpstreamIdentity& identity,
+                              bool new_account) {
   auto& d = *impl_;
   std::string account(account_id);
   return d.db.transaction([&](core::db::Tx& tx) -> core::Status {
+    if (!new_account && tx.query_one("SELECT 1 FROM accounts WHERE id = ? AND "
+                                     "email_verified_at IS NULL",
+                                     account)) {
+      return fail(Error::forbidden("The account's address is not confirmed yet."));
+    }
     if (tx.execute("INSERT INTO identity_links (upstream, subject_hash, account_id, level, method, "
                    "linked_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                    identity.upstream, d.subject_hash(identity.upstream, identity.subject), account,

@@ -573,7 +573,8 @@ std::string Provider::discovery_json() const {
   d.set("grant_types_supported",
         list({"authorization_code", "refresh_token", "client_credentials"}));
   d.set("subject_types_supported", list({"public"}));
-  d.set("id_token_signing_alg_values_supported", list({"RS256", "ES256"}));
+  // ID tokens are signed with RS256 only (the key set also holds an ES256 key).
+  d.set("id_token_signing_alg_values_supported", list({"RS256"}));
   d.set("scopes_supported", list({"openid", "profile", "email", "address"}));
   d.set("token_endpoint_auth_methods_supported",
         list({"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}));

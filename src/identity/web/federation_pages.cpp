@@ -327,7 +327,7 @@ Response new_account_submit(const Context& c, Request& req) {
   // A new account is linked but not signed in: for a taken address nobody can be, and the
   // answer must not tell the two apart. The person confirms the address from the mail and
   // then signs in through the upstream again.
-  if (*created && !fed(c).link((*created)->id, identity)) {
+  if (*created && !fed(c).link((*created)->id, identity, true)) {
     return problem_page(c, req, "linked_elsewhere", 409);
   }
   forget_pending(*req.session);
@@ -437,6 +437,7 @@ Response link_confirmed(const Context& c, Request& req, bool& done) {
     req.session = nullptr;  // ended meanwhile (a password reset): nothing is linked
     return Response::redirect("/anmelden");
   }
+  if (!proven->email_verified) return problem_page(c, req, "unconfirmed", 403);
   if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
   c.identity.tell_upstream_linked(account);
   if (!sign_in(c, req, account, identity.level, false)) return Response::redirect("/anmelden");

@@ -72,7 +72,7 @@ void write_response(const Response& res, Poco::Net::HTTPServerResponse& out, boo
       std::ostream counted(&counter);
       res.stream(counted);
       counted.flush();
-      if (announced && counter.count() != *announced) {
+      if (!counted || (announced && counter.count() != *announced)) {
         throw core::Failure(
             fmt::format("streamed {} bytes of {} announced", counter.count(), *announced));
       }

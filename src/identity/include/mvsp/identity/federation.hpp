@@ -113,8 +113,11 @@ class Federation {
                                        std::string_view browser_secret);
 
   // Links the identity to the account; conflict when it is linked elsewhere or the
-  // account has another identity at that provider.
-  core::Status link(std::string_view account_id, const UpstreamIdentity& identity);
+  // account has another identity at that provider; forbidden when the account's address
+  // is not confirmed (anyone can register any address), except for the account the
+  // new-account page just made for this identity (`new_account`).
+  core::Status link(std::string_view account_id, const UpstreamIdentity& identity,
+                    bool new_account = false);
   // Records a login through a linked identity.
   void used(std::string_view account_id, const UpstreamIdentity& identity);
   std::vector<IdentityLink> links_of(std::string_view account_id);
