@@ -132,6 +132,9 @@ TEST_P(SamlLogin, NewPersonGetsAnAccountFromTheEidAndLogsInAgainWithIt) {
   // The profile came from the eID; the address chosen gets a confirmation mail.
   auto mails = sink_.wait_for(1);
   EXPECT_EQ(mails.back().to, "erika.m@example.org");
+  // The mail names who identified themselves, so that nobody confirms a stranger's account.
+  EXPECT_NE(mails.back().body.find("Erika Mustermann"), std::string::npos) << mails.back().body;
+  EXPECT_NE(mails.back().body.find("nur, wenn Sie das selbst waren"), std::string::npos);
   std::smatch link;
   ASSERT_TRUE(
       std::regex_search(mails.back().body, link,

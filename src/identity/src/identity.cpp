@@ -248,11 +248,19 @@ struct Identity::Impl {
                family_name, now(), now()) == 1;
   }
 
-  void send_confirmation(core::db::Connection& tx, const Account& a) {
+  // `upstream_person`: for an account made through an upstream login, the person it
+  // identified; the mail names them, so that nobody confirms a stranger's account (its
+  // upstream identity signs in to it once the address is confirmed).
+  void send_confirmation(core::db::Connection& tx, const Account& a,
+                         const std::string& upstream_person = {}) {
     auto link = fmt::format("{}/konto/bestaetigen?token={}", options.public_url,
                             issue_token(tx, a.id, "confirm"));
-    auto body = text(a.locale, "mail.confirm_body");
+    auto body = text(a.locale,
+                     upstream_person.empty() ? "mail.confirm_body" : "mail.confirm_federated_body");
     body.replace(body.find("{link}"), 6, link);
+    if (auto at = body.find("{name}"); at != std::string::npos) {
+      body.replace(at, 6, upstream_person);
+    }
     core::queue_mail(jobs, tx, {a.email, text(a.locale, "mail.confirm_subject"), body});
   }
 
@@ -1428,7 +1436,7 @@ core::Result<std::optional<Account>> Identity::create_federated_account(
         p.street, p.postcode, p.city, p.country.empty() ? "DE" : p.country, id);
     d.audit_event(tx, "account:" + id, "account.registered_federated", id);
     auto account = *d.by_email(tx, email);
-    d.send_confirmation(tx, account);
+    d.send_confirmation(tx, account, fmt::format("{} {}", p.given_name, p.family_name));
     return std::optional<Account>(account);
   });
 }
