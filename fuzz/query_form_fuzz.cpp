@@ -21,8 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   req.query = std::string(input);
   req.body = std::string(input);
   req.headers.emplace_back("content-type", "application/x-www-form-urlencoded; charset=UTF-8");
-  // The first pair of a name wins, in the query and in the form.
-  for (const auto& [k, v] : pairs) {
+  // The first pair of a name wins, in the query and in the form. A few names are enough:
+  // query_param parses the whole query each time, so every name of thousands of pairs made
+  // each input quadratic and the target slowed from 12,000 to 570 inputs a second.
+  for (std::size_t i = 0; i < pairs.size() && i < 16; ++i) {
+    const auto& k = pairs[i].first;
     std::string first;
     for (const auto& [k2, v2] : pairs) {
       if (k2 == k) {
