@@ -402,12 +402,9 @@ Response connect_form(const Context& c, Request& req) {
 }
 
 // Links the identity to the account the person proved on the form, and signs it in.
-Response link_confirmed(const Context& c, Request& req, bool& done) {
+Response link_confirmed(const Context& c, Request& req) {
   auto pending = link_to_confirm(c, req);
-  if (!pending) {
-    done = true;
-    return Response::redirect(signed_in(req).empty() ? "/anmelden" : "/konto");
-  }
+  if (!pending) return Response::redirect(signed_in(req).empty() ? "/anmelden" : "/konto");
   auto email = req.form("email").value_or("");
   if (!pending->for_account.empty()) {
     auto account = c.identity.find(pending->for_account);
@@ -429,7 +426,6 @@ Response link_confirmed(const Context& c, Request& req, bool& done) {
     auto page = connect_page(c, req, *pending, pending->for_account.empty() ? email : "");
     return refused_form(c, req, page, shown);
   }
-  done = true;
   auto account = proven->id;
   auto identity = pending->identity;
   forget_pending(*req.session);
@@ -447,11 +443,12 @@ Response link_confirmed(const Context& c, Request& req, bool& done) {
 }
 
 Response connect_submit(const Context& c, Request& req) {
-  bool done = false;
-  auto res = link_confirmed(c, req, done);
-  // The cookie ends with the link (made or refused for good); a wrong password may be
-  // typed again.
-  if (done) res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
+  auto res = link_confirmed(c, req);
+  // The cookie ends with the link (made or refused for good); after a wrong password
+  // (422, or 429 while throttled) the form is shown again and may be sent again.
+  if (res.status != 422 && res.status != 429) {
+    res.headers.emplace_back("Set-Cookie", link_cookie(c, "", std::chrono::seconds(0)));
+  }
   return res;
 }
 

@@ -47,10 +47,6 @@ Owner mailbox_owner(const Ctx& c, Request& req) {
   return {req.session->account_id, {}};
 }
 
-std::string owner_of(const Ctx& c, Request& req) {
-  return mailbox_owner(c, req).id;
-}
-
 Response to_login(const Request& req) {
   return Response::redirect("/anmelden?next=" + web::url_encode(req.path));
 }
@@ -109,7 +105,7 @@ core::Result<Message> open_message(const Ctx& c, const Request& req, const std::
 }
 
 Response message(const Ctx& c, Request& req) {
-  auto owner = owner_of(c, req);
+  auto owner = mailbox_owner(c, req).id;
   if (owner.empty()) return to_login(req);
   auto opened = open_message(c, req, owner);
   if (!opened && opened.error().code == core::ErrorCode::not_found) {
@@ -172,7 +168,7 @@ Response message(const Ctx& c, Request& req) {
 }
 
 Response attachment(const Ctx& c, Request& req) {
-  auto owner = owner_of(c, req);
+  auto owner = mailbox_owner(c, req).id;
   if (owner.empty()) return to_login(req);
   // Downloading opens the message too: the same level rule, the same retrieval record.
   auto m = open_message(c, req, owner);

@@ -94,16 +94,16 @@ namespace {
 // value is ever rendered as template source.
 class PageContext final : public mustache::context<std::string> {
  public:
-  PageContext(const mustache::data& partials, const mustache::data* page)
-      : partials_(partials), page_(page) {}
+  PageContext(const mustache::data& partials, std::string page)
+      : partials_(partials), page_(std::move(page)) {}
   const mustache::data* get_partial(const std::string& name) const override {
-    if (name == "page") return page_;
+    if (name == "page") return page_.empty() ? nullptr : partials_.get(page_);
     return partials_.get(name);
   }
 
  private:
   const mustache::data& partials_;
-  const mustache::data* page_;
+  std::string page_;  // the template the layout includes as "page"
 };
 
 }  // namespace
@@ -181,17 +181,14 @@ std::string Templates::render(std::string_view name, const View& model, std::str
                               const Catalog* texts, std::string_view locale) const {
   auto it = sources_.find(name);
   if (it == sources_.end()) throw core::Failure(fmt::format("no template {}", name));
-  auto page_it = sources_.find(page);
-  if (!page.empty() && page_it == sources_.end()) {
+  if (!page.empty() && !sources_.contains(page)) {
     throw core::Failure(fmt::format("no template {}", page));
   }
   // Held for the render: templates and texts are added at start-up, but a render never
   // depends on that.
   auto compiled = compiled_;
   auto compiled_texts = texts ? texts->compiled_ : nullptr;
-  std::optional<mustache::data> page_source;
-  if (!page.empty()) page_source.emplace(page_it->second);
-  PageContext ctx(compiled->partials, page_source ? &*page_source : nullptr);
+  PageContext ctx(compiled->partials, std::string(page));
   mustache::data data = to_data(model);
   if (!data.is_object()) data = mustache::data{mustache::data::type::object};
   ctx.push(&data);
