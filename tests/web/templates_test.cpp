@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/resources.hpp>
 #include <mvsp/web/templates.hpp>
+#include <thread>
+#include <vector>
 
 namespace mvsp::web {
 namespace {
@@ -82,6 +85,52 @@ TEST(Templates, ModelValuesNeverBecomePartialsOrTexts) {
   EXPECT_EQ(html.find("<script>"), std::string::npos) << html;
   EXPECT_NE(html.find("<main><p>Anna</p>"), std::string::npos) << html;
   EXPECT_NE(html.find("<footer>Portal</footer>"), std::string::npos) << html;
+}
+
+// Each (template, page) pair is parsed once and kept: the kept program must follow the page
+// asked for and the templates as they are now.
+TEST(Templates, AParsedPageFollowsThePageAndLaterTemplates) {
+  Templates t;
+  t.add("t", kTemplates);
+  const core::Resource other[] = {{"templates/other.mustache", "<p>other {{name}}</p>"}};
+  t.add("t", other);
+  auto v = View().set("name", "Anna");
+  EXPECT_EQ(t.render("t/layout", v, "t/page"), "<main><p>Anna</p></main><footer></footer>");
+  EXPECT_EQ(t.render("t/layout", v, "t/other"), "<main><p>other Anna</p></main><footer></footer>");
+  EXPECT_EQ(t.render("t/layout", v), "<main></main><footer></footer>") << "no page, nothing";
+  const core::Resource footer[] = {{"templates/footer.mustache", "<footer>neu</footer>"}};
+  t.add("t", footer);
+  EXPECT_EQ(t.render("t/layout", v, "t/page"), "<main><p>Anna</p></main><footer>neu</footer>");
+}
+
+TEST(Templates, TemplatesThatIncludeEachOtherAreRefused) {
+  Templates t;
+  const core::Resource loop[] = {{"templates/a.mustache", "a{{> t/b}}"},
+                                 {"templates/b.mustache", "b{{>t/a}}"},
+                                 {"templates/self.mustache", "{{> page}}"}};
+  t.add("t", loop);
+  EXPECT_THROW(t.render("t/a", View()), core::Failure);
+  EXPECT_THROW(t.render("t/self", View(), "t/self"), core::Failure);
+}
+
+TEST(Templates, ConcurrentRendersOfOnePageAgree) {
+  Templates t;
+  t.add("t", kTemplates);
+  auto expected = t.render("t/layout", View().set("name", "0"), "t/page");
+  std::atomic<int> wrong = 0;
+  std::vector<std::thread> threads;
+  for (int n = 0; n < 4; ++n) {
+    threads.emplace_back([&, n] {
+      for (int i = 0; i < 300; ++i) {
+        auto name = std::to_string(n * 1000 + i);
+        auto html = t.render("t/layout", View().set("name", name), "t/page");
+        if (html != "<main><p>" + name + "</p></main><footer></footer>") ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, 0);
+  EXPECT_EQ(expected, "<main><p>0</p></main><footer></footer>");
 }
 
 TEST(Templates, BrokenTemplatesAreRefusedWhenAdded) {

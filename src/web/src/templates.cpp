@@ -2,9 +2,11 @@
 #include <toml++/toml.h>
 
 #include <kainjow/mustache.hpp>
+#include <mutex>
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/templates.hpp>
 #include <optional>
+#include <utility>
 
 namespace mvsp::web {
 namespace mustache = kainjow::mustache;
@@ -83,30 +85,75 @@ struct Catalog::Compiled {
   std::map<std::string, mustache::data, std::less<>> layers;  // by locale
 };
 
-struct Templates::Compiled {
-  mustache::data partials{mustache::data::type::object};
-};
-
 namespace {
 
-// Values come from the model (and the texts above it, so that no model shadows `t`);
-// partials only from the templates themselves and the page, never from the model, so no
-// value is ever rendered as template source.
-class PageContext final : public mustache::context<std::string> {
- public:
-  PageContext(const mustache::data& partials, std::string page)
-      : partials_(partials), page_(std::move(page)) {}
-  const mustache::data* get_partial(const std::string& name) const override {
-    if (name == "page") return page_.empty() ? nullptr : partials_.get(page_);
-    return partials_.get(name);
-  }
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
- private:
-  const mustache::data& partials_;
-  std::string page_;  // the template the layout includes as "page"
+// `source` with every partial tag replaced by that template's source, and "page" by the
+// page's. Partials come only from the templates, never from the model, so no value is ever
+// read as template source. An unknown partial is left out, as kainjow does.
+void write_partials(const std::map<std::string, std::string, std::less<>>& sources,
+                    std::string_view source, std::string_view page, int depth, std::string& out) {
+  constexpr int kMaxDepth = 8;
+  if (depth > kMaxDepth) {
+    throw core::Failure(fmt::format("templates include each other deeper than {}", kMaxDepth));
+  }
+  std::size_t pos = 0;
+  for (;;) {
+    auto open = source.find("{{>", pos);
+    auto close = open == std::string_view::npos ? open : source.find("}}", open + 3);
+    if (close == std::string_view::npos) break;  // a tag left open: the parser reports it
+    out.append(source.substr(pos, open - pos));
+    auto name = trim(source.substr(open + 3, close - open - 3));
+    if (name == "page") name = page;
+    if (auto it = sources.find(name); !name.empty() && it != sources.end()) {
+      write_partials(sources, it->second, page, depth + 1, out);
+    }
+    pos = close + 2;
+  }
+  out.append(source.substr(pos));
+}
+
+// Values come from the model and the texts; partials are already written into the program,
+// and none is ever looked up in the values.
+class ValuesOnly final : public mustache::context<std::string> {
+ public:
+  const mustache::data* get_partial(const std::string&) const override { return nullptr; }
 };
 
 }  // namespace
+
+// kainjow parses a template on every render and a partial every time it is included, which
+// was most of the time of a page. So each (template, page) pair is parsed once, with its
+// partials written into it, and kept here.
+struct Templates::Compiled {
+  std::map<std::string, std::string, std::less<>> sources;
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<mustache::mustache>, std::less<>>
+      programs;  // by (template, page)
+
+  // The parsed program of template `name` with `page` as the partial "page".
+  std::shared_ptr<mustache::mustache> program(std::string_view name, std::string_view page);
+};
+
+std::shared_ptr<mustache::mustache> Templates::Compiled::program(std::string_view name,
+                                                                 std::string_view page) {
+  std::lock_guard lock(mutex);
+  auto key = std::pair{std::string(name), std::string(page)};
+  if (auto it = programs.find(key); it != programs.end()) return it->second;
+  std::string source;
+  write_partials(sources, sources.find(name)->second, page, 0, source);
+  auto parsed = std::make_shared<mustache::mustache>(source);
+  if (!parsed->is_valid()) {
+    throw core::Failure(fmt::format("template {}: {}", name, parsed->error_message()));
+  }
+  programs.emplace(std::move(key), parsed);
+  return parsed;
+}
 
 void Catalog::add(std::span<const core::Resource> resources) {
   for (const auto& r : resources) {
@@ -169,7 +216,7 @@ void Templates::add(std::string_view component, std::span<const core::Resource> 
     sources_[name] = std::string(r.content);
   }
   auto compiled = std::make_shared<Compiled>();
-  for (const auto& [n, source] : sources_) compiled->partials.set(n, mustache::data(source));
+  compiled->sources = sources_;
   compiled_ = std::move(compiled);
 }
 
@@ -188,7 +235,8 @@ std::string Templates::render(std::string_view name, const View& model, std::str
   // depends on that.
   auto compiled = compiled_;
   auto compiled_texts = texts ? texts->compiled_ : nullptr;
-  PageContext ctx(compiled->partials, std::string(page));
+  auto parsed = compiled->program(name, page);
+  ValuesOnly ctx;
   mustache::data data = to_data(model);
   if (!data.is_object()) data = mustache::data{mustache::data::type::object};
   ctx.push(&data);
@@ -198,10 +246,11 @@ std::string Templates::render(std::string_view name, const View& model, std::str
     if (l == layers.end()) l = layers.find(Catalog::kDefaultLocale);
     if (l != layers.end()) ctx.push(&l->second);
   }
-  mustache::mustache tmpl{it->second};
-  auto out = tmpl.render(ctx);
-  if (!tmpl.is_valid()) {
-    throw core::Failure(fmt::format("template {}: {}", name, tmpl.error_message()));
+  // One parsed program serves concurrent renders: without lambdas (a View has none) and
+  // partials (written in), kainjow's render only reads it; all state is in `ctx`.
+  auto out = parsed->render(ctx);
+  if (!parsed->is_valid()) {
+    throw core::Failure(fmt::format("template {}: {}", name, parsed->error_message()));
   }
   return out;
 }

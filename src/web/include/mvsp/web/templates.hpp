@@ -48,8 +48,8 @@ class Templates {
                      const Catalog* texts = nullptr, std::string_view locale = {}) const;
 
  private:
-  // The templates by name as one object of partials, built when templates are added and
-  // shared by every render (nothing is copied per render).
+  // The templates' sources and each (template, page) pair parsed once, with its partials
+  // written in; built anew when templates are added and shared by every render.
   struct Compiled;
   std::map<std::string, std::string, std::less<>> sources_;
   std::shared_ptr<Compiled> compiled_;
