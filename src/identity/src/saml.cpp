@@ -23,6 +23,7 @@
 #include <xmlsec/xmltree.h>
 
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <mvsp/core/crypto.hpp>
@@ -177,6 +178,27 @@ bool register_ids(xmlDoc* doc, xmlNode* node) {
   return true;
 }
 
+// A key from PEM text (a private key, or the public key of a certificate). Decoding PEM is
+// the dearest step of reading a response (OpenSSL 3's decoders), and the same few keys of
+// the configuration come every time, so each is decoded once and handed out as a
+// duplicate (which shares the OpenSSL key by reference).
+Key load_key(const std::string& pem, xmlSecKeyDataFormat format) {
+  constexpr std::size_t kMaxKeys = 64;  // configured keys are a handful; tests make more
+  static std::mutex mutex;
+  static std::map<std::pair<int, std::string>, Key, std::less<>> keys;
+  std::lock_guard lock(mutex);
+  auto found = keys.find(std::pair{static_cast<int>(format), pem});
+  if (found == keys.end()) {
+    Key key(xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(pem.data()),
+                                         static_cast<xmlSecSize>(pem.size()), format, nullptr,
+                                         nullptr, nullptr));
+    if (!key) return nullptr;
+    if (keys.size() >= kMaxKeys) keys.clear();
+    found = keys.emplace(std::pair{static_cast<int>(format), pem}, std::move(key)).first;
+  }
+  return Key(xmlSecKeyDuplicate(found->second.get()));
+}
+
 // Checks the enveloped signature that is a direct child of `element` and covers exactly
 // that element: one reference, to its ID, with the usual transforms only.
 bool signature_covers(xmlNode* element, const std::string& certificate_pem) {
@@ -184,9 +206,7 @@ bool signature_covers(xmlNode* element, const std::string& certificate_pem) {
   if (!sig) return false;
   auto id = attr(element, "ID");
   if (id.empty()) return false;
-  Key key(xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(certificate_pem.data()),
-                                       static_cast<xmlSecSize>(certificate_pem.size()),
-                                       xmlSecKeyDataFormatCertPem, nullptr, nullptr, nullptr));
+  auto key = load_key(certificate_pem, xmlSecKeyDataFormatCertPem);
   if (!key) return false;
   Dsig ctx(xmlSecDSigCtxCreate(nullptr));
   if (!ctx) return false;
@@ -252,13 +272,9 @@ void sign(xmlDoc* doc, xmlNode* element, const KeyPair& key_pair) {
 Mngr keys_with(const std::string& pem, xmlSecKeyDataFormat format) {
   Mngr mngr(xmlSecKeysMngrCreate());
   if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr.get()) < 0) return nullptr;
-  xmlSecKey* key = xmlSecCryptoAppKeyLoadMemory(reinterpret_cast<const xmlSecByte*>(pem.data()),
-                                                static_cast<xmlSecSize>(pem.size()), format,
-                                                nullptr, nullptr, nullptr);
-  if (!key || xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr.get(), key) < 0) {
-    if (key) xmlSecKeyDestroy(key);
-    return nullptr;
-  }
+  auto key = load_key(pem, format);
+  if (!key || xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr.get(), key.get()) < 0) return nullptr;
+  (void)key.release();  // the manager owns it now
   return mngr;
 }
 
