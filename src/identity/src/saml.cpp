@@ -268,21 +268,41 @@ void sign(xmlDoc* doc, xmlNode* element, const KeyPair& key_pair) {
   if (xmlSecDSigCtxSign(ctx.get(), sig) < 0) throw core::Failure("SAML signing failed");
 }
 
-// A keys manager holding one key (PEM private key, or the public key of a PEM certificate).
-Mngr keys_with(const std::string& pem, xmlSecKeyDataFormat format) {
-  Mngr mngr(xmlSecKeysMngrCreate());
-  if (!mngr || xmlSecCryptoAppDefaultKeysMngrInit(mngr.get()) < 0) return nullptr;
+// A keys manager holding one key (PEM private key, or the public key of a PEM certificate),
+// used under its lock. Making one loads the system's CA bundle (xmlsec's default manager has
+// an X.509 store), which took most of the time of reading an encrypted response, so each is
+// made once per key.
+struct SharedKeys {
+  std::mutex mutex;
+  Mngr mngr;
+};
+
+std::shared_ptr<SharedKeys> keys_with(const std::string& pem, xmlSecKeyDataFormat format) {
+  constexpr std::size_t kMaxManagers = 16;  // one or two configured keys; tests make more
+  static std::mutex mutex;
+  static std::map<std::pair<int, std::string>, std::shared_ptr<SharedKeys>, std::less<>> made;
+  std::lock_guard lock(mutex);
+  auto found = made.find(std::pair{static_cast<int>(format), pem});
+  if (found != made.end()) return found->second;
+  auto keys = std::make_shared<SharedKeys>();
+  keys->mngr.reset(xmlSecKeysMngrCreate());
+  if (!keys->mngr || xmlSecCryptoAppDefaultKeysMngrInit(keys->mngr.get()) < 0) return nullptr;
   auto key = load_key(pem, format);
-  if (!key || xmlSecCryptoAppDefaultKeysMngrAdoptKey(mngr.get(), key.get()) < 0) return nullptr;
+  if (!key || xmlSecCryptoAppDefaultKeysMngrAdoptKey(keys->mngr.get(), key.get()) < 0) {
+    return nullptr;
+  }
   (void)key.release();  // the manager owns it now
-  return mngr;
+  if (made.size() >= kMaxManagers) made.clear();  // a manager in use stays alive with its user
+  made.emplace(std::pair{static_cast<int>(format), pem}, keys);
+  return keys;
 }
 
 // Replaces the assertion by an EncryptedAssertion for the holder of `certificate_pem`:
 // AES-256-GCM for the content, its key wrapped with RSA-OAEP.
 void encrypt_assertion(xmlDoc* doc, xmlNode* assertion, const std::string& certificate_pem) {
-  auto mngr = keys_with(certificate_pem, xmlSecKeyDataFormatCertPem);
-  if (!mngr) throw core::Failure("the encryption certificate cannot be read");
+  auto keys = keys_with(certificate_pem, xmlSecKeyDataFormatCertPem);
+  if (!keys) throw core::Failure("the encryption certificate cannot be read");
+  std::lock_guard lock(keys->mutex);
   xmlNode* data = xmlSecTmplEncDataCreate(doc, xmlSecTransformAes256GcmId, nullptr,
                                           xmlSecTypeEncElement, nullptr, nullptr);
   xmlSecTmplEncDataEnsureCipherValue(data);
@@ -296,7 +316,7 @@ void encrypt_assertion(xmlDoc* doc, xmlNode* assertion, const std::string& certi
   xmlAddPrevSibling(assertion, wrapper);
   xmlUnlinkNode(assertion);
   xmlAddChild(wrapper, assertion);
-  Enc ctx(xmlSecEncCtxCreate(mngr.get()));
+  Enc ctx(xmlSecEncCtxCreate(keys->mngr.get()));
   ctx->encKey = xmlSecKeyGenerate(xmlSecKeyDataAesId, 256, xmlSecKeyDataTypeSession);
   if (!ctx->encKey || xmlSecEncCtxXmlEncrypt(ctx.get(), data, assertion) < 0) {
     xmlFreeNode(data);
@@ -327,12 +347,13 @@ xmlNode* decrypt_assertion(xmlNode* encrypted, const std::string& key_pem, std::
     }
   }
   auto* data = child(encrypted, kXmlEncNs, "EncryptedData");
-  auto mngr = keys_with(key_pem, xmlSecKeyDataFormatPem);
-  if (!data || !mngr) {
+  auto keys = keys_with(key_pem, xmlSecKeyDataFormatPem);
+  if (!data || !keys) {
     why = "the encrypted assertion cannot be read";
     return nullptr;
   }
-  Enc ctx(xmlSecEncCtxCreate(mngr.get()));
+  std::lock_guard lock(keys->mutex);
+  Enc ctx(xmlSecEncCtxCreate(keys->mngr.get()));
   if (!ctx || xmlSecEncCtxDecrypt(ctx.get(), data) < 0 || !ctx->resultReplaced) {
     why = "the assertion cannot be decrypted with our key";
     return nullptr;
