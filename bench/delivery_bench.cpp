@@ -76,8 +76,8 @@ int main(int argc, char** argv) {
     mvsp::app::App app(s);
     app.start();
     int port = app.port();
-    auto tenant = app.identity().create_tenant("Landeshauptstadt Schwerin", "bench");
-    auto account = app.identity().create_account(
+    auto tenant = app.identity().staff.create_tenant("Landeshauptstadt Schwerin", "bench");
+    auto account = app.identity().accounts.create_account(
         {.email = "erika@example.org", .password = "Sehr-geheimes-Passwort-1", .verified = true},
         "bench");
     auto client = app.oidc().create_client({.name = "Fachverfahren",

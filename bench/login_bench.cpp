@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   {
     mvsp::app::App app(s);
     auto& identity = app.identity();
-    if (!identity.create_account(
+    if (!identity.accounts.create_account(
             {.email = "bench@example.org", .password = "ein langes Passwort", .verified = true},
             "bench")) {
       std::fprintf(stderr, "cannot create the account\n");
@@ -40,9 +40,9 @@ int main(int argc, char** argv) {
       for (unsigned t = 0; t < threads; ++t) {
         pool.emplace_back([&, t] {
           while (!stop) {
-            auto r = identity.login({.email = "bench@example.org",
-                                     .password = "ein langes Passwort",
-                                     .source_address = "10.0.0." + std::to_string(t)});
+            auto r = identity.logins.login({.email = "bench@example.org",
+                                            .password = "ein langes Passwort",
+                                            .source_address = "10.0.0." + std::to_string(t)});
             if (r) ++done;
           }
         });

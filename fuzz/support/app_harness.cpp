@@ -90,7 +90,7 @@ AppHarness::AppHarness() : impl_(std::make_unique<Impl>()) {
                                   d.ids, web::SiteOptions{.public_url = s.public_url});
 
   auto& oidc = a.oidc();
-  auto tenant = a.identity().create_tenant("Fuzz-Behörde", "fuzz");
+  auto tenant = a.identity().staff.create_tenant("Fuzz-Behörde", "fuzz");
   check(tenant.has_value(), "harness: create the tenant");
   auto confidential = oidc.create_client({.name = "Fuzz RP",
                                           .redirect_uris = {"https://rp.example/callback"},
@@ -120,12 +120,12 @@ AppHarness::AppHarness() : impl_(std::make_unique<Impl>()) {
     check(ok != nullptr, "harness: a client_credentials token");
     return ok->access_token;
   };
-  auto account = a.identity().create_account({.email = "erika@example.org",
-                                              .password = "Fuzz-Passwort-1234",
-                                              .given_name = "Erika",
-                                              .family_name = "Mustermann",
-                                              .verified = true},
-                                             "fuzz");
+  auto account = a.identity().accounts.create_account({.email = "erika@example.org",
+                                                       .password = "Fuzz-Passwort-1234",
+                                                       .given_name = "Erika",
+                                                       .family_name = "Mustermann",
+                                                       .verified = true},
+                                                      "fuzz");
   check(account.has_value(), "harness: create the account");
   d.account_id = account->id;
   // An ID token through the code flow, for id_token_hint.

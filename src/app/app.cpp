@@ -130,7 +130,7 @@ std::optional<catalog::Editor> session_editor(identity::Identity& identity,
   const auto& id = req.session->account_id;
   catalog::Editor e{.actor = "account:" + id};
   bool editor = false;
-  for (const auto& [tenant, role] : identity.roles_of(id)) {
+  for (const auto& [tenant, role] : identity.staff.roles_of(id)) {
     if (role == "editor") {
       e.tenant_ids.push_back(tenant);
       editor = true;
@@ -581,11 +581,11 @@ std::vector<std::string> load_demo_data(App& app) {
   auto& identity = app.identity();
   constexpr const char* kTenant = "Landeshauptstadt Schwerin (Demo)";
   std::string tenant_id;
-  for (const auto& t : identity.tenants()) {
+  for (const auto& t : identity.staff.tenants()) {
     if (t.name == kTenant) tenant_id = t.id;
   }
   if (tenant_id.empty()) {
-    auto tenant = identity.create_tenant(kTenant, "system:demo");
+    auto tenant = identity.staff.create_tenant(kTenant, "system:demo");
     if (!tenant) throw core::Failure("demo tenant: " + tenant.error().message);
     tenant_id = tenant->id;
   }
@@ -600,14 +600,15 @@ std::vector<std::string> load_demo_data(App& app) {
         DemoAccount{"verwaltung@example.org", "Volker", "Verwaltung", "authority_admin"},
         DemoAccount{"redaktion@example.org", "Rieke", "Redaktion", "editor"},
         DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator"}}) {
-    auto created = identity.create_account({.email = a.email,
-                                            .password = "Demo-Passwort-2026",
-                                            .given_name = a.given,
-                                            .family_name = a.family,
-                                            .verified = true,
-                                            .role = a.role,
-                                            .tenant_id = *a.role ? tenant_id : std::string()},
-                                           "system:demo");
+    auto created =
+        identity.accounts.create_account({.email = a.email,
+                                          .password = "Demo-Passwort-2026",
+                                          .given_name = a.given,
+                                          .family_name = a.family,
+                                          .verified = true,
+                                          .role = a.role,
+                                          .tenant_id = *a.role ? tenant_id : std::string()},
+                                         "system:demo");
     if (!created && created.error().code != core::ErrorCode::conflict) {
       throw core::Failure(std::string("demo account ") + a.email + ": " + created.error().message);
     }

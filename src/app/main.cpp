@@ -328,7 +328,7 @@ int delivery_verify(const Settings& settings, const CommandLine& cli, const std:
 
 int tenant_create(const Settings& settings, const CommandLine& cli) {
   App app(settings);
-  auto tenant = app.identity().create_tenant(option(cli, "--name"), "operator:cli");
+  auto tenant = app.identity().staff.create_tenant(option(cli, "--name"), "operator:cli");
   if (!tenant) return report(tenant.error());
   std::printf("{\"id\":\"%s\",\"name\":%s}\n", tenant->id.c_str(),
               json_string(tenant->name).c_str());
@@ -347,7 +347,7 @@ int user_create(const Settings& settings, const CommandLine& cli) {
       .verified = has_flag(cli, "--verified"),
       .role = option(cli, "--role"),
       .tenant_id = option(cli, "--tenant")};
-  auto account = app.identity().create_account(input, "operator:cli");
+  auto account = app.identity().accounts.create_account(input, "operator:cli");
   if (!account) return report(account.error());
   std::printf("{\"id\":\"%s\",\"mailbox\":\"%s\",\"email\":%s}\n", account->id.c_str(),
               account->mailbox().c_str(), json_string(account->email).c_str());

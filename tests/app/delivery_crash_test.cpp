@@ -55,13 +55,13 @@ TEST_P(DeliveryCrash, EveryNoticeEndsInExactlyOneStoredCopyAfterAKill) {
   core::AuditLog audit(clock_);
   identity::Identity identity(db(), clock_, ids_, jobs, audit, texts,
                               {.public_url = "http://127.0.0.1", .key = key});
-  auto tenant = identity.create_tenant("Landeshauptstadt Schwerin", "test");
-  auto citizen = identity.create_account({.email = "erika@example.org",
-                                          .password = "Sehr-geheimes-Passwort-1",
-                                          .given_name = "Erika",
-                                          .family_name = "Mustermann",
-                                          .verified = true},
-                                         "test");
+  auto tenant = identity.staff.create_tenant("Landeshauptstadt Schwerin", "test");
+  auto citizen = identity.accounts.create_account({.email = "erika@example.org",
+                                                   .password = "Sehr-geheimes-Passwort-1",
+                                                   .given_name = "Erika",
+                                                   .family_name = "Mustermann",
+                                                   .verified = true},
+                                                  "test");
   ASSERT_TRUE(tenant && citizen);
   {
     // The notices are accepted as the API accepts them, with this installation's key.

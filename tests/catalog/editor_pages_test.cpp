@@ -27,19 +27,19 @@ class EditorPages : public test::ServerTest {
     auto& identity = app.identity();
     for (auto [authority, email] : {std::pair{"lk-nwm", "redaktion@nordwestmecklenburg.example"},
                                     std::pair{"lk-lup", "redaktion@kreis-lup.example"}}) {
-      auto tenant = identity.create_tenant(authority, "test");
+      auto tenant = identity.staff.create_tenant(authority, "test");
       ASSERT_TRUE(tenant);
       auto a = *app.catalog().authority(authority);
       a.tenant_id = tenant->id;
       ASSERT_TRUE(app.catalog().put_authority(kState, a));
-      ASSERT_TRUE(identity.create_account({.email = email,
-                                           .password = kPassword,
-                                           .given_name = "Red",
-                                           .family_name = "Aktion",
-                                           .verified = true,
-                                           .role = "editor",
-                                           .tenant_id = tenant->id},
-                                          "test"));
+      ASSERT_TRUE(identity.accounts.create_account({.email = email,
+                                                    .password = kPassword,
+                                                    .given_name = "Red",
+                                                    .family_name = "Aktion",
+                                                    .verified = true,
+                                                    .role = "editor",
+                                                    .tenant_id = tenant->id},
+                                                   "test"));
     }
   }
 

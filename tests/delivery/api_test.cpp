@@ -76,14 +76,14 @@ class NoticesApi : public test::ServerTest {
     ServerTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     auto& id = app_->identity();
-    schwerin_ = id.create_tenant("Landeshauptstadt Schwerin", "test")->id;
-    wismar_ = id.create_tenant("Hansestadt Wismar", "test")->id;
-    auto citizen = id.create_account({.email = "erika@example.org",
-                                      .password = kPassword,
-                                      .given_name = "Erika",
-                                      .family_name = "Mustermann",
-                                      .verified = true},
-                                     "test");
+    schwerin_ = id.staff.create_tenant("Landeshauptstadt Schwerin", "test")->id;
+    wismar_ = id.staff.create_tenant("Hansestadt Wismar", "test")->id;
+    auto citizen = id.accounts.create_account({.email = "erika@example.org",
+                                               .password = kPassword,
+                                               .given_name = "Erika",
+                                               .family_name = "Mustermann",
+                                               .verified = true},
+                                              "test");
     ASSERT_TRUE(citizen);
     citizen_ = citizen->id;
     token_ = token(schwerin_, "notices:write notices:read", &client_id_);
@@ -175,16 +175,17 @@ TEST_P(NoticesApi, ABackOfficeSendsANoticeTheCitizenStepsUpAndOpensItAndTheProof
   EXPECT_NE(mails.back().body.find("/postfach"), std::string::npos);
 
   // The citizen has a second factor; she logs in with her password (low).
-  auto account = app_->identity().find(citizen_);
-  auto enrollment = app_->identity().begin_totp(*account);
+  auto account = app_->identity().accounts.find(citizen_);
+  auto enrollment = app_->identity().second_factor.begin_totp(*account);
   auto step = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count() /
               30;
-  ASSERT_TRUE(app_->identity().enable_totp({.account_id = citizen_,
-                                            .password = kPassword,
-                                            .secret = enrollment.secret,
-                                            .code = totp(enrollment.secret, step - 1)}));
+  ASSERT_TRUE(
+      app_->identity().second_factor.enable_totp({.account_id = citizen_,
+                                                  .password = kPassword,
+                                                  .secret = enrollment.secret,
+                                                  .code = totp(enrollment.secret, step - 1)}));
   auto c = client();
   auto login_page = c.get("/anmelden");
   auto login = c.request("POST", "/anmelden",

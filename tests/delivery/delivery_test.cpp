@@ -96,27 +96,27 @@ class DeliveryFlow : public test::BackendTest {
                                               const std::string& body) {
       return mailer_.send({to, subject, body});
     });
-    auto tenant = identity_->create_tenant("Landeshauptstadt Schwerin", "test");
-    auto other = identity_->create_tenant("Hansestadt Wismar", "test");
+    auto tenant = identity_->staff.create_tenant("Landeshauptstadt Schwerin", "test");
+    auto other = identity_->staff.create_tenant("Hansestadt Wismar", "test");
     ASSERT_TRUE(tenant && other);
     client_ = {"fachverfahren-schwerin", tenant->id};
     stranger_ = {"fachverfahren-wismar", other->id};
-    auto citizen = identity_->create_account({.email = "erika@example.org",
-                                              .password = "Sehr-geheimes-Passwort-1",
-                                              .given_name = "Erika",
-                                              .family_name = "Mustermann",
-                                              .verified = true},
-                                             "test");
+    auto citizen = identity_->accounts.create_account({.email = "erika@example.org",
+                                                       .password = "Sehr-geheimes-Passwort-1",
+                                                       .given_name = "Erika",
+                                                       .family_name = "Mustermann",
+                                                       .verified = true},
+                                                      "test");
     ASSERT_TRUE(citizen);
     citizen_ = citizen->id;
-    auto admin = identity_->create_account({.email = "it@schwerin.de",
-                                            .password = "Sehr-geheimes-Passwort-2",
-                                            .given_name = "Ina",
-                                            .family_name = "Technik",
-                                            .verified = true,
-                                            .role = "authority_admin",
-                                            .tenant_id = tenant->id},
-                                           "test");
+    auto admin = identity_->accounts.create_account({.email = "it@schwerin.de",
+                                                     .password = "Sehr-geheimes-Passwort-2",
+                                                     .given_name = "Ina",
+                                                     .family_name = "Technik",
+                                                     .verified = true,
+                                                     .role = "authority_admin",
+                                                     .tenant_id = tenant->id},
+                                                    "test");
     ASSERT_TRUE(admin);
   }
 

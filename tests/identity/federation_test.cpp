@@ -50,15 +50,15 @@ class SamlLogin : public EidPages {
 
   // Sets up a second factor for Anna's account; returns its raw secret for codes.
   std::string second_factor_for_anna() {
-    auto account = app_->identity().find(
+    auto account = app_->identity().accounts.find(
         database_->db()
             .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
             ->text(0));
     EXPECT_TRUE(account);
     if (!account) return {};
-    auto enrollment = app_->identity().begin_totp(*account);
+    auto enrollment = app_->identity().second_factor.begin_totp(*account);
     auto raw = *secrets::base32_decode(enrollment.secret);
-    EXPECT_TRUE(app_->identity().enable_totp(
+    EXPECT_TRUE(app_->identity().second_factor.enable_totp(
         {.account_id = account->id,
          .password = kPassword,
          .secret = enrollment.secret,
@@ -382,7 +382,7 @@ TEST_P(SamlLogin, AnAccountWithAnUnconfirmedAddressIsNotSignedInThroughTheEid) {
 // never confirmed (anyone can register any address), so a stranger's eID waited in the
 // account for its owner to confirm it.
 TEST_P(SamlLogin, NoIdentityIsLinkedToAnAccountWhoseAddressIsUnconfirmed) {
-  ASSERT_TRUE(app_->identity().create_account(
+  ASSERT_TRUE(app_->identity().accounts.create_account(
       {.email = "opfer@example.org", .password = kPassword, .given_name = "O", .family_name = "P"},
       "test"));
   auto attacker = client();
@@ -538,12 +538,12 @@ class OidcLogin : public AccountPages {
     up.smtp_port = sink_.port();
     upstream_ = std::make_unique<app::App>(up);
     upstream_->start();
-    auto created = upstream_->identity().create_account({.email = "lena@land.example",
-                                                         .password = kPassword,
-                                                         .given_name = "Lena",
-                                                         .family_name = "Lange",
-                                                         .verified = true},
-                                                        "test");
+    auto created = upstream_->identity().accounts.create_account({.email = "lena@land.example",
+                                                                  .password = kPassword,
+                                                                  .given_name = "Lena",
+                                                                  .family_name = "Lange",
+                                                                  .verified = true},
+                                                                 "test");
     EXPECT_TRUE(created);
     int port = free_port();
     s.listen = fmt::format("127.0.0.1:{}", port);

@@ -259,9 +259,9 @@ TEST_P(AccountPages, DeletingTheAccountNeedsThePasswordAndSignsOut) {
 TEST_P(AccountPages, OrganisationsThroughThePages) {
   auto anna = registered();
   ASSERT_EQ(login(anna, "anna@example.org", kPassword).status, 303);
-  ASSERT_TRUE(app_->identity().create_account(
+  ASSERT_TRUE(app_->identity().accounts.create_account(
       {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test"));
-  ASSERT_TRUE(app_->identity().create_account(
+  ASSERT_TRUE(app_->identity().accounts.create_account(
       {.email = "carla@example.org", .password = kPassword, .verified = true}, "test"));
   auto created =
       submit(anna, "/konto/organisationen/neu", {{"name", enc("Bäckerei Schmidt GmbH")}});
@@ -339,8 +339,8 @@ class StaffPages : public AccountPages {
     AccountPages::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     auto& id = app_->identity();
-    wismar_ = id.create_tenant("Hansestadt Wismar", "test")->id;
-    rostock_ = id.create_tenant("Hanse- und Universitätsstadt Rostock", "test")->id;
+    wismar_ = id.staff.create_tenant("Hansestadt Wismar", "test")->id;
+    rostock_ = id.staff.create_tenant("Hanse- und Universitätsstadt Rostock", "test")->id;
     make("it@wismar.de", "authority_admin", wismar_);
     make("it@rostock.de", "authority_admin", rostock_);
     clerk_rostock_ = make("sb@rostock.de", "clerk", rostock_);
@@ -348,6 +348,7 @@ class StaffPages : public AccountPages {
   }
   std::string make(const std::string& email, const std::string& role, const std::string& tenant) {
     return app_->identity()
+        .accounts
         .create_account({.email = email,
                          .password = kPassword,
                          .given_name = "Vorname",
@@ -436,7 +437,7 @@ TEST_P(StaffPages, StaffOfAnotherAuthorityJoinsOnlyByAcceptingSignedIn) {
 // The third review: an unconfirmed registration that gave way to an invitation kept its
 // sessions (for an account that no longer exists).
 TEST_P(StaffPages, AnUnconfirmedRegistrationThatGivesWayLosesItsSessions) {
-  ASSERT_TRUE(app_->identity().create_account(
+  ASSERT_TRUE(app_->identity().accounts.create_account(
       {.email = "neu@wismar.de", .password = kPassword, .given_name = "S", .family_name = "Q"},
       "test"));
   auto squatter = signed_in_as("neu@wismar.de");
@@ -955,7 +956,7 @@ TEST_P(OpenIdProvider, HintsAndLanguagesAreHonoured) {
   auto id_token = tokens->getValue<std::string>("id_token");
   EXPECT_FALSE(answer(anna.get(authorize_url({{"id_token_hint", id_token}})))["code"].empty())
       << "the hint names the signed-in person";
-  ASSERT_TRUE(app_->identity().create_account(
+  ASSERT_TRUE(app_->identity().accounts.create_account(
       {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test"));
   auto bernd = client();
   ASSERT_EQ(login(bernd, "bernd@example.org", kPassword).status, 303);
@@ -965,7 +966,7 @@ TEST_P(OpenIdProvider, HintsAndLanguagesAreHonoured) {
 }
 
 TEST_P(OpenIdProvider, AccessTokensOfMachinesCarryTheirTenant) {
-  auto tenant = app_->identity().create_tenant("Landkreis Nordwestmecklenburg", "test");
+  auto tenant = app_->identity().staff.create_tenant("Landkreis Nordwestmecklenburg", "test");
   auto bound = app_->oidc().create_client({.name = "Fachverfahren des Kreises",
                                            .scopes = {"notices:write"},
                                            .grants = {"client_credentials"},

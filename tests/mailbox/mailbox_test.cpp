@@ -46,7 +46,7 @@ class MailboxStore : public test::BackendTest {
   }
 
   std::string account(const std::string& email) {
-    auto a = identity_->create_account(
+    auto a = identity_->accounts.create_account(
         {.email = email, .password = "Sehr-geheimes-Passwort-1", .verified = true}, "test");
     EXPECT_TRUE(a);
     return a ? a->id : std::string();

@@ -105,7 +105,7 @@ class SecurityFindings : public identity::AccountPages {
   }
 
   std::string make_account(const std::string& email) {
-    auto a = app_->identity().create_account(
+    auto a = app_->identity().accounts.create_account(
         {.email = email, .password = kPassword, .given_name = "Vorname", .verified = true}, "test");
     EXPECT_TRUE(a);
     return a ? a->id : std::string();
@@ -148,7 +148,8 @@ class SecurityFindings : public identity::AccountPages {
 TEST_P(SecurityFindings, RemovedMemberCannotOpenOrganisationMailbox) {
   auto anna = make_account("anna@example.org");
   auto bernd = make_account("bernd@example.org");
-  auto org = app_->identity().create_organisation(anna, "Bäckerei Schmidt GmbH", "de");
+  auto org =
+      app_->identity().organisations.create_organisation(anna, "Bäckerei Schmidt GmbH", "de");
   ASSERT_TRUE(org);
   add_member(org->id, bernd);
   auto message = store_message(org->id, "Betriebsprüfung");
@@ -158,7 +159,7 @@ TEST_P(SecurityFindings, RemovedMemberCannotOpenOrganisationMailbox) {
   ASSERT_NE(c.get("/postfach").body.find("Betriebsprüfung"), std::string::npos);
   ASSERT_EQ(c.get("/postfach/" + message).status, 200) << "a member opens it";
 
-  ASSERT_TRUE(app_->identity().remove_from_organisation(anna, org->id, bernd, "de"));
+  ASSERT_TRUE(app_->identity().organisations.remove_from_organisation(anna, org->id, bernd, "de"));
   EXPECT_EQ(c.get("/postfach/" + message).status, 404);
   EXPECT_EQ(c.get("/postfach").body.find("Betriebsprüfung"), std::string::npos);
   EXPECT_EQ(c.get("/konto/organisationen").body.find("Bäckerei Schmidt GmbH"), std::string::npos)
@@ -171,7 +172,8 @@ TEST_P(SecurityFindings, LoginAsAnotherPersonStartsWithoutOrganisation) {
   auto anna = make_account("anna@example.org");
   auto bernd = make_account("bernd@example.org");
   auto carla = make_account("carla@example.org");
-  auto org = app_->identity().create_organisation(anna, "Bäckerei Schmidt GmbH", "de");
+  auto org =
+      app_->identity().organisations.create_organisation(anna, "Bäckerei Schmidt GmbH", "de");
   ASSERT_TRUE(org);
   add_member(org->id, bernd);
   add_member(org->id, carla);  // a member too: only the login may end the choice

@@ -545,7 +545,7 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
             identity::parse_level(n->required_level).value_or(identity::TrustLevel::high),
         .documents = {},
         .retrieval_confirmation_url = {}};
-    if (auto t = identity.tenant(n->tenant_id)) out.sender = t->name;
+    if (auto t = identity.staff.tenant(n->tenant_id)) out.sender = t->name;
     if (n->mailbox_type != "mvsp") {
       out.retrieval_confirmation_url = retrieval_url(id);
     }
@@ -925,7 +925,7 @@ void Delivery::register_jobs(
                                n->reference.empty() ? id : n->reference);
     auto body = fmt::format(fmt::runtime(texts.text("de", "delivery.alert.body")), id, n->reference,
                             n->recipient, n->reason, core::format_berlin(n->accepted_at), id);
-    for (const auto& to : d->identity.tenant_contacts(n->tenant_id)) {
+    for (const auto& to : d->identity.staff.tenant_contacts(n->tenant_id)) {
       if (auto sent = send_mail(to, subject, body); !sent) {
         return core::JobOutcome::retry(sent.error().message);
       }

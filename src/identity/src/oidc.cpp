@@ -824,7 +824,7 @@ std::optional<TokenGrant> Provider::check_machine_token(std::string_view token) 
 std::string Provider::userinfo_json(const TokenGrant& grant) {
   Poco::JSON::Object out;
   out.set("sub", grant.account_id);
-  auto account = impl_->identity.find(grant.account_id);
+  auto account = impl_->identity.accounts.find(grant.account_id);
   if (!account) return stringify(out);
   const auto& p = account->profile;
   if (contains(grant.scopes, "profile")) {

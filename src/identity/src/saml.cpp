@@ -292,7 +292,8 @@ std::shared_ptr<SharedKeys> keys_with(const std::string& pem, xmlSecKeyDataForma
     return nullptr;
   }
   (void)key.release();  // the manager owns it now
-  if (made.size() >= kMaxManagers) made.clear();  // a manager in use stays alive with its user
+  // A manager in use stays alive with its user.
+  if (made.size() >= kMaxManagers) made.clear();
   made.emplace(std::pair{static_cast<int>(format), pem}, keys);
   return keys;
 }

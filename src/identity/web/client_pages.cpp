@@ -34,7 +34,7 @@ std::vector<std::string> words(const std::string& text) {
 std::optional<Response> refuse_non_operator(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  if (!c.options.oidc || !c.identity.is_operator(id)) return c.pages.error(req, 403);
+  if (!c.options.oidc || !c.identity.staff.is_operator(id)) return c.pages.error(req, 403);
   return std::nullopt;
 }
 
@@ -104,7 +104,7 @@ Response client_form(const Context& c, Request& req, const core::Error* error, i
                                     grants, error);
   std::vector<std::pair<std::string, std::string>> tenant_options{
       {"", c.t(req, "clients.no_tenant")}};
-  for (const auto& t : c.identity.tenants()) tenant_options.emplace_back(t.id, t.name);
+  for (const auto& t : c.identity.staff.tenants()) tenant_options.emplace_back(t.id, t.name);
   View tenant_choices = choices_view("tenant", c.t(req, "clients.tenant"), "tenant", "radio",
                                      tenant_options, {value("tenant")}, error);
   // The form template shows one group; the others follow as a list.

@@ -246,7 +246,7 @@ Response complete(const Context& c, Request& req, const std::string& request_id)
     if (!current.empty() && current != outcome->linked_account) {
       return problem_page(c, req, "linked_elsewhere", 409);
     }
-    auto account = c.identity.find(outcome->linked_account);
+    auto account = c.identity.accounts.find(outcome->linked_account);
     if (!account) return problem_page(c, req, "failed", 403);
     // An account from the new-account page is used only once its address is confirmed:
     // until then it may carry someone else's address.
@@ -319,8 +319,8 @@ Response new_account_submit(const Context& c, Request& req) {
   auto identity = pending->identity;
   auto next = pending->next;
   auto email = req.form("email").value_or("");
-  auto created =
-      c.identity.create_federated_account(identity.profile, email, req.locale, req.remote_address);
+  auto created = c.identity.accounts.create_federated_account(identity.profile, email, req.locale,
+                                                              req.remote_address);
   if (!created) {
     return refused_form(c, req, new_account_page(c, req, identity, email), created.error());
   }
@@ -381,7 +381,7 @@ FormPage connect_page(const Context& c, const Request& req, const Pending& pendi
                    code};
     return page;
   }
-  auto account = c.identity.find(pending.for_account);
+  auto account = c.identity.accounts.find(pending.for_account);
   page.intro = fmt::format(fmt::runtime(c.t(req, "upstream.connect_intro")),
                            account ? account->email : std::string(), label, name);
   page.fields = {password};
@@ -407,15 +407,15 @@ Response link_confirmed(const Context& c, Request& req) {
   if (!pending) return Response::redirect(signed_in(req).empty() ? "/anmelden" : "/konto");
   auto email = req.form("email").value_or("");
   if (!pending->for_account.empty()) {
-    auto account = c.identity.find(pending->for_account);
+    auto account = c.identity.accounts.find(pending->for_account);
     email = account ? account->email : std::string();
   }
   auto proven =
-      c.identity.reauthenticate({.email = email,
-                                 .password = req.form("password").value_or(""),
-                                 .code = req.form("code").value_or(""),
-                                 .source_address = req.remote_address,
-                                 .device_cookie = req.cookie(kDeviceCookie).value_or("")});
+      c.identity.logins.reauthenticate({.email = email,
+                                        .password = req.form("password").value_or(""),
+                                        .code = req.form("code").value_or(""),
+                                        .source_address = req.remote_address,
+                                        .device_cookie = req.cookie(kDeviceCookie).value_or("")});
   if (!proven) {
     // The same words whichever was wrong, as on the login page.
     auto shown = proven.error();
@@ -435,7 +435,7 @@ Response link_confirmed(const Context& c, Request& req) {
   }
   if (!proven->email_verified) return problem_page(c, req, "unconfirmed", 403);
   if (!fed(c).link(account, identity)) return problem_page(c, req, "linked_elsewhere", 409);
-  c.identity.tell_upstream_linked(account);
+  c.identity.accounts.tell_upstream_linked(account);
   if (!sign_in(c, req, account, identity.level, false)) return Response::redirect("/anmelden");
   req.session->data["flash"] =
       fmt::format(fmt::runtime(c.t(req, "upstream.linked")), label_of(c, identity.upstream));

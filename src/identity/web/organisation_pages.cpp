@@ -23,7 +23,7 @@ Response organisations_page(const Context& c, Request& req) {
   auto acting = identity::acting_for(c.identity, *req.session);
   if (acting) model.set("acting", acting->name);
   model.set_list("organisations", {});
-  for (const auto& o : c.identity.organisations_of(id)) {
+  for (const auto& o : c.identity.organisations.organisations_of(id)) {
     View v;
     v.set("id", o.id);
     v.set("name", o.name);
@@ -50,7 +50,8 @@ FormPage create_page(const Context& c, const Request& req) {
 Response create_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto created = c.identity.create_organisation(id, req.form("name").value_or(""), req.locale);
+  auto created =
+      c.identity.organisations.create_organisation(id, req.form("name").value_or(""), req.locale);
   if (!created) return render_form(c, req, create_page(c, req), &created.error(), 422);
   return Response::redirect("/konto/organisationen/" + created->id);
 }
@@ -58,9 +59,9 @@ Response create_submit(const Context& c, Request& req) {
 Response organisation_page(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto org = c.identity.organisation(id, req.param("id"));
+  auto org = c.identity.organisations.organisation(id, req.param("id"));
   if (!org) return c.pages.error(req, 404);
-  auto members = c.identity.organisation_members(id, org->id);
+  auto members = c.identity.organisations.organisation_members(id, org->id);
   req.csrf_token();
   View model;
   model.set("title", org->name);
@@ -99,7 +100,7 @@ FormPage invite_org_page(const Context& c, const Request& req, const std::string
 Response invite_org_form(const Context& c, Request& req, const core::Error* error, int status) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto org = c.identity.organisation(id, req.param("id"));
+  auto org = c.identity.organisations.organisation(id, req.param("id"));
   if (!org) return c.pages.error(req, 404);
   if (org->role != "admin") return c.pages.error(req, 403);
   View extra;
@@ -114,8 +115,8 @@ Response invite_org_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
   auto org_id = req.param("id");
-  auto sent = c.identity.invite_to_organisation(id, org_id, req.form("email").value_or(""),
-                                                req.form("role").value_or(""), req.locale);
+  auto sent = c.identity.organisations.invite_to_organisation(
+      id, org_id, req.form("email").value_or(""), req.form("role").value_or(""), req.locale);
   if (!sent) {
     if (web::is_refusal(sent.error())) return c.pages.error(req, sent.error());
     return invite_org_form(c, req, &sent.error(), 422);
@@ -130,7 +131,7 @@ Response invitation_page(const Context& c, Request& req) {
   if (id.empty())
     return Response::redirect("/anmelden?next=" + web::url_encode(req.path + "?" + req.query));
   auto token = req.query_param("token").value_or("");
-  auto org = c.identity.check_invitation(id, token, req.locale);
+  auto org = c.identity.organisations.check_invitation(id, token, req.locale);
   if (!org) {
     return message(c, req, c.t(req, "organisations.invitation_heading"), {org.error().message},
                    link("/konto/organisationen", c.t(req, "organisations.back")),
@@ -148,7 +149,8 @@ Response invitation_page(const Context& c, Request& req) {
 Response accept_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto org = c.identity.accept_invitation(id, req.form("token").value_or(""), req.locale);
+  auto org =
+      c.identity.organisations.accept_invitation(id, req.form("token").value_or(""), req.locale);
   if (!org) {
     return message(c, req, c.t(req, "organisations.invitation_heading"), {org.error().message},
                    link("/konto/organisationen", c.t(req, "organisations.back")),
@@ -162,7 +164,7 @@ Response remove_submit(const Context& c, Request& req) {
   if (id.empty()) return to_login(req);
   auto org_id = req.param("id");
   auto member = req.param("member");
-  auto removed = c.identity.remove_from_organisation(id, org_id, member, req.locale);
+  auto removed = c.identity.organisations.remove_from_organisation(id, org_id, member, req.locale);
   if (!removed) {
     if (web::is_refusal(removed.error())) return c.pages.error(req, removed.error());
     req.session->data["flash"] = removed.error().fields.empty() ? removed.error().message

@@ -53,10 +53,10 @@ Response login_form(const Context& c, Request& req) {
 
 Response login_submit(const Context& c, Request& req) {
   auto email = req.form("email").value_or("");
-  auto result = c.identity.login({.email = email,
-                                  .password = req.form("password").value_or(""),
-                                  .source_address = req.remote_address,
-                                  .device_cookie = req.cookie(kDeviceCookie).value_or("")});
+  auto result = c.identity.logins.login({.email = email,
+                                         .password = req.form("password").value_or(""),
+                                         .source_address = req.remote_address,
+                                         .device_cookie = req.cookie(kDeviceCookie).value_or("")});
   if (!result) {
     core::Error shown = result.error();
     int status = 401;
@@ -115,7 +115,7 @@ Response second_factor_submit(const Context& c, Request& req) {
   if (id.empty()) return Response::redirect("/anmelden");
   auto code = req.form("code").value_or("");
   code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
-  if (auto ok = c.identity.verify_totp(id, code); !ok) {
+  if (auto ok = c.identity.second_factor.verify_totp(id, code); !ok) {
     return refused_form(c, req, second_factor_page(c, req), ok.error());
   }
   auto& session = *req.session;
@@ -174,19 +174,19 @@ FormPage register_page(const Context& c, const Request& req) {
 
 Response register_submit(const Context& c, Request& req) {
   auto value = [&](const char* name) { return req.form(name).value_or(""); };
-  auto done = c.identity.register_citizen({.email = value("email"),
-                                           .password = value("password"),
-                                           .password_repeat = value("password_repeat"),
-                                           .given_name = value("given_name"),
-                                           .family_name = value("family_name"),
-                                           .locale = req.locale,
-                                           .source_address = req.remote_address});
+  auto done = c.identity.accounts.register_citizen({.email = value("email"),
+                                                    .password = value("password"),
+                                                    .password_repeat = value("password_repeat"),
+                                                    .given_name = value("given_name"),
+                                                    .family_name = value("family_name"),
+                                                    .locale = req.locale,
+                                                    .source_address = req.remote_address});
   if (!done) return refused_form(c, req, register_page(c, req), done.error());
   return Response::redirect("/konto/registrieren/gesendet");
 }
 
 Response confirm(const Context& c, Request& req) {
-  auto confirmed = c.identity.confirm_email(req.query_param("token").value_or(""));
+  auto confirmed = c.identity.accounts.confirm_email(req.query_param("token").value_or(""));
   if (!confirmed) {
     return message(c, req, c.t(req, "confirm.failed_heading"), {c.t(req, "confirm.failed_text")},
                    link("/anmelden", c.t(req, "confirm.login")), 404);
@@ -200,7 +200,7 @@ Response confirm(const Context& c, Request& req) {
 Response account_page(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto account = c.identity.find(id);
+  auto account = c.identity.accounts.find(id);
   if (!account) return to_login(req);
   acting_for(c.identity, *req.session);  // the shell names the organisation only for members
   View model;
@@ -209,8 +209,8 @@ Response account_page(const Context& c, Request& req) {
             c.t(req, "levels." + std::string(level_name(trust_of(*req.session).level))));
   model.set("email_verified", account->email_verified);
   model.set("totp_enabled", account->totp_enabled);
-  model.set("is_admin", !c.identity.administered_tenants(id).empty());
-  model.set("is_operator", c.options.oidc && c.identity.is_operator(id));
+  model.set("is_admin", !c.identity.staff.administered_tenants(id).empty());
+  model.set("is_operator", c.options.oidc && c.identity.staff.is_operator(id));
   const auto& p = account->profile;
   auto row = [&](std::string_view key, const std::string& value) {
     if (value.empty()) return;
@@ -264,7 +264,7 @@ FormPage profile_page(const Context& c, const Request& req, const Profile& p) {
 Response profile_form(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto account = c.identity.find(id);
+  auto account = c.identity.accounts.find(id);
   if (!account) return to_login(req);
   return render_form(c, req, profile_page(c, req, account->profile), nullptr, 200);
 }
@@ -284,7 +284,7 @@ Response profile_submit(const Context& c, Request& req) {
       value("street"),          value("postcode"),      value("city"),        value("country")};
   std::transform(p.country.begin(), p.country.end(), p.country.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
-  auto updated = c.identity.update_profile(id, p);
+  auto updated = c.identity.accounts.update_profile(id, p);
   if (!updated) return render_form(c, req, profile_page(c, req, p), &updated.error(), 422);
   req.session->data["flash"] = c.t(req, "profile.saved");
   req.session->dirty = true;
@@ -308,8 +308,8 @@ FormPage forgot_page(const Context& c, const Request& req) {
 }
 
 Response forgot_submit(const Context& c, Request& req) {
-  auto sent = c.identity.request_password_reset(req.form("email").value_or(""), req.locale,
-                                                req.remote_address);
+  auto sent = c.identity.accounts.request_password_reset(req.form("email").value_or(""), req.locale,
+                                                         req.remote_address);
   if (!sent) return refused_form(c, req, forgot_page(c, req), sent.error());
   return Response::redirect("/passwort-vergessen/gesendet");
 }
@@ -324,11 +324,11 @@ FormPage reset_page(const Context& c, const Request& req, const std::string& tok
 
 Response reset_submit(const Context& c, Request& req) {
   auto token = req.form("token").value_or("");
-  auto reset =
-      c.identity.reset_password({.token = token,
-                                 .password = req.form("password").value_or(""),
-                                 .password_repeat = req.form("password_repeat").value_or(""),
-                                 .locale = req.locale});
+  auto reset = c.identity.accounts.reset_password(
+      {.token = token,
+       .password = req.form("password").value_or(""),
+       .password_repeat = req.form("password_repeat").value_or(""),
+       .locale = req.locale});
   if (!reset) {
     if (reset.error().code == core::ErrorCode::not_found) {
       return message(c, req, c.t(req, "reset.invalid_heading"), {c.t(req, "reset.invalid_text")},
@@ -350,7 +350,7 @@ Response security_page(const Context& c, Request& req) {
   if (id.empty()) return to_login(req);
   View model = security_upstreams(c, req, id);
   model.set("title_key", "identity.security.heading");
-  if (auto account = c.identity.find(id)) model.set("totp_enabled", account->totp_enabled);
+  if (auto account = c.identity.accounts.find(id)) model.set("totp_enabled", account->totp_enabled);
   model.set_list("sessions", {});
   auto current = web::SessionStore::handle(*req.session);
   for (const auto& s : c.sessions.list_for_account(id)) {
@@ -362,7 +362,7 @@ Response security_page(const Context& c, Request& req) {
     model.add("sessions", std::move(v));
   }
   model.set_list("activity", {});
-  for (const auto& a : c.identity.activity(id, 20)) {
+  for (const auto& a : c.identity.accounts.activity(id, 20)) {
     View v;
     v.set("at", core::format_berlin(a.at));
     v.set("label", c.t(req, "activity." + a.action));
@@ -383,7 +383,7 @@ Response revoke_session(const Context& c, Request& req) {
 Response export_data(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto account = c.identity.find(id);
+  auto account = c.identity.accounts.find(id);
   if (!account) return to_login(req);
   Poco::JSON::Object out;
   out.set("id", account->id);
@@ -419,7 +419,7 @@ Response export_data(const Context& c, Request& req) {
   }
   out.set("sessions", sessions);
   Poco::JSON::Array activity;
-  for (const auto& a : c.identity.activity(id, 1000)) {
+  for (const auto& a : c.identity.accounts.activity(id, 1000)) {
     Poco::JSON::Object o;
     o.set("at", core::format_utc(a.at));
     o.set("action", a.action);
@@ -474,7 +474,7 @@ FormPage delete_page(const Context& c, const Request& req) {
                             .required = true}},
                 .links = delete_links(c, req)};
   // With a second factor, a stolen session and a guessed password are not enough.
-  if (auto account = c.identity.find(signed_in(req)); account && account->totp_enabled) {
+  if (auto account = c.identity.accounts.find(signed_in(req)); account && account->totp_enabled) {
     page.fields.push_back(current_code_field(c, req));
   }
   return page;
@@ -486,13 +486,13 @@ Response delete_submit(const Context& c, Request& req) {
   // Without a password, a login through an upstream provider in the last ten minutes
   // confirms it is the owner (accounts made from the eID have no known password).
   auto password = req.form("password").value_or("");
-  auto deleted =
-      password.empty() && upstream_confirmed(c, req, std::chrono::minutes(10))
-          ? c.identity.delete_account_reauthenticated(id)
-          : c.identity.delete_account({.account_id = id,
-                                       .password = password,
-                                       .current_code = req.form("current_code").value_or(""),
-                                       .source_address = req.remote_address});
+  auto deleted = password.empty() && upstream_confirmed(c, req, std::chrono::minutes(10))
+                     ? c.identity.accounts.delete_account_reauthenticated(id)
+                     : c.identity.accounts.delete_account(
+                           {.account_id = id,
+                            .password = password,
+                            .current_code = req.form("current_code").value_or(""),
+                            .source_address = req.remote_address});
   if (!deleted) return refused_form(c, req, delete_page(c, req), deleted.error());
   c.sessions.revoke_all(id);
   req.session = nullptr;
@@ -527,7 +527,7 @@ FormPage totp_page(const Context& c, const Request& req, bool replacing) {
 Response totp_form(const Context& c, Request& req, const core::Error* error, int status) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto account = c.identity.find(id);
+  auto account = c.identity.accounts.find(id);
   if (!account) return to_login(req);
   bool replacing = req.path == kReplacePath;
   if (account->totp_enabled != replacing) {
@@ -535,7 +535,7 @@ Response totp_form(const Context& c, Request& req, const core::Error* error, int
   }
   auto& data = req.session->data;
   if (!data.count("totp_secret")) {
-    auto enrollment = c.identity.begin_totp(*account);
+    auto enrollment = c.identity.second_factor.begin_totp(*account);
     data["totp_secret"] = enrollment.secret;
     data["totp_uri"] = enrollment.uri;
     req.session->dirty = true;
@@ -574,12 +574,13 @@ Response totp_submit(const Context& c, Request& req) {
   if (!data.count("totp_secret")) {
     return Response::redirect(std::string(req.path == kReplacePath ? kReplacePath : kSetUpPath));
   }
-  auto enabled = c.identity.enable_totp({.account_id = id,
-                                         .password = req.form("password").value_or(""),
-                                         .current_code = req.form("current_code").value_or(""),
-                                         .secret = data["totp_secret"],
-                                         .code = req.form("code").value_or(""),
-                                         .source_address = req.remote_address});
+  auto enabled =
+      c.identity.second_factor.enable_totp({.account_id = id,
+                                            .password = req.form("password").value_or(""),
+                                            .current_code = req.form("current_code").value_or(""),
+                                            .secret = data["totp_secret"],
+                                            .code = req.form("code").value_or(""),
+                                            .source_address = req.remote_address});
   if (!enabled) return totp_form(c, req, &enabled.error(), 422);
   data.erase("totp_secret");
   data.erase("totp_uri");
@@ -608,7 +609,7 @@ FormPage remove_page(const Context& c, const Request& req) {
 Response remove_form(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto account = c.identity.find(id);
+  auto account = c.identity.accounts.find(id);
   if (!account) return to_login(req);
   if (!account->totp_enabled) return Response::redirect(std::string(kSetUpPath));
   return render_form(c, req, remove_page(c, req), nullptr, 200);
@@ -617,10 +618,11 @@ Response remove_form(const Context& c, Request& req) {
 Response remove_submit(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto removed = c.identity.remove_totp({.account_id = id,
-                                         .password = req.form("password").value_or(""),
-                                         .current_code = req.form("current_code").value_or(""),
-                                         .source_address = req.remote_address});
+  auto removed =
+      c.identity.second_factor.remove_totp({.account_id = id,
+                                            .password = req.form("password").value_or(""),
+                                            .current_code = req.form("current_code").value_or(""),
+                                            .source_address = req.remote_address});
   if (!removed) {
     if (removed.error().code == core::ErrorCode::not_found) {
       return Response::redirect(std::string(kSetUpPath));

@@ -28,12 +28,12 @@ std::string chosen_tenant(const Context& c, const Request& req, const std::strin
   auto wanted = req.form("mandant");
   if (!wanted) wanted = req.query_param("mandant");
   if (wanted && !wanted->empty()) return *wanted;
-  auto tenants = c.identity.administered_tenants(actor);
+  auto tenants = c.identity.staff.administered_tenants(actor);
   return tenants.empty() ? std::string() : tenants.front().id;
 }
 
 std::string tenant_name(const Context& c, const std::string& actor, const std::string& id) {
-  for (const auto& t : c.identity.administered_tenants(actor)) {
+  for (const auto& t : c.identity.staff.administered_tenants(actor)) {
     if (t.id == id) return t.name;
   }
   return {};
@@ -56,7 +56,7 @@ Response staff_list(const Context& c, Request& req) {
   auto actor = signed_in(req);
   if (actor.empty()) return to_login(req);
   auto tenant = chosen_tenant(c, req, actor);
-  auto members = c.identity.list_staff(actor, tenant);
+  auto members = c.identity.staff.list_staff(actor, tenant);
   if (!members) return refused(c, req, members.error());
   View model;
   model.set("title_key", "identity.staff.heading");
@@ -72,7 +72,7 @@ Response staff_list(const Context& c, Request& req) {
     v.set("tenant_id", tenant);
     model.add("members", std::move(v));
   }
-  auto invitations = c.identity.staff_invitations(actor, tenant);
+  auto invitations = c.identity.staff.staff_invitations(actor, tenant);
   if (!invitations) return refused(c, req, invitations.error());
   req.csrf_token();  // the withdraw buttons are forms
   model.set_list("invitations", {});
@@ -88,7 +88,7 @@ Response staff_list(const Context& c, Request& req) {
     model.add("invitations", std::move(v));
   }
   model.set_list("other_tenants", {});
-  for (const auto& t : c.identity.administered_tenants(actor)) {
+  for (const auto& t : c.identity.staff.administered_tenants(actor)) {
     if (t.id == tenant) continue;
     View v;
     v.set("id", t.id);
@@ -126,7 +126,7 @@ Response invite_form(const Context& c, Request& req, const core::Error* error, i
   auto actor = signed_in(req);
   if (actor.empty()) return to_login(req);
   auto tenant = chosen_tenant(c, req, actor);
-  if (auto allowed = c.identity.list_staff(actor, tenant); !allowed) {
+  if (auto allowed = c.identity.staff.list_staff(actor, tenant); !allowed) {
     return refused(c, req, allowed.error());
   }
   View extra;
@@ -141,13 +141,13 @@ Response invite_submit(const Context& c, Request& req) {
   auto actor = signed_in(req);
   if (actor.empty()) return to_login(req);
   auto tenant = chosen_tenant(c, req, actor);
-  auto invited = c.identity.invite_staff(actor, tenant,
-                                         {.email = req.form("email").value_or(""),
-                                          .given_name = req.form("given_name").value_or(""),
-                                          .family_name = req.form("family_name").value_or(""),
-                                          .role = req.form("role").value_or(""),
-                                          .locale = req.locale,
-                                          .source_address = req.remote_address});
+  auto invited = c.identity.staff.invite_staff(actor, tenant,
+                                               {.email = req.form("email").value_or(""),
+                                                .given_name = req.form("given_name").value_or(""),
+                                                .family_name = req.form("family_name").value_or(""),
+                                                .role = req.form("role").value_or(""),
+                                                .locale = req.locale,
+                                                .source_address = req.remote_address});
   if (!invited) {
     auto code = invited.error().code;
     if (code != core::ErrorCode::invalid_input && code != core::ErrorCode::rate_limited) {
@@ -165,7 +165,7 @@ Response member_page(const Context& c, Request& req, const core::Error* error, i
   auto actor = signed_in(req);
   if (actor.empty()) return to_login(req);
   auto tenant = chosen_tenant(c, req, actor);
-  auto member = c.identity.staff_member(actor, tenant, req.param("id"));
+  auto member = c.identity.staff.staff_member(actor, tenant, req.param("id"));
   if (!member) return refused(c, req, member.error());
   req.csrf_token();
   View model;
@@ -191,7 +191,7 @@ Response member_submit(const Context& c, Request& req) {
   for (const auto& [k, v] : web::parse_urlencoded(req.body)) {
     if (k == "roles") roles.push_back(v);
   }
-  auto set = c.identity.set_staff_roles(actor, tenant, req.param("id"), roles, req.locale);
+  auto set = c.identity.staff.set_staff_roles(actor, tenant, req.param("id"), roles, req.locale);
   if (!set) {
     if (set.error().code != core::ErrorCode::invalid_input) return refused(c, req, set.error());
     return member_page(c, req, &set.error(), 422, roles);
@@ -205,7 +205,7 @@ Response member_remove(const Context& c, Request& req) {
   auto actor = signed_in(req);
   if (actor.empty()) return to_login(req);
   auto tenant = chosen_tenant(c, req, actor);
-  auto removed = c.identity.remove_staff(actor, tenant, req.param("id"), req.locale);
+  auto removed = c.identity.staff.remove_staff(actor, tenant, req.param("id"), req.locale);
   if (!removed) return refused(c, req, removed.error());
   req.session->data["flash"] = c.t(req, "staff.removed");
   req.session->dirty = true;
@@ -216,7 +216,7 @@ Response withdraw_submit(const Context& c, Request& req) {
   auto actor = signed_in(req);
   if (actor.empty()) return to_login(req);
   auto tenant = chosen_tenant(c, req, actor);
-  auto withdrawn = c.identity.withdraw_staff_invitation(actor, tenant, req.param("id"));
+  auto withdrawn = c.identity.staff.withdraw_staff_invitation(actor, tenant, req.param("id"));
   if (!withdrawn) return refused(c, req, withdrawn.error());
   req.session->data["flash"] = c.t(req, "staff.withdrawn");
   req.session->dirty = true;
@@ -255,7 +255,7 @@ Response invitation_page(const Context& c, Request& req, const std::string& toke
                          const core::Error* error) {
   using Next = StaffInvitationCheck::Next;
   auto heading = c.t(req, "staff_invitation.heading");
-  auto check = c.identity.check_staff_invitation(token, signed_in(req), req.locale);
+  auto check = c.identity.staff.check_staff_invitation(token, signed_in(req), req.locale);
   if (!check) return message(c, req, heading, {check.error().message}, {}, 404);
   switch (check->next) {
     case Next::citizen_address:
@@ -280,7 +280,7 @@ Response invitation_page(const Context& c, Request& req, const std::string& toke
 
 Response invitation_submit(const Context& c, Request& req) {
   auto token = req.form("token").value_or("");
-  auto accepted = c.identity.accept_staff_invitation(
+  auto accepted = c.identity.staff.accept_staff_invitation(
       {.token = token,
        .actor = signed_in(req),
        .password = req.form("password").value_or(""),

@@ -50,7 +50,7 @@ std::optional<std::string> step_up_location(Identity& identity, web::Session& se
     if (!has_upstream) return std::nullopt;
     return "/anmelden/extern?level=high&next=" + web::url_encode(next);
   }
-  auto account = identity.find(session.account_id);
+  auto account = identity.accounts.find(session.account_id);
   if (!account) return std::nullopt;
   if (account->totp_enabled) {
     session.pending_account_id = account->id;

@@ -140,7 +140,7 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     return d.receipt_of(existing, true);
   };
   if (auto existing = d.by_source(request.source_ref)) return stored_before(*existing);
-  auto owner = d.identity.mailbox_owner(request.owner_id);
+  auto owner = d.identity.organisations.mailbox_owner(request.owner_id);
   if (!owner) return fail(Error::not_found("no account or organisation with this mailbox"));
 
   // Documents first: a blob nobody names is harmless and content-addressed; a row naming a
@@ -320,7 +320,7 @@ void Mailbox::register_jobs(core::JobRunner& runner, core::Mailer& mailer) {
     auto id = payload->getValue<std::string>("messageId");
     auto r = d.db.query_one("SELECT owner_id, notified_at FROM mailbox_messages WHERE id = ?", id);
     if (!r || !r->is_null(1)) return core::JobOutcome::ok();
-    auto owner = d.identity.mailbox_owner(r->text(0));
+    auto owner = d.identity.organisations.mailbox_owner(r->text(0));
     // The mail says only that something arrived: no sender, no subject, no content.
     for (const auto& to : owner ? owner->emails : std::vector<std::string>{}) {
       auto sent =
