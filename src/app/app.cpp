@@ -41,6 +41,7 @@
 #include <mvsp/web/templates.hpp>
 #include <thread>
 
+#include "bridges.hpp"
 #include "http_client.hpp"
 
 namespace mvsp::app {
@@ -205,6 +206,8 @@ struct App::Impl {
   std::unique_ptr<identity::Federation> federation;
   std::unique_ptr<catalog::Catalog> service_catalog;
   std::unique_ptr<finder::Finder> finder;
+  std::unique_ptr<MailboxOwners> mailbox_owners;
+  std::unique_ptr<TenantSenders> senders;
   std::unique_ptr<mailbox::Mailbox> mailbox;
   std::unique_ptr<delivery::Delivery> delivery;
   // The index keeper: rebuilds the search index when the catalog's revision moves.
@@ -317,20 +320,23 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
   }
   // The mailbox's store serves the delivery service's own adapter wherever it runs; its
   // pages only where the component runs.
+  d.mailbox_owners = std::make_unique<MailboxOwners>(d.identity->organisations);
   d.mailbox = std::make_unique<mailbox::Mailbox>(
-      *d.db, d.clock, d.ids, *d.jobs, *d.audit, *d.blobs, *d.identity, d.catalog,
+      *d.db, d.clock, d.ids, *d.jobs, *d.audit, *d.blobs, *d.mailbox_owners, d.catalog,
       mailbox::MailboxOptions{.public_url = s.public_url,
                               .deemed_after_days = s.deemed_after_days,
                               .retrieval_period_days = s.retrieval_period_days});
   d.mailbox->register_jobs(*d.runner, *d.mailer);
   if (s.runs("mailbox")) {
-    mailbox::register_pages(d.router, *d.pages, *d.mailbox, *d.identity,
+    mailbox::register_pages(d.router, *d.pages, *d.mailbox, d.identity->organisations,
+                            d.identity->accounts,
                             {.clock = &d.clock,
                              .step_up_lifetime = std::chrono::minutes(s.step_up_minutes),
                              .has_upstream = d.federation != nullptr});
   }
+  d.senders = std::make_unique<TenantSenders>(d.identity->staff);
   d.delivery = std::make_unique<delivery::Delivery>(
-      *d.db, d.clock, d.ids, *d.jobs, *d.audit, *d.identity,
+      *d.db, d.clock, d.ids, *d.jobs, *d.audit, *d.senders,
       delivery::DeliveryOptions{
           .public_url = s.public_url,
           .master_key = d.master_key,

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app.hpp"
+#include "bridges.hpp"
 #include "process.hpp"
 #include "support.hpp"
 
@@ -65,15 +66,17 @@ TEST_P(DeliveryCrash, EveryNoticeEndsInExactlyOneStoredCopyAfterAKill) {
   ASSERT_TRUE(tenant && citizen);
   {
     // The notices are accepted as the API accepts them, with this installation's key.
+    app::TenantSenders senders(identity.staff);
+    app::MailboxOwners owners(identity.organisations);
     delivery::Delivery delivery(
-        db(), clock_, ids_, jobs, audit, identity,
+        db(), clock_, ids_, jobs, audit, senders,
         {.public_url = "http://127.0.0.1",
          .master_key = key,
          .data_dir = data,
          .limits = {.rate_per_second = 1e6, .burst = 1000000, .daily_quota = 1000000},
          .fetch = app::system_ports().http(std::chrono::seconds(10))});
     core::BlobStore blobs(data / "blobs", key);
-    mailbox::Mailbox mailbox(db(), clock_, ids_, jobs, audit, blobs, identity, texts, {});
+    mailbox::Mailbox mailbox(db(), clock_, ids_, jobs, audit, blobs, owners, texts, {});
     delivery.add_adapter(
         delivery::make_mvsp_adapter(mailbox, delivery::Delivery::kMailboxEventJob));
     for (int i = 0; i < kNotices; ++i) {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "app.hpp"
+#include "bridges.hpp"
 #include "support.hpp"
 
 namespace mvsp::delivery {
@@ -69,11 +70,13 @@ class DeliveryFlow : public test::BackendTest {
     identity_ = std::make_unique<identity::Identity>(
         db(), clock_, ids_, *jobs_, *audit_, texts_,
         identity::IdentityOptions{.public_url = "http://127.0.0.1", .key = key_});
+    owners_ = std::make_unique<app::MailboxOwners>(identity_->organisations);
+    senders_ = std::make_unique<app::TenantSenders>(identity_->staff);
     mailbox_ = std::make_unique<mailbox::Mailbox>(
-        db(), clock_, ids_, *jobs_, *audit_, *blobs_, *identity_, texts_,
+        db(), clock_, ids_, *jobs_, *audit_, *blobs_, *owners_, texts_,
         mailbox::MailboxOptions{.public_url = "http://127.0.0.1"});
     delivery_ = std::make_unique<Delivery>(
-        db(), clock_, ids_, *jobs_, *audit_, *identity_,
+        db(), clock_, ids_, *jobs_, *audit_, *senders_,
         DeliveryOptions{.public_url = "http://127.0.0.1",
                         .master_key = key_,
                         .data_dir = dir_.path(),
@@ -166,6 +169,8 @@ class DeliveryFlow : public test::BackendTest {
   std::unique_ptr<core::AuditLog> audit_;
   std::unique_ptr<core::BlobStore> blobs_;
   std::unique_ptr<identity::Identity> identity_;
+  std::unique_ptr<app::MailboxOwners> owners_;
+  std::unique_ptr<app::TenantSenders> senders_;
   std::unique_ptr<mailbox::Mailbox> mailbox_;
   std::unique_ptr<Delivery> delivery_;
   std::unique_ptr<core::JobRunner> runner_;

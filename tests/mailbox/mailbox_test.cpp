@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bridges.hpp"
 #include "support.hpp"
 
 namespace mvsp::mailbox {
@@ -39,7 +40,8 @@ class MailboxStore : public test::BackendTest {
     identity_ = std::make_unique<identity::Identity>(
         db(), clock_, ids_, *jobs_, *audit_, texts_,
         identity::IdentityOptions{.public_url = "http://127.0.0.1", .key = key});
-    mailbox_ = std::make_unique<Mailbox>(db(), clock_, ids_, *jobs_, *audit_, *blobs_, *identity_,
+    owners_ = std::make_unique<app::MailboxOwners>(identity_->organisations);
+    mailbox_ = std::make_unique<Mailbox>(db(), clock_, ids_, *jobs_, *audit_, *blobs_, *owners_,
                                          texts_, MailboxOptions{.public_url = "http://127.0.0.1"});
     erika_ = account("erika@example.org");
     max_ = account("max@example.org");
@@ -78,6 +80,7 @@ class MailboxStore : public test::BackendTest {
   std::unique_ptr<core::AuditLog> audit_;
   std::unique_ptr<core::BlobStore> blobs_;
   std::unique_ptr<identity::Identity> identity_;
+  std::unique_ptr<app::MailboxOwners> owners_;
   std::unique_ptr<Mailbox> mailbox_;
   std::string erika_, max_;
 };

@@ -109,14 +109,13 @@ Poco::JSON::Array::Ptr documents_json(const std::vector<DocumentInfo>& docs) {
 
 struct Delivery::Impl {
   Impl(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
-       core::JobQueue& jobs, core::AuditLog& audit, identity::Identity& identity,
-       DeliveryOptions options)
+       core::JobQueue& jobs, core::AuditLog& audit, Senders& senders, DeliveryOptions options)
       : db(db),
         clock(clock),
         ids(ids),
         jobs(jobs),
         audit(audit),
-        identity(identity),
+        senders(senders),
         options(std::move(options)) {}
 
   core::db::Database& db;
@@ -124,7 +123,7 @@ struct Delivery::Impl {
   core::IdGenerator& ids;
   core::JobQueue& jobs;
   core::AuditLog& audit;
-  identity::Identity& identity;
+  Senders& senders;
   DeliveryOptions options;
   std::map<std::string, std::unique_ptr<MailboxAdapter>, std::less<>> adapters;
   std::string sealing_key;
@@ -317,9 +316,9 @@ struct Delivery::Impl {
 };
 
 Delivery::Delivery(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
-                   core::JobQueue& jobs, core::AuditLog& audit, identity::Identity& identity,
+                   core::JobQueue& jobs, core::AuditLog& audit, Senders& senders,
                    DeliveryOptions options)
-    : impl_(std::make_unique<Impl>(db, clock, ids, jobs, audit, identity, std::move(options))) {
+    : impl_(std::make_unique<Impl>(db, clock, ids, jobs, audit, senders, std::move(options))) {
   auto& d = *impl_;
   if (!d.options.fetch) throw core::Failure("the delivery service needs a transport");
   d.sealing_key = core::crypto::derive_key(d.options.master_key, "mvspdlvr", 1);
@@ -545,7 +544,7 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
             identity::parse_level(n->required_level).value_or(identity::TrustLevel::high),
         .documents = {},
         .retrieval_confirmation_url = {}};
-    if (auto t = identity.staff.tenant(n->tenant_id)) out.sender = t->name;
+    if (auto name = senders.name(n->tenant_id)) out.sender = *name;
     if (n->mailbox_type != "mvsp") {
       out.retrieval_confirmation_url = retrieval_url(id);
     }
@@ -925,7 +924,7 @@ void Delivery::register_jobs(
                                n->reference.empty() ? id : n->reference);
     auto body = fmt::format(fmt::runtime(texts.text("de", "delivery.alert.body")), id, n->reference,
                             n->recipient, n->reason, core::format_berlin(n->accepted_at), id);
-    for (const auto& to : d->identity.staff.tenant_contacts(n->tenant_id)) {
+    for (const auto& to : d->senders.contacts(n->tenant_id)) {
       if (auto sent = send_mail(to, subject, body); !sent) {
         return core::JobOutcome::retry(sent.error().message);
       }

@@ -11,11 +11,11 @@ constexpr const char* kActingForName = "acting_for_name";
 
 }  // namespace
 
-std::optional<Organisation> acting_for(Identity& identity, web::Session& session) {
+std::optional<Organisation> acting_for(Organisations& organisations, web::Session& session) {
   auto it = session.data.find(kActingFor);
   if (it == session.data.end()) return std::nullopt;
   if (!session.account_id.empty() && !it->second.empty()) {
-    if (auto org = identity.organisations.organisation(session.account_id, it->second)) {
+    if (auto org = organisations.organisation(session.account_id, it->second)) {
       if (session.data[kActingForName] != org->name) {
         session.data[kActingForName] = org->name;  // renamed in the meantime
         session.dirty = true;
@@ -28,9 +28,9 @@ std::optional<Organisation> acting_for(Identity& identity, web::Session& session
   return std::nullopt;
 }
 
-core::Result<Organisation> act_for(Identity& identity, web::Session& session,
+core::Result<Organisation> act_for(Organisations& organisations, web::Session& session,
                                    std::string_view organisation_id) {
-  auto org = identity.organisations.organisation(session.account_id, organisation_id);
+  auto org = organisations.organisation(session.account_id, organisation_id);
   if (!org) return org;
   session.data[kActingFor] = org->id;
   session.data[kActingForName] = org->name;

@@ -135,8 +135,8 @@ Response authorize(const Endpoints& e, Request& req) {
   if (r.required_level && level < *r.required_level) {
     if (r.prompt == "none") return fail("interaction_required", "a higher trust level is needed");
     bool upstream = e.options.federation && !e.options.federation->upstreams().empty();
-    auto where =
-        step_up_location(*e.options.identity, *req.session, *r.required_level, upstream, resume());
+    auto where = step_up_location(e.options.identity->accounts, *req.session, *r.required_level,
+                                  upstream, resume());
     if (!where) {
       return *r.required_level > TrustLevel::substantial
                  ? fail("unmet_authentication_requirements", "trust level high needs the eID")

@@ -20,7 +20,7 @@ Response organisations_page(const Context& c, Request& req) {
   req.csrf_token();
   View model;
   model.set("title_key", "identity.organisations.heading");
-  auto acting = identity::acting_for(c.identity, *req.session);
+  auto acting = identity::acting_for(c.identity.organisations, *req.session);
   if (acting) model.set("acting", acting->name);
   model.set_list("organisations", {});
   for (const auto& o : c.identity.organisations.organisations_of(id)) {
@@ -173,7 +173,8 @@ Response remove_submit(const Context& c, Request& req) {
     return Response::redirect("/konto/organisationen/" + org_id);
   }
   if (member == id) {
-    identity::acting_for(c.identity, *req.session);  // forgets the organisation just left
+    identity::acting_for(c.identity.organisations,
+                         *req.session);  // forgets the organisation just left
     return Response::redirect("/konto/organisationen");
   }
   return Response::redirect("/konto/organisationen/" + org_id);
@@ -183,7 +184,7 @@ Response remove_submit(const Context& c, Request& req) {
 Response act_for(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  auto org = identity::act_for(c.identity, *req.session, req.param("id"));
+  auto org = identity::act_for(c.identity.organisations, *req.session, req.param("id"));
   if (!org) return c.pages.error(req, 404);
   req.session->data["flash"] = c.t(req, "organisations.now_acting") + " " + org->name;
   req.session->dirty = true;

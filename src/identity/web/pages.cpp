@@ -202,7 +202,8 @@ Response account_page(const Context& c, Request& req) {
   if (id.empty()) return to_login(req);
   auto account = c.identity.accounts.find(id);
   if (!account) return to_login(req);
-  acting_for(c.identity, *req.session);  // the shell names the organisation only for members
+  acting_for(c.identity.organisations,
+             *req.session);  // the shell names the organisation only for members
   View model;
   model.set("title_key", "identity.account.heading");
   model.set("level_label",

@@ -42,7 +42,7 @@ TrustLevel session_level(const web::Session& s, core::TimePoint now, std::chrono
   return trust.level;
 }
 
-std::optional<std::string> step_up_location(Identity& identity, web::Session& session,
+std::optional<std::string> step_up_location(Accounts& accounts, web::Session& session,
                                             TrustLevel required, bool has_upstream,
                                             const std::string& next) {
   if (required > TrustLevel::substantial) {
@@ -50,7 +50,7 @@ std::optional<std::string> step_up_location(Identity& identity, web::Session& se
     if (!has_upstream) return std::nullopt;
     return "/anmelden/extern?level=high&next=" + web::url_encode(next);
   }
-  auto account = identity.accounts.find(session.account_id);
+  auto account = accounts.find(session.account_id);
   if (!account) return std::nullopt;
   if (account->totp_enabled) {
     session.pending_account_id = account->id;

@@ -70,7 +70,7 @@ struct Mailbox::Impl {
   core::JobQueue& jobs;
   core::AuditLog& audit;
   core::BlobStore& blobs;
-  identity::Identity& identity;
+  Owners& owners;
   const web::Catalog& texts;
   MailboxOptions options;
 
@@ -100,9 +100,9 @@ struct Mailbox::Impl {
 
 Mailbox::Mailbox(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
                  core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs,
-                 identity::Identity& identity, const web::Catalog& texts, MailboxOptions options)
+                 Owners& owners, const web::Catalog& texts, MailboxOptions options)
     : impl_(std::make_unique<Impl>(
-          Impl{db, clock, ids, jobs, audit, blobs, identity, texts, std::move(options)})) {}
+          Impl{db, clock, ids, jobs, audit, blobs, owners, texts, std::move(options)})) {}
 
 Mailbox::~Mailbox() = default;
 
@@ -140,8 +140,8 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     return d.receipt_of(existing, true);
   };
   if (auto existing = d.by_source(request.source_ref)) return stored_before(*existing);
-  auto owner = d.identity.organisations.mailbox_owner(request.owner_id);
-  if (!owner) return fail(Error::not_found("no account or organisation with this mailbox"));
+  if (!d.owners.notify_addresses(request.owner_id))
+    return fail(Error::not_found("no account or organisation with this mailbox"));
 
   // Documents first: a blob nobody names is harmless and content-addressed; a row naming a
   // missing blob would not be.
@@ -320,9 +320,9 @@ void Mailbox::register_jobs(core::JobRunner& runner, core::Mailer& mailer) {
     auto id = payload->getValue<std::string>("messageId");
     auto r = d.db.query_one("SELECT owner_id, notified_at FROM mailbox_messages WHERE id = ?", id);
     if (!r || !r->is_null(1)) return core::JobOutcome::ok();
-    auto owner = d.identity.organisations.mailbox_owner(r->text(0));
+    auto addresses = d.owners.notify_addresses(r->text(0));
     // The mail says only that something arrived: no sender, no subject, no content.
-    for (const auto& to : owner ? owner->emails : std::vector<std::string>{}) {
+    for (const auto& to : addresses.value_or(std::vector<std::string>{})) {
       auto sent =
           mailer.send({.to = to,
                        .subject = d.texts.text("de", "mailbox.mail.subject"),

@@ -24,7 +24,8 @@ using web::View;
 struct Ctx {
   const web::Pages& pages;
   Mailbox& mailbox;
-  identity::Identity& identity;
+  identity::Organisations& organisations;
+  identity::Accounts& accounts;
   PageOptions options;
 
   std::string t(const Request& req, std::string_view key) const {
@@ -43,7 +44,7 @@ struct Owner {
 
 Owner mailbox_owner(const Ctx& c, Request& req) {
   if (!req.session || req.session->account_id.empty()) return {};
-  if (auto org = identity::acting_for(c.identity, *req.session)) return {org->id, org->name};
+  if (auto org = identity::acting_for(c.organisations, *req.session)) return {org->id, org->name};
   return {req.session->account_id, {}};
 }
 
@@ -123,7 +124,7 @@ Response message(const Ctx& c, Request& req) {
         req.locale, fmt::format("identity.levels.{}", identity::level_name(m->required_level)));
     model.set("explanation",
               fmt::format(fmt::runtime(c.t(req, "step_up.explanation")), level_text));
-    auto where = identity::step_up_location(c.identity, *req.session, m->required_level,
+    auto where = identity::step_up_location(c.accounts, *req.session, m->required_level,
                                             c.options.has_upstream, req.path);
     if (where) {
       model.set("step_up_href", *where);
@@ -210,8 +211,9 @@ Response attachment(const Ctx& c, Request& req) {
 }  // namespace
 
 void register_pages(web::Router& router, const web::Pages& pages, Mailbox& mailbox,
-                    identity::Identity& identity, PageOptions options) {
-  auto c = std::make_shared<Ctx>(Ctx{pages, mailbox, identity, options});
+                    identity::Organisations& organisations, identity::Accounts& accounts,
+                    PageOptions options) {
+  auto c = std::make_shared<Ctx>(Ctx{pages, mailbox, organisations, accounts, options});
   router.get("/postfach", [c](Request& req) { return inbox(*c, req); });
   router.get("/postfach/{id}", [c](Request& req) { return message(*c, req); });
   router.get("/postfach/{id}/anhang/{n}", [c](Request& req) { return attachment(*c, req); });

@@ -8,7 +8,7 @@
 #include <memory>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
-#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/level.hpp>
 #include <mvsp/web/client.hpp>
 #include <string>
 #include <string_view>

@@ -14,7 +14,7 @@
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/resources.hpp>
 #include <mvsp/delivery/adapters.hpp>
-#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/level.hpp>
 #include <mvsp/web/client.hpp>
 #include <optional>
 #include <span>
@@ -147,11 +147,20 @@ struct EvidenceCheck {
   int records = 0;
 };
 
+// The authorities (tenants) that send notices: the name a recipient sees and who is told
+// when a notice cannot be delivered. Identity knows them; src/app wires it in, so delivery
+// needs nothing else of identity.
+class Senders {
+ public:
+  virtual ~Senders() = default;
+  virtual std::optional<std::string> name(std::string_view tenant_id) = 0;
+  virtual std::vector<std::string> contacts(std::string_view tenant_id) = 0;
+};
+
 class Delivery {
  public:
   Delivery(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
-           core::JobQueue& jobs, core::AuditLog& audit, identity::Identity& identity,
-           DeliveryOptions options);
+           core::JobQueue& jobs, core::AuditLog& audit, Senders& senders, DeliveryOptions options);
   ~Delivery();
 
   void add_adapter(std::unique_ptr<MailboxAdapter> adapter);

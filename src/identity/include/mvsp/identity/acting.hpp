@@ -5,7 +5,7 @@
 // organisation at once, whatever their session says.
 
 #include <mvsp/core/error.hpp>
-#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/organisations.hpp>
 #include <optional>
 #include <string_view>
 
@@ -17,10 +17,10 @@ namespace mvsp::identity {
 
 // The organisation the session's person acts for, while they are still its member; nothing
 // when they act for themselves. A choice whose membership has ended is forgotten.
-std::optional<Organisation> acting_for(Identity& identity, web::Session& session);
+std::optional<Organisation> acting_for(Organisations& organisations, web::Session& session);
 
 // From now on the session acts for the organisation; not_found unless the person is a member.
-core::Result<Organisation> act_for(Identity& identity, web::Session& session,
+core::Result<Organisation> act_for(Organisations& organisations, web::Session& session,
                                    std::string_view organisation_id);
 
 // From now on the session's person acts for themselves.

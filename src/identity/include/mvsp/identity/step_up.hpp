@@ -4,7 +4,7 @@
 
 #include <chrono>
 #include <mvsp/core/clock.hpp>
-#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/accounts.hpp>
 #include <optional>
 #include <string>
 
@@ -34,7 +34,7 @@ TrustLevel session_level(const web::Session& session, core::TimePoint now,
 // back to `next` (a local path) at that level; nothing when it cannot be reached here
 // (`high` without an upstream eID provider, or the account is gone). Marks the session
 // for the second-factor step when that is the way.
-std::optional<std::string> step_up_location(Identity& identity, web::Session& session,
+std::optional<std::string> step_up_location(Accounts& accounts, web::Session& session,
                                             TrustLevel required, bool has_upstream,
                                             const std::string& next);
 

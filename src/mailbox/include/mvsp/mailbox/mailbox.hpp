@@ -11,7 +11,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/resources.hpp>
-#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/level.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -101,11 +101,22 @@ struct Message {
   std::vector<AttachmentInfo> attachments;
 };
 
+// Whose a mailbox is (`mvsp:<id>`: an account or an organisation) and whom to tell when
+// something arrives. Identity knows; src/app wires it in, so the mailbox needs nothing else
+// of identity.
+class Owners {
+ public:
+  virtual ~Owners() = default;
+  // The verified addresses to notify for owner `id` (none is fine); nothing when no account
+  // or organisation has this id.
+  virtual std::optional<std::vector<std::string>> notify_addresses(std::string_view id) = 0;
+};
+
 class Mailbox {
  public:
   Mailbox(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
-          core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs,
-          identity::Identity& identity, const web::Catalog& texts, MailboxOptions options);
+          core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs, Owners& owners,
+          const web::Catalog& texts, MailboxOptions options);
   ~Mailbox();
 
   // Stores a message and queues the e-mail notice (which says only that something

@@ -12,8 +12,9 @@ class Router;
 class Pages;
 }  // namespace mvsp::web
 namespace mvsp::identity {
-class Identity;
-}
+class Accounts;
+class Organisations;
+}  // namespace mvsp::identity
 
 namespace mvsp::mailbox {
 
@@ -26,6 +27,7 @@ struct PageOptions {
 };
 
 void register_pages(web::Router& router, const web::Pages& pages, Mailbox& mailbox,
-                    identity::Identity& identity, PageOptions options);
+                    identity::Organisations& organisations, identity::Accounts& accounts,
+                    PageOptions options);
 
 }  // namespace mvsp::mailbox
