@@ -222,6 +222,8 @@ TEST(Saml, ReadsInstants) {
   EXPECT_EQ(parse_instant("2026-11-24T11:00:00.123+01:00"), t.value() + 123ms);
   EXPECT_FALSE(parse_instant("2026-02-30T10:00:00Z"));
   EXPECT_FALSE(parse_instant("yesterday"));
+  // Found by the saml fuzz target: formatting went through nanoseconds and overflowed.
+  EXPECT_EQ(format_instant(*parse_instant("4052-11-24T10:00:00Z")), "4052-11-24T10:00:00Z");
 }
 
 TEST(Saml, MetadataCarriesTheCertificate) {

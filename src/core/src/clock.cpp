@@ -1,6 +1,6 @@
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <mvsp/core/clock.hpp>
 
@@ -10,10 +10,45 @@ TimePoint SystemClock::now() const {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
+namespace {
+
+// Calendar fields by <chrono> arithmetic. fmt's "{:%Y…}" goes through nanoseconds and
+// overflows after the year 2262, and dates come from outside (a SAML instant, a notice's
+// day).
+struct Fields {
+  int year;
+  unsigned month;
+  unsigned day;
+  std::int64_t hour;
+  std::int64_t minute;
+  std::int64_t second;
+};
+
+Fields fields_of(std::chrono::sys_seconds t) {
+  auto day = std::chrono::floor<std::chrono::days>(t);
+  std::chrono::year_month_day ymd{day};
+  std::chrono::hh_mm_ss hms{t - day};
+  return {static_cast<int>(ymd.year()),
+          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),
+          hms.hours().count(),
+          hms.minutes().count(),
+          hms.seconds().count()};
+}
+
+}  // namespace
+
 std::string format_utc(TimePoint t) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
-  auto ms = (t - secs).count();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, ms);
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  auto f = fields_of(secs);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", f.year, f.month, f.day, f.hour,
+                     f.minute, f.second, (t - secs).count());
+}
+
+std::string format_utc_seconds(TimePoint t) {
+  auto f = fields_of(std::chrono::floor<std::chrono::seconds>(t));
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", f.year, f.month, f.day, f.hour,
+                     f.minute, f.second);
 }
 
 namespace {
@@ -39,7 +74,8 @@ std::chrono::sys_seconds berlin_local(TimePoint t) {
 }  // namespace
 
 std::string format_berlin(TimePoint t) {
-  return fmt::format("{:%d.%m.%Y, %H:%M}", berlin_local(t));
+  auto f = fields_of(berlin_local(t));
+  return fmt::format("{:02}.{:02}.{:04}, {:02}:{:02}", f.day, f.month, f.year, f.hour, f.minute);
 }
 
 std::chrono::sys_days berlin_day(TimePoint t) {
@@ -47,7 +83,8 @@ std::chrono::sys_days berlin_day(TimePoint t) {
 }
 
 std::string format_day(std::chrono::sys_days day) {
-  return fmt::format("{:%Y-%m-%d}", day);
+  auto f = fields_of(day);
+  return fmt::format("{:04}-{:02}-{:02}", f.year, f.month, f.day);
 }
 
 std::optional<std::chrono::sys_days> parse_day(std::string_view text) {

@@ -4,7 +4,6 @@
 #include "saml.hpp"
 
 #include <Poco/Exception.h>
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -22,6 +21,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -402,7 +402,7 @@ std::string base64_decode(std::string_view text) {
 }
 
 std::string format_instant(core::TimePoint t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", std::chrono::floor<std::chrono::seconds>(t));
+  return core::format_utc_seconds(t);
 }
 
 std::optional<core::TimePoint> parse_instant(std::string_view text) {

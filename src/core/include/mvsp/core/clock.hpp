@@ -33,6 +33,8 @@ inline TimePoint from_millis(std::int64_t ms) {
 
 // RFC 3339 in UTC with milliseconds, e.g. "2026-11-24T06:13:24.123Z".
 std::string format_utc(TimePoint t);
+// The same to the second, e.g. "2026-11-24T06:13:24Z" (SAML, xs:dateTime).
+std::string format_utc_seconds(TimePoint t);
 
 // Local time in Germany (Europe/Berlin) as people read it: "24.11.2026, 07:13".
 // Summer time follows the EU rule (last Sunday of March to last Sunday of October,
