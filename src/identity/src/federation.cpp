@@ -21,6 +21,7 @@
 #include <mvsp/web/http.hpp>
 #include <sstream>
 
+#include "jose.hpp"
 #include "saml.hpp"
 #include "secrets.hpp"
 
@@ -33,15 +34,6 @@ namespace {
 
 constexpr auto kSkew = std::chrono::seconds(120);
 
-// base64url without padding, as JOSE writes it.
-std::string base64url_decode(std::string_view in) {
-  std::string s(in);
-  std::replace(s.begin(), s.end(), '-', '+');
-  std::replace(s.begin(), s.end(), '_', '/');
-  while (s.size() % 4) s += '=';
-  return saml::base64_decode(s);
-}
-
 Poco::JSON::Object::Ptr parse_json(const std::string& text) {
   try {
     Poco::JSON::Parser parser;
@@ -51,86 +43,6 @@ Poco::JSON::Object::Ptr parse_json(const std::string& text) {
   } catch (const std::exception&) {
     return nullptr;
   }
-}
-
-std::string stringify(const Poco::JSON::Object& o) {
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
-}
-
-// --- JWT signatures of an OpenID upstream (RS256, ES256) --------------------------------
-
-using Pkey = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-Pkey key_from_jwk(const Poco::JSON::Object& jwk) {
-  Pkey none(nullptr, EVP_PKEY_free);
-  auto kty = jwk.optValue<std::string>("kty", "");
-  std::unique_ptr<OSSL_PARAM_BLD, decltype(&OSSL_PARAM_BLD_free)> bld(OSSL_PARAM_BLD_new(),
-                                                                      OSSL_PARAM_BLD_free);
-  std::vector<BIGNUM*> numbers;
-  auto bn = [&](const std::string& b64) {
-    auto bytes = base64url_decode(b64);
-    auto* n = BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
-                        static_cast<int>(bytes.size()), nullptr);
-    numbers.push_back(n);
-    return n;
-  };
-  std::string point;
-  const char* type = nullptr;
-  if (kty == "RSA") {
-    type = "RSA";
-    OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N,
-                           bn(jwk.optValue<std::string>("n", "")));
-    OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E,
-                           bn(jwk.optValue<std::string>("e", "")));
-  } else if (kty == "EC" && jwk.optValue<std::string>("crv", "") == "P-256") {
-    type = "EC";
-    point = "\x04" + base64url_decode(jwk.optValue<std::string>("x", "")) +
-            base64url_decode(jwk.optValue<std::string>("y", ""));
-    if (point.size() != 65) return none;
-    OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0);
-    OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
-                                     point.size());
-  } else {
-    return none;
-  }
-  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld.get());
-  EVP_PKEY* pkey = nullptr;
-  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
-  if (ctx && EVP_PKEY_fromdata_init(ctx) > 0) {
-    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params);
-  }
-  EVP_PKEY_CTX_free(ctx);
-  OSSL_PARAM_free(params);
-  for (auto* n : numbers) BN_free(n);
-  return Pkey(pkey, EVP_PKEY_free);
-}
-
-bool verify_signature(EVP_PKEY* key, const std::string& alg, std::string_view signed_part,
-                      std::string signature) {
-  if (alg == "ES256") {
-    // JOSE carries r||s; OpenSSL wants DER.
-    if (signature.size() != 64) return false;
-    ECDSA_SIG* sig = ECDSA_SIG_new();
-    ECDSA_SIG_set0(
-        sig, BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()), 32, nullptr),
-        BN_bin2bn(reinterpret_cast<const unsigned char*>(signature.data()) + 32, 32, nullptr));
-    unsigned char* der = nullptr;
-    int len = i2d_ECDSA_SIG(sig, &der);
-    ECDSA_SIG_free(sig);
-    if (len <= 0) return false;
-    signature.assign(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
-    OPENSSL_free(der);
-  }
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  bool ok =
-      EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-      EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(signature.data()),
-                       signature.size(), reinterpret_cast<const unsigned char*>(signed_part.data()),
-                       signed_part.size()) == 1;
-  EVP_MD_CTX_free(md);
-  return ok;
 }
 
 struct Discovered {
@@ -185,7 +97,7 @@ std::string identity_to_json(const UpstreamIdentity& i) {
            {"country", &p.country}}) {
     o.set(k, *v);
   }
-  return stringify(o);
+  return jose::stringify(o);
 }
 
 std::optional<UpstreamIdentity> identity_from_json(std::string_view json) {
@@ -292,14 +204,14 @@ struct Federation::Impl {
     auto first = jwt.find('.');
     auto second = jwt.find('.', first == std::string::npos ? first : first + 1);
     if (first == std::string::npos || second == std::string::npos) return refuse("malformed");
-    auto header = parse_json(base64url_decode(std::string_view(jwt).substr(0, first)));
-    auto claims =
-        parse_json(base64url_decode(std::string_view(jwt).substr(first + 1, second - first - 1)));
+    auto header = parse_json(jose::base64url_decode(std::string_view(jwt).substr(0, first)));
+    auto claims = parse_json(
+        jose::base64url_decode(std::string_view(jwt).substr(first + 1, second - first - 1)));
     if (!header || !claims) return refuse("malformed");
     auto alg = header->optValue<std::string>("alg", "");
     if (alg != "RS256" && alg != "ES256") return refuse("algorithm " + alg + " is not accepted");
     auto kid = header->optValue<std::string>("kid", "");
-    auto signature = base64url_decode(std::string_view(jwt).substr(second + 1));
+    auto signature = jose::base64url_decode(std::string_view(jwt).substr(second + 1));
     bool verified = false;
     for (bool reload : {false, true}) {
       auto d = discover(u, reload);
@@ -309,9 +221,9 @@ struct Federation::Impl {
         auto jwk = keys->getObject(static_cast<unsigned>(i));
         if (!jwk || (!kid.empty() && jwk->optValue<std::string>("kid", "") != kid)) continue;
         if (jwk->has("alg") && jwk->optValue<std::string>("alg", "") != alg) continue;
-        auto key = key_from_jwk(*jwk);
-        if (key &&
-            verify_signature(key.get(), alg, std::string_view(jwt).substr(0, second), signature)) {
+        auto key = jose::key_from_jwk(*jwk);
+        if (key && jose::verify_signature(key.get(), alg, std::string_view(jwt).substr(0, second),
+                                          signature)) {
           verified = true;
           break;
         }

@@ -23,6 +23,7 @@
 #include <mvsp/web/http.hpp>
 #include <sstream>
 
+#include "jose.hpp"
 #include "secrets.hpp"
 
 namespace mvsp::identity {
@@ -60,22 +61,8 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string stringify(const Poco::JSON::Object& o) {
-  std::ostringstream out;
-  o.stringify(out);
-  return out.str();
-}
-
 std::string b64url_bytes(const std::vector<unsigned char>& v) {
   return crypto::base64url(std::string_view(reinterpret_cast<const char*>(v.data()), v.size()));
-}
-
-// Base64 is decoded with libsodium (core::crypto), not with Poco::Base64Decoder: that one
-// throws from inside its stream on a bad character, and reading it into a std::string
-// leaked the partly decoded buffer on every malformed token or Basic header
-// (fuzz/oidc_token_fuzz, LeakSanitizer). "" when `in` is not base64url.
-std::string base64url_decode(std::string_view in) {
-  return crypto::base64_decode(in, true).value_or("");
 }
 
 // Standard base64 as in HTTP Basic credentials, with or without padding.
@@ -83,45 +70,6 @@ std::optional<std::string> base64_decode_padded(std::string_view in) {
   std::string s(in);
   while (s.size() % 4) s += '=';
   return crypto::base64_decode(s);
-}
-
-// The public point of a P-256 key as JWK x and y.
-std::pair<std::string, std::string> ec_coordinates(const std::string& public_pem) {
-  BIO* bio = BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size()));
-  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (!pkey) throw core::Failure("cannot read an EC public key");
-  unsigned char point[133];
-  std::size_t len = 0;
-  EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, "uncompressed");
-  int ok =
-      EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len);
-  EVP_PKEY_free(pkey);
-  if (!ok || len != 65 || point[0] != 0x04) throw core::Failure("unexpected EC public key format");
-  return {crypto::base64url({reinterpret_cast<char*>(point + 1), 32}),
-          crypto::base64url({reinterpret_cast<char*>(point + 33), 32})};
-}
-
-// "RSA", "P-256" or "" (not a public key we accept) for a PEM public key.
-std::string key_kind(const std::string& pem) {
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
-  BIO_free(bio);
-  if (!pkey) return {};
-  std::string kind;
-  if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA && EVP_PKEY_get_bits(pkey) >= 2048) {
-    kind = "RSA";
-  } else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
-    char group[64] = {0};
-    std::size_t len = 0;
-    if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                       &len) &&
-        std::string_view(group) == "prime256v1") {
-      kind = "P-256";
-    }
-  }
-  EVP_PKEY_free(pkey);
-  return kind;
 }
 
 // Where a client may send people back (redirect and post-logout URIs): https, or http on
@@ -242,7 +190,7 @@ struct Provider::Impl {
     } else {
       Poco::Crypto::ECKey key("prime256v1");
       key.save(&pub, &priv);
-      auto [x, y] = ec_coordinates(pub.str());
+      auto [x, y] = jose::ec_coordinates(pub.str());
       jwk.set("kty", "EC");
       jwk.set("crv", "P-256");
       jwk.set("x", x);
@@ -251,7 +199,7 @@ struct Provider::Impl {
     tx.execute(
         "INSERT INTO oidc_keys (kid, alg, private_key, public_jwk, created_at) VALUES (?, ?, ?, ?, "
         "?)",
-        kid, alg, secrets::seal(key_seal, priv.str()), stringify(jwk), now());
+        kid, alg, secrets::seal(key_seal, priv.str()), jose::stringify(jwk), now());
   }
 
   std::shared_ptr<LoadedKey> signing_key(const std::string& alg) {
@@ -343,10 +291,10 @@ struct Provider::Impl {
     Poco::JSON::Object::Ptr claims;
     try {
       Poco::JSON::Parser parser;
-      claims =
-          parser
-              .parse(base64url_decode(std::string_view(jwt).substr(first + 1, second - first - 1)))
-              .extract<Poco::JSON::Object::Ptr>();
+      claims = parser
+                   .parse(jose::base64url_decode(
+                       std::string_view(jwt).substr(first + 1, second - first - 1)))
+                   .extract<Poco::JSON::Object::Ptr>();
     } catch (const Poco::Exception&) {
       return refuse("malformed client_assertion");
     }
@@ -357,7 +305,7 @@ struct Provider::Impl {
     if (!c || row->text(0).empty()) return refuse("unknown client or no registered key");
     Poco::JWT::Token token;
     try {
-      bool rsa = key_kind(row->text(0)) == "RSA";
+      bool rsa = jose::key_kind(row->text(0)) == "RSA";
       std::istringstream pem2(row->text(0));
       auto signer = rsa ? Poco::JWT::Signer(Poco::SharedPtr<Poco::Crypto::RSAKey>(
                               new Poco::Crypto::RSAKey(&pem2)))
@@ -488,7 +436,7 @@ core::Result<CreatedClient> Provider::create_client(const NewClient& input,
   }
   if (!input.public_key_pem.empty()) {
     if (input.is_public) invalid.and_field("public_key", "a public client has no key");
-    if (key_kind(input.public_key_pem).empty()) {
+    if (jose::key_kind(input.public_key_pem).empty()) {
       invalid.and_field("public_key",
                         "must be an RSA (2048 bits or more) or P-256 public key in PEM form");
     }
@@ -592,7 +540,7 @@ std::string Provider::discovery_json() const {
   d.set("claims_parameter_supported", false);
   d.set("request_parameter_supported", false);
   d.set("authorization_response_iss_parameter_supported", true);
-  return stringify(d);
+  return jose::stringify(d);
 }
 
 std::string Provider::jwks_json() {
@@ -608,7 +556,7 @@ std::string Provider::jwks_json() {
   }
   Poco::JSON::Object out;
   out.set("keys", keys);
-  return stringify(out);
+  return jose::stringify(out);
 }
 
 std::variant<AuthorizationRequest, AuthorizationError> Provider::check_authorization(
@@ -825,7 +773,7 @@ std::string Provider::userinfo_json(const TokenGrant& grant) {
   Poco::JSON::Object out;
   out.set("sub", grant.account_id);
   auto account = impl_->identity.accounts.find(grant.account_id);
-  if (!account) return stringify(out);
+  if (!account) return jose::stringify(out);
   const auto& p = account->profile;
   if (contains(grant.scopes, "profile")) {
     out.set("name", p.given_name + " " + p.family_name);
@@ -850,7 +798,7 @@ std::string Provider::userinfo_json(const TokenGrant& grant) {
     a.set("formatted", fmt::format("{}\n{} {}\n{}", p.street, p.postcode, p.city, p.country));
     out.set("address", a);
   }
-  return stringify(out);
+  return jose::stringify(out);
 }
 
 std::optional<Provider::IdTokenHint> Provider::read_id_token_hint(std::string_view id_token) {
@@ -858,8 +806,8 @@ std::optional<Provider::IdTokenHint> Provider::read_id_token_hint(std::string_vi
   if (dot == std::string_view::npos) return std::nullopt;
   try {
     Poco::JSON::Parser parser;
-    auto header =
-        parser.parse(base64url_decode(id_token.substr(0, dot))).extract<Poco::JSON::Object::Ptr>();
+    auto header = parser.parse(jose::base64url_decode(id_token.substr(0, dot)))
+                      .extract<Poco::JSON::Object::Ptr>();
     auto key = impl_->load(header->optValue<std::string>("kid", ""));
     if (!key) return std::nullopt;
     Poco::JWT::Token token;
