@@ -26,7 +26,7 @@ namespace mvsp::web {
 class Router;
 }
 namespace mvsp::identity {
-class Identity;
+struct Identity;
 class Provider;
 }  // namespace mvsp::identity
 

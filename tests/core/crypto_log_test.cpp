@@ -117,6 +117,9 @@ TEST(BerlinTime, FarDatesFormatAsTheyAre) {
   EXPECT_EQ(format_berlin(utc(4052, 1, 2, 3, 4)), "02.01.4052, 04:04");
   EXPECT_EQ(format_day(*parse_day("9999-12-31")), "9999-12-31");
   EXPECT_EQ(format_utc(utc(1970, 1, 1, 0, 0)), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_utc(utc(-1, 12, 31, 23, 0)), "-0001-12-31T23:00:00.000Z");
+  EXPECT_EQ(format_utc(utc(1969, 12, 31, 23, 59) + std::chrono::milliseconds(59'500)),
+            "1969-12-31T23:59:59.500Z");
 }
 
 TEST(Crypto, SealsSignsAndEncodes) {

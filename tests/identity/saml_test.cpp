@@ -224,6 +224,9 @@ TEST(Saml, ReadsInstants) {
   EXPECT_FALSE(parse_instant("yesterday"));
   // Found by the saml fuzz target: formatting went through nanoseconds and overflowed.
   EXPECT_EQ(format_instant(*parse_instant("4052-11-24T10:00:00Z")), "4052-11-24T10:00:00Z");
+  EXPECT_FALSE(parse_instant("0000-06-01T00:30:00Z")) << "xs:dateTime has no year 0";
+  EXPECT_FALSE(parse_instant("0001-01-01T00:30:00+01:00")) << "year 0 in UTC";
+  EXPECT_FALSE(parse_instant("9999-12-31T23:30:00-01:00")) << "year 10000 in UTC";
 }
 
 TEST(Saml, MetadataCarriesTheCertificate) {

@@ -105,12 +105,42 @@ TEST(Templates, AParsedPageFollowsThePageAndLaterTemplates) {
 
 TEST(Templates, TemplatesThatIncludeEachOtherAreRefused) {
   Templates t;
+  t.add("t", kTemplates);
   const core::Resource loop[] = {{"templates/a.mustache", "a{{> t/b}}"},
-                                 {"templates/b.mustache", "b{{>t/a}}"},
-                                 {"templates/self.mustache", "{{> page}}"}};
-  t.add("t", loop);
-  EXPECT_THROW(t.render("t/a", View()), core::Failure);
+                                 {"templates/b.mustache", "b{{>t/a}}"}};
+  EXPECT_THROW(t.add("t", loop), core::Failure) << "found when added, not when a page renders";
+  EXPECT_FALSE(t.has("t/a"));
+  const core::Resource self[] = {{"templates/self.mustache", "{{> page}}"}};
+  t.add("t", self);
   EXPECT_THROW(t.render("t/self", View(), "t/self"), core::Failure);
+}
+
+// The review of the parsed-once change: a set that fails half-way left the names of its
+// first templates without their programs (a render read past the end of a map).
+TEST(Templates, ARefusedSetChangesNothing) {
+  Templates t;
+  t.add("t", kTemplates);
+  const core::Resource half[] = {{"templates/fine.mustache", "fine"},
+                                 {"templates/page.mustache", "changed"},
+                                 {"templates/bad.mustache", "{{#open}}"}};
+  EXPECT_THROW(t.add("t", half), core::Failure);
+  EXPECT_FALSE(t.has("t/fine"));
+  EXPECT_THROW(t.render("t/fine", View()), core::Failure);
+  EXPECT_EQ(t.render("t/page", View().set("name", "A")), "<p>A</p>");
+}
+
+// Partials are written in tag by tag, as kainjow reads the tags.
+TEST(Templates, PartialTagsAreReadAsKainjowReadsThem) {
+  Templates t;
+  t.add("t", kTemplates);
+  const core::Resource more[] = {
+      {"templates/spaced.mustache", "[{{ > t/footer }}][{{>\nt/footer}}]"},
+      {"templates/comment.mustache", "[{{! not {{> t/footer}}][{{{raw}}}]"}};
+  t.add("t", more);
+  EXPECT_EQ(t.render("t/spaced", View()), "[<footer></footer>][<footer></footer>]");
+  EXPECT_EQ(t.render("t/comment", View().set("raw", "<b>")), "[][<b>]");
+  const core::Resource delimiters[] = {{"templates/d.mustache", "{{=<% %>=}}<%> t/footer %>"}};
+  EXPECT_THROW(t.add("t", delimiters), core::Failure);
 }
 
 TEST(Templates, ConcurrentRendersOfOnePageAgree) {

@@ -36,18 +36,23 @@ Fields fields_of(std::chrono::sys_seconds t) {
           hms.seconds().count()};
 }
 
+// ISO 8601: at least four digits, a minus before years before year 0.
+std::string year_text(int year) {
+  return year < 0 ? fmt::format("-{:04}", -year) : fmt::format("{:04}", year);
+}
+
 }  // namespace
 
 std::string format_utc(TimePoint t) {
   auto secs = std::chrono::floor<std::chrono::seconds>(t);
   auto f = fields_of(secs);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", f.year, f.month, f.day, f.hour,
-                     f.minute, f.second, (t - secs).count());
+  return fmt::format("{}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", year_text(f.year), f.month, f.day,
+                     f.hour, f.minute, f.second, (t - secs).count());
 }
 
 std::string format_utc_seconds(TimePoint t) {
   auto f = fields_of(std::chrono::floor<std::chrono::seconds>(t));
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", f.year, f.month, f.day, f.hour,
+  return fmt::format("{}-{:02}-{:02}T{:02}:{:02}:{:02}Z", year_text(f.year), f.month, f.day, f.hour,
                      f.minute, f.second);
 }
 
@@ -66,7 +71,7 @@ std::chrono::sys_seconds last_sunday_1am(std::chrono::year year, std::chrono::mo
 namespace {
 std::chrono::sys_seconds berlin_local(TimePoint t) {
   using namespace std::chrono;
-  auto secs = time_point_cast<seconds>(t);
+  auto secs = floor<seconds>(t);
   auto year = year_month_day(floor<days>(secs)).year();
   bool summer = secs >= last_sunday_1am(year, March) && secs < last_sunday_1am(year, October);
   return secs + hours(summer ? 2 : 1);
@@ -75,7 +80,8 @@ std::chrono::sys_seconds berlin_local(TimePoint t) {
 
 std::string format_berlin(TimePoint t) {
   auto f = fields_of(berlin_local(t));
-  return fmt::format("{:02}.{:02}.{:04}, {:02}:{:02}", f.day, f.month, f.year, f.hour, f.minute);
+  return fmt::format("{:02}.{:02}.{}, {:02}:{:02}", f.day, f.month, year_text(f.year), f.hour,
+                     f.minute);
 }
 
 std::chrono::sys_days berlin_day(TimePoint t) {
@@ -84,7 +90,7 @@ std::chrono::sys_days berlin_day(TimePoint t) {
 
 std::string format_day(std::chrono::sys_days day) {
   auto f = fields_of(day);
-  return fmt::format("{:04}-{:02}-{:02}", f.year, f.month, f.day);
+  return fmt::format("{}-{:02}-{:02}", year_text(f.year), f.month, f.day);
 }
 
 std::optional<std::chrono::sys_days> parse_day(std::string_view text) {

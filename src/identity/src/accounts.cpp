@@ -4,6 +4,7 @@
 #include "internals.hpp"
 
 namespace mvsp::identity {
+using namespace internal;  // identity's own helpers (internals.hpp)
 
 core::Result<Account> Accounts::create_account(const NewAccount& input, std::string_view actor) {
   auto email = normalize_email(input.email);

@@ -3,6 +3,7 @@
 #include "internals.hpp"
 
 namespace mvsp::identity {
+using namespace internal;  // identity's own helpers (internals.hpp)
 
 std::string_view level_name(TrustLevel level) {
   switch (level) {
@@ -52,7 +53,7 @@ Identity::Identity(core::db::Database& db, const core::Clock& clock, core::IdGen
                    IdentityOptions options)
     : Identity(make_internals(db, clock, ids, jobs, audit, catalog, std::move(options))) {}
 
-Identity::Identity(const std::shared_ptr<Internals>& internals)
+Identity::Identity(const std::shared_ptr<internal::Internals>& internals)
     : accounts(internals),
       logins(internals),
       second_factor(internals),

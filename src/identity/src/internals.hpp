@@ -18,7 +18,9 @@
 
 #include "secrets.hpp"
 
-namespace mvsp::identity {
+// In their own namespace, so that no helper here meets a name of another file of
+// identity (the parts' sources use them with `using namespace internal`).
+namespace mvsp::identity::internal {
 namespace crypto = core::crypto;
 using core::Error;
 using core::fail;
@@ -481,4 +483,4 @@ struct Internals {
   }
 };
 
-}  // namespace mvsp::identity
+}  // namespace mvsp::identity::internal

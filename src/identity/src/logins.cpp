@@ -3,6 +3,7 @@
 #include "internals.hpp"
 
 namespace mvsp::identity {
+using namespace internal;  // identity's own helpers (internals.hpp)
 
 core::Result<LoginResult> Logins::login(const LoginAttempt& attempt) {
   auto& d = *impl_;

@@ -184,8 +184,9 @@ bool register_ids(xmlDoc* doc, xmlNode* node) {
 // duplicate (which shares the OpenSSL key by reference).
 Key load_key(const std::string& pem, xmlSecKeyDataFormat format) {
   constexpr std::size_t kMaxKeys = 64;  // configured keys are a handful; tests make more
-  static std::mutex mutex;
-  static std::map<std::pair<int, std::string>, Key, std::less<>> keys;
+  // Never destroyed: a server thread may still read a key while the program exits.
+  static auto& mutex = *new std::mutex;
+  static auto& keys = *new std::map<std::pair<int, std::string>, Key, std::less<>>;
   std::lock_guard lock(mutex);
   auto found = keys.find(std::pair{static_cast<int>(format), pem});
   if (found == keys.end()) {
@@ -279,8 +280,9 @@ struct SharedKeys {
 
 std::shared_ptr<SharedKeys> keys_with(const std::string& pem, xmlSecKeyDataFormat format) {
   constexpr std::size_t kMaxManagers = 16;  // one or two configured keys; tests make more
-  static std::mutex mutex;
-  static std::map<std::pair<int, std::string>, std::shared_ptr<SharedKeys>, std::less<>> made;
+  static auto& mutex = *new std::mutex;     // never destroyed, as in load_key
+  static auto& made =
+      *new std::map<std::pair<int, std::string>, std::shared_ptr<SharedKeys>, std::less<>>;
   std::lock_guard lock(mutex);
   auto found = made.find(std::pair{static_cast<int>(format), pem});
   if (found != made.end()) return found->second;
@@ -421,7 +423,10 @@ std::optional<core::TimePoint> parse_instant(std::string_view text) {
   };
   auto y = num(0, 4), mo = num(5, 2), d = num(8, 2), h = num(11, 2), mi = num(14, 2),
        s = num(17, 2);
-  if (!y || !mo || !d || !h || !mi || !s || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  // Year 0000 does not exist in xs:dateTime.
+  if (!y || *y == 0 || !mo || !d || !h || !mi || !s || *h > 23 || *mi > 59 || *s > 60) {
+    return std::nullopt;
+  }
   std::size_t pos = 19;
   std::chrono::milliseconds fraction{0};
   if (pos < text.size() && text[pos] == '.') {
@@ -445,6 +450,9 @@ std::optional<core::TimePoint> parse_instant(std::string_view text) {
   if (!ymd.ok()) return std::nullopt;
   auto tp = std::chrono::sys_days(ymd) + std::chrono::hours(*h) + std::chrono::minutes(*mi) +
             std::chrono::seconds(*s) + fraction - offset;
+  // In UTC too within years 1 to 9999, so that every instant read can be written back.
+  auto utc_year = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(tp)).year();
+  if (utc_year < std::chrono::year(1) || utc_year > std::chrono::year(9999)) return std::nullopt;
   return core::TimePoint(
       std::chrono::duration_cast<core::TimePoint::duration>(tp.time_since_epoch()));
 }

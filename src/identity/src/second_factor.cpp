@@ -4,6 +4,7 @@
 #include "internals.hpp"
 
 namespace mvsp::identity {
+using namespace internal;  // identity's own helpers (internals.hpp)
 
 TotpEnrollment SecondFactor::begin_totp(const Account& account) {
   auto secret = secrets::base32_encode(crypto::random_bytes(20));

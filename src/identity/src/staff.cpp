@@ -3,6 +3,7 @@
 #include "internals.hpp"
 
 namespace mvsp::identity {
+using namespace internal;  // identity's own helpers (internals.hpp)
 
 core::Result<Tenant> Staff::create_tenant(std::string_view name, std::string_view actor) {
   std::string n(name);

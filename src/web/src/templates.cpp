@@ -6,6 +6,7 @@
 #include <mvsp/core/error.hpp>
 #include <mvsp/web/templates.hpp>
 #include <optional>
+#include <shared_mutex>
 #include <utility>
 
 namespace mvsp::web {
@@ -88,32 +89,44 @@ struct Catalog::Compiled {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  auto space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
   return s;
 }
 
+using Sources = std::map<std::string, std::string, std::less<>>;
+
 // `source` with every partial tag replaced by that template's source, and "page" by the
-// page's. Partials come only from the templates, never from the model, so no value is ever
-// read as template source. An unknown partial is left out, as kainjow does.
-void write_partials(const std::map<std::string, std::string, std::less<>>& sources,
-                    std::string_view source, std::string_view page, int depth, std::string& out) {
+// page's; tag by tag as kainjow reads them (a comment or a triple mustache is no partial).
+// Partials come only from the templates, never from the model, so no value is ever read as
+// template source. An unknown partial is left out, as kainjow does.
+void write_partials(const Sources& sources, std::string_view source, std::string_view page,
+                    int depth, std::string& out) {
   constexpr int kMaxDepth = 8;
   if (depth > kMaxDepth) {
     throw core::Failure(fmt::format("templates include each other deeper than {}", kMaxDepth));
   }
   std::size_t pos = 0;
   for (;;) {
-    auto open = source.find("{{>", pos);
-    auto close = open == std::string_view::npos ? open : source.find("}}", open + 3);
+    auto open = source.find("{{", pos);
+    if (open == std::string_view::npos) break;
+    bool triple = source.substr(open + 2, 1) == "{";
+    auto close = source.find(triple ? "}}}" : "}}", open + 2);
     if (close == std::string_view::npos) break;  // a tag left open: the parser reports it
-    out.append(source.substr(pos, open - pos));
-    auto name = trim(source.substr(open + 3, close - open - 3));
-    if (name == "page") name = page;
-    if (auto it = sources.find(name); !name.empty() && it != sources.end()) {
-      write_partials(sources, it->second, page, depth + 1, out);
+    auto end = close + (triple ? 3 : 2);
+    auto content = trim(source.substr(open + 2, close - open - 2));
+    if (triple || !content.starts_with('>')) {
+      out.append(source.substr(pos, end - pos));
+    } else {
+      out.append(source.substr(pos, open - pos));
+      auto name = trim(content.substr(1));
+      if (name == "page") name = page;
+      if (auto it = sources.find(name); !name.empty() && it != sources.end()) {
+        write_partials(sources, it->second, page, depth + 1, out);
+      }
     }
-    pos = close + 2;
+    pos = end;
   }
   out.append(source.substr(pos));
 }
@@ -131,8 +144,8 @@ class ValuesOnly final : public mustache::context<std::string> {
 // was most of the time of a page. So each (template, page) pair is parsed once, with its
 // partials written into it, and kept here.
 struct Templates::Compiled {
-  std::map<std::string, std::string, std::less<>> sources;
-  std::mutex mutex;
+  Sources sources;
+  std::shared_mutex mutex;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<mustache::mustache>, std::less<>>
       programs;  // by (template, page)
 
@@ -142,17 +155,24 @@ struct Templates::Compiled {
 
 std::shared_ptr<mustache::mustache> Templates::Compiled::program(std::string_view name,
                                                                  std::string_view page) {
-  std::lock_guard lock(mutex);
   auto key = std::pair{std::string(name), std::string(page)};
-  if (auto it = programs.find(key); it != programs.end()) return it->second;
+  {
+    std::shared_lock lock(mutex);
+    if (auto it = programs.find(key); it != programs.end()) return it->second;
+  }
+  auto it = sources.find(name);
+  if (it == sources.end()) throw core::Failure(fmt::format("no template {}", name));
+  if (!page.empty() && !sources.contains(page)) {
+    throw core::Failure(fmt::format("no template {}", page));
+  }
   std::string source;
-  write_partials(sources, sources.find(name)->second, page, 0, source);
+  write_partials(sources, it->second, page, 0, source);
   auto parsed = std::make_shared<mustache::mustache>(source);
   if (!parsed->is_valid()) {
     throw core::Failure(fmt::format("template {}: {}", name, parsed->error_message()));
   }
-  programs.emplace(std::move(key), parsed);
-  return parsed;
+  std::unique_lock lock(mutex);
+  return programs.emplace(std::move(key), parsed).first->second;
 }
 
 void Catalog::add(std::span<const core::Resource> resources) {
@@ -206,6 +226,8 @@ std::vector<std::string> Catalog::missing(std::string_view locale) const {
 }
 
 void Templates::add(std::string_view component, std::span<const core::Resource> resources) {
+  // Checked whole before anything changes: a refused set leaves the templates as they were.
+  auto sources = compiled_ ? compiled_->sources : Sources{};
   for (const auto& r : resources) {
     if (!r.path.starts_with("templates/") || !r.path.ends_with(".mustache")) continue;
     auto name = fmt::format("{}/{}", component, r.path.substr(10, r.path.size() - 10 - 9));
@@ -213,24 +235,29 @@ void Templates::add(std::string_view component, std::span<const core::Resource> 
     if (!probe.is_valid()) {
       throw core::Failure(fmt::format("template {}: {}", name, probe.error_message()));
     }
-    sources_[name] = std::string(r.content);
+    // Partials are written in by their tags; other delimiters would hide them.
+    if (r.content.find("{{=") != std::string_view::npos) {
+      throw core::Failure(fmt::format("template {}: delimiters cannot be changed", name));
+    }
+    sources[name] = std::string(r.content);
+  }
+  std::string scratch;
+  for (const auto& [name, source] : sources) {
+    scratch.clear();
+    write_partials(sources, source, {}, 0, scratch);  // throws on templates in a loop
   }
   auto compiled = std::make_shared<Compiled>();
-  compiled->sources = sources_;
+  compiled->sources = std::move(sources);
   compiled_ = std::move(compiled);
 }
 
 bool Templates::has(std::string_view name) const {
-  return sources_.contains(name);
+  return compiled_ && compiled_->sources.contains(name);
 }
 
 std::string Templates::render(std::string_view name, const View& model, std::string_view page,
                               const Catalog* texts, std::string_view locale) const {
-  auto it = sources_.find(name);
-  if (it == sources_.end()) throw core::Failure(fmt::format("no template {}", name));
-  if (!page.empty() && !sources_.contains(page)) {
-    throw core::Failure(fmt::format("no template {}", page));
-  }
+  if (!compiled_) throw core::Failure(fmt::format("no template {}", name));
   // Held for the render: templates and texts are added at start-up, but a render never
   // depends on that.
   auto compiled = compiled_;
@@ -246,8 +273,9 @@ std::string Templates::render(std::string_view name, const View& model, std::str
     if (l == layers.end()) l = layers.find(Catalog::kDefaultLocale);
     if (l != layers.end()) ctx.push(&l->second);
   }
-  // One parsed program serves concurrent renders: without lambdas (a View has none) and
-  // partials (written in), kainjow's render only reads it; all state is in `ctx`.
+  // One parsed program serves concurrent renders: without lambdas and partials kainjow's
+  // render only reads it (it writes its error only there), and all state is in `ctx`. So a
+  // View must never carry a lambda, and partials stay written in.
   auto out = parsed->render(ctx);
   if (!parsed->is_valid()) {
     throw core::Failure(fmt::format("template {}: {}", name, parsed->error_message()));

@@ -10,7 +10,7 @@ namespace mvsp::identity {
 
 class Accounts {
  public:
-  explicit Accounts(std::shared_ptr<Internals> internals) : impl_(std::move(internals)) {}
+  explicit Accounts(std::shared_ptr<internal::Internals> internals) : impl_(std::move(internals)) {}
 
   // For operators and scripts (`mvsp user create`).
   core::Result<Account> create_account(const NewAccount& input, std::string_view actor);
@@ -54,7 +54,7 @@ class Accounts {
   core::Result<Account> update_profile(std::string_view id, const Profile& profile);
 
  private:
-  std::shared_ptr<Internals> impl_;
+  std::shared_ptr<internal::Internals> impl_;
 };
 
 }  // namespace mvsp::identity

@@ -54,7 +54,7 @@ struct Identity {
   Organisations organisations;
 
  private:
-  explicit Identity(const std::shared_ptr<Internals>& internals);
+  explicit Identity(const std::shared_ptr<internal::Internals>& internals);
 };
 
 class Provider;

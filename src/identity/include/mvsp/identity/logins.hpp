@@ -9,7 +9,7 @@ namespace mvsp::identity {
 
 class Logins {
  public:
-  explicit Logins(std::shared_ptr<Internals> internals) : impl_(std::move(internals)) {}
+  explicit Logins(std::shared_ptr<internal::Internals> internals) : impl_(std::move(internals)) {}
 
   // Password check with throttling per source address and per login name: the same
   // answer for an unknown address and a wrong password; rate_limited while a delay runs.
@@ -25,7 +25,7 @@ class Logins {
   core::Result<Account> reauthenticate(const Reauthentication& input);
 
  private:
-  std::shared_ptr<Internals> impl_;
+  std::shared_ptr<internal::Internals> impl_;
 };
 
 }  // namespace mvsp::identity

@@ -12,7 +12,9 @@
 namespace mvsp::identity {
 
 // What the parts share (database, ports, keys, throttles); private to src/identity.
+namespace internal {
 struct Internals;
+}
 
 struct Profile {
   std::string salutation;

@@ -8,7 +8,8 @@ namespace mvsp::identity {
 
 class Organisations {
  public:
-  explicit Organisations(std::shared_ptr<Internals> internals) : impl_(std::move(internals)) {}
+  explicit Organisations(std::shared_ptr<internal::Internals> internals)
+      : impl_(std::move(internals)) {}
 
   // Organisation accounts. Whoever creates one is its first admin; admins invite people by
   // mail (the link works for the invited address only), members act for it after
@@ -34,7 +35,7 @@ class Organisations {
   std::optional<MailboxOwner> mailbox_owner(std::string_view id);
 
  private:
-  std::shared_ptr<Internals> impl_;
+  std::shared_ptr<internal::Internals> impl_;
 };
 
 }  // namespace mvsp::identity

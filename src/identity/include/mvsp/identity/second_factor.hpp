@@ -8,7 +8,8 @@ namespace mvsp::identity {
 
 class SecondFactor {
  public:
-  explicit SecondFactor(std::shared_ptr<Internals> internals) : impl_(std::move(internals)) {}
+  explicit SecondFactor(std::shared_ptr<internal::Internals> internals)
+      : impl_(std::move(internals)) {}
 
   TotpEnrollment begin_totp(const Account& account);
   // Turns TOTP on, or replaces the factor in place, when `code` matches the new secret,
@@ -23,7 +24,7 @@ class SecondFactor {
   core::Status verify_totp(std::string_view account_id, std::string_view code);
 
  private:
-  std::shared_ptr<Internals> impl_;
+  std::shared_ptr<internal::Internals> impl_;
 };
 
 }  // namespace mvsp::identity

@@ -8,7 +8,7 @@ namespace mvsp::identity {
 
 class Staff {
  public:
-  explicit Staff(std::shared_ptr<Internals> internals) : impl_(std::move(internals)) {}
+  explicit Staff(std::shared_ptr<internal::Internals> internals) : impl_(std::move(internals)) {}
 
   core::Result<Tenant> create_tenant(std::string_view name, std::string_view actor);
   // Staff self-service of an authority. Every call checks that `actor` is an
@@ -54,7 +54,7 @@ class Staff {
                             std::string_view member_id, std::string_view locale);
 
  private:
-  std::shared_ptr<Internals> impl_;
+  std::shared_ptr<internal::Internals> impl_;
 };
 
 }  // namespace mvsp::identity

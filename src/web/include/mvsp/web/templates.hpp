@@ -51,7 +51,6 @@ class Templates {
   // The templates' sources and each (template, page) pair parsed once, with its partials
   // written in; built anew when templates are added and shared by every render.
   struct Compiled;
-  std::map<std::string, std::string, std::less<>> sources_;
   std::shared_ptr<Compiled> compiled_;
 };
 
