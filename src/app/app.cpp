@@ -327,6 +327,10 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                               .deemed_after_days = s.deemed_after_days,
                               .retrieval_period_days = s.retrieval_period_days});
   d.mailbox->register_jobs(*d.runner, *d.mailer);
+  // What the mailbox keeps of a deleted account or organisation goes with it.
+  for (auto event : {identity::kAccountDeleted, identity::kOrganisationDeleted}) {
+    d.jobs->subscribe(std::string(event), std::string(mailbox::Mailbox::kEraseOwnerJob));
+  }
   if (s.runs("mailbox")) {
     mailbox::register_pages(d.router, *d.pages, *d.mailbox, d.identity->organisations,
                             d.identity->accounts,

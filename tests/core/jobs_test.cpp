@@ -2,6 +2,7 @@
 
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
+#include <set>
 
 #include "support.hpp"
 
@@ -37,6 +38,30 @@ TEST_P(Jobs, AJobExistsOnlyIfItsTransactionCommits) {
   EXPECT_EQ(queue_->counts()[JobState::queued], 0);
   enqueue({.kind = "test.mail"});
   EXPECT_EQ(queue_->counts()[JobState::queued], 1);
+}
+
+TEST_P(Jobs, AnEventQueuesOneJobPerSubscriberWithItsTransaction) {
+  queue_->subscribe("account.deleted", "mailbox.erase_owner");
+  queue_->subscribe("account.deleted", "delivery.erase_owner");
+  queue_->subscribe("organisation.deleted", "mailbox.erase_owner");
+  EXPECT_THROW(db().transaction([&](db::Tx& tx) {
+    EXPECT_EQ(queue_->publish(tx, "account.deleted", R"({"ownerId":"a1"})"), 2);
+    throw Failure("the deletion failed");
+  }),
+               Failure);
+  EXPECT_EQ(queue_->counts()[JobState::queued], 0) << "no event without its change";
+  db().transaction([&](db::Tx& tx) {
+    EXPECT_EQ(queue_->publish(tx, "account.deleted", R"({"ownerId":"a1"})"), 2);
+    EXPECT_EQ(queue_->publish(tx, "nobody.listens", "{}"), 0);
+  });
+  auto jobs = queue_->claim("w", 10, 60s);
+  ASSERT_EQ(jobs.size(), 2U);
+  std::set<std::string> kinds;
+  for (const auto& j : jobs) {
+    kinds.insert(j.kind);
+    EXPECT_EQ(j.payload, R"({"ownerId":"a1"})");
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"mailbox.erase_owner", "delivery.erase_owner"}));
 }
 
 TEST_P(Jobs, TheSameIdempotencyKeyGivesTheSameJob) {

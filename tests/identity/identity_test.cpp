@@ -8,6 +8,7 @@
 #include <mvsp/web/resources.hpp>
 #include <mvsp/web/templates.hpp>
 #include <regex>
+#include <set>
 
 #include "secrets.hpp"
 #include "support.hpp"
@@ -761,6 +762,44 @@ std::string invitation_token_in(const std::string& mail) {
   static const std::regex kLink(R"(/organisation/einladung\?token=([A-Za-z0-9_-]+))");
   std::smatch m;
   return std::regex_search(mail, m, kLink) ? std::string(m[1]) : std::string();
+}
+
+// Integrity (issue 13): memberships, invitations to the address and an organisation left
+// without members go in the deletion's transaction; the account.deleted event (and
+// organisation.deleted for the emptied one) is queued with it for the other components.
+TEST_P(IdentityTest, DeletionLeavesNoMembershipOrInvitationAndAnnouncesItself) {
+  queue_->subscribe(std::string(kAccountDeleted), "test.erase");
+  queue_->subscribe(std::string(kOrganisationDeleted), "test.erase");
+  auto anna = registered_and_confirmed();
+  auto bernd = *identity_->accounts.create_account(
+      {.email = "bernd@example.org", .password = "ein langes Passwort", .verified = true}, "test");
+  auto alone = identity_->organisations.create_organisation(anna.id, "Annas Laden", "de");
+  auto shared = identity_->organisations.create_organisation(anna.id, "Schmidt GmbH", "de");
+  auto other = identity_->organisations.create_organisation(bernd.id, "Berndt KG", "de");
+  ASSERT_TRUE(alone && shared && other);
+  ASSERT_TRUE(identity_->organisations.invite_to_organisation(anna.id, shared->id,
+                                                              "bernd@example.org", "admin", "de"));
+  ASSERT_TRUE(identity_->organisations.accept_invitation(
+      bernd.id, invitation_token_in(mails().back()), "de"));
+  ASSERT_TRUE(identity_->organisations.invite_to_organisation(bernd.id, other->id, anna.email,
+                                                              "member", "de"));
+
+  ASSERT_TRUE(identity_->accounts.delete_account_reauthenticated(anna.id));
+
+  auto rows = [&](const std::string& sql, const std::string& value) {
+    return db().query_one(sql, value)->integer(0);
+  };
+  EXPECT_EQ(rows("SELECT COUNT(*) FROM organisation_members WHERE account_id = ?", anna.id), 0);
+  EXPECT_EQ(rows("SELECT COUNT(*) FROM organisation_invitations WHERE email = ?", anna.email), 0);
+  EXPECT_EQ(rows("SELECT COUNT(*) FROM organisations WHERE id = ?", alone->id), 0)
+      << "nobody is left in it";
+  EXPECT_EQ(identity_->organisations.organisation(bernd.id, shared->id)->name, "Schmidt GmbH");
+  std::set<std::string> announced;
+  for (const auto& r : db().query("SELECT payload FROM jobs WHERE kind = 'test.erase'")) {
+    announced.insert(r.text(0));
+  }
+  EXPECT_EQ(announced, (std::set<std::string>{R"({"ownerId":")" + anna.id + R"("})",
+                                              R"({"ownerId":")" + alone->id + R"("})"}));
 }
 
 TEST_P(IdentityTest, OrganisationsInviteByMailAndKeepAnAdmin) {

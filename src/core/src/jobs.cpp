@@ -80,6 +80,22 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
 JobQueue::JobQueue(db::Database& db, const Clock& clock, IdGenerator& ids)
     : db_(db), clock_(clock), ids_(ids) {}
 
+void JobQueue::subscribe(std::string event, std::string job_kind) {
+  std::lock_guard lock(subscribers_mutex_);
+  subscribers_.emplace(std::move(event), std::move(job_kind));
+}
+
+int JobQueue::publish(db::Connection& tx, std::string_view event, const std::string& payload) {
+  std::vector<std::string> kinds;
+  {
+    std::lock_guard lock(subscribers_mutex_);
+    auto [first, last] = subscribers_.equal_range(event);
+    for (auto it = first; it != last; ++it) kinds.push_back(it->second);
+  }
+  for (const auto& kind : kinds) enqueue(tx, {.kind = kind, .payload = payload});
+  return static_cast<int>(kinds.size());
+}
+
 std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
   if (spec.kind.empty()) throw Failure("a job needs a kind");
   auto id = ids_.key();

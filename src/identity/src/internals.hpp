@@ -365,7 +365,27 @@ struct Internals {
     tx.execute("DELETE FROM login_throttle WHERE throttle_key = ? OR throttle_key = ?",
                "login:" + crypto::sha256_hex(row->text(0)), "totp:" + id);
     auto revoked = revoke_oidc_grants(tx, id);
+    // Invitations to the address, and memberships; an organisation nobody is left in goes
+    // with its last member.
+    tx.execute("DELETE FROM organisation_invitations WHERE email = ?", row->text(0));
+    tx.execute("DELETE FROM staff_invitations WHERE email = ?", row->text(0));
+    std::vector<std::string> organisations;
+    for (const auto& m :
+         tx.query("SELECT organisation_id FROM organisation_members WHERE account_id = ?", id)) {
+      organisations.push_back(m.text(0));
+    }
+    tx.execute("DELETE FROM organisation_members WHERE account_id = ?", id);
+    for (const auto& org : organisations) {
+      if (tx.query_one("SELECT 1 FROM organisation_members WHERE organisation_id = ?", org)) {
+        continue;
+      }
+      tx.execute("DELETE FROM organisation_invitations WHERE organisation_id = ?", org);
+      tx.execute("DELETE FROM organisations WHERE id = ?", org);
+      jobs.publish(tx, kOrganisationDeleted, fmt::format(R"({{"ownerId":"{}"}})", org));
+    }
     tx.execute("DELETE FROM accounts WHERE id = ?", id);
+    // Every component that keeps something of the person acts on this, in its own job.
+    jobs.publish(tx, kAccountDeleted, fmt::format(R"({{"ownerId":"{}"}})", id));
     audit_event(tx, "account:" + id, std::string(action), id,
                 fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
   }

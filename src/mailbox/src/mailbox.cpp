@@ -312,7 +312,44 @@ int Mailbox::report_overdue() {
   return reported;
 }
 
+int Mailbox::erase_owner(const std::string& owner_id) {
+  auto& d = *impl_;
+  std::vector<std::string> blobs;
+  auto erased = d.db.transaction([&](core::db::Tx& tx) {
+    for (const auto& r :
+         tx.query("SELECT DISTINCT a.blob_id FROM mailbox_attachments a "
+                  "JOIN mailbox_messages m ON m.id = a.message_id WHERE m.owner_id = ?",
+                  owner_id)) {
+      blobs.push_back(r.text(0));
+    }
+    tx.execute(
+        "DELETE FROM mailbox_attachments WHERE message_id IN "
+        "(SELECT id FROM mailbox_messages WHERE owner_id = ?)",
+        owner_id);
+    auto n = tx.execute("DELETE FROM mailbox_messages WHERE owner_id = ?", owner_id);
+    d.audit.append(tx, {.actor = "system:mailbox",
+                        .action = "mailbox.owner_erased",
+                        .object_type = "mailbox",
+                        .object_id = owner_id,
+                        .detail = fmt::format(R"({{"messages":{}}})", n)});
+    return n;
+  });
+  // Documents are content-addressed: one that another message still names stays.
+  for (const auto& blob : blobs) {
+    if (!d.db.query_one("SELECT 1 FROM mailbox_attachments WHERE blob_id = ?", blob)) {
+      d.blobs.remove(blob);
+    }
+  }
+  return static_cast<int>(erased);
+}
+
 void Mailbox::register_jobs(core::JobRunner& runner, core::Mailer& mailer) {
+  runner.handle(std::string(kEraseOwnerJob), [this](core::JobContext& ctx) {
+    Poco::JSON::Parser parser;
+    auto payload = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
+    erase_owner(payload->getValue<std::string>("ownerId"));
+    return core::JobOutcome::ok();
+  });
   runner.handle("mailbox.notify", [this, &mailer](core::JobContext& ctx) {
     auto& d = *impl_;
     Poco::JSON::Parser parser;

@@ -111,10 +111,20 @@ class JobQueue {
   // how many. An idempotency key is remembered as long as its job row is kept.
   std::int64_t purge(TimePoint done_before, TimePoint dead_before);
 
+  // Events on the same outbox: one component announces (e.g. "account.deleted"), others
+  // act, each in its own job, retried on its own. Subscriptions are made while the
+  // components are wired, before anything is published.
+  void subscribe(std::string event, std::string job_kind);
+  // Queues one job of each subscribed kind with `payload`, in the caller's transaction, so
+  // that the event exists exactly when the change does. Returns how many.
+  int publish(db::Connection& tx, std::string_view event, const std::string& payload);
+
  private:
   db::Database& db_;
   const Clock& clock_;
   IdGenerator& ids_;
+  std::mutex subscribers_mutex_;
+  std::multimap<std::string, std::string, std::less<>> subscribers_;  // event -> job kind
 };
 
 struct JobContext {

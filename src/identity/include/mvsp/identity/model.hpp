@@ -6,6 +6,7 @@
 #include <mvsp/identity/level.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,13 @@ namespace mvsp::identity {
 namespace internal {
 struct Internals;
 }
+
+// Events identity publishes on the job queue's outbox (core::JobQueue::publish), in the
+// transaction of the deletion, with the payload {"ownerId": "<id>"}: an account was
+// deleted; an organisation went with its last member. Whatever keeps something of them
+// subscribes (src/app wires it).
+inline constexpr std::string_view kAccountDeleted = "account.deleted";
+inline constexpr std::string_view kOrganisationDeleted = "organisation.deleted";
 
 struct Profile {
   std::string salutation;

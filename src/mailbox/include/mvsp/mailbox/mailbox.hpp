@@ -142,7 +142,15 @@ class Mailbox {
   // The day the notice counts as announced when provided at `provided`.
   std::string deemed_day(core::TimePoint provided) const;
 
-  // Registers "mailbox.notify" (the e-mail notice) and "mailbox.overdue" (the sweep).
+  // Deletes everything the mailbox keeps for owner `owner_id` (an account or organisation
+  // that was deleted): its messages and their documents. Returns how many messages.
+  int erase_owner(const std::string& owner_id);
+
+  // The job that erases an owner, with the payload {"ownerId": "<id>"}; src/app subscribes
+  // it to identity's deletion events.
+  static constexpr std::string_view kEraseOwnerJob = "mailbox.erase_owner";
+
+  // Registers "mailbox.notify" (the e-mail notice) and kEraseOwnerJob.
   void register_jobs(core::JobRunner& runner, core::Mailer& mailer);
 
  private:
