@@ -418,6 +418,26 @@ TEST_P(DeliveryFlow, ANoticeNotRetrievedInTimeAsksForThePost) {
   EXPECT_TRUE(s.postal_fallback_required);
 }
 
+// Integrity (issue 13): a notice stored in our mailbox and not opened when its account is
+// deleted goes with the mailbox, and the authority learns at once that it must go by post.
+TEST_P(DeliveryFlow, ANoticeInADeletedAccountsMailboxAsksForThePostAtOnce) {
+  for (auto event : {identity::kAccountDeleted, identity::kOrganisationDeleted}) {
+    jobs_->subscribe(std::string(event), std::string(mailbox::Mailbox::kEraseOwnerJob));
+  }
+  auto unopened = accept(notice("mvsp:" + citizen_), "e-1");
+  runner_->run_due();
+  ASSERT_EQ(status(unopened.id).status, kStored);
+  ASSERT_TRUE(identity_->accounts.delete_account_reauthenticated(citizen_));
+  runner_->run_due();
+  EXPECT_TRUE(mailbox_->inbox(citizen_).empty());
+  auto s = status(unopened.id);
+  EXPECT_EQ(s.status, kUndeliverable);
+  EXPECT_EQ(s.reason, "account_deleted");
+  EXPECT_TRUE(s.postal_fallback_required);
+  EXPECT_EQ(steps(unopened.id),
+            (std::vector<std::string>{"accepted", "attempt", "receipt", "final"}));
+}
+
 TEST_P(DeliveryFlow, AnotherTenantsClientSeesNothing) {
   auto n = accept(notice("mvsp:" + citizen_), "t-1");
   for (auto r : {delivery_->find(stranger_, n.id).error().code,

@@ -896,12 +896,15 @@ void Delivery::register_jobs(
     auto event = p->getValue<std::string>("event");
     auto at = core::from_millis(d->now_ms());
     if (event == "retrieved") return d->retrieved(id, at, "mvsp_mailbox");
-    if (event == "not_retrieved") {
+    if (event == "not_retrieved" || event == "owner_deleted") {
+      bool deleted = event == "owner_deleted";
       d->db.transaction([&](core::db::Tx& tx) {
         auto n = d->load(tx, id);
         if (!n || n->status != kStored) return;
-        d->undeliverable(tx, *n, "not_retrieved",
-                         "the notice was not retrieved within the retrieval period");
+        d->undeliverable(tx, *n, deleted ? "account_deleted" : "not_retrieved",
+                         deleted
+                             ? "the recipient's account was deleted before the notice was retrieved"
+                             : "the notice was not retrieved within the retrieval period");
       });
       return core::JobOutcome::ok();
     }

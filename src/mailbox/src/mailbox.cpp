@@ -315,7 +315,18 @@ int Mailbox::report_overdue() {
 int Mailbox::erase_owner(const std::string& owner_id) {
   auto& d = *impl_;
   std::vector<std::string> blobs;
+  auto now = d.clock.now();
   auto erased = d.db.transaction([&](core::db::Tx& tx) {
+    // Whoever sent a message nobody opened learns that nobody will (a notice must then go
+    // by post).
+    for (const auto& r : tx.query(
+             "SELECT id, source_ref, event_job_kind FROM mailbox_messages WHERE owner_id = ? "
+             "AND retrieved_at IS NULL AND fallback_reported_at IS NULL AND event_job_kind <> ''",
+             owner_id)) {
+      d.jobs.enqueue(tx, {.kind = r.text(2),
+                          .payload = event_payload(r.text(1), "owner_deleted", now),
+                          .idempotency_key = "mailbox.owner_deleted:" + r.text(0)});
+    }
     for (const auto& r :
          tx.query("SELECT DISTINCT a.blob_id FROM mailbox_attachments a "
                   "JOIN mailbox_messages m ON m.id = a.message_id WHERE m.owner_id = ?",

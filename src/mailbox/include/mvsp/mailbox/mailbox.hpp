@@ -143,7 +143,8 @@ class Mailbox {
   std::string deemed_day(core::TimePoint provided) const;
 
   // Deletes everything the mailbox keeps for owner `owner_id` (an account or organisation
-  // that was deleted): its messages and their documents. Returns how many messages.
+  // that was deleted): its messages and their documents. The sender of a message nobody
+  // opened gets the event "owner_deleted". Returns how many messages.
   int erase_owner(const std::string& owner_id);
 
   // The job that erases an owner, with the payload {"ownerId": "<id>"}; src/app subscribes
