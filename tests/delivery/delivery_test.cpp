@@ -418,6 +418,17 @@ TEST_P(DeliveryFlow, ANoticeNotRetrievedInTimeAsksForThePost) {
   EXPECT_TRUE(s.postal_fallback_required);
 }
 
+TEST_P(DeliveryFlow, TheSchemaRefusesDocumentsAndProofOfMissingNotices) {
+  EXPECT_THROW(db().execute("INSERT INTO delivery_documents (notice_id, position, filename, "
+                            "media_type, size, sha256, sha512, blob_id) VALUES ('missing', 0, "
+                            "'a.pdf', 'application/pdf', 1, 'x', 'y', 'z')"),
+               core::Failure);
+  EXPECT_THROW(db().execute("INSERT INTO delivery_proof (notice_id, seq, at, step, status, "
+                            "detail, prev_hash, hash) VALUES ('missing', 1, 0, 'accepted', "
+                            "'accepted', '{}', '', 'h')"),
+               core::Failure);
+}
+
 // Integrity (issue 13): a notice stored in our mailbox and not opened when its account is
 // deleted goes with the mailbox, and the authority learns at once that it must go by post.
 TEST_P(DeliveryFlow, ANoticeInADeletedAccountsMailboxAsksForThePostAtOnce) {

@@ -802,6 +802,37 @@ TEST_P(IdentityTest, DeletionLeavesNoMembershipOrInvitationAndAnnouncesItself) {
                                               R"({"ownerId":")" + alone->id + R"("})"}));
 }
 
+// Integrity (issue 13): identity's schema refuses rows that name a missing account, tenant
+// or organisation, on both databases; deleting a person leaves no such row behind.
+TEST_P(IdentityTest, TheSchemaRefusesRowsOfMissingAccountsTenantsAndOrganisations) {
+  auto anna = registered_and_confirmed();
+  auto org = identity_->organisations.create_organisation(anna.id, "Annas Laden", "de");
+  ASSERT_TRUE(org);
+  const std::vector<std::string> orphans = {
+      "INSERT INTO account_roles (account_id, tenant_id, role) VALUES ('missing', 'missing', "
+      "'clerk')",
+      "INSERT INTO email_tokens (token_hash, account_id, purpose, expires_at) VALUES ('h', "
+      "'missing', 'confirm', 0)",
+      "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES ('missing', 'h', 0)",
+      "INSERT INTO identity_links (upstream, subject_hash, account_id, level, method, linked_at, "
+      "last_used_at) VALUES ('u', 's', 'missing', 'high', 'saml', 0, 0)",
+      "INSERT INTO organisation_members (organisation_id, account_id, role) VALUES ('missing', "
+      "'missing', 'member')",
+      "INSERT INTO organisation_invitations (token_hash, organisation_id, email, role, "
+      "expires_at) VALUES ('h', 'missing', 'a@example.org', 'member', 0)",
+      "INSERT INTO staff_invitations (id, token_hash, tenant_id, email, given_name, family_name, "
+      "role, locale, invited_by, created_at, expires_at) VALUES ('i', 'h', 'missing', "
+      "'a@example.org', 'A', 'B', 'clerk', 'de', 'x', 0, 0)"};
+  for (const auto& sql : orphans) EXPECT_THROW(db().execute(sql), core::Failure) << sql;
+  EXPECT_THROW(db().execute("INSERT INTO organisation_members (organisation_id, account_id, role) "
+                            "VALUES (?, 'missing', 'member')",
+                            org->id),
+               core::Failure);
+  EXPECT_THROW(db().execute("DELETE FROM accounts WHERE id = ?", anna.id), core::Failure)
+      << "not while a membership names the account";
+  ASSERT_TRUE(identity_->accounts.delete_account_reauthenticated(anna.id));
+}
+
 TEST_P(IdentityTest, OrganisationsInviteByMailAndKeepAnAdmin) {
   auto anna = registered_and_confirmed();
   auto bernd = *identity_->accounts.create_account(

@@ -235,6 +235,13 @@ TEST_P(MailboxStore, NoticesNotRetrievedInTheirPeriodAreReportedOnce) {
             1);
 }
 
+TEST_P(MailboxStore, TheSchemaRefusesDocumentsOfMissingMessages) {
+  EXPECT_THROW(db().execute("INSERT INTO mailbox_attachments (message_id, position, filename, "
+                            "media_type, size, sha256, blob_id) VALUES ('missing', 0, 'a.pdf', "
+                            "'application/pdf', 1, 'x', 'y')"),
+               core::Failure);
+}
+
 // Integrity (issue 13): what the mailbox keeps of a deleted account goes with it, through
 // identity's account.deleted event as src/app wires it; a document another owner's message
 // names stays.
