@@ -288,7 +288,10 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                        .search = s.runs("finder")});
   d.identity = std::make_unique<identity::Identity>(
       *d.db, d.clock, d.ids, *d.jobs, *d.audit, d.catalog,
-      identity::IdentityOptions{.public_url = s.public_url, .key = d.master_key});
+      identity::IdentityOptions{
+          .public_url = s.public_url,
+          .key = d.master_key,
+          .unconfirmed_account_lifetime = std::chrono::days(s.unconfirmed_account_days)});
   d.oidc = std::make_unique<identity::Provider>(
       *d.db, d.clock, d.ids, *d.audit, *d.identity,
       identity::ProviderOptions{.issuer = s.public_url, .key = d.master_key});
@@ -499,6 +502,14 @@ void App::run_sweeps() {
                                now - days(d.settings.jobs_keep_dead_days));
         n > 0) {
       core::log::info("jobs.purged", {{"count", std::to_string(n)}});
+    }
+  }
+  if (d.settings.runs("identity")) {
+    auto swept = d.identity->retention.sweep();
+    if (swept.expired_rows > 0 || swept.unconfirmed_accounts > 0) {
+      core::log::info("identity.swept",
+                      {{"expired_rows", std::to_string(swept.expired_rows)},
+                       {"unconfirmed_accounts", std::to_string(swept.unconfirmed_accounts)}});
     }
   }
   if (d.settings.runs("mailbox")) {

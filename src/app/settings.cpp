@@ -237,6 +237,8 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   auto identity = config.section("identity");
   s.step_up_minutes =
       static_cast<int>(identity.integer("step_up_minutes", s.step_up_minutes, 1, 24 * 60));
+  s.unconfirmed_account_days = static_cast<int>(
+      identity.integer("unconfirmed_account_days", s.unconfirmed_account_days, 1, 3650));
   for (const auto& name : config.subsections("identity.upstream")) {
     s.upstreams.push_back(read_upstream(config, name));
   }

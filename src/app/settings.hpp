@@ -73,6 +73,7 @@ struct Settings {
   // [server] components
   std::vector<std::string> components = kComponents;
   // [mailbox]
+  int unconfirmed_account_days = 30;  // then an account never confirmed is deleted
   int deemed_after_days = 4;
   int retrieval_period_days = 10;
   // [delivery]

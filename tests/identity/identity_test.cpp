@@ -833,6 +833,40 @@ TEST_P(IdentityTest, TheSchemaRefusesRowsOfMissingAccountsTenantsAndOrganisation
   ASSERT_TRUE(identity_->accounts.delete_account_reauthenticated(anna.id));
 }
 
+// Retention (issue 13): the sweep deletes what expired a day ago, and accounts never
+// confirmed within the configured period, by the deletion every account goes through.
+TEST_P(IdentityTest, TheRetentionSweepDropsWhatExpiredAndAccountsNeverConfirmed) {
+  queue_->subscribe(std::string(kAccountDeleted), "test.erase");
+  auto confirmed = registered_and_confirmed();
+  auto never = identity_->accounts.create_account(
+      {.email = "nie@example.org", .password = "ein langes Passwort", .verified = false}, "test");
+  ASSERT_TRUE(never);
+  (void)identity_->logins.login(
+      {.email = confirmed.email, .password = "falsch!", .source_address = "10.0.0.9"});
+  auto throttles = db().query_one("SELECT COUNT(*) FROM login_throttle")->integer(0);
+  ASSERT_GT(throttles, 0);
+  EXPECT_EQ(identity_->retention.sweep().unconfirmed_accounts, 0);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM login_throttle")->integer(0), throttles)
+      << "a throttle counts for a day";
+
+  clock_.advance(std::chrono::days(29));
+  EXPECT_EQ(identity_->retention.sweep().unconfirmed_accounts, 0) << "30 days by default";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM login_throttle")->integer(0), 0);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM email_tokens")->integer(0), 0)
+      << "the confirmation link ended after 24 hours";
+  clock_.advance(std::chrono::days(1) + std::chrono::minutes(1));
+  auto swept = identity_->retention.sweep();
+  EXPECT_EQ(swept.unconfirmed_accounts, 1);
+  EXPECT_EQ(identity_->accounts.find(never->id).error().code, ErrorCode::not_found);
+  EXPECT_TRUE(identity_->accounts.find(confirmed.id)) << "a confirmed account stays";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'test.erase' AND payload = ?",
+                           R"({"ownerId":")" + never->id + R"("})")
+                ->integer(0),
+            1);
+  EXPECT_EQ(identity_->retention.sweep().unconfirmed_accounts, 0);
+  EXPECT_TRUE(audit_.verify(db()).ok);
+}
+
 TEST_P(IdentityTest, OrganisationsInviteByMailAndKeepAnAdmin) {
   auto anna = registered_and_confirmed();
   auto bernd = *identity_->accounts.create_account(

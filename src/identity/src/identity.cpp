@@ -58,6 +58,7 @@ Identity::Identity(const std::shared_ptr<internal::Internals>& internals)
       logins(internals),
       second_factor(internals),
       staff(internals),
-      organisations(internals) {}
+      organisations(internals),
+      retention(internals) {}
 
 }  // namespace mvsp::identity

@@ -12,6 +12,7 @@
 #include <mvsp/identity/accounts.hpp>
 #include <mvsp/identity/logins.hpp>
 #include <mvsp/identity/organisations.hpp>
+#include <mvsp/identity/retention.hpp>
 #include <mvsp/identity/second_factor.hpp>
 #include <mvsp/identity/staff.hpp>
 #include <optional>
@@ -52,6 +53,7 @@ struct Identity {
   SecondFactor second_factor;
   Staff staff;
   Organisations organisations;
+  Retention retention;
 
  private:
   explicit Identity(const std::shared_ptr<internal::Internals>& internals);

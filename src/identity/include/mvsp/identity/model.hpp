@@ -236,6 +236,8 @@ struct IdentityOptions {
   std::chrono::hours token_lifetime{24};
   std::chrono::minutes reset_lifetime{60};
   std::chrono::hours invitation_lifetime{7 * 24};
+  // An account whose address was never confirmed is deleted after this (retention sweep).
+  std::chrono::days unconfirmed_account_lifetime{30};
 };
 
 // Staff roles.
