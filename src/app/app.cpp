@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mvsp/catalog/api.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
@@ -495,7 +496,17 @@ void App::start() {
 
 void App::run_sweeps() {
   auto& d = *impl_;
-  {
+  // Each on its own: one that fails (a deadlock, a full disk) does not keep the others from
+  // running.
+  auto sweep = [](std::string_view name, const std::function<void()>& run) {
+    try {
+      run();
+    } catch (const std::exception& e) {
+      core::log::error("maintenance.sweep_failed",
+                       {{"sweep", std::string(name)}, {"error", e.what()}});
+    }
+  };
+  sweep("jobs", [&] {
     auto now = d.clock.now();
     auto days = [](int n) { return std::chrono::hours(24) * n; };
     if (auto n = d.jobs->purge(now - days(d.settings.jobs_keep_done_days),
@@ -503,24 +514,30 @@ void App::run_sweeps() {
         n > 0) {
       core::log::info("jobs.purged", {{"count", std::to_string(n)}});
     }
-  }
+  });
   if (d.settings.runs("identity")) {
-    auto swept = d.identity->retention.sweep();
-    if (swept.expired_rows > 0 || swept.unconfirmed_accounts > 0) {
-      core::log::info("identity.swept",
-                      {{"expired_rows", std::to_string(swept.expired_rows)},
-                       {"unconfirmed_accounts", std::to_string(swept.unconfirmed_accounts)}});
-    }
+    sweep("identity", [&] {
+      auto swept = d.identity->retention.sweep();
+      if (swept.expired_rows > 0 || swept.unconfirmed_accounts > 0) {
+        core::log::info("identity.swept",
+                        {{"expired_rows", std::to_string(swept.expired_rows)},
+                         {"unconfirmed_accounts", std::to_string(swept.unconfirmed_accounts)}});
+      }
+    });
   }
   if (d.settings.runs("mailbox")) {
-    if (auto n = d.mailbox->report_overdue(); n > 0) {
-      core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});
-    }
+    sweep("mailbox", [&] {
+      if (auto n = d.mailbox->report_overdue(); n > 0) {
+        core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});
+      }
+    });
   }
   if (d.settings.runs("delivery")) {
-    if (auto n = d.delivery->delete_expired_documents(); n > 0) {
-      core::log::info("delivery.documents_deleted", {{"notices", std::to_string(n)}});
-    }
+    sweep("delivery", [&] {
+      if (auto n = d.delivery->delete_expired_documents(); n > 0) {
+        core::log::info("delivery.documents_deleted", {{"notices", std::to_string(n)}});
+      }
+    });
   }
 }
 

@@ -238,7 +238,7 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   s.step_up_minutes =
       static_cast<int>(identity.integer("step_up_minutes", s.step_up_minutes, 1, 24 * 60));
   s.unconfirmed_account_days = static_cast<int>(
-      identity.integer("unconfirmed_account_days", s.unconfirmed_account_days, 1, 3650));
+      identity.integer("unconfirmed_account_days", s.unconfirmed_account_days, 2, 3650));
   for (const auto& name : config.subsections("identity.upstream")) {
     s.upstreams.push_back(read_upstream(config, name));
   }

@@ -449,6 +449,27 @@ TEST_P(DeliveryFlow, ANoticeInADeletedAccountsMailboxAsksForThePostAtOnce) {
             (std::vector<std::string>{"accepted", "attempt", "receipt", "final"}));
 }
 
+// The review: the mailbox stores a notice before this service records it as stored; an
+// owner_deleted event in between was dropped, and the notice stayed "stored" for good.
+TEST_P(DeliveryFlow, AnOwnerDeletedEventBeforeTheStoredRecordWaitsForIt) {
+  auto n = accept(notice("mvsp:" + citizen_), "g-1");
+  runner_->run_due();
+  db().execute("UPDATE delivery_notices SET status = 'delivering' WHERE id = ?", n.id);
+  db().transaction([&](core::db::Tx& tx) {
+    jobs_->enqueue(tx,
+                   {.kind = Delivery::kMailboxEventJob,
+                    .payload = R"({"sourceRef":"delivery:)" + n.id +
+                               R"(","event":"owner_deleted","at":"2026-12-02T10:00:00.000Z"})"});
+  });
+  runner_->run_due();
+  EXPECT_EQ(status(n.id).status, kDelivering) << "not yet";
+  db().execute("UPDATE delivery_notices SET status = 'stored' WHERE id = ?", n.id);
+  run_for(1h, 5min);
+  auto s = status(n.id);
+  EXPECT_EQ(s.status, kUndeliverable);
+  EXPECT_EQ(s.reason, "account_deleted");
+}
+
 TEST_P(DeliveryFlow, AnotherTenantsClientSeesNothing) {
   auto n = accept(notice("mvsp:" + citizen_), "t-1");
   for (auto r : {delivery_->find(stranger_, n.id).error().code,

@@ -841,6 +841,36 @@ TEST_P(IdentityTest, TheRetentionSweepDropsWhatExpiredAndAccountsNeverConfirmed)
   auto never = identity_->accounts.create_account(
       {.email = "nie@example.org", .password = "ein langes Passwort", .verified = false}, "test");
   ASSERT_TRUE(never);
+  // The review: password login does not wait for the confirmation, and staff may be made
+  // unconfirmed; neither is an unfinished registration.
+  auto in_use = identity_->accounts.create_account(
+      {.email = "benutzt@example.org", .password = "ein langes Passwort", .verified = false},
+      "test");
+  ASSERT_TRUE(in_use);
+  ASSERT_TRUE(identity_->logins.login({.email = "benutzt@example.org",
+                                       .password = "ein langes Passwort",
+                                       .source_address = "10.0.0.8"}));
+  auto tenant = identity_->staff.create_tenant("Amt Crivitz", "test");
+  auto staff = identity_->accounts.create_account({.email = "sb@crivitz.de",
+                                                   .password = "ein langes Passwort",
+                                                   .verified = false,
+                                                   .role = "clerk",
+                                                   .tenant_id = tenant->id},
+                                                  "test");
+  ASSERT_TRUE(staff);
+  // OpenID token families: one still has a live token, the other has ended.
+  auto token = [&](const std::string& hash, const std::string& origin, std::int64_t expires) {
+    db().execute(
+        "INSERT INTO oidc_tokens (token_hash, kind, client_id, account_id, scope, acr, "
+        "auth_time, origin, expires_at, revoked_at, created_at) VALUES (?, 'refresh', 'c', ?, "
+        "'openid', '', 0, ?, ?, ?, 0)",
+        hash, confirmed.id, origin, expires, std::int64_t{1});
+  };
+  auto at = [&](std::chrono::hours h) { return core::to_millis(clock_.now() + h); };
+  token("rotated-live", "family-live", at(std::chrono::hours(1)));
+  token("newest-live", "family-live", at(std::chrono::hours(24 * 90)));
+  token("old-ended", "family-ended", at(std::chrono::hours(1)));
+  token("new-ended", "family-ended", at(std::chrono::hours(2)));
   (void)identity_->logins.login(
       {.email = confirmed.email, .password = "falsch!", .source_address = "10.0.0.9"});
   auto throttles = db().query_one("SELECT COUNT(*) FROM login_throttle")->integer(0);
@@ -859,6 +889,12 @@ TEST_P(IdentityTest, TheRetentionSweepDropsWhatExpiredAndAccountsNeverConfirmed)
   EXPECT_EQ(swept.unconfirmed_accounts, 1);
   EXPECT_EQ(identity_->accounts.find(never->id).error().code, ErrorCode::not_found);
   EXPECT_TRUE(identity_->accounts.find(confirmed.id)) << "a confirmed account stays";
+  EXPECT_TRUE(identity_->accounts.find(in_use->id)) << "an account someone signs in to stays";
+  EXPECT_TRUE(identity_->accounts.find(staff->id)) << "staff stay";
+  std::set<std::string> tokens;
+  for (const auto& r : db().query("SELECT token_hash FROM oidc_tokens")) tokens.insert(r.text(0));
+  EXPECT_EQ(tokens, (std::set<std::string>{"rotated-live", "newest-live"}))
+      << "a rotated token stays while its family lives (theft detection needs it)";
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'test.erase' AND payload = ?",
                            R"({"ownerId":")" + never->id + R"("})")
                 ->integer(0),

@@ -898,15 +898,20 @@ void Delivery::register_jobs(
     if (event == "retrieved") return d->retrieved(id, at, "mvsp_mailbox");
     if (event == "not_retrieved" || event == "owner_deleted") {
       bool deleted = event == "owner_deleted";
-      d->db.transaction([&](core::db::Tx& tx) {
+      bool too_early = d->db.transaction([&](core::db::Tx& tx) {
         auto n = d->load(tx, id);
-        if (!n || n->status != kStored) return;
+        // The mailbox stores before this service records "stored": an event in between
+        // waits for that record, so that it is not lost.
+        if (n && n->status == kDelivering) return true;
+        if (!n || n->status != kStored) return false;
         d->undeliverable(tx, *n, deleted ? "account_deleted" : "not_retrieved",
                          deleted
                              ? "the recipient's account was deleted before the notice was retrieved"
                              : "the notice was not retrieved within the retrieval period");
+        return false;
       });
-      return core::JobOutcome::ok();
+      return too_early ? core::JobOutcome::retry("the notice is not recorded as stored yet")
+                       : core::JobOutcome::ok();
     }
     return core::JobOutcome::permanent("unknown mailbox event " + event);
   });

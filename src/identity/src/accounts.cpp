@@ -115,6 +115,7 @@ core::Result<Account> Accounts::confirm_email(std::string_view token) {
     impl_->audit_event(tx, "account:" + id, "account.email_confirmed", id);
     auto acc =
         tx.query_one(fmt::format("SELECT {} FROM accounts WHERE id = ?", kAccountColumns), id);
+    if (!acc) return fail(Error::not_found("This confirmation link is not valid (any more)."));
     return read_account(*acc);
   });
 }

@@ -370,10 +370,14 @@ struct Internals {
     tx.execute("DELETE FROM organisation_invitations WHERE email = ?", row->text(0));
     tx.execute("DELETE FROM staff_invitations WHERE email = ?", row->text(0));
     std::vector<std::string> organisations;
-    for (const auto& m :
-         tx.query("SELECT organisation_id FROM organisation_members WHERE account_id = ?", id)) {
+    for (const auto& m : tx.query("SELECT organisation_id FROM organisation_members WHERE "
+                                  "account_id = ? ORDER BY organisation_id",
+                                  id)) {
       organisations.push_back(m.text(0));
     }
+    // As every change of members does, so that two last members leaving at once do not
+    // each see the other and leave an empty organisation behind.
+    for (const auto& org : organisations) tx.lock_exclusive("organisation:" + org);
     tx.execute("DELETE FROM organisation_members WHERE account_id = ?", id);
     for (const auto& org : organisations) {
       if (tx.query_one("SELECT 1 FROM organisation_members WHERE organisation_id = ?", org)) {
