@@ -288,6 +288,19 @@ TEST_P(MailboxStore, ADeletedAccountLeavesNothingInTheMailbox) {
   EXPECT_TRUE(mailbox_->read_attachment(max_, theirs->message_id, 0, document));
   EXPECT_EQ(document.str(), "%PDF-1.7\n%%EOF\n");
   EXPECT_EQ(jobs_->counts()[core::JobState::dead], 0);
+
+  // The review: a message whose owner was checked just before the deletion and written
+  // just after the first pass is taken by the second pass.
+  db().execute(
+      "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
+      "reference, required_level, provided_at, event_job_kind) VALUES ('late', ?, 's-late', "
+      "'message', 'Amt', 'spät', 'spät', '', 'low', 0, '')",
+      erika_);
+  clock_.advance(std::chrono::minutes(11));
+  runner.run_due();
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM mailbox_messages WHERE owner_id = ?", erika_)
+                ->integer(0),
+            0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MailboxStore, ::testing::ValuesIn(test::backends()));
