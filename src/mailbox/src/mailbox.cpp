@@ -177,6 +177,10 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     }
     for (std::size_t i = 0; i < request.attachments.size(); ++i) {
       const auto& a = request.attachments[i];
+      // Under the document's lock, as erase_owner removes it: a copy removed since put()
+      // (the last other message naming it was erased) is written again.
+      tx.lock_exclusive("blob:" + stored[i].ref.id);
+      if (!d.blobs.exists(stored[i].ref.id)) d.blobs.put(a.content);
       tx.execute(
           "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
           "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -345,11 +349,16 @@ int Mailbox::erase_owner(const std::string& owner_id) {
                         .detail = fmt::format(R"({{"messages":{}}})", n)});
     return n;
   });
-  // Documents are content-addressed: one that another message still names stays.
+  // Documents are content-addressed: one that another message still names stays. Checked
+  // and removed under the document's lock, which a message being stored holds until its
+  // row is committed.
   for (const auto& blob : blobs) {
-    if (!d.db.query_one("SELECT 1 FROM mailbox_attachments WHERE blob_id = ?", blob)) {
-      d.blobs.remove(blob);
-    }
+    d.db.transaction([&](core::db::Tx& tx) {
+      tx.lock_exclusive("blob:" + blob);
+      if (!tx.query_one("SELECT 1 FROM mailbox_attachments WHERE blob_id = ?", blob)) {
+        d.blobs.remove(blob);
+      }
+    });
   }
   return static_cast<int>(erased);
 }
