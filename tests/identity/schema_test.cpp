@@ -30,10 +30,12 @@ TEST_P(IdentitySchema, TheUpgradeToForeignKeysDropsRowsOfMissingAccounts) {
       "postcode, city, country, totp_last_step, created_at, updated_at) VALUES ('anna', "
       "'citizen', 'anna@example.org', '', 'de', '', 'Anna', 'A', '', '', '', '', '', '', '', '', "
       "'DE', 0, 0, 0)");
-  db().execute("INSERT INTO organisations (id, name, created_at) VALUES ('org', 'Laden', 0)");
+  db().execute(
+      "INSERT INTO organisations (id, name, created_at) VALUES ('org', 'Laden', 0), "
+      "('empty', 'Verlassen', 0)");
   db().execute(
       "INSERT INTO organisation_members (organisation_id, account_id, role) VALUES "
-      "('org', 'anna', 'admin'), ('org', 'gone', 'member')");
+      "('org', 'anna', 'admin'), ('org', 'gone', 'member'), ('empty', 'gone', 'admin')");
   db().execute(
       "INSERT INTO recovery_codes (account_id, code_hash, created_at) VALUES "
       "('anna', 'h1', 0), ('gone', 'h2', 0)");
@@ -49,6 +51,9 @@ TEST_P(IdentitySchema, TheUpgradeToForeignKeysDropsRowsOfMissingAccounts) {
   };
   EXPECT_EQ(accounts_in("organisation_members"), (std::vector<std::string>{"anna"}));
   EXPECT_EQ(accounts_in("recovery_codes"), (std::vector<std::string>{"anna"}));
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM organisations WHERE id = 'empty'")->integer(0), 0)
+      << "nobody was left in it";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM organisations WHERE id = 'org'")->integer(0), 1);
   EXPECT_THROW(db().execute("INSERT INTO recovery_codes (account_id, code_hash, created_at) "
                             "VALUES ('gone', 'h3', 0)"),
                core::Failure);

@@ -77,6 +77,12 @@ DROP TABLE organisation_members;
 ALTER TABLE organisation_members_new RENAME TO organisation_members;
 CREATE INDEX organisation_members_account ON organisation_members (account_id);
 
+-- An organisation whose members were all deleted before this version has no one left to
+-- act for it.
+DELETE FROM organisation_invitations
+ WHERE organisation_id NOT IN (SELECT organisation_id FROM organisation_members);
+DELETE FROM organisations WHERE id NOT IN (SELECT organisation_id FROM organisation_members);
+
 DELETE FROM organisation_invitations WHERE organisation_id NOT IN (SELECT id FROM organisations);
 CREATE TABLE organisation_invitations_new (
   token_hash TEXT PRIMARY KEY,
