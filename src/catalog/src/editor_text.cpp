@@ -2,17 +2,12 @@
 
 #include <charconv>
 #include <mvsp/catalog/editor_text.hpp>
+#include <mvsp/core/text.hpp>
 
 namespace mvsp::catalog::editor_text {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using core::trim;
 
 bool all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;

@@ -51,4 +51,11 @@ bool is_plain_filename(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name.find_first_of("/\\\r\n\"") == name.npos;
 }
 
+std::string_view trim(std::string_view s) {
+  auto space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace mvsp::core

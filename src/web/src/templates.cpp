@@ -4,6 +4,7 @@
 #include <kainjow/mustache.hpp>
 #include <mutex>
 #include <mvsp/core/error.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/templates.hpp>
 #include <optional>
 #include <shared_mutex>
@@ -88,13 +89,6 @@ struct Catalog::Compiled {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 using Sources = std::map<std::string, std::string, std::less<>>;
 
 // `source` with every partial tag replaced by that template's source, and "page" by the
@@ -115,12 +109,12 @@ void write_partials(const Sources& sources, std::string_view source, std::string
     auto close = source.find(triple ? "}}}" : "}}", open + 2);
     if (close == std::string_view::npos) break;  // a tag left open: the parser reports it
     auto end = close + (triple ? 3 : 2);
-    auto content = trim(source.substr(open + 2, close - open - 2));
+    auto content = core::trim(source.substr(open + 2, close - open - 2));
     if (triple || !content.starts_with('>')) {
       out.append(source.substr(pos, end - pos));
     } else {
       out.append(source.substr(pos, open - pos));
-      auto name = trim(content.substr(1));
+      auto name = core::trim(content.substr(1));
       if (name == "page") name = page;
       if (auto it = sources.find(name); !name.empty() && it != sources.end()) {
         write_partials(sources, it->second, page, depth + 1, out);

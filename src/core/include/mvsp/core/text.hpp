@@ -10,6 +10,9 @@ namespace mvsp::core {
 // everything else stays as it is.
 std::string fold_case(std::string_view s);
 
+// `s` without spaces, tabs and line breaks at either end.
+std::string_view trim(std::string_view s);
+
 // A file name that can go into a Content-Disposition header and a directory listing as it
 // is: 1 to 255 bytes, no / \ " and no line breaks.
 bool is_plain_filename(std::string_view name);
