@@ -65,9 +65,8 @@ int main(int argc, char** argv) {
   s.public_url = "http://127.0.0.1";
   s.master_key_hex = std::string(64, 'a');
   s.threads = 64;
-  s.delivery_rate_per_second = 100000;
-  s.delivery_burst = 100000;
-  s.delivery_daily_quota = 100000000;
+  s.config_text +=
+      "[delivery]\nrate_per_second = 100000\nburst = 100000\ndaily_quota = 100000000\n";
   s.log_level = "warn";
   std::string citizen, token;
   double accept_seconds = 0;
@@ -76,15 +75,17 @@ int main(int argc, char** argv) {
     mvsp::app::App app(s);
     app.start();
     int port = app.port();
-    auto tenant = app.identity().staff.create_tenant("Landeshauptstadt Schwerin", "bench");
-    auto account = app.identity().accounts.create_account(
+    auto tenant = app.get<mvsp::identity::Identity>().staff.create_tenant(
+        "Landeshauptstadt Schwerin", "bench");
+    auto account = app.get<mvsp::identity::Identity>().accounts.create_account(
         {.email = "erika@example.org", .password = "Sehr-geheimes-Passwort-1", .verified = true},
         "bench");
-    auto client = app.oidc().create_client({.name = "Fachverfahren",
-                                            .scopes = {"notices:write", "notices:read"},
-                                            .grants = {"client_credentials"},
-                                            .tenant_id = tenant->id},
-                                           "bench");
+    auto client = app.get<mvsp::identity::Provider>().create_client(
+        {.name = "Fachverfahren",
+         .scopes = {"notices:write", "notices:read"},
+         .grants = {"client_credentials"},
+         .tenant_id = tenant->id},
+        "bench");
     citizen = account->id;
     Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
     auto [status, body] =

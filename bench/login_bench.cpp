@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   s.job_workers = 0;
   {
     mvsp::app::App app(s);
-    auto& identity = app.identity();
+    auto& identity = app.get<mvsp::identity::Identity>();
     if (!identity.accounts.create_account(
             {.email = "bench@example.org", .password = "ein langes Passwort", .verified = true},
             "bench")) {

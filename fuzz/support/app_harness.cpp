@@ -63,9 +63,8 @@ AppHarness::AppHarness() : impl_(std::make_unique<Impl>()) {
   s.job_workers = 0;
   s.pool_size = 2;
   // Bounds that fuzzing would otherwise reach at once and then test nothing else.
-  s.delivery_rate_per_second = 100000;
-  s.delivery_burst = 100000;
-  s.delivery_daily_quota = 100000000;
+  s.config_text +=
+      "[delivery]\nrate_per_second = 100000\nburst = 100000\ndaily_quota = 100000000\n";
   fs::create_directories(s.static_dir);
   d.app = std::make_unique<app::App>(s);
   auto& a = *d.app;
@@ -89,8 +88,8 @@ AppHarness::AppHarness() : impl_(std::make_unique<Impl>()) {
       std::make_unique<web::Site>(a.router(), *d.pages, *d.sessions, d.metrics, *d.static_files,
                                   d.ids, web::SiteOptions{.public_url = s.public_url});
 
-  auto& oidc = a.oidc();
-  auto tenant = a.identity().staff.create_tenant("Fuzz-Behörde", "fuzz");
+  auto& oidc = a.get<mvsp::identity::Provider>();
+  auto tenant = a.get<identity::Identity>().staff.create_tenant("Fuzz-Behörde", "fuzz");
   check(tenant.has_value(), "harness: create the tenant");
   auto confidential = oidc.create_client({.name = "Fuzz RP",
                                           .redirect_uris = {"https://rp.example/callback"},
@@ -120,12 +119,13 @@ AppHarness::AppHarness() : impl_(std::make_unique<Impl>()) {
     check(ok != nullptr, "harness: a client_credentials token");
     return ok->access_token;
   };
-  auto account = a.identity().accounts.create_account({.email = "erika@example.org",
-                                                       .password = "Fuzz-Passwort-1234",
-                                                       .given_name = "Erika",
-                                                       .family_name = "Mustermann",
-                                                       .verified = true},
-                                                      "fuzz");
+  auto account =
+      a.get<identity::Identity>().accounts.create_account({.email = "erika@example.org",
+                                                           .password = "Fuzz-Passwort-1234",
+                                                           .given_name = "Erika",
+                                                           .family_name = "Mustermann",
+                                                           .verified = true},
+                                                          "fuzz");
   check(account.has_value(), "harness: create the account");
   d.account_id = account->id;
   // An ID token through the code flow, for id_token_hint.

@@ -3,6 +3,7 @@
 // applies migrations, builds the components and wires their routes and jobs.
 
 #include <memory>
+#include <mvsp/web/component.hpp>
 #include <mvsp/web/ports.hpp>
 #include <string>
 #include <vector>
@@ -25,37 +26,27 @@ class Database;
 namespace mvsp::web {
 class Router;
 }
-namespace mvsp::identity {
-struct Identity;
-class Provider;
-}  // namespace mvsp::identity
-
-namespace mvsp::catalog {
-class Catalog;
-}  // namespace mvsp::catalog
-namespace mvsp::finder {
-class Finder;
-}  // namespace mvsp::finder
-namespace mvsp::mailbox {
-class Mailbox;
-}
-namespace mvsp::delivery {
-class Delivery;
-}
 
 namespace mvsp::app {
 
 // The real ports of this process: the system clock, random ids, HTTP over the network.
 const web::Ports& system_ports();
 
-// Every component's migrations, in dependency order.
+// Every component, in dependency order: the one list (app.cpp). Adding a component is its
+// folder and one line there.
+std::vector<std::unique_ptr<web::Component>> all_components();
+std::vector<std::string> component_names();
+
+// The platform's and every component's migrations, in dependency order.
 std::vector<core::Migration> all_migrations();
 
 class App {
  public:
-  // Opens the database and applies pending migrations. Throws core::Failure when the
-  // database cannot be opened or a migration fails. Tests pass their own ports (a manual
-  // clock, sequential ids, a fake transport); everything in the app uses them.
+  // Opens the database, applies pending migrations and builds the components this
+  // instance runs (settings.components; empty: all) with the ones they need. Throws
+  // core::Failure when the database cannot be opened, a migration fails or a component's
+  // configuration is not valid. Tests pass their own ports (a manual clock, sequential
+  // ids, a fake transport); everything in the app uses them.
   explicit App(Settings settings, const web::Ports& ports = system_ports());
   ~App();
 
@@ -74,23 +65,24 @@ class App {
   core::AuditLog& audit();
   core::BlobStore& blobs();
   const core::Clock& clock() const;
-  identity::Identity& identity();
-  identity::Provider& oidc();
-  catalog::Catalog& catalog();
-  finder::Finder& finder();
-  mailbox::Mailbox& mailbox();
-  delivery::Delivery& delivery();
-  // The periodic clean-ups: notices not retrieved in time, documents past their keeping.
+  // What the built components offer one another: identity::Identity, catalog::Catalog,
+  // finder::Finder, mailbox::Mailbox, delivery::Delivery, …
+  web::Services& services();
+  template <class T>
+  T& get();
+  // The periodic clean-ups: old jobs, then each component's sweep, each on its own.
   void run_sweeps();
-  // Rebuilds the search index if the catalog changed since it was built.
-  void refresh_index();
+  // Each built component's demo data, loaded idempotently (`mvsp demo`); returns what ran.
+  std::vector<std::string> load_demo_data();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
-// Each component's demo data, loaded idempotently by `mvsp demo`; returns what ran.
-std::vector<std::string> load_demo_data(App& app);
+template <class T>
+T& App::get() {
+  return services().template need<T>();
+}
 
 }  // namespace mvsp::app

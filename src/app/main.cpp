@@ -81,6 +81,12 @@ Options (each also as environment variable):
                                            (identity,catalog,finder,mailbox,delivery; default all)
 )";
 
+// The settings for a command that builds only the components it uses (and what they need).
+Settings only(Settings s, std::vector<std::string> components) {
+  s.components = std::move(components);
+  return s;
+}
+
 std::string json_string(const std::string& s) {
   std::ostringstream out;
   Poco::JSON::Stringifier::formatString(s, out);
@@ -213,8 +219,7 @@ int config_check(const Settings& s) {
 
 int jobs_command(const Settings& settings, const CommandLine& cli) {
   std::string sub = cli.words.size() > 1 ? cli.words[1] : "";
-  Settings s = settings;
-  App app(s);
+  App app(only(settings, {}));
   if (sub == "dead") {
     for (const auto& row : app.jobs().dead(100)) {
       std::printf("%s  %s  attempts=%d  %s\n", row.job.id.c_str(), row.job.kind.c_str(),
@@ -290,8 +295,8 @@ int delivery_client(const Settings& settings, const CommandLine& cli, const std:
     std::fprintf(stderr, "mvsp: --rate, --burst and --daily-quota take numbers\n");
     return kExitUsage;
   }
-  App app(settings);
-  auto secret = app.delivery().configure_client(client, s);
+  App app(only(settings, {"delivery"}));
+  auto secret = app.get<mvsp::delivery::Delivery>().configure_client(client, s);
   if (!secret) return report(secret.error());
   std::printf("{\"client_id\":%s,\"callback_url\":%s,\"callback_secret\":%s}\n",
               json_string(client).c_str(), json_string(s.callback_url).c_str(),
@@ -312,8 +317,8 @@ int delivery_verify(const Settings& settings, const CommandLine& cli, const std:
     if (!raw) return report(core::Error::invalid("--public-key-file", "must hold base64"));
     key = *raw;
   } else {
-    App app(settings);
-    key = app.delivery().evidence_public_key();
+    App app(only(settings, {"delivery"}));
+    key = app.get<mvsp::delivery::Delivery>().evidence_public_key();
   }
   auto check = mvsp::delivery::Delivery::verify_evidence(text, key);
   if (!check.ok) {
@@ -327,8 +332,9 @@ int delivery_verify(const Settings& settings, const CommandLine& cli, const std:
 }
 
 int tenant_create(const Settings& settings, const CommandLine& cli) {
-  App app(settings);
-  auto tenant = app.identity().staff.create_tenant(option(cli, "--name"), "operator:cli");
+  App app(only(settings, {"identity"}));
+  auto tenant = app.get<mvsp::identity::Identity>().staff.create_tenant(option(cli, "--name"),
+                                                                        "operator:cli");
   if (!tenant) return report(tenant.error());
   std::printf("{\"id\":\"%s\",\"name\":%s}\n", tenant->id.c_str(),
               json_string(tenant->name).c_str());
@@ -336,7 +342,7 @@ int tenant_create(const Settings& settings, const CommandLine& cli) {
 }
 
 int user_create(const Settings& settings, const CommandLine& cli) {
-  App app(settings);
+  App app(only(settings, {"identity"}));
   auto name = option(cli, "--name");
   auto space = name.rfind(' ');
   mvsp::identity::NewAccount input{
@@ -347,7 +353,7 @@ int user_create(const Settings& settings, const CommandLine& cli) {
       .verified = has_flag(cli, "--verified"),
       .role = option(cli, "--role"),
       .tenant_id = option(cli, "--tenant")};
-  auto account = app.identity().accounts.create_account(input, "operator:cli");
+  auto account = app.get<mvsp::identity::Identity>().accounts.create_account(input, "operator:cli");
   if (!account) return report(account.error());
   std::printf("{\"id\":\"%s\",\"mailbox\":\"%s\",\"email\":%s}\n", account->id.c_str(),
               account->mailbox().c_str(), json_string(account->email).c_str());
@@ -366,16 +372,17 @@ int client_create(const Settings& settings, const CommandLine& cli) {
     if (!in) return report(core::Error::invalid("--public-key", "cannot read " + path));
     public_key.assign(std::istreambuf_iterator<char>(in), {});
   }
-  App app(settings);
-  auto created = app.oidc().create_client({.name = option(cli, "--name"),
-                                           .redirect_uris = options(cli, "--redirect-uri"),
-                                           .post_logout_uris = options(cli, "--post-logout-uri"),
-                                           .scopes = options(cli, "--scope"),
-                                           .grants = options(cli, "--grant"),
-                                           .is_public = has_flag(cli, "--public"),
-                                           .tenant_id = option(cli, "--tenant"),
-                                           .public_key_pem = public_key},
-                                          "operator:cli");
+  App app(only(settings, {"identity"}));
+  auto created = app.get<mvsp::identity::Provider>().create_client(
+      {.name = option(cli, "--name"),
+       .redirect_uris = options(cli, "--redirect-uri"),
+       .post_logout_uris = options(cli, "--post-logout-uri"),
+       .scopes = options(cli, "--scope"),
+       .grants = options(cli, "--grant"),
+       .is_public = has_flag(cli, "--public"),
+       .tenant_id = option(cli, "--tenant"),
+       .public_key_pem = public_key},
+      "operator:cli");
   if (!created) return report(created.error());
   if (created->client_secret.empty()) {
     std::printf("{\"client_id\":\"%s\"}\n", created->client.client_id.c_str());
@@ -445,8 +452,8 @@ int run(int argc, char** argv) {
     return delivery_verify(*settings, *cli, words[2]);
   }
   if (command == "catalog" && sub == "export") {
-    App app(*settings);
-    std::puts(app.catalog().export_json().c_str());
+    App app(only(*settings, {"catalog"}));
+    std::puts(app.get<mvsp::catalog::Catalog>().export_json().c_str());
     return 0;
   }
   if (command == "catalog" && sub == "import") {
@@ -455,23 +462,24 @@ int run(int argc, char** argv) {
     std::ifstream in(words[2]);
     if (!in) return report(core::Error::invalid("FILE", "cannot read " + words[2]));
     std::string text((std::istreambuf_iterator<char>(in)), {});
-    App app(*settings);
-    auto done = app.catalog().import_json(
+    App app(only(*settings, {"catalog"}));
+    auto done = app.get<mvsp::catalog::Catalog>().import_json(
         {.actor = "operator:cli", .state_wide = true, .tenant_ids = {}}, text);
     if (!done) return report(done.error());
     std::printf("catalog imported: %zu services, %zu authorities\n",
-                app.catalog().services().size(), app.catalog().authorities().size());
+                app.get<mvsp::catalog::Catalog>().services().size(),
+                app.get<mvsp::catalog::Catalog>().authorities().size());
     return 0;
   }
   if (command == "keys" && sub == "rotate") {
-    App app(*settings);
-    app.oidc().rotate_keys();
+    App app(only(*settings, {"identity"}));
+    app.get<mvsp::identity::Provider>().rotate_keys();
     std::puts("new signing keys are active; the old ones stay published until their tokens expire");
     return 0;
   }
   if (command == "demo") {
-    App app(*settings);
-    auto loaded = mvsp::app::load_demo_data(app);
+    App app(only(*settings, mvsp::app::component_names()));
+    auto loaded = app.load_demo_data();
     std::printf("demo data loaded\n");
     for (const auto& l : loaded) std::printf("  %s\n", l.c_str());
     return 0;

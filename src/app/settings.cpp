@@ -8,10 +8,10 @@
 #include <fstream>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/crypto.hpp>
-#include <regex>
+#include <mvsp/web/component.hpp>
 #include <set>
-#include <sstream>
-#include <tuple>
+
+#include "app.hpp"
 
 namespace mvsp::app {
 namespace {
@@ -38,77 +38,11 @@ bool valid_listen(const std::string& v) {
   return std::stoi(port) <= 65535;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// One [identity.upstream.NAME] section; only the keys of its protocol are known.
-identity::UpstreamConfig read_upstream(core::Config& config, const std::string& name) {
-  auto key = "identity.upstream." + name;
-  auto sec = config.section(key);
-  identity::UpstreamConfig u;
-  u.name = name;
-  static const std::regex kName("^[a-z0-9][a-z0-9-]{0,31}$");
-  if (!std::regex_match(name, kName) || name == "neu" || name == "abschluss" ||
-      name == "verbinden") {
-    sec.reject("", fmt::format("{}: the name must be 1 to 32 lower-case letters, digits or "
-                               "hyphens, and not neu, abschluss or verbinden",
-                               key));
-  }
-  u.protocol = sec.choice("protocol", "", {"saml", "oidc"});
-  u.label = sec.string("label", name);
-  auto url = [&](const char* k) {
-    auto v = sec.string(k, "");
-    if (!v.starts_with("https://") && !v.starts_with("http://")) {
-      sec.reject(k, fmt::format("{}.{} must be an http(s) URL", key, k));
-    }
-    return v;
-  };
-  auto required = [&](const char* k) {
-    auto v = sec.string(k, "");
-    if (v.empty()) sec.reject(k, fmt::format("{}.{} is required", key, k));
-    return v;
-  };
-  if (u.protocol == "saml") {
-    u.sso_url = url("sso_url");
-    u.idp_entity_id = required("idp_entity_id");
-    auto path = required("idp_certificate");
-    if (!path.empty()) {
-      u.idp_certificate_pem = read_file(path);
-      if (u.idp_certificate_pem.find("BEGIN CERTIFICATE") == std::string::npos) {
-        sec.reject(
-            "idp_certificate",
-            fmt::format("{}.idp_certificate: {} is not a readable PEM certificate", key, path));
-      }
-    }
-  } else if (u.protocol == "oidc") {
-    u.issuer = url("issuer");
-    while (u.issuer.ends_with('/')) u.issuer.pop_back();
-    u.client_id = required("client_id");
-    u.client_secret = required("client_secret");
-    u.scope = sec.string("scope", u.scope);
-    u.acr_levels = sec.string_pairs("acr_levels");
-    for (const auto& [acr, level] : u.acr_levels) {
-      if (!identity::parse_level(level)) {
-        sec.reject("acr_levels", fmt::format("{}.acr_levels.{} must be basic, low, substantial "
-                                             "or high",
-                                             key, acr));
-      }
-    }
-  } else {
-    sec.reject("protocol", fmt::format("{}.protocol is required: saml or oidc", key));
-  }
-  return u;
-}
-
 }  // namespace
 
 bool Settings::runs(std::string_view component) const {
-  return std::find(components.begin(), components.end(), component) != components.end();
+  return !components ||
+         std::find(components->begin(), components->end(), component) != components->end();
 }
 
 std::string Settings::host() const {
@@ -168,9 +102,12 @@ core::Result<Settings> load_settings(const CommandLine& cli,
 
   core::Config config;
   if (auto path = pick("--config", "MVSP_CONFIG")) {
-    auto loaded = core::Config::load(*path);
-    if (!loaded) return core::fail(loaded.error());
-    config = std::move(*loaded);
+    std::ifstream in(*path);
+    if (!in) return core::fail(core::Error::invalid(*path, fmt::format("cannot read {}", *path)));
+    s.config_text.assign(std::istreambuf_iterator<char>(in), {});
+    auto parsed = core::Config::parse(s.config_text, *path);
+    if (!parsed) return core::fail(parsed.error());
+    config = std::move(*parsed);
     s.config_file = *path;
   }
 
@@ -234,73 +171,6 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   s.session_absolute_hours =
       static_cast<int>(session.integer("absolute_hours", s.session_absolute_hours, 1, 24 * 30));
 
-  auto identity = config.section("identity");
-  s.step_up_minutes =
-      static_cast<int>(identity.integer("step_up_minutes", s.step_up_minutes, 1, 24 * 60));
-  s.unconfirmed_account_days = static_cast<int>(
-      identity.integer("unconfirmed_account_days", s.unconfirmed_account_days, 2, 3650));
-  for (const auto& name : config.subsections("identity.upstream")) {
-    s.upstreams.push_back(read_upstream(config, name));
-  }
-
-  auto mailbox = config.section("mailbox");
-  s.deemed_after_days =
-      static_cast<int>(mailbox.integer("deemed_after_days", s.deemed_after_days, 0, 60));
-  s.retrieval_period_days =
-      static_cast<int>(mailbox.integer("retrieval_period_days", s.retrieval_period_days, 1, 365));
-
-  auto delivery = config.section("delivery");
-  s.delivery_retry_hours =
-      static_cast<int>(delivery.integer("retry_hours", s.delivery_retry_hours, 1, 24 * 30));
-  s.delivery_first_retry_seconds = static_cast<int>(
-      delivery.integer("first_retry_seconds", s.delivery_first_retry_seconds, 1, 3600));
-  s.delivery_max_retry_minutes = static_cast<int>(
-      delivery.integer("max_retry_minutes", s.delivery_max_retry_minutes, 1, 24 * 60));
-  s.delivery_keep_documents_days = static_cast<int>(
-      delivery.integer("keep_documents_days", s.delivery_keep_documents_days, 0, 3650));
-  s.delivery_max_document_mb =
-      static_cast<int>(delivery.integer("max_document_mb", s.delivery_max_document_mb, 1, 1024));
-  s.delivery_rate_per_second =
-      static_cast<int>(delivery.integer("rate_per_second", s.delivery_rate_per_second, 1, 100000));
-  s.delivery_burst = static_cast<int>(delivery.integer("burst", s.delivery_burst, 1, 100000));
-  s.delivery_daily_quota =
-      static_cast<int>(delivery.integer("daily_quota", s.delivery_daily_quota, 0, 100000000));
-  s.delivery_service = delivery.string("service", s.delivery_service);
-  for (const auto& type : config.subsections("delivery")) {
-    auto key = "delivery." + type;
-    auto sec = config.section(key);
-    if (type != "bundid" && type != "muk") {
-      sec.reject("endpoint",
-                 fmt::format("[{}]: mailbox types with an endpoint are bundid and muk", key));
-      continue;
-    }
-    ExternalMailbox m{.type = type};
-    m.endpoint = sec.string("endpoint", "");
-    while (m.endpoint.ends_with('/')) m.endpoint.pop_back();
-    if (!m.endpoint.starts_with("https://") && !m.endpoint.starts_with("http://")) {
-      sec.reject("endpoint", fmt::format("{}.endpoint must be an http(s) URL", key));
-    }
-    auto key_file = sec.string("author_key", "");
-    auto certificate_file = sec.string("author_certificate", "");
-    if (key_file.empty() != certificate_file.empty()) {
-      sec.reject("author_key", fmt::format("{0}.author_key and {0}.author_certificate go together "
-                                           "(neither: a generated pair in the data directory)",
-                                           key));
-    }
-    for (auto [k, path, pem] :
-         {std::tuple{"author_key", key_file, &m.author_key_pem},
-          std::tuple{"author_certificate", certificate_file, &m.author_certificate_pem}}) {
-      if (path.empty()) continue;
-      *pem = read_file(path);
-      if (pem->find("-----BEGIN") == std::string::npos) {
-        sec.reject(k, fmt::format("{}.{}: {} is not a readable PEM file", key, k, path));
-      }
-    }
-    m.bearer_token = sec.string("bearer_token", "");
-    m.timeout_seconds = static_cast<int>(sec.integer("timeout_seconds", m.timeout_seconds, 1, 600));
-    s.external_mailboxes.push_back(m);
-  }
-
   auto site = config.section("site");
   s.site_operator.name = site.string("operator_name", "");
   s.site_operator.address = site.string("operator_address", "");
@@ -309,21 +179,22 @@ core::Result<Settings> load_settings(const CommandLine& cli,
 
   auto components =
       pick("--components", "MVSP_COMPONENTS").value_or(server.string("components", "all"));
+  auto known = component_names();
   if (components != "all") {
-    s.components.clear();
+    s.components.emplace();
     std::string_view rest = components;
     while (!rest.empty()) {
       auto comma = rest.find(',');
       auto item = std::string(rest.substr(0, comma));
       std::erase(item, ' ');
       if (!item.empty()) {
-        if (std::find(kComponents.begin(), kComponents.end(), item) == kComponents.end()) {
+        if (std::find(known.begin(), known.end(), item) == known.end()) {
           server.reject("components",
                         fmt::format("server.components (--components, MVSP_COMPONENTS): unknown "
                                     "component \"{}\"; known are {}",
-                                    item, fmt::join(kComponents, ", ")));
+                                    item, fmt::join(known, ", ")));
         }
-        s.components.push_back(item);
+        s.components->push_back(item);
       }
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
@@ -354,6 +225,8 @@ core::Result<Settings> load_settings(const CommandLine& cli,
       (!core::crypto::from_hex(s.master_key_hex, key) || key.size() != 32)) {
     secrets.reject("master_key", "secrets.master_key must be 64 hexadecimal characters (32 bytes)");
   }
+  // Each component reads and checks its own sections.
+  for (const auto& component : all_components()) component->configure(config);
   if (auto st = config.check(); !st) return core::fail(st.error());
   return s;
 }

@@ -5,29 +5,12 @@
 #include <filesystem>
 #include <map>
 #include <mvsp/core/error.hpp>
-#include <mvsp/identity/federation.hpp>
 #include <mvsp/web/shell.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace mvsp::app {
-
-// The components an instance can run (`--components`); the delivery service can run alone.
-inline const std::vector<std::string> kComponents = {"identity", "catalog", "finder", "mailbox",
-                                                     "delivery"};
-
-// A federal mailbox the delivery service writes to ([delivery.bundid], [delivery.muk]).
-struct ExternalMailbox {
-  std::string type;
-  std::string endpoint;
-  // Read from [delivery.TYPE] author_key and author_certificate (PEM files); both empty:
-  // a generated pair in <data_dir>/delivery-keys.
-  std::string author_key_pem;
-  std::string author_certificate_pem;
-  std::string bearer_token;
-  int timeout_seconds = 30;
-};
 
 struct Settings {
   // Options with a command-line flag and an environment variable.
@@ -66,31 +49,16 @@ struct Settings {
   // [session]
   int session_idle_minutes = 30;
   int session_absolute_hours = 12;
-  // [identity]
-  int step_up_minutes = 30;
-  // [identity.upstream.NAME]
-  std::vector<identity::UpstreamConfig> upstreams;
-  // [server] components
-  std::vector<std::string> components = kComponents;
-  // [mailbox]
-  int unconfirmed_account_days = 30;  // then an account never confirmed is deleted
-  int deemed_after_days = 4;
-  int retrieval_period_days = 10;
-  // [delivery]
-  int delivery_retry_hours = 96;
-  int delivery_first_retry_seconds = 60;
-  int delivery_max_retry_minutes = 360;
-  int delivery_keep_documents_days = 30;
-  int delivery_max_document_mb = 20;
-  int delivery_rate_per_second = 20;
-  int delivery_burst = 40;
-  int delivery_daily_quota = 10000;
-  std::string delivery_service = "Serviceportal";
-  // [delivery.bundid], [delivery.muk]
-  std::vector<ExternalMailbox> external_mailboxes;
+  // [server] components: which components this instance runs; nullopt: all of them. A CLI
+  // command names the ones it uses (none for `jobs`).
+  std::optional<std::vector<std::string>> components;
   // [site]
   web::SiteOperator site_operator;
+  // The configuration file's text: each component reads and checks its own sections from
+  // it (load_settings checks them all before anything starts). Tests append sections.
+  std::string config_text;
 
+  // Whether this instance runs `component` (its routes and jobs).
   bool runs(std::string_view component) const;
   std::string host() const;
   int port() const;

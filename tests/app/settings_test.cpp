@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <mvsp/core/config.hpp>
+#include <mvsp/identity/component.hpp>
 #include <set>
 
+#include "app.hpp"
 #include "support.hpp"
 
 namespace mvsp::app {
@@ -72,13 +75,48 @@ TEST_F(SettingsTest, ReadsUpstreamProviders) {
       "[identity.upstream.land.acr_levels]\n\"urn:land:gold\" = \"high\"\n");
   auto s = load({"serve", "--config", config});
   ASSERT_TRUE(s) << s.error().message;
-  ASSERT_EQ(s->upstreams.size(), 2u);
-  EXPECT_EQ(s->upstreams[0].name, "bundid");
-  EXPECT_NE(s->upstreams[0].idp_certificate_pem.find("BEGIN CERTIFICATE"), std::string::npos);
-  EXPECT_EQ(s->upstreams[1].issuer, "https://login.land.example");
-  EXPECT_EQ(s->upstreams[1].label, "land");
-  ASSERT_EQ(s->upstreams[1].acr_levels.size(), 1u);
-  EXPECT_EQ(s->upstreams[1].acr_levels[0].second, "high");
+  // The identity component reads them from the same text when the App is built.
+  auto parsed = core::Config::parse(s->config_text, config);
+  ASSERT_TRUE(parsed);
+  auto upstreams = identity::read_settings(*parsed).upstreams;
+  ASSERT_EQ(upstreams.size(), 2u);
+  EXPECT_EQ(upstreams[0].name, "bundid");
+  EXPECT_NE(upstreams[0].idp_certificate_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_EQ(upstreams[1].issuer, "https://login.land.example");
+  EXPECT_EQ(upstreams[1].label, "land");
+  ASSERT_EQ(upstreams[1].acr_levels.size(), 1u);
+  EXPECT_EQ(upstreams[1].acr_levels[0].second, "high");
+}
+
+// Each component checks its own sections, and load_settings runs them all before anything
+// starts: a bad value of any component stops the start, named by its key.
+TEST_F(SettingsTest, EachComponentChecksItsOwnSection) {
+  auto config = write_config(
+      "[identity]\nstep_up_minutes = 0\n[mailbox]\ndeemed_after_days = 99\n"
+      "[delivery]\nretry_hours = 5\nburst = 0\n[delivery.fax]\nendpoint = \"http://x\"\n"
+      "[finder]\nlanguage = \"de\"\n");
+  auto s = load({"serve", "--config", config});
+  ASSERT_FALSE(s);
+  std::set<std::string> fields;
+  for (const auto& f : s.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"identity.step_up_minutes", "mailbox.deemed_after_days",
+                                           "delivery.burst", "delivery.fax.endpoint", "finder"}));
+}
+
+// Settings made in code (as tests make them) are checked by the components when the App is
+// built.
+TEST_F(SettingsTest, TheAppRefusesABadComponentSection) {
+  Settings s;
+  s.database = "sqlite:" + (dir_.path() / "mvsp.db").string();
+  s.data_dir = dir_.path();
+  s.config_text = "[delivery]\nrate_per_second = 0\n";
+  try {
+    App app(s);
+    FAIL() << "built with a bad [delivery] section";
+  } catch (const core::Failure& e) {
+    EXPECT_NE(std::string(e.what()).find("delivery.rate_per_second"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST_F(SettingsTest, BadUpstreamsAreNamedKeyByKey) {

@@ -20,15 +20,15 @@ Poco::JSON::Object::Ptr parse(const std::string& body) {
 
 class CatalogApi : public test::ServerTest {
  protected:
-  void add_routes(app::App& app) override { app::load_demo_data(app); }
+  void add_routes(app::App& app) override { app.load_demo_data(); }
 };
 
 TEST_P(CatalogApi, RoutesEveryServiceWithAnOnlineServiceForEveryMunicipality) {
   auto c = client();
   std::set<std::string> keys;
-  for (const auto& os : app_->catalog().online_services()) keys.insert(os.leika_key);
+  for (const auto& os : app_->get<catalog::Catalog>().online_services()) keys.insert(os.leika_key);
   ASSERT_GE(keys.size(), 10u);
-  auto places = app_->catalog().municipalities();
+  auto places = app_->get<catalog::Catalog>().municipalities();
   ASSERT_EQ(places.size(), 726u);
   std::size_t answered = 0, with_online_service = 0;
   for (const auto& key : keys) {
@@ -97,10 +97,10 @@ TEST_P(CatalogApi, ReadingIsPublicAndWritingNeedsACatalogScope) {
   EXPECT_EQ(anonymous.status, 401);
 
   // A machine client of the state's editorial office may import; one without the scope not.
-  auto admin = app_->oidc().create_client(
+  auto admin = app_->get<identity::Provider>().create_client(
       {.name = "Redaktionssystem", .scopes = {"catalog:admin"}, .grants = {"client_credentials"}},
       "test");
-  auto other = app_->oidc().create_client(
+  auto other = app_->get<identity::Provider>().create_client(
       {.name = "Fachverfahren", .scopes = {"notices:write"}, .grants = {"client_credentials"}},
       "test");
   ASSERT_TRUE(admin && other);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/finder/finder.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/web/http.hpp>
 
@@ -23,15 +24,15 @@ std::string enc(const std::string& s) {
 class EditorPages : public test::ServerTest {
  protected:
   void add_routes(app::App& app) override {
-    app::load_demo_data(app);
-    auto& identity = app.identity();
+    app.load_demo_data();
+    auto& identity = app.get<mvsp::identity::Identity>();
     for (auto [authority, email] : {std::pair{"lk-nwm", "redaktion@nordwestmecklenburg.example"},
                                     std::pair{"lk-lup", "redaktion@kreis-lup.example"}}) {
       auto tenant = identity.staff.create_tenant(authority, "test");
       ASSERT_TRUE(tenant);
-      auto a = *app.catalog().authority(authority);
+      auto a = *app.get<catalog::Catalog>().authority(authority);
       a.tenant_id = tenant->id;
-      ASSERT_TRUE(app.catalog().put_authority(kState, a));
+      ASSERT_TRUE(app.get<catalog::Catalog>().put_authority(kState, a));
       ASSERT_TRUE(identity.accounts.create_account({.email = email,
                                                     .password = kPassword,
                                                     .given_name = "Red",
@@ -102,9 +103,9 @@ TEST_P(EditorPages, OnlyEditorsReachTheEditorialPages) {
 }
 
 TEST_P(EditorPages, AdoptingAuthoritiesSeeANoticeOfANewVersion) {
-  auto changed = *app_->catalog().online_service("kita-antrag");
+  auto changed = *app_->get<catalog::Catalog>().online_service("kita-antrag");
   changed.config.confirmation_text = "Neu: Ihr Antrag ist eingegangen.";
-  auto v2 = app_->catalog().put_online_service(kState, changed);
+  auto v2 = app_->get<catalog::Catalog>().put_online_service(kState, changed);
   ASSERT_TRUE(v2);
   EXPECT_EQ(v2->version, 2);
   auto c = signed_in("redaktion@nordwestmecklenburg.example");
@@ -135,9 +136,10 @@ TEST_P(EditorPages, AnEditorKeepsTheOwnEntryCurrentAndOnlyStateEditorsChangeServ
   EXPECT_NE(bad.body.find("Eine Postleitzahl hat fünf Ziffern."), std::string::npos) << bad.body;
   EXPECT_NE(bad.body.find("href=\"#feld-postcode\""), std::string::npos)
       << "summary links the field";
-  EXPECT_EQ(app_->catalog().authority("lk-nwm")->phone, "03841 3040-0") << "nothing written";
+  EXPECT_EQ(app_->get<catalog::Catalog>().authority("lk-nwm")->phone, "03841 3040-0")
+      << "nothing written";
   EXPECT_EQ(c.post_form("/redaktion/behoerden/lk-nwm", fields("23970")).status, 303);
-  EXPECT_EQ(app_->catalog().authority("lk-nwm")->phone, "03841 3040-9999");
+  EXPECT_EQ(app_->get<catalog::Catalog>().authority("lk-nwm")->phone, "03841 3040-9999");
   EXPECT_EQ(c.get("/redaktion/behoerden/lk-lup").status, 403);
   EXPECT_EQ(c.post_form("/redaktion/behoerden/lk-lup", fields("19370")).status, 403);
   EXPECT_EQ(c.get("/redaktion/leistungen/99108008000000").status, 403)
@@ -152,7 +154,7 @@ TEST_P(EditorPages, AnEditorKeepsTheOwnEntryCurrentAndOnlyStateEditorsChangeServ
                              {"description", enc("Im Fundbüro geben Sie Fundsachen ab.")},
                              {"csrf_token", test::HttpClient::csrf_token_in(service.body)}});
   EXPECT_EQ(saved.status, 303);
-  app_->refresh_index();
+  app_->get<finder::Finder>().refresh();
   auto found = client().get("/api/v1/search?q=Schl%C3%BCssel%20verloren");
   EXPECT_NE(found.body.find("99017001000000"), std::string::npos) << found.body;
   auto empty =
@@ -196,7 +198,7 @@ TEST_P(EditorPages, OnlineServicesAreConfiguredInAFormAndNewVersionsCounted) {
   ASSERT_EQ(created.status, 303) << created.body;
   auto path = created.header("location");
   auto id = path.substr(path.rfind('/') + 1);
-  auto os = app_->catalog().online_service(id);
+  auto os = app_->get<catalog::Catalog>().online_service(id);
   ASSERT_TRUE(os);
   EXPECT_EQ(os->owner, "lk-nwm");
   EXPECT_EQ(os->config.fee_cents, 2000);
@@ -212,8 +214,8 @@ TEST_P(EditorPages, OnlineServicesAreConfiguredInAFormAndNewVersionsCounted) {
   }
   EXPECT_EQ(post(path, "25,00", "Lageplan; application/pdf; 10; Pflicht", "99134002000000").status,
             303);
-  EXPECT_EQ(app_->catalog().online_service(id)->version, 2);
-  EXPECT_EQ(app_->catalog().online_service(id)->config.fee_cents, 2500);
+  EXPECT_EQ(app_->get<catalog::Catalog>().online_service(id)->version, 2);
+  EXPECT_EQ(app_->get<catalog::Catalog>().online_service(id)->config.fee_cents, 2500);
   // Another district's editor can neither open nor change it.
   auto lup = signed_in("redaktion@kreis-lup.example");
   EXPECT_EQ(lup.get(path).status, 403);
@@ -237,7 +239,7 @@ TEST_P(EditorPages, StateEditorsCreateServicesWithTopicsAndResponsibilities) {
   EXPECT_EQ(create("99108008000000").status, 422) << "the key is taken";
   EXPECT_EQ(create("12").status, 422);
   ASSERT_EQ(create("99999000000003").status, 303);
-  auto s = app_->catalog().service("99999000000003");
+  auto s = app_->get<catalog::Catalog>().service("99999000000003");
   ASSERT_TRUE(s);
   EXPECT_EQ(s->level, "state");
   EXPECT_EQ(s->topics, (std::vector<std::string>{"verkehr", "ordnung"}));
@@ -265,7 +267,7 @@ TEST_P(EditorPages, StateEditorsCreateServicesWithTopicsAndResponsibilities) {
                      {{"region", "13074"}, {"authority", "lk-nwm"}, {"csrf_token", own_token}})
           .status,
       403);
-  EXPECT_EQ(app_->catalog().responsibilities("99999000000003").size(), 1u);
+  EXPECT_EQ(app_->get<catalog::Catalog>().responsibilities("99999000000003").size(), 1u);
   EXPECT_EQ(district.get("/redaktion/behoerden/neu").status, 403);
 
   // A new office, with a taken identifier first.
@@ -280,7 +282,8 @@ TEST_P(EditorPages, StateEditorsCreateServicesWithTopicsAndResponsibilities) {
   EXPECT_EQ(taken.status, 422);
   EXPECT_NE(taken.body.find("ist noch frei"), std::string::npos);
   EXPECT_EQ(office("hwi-standesamt").status, 303);
-  EXPECT_EQ(app_->catalog().authority("hwi-standesamt")->name, "Hansestadt Wismar, Standesamt");
+  EXPECT_EQ(app_->get<catalog::Catalog>().authority("hwi-standesamt")->name,
+            "Hansestadt Wismar, Standesamt");
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, EditorPages, ::testing::ValuesIn(test::backends()));

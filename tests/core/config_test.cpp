@@ -73,6 +73,19 @@ TEST(Config, ReadsNestedSectionsAndTheirTables) {
                                       "identity.upstream.fink.typo"}));
 }
 
+// [delivery] has keys of its own beside its sections [delivery.bundid]: listing the
+// sections leaves the keys to the section's reader (they were once refused as "must be a
+// section").
+TEST(Config, ASectionHasKeysBesideItsSubsections) {
+  auto c = Config::parse(
+      "[delivery]\nretry_hours = 5\n[delivery.bundid]\nendpoint = \"http://x\"\n", "t.toml");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->subsections("delivery"), (std::vector<std::string>{"bundid"}));
+  EXPECT_EQ(c->section("delivery").integer("retry_hours", 96, 1, 720), 5);
+  EXPECT_EQ(c->section("delivery.bundid").string("endpoint", ""), "http://x");
+  EXPECT_TRUE(c->check());
+}
+
 TEST(Config, ASubsectionMustBeATable) {
   auto c = Config::parse("[identity.upstream]\nbundid = 1\n", "t.toml");
   ASSERT_TRUE(c);

@@ -69,13 +69,13 @@ class NoticesApi : public test::ServerTest {
  protected:
   void configure(app::Settings& s) override {
     s.smtp_port = sink_.port();
-    s.delivery_first_retry_seconds = 1;
+    s.config_text += "[delivery]\nfirst_retry_seconds = 1\n";
   }
 
   void SetUp() override {
     ServerTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto& id = app_->identity();
+    auto& id = app_->get<identity::Identity>();
     schwerin_ = id.staff.create_tenant("Landeshauptstadt Schwerin", "test")->id;
     wismar_ = id.staff.create_tenant("Hansestadt Wismar", "test")->id;
     auto citizen = id.accounts.create_account({.email = "erika@example.org",
@@ -96,11 +96,11 @@ class NoticesApi : public test::ServerTest {
     std::vector<std::string> list;
     std::istringstream in(scopes);
     for (std::string s; in >> s;) list.push_back(s);
-    auto cl = app_->oidc().create_client({.name = "Fachverfahren " + tenant,
-                                          .scopes = list,
-                                          .grants = {"client_credentials"},
-                                          .tenant_id = tenant},
-                                         "test");
+    auto cl = app_->get<identity::Provider>().create_client({.name = "Fachverfahren " + tenant,
+                                                             .scopes = list,
+                                                             .grants = {"client_credentials"},
+                                                             .tenant_id = tenant},
+                                                            "test");
     EXPECT_TRUE(cl);
     if (client_id) *client_id = cl->client.client_id;
     auto res = client().request("POST", "/api/v1/oidc/token",
@@ -175,17 +175,17 @@ TEST_P(NoticesApi, ABackOfficeSendsANoticeTheCitizenStepsUpAndOpensItAndTheProof
   EXPECT_NE(mails.back().body.find("/postfach"), std::string::npos);
 
   // The citizen has a second factor; she logs in with her password (low).
-  auto account = app_->identity().accounts.find(citizen_);
-  auto enrollment = app_->identity().second_factor.begin_totp(*account);
+  auto account = app_->get<identity::Identity>().accounts.find(citizen_);
+  auto enrollment = app_->get<identity::Identity>().second_factor.begin_totp(*account);
   auto step = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch())
                   .count() /
               30;
-  ASSERT_TRUE(
-      app_->identity().second_factor.enable_totp({.account_id = citizen_,
-                                                  .password = kPassword,
-                                                  .secret = enrollment.secret,
-                                                  .code = totp(enrollment.secret, step - 1)}));
+  ASSERT_TRUE(app_->get<identity::Identity>().second_factor.enable_totp(
+      {.account_id = citizen_,
+       .password = kPassword,
+       .secret = enrollment.secret,
+       .code = totp(enrollment.secret, step - 1)}));
   auto c = client();
   auto login_page = c.get("/anmelden");
   auto login = c.request("POST", "/anmelden",
@@ -353,7 +353,7 @@ TEST_P(NoticesApi, AnotherTenantsClientCannotReadOrTouchTheNotices) {
 }
 
 TEST_P(NoticesApi, AClientOverItsRateIsToldWhenToComeBack) {
-  ASSERT_TRUE(app_->delivery().configure_client(
+  ASSERT_TRUE(app_->get<delivery::Delivery>().configure_client(
       client_id_, {.callback_url = "", .rate_per_second = 0.01, .burst = 2, .daily_quota = {}}));
   EXPECT_EQ(post(token_, metadata(), "r-1").status, 201);
   EXPECT_EQ(post(token_, metadata(), "r-2").status, 201);
@@ -363,7 +363,7 @@ TEST_P(NoticesApi, AClientOverItsRateIsToldWhenToComeBack) {
   EXPECT_GE(std::stoi(third.header("retry-after")), 50);
   // A replay is not a new notice and is answered.
   EXPECT_EQ(post(token_, metadata(), "r-1").status, 201);
-  ASSERT_TRUE(app_->delivery().configure_client(
+  ASSERT_TRUE(app_->get<delivery::Delivery>().configure_client(
       client_id_, {.callback_url = "", .rate_per_second = {}, .burst = {}, .daily_quota = 2}));
   auto quota = post(token_, metadata(), "r-4");
   EXPECT_EQ(quota.status, 429);

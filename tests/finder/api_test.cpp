@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/finder/finder.hpp>
 
 #include "app.hpp"
 #include "support.hpp"
@@ -11,7 +12,7 @@ namespace {
 
 class SearchApi : public test::ServerTest {
  protected:
-  void add_routes(app::App& app) override { app::load_demo_data(app); }
+  void add_routes(app::App& app) override { app.load_demo_data(); }
 };
 
 TEST_P(SearchApi, AnswersLikeThePagesWithTheResponsibleAuthority) {
@@ -48,8 +49,9 @@ TEST_P(SearchApi, TheIndexFollowsChangesOfTheCatalog) {
   s.leika_key = "99999000000002";
   s.name = "Drohnenaufstieg anzeigen";
   s.level = "state";
-  ASSERT_TRUE(app_->catalog().put_service({.actor = "t", .state_wide = true, .tenant_ids = {}}, s));
-  app_->refresh_index();
+  ASSERT_TRUE(app_->get<catalog::Catalog>().put_service(
+      {.actor = "t", .state_wide = true, .tenant_ids = {}}, s));
+  app_->get<finder::Finder>().refresh();
   auto res = client().get("/api/v1/search?q=Drohnenaufstieg");
   EXPECT_NE(res.body.find("99999000000002"), std::string::npos) << res.body;
 }

@@ -70,12 +70,10 @@ class EidPages : public AccountPages {
     s.listen = fmt::format("127.0.0.1:{}", port);
     s.public_url = fmt::format("http://127.0.0.1:{}", port);
     auto& sim = simulator();
-    s.upstreams = {{.name = "bundid",
-                    .protocol = "saml",
-                    .label = "BundID",
-                    .sso_url = sim.sso_url(),
-                    .idp_entity_id = sim.entity_id(),
-                    .idp_certificate_pem = read_file(sim.certificate_path())}};
+    s.config_text += fmt::format(
+        "[identity.upstream.bundid]\nprotocol = \"saml\"\nlabel = \"BundID\"\n"
+        "sso_url = \"{}\"\nidp_entity_id = \"{}\"\nidp_certificate = \"{}\"\n",
+        sim.sso_url(), sim.entity_id(), sim.certificate_path().string());
   }
 };
 

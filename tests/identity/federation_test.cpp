@@ -50,15 +50,15 @@ class SamlLogin : public EidPages {
 
   // Sets up a second factor for Anna's account; returns its raw secret for codes.
   std::string second_factor_for_anna() {
-    auto account = app_->identity().accounts.find(
+    auto account = app_->get<identity::Identity>().accounts.find(
         database_->db()
             .query_one("SELECT id FROM accounts WHERE email = 'anna@example.org'")
             ->text(0));
     EXPECT_TRUE(account);
     if (!account) return {};
-    auto enrollment = app_->identity().second_factor.begin_totp(*account);
+    auto enrollment = app_->get<identity::Identity>().second_factor.begin_totp(*account);
     auto raw = *secrets::base32_decode(enrollment.secret);
-    EXPECT_TRUE(app_->identity().second_factor.enable_totp(
+    EXPECT_TRUE(app_->get<identity::Identity>().second_factor.enable_totp(
         {.account_id = account->id,
          .password = kPassword,
          .secret = enrollment.secret,
@@ -382,7 +382,7 @@ TEST_P(SamlLogin, AnAccountWithAnUnconfirmedAddressIsNotSignedInThroughTheEid) {
 // never confirmed (anyone can register any address), so a stranger's eID waited in the
 // account for its owner to confirm it.
 TEST_P(SamlLogin, NoIdentityIsLinkedToAnAccountWhoseAddressIsUnconfirmed) {
-  ASSERT_TRUE(app_->identity().accounts.create_account(
+  ASSERT_TRUE(app_->get<identity::Identity>().accounts.create_account(
       {.email = "opfer@example.org", .password = kPassword, .given_name = "O", .family_name = "P"},
       "test"));
   auto attacker = client();
@@ -538,28 +538,27 @@ class OidcLogin : public AccountPages {
     up.smtp_port = sink_.port();
     upstream_ = std::make_unique<app::App>(up);
     upstream_->start();
-    auto created = upstream_->identity().accounts.create_account({.email = "lena@land.example",
-                                                                  .password = kPassword,
-                                                                  .given_name = "Lena",
-                                                                  .family_name = "Lange",
-                                                                  .verified = true},
-                                                                 "test");
+    auto created =
+        upstream_->get<identity::Identity>().accounts.create_account({.email = "lena@land.example",
+                                                                      .password = kPassword,
+                                                                      .given_name = "Lena",
+                                                                      .family_name = "Lange",
+                                                                      .verified = true},
+                                                                     "test");
     EXPECT_TRUE(created);
     int port = free_port();
     s.listen = fmt::format("127.0.0.1:{}", port);
     s.public_url = fmt::format("http://127.0.0.1:{}", port);
-    auto client = upstream_->oidc().create_client(
+    auto client = upstream_->get<identity::Provider>().create_client(
         {.name = "Serviceportal MV",
          .redirect_uris = {s.public_url + "/anmelden/extern/land/rueckkehr"},
          .scopes = {"openid", "profile", "email", "address"}},
         "test");
     EXPECT_TRUE(client);
-    s.upstreams = {{.name = "land",
-                    .protocol = "oidc",
-                    .label = "Nutzerkonto Land",
-                    .issuer = up.public_url,
-                    .client_id = client->client.client_id,
-                    .client_secret = client->client_secret}};
+    s.config_text += fmt::format(
+        "[identity.upstream.land]\nprotocol = \"oidc\"\nlabel = \"Nutzerkonto Land\"\n"
+        "issuer = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\n",
+        up.public_url, client->client.client_id, client->client_secret);
   }
   void TearDown() override {
     AccountPages::TearDown();

@@ -259,9 +259,9 @@ TEST_P(AccountPages, DeletingTheAccountNeedsThePasswordAndSignsOut) {
 TEST_P(AccountPages, OrganisationsThroughThePages) {
   auto anna = registered();
   ASSERT_EQ(login(anna, "anna@example.org", kPassword).status, 303);
-  ASSERT_TRUE(app_->identity().accounts.create_account(
+  ASSERT_TRUE(app_->get<identity::Identity>().accounts.create_account(
       {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test"));
-  ASSERT_TRUE(app_->identity().accounts.create_account(
+  ASSERT_TRUE(app_->get<identity::Identity>().accounts.create_account(
       {.email = "carla@example.org", .password = kPassword, .verified = true}, "test"));
   auto created =
       submit(anna, "/konto/organisationen/neu", {{"name", enc("Bäckerei Schmidt GmbH")}});
@@ -338,7 +338,7 @@ class StaffPages : public AccountPages {
   void SetUp() override {
     AccountPages::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto& id = app_->identity();
+    auto& id = app_->get<identity::Identity>();
     wismar_ = id.staff.create_tenant("Hansestadt Wismar", "test")->id;
     rostock_ = id.staff.create_tenant("Hanse- und Universitätsstadt Rostock", "test")->id;
     make("it@wismar.de", "authority_admin", wismar_);
@@ -347,7 +347,7 @@ class StaffPages : public AccountPages {
     clerk_wismar_ = make("sb@wismar.de", "clerk", wismar_);
   }
   std::string make(const std::string& email, const std::string& role, const std::string& tenant) {
-    return app_->identity()
+    return app_->get<identity::Identity>()
         .accounts
         .create_account({.email = email,
                          .password = kPassword,
@@ -437,7 +437,7 @@ TEST_P(StaffPages, StaffOfAnotherAuthorityJoinsOnlyByAcceptingSignedIn) {
 // The third review: an unconfirmed registration that gave way to an invitation kept its
 // sessions (for an account that no longer exists).
 TEST_P(StaffPages, AnUnconfirmedRegistrationThatGivesWayLosesItsSessions) {
-  ASSERT_TRUE(app_->identity().accounts.create_account(
+  ASSERT_TRUE(app_->get<identity::Identity>().accounts.create_account(
       {.email = "neu@wismar.de", .password = kPassword, .given_name = "S", .family_name = "Q"},
       "test"));
   auto squatter = signed_in_as("neu@wismar.de");
@@ -660,7 +660,7 @@ TEST_P(ClientRegistryPages, OnlyOperatorsRegisterClientsAndSeeTheSecretOnce) {
   std::smatch secret;
   ASSERT_TRUE(std::regex_search(created.body, secret,
                                 std::regex(R"(id="client-secret">([A-Za-z0-9_-]{43})<)")));
-  auto registered_client = app_->oidc().find_client(std::string(m[1]));
+  auto registered_client = app_->get<identity::Provider>().find_client(std::string(m[1]));
   ASSERT_TRUE(registered_client);
   EXPECT_EQ(registered_client->redirect_uris,
             (std::vector<std::string>{"https://fv.example/cb", "https://fv.example/cb2"}));
@@ -685,16 +685,17 @@ class OpenIdProvider : public AccountPages {
   void SetUp() override {
     AccountPages::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto created = app_->oidc().create_client(
+    auto created = app_->get<identity::Provider>().create_client(
         {.name = "Fachverfahren", .redirect_uris = {kRedirect}, .post_logout_uris = {kAfterLogout}},
         "test");
     ASSERT_TRUE(created);
     client_id_ = created->client.client_id;
     secret_ = created->client_secret;
-    auto machine = app_->oidc().create_client({.name = "Postfachdienst",
-                                               .scopes = {"notices:write", "notices:read"},
-                                               .grants = {"client_credentials"}},
-                                              "test");
+    auto machine =
+        app_->get<identity::Provider>().create_client({.name = "Postfachdienst",
+                                                       .scopes = {"notices:write", "notices:read"},
+                                                       .grants = {"client_credentials"}},
+                                                      "test");
     ASSERT_TRUE(machine) << machine.error().fields[0].message;
     machine_id_ = machine->client.client_id;
     machine_secret_ = machine->client_secret;
@@ -784,7 +785,7 @@ TEST_P(OpenIdProvider, DiscoveryAndJwksDescribeTheProvider) {
     algs.insert(keys->getObject(static_cast<unsigned>(i))->getValue<std::string>("alg"));
   }
   EXPECT_EQ(algs, (std::set<std::string>{"ES256", "RS256"}));
-  app_->oidc().rotate_keys();
+  app_->get<identity::Provider>().rotate_keys();
   EXPECT_EQ(json(client().get("/oidc/jwks").body)->getArray("keys")->size(), 4u)
       << "old keys stay published while their tokens live";
 }
@@ -915,7 +916,8 @@ TEST_P(OpenIdProvider, MachinesGetScopedTokensWithClientCredentials) {
   EXPECT_EQ(t->getValue<std::string>("scope"), "notices:write");
   EXPECT_FALSE(t->has("id_token"));
   EXPECT_FALSE(t->has("refresh_token"));
-  auto grant = app_->oidc().check_access_token(t->getValue<std::string>("access_token"));
+  auto grant =
+      app_->get<identity::Provider>().check_access_token(t->getValue<std::string>("access_token"));
   ASSERT_TRUE(grant);
   EXPECT_EQ(grant->client_id, machine_id_);
   EXPECT_TRUE(grant->account_id.empty());
@@ -956,7 +958,7 @@ TEST_P(OpenIdProvider, HintsAndLanguagesAreHonoured) {
   auto id_token = tokens->getValue<std::string>("id_token");
   EXPECT_FALSE(answer(anna.get(authorize_url({{"id_token_hint", id_token}})))["code"].empty())
       << "the hint names the signed-in person";
-  ASSERT_TRUE(app_->identity().accounts.create_account(
+  ASSERT_TRUE(app_->get<identity::Identity>().accounts.create_account(
       {.email = "bernd@example.org", .password = kPassword, .verified = true}, "test"));
   auto bernd = client();
   ASSERT_EQ(login(bernd, "bernd@example.org", kPassword).status, 303);
@@ -966,16 +968,17 @@ TEST_P(OpenIdProvider, HintsAndLanguagesAreHonoured) {
 }
 
 TEST_P(OpenIdProvider, AccessTokensOfMachinesCarryTheirTenant) {
-  auto tenant = app_->identity().staff.create_tenant("Landkreis Nordwestmecklenburg", "test");
-  auto bound = app_->oidc().create_client({.name = "Fachverfahren des Kreises",
-                                           .scopes = {"notices:write"},
-                                           .grants = {"client_credentials"},
-                                           .tenant_id = tenant->id},
-                                          "test");
+  auto tenant =
+      app_->get<identity::Identity>().staff.create_tenant("Landkreis Nordwestmecklenburg", "test");
+  auto bound = app_->get<identity::Provider>().create_client({.name = "Fachverfahren des Kreises",
+                                                              .scopes = {"notices:write"},
+                                                              .grants = {"client_credentials"},
+                                                              .tenant_id = tenant->id},
+                                                             "test");
   auto res =
       token_request("grant_type=client_credentials", bound->client.client_id, bound->client_secret);
-  auto grant =
-      app_->oidc().check_access_token(json(res.body)->getValue<std::string>("access_token"));
+  auto grant = app_->get<identity::Provider>().check_access_token(
+      json(res.body)->getValue<std::string>("access_token"));
   ASSERT_TRUE(grant);
   EXPECT_EQ(grant->tenant_id, tenant->id);
 }
@@ -1000,18 +1003,19 @@ TEST_P(OpenIdProvider, MachinesAuthenticateWithPrivateKeyJwt) {
       new Poco::Crypto::RSAKey(Poco::Crypto::RSAKey::KL_2048, Poco::Crypto::RSAKey::EXP_LARGE));
   std::ostringstream pub;
   rsa->save(&pub, nullptr);
-  auto bad = app_->oidc().create_client(
+  auto bad = app_->get<identity::Provider>().create_client(
       {.name = "x",
        .grants = {"client_credentials"},
        .public_key_pem = "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"},
       "test");
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().fields[0].field, "public_key");
-  auto created = app_->oidc().create_client({.name = "Fachverfahren mit Schlüssel",
-                                             .scopes = {"notices:write"},
-                                             .grants = {"client_credentials"},
-                                             .public_key_pem = pub.str()},
-                                            "test");
+  auto created =
+      app_->get<identity::Provider>().create_client({.name = "Fachverfahren mit Schlüssel",
+                                                     .scopes = {"notices:write"},
+                                                     .grants = {"client_credentials"},
+                                                     .public_key_pem = pub.str()},
+                                                    "test");
   ASSERT_TRUE(created) << created.error().fields[0].message;
   EXPECT_TRUE(created->client_secret.empty()) << "no secret for a key client";
   auto id = created->client.client_id;
@@ -1045,11 +1049,11 @@ TEST_P(OpenIdProvider, MachinesAuthenticateWithPrivateKeyJwt) {
   Poco::SharedPtr<Poco::Crypto::ECKey> ec(new Poco::Crypto::ECKey("prime256v1"));
   std::ostringstream ec_pub;
   ec->save(&ec_pub, nullptr);
-  auto ec_client = app_->oidc().create_client({.name = "EC",
-                                               .scopes = {"notices:read"},
-                                               .grants = {"client_credentials"},
-                                               .public_key_pem = ec_pub.str()},
-                                              "test");
+  auto ec_client = app_->get<identity::Provider>().create_client({.name = "EC",
+                                                                  .scopes = {"notices:read"},
+                                                                  .grants = {"client_credentials"},
+                                                                  .public_key_pem = ec_pub.str()},
+                                                                 "test");
   ASSERT_TRUE(ec_client);
   EXPECT_EQ(post(assertion(Poco::JWT::Signer(ec), "ES256", ec_client->client.client_id,
                            "http://127.0.0.1", 60, "jti-6"))

@@ -124,14 +124,14 @@ class ReviewFindings : public AccountPages {
 
   // The authority admin it@wismar.de of `tenant`, signed in.
   test::HttpClient signed_in_admin(const std::string& tenant) {
-    EXPECT_TRUE(app_->identity().accounts.create_account({.email = "it@wismar.de",
-                                                          .password = kPassword,
-                                                          .given_name = "I",
-                                                          .family_name = "T",
-                                                          .verified = true,
-                                                          .role = "authority_admin",
-                                                          .tenant_id = tenant},
-                                                         "test"));
+    EXPECT_TRUE(app_->get<identity::Identity>().accounts.create_account({.email = "it@wismar.de",
+                                                                         .password = kPassword,
+                                                                         .given_name = "I",
+                                                                         .family_name = "T",
+                                                                         .verified = true,
+                                                                         .role = "authority_admin",
+                                                                         .tenant_id = tenant},
+                                                                        "test"));
     auto admin = client();
     EXPECT_EQ(login(admin, "it@wismar.de", kPassword).status, 303);
     return admin;
@@ -393,7 +393,8 @@ TEST_P(ReviewFindings, ResetRequestsAndInvitationsAreThrottled) {
   EXPECT_EQ(std::count(one_address.begin(), one_address.end(), 429), 0)
       << "no stranger can keep an address's owner from asking for a reset";
 
-  auto tenant = app_->identity().staff.create_tenant("Hansestadt Wismar", "test")->id;
+  auto tenant =
+      app_->get<identity::Identity>().staff.create_tenant("Hansestadt Wismar", "test")->id;
   auto admin = signed_in_admin(tenant);
   std::vector<int> invites;
   for (int i = 0; i < 5; ++i) {
@@ -412,7 +413,8 @@ TEST_P(ReviewFindings, ResetRequestsAndInvitationsAreThrottled) {
 // Finding 9: a staff invitation told the admin that an address has a citizen account.
 TEST_P(ReviewFindings, StaffInvitationDoesNotRevealAddresses) {
   registered("buerger@example.org");
-  auto tenant = app_->identity().staff.create_tenant("Hansestadt Wismar", "test")->id;
+  auto tenant =
+      app_->get<identity::Identity>().staff.create_tenant("Hansestadt Wismar", "test")->id;
   auto admin = signed_in_admin(tenant);
   auto invite = [&](const std::string& email) {
     return submit(admin, "/verwaltung/mitarbeitende/neu",
@@ -453,16 +455,17 @@ TEST_P(ReviewFindings, StaffInvitationDoesNotRevealAddresses) {
 
 // The review: an admin added existing staff of another authority without their consent.
 TEST_P(ReviewFindings, StaffOfAnotherAuthorityIsNotAddedWithoutConsent) {
-  auto wismar = app_->identity().staff.create_tenant("Hansestadt Wismar", "test")->id;
-  auto rostock = app_->identity().staff.create_tenant("Rostock", "test")->id;
-  auto clerk = app_->identity().accounts.create_account({.email = "sb@rostock.de",
-                                                         .password = kPassword,
-                                                         .given_name = "S",
-                                                         .family_name = "B",
-                                                         .verified = true,
-                                                         .role = "clerk",
-                                                         .tenant_id = rostock},
-                                                        "test");
+  auto wismar =
+      app_->get<identity::Identity>().staff.create_tenant("Hansestadt Wismar", "test")->id;
+  auto rostock = app_->get<identity::Identity>().staff.create_tenant("Rostock", "test")->id;
+  auto clerk = app_->get<identity::Identity>().accounts.create_account({.email = "sb@rostock.de",
+                                                                        .password = kPassword,
+                                                                        .given_name = "S",
+                                                                        .family_name = "B",
+                                                                        .verified = true,
+                                                                        .role = "clerk",
+                                                                        .tenant_id = rostock},
+                                                                       "test");
   ASSERT_TRUE(clerk);
   auto admin = signed_in_admin(wismar);
   auto invite = submit(admin, "/verwaltung/mitarbeitende/neu",

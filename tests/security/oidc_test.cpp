@@ -26,10 +26,11 @@ class SecurityFindings : public identity::AccountPages {
   void SetUp() override {
     AccountPages::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto created = app_->oidc().create_client({.name = "Fachverfahren",
-                                               .redirect_uris = {kRedirect, kLoopback},
-                                               .post_logout_uris = {kAfterLogout}},
-                                              "test");
+    auto created =
+        app_->get<identity::Provider>().create_client({.name = "Fachverfahren",
+                                                       .redirect_uris = {kRedirect, kLoopback},
+                                                       .post_logout_uris = {kAfterLogout}},
+                                                      "test");
     ASSERT_TRUE(created) << created.error().fields[0].message;
     client_id_ = created->client.client_id;
     secret_ = created->client_secret;
@@ -105,7 +106,7 @@ class SecurityFindings : public identity::AccountPages {
   }
 
   std::string make_account(const std::string& email) {
-    auto a = app_->identity().accounts.create_account(
+    auto a = app_->get<identity::Identity>().accounts.create_account(
         {.email = email, .password = kPassword, .given_name = "Vorname", .verified = true}, "test");
     EXPECT_TRUE(a);
     return a ? a->id : std::string();
@@ -129,12 +130,12 @@ class SecurityFindings : public identity::AccountPages {
   }
 
   std::string store_message(const std::string& owner, const std::string& subject) {
-    auto stored = app_->mailbox().store({.owner_id = owner,
-                                         .source_ref = "ref-" + subject,
-                                         .notice = false,
-                                         .sender = "Hansestadt Wismar",
-                                         .subject = subject,
-                                         .body = "Guten Tag."});
+    auto stored = app_->get<mailbox::Mailbox>().store({.owner_id = owner,
+                                                       .source_ref = "ref-" + subject,
+                                                       .notice = false,
+                                                       .sender = "Hansestadt Wismar",
+                                                       .subject = subject,
+                                                       .body = "Guten Tag."});
     EXPECT_TRUE(stored) << stored.error().message;
     return stored ? stored->message_id : std::string();
   }
@@ -148,8 +149,8 @@ class SecurityFindings : public identity::AccountPages {
 TEST_P(SecurityFindings, RemovedMemberCannotOpenOrganisationMailbox) {
   auto anna = make_account("anna@example.org");
   auto bernd = make_account("bernd@example.org");
-  auto org =
-      app_->identity().organisations.create_organisation(anna, "Bäckerei Schmidt GmbH", "de");
+  auto org = app_->get<identity::Identity>().organisations.create_organisation(
+      anna, "Bäckerei Schmidt GmbH", "de");
   ASSERT_TRUE(org);
   add_member(org->id, bernd);
   auto message = store_message(org->id, "Betriebsprüfung");
@@ -159,7 +160,8 @@ TEST_P(SecurityFindings, RemovedMemberCannotOpenOrganisationMailbox) {
   ASSERT_NE(c.get("/postfach").body.find("Betriebsprüfung"), std::string::npos);
   ASSERT_EQ(c.get("/postfach/" + message).status, 200) << "a member opens it";
 
-  ASSERT_TRUE(app_->identity().organisations.remove_from_organisation(anna, org->id, bernd, "de"));
+  ASSERT_TRUE(app_->get<identity::Identity>().organisations.remove_from_organisation(anna, org->id,
+                                                                                     bernd, "de"));
   EXPECT_EQ(c.get("/postfach/" + message).status, 404);
   EXPECT_EQ(c.get("/postfach").body.find("Betriebsprüfung"), std::string::npos);
   EXPECT_EQ(c.get("/konto/organisationen").body.find("Bäckerei Schmidt GmbH"), std::string::npos)
@@ -172,8 +174,8 @@ TEST_P(SecurityFindings, LoginAsAnotherPersonStartsWithoutOrganisation) {
   auto anna = make_account("anna@example.org");
   auto bernd = make_account("bernd@example.org");
   auto carla = make_account("carla@example.org");
-  auto org =
-      app_->identity().organisations.create_organisation(anna, "Bäckerei Schmidt GmbH", "de");
+  auto org = app_->get<identity::Identity>().organisations.create_organisation(
+      anna, "Bäckerei Schmidt GmbH", "de");
   ASSERT_TRUE(org);
   add_member(org->id, bernd);
   add_member(org->id, carla);  // a member too: only the login may end the choice
@@ -289,11 +291,12 @@ TEST_P(SecurityFindings, LogoutWithoutHintAsksFirst) {
 
 // Item 9: the catalog API takes only machine tokens (client credentials).
 TEST_P(SecurityFindings, CatalogApiRefusesUserTokens) {
-  auto both = app_->oidc().create_client({.name = "Redaktionsportal",
-                                          .redirect_uris = {kRedirect},
-                                          .scopes = {"openid", "profile", "catalog:admin"},
-                                          .grants = {"authorization_code", "client_credentials"}},
-                                         "test");
+  auto both = app_->get<identity::Provider>().create_client(
+      {.name = "Redaktionsportal",
+       .redirect_uris = {kRedirect},
+       .scopes = {"openid", "profile", "catalog:admin"},
+       .grants = {"authorization_code", "client_credentials"}},
+      "test");
   ASSERT_TRUE(both);
   const auto& id = both->client.client_id;
   auto put = [&](const std::string& token) {
@@ -324,15 +327,16 @@ TEST_P(SecurityFindings, RedirectUriHostIsComparedExactly) {
                           "http://localhost/cb#frag", "https:///cb",
                           "javascript:alert(1)//localhost", "ftp://localhost/cb"}) {
     SCOPED_TRACE(uri);
-    auto refused =
-        app_->oidc().create_client({.name = "RP", .redirect_uris = {uri}}, "test:registry");
+    auto refused = app_->get<identity::Provider>().create_client(
+        {.name = "RP", .redirect_uris = {uri}}, "test:registry");
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().fields[0].field, "redirect_uri");
   }
   for (const char* uri : {"http://localhost:8000/cb", "http://127.0.0.1/cb", "http://[::1]:9/cb",
                           "https://rp.example/cb?x=1"}) {
     SCOPED_TRACE(uri);
-    EXPECT_TRUE(app_->oidc().create_client({.name = "RP", .redirect_uris = {uri}}, "test"));
+    EXPECT_TRUE(app_->get<identity::Provider>().create_client(
+        {.name = "RP", .redirect_uris = {uri}}, "test"));
   }
 
   // At the authorization endpoint, only the registered address itself counts.
@@ -358,15 +362,16 @@ TEST_P(SecurityFindings, PostLogoutRedirectMustBeRegistered) {
   for (const char* uri : {"http://localhost.evil.example/bye", "http://localhost@evil.example/bye",
                           "javascript:alert(1)", "http://evil.example/bye"}) {
     SCOPED_TRACE(uri);
-    auto refused = app_->oidc().create_client(
+    auto refused = app_->get<identity::Provider>().create_client(
         {.name = "RP", .redirect_uris = {kRedirect}, .post_logout_uris = {uri}}, "test");
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().fields[0].field, "post_logout_uri");
   }
-  auto other = app_->oidc().create_client({.name = "Anderes Verfahren",
-                                           .redirect_uris = {"https://other.example/cb"},
-                                           .post_logout_uris = {"https://other.example/bye"}},
-                                          "test");
+  auto other = app_->get<identity::Provider>().create_client(
+      {.name = "Anderes Verfahren",
+       .redirect_uris = {"https://other.example/cb"},
+       .post_logout_uris = {"https://other.example/bye"}},
+      "test");
   ASSERT_TRUE(other);
 
   make_account("anna@example.org");

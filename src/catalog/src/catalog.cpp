@@ -331,6 +331,40 @@ bool may_edit(const Editor& editor, const Authority& authority) {
          std::find(tenants.begin(), tenants.end(), authority.tenant_id) != tenants.end();
 }
 
+std::optional<Editor> staff_editor(std::string_view account_id,
+                                   const std::vector<std::pair<std::string, std::string>>& roles,
+                                   const std::vector<Authority>& authorities) {
+  Editor e{.actor = "account:" + std::string(account_id)};
+  bool editor = false;
+  for (const auto& [tenant, role] : roles) {
+    if (role == "editor") {
+      e.tenant_ids.push_back(tenant);
+      editor = true;
+    } else if (role == "operator") {
+      e.state_wide = editor = true;
+    }
+  }
+  if (!editor) return std::nullopt;
+  for (const auto& a : authorities) {
+    if (a.region == kStateKey &&
+        std::find(e.tenant_ids.begin(), e.tenant_ids.end(), a.tenant_id) != e.tenant_ids.end()) {
+      e.state_wide = true;
+    }
+  }
+  return e;
+}
+
+std::optional<Editor> client_editor(std::string_view client_id, std::string_view tenant_id,
+                                    const std::vector<std::string>& scopes) {
+  auto has = [&](std::string_view scope) {
+    return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+  };
+  if (!has("catalog:admin") && !has("catalog:write")) return std::nullopt;
+  Editor e{.actor = "client:" + std::string(client_id), .state_wide = has("catalog:admin")};
+  if (!tenant_id.empty()) e.tenant_ids.emplace_back(tenant_id);
+  return e;
+}
+
 bool Catalog::may_edit(const Editor& editor, const OnlineService& service) {
   return impl_->may_edit_online_service(*impl_->db.acquire(), editor, service);
 }

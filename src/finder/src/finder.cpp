@@ -39,6 +39,7 @@ struct Finder::Impl {
   std::size_t documents = 0;
   std::atomic<int> generation{0};
   std::mutex rebuild_mutex;
+  std::string built_revision;  // the catalog's revision the current index was built from
 
   Impl(catalog::Catalog& c, std::filesystem::path d) : catalog(c), dir(std::move(d)) {}
 
@@ -90,9 +91,23 @@ Finder::~Finder() {
   std::filesystem::remove_all(impl_->dir, ignored);
 }
 
+bool Finder::refresh() {
+  std::lock_guard one_at_a_time(impl_->rebuild_mutex);
+  if (impl_->catalog.revision() == impl_->built_revision) return false;
+  rebuild_locked();
+  return true;
+}
+
 void Finder::rebuild() {
   std::lock_guard one_at_a_time(impl_->rebuild_mutex);
+  rebuild_locked();
+}
+
+void Finder::rebuild_locked() {
+  // The revision before the build: a change made meanwhile makes the next refresh build.
+  auto revision = impl_->catalog.revision();
   auto fresh = impl_->build();
+  impl_->built_revision = revision;
   std::filesystem::path old;
   {
     std::unique_lock lock(impl_->mutex);

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mvsp::core {
@@ -163,6 +164,17 @@ struct Editor {
 // May the editor change what belongs to this authority? A state-wide editor everything,
 // others what belongs to the authorities of their tenants.
 bool may_edit(const Editor& editor, const Authority& authority);
+
+// The editor a member of staff is by their roles (tenant, role): the role `editor` edits
+// the authorities of its tenant; an editor of a tenant that runs a state-level authority
+// (region kStateKey), and an operator, edit the state's catalog. nullopt: not an editor.
+std::optional<Editor> staff_editor(std::string_view account_id,
+                                   const std::vector<std::pair<std::string, std::string>>& roles,
+                                   const std::vector<Authority>& authorities);
+// The editor a machine client is by its scopes: catalog:admin the state's editorial office,
+// catalog:write the authorities of its tenant. nullopt: neither scope.
+std::optional<Editor> client_editor(std::string_view client_id, std::string_view tenant_id,
+                                    const std::vector<std::string>& scopes);
 
 class Catalog {
  public:

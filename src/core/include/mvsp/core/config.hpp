@@ -33,9 +33,9 @@ class Config {
   // The names of the sections inside section `name` ([identity.upstream.NAME]).
   std::vector<std::string> subsections(std::string_view name);
 
-  // Every bad value read so far, and every key nobody read; each FieldError's field is
-  // the dotted key ("server.threads").
-  Status check() const;
+  // Every bad value read so far, and (with `unread_keys`) every key nobody read; each
+  // FieldError's field is the dotted key ("server.threads").
+  Status check(bool unread_keys = true) const;
 
  private:
   friend class ConfigSection;

@@ -50,10 +50,13 @@ class Finder {
   ~Finder();
   // Builds a fresh index from the catalog and switches to it; searches go on meanwhile.
   void rebuild();
+  // Rebuilds when the catalog changed since the index was built; true when it did.
+  bool refresh();
   Result search(const Query& query) const;
   std::size_t size() const;
 
  private:
+  void rebuild_locked();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,96 @@
+// The component lifecycle: an instance builds the components it runs and the ones they
+// need, registers routes only for the ones it runs, and a CLI command builds only what it
+// uses.
+#include <gtest/gtest.h>
+
+#include <mvsp/catalog/catalog.hpp>
+#include <mvsp/delivery/delivery.hpp>
+#include <mvsp/finder/finder.hpp>
+#include <mvsp/identity/identity.hpp>
+#include <mvsp/identity/oidc.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
+#include <mvsp/web/component.hpp>
+#include <mvsp/web/router.hpp>
+#include <set>
+
+#include "app.hpp"
+#include "support.hpp"
+
+namespace mvsp::app {
+namespace {
+
+class Components : public ::testing::Test {
+ protected:
+  Settings settings(std::optional<std::vector<std::string>> components) {
+    Settings s;
+    s.database = "sqlite:" + (dir_.path() / "mvsp.db").string();
+    s.data_dir = dir_.path();
+    s.smtp_port = 1;
+    s.components = std::move(components);
+    return s;
+  }
+  static bool routed(App& app, web::Method method, const char* path) {
+    auto m = app.router().match(method, path);
+    return m.handler != nullptr;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(Components, TheListHasEveryComponentOnceAndNeedsPointBackwards) {
+  std::set<std::string, std::less<>> seen;
+  for (const auto& c : all_components()) {
+    for (auto need : c->needs()) {
+      EXPECT_TRUE(seen.contains(need)) << c->name() << " needs " << need << " listed after it";
+    }
+    EXPECT_TRUE(seen.emplace(c->name()).second) << c->name() << " twice";
+  }
+  EXPECT_EQ(component_names(),
+            (std::vector<std::string>{"identity", "catalog", "finder", "mailbox", "delivery"}));
+}
+
+TEST_F(Components, TheDeliveryServiceAloneBuildsWhatItNeedsAndServesOnlyItsRoutes) {
+  App app(settings(std::vector<std::string>{"delivery"}));
+  auto& services = app.services();
+  EXPECT_NE(services.find<delivery::Delivery>(), nullptr);
+  EXPECT_NE(services.find<mailbox::Mailbox>(), nullptr);  // its own adapter writes there
+  EXPECT_NE(services.find<identity::Identity>(), nullptr);
+  EXPECT_EQ(services.find<catalog::Catalog>(), nullptr);
+  EXPECT_EQ(services.find<finder::Finder>(), nullptr);
+  EXPECT_TRUE(routed(app, web::Method::post, "/api/v1/notices"));
+  // Machine clients get their tokens where only the delivery service runs.
+  EXPECT_TRUE(routed(app, web::Method::post, "/api/v1/oidc/token"));
+  // Nobody logs in or reads a mailbox here.
+  EXPECT_FALSE(routed(app, web::Method::get, "/anmelden"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/postfach"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/suche"));
+}
+
+TEST_F(Components, TheFinderAloneNeedsTheCatalogButServesNoTokens) {
+  App app(settings(std::vector<std::string>{"finder"}));
+  EXPECT_NE(app.services().find<finder::Finder>(), nullptr);
+  EXPECT_NE(app.services().find<catalog::Catalog>(), nullptr);
+  EXPECT_TRUE(routed(app, web::Method::get, "/suche"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/redaktion"));
+  EXPECT_FALSE(routed(app, web::Method::post, "/api/v1/oidc/token"));
+}
+
+TEST_F(Components, ACommandThatUsesNoComponentBuildsNone) {
+  App app(settings(std::vector<std::string>{}));
+  EXPECT_EQ(app.services().find<identity::Identity>(), nullptr);
+  EXPECT_EQ(app.services().find<catalog::Catalog>(), nullptr);
+  // The schema is whole all the same: every component's migrations ran.
+  EXPECT_EQ(app.database().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 0);
+  EXPECT_THROW(app.get<mailbox::Mailbox>(), core::Failure);
+}
+
+TEST_F(Components, EveryComponentByDefault) {
+  App app(settings(std::nullopt));
+  for (auto name : component_names()) EXPECT_TRUE(app.settings().runs(name)) << name;
+  EXPECT_NE(app.services().find<identity::Provider>(), nullptr);
+  EXPECT_NE(app.services().find<finder::Finder>(), nullptr);
+  EXPECT_TRUE(routed(app, web::Method::get, "/anmelden"));
+  EXPECT_TRUE(routed(app, web::Method::get, "/redaktion"));
+}
+
+}  // namespace
+}  // namespace mvsp::app
