@@ -802,6 +802,37 @@ TEST_P(IdentityTest, DeletionLeavesNoMembershipOrInvitationAndAnnouncesItself) {
                                               R"({"ownerId":")" + alone->id + R"("})"}));
 }
 
+// An organisation whose last admin is deleted keeps its members, and they become its
+// admins: otherwise nobody could invite, remove or answer for it any more.
+TEST_P(IdentityTest, WhenTheLastAdminIsDeletedTheMembersLeftBecomeAdmins) {
+  auto anna = registered_and_confirmed();
+  auto bernd = *identity_->accounts.create_account(
+      {.email = "bernd@example.org", .password = "ein langes Passwort", .verified = true}, "test");
+  auto shop = identity_->organisations.create_organisation(anna.id, "Annas Laden", "de");
+  ASSERT_TRUE(shop);
+  ASSERT_TRUE(identity_->organisations.invite_to_organisation(anna.id, shop->id,
+                                                              "bernd@example.org", "member", "de"));
+  ASSERT_TRUE(identity_->organisations.accept_invitation(
+      bernd.id, invitation_token_in(mails().back()), "de"));
+  // By hand the last admin cannot leave.
+  EXPECT_FALSE(identity_->organisations.remove_from_organisation(anna.id, shop->id, anna.id, "de"));
+
+  ASSERT_TRUE(identity_->accounts.delete_account_reauthenticated(anna.id));
+
+  auto members = identity_->organisations.organisation_members(bernd.id, shop->id);
+  ASSERT_TRUE(members);
+  ASSERT_EQ(members->size(), 1u);
+  EXPECT_EQ((*members)[0].role, "admin");
+  // Bernd can invite now, as an admin.
+  EXPECT_TRUE(identity_->organisations.invite_to_organisation(bernd.id, shop->id,
+                                                              "clara@example.org", "member", "de"));
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM audit_log WHERE action = "
+                           "'organisation.admins_succeeded' AND object_id = ?",
+                           shop->id)
+                ->integer(0),
+            1);
+}
+
 // Integrity (issue 13): identity's schema refuses rows that name a missing account, tenant
 // or organisation, on both databases; deleting a person leaves no such row behind.
 TEST_P(IdentityTest, TheSchemaRefusesRowsOfMissingAccountsTenantsAndOrganisations) {

@@ -381,6 +381,20 @@ struct Internals {
     tx.execute("DELETE FROM organisation_members WHERE account_id = ?", id);
     for (const auto& org : organisations) {
       if (tx.query_one("SELECT 1 FROM organisation_members WHERE organisation_id = ?", org)) {
+        // The last admin went: the members left become admins, so that someone can still
+        // invite, remove and answer for the organisation (removing the last admin by hand
+        // is refused; a person's deletion is not).
+        if (!tx.query_one("SELECT 1 FROM organisation_members WHERE organisation_id = ? AND "
+                          "role = 'admin'",
+                          org)) {
+          auto promoted = tx.execute(
+              "UPDATE organisation_members SET role = 'admin' WHERE organisation_id = ?", org);
+          audit.append(tx, {.actor = "system",
+                            .action = "organisation.admins_succeeded",
+                            .object_type = "organisation",
+                            .object_id = org,
+                            .detail = fmt::format(R"({{"members":{}}})", promoted)});
+        }
         continue;
       }
       tx.execute("DELETE FROM organisation_invitations WHERE organisation_id = ?", org);
