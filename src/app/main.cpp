@@ -20,6 +20,7 @@
 #include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
 #include <sstream>
 
 #include "app.hpp"
@@ -67,6 +68,8 @@ Commands:
                     switched to unreachable, slow or "account deleted"; prints JSON with endpoint
   delivery client ID  settings of a machine client of the delivery service: [--callback-url URL]
                     [--rate N] [--burst N] [--daily-quota N]; prints JSON with callback_secret
+  mailbox erase-orphans  erase the messages of accounts and organisations that no longer
+                    exist (once after upgrading from a version before the deletion event)
   delivery verify F check an evidence file of a notice (its hash chain and signature) with this
                     installation's key or --public-key-file (from /api/v1/delivery/evidence-key)
   version           print the version
@@ -422,14 +425,15 @@ int run(int argc, char** argv) {
   configure_logging(*settings);
   std::string sub = words.size() > 1 ? words[1] : "";
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
-  std::size_t allowed = (command == "jobs" && sub == "retry") ||
-                                (command == "catalog" && sub == "import") || command == "delivery"
-                            ? 3
-                        : (command == "config" || command == "audit" || command == "jobs" ||
-                           command == "tenant" || command == "user" || command == "client" ||
-                           command == "keys" || command == "simulate" || command == "catalog")
-                            ? 2
-                            : 1;
+  std::size_t allowed =
+      (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ||
+              command == "delivery"
+          ? 3
+      : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
+         command == "user" || command == "client" || command == "keys" || command == "simulate" ||
+         command == "catalog" || command == "mailbox")
+          ? 2
+          : 1;
   if (words.size() > allowed) {
     std::fprintf(stderr, "mvsp: unexpected argument \"%s\"; see mvsp help\n",
                  words[allowed].c_str());
@@ -469,6 +473,12 @@ int run(int argc, char** argv) {
     std::printf("catalog imported: %zu services, %zu authorities\n",
                 app.get<mvsp::catalog::Catalog>().services().size(),
                 app.get<mvsp::catalog::Catalog>().authorities().size());
+    return 0;
+  }
+  if (command == "mailbox" && sub == "erase-orphans") {
+    App app(only(*settings, {"mailbox"}));
+    auto owners = app.get<mvsp::mailbox::Mailbox>().erase_orphans();
+    std::printf("mailboxes of %d owners that no longer exist erased\n", owners);
     return 0;
   }
   if (command == "keys" && sub == "rotate") {

@@ -145,6 +145,36 @@ TEST_P(AccountsCli, DemoDataLoadsTwiceWithoutHarm) {
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM catalog_services")->integer(0), 61);
 }
 
+// Messages whose owner went before the deletion event existed (here: the account row
+// removed behind the platform's back) are erased by the one-off command, and only those.
+TEST_P(AccountsCli, EraseOrphansRemovesOnlyMailboxesWithoutOwner) {
+  ASSERT_EQ(run_mvsp("demo" + args()).exit_code, 0);
+  auto erika = db().query_one("SELECT id FROM accounts WHERE email = ?",
+                              std::string("erika.mustermann@example.org"))
+                   ->text(0);
+  auto volker = db().query_one("SELECT id FROM accounts WHERE email = ?",
+                               std::string("verwaltung@example.org"))
+                    ->text(0);
+  for (const auto& [id, owner] : {std::pair{"m1", erika}, std::pair{"m2", volker}}) {
+    db().execute(
+        "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
+        "reference, required_level, provided_at, deemed_announced_on, event_job_kind) "
+        "VALUES (?, ?, ?, 'notice', 'Amt', 'Bescheid', 'Text', '', 'low', 0, '2026-01-01', '')",
+        std::string(id), owner, std::string("src-") + id);
+  }
+  db().execute("DELETE FROM account_roles WHERE account_id = ?", erika);
+  db().execute("DELETE FROM accounts WHERE id = ?", erika);
+  auto erased = run_mvsp("mailbox erase-orphans" + args());
+  EXPECT_EQ(erased.exit_code, 0) << erased.output;
+  EXPECT_NE(erased.output.find("mailboxes of 1 owners"), std::string::npos) << erased.output;
+  EXPECT_EQ(
+      db().query_one("SELECT COUNT(*) FROM mailbox_messages WHERE owner_id = ?", erika)->integer(0),
+      0);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM mailbox_messages WHERE owner_id = ?", volker)
+                ->integer(0),
+            1);
+}
+
 TEST_P(AccountsCli, ExportsAndImportsTheCatalogAllOrNothing) {
   ASSERT_EQ(run_mvsp("demo" + args()).exit_code, 0);
   auto exported = run_mvsp("catalog export" + args());

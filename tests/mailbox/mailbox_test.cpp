@@ -303,6 +303,21 @@ TEST_P(MailboxStore, ADeletedAccountLeavesNothingInTheMailbox) {
             0);
 }
 
+// Messages of accounts deleted before the deletion event existed: an upgrade left them
+// with no owner. erase_orphans finds them through Owners and erases them, and nothing of
+// an owner that still exists.
+TEST_P(MailboxStore, MessagesOfOwnersThatNoLongerExistAreErasedOnRequest) {
+  ASSERT_TRUE(mailbox_->store(notice("s-erika", erika_)));
+  ASSERT_TRUE(mailbox_->store(notice("s-max", max_)));
+  // As before the upgrade: the account goes, nobody erases its mailbox.
+  db().execute("DELETE FROM accounts WHERE id = ?", erika_);
+  EXPECT_EQ(mailbox_->erase_orphans(), 1);
+  EXPECT_TRUE(mailbox_->inbox(erika_).empty());
+  EXPECT_EQ(mailbox_->inbox(max_).size(), 1u);
+  EXPECT_EQ(count("mailbox_messages"), 1);
+  EXPECT_EQ(mailbox_->erase_orphans(), 0) << "nothing left to erase";
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, MailboxStore, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

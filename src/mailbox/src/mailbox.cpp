@@ -316,6 +316,22 @@ int Mailbox::report_overdue() {
   return reported;
 }
 
+int Mailbox::erase_orphans() {
+  auto& d = *impl_;
+  std::vector<std::string> owners;
+  for (const auto& r :
+       d.db.query("SELECT DISTINCT owner_id FROM mailbox_messages ORDER BY owner_id")) {
+    owners.push_back(r.text(0));
+  }
+  int erased = 0;
+  for (const auto& owner : owners) {
+    if (d.owners.notify_addresses(owner)) continue;
+    erase_owner(owner);
+    ++erased;
+  }
+  return erased;
+}
+
 int Mailbox::erase_owner(const std::string& owner_id) {
   auto& d = *impl_;
   std::vector<std::string> blobs;

@@ -146,9 +146,13 @@ class Mailbox {
   // that was deleted): its messages and their documents. The sender of a message nobody
   // opened gets the event "owner_deleted". Returns how many messages.
   int erase_owner(const std::string& owner_id);
+  // Erases what the mailbox keeps for every owner that no longer exists (Owners knows no
+  // such account or organisation): messages of accounts deleted before the deletion event
+  // existed (`mvsp mailbox erase-orphans`, once after upgrading). Returns how many owners.
+  int erase_orphans();
 
-  // The job that erases an owner, with the payload {"ownerId": "<id>"}; src/app subscribes
-  // it to identity's deletion events.
+  // The job that erases an owner, with the payload {"ownerId": "<id>"}; the mailbox
+  // component subscribes it to identity's deletion events.
   static constexpr std::string_view kEraseOwnerJob = "mailbox.erase_owner";
 
   // Registers "mailbox.notify" (the e-mail notice) and kEraseOwnerJob.
