@@ -1,10 +1,13 @@
-// The TOML configuration: core::Config (toml++) and every section app::load_settings reads
-// (server, database, secrets, mail, jobs, log, session, identity.upstream.NAME, mailbox,
-// delivery, delivery.bundid/muk, site), from a file as `mvsp --config` reads it. Invariants:
+// The TOML configuration: core::Config (toml++), the platform's sections app::load_settings
+// reads (server, database, secrets, mail, jobs, log, session, site) and every component's
+// (identity with identity.upstream.NAME, mailbox, delivery with delivery.bundid/muk), from a
+// file as `mvsp --config` reads it. Invariants:
 // a syntax error or bad value is an error that names a key or line, never an exception; a
 // loaded configuration satisfies the rules load_settings promises.
 #include <fstream>
 #include <mvsp/core/config.hpp>
+#include <mvsp/delivery/component.hpp>
+#include <mvsp/identity/component.hpp>
 
 #include "fuzz_support.hpp"
 #include "settings.hpp"
@@ -59,5 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
         "secrets.master_key is 32 bytes");
   (void)s.host();
   (void)s.port();
+  // The components read the same text as the App will; what load_settings accepted they
+  // read without a problem.
+  auto again = mvsp::core::Config::parse(s.config_text, "fuzz.toml");
+  check(again.has_value(), "accepted text parses again");
+  if (!again) return 0;
+  for (const auto& u : mvsp::identity::read_settings(*again).upstreams) {
+    check(u.protocol == "saml" || u.protocol == "oidc", "an upstream is saml or oidc", u.name);
+  }
+  for (const auto& m : mvsp::delivery::read_settings(*again).mailboxes) {
+    check(m.type == "bundid" || m.type == "muk", "external mailboxes are bundid or muk");
+    check(m.endpoint.starts_with("http://") || m.endpoint.starts_with("https://"),
+          "a mailbox endpoint is http(s)");
+  }
+  check(again->check(false).has_value(), "accepted values read again without a problem");
   return 0;
 }

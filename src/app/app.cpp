@@ -133,7 +133,7 @@ struct App::Impl {
   explicit Impl(const web::Ports& p) : ports(p) {}
 
   Settings settings;
-  const web::Ports& ports;
+  web::Ports ports;
   std::unique_ptr<core::db::Database> db;
   std::vector<core::Migration> migrations = all_migrations();
   std::unique_ptr<core::JobQueue> jobs;
@@ -292,6 +292,11 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                     .https = https,
                     .runs = [this](std::string_view name) { return impl_->settings.runs(name); },
                     .machine_clients = machine_clients});
+  // Every component's subscriptions, also of those not built here: an account deleted on
+  // an instance that runs only identity still queues the mailbox's erasure.
+  for (const auto& c : all_components()) {
+    for (const auto& [event, kind] : c->subscriptions()) d.jobs->subscribe(event, kind);
+  }
   offer_bridges(d.services);
   for (auto& c : d.components) c->build(*d.platform);
   for (auto& c : d.components) c->routes(*d.platform);

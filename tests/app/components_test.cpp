@@ -59,8 +59,11 @@ TEST_F(Components, TheDeliveryServiceAloneBuildsWhatItNeedsAndServesOnlyItsRoute
   EXPECT_TRUE(routed(app, web::Method::post, "/api/v1/notices"));
   // Machine clients get their tokens where only the delivery service runs.
   EXPECT_TRUE(routed(app, web::Method::post, "/api/v1/oidc/token"));
-  // Nobody logs in or reads a mailbox here.
+  // Nobody logs in or reads a mailbox here, and no browser flow of the provider starts.
   EXPECT_FALSE(routed(app, web::Method::get, "/anmelden"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/oidc/authorize"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/api/v1/oidc/userinfo"));
+  EXPECT_TRUE(routed(app, web::Method::get, "/oidc/jwks"));
   EXPECT_FALSE(routed(app, web::Method::get, "/postfach"));
   EXPECT_FALSE(routed(app, web::Method::get, "/suche"));
 }
@@ -83,9 +86,35 @@ TEST_F(Components, ACommandThatUsesNoComponentBuildsNone) {
   EXPECT_THROW(app.get<mailbox::Mailbox>(), core::Failure);
 }
 
+TEST_F(Components, TheCatalogAloneServesItsApiWithTheTokenEndpointOnly) {
+  App app(settings(std::vector<std::string>{"catalog"}));
+  EXPECT_TRUE(routed(app, web::Method::get, "/api/v1/catalog/services"));
+  EXPECT_TRUE(routed(app, web::Method::post, "/api/v1/oidc/token"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/oidc/authorize"));
+  EXPECT_FALSE(routed(app, web::Method::post, "/oidc/logout"));
+  EXPECT_FALSE(routed(app, web::Method::get, "/suche"));
+}
+
+// An account deleted where only identity runs: the mailbox is not built here, yet its
+// erasure is queued for an instance that runs it.
+TEST_F(Components, AnEventOfAComponentNotBuiltHereStillQueuesItsJob) {
+  App app(settings(std::vector<std::string>{"identity"}));
+  ASSERT_EQ(app.services().find<mailbox::Mailbox>(), nullptr);
+  auto& accounts = app.get<identity::Identity>().accounts;
+  auto anna = accounts.create_account(
+      {.email = "anna@example.org", .password = "ein langes Passwort", .verified = true}, "test");
+  ASSERT_TRUE(anna);
+  ASSERT_TRUE(accounts.delete_account_reauthenticated(anna->id));
+  EXPECT_EQ(app.database()
+                .query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'mailbox.erase_owner' AND "
+                           "payload LIKE ?",
+                           "%" + anna->id + "%")
+                ->integer(0),
+            1);
+}
+
 TEST_F(Components, EveryComponentByDefault) {
   App app(settings(std::nullopt));
-  for (auto name : component_names()) EXPECT_TRUE(app.settings().runs(name)) << name;
   EXPECT_NE(app.services().find<identity::Provider>(), nullptr);
   EXPECT_NE(app.services().find<finder::Finder>(), nullptr);
   EXPECT_TRUE(routed(app, web::Method::get, "/anmelden"));

@@ -94,13 +94,17 @@ TEST_F(SettingsTest, EachComponentChecksItsOwnSection) {
   auto config = write_config(
       "[identity]\nstep_up_minutes = 0\n[mailbox]\ndeemed_after_days = 99\n"
       "[delivery]\nretry_hours = 5\nburst = 0\n[delivery.fax]\nendpoint = \"http://x\"\n"
+      "[delivery.bundid]\nendpoint = \"https://zbp.example\"\n"
+      "author_key = \"/nonexistent.pem\"\nauthor_certificate = \"/nonexistent.crt\"\n"
       "[finder]\nlanguage = \"de\"\n");
   auto s = load({"serve", "--config", config});
   ASSERT_FALSE(s);
   std::set<std::string> fields;
   for (const auto& f : s.error().fields) fields.insert(f.field);
   EXPECT_EQ(fields, (std::set<std::string>{"identity.step_up_minutes", "mailbox.deemed_after_days",
-                                           "delivery.burst", "delivery.fax.endpoint", "finder"}));
+                                           "delivery.burst", "delivery.fax.endpoint",
+                                           "delivery.bundid.author_key",
+                                           "delivery.bundid.author_certificate", "finder"}));
 }
 
 // Settings made in code (as tests make them) are checked by the components when the App is

@@ -802,35 +802,58 @@ TEST_P(IdentityTest, DeletionLeavesNoMembershipOrInvitationAndAnnouncesItself) {
                                               R"({"ownerId":")" + alone->id + R"("})"}));
 }
 
-// An organisation whose last admin is deleted keeps its members, and they become its
-// admins: otherwise nobody could invite, remove or answer for it any more.
-TEST_P(IdentityTest, WhenTheLastAdminIsDeletedTheMembersLeftBecomeAdmins) {
+// An organisation whose last admin is deleted keeps its members, and the member who joined
+// first becomes its admin (told by mail, audited): otherwise nobody could invite, remove or
+// answer for it any more. Only one: the others stay members.
+TEST_P(IdentityTest, WhenTheLastAdminIsDeletedTheLongestMemberBecomesAdmin) {
   auto anna = registered_and_confirmed();
-  auto bernd = *identity_->accounts.create_account(
-      {.email = "bernd@example.org", .password = "ein langes Passwort", .verified = true}, "test");
   auto shop = identity_->organisations.create_organisation(anna.id, "Annas Laden", "de");
   ASSERT_TRUE(shop);
-  ASSERT_TRUE(identity_->organisations.invite_to_organisation(anna.id, shop->id,
-                                                              "bernd@example.org", "member", "de"));
-  ASSERT_TRUE(identity_->organisations.accept_invitation(
-      bernd.id, invitation_token_in(mails().back()), "de"));
+  std::vector<std::string> members;
+  // Clara is invited first but joins last: joining counts.
+  for (const char* email : {"clara@example.org", "bernd@example.org"}) {
+    members.push_back(
+        identity_->accounts
+            .create_account({.email = email, .password = "ein langes Passwort", .verified = true},
+                            "test")
+            ->id);
+    ASSERT_TRUE(
+        identity_->organisations.invite_to_organisation(anna.id, shop->id, email, "member", "de"));
+  }
+  auto clara_invitation = invitation_token_in(mails()[mails().size() - 2]);
+  auto bernd_invitation = invitation_token_in(mails().back());
+  ASSERT_TRUE(identity_->organisations.accept_invitation(members[1], bernd_invitation, "de"));
+  clock_.advance(std::chrono::minutes(5));
+  ASSERT_TRUE(identity_->organisations.accept_invitation(members[0], clara_invitation, "de"));
+  const auto& bernd = members[1];
+  const auto& clara = members[0];
   // By hand the last admin cannot leave.
   EXPECT_FALSE(identity_->organisations.remove_from_organisation(anna.id, shop->id, anna.id, "de"));
 
   ASSERT_TRUE(identity_->accounts.delete_account_reauthenticated(anna.id));
 
-  auto members = identity_->organisations.organisation_members(bernd.id, shop->id);
-  ASSERT_TRUE(members);
-  ASSERT_EQ(members->size(), 1u);
-  EXPECT_EQ((*members)[0].role, "admin");
-  // Bernd can invite now, as an admin.
-  EXPECT_TRUE(identity_->organisations.invite_to_organisation(bernd.id, shop->id,
-                                                              "clara@example.org", "member", "de"));
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM audit_log WHERE action = "
-                           "'organisation.admins_succeeded' AND object_id = ?",
-                           shop->id)
-                ->integer(0),
-            1);
+  auto listed = identity_->organisations.organisation_members(bernd, shop->id);
+  ASSERT_TRUE(listed);
+  std::map<std::string, std::string> roles;
+  for (const auto& m : *listed) roles[m.account_id] = m.role;
+  EXPECT_EQ(roles, (std::map<std::string, std::string>{{bernd, "admin"}, {clara, "member"}}));
+  EXPECT_TRUE(identity_->organisations.invite_to_organisation(bernd, shop->id, "dora@example.org",
+                                                              "member", "de"));
+  EXPECT_FALSE(identity_->organisations.invite_to_organisation(clara, shop->id, "emil@example.org",
+                                                               "member", "de"));
+  auto audited = db().query_one(
+      "SELECT detail FROM audit_log WHERE action = 'organisation.admin_succeeded' AND "
+      "object_id = ?",
+      shop->id);
+  ASSERT_TRUE(audited);
+  EXPECT_NE(audited->text(0).find(bernd), std::string::npos);
+  auto sent = mails();
+  auto told = std::count_if(sent.begin(), sent.end(), [](const std::string& m) {
+    return m.find("bernd@example.org") != std::string::npos &&
+           m.find("Annas Laden") != std::string::npos &&
+           m.find("Sie verwalten jetzt") != std::string::npos;
+  });
+  EXPECT_EQ(told, 1);
 }
 
 // Integrity (issue 13): identity's schema refuses rows that name a missing account, tenant

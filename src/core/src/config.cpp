@@ -176,6 +176,21 @@ std::vector<std::pair<std::string, std::string>> ConfigSection::string_pairs(std
   return out;
 }
 
+std::string ConfigSection::pem_file(std::string_view key, std::string_view label) {
+  auto path = string(key, "");
+  if (path.empty()) return {};
+  std::ifstream in(path);
+  std::stringstream content;
+  if (in) content << in.rdbuf();
+  auto pem = content.str();
+  if (pem.find(fmt::format("-----BEGIN {}", label)) == std::string::npos) {
+    reject(key, fmt::format("{}.{}: {} is not a readable PEM file{}", name_, key, path,
+                            label.empty() ? "" : fmt::format(" ({})", label)));
+    return {};
+  }
+  return pem;
+}
+
 void ConfigSection::reject(std::string_view key, std::string message) {
   impl_.error(name_, key, std::move(message));
 }

@@ -1,6 +1,5 @@
 #include <fmt/format.h>
 
-#include <fstream>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
@@ -12,19 +11,9 @@
 #include <mvsp/web/machine_clients.hpp>
 #include <mvsp/web/metrics.hpp>
 #include <mvsp/web/ports.hpp>
-#include <sstream>
-#include <tuple>
 
 namespace mvsp::delivery {
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class Component final : public web::Component {
  public:
@@ -142,22 +131,13 @@ Settings read_settings(core::Config& config) {
     if (!m.endpoint.starts_with("https://") && !m.endpoint.starts_with("http://")) {
       sec.reject("endpoint", fmt::format("{}.endpoint must be an http(s) URL", key));
     }
-    auto key_file = sec.string("author_key", "");
-    auto certificate_file = sec.string("author_certificate", "");
-    if (key_file.empty() != certificate_file.empty()) {
+    if (sec.string("author_key", "").empty() != sec.string("author_certificate", "").empty()) {
       sec.reject("author_key", fmt::format("{0}.author_key and {0}.author_certificate go together "
                                            "(neither: a generated pair in the data directory)",
                                            key));
     }
-    for (auto [k, path, pem] :
-         {std::tuple{"author_key", key_file, &m.author_key_pem},
-          std::tuple{"author_certificate", certificate_file, &m.author_certificate_pem}}) {
-      if (path.empty()) continue;
-      *pem = read_file(path);
-      if (pem->find("-----BEGIN") == std::string::npos) {
-        sec.reject(k, fmt::format("{}.{}: {} is not a readable PEM file", key, k, path));
-      }
-    }
+    m.author_key_pem = sec.pem_file("author_key");
+    m.author_certificate_pem = sec.pem_file("author_certificate", "CERTIFICATE");
     m.bearer_token = sec.string("bearer_token", "");
     m.timeout_seconds = static_cast<int>(sec.integer("timeout_seconds", m.timeout_seconds, 1, 600));
     s.mailboxes.push_back(m);

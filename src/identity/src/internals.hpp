@@ -381,19 +381,10 @@ struct Internals {
     tx.execute("DELETE FROM organisation_members WHERE account_id = ?", id);
     for (const auto& org : organisations) {
       if (tx.query_one("SELECT 1 FROM organisation_members WHERE organisation_id = ?", org)) {
-        // The last admin went: the members left become admins, so that someone can still
-        // invite, remove and answer for the organisation (removing the last admin by hand
-        // is refused; a person's deletion is not).
         if (!tx.query_one("SELECT 1 FROM organisation_members WHERE organisation_id = ? AND "
                           "role = 'admin'",
                           org)) {
-          auto promoted = tx.execute(
-              "UPDATE organisation_members SET role = 'admin' WHERE organisation_id = ?", org);
-          audit.append(tx, {.actor = "system",
-                            .action = "organisation.admins_succeeded",
-                            .object_type = "organisation",
-                            .object_id = org,
-                            .detail = fmt::format(R"({{"members":{}}})", promoted)});
+          succeed_admin(tx, org, id);
         }
         continue;
       }
@@ -406,6 +397,39 @@ struct Internals {
     jobs.publish(tx, kAccountDeleted, fmt::format(R"({{"ownerId":"{}"}})", id));
     audit_event(tx, "account:" + id, std::string(action), id,
                 fmt::format(R"({{"oidcGrantsRevoked":{}}})", revoked));
+  }
+
+  // The last admin's account `gone` was deleted: the member who joined first becomes admin,
+  // so that someone can still invite, remove and answer for the organisation (removing the
+  // last admin by hand is refused; a person's deletion is not). Told by mail; audited.
+  void succeed_admin(core::db::Connection& tx, const std::string& org, const std::string& gone) {
+    auto next = tx.query_one(
+        "SELECT m.account_id, a.email, a.locale, o.name FROM organisation_members m "
+        "JOIN accounts a ON a.id = m.account_id JOIN organisations o ON o.id = m.organisation_id "
+        "WHERE m.organisation_id = ? ORDER BY m.joined_at, m.account_id LIMIT 1",
+        org);
+    if (!next) return;
+    tx.execute(
+        "UPDATE organisation_members SET role = 'admin' WHERE organisation_id = ? AND "
+        "account_id = ?",
+        org, next->text(0));
+    audit.append(tx,
+                 {.actor = "system",
+                  .action = "organisation.admin_succeeded",
+                  .object_type = "organisation",
+                  .object_id = org,
+                  .detail = fmt::format(R"({{"admin":"{}","after":"{}"}})", next->text(0), gone)});
+    const auto& locale = next->text(2);
+    auto body = text(locale, "mail.organisation_admin_body");
+    for (const auto& [placeholder, value] :
+         {std::pair<std::string_view, std::string>{"{organisation}", next->text(3)},
+          {"{link}", options.public_url + "/konto/organisationen"}}) {
+      if (auto at = body.find(placeholder); at != std::string::npos) {
+        body.replace(at, placeholder.size(), value);
+      }
+    }
+    core::queue_mail(jobs, tx,
+                     {next->text(1), text(locale, "mail.organisation_admin_subject"), body});
   }
 
   std::string recovery_hash(const std::string& account_id, const std::string& digits) const {

@@ -32,9 +32,9 @@ core::Result<Organisation> Organisations::create_organisation(std::string_view a
     tx.execute("INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?)", o.id, o.name,
                d.now());
     tx.execute(
-        "INSERT INTO organisation_members (organisation_id, account_id, role) VALUES (?, ?, "
-        "'admin')",
-        o.id, std::string(actor));
+        "INSERT INTO organisation_members (organisation_id, account_id, role, joined_at) "
+        "VALUES (?, ?, 'admin', ?)",
+        o.id, std::string(actor), d.now());
     d.audit.append(tx, {.actor = "account:" + std::string(actor),
                         .action = "organisation.created",
                         .object_type = "organisation",
@@ -169,8 +169,9 @@ core::Result<Organisation> Organisations::accept_invitation(std::string_view act
     // Accepting again (or as admin) never lowers a role already held.
     if (!member_role(tx, org->id, actor)) {
       tx.execute(
-          "INSERT INTO organisation_members (organisation_id, account_id, role) VALUES (?, ?, ?)",
-          org->id, std::string(actor), org->role);
+          "INSERT INTO organisation_members (organisation_id, account_id, role, joined_at) "
+          "VALUES (?, ?, ?, ?)",
+          org->id, std::string(actor), org->role, d.now());
     }
     d.audit.append(tx, {.actor = "account:" + std::string(actor),
                         .action = "organisation.joined",

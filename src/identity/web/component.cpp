@@ -1,6 +1,5 @@
 #include <fmt/format.h>
 
-#include <fstream>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/log.hpp>
@@ -14,18 +13,9 @@
 #include <mvsp/web/ports.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <regex>
-#include <sstream>
 
 namespace mvsp::identity {
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // One [identity.upstream.NAME] section; only the keys of its protocol are known.
 UpstreamConfig read_upstream(core::Config& config, const std::string& name) {
@@ -57,14 +47,8 @@ UpstreamConfig read_upstream(core::Config& config, const std::string& name) {
   if (u.protocol == "saml") {
     u.sso_url = url("sso_url");
     u.idp_entity_id = required("idp_entity_id");
-    auto path = required("idp_certificate");
-    if (!path.empty()) {
-      u.idp_certificate_pem = read_file(path);
-      if (u.idp_certificate_pem.find("BEGIN CERTIFICATE") == std::string::npos) {
-        sec.reject(
-            "idp_certificate",
-            fmt::format("{}.idp_certificate: {} is not a readable PEM certificate", key, path));
-      }
+    if (!required("idp_certificate").empty()) {
+      u.idp_certificate_pem = sec.pem_file("idp_certificate", "CERTIFICATE");
     }
   } else if (u.protocol == "oidc") {
     u.issuer = url("issuer");
@@ -149,13 +133,15 @@ class Component final : public web::Component {
                       .federation = federation_.get()});
     }
     // Machine clients get their tokens here, also where only an API that takes them runs
-    // (the delivery service alone).
+    // (the delivery service alone): there only the token endpoint with discovery and JWKS,
+    // no browser login.
     if (p.runs(name()) || p.machine_clients) {
       register_oidc_endpoints(p.router, p.pages, p.sessions, *oidc_,
                               {.identity = identity_.get(),
                                .federation = federation_.get(),
                                .clock = &p.ports.clock,
-                               .step_up_lifetime = settings_.step_up_lifetime});
+                               .step_up_lifetime = settings_.step_up_lifetime,
+                               .machine_only = !p.runs(name())});
     }
   }
 

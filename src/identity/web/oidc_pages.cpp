@@ -295,10 +295,11 @@ void register_oidc_endpoints(web::Router& router, const web::Pages& pages,
     res.set_header("Cache-Control", "public, max-age=300");
     return res;
   });
+  router.post("/api/v1/oidc/token", [e](Request& req) { return token(*e, req); });
+  if (options.machine_only) return;
   router.get("/oidc/authorize", [e](Request& req) { return authorize(*e, req); });
   router.get("/oidc/logout", [e](Request& req) { return logout(*e, req); });
   router.post("/oidc/logout", [e](Request& req) { return logout_confirmed(*e, req); });
-  router.post("/api/v1/oidc/token", [e](Request& req) { return token(*e, req); });
   router.get("/api/v1/oidc/userinfo", [e](Request& req) { return userinfo(*e, req); });
   router.post("/api/v1/oidc/userinfo", [e](Request& req) { return userinfo(*e, req); });
 }

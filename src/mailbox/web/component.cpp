@@ -26,10 +26,12 @@ class Component final : public web::Component {
     mailbox_ = std::make_unique<Mailbox>(p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit, p.blobs,
                                          p.services.need<Owners>(), p.texts, options_);
     p.services.offer(*mailbox_);
-    // What the mailbox keeps of a deleted account or organisation goes with it.
-    for (auto event : {identity::kAccountDeleted, identity::kOrganisationDeleted}) {
-      p.jobs.subscribe(std::string(event), std::string(Mailbox::kEraseOwnerJob));
-    }
+  }
+
+  // What the mailbox keeps of a deleted account or organisation goes with it.
+  std::vector<Subscription> subscriptions() const override {
+    return {{std::string(identity::kAccountDeleted), std::string(Mailbox::kEraseOwnerJob)},
+            {std::string(identity::kOrganisationDeleted), std::string(Mailbox::kEraseOwnerJob)}};
   }
 
   void routes(web::Platform& p) override {

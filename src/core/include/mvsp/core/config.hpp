@@ -55,6 +55,9 @@ class ConfigSection {
                      const std::vector<std::string>& allowed);
   // A table of string values (key = "value" lines), sorted by key.
   std::vector<std::pair<std::string, std::string>> string_pairs(std::string_view key);
+  // The content of the PEM file whose path the key holds ("" when the key is not set); an
+  // error naming the key when the file cannot be read or holds no "-----BEGIN <label>".
+  std::string pem_file(std::string_view key, std::string_view label = "");
   // Records a rule this section's reader checked itself.
   void reject(std::string_view key, std::string message);
 

@@ -185,6 +185,9 @@ struct OidcPageOptions {
   Federation* federation = nullptr;           // where `high` is reached (the eID upstream)
   const core::Clock* clock = nullptr;         // required
   std::chrono::minutes step_up_lifetime{30};  // a raised level counts this long
+  // Only what machine clients use (discovery, JWKS, the token endpoint): an instance that
+  // runs an API but no login pages.
+  bool machine_only = false;
 };
 
 // /.well-known/openid-configuration, /oidc/jwks, /oidc/authorize, /oidc/logout,

@@ -10,6 +10,10 @@
 //                other components what they use (Services)
 //   routes()     its pages and APIs, when this instance runs it (`server.components`)
 //   jobs()       the handlers of its background job kinds
+//   subscriptions()  the events of other components it acts on, each with its job kind;
+//                subscribed on every instance, built or not, so that an event published
+//                where the component does not run still queues its job for an instance
+//                that does
 //   start(), stop()  its own threads, if it has any
 //   sweep()      its periodic clean-up (retention), every ten minutes
 //   demo()       its demo data for `mvsp demo`, idempotent
@@ -22,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/resources.hpp>
 #include <span>
@@ -57,20 +62,21 @@ struct Ports;
 // (mailbox::Owners); the composition root offers the bridges between components.
 class Services {
  public:
-  // `service` lives at least as long as the App (a component owns it).
+  // `service` lives at least as long as the App (a component owns it). core::Failure when
+  // something offers a T already (two components must not answer for the same type).
   template <class T>
   void offer(T& service) {
-    entries_[typeid(T)] = Entry{.object = &service, .make = {}, .owned = {}};
+    add(typeid(T), Entry{.object = &service, .make = {}, .owned = {}});
   }
   // Made on first need(), after the components it reads from are built.
   template <class T>
   void offer_lazy(std::function<std::shared_ptr<T>()> make) {
-    entries_[typeid(T)] =
+    add(typeid(T),
         Entry{.object = nullptr,
               .make = [make = std::move(make)]() -> std::shared_ptr<void> { return make(); },
-              .owned = {}};
+              .owned = {}});
   }
-  // The offered T, or nullptr.
+  // The offered T, or nullptr; a lazy one is made here (its maker may throw).
   template <class T>
   T* find() {
     return static_cast<T*>(get(typeid(T)));
@@ -89,7 +95,9 @@ class Services {
     std::function<std::shared_ptr<void>()> make;
     std::shared_ptr<void> owned;
   };
+  void add(std::type_index type, Entry entry);
   void* get(std::type_index type);
+  std::mutex mutex_;  // components use it while they are built; tests and commands later
   std::map<std::type_index, Entry> entries_;
 };
 
@@ -140,6 +148,11 @@ class Component {
   virtual void build(Platform& platform) = 0;
   virtual void routes(Platform& platform) { (void)platform; }
   virtual void jobs(Platform& platform) { (void)platform; }
+  struct Subscription {
+    std::string event;
+    std::string job_kind;
+  };
+  virtual std::vector<Subscription> subscriptions() const { return {}; }
   virtual void start() {}
   virtual void stop() {}
   virtual void sweep() {}
