@@ -88,6 +88,41 @@ TEST_P(Jobs, ClaimTakesDueJobsOnceWithALease) {
   EXPECT_EQ(second[0].id, later);
 }
 
+// One claim takes a batch: the due jobs in the order they fell due, expired leases after
+// them, never more than asked, never a job that is not due; a released job goes back with
+// its attempt not counted.
+TEST_P(Jobs, ClaimTakesABatchInDueOrderAndAReleasedJobIsNotCounted) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(enqueue({.kind = "k", .run_at = clock_.now() - std::chrono::minutes(10 - i)}));
+  }
+  auto stale = enqueue({.kind = "k", .run_at = clock_.now() - 1h});
+  ASSERT_EQ(queue_->claim("gone", 1, 30s).size(), 1u);  // the oldest, then its worker dies
+  auto not_yet = enqueue({.kind = "k", .run_at = clock_.now() + 1h});
+  clock_.advance(31s);
+  auto batch = queue_->claim("w", 4, 60s);
+  ASSERT_EQ(batch.size(), 4u);
+  EXPECT_EQ((std::vector<std::string>{batch[0].id, batch[1].id, batch[2].id, batch[3].id}),
+            (std::vector<std::string>{ids[0], ids[1], ids[2], ids[3]}));
+  // The expired lease only after the due ones (though it fell due first).
+  auto rest = queue_->claim("w", 10, 60s);
+  ASSERT_EQ(rest.size(), 2u);
+  std::map<std::string, int> attempts{{rest[0].id, rest[0].attempts},
+                                      {rest[1].id, rest[1].attempts}};
+  EXPECT_EQ(attempts, (std::map<std::string, int>{{ids[4], 1}, {stale, 2}}));
+  EXPECT_EQ(state(not_yet), JobState::queued);
+  EXPECT_TRUE(queue_->claim("w", 10, 60s).empty());
+
+  EXPECT_TRUE(queue_->release(batch[0]));
+  EXPECT_FALSE(queue_->release(batch[0])) << "released once";
+  auto again = queue_->claim("w", 1, 60s);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, batch[0].id);
+  EXPECT_EQ(again[0].attempts, 1) << "the released attempt did not count";
+  EXPECT_FALSE(queue_->complete(batch[0])) << "the old claim's lease is gone";
+  EXPECT_TRUE(queue_->complete(again[0]));
+}
+
 TEST_P(Jobs, AWorkerClaimsOnlyTheKindsItHandles) {
   auto mail = enqueue({.kind = "core.mail"});
   auto delivery = enqueue({.kind = "delivery.attempt"});

@@ -117,25 +117,32 @@ std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
 
 std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::milliseconds lease,
                                  const std::vector<std::string>& kinds) {
+  if (max <= 0) return {};
   return db_.transaction([&](db::Tx& tx) {
     auto now = to_millis(clock_.now());
-    std::vector<db::Value> params{now, now};
     std::string only;
-    for (const auto& k : kinds) {
-      only += only.empty() ? " AND kind IN (?" : ", ?";
-      params.emplace_back(k);
-    }
+    for (std::size_t i = 0; i < kinds.size(); ++i) only += i == 0 ? " AND kind IN (?" : ", ?";
     if (!only.empty()) only += ")";
-    params.emplace_back(static_cast<std::int64_t>(max));
-    auto ids = tx.query_values(fmt::format("SELECT id, attempts, max_attempts FROM jobs "
-                                           "WHERE ((state = 'queued' AND run_at <= ?) "
-                                           "OR (state = 'running' AND lease_until < ?)){} "
-                                           "ORDER BY run_at LIMIT ?{}",
-                                           only, tx.for_update_skip_locked()),
-                               params);
-    std::vector<Job> claimed;
-    for (const auto& r : ids) {
-      const auto& id = r.text(0);
+    // Due jobs, then jobs whose worker went away, each found through its own index
+    // (jobs_due, jobs_leases), so the claim costs the same however many jobs ended.
+    auto candidates = [&](std::string_view condition, std::string_view order, int limit) {
+      std::vector<db::Value> params{now};
+      for (const auto& k : kinds) params.emplace_back(k);
+      params.emplace_back(static_cast<std::int64_t>(limit));
+      return tx.query_values(fmt::format("SELECT id, attempts, max_attempts FROM jobs WHERE {}{} "
+                                         "ORDER BY {} LIMIT ?{}",
+                                         condition, only, order, tx.for_update_skip_locked()),
+                             params);
+    };
+    auto rows = candidates("state = 'queued' AND run_at <= ?", "run_at", max);
+    if (static_cast<int>(rows.size()) < max) {
+      for (auto& r : candidates("state = 'running' AND lease_until < ?", "lease_until",
+                                max - static_cast<int>(rows.size()))) {
+        rows.push_back(std::move(r));
+      }
+    }
+    std::vector<db::Value> ids;
+    for (const auto& r : rows) {
       if (r.integer(1) >= r.integer(2)) {
         // A worker died holding it on its last attempt: it never finished; do not start it
         // again without a person looking.
@@ -143,19 +150,40 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
             fmt::format("UPDATE jobs SET state = 'dead', lease_token = NULL, lease_until = NULL, "
                         "last_error = ?, updated_at = ?, {} WHERE id = ?",
                         kWipe),
-            "the lease expired on the last attempt (worker stopped or took too long)", now, id);
+            "the lease expired on the last attempt (worker stopped or took too long)", now,
+            r.text(0));
         continue;
       }
-      auto token = crypto::random_token(12);
-      tx.execute(
-          "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = ?, "
-          "lease_until = ?, leased_by = ?, updated_at = ? WHERE id = ?",
-          token, now + lease.count(), worker, now, id);
-      auto row = tx.query_one(fmt::format("SELECT {} FROM jobs WHERE id = ?", kColumns), id);
-      claimed.push_back(read_row(*row).job);
+      ids.emplace_back(r.text(0));
+    }
+    if (ids.empty()) return std::vector<Job>{};
+    // One statement for the whole batch; the lease token is the claim's.
+    std::string in = "?";
+    for (std::size_t i = 1; i < ids.size(); ++i) in += ", ?";
+    std::vector<db::Value> params{crypto::random_token(12), now + lease.count(),
+                                  std::string(worker), now};
+    params.insert(params.end(), ids.begin(), ids.end());
+    tx.execute_values(fmt::format("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+                                  "lease_token = ?, lease_until = ?, leased_by = ?, "
+                                  "updated_at = ? WHERE id IN ({})",
+                                  in),
+                      params);
+    std::vector<Job> claimed;
+    for (const auto& r : tx.query_values(
+             fmt::format("SELECT {} FROM jobs WHERE id IN ({}) ORDER BY run_at", kColumns, in),
+             ids)) {
+      claimed.push_back(read_row(r).job);
     }
     return claimed;
   });
+}
+
+bool JobQueue::release(const Job& job) {
+  return db_.execute(
+             "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_token = NULL, "
+             "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND "
+             "state = 'running'",
+             to_millis(clock_.now()), job.id, job.lease_token) == 1;
 }
 
 bool JobQueue::complete(db::Connection& tx, const Job& job) {
@@ -258,6 +286,15 @@ void JobRunner::stop() {
   wake_.notify_all();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // Claimed for a worker that stopped first: back to the queue, the attempt not counted.
+  for (const auto& job : ready_) {
+    try {
+      queue_.release(job);
+    } catch (const std::exception& e) {
+      log::warn("job.release_failed", {{"job", job.id}, {"error", e.what()}});
+    }
+  }
+  ready_.clear();
 }
 
 int JobRunner::run_due() {
@@ -266,16 +303,63 @@ int JobRunner::run_due() {
   return ran;
 }
 
-bool JobRunner::run_one() {
+std::vector<Job> JobRunner::claim(int max) {
   // Only the kinds this process handles: an instance that runs some components leaves the
   // other components' jobs to the instances that run them.
-  if (handlers_.empty()) return false;
+  if (handlers_.empty()) return {};
   std::vector<std::string> kinds;
   kinds.reserve(handlers_.size());
   for (const auto& [kind, entry] : handlers_) kinds.push_back(kind);
-  auto jobs = queue_.claim(options_.name, 1, options_.lease, kinds);
+  return queue_.claim(options_.name, max, options_.lease, kinds);
+}
+
+bool JobRunner::run_one() {
+  auto jobs = claim(1);
   if (jobs.empty()) return false;
-  const Job& job = jobs.front();
+  run(jobs.front());
+  return true;
+}
+
+std::optional<Job> JobRunner::next_job() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (stopping_) return std::nullopt;
+    if (!ready_.empty()) {
+      auto job = std::move(ready_.front());
+      ready_.pop_front();
+      ++busy_;
+      return job;
+    }
+    if (!claiming_) break;
+    // Another worker is claiming for everyone who is free; its batch may hold ours.
+    wake_.wait(lock, [this] { return stopping_ || !ready_.empty() || !claiming_; });
+  }
+  // One claim for every worker that is free now (this one among them), so that a claimed
+  // job never waits behind a running one while its lease runs down.
+  int free_workers = std::max(1, options_.threads - busy_);
+  claiming_ = true;
+  lock.unlock();
+  std::vector<Job> jobs;
+  try {
+    jobs = claim(free_workers);
+  } catch (...) {
+    lock.lock();
+    claiming_ = false;
+    wake_.notify_all();
+    throw;
+  }
+  lock.lock();
+  claiming_ = false;
+  for (auto& j : jobs) ready_.push_back(std::move(j));
+  wake_.notify_all();
+  if (ready_.empty()) return std::nullopt;
+  auto job = std::move(ready_.front());
+  ready_.pop_front();
+  ++busy_;
+  return job;
+}
+
+void JobRunner::run(const Job& job) {
   log::CorrelationScope scope(job.correlation_id.empty() ? "job:" + job.id : job.correlation_id);
   const auto& entry = handlers_.at(job.kind);
   RetryPolicy policy = entry.policy;
@@ -301,21 +385,24 @@ bool JobRunner::run_one() {
                              {"attempt", std::to_string(job.attempts)},
                              {"error", outcome.error}});
   }
-  return true;
 }
 
 void JobRunner::loop() {
   while (!stopping_) {
-    bool ran = false;
+    std::optional<Job> job;
     try {
-      ran = run_one();
+      job = next_job();
+      if (job) run(*job);
     } catch (const std::exception& e) {
       log::error("job.worker_error", {{"error", e.what()}});
     }
-    if (!ran) {
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, options_.idle_poll, [this] { return stopping_.load(); });
+    std::unique_lock lock(mutex_);
+    if (job) {
+      --busy_;
+      continue;
     }
+    wake_.wait_for(lock, options_.idle_poll,
+                   [this] { return stopping_.load() || !ready_.empty(); });
   }
 }
 

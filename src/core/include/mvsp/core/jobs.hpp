@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -86,10 +87,15 @@ class JobQueue {
   std::string enqueue(db::Connection& tx, const JobSpec& spec);
 
   // Takes up to `max` due jobs (queued and due, or running with an expired lease) for
-  // `worker`, each with a fresh lease token and its attempt counted; with `kinds`, only
-  // jobs of those kinds.
+  // `worker` in one transaction, with a fresh lease token for the claim and each attempt
+  // counted; with `kinds`, only jobs of those kinds. PostgreSQL skips rows other workers
+  // have locked (FOR UPDATE SKIP LOCKED).
   std::vector<Job> claim(std::string_view worker, int max, std::chrono::milliseconds lease,
                          const std::vector<std::string>& kinds = {});
+
+  // Gives back a claimed job that did not start (its worker stopped): queued again, the
+  // attempt not counted. False when the lease was lost.
+  bool release(const Job& job);
 
   // Marks the job done inside the caller's transaction, so that the handler's effect and
   // the completion commit together. False when the lease was lost (then roll back).
@@ -159,7 +165,12 @@ class JobRunner {
   int run_due();
 
  private:
+  std::vector<Job> claim(int max);
   bool run_one();
+  // The next job for a worker thread: one claimed earlier for it, or a fresh claim for every
+  // free worker; nothing when none is due (or stopping).
+  std::optional<Job> next_job();
+  void run(const Job& job);
   void loop();
 
   JobQueue& queue_;
@@ -174,6 +185,9 @@ class JobRunner {
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::deque<Job> ready_;  // claimed, not started yet
+  int busy_ = 0;           // workers running a job
+  bool claiming_ = false;
   std::mutex random_mutex_;
   std::mt19937_64 random_;
 };
