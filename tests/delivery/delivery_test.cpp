@@ -77,12 +77,19 @@ class DeliveryFlow : public test::BackendTest {
         mailbox::MailboxOptions{.public_url = "http://127.0.0.1"});
     delivery_ = std::make_unique<Delivery>(
         db(), clock_, ids_, *jobs_, *audit_, *senders_,
-        DeliveryOptions{.public_url = "http://127.0.0.1",
-                        .master_key = key_,
-                        .data_dir = dir_.path(),
-                        .limits = {.rate_per_second = 1000, .burst = 1000, .daily_quota = 100000},
-                        .texts = &texts_,
-                        .fetch = app::system_ports().http(10s)});
+        DeliveryOptions{
+            .public_url = "http://127.0.0.1",
+            .master_key = key_,
+            .data_dir = dir_.path(),
+            .limits = {.rate_per_second = 1000, .burst = 1000, .daily_quota = 100000},
+            .texts = &texts_,
+            .fetch = [this](const std::string& method, const std::string& url,
+                            const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body) -> core::Result<web::HttpAnswer> {
+              std::lock_guard lock(callbacks_mutex_);
+              callbacks_.push_back({method, url, headers, body});
+              return web::HttpAnswer{.status = 204, .body = {}};
+            }});
     simulator_.start();
     delivery_->add_adapter(make_mvsp_adapter(*mailbox_, Delivery::kMailboxEventJob));
     delivery_->add_adapter(make_zbp_adapter({.type = "bundid",
@@ -159,6 +166,14 @@ class DeliveryFlow : public test::BackendTest {
     runner_->run_due();
   }
 
+  struct Callback {
+    std::string method;
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+  };
+  std::mutex callbacks_mutex_;
+  std::vector<Callback> callbacks_;  // what the delivery service called back, in order
   test::TempDir dir_;
   test::ManualClock clock_;
   test::SequenceIds ids_;
@@ -242,6 +257,41 @@ TEST_P(DeliveryFlow, ANoticeReachesOurMailboxIsRetrievedAtItsLevelAndTheEvidence
   EXPECT_FALSE(Delivery::verify_evidence(
                    *evidence, core::crypto::ed25519_public_key(core::crypto::random_bytes(32)))
                    .ok);
+}
+
+// A client with a callback address hears of every proof record, signed with its secret; a
+// client without one gets no callback jobs at all (they would have nothing to do).
+TEST_P(DeliveryFlow, CallbacksGoOnlyToClientsWithACallbackAddress) {
+  auto count_jobs = [&] {
+    return db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'delivery.callback'")->integer(0);
+  };
+  auto silent = accept(notice("mvsp:" + citizen_), "ohne-rueckruf");
+  runner_->run_due();
+  EXPECT_EQ(status(silent.id).status, kStored);
+  EXPECT_EQ(count_jobs(), 0);
+  EXPECT_TRUE(callbacks_.empty());
+
+  auto secret = delivery_->configure_client(
+      client_.client_id, {.callback_url = "https://fachverfahren.schwerin.de/rueckruf",
+                          .rate_per_second = {},
+                          .burst = {},
+                          .daily_quota = {}});
+  ASSERT_TRUE(secret) << secret.error().message;
+  auto told = accept(notice("mvsp:" + citizen_), "mit-rueckruf");
+  runner_->run_due();
+  EXPECT_EQ(status(told.id).status, kStored);
+  auto records = steps(told.id).size();
+  EXPECT_EQ(count_jobs(), static_cast<std::int64_t>(records));
+  ASSERT_EQ(callbacks_.size(), records);
+  for (const auto& c : callbacks_) {
+    EXPECT_EQ(c.method, "POST");
+    EXPECT_EQ(c.url, "https://fachverfahren.schwerin.de/rueckruf");
+    EXPECT_NE(c.body.find(told.id), std::string::npos);
+    std::map<std::string, std::string> h(c.headers.begin(), c.headers.end());
+    auto expected = core::crypto::to_hex(
+        core::crypto::hmac_sha256(*secret, h["X-Mvsp-Timestamp"] + "." + c.body));
+    EXPECT_EQ(h["X-Mvsp-Signature"], "v1=" + expected);
+  }
 }
 
 TEST_P(DeliveryFlow, TheSameKeyGivesTheSameNoticeAndAnotherRequestUnderItIsAConflict) {

@@ -185,7 +185,8 @@ struct Delivery::Impl {
     return read_notice(*r);
   }
 
-  // Appends a proof record and queues the callback for it; returns the record's seq.
+  // Appends a proof record and, when the sending client has a callback address, queues the
+  // callback for it; returns the record's seq.
   int record(core::db::Connection& tx, const std::string& notice_id, const std::string& step,
              const std::string& status, const Json& detail) {
     auto last = tx.query_one(
@@ -200,10 +201,16 @@ struct Delivery::Impl {
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         notice_id, seq, core::to_millis(at), step, status, text, prev,
         proof_hash(prev, notice_id, seq, at, step, status, text));
-    jobs.enqueue(tx, {.kind = "delivery.callback",
-                      .payload = fmt::format(R"({{"noticeId":"{}","seq":{}}})", notice_id, seq),
-                      .idempotency_key = fmt::format("delivery.callback:{}:{}", notice_id, seq),
-                      .max_attempts = 20});
+    // No job that would have nothing to do: a client without a callback address is told
+    // nothing (it asks for the status).
+    if (tx.query_one("SELECT 1 FROM delivery_notices n JOIN delivery_clients c ON c.client_id = "
+                     "n.client_id WHERE n.id = ? AND c.callback_url <> ''",
+                     notice_id)) {
+      jobs.enqueue(tx, {.kind = "delivery.callback",
+                        .payload = fmt::format(R"({{"noticeId":"{}","seq":{}}})", notice_id, seq),
+                        .idempotency_key = fmt::format("delivery.callback:{}:{}", notice_id, seq),
+                        .max_attempts = 20});
+    }
     return seq;
   }
 
