@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mvsp/catalog/catalog.hpp>
@@ -185,6 +186,11 @@ int simulate_mailbox(const Settings& settings, const CommandLine& cli) {
 
 int migrate(const Settings& settings) {
   core::SystemClock clock;
+  // As serve does: the directory of a new SQLite database is made.
+  if (settings.database.starts_with("sqlite:")) {
+    auto path = std::filesystem::path(settings.database.substr(7));
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  }
   auto db = core::db::Database::open(settings.database);
   auto report = core::migrate(*db, mvsp::app::all_migrations(), clock);
   if (report.applied.empty()) {
@@ -224,7 +230,9 @@ int jobs_command(const Settings& settings, const CommandLine& cli) {
   std::string sub = cli.words.size() > 1 ? cli.words[1] : "";
   App app(only(settings, {}));
   if (sub == "dead") {
-    for (const auto& row : app.jobs().dead(100)) {
+    auto dead = app.jobs().dead(100);
+    if (dead.empty()) std::puts("no dead jobs");
+    for (const auto& row : dead) {
       std::printf("%s  %s  attempts=%d  %s\n", row.job.id.c_str(), row.job.kind.c_str(),
                   row.job.attempts, row.last_error.c_str());
     }
@@ -438,6 +446,21 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "mvsp: unexpected argument \"%s\"; see mvsp help\n",
                  words[allowed].c_str());
     return kExitUsage;
+  }
+  // A command that reads or looks after an installation does not make a new, empty one
+  // where there is none (run in the wrong directory, it once reported an empty catalog and
+  // made a new master key). Those that set one up (serve, migrate, demo, and creating the
+  // first tenant, user, client or catalog) may.
+  bool looks_after = (command == "catalog" && sub == "export") || command == "jobs" ||
+                     command == "audit" || command == "keys" || command == "mailbox" ||
+                     (command == "delivery" && !cli->options.contains("--public-key-file"));
+  if (looks_after && settings->database.starts_with("sqlite:") &&
+      !std::filesystem::exists(settings->database.substr(7))) {
+    std::fprintf(stderr,
+                 "mvsp: there is no database at %s; run mvsp where the installation is, give "
+                 "--database and --data-dir, or set one up with mvsp migrate\n",
+                 settings->database.substr(7).c_str());
+    return kExitFailure;
   }
   if (command == "serve") return serve(*settings);
   if (command == "migrate") return migrate(*settings);

@@ -44,6 +44,26 @@ TEST(Cli, AnUnknownConfigKeyStopsTheStartWithItsName) {
   EXPECT_NE(check.output.find("unknown key server.max_body"), std::string::npos);
 }
 
+// Run where there is no installation, a command that works on one says so and makes
+// nothing (it once set up an empty database and a new master key and reported an empty
+// catalog as if all were well).
+TEST(Cli, ACommandOnAMissingDatabaseSaysSoAndMakesNothing) {
+  test::TempDir dir;
+  auto args = " --database sqlite:" + (dir.path() / "var" / "mvsp.db").string() + " --data-dir " +
+              (dir.path() / "var").string();
+  for (const char* command : {"catalog export", "jobs dead", "mailbox erase-orphans", "keys rotate",
+                              "audit verify", "delivery client fv"}) {
+    auto run = run_mvsp(command + args);
+    EXPECT_EQ(run.exit_code, 1) << command << ": " << run.output;
+    EXPECT_NE(run.output.find("there is no database at"), std::string::npos) << command;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "var")) << "nothing was set up";
+  EXPECT_EQ(run_mvsp("migrate" + args).exit_code, 0);
+  auto dead = run_mvsp("jobs dead" + args);
+  EXPECT_EQ(dead.exit_code, 0) << dead.output;
+  EXPECT_NE(dead.output.find("no dead jobs"), std::string::npos) << dead.output;
+}
+
 TEST(Cli, ConfigCheckShowsTheEffectiveSettingsWithoutThePassword) {
   auto check = run_mvsp("config check --database postgresql://mvsp:geheim@db/mvsp");
   EXPECT_EQ(check.exit_code, 0) << check.output;

@@ -71,6 +71,12 @@ TEST_P(CatalogApi, BadRoutingRequestsGetProblemJsonNamingTheParameter) {
   auto bad_ags = c.get("/api/v1/routes?leikaKey=99108008000000&ags=12345");
   EXPECT_EQ(bad_ags.status, 422);
   EXPECT_NE(bad_ags.body.find("\"ags\""), std::string::npos);
+  // As the API description says: 14 digits, not any text (it once answered 200 and nothing).
+  for (const char* leika : {"abc", "9910800800000", "991080080000000", "99108008000%2000"}) {
+    auto bad_leika = c.get(std::string("/api/v1/routes?leikaKey=") + leika + "&ags=13074087");
+    EXPECT_EQ(bad_leika.status, 422) << leika;
+    EXPECT_NE(bad_leika.body.find("\"leikaKey\""), std::string::npos) << leika;
+  }
   auto bad_limit = c.get("/api/v1/routes?leikaKey=99108008000000&ags=13074087&limit=9999");
   EXPECT_EQ(bad_limit.status, 422);
   auto unknown = c.get("/api/v1/routes?leikaKey=99999999999999&ags=13074087");

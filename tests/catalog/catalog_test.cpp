@@ -117,6 +117,38 @@ TEST_P(CatalogTest, BadInputIsNamedFieldByFieldAndNothingIsWritten) {
   EXPECT_EQ(r.error().fields.size(), 2u) << "no such service, no such authority";
 }
 
+// What citizens are shown to write to and call must be an address and a number.
+TEST_P(CatalogTest, AnAuthoritysEmailAndPhoneAreChecked) {
+  struct Case {
+    const char* email;
+    const char* phone;
+    std::set<std::string> refused;
+  };
+  const Case cases[] = {
+      {"buergerbuero@schwerin.de", "+49 385 545-0", {}},
+      {"info@lk-nwm.de", "(03841) 3040-0", {}},
+      {"kein-at", "", {"authority.email"}},
+      {"a@b", "", {"authority.email"}},
+      {"zwei@@schwerin.de", "", {"authority.email"}},
+      {"x y@schwerin.de", "", {"authority.email"}},
+      {"", "abc", {"authority.phone"}},
+      {"", "12", {"authority.phone"}},
+      {"", "0385 545\n0", {"authority.phone"}},
+      {"bad", "bad", {"authority.email", "authority.phone"}},
+  };
+  for (const auto& c : cases) {
+    auto a = authority("sn-test", "t-sn", "13004000", "Bürgerbüro");
+    a.email = c.email;
+    a.phone = c.phone;
+    auto saved = catalog_->put_authority(kState, a);
+    std::set<std::string> refused;
+    if (!saved) {
+      for (const auto& f : saved.error().fields) refused.insert(f.field);
+    }
+    EXPECT_EQ(refused, c.refused) << c.email << " / " << c.phone;
+  }
+}
+
 TEST_P(CatalogTest, ADistrictEditorChangesOwnSpecialisationsOnly) {
   ASSERT_TRUE(catalog_->put_authority(kState, authority("lk-nwm", "t-nwm", "13074", "LK NWM")));
   ASSERT_TRUE(catalog_->put_authority(kState, authority("lk-lup", "t-lup", "13076", "LK LUP")));

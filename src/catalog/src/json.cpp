@@ -267,6 +267,18 @@ Authority authority_from(const Poco::JSON::Object& o, const std::string& path, c
       !a.website.starts_with("http://")) {
     r.problem("website", "must be an http(s) URL");
   }
+  // What citizens are shown to write to or call: an address with one @ and a domain with a
+  // dot; a number of digits with the usual separators (+49 385 545-0, (0385) 5 45 10 00).
+  static const std::regex kEmail(R"re(^[^@\s<>()"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$)re");
+  if (!a.email.empty() && !std::regex_match(a.email, kEmail)) {
+    r.problem("email", "must be an e-mail address");
+  }
+  static const std::regex kPhone(R"(^\+?[0-9 ()/-]{3,60}$)");
+  if (!a.phone.empty() && (!std::regex_match(a.phone, kPhone) ||
+                           std::count_if(a.phone.begin(), a.phone.end(),
+                                         [](char ch) { return ch >= '0' && ch <= '9'; }) < 3)) {
+    r.problem("phone", "must be a telephone number");
+  }
   return a;
 }
 

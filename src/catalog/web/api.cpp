@@ -81,8 +81,19 @@ struct Api {
     core::Error error{core::ErrorCode::invalid_input, "The request is not valid.", {}, {}};
     auto leika = req.query_param("leikaKey").value_or("");
     auto ags = req.query_param("ags").value_or("");
-    if (leika.empty()) error.and_field("leikaKey", "is required");
-    if (ags.empty()) error.and_field("ags", "is required (8-digit AGS of a municipality)");
+    auto digits = [](const std::string& s, std::size_t n) {
+      return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (leika.empty()) {
+      error.and_field("leikaKey", "is required");
+    } else if (!digits(leika, 14)) {
+      error.and_field("leikaKey", "must be 14 digits (a LeiKa key)");
+    }
+    if (ags.empty()) {
+      error.and_field("ags", "is required (8-digit AGS of a municipality)");
+    } else if (!digits(ags, 8)) {
+      error.and_field("ags", "must be 8 digits (the AGS of a municipality)");
+    }
     int offset = int_param(req, "offset", 0, 0, 100000, error);
     int limit = int_param(req, "limit", 100, 1, 500, error);
     if (!error.fields.empty()) return web::problem(req, error);
