@@ -322,6 +322,7 @@ TEST_P(NoticesApi, IdempotencyKeysAndBadRequests) {
                                 {"Authorization", "Bearer " + token_},
                                 {"Idempotency-Key", "k4"}});
   EXPECT_EQ(json.status, 415);
+  EXPECT_EQ(parse(json.body)->getValue<int>("status"), 415) << "the body says the same status";
   EXPECT_NE(json.body.find("multipart/form-data"), std::string::npos);
   EXPECT_EQ(post("", metadata(), "k5").status, 401);
   auto read_only_missing =

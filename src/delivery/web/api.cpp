@@ -100,11 +100,7 @@ struct Api {
     auto c = client(req, "notices:write");
     if (auto* r = std::get_if<Response>(&c)) return *r;
     auto parts = web::parse_multipart(req);
-    if (!parts) {
-      auto res = web::problem(req, parts.error());
-      if (parts.error().fields.front().field == "Content-Type") res.status = 415;
-      return res;
-    }
+    if (!parts) return web::problem(req, parts.error());
     NewNotice in;
     core::Error error{core::ErrorCode::invalid_input, "The notice is not valid.", {}, {}};
     int metadata = 0;

@@ -22,6 +22,8 @@ int http_status(core::ErrorCode code) {
       return 429;
     case core::ErrorCode::unavailable:
       return 503;
+    case core::ErrorCode::unsupported_media_type:
+      return 415;
   }
   return 500;
 }
@@ -57,6 +59,8 @@ std::string_view status_reason(int status) {
       return "Conflict";
     case 413:
       return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
     case 422:
       return "Unprocessable Content";
     case 429:
