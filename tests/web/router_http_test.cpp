@@ -113,6 +113,10 @@ TEST(ErrorMapping, ProblemJsonNamesTheFields) {
   auto limited = problem(req, core::Error::rate_limited("slow down", std::chrono::seconds(42)));
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(limited.header("retry-after").value_or(""), "42") << "the wait the use case named";
+  auto stranger = problem(req, core::Error::unauthenticated("a bearer token is needed"));
+  EXPECT_EQ(stranger.status, 401);
+  EXPECT_EQ(stranger.header("www-authenticate").value_or(""), "Bearer") << "RFC 9110 15.5.2";
+  EXPECT_FALSE(problem(req, core::Error::forbidden("no")).header("www-authenticate"));
 }
 
 }  // namespace

@@ -126,6 +126,8 @@ Response problem(const Request& req, const core::Error& error) {
     res.set_header("Retry-After",
                    std::to_string(std::max<std::int64_t>(error.retry_after.count(), 1)));
   }
+  // A 401 names how to authenticate (RFC 9110 15.5.2); the API takes bearer tokens only.
+  if (error.code == core::ErrorCode::unauthenticated) res.set_header("WWW-Authenticate", "Bearer");
   return res;
 }
 
