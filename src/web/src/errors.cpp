@@ -4,6 +4,8 @@
 #include <mvsp/web/errors.hpp>
 #include <sstream>
 
+#include "status_problem.hpp"
+
 namespace mvsp::web {
 
 int http_status(core::ErrorCode code) {

@@ -17,6 +17,5 @@ std::string_view status_reason(int status);
 // the fields for invalid input and the request's correlation id; Retry-After when
 // rate_limited, and the bearer challenge (WWW-Authenticate) when unauthenticated.
 Response problem(const Request& req, const core::Error& error);
-Response problem(const Request& req, int status, std::string_view detail);
 
 }  // namespace mvsp::web
