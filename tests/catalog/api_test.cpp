@@ -101,6 +101,8 @@ TEST_P(CatalogApi, ReadingIsPublicAndWritingNeedsACatalogScope) {
   auto anonymous = c.request("POST", "/api/v1/catalog/import", exported.body,
                              {{"Content-Type", "application/json"}});
   EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.header("www-authenticate"), "Bearer");
+  EXPECT_NE(anonymous.body.find("urn:mvsp:problem:unauthenticated"), std::string::npos);
 
   // A machine client of the state's editorial office may import; one without the scope not.
   auto admin = app_->get<identity::Provider>().create_client(

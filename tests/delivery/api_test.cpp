@@ -322,12 +322,18 @@ TEST_P(NoticesApi, IdempotencyKeysAndBadRequests) {
                                 {"Authorization", "Bearer " + token_},
                                 {"Idempotency-Key", "k4"}});
   EXPECT_EQ(json.status, 415);
+  EXPECT_EQ(parse(json.body)->getValue<int>("status"), 415) << "the body says the same status";
   EXPECT_NE(json.body.find("multipart/form-data"), std::string::npos);
-  EXPECT_EQ(post("", metadata(), "k5").status, 401);
+  auto anonymous = post("", metadata(), "k5");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.header("www-authenticate"), "Bearer");
   auto read_only_missing =
       client().get("/api/v1/notices/" + parse(first.body)->getValue<std::string>("id"),
                    {{"Authorization", "Bearer " + write_only_}});
   EXPECT_EQ(read_only_missing.status, 403);
+  EXPECT_NE(read_only_missing.header("www-authenticate").find("insufficient_scope"),
+            std::string::npos);
+  EXPECT_NE(read_only_missing.body.find("urn:mvsp:problem:forbidden"), std::string::npos);
   EXPECT_EQ(app_->database().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 1);
 }
 

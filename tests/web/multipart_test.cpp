@@ -40,6 +40,18 @@ TEST(Multipart, ClosedBodiesWithEpilogueAreTaken) {
   }
 }
 
+TEST(Multipart, OtherMediaTypesAreUnsupported) {
+  for (std::string type :
+       {"application/json", "multipart/form-data", "multipart/mixed; boundary=b"}) {
+    Request req;
+    req.headers.emplace_back("content-type", type);
+    req.body = "--b\r\n\r\ndata\r\n--b--";
+    auto parts = parse_multipart(req);
+    ASSERT_FALSE(parts) << type;
+    EXPECT_EQ(parts.error().code, core::ErrorCode::unsupported_media_type) << type;
+  }
+}
+
 TEST(Multipart, TruncatedBodiesAreRefused) {
   // POCO took these as complete and gave the last part a stray byte 0xFF ("data\r\n--b\xff").
   for (std::string body :

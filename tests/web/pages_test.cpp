@@ -40,6 +40,9 @@ TEST_F(ErrorPages, EachRefusalHasItsStatusAndText) {
   EXPECT_EQ(waiting.header("retry-after"), "30");
   EXPECT_NE(waiting.body.find("Zu viele Versuche"), std::string::npos);
   EXPECT_EQ(page_for(core::Error::unavailable("x")).status, 503);
+  auto unsupported = page_for(core::Error::unsupported_media_type("x"));
+  EXPECT_EQ(unsupported.status, 415);
+  EXPECT_NE(unsupported.body.find("Dieses Format wird nicht angenommen"), std::string::npos);
   EXPECT_EQ(page_for(core::Error::forbidden("x")).body.find(">x<"), std::string::npos)
       << "the use case's own words (often English, for logs) are not shown";
 }

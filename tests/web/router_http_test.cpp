@@ -83,6 +83,18 @@ TEST(ErrorMapping, EachCodeHasOneStatus) {
   EXPECT_EQ(http_status(ErrorCode::unauthenticated), 401);
   EXPECT_EQ(http_status(ErrorCode::rate_limited), 429);
   EXPECT_EQ(http_status(ErrorCode::unavailable), 503);
+  EXPECT_EQ(http_status(ErrorCode::unsupported_media_type), 415);
+}
+
+TEST(ErrorMapping, ProblemJsonStatusIsTheResponsesStatus) {
+  Request req;
+  req.path = "/api/v1/notices";
+  auto res = problem(req, core::Error::unsupported_media_type("Send multipart/form-data."));
+  EXPECT_EQ(res.status, 415);
+  EXPECT_NE(res.body.find(R"("status":415)"), std::string::npos) << res.body;
+  EXPECT_NE(res.body.find(R"("title":"Unsupported Media Type")"), std::string::npos);
+  EXPECT_NE(res.body.find(R"("type":"urn:mvsp:problem:unsupported-media-type")"),
+            std::string::npos);
 }
 
 TEST(ErrorMapping, ProblemJsonNamesTheFields) {
@@ -101,6 +113,10 @@ TEST(ErrorMapping, ProblemJsonNamesTheFields) {
   auto limited = problem(req, core::Error::rate_limited("slow down", std::chrono::seconds(42)));
   EXPECT_EQ(limited.status, 429);
   EXPECT_EQ(limited.header("retry-after").value_or(""), "42") << "the wait the use case named";
+  auto stranger = problem(req, core::Error::unauthenticated("a bearer token is needed"));
+  EXPECT_EQ(stranger.status, 401);
+  EXPECT_EQ(stranger.header("www-authenticate").value_or(""), "Bearer") << "RFC 9110 15.5.2";
+  EXPECT_FALSE(problem(req, core::Error::forbidden("no")).header("www-authenticate"));
 }
 
 }  // namespace

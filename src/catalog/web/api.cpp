@@ -61,9 +61,8 @@ struct Api {
   std::variant<Editor, Response> editor(const Request& req) {
     auto e = options.editor ? options.editor(req) : std::nullopt;
     if (!e) {
-      auto res = web::problem(req, 401, "A bearer token with a catalog scope is needed.");
-      res.set_header("WWW-Authenticate", "Bearer");
-      return res;
+      return web::problem(
+          req, core::Error::unauthenticated("A bearer token with a catalog scope is needed."));
     }
     return *e;
   }
@@ -155,7 +154,8 @@ void register_api(web::Router& router, Catalog& catalog, ApiOptions options) {
   });
   router.get("/api/v1/catalog/services/{leikaKey}", [api](Request& req) {
     auto s = api->catalog.service(req.param("leikaKey"));
-    if (!s) return web::problem(req, 404, "There is no service with this LeiKa key.");
+    if (!s)
+      return web::problem(req, core::Error::not_found("There is no service with this LeiKa key."));
     auto o = json::to_json(*s);
     Poco::JSON::Array::Ptr resp = new Poco::JSON::Array;
     for (const auto& r : api->catalog.responsibilities(s->leika_key)) {
@@ -168,7 +168,7 @@ void register_api(web::Router& router, Catalog& catalog, ApiOptions options) {
              [api](Request&) { return list(api->catalog.authorities(), authority_json); });
   router.get("/api/v1/catalog/authorities/{id}", [api](Request& req) {
     auto a = api->catalog.authority(req.param("id"));
-    if (!a) return web::problem(req, 404, "There is no such authority.");
+    if (!a) return web::problem(req, core::Error::not_found("There is no such authority."));
     return json_response(json::to_json(*a));
   });
   router.get("/api/v1/catalog/regions", [api](Request& req) {
@@ -185,7 +185,7 @@ void register_api(web::Router& router, Catalog& catalog, ApiOptions options) {
   });
   router.get("/api/v1/catalog/online-services/{id}", [api](Request& req) {
     auto s = api->catalog.online_service(req.param("id"));
-    if (!s) return web::problem(req, 404, "There is no such online service.");
+    if (!s) return web::problem(req, core::Error::not_found("There is no such online service."));
     return json_response(json::to_json(*s));
   });
   router.get("/api/v1/catalog/export", [api](Request&) {

@@ -38,7 +38,7 @@ std::optional<Editor> editor_of(const Ctx& c, Request& req, Response& refused) {
     return std::nullopt;
   }
   auto e = c.options.editor ? c.options.editor(req) : std::nullopt;
-  if (!e) refused = c.pages.error(req, 403);
+  if (!e) refused = c.pages.error(req, core::Error::forbidden("not an editor"));
   return e;
 }
 
@@ -96,8 +96,10 @@ Response texts_page(const Ctx& c, Request& req, const core::Error* error, int st
   if (!e) return refused;
   auto service = c.catalog.service(req.param("leikaKey"));
   auto authority = c.catalog.authority(req.param("authorityId"));
-  if (!service || !authority) return c.pages.error(req, 404);
-  if (!may_edit(*e, *authority)) return c.pages.error(req, 403);
+  if (!service || !authority)
+    return c.pages.error(req, core::Error::not_found("no such service or authority"));
+  if (!may_edit(*e, *authority))
+    return c.pages.error(req, core::Error::forbidden("not an editor of this authority"));
   req.csrf_token();
   View model;
   model.set("title", fmt::format("{} – {}", service->name, authority->name));
@@ -216,12 +218,14 @@ Response authority_form(const Ctx& c, Request& req) {
   bool is_new = !req.params.contains("id");
   std::optional<Authority> a;
   if (is_new) {
-    if (!e->state_wide) return c.pages.error(req, 403);
+    if (!e->state_wide)
+      return c.pages.error(req, core::Error::forbidden("only the state's editors add authorities"));
     a = Authority{};
   } else {
     a = c.catalog.authority(req.param("id"));
-    if (!a) return c.pages.error(req, 404);
-    if (!may_edit(*e, *a)) return c.pages.error(req, 403);
+    if (!a) return c.pages.error(req, core::Error::not_found("no such authority"));
+    if (!may_edit(*e, *a))
+      return c.pages.error(req, core::Error::forbidden("not an editor of this authority"));
   }
   auto action = is_new ? std::string("/redaktion/behoerden/neu") : "/redaktion/behoerden/" + a->id;
   auto fields = [&] {
@@ -361,10 +365,11 @@ Response service_form(const Ctx& c, Request& req) {
   s.level = "municipality";
   if (!is_new) {
     auto found = c.catalog.service(req.param("leikaKey"));
-    if (!found) return c.pages.error(req, 404);
+    if (!found) return c.pages.error(req, core::Error::not_found("no such service"));
     s = *found;
   }
-  if (!e->state_wide) return c.pages.error(req, 403);
+  if (!e->state_wide)
+    return c.pages.error(req, core::Error::forbidden("only the state's editors edit services"));
   auto action =
       is_new ? std::string("/redaktion/leistungen/neu") : "/redaktion/leistungen/" + s.leika_key;
   if (req.method == web::Method::post) {
@@ -409,8 +414,10 @@ Response responsibility_submit(const Ctx& c, Request& req) {
   auto e = editor_of(c, req, refused);
   if (!e) return refused;
   auto s = c.catalog.service(req.param("leikaKey"));
-  if (!s) return c.pages.error(req, 404);
-  if (!e->state_wide) return c.pages.error(req, 403);
+  if (!s) return c.pages.error(req, core::Error::not_found("no such service"));
+  if (!e->state_wide)
+    return c.pages.error(req,
+                         core::Error::forbidden("only the state's editors set responsibilities"));
   auto region = req.form("region").value_or("");
   auto saved =
       c.catalog.put_responsibility(*e, {s->leika_key, region, req.form("authority").value_or("")});
@@ -431,10 +438,11 @@ Response online_service_form(const Ctx& c, Request& req) {
   OnlineService os;
   if (!is_new) {
     auto found = c.catalog.online_service(req.param("id"));
-    if (!found) return c.pages.error(req, 404);
+    if (!found) return c.pages.error(req, core::Error::not_found("no such online service"));
     os = *found;
   }
-  if (!is_new && !c.catalog.may_edit(*e, os)) return c.pages.error(req, 403);
+  if (!is_new && !c.catalog.may_edit(*e, os))
+    return c.pages.error(req, core::Error::forbidden("not an editor of this online service"));
   auto own = own_authorities(c, *e);
   core::Error problems{core::ErrorCode::invalid_input, c.t(req, "errors.summary"), {}, {}};
   std::string fee_text = editor_text::format_fee(os.config.fee_cents);

@@ -30,6 +30,10 @@ Error Error::unavailable(std::string message, std::string detail) {
   return {ErrorCode::unavailable, std::move(message), {}, std::move(detail)};
 }
 
+Error Error::unsupported_media_type(std::string message) {
+  return {ErrorCode::unsupported_media_type, std::move(message), {}, {}};
+}
+
 Error& Error::and_field(std::string field, std::string message) {
   fields.push_back({std::move(field), std::move(message)});
   return *this;
@@ -51,6 +55,8 @@ std::string_view code_name(ErrorCode code) {
       return "rate-limited";
     case ErrorCode::unavailable:
       return "unavailable";
+    case ErrorCode::unsupported_media_type:
+      return "unsupported-media-type";
   }
   return "unknown";
 }

@@ -80,18 +80,20 @@ struct Api {
   std::variant<Client, Response> client(const Request& req, const char* scope) {
     auto caller = options.authenticate ? options.authenticate(req) : std::nullopt;
     if (!caller) {
-      auto res = web::problem(req, 401, "A bearer token of a machine client is needed.");
-      res.set_header("WWW-Authenticate", "Bearer");
-      return res;
+      return web::problem(
+          req, core::Error::unauthenticated("A bearer token of a machine client is needed."));
     }
     if (std::find(caller->scopes.begin(), caller->scopes.end(), scope) == caller->scopes.end()) {
-      auto res = web::problem(req, 403, fmt::format("The token lacks the scope {}.", scope));
+      auto res = web::problem(
+          req, core::Error::forbidden(fmt::format("The token lacks the scope {}.", scope)));
+      // RFC 6750 3.1: the challenge names the scope the token lacks.
       res.set_header("WWW-Authenticate",
                      fmt::format("Bearer error=\"insufficient_scope\", scope=\"{}\"", scope));
       return res;
     }
     if (caller->tenant_id.empty()) {
-      return web::problem(req, 403, "The client belongs to no tenant (authority).");
+      return web::problem(req,
+                          core::Error::forbidden("The client belongs to no tenant (authority)."));
     }
     return Client{caller->client_id, caller->tenant_id};
   }
@@ -100,11 +102,7 @@ struct Api {
     auto c = client(req, "notices:write");
     if (auto* r = std::get_if<Response>(&c)) return *r;
     auto parts = web::parse_multipart(req);
-    if (!parts) {
-      auto res = web::problem(req, parts.error());
-      if (parts.error().fields.front().field == "Content-Type") res.status = 415;
-      return res;
-    }
+    if (!parts) return web::problem(req, parts.error());
     NewNotice in;
     core::Error error{core::ErrorCode::invalid_input, "The notice is not valid.", {}, {}};
     int metadata = 0;

@@ -210,7 +210,7 @@ Response search_page(const Ctx& c, Request& req) {
 
 Response service_page(const Ctx& c, Request& req) {
   auto service = c.catalog.service(req.param("leikaKey"));
-  if (!service) return c.pages.error(req, 404);
+  if (!service) return c.pages.error(req, core::Error::not_found("no service with this LeiKa key"));
   auto ort = req.query_param("ort").value_or("");
   auto place = resolve_place(c.catalog, ort);
   View model;
@@ -270,7 +270,7 @@ Response service_page(const Ctx& c, Request& req) {
 
 Response authority_page(const Ctx& c, Request& req) {
   auto a = c.catalog.authority(req.param("id"));
-  if (!a) return c.pages.error(req, 404);
+  if (!a) return c.pages.error(req, core::Error::not_found("no such authority"));
   View model;
   model.set("title", a->name);
   model.set("authority", authority_view(*a));

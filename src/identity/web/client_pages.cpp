@@ -34,7 +34,8 @@ std::vector<std::string> words(const std::string& text) {
 std::optional<Response> refuse_non_operator(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
-  if (!c.options.oidc || !c.identity.staff.is_operator(id)) return c.pages.error(req, 403);
+  if (!c.options.oidc || !c.identity.staff.is_operator(id))
+    return c.pages.error(req, core::Error::forbidden("only operators manage clients"));
   return std::nullopt;
 }
 

@@ -101,7 +101,7 @@ Response start(const Context& c, Request& req) {
   auto level = parse_level(req.query_param("level").value_or("")).value_or(TrustLevel::basic);
   auto next = local_next(req, "/konto");
   const auto* u = fed(c).find(req.param("name"));
-  if (!u) return c.pages.error(req, 404);
+  if (!u) return c.pages.error(req, core::Error::not_found("no such upstream identity provider"));
   auto started = fed(c).begin(u->name, level, next, signed_in(req));
   if (!started) {
     core::log::warn("federation.start_failed",

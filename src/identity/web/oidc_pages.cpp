@@ -60,7 +60,9 @@ Response authorize(const Endpoints& e, Request& req) {
   auto checked = e.provider.check_authorization(params);
   if (auto* err = std::get_if<AuthorizationError>(&checked)) {
     if (!err->redirect) {
-      // Without a trusted redirect_uri, the person gets the error, not the client.
+      // Without a trusted redirect_uri, the person gets the error, not the client
+      // (RFC 6749 4.1.2.1). A malformed OAuth request, answered 400 like this endpoint's
+      // other protocol errors: no use case refused it, so no core::ErrorCode applies.
       core::log::info("oidc.authorize_refused", {{"error", err->description}});
       return e.pages.error(req, 400);
     }

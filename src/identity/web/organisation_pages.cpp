@@ -60,7 +60,8 @@ Response organisation_page(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
   auto org = c.identity.organisations.organisation(id, req.param("id"));
-  if (!org) return c.pages.error(req, 404);
+  if (!org)
+    return c.pages.error(req, core::Error::not_found("no such organisation of this person"));
   auto members = c.identity.organisations.organisation_members(id, org->id);
   req.csrf_token();
   View model;
@@ -101,8 +102,10 @@ Response invite_org_form(const Context& c, Request& req, const core::Error* erro
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
   auto org = c.identity.organisations.organisation(id, req.param("id"));
-  if (!org) return c.pages.error(req, 404);
-  if (org->role != "admin") return c.pages.error(req, 403);
+  if (!org)
+    return c.pages.error(req, core::Error::not_found("no such organisation of this person"));
+  if (org->role != "admin")
+    return c.pages.error(req, core::Error::forbidden("only an organisation's admins invite"));
   View extra;
   extra.set("choices", choices_view("role", c.t(req, "staff.role"), "role", "radio",
                                     {{"member", role_label(c, req, "member")},
@@ -185,7 +188,8 @@ Response act_for(const Context& c, Request& req) {
   auto id = signed_in(req);
   if (id.empty()) return to_login(req);
   auto org = identity::act_for(c.identity.organisations, *req.session, req.param("id"));
-  if (!org) return c.pages.error(req, 404);
+  if (!org)
+    return c.pages.error(req, core::Error::not_found("no such organisation of this person"));
   req.session->data["flash"] = c.t(req, "organisations.now_acting") + " " + org->name;
   req.session->dirty = true;
   return Response::redirect("/konto/organisationen");

@@ -110,12 +110,12 @@ Response message(const Ctx& c, Request& req) {
   if (owner.empty()) return to_login(req);
   auto opened = open_message(c, req, owner);
   if (!opened && opened.error().code == core::ErrorCode::not_found) {
-    return c.pages.error(req, 404);
+    return c.pages.error(req, opened.error());
   }
   if (!opened) {
     // Below the message's level: say why, and offer the way up.
     auto m = c.mailbox.find(owner, req.param("id"));
-    if (!m) return c.pages.error(req, 404);
+    if (!m) return c.pages.error(req, m.error());
     View model;
     model.set("title", c.t(req, "step_up.title"));
     model.set("sender", m->sender);
@@ -175,20 +175,20 @@ Response attachment(const Ctx& c, Request& req) {
   auto m = open_message(c, req, owner);
   if (!m) {
     return m.error().code == core::ErrorCode::not_found
-               ? c.pages.error(req, 404)
+               ? c.pages.error(req, m.error())
                : Response::redirect("/postfach/" + web::url_encode(req.param("id")));
   }
   int position = -1;
   try {
     position = std::stoi(req.param("n"));
   } catch (const std::exception&) {
-    return c.pages.error(req, 404);
+    return c.pages.error(req, core::Error::not_found("no such attachment"));
   }
   const AttachmentInfo* info = nullptr;
   for (const auto& a : m->attachments) {
     if (a.position == position) info = &a;
   }
-  if (!info) return c.pages.error(req, 404);
+  if (!info) return c.pages.error(req, core::Error::not_found("no such attachment"));
   Response res;
   res.set_header("Content-Type", info->media_type);
   res.set_header("Content-Disposition", fmt::format("attachment; filename=\"{}\"", info->filename));

@@ -4,6 +4,8 @@
 #include <mvsp/web/errors.hpp>
 #include <sstream>
 
+#include "status_problem.hpp"
+
 namespace mvsp::web {
 
 int http_status(core::ErrorCode code) {
@@ -22,6 +24,8 @@ int http_status(core::ErrorCode code) {
       return 429;
     case core::ErrorCode::unavailable:
       return 503;
+    case core::ErrorCode::unsupported_media_type:
+      return 415;
   }
   return 500;
 }
@@ -57,6 +61,8 @@ std::string_view status_reason(int status) {
       return "Conflict";
     case 413:
       return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
     case 422:
       return "Unprocessable Content";
     case 429:
@@ -122,6 +128,8 @@ Response problem(const Request& req, const core::Error& error) {
     res.set_header("Retry-After",
                    std::to_string(std::max<std::int64_t>(error.retry_after.count(), 1)));
   }
+  // A 401 names how to authenticate (RFC 9110 15.5.2); the API takes bearer tokens only.
+  if (error.code == core::ErrorCode::unauthenticated) res.set_header("WWW-Authenticate", "Bearer");
   return res;
 }
 

@@ -18,8 +18,8 @@ core::Result<std::vector<Part>> parse_multipart(const Request& req, std::size_t 
   Poco::Net::MessageHeader::splitParameters(type, media, params);
   if (Poco::icompare(media, "multipart/form-data") != 0 || !params.has("boundary") ||
       params.get("boundary").empty()) {
-    return core::fail(
-        core::Error::invalid("Content-Type", "must be multipart/form-data with a boundary"));
+    return core::fail(core::Error::unsupported_media_type(
+        "The body must be sent as multipart/form-data with a boundary."));
   }
   std::vector<Part> parts;
   try {

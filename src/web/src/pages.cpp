@@ -59,7 +59,7 @@ Response Pages::render(Request& req, std::string_view page, View model, int stat
 Response Pages::error(Request& req, int status) const {
   int known = status;
   if (known != 400 && known != 403 && known != 404 && known != 405 && known != 409 &&
-      known != 413 && known != 429 && known != 503) {
+      known != 413 && known != 415 && known != 429 && known != 503) {
     known = 500;
   }
   View model;

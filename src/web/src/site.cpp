@@ -16,6 +16,8 @@
 #include <mvsp/web/templates.hpp>
 #include <optional>
 
+#include "status_problem.hpp"
+
 namespace mvsp::web {
 namespace log = core::log;
 namespace {

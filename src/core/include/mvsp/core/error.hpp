@@ -11,13 +11,14 @@
 namespace mvsp::core {
 
 enum class ErrorCode {
-  invalid_input,    // the input breaks a rule; `field` names where
-  not_found,        // the object does not exist (or the caller may not know it exists)
-  conflict,         // the object's state forbids the change (duplicate, stale version)
-  forbidden,        // the caller is known but may not do this
-  unauthenticated,  // the caller must log in (or present a valid token)
-  rate_limited,     // too many requests; retry later
-  unavailable,      // a dependency is down; retry later
+  invalid_input,           // the input breaks a rule; `field` names where
+  not_found,               // the object does not exist (or the caller may not know it exists)
+  conflict,                // the object's state forbids the change (duplicate, stale version)
+  forbidden,               // the caller is known but may not do this
+  unauthenticated,         // the caller must log in (or present a valid token)
+  rate_limited,            // too many requests; retry later
+  unavailable,             // a dependency is down; retry later
+  unsupported_media_type,  // the body is not in a format this endpoint reads
 };
 
 // One violated rule on one field, for forms and problem+json `errors`.
@@ -42,6 +43,7 @@ struct Error {
   static Error unauthenticated(std::string message);
   static Error rate_limited(std::string message, std::chrono::seconds retry_after);
   static Error unavailable(std::string message, std::string detail = {});
+  static Error unsupported_media_type(std::string message);
 
   // Adds one more field error to an invalid_input error.
   Error& and_field(std::string field, std::string message);

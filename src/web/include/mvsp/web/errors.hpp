@@ -14,8 +14,8 @@ bool is_refusal(const core::Error& error);
 std::string_view status_reason(int status);
 
 // An application/problem+json response (RFC 9457) for an error, with `errors` listing
-// the fields for invalid input and the request's correlation id.
+// the fields for invalid input and the request's correlation id; Retry-After when
+// rate_limited, and the bearer challenge (WWW-Authenticate) when unauthenticated.
 Response problem(const Request& req, const core::Error& error);
-Response problem(const Request& req, int status, std::string_view detail);
 
 }  // namespace mvsp::web

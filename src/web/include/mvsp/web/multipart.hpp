@@ -17,8 +17,9 @@ struct Part {
   std::string body;
 };
 
-// The parts of the request body; invalid_input (field "Content-Type" or "body") when the
-// request is not multipart/form-data or the body cannot be split. At most `max_parts`.
+// The parts of the request body; unsupported_media_type when the request is not
+// multipart/form-data, invalid_input (field "body") when the body cannot be split. At most
+// `max_parts`.
 core::Result<std::vector<Part>> parse_multipart(const Request& req, std::size_t max_parts = 64);
 
 // A body for tests and clients: each part with its headers, and the Content-Type to send.

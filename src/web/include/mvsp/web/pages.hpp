@@ -20,7 +20,9 @@ class Pages {
   // `page` is a template name such as "web/start"; `model` may set "title" (the text
   // key of the page title is taken from "title_key" when "title" is absent).
   Response render(Request& req, std::string_view page, View model, int status = 200) const;
-  // The HTML error page for a status (400, 403, 404, 405, 409, 413, 429, 500, 503).
+  // The HTML error page for a status (400, 403, 404, 405, 409, 413, 415, 429, 500, 503)
+  // that the web layer decides itself, or a protocol fixes (OAuth's 400); a component
+  // answers a refusal with the overload below.
   Response error(Request& req, int status) const;
   // The error page for a use case's refusal: the status web::http_status gives its code
   // (the one mapping, for pages as for problem+json), with Retry-After where it waits.
