@@ -138,6 +138,17 @@ TEST_P(EditorPages, AnEditorKeepsTheOwnEntryCurrentAndOnlyStateEditorsChangeServ
       << "summary links the field";
   EXPECT_EQ(app_->get<catalog::Catalog>().authority("lk-nwm")->phone, "03841 3040-0")
       << "nothing written";
+  // Without a name and with a wrong address, each field is named, and the page keeps the
+  // office's stored name as its title (it once had none).
+  auto nameless = fields("23970");
+  nameless[0].second = "";
+  nameless.emplace_back("email", "kein-at");
+  auto unnamed = c.post_form("/redaktion/behoerden/lk-nwm", nameless);
+  EXPECT_EQ(unnamed.status, 422);
+  EXPECT_NE(unnamed.body.find("href=\"#feld-name\""), std::string::npos);
+  EXPECT_NE(unnamed.body.find("href=\"#feld-email\""), std::string::npos);
+  EXPECT_NE(unnamed.body.find("<title>Landkreis Nordwestmecklenburg"), std::string::npos)
+      << unnamed.body.substr(0, 400);
   EXPECT_EQ(c.post_form("/redaktion/behoerden/lk-nwm", fields("23970")).status, 303);
   EXPECT_EQ(app_->get<catalog::Catalog>().authority("lk-nwm")->phone, "03841 3040-9999");
   EXPECT_EQ(c.get("/redaktion/behoerden/lk-lup").status, 403);

@@ -250,6 +250,8 @@ Response authority_form(const Ctx& c, Request& req) {
       a->id = v("id");
       a->region = v("region");
     }
+    // The heading keeps the stored name while the form shows what was typed (perhaps nothing).
+    auto heading = is_new ? c.t(req, "authority.new") : a->name;
     a->name = v("name");
     a->street = v("street");
     a->postcode = v("postcode");
@@ -269,8 +271,7 @@ Response authority_form(const Ctx& c, Request& req) {
     if (!saved) {
       if (web::is_refusal(saved.error())) return c.pages.error(req, saved.error());
       auto shown = for_form(c, req, saved.error());
-      return render_form(c, req, is_new ? c.t(req, "authority.new") : a->name, "", action, fields(),
-                         &shown, 422);
+      return render_form(c, req, heading, "", action, fields(), &shown, 422);
     }
     flash(req, c.t(req, "editor.saved"));
     return Response::redirect("/redaktion/behoerden/" + a->id);
