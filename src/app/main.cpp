@@ -451,9 +451,10 @@ int run(int argc, char** argv) {
   // where there is none (run in the wrong directory, it once reported an empty catalog and
   // made a new master key). Those that set one up (serve, migrate, demo, and creating the
   // first tenant, user, client or catalog) may.
-  bool looks_after = (command == "catalog" && sub == "export") || command == "jobs" ||
-                     command == "audit" || command == "keys" || command == "mailbox" ||
-                     (command == "delivery" && !cli->options.contains("--public-key-file"));
+  bool looks_after =
+      (command == "catalog" && sub == "export") || command == "jobs" || command == "audit" ||
+      command == "keys" || command == "mailbox" ||
+      (command == "delivery" && !(sub == "verify" && cli->options.contains("--public-key-file")));
   if (looks_after && settings->database.starts_with("sqlite:") &&
       !std::filesystem::exists(settings->database.substr(7))) {
     std::fprintf(stderr,

@@ -147,6 +147,23 @@ TEST_P(CatalogTest, AnAuthoritysEmailAndPhoneAreChecked) {
     }
     EXPECT_EQ(refused, c.refused) << c.email << " / " << c.phone;
   }
+  // Far too long: named as too long, never matched (std::regex recurses per character).
+  auto huge = authority("sn-test", "t-sn", "13004000", "Bürgerbüro");
+  huge.email = std::string(300000, 'a') + "@schwerin.de";
+  huge.phone = std::string(100000, '1');
+  auto refused = catalog_->put_authority(kState, huge);
+  ASSERT_FALSE(refused);
+  std::set<std::string> fields;
+  for (const auto& f : refused.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"authority.email", "authority.phone"}));
+  // A row stored before these rules still reads: it is shown and routed as it was.
+  ASSERT_TRUE(catalog_->put_authority(kState, authority("sn-alt", "t-sn", "13004000", "Alt")));
+  db().execute(
+      "UPDATE catalog_authorities SET data = REPLACE(data, '03841 2510', '0385 545-0 (Zentrale)') "
+      "WHERE id = 'sn-alt'");
+  auto old = catalog_->authority("sn-alt");
+  ASSERT_TRUE(old) << "an older row must not vanish";
+  EXPECT_EQ(old->phone, "0385 545-0 (Zentrale)");
 }
 
 TEST_P(CatalogTest, ADistrictEditorChangesOwnSpecialisationsOnly) {

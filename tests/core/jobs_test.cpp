@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <set>
@@ -88,39 +89,67 @@ TEST_P(Jobs, ClaimTakesDueJobsOnceWithALease) {
   EXPECT_EQ(second[0].id, later);
 }
 
-// One claim takes a batch: the due jobs in the order they fell due, expired leases after
-// them, never more than asked, never a job that is not due; a released job goes back with
-// its attempt not counted.
+// One claim takes a batch: first the jobs whose worker went away (a backlog of due jobs
+// never keeps them waiting), then the due jobs in the order they fell due; never more than
+// asked, never a job that is not due. A released job goes back with its attempt not counted.
 TEST_P(Jobs, ClaimTakesABatchInDueOrderAndAReleasedJobIsNotCounted) {
+  auto stale = enqueue({.kind = "k", .run_at = clock_.now() - 1h});
+  ASSERT_EQ(queue_->claim("gone", 1, 30s).size(), 1u);  // then its worker dies
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(enqueue({.kind = "k", .run_at = clock_.now() - std::chrono::minutes(10 - i)}));
   }
-  auto stale = enqueue({.kind = "k", .run_at = clock_.now() - 1h});
-  ASSERT_EQ(queue_->claim("gone", 1, 30s).size(), 1u);  // the oldest, then its worker dies
   auto not_yet = enqueue({.kind = "k", .run_at = clock_.now() + 1h});
   clock_.advance(31s);
   auto batch = queue_->claim("w", 4, 60s);
   ASSERT_EQ(batch.size(), 4u);
-  EXPECT_EQ((std::vector<std::string>{batch[0].id, batch[1].id, batch[2].id, batch[3].id}),
-            (std::vector<std::string>{ids[0], ids[1], ids[2], ids[3]}));
-  // The expired lease only after the due ones (though it fell due first).
+  std::map<std::string, int> attempts;
+  for (const auto& j : batch) attempts[j.id] = j.attempts;
+  EXPECT_EQ(attempts,
+            (std::map<std::string, int>{{stale, 2}, {ids[0], 1}, {ids[1], 1}, {ids[2], 1}}));
   auto rest = queue_->claim("w", 10, 60s);
   ASSERT_EQ(rest.size(), 2u);
-  std::map<std::string, int> attempts{{rest[0].id, rest[0].attempts},
-                                      {rest[1].id, rest[1].attempts}};
-  EXPECT_EQ(attempts, (std::map<std::string, int>{{ids[4], 1}, {stale, 2}}));
+  EXPECT_EQ((std::vector<std::string>{rest[0].id, rest[1].id}),
+            (std::vector<std::string>{ids[3], ids[4]}));
   EXPECT_EQ(state(not_yet), JobState::queued);
   EXPECT_TRUE(queue_->claim("w", 10, 60s).empty());
 
-  EXPECT_TRUE(queue_->release(batch[0]));
-  EXPECT_FALSE(queue_->release(batch[0])) << "released once";
+  const auto& first = rest[0];
+  EXPECT_TRUE(queue_->release(first));
+  EXPECT_FALSE(queue_->release(first)) << "released once";
   auto again = queue_->claim("w", 1, 60s);
   ASSERT_EQ(again.size(), 1u);
-  EXPECT_EQ(again[0].id, batch[0].id);
+  EXPECT_EQ(again[0].id, first.id);
   EXPECT_EQ(again[0].attempts, 1) << "the released attempt did not count";
-  EXPECT_FALSE(queue_->complete(batch[0])) << "the old claim's lease is gone";
+  EXPECT_FALSE(queue_->complete(first)) << "the old claim's lease is gone";
   EXPECT_TRUE(queue_->complete(again[0]));
+}
+
+// Worker threads share what one claim took: every job runs exactly once, and stopping
+// leaves nothing claimed behind.
+TEST_P(Jobs, WorkerThreadsRunEachJobOnceAndLeaveNothingClaimedAtStop) {
+  std::mutex mutex;
+  std::condition_variable all_ran;
+  std::map<std::string, int> runs;
+  {
+    JobRunner runner(*queue_, db(), {.threads = 4, .idle_poll = 10ms, .name = "threads"});
+    runner.handle("count", [&](JobContext& ctx) {
+      std::lock_guard lock(mutex);
+      ++runs[ctx.job.id];
+      if (runs.size() == 200) all_ran.notify_all();
+      return JobOutcome::ok();
+    });
+    for (int i = 0; i < 200; ++i) enqueue({.kind = "count"});
+    runner.start();
+    {
+      std::unique_lock lock(mutex);
+      all_ran.wait_for(lock, 60s, [&] { return runs.size() == 200; });
+    }
+    runner.stop();
+  }
+  ASSERT_EQ(runs.size(), 200u);
+  for (const auto& [id, n] : runs) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE state <> 'done'")->integer(0), 0);
 }
 
 TEST_P(Jobs, AWorkerClaimsOnlyTheKindsItHandles) {

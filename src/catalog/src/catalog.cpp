@@ -599,6 +599,7 @@ core::Status Catalog::put_service(const Editor& editor, const Service& service) 
 core::Status Catalog::put_authority(const Editor& editor, const Authority& authority) {
   Error e{core::ErrorCode::invalid_input, "The authority is not valid.", {}, {}};
   json::authority_from(json::to_json(authority), "authority", e);
+  json::check_contacts(authority, "authority", e);
   auto status = impl_->db.transaction([&](core::db::Tx& tx) -> core::Status {
     impl_->check_refs(tx, "authority", "", authority.region, "", e);
     if (!e.fields.empty()) return fail(std::move(e));
@@ -798,6 +799,9 @@ core::Status Catalog::import_json(const Editor& editor, std::string_view text) {
   };
   auto categories = each("categories", json::category_from);
   auto authorities = each("authorities", json::authority_from);
+  for (std::size_t i = 0; i < authorities.size(); ++i) {
+    json::check_contacts(authorities[i], fmt::format("authorities[{}]", i), e);
+  }
   auto services = each("services", json::service_from);
   auto responsibilities = each("responsibilities", json::responsibility_from);
   auto specialisations = each("specialisations", json::specialisation_from);

@@ -23,6 +23,9 @@ Poco::JSON::Object to_json(const Region& r);
 // Each reader checks the entry's rules; problems are added to `error` under `path`.
 Service service_from(const Poco::JSON::Object& o, const std::string& path, core::Error& error);
 Authority authority_from(const Poco::JSON::Object& o, const std::string& path, core::Error& error);
+// The rules for an authority's e-mail address and phone number, for what is put in (not
+// for stored rows that older versions took).
+void check_contacts(const Authority& a, const std::string& path, core::Error& error);
 Responsibility responsibility_from(const Poco::JSON::Object& o, const std::string& path,
                                    core::Error& error);
 Specialisation specialisation_from(const Poco::JSON::Object& o, const std::string& path,

@@ -123,8 +123,9 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
     std::string only;
     for (std::size_t i = 0; i < kinds.size(); ++i) only += i == 0 ? " AND kind IN (?" : ", ?";
     if (!only.empty()) only += ")";
-    // Due jobs, then jobs whose worker went away, each found through its own index
-    // (jobs_due, jobs_leases), so the claim costs the same however many jobs ended.
+    // Jobs whose worker went away first (they are few, and have waited longest), then due
+    // jobs, each found through its own index (jobs_leases, jobs_due), so the claim costs the
+    // same however many jobs ended and a backlog never keeps a crashed worker's jobs waiting.
     auto candidates = [&](std::string_view condition, std::string_view order, int limit) {
       std::vector<db::Value> params{now};
       for (const auto& k : kinds) params.emplace_back(k);
@@ -134,9 +135,9 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
                                          condition, only, order, tx.for_update_skip_locked()),
                              params);
     };
-    auto rows = candidates("state = 'queued' AND run_at <= ?", "run_at", max);
+    auto rows = candidates("state = 'running' AND lease_until < ?", "lease_until", max);
     if (static_cast<int>(rows.size()) < max) {
-      for (auto& r : candidates("state = 'running' AND lease_until < ?", "lease_until",
+      for (auto& r : candidates("state = 'queued' AND run_at <= ?", "run_at",
                                 max - static_cast<int>(rows.size()))) {
         rows.push_back(std::move(r));
       }
@@ -282,19 +283,36 @@ void JobRunner::start() {
 }
 
 void JobRunner::stop() {
-  stopping_ = true;
-  wake_.notify_all();
+  std::deque<Job> unstarted;
+  {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+    wake_.notify_all();
+    // A claim under way ends first; what it claimed and nobody started goes back now, not
+    // after the longest running handler (its lease would run down meanwhile).
+    wake_.wait(lock, [this] { return !claiming_; });
+    unstarted.swap(ready_);
+  }
+  release(unstarted);
   for (auto& t : threads_) t.join();
   threads_.clear();
+  std::deque<Job> late;
+  {
+    std::lock_guard lock(mutex_);
+    late.swap(ready_);
+  }
+  release(late);
+}
+
+void JobRunner::release(const std::deque<Job>& jobs) {
   // Claimed for a worker that stopped first: back to the queue, the attempt not counted.
-  for (const auto& job : ready_) {
+  for (const auto& job : jobs) {
     try {
-      queue_.release(job);
+      (void)queue_.release(job);  // false: another worker took it over already
     } catch (const std::exception& e) {
       log::warn("job.release_failed", {{"job", job.id}, {"error", e.what()}});
     }
   }
-  ready_.clear();
 }
 
 int JobRunner::run_due() {
@@ -352,7 +370,8 @@ std::optional<Job> JobRunner::next_job() {
   claiming_ = false;
   for (auto& j : jobs) ready_.push_back(std::move(j));
   wake_.notify_all();
-  if (ready_.empty()) return std::nullopt;
+  // Stopping meanwhile: the whole batch goes back (stop() releases it).
+  if (ready_.empty() || stopping_) return std::nullopt;
   auto job = std::move(ready_.front());
   ready_.pop_front();
   ++busy_;

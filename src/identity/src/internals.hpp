@@ -422,8 +422,10 @@ struct Internals {
     const auto& locale = next->text(2);
     auto body = text(locale, "mail.organisation_admin_body");
     for (const auto& [placeholder, value] :
-         {std::pair<std::string_view, std::string>{"{organisation}", next->text(3)},
-          {"{link}", options.public_url + "/konto/organisationen"}}) {
+         // The link first: the organisation's name (typed by a person) may hold "{link}".
+         {std::pair<std::string_view, std::string>{"{link}",
+                                                   options.public_url + "/konto/organisationen"},
+          {"{organisation}", next->text(3)}}) {
       if (auto at = body.find(placeholder); at != std::string::npos) {
         body.replace(at, placeholder.size(), value);
       }

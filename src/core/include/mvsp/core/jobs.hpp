@@ -171,6 +171,7 @@ class JobRunner {
   // free worker; nothing when none is due (or stopping).
   std::optional<Job> next_job();
   void run(const Job& job);
+  void release(const std::deque<Job>& jobs);
   void loop();
 
   JobQueue& queue_;
