@@ -15,3 +15,28 @@ TEST(Text, FoldsCaseIncludingGermanCapitals) {
 
 }  // namespace
 }  // namespace mvsp::core
+
+namespace mvsp::core {
+namespace {
+
+TEST(Text, FillsPlaceholdersInOnePass) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"Hallo {name}, hier: {link}", "Hallo Anna, hier: https://x/l"},
+      {"{link}{link}", "https://x/lhttps://x/l"},
+      {"{unbekannt} bleibt", "{unbekannt} bleibt"},
+      {"{\"json\": {\"a\": 1}}", "{\"json\": {\"a\": 1}}"},
+      {"offen { und {name", "offen { und {name"},
+      {"", ""},
+  };
+  for (const auto& [text, expected] : cases) {
+    EXPECT_EQ(fill_placeholders(text, {{"name", "Anna"}, {"link", "https://x/l"}}), expected)
+        << text;
+  }
+  // A value that looks like a placeholder stays as it is (a name a person typed).
+  EXPECT_EQ(fill_placeholders("{organisation}: {link}",
+                              {{"organisation", "Laden {link}"}, {"link", "https://x"}}),
+            "Laden {link}: https://x");
+}
+
+}  // namespace
+}  // namespace mvsp::core

@@ -3,6 +3,7 @@
 #include <mvsp/catalog/api.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/catalog/component.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/component.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/machine_clients.hpp>
@@ -56,14 +57,10 @@ class Component final : public web::Component {
   // Real services and places, authorities with plausible contacts. An import replaces
   // entries with the same keys, so loading again changes nothing.
   void demo(web::Platform&, web::Demo& demo) override {
-    auto json = std::string(demo_catalog_json());
-    for (const auto& [name, value] : demo.names) {
-      auto placeholder = "{" + name + "}";
-      for (auto pos = json.find(placeholder); pos != std::string::npos;
-           pos = json.find(placeholder, pos)) {
-        json.replace(pos, placeholder.size(), value);
-      }
-    }
+    // Its authorities belong to the demo tenant that identity's demo made.
+    auto tenant = demo.names.find("tenant:schwerin");
+    if (tenant == demo.names.end()) throw core::Failure("demo catalog: no demo tenant");
+    auto json = core::fill_placeholders(demo_catalog_json(), {{"tenant:schwerin", tenant->second}});
     auto imported =
         catalog_->import_json({.actor = "system:demo", .state_wide = true, .tenant_ids = {}}, json);
     if (!imported) {

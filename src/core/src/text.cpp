@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 #include <mvsp/core/text.hpp>
 
@@ -49,6 +50,34 @@ std::string escape_markup(std::string_view s) {
 
 bool is_plain_filename(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name.find_first_of("/\\\r\n\"") == name.npos;
+}
+
+std::string fill_placeholders(
+    std::string_view text,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto open = text.find('{', pos);
+    auto close = open == std::string_view::npos ? open : text.find('}', open);
+    if (close == std::string_view::npos) break;
+    out.append(text.substr(pos, open - pos));
+    auto name = text.substr(open + 1, close - open - 1);
+    const std::string_view* value = nullptr;
+    for (const auto& [key, v] : values) {
+      if (key == name) value = &v;
+    }
+    if (value) {
+      out.append(*value);
+      pos = close + 1;
+    } else {
+      out.push_back('{');
+      pos = open + 1;
+    }
+  }
+  out.append(text.substr(std::min(pos, text.size())));
+  return out;
 }
 
 std::string_view trim(std::string_view s) {

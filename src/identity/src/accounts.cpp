@@ -141,9 +141,9 @@ core::Status Accounts::request_password_reset(std::string_view email_input, std:
     auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(d.options.reset_lifetime);
     tx.execute("UPDATE email_tokens SET expires_at = ? WHERE token_hash = ?",
                d.now() + lifetime.count(), crypto::sha256_hex(token));
-    auto body = d.text(account->locale, "mail.reset_body");
-    body.replace(body.find("{link}"), 6,
-                 fmt::format("{}/passwort-neu?token={}", d.options.public_url, token));
+    auto link = fmt::format("{}/passwort-neu?token={}", d.options.public_url, token);
+    auto body =
+        core::fill_placeholders(d.text(account->locale, "mail.reset_body"), {{"link", link}});
     core::queue_mail(d.jobs, tx, {email, d.text(account->locale, "mail.reset_subject"), body},
                      window);
     d.audit_event(tx, "anonymous", "account.password_reset_requested", account->id);

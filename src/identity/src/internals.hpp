@@ -12,6 +12,7 @@
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/mail.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/identity/model.hpp>
 #include <mvsp/web/templates.hpp>
 #include <regex>
@@ -232,12 +233,10 @@ struct Internals {
                          const std::string& upstream_person = {}) {
     auto link = fmt::format("{}/konto/bestaetigen?token={}", options.public_url,
                             issue_token(tx, a.id, "confirm"));
-    auto body = text(a.locale,
-                     upstream_person.empty() ? "mail.confirm_body" : "mail.confirm_federated_body");
-    body.replace(body.find("{link}"), 6, link);
-    if (auto at = body.find("{name}"); at != std::string::npos) {
-      body.replace(at, 6, upstream_person);
-    }
+    auto body = core::fill_placeholders(
+        text(a.locale,
+             upstream_person.empty() ? "mail.confirm_body" : "mail.confirm_federated_body"),
+        {{"link", link}, {"name", upstream_person}});
     core::queue_mail(jobs, tx, {a.email, text(a.locale, "mail.confirm_subject"), body});
   }
 
@@ -420,16 +419,9 @@ struct Internals {
                   .object_id = org,
                   .detail = fmt::format(R"({{"admin":"{}","after":"{}"}})", next->text(0), gone)});
     const auto& locale = next->text(2);
-    auto body = text(locale, "mail.organisation_admin_body");
-    for (const auto& [placeholder, value] :
-         // The link first: the organisation's name (typed by a person) may hold "{link}".
-         {std::pair<std::string_view, std::string>{"{link}",
-                                                   options.public_url + "/konto/organisationen"},
-          {"{organisation}", next->text(3)}}) {
-      if (auto at = body.find(placeholder); at != std::string::npos) {
-        body.replace(at, placeholder.size(), value);
-      }
-    }
+    auto link = options.public_url + "/konto/organisationen";
+    auto body = core::fill_placeholders(text(locale, "mail.organisation_admin_body"),
+                                        {{"organisation", next->text(3)}, {"link", link}});
     core::queue_mail(jobs, tx,
                      {next->text(1), text(locale, "mail.organisation_admin_subject"), body});
   }

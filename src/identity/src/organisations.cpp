@@ -124,10 +124,9 @@ core::Status Organisations::invite_to_organisation(std::string_view actor, std::
             std::chrono::duration_cast<std::chrono::milliseconds>(d.options.invitation_lifetime)
                 .count());
     auto org = tx.query_one("SELECT name FROM organisations WHERE id = ?", std::string(id));
-    auto body = d.text(locale, "mail.organisation_body");
-    body.replace(body.find("{organisation}"), 14, org->text(0));
-    body.replace(body.find("{link}"), 6,
-                 fmt::format("{}/organisation/einladung?token={}", d.options.public_url, token));
+    auto link = fmt::format("{}/organisation/einladung?token={}", d.options.public_url, token);
+    auto body = core::fill_placeholders(d.text(locale, "mail.organisation_body"),
+                                        {{"organisation", org->text(0)}, {"link", link}});
     core::queue_mail(d.jobs, tx, {email, d.text(locale, "mail.organisation_subject"), body});
     d.audit.append(tx, {.actor = "account:" + std::string(actor),
                         .action = "organisation.invited",

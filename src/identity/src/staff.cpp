@@ -181,11 +181,11 @@ core::Status Staff::invite_staff(std::string_view actor, std::string_view tenant
         d.now() + lifetime.count());
     // The same mail for every address: whether it has an account shows only to its owner,
     // on the page the link opens.
-    auto body = d.text(loc, "mail.invite_body");
-    body.replace(body.find("{tenant}"), 8, tenant->text(0));
-    body.replace(body.find("{role}"), 6, d.text(loc, "roles." + input.role));
-    body.replace(body.find("{link}"), 6,
-                 fmt::format("{}/verwaltung/einladung?token={}", d.options.public_url, token));
+    auto link = fmt::format("{}/verwaltung/einladung?token={}", d.options.public_url, token);
+    auto role = d.text(loc, "roles." + input.role);
+    auto body =
+        core::fill_placeholders(d.text(loc, "mail.invite_body"),
+                                {{"tenant", tenant->text(0)}, {"role", role}, {"link", link}});
     core::queue_mail(d.jobs, tx, {email, d.text(loc, "mail.invite_subject"), body});
     d.audit.append(
         tx, {.actor = "account:" + std::string(actor),

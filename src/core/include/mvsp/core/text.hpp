@@ -1,8 +1,10 @@
 #pragma once
 // Text helpers every component needs: matching what people type, escaping markup.
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace mvsp::core {
 
@@ -16,6 +18,12 @@ std::string_view trim(std::string_view s);
 // A file name that can go into a Content-Disposition header and a directory listing as it
 // is: 1 to 255 bytes, no / \ " and no line breaks.
 bool is_plain_filename(std::string_view name);
+
+// `text` with each {name} of `values` replaced by its value, in one pass: a value that holds
+// "{link}" (an organisation's name a person typed) stays as it is. Other braces stay.
+std::string fill_placeholders(
+    std::string_view text,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values);
 
 // Escapes & < > " ' for XML and HTML text and attribute values (SAML documents, the
 // simulators' small pages; the pages of the platform escape through their templates).
