@@ -43,7 +43,7 @@ std::vector<core::Migration> all_migrations();
 class App {
  public:
   // Opens the database, applies pending migrations and builds the components this
-  // instance runs (settings.components; empty: all) with the ones they need. Throws
+  // instance runs (settings.components; nullopt: all) with the ones they need. Throws
   // core::Failure when the database cannot be opened, a migration fails or a component's
   // configuration is not valid. Tests pass their own ports (a manual clock, sequential
   // ids, a fake transport); everything in the app uses them.
