@@ -319,14 +319,22 @@ web::Router& App::router() {
 
 void App::start() {
   auto& d = *impl_;
+  const auto& s = d.settings;
   d.server = std::make_unique<web::HttpServer>(
-      *d.site, web::ServerOptions{.host = d.settings.host(),
-                                  .port = d.settings.port(),
-                                  .threads = d.settings.threads,
-                                  .max_queued = d.settings.max_queued,
-                                  .keep_alive_seconds = d.settings.keep_alive_seconds,
-                                  .max_keep_alive_requests = 100,
-                                  .max_body_bytes = d.settings.max_body_bytes});
+      *d.site, web::ServerOptions{.host = s.host(),
+                                  .port = s.port(),
+                                  .threads = s.threads,
+                                  .io_threads = s.io_threads,
+                                  .max_queued = s.max_queued,
+                                  .keep_alive_seconds = s.keep_alive_seconds,
+                                  .head_timeout_seconds = s.head_timeout_seconds,
+                                  .min_body_bytes_per_second = s.min_body_bytes_per_second,
+                                  .write_timeout_seconds = s.write_timeout_seconds,
+                                  .max_connections = s.max_connections,
+                                  .max_connections_per_address = s.max_connections_per_address,
+                                  .trusted_proxies = s.trusted_proxies,
+                                  .max_head_bytes = s.max_head_bytes,
+                                  .max_body_bytes = s.max_body_bytes});
   d.server->start();
   d.runner->start();
   d.stopping = false;

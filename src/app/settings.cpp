@@ -114,12 +114,23 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   auto server = config.section("server");
   s.listen = pick("--listen", "MVSP_LISTEN").value_or(server.string("listen", s.listen));
   s.public_url = pick("--public-url", "MVSP_PUBLIC_URL").value_or(server.string("public_url", ""));
-  s.threads = static_cast<int>(server.integer("threads", s.threads, 4, 4096));
-  s.max_queued = static_cast<int>(server.integer("max_queued", s.max_queued, 1, 65536));
-  s.keep_alive_seconds =
-      static_cast<int>(server.integer("keep_alive_seconds", s.keep_alive_seconds, 1, 300));
-  s.max_body_bytes = static_cast<std::size_t>(server.integer(
-      "max_body_bytes", static_cast<std::int64_t>(s.max_body_bytes), 1024, std::int64_t{1} << 32));
+  auto whole = [&](const char* key, int& value, std::int64_t min, std::int64_t max) {
+    value = static_cast<int>(server.integer(key, value, min, max));
+  };
+  auto bytes = [&](const char* key, std::size_t& value, std::int64_t min, std::int64_t max) {
+    value = static_cast<std::size_t>(server.integer(key, static_cast<std::int64_t>(value), min, max));
+  };
+  whole("threads", s.threads, 2, 4096);
+  whole("io_threads", s.io_threads, 0, 64);
+  whole("max_queued", s.max_queued, 1, 1 << 20);
+  whole("keep_alive_seconds", s.keep_alive_seconds, 1, 300);
+  whole("head_timeout_seconds", s.head_timeout_seconds, 1, 300);
+  bytes("min_body_bytes_per_second", s.min_body_bytes_per_second, 0, std::int64_t{1} << 30);
+  whole("write_timeout_seconds", s.write_timeout_seconds, 1, 3600);
+  whole("max_connections", s.max_connections, 16, 1 << 20);
+  whole("max_connections_per_address", s.max_connections_per_address, 1, 1 << 20);
+  bytes("max_head_bytes", s.max_head_bytes, 1024, 1 << 20);
+  bytes("max_body_bytes", s.max_body_bytes, 1024, std::int64_t{1} << 32);
   s.static_dir = server.string("static_dir", "");
   s.metrics_token = server.string("metrics_token", "");
   if (auto proxies = server.optional_string("trusted_proxies")) {

@@ -21,9 +21,17 @@ struct Settings {
   std::optional<std::filesystem::path> config_file;
 
   // [server]
-  int threads = 256;
-  int max_queued = 256;
+  // The HTTP engine's limits; web::ServerOptions says what each means.
+  int threads = 64;
+  int io_threads = 0;
+  int max_queued = 1024;
   int keep_alive_seconds = 5;
+  int head_timeout_seconds = 10;
+  std::size_t min_body_bytes_per_second = 1024;
+  int write_timeout_seconds = 60;
+  int max_connections = 20000;
+  int max_connections_per_address = 256;
+  std::size_t max_head_bytes = 16 * 1024;
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   std::filesystem::path static_dir;  // default: "static" next to the binary
   std::string metrics_token;

@@ -1,7 +1,9 @@
+#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/sessions.hpp>
 
@@ -144,6 +146,10 @@ void Response::set_header(std::string name, std::string value) {
   headers.emplace_back(std::move(name), std::move(value));
 }
 
+std::string_view Response::content() const {
+  return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+}
+
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
     if (lower(k) == lower(name)) return v;
@@ -243,6 +249,34 @@ std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_vi
     s.remove_prefix(end + 1);
   }
   return out;
+}
+
+std::optional<std::string> canonical_address(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  std::string s(text);
+  if (s.starts_with("[")) {
+    auto close = s.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    s = s.substr(1, close - 1);
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    s = s.substr(0, s.find(':'));  // IPv4 with a port
+  }
+  if (auto zone = s.find('%'); zone != std::string::npos) s.resize(zone);
+  char out[INET6_ADDRSTRLEN];
+  in_addr v4{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    return inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out)
+                                                    : std::nullopt;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return std::nullopt;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    std::memcpy(&v4, &v6.s6_addr[12], 4);
+    return inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out)
+                                                    : std::nullopt;
+  }
+  return inet_ntop(AF_INET6, &v6, out, sizeof out) ? std::optional<std::string>(out) : std::nullopt;
 }
 
 }  // namespace mvsp::web

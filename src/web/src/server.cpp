@@ -1,187 +1,752 @@
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
+// The HTTP engine. The only translation unit that includes Boost (Asio and Beast's parser):
+// it costs seconds to compile, so nothing of it reaches a header.
+//
+// A connection is a chain of asynchronous steps on its own strand: wait for the first byte
+// (head timeout, or the keep-alive time between requests), read the head (head timeout,
+// size limit), check the head (on a worker when a body is announced, since the check may
+// ask the database), invite and read the body (minimum rate, size limit), run the handler
+// on a worker, write the answer, and start over or close. Only one step of a connection is
+// ever pending, so a connection needs no lock; the engine's counters and the outbox of a
+// streamed body do.
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <mvsp/core/error.hpp>
 #include <mvsp/core/log.hpp>
-#include <mvsp/web/errors.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/server.hpp>
 #include <mvsp/web/site.hpp>
-#include <optional>
+#include <set>
+#include <streambuf>
+#include <thread>
 
 #include "wire.hpp"
 
 namespace mvsp::web {
-namespace net = Poco::Net;
 namespace {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using std::chrono::seconds;
+// Decides on a request's head before its body is read: an answer refuses the request (the
+// body is never read, the connection closed), nothing lets it go on.
+using HeadCheck =
+    std::function<std::optional<Response>(Request& head, std::size_t announced, bool has_body)>;
 
-// After a refusal on the head: a client still sending its body would get a reset and lose
-// the answer if we closed at once. So the answer is out first, then what still arrives is
-// read and dropped for a short, bounded while (1 s, 4 MiB), never the whole body.
-void let_the_answer_arrive(net::HTTPServerRequest& in) {
-  if (auto* impl = dynamic_cast<net::HTTPServerRequestImpl*>(&in)) {
-    impl->socket().setReceiveTimeout(Poco::Timespan(0, 200'000));
-  }
-  std::istream& body = in.stream();  // ends where the announced body ends
-  char buf[16 * 1024];
-  std::size_t total = 0;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-  while (body && total < 4 * 1024 * 1024 && std::chrono::steady_clock::now() < until) {
-    body.read(buf, sizeof buf);
-    total += static_cast<std::size_t>(body.gcount());
-  }
+// What a refused connection or an unreadable request gets: a plain answer, then the close.
+Response plain(int status, std::string_view text) {
+  auto res = Response::text(std::string(text) + "\n", status);
+  res.set_header("Cache-Control", "no-store");
+  return res;
 }
 
-// The head of a request as our Request (no body yet).
-Request read_head(const net::HTTPServerRequest& in) {
-  Request req;
-  req.method = parse_method(in.getMethod());
-  const std::string& uri = in.getURI();
-  auto q = uri.find('?');
-  req.path = url_decode(std::string_view(uri).substr(0, q), false);
-  if (q != std::string::npos) req.query = uri.substr(q + 1);
-  for (const auto& [k, v] : in) {
-    std::string name = k;
+// Refusals written before a request was read (connection limits): static bytes, so that a
+// flood of connections costs no allocation beyond the socket.
+constexpr std::string_view kBusy =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    "Retry-After: 5\r\nContent-Length: 29\r\nConnection: close\r\n\r\n"
+    "Zu viele Verbindungen / busy\n";
+
+class Connection;
+
+class Engine {
+ public:
+  Engine(ServerOptions options, HeadCheck check, std::function<Response(Request&)> handle)
+      : options_(std::move(options)), check_(std::move(check)), handle_(std::move(handle)) {
+    for (const auto& p : options_.trusted_proxies) {
+      trusted_.insert(canonical_address(p).value_or(p));
+    }
+  }
+
+  const ServerOptions& options() const { return options_; }
+  bool stopping() const { return stopping_.load(); }
+  asio::thread_pool& workers() { return *workers_; }
+
+  std::optional<Response> check(Request& head, std::size_t announced, bool has_body) {
+    return check_ ? check_(head, announced, has_body) : std::nullopt;
+  }
+  Response handle(Request& req) { return handle_(req); }
+
+  // A request may wait for a worker while fewer than threads + max_queued do.
+  bool admit() {
+    if (pending_.fetch_add(1) < options_.threads + options_.max_queued) return true;
+    pending_.fetch_sub(1);
+    return false;
+  }
+  void done() { pending_.fetch_sub(1); }
+
+  void start();
+  void stop();
+  int port() const { return port_; }
+  int connections() {
+    std::lock_guard lock(mutex_);
+    return connections_;
+  }
+  void forget(const Connection* c, const std::string& address);
+
+ private:
+  void accept();
+  void accepted(tcp::socket socket);
+  void refuse(tcp::socket& socket, const char* reason);
+  void raise_file_limit();
+
+  ServerOptions options_;
+  HeadCheck check_;
+  std::function<Response(Request&)> handle_;
+  std::set<std::string> trusted_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> pending_{0};
+  std::atomic<std::int64_t> last_refusal_log_{0};
+
+  // Declared before the io_context: its destructor destroys connections still waiting in
+  // handlers, and they deregister here.
+  std::mutex mutex_;
+  std::condition_variable all_closed_;
+  int connections_ = 0;
+  std::map<std::string, int, std::less<>> per_address_;
+  std::map<const Connection*, std::weak_ptr<Connection>> open_;  // for the shutdown
+
+  asio::io_context ioc_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  tcp::acceptor acceptor_{ioc_};
+  asio::steady_timer retry_accept_{ioc_};
+  std::vector<std::thread> io_threads_;
+  // After the io_context: handlers on workers hold connections (and their sockets).
+  std::optional<asio::thread_pool> workers_;
+};
+
+// The body of a streamed response on its way from the handler's thread (which writes into
+// an std::ostream) to the connection's strand (which sends it). At most kWindow bytes wait;
+// a writer beyond that waits for the client, at most write_timeout.
+struct Outbox {
+  static constexpr std::size_t kWindow = 256 * 1024;
+  std::mutex mutex;
+  std::condition_variable drained;
+  std::deque<std::string> queue;  // front: being written
+  std::size_t queued = 0;
+  bool writing = false;
+  bool failed = false;    // the client went away or stopped reading
+  bool finished = false;  // the writer is done
+  bool complete = false;  // ... and the body is whole (else the connection is closed)
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Engine& engine, tcp::socket socket, std::string address)
+      : engine_(engine),
+        stream_(std::move(socket)),
+        buffer_(std::max<std::size_t>(64 * 1024, engine.options().max_head_bytes + 4096)),
+        address_(std::move(address)) {}
+  ~Connection() { engine_.forget(this, address_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void start() { wait_for_request(); }
+
+  // At shutdown: a connection between requests (or still sending a head) is closed now; one
+  // whose request runs is closed after its answer.
+  void close_if_idle() {
+    if (state_ == State::idle || state_ == State::head || state_ == State::body) close();
+  }
+  auto executor() { return stream_.get_executor(); }
+
+  // The worker side of a streamed body.
+  void stream_out(Response res, bool close);
+
+ private:
+  enum class State { idle, head, body, handling, writing, closed };
+
+  void wait_for_request();
+  void read_head();
+  void on_head(beast::error_code ec);
+  void checked(std::optional<Response> refused);
+  void read_body();
+  void on_body(beast::error_code ec);
+  void dispatch();
+  void respond(Response res, bool close);
+  bool closes_after_this(bool asked);
+  void send_next();
+  void linger();
+  void close();
+
+  Engine& engine_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::string address_;
+  State state_ = State::idle;
+  int served_ = 0;
+
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Request req_;
+  bool expect_continue_ = false;
+  Clock::time_point body_started_;
+
+  Response res_;      // the answer being written (its body is sent from here)
+  std::string head_;  // and its head
+  std::shared_ptr<Outbox> outbox_;
+  bool close_after_ = false;
+};
+
+void Connection::wait_for_request() {
+  state_ = State::idle;
+  if (engine_.stopping()) return close();
+  if (buffer_.size() > 0) return read_head();  // a pipelined request is here already
+  // An idle connection keeps as little as it can: no parser, no request, a small buffer.
+  parser_.reset();
+  req_ = Request{};
+  buffer_.shrink_to_fit();
+  stream_.expires_after(seconds(served_ == 0 ? engine_.options().head_timeout_seconds
+                                             : engine_.options().keep_alive_seconds));
+  stream_.async_read_some(buffer_.prepare(512), [self = shared_from_this()](
+                                                     beast::error_code ec, std::size_t n) {
+    if (ec) return self->close();
+    self->buffer_.commit(n);
+    self->read_head();
+  });
+}
+
+void Connection::read_head() {
+  state_ = State::head;
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(engine_.options().max_head_bytes));
+  // The limit is ours (announced, then counted), so that the check sees a head whose body
+  // is too large. (Beast 1.74 takes boost::none as a limit of 0, hence the largest value.)
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+  stream_.expires_after(seconds(engine_.options().head_timeout_seconds));
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->on_head(ec);
+                           });
+}
+
+void Connection::on_head(beast::error_code ec) {
+  if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+    return respond(plain(431, "Request Header Fields Too Large"), true);
+  }
+  if (ec == beast::error::timeout) return respond(plain(408, "Request Timeout"), true);
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    return close();
+  }
+  if (ec) {
+    core::log::info("http.bad_head", {{"error", ec.message()}});
+    return respond(plain(400, "Bad Request"), true);
+  }
+
+  auto& msg = parser_->get();
+  req_ = Request{};
+  req_.method = parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
+  std::string_view target(msg.target().data(), msg.target().size());
+  auto q = target.find('?');
+  req_.path = url_decode(target.substr(0, q), false);
+  if (q != std::string_view::npos) req_.query = std::string(target.substr(q + 1));
+  req_.headers.reserve(16);
+  for (const auto& field : msg) {
+    std::string name(field.name_string().data(), field.name_string().size());
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    req.headers.emplace_back(std::move(name), v);
+    req_.headers.emplace_back(std::move(name),
+                              std::string(field.value().data(), field.value().size()));
   }
-  req.remote_address = in.clientAddress().host().toString();
-  return req;
-}
+  req_.remote_address = address_;
+  close_after_ = !msg.keep_alive();
+  expect_continue_ = beast::iequals(msg[bhttp::field::expect], "100-continue");
 
-class RequestHandler final : public net::HTTPRequestHandler {
- public:
-  RequestHandler(Site& site, std::size_t max_body, Request head, std::optional<Response> refused)
-      : site_(site), max_body_(max_body), req_(std::move(head)), refused_(std::move(refused)) {}
-
-  void handleRequest(net::HTTPServerRequest& in, net::HTTPServerResponse& out) override {
-    if (refused_) {
-      out.setKeepAlive(false);
-      write_response(*refused_, out, req_.method == Method::head);
-      let_the_answer_arrive(in);
-      return;
-    }
-    if (in.hasContentLength() || in.getChunkedTransferEncoding()) {
-      // Without either, HTTP/1.1 has no body (RFC 9112 6.3); POCO would read to EOF. A chunked
-      // body is read up to one byte over the limit; the pipeline then answers 413.
-      std::istream& body = in.stream();
-      std::string buf(16 * 1024, '\0');
-      while (body && req_.body.size() <= max_body_) {
-        body.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        req_.body.append(buf.data(), static_cast<std::size_t>(body.gcount()));
-      }
-      if (req_.body.size() > max_body_) out.setKeepAlive(false);
-    }
-    Response res = site_.handle(req_);
-    write_response(res, out, req_.method == Method::head);
+  auto announced = parser_->content_length().value_or(0);
+  bool has_body = announced > 0 || parser_->chunked();
+  std::size_t announced_size = announced > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(announced);
+  if (!has_body) {
+    // Without a body the check has nothing to spare and asks nothing slow: done here.
+    return checked(engine_.check(req_, 0, false));
   }
-
- private:
-  Site& site_;
-  std::size_t max_body_;
-  Request req_;
-  std::optional<Response> refused_;
-};
-
-class Factory final : public net::HTTPRequestHandlerFactory {
- public:
-  Factory(Site& site, std::size_t max_body) : site_(site), max_body_(max_body) {}
-
-  // POCO calls this with the head, before it answers "Expect: 100-continue" and before the
-  // body is read. A request refused on its head alone (an announced body too large, no
-  // credentials for a route that checks them first) is answered without reading a byte of
-  // the body, then the connection is closed; a status other than 200 set here keeps POCO
-  // from inviting the body with "100 Continue".
-  net::HTTPRequestHandler* createRequestHandler(const net::HTTPServerRequest& in) override {
-    auto head = read_head(in);
+  state_ = State::handling;
+  if (!engine_.admit()) return respond(plain(503, "Service Unavailable"), true);
+  asio::post(engine_.workers(), [self = shared_from_this(), announced_size] {
     std::optional<Response> refused;
     try {
-      // A Content-Length that is not plain digits is refused by the head check before POCO
-      // would parse it.
-      bool plain_length = true;
-      for (const auto& [name, value] : head.headers) {
-        if (name == "content-length" &&
-            (value.empty() || value.size() > 18 ||
-             value.find_first_not_of("0123456789") != std::string::npos)) {
-          plain_length = false;
-        }
-      }
-      Poco::Int64 announced = plain_length && in.hasContentLength() ? in.getContentLength64() : 0;
-      bool has_body = announced > 0 || in.getChunkedTransferEncoding();
-      refused = site_.before_body(head, static_cast<std::size_t>(announced), has_body);
+      refused = self->engine_.check(self->req_, announced_size, true);
     } catch (const std::exception& e) {
-      // Not an answer POCO would give (a bare 500, or a dropped connection for a non-POCO
-      // exception): ours, logged, and the connection closed.
-      core::log::error("http.failure", {{"path", head.path}, {"error", e.what()}});
-      refused = Response::text("Interner Fehler / Internal error\n", 500);
-      refused->set_header("Cache-Control", "no-store");
+      core::log::error("http.failure", {{"path", self->req_.path}, {"error", e.what()}});
+      refused = plain(500, "Interner Fehler / Internal error");
     }
-    if (refused) {
-      in.response().setStatus(static_cast<net::HTTPResponse::HTTPStatus>(refused->status));
+    self->engine_.done();
+    asio::post(self->stream_.get_executor(),
+               [self, refused = std::move(refused)]() mutable { self->checked(std::move(refused)); });
+  });
+}
+
+void Connection::checked(std::optional<Response> refused) {
+  if (refused) return respond(std::move(*refused), true);
+  auto announced = parser_->content_length().value_or(0);
+  if (announced > engine_.options().max_body_bytes) {
+    return respond(plain(413, "Payload Too Large"), true);  // when the check let it pass
+  }
+  bool has_body = announced > 0 || parser_->chunked();
+  if (!has_body) return dispatch();
+  body_started_ = Clock::now();
+  if (!expect_continue_) return read_body();
+  state_ = State::writing;
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  stream_.expires_after(seconds(engine_.options().write_timeout_seconds));
+  asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (ec) return self->close();
+                      self->body_started_ = Clock::now();
+                      self->read_body();
+                    });
+}
+
+void Connection::read_body() {
+  state_ = State::body;
+  stream_.expires_after(seconds(engine_.options().head_timeout_seconds));
+  bhttp::async_read_some(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                           self->on_body(ec);
+                         });
+}
+
+void Connection::on_body(beast::error_code ec) {
+  const auto& o = engine_.options();
+  if (ec == beast::error::timeout) return respond(plain(408, "Request Timeout"), true);
+  if (ec == bhttp::error::partial_message || ec == asio::error::eof ||
+      ec == asio::error::connection_reset) {
+    return close();
+  }
+  if (ec) {
+    core::log::info("http.bad_body", {{"error", ec.message()}});
+    return respond(plain(400, "Bad Request"), true);
+  }
+  auto& body = parser_->get().body();
+  if (body.size() > o.max_body_bytes) {
+    // A chunked body over the limit: the pipeline answers 413 on what it sees; the rest is
+    // never read.
+    req_.body = std::move(body);
+    close_after_ = true;
+    return dispatch();
+  }
+  // A client that sends its body slower than the minimum rate (after a grace) is dropped.
+  auto elapsed = std::chrono::duration<double>(Clock::now() - body_started_).count() -
+                 o.head_timeout_seconds;
+  if (elapsed > 0 && static_cast<double>(body.size()) <
+                         elapsed * static_cast<double>(o.min_body_bytes_per_second)) {
+    core::log::warn("http.body_too_slow", {{"path", req_.path}});
+    return respond(plain(408, "Request Timeout"), true);
+  }
+  if (!parser_->is_done()) return read_body();
+  req_.body = std::move(body);
+  dispatch();
+}
+
+void Connection::dispatch() {
+  state_ = State::handling;
+  if (!engine_.admit()) return respond(plain(503, "Service Unavailable"), true);
+  asio::post(engine_.workers(), [self = shared_from_this()] {
+    Response res;
+    try {
+      res = self->engine_.handle(self->req_);
+    } catch (const std::exception& e) {
+      core::log::error("http.failure", {{"path", self->req_.path}, {"error", e.what()}});
+      res = plain(500, "Interner Fehler / Internal error");
     }
-    return new RequestHandler(site_, max_body_, std::move(head), std::move(refused));
+    self->engine_.done();
+    make_safe(res);
+    if (res.stream && self->req_.method != Method::head && status_has_body(res.status)) {
+      // The strand is idle while the handler runs, so the decision can be taken here.
+      bool close = self->closes_after_this(false);
+      self->stream_out(std::move(res), close);
+      return;
+    }
+    asio::post(self->stream_.get_executor(),
+               [self, res = std::move(res)]() mutable { self->respond(std::move(res), false); });
+  });
+}
+
+bool Connection::closes_after_this(bool asked) {
+  ++served_;
+  return asked || close_after_ || served_ >= engine_.options().max_keep_alive_requests ||
+         engine_.stopping();
+}
+
+void Connection::respond(Response res, bool close) {
+  state_ = State::writing;
+  make_safe(res);
+  close = closes_after_this(close);
+  res_ = std::move(res);
+  std::string_view body;
+  std::optional<std::uint64_t> length;
+  if (req_.method == Method::head) {
+    if (auto announced = res_.header("content-length")) {
+      length = std::strtoull(announced->c_str(), nullptr, 10);
+    } else {
+      length = 0;
+    }
+  } else {
+    body = status_has_body(res_.status) ? res_.content() : std::string_view();
+    length = body.size();
+  }
+  head_ = wire_head(res_, length, close);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
+  stream_.expires_after(seconds(engine_.options().write_timeout_seconds));
+  asio::async_write(stream_, buffers,
+                    [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
+                      self->res_ = Response{};
+                      if (ec) return self->close();
+                      if (close) return self->linger();
+                      self->wait_for_request();
+                    });
+}
+
+// Streams into the outbox in pieces of 64 KiB, framed as chunks when no length is known.
+class OutboxBuffer final : public std::streambuf {
+ public:
+  OutboxBuffer(std::function<void(std::string)> push, bool chunked)
+      : push_(std::move(push)), chunked_(chunked) {
+    buffer_.resize(64 * 1024);
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+  std::uint64_t count() const { return count_; }
+  void flush_out() {
+    auto n = static_cast<std::size_t>(pptr() - pbase());
+    if (n == 0) return;
+    std::string_view data(pbase(), n);
+    count_ += n;
+    push_(chunked_ ? chunk(data) : std::string(data));
+    setp(buffer_.data(), buffer_.data() + buffer_.size());
+  }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    flush_out();
+    if (!traits_type::eq_int_type(ch, traits_type::eof())) {
+      *pptr() = traits_type::to_char_type(ch);
+      pbump(1);
+    }
+    return traits_type::not_eof(ch);
+  }
+  int sync() override {
+    flush_out();
+    return 0;
   }
 
  private:
-  Site& site_;
-  std::size_t max_body_;
+  std::function<void(std::string)> push_;
+  bool chunked_;
+  std::string buffer_;
+  std::uint64_t count_ = 0;
 };
+
+void Connection::stream_out(Response res, bool close) {
+  auto box = std::make_shared<Outbox>();
+  auto self = shared_from_this();
+  auto wait = seconds(engine_.options().write_timeout_seconds);
+  // Queues `data`; waits while the window is full. Throws when the client is gone.
+  auto push = [self, box, wait](std::string data) {
+    std::unique_lock lock(box->mutex);
+    if (!box->drained.wait_for(lock, wait,
+                               [&] { return box->failed || box->queued < Outbox::kWindow; }) ||
+        box->failed) {
+      box->failed = true;
+      throw core::Failure("the client stopped reading");
+    }
+    box->queued += data.size();
+    box->queue.push_back(std::move(data));
+    if (!box->writing) {
+      box->writing = true;
+      asio::post(self->stream_.get_executor(), [self] { self->send_next(); });
+    }
+  };
+  auto finish = [&](bool complete) {
+    std::lock_guard lock(box->mutex);
+    box->finished = true;
+    box->complete = complete;
+    if (!box->writing) {
+      box->writing = true;
+      asio::post(self->stream_.get_executor(), [self] { self->send_next(); });
+    }
+  };
+
+  std::optional<std::uint64_t> length;
+  if (auto announced = res.header("content-length")) {
+    length = std::strtoull(announced->c_str(), nullptr, 10);
+  }
+  outbox_ = box;  // the strand reads it only after the first post below
+  close_after_ = close;
+  try {
+    push(wire_head(res, length, close));
+    OutboxBuffer out(push, !length);
+    std::ostream os(&out);
+    res.stream(os);
+    os.flush();
+    if (!os) throw core::Failure("the stream of the body failed");
+    if (length && out.count() != *length) {
+      throw core::Failure("streamed " + std::to_string(out.count()) + " bytes of " +
+                          std::to_string(*length) + " announced");
+    }
+    if (!length) push(std::string(kLastChunk));
+    finish(true);
+  } catch (const std::exception& e) {
+    // Too late for an error answer: the connection is closed after what was queued, so the
+    // body stays visibly incomplete and nothing later is read as the rest of it.
+    core::log::error("http.stream_failed", {{"path", req_.path}, {"error", e.what()}});
+    finish(false);
+  }
+}
+
+void Connection::send_next() {
+  state_ = State::writing;
+  auto box = outbox_;
+  std::unique_lock lock(box->mutex);
+  if (box->failed) return close();
+  if (box->queue.empty()) {
+    box->writing = false;
+    if (!box->finished) return;
+    bool reuse = box->complete && !close_after_;
+    lock.unlock();
+    outbox_.reset();
+    return reuse ? wait_for_request() : linger();
+  }
+  const std::string& front = box->queue.front();  // stays put while the deque grows
+  lock.unlock();
+  stream_.expires_after(seconds(engine_.options().write_timeout_seconds));
+  asio::async_write(stream_, asio::buffer(front),
+                    [self = shared_from_this(), box](beast::error_code ec, std::size_t) {
+                      {
+                        std::lock_guard guard(box->mutex);
+                        box->queued -= box->queue.front().size();
+                        box->queue.pop_front();
+                        if (ec) box->failed = true;
+                      }
+                      box->drained.notify_all();
+                      if (ec) return self->close();
+                      self->send_next();
+                    });
+}
+
+// After the last answer: our side is shut, and what the client still sends is read and
+// dropped for a short, bounded while (1 s, 4 MiB), so that closing with unread data (which
+// sends a reset) does not destroy the answer before the client has read it.
+void Connection::linger() {
+  state_ = State::closed;
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return close();
+  stream_.expires_after(seconds(1));
+  struct Drain {
+    std::shared_ptr<Connection> self;
+    std::size_t left = 4 * 1024 * 1024;
+    void operator()(beast::error_code ec, std::size_t n) {
+      left -= std::min(left, n);
+      if (ec || left == 0) return self->close();
+      self->buffer_.clear();
+      auto& s = self->stream_;
+      s.async_read_some(self->buffer_.prepare(16 * 1024), std::move(*this));
+    }
+  };
+  buffer_.clear();
+  Drain{shared_from_this()}(beast::error_code{}, 0);
+}
+
+void Connection::close() {
+  state_ = State::closed;
+  beast::error_code ec;
+  stream_.socket().close(ec);
+}
+
+void Engine::raise_file_limit() {
+  // Each connection is a file descriptor; the default soft limit (1024) would cap them.
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  auto wanted = static_cast<rlim_t>(options_.max_connections) + 256;
+  if (limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < static_cast<rlim_t>(options_.max_connections)) {
+    core::log::warn("http.file_limit", {{"max_connections", std::to_string(options_.max_connections)},
+                                        {"open_files", std::to_string(limit.rlim_cur)}});
+  }
+}
+
+void Engine::start() {
+  raise_file_limit();
+  tcp::resolver resolver(ioc_);
+  auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service);
+  if (endpoints.empty()) throw core::Failure("cannot resolve " + options_.host);
+  auto endpoint = endpoints.begin()->endpoint();
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+  workers_.emplace(static_cast<std::size_t>(std::max(1, options_.threads)));
+  work_.emplace(ioc_.get_executor());
+  accept();
+  int n = options_.io_threads > 0
+              ? options_.io_threads
+              : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 4U));
+  for (int i = 0; i < n; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
+}
+
+void Engine::accept() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // Out of file descriptors (or a like fault): wait a moment instead of spinning.
+      core::log::warn("http.accept_failed", {{"error", ec.message()}});
+      retry_accept_.expires_after(std::chrono::milliseconds(50));
+      retry_accept_.async_wait([this](beast::error_code e) {
+        if (!e) accept();
+      });
+      return;
+    }
+    accepted(std::move(socket));
+    accept();
+  });
+}
+
+void Engine::accepted(tcp::socket socket) {
+  beast::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) return;
+  auto address = remote.address().to_string();
+  address = canonical_address(address).value_or(address);
+  socket.set_option(tcp::no_delay(true), ec);
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard lock(mutex_);
+    if (connections_ >= options_.max_connections) {
+      refuse(socket, "total");
+      return;
+    }
+    bool limited = !trusted_.contains(address);
+    auto it = per_address_.find(address);
+    if (limited && it != per_address_.end() &&
+        it->second >= options_.max_connections_per_address) {
+      refuse(socket, "per_address");
+      return;
+    }
+    ++connections_;
+    ++per_address_[address];
+    connection = std::make_shared<Connection>(*this, std::move(socket), address);
+    open_.emplace(connection.get(), connection);
+  }
+  connection->start();
+}
+
+void Engine::refuse(tcp::socket& socket, const char* reason) {
+  // Logged at most once a second: a flood must not flood the log as well.
+  auto now = std::chrono::duration_cast<seconds>(Clock::now().time_since_epoch()).count();
+  auto last = last_refusal_log_.load();
+  if (now != last && last_refusal_log_.compare_exchange_strong(last, now)) {
+    core::log::warn("http.connection_refused", {{"limit", reason}});
+  }
+  beast::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
+}
+
+void Engine::forget(const Connection* c, const std::string& address) {
+  std::lock_guard lock(mutex_);
+  --connections_;
+  if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0) {
+    per_address_.erase(it);
+  }
+  open_.erase(c);
+  if (connections_ == 0) all_closed_.notify_all();
+}
+
+void Engine::stop() {
+  if (io_threads_.empty()) return;
+  stopping_ = true;
+  asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    retry_accept_.cancel();
+  });
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [_, w] : open_) {
+      if (auto c = w.lock()) open.push_back(std::move(c));
+    }
+  }
+  for (auto& c : open) {
+    // Through the connection's own strand, like every step of it.
+    asio::post(c->executor(), [c] { c->close_if_idle(); });
+  }
+  open.clear();
+  {
+    std::unique_lock lock(mutex_);
+    all_closed_.wait_for(lock, seconds(options_.shutdown_seconds),
+                         [&] { return connections_ == 0; });
+  }
+  work_.reset();
+  ioc_.stop();
+  for (auto& t : io_threads_) t.join();
+  io_threads_.clear();
+  workers_->join();
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
-  Site& site;
-  ServerOptions options;
-  Poco::ThreadPool pool;
-  std::unique_ptr<net::HTTPServer> server;
-  int port = 0;
-
-  Impl(Site& s, ServerOptions o)
-      : site(s), options(std::move(o)), pool(2, std::max(2, options.threads), 60) {}
+  template <typename... Args>
+  explicit Impl(Args&&... args) : engine(std::forward<Args>(args)...) {}
+  Engine engine;
 };
 
-HttpServer::HttpServer(Site& site, ServerOptions options)
-    : impl_(std::make_unique<Impl>(site, std::move(options))) {}
+HttpServer::HttpServer(Site& site, ServerOptions options) {
+  HeadCheck check = [&site](Request& head, std::size_t announced, bool has_body) {
+    return site.before_body(head, announced, has_body);
+  };
+  impl_ = std::make_unique<Impl>(std::move(options), std::move(check),
+                                 [&site](Request& req) { return site.handle(req); });
+}
+
+HttpServer::HttpServer(std::function<Response(Request&)> handler, ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options), HeadCheck(), std::move(handler))) {}
 
 HttpServer::~HttpServer() {
   stop();
 }
 
 void HttpServer::start() {
-  const auto& o = impl_->options;
-  net::ServerSocket socket(net::SocketAddress(o.host, static_cast<Poco::UInt16>(o.port)), 128);
-  impl_->port = socket.address().port();
-  auto* params = new net::HTTPServerParams;
-  params->setMaxThreads(std::max(2, o.threads));
-  params->setMaxQueued(o.max_queued);
-  params->setKeepAlive(true);
-  params->setKeepAliveTimeout(Poco::Timespan(o.keep_alive_seconds, 0));
-  params->setMaxKeepAliveRequests(o.max_keep_alive_requests);
-  params->setTimeout(Poco::Timespan(30, 0));
-  params->setServerName("mvsp");
-  impl_->server = std::make_unique<net::HTTPServer>(new Factory(impl_->site, o.max_body_bytes),
-                                                    impl_->pool, socket, params);
-  impl_->server->start();
+  impl_->engine.start();
 }
 
 int HttpServer::port() const {
-  return impl_->port;
+  return impl_->engine.port();
 }
 
 void HttpServer::stop() {
-  if (!impl_->server) return;
-  impl_->server->stopAll(false);
-  impl_->pool.joinAll();
-  impl_->server.reset();
+  impl_->engine.stop();
+}
+
+int HttpServer::connections() const {
+  return impl_->engine.connections();
 }
 
 }  // namespace mvsp::web

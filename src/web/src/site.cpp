@@ -1,8 +1,6 @@
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <chrono>
-#include <cstring>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/log.hpp>
@@ -22,36 +20,6 @@ namespace mvsp::web {
 namespace log = core::log;
 namespace {
 
-// An IP address in one written form: IPv4 dotted, IPv6 as inet_ntop writes it, an
-// IPv4-mapped IPv6 address as IPv4; a port (":p", "[…]:p"), a zone ("%eth0") and spaces
-// around are dropped. Nothing when `text` is not an address.
-std::optional<std::string> canonical_address(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  std::string s(text);
-  if (s.starts_with("[")) {
-    auto close = s.find(']');
-    if (close == std::string::npos) return std::nullopt;
-    s = s.substr(1, close - 1);
-  } else if (std::count(s.begin(), s.end(), ':') == 1) {
-    s = s.substr(0, s.find(':'));  // IPv4 with a port
-  }
-  if (auto zone = s.find('%'); zone != std::string::npos) s.resize(zone);
-  char out[INET6_ADDRSTRLEN];
-  in_addr v4{};
-  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
-    return inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out)
-                                                    : std::nullopt;
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return std::nullopt;
-  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-    std::memcpy(&v4, &v6.s6_addr[12], 4);
-    return inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out)
-                                                    : std::nullopt;
-  }
-  return inet_ntop(AF_INET6, &v6, out, sizeof out) ? std::optional<std::string>(out) : std::nullopt;
-}
 
 constexpr std::string_view kLocaleCookie = "mvsp_lang";
 
@@ -279,8 +247,10 @@ void Site::finish(Request& req, Response& res) {
   res.set_header("X-Request-Id", req.correlation_id);
   if (!res.header("cache-control")) res.set_header("Cache-Control", "no-store");
   if (req.method == Method::head) {
-    res.set_header("Content-Length", std::to_string(res.body.size()));
+    // The length a GET would get; a stream tells its own, if it knows it.
+    if (!res.stream) res.set_header("Content-Length", std::to_string(res.content().size()));
     res.body.clear();
+    res.shared_body.reset();
     res.stream = nullptr;
   }
 }

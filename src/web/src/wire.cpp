@@ -1,92 +1,89 @@
 #include "wire.hpp"
 
-#include <Poco/Net/HTTPServerResponse.h>
 #include <fmt/format.h>
 
+#include <chrono>
+#include <ctime>
 #include <mvsp/core/log.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/http.hpp>
-#include <optional>
-#include <ostream>
-#include <streambuf>
 
 namespace mvsp::web {
 namespace {
 
-// Passes a streamed body on and counts it, so that a body shorter (or longer) than the
-// Content-Length it announced is noticed.
-class CountingBuffer final : public std::streambuf {
- public:
-  explicit CountingBuffer(std::streambuf* target) : target_(target) {}
-  std::int64_t count() const { return count_; }
+bool owned_by_server(std::string_view name) {
+  auto is = [&](std::string_view other) {
+    if (name.size() != other.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(name[i])) != other[i]) return false;
+    }
+    return true;
+  };
+  return is("content-length") || is("transfer-encoding") || is("connection") || is("date");
+}
 
- protected:
-  int_type overflow(int_type ch) override {
-    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
-    ++count_;
-    return target_->sputc(traits_type::to_char_type(ch));
+// The Date header (RFC 9110 5.6.7), formatted once a second per thread.
+const std::string& http_date() {
+  thread_local std::time_t last = 0;
+  thread_local std::string text;
+  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != last) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[64];
+    auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    text.assign(buf, n);
+    last = now;
   }
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    auto written = target_->sputn(s, n);
-    count_ += written;
-    return written;
-  }
-  int sync() override { return target_->pubsync(); }
-
- private:
-  std::streambuf* target_;
-  std::int64_t count_ = 0;
-};
+  return text;
+}
 
 }  // namespace
 
-void write_response(const Response& res, Poco::Net::HTTPServerResponse& out, bool head) {
+void make_safe(Response& res) {
   for (const auto& [k, v] : res.headers) {
     if (is_valid_header(k, v)) continue;
     core::log::error("http.unsafe_header", {{"header", k}});
-    Response refused = Response::text("Interner Fehler / Internal error\n", 500);
-    refused.set_header("Cache-Control", "no-store");
-    write_response(refused, out, head);
+    res = Response::text("Interner Fehler / Internal error\n", 500);
+    res.set_header("Cache-Control", "no-store");
     return;
   }
-  out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(res.status),
-                         std::string(status_reason(res.status)));
+}
+
+bool status_has_body(int status) {
+  return status >= 200 && status != 204 && status != 304;
+}
+
+std::string wire_head(const Response& res, std::optional<std::uint64_t> length, bool close) {
+  std::string out;
+  out.reserve(512);
+  out += fmt::format("HTTP/1.1 {} {}\r\n", res.status, status_reason(res.status));
   for (const auto& [k, v] : res.headers) {
-    if (k == "Content-Length") continue;
-    out.add(k, v);
+    if (owned_by_server(k)) continue;
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
   }
-  if (head) {
-    if (auto len = res.header("content-length")) out.setContentLength64(std::stoll(*len));
-    out.send();
-  } else if (res.stream) {
-    std::optional<std::int64_t> announced;
-    if (auto len = res.header("content-length")) {
-      announced = std::stoll(*len);
-      out.setContentLength64(*announced);
-    } else {
-      out.setChunkedTransferEncoding(true);
-    }
-    try {
-      auto& sink = out.send();
-      CountingBuffer counter(sink.rdbuf());
-      std::ostream counted(&counter);
-      res.stream(counted);
-      counted.flush();
-      if (!counted || (announced && counter.count() != *announced)) {
-        throw core::Failure(
-            fmt::format("streamed {} bytes of {} announced", counter.count(), *announced));
-      }
-    } catch (const std::exception& e) {
-      // Too late for an error answer: logged here, and the exception ends the connection
-      // (POCO closes it), so the body stays visibly incomplete and no later response on the
-      // connection is read as the rest of it.
-      core::log::error("http.stream_failed", {{"error", e.what()}});
-      throw;
-    }
+  out += "Date: ";
+  out += http_date();
+  out += "\r\n";
+  if (length) {
+    if (status_has_body(res.status)) out += fmt::format("Content-Length: {}\r\n", *length);
   } else {
-    out.setContentLength64(static_cast<Poco::Int64>(res.body.size()));
-    out.sendBuffer(res.body.data(), res.body.size());
+    out += "Transfer-Encoding: chunked\r\n";
   }
+  if (close) out += "Connection: close\r\n";
+  out += "\r\n";
+  return out;
+}
+
+std::string chunk(std::string_view data) {
+  std::string out = fmt::format("{:x}\r\n", data.size());
+  out.reserve(out.size() + data.size() + 2);
+  out += data;
+  out += "\r\n";
+  return out;
 }
 
 }  // namespace mvsp::web

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,8 +55,12 @@ struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  // For large bodies (documents): writes the body instead of `body`.
+  // For large bodies (documents): writes the body instead of `body`. It runs on a handler
+  // thread while the server sends what it wrote; a client that stops reading makes the
+  // writes fail (the stream ends), so it may write as much as it likes.
   std::function<void(std::ostream&)> stream;
+  // A body shared with a cache (static files), sent without a copy, instead of `body`.
+  std::shared_ptr<const std::string> shared_body;
   // Origins besides our own that this page's forms may post to (CSP form-action).
   std::vector<std::string> form_targets;
 
@@ -66,6 +71,8 @@ struct Response {
 
   void set_header(std::string name, std::string value);
   std::optional<std::string> header(std::string_view name) const;
+  // The body, wherever it is held (`body` or `shared_body`; not a stream).
+  std::string_view content() const;
 };
 
 // Whether `target` is a path on this site that a redirect may go to: "/" followed by a
@@ -79,6 +86,11 @@ std::string local_path_or(const std::optional<std::string>& target, std::string 
 // Whether a header may go on the wire: the name an RFC 9110 token, the value without CR,
 // LF, NUL or other control characters but tab. Checked where responses are written.
 bool is_valid_header(std::string_view name, std::string_view value);
+
+// An IP address in one written form: IPv4 dotted, IPv6 as inet_ntop writes it, an
+// IPv4-mapped IPv6 address as IPv4; a port (":p", "[…]:p"), a zone ("%eth0") and spaces
+// around are dropped. Nothing when `text` is not an address.
+std::optional<std::string> canonical_address(std::string_view text);
 
 // Percent-decoding of URL components ('+' as space when `form` is true).
 std::string url_decode(std::string_view s, bool form);

@@ -1,6 +1,6 @@
 #pragma once
 // A small HTTP server for the simulators (eID, mailboxes): one function answers every
-// request, no sessions, no shell. The platform itself runs on web::HttpServer.
+// request, no sessions, no shell, on the same engine as the platform (web::HttpServer).
 
 #include <functional>
 #include <memory>
