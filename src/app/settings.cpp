@@ -118,7 +118,8 @@ core::Result<Settings> load_settings(const CommandLine& cli,
     value = static_cast<int>(server.integer(key, value, min, max));
   };
   auto bytes = [&](const char* key, std::size_t& value, std::int64_t min, std::int64_t max) {
-    value = static_cast<std::size_t>(server.integer(key, static_cast<std::int64_t>(value), min, max));
+    value =
+        static_cast<std::size_t>(server.integer(key, static_cast<std::int64_t>(value), min, max));
   };
   whole("threads", s.threads, 2, 4096);
   whole("io_threads", s.io_threads, 0, 64);

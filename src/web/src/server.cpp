@@ -218,12 +218,12 @@ void Connection::wait_for_request() {
   buffer_.shrink_to_fit();
   stream_.expires_after(seconds(served_ == 0 ? engine_.options().head_timeout_seconds
                                              : engine_.options().keep_alive_seconds));
-  stream_.async_read_some(buffer_.prepare(512), [self = shared_from_this()](
-                                                     beast::error_code ec, std::size_t n) {
-    if (ec) return self->close();
-    self->buffer_.commit(n);
-    self->read_head();
-  });
+  stream_.async_read_some(buffer_.prepare(512),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (ec) return self->close();
+                            self->buffer_.commit(n);
+                            self->read_head();
+                          });
 }
 
 void Connection::read_head() {
@@ -234,10 +234,9 @@ void Connection::read_head() {
   // is too large. (Beast 1.74 takes boost::none as a limit of 0, hence the largest value.)
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   stream_.expires_after(seconds(engine_.options().head_timeout_seconds));
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->on_head(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_head(ec); });
 }
 
 void Connection::on_head(beast::error_code ec) {
@@ -256,7 +255,8 @@ void Connection::on_head(beast::error_code ec) {
 
   auto& msg = parser_->get();
   req_ = Request{};
-  req_.method = parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
+  req_.method =
+      parse_method(std::string_view(msg.method_string().data(), msg.method_string().size()));
   std::string_view target(msg.target().data(), msg.target().size());
   auto q = target.find('?');
   req_.path = url_decode(target.substr(0, q), false);
@@ -275,7 +275,8 @@ void Connection::on_head(beast::error_code ec) {
 
   auto announced = parser_->content_length().value_or(0);
   bool has_body = announced > 0 || parser_->chunked();
-  std::size_t announced_size = announced > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(announced);
+  std::size_t announced_size =
+      announced > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(announced);
   if (!has_body) {
     // Without a body the check has nothing to spare and asks nothing slow: done here.
     return checked(engine_.check(req_, 0, false));
@@ -291,8 +292,9 @@ void Connection::on_head(beast::error_code ec) {
       refused = plain(500, "Interner Fehler / Internal error");
     }
     self->engine_.done();
-    asio::post(self->stream_.get_executor(),
-               [self, refused = std::move(refused)]() mutable { self->checked(std::move(refused)); });
+    asio::post(self->stream_.get_executor(), [self, refused = std::move(refused)]() mutable {
+      self->checked(std::move(refused));
+    });
   });
 }
 
@@ -320,10 +322,9 @@ void Connection::checked(std::optional<Response> refused) {
 void Connection::read_body() {
   state_ = State::body;
   stream_.expires_after(seconds(engine_.options().head_timeout_seconds));
-  bhttp::async_read_some(stream_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                           self->on_body(ec);
-                         });
+  bhttp::async_read_some(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
 void Connection::on_body(beast::error_code ec) {
@@ -346,8 +347,8 @@ void Connection::on_body(beast::error_code ec) {
     return dispatch();
   }
   // A client that sends its body slower than the minimum rate (after a grace) is dropped.
-  auto elapsed = std::chrono::duration<double>(Clock::now() - body_started_).count() -
-                 o.head_timeout_seconds;
+  auto elapsed =
+      std::chrono::duration<double>(Clock::now() - body_started_).count() - o.head_timeout_seconds;
   if (elapsed > 0 && static_cast<double>(body.size()) <
                          elapsed * static_cast<double>(o.min_body_bytes_per_second)) {
     core::log::warn("http.body_too_slow", {{"path", req_.path}});
@@ -396,17 +397,20 @@ void Connection::respond(Response res, bool close) {
   std::string_view body;
   std::optional<std::uint64_t> length;
   if (req_.method == Method::head) {
+    // What a GET would announce: the length it names, else that of its body (a stream
+    // that names none would be chunked).
     if (auto announced = res_.header("content-length")) {
       length = std::strtoull(announced->c_str(), nullptr, 10);
-    } else {
-      length = 0;
+    } else if (!res_.stream) {
+      length = res_.content().size();
     }
   } else {
     body = status_has_body(res_.status) ? res_.content() : std::string_view();
     length = body.size();
   }
   head_ = wire_head(res_, length, close);
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                            asio::buffer(body.data(), body.size())};
   stream_.expires_after(seconds(engine_.options().write_timeout_seconds));
   asio::async_write(stream_, buffers,
                     [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
@@ -582,8 +586,9 @@ void Engine::raise_file_limit() {
   limit.rlim_cur = std::min(wanted, limit.rlim_max);
   setrlimit(RLIMIT_NOFILE, &limit);
   if (limit.rlim_cur < static_cast<rlim_t>(options_.max_connections)) {
-    core::log::warn("http.file_limit", {{"max_connections", std::to_string(options_.max_connections)},
-                                        {"open_files", std::to_string(limit.rlim_cur)}});
+    core::log::warn("http.file_limit",
+                    {{"max_connections", std::to_string(options_.max_connections)},
+                     {"open_files", std::to_string(limit.rlim_cur)}});
   }
 }
 
@@ -641,8 +646,7 @@ void Engine::accepted(tcp::socket socket) {
     }
     bool limited = !trusted_.contains(address);
     auto it = per_address_.find(address);
-    if (limited && it != per_address_.end() &&
-        it->second >= options_.max_connections_per_address) {
+    if (limited && it != per_address_.end() && it->second >= options_.max_connections_per_address) {
       refuse(socket, "per_address");
       return;
     }

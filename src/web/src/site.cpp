@@ -20,7 +20,6 @@ namespace mvsp::web {
 namespace log = core::log;
 namespace {
 
-
 constexpr std::string_view kLocaleCookie = "mvsp_lang";
 
 // Accepts a caller's request id only when it is short and plain, so logs stay clean.

@@ -19,8 +19,8 @@ struct Response;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;    // 0: any free port
-  int threads = 64;   // worker threads that run handlers
+  int port = 8080;     // 0: any free port
+  int threads = 64;    // worker threads that run handlers
   int io_threads = 0;  // threads that accept, read and write (0: one per core, at most 4)
   // Requests waiting for a worker beyond `threads`; more are answered 503 at once.
   int max_queued = 1024;
