@@ -1,9 +1,13 @@
 #pragma once
-// Files under /static/ from one directory, with ETag, 304 and caching headers. Only regular
-// files inside the directory are served (after symbolic links are resolved); every other
-// path is "not here". Small files are kept in memory, within a bound.
+// Files under /static/ from one directory, with ETag and Last-Modified (304 on a match),
+// byte ranges (206, 416) and pre-compressed variants ("x.css.br", "x.css.gz" beside "x.css",
+// sent to clients that accept them). Only regular files inside the directory are served
+// (after symbolic links are resolved); every other path is "not here". Small files are kept
+// in memory within a bound and sent from there without a copy; larger ones are streamed
+// from the disk.
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -32,11 +36,22 @@ class StaticFiles {
   std::size_t cached_bytes();
 
  private:
-  struct File {
-    std::string content;
+  // One representation of a file: as it is, or one of its pre-compressed variants.
+  struct Variant {
+    std::filesystem::path path;
+    std::uint64_t size = 0;
     std::string etag;
-    std::string type;
+    std::shared_ptr<const std::string> content;  // for small files
   };
+  struct File {
+    std::string type;
+    std::string last_modified;
+    Variant identity;
+    std::optional<Variant> br;
+    std::optional<Variant> gzip;
+    std::size_t held_bytes() const;
+  };
+  std::optional<Variant> variant(const std::filesystem::path& path, std::string_view suffix);
   std::shared_ptr<const File> load(const std::string& relative);
   void remember(const std::string& relative, std::shared_ptr<const File> file);
 
