@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The start page and static files from mvsp under wrk, beside nginx serving the same
-# static files, on this machine. Writes bench/results/<date>-static-vs-nginx.md.
+# static files, on this machine; then the same with 1,000 idle keep-alive connections open
+# beside the load. Writes bench/results/<date>-static-vs-nginx.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +13,11 @@ mvsp_port=18181
 nginx_port=18182
 static_dir=$PWD/build/static
 chmod o+rx "$work"
+ulimit -n "$(ulimit -Hn)"
+holders=()
 
 cleanup() {
+  for p in "${holders[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -n "${mvsp_pid:-}" ] && kill "$mvsp_pid" 2>/dev/null && wait "$mvsp_pid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.5
@@ -21,7 +25,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-build/mvsp serve --listen 127.0.0.1:$mvsp_port --data-dir "$work/var" \
+# Idle connections stay as long as nginx's (keepalive_timeout 75 s), so that the run with
+# 1,000 of them open measures both servers with them.
+printf '[server]\nkeep_alive_seconds = 75\n' > "$work/mvsp.toml"
+build/mvsp serve --config "$work/mvsp.toml" --listen 127.0.0.1:$mvsp_port --data-dir "$work/var" \
   --database "sqlite:$work/var/mvsp.db" > "$work/mvsp.out" 2> "$work/mvsp.log" &
 mvsp_pid=$!
 
@@ -73,6 +80,26 @@ read -r mvsp_small_rps mvsp_small_p99 < <(measure "http://127.0.0.1:$mvsp_port$s
 read -r nginx_small_rps nginx_small_p99 < <(measure "http://127.0.0.1:$nginx_port$small")
 read -r mvsp_large_rps mvsp_large_p99 < <(measure "http://127.0.0.1:$mvsp_port$large")
 read -r nginx_large_rps nginx_large_p99 < <(measure "http://127.0.0.1:$nginx_port$large")
+
+# 1,000 idle keep-alive connections open on each server beside the load.
+hold() {
+  local fifo=$work/holder-$RANDOM
+  mkfifo "$fifo"
+  bench/hold_connections.py "$1" 1000 idle "$2" > "$fifo" 2>/dev/null &
+  holders+=($!)
+  local line
+  read -r line < "$fifo"
+  held=${line#ready }
+}
+hold "$mvsp_port" 0
+mvsp_idle=$held
+hold "$nginx_port" 1000
+nginx_idle=$held
+read -r idle_start_rps idle_start_p99 < <(measure "http://127.0.0.1:$mvsp_port/")
+read -r idle_mvsp_small_rps idle_mvsp_small_p99 < <(measure "http://127.0.0.1:$mvsp_port$small")
+read -r idle_nginx_small_rps idle_nginx_small_p99 < <(measure "http://127.0.0.1:$nginx_port$small")
+read -r idle_mvsp_large_rps idle_mvsp_large_p99 < <(measure "http://127.0.0.1:$mvsp_port$large")
+read -r idle_nginx_large_rps idle_nginx_large_p99 < <(measure "http://127.0.0.1:$nginx_port$large")
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$mvsp_pid/status")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -85,7 +112,8 @@ cat > "$out" <<MD
 - date: $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)
 - machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)
 - load: \`wrk -t$threads -c$connections -d$duration\` on the same machine (wrk shares the cores)
-- mvsp: \`build/mvsp serve\` with defaults (256 threads, SQLite); nginx $(nginx -v 2>&1 | sed 's/.*\///'), \`worker_processes auto\`, sendfile, access log off
+- mvsp: \`build/mvsp serve\` with defaults (64 handler threads, I/O threads one per core,
+  SQLite) but \`keep_alive_seconds = 75\` as nginx; nginx $(nginx -v 2>&1 | sed 's/.*\///'), \`worker_processes auto\`, sendfile, access log off
 
 | what | server | requests/s | p99 latency |
 | --- | --- | ---: | ---: |
@@ -96,6 +124,22 @@ cat > "$out" <<MD
 | | nginx | $nginx_large_rps | $nginx_large_p99 |
 
 **Ratio mvsp / nginx:** small file $(ratio "$mvsp_small_rps" "$nginx_small_rps"), large file $(ratio "$mvsp_large_rps" "$nginx_large_rps").
+
+The same with 1,000 idle keep-alive connections open on each server beside the load
+(\`bench/hold_connections.py\`; held: mvsp $mvsp_idle, nginx $nginx_idle):
+
+| what | server | requests/s | p99 latency |
+| --- | --- | ---: | ---: |
+| start page \`/\` | mvsp | $idle_start_rps | $idle_start_p99 |
+| small static file | mvsp | $idle_mvsp_small_rps | $idle_mvsp_small_p99 |
+| | nginx | $idle_nginx_small_rps | $idle_nginx_small_p99 |
+| large static file | mvsp | $idle_mvsp_large_rps | $idle_mvsp_large_p99 |
+| | nginx | $idle_nginx_large_rps | $idle_nginx_large_p99 |
+
+**Ratio mvsp / nginx with 1,000 idle:** small file $(ratio "$idle_mvsp_small_rps" "$idle_nginx_small_rps"), large file $(ratio "$idle_mvsp_large_rps" "$idle_nginx_large_rps").
+
+wrk sends no Accept-Encoding, so both send the files as they are (no pre-compressed
+variant).
 
 Peak resident memory of mvsp during the run: $((rss_kb / 1024)) MiB.
 MD

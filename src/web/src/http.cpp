@@ -17,6 +17,20 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Header names compare without regard to case (RFC 9110 5.1), here without allocating:
+// every response sets a dozen headers.
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  }
+  return true;
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -73,7 +87,10 @@ bool changes_state(Method m) {
 }
 
 std::optional<std::string> Request::header(std::string_view name) const {
-  return find_pair(headers, lower(name));
+  for (const auto& [k, v] : headers) {
+    if (same_name(k, name)) return v;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> Request::cookie(std::string_view name) const {
@@ -138,7 +155,7 @@ Response Response::redirect(std::string location, int status) {
 
 void Response::set_header(std::string name, std::string value) {
   for (auto& [k, v] : headers) {
-    if (lower(k) == lower(name)) {
+    if (same_name(k, name)) {
       v = std::move(value);
       return;
     }
@@ -152,7 +169,7 @@ std::string_view Response::content() const {
 
 std::optional<std::string> Response::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (lower(k) == lower(name)) return v;
+    if (same_name(k, name)) return v;
   }
   return std::nullopt;
 }

@@ -52,6 +52,8 @@ using std::chrono::seconds;
 // body is never read, the connection closed), nothing lets it go on.
 using HeadCheck =
     std::function<std::optional<Response>(Request& head, std::size_t announced, bool has_body)>;
+// Answers a request on the I/O thread when that needs no wait (a static file in memory).
+using AtOnce = std::function<std::optional<Response>(Request& req)>;
 
 // What a refused connection or an unreadable request gets: a plain answer, then the close.
 Response plain(int status, std::string_view text) {
@@ -71,8 +73,12 @@ class Connection;
 
 class Engine {
  public:
-  Engine(ServerOptions options, HeadCheck check, std::function<Response(Request&)> handle)
-      : options_(std::move(options)), check_(std::move(check)), handle_(std::move(handle)) {
+  Engine(ServerOptions options, HeadCheck check, std::function<Response(Request&)> handle,
+         AtOnce at_once = {})
+      : options_(std::move(options)),
+        check_(std::move(check)),
+        handle_(std::move(handle)),
+        at_once_(std::move(at_once)) {
     for (const auto& p : options_.trusted_proxies) {
       trusted_.insert(canonical_address(p).value_or(p));
     }
@@ -86,6 +92,7 @@ class Engine {
     return check_ ? check_(head, announced, has_body) : std::nullopt;
   }
   Response handle(Request& req) { return handle_(req); }
+  std::optional<Response> at_once(Request& req) { return at_once_ ? at_once_(req) : std::nullopt; }
 
   // A request may wait for a worker while fewer than threads + max_queued do.
   bool admit() {
@@ -113,6 +120,7 @@ class Engine {
   ServerOptions options_;
   HeadCheck check_;
   std::function<Response(Request&)> handle_;
+  AtOnce at_once_;
   std::set<std::string> trusted_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -264,8 +272,9 @@ void Connection::on_head(beast::error_code ec) {
   req_.headers.reserve(16);
   for (const auto& field : msg) {
     std::string name(field.name_string().data(), field.name_string().size());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (auto& c : name) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
     req_.headers.emplace_back(std::move(name),
                               std::string(field.value().data(), field.value().size()));
   }
@@ -279,7 +288,9 @@ void Connection::on_head(beast::error_code ec) {
       announced > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(announced);
   if (!has_body) {
     // Without a body the check has nothing to spare and asks nothing slow: done here.
-    return checked(engine_.check(req_, 0, false));
+    if (auto refused = engine_.check(req_, 0, false)) return respond(std::move(*refused), true);
+    if (auto answer = engine_.at_once(req_)) return respond(std::move(*answer), false);
+    return dispatch();
   }
   state_ = State::handling;
   if (!engine_.admit()) return respond(plain(503, "Service Unavailable"), true);
@@ -726,8 +737,9 @@ HttpServer::HttpServer(Site& site, ServerOptions options) {
   HeadCheck check = [&site](Request& head, std::size_t announced, bool has_body) {
     return site.before_body(head, announced, has_body);
   };
-  impl_ = std::make_unique<Impl>(std::move(options), std::move(check),
-                                 [&site](Request& req) { return site.handle(req); });
+  impl_ = std::make_unique<Impl>(
+      std::move(options), std::move(check), [&site](Request& req) { return site.handle(req); },
+      [&site](Request& req) { return site.answer_at_once(req); });
 }
 
 HttpServer::HttpServer(std::function<Response(Request&)> handler, ServerOptions options)

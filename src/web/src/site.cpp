@@ -169,14 +169,7 @@ Response Site::handle(Request& req) {
   log::CorrelationScope scope(req.correlation_id);
 
   // Static assets need neither a session nor a language.
-  if (auto res = static_files_.serve(req)) {
-    req.route = "/static/*";
-    finish(req, *res);
-    metrics_.record_request(
-        method_name(req.method), req.route, res->status,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    return std::move(*res);
-  }
+  if (auto res = static_files_.serve(req)) return static_answer(req, std::move(*res), started);
 
   req.locale = choose_locale(req, pages_.catalog());
   std::optional<Session> session;
@@ -239,6 +232,26 @@ Response Site::dispatch(Request& req) {
     }
   }
   return (*match.handler)(req);
+}
+
+std::optional<Response> Site::answer_at_once(Request& req) {
+  if (!req.path.starts_with("/static/")) return std::nullopt;
+  auto started = std::chrono::steady_clock::now();
+  auto res = static_files_.serve(req, StaticFiles::only_held);
+  if (!res) return std::nullopt;
+  identify(req);
+  log::CorrelationScope scope(req.correlation_id);
+  return static_answer(req, std::move(*res), started);
+}
+
+Response Site::static_answer(Request& req, Response res,
+                             std::chrono::steady_clock::time_point started) {
+  req.route = "/static/*";
+  finish(req, res);
+  metrics_.record_request(
+      method_name(req.method), req.route, res.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return res;
 }
 
 void Site::finish(Request& req, Response& res) {

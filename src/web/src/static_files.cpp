@@ -241,11 +241,18 @@ std::size_t StaticFiles::cached_bytes() {
   return cached_bytes_;
 }
 
-std::optional<Response> StaticFiles::serve(const Request& req) {
+std::optional<Response> StaticFiles::serve(const Request& req, Reach reach) {
   if (req.method != Method::get && req.method != Method::head) return std::nullopt;
   constexpr std::string_view kPrefix = "/static/";
   if (!req.path.starts_with(kPrefix)) return std::nullopt;
-  auto file = load(req.path.substr(kPrefix.size()));
+  auto relative = req.path.substr(kPrefix.size());
+  std::shared_ptr<const File> file;
+  if (reach == only_held) {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(relative); it != cache_.end()) file = it->second;
+  } else {
+    file = load(relative);
+  }
   if (!file) return std::nullopt;
 
   const Variant* v = &file->identity;

@@ -15,7 +15,8 @@ bool owned_by_server(std::string_view name) {
   auto is = [&](std::string_view other) {
     if (name.size() != other.size()) return false;
     for (std::size_t i = 0; i < name.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(name[i])) != other[i]) return false;
+      char c = name[i];
+      if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != other[i]) return false;
     }
     return true;
   };

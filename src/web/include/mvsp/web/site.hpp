@@ -3,6 +3,7 @@
 // CSRF check on state-changing page requests, routing, error mapping, security headers,
 // metrics and the access log.
 
+#include <chrono>
 #include <mvsp/web/http.hpp>
 #include <optional>
 #include <string>
@@ -40,6 +41,10 @@ class Site {
   // the body. A request without a body is never refused here.
   std::optional<Response> before_body(Request& head, std::size_t announced_body, bool has_body);
   Response handle(Request& req);
+  // The answer to a request that needs neither a thread nor a wait (a static file held in
+  // memory), or nothing: the server asks this on its I/O thread first and hands everything
+  // else to a worker. Never touches the disk or the database.
+  std::optional<Response> answer_at_once(Request& req);
   const SiteOptions& options() const { return options_; }
 
  private:
@@ -47,6 +52,7 @@ class Site {
   Response too_large(Request& req);
   Response dispatch(Request& req);
   void finish(Request& req, Response& res);
+  Response static_answer(Request& req, Response res, std::chrono::steady_clock::time_point started);
 
   const Router& router_;
   const Pages& pages_;

@@ -27,8 +27,11 @@ struct StaticLimits {
 class StaticFiles {
  public:
   explicit StaticFiles(std::filesystem::path root, StaticLimits limits = {});
-  // The response for a GET/HEAD of "/static/…", or nothing when no such file exists.
-  std::optional<Response> serve(const Request& req);
+  // Whether serve() may read the disk, or answers only from what it holds in memory.
+  enum Reach { any, only_held };
+  // The response for a GET/HEAD of "/static/…", or nothing when no such file exists (or,
+  // with only_held, when the file is not held in memory).
+  std::optional<Response> serve(const Request& req, Reach reach = any);
   const std::filesystem::path& root() const { return root_; }
   // The file that "/static/<relative>" names, or nothing when it names none inside the root.
   std::optional<std::filesystem::path> resolve(std::string_view relative) const;
