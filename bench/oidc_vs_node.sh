@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Token endpoint (client credentials) and userinfo under wrk, mvsp beside node's
 # oidc-provider configured the same way, and password logins per second per core.
-# Writes bench/results/<date>-identity.md.
+# Writes bench/results/<date>-identity.md. MVSP_BIN names another build of mvsp to measure
+# (to compare two builds under the same conditions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ threads=${BENCH_THREADS:-2}
 work=$(mktemp -d /tmp/mvsp-bench-oidc.XXXXXX)
 mvsp_port=18281
 node_port=18282
+mvsp=${MVSP_BIN:-build/mvsp}
 args=(--data-dir "$work/var" --database "sqlite:$work/var/mvsp.db")
 
 cleanup() {
@@ -22,12 +24,12 @@ cleanup() {
 trap cleanup EXIT
 
 # mvsp: a citizen, a machine client and a web client; a user access token by the code flow.
-build/mvsp user create --email erika.mustermann@example.org --password 'ein langes Passwort' \
+"$mvsp" user create --email erika.mustermann@example.org --password 'ein langes Passwort' \
   --name "Erika Mustermann" --verified "${args[@]}" > /dev/null 2>&1
-machine=$(build/mvsp client create --name machine --grant client_credentials --scope notices:write "${args[@]}" 2>/dev/null)
-web=$(build/mvsp client create --name web --redirect-uri https://rp.example/cb "${args[@]}" 2>/dev/null)
+machine=$("$mvsp" client create --name machine --grant client_credentials --scope notices:write "${args[@]}" 2>/dev/null)
+web=$("$mvsp" client create --name web --redirect-uri https://rp.example/cb "${args[@]}" 2>/dev/null)
 field() { sed -E "s/.*\"$1\":\"([^\"]+)\".*/\\1/" <<<"$2"; }
-build/mvsp serve --listen 127.0.0.1:$mvsp_port "${args[@]}" > "$work/mvsp.out" 2> "$work/mvsp.log" &
+"$mvsp" serve --listen 127.0.0.1:$mvsp_port "${args[@]}" > "$work/mvsp.out" 2> "$work/mvsp.log" &
 mvsp_pid=$!
 base=http://127.0.0.1:$mvsp_port
 for _ in $(seq 50); do curl -fs "$base/healthz" > /dev/null 2>&1 && break; sleep 0.1; done

@@ -191,7 +191,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void checked(std::optional<Response> refused);
   void read_body();
   void on_body(beast::error_code ec);
-  void dispatch();
+  bool take_body_from_buffer();
+  // Runs the handler on a worker; with a length, the head check first (the body is here).
+  void dispatch(std::optional<std::size_t> check_first = std::nullopt);
   void respond(Response res, bool close);
   bool closes_after_this(bool asked);
   void send_next();
@@ -292,6 +294,12 @@ void Connection::on_head(beast::error_code ec) {
     if (auto answer = engine_.at_once(req_)) return respond(std::move(*answer), false);
     return dispatch();
   }
+  if (!parser_->chunked() && announced <= engine_.options().max_body_bytes &&
+      buffer_.size() >= announced && take_body_from_buffer()) {
+    // A small body that came with its head (the usual form or token request): there is
+    // nothing to spare reading, so the check and the handler run in one turn on a worker.
+    return dispatch(announced_size);
+  }
   state_ = State::handling;
   if (!engine_.admit()) return respond(plain(503, "Service Unavailable"), true);
   asio::post(engine_.workers(), [self = shared_from_this(), announced_size] {
@@ -370,12 +378,33 @@ void Connection::on_body(beast::error_code ec) {
   dispatch();
 }
 
-void Connection::dispatch() {
+bool Connection::take_body_from_buffer() {
+  beast::error_code ec;
+  while (!parser_->is_done() && buffer_.size() > 0) {
+    auto used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec || used == 0) break;
+  }
+  if (ec || !parser_->is_done()) return false;  // the ordinary way will say what is wrong
+  req_.body = std::move(parser_->get().body());
+  return true;
+}
+
+void Connection::dispatch(std::optional<std::size_t> check_first) {
   state_ = State::handling;
   if (!engine_.admit()) return respond(plain(503, "Service Unavailable"), true);
-  asio::post(engine_.workers(), [self = shared_from_this()] {
+  asio::post(engine_.workers(), [self = shared_from_this(), check_first] {
     Response res;
     try {
+      std::optional<Response> refused;
+      if (check_first) refused = self->engine_.check(self->req_, *check_first, true);
+      if (refused) {
+        self->engine_.done();
+        asio::post(self->stream_.get_executor(), [self, res = std::move(*refused)]() mutable {
+          self->respond(std::move(res), true);
+        });
+        return;
+      }
       res = self->engine_.handle(self->req_);
     } catch (const std::exception& e) {
       core::log::error("http.failure", {{"path", self->req_.path}, {"error", e.what()}});
