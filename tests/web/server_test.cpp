@@ -155,6 +155,16 @@ class Engine : public ::testing::Test {
             };
             return res;
           }
+          if (req.path == "/too-long") {
+            // A handler whose stream is longer than the length it announced.
+            Response res;
+            res.set_header("Content-Length", "5");
+            res.stream = [](std::ostream& out) {
+              out << "hello"
+                  << "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nsmuggled!";
+            };
+            return res;
+          }
           if (req.path == "/wait") {
             std::unique_lock lock(mutex_);
             waiting_ = true;
@@ -416,6 +426,81 @@ TEST_F(Engine, StopLetsARunningRequestFinish) {
   EXPECT_NE(answer.find("Connection: close"), std::string::npos);
   Socket late(port_);
   EXPECT_FALSE(late.connected());
+}
+
+TEST_F(Engine, NeverSendsMoreThanTheAnnouncedLength) {
+  start();
+  Socket s(port_);
+  s.send("GET /too-long HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto answer = s.read_all(3000ms);
+  EXPECT_EQ(answer.find("smuggled"), std::string::npos) << answer;
+  EXPECT_EQ(count(answer, "HTTP/1.1 200"), 1) << "the connection ends after the bad stream";
+  EXPECT_TRUE(s.closed_within(3000ms));
+}
+
+TEST_F(Engine, RefusesFramingTwoReadersCouldTakeDifferently) {
+  // Without a Site in front: the engine itself refuses (the simulators run like this).
+  start();
+  for (std::string framing : {"Transfer-Encoding: chunked, gzip\r\n", "Transfer-Encoding: gzip\r\n",
+                              "Content-Length: 3\r\nContent-Length: 3\r\n",
+                              "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"}) {
+    Socket s(port_);
+    s.send("POST /echo HTTP/1.1\r\nHost: x\r\n" + framing +
+           "\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto answer = s.read_all(3000ms);
+    EXPECT_EQ(status_of(answer), 400) << framing << answer;
+    EXPECT_EQ(count(answer, "HTTP/1.1"), 1) << framing << answer;
+  }
+  Socket old(port_);
+  old.send("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  EXPECT_EQ(status_of(old.read_all(3000ms)), 400);
+  EXPECT_EQ(handled_, 0);
+}
+
+TEST_F(Engine, ABodySentAtOnceAndThenTrickledIsDropped) {
+  start({.head_timeout_seconds = 1, .min_body_bytes_per_second = 1000});
+  Socket s(port_);
+  s.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
+         std::string(50000, 'a'));  // well above the rate for many seconds, on average
+  std::string answer;
+  for (int i = 0; i < 30 && answer.empty(); ++i) {
+    s.send("x");
+    answer = s.read_all(200ms);
+  }
+  EXPECT_EQ(status_of(answer), 408) << answer;
+  EXPECT_EQ(handled_, 0);
+}
+
+TEST_F(Engine, SlowReadersCannotTakeEveryWorker) {
+  // Two workers: one may stream to a client that does not read; the next stream is refused
+  // and every other request is still answered.
+  start({.threads = 2});
+  Socket slow(port_);
+  slow.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");    // 5 MiB, read no further
+  EXPECT_EQ(status_of(slow.read_until("\r\n\r\n")), 200);  // its stream has begun
+  Socket second(port_);
+  second.send("GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(second.read_until("\r\n\r\n")), 503);
+  Socket visitor(port_);
+  visitor.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(visitor.read_all()), 200);
+}
+
+TEST_F(Engine, StopLetsAnUploadUnderWayFinish) {
+  start();
+  Socket idle(port_);
+  Socket upload(port_);
+  upload.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
+  EXPECT_EQ(upload.read_until("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");  // reading the body
+  upload.send("01234");
+  std::thread stopper([&] { server_->stop(); });
+  EXPECT_TRUE(idle.closed_within(5000ms));  // the shutdown is under way
+  upload.send("56789");
+  auto answer = upload.read_all();
+  stopper.join();
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  EXPECT_NE(answer.find("POST  0123456789"), std::string::npos) << answer;
 }
 
 }  // namespace

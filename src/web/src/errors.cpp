@@ -43,6 +43,8 @@ std::string_view status_reason(int status) {
       return "Created";
     case 204:
       return "No Content";
+    case 206:
+      return "Partial Content";
     case 303:
       return "See Other";
     case 304:
@@ -59,8 +61,14 @@ std::string_view status_reason(int status) {
       return "Method Not Allowed";
     case 409:
       return "Conflict";
+    case 408:
+      return "Request Timeout";
     case 413:
       return "Content Too Large";
+    case 416:
+      return "Range Not Satisfiable";
+    case 431:
+      return "Request Header Fields Too Large";
     case 415:
       return "Unsupported Media Type";
     case 422:

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -69,6 +70,28 @@ constexpr std::string_view kBusy =
     "Retry-After: 5\r\nContent-Length: 29\r\nConnection: close\r\n\r\n"
     "Zu viele Verbindungen / busy\n";
 
+// One plain Content-Length of digits, or Transfer-Encoding exactly "chunked" (HTTP/1.1 only)
+// without a Content-Length, or neither (RFC 9112 6.1, 6.3). Beast refuses some of the rest
+// (differing lengths, both headers); this refuses all of it.
+bool well_framed(const Request& head, unsigned version) {
+  int lengths = 0;
+  int encodings = 0;
+  for (const auto& [name, value] : head.headers) {
+    if (name == "content-length") {
+      ++lengths;
+      if (value.empty() || value.size() > 18 ||
+          value.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+      }
+    } else if (name == "transfer-encoding") {
+      ++encodings;
+      if (!beast::iequals(value, "chunked")) return false;
+    }
+  }
+  if (encodings > 0 && version < 11) return false;
+  return lengths <= 1 && encodings <= 1 && !(lengths && encodings);
+}
+
 class Connection;
 
 class Engine {
@@ -101,6 +124,13 @@ class Engine {
     return false;
   }
   void done() { pending_.fetch_sub(1); }
+  // A streamed body holds its worker while the client reads: at most half of them do.
+  bool begin_stream() {
+    if (streams_.fetch_add(1) < std::max(1, options_.threads / 2)) return true;
+    streams_.fetch_sub(1);
+    return false;
+  }
+  void end_stream() { streams_.fetch_sub(1); }
 
   void start();
   void stop();
@@ -125,6 +155,7 @@ class Engine {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> pending_{0};
+  std::atomic<int> streams_{0};
   std::atomic<std::int64_t> last_refusal_log_{0};
 
   // Declared before the io_context: its destructor destroys connections still waiting in
@@ -137,8 +168,10 @@ class Engine {
 
   asio::io_context ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  tcp::acceptor acceptor_{ioc_};
-  asio::steady_timer retry_accept_{ioc_};
+  // The acceptor and its retry timer live on one strand: stop() closes them from outside.
+  asio::strand<asio::io_context::executor_type> accept_strand_{asio::make_strand(ioc_)};
+  tcp::acceptor acceptor_{accept_strand_};
+  asio::steady_timer retry_accept_{accept_strand_};
   std::vector<std::thread> io_threads_;
   // After the io_context: handlers on workers hold connections (and their sockets).
   std::optional<asio::thread_pool> workers_;
@@ -154,9 +187,11 @@ struct Outbox {
   std::deque<std::string> queue;  // front: being written
   std::size_t queued = 0;
   bool writing = false;
-  bool failed = false;    // the client went away or stopped reading
-  bool finished = false;  // the writer is done
-  bool complete = false;  // ... and the body is whole (else the connection is closed)
+  bool failed = false;     // the client went away or stopped reading
+  bool finished = false;   // the writer is done
+  bool complete = false;   // ... and the body is whole (else the connection is closed)
+  std::uint64_t sent = 0;  // bytes the client has taken
+  Clock::time_point started = Clock::now();
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -174,8 +209,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // At shutdown: a connection between requests (or still sending a head) is closed now; one
   // whose request runs is closed after its answer.
+  // An upload under way (State::body) goes on: its request is running, in effect.
   void close_if_idle() {
-    if (state_ == State::idle || state_ == State::head || state_ == State::body) close();
+    if (state_ == State::idle || state_ == State::head) close();
+  }
+  // At the end of a shutdown: a handler still writing a stream to a slow client stops.
+  void abandon_stream() {
+    auto box = outbox_.load();
+    if (!box) return;
+    std::lock_guard lock(box->mutex);
+    box->failed = true;
+    box->drained.notify_all();
   }
   auto executor() { return stream_.get_executor(); }
 
@@ -207,14 +251,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   State state_ = State::idle;
   int served_ = 0;
 
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // The body grows as it arrives (a string body would reserve the announced length at once:
+  // a head costs the client nothing, the reservation us up to max_body_bytes).
+  std::optional<bhttp::request_parser<bhttp::dynamic_body>> parser_;
   Request req_;
   bool expect_continue_ = false;
-  Clock::time_point body_started_;
+  Clock::time_point window_started_;  // the body's current rate window
+  std::size_t window_bytes_ = 0;      // how much of the body had come when it began
 
   Response res_;      // the answer being written (its body is sent from here)
   std::string head_;  // and its head
-  std::shared_ptr<Outbox> outbox_;
+  std::atomic<std::shared_ptr<Outbox>> outbox_;  // while a streamed body is written
   bool close_after_ = false;
 };
 
@@ -281,6 +328,12 @@ void Connection::on_head(beast::error_code ec) {
                               std::string(field.value().data(), field.value().size()));
   }
   req_.remote_address = address_;
+  if (!well_framed(req_, msg.version())) {
+    // Two readers (a proxy in front and we) could take this body's length differently:
+    // the way to smuggle a second request. Refused for every server on this engine.
+    core::log::warn("http.ambiguous_framing", {{"path", req_.path}});
+    return respond(plain(400, "Bad Request"), true);
+  }
   close_after_ = !msg.keep_alive();
   expect_continue_ = beast::iequals(msg[bhttp::field::expect], "100-continue");
 
@@ -290,8 +343,16 @@ void Connection::on_head(beast::error_code ec) {
       announced > SIZE_MAX ? SIZE_MAX : static_cast<std::size_t>(announced);
   if (!has_body) {
     // Without a body the check has nothing to spare and asks nothing slow: done here.
-    if (auto refused = engine_.check(req_, 0, false)) return respond(std::move(*refused), true);
-    if (auto answer = engine_.at_once(req_)) return respond(std::move(*answer), false);
+    std::optional<Response> refused, answer;
+    try {
+      refused = engine_.check(req_, 0, false);
+      if (!refused) answer = engine_.at_once(req_);
+    } catch (const std::exception& e) {
+      core::log::error("http.failure", {{"path", req_.path}, {"error", e.what()}});
+      refused = plain(500, "Interner Fehler / Internal error");
+    }
+    if (refused) return respond(std::move(*refused), true);
+    if (answer) return respond(std::move(*answer), false);
     return dispatch();
   }
   if (!parser_->chunked() && announced <= engine_.options().max_body_bytes &&
@@ -325,7 +386,8 @@ void Connection::checked(std::optional<Response> refused) {
   }
   bool has_body = announced > 0 || parser_->chunked();
   if (!has_body) return dispatch();
-  body_started_ = Clock::now();
+  window_started_ = Clock::now();
+  window_bytes_ = 0;
   if (!expect_continue_) return read_body();
   state_ = State::writing;
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -333,7 +395,7 @@ void Connection::checked(std::optional<Response> refused) {
   asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
                       if (ec) return self->close();
-                      self->body_started_ = Clock::now();
+                      self->window_started_ = Clock::now();
                       self->read_body();
                     });
 }
@@ -357,24 +419,29 @@ void Connection::on_body(beast::error_code ec) {
     core::log::info("http.bad_body", {{"error", ec.message()}});
     return respond(plain(400, "Bad Request"), true);
   }
-  auto& body = parser_->get().body();
+  const auto& body = parser_->get().body();
   if (body.size() > o.max_body_bytes) {
     // A chunked body over the limit: the pipeline answers 413 on what it sees; the rest is
     // never read.
-    req_.body = std::move(body);
+    req_.body = beast::buffers_to_string(body.data());
     close_after_ = true;
     return dispatch();
   }
-  // A client that sends its body slower than the minimum rate (after a grace) is dropped.
-  auto elapsed =
-      std::chrono::duration<double>(Clock::now() - body_started_).count() - o.head_timeout_seconds;
-  if (elapsed > 0 && static_cast<double>(body.size()) <
-                         elapsed * static_cast<double>(o.min_body_bytes_per_second)) {
-    core::log::warn("http.body_too_slow", {{"path", req_.path}});
-    return respond(plain(408, "Request Timeout"), true);
+  // Each window of head_timeout_seconds must bring its share at the minimum rate: a body
+  // sent mostly at once and then a byte at a time is dropped as well as one that trickles.
+  auto now = Clock::now();
+  auto window = std::chrono::duration<double>(now - window_started_).count();
+  if (window >= o.head_timeout_seconds) {
+    if (static_cast<double>(body.size() - window_bytes_) <
+        window * static_cast<double>(o.min_body_bytes_per_second)) {
+      core::log::warn("http.body_too_slow", {{"path", req_.path}});
+      return respond(plain(408, "Request Timeout"), true);
+    }
+    window_started_ = now;
+    window_bytes_ = body.size();
   }
   if (!parser_->is_done()) return read_body();
-  req_.body = std::move(body);
+  req_.body = beast::buffers_to_string(body.data());
   dispatch();
 }
 
@@ -386,7 +453,7 @@ bool Connection::take_body_from_buffer() {
     if (ec || used == 0) break;
   }
   if (ec || !parser_->is_done()) return false;  // the ordinary way will say what is wrong
-  req_.body = std::move(parser_->get().body());
+  req_.body = beast::buffers_to_string(parser_->get().body().data());
   return true;
 }
 
@@ -413,10 +480,17 @@ void Connection::dispatch(std::optional<std::size_t> check_first) {
     self->engine_.done();
     make_safe(res);
     if (res.stream && self->req_.method != Method::head && status_has_body(res.status)) {
-      // The strand is idle while the handler runs, so the decision can be taken here.
-      bool close = self->closes_after_this(false);
-      self->stream_out(std::move(res), close);
-      return;
+      if (self->engine_.begin_stream()) {
+        // The strand is idle while the handler runs, so the decision can be taken here.
+        bool close = self->closes_after_this(false);
+        self->stream_out(std::move(res), close);
+        self->engine_.end_stream();
+        return;
+      }
+      // Half of the workers at most write to clients: the rest stay for everyone else.
+      core::log::warn("http.streams_busy", {{"path", self->req_.path}});
+      res = plain(503, "Service Unavailable");
+      res.set_header("Retry-After", "5");
     }
     asio::post(self->stream_.get_executor(),
                [self, res = std::move(res)]() mutable { self->respond(std::move(res), false); });
@@ -464,8 +538,10 @@ void Connection::respond(Response res, bool close) {
 // Streams into the outbox in pieces of 64 KiB, framed as chunks when no length is known.
 class OutboxBuffer final : public std::streambuf {
  public:
-  OutboxBuffer(std::function<void(std::string)> push, bool chunked)
-      : push_(std::move(push)), chunked_(chunked) {
+  // With a length, never more than that goes out: a longer stream fails at the first byte
+  // too many (else the rest would be read as the next response on the connection).
+  OutboxBuffer(std::function<void(std::string)> push, std::optional<std::uint64_t> length)
+      : push_(std::move(push)), length_(length) {
     buffer_.resize(64 * 1024);
     setp(buffer_.data(), buffer_.data() + buffer_.size());
   }
@@ -474,8 +550,12 @@ class OutboxBuffer final : public std::streambuf {
     auto n = static_cast<std::size_t>(pptr() - pbase());
     if (n == 0) return;
     std::string_view data(pbase(), n);
+    if (length_ && count_ + n > *length_) {
+      throw core::Failure("the stream is longer than the " + std::to_string(*length_) +
+                          " bytes it announced");
+    }
     count_ += n;
-    push_(chunked_ ? chunk(data) : std::string(data));
+    push_(length_ ? std::string(data) : chunk(data));
     setp(buffer_.data(), buffer_.data() + buffer_.size());
   }
 
@@ -495,7 +575,7 @@ class OutboxBuffer final : public std::streambuf {
 
  private:
   std::function<void(std::string)> push_;
-  bool chunked_;
+  std::optional<std::uint64_t> length_;
   std::string buffer_;
   std::uint64_t count_ = 0;
 };
@@ -505,14 +585,23 @@ void Connection::stream_out(Response res, bool close) {
   auto self = shared_from_this();
   auto wait = seconds(engine_.options().write_timeout_seconds);
   // Queues `data`; waits while the window is full. Throws when the client is gone.
-  auto push = [self, box, wait](std::string data) {
+  // A client must take the body at the minimum rate (after the grace that uploads get too):
+  // a worker is not held for hours by one that reads a byte at a time.
+  auto grace = seconds(engine_.options().head_timeout_seconds);
+  auto min_rate = static_cast<double>(engine_.options().min_body_bytes_per_second);
+  auto push = [self, box, wait, grace, min_rate](std::string data) {
     std::unique_lock lock(box->mutex);
-    if (!box->drained.wait_for(lock, wait,
-                               [&] { return box->failed || box->queued < Outbox::kWindow; }) ||
-        box->failed) {
-      box->failed = true;
-      throw core::Failure("the client stopped reading");
+    auto waiting_since = Clock::now();
+    while (!box->failed && box->queued >= Outbox::kWindow) {
+      box->drained.wait_for(lock, seconds(1));
+      auto now = Clock::now();
+      auto late = std::chrono::duration<double>(now - box->started - grace).count();
+      if (now - waiting_since > wait ||
+          (late > 0 && static_cast<double>(box->sent) < late * min_rate)) {
+        box->failed = true;
+      }
     }
+    if (box->failed) throw core::Failure("the client stopped reading");
     box->queued += data.size();
     box->queue.push_back(std::move(data));
     if (!box->writing) {
@@ -534,12 +623,13 @@ void Connection::stream_out(Response res, bool close) {
   if (auto announced = res.header("content-length")) {
     length = std::strtoull(announced->c_str(), nullptr, 10);
   }
-  outbox_ = box;  // the strand reads it only after the first post below
+  outbox_.store(box);  // the strand reads it only after the first post below
   close_after_ = close;
   try {
     push(wire_head(res, length, close));
-    OutboxBuffer out(push, !length);
+    OutboxBuffer out(push, length);
     std::ostream os(&out);
+    os.exceptions(std::ios::badbit);  // a client gone ends the handler's writing at once
     res.stream(os);
     os.flush();
     if (!os) throw core::Failure("the stream of the body failed");
@@ -559,7 +649,7 @@ void Connection::stream_out(Response res, bool close) {
 
 void Connection::send_next() {
   state_ = State::writing;
-  auto box = outbox_;
+  auto box = outbox_.load();
   std::unique_lock lock(box->mutex);
   if (box->failed) return close();
   if (box->queue.empty()) {
@@ -567,7 +657,7 @@ void Connection::send_next() {
     if (!box->finished) return;
     bool reuse = box->complete && !close_after_;
     lock.unlock();
-    outbox_.reset();
+    outbox_.store(nullptr);
     return reuse ? wait_for_request() : linger();
   }
   const std::string& front = box->queue.front();  // stays put while the deque grows
@@ -578,6 +668,7 @@ void Connection::send_next() {
                       {
                         std::lock_guard guard(box->mutex);
                         box->queued -= box->queue.front().size();
+                        box->sent += box->queue.front().size();
                         box->queue.pop_front();
                         if (ec) box->failed = true;
                       }
@@ -650,7 +741,20 @@ void Engine::start() {
   int n = options_.io_threads > 0
               ? options_.io_threads
               : static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1U, 4U));
-  for (int i = 0; i < n; ++i) io_threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 0; i < n; ++i) {
+    io_threads_.emplace_back([this] {
+      // A handler that throws ends only its own step (its connection is dropped when the
+      // last reference goes); the thread goes on with the others.
+      while (true) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          core::log::error("http.io_failure", {{"error", e.what()}});
+        }
+      }
+    });
+  }
 }
 
 void Engine::accept() {
@@ -695,7 +799,8 @@ void Engine::accepted(tcp::socket socket) {
     connection = std::make_shared<Connection>(*this, std::move(socket), address);
     open_.emplace(connection.get(), connection);
   }
-  connection->start();
+  // Its first step on its own strand, like every later one (stop() posts there too).
+  asio::dispatch(connection->executor(), [connection] { connection->start(); });
 }
 
 void Engine::refuse(tcp::socket& socket, const char* reason) {
@@ -746,7 +851,15 @@ void Engine::stop() {
     std::unique_lock lock(mutex_);
     all_closed_.wait_for(lock, seconds(options_.shutdown_seconds),
                          [&] { return connections_ == 0; });
+    for (const auto& [_, w] : open_) {
+      if (auto c = w.lock()) open.push_back(std::move(c));
+    }
   }
+  // What still runs after the grace: a handler writing to a slow client stops now, so that
+  // joining the workers below does not wait for it. (Released outside the lock: the last
+  // reference to a connection deregisters it.)
+  for (auto& c : open) c->abandon_stream();
+  open.clear();
   work_.reset();
   ioc_.stop();
   for (auto& t : io_threads_) t.join();

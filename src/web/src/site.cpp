@@ -49,27 +49,6 @@ std::string choose_locale(const Request& req, const Catalog& catalog) {
   return chosen;
 }
 
-// One plain Content-Length of digits, or Transfer-Encoding exactly "chunked" without a
-// Content-Length, or neither (RFC 9112 6.3).
-bool well_framed(const Request& head) {
-  int lengths = 0, encodings = 0;
-  for (const auto& [name, value] : head.headers) {
-    if (name == "content-length") {
-      ++lengths;
-      if (value.empty() || value.size() > 18 ||
-          value.find_first_not_of("0123456789") != std::string::npos) {
-        return false;
-      }
-    } else if (name == "transfer-encoding") {
-      ++encodings;
-      std::string v;
-      for (char c : value) v += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (v != "chunked") return false;
-    }
-  }
-  return lengths <= 1 && encodings <= 1 && !(lengths && encodings);
-}
-
 }  // namespace
 
 void add_security_headers(Response& res, bool https) {
@@ -128,20 +107,15 @@ Response Site::too_large(Request& req) {
 
 std::optional<Response> Site::before_body(Request& head, std::size_t announced_body,
                                           bool has_body) {
-  // A body whose length two readers could take differently (a proxy in front and we) is
-  // a way to smuggle a second request: refused, whatever the route.
-  bool ambiguous = !well_framed(head);
   // Without a body there is nothing to spare reading; the pipeline decides as ever (and
-  // the route is matched once, not twice, on the many GETs).
-  if (!has_body && !ambiguous) return std::nullopt;
+  // the route is matched once, not twice, on the many GETs). Framing that two readers could
+  // take differently never gets here: the server refuses it (web/src/server.cpp).
+  if (!has_body) return std::nullopt;
   identify(head);
   log::CorrelationScope scope(head.correlation_id);
   head.locale = choose_locale(head, pages_.catalog());
   std::optional<Response> refused;
-  if (ambiguous) {
-    refused = head.is_api() ? problem(head, 400, "The length of the body is ambiguous.")
-                            : pages_.error(head, 400);
-  } else if (announced_body > options_.max_body_bytes) {
+  if (announced_body > options_.max_body_bytes) {
     refused = too_large(head);
   } else if (auto match = router_.match(head.method, head.path); match.handler) {
     if (changes_state(head.method) && !head.is_api() && !match.from_other_site &&
