@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
@@ -18,6 +19,7 @@
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/templates.hpp>
+#include <set>
 #include <thread>
 
 #include "app.hpp"
@@ -37,11 +39,15 @@ class RecordingMailer final : public core::Mailer {
  public:
   core::Status send(const core::MailMessage& m) override {
     std::lock_guard lock(mutex);
+    attempts.push_back(m);
+    if (busy_once.erase(m.to) > 0) return core::fail(core::Error::unavailable("mail server busy"));
     sent.push_back(m);
     return {};
   }
   std::mutex mutex;
-  std::vector<core::MailMessage> sent;
+  std::vector<core::MailMessage> sent;      // accepted by the "server"
+  std::vector<core::MailMessage> attempts;  // every try
+  std::set<std::string> busy_once;          // refused once (temporarily), then accepted
 };
 
 const core::pki::KeyPair& author_key() {
@@ -102,10 +108,8 @@ class DeliveryFlow : public test::BackendTest {
     runner_ = std::make_unique<core::JobRunner>(*jobs_, db(),
                                                 core::WorkerOptions{.threads = 0, .name = "t"});
     mailbox_->register_jobs(*runner_, mailer_);
-    delivery_->register_jobs(*runner_, [this](const std::string& to, const std::string& subject,
-                                              const std::string& body) {
-      return mailer_.send({to, subject, body});
-    });
+    delivery_->register_jobs(*runner_);
+    core::register_mail_job(*runner_, mailer_);
     auto tenant = identity_->staff.create_tenant("Landeshauptstadt Schwerin", "test");
     auto other = identity_->staff.create_tenant("Hansestadt Wismar", "test");
     ASSERT_TRUE(tenant && other);
@@ -427,6 +431,42 @@ TEST_P(DeliveryFlow, ADeletedAccountEndsUndeliverableAtOnceAndTheAuthorityIsTold
   EXPECT_EQ(mailer_.sent[0].to, "it@schwerin.de");
   EXPECT_NE(mailer_.sent[0].subject.find("StA-2026-0815"), std::string::npos);
   EXPECT_NE(mailer_.sent[0].body.find("Post"), std::string::npos);
+}
+
+TEST_P(DeliveryFlow, TheAlertMailsEachContactOnceEvenWhenOneIsRetried) {
+  // Two contacts; the mail server turns one away once. A retry mails only that one, with
+  // the same Message-ID, and nobody gets the alert twice.
+  ASSERT_TRUE(identity_->accounts.create_account({.email = "leitung@schwerin.de",
+                                                  .password = "Sehr-geheimes-Passwort-3",
+                                                  .given_name = "Lea",
+                                                  .family_name = "Leitung",
+                                                  .verified = true,
+                                                  .role = "authority_admin",
+                                                  .tenant_id = client_.tenant_id},
+                                                 "test"));
+  {
+    std::lock_guard lock(mailer_.mutex);
+    mailer_.busy_once.insert("it@schwerin.de");
+  }
+  simulator_.set_mode(MailboxSimulator::Mode::account_deleted);
+  accept(notice(std::string("bundid:") + kUuid), "alert-1");
+  runner_->run_due();
+  clock_.advance(3h);
+  runner_->run_due();
+  std::lock_guard lock(mailer_.mutex);
+  std::map<std::string, int> sent, tried;
+  std::map<std::string, std::set<std::string>> ids;
+  for (const auto& m : mailer_.sent) ++sent[m.to];
+  for (const auto& m : mailer_.attempts) {
+    ++tried[m.to];
+    ids[m.to].insert(m.message_id);
+  }
+  EXPECT_EQ(sent, (std::map<std::string, int>{{"it@schwerin.de", 1}, {"leitung@schwerin.de", 1}}));
+  EXPECT_EQ(tried["it@schwerin.de"], 2);
+  EXPECT_EQ(tried["leitung@schwerin.de"], 1) << "the retry is not sent to her again";
+  EXPECT_EQ(ids["it@schwerin.de"].size(), 1u) << "a retry carries the same Message-ID";
+  EXPECT_NE(*ids["it@schwerin.de"].begin(), *ids["leitung@schwerin.de"].begin());
+  EXPECT_FALSE(ids["it@schwerin.de"].begin()->empty());
 }
 
 TEST_P(DeliveryFlow, RetriesReachPast72HoursThenTheNoticeIsUndeliverable) {

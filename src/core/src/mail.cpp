@@ -7,6 +7,7 @@
 #include <Poco/Net/StringPartSource.h>
 #include <fmt/format.h>
 
+#include <mvsp/core/crypto.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
@@ -42,6 +43,14 @@ Status SmtpMailer::send(const MailMessage& message) {
     mail.setSubject(net::MailMessage::encodeWord(message.subject, "UTF-8"));
     mail.setContentType("text/plain; charset=UTF-8");
     mail.setContent(message.body, net::MailMessage::ENCODING_QUOTED_PRINTABLE);
+    if (!message.message_id.empty()) {
+      // The sender's domain makes the id globally unique (RFC 5322 3.6.4).
+      auto at = options_.from.rfind('@');
+      auto domain =
+          at == std::string::npos ? std::string("localhost") : options_.from.substr(at + 1);
+      if (auto end = domain.find('>'); end != std::string::npos) domain.resize(end);
+      mail.set("Message-ID", "<" + message.message_id + "@" + domain + ">");
+    }
     session.sendMessage(mail);
     session.close();
     return {};
@@ -79,8 +88,12 @@ void register_mail_job(JobRunner& runner, Mailer& mailer) {
       [&mailer](JobContext& ctx) {
         Poco::JSON::Parser parser;
         auto p = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
+        // One recipient per job: a retry mails only this one. The id is the same on every
+        // attempt (the idempotency key when there is one, else the job).
+        const auto& key = ctx.job.idempotency_key.empty() ? ctx.job.id : ctx.job.idempotency_key;
         MailMessage m{p->getValue<std::string>("to"), p->getValue<std::string>("subject"),
-                      p->getValue<std::string>("body")};
+                      p->getValue<std::string>("body"),
+                      "mvsp." + crypto::sha256_hex(key).substr(0, 32)};
         auto sent = mailer.send(m);
         if (sent) {
           log::info("mail.sent", {{"job", ctx.job.id}});

@@ -16,6 +16,7 @@
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/mail.hpp>
 #include <mvsp/core/text.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/web/client.hpp>
@@ -889,10 +890,7 @@ std::map<std::string, std::int64_t> Delivery::counts() {
   return out;
 }
 
-void Delivery::register_jobs(
-    core::JobRunner& runner,
-    std::function<core::Status(const std::string&, const std::string&, const std::string&)>
-        send_mail) {
+void Delivery::register_jobs(core::JobRunner& runner) {
   auto* d = impl_.get();
   runner.handle("delivery.deliver", [d](core::JobContext& ctx) { return d->deliver(ctx); });
   runner.handle(kMailboxEventJob, [d](core::JobContext& ctx) {
@@ -928,7 +926,7 @@ void Delivery::register_jobs(
                   return d->callback(p->getValue<std::string>("noticeId"), p->getValue<int>("seq"));
                 },
                 {std::chrono::seconds(10), std::chrono::hours(1)});
-  runner.handle("delivery.alert", [d, send_mail](core::JobContext& ctx) {
+  runner.handle("delivery.alert", [d](core::JobContext& ctx) {
     auto id = parse_object(ctx.job.payload)->getValue<std::string>("noticeId");
     auto n = d->load(*d->db.acquire(), id);
     if (!n) return core::JobOutcome::ok();
@@ -939,11 +937,14 @@ void Delivery::register_jobs(
                                n->reference.empty() ? id : n->reference);
     auto body = fmt::format(fmt::runtime(texts.text("de", "delivery.alert.body")), id, n->reference,
                             n->recipient, n->reason, core::format_berlin(n->accepted_at), id);
-    for (const auto& to : d->senders.contacts(n->tenant_id)) {
-      if (auto sent = send_mail(to, subject, body); !sent) {
-        return core::JobOutcome::retry(sent.error().message);
+    // One mail job per contact, each with its own key: a contact the server refuses is
+    // retried alone, and this job run twice queues nobody twice.
+    auto contacts = d->senders.contacts(n->tenant_id);
+    d->db.transaction([&](core::db::Tx& tx) {
+      for (const auto& to : contacts) {
+        core::queue_mail(d->jobs, tx, {to, subject, body}, "delivery.alert:" + id + ":" + to);
       }
-    }
+    });
     return core::JobOutcome::ok();
   });
 }

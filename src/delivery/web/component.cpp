@@ -73,11 +73,7 @@ class Component final : public web::Component {
 
   void jobs(web::Platform& p) override {
     if (!p.runs(name())) return;
-    auto& mailer = p.mailer;
-    delivery_->register_jobs(p.runner, [&mailer](const std::string& to, const std::string& subject,
-                                                 const std::string& body) {
-      return mailer.send({.to = to, .subject = subject, .body = body});
-    });
+    delivery_->register_jobs(p.runner);
   }
 
   void sweep() override {

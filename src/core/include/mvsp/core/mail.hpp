@@ -16,6 +16,10 @@ struct MailMessage {
   std::string to;       // one address
   std::string subject;  // UTF-8
   std::string body;     // plain text, UTF-8
+  // The local part of the Message-ID ("<id@domain of the sender>"); empty: the mail server
+  // gives one. The mail job derives it from its idempotency key, so a retry of the same
+  // mail carries the same id and receivers can tell it is not a second one.
+  std::string message_id;
 };
 
 class Mailer {

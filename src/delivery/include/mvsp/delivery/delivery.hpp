@@ -207,11 +207,8 @@ class Delivery {
   std::pair<std::chrono::milliseconds, std::chrono::milliseconds> retry_delay(int failures) const;
 
   // Registers the jobs: delivery.deliver, delivery.mailbox_event, delivery.callback,
-  // delivery.alert. `send_mail` sends the operator alert (to, subject, body).
-  void register_jobs(
-      core::JobRunner& runner,
-      std::function<core::Status(const std::string&, const std::string&, const std::string&)>
-          send_mail);
+  // delivery.alert (which queues one core.mail job per contact of the authority).
+  void register_jobs(core::JobRunner& runner);
   // The job kind the mvsp mailbox reports retrievals with.
   static constexpr const char* kMailboxEventJob = "delivery.mailbox_event";
 
