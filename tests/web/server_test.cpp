@@ -101,6 +101,16 @@ class Socket {
   bool connected_ = false;
 };
 
+// Sends a byte at a time (about five a second) until the server answers; the answer.
+std::string trickle(Socket& s) {
+  std::string answer;
+  for (int i = 0; i < 30 && answer.empty(); ++i) {
+    s.send("x");
+    answer = s.read_all(200ms);
+  }
+  return answer;
+}
+
 int status_of(std::string_view answer) {
   if (!answer.starts_with("HTTP/1.1 ") || answer.size() < 12) return 0;
   return std::stoi(std::string(answer.substr(9, 3)));
@@ -319,11 +329,7 @@ TEST_F(Engine, ABodyMustArriveAtTheMinimumRate) {
   Socket s(port_);
   s.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
   // Then a trickle, well below 1000 bytes a second.
-  std::string answer;
-  for (int i = 0; i < 30 && answer.empty(); ++i) {
-    s.send("x");
-    answer = s.read_all(200ms);
-  }
+  auto answer = trickle(s);
   EXPECT_EQ(status_of(answer), 408) << answer;
   EXPECT_EQ(handled_, 0);
 }
@@ -462,11 +468,7 @@ TEST_F(Engine, ABodySentAtOnceAndThenTrickledIsDropped) {
   Socket s(port_);
   s.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" +
          std::string(50000, 'a'));  // well above the rate for many seconds, on average
-  std::string answer;
-  for (int i = 0; i < 30 && answer.empty(); ++i) {
-    s.send("x");
-    answer = s.read_all(200ms);
-  }
+  auto answer = trickle(s);
   EXPECT_EQ(status_of(answer), 408) << answer;
   EXPECT_EQ(handled_, 0);
 }
