@@ -156,9 +156,12 @@ class Engine : public ::testing::Test {
             res.set_header("Content-Type", "application/octet-stream");
             bool sized = req.query == "sized";
             if (sized) res.set_header("Content-Length", std::to_string(5 * 1024 * 1024));
-            res.stream = [](std::ostream& out) {
+            // "huge": more than any socket buffers take, so a client that does not read
+            // keeps the stream waiting.
+            int blocks = req.query == "huge" ? 256 * 1024 : 5 * 1024;
+            res.stream = [blocks](std::ostream& out) {
               std::string block(1024, 'x');
-              for (int i = 0; i < 5 * 1024; ++i) {
+              for (int i = 0; i < blocks; ++i) {
                 block[0] = static_cast<char>('a' + i % 26);
                 out << block;
               }
@@ -478,8 +481,8 @@ TEST_F(Engine, SlowReadersCannotTakeEveryWorker) {
   // and every other request is still answered.
   start({.threads = 2});
   Socket slow(port_);
-  slow.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");    // 5 MiB, read no further
-  EXPECT_EQ(status_of(slow.read_until("\r\n\r\n")), 200);  // its stream has begun
+  slow.send("GET /stream?huge HTTP/1.1\r\nHost: x\r\n\r\n");  // 256 MiB, read no further
+  EXPECT_EQ(status_of(slow.read_until("\r\n\r\n")), 200);     // its stream has begun
   Socket second(port_);
   second.send("GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(status_of(second.read_until("\r\n\r\n")), 503);
