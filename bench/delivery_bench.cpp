@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
   s.listen = "127.0.0.1:0";
   s.public_url = "http://127.0.0.1";
   s.master_key_hex = std::string(64, 'a');
-  s.threads = 64;
+  s.http.threads = 64;
   s.config_text +=
       "[delivery]\nrate_per_second = 100000\nburst = 100000\ndaily_quota = 100000000\n";
   s.log_level = "warn";

@@ -305,8 +305,8 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
   d.site = std::make_unique<web::Site>(d.router, *d.pages, *d.sessions, d.metrics, *d.static_files,
                                        d.ports.ids,
                                        web::SiteOptions{.public_url = s.public_url,
-                                                        .max_body_bytes = s.max_body_bytes,
-                                                        .trusted_proxies = s.trusted_proxies});
+                                                        .max_body_bytes = s.http.max_body_bytes,
+                                                        .trusted_proxies = s.http.trusted_proxies});
 }
 
 App::~App() {
@@ -319,22 +319,10 @@ web::Router& App::router() {
 
 void App::start() {
   auto& d = *impl_;
-  const auto& s = d.settings;
-  d.server = std::make_unique<web::HttpServer>(
-      *d.site, web::ServerOptions{.host = s.host(),
-                                  .port = s.port(),
-                                  .threads = s.threads,
-                                  .io_threads = s.io_threads,
-                                  .max_queued = s.max_queued,
-                                  .keep_alive_seconds = s.keep_alive_seconds,
-                                  .head_timeout_seconds = s.head_timeout_seconds,
-                                  .min_body_bytes_per_second = s.min_body_bytes_per_second,
-                                  .write_timeout_seconds = s.write_timeout_seconds,
-                                  .max_connections = s.max_connections,
-                                  .max_connections_per_address = s.max_connections_per_address,
-                                  .trusted_proxies = s.trusted_proxies,
-                                  .max_head_bytes = s.max_head_bytes,
-                                  .max_body_bytes = s.max_body_bytes});
+  auto options = d.settings.http;
+  options.host = d.settings.host();
+  options.port = d.settings.port();
+  d.server = std::make_unique<web::HttpServer>(*d.site, std::move(options));
   d.server->start();
   d.runner->start();
   d.stopping = false;

@@ -221,7 +221,7 @@ int config_check(const Settings& s) {
   std::printf("  listen       %s\n  public_url   %s\n  database     %s\n  data_dir     %s\n",
               s.listen.c_str(), s.public_url.c_str(), core::db::redact_url(s.database).c_str(),
               s.data_dir.c_str());
-  std::printf("  threads      %d\n  job_workers  %d\n  log          %s/%s\n", s.threads,
+  std::printf("  threads      %d\n  job_workers  %d\n  log          %s/%s\n", s.http.threads,
               s.job_workers, s.log_level.c_str(), s.log_format.c_str());
   return 0;
 }

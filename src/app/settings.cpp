@@ -121,17 +121,17 @@ core::Result<Settings> load_settings(const CommandLine& cli,
     value =
         static_cast<std::size_t>(server.integer(key, static_cast<std::int64_t>(value), min, max));
   };
-  whole("threads", s.threads, 2, 4096);
-  whole("io_threads", s.io_threads, 0, 64);
-  whole("max_queued", s.max_queued, 1, 1 << 20);
-  whole("keep_alive_seconds", s.keep_alive_seconds, 1, 300);
-  whole("head_timeout_seconds", s.head_timeout_seconds, 1, 300);
-  bytes("min_body_bytes_per_second", s.min_body_bytes_per_second, 0, std::int64_t{1} << 30);
-  whole("write_timeout_seconds", s.write_timeout_seconds, 1, 3600);
-  whole("max_connections", s.max_connections, 16, 1 << 20);
-  whole("max_connections_per_address", s.max_connections_per_address, 1, 1 << 20);
-  bytes("max_head_bytes", s.max_head_bytes, 1024, 1 << 20);
-  bytes("max_body_bytes", s.max_body_bytes, 1024, std::int64_t{1} << 32);
+  whole("threads", s.http.threads, 2, 4096);
+  whole("io_threads", s.http.io_threads, 0, 64);
+  whole("max_queued", s.http.max_queued, 1, 1 << 20);
+  whole("keep_alive_seconds", s.http.keep_alive_seconds, 1, 300);
+  whole("head_timeout_seconds", s.http.head_timeout_seconds, 1, 300);
+  bytes("min_body_bytes_per_second", s.http.min_body_bytes_per_second, 0, std::int64_t{1} << 30);
+  whole("write_timeout_seconds", s.http.write_timeout_seconds, 1, 3600);
+  whole("max_connections", s.http.max_connections, 16, 1 << 20);
+  whole("max_connections_per_address", s.http.max_connections_per_address, 1, 1 << 20);
+  bytes("max_head_bytes", s.http.max_head_bytes, 1024, 1 << 20);
+  bytes("max_body_bytes", s.http.max_body_bytes, 1024, std::int64_t{1} << 32);
   s.static_dir = server.string("static_dir", "");
   s.metrics_token = server.string("metrics_token", "");
   if (auto proxies = server.optional_string("trusted_proxies")) {
@@ -141,7 +141,7 @@ core::Result<Settings> load_settings(const CommandLine& cli,
       auto item = rest.substr(0, comma);
       while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      if (!item.empty()) s.trusted_proxies.emplace_back(item);
+      if (!item.empty()) s.http.trusted_proxies.emplace_back(item);
       if (comma == std::string_view::npos) break;
       rest.remove_prefix(comma + 1);
     }

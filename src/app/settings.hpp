@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <mvsp/core/error.hpp>
+#include <mvsp/web/server.hpp>
 #include <mvsp/web/shell.hpp>
 #include <optional>
 #include <string>
@@ -21,21 +22,11 @@ struct Settings {
   std::optional<std::filesystem::path> config_file;
 
   // [server]
-  // The HTTP engine's limits; web::ServerOptions says what each means.
-  int threads = 64;
-  int io_threads = 0;
-  int max_queued = 1024;
-  int keep_alive_seconds = 5;
-  int head_timeout_seconds = 10;
-  std::size_t min_body_bytes_per_second = 1024;
-  int write_timeout_seconds = 60;
-  int max_connections = 20000;
-  int max_connections_per_address = 256;
-  std::size_t max_head_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 10 * 1024 * 1024;
+  // The HTTP engine's limits and trusted proxies (their X-Forwarded-For names the client);
+  // host and port come from `listen` when the server starts.
+  web::ServerOptions http;
   std::filesystem::path static_dir;  // default: "static" next to the binary
   std::string metrics_token;
-  std::vector<std::string> trusted_proxies;  // their X-Forwarded-For names the client
   // [database]
   int pool_size = 8;
   // [secrets]

@@ -12,7 +12,7 @@ namespace {
 class Server : public test::ServerTest {
  protected:
   void configure(Settings& s) override {
-    s.max_body_bytes = 1024 * 1024;
+    s.http.max_body_bytes = 1024 * 1024;
     s.metrics_token = "m3trics";
   }
   void add_routes(App& app) override {

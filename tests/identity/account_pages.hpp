@@ -18,7 +18,7 @@ class AccountPages : public test::ServerTest {
  protected:
   void configure(app::Settings& s) override {
     s.smtp_port = sink_.port();
-    s.trusted_proxies = {"127.0.0.1"};
+    s.http.trusted_proxies = {"127.0.0.1"};
   }
 
   static std::string token(const std::string& html) {

@@ -534,7 +534,7 @@ class OidcLogin : public AccountPages {
     up.database = "sqlite:" + (upstream_dir_->path() / "up.db").string();
     up.data_dir = upstream_dir_->path();
     up.job_workers = 1;
-    up.threads = 8;
+    up.http.threads = 8;
     up.smtp_port = sink_.port();
     upstream_ = std::make_unique<app::App>(up);
     upstream_->start();

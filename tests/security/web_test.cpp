@@ -52,7 +52,7 @@ class WebSecurity : public test::ServerTest {
     fs::create_directory_symlink(outside_.path(), outside_.path() / "static" / "up");
     s.static_dir = outside_.path() / "static";
     s.metrics_token.clear();
-    s.trusted_proxies = {"::ffff:127.0.0.1"};  // as a dual-stack listener would name it
+    s.http.trusted_proxies = {"::ffff:127.0.0.1"};  // as a dual-stack listener would name it
   }
   void add_routes(app::App& app) override {
     // A handler that makes the mistake the pipeline must catch: a header value from input.

@@ -184,7 +184,7 @@ void ServerTest::SetUp() {
   s.data_dir = data_dir_->path();
   s.public_url = "http://127.0.0.1";
   s.job_workers = 1;
-  s.threads = 16;
+  s.http.threads = 16;
   configure(s);
   app_ = std::make_unique<app::App>(s, ports());
   add_routes(*app_);

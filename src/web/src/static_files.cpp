@@ -2,8 +2,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <ctime>
 #include <fstream>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/static_files.hpp>
 
 namespace mvsp::web {
@@ -46,19 +46,7 @@ bool inside(const std::filesystem::path& root, const std::filesystem::path& path
   return true;
 }
 
-std::string http_date(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return std::string(buf, n);
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 // Whether an Accept-Encoding value accepts `coding` (by name or "*", with a q above 0).
 bool accepts(std::string_view header, std::string_view coding) {

@@ -23,17 +23,13 @@ bool owned_by_server(std::string_view name) {
   return is("content-length") || is("transfer-encoding") || is("connection") || is("date");
 }
 
-// The Date header (RFC 9110 5.6.7), formatted once a second per thread.
-const std::string& http_date() {
+// The Date header, formatted once a second per thread.
+const std::string& date_now() {
   thread_local std::time_t last = 0;
   thread_local std::string text;
   auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   if (now != last) {
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[64];
-    auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    text.assign(buf, n);
+    text = http_date(now);
     last = now;
   }
   return text;
@@ -67,7 +63,7 @@ std::string wire_head(const Response& res, std::optional<std::uint64_t> length, 
     out += "\r\n";
   }
   out += "Date: ";
-  out += http_date();
+  out += date_now();
   out += "\r\n";
   if (length) {
     if (status_has_body(res.status)) out += fmt::format("Content-Length: {}\r\n", *length);

@@ -2,6 +2,7 @@
 // Plain request and response values: handlers take a Request and return a Response, so
 // tests call them without a socket. The server adapter fills and sends them.
 
+#include <ctime>
 #include <functional>
 #include <map>
 #include <memory>
@@ -91,6 +92,9 @@ bool is_valid_header(std::string_view name, std::string_view value);
 // IPv4-mapped IPv6 address as IPv4; a port (":p", "[…]:p"), a zone ("%eth0") and spaces
 // around are dropped. Nothing when `text` is not an address.
 std::optional<std::string> canonical_address(std::string_view text);
+
+// A time as HTTP writes it (RFC 9110 5.6.7): "Thu, 03 Dec 2026 04:19:40 GMT".
+std::string http_date(std::time_t t);
 
 // Percent-decoding of URL components ('+' as space when `form` is true).
 std::string url_decode(std::string_view s, bool form);
