@@ -52,9 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   check(s.public_url.starts_with("http://") || s.public_url.starts_with("https://"),
         "a loaded public_url is http(s)");
   check(!s.public_url.ends_with('/'), "public_url has no trailing slash");
-  check(s.threads >= 4 && s.threads <= 4096, "server.threads within its bounds");
+  check(s.http.threads >= 2 && s.http.threads <= 4096, "server.threads within its bounds");
   check(s.pool_size >= 1 && s.pool_size <= 256, "database.pool_size within its bounds");
-  check(s.max_body_bytes >= 1024, "server.max_body_bytes within its bounds");
+  check(s.http.max_body_bytes >= 1024, "server.max_body_bytes within its bounds");
   check(s.database.starts_with("sqlite:") || s.database.starts_with("postgresql://") ||
             s.database.starts_with("postgres://"),
         "database.url is sqlite: or postgresql://");
