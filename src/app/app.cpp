@@ -157,11 +157,6 @@ struct App::Impl {
   std::unique_ptr<web::Platform> platform;
   // The built components, in the order of all_components().
   std::vector<std::unique_ptr<web::Component>> components;
-
-  std::thread maintenance;
-  std::mutex maintenance_mutex;
-  std::condition_variable maintenance_wake;
-  bool stopping = false;
 };
 
 namespace {
@@ -249,6 +244,24 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                           .absolute = std::chrono::hours(s.session_absolute_hours),
                           .cookie_name = https ? "__Host-mvsp_session" : "mvsp_session",
                           .secure_cookie = https});
+  // The platform's own periodic work; each component schedules its own in jobs().
+  d.runner->every("core.purge_jobs", s.sweep_every, [this](core::JobContext&) {
+    auto& d = *impl_;
+    auto now = d.ports.clock.now();
+    auto days = [](int n) { return std::chrono::hours(24) * n; };
+    if (auto n = d.jobs->purge(now - days(d.settings.jobs_keep_done_days),
+                               now - days(d.settings.jobs_keep_dead_days));
+        n > 0) {
+      core::log::info("jobs.purged", {{"count", std::to_string(n)}});
+    }
+    return core::JobOutcome::ok();
+  });
+  d.runner->every("web.purge_sessions", s.sweep_every, [this](core::JobContext&) {
+    if (auto n = impl_->sessions->purge_expired(); n > 0) {
+      core::log::info("sessions.purged", {{"count", std::to_string(n)}});
+    }
+    return core::JobOutcome::ok();
+  });
   d.static_files = std::make_unique<web::StaticFiles>(s.static_dir.empty() ? default_static_dir()
                                                                            : s.static_dir);
 
@@ -291,7 +304,8 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                     .data_dir = s.data_dir,
                     .https = https,
                     .runs = [this](std::string_view name) { return impl_->settings.runs(name); },
-                    .machine_clients = machine_clients});
+                    .machine_clients = machine_clients,
+                    .sweep_every = s.sweep_every});
   // Every component's subscriptions, also of those not built here: an account deleted on
   // an instance that runs only identity still queues the mailbox's erasure.
   for (const auto& c : all_components()) {
@@ -325,48 +339,7 @@ void App::start() {
   d.server = std::make_unique<web::HttpServer>(*d.site, std::move(options));
   d.server->start();
   d.runner->start();
-  d.stopping = false;
   for (auto& c : d.components) c->start();
-  d.maintenance = std::thread([this] {
-    auto& d = *impl_;
-    std::unique_lock lock(d.maintenance_mutex);
-    while (
-        !d.maintenance_wake.wait_for(lock, std::chrono::minutes(10), [&] { return d.stopping; })) {
-      try {
-        auto purged = d.sessions->purge_expired();
-        if (purged > 0) core::log::info("sessions.purged", {{"count", std::to_string(purged)}});
-        run_sweeps();
-      } catch (const std::exception& e) {
-        core::log::error("maintenance.failed", {{"error", e.what()}});
-      }
-    }
-  });
-}
-
-void App::run_sweeps() {
-  auto& d = *impl_;
-  // Each on its own: one that fails (a deadlock, a full disk) does not keep the others from
-  // running.
-  auto sweep = [](std::string_view name, const std::function<void()>& run) {
-    try {
-      run();
-    } catch (const std::exception& e) {
-      core::log::error("maintenance.sweep_failed",
-                       {{"sweep", std::string(name)}, {"error", e.what()}});
-    }
-  };
-  sweep("jobs", [&] {
-    auto now = d.ports.clock.now();
-    auto days = [](int n) { return std::chrono::hours(24) * n; };
-    if (auto n = d.jobs->purge(now - days(d.settings.jobs_keep_done_days),
-                               now - days(d.settings.jobs_keep_dead_days));
-        n > 0) {
-      core::log::info("jobs.purged", {{"count", std::to_string(n)}});
-    }
-  });
-  for (auto& c : d.components) {
-    if (d.settings.runs(c->name())) sweep(c->name(), [&] { c->sweep(); });
-  }
 }
 
 int App::port() const {
@@ -380,12 +353,6 @@ void App::stop() {
     d.server.reset();
   }
   d.runner->stop();
-  {
-    std::lock_guard lock(d.maintenance_mutex);
-    d.stopping = true;
-  }
-  d.maintenance_wake.notify_all();
-  if (d.maintenance.joinable()) d.maintenance.join();
   for (auto it = d.components.rbegin(); it != d.components.rend(); ++it) (*it)->stop();
 }
 

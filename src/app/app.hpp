@@ -70,8 +70,6 @@ class App {
   web::Services& services();
   template <class T>
   T& get();
-  // The periodic clean-ups: old jobs, then each component's sweep, each on its own.
-  void run_sweeps();
   // Each built component's demo data, loaded idempotently (`mvsp demo`); returns what ran.
   std::vector<std::string> load_demo_data();
 

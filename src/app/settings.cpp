@@ -172,6 +172,8 @@ core::Result<Settings> load_settings(const CommandLine& cli,
       static_cast<int>(jobs.integer("keep_done_days", s.jobs_keep_done_days, 1, 3650));
   s.jobs_keep_dead_days =
       static_cast<int>(jobs.integer("keep_dead_days", s.jobs_keep_dead_days, 1, 3650));
+  s.sweep_every =
+      std::chrono::minutes(jobs.integer("sweep_minutes", s.sweep_every.count(), 1, 1440));
 
   auto log = config.section("log");
   s.log_level = log.choice("level", s.log_level, {"debug", "info", "warn", "error"});

@@ -42,6 +42,8 @@ struct Settings {
   int job_lease_seconds = 60;
   int jobs_keep_done_days = 14;  // then a finished job row is deleted
   int jobs_keep_dead_days = 90;  // a dead one is kept longer, for a person to look at
+  // How often the periodic work runs (purges, retention, reminders), once across instances.
+  std::chrono::minutes sweep_every{10};
   // [log]
   std::string log_level = "info";
   std::string log_format = "text";

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/core/db.hpp>
+#include <mvsp/core/jobs.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/finder/finder.hpp>
 #include <mvsp/identity/identity.hpp>
@@ -119,6 +121,29 @@ TEST_F(Components, EveryComponentByDefault) {
   EXPECT_NE(app.services().find<finder::Finder>(), nullptr);
   EXPECT_TRUE(routed(app, web::Method::get, "/anmelden"));
   EXPECT_TRUE(routed(app, web::Method::get, "/redaktion"));
+}
+
+// The periodic work (purges, retention, reminders) is scheduled jobs, each where its
+// component runs: an instance that runs only the catalog does none of identity's.
+TEST_F(Components, PeriodicWorkRunsAsScheduledJobsWhereItsComponentRuns) {
+  auto ran = [](App& app) {
+    std::set<std::string> kinds;
+    for (const auto& r : app.database().query("SELECT kind FROM jobs WHERE state = 'done'")) {
+      kinds.insert(r.text(0));
+    }
+    return kinds;
+  };
+  {
+    App app(settings(std::nullopt));
+    app.job_runner().run_due();
+    EXPECT_EQ(ran(app), (std::set<std::string>{"core.purge_jobs", "web.purge_sessions",
+                                               "identity.retention", "mailbox.report_overdue",
+                                               "delivery.delete_expired_documents"}));
+  }
+  std::filesystem::remove(dir_.path() / "mvsp.db");
+  App catalog_only(settings(std::vector<std::string>{"catalog"}));
+  catalog_only.job_runner().run_due();
+  EXPECT_EQ(ran(catalog_only), (std::set<std::string>{"core.purge_jobs", "web.purge_sessions"}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <set>
+#include <thread>
 
 #include "support.hpp"
 
@@ -284,6 +285,76 @@ TEST_P(Jobs, EndedJobsArePurgedAfterTheirPeriods) {
   EXPECT_EQ(queue_->purge(clock_.now() - 24h * 14, clock_.now() - 24h * 90), 1);
   EXPECT_FALSE(queue_->find(dead));
   EXPECT_TRUE(queue_->find(waiting)) << "a job that has not ended stays";
+}
+
+// Periodic work (issue 12): two instances on one database, each with its workers asking
+// every minute; each ten-minute slot runs once, on one of them.
+TEST_P(Jobs, ScheduledWorkRunsOncePerPeriodAcrossInstances) {
+  JobQueue other_queue(db(), clock_, ids_);
+  std::map<std::string, int> runs_by;
+  std::set<std::string> keys;
+  auto schedule = [&](JobRunner& runner, std::string name) {
+    runner.every("test.sweep", 10min, [&runs_by, &keys, name](JobContext& ctx) {
+      ++runs_by[name];
+      EXPECT_TRUE(keys.insert(ctx.job.idempotency_key).second) << "a slot ran twice";
+      return JobOutcome::ok();
+    });
+  };
+  JobRunner a(*queue_, db(), {.threads = 0, .name = "a"});
+  JobRunner b(other_queue, db(), {.threads = 0, .name = "b"});
+  schedule(a, "a");
+  schedule(b, "b");
+  auto period = std::chrono::milliseconds(10min).count();
+  auto first_slot = to_millis(clock_.now()) / period;
+  for (int minute = 0; minute <= 50; ++minute) {
+    (minute % 2 == 0 ? a : b).run_due();
+    (minute % 2 == 0 ? b : a).run_due();
+    clock_.advance(1min);
+  }
+  auto last_slot = (to_millis(clock_.now()) - std::chrono::milliseconds(1min).count()) / period;
+  EXPECT_EQ(static_cast<std::int64_t>(keys.size()), last_slot - first_slot + 1);
+  EXPECT_GT(runs_by["a"], 0);
+  EXPECT_GT(runs_by["b"], 0) << "whichever instance comes first in a slot runs it";
+}
+
+TEST_P(Jobs, AScheduledRunWaitsWhileTheLastOneStillRuns) {
+  auto next = queue_->schedule("test.sweep", 10min);
+  EXPECT_GT(next, clock_.now());
+  EXPECT_LE(next, clock_.now() + 10min);
+  auto running = queue_->claim("w", 10, 1h);
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running[0].kind, "test.sweep");
+  EXPECT_EQ(running[0].max_attempts, 1) << "not retried: the next period does the work";
+  queue_->schedule("test.sweep", 10min);
+  EXPECT_EQ(queue_->counts()[JobState::queued], 0) << "the same slot is queued once";
+
+  clock_.advance(10min);
+  auto soon = queue_->schedule("test.sweep", 10min);
+  EXPECT_LE(soon, clock_.now() + 5s) << "asks again soon while the last run goes on";
+  EXPECT_EQ(queue_->counts()[JobState::queued], 0) << "no second run beside the first";
+  ASSERT_TRUE(queue_->complete(running[0]));
+  queue_->schedule("test.sweep", 10min);
+  EXPECT_EQ(queue_->counts()[JobState::queued], 1) << "the slot runs once the last run ended";
+}
+
+// Instances asking at the same moment (each on its own connection) queue one job a slot.
+TEST_P(Jobs, ConcurrentSchedulersQueueOneJobASlot) {
+  std::vector<std::thread> threads;
+  std::atomic<int> errors{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      try {
+        JobQueue own(db(), clock_, ids_);
+        own.schedule("test.sweep", 10min);
+      } catch (const std::exception& e) {
+        ++errors;
+        ADD_FAILURE() << e.what();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors, 0);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'test.sweep'")->integer(0), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, Jobs, ::testing::ValuesIn(test::backends()));

@@ -259,6 +259,43 @@ bool JobQueue::requeue_dead(const std::string& id) {
              now, now, id) == 1;
 }
 
+TimePoint JobQueue::schedule(const std::string& kind, std::chrono::milliseconds period) {
+  if (period.count() <= 0) throw Failure("a schedule needs a positive period");
+  auto now = to_millis(clock_.now());
+  auto slot = now / period.count();
+  auto next_slot = from_millis((slot + 1) * period.count());
+  // While the last run goes on, ask again soon, not only next slot: its end frees this one.
+  auto soon = std::min(next_slot, from_millis(now) + std::chrono::seconds(5));
+  return db_.transaction([&](db::Tx& tx) {
+    tx.execute(
+        "INSERT INTO job_schedules (kind, period_ms, last_slot, job_id, updated_at) "
+        "VALUES (?, ?, -1, NULL, ?) ON CONFLICT (kind) DO NOTHING",
+        kind, static_cast<std::int64_t>(period.count()), now);
+    // The row lock makes instances that ask at the same moment take turns.
+    auto row = tx.query_one(fmt::format("SELECT last_slot, job_id, period_ms FROM job_schedules "
+                                        "WHERE kind = ?{}",
+                                        tx.for_update()),
+                            kind);
+    if (!row) throw Failure("job schedule row missing after insert");
+    // A slot counts in the period it was queued with; a changed period starts afresh.
+    bool same_period = row->integer(2) == period.count();
+    if (same_period && row->integer(0) >= slot) return next_slot;
+    if (auto last = row->optional_text(1)) {
+      auto state = tx.query_one("SELECT state FROM jobs WHERE id = ?", *last);
+      if (state && (state->text(0) == "queued" || state->text(0) == "running")) return soon;
+    }
+    auto id =
+        enqueue(tx, {.kind = kind,
+                     .idempotency_key = fmt::format("every:{}:{}:{}", kind, period.count(), slot),
+                     .max_attempts = 1});
+    tx.execute(
+        "UPDATE job_schedules SET period_ms = ?, last_slot = ?, job_id = ?, updated_at = ? "
+        "WHERE kind = ?",
+        static_cast<std::int64_t>(period.count()), slot, id, now, kind);
+    return next_slot;
+  });
+}
+
 std::int64_t JobQueue::purge(TimePoint done_before, TimePoint dead_before) {
   return db_.execute(
       "DELETE FROM jobs WHERE (state = 'done' AND updated_at < ?) "
@@ -275,6 +312,29 @@ JobRunner::~JobRunner() {
 
 void JobRunner::handle(std::string kind, JobHandler handler, RetryPolicy policy) {
   handlers_[std::move(kind)] = Entry{std::move(handler), policy};
+}
+
+void JobRunner::every(std::string kind, std::chrono::milliseconds period, JobHandler handler) {
+  if (period.count() <= 0) throw Failure("a schedule needs a positive period");
+  // Not retried: the next period's run does the same work.
+  handle(kind, std::move(handler));
+  std::lock_guard lock(schedules_mutex_);
+  schedules_.push_back({std::move(kind), period, TimePoint{}});
+}
+
+void JobRunner::queue_scheduled() {
+  std::lock_guard lock(schedules_mutex_);
+  auto now = queue_.clock().now();
+  for (auto& s : schedules_) {
+    if (s.next_check > now) continue;
+    try {
+      s.next_check = queue_.schedule(s.kind, s.period);
+    } catch (const std::exception& e) {
+      // The database is away: try again in a while, and claim meanwhile.
+      log::warn("job.schedule_failed", {{"kind", s.kind}, {"error", e.what()}});
+      s.next_check = now + std::chrono::seconds(30);
+    }
+  }
 }
 
 void JobRunner::start() {
@@ -332,6 +392,7 @@ std::vector<Job> JobRunner::claim(int max) {
 }
 
 bool JobRunner::run_one() {
+  queue_scheduled();
   auto jobs = claim(1);
   if (jobs.empty()) return false;
   run(jobs.front());
@@ -359,6 +420,7 @@ std::optional<Job> JobRunner::next_job() {
   lock.unlock();
   std::vector<Job> jobs;
   try {
+    queue_scheduled();
     jobs = claim(free_workers);
   } catch (...) {
     lock.lock();

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <mvsp/core/config.hpp>
+#include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/pki.hpp>
@@ -74,12 +75,12 @@ class Component final : public web::Component {
   void jobs(web::Platform& p) override {
     if (!p.runs(name())) return;
     delivery_->register_jobs(p.runner);
-  }
-
-  void sweep() override {
-    if (auto n = delivery_->delete_expired_documents(); n > 0) {
-      core::log::info("delivery.documents_deleted", {{"notices", std::to_string(n)}});
-    }
+    p.runner.every("delivery.delete_expired_documents", p.sweep_every, [this](core::JobContext&) {
+      if (auto n = delivery_->delete_expired_documents(); n > 0) {
+        core::log::info("delivery.documents_deleted", {{"notices", std::to_string(n)}});
+      }
+      return core::JobOutcome::ok();
+    });
   }
 
  private:

@@ -2,6 +2,7 @@
 
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/config.hpp>
+#include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/identity/component.hpp>
 #include <mvsp/identity/identity.hpp>
@@ -145,13 +146,17 @@ class Component final : public web::Component {
     }
   }
 
-  void sweep() override {
-    auto swept = identity_->retention.sweep();
-    if (swept.expired_rows > 0 || swept.unconfirmed_accounts > 0) {
-      core::log::info("identity.swept",
-                      {{"expired_rows", std::to_string(swept.expired_rows)},
-                       {"unconfirmed_accounts", std::to_string(swept.unconfirmed_accounts)}});
-    }
+  void jobs(web::Platform& p) override {
+    if (!p.runs(name())) return;
+    p.runner.every("identity.retention", p.sweep_every, [this](core::JobContext&) {
+      auto swept = identity_->retention.sweep();
+      if (swept.expired_rows > 0 || swept.unconfirmed_accounts > 0) {
+        core::log::info("identity.swept",
+                        {{"expired_rows", std::to_string(swept.expired_rows)},
+                         {"unconfirmed_accounts", std::to_string(swept.unconfirmed_accounts)}});
+      }
+      return core::JobOutcome::ok();
+    });
   }
 
   // A demo authority and one account of each kind, all with the same password.

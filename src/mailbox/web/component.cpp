@@ -46,12 +46,16 @@ class Component final : public web::Component {
 
   // Where only the delivery service runs, its notices still arrive in the mailbox: the
   // mailbox's jobs run wherever it is built.
-  void jobs(web::Platform& p) override { mailbox_->register_jobs(p.runner, p.mailer); }
-
-  void sweep() override {
-    if (auto n = mailbox_->report_overdue(); n > 0) {
-      core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});
-    }
+  // The overdue reminders only where the mailbox runs.
+  void jobs(web::Platform& p) override {
+    mailbox_->register_jobs(p.runner, p.mailer);
+    if (!p.runs(name())) return;
+    p.runner.every("mailbox.report_overdue", p.sweep_every, [this](core::JobContext&) {
+      if (auto n = mailbox_->report_overdue(); n > 0) {
+        core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});
+      }
+      return core::JobOutcome::ok();
+    });
   }
 
  private:

@@ -117,6 +117,14 @@ class JobQueue {
   // how many. An idempotency key is remembered as long as its job row is kept.
   std::int64_t purge(TimePoint done_before, TimePoint dead_before);
 
+  // Periodic work as jobs. Time is cut into slots of `period` (counted from the epoch);
+  // queues one job of `kind` for the current slot unless that slot, or a later one, was
+  // queued already (by any instance) or the last slot's job is still queued or running, so
+  // that each slot runs at most once and runs never overlap. Returns when it is worth
+  // asking again: the next slot's start, or a few seconds on while the last run goes on.
+  TimePoint schedule(const std::string& kind, std::chrono::milliseconds period);
+  const Clock& clock() const { return clock_; }
+
   // Events on the same outbox: one component announces (e.g. "account.deleted"), others
   // act, each in its own job, retried on its own. Subscriptions are made while the
   // components are wired, before anything is published.
@@ -158,6 +166,10 @@ class JobRunner {
   JobRunner& operator=(const JobRunner&) = delete;
 
   void handle(std::string kind, JobHandler handler, RetryPolicy policy = {});
+  // Periodic work (a sweep, retention, reminders): `handler` runs once every `period`
+  // across all instances that register it, never two runs at once. A run that fails is
+  // not retried (the next period's run does the work) and stays listed as dead.
+  void every(std::string kind, std::chrono::milliseconds period, JobHandler handler);
   void start();
   // Lets running handlers finish, then joins the threads.
   void stop();
@@ -166,6 +178,9 @@ class JobRunner {
 
  private:
   std::vector<Job> claim(int max);
+  // Queues the scheduled jobs whose slot has come (JobQueue::schedule), at most once a
+  // slot per kind from this process.
+  void queue_scheduled();
   bool run_one();
   // The next job for a worker thread: one claimed earlier for it, or a fresh claim for every
   // free worker; nothing when none is due (or stopping).
@@ -182,6 +197,13 @@ class JobRunner {
     RetryPolicy policy;
   };
   std::map<std::string, Entry, std::less<>> handlers_;
+  struct Schedule {
+    std::string kind;
+    std::chrono::milliseconds period;
+    TimePoint next_check;  // guarded by schedules_mutex_
+  };
+  std::vector<Schedule> schedules_;
+  std::mutex schedules_mutex_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;

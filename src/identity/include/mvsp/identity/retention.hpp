@@ -1,7 +1,7 @@
 #pragma once
-// Identity's retention sweep, run by the maintenance thread: what has expired goes (mailed
-// links, invitations, half-finished upstream logins, OpenID codes, tokens and assertion
-// ids, idle throttles), and so do accounts whose address was never confirmed within
+// Identity's retention sweep, run as the scheduled job `identity.retention`: what has
+// expired goes (mailed links, invitations, half-finished upstream logins, OpenID codes, tokens and
+// assertion ids, idle throttles), and so do accounts whose address was never confirmed within
 // IdentityOptions::unconfirmed_account_lifetime, by the same deletion as any other account
 // (account.deleted is published, so every component lets go of them).
 #include <cstdint>

@@ -9,13 +9,14 @@
 //   build()      makes its objects from the platform's shared parts and offers to the
 //                other components what they use (Services)
 //   routes()     its pages and APIs, when this instance runs it (`server.components`)
-//   jobs()       the handlers of its background job kinds
+//   jobs()       the handlers of its background job kinds, and its periodic work (a
+//                retention sweep, reminders) as scheduled jobs (JobRunner::every, every
+//                `sweep_every`), run once a period across all instances
 //   subscriptions()  the events of other components it acts on, each with its job kind;
 //                subscribed on every instance, built or not, so that an event published
 //                where the component does not run still queues its job for an instance
 //                that does
 //   start(), stop()  its own threads, if it has any
-//   sweep()      its periodic clean-up (retention), every ten minutes
 //   demo()       its demo data for `mvsp demo`, idempotent
 //
 // A component is built when this instance runs it or when a component that runs needs it
@@ -124,6 +125,8 @@ struct Platform {
   // runs takes machine clients' bearer tokens (the token endpoint must be there).
   std::function<bool(std::string_view component)> runs;
   bool machine_clients = false;
+  // How often periodic work runs (`jobs.sweep_minutes`).
+  std::chrono::milliseconds sweep_every{std::chrono::minutes(10)};
 };
 
 // What `mvsp demo` loaded, and names one component's demo data gives the next one (the
@@ -155,7 +158,6 @@ class Component {
   virtual std::vector<Subscription> subscriptions() const { return {}; }
   virtual void start() {}
   virtual void stop() {}
-  virtual void sweep() {}
   virtual void demo(Platform& platform, Demo& demo) {
     (void)platform;
     (void)demo;
