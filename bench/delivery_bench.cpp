@@ -10,6 +10,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +28,14 @@
 #include "app.hpp"
 
 namespace {
+
+// CPU seconds this process used so far (all threads, user and system).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 std::pair<int, std::string> send(int port, const std::string& method, const std::string& path,
                                  const std::string& body,
@@ -129,9 +138,11 @@ int main(int argc, char** argv) {
     if (failed > 0) std::fprintf(stderr, "%d requests failed\n", failed.load());
     app.stop();
   }
+  std::fprintf(stderr, "accepted %d notices in %.1f s; delivering\n", notices, accept_seconds);
   s.job_workers = workers;
   mvsp::app::App app(s);
   auto start = std::chrono::steady_clock::now();
+  auto cpu_start = cpu_seconds();
   app.start();
   std::int64_t stored = 0;
   while (stored < notices) {
@@ -142,12 +153,13 @@ int main(int argc, char** argv) {
   }
   double deliver_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double deliver_cpu = cpu_seconds() - cpu_start;
   app.stop();
   std::printf(
       "backend=%s notices=%d client_threads=%d accepted_per_second=%.0f workers=%d "
-      "delivered_per_second=%.0f\n",
+      "delivered_per_second=%.0f cpu_ms_per_delivery=%.2f\n",
       url == "sqlite" ? "sqlite" : "postgresql", notices, threads, notices / accept_seconds,
-      workers, notices / deliver_seconds);
+      workers, notices / deliver_seconds, deliver_cpu * 1000 / notices);
   std::filesystem::remove_all(dir);
   return 0;
 }

@@ -53,11 +53,14 @@ bool equal_constant_time(std::string_view a, std::string_view b);
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   void update(std::string_view data);
   std::string finish();  // raw 32 bytes
 
  private:
-  alignas(64) unsigned char state_[512];
+  void* state_;  // OpenSSL's EVP_MD_CTX, kept out of this header
 };
 
 }  // namespace mvsp::core::crypto
