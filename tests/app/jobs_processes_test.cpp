@@ -7,6 +7,7 @@
 #include <fstream>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/jobs.hpp>
+#include <mvsp/core/mail.hpp>
 #include <thread>
 
 #include "process.hpp"
@@ -27,11 +28,12 @@ class JobProcesses : public test::BackendTest {
   }
 
   std::vector<std::string> serve_args(int workers, int lease_seconds, const std::string& name,
-                                      const std::string& log_level = "warn") {
+                                      const std::string& log_level = "warn",
+                                      const std::string& more_config = "") {
     auto config = (dir_.path() / (name + ".toml")).string();
     std::ofstream(config) << fmt::format(
-        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"{}\"\n", workers, lease_seconds,
-        log_level);
+        "[jobs]\nworkers = {}\nlease_seconds = {}\n[log]\nlevel = \"{}\"\n{}", workers,
+        lease_seconds, log_level, more_config);
     return {"serve",
             "--listen",
             "127.0.0.1:0",
@@ -67,10 +69,11 @@ class JobProcesses : public test::BackendTest {
   }
 
   std::int64_t count(const std::string& sql) { return db().query_one(sql)->integer(0); }
-  // Probe jobs only: the instances run their periodic work beside them.
-  std::int64_t probes(const std::string& where) {
-    return count("SELECT COUNT(*) FROM jobs WHERE kind = 'core.probe' AND " + where);
+  // Jobs of one kind only: the instances run their periodic work beside them.
+  std::int64_t jobs_of(const std::string& kind, const std::string& where) {
+    return count("SELECT COUNT(*) FROM jobs WHERE kind = '" + kind + "' AND " + where);
   }
+  std::int64_t probes(const std::string& where) { return jobs_of("core.probe", where); }
 
   core::SystemClock clock_;
   test::SequenceIds ids_;
@@ -142,6 +145,47 @@ TEST_P(GracefulStop, SigtermLetsTheRunningJobFinishAndExitsCleanly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, GracefulStop, ::testing::ValuesIn(test::backends()));
+
+// One mail job per recipient (issue 12): the instance is killed while the mail server hangs
+// on one recipient's mail; after the restart that mail is retried alone, and nobody who
+// had it already gets it again.
+class MailCrash : public JobProcesses {};
+
+TEST_P(MailCrash, AMailRetriedAfterAKillReachesNobodyTwice) {
+  test::SmtpSink smtp;
+  const std::vector<std::string> to{"anna@example.org", "ben@example.org", "carla@example.org"};
+  db().transaction([&](core::db::Tx& tx) {
+    for (const auto& address : to) {
+      core::queue_mail(*queue_, tx, {address, "Ihr Bescheid", "liegt im Postfach."},
+                       "test.notice:" + address);
+    }
+  });
+  auto mail = [&](const std::string& address) {
+    return jobs_of("core.mail",
+                   "idempotency_key = 'test.notice:" + address + "' AND state = 'done'");
+  };
+  smtp.hold("carla@example.org");
+  auto config = fmt::format("[mail]\nsmtp_port = {}\n", smtp.port());
+  {
+    test::Process a(serve_args(3, 2, "a", "warn", config), log("a"));
+    ASSERT_TRUE(smtp.held("carla@example.org"));
+    ASSERT_TRUE(wait_for([&] { return mail(to[0]) == 1 && mail(to[1]) == 1; }, 30s));
+    a.stop(SIGKILL);
+  }
+  EXPECT_EQ(smtp.wait_for(2).size(), 2u);
+  smtp.release_all();
+  test::Process b(serve_args(1, 2, "b", "warn", config), log("b"));
+  ASSERT_TRUE(wait_for([&] { return mail(to[2]) == 1; }, 60s)) << "the held mail is retried";
+  auto mails = smtp.wait_for(3);
+  std::map<std::string, int> received;
+  for (const auto& m : mails) ++received[m.to];
+  EXPECT_EQ(received, (std::map<std::string, int>{{to[0], 1}, {to[1], 1}, {to[2], 1}}));
+  EXPECT_EQ(
+      count("SELECT attempts FROM jobs WHERE idempotency_key = 'test.notice:carla@example.org'"),
+      2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Databases, MailCrash, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
 }  // namespace mvsp::app

@@ -4,7 +4,12 @@
 Usage: smtp_sink.py DIR — listens on a free port, prints "ready PORT", and writes each
 message it receives to DIR/NNNN.json as {"from", "to", "subject", "body"} with the body
 decoded to text, so tests in any language can read the mail that actually arrived.
+
+A recipient listed in DIR/../hold (one address per line) is held: the sink writes the
+marker DIR/../held-ADDRESS and never answers that message's DATA, as a mail server that
+hangs would, so the mail is not accepted; a test can kill the sender meanwhile.
 """
+import asyncio
 import email
 import email.policy
 import json
@@ -20,10 +25,23 @@ from aiosmtpd.controller import Controller
 class Sink:
     def __init__(self, directory):
         self.directory = directory
+        self.parent = os.path.dirname(os.path.abspath(directory))
         self.count = 0
         self.lock = threading.Lock()
 
+    def held(self):
+        try:
+            with open(os.path.join(self.parent, "hold"), encoding="utf-8") as f:
+                return {line.strip() for line in f if line.strip()}
+        except FileNotFoundError:
+            return set()
+
     async def handle_DATA(self, server, session, envelope):
+        held = self.held().intersection(envelope.rcpt_tos)
+        if held:
+            for address in held:
+                open(os.path.join(self.parent, "held-" + address), "w").close()
+            await asyncio.Event().wait()  # until the sender goes away
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         body = message.get_body(preferencelist=("plain",))
         record = {

@@ -274,6 +274,23 @@ SmtpSink::~SmtpSink() {
   }
 }
 
+void SmtpSink::hold(const std::string& address) {
+  std::ofstream(dir_.path() / "hold", std::ios::app) << address << "\n";
+}
+
+bool SmtpSink::held(const std::string& address) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!fs::exists(dir_.path() / ("held-" + address))) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+void SmtpSink::release_all() {
+  fs::remove(dir_.path() / "hold");
+}
+
 std::vector<SmtpSink::Mail> SmtpSink::wait_for(std::size_t count) {
   auto dir = dir_.path() / "mails";
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -154,6 +154,11 @@ class SmtpSink {
   };
   // Waits until at least `count` mails arrived (up to 20 s) and returns all of them.
   std::vector<Mail> wait_for(std::size_t count);
+  // Mails to `address` are held from now on: the sink never answers their DATA, so they
+  // are not accepted. held() waits (up to 20 s) until one to `address` hangs there.
+  void hold(const std::string& address);
+  bool held(const std::string& address);
+  void release_all();
 
  private:
   TempDir dir_;
