@@ -2,6 +2,7 @@
 // HTTP) on an injected clock: jobs run on this thread when the test says so.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -558,6 +559,39 @@ TEST_P(DeliveryFlow, AnOwnerDeletedEventBeforeTheStoredRecordWaitsForIt) {
   auto s = status(n.id);
   EXPECT_EQ(s.status, kUndeliverable);
   EXPECT_EQ(s.reason, "account_deleted");
+}
+
+// The daily quota (issue 12) is one counter row per client and day, counted up in the
+// accepting transaction: of many requests racing for the last places, exactly the quota
+// gets through, and the next day starts afresh.
+TEST_P(DeliveryFlow, TheDailyQuotaHoldsExactlyUnderParallelRequests) {
+  ASSERT_TRUE(delivery_->configure_client(
+      client_.client_id,
+      {.callback_url = "", .rate_per_second = {}, .burst = {}, .daily_quota = 5}));
+  std::atomic<int> accepted{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, i] {
+      auto a = delivery_->accept(client_, notice("mvsp:" + citizen_), fmt::format("q-{}", i));
+      if (a) {
+        ++accepted;
+      } else if (a.error().code == core::ErrorCode::rate_limited &&
+                 a.error().message.find("daily quota") != std::string::npos) {
+        ++refused;
+      } else {
+        ADD_FAILURE() << a.error().message;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(refused, 7);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 5)
+      << "nothing half-written for the refused ones";
+  clock_.advance(24h);
+  auto next_day = delivery_->accept(client_, notice("mvsp:" + citizen_), "q-next-day");
+  EXPECT_TRUE(next_day) << next_day.error().message;
 }
 
 TEST_P(DeliveryFlow, AnotherTenantsClientSeesNothing) {

@@ -439,15 +439,18 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
 
   auto limits = d.limits_of(client.client_id);
   auto day_start = std::chrono::floor<std::chrono::days>(d.clock.now());
-  auto today = d.db.query_one(
-                       "SELECT COUNT(*) FROM delivery_notices WHERE client_id = ? AND "
-                       "accepted_at >= ?",
-                       client.client_id, core::to_millis(day_start))
-                   ->integer(0);
-  if (today >= limits.daily_quota) {
+  auto day = static_cast<std::int64_t>(day_start.time_since_epoch().count());
+  auto quota_used = [&] {
     return fail(Error::rate_limited(
         fmt::format("The daily quota of {} notices is used up.", limits.daily_quota),
         std::chrono::ceil<std::chrono::seconds>(day_start + std::chrono::days(1) - d.clock.now())));
+  };
+  // Refused before the documents are stored; the accepting transaction counts exactly.
+  if (auto today = d.db.query_one(
+          "SELECT accepted FROM delivery_client_days WHERE client_id = ? AND day = ?",
+          client.client_id, day);
+      today && today->integer(0) >= limits.daily_quota) {
+    return quota_used();
   }
   if (auto wait = d.take_token(client.client_id, limits)) {
     return fail(Error::rate_limited(
@@ -462,7 +465,7 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
 
   auto id = d.ids.key();
   auto now = d.clock.now();
-  bool inserted = d.db.transaction([&](core::db::Tx& tx) {
+  auto inserted = d.db.transaction([&](core::db::Tx& tx) -> core::Result<bool> {
     if (tx.execute(
             "INSERT INTO delivery_notices (id, tenant_id, client_id, idempotency_key, "
             "request_hash, recipient, mailbox_type, subject, body, required_level, reference, "
@@ -495,6 +498,16 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
                         .payload = fmt::format(R"({{"noticeId":"{}"}})", id),
                         .idempotency_key = "delivery.deliver:" + id + ":1",
                         .max_attempts = 5});
+    // Counted up only below the quota: of requests racing for the last place, one gets it.
+    tx.execute(
+        "INSERT INTO delivery_client_days (client_id, day, accepted) VALUES (?, ?, 0) "
+        "ON CONFLICT (client_id, day) DO NOTHING",
+        client.client_id, day);
+    if (tx.execute("UPDATE delivery_client_days SET accepted = accepted + 1 WHERE client_id = ? "
+                   "AND day = ? AND accepted < ?",
+                   client.client_id, day, static_cast<std::int64_t>(limits.daily_quota)) != 1) {
+      return quota_used();
+    }
     d.audit.append(
         tx, {.actor = "client:" + client.client_id,
              .action = "notice.accepted",
@@ -503,7 +516,8 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
              .detail = fmt::format(R"({{"mailboxType":"{}","documents":{}}})", type, docs.size())});
     return true;
   });
-  if (!inserted) {
+  if (!inserted) return fail(inserted.error());
+  if (!*inserted) {
     // The same key at the same moment from a second request: the first one counts.
     if (auto earlier = replay()) return *earlier;
     throw core::Failure("a notice conflicted on insert, but no earlier one has its key");
