@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Search latency over 20,000 services (p50/p99, bench/search_bench.cpp) and the finder's
 # pages under wrk with that catalog loaded: the service page for a place and a search.
-# Writes bench/results/<date>-finder.md.
+# Writes bench/results/<date>-finder.md. MVSP_BIN names another build of mvsp to serve the
+# pages (to compare two versions on the same machine, run once with each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ services=${BENCH_SERVICES:-20000}
 duration=${BENCH_DURATION:-10s}
 connections=${BENCH_CONNECTIONS:-32}
 threads=${BENCH_THREADS:-2}
+mvsp=${MVSP_BIN:-build/mvsp}
 work=$(mktemp -d /tmp/mvsp-bench-finder.XXXXXX)
 port=18291
 args=(--data-dir "$work/var" --database "sqlite:$work/var/mvsp.db")
@@ -22,9 +24,9 @@ trap cleanup EXIT
 cmake --build build --target mvsp_bench_search > /dev/null
 search_table=$(build/bench/mvsp_bench_search --services "$services" --write "$work/catalog.json")
 
-build/mvsp demo "${args[@]}" > /dev/null 2>&1
-build/mvsp catalog import "$work/catalog.json" "${args[@]}" > /dev/null 2>&1
-build/mvsp serve --listen 127.0.0.1:$port "${args[@]}" > "$work/mvsp.out" 2> "$work/mvsp.log" &
+"$mvsp" demo "${args[@]}" > /dev/null 2>&1
+"$mvsp" catalog import "$work/catalog.json" "${args[@]}" > /dev/null 2>&1
+"$mvsp" serve --listen 127.0.0.1:$port "${args[@]}" > "$work/mvsp.out" 2> "$work/mvsp.log" &
 mvsp_pid=$!
 base=http://127.0.0.1:$port
 for _ in $(seq 300); do curl -fs "$base/readyz" > /dev/null 2>&1 && break; sleep 0.1; done
@@ -38,12 +40,13 @@ read -r search_rps search_p99 <<<"$(measure "$base/suche?q=Hund+anmelden&ort=130
 read -r api_rps api_p99 <<<"$(measure "$base/api/v1/search?q=Hund%20anmelden")"
 rss=$(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$mvsp_pid/status)
 
-out=bench/results/$(date +%F)-finder.md
+out=bench/results/$(date +%F)-finder${MVSP_BIN:+-other}.md
 cat > "$out" <<MD
 # Finder: search over $services services, pages under load ($(date +%F))
 
 - machine: $(nproc) cores, $(uname -r); load: \`wrk -t$threads -c$connections -d$duration\` on the same machine
 - catalog: the demo catalog plus generated services (about 150 words each), SQLite
+- served by: \`$mvsp\`
 
 ## Search (in process, bench/search_bench.cpp)
 

@@ -153,6 +153,52 @@ TEST_P(Jobs, WorkerThreadsRunEachJobOnceAndLeaveNothingClaimedAtStop) {
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE state <> 'done'")->integer(0), 0);
 }
 
+// The heartbeat (issue 12 review): a handler that runs longer than the lease keeps its job;
+// no other worker takes it over while the worker lives, and it ends done on the first
+// attempt.
+TEST_P(Jobs, ARunLongerThanTheLeaseKeepsItsJob) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool started = false;
+  bool finish = false;
+  JobRunner runner(
+      *queue_, db(),
+      {.threads = 1, .lease = 60s, .idle_poll = 10ms, .heartbeat = 10ms, .name = "w1"});
+  runner.handle("slow", [&](JobContext&) {
+    std::unique_lock lock(mutex);
+    started = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return finish; });
+    return JobOutcome::ok();
+  });
+  auto id = enqueue({.kind = "slow", .max_attempts = 1});
+  runner.start();
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(changed.wait_for(lock, 30s, [&] { return started; }));
+  }
+  auto lease_until = [&] {
+    return db().query_one("SELECT lease_until FROM jobs WHERE id = ?", id)->integer(0);
+  };
+  auto first = lease_until();
+  clock_.advance(50s);
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (lease_until() <= first && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GT(lease_until(), first) << "the running job's lease was renewed";
+  clock_.advance(20s);  // past the first lease
+  EXPECT_TRUE(queue_->claim("w2", 10, 60s).empty()) << "nobody takes over a job that runs";
+  {
+    std::lock_guard lock(mutex);
+    finish = true;
+  }
+  changed.notify_all();
+  runner.stop();
+  EXPECT_EQ(state(id), JobState::done);
+  EXPECT_EQ(queue_->find(id)->job.attempts, 1);
+}
+
 TEST_P(Jobs, AWorkerClaimsOnlyTheKindsItHandles) {
   auto mail = enqueue({.kind = "core.mail"});
   auto delivery = enqueue({.kind = "delivery.attempt"});

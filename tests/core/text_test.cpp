@@ -19,6 +19,17 @@ TEST(Text, FoldsCaseIncludingGermanCapitals) {
 namespace mvsp::core {
 namespace {
 
+TEST(Text, OneLineHasNoLineBreakOrControlCharacter) {
+  EXPECT_TRUE(is_single_line(""));
+  EXPECT_TRUE(is_single_line("Hundesteuer\t2027 – Bescheid für Jürgen"));
+  EXPECT_FALSE(is_single_line("a\r\nBcc: b"));
+  EXPECT_FALSE(is_single_line("a\nb"));
+  EXPECT_FALSE(is_single_line("a\rb"));
+  EXPECT_FALSE(is_single_line(std::string("a\0b", 3)));
+  EXPECT_FALSE(is_single_line("a\x1b[31m"));
+  EXPECT_FALSE(is_single_line("a\x7f"));
+}
+
 TEST(Text, FillsPlaceholdersInOnePass) {
   const std::pair<const char*, const char*> cases[] = {
       {"Hallo {name}, hier: {link}", "Hallo Anna, hier: https://x/l"},

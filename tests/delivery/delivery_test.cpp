@@ -108,7 +108,7 @@ class DeliveryFlow : public test::BackendTest {
                                              .fetch = app::system_ports().http(5s)}));
     runner_ = std::make_unique<core::JobRunner>(*jobs_, db(),
                                                 core::WorkerOptions{.threads = 0, .name = "t"});
-    mailbox_->register_jobs(*runner_, mailer_);
+    mailbox_->register_jobs(*runner_);
     delivery_->register_jobs(*runner_);
     core::register_mail_job(*runner_, mailer_);
     auto tenant = identity_->staff.create_tenant("Landeshauptstadt Schwerin", "test");
@@ -219,10 +219,17 @@ TEST_P(DeliveryFlow, ANoticeReachesOurMailboxIsRetrievedAtItsLevelAndTheEvidence
     EXPECT_EQ(mailer_.sent[0].to, "erika@example.org");
     EXPECT_EQ(mailer_.sent[0].body.find("Hundesteuer"), std::string::npos);
     EXPECT_NE(mailer_.sent[0].body.find("/postfach"), std::string::npos);
+    EXPECT_FALSE(mailer_.sent[0].message_id.empty()) << "sent by a mail job of its own";
   }
   auto inbox = mailbox_->inbox(citizen_);
   ASSERT_EQ(inbox.size(), 1u);
   EXPECT_TRUE(inbox[0].notified_at);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'core.mail' AND "
+                           "idempotency_key = ?",
+                           "mailbox.notify:" + inbox[0].id + ":erika@example.org")
+                ->integer(0),
+            1)
+      << "one mail job per address, keyed by message and address";
   EXPECT_EQ(inbox[0].sender, "Landeshauptstadt Schwerin");
 
   // A password login (low) may not open it; after the step-up it opens.
@@ -372,6 +379,14 @@ TEST_P(DeliveryFlow, BadNoticesAreRefusedFieldByFieldAndLeaveNothing) {
   fields.clear();
   for (const auto& f : r2.error().fields) fields.insert(f.field);
   EXPECT_EQ(fields, (std::set<std::string>{"metadata.recipient", "document"}));
+  // Subject and reference go into mail headers (the authority's alert): one line each.
+  auto injected = notice("mvsp:" + citizen_, "Bescheid\r\nBcc: mallory@evil.example");
+  injected.reference = "AZ-1\r\nReply-To: mallory@evil.example";
+  auto r3 = delivery_->accept(client_, injected, "k-lines");
+  ASSERT_FALSE(r3);
+  fields.clear();
+  for (const auto& f : r3.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"metadata.subject", "metadata.reference"}));
   EXPECT_FALSE(delivery_->accept({"x", ""}, notice("mvsp:" + citizen_), "k"));
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_notices")->integer(0), 0);
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM delivery_proof")->integer(0), 0);

@@ -246,12 +246,8 @@ TEST_P(MailboxStore, TheSchemaRefusesDocumentsOfMissingMessages) {
 // identity's account.deleted event as src/app wires it; a document another owner's message
 // names stays.
 TEST_P(MailboxStore, ADeletedAccountLeavesNothingInTheMailbox) {
-  class NoMail final : public core::Mailer {
-   public:
-    core::Status send(const core::MailMessage&) override { return {}; }
-  } mailer;
   core::JobRunner runner(*jobs_, db(), {.threads = 0, .name = "test"});
-  mailbox_->register_jobs(runner, mailer);
+  mailbox_->register_jobs(runner);
   for (auto event : {identity::kAccountDeleted, identity::kOrganisationDeleted}) {
     jobs_->subscribe(std::string(event), std::string(Mailbox::kEraseOwnerJob));
   }

@@ -69,9 +69,11 @@ std::string sha256_hex(std::string_view data) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   std::string out(32, '\0');
   unsigned int len = 0;
-  if (!HMAC(sha256_md(), key.data(), static_cast<int>(key.size()),
-            reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-            reinterpret_cast<unsigned char*>(out.data()), &len) ||
+  // OpenSSL refuses a null key pointer even for an empty key; an empty view may have one.
+  static constexpr char kEmpty[] = "";
+  if (!HMAC(sha256_md(), key.empty() ? kEmpty : key.data(), static_cast<int>(key.size()),
+            reinterpret_cast<const unsigned char*>(data.empty() ? kEmpty : data.data()),
+            data.size(), reinterpret_cast<unsigned char*>(out.data()), &len) ||
       len != out.size()) {
     throw Failure("OpenSSL HMAC failed");
   }

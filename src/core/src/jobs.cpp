@@ -179,6 +179,13 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
   });
 }
 
+bool JobQueue::renew(const Job& job, std::chrono::milliseconds lease) {
+  return db_.execute(
+             "UPDATE jobs SET lease_until = ? WHERE id = ? AND lease_token = ? AND "
+             "state = 'running'",
+             to_millis(clock_.now()) + lease.count(), job.id, job.lease_token) == 1;
+}
+
 bool JobQueue::release(const Job& job) {
   return db_.execute(
              "UPDATE jobs SET state = 'queued', attempts = attempts - 1, lease_token = NULL, "
@@ -340,6 +347,35 @@ void JobRunner::queue_scheduled() {
 void JobRunner::start() {
   stopping_ = false;
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { loop(); });
+  if (options_.threads > 0) {
+    {
+      std::lock_guard lock(mutex_);
+      beating_ = true;
+    }
+    heartbeat_ = std::thread([this] { beat(); });
+  }
+}
+
+void JobRunner::beat() {
+  auto every = options_.heartbeat.count() > 0 ? options_.heartbeat : options_.lease / 3;
+  std::unique_lock lock(mutex_);
+  while (beating_) {
+    wake_.wait_for(lock, every, [this] { return !beating_; });
+    if (!beating_) break;
+    std::vector<Job> running;
+    for (const auto& [id, job] : running_) running.push_back(job);
+    lock.unlock();
+    for (const auto& job : running) {
+      try {
+        if (!queue_.renew(job, options_.lease)) {
+          log::warn("job.lease_lost", {{"job", job.id}, {"kind", job.kind}});
+        }
+      } catch (const std::exception& e) {
+        log::warn("job.renew_failed", {{"job", job.id}, {"error", e.what()}});
+      }
+    }
+    lock.lock();
+  }
 }
 
 void JobRunner::stop() {
@@ -356,6 +392,13 @@ void JobRunner::stop() {
   release(unstarted);
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // The leases of handlers that were finishing were kept until they ended.
+  {
+    std::lock_guard lock(mutex_);
+    beating_ = false;
+    wake_.notify_all();
+  }
+  if (heartbeat_.joinable()) heartbeat_.join();
   std::deque<Job> late;
   {
     std::lock_guard lock(mutex_);
@@ -444,12 +487,20 @@ void JobRunner::run(const Job& job) {
   log::CorrelationScope scope(job.correlation_id.empty() ? "job:" + job.id : job.correlation_id);
   const auto& entry = handlers_.at(job.kind);
   RetryPolicy policy = entry.policy;
+  {
+    std::lock_guard lock(mutex_);
+    running_.emplace(job.id, job);
+  }
   JobOutcome outcome;
   try {
     JobContext ctx{job, db_, queue_};
     outcome = entry.handler(ctx);
   } catch (const std::exception& e) {
     outcome = JobOutcome::retry(e.what());
+  }
+  {
+    std::lock_guard lock(mutex_);
+    running_.erase(job.id);
   }
   if (outcome.kind == JobOutcome::Kind::done) {
     if (!queue_.complete(job)) log::warn("job.lease_lost", {{"job", job.id}, {"kind", job.kind}});

@@ -11,6 +11,7 @@
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
+#include <mvsp/core/text.hpp>
 #include <regex>
 #include <sstream>
 
@@ -29,6 +30,16 @@ int reply_code(const std::string& text) {
 }  // namespace
 
 Status SmtpMailer::send(const MailMessage& message) {
+  // The one place that writes mail headers: a value with a line break would end the header
+  // and start another (or the body) that the caller never wrote.
+  for (const auto& [field, value] : {std::pair<const char*, std::string_view>{"to", message.to},
+                                     {"subject", message.subject},
+                                     {"message_id", message.message_id},
+                                     {"from", options_.from}}) {
+    if (!is_single_line(value)) {
+      return fail(Error::invalid(field, "must not contain a line break or control character"));
+    }
+  }
   try {
     net::SMTPClientSession session(options_.host, static_cast<Poco::UInt16>(options_.port));
     session.setTimeout(Poco::Timespan(options_.timeout_seconds, 0));

@@ -52,6 +52,13 @@ bool is_plain_filename(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name.find_first_of("/\\\r\n\"") == name.npos;
 }
 
+bool is_single_line(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t') || u == 0x7f;
+  });
+}
+
 std::string fill_placeholders(
     std::string_view text,
     std::initializer_list<std::pair<std::string_view, std::string_view>> values) {

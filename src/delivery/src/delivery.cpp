@@ -379,6 +379,8 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
   }
   if (in.subject.empty() || in.subject.size() > kMaxSubject) {
     error.and_field("metadata.subject", fmt::format("must have 1 to {} characters", kMaxSubject));
+  } else if (!core::is_single_line(in.subject)) {
+    error.and_field("metadata.subject", "must be one line without control characters");
   }
   if (in.body.size() > kMaxBody) {
     error.and_field("metadata.body", fmt::format("must have at most {} characters", kMaxBody));
@@ -386,6 +388,8 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
   if (in.reference.size() > kMaxReference) {
     error.and_field("metadata.reference",
                     fmt::format("must have at most {} characters", kMaxReference));
+  } else if (!core::is_single_line(in.reference)) {
+    error.and_field("metadata.reference", "must be one line without control characters");
   }
   auto level = identity::parse_level(in.required_level);
   if (!level) {

@@ -379,7 +379,7 @@ int Mailbox::erase_owner(const std::string& owner_id) {
   return static_cast<int>(erased);
 }
 
-void Mailbox::register_jobs(core::JobRunner& runner, core::Mailer& mailer) {
+void Mailbox::register_jobs(core::JobRunner& runner) {
   runner.handle(std::string(kEraseOwnerJob), [this](core::JobContext& ctx) {
     auto& d = *impl_;
     Poco::JSON::Parser parser;
@@ -398,29 +398,28 @@ void Mailbox::register_jobs(core::JobRunner& runner, core::Mailer& mailer) {
     }
     return core::JobOutcome::ok();
   });
-  runner.handle("mailbox.notify", [this, &mailer](core::JobContext& ctx) {
+  runner.handle("mailbox.notify", [this](core::JobContext& ctx) {
     auto& d = *impl_;
     Poco::JSON::Parser parser;
     auto payload = parser.parse(ctx.job.payload).extract<Poco::JSON::Object::Ptr>();
     auto id = payload->getValue<std::string>("messageId");
     auto r = d.db.query_one("SELECT owner_id, notified_at FROM mailbox_messages WHERE id = ?", id);
     if (!r || !r->is_null(1)) return core::JobOutcome::ok();
-    auto addresses = d.owners.notify_addresses(r->text(0));
-    // The mail says only that something arrived: no sender, no subject, no content.
-    for (const auto& to : addresses.value_or(std::vector<std::string>{})) {
-      auto sent =
-          mailer.send({.to = to,
-                       .subject = d.texts.text("de", "mailbox.mail.subject"),
-                       .body = fmt::format(fmt::runtime(d.texts.text("de", "mailbox.mail.body")),
-                                           d.options.public_url + "/postfach")});
-      if (!sent) {
-        return sent.error().code == core::ErrorCode::unavailable
-                   ? core::JobOutcome::retry(sent.error().message)
-                   : core::JobOutcome::permanent(sent.error().message);
+    auto addresses = d.owners.notify_addresses(r->text(0)).value_or(std::vector<std::string>{});
+    // One mail job per address, each with its own key: an address the mail server refuses
+    // is retried alone, and nobody who got the mail gets it again. The mail says only that
+    // something arrived: no sender, no subject, no content.
+    auto subject = d.texts.text("de", "mailbox.mail.subject");
+    auto body = fmt::format(fmt::runtime(d.texts.text("de", "mailbox.mail.body")),
+                            d.options.public_url + "/postfach");
+    d.db.transaction([&](core::db::Tx& tx) {
+      for (const auto& to : addresses) {
+        core::queue_mail(d.jobs, tx, {.to = to, .subject = subject, .body = body},
+                         "mailbox.notify:" + id + ":" + to);
       }
-    }
-    d.db.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
+      tx.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
                  core::to_millis(d.clock.now()), id);
+    });
     return core::JobOutcome::ok();
   });
 }

@@ -48,7 +48,7 @@ class Component final : public web::Component {
   // mailbox's jobs run wherever it is built.
   // The overdue reminders only where the mailbox runs.
   void jobs(web::Platform& p) override {
-    mailbox_->register_jobs(p.runner, p.mailer);
+    mailbox_->register_jobs(p.runner);
     if (!p.runs(name())) return;
     p.runner.every("mailbox.report_overdue", p.sweep_every, [this](core::JobContext&) {
       if (auto n = mailbox_->report_overdue(); n > 0) {

@@ -93,6 +93,10 @@ class JobQueue {
   std::vector<Job> claim(std::string_view worker, int max, std::chrono::milliseconds lease,
                          const std::vector<std::string>& kinds = {});
 
+  // Extends the lease of a job that is still running (the worker's heartbeat). False when
+  // the lease was lost.
+  bool renew(const Job& job, std::chrono::milliseconds lease);
+
   // Gives back a claimed job that did not start (its worker stopped): queued again, the
   // attempt not counted. False when the lease was lost.
   bool release(const Job& job);
@@ -153,6 +157,9 @@ struct WorkerOptions {
   int threads = 2;
   std::chrono::milliseconds lease{std::chrono::seconds(60)};
   std::chrono::milliseconds idle_poll{std::chrono::milliseconds(500)};
+  // How often the leases of running jobs are renewed while their handlers run, so that a
+  // run longer than the lease is not taken for lost; 0: a third of the lease.
+  std::chrono::milliseconds heartbeat{0};
   std::string name;  // worker identity in the jobs table, e.g. "host:pid"
 };
 
@@ -188,6 +195,7 @@ class JobRunner {
   void run(const Job& job);
   void release(const std::deque<Job>& jobs);
   void loop();
+  void beat();
 
   JobQueue& queue_;
   db::Database& db_;
@@ -205,6 +213,9 @@ class JobRunner {
   std::vector<Schedule> schedules_;
   std::mutex schedules_mutex_;
   std::vector<std::thread> threads_;
+  std::thread heartbeat_;
+  std::map<std::string, Job> running_;  // by id; guarded by mutex_
+  bool beating_ = false;                // guarded by mutex_
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -19,6 +19,10 @@ std::string_view trim(std::string_view s);
 // is: 1 to 255 bytes, no / \ " and no line breaks.
 bool is_plain_filename(std::string_view name);
 
+// One line of text that can go into a header (a mail's subject, an address): no line break,
+// NUL or other control character but tab.
+bool is_single_line(std::string_view s);
+
 // `text` with each {name} of `values` replaced by its value, in one pass: a value that holds
 // "{link}" (an organisation's name a person typed) stays as it is. Other braces stay.
 std::string fill_placeholders(

@@ -155,8 +155,9 @@ class Mailbox {
   // component subscribes it to identity's deletion events.
   static constexpr std::string_view kEraseOwnerJob = "mailbox.erase_owner";
 
-  // Registers "mailbox.notify" (the e-mail notice) and kEraseOwnerJob.
-  void register_jobs(core::JobRunner& runner, core::Mailer& mailer);
+  // Registers "mailbox.notify" (queues the e-mail notice, one core.mail job per address)
+  // and kEraseOwnerJob.
+  void register_jobs(core::JobRunner& runner);
 
  private:
   struct Impl;
