@@ -52,8 +52,8 @@ class RecordingMailer final : public core::Mailer {
 };
 
 const core::pki::KeyPair& author_key() {
-  static const auto k = core::pki::generate_key_pair("Landeshauptstadt Schwerin Fachverfahren");
-  return k;
+  static const auto kPair = core::pki::generate_key_pair("Landeshauptstadt Schwerin Fachverfahren");
+  return kPair;
 }
 
 std::string pdf(const std::string& text) {

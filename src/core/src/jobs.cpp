@@ -367,8 +367,10 @@ void JobRunner::beat() {
     lock.unlock();
     for (const auto& job : running) {
       try {
+        // False also when the handler completed the job itself a moment ago; a lost lease
+        // is reported when the run ends.
         if (!queue_.renew(job, options_.lease)) {
-          log::warn("job.lease_lost", {{"job", job.id}, {"kind", job.kind}});
+          log::debug("job.lease_not_renewed", {{"job", job.id}, {"kind", job.kind}});
         }
       } catch (const std::exception& e) {
         log::warn("job.renew_failed", {{"job", job.id}, {"error", e.what()}});
