@@ -107,6 +107,36 @@ TEST_P(MailboxStore, BadMessagesAreRefusedWithEveryFieldNamedAndNothingStored) {
   EXPECT_EQ(count("jobs"), 0);
 }
 
+// The notice of arrival is queued with the message, one mail job per address; a message
+// an older version stored with a mailbox.notify job is still mailed through that job.
+TEST_P(MailboxStore, TheNoticeOfArrivalIsQueuedWithTheMessage) {
+  auto mail_jobs = [&](const std::string& message) {
+    return db()
+        .query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'core.mail' AND idempotency_key = ?",
+                   "mailbox.notify:" + message + ":erika@example.org")
+        ->integer(0);
+  };
+  auto stored = mailbox_->store(notice("s-now", erika_));
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(mail_jobs(stored->message_id), 1);
+  EXPECT_TRUE(mailbox_->inbox(erika_)[0].notified_at);
+
+  auto old = mailbox_->store(notice("s-old", erika_));
+  ASSERT_TRUE(old);
+  db().execute("DELETE FROM jobs WHERE kind = 'core.mail' AND idempotency_key LIKE ?",
+               "mailbox.notify:" + old->message_id + ":%");
+  db().execute("UPDATE mailbox_messages SET notified_at = NULL WHERE id = ?", old->message_id);
+  db().transaction([&](core::db::Tx& tx) {
+    jobs_->enqueue(
+        tx, {.kind = "mailbox.notify", .payload = R"({"messageId":")" + old->message_id + R"("})"});
+  });
+  core::JobRunner runner(*jobs_, db(), {.threads = 0, .name = "test"});
+  mailbox_->register_jobs(runner);
+  EXPECT_EQ(runner.run_due(), 1);
+  EXPECT_EQ(mail_jobs(old->message_id), 1);
+  EXPECT_EQ(mail_jobs(stored->message_id), 1) << "nobody is told twice";
+}
+
 TEST_P(MailboxStore, StoringTheSameSourceAgainReturnsTheFirstReceiptForItsOwnerOnly) {
   auto first = mailbox_->store(notice("s-1", erika_));
   ASSERT_TRUE(first) << first.error().message;

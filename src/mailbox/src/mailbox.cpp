@@ -86,6 +86,23 @@ struct Mailbox::Impl {
     return out;
   }
 
+  // The e-mail notice that something arrived, in the transaction that stored it: one
+  // core.mail job per address, each with its own key, so that an address the mail server
+  // refuses is retried alone and nobody who got the mail gets it again. The mail says only
+  // that something arrived: no sender, no subject, no content.
+  void notify(core::db::Connection& tx, const std::string& message_id,
+              const std::vector<std::string>& addresses) {
+    auto subject = texts.text("de", "mailbox.mail.subject");
+    auto body = fmt::format(fmt::runtime(texts.text("de", "mailbox.mail.body")),
+                            options.public_url + "/postfach");
+    for (const auto& to : addresses) {
+      core::queue_mail(jobs, tx, {.to = to, .subject = subject, .body = body},
+                       "mailbox.notify:" + message_id + ":" + to);
+    }
+    tx.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
+               core::to_millis(clock.now()), message_id);
+  }
+
   std::optional<Message> by_source(const std::string& source_ref) {
     auto r = db.query_one(
         fmt::format("SELECT {} FROM mailbox_messages WHERE source_ref = ?", kColumns), source_ref);
@@ -140,8 +157,8 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     return d.receipt_of(existing, true);
   };
   if (auto existing = d.by_source(request.source_ref)) return stored_before(*existing);
-  if (!d.owners.notify_addresses(request.owner_id))
-    return fail(Error::not_found("no account or organisation with this mailbox"));
+  auto addresses = d.owners.notify_addresses(request.owner_id);
+  if (!addresses) return fail(Error::not_found("no account or organisation with this mailbox"));
 
   // Documents first: a blob nobody names is harmless and content-addressed; a row naming a
   // missing blob would not be.
@@ -188,9 +205,7 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
           a.media_type.empty() ? "application/octet-stream" : a.media_type,
           static_cast<std::int64_t>(a.content.size()), stored[i].sha256, stored[i].ref.id);
     }
-    d.jobs.enqueue(tx, {.kind = "mailbox.notify",
-                        .payload = fmt::format(R"({{"messageId":"{}"}})", m.id),
-                        .idempotency_key = "mailbox.notify:" + m.id});
+    d.notify(tx, m.id, *addresses);
     d.audit.append(tx, {.actor = "system:mailbox",
                         .action = "mailbox.message_stored",
                         .object_type = "mailbox_message",
@@ -398,6 +413,8 @@ void Mailbox::register_jobs(core::JobRunner& runner) {
     }
     return core::JobOutcome::ok();
   });
+  // Messages stored before the notice mails were queued with the message (an older
+  // version queued this job instead) are still told about.
   runner.handle("mailbox.notify", [this](core::JobContext& ctx) {
     auto& d = *impl_;
     Poco::JSON::Parser parser;
@@ -406,20 +423,7 @@ void Mailbox::register_jobs(core::JobRunner& runner) {
     auto r = d.db.query_one("SELECT owner_id, notified_at FROM mailbox_messages WHERE id = ?", id);
     if (!r || !r->is_null(1)) return core::JobOutcome::ok();
     auto addresses = d.owners.notify_addresses(r->text(0)).value_or(std::vector<std::string>{});
-    // One mail job per address, each with its own key: an address the mail server refuses
-    // is retried alone, and nobody who got the mail gets it again. The mail says only that
-    // something arrived: no sender, no subject, no content.
-    auto subject = d.texts.text("de", "mailbox.mail.subject");
-    auto body = fmt::format(fmt::runtime(d.texts.text("de", "mailbox.mail.body")),
-                            d.options.public_url + "/postfach");
-    d.db.transaction([&](core::db::Tx& tx) {
-      for (const auto& to : addresses) {
-        core::queue_mail(d.jobs, tx, {.to = to, .subject = subject, .body = body},
-                         "mailbox.notify:" + id + ":" + to);
-      }
-      tx.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
-                 core::to_millis(d.clock.now()), id);
-    });
+    d.db.transaction([&](core::db::Tx& tx) { d.notify(tx, id, addresses); });
     return core::JobOutcome::ok();
   });
 }

@@ -155,8 +155,8 @@ class Mailbox {
   // component subscribes it to identity's deletion events.
   static constexpr std::string_view kEraseOwnerJob = "mailbox.erase_owner";
 
-  // Registers "mailbox.notify" (queues the e-mail notice, one core.mail job per address)
-  // and kEraseOwnerJob.
+  // Registers kEraseOwnerJob, and "mailbox.notify" for messages an older version stored
+  // (the e-mail notices are queued with the message now, one core.mail job per address).
   void register_jobs(core::JobRunner& runner);
 
  private:
