@@ -607,6 +607,15 @@ TEST_P(DeliveryFlow, TheDailyQuotaHoldsExactlyUnderParallelRequests) {
   clock_.advance(24h);
   auto next_day = delivery_->accept(client_, notice("mvsp:" + citizen_), "q-next-day");
   EXPECT_TRUE(next_day) << next_day.error().message;
+  // Yesterday's counter is kept (a request may still be under way), older ones go.
+  auto days = [&] {
+    return db().query_one("SELECT COUNT(*) FROM delivery_client_days")->integer(0);
+  };
+  EXPECT_EQ(delivery_->forget_past_quota_days(), 0);
+  EXPECT_EQ(days(), 2);
+  clock_.advance(24h);
+  EXPECT_EQ(delivery_->forget_past_quota_days(), 1);
+  EXPECT_EQ(days(), 1);
 }
 
 TEST_P(DeliveryFlow, AnotherTenantsClientSeesNothing) {

@@ -899,6 +899,13 @@ int Delivery::delete_expired_documents() {
   return cleaned;
 }
 
+std::int64_t Delivery::forget_past_quota_days() {
+  auto& d = *impl_;
+  auto today = std::chrono::floor<std::chrono::days>(d.clock.now()).time_since_epoch().count();
+  return d.db.execute("DELETE FROM delivery_client_days WHERE day < ?",
+                      static_cast<std::int64_t>(today - 1));
+}
+
 std::map<std::string, std::int64_t> Delivery::counts() {
   std::map<std::string, std::int64_t> out;
   for (const auto& r :

@@ -79,6 +79,7 @@ class Component final : public web::Component {
       if (auto n = delivery_->delete_expired_documents(); n > 0) {
         core::log::info("delivery.documents_deleted", {{"notices", std::to_string(n)}});
       }
+      delivery_->forget_past_quota_days();
       return core::JobOutcome::ok();
     });
   }

@@ -201,6 +201,8 @@ class Delivery {
 
   // Deletes documents whose time is up; returns how many notices were cleaned.
   int delete_expired_documents();
+  // Deletes the daily-quota counters of days before yesterday (UTC); returns how many.
+  std::int64_t forget_past_quota_days();
   // Notices per status, for metrics.
   std::map<std::string, std::int64_t> counts();
   // The retry schedule: the earliest and latest delay before attempt n+1 after n failures.
