@@ -2,6 +2,7 @@
 
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
+#include <thread>
 
 #include "support.hpp"
 
@@ -78,6 +79,30 @@ TEST_P(Audit, AnEntryRolledBackWithItsChangeLeavesNoGap) {
         6);
   });
   EXPECT_TRUE(log_.verify(db()).ok);
+}
+
+// Appends from many connections at once take turns on the chain's head: every entry gets
+// its own number, none is lost, and the chain verifies.
+TEST_P(Audit, ParallelAppendsKeepOneUnbrokenChain) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i) {
+        db().transaction([&](db::Tx& tx) {
+          log_.append(tx, {.actor = "system",
+                           .action = "parallel",
+                           .object_type = "t",
+                           .object_id = std::to_string(t * 100 + i)});
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto v = log_.verify(db());
+  EXPECT_TRUE(v.ok) << v.problem;
+  EXPECT_EQ(v.entries, 5 + 8 * 25);
+  EXPECT_EQ(db().query_one("SELECT COUNT(DISTINCT seq), MAX(seq) FROM audit_log")->integer(1),
+            5 + 8 * 25);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, Audit, ::testing::ValuesIn(test::backends()));

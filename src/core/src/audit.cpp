@@ -38,10 +38,12 @@ std::string entry_hash(const std::string& prev_hash, const Stored& e) {
 }  // namespace
 
 std::int64_t AuditLog::append(db::Connection& tx, const AuditEntry& entry) {
-  tx.lock_exclusive("audit_log");
-  auto head = tx.query_one("SELECT seq, hash FROM audit_head WHERE id = 1");
+  // Taking the next number locks the head's row until commit (PostgreSQL; SQLite's write
+  // transactions are serial), so appends take turns; one statement, not a separate lock
+  // and read, because every auditing transaction waits here.
+  auto head = tx.query_one("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash");
   if (!head) throw Failure("audit_head is missing; run mvsp migrate");
-  Stored e{head->integer(0) + 1,
+  Stored e{head->integer(0),
            to_millis(clock_.now()),
            entry.actor,
            entry.action,
@@ -56,7 +58,7 @@ std::int64_t AuditLog::append(db::Connection& tx, const AuditEntry& entry) {
       "correlation_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail, e.correlation_id, prev,
       hash);
-  tx.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", e.seq, hash);
+  tx.execute("UPDATE audit_head SET hash = ? WHERE id = 1", hash);
   return e.seq;
 }
 
