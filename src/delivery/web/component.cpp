@@ -3,7 +3,6 @@
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
-#include <mvsp/core/mail.hpp>
 #include <mvsp/core/pki.hpp>
 #include <mvsp/delivery/api.hpp>
 #include <mvsp/delivery/component.hpp>

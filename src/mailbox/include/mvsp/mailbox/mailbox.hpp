@@ -23,7 +23,6 @@ class JobQueue;
 class JobRunner;
 class AuditLog;
 class BlobStore;
-class Mailer;
 namespace db {
 class Database;
 }
