@@ -1,7 +1,10 @@
 // The database contract: the same statements behave the same on SQLite and PostgreSQL.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mvsp/core/db.hpp>
+#include <thread>
+#include <vector>
 
 #include "support.hpp"
 
@@ -95,6 +98,68 @@ TEST_P(DatabaseContract, FailedStatementThrowsAndTheConnectionStaysUsable) {
 
 TEST_P(DatabaseContract, WrongParameterCountIsAFailure) {
   EXPECT_THROW(db().execute("INSERT INTO things (id, n) VALUES (?, ?)", "x"), Failure);
+}
+
+// Writes outside a transaction while other connections write inside one, from many
+// threads: each waits its turn (on SQLite behind the process's writers, not in SQLite's
+// sleeping busy handler), and none is lost.
+TEST_P(DatabaseContract, WritesInAndOutsideTransactionsFromManyThreadsAllLand) {
+  constexpr int kThreads = 8;
+  constexpr int kEach = 50;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto id = std::to_string(t) + ":" + std::to_string(i);
+        if (t % 2 == 0) {
+          db().execute("INSERT INTO things (id, n) VALUES (?, ?)", id, std::int64_t{i});
+        } else {
+          db().transaction([&](Tx& tx) {
+            tx.execute("INSERT INTO things (id, n) VALUES (?, ?)", id, std::int64_t{i});
+            tx.execute("UPDATE things SET note = 'seen' WHERE id = ?", id);
+          });
+        }
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), kThreads * kEach);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things WHERE note = 'seen'")->integer(0),
+            kThreads / 2 * kEach);
+}
+
+// A shared lock admits every other holder of it and keeps out the one who takes it alone
+// until they commit (PostgreSQL; SQLite's write transactions are serial anyway).
+TEST_P(DatabaseContract, ASharedLockKeepsOutTheExclusiveOneUntilCommit) {
+  auto a = db().acquire();
+  auto b = db().acquire();
+  if (a->dialect() == Dialect::sqlite) GTEST_SKIP() << "SQLite's writers take turns anyway";
+  a->begin();
+  a->lock_shared("thing:x");
+  b->begin();
+  b->lock_shared("thing:x");  // does not wait
+  std::atomic<bool> got{false};
+  std::thread exclusive([&] {
+    db().transaction([&](Tx& tx) {
+      tx.lock_exclusive("thing:x");
+      got = true;
+    });
+  });
+  // Until PostgreSQL shows the exclusive request waiting.
+  bool waiting = false;
+  for (int i = 0; i < 1000 && !waiting; ++i) {
+    waiting = db().query_one("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                             "NOT granted AND database = (SELECT oid FROM pg_database WHERE "
+                             "datname = current_database())")
+                  ->integer(0) == 1;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(waiting);
+  EXPECT_FALSE(got) << "the exclusive lock waits for the shared holders";
+  a->commit();
+  b->commit();
+  exclusive.join();
+  EXPECT_TRUE(got);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, DatabaseContract, ::testing::ValuesIn(test::backends()));

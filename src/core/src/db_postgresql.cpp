@@ -79,10 +79,17 @@ class PgConnection final : public Connection {
   }
 
   void lock_exclusive(std::string_view name) override {
+    execute("SELECT pg_advisory_xact_lock(?)", lock_key(name));
+  }
+  void lock_shared(std::string_view name) override {
+    execute("SELECT pg_advisory_xact_lock_shared(?)", lock_key(name));
+  }
+
+  static std::int64_t lock_key(std::string_view name) {
     auto digest = crypto::sha256(name);
     std::int64_t key = 0;
     std::memcpy(&key, digest.data(), sizeof key);
-    execute("SELECT pg_advisory_xact_lock(?)", key);
+    return key;
   }
 
   std::string_view for_update_skip_locked() const override { return " FOR UPDATE SKIP LOCKED"; }

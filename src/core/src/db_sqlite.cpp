@@ -15,8 +15,8 @@ namespace {
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const std::string& path, int busy_timeout_ms,
-                   std::shared_ptr<std::mutex> write_lock)
-      : write_lock_(std::move(write_lock)) {
+                   std::shared_ptr<std::timed_mutex> write_lock)
+      : write_lock_(std::move(write_lock)), busy_timeout_(busy_timeout_ms) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -36,6 +36,7 @@ class SqliteConnection final : public Connection {
 
   Rows query_values(std::string_view sql, std::span<const Value> params) override {
     sqlite3_stmt* stmt = prepare(sql, params);
+    auto lock = lock_for_write(stmt);
     Rows rows;
     for (;;) {
       int rc = sqlite3_step(stmt);
@@ -53,6 +54,7 @@ class SqliteConnection final : public Connection {
 
   std::int64_t execute_values(std::string_view sql, std::span<const Value> params) override {
     sqlite3_stmt* stmt = prepare(sql, params);
+    auto lock = lock_for_write(stmt);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
@@ -72,6 +74,7 @@ class SqliteConnection final : public Connection {
   }
 
   void lock_exclusive(std::string_view) override {}
+  void lock_shared(std::string_view) override {}
   std::string_view for_update_skip_locked() const override { return ""; }
   std::string_view for_update() const override { return ""; }
 
@@ -170,6 +173,17 @@ class SqliteConnection final : public Connection {
     throw Failure(fmt::format("database: {} in: {}", msg, sql));
   }
 
+  // A write outside a transaction queues on the writers' mutex too, as begin() does,
+  // instead of in SQLite's sleeping busy handler.
+  // It waits as long as SQLite's busy handler would, and fails as SQLite would after that
+  // (a write made on another connection inside a transaction must not hang).
+  std::unique_lock<std::timed_mutex> lock_for_write(sqlite3_stmt* stmt) {
+    if (holds_lock_ || !sqlite3_get_autocommit(db_) || sqlite3_stmt_readonly(stmt)) return {};
+    std::unique_lock lock(*write_lock_, busy_timeout_);
+    if (!lock) throw Failure("database: database is locked (the other writers took too long)");
+    return lock;
+  }
+
   static constexpr std::size_t kCacheLimit = 512;
   void release() noexcept {
     if (holds_lock_) {
@@ -180,7 +194,8 @@ class SqliteConnection final : public Connection {
 
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
-  std::shared_ptr<std::mutex> write_lock_;
+  std::shared_ptr<std::timed_mutex> write_lock_;
+  std::chrono::milliseconds busy_timeout_;
   bool holds_lock_ = false;
 };
 
@@ -188,7 +203,7 @@ class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(const std::string& path, const PoolOptions& options)
       : pool_(options.size, std::chrono::milliseconds(options.busy_timeout_ms),
-              [=, lock = std::make_shared<std::mutex>()] {
+              [=, lock = std::make_shared<std::timed_mutex>()] {
                 return std::make_unique<SqliteConnection>(path, options.busy_timeout_ms, lock);
               }) {
     acquire();  // opens the file now, so a bad path fails at start

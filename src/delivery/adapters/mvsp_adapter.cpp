@@ -1,4 +1,5 @@
-// The platform's own mailbox: stores through the mailbox component, once per notice.
+// The platform's own mailbox: stores through the mailbox component, once per notice, in
+// the delivery's transaction (stage) or in one of its own (deliver).
 #include <mvsp/delivery/adapters.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <regex>
@@ -20,6 +21,28 @@ class MvspAdapter final : public MailboxAdapter {
   }
 
   DeliveryResult deliver(const OutgoingNotice& notice) override {
+    auto stored = mailbox_.store(request_of(notice));
+    if (!stored) return std::unexpected(failure_of(stored.error()));
+    return receipt_of(*stored);
+  }
+
+  LocalStore stage(const OutgoingNotice& notice) override {
+    auto prepared = mailbox_.prepare(request_of(notice));
+    if (!prepared) {
+      return [failure = failure_of(prepared.error())](core::db::Connection&) -> DeliveryResult {
+        return std::unexpected(failure);
+      };
+    }
+    return [this, p = std::make_shared<mailbox::PreparedMessage>(std::move(*prepared))](
+               core::db::Connection& tx) -> DeliveryResult {
+      auto stored = mailbox_.store(tx, *p);
+      if (!stored) return std::unexpected(failure_of(stored.error()));
+      return receipt_of(*stored);
+    };
+  }
+
+ private:
+  mailbox::StoreRequest request_of(const OutgoingNotice& notice) const {
     mailbox::StoreRequest r{.owner_id = notice.address,
                             .source_ref = "delivery:" + notice.id,
                             .notice = true,
@@ -33,23 +56,23 @@ class MvspAdapter final : public MailboxAdapter {
     for (const auto& d : notice.documents) {
       r.attachments.push_back({d.filename, d.media_type, d.content});
     }
-    auto stored = mailbox_.store(r);
-    if (!stored) {
-      const auto& e = stored.error();
-      if (e.code == core::ErrorCode::not_found) {
-        return std::unexpected(DeliveryFailure{true, "account_deleted", e.message});
-      }
-      if (e.code == core::ErrorCode::invalid_input || e.code == core::ErrorCode::conflict) {
-        std::string detail = e.message;
-        for (const auto& f : e.fields) detail += "; " + f.field + ": " + f.message;
-        return std::unexpected(DeliveryFailure{true, "rejected", detail});
-      }
-      return std::unexpected(DeliveryFailure{false, "unavailable", e.message});
-    }
-    return DeliveryReceipt{stored->message_id, stored->provided_at, stored->deemed_announced_on};
+    return r;
   }
 
- private:
+  static DeliveryFailure failure_of(const core::Error& e) {
+    if (e.code == core::ErrorCode::not_found) return {true, "account_deleted", e.message};
+    if (e.code == core::ErrorCode::invalid_input || e.code == core::ErrorCode::conflict) {
+      std::string detail = e.message;
+      for (const auto& f : e.fields) detail += "; " + f.field + ": " + f.message;
+      return {true, "rejected", detail};
+    }
+    return {false, "unavailable", e.message};
+  }
+
+  static DeliveryReceipt receipt_of(const mailbox::Receipt& r) {
+    return {r.message_id, r.provided_at, r.deemed_announced_on};
+  }
+
   mailbox::Mailbox& mailbox_;
   std::string event_job_kind_;
 };

@@ -320,6 +320,12 @@ struct Delivery::Impl {
   }
 
   core::JobOutcome deliver(core::JobContext& ctx);
+  core::JobOutcome conclude(core::JobContext& ctx, const std::string& id,
+                            const LocalStore& store);
+  std::optional<Notice> begin_attempt(core::db::Tx& tx, const std::string& id);
+  OutgoingNotice outgoing(const Notice& n);
+  void record_outcome(core::db::Tx& tx, core::JobContext& ctx, const Notice& n,
+                      const DeliveryResult& result);
   core::JobOutcome callback(const std::string& notice_id, int seq);
 };
 
@@ -533,116 +539,143 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
 
 core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   auto id = parse_object(ctx.job.payload)->getValue<std::string>("noticeId");
-  std::optional<Notice> n;
-  int attempt = 0;
-  // The attempt is counted and recorded before anything leaves the building.
-  bool go = db.transaction([&](core::db::Tx& tx) {
-    n = load(tx, id);
-    if (!n || is_final(n->status)) return false;
-    attempt = n->attempts + 1;
-    tx.execute(
-        "UPDATE delivery_notices SET status = ?, attempts = ?, next_attempt_at = NULL, "
-        "updated_at = ? WHERE id = ?",
-        kDelivering, attempt, now_ms(), id);
-    Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
-    detail.set("attempt", attempt);
-    detail.set("mailboxType", n->mailbox_type);
-    record(tx, id, "attempt", kDelivering, detail);
-    return true;
-  });
-  if (!go) return core::JobOutcome::ok();
-
+  std::optional<Notice> n = load(*db.acquire(), id);
+  if (!n || is_final(n->status)) return core::JobOutcome::ok();
   auto adapter = adapters.find(n->mailbox_type);
-  DeliveryResult result;
   if (adapter == adapters.end()) {
-    result = std::unexpected(DeliveryFailure{
-        false, "no_adapter", "this instance has no adapter for " + n->mailbox_type});
-  } else {
-    auto body = db.query_one("SELECT body FROM delivery_notices WHERE id = ?", id)->text(0);
-    OutgoingNotice out{
-        .id = id,
-        .sender = n->tenant_id,
-        .address = n->recipient.substr(n->recipient.find(':') + 1),
-        .subject = n->subject,
-        .body = body,
-        .reference = n->reference,
-        .required_level =
-            identity::parse_level(n->required_level).value_or(identity::TrustLevel::high),
-        .documents = {},
-        .retrieval_confirmation_url = {}};
-    if (auto name = senders.name(n->tenant_id)) out.sender = *name;
-    if (n->mailbox_type != "mvsp") {
-      out.retrieval_confirmation_url = retrieval_url(id);
-    }
-    auto& store = store_for(n->tenant_id);
-    for (const auto& r : db.query("SELECT filename, media_type, blob_id, sha512 FROM "
-                                  "delivery_documents WHERE notice_id = ? ORDER BY position",
-                                  id)) {
-      std::ostringstream content;
-      if (auto ok = store.read(r.text(2), content); !ok) {
-        throw core::Failure("a document of notice " + id +
-                            " cannot be read: " + ok.error().message);
-      }
-      out.documents.push_back({r.text(0), r.text(1), content.str(), r.text(3)});
-    }
-    try {
-      result = adapter->second->deliver(out);
-    } catch (const std::exception& e) {
-      result = std::unexpected(DeliveryFailure{false, "error", e.what()});
-    }
+    return conclude(ctx, id,
+                    [&](core::db::Tx&) -> DeliveryResult {
+                      return std::unexpected(DeliveryFailure{
+                          false, "no_adapter",
+                          "this instance has no adapter for " + n->mailbox_type});
+                    });
   }
-
+  auto out = outgoing(*n);
+  // A mailbox in our own database stores the notice in the transaction that records the
+  // attempt and the receipt.
+  if (auto local = adapter->second->stage(out)) return conclude(ctx, id, local);
+  // Elsewhere, the attempt is counted and recorded before anything leaves the building.
+  bool go = db.transaction([&](core::db::Tx& tx) { return begin_attempt(tx, id).has_value(); });
+  if (!go) return core::JobOutcome::ok();
+  DeliveryResult result;
+  try {
+    result = adapter->second->deliver(out);
+  } catch (const std::exception& e) {
+    result = std::unexpected(DeliveryFailure{false, "error", e.what()});
+  }
   db.transaction([&](core::db::Tx& tx) {
     // A worker that lost its lease leaves the outcome to the one that took over.
     if (!jobs.complete(tx, ctx.job)) return;
-    auto now = clock.now();
-    if (result) {
-      tx.execute(
-          "UPDATE delivery_notices SET status = ?, reason = '', stored_at = ?, "
-          "receipt_message_id = ?, deemed_announced_on = ?, next_attempt_at = NULL, "
-          "updated_at = ? WHERE id = ?",
-          kStored, core::to_millis(result->stored_at), result->message_id,
-          result->deemed_announced_on, core::to_millis(now), id);
-      Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
-      detail.set("attempt", attempt);
-      detail.set("messageId", result->message_id);
-      detail.set("storedAt", core::format_utc(result->stored_at));
-      if (!result->deemed_announced_on.empty()) {
-        detail.set("deemedAnnouncedOn", result->deemed_announced_on);
-      }
-      detail.set("documents", documents_json(documents(tx, id)));
-      record(tx, id, "receipt", kStored, detail);
-      return;
-    }
-    const auto& f = result.error();
-    if (f.permanent) {
-      undeliverable(tx, *n, f.reason, f.detail);
-      return;
-    }
-    auto unit = core::crypto::random_unit();
-    auto delay = core::backoff_delay(attempt, {options.first_retry, options.max_retry_delay}, unit);
-    auto next = now + delay;
-    if (next > n->accepted_at + options.retry_window) {
-      undeliverable(tx, *n, "retries_exhausted", f.reason + ": " + f.detail);
-      return;
-    }
-    tx.execute(
-        "UPDATE delivery_notices SET status = ?, reason = ?, next_attempt_at = ?, updated_at = ? "
-        "WHERE id = ?",
-        kFailedRetrying, f.reason, core::to_millis(next), core::to_millis(now), id);
-    Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
-    detail.set("attempt", attempt);
-    detail.set("reason", f.reason);
-    detail.set("detail", f.detail);
-    detail.set("nextAttemptAt", core::format_utc(next));
-    record(tx, id, "attempt_failed", kFailedRetrying, detail);
-    jobs.enqueue(tx, {.kind = "delivery.deliver",
-                      .payload = ctx.job.payload,
-                      .idempotency_key = fmt::format("delivery.deliver:{}:{}", id, attempt + 1),
-                      .run_at = next,
-                      .max_attempts = 5});
+    if (auto now = load(tx, id)) record_outcome(tx, ctx, *now, result);
   });
   return core::JobOutcome::ok();
+}
+
+core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::string& id,
+                                          const LocalStore& store) {
+  db.transaction([&](core::db::Tx& tx) {
+    if (!jobs.complete(tx, ctx.job)) return;
+    auto n = begin_attempt(tx, id);
+    if (n) record_outcome(tx, ctx, *n, store(tx));
+  });
+  return core::JobOutcome::ok();
+}
+
+std::optional<Notice> Delivery::Impl::begin_attempt(core::db::Tx& tx, const std::string& id) {
+  auto n = load(tx, id);
+  if (!n || is_final(n->status)) return std::nullopt;
+  n->attempts += 1;
+  tx.execute(
+      "UPDATE delivery_notices SET status = ?, attempts = ?, next_attempt_at = NULL, "
+      "updated_at = ? WHERE id = ?",
+      kDelivering, n->attempts, now_ms(), id);
+  Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
+  detail.set("attempt", n->attempts);
+  detail.set("mailboxType", n->mailbox_type);
+  record(tx, id, "attempt", kDelivering, detail);
+  return n;
+}
+
+OutgoingNotice Delivery::Impl::outgoing(const Notice& n) {
+  auto body = db.query_one("SELECT body FROM delivery_notices WHERE id = ?", n.id)->text(0);
+  OutgoingNotice out{
+      .id = n.id,
+      .sender = n.tenant_id,
+      .address = n.recipient.substr(n.recipient.find(':') + 1),
+      .subject = n.subject,
+      .body = body,
+      .reference = n.reference,
+      .required_level =
+          identity::parse_level(n.required_level).value_or(identity::TrustLevel::high),
+      .documents = {},
+      .retrieval_confirmation_url = {}};
+  if (auto name = senders.name(n.tenant_id)) out.sender = *name;
+  if (n.mailbox_type != "mvsp") out.retrieval_confirmation_url = retrieval_url(n.id);
+  auto& store = store_for(n.tenant_id);
+  for (const auto& r : db.query("SELECT filename, media_type, blob_id, sha512 FROM "
+                                "delivery_documents WHERE notice_id = ? ORDER BY position",
+                                n.id)) {
+    std::ostringstream content;
+    if (auto ok = store.read(r.text(2), content); !ok) {
+      throw core::Failure("a document of notice " + n.id +
+                          " cannot be read: " + ok.error().message);
+    }
+    out.documents.push_back({r.text(0), r.text(1), content.str(), r.text(3)});
+  }
+  return out;
+}
+
+// The outcome of attempt n.attempts, in the transaction that completes the job.
+void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, const Notice& n,
+                                    const DeliveryResult& result) {
+  const auto& id = n.id;
+  int attempt = n.attempts;
+  auto now = clock.now();
+  if (result) {
+    tx.execute(
+        "UPDATE delivery_notices SET status = ?, reason = '', stored_at = ?, "
+        "receipt_message_id = ?, deemed_announced_on = ?, next_attempt_at = NULL, "
+        "updated_at = ? WHERE id = ?",
+        kStored, core::to_millis(result->stored_at), result->message_id,
+        result->deemed_announced_on, core::to_millis(now), id);
+    Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
+    detail.set("attempt", attempt);
+    detail.set("messageId", result->message_id);
+    detail.set("storedAt", core::format_utc(result->stored_at));
+    if (!result->deemed_announced_on.empty()) {
+      detail.set("deemedAnnouncedOn", result->deemed_announced_on);
+    }
+    detail.set("documents", documents_json(documents(tx, id)));
+    record(tx, id, "receipt", kStored, detail);
+    return;
+  }
+  const auto& f = result.error();
+  if (f.permanent) {
+    undeliverable(tx, n, f.reason, f.detail);
+    return;
+  }
+  auto unit = core::crypto::random_unit();
+  auto delay = core::backoff_delay(attempt, {options.first_retry, options.max_retry_delay}, unit);
+  auto next = now + delay;
+  if (next > n.accepted_at + options.retry_window) {
+    undeliverable(tx, n, "retries_exhausted", f.reason + ": " + f.detail);
+    return;
+  }
+  tx.execute(
+      "UPDATE delivery_notices SET status = ?, reason = ?, next_attempt_at = ?, updated_at = ? "
+      "WHERE id = ?",
+      kFailedRetrying, f.reason, core::to_millis(next), core::to_millis(now), id);
+  Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
+  detail.set("attempt", attempt);
+  detail.set("reason", f.reason);
+  detail.set("detail", f.detail);
+  detail.set("nextAttemptAt", core::format_utc(next));
+  record(tx, id, "attempt_failed", kFailedRetrying, detail);
+  jobs.enqueue(tx, {.kind = "delivery.deliver",
+                    .payload = ctx.job.payload,
+                    .idempotency_key = fmt::format("delivery.deliver:{}:{}", id, attempt + 1),
+                    .run_at = next,
+                    .max_attempts = 5});
 }
 
 core::JobOutcome Delivery::Impl::callback(const std::string& notice_id, int seq) {

@@ -103,8 +103,8 @@ struct Mailbox::Impl {
                core::to_millis(clock.now()), message_id);
   }
 
-  std::optional<Message> by_source(const std::string& source_ref) {
-    auto r = db.query_one(
+  std::optional<Message> by_source(core::db::Connection& c, const std::string& source_ref) {
+    auto r = c.query_one(
         fmt::format("SELECT {} FROM mailbox_messages WHERE source_ref = ?", kColumns), source_ref);
     if (!r) return std::nullopt;
     return read_message(*r);
@@ -112,6 +112,14 @@ struct Mailbox::Impl {
 
   Receipt receipt_of(const Message& m, bool before) {
     return {m.id, m.provided_at, m.deemed_announced_on, before};
+  }
+
+  // A source stored before answers with its first receipt, for the same owner only.
+  core::Result<Receipt> stored_before(const Message& existing, const std::string& owner_id) {
+    if (existing.owner_id != owner_id) {
+      return fail(Error::conflict("the source reference was used for another recipient"));
+    }
+    return receipt_of(existing, true);
   }
 };
 
@@ -129,6 +137,13 @@ std::string Mailbox::deemed_day(core::TimePoint provided) const {
 }
 
 core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
+  auto prepared = prepare(request);
+  if (!prepared) return fail(prepared.error());
+  return impl_->db.transaction(
+      [&](core::db::Tx& tx) -> core::Result<Receipt> { return store(tx, *prepared); });
+}
+
+core::Result<PreparedMessage> Mailbox::prepare(StoreRequest request) {
   auto& d = *impl_;
   Error error{core::ErrorCode::invalid_input, "The message is not valid.", {}, {}};
   if (request.source_ref.empty()) error.and_field("sourceRef", "is required");
@@ -149,27 +164,30 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     }
   }
   if (!error.fields.empty()) return fail(error);
-  // A source stored before answers with its first receipt, for the same owner only.
-  auto stored_before = [&](const Message& existing) -> core::Result<Receipt> {
-    if (existing.owner_id != request.owner_id) {
-      return fail(Error::conflict("the source reference was used for another recipient"));
-    }
-    return d.receipt_of(existing, true);
-  };
-  if (auto existing = d.by_source(request.source_ref)) return stored_before(*existing);
+  PreparedMessage p;
+  if (auto existing = d.by_source(*d.db.acquire(), request.source_ref)) {
+    auto receipt = d.stored_before(*existing, request.owner_id);
+    if (!receipt) return fail(receipt.error());
+    p.stored_before = *receipt;
+    p.request = std::move(request);
+    return p;
+  }
   auto addresses = d.owners.notify_addresses(request.owner_id);
   if (!addresses) return fail(Error::not_found("no account or organisation with this mailbox"));
-
+  p.notify = std::move(*addresses);
   // Documents first: a blob nobody names is harmless and content-addressed; a row naming a
   // missing blob would not be.
-  struct Stored {
-    core::BlobRef ref;
-    std::string sha256;
-  };
-  std::vector<Stored> stored;
   for (const auto& a : request.attachments) {
-    stored.push_back({d.blobs.put(a.content), core::crypto::sha256_hex(a.content)});
+    p.documents.push_back({d.blobs.put(a.content).id, core::crypto::sha256_hex(a.content)});
   }
+  p.request = std::move(request);
+  return p;
+}
+
+core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMessage& p) {
+  auto& d = *impl_;
+  if (p.stored_before) return *p.stored_before;
+  const auto& request = p.request;
   auto now = d.clock.now();
   Message m;
   m.id = d.ids.key();
@@ -178,48 +196,44 @@ core::Result<Receipt> Mailbox::store(const StoreRequest& request) {
     m.deemed_announced_on = deemed_day(now);
     m.retrieval_due_at = now + std::chrono::days(d.options.retrieval_period_days);
   }
-  bool inserted = d.db.transaction([&](core::db::Tx& tx) {
-    if (tx.execute(
-            "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
-            "reference, required_level, provided_at, deemed_announced_on, retrieval_due_at, "
-            "event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            m.id, request.owner_id, request.source_ref, request.notice ? "notice" : "message",
-            request.sender, request.subject, request.body, request.reference,
-            std::string(identity::level_name(request.required_level)), core::to_millis(now),
-            request.notice ? core::db::Value(m.deemed_announced_on) : core::db::Value(),
-            m.retrieval_due_at ? core::db::Value(core::to_millis(*m.retrieval_due_at))
-                               : core::db::Value(),
-            request.event_job_kind) != 1) {
-      return false;
-    }
-    for (std::size_t i = 0; i < request.attachments.size(); ++i) {
-      const auto& a = request.attachments[i];
-      // Under the document's lock, as erase_owner removes it: a copy removed since put()
-      // (the last other message naming it was erased) is written again.
-      tx.lock_exclusive("blob:" + stored[i].ref.id);
-      if (!d.blobs.exists(stored[i].ref.id)) d.blobs.put(a.content);
-      tx.execute(
-          "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
-          "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-          m.id, static_cast<std::int64_t>(i), a.filename,
-          a.media_type.empty() ? "application/octet-stream" : a.media_type,
-          static_cast<std::int64_t>(a.content.size()), stored[i].sha256, stored[i].ref.id);
-    }
-    d.notify(tx, m.id, *addresses);
-    d.audit.append(tx, {.actor = "system:mailbox",
-                        .action = "mailbox.message_stored",
-                        .object_type = "mailbox_message",
-                        .object_id = m.id,
-                        .detail = fmt::format(R"({{"sourceRef":"{}","attachments":{}}})",
-                                              request.source_ref, request.attachments.size())});
-    return true;
-  });
-  if (!inserted) {
+  if (tx.execute(
+          "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
+          "reference, required_level, provided_at, deemed_announced_on, retrieval_due_at, "
+          "event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          m.id, request.owner_id, request.source_ref, request.notice ? "notice" : "message",
+          request.sender, request.subject, request.body, request.reference,
+          std::string(identity::level_name(request.required_level)), core::to_millis(now),
+          request.notice ? core::db::Value(m.deemed_announced_on) : core::db::Value(),
+          m.retrieval_due_at ? core::db::Value(core::to_millis(*m.retrieval_due_at))
+                             : core::db::Value(),
+          request.event_job_kind) != 1) {
     // Stored at the same moment by another worker: that one counts.
-    auto existing = d.by_source(request.source_ref);
+    auto existing = d.by_source(tx, request.source_ref);
     if (!existing) throw core::Failure("a message conflicted on insert, but none has its source");
-    return stored_before(*existing);
+    return d.stored_before(*existing, request.owner_id);
   }
+  for (std::size_t i = 0; i < request.attachments.size(); ++i) {
+    const auto& a = request.attachments[i];
+    const auto& doc = p.documents.at(i);
+    // Under the document's lock, which erase_owner takes alone to remove it (messages
+    // being stored share it): a copy removed since put() (the last other message naming
+    // it was erased) is written again.
+    tx.lock_shared("blob:" + doc.blob_id);
+    if (!d.blobs.exists(doc.blob_id)) d.blobs.put(a.content);
+    tx.execute(
+        "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
+        "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        m.id, static_cast<std::int64_t>(i), a.filename,
+        a.media_type.empty() ? "application/octet-stream" : a.media_type,
+        static_cast<std::int64_t>(a.content.size()), doc.sha256, doc.blob_id);
+  }
+  d.notify(tx, m.id, p.notify);
+  d.audit.append(tx, {.actor = "system:mailbox",
+                      .action = "mailbox.message_stored",
+                      .object_type = "mailbox_message",
+                      .object_id = m.id,
+                      .detail = fmt::format(R"({{"sourceRef":"{}","attachments":{}}})",
+                                            request.source_ref, request.attachments.size())});
   return d.receipt_of(m, false);
 }
 

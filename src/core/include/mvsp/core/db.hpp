@@ -96,6 +96,9 @@ class Connection {
   // Serialises the current transaction against every other that takes the same lock name
   // until commit (PostgreSQL advisory lock; SQLite write transactions are serial anyway).
   virtual void lock_exclusive(std::string_view name) = 0;
+  // The same lock shared: transactions that share it run side by side, one that takes it
+  // exclusively waits for them all (and they for it).
+  virtual void lock_shared(std::string_view name) = 0;
   // " FOR UPDATE SKIP LOCKED" where the database has row locks, "" on SQLite, whose write
   // transactions already exclude each other.
   virtual std::string_view for_update_skip_locked() const = 0;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
@@ -13,6 +14,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace mvsp::core::db {
+class Connection;
+}
 
 namespace mvsp::mailbox {
 class Mailbox;
@@ -55,6 +60,9 @@ struct DeliveryFailure {
 
 using DeliveryResult = std::expected<DeliveryReceipt, DeliveryFailure>;
 
+// Stores a staged notice in the caller's transaction.
+using LocalStore = std::function<DeliveryResult(core::db::Connection& tx)>;
+
 class MailboxAdapter {
  public:
   virtual ~MailboxAdapter() = default;
@@ -63,6 +71,11 @@ class MailboxAdapter {
   // Whether `address` (the part after "type:") can be a mailbox of this type.
   virtual bool valid_address(std::string_view address) const = 0;
   virtual DeliveryResult deliver(const OutgoingNotice& notice) = 0;
+  // For a mailbox in the platform's own database: does what can be done before a
+  // transaction (checks, documents written) and returns the step that stores the notice
+  // in the delivery's own transaction, so that the attempt, the message and the receipt
+  // commit together. Empty for a mailbox elsewhere, which deliver() reaches.
+  virtual LocalStore stage(const OutgoingNotice&) { return {}; }
 };
 
 // The platform's own mailbox (`mvsp:<account or organisation id>`), written through the

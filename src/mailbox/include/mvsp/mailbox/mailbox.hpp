@@ -24,8 +24,9 @@ class JobRunner;
 class AuditLog;
 class BlobStore;
 namespace db {
+class Connection;
 class Database;
-}
+}  // namespace db
 }  // namespace mvsp::core
 
 namespace mvsp::web {
@@ -72,6 +73,19 @@ struct Receipt {
   core::TimePoint provided_at;
   std::string deemed_announced_on;  // ISO day; empty for plain messages
   bool stored_before = false;       // the same source_ref was stored already
+};
+
+// A message checked, its owner's notification addresses found and its attachments
+// written, ready to be stored in a transaction of the caller's. Made by prepare().
+struct PreparedMessage {
+  StoreRequest request;
+  std::vector<std::string> notify;  // the owner's addresses
+  struct Document {
+    std::string blob_id;
+    std::string sha256;
+  };
+  std::vector<Document> documents;
+  std::optional<Receipt> stored_before;  // the source was stored already: nothing to write
 };
 
 struct AttachmentInfo {
@@ -122,6 +136,12 @@ class Mailbox {
   // arrived). not_found when the owner has no account or organisation (for good);
   // invalid_input names the field. Idempotent on source_ref.
   core::Result<Receipt> store(const StoreRequest& request);
+  // The same in two steps, for a caller that stores the message in its own transaction
+  // (the delivery service: the attempt, the message and the receipt commit together).
+  // prepare() checks and writes the documents, outside any transaction; store() writes
+  // the rows. Both answer as store(request) does.
+  core::Result<PreparedMessage> prepare(StoreRequest request);
+  core::Result<Receipt> store(core::db::Connection& tx, const PreparedMessage& prepared);
 
   // The messages of an owner, newest first; without bodies' attachments.
   std::vector<Message> inbox(const std::string& owner_id, int limit = 200);
