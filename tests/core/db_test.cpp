@@ -148,9 +148,10 @@ TEST_P(DatabaseContract, ASharedLockKeepsOutTheExclusiveOneUntilCommit) {
   // Until PostgreSQL shows the exclusive request waiting.
   bool waiting = false;
   for (int i = 0; i < 1000 && !waiting; ++i) {
-    waiting = db().query_one("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
-                             "NOT granted AND database = (SELECT oid FROM pg_database WHERE "
-                             "datname = current_database())")
+    waiting = db().query_one(
+                      "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                      "NOT granted AND database = (SELECT oid FROM pg_database WHERE "
+                      "datname = current_database())")
                   ->integer(0) == 1;
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

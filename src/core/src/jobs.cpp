@@ -212,8 +212,8 @@ bool JobQueue::complete(db::Connection& tx, const Job& job) {
 bool JobQueue::complete(const Job& job) {
   // A done job keeps its lease token, so a handler's own completion counts as held, and
   // leaves nothing to write (a read, where a write would queue behind the writers).
-  auto row =
-      db_.query_one("SELECT state FROM jobs WHERE id = ? AND lease_token = ?", job.id, job.lease_token);
+  auto row = db_.query_one("SELECT state FROM jobs WHERE id = ? AND lease_token = ?", job.id,
+                           job.lease_token);
   if (!row) return false;
   if (row->text(0) == "done") return true;
   return db_.execute(

@@ -320,8 +320,7 @@ struct Delivery::Impl {
   }
 
   core::JobOutcome deliver(core::JobContext& ctx);
-  core::JobOutcome conclude(core::JobContext& ctx, const std::string& id,
-                            const LocalStore& store);
+  core::JobOutcome conclude(core::JobContext& ctx, const std::string& id, const LocalStore& store);
   std::optional<Notice> begin_attempt(core::db::Tx& tx, const std::string& id);
   OutgoingNotice outgoing(const Notice& n);
   void record_outcome(core::db::Tx& tx, core::JobContext& ctx, const Notice& n,
@@ -543,12 +542,10 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   if (!n || is_final(n->status)) return core::JobOutcome::ok();
   auto adapter = adapters.find(n->mailbox_type);
   if (adapter == adapters.end()) {
-    return conclude(ctx, id,
-                    [&](core::db::Tx&) -> DeliveryResult {
-                      return std::unexpected(DeliveryFailure{
-                          false, "no_adapter",
-                          "this instance has no adapter for " + n->mailbox_type});
-                    });
+    return conclude(ctx, id, [&](core::db::Tx&) -> DeliveryResult {
+      return std::unexpected(DeliveryFailure{
+          false, "no_adapter", "this instance has no adapter for " + n->mailbox_type});
+    });
   }
   auto out = outgoing(*n);
   // A mailbox in our own database stores the notice in the transaction that records the
