@@ -374,7 +374,7 @@ void JobRunner::beat() {
   while (beating_) {
     wake_.wait_for(lock, every, [this] { return !beating_; });
     if (!beating_) break;
-    std::vector<Job> running;
+    std::vector<Job> running(ready_.begin(), ready_.end());
     for (const auto& [id, job] : running_) running.push_back(job);
     lock.unlock();
     for (const auto& job : running) {
@@ -470,15 +470,16 @@ std::optional<Job> JobRunner::next_job() {
     // Another worker is claiming for everyone who is free; its batch may hold ours.
     wake_.wait(lock, [this] { return stopping_ || !ready_.empty() || !claiming_; });
   }
-  // One claim for every worker that is free now (this one among them), so that a claimed
-  // job never waits behind a running one while its lease runs down.
-  int free_workers = std::max(1, options_.threads - busy_);
+  // One claim for the whole pool: as many jobs as there are workers, so that a busy queue
+  // costs a claim per batch, not per job. A claimed job waits at most for the runs ahead of
+  // it, and the heartbeat renews its lease meanwhile.
+  int batch = std::max(1, options_.threads);
   claiming_ = true;
   lock.unlock();
   std::vector<Job> jobs;
   try {
     queue_scheduled();
-    jobs = claim(free_workers);
+    jobs = claim(batch);
   } catch (...) {
     lock.lock();
     claiming_ = false;

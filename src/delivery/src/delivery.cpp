@@ -51,6 +51,7 @@ constexpr const char* kNoticeColumns =
     "status, reason, postal_fallback_required, attempts, accepted_at, updated_at, "
     "next_attempt_at, stored_at, retrieved_at, receipt_message_id, deemed_announced_on, "
     "receipt_fetched_at, documents_deleted_at";
+constexpr int kNoticeColumnCount = 21;
 
 Notice read_notice(const core::db::Row& r) {
   Notice n;
@@ -186,33 +187,57 @@ struct Delivery::Impl {
     return read_notice(*r);
   }
 
-  // Appends a proof record and, when the sending client has a callback address, queues the
-  // callback for it; returns the record's seq.
-  int record(core::db::Connection& tx, const std::string& notice_id, const std::string& step,
-             const std::string& status, const Json& detail) {
-    auto last = tx.query_one(
-        "SELECT seq, hash FROM delivery_proof WHERE notice_id = ? ORDER BY seq DESC LIMIT 1",
-        notice_id);
-    int seq = last ? static_cast<int>(last->integer(0)) + 1 : 1;
-    std::string prev = last ? last->text(1) : std::string();
+  // What the next proof record of a notice follows: read once per transaction, then kept
+  // up to date by record().
+  struct ProofHead {
+    int seq = 0;
+    std::string hash;
+    bool callback = false;  // the sending client has a callback address
+  };
+  ProofHead proof_head(core::db::Connection& tx, const std::string& notice_id) {
+    ProofHead head;
+    if (auto last = tx.query_one("SELECT seq, hash FROM delivery_proof WHERE notice_id = ? "
+                                 "ORDER BY seq DESC LIMIT 1",
+                                 notice_id)) {
+      head.seq = static_cast<int>(last->integer(0));
+      head.hash = last->text(1);
+    }
+    // No job that would have nothing to do: a client without a callback address is told
+    // nothing (it asks for the status).
+    head.callback = tx.query_one(
+                          "SELECT 1 FROM delivery_notices n JOIN delivery_clients c ON "
+                          "c.client_id = n.client_id WHERE n.id = ? AND c.callback_url <> ''",
+                          notice_id)
+                        .has_value();
+    return head;
+  }
+
+  // Appends a proof record after `head` and, when the sending client has a callback
+  // address, queues the callback for it; returns the record's seq.
+  int record(core::db::Connection& tx, const std::string& notice_id, ProofHead& head,
+             const std::string& step, const std::string& status, const Json& detail) {
+    int seq = head.seq + 1;
     auto at = clock.now();
     auto text = stringify(detail);
+    auto hash = proof_hash(head.hash, notice_id, seq, at, step, status, text);
     tx.execute(
         "INSERT INTO delivery_proof (notice_id, seq, at, step, status, detail, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        notice_id, seq, core::to_millis(at), step, status, text, prev,
-        proof_hash(prev, notice_id, seq, at, step, status, text));
-    // No job that would have nothing to do: a client without a callback address is told
-    // nothing (it asks for the status).
-    if (tx.query_one("SELECT 1 FROM delivery_notices n JOIN delivery_clients c ON c.client_id = "
-                     "n.client_id WHERE n.id = ? AND c.callback_url <> ''",
-                     notice_id)) {
+        notice_id, seq, core::to_millis(at), step, status, text, head.hash, hash);
+    if (head.callback) {
       jobs.enqueue(tx, {.kind = "delivery.callback",
                         .payload = fmt::format(R"({{"noticeId":"{}","seq":{}}})", notice_id, seq),
                         .idempotency_key = fmt::format("delivery.callback:{}:{}", notice_id, seq),
                         .max_attempts = 20});
     }
+    head.seq = seq;
+    head.hash = std::move(hash);
     return seq;
+  }
+  int record(core::db::Connection& tx, const std::string& notice_id, const std::string& step,
+             const std::string& status, const Json& detail) {
+    auto head = proof_head(tx, notice_id);
+    return record(tx, notice_id, head, step, status, detail);
   }
 
   void set_status(core::db::Connection& tx, const std::string& id, const std::string& status,
@@ -226,12 +251,17 @@ struct Delivery::Impl {
   // Final failure: the authority must announce by post; its contacts are told.
   void undeliverable(core::db::Connection& tx, const Notice& n, const std::string& reason,
                      const std::string& detail) {
+    auto head = proof_head(tx, n.id);
+    undeliverable(tx, n, head, reason, detail);
+  }
+  void undeliverable(core::db::Connection& tx, const Notice& n, ProofHead& head,
+                     const std::string& reason, const std::string& detail) {
     set_status(tx, n.id, kUndeliverable, reason, true);
     Json d(Poco::JSON_PRESERVE_KEY_ORDER);
     d.set("reason", reason);
     d.set("detail", detail);
     d.set("postalFallbackRequired", true);
-    record(tx, n.id, "final", kUndeliverable, d);
+    record(tx, n.id, head, "final", kUndeliverable, d);
     jobs.enqueue(tx, {.kind = "delivery.alert",
                       .payload = fmt::format(R"({{"noticeId":"{}"}})", n.id),
                       .idempotency_key = "delivery.alert:" + n.id});
@@ -320,10 +350,16 @@ struct Delivery::Impl {
   }
 
   core::JobOutcome deliver(core::JobContext& ctx);
-  core::JobOutcome conclude(core::JobContext& ctx, const std::string& id, const LocalStore& store);
-  std::optional<Notice> begin_attempt(core::db::Tx& tx, const std::string& id);
-  OutgoingNotice outgoing(const Notice& n);
-  void record_outcome(core::db::Tx& tx, core::JobContext& ctx, const Notice& n,
+  // An attempt under way: the notice as the attempt left it, and its proof chain's head.
+  struct Attempt {
+    Notice notice;
+    ProofHead head;
+  };
+  core::JobOutcome conclude(core::JobContext& ctx, const std::string& id,
+                            const std::vector<DocumentInfo>& documents, const LocalStore& store);
+  std::optional<Attempt> begin_attempt(core::db::Tx& tx, const std::string& id);
+  OutgoingNotice outgoing(Notice& n, std::string body);
+  void record_outcome(core::db::Tx& tx, core::JobContext& ctx, Attempt& a,
                       const DeliveryResult& result);
   core::JobOutcome callback(const std::string& notice_id, int seq);
 };
@@ -538,19 +574,25 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
 
 core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   auto id = parse_object(ctx.job.payload)->getValue<std::string>("noticeId");
-  std::optional<Notice> n = load(*db.acquire(), id);
+  std::optional<Notice> n;
+  std::string body;
+  if (auto r = db.query_one(
+          fmt::format("SELECT {}, body FROM delivery_notices WHERE id = ?", kNoticeColumns), id)) {
+    n = read_notice(*r);
+    body = r->text(kNoticeColumnCount);
+  }
   if (!n || is_final(n->status)) return core::JobOutcome::ok();
   auto adapter = adapters.find(n->mailbox_type);
   if (adapter == adapters.end()) {
-    return conclude(ctx, id, [&](core::db::Tx&) -> DeliveryResult {
+    return conclude(ctx, id, {}, [&](core::db::Tx&) -> DeliveryResult {
       return std::unexpected(DeliveryFailure{
           false, "no_adapter", "this instance has no adapter for " + n->mailbox_type});
     });
   }
-  auto out = outgoing(*n);
+  auto out = outgoing(*n, std::move(body));
   // A mailbox in our own database stores the notice in the transaction that records the
   // attempt and the receipt.
-  if (auto local = adapter->second->stage(out)) return conclude(ctx, id, local);
+  if (auto local = adapter->second->stage(out)) return conclude(ctx, id, n->documents, local);
   // Elsewhere, the attempt is counted and recorded before anything leaves the building.
   bool go = db.transaction([&](core::db::Tx& tx) { return begin_attempt(tx, id).has_value(); });
   if (!go) return core::JobOutcome::ok();
@@ -563,44 +605,55 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   db.transaction([&](core::db::Tx& tx) {
     // A worker that lost its lease leaves the outcome to the one that took over.
     if (!jobs.complete(tx, ctx.job)) return;
-    if (auto now = load(tx, id)) record_outcome(tx, ctx, *now, result);
+    if (auto now = load(tx, id)) {
+      Attempt a{*now, proof_head(tx, id)};
+      a.notice.documents = n->documents;
+      record_outcome(tx, ctx, a, result);
+    }
   });
   return core::JobOutcome::ok();
 }
 
 core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::string& id,
+                                          const std::vector<DocumentInfo>& documents,
                                           const LocalStore& store) {
   db.transaction([&](core::db::Tx& tx) {
     if (!jobs.complete(tx, ctx.job)) return;
-    auto n = begin_attempt(tx, id);
-    if (n) record_outcome(tx, ctx, *n, store(tx));
+    if (auto a = begin_attempt(tx, id)) {
+      a->notice.documents = documents;
+      record_outcome(tx, ctx, *a, store(tx));
+    }
   });
   return core::JobOutcome::ok();
 }
 
-std::optional<Notice> Delivery::Impl::begin_attempt(core::db::Tx& tx, const std::string& id) {
-  auto n = load(tx, id);
-  if (!n || is_final(n->status)) return std::nullopt;
-  n->attempts += 1;
-  tx.execute(
-      "UPDATE delivery_notices SET status = ?, attempts = ?, next_attempt_at = NULL, "
-      "updated_at = ? WHERE id = ?",
-      kDelivering, n->attempts, now_ms(), id);
+// Counts the attempt and records it, unless the notice has ended meanwhile.
+std::optional<Delivery::Impl::Attempt> Delivery::Impl::begin_attempt(core::db::Tx& tx,
+                                                                     const std::string& id) {
+  auto r = tx.query_one(
+      fmt::format("UPDATE delivery_notices SET status = ?, attempts = attempts + 1, "
+                  "next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN (?, ?, "
+                  "?) RETURNING {}",
+                  kNoticeColumns),
+      kDelivering, now_ms(), id, kStored, kRetrieved, kUndeliverable);
+  if (!r) return std::nullopt;
+  Attempt a{read_notice(*r), proof_head(tx, id)};
   Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
-  detail.set("attempt", n->attempts);
-  detail.set("mailboxType", n->mailbox_type);
-  record(tx, id, "attempt", kDelivering, detail);
-  return n;
+  detail.set("attempt", a.notice.attempts);
+  detail.set("mailboxType", a.notice.mailbox_type);
+  record(tx, id, a.head, "attempt", kDelivering, detail);
+  return a;
 }
 
-OutgoingNotice Delivery::Impl::outgoing(const Notice& n) {
-  auto body = db.query_one("SELECT body FROM delivery_notices WHERE id = ?", n.id)->text(0);
+// What leaves for the mailbox: the notice with its documents in the clear. Fills
+// n.documents for the receipt.
+OutgoingNotice Delivery::Impl::outgoing(Notice& n, std::string body) {
   OutgoingNotice out{
       .id = n.id,
       .sender = n.tenant_id,
       .address = n.recipient.substr(n.recipient.find(':') + 1),
       .subject = n.subject,
-      .body = body,
+      .body = std::move(body),
       .reference = n.reference,
       .required_level =
           identity::parse_level(n.required_level).value_or(identity::TrustLevel::high),
@@ -609,22 +662,27 @@ OutgoingNotice Delivery::Impl::outgoing(const Notice& n) {
   if (auto name = senders.name(n.tenant_id)) out.sender = *name;
   if (n.mailbox_type != "mvsp") out.retrieval_confirmation_url = retrieval_url(n.id);
   auto& store = store_for(n.tenant_id);
-  for (const auto& r : db.query("SELECT filename, media_type, blob_id, sha512 FROM "
-                                "delivery_documents WHERE notice_id = ? ORDER BY position",
+  n.documents.clear();
+  for (const auto& r : db.query("SELECT position, filename, media_type, size, sha256, sha512, "
+                                "blob_id FROM delivery_documents WHERE notice_id = ? "
+                                "ORDER BY position",
                                 n.id)) {
     std::ostringstream content;
-    if (auto ok = store.read(r.text(2), content); !ok) {
+    if (auto ok = store.read(r.text(6), content); !ok) {
       throw core::Failure("a document of notice " + n.id +
                           " cannot be read: " + ok.error().message);
     }
-    out.documents.push_back({r.text(0), r.text(1), content.str(), r.text(3)});
+    n.documents.push_back(
+        {static_cast<int>(r.integer(0)), r.text(1), r.text(2), r.integer(3), r.text(4), r.text(5)});
+    out.documents.push_back({r.text(1), r.text(2), content.str(), r.text(5)});
   }
   return out;
 }
 
-// The outcome of attempt n.attempts, in the transaction that completes the job.
-void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, const Notice& n,
+// The outcome of attempt a.notice.attempts, in the transaction that completes the job.
+void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, Attempt& a,
                                     const DeliveryResult& result) {
+  const auto& n = a.notice;
   const auto& id = n.id;
   int attempt = n.attempts;
   auto now = clock.now();
@@ -642,20 +700,20 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, con
     if (!result->deemed_announced_on.empty()) {
       detail.set("deemedAnnouncedOn", result->deemed_announced_on);
     }
-    detail.set("documents", documents_json(documents(tx, id)));
-    record(tx, id, "receipt", kStored, detail);
+    detail.set("documents", documents_json(n.documents));
+    record(tx, id, a.head, "receipt", kStored, detail);
     return;
   }
   const auto& f = result.error();
   if (f.permanent) {
-    undeliverable(tx, n, f.reason, f.detail);
+    undeliverable(tx, n, a.head, f.reason, f.detail);
     return;
   }
   auto unit = core::crypto::random_unit();
   auto delay = core::backoff_delay(attempt, {options.first_retry, options.max_retry_delay}, unit);
   auto next = now + delay;
   if (next > n.accepted_at + options.retry_window) {
-    undeliverable(tx, n, "retries_exhausted", f.reason + ": " + f.detail);
+    undeliverable(tx, n, a.head, "retries_exhausted", f.reason + ": " + f.detail);
     return;
   }
   tx.execute(
@@ -667,7 +725,7 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, con
   detail.set("reason", f.reason);
   detail.set("detail", f.detail);
   detail.set("nextAttemptAt", core::format_utc(next));
-  record(tx, id, "attempt_failed", kFailedRetrying, detail);
+  record(tx, id, a.head, "attempt_failed", kFailedRetrying, detail);
   jobs.enqueue(tx, {.kind = "delivery.deliver",
                     .payload = ctx.job.payload,
                     .idempotency_key = fmt::format("delivery.deliver:{}:{}", id, attempt + 1),

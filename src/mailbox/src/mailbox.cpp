@@ -86,7 +86,8 @@ struct Mailbox::Impl {
     return out;
   }
 
-  // The e-mail notice that something arrived, in the transaction that stored it: one
+  // The e-mail notice that something arrived, in the transaction that stored it (which
+  // sets notified_at): one
   // core.mail job per address, each with its own key, so that an address the mail server
   // refuses is retried alone and nobody who got the mail gets it again. The mail says only
   // that something arrived: no sender, no subject, no content.
@@ -99,8 +100,6 @@ struct Mailbox::Impl {
       core::queue_mail(jobs, tx, {.to = to, .subject = subject, .body = body},
                        "mailbox.notify:" + message_id + ":" + to);
     }
-    tx.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
-               core::to_millis(clock.now()), message_id);
   }
 
   std::optional<Message> by_source(core::db::Connection& c, const std::string& source_ref) {
@@ -198,11 +197,13 @@ core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMes
   }
   if (tx.execute(
           "INSERT INTO mailbox_messages (id, owner_id, source_ref, kind, sender, subject, body, "
-          "reference, required_level, provided_at, deemed_announced_on, retrieval_due_at, "
-          "event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          "reference, required_level, provided_at, notified_at, deemed_announced_on, "
+          "retrieval_due_at, event_job_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "ON CONFLICT DO NOTHING",
           m.id, request.owner_id, request.source_ref, request.notice ? "notice" : "message",
           request.sender, request.subject, request.body, request.reference,
           std::string(identity::level_name(request.required_level)), core::to_millis(now),
+          core::to_millis(now),
           request.notice ? core::db::Value(m.deemed_announced_on) : core::db::Value(),
           m.retrieval_due_at ? core::db::Value(core::to_millis(*m.retrieval_due_at))
                              : core::db::Value(),
@@ -437,7 +438,11 @@ void Mailbox::register_jobs(core::JobRunner& runner) {
     auto r = d.db.query_one("SELECT owner_id, notified_at FROM mailbox_messages WHERE id = ?", id);
     if (!r || !r->is_null(1)) return core::JobOutcome::ok();
     auto addresses = d.owners.notify_addresses(r->text(0)).value_or(std::vector<std::string>{});
-    d.db.transaction([&](core::db::Tx& tx) { d.notify(tx, id, addresses); });
+    d.db.transaction([&](core::db::Tx& tx) {
+      d.notify(tx, id, addresses);
+      tx.execute("UPDATE mailbox_messages SET notified_at = ? WHERE id = ?",
+                 core::to_millis(d.clock.now()), id);
+    });
     return core::JobOutcome::ok();
   });
 }
