@@ -11,6 +11,7 @@
 namespace mvsp::core {
 namespace {
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
 class Blobs : public ::testing::Test {
  protected:
@@ -125,6 +126,41 @@ TEST_F(Blobs, RemoveDeletesTheFile) {
   auto ref = store_.put(std::string_view("gone soon"));
   store_.remove(ref.id);
   EXPECT_FALSE(store_.exists(ref.id));
+}
+
+TEST_F(Blobs, ReadAllChecksTheWholeContentInOnePass) {
+  auto doc = std::string(crypto::random_bytes(150'000));
+  auto ref = store_.put(std::string_view(doc));
+  auto got = store_.read_all(ref.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, doc);
+  auto other = store_.put(std::string_view("Bescheid B"));
+  fs::rename(file_of(other.id), file_of(ref.id));  // another document under this id
+  auto swapped = store_.read_all(ref.id);
+  ASSERT_FALSE(swapped);
+  EXPECT_EQ(swapped.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(store_.read_all(other.id).error().code, ErrorCode::not_found);
+}
+
+// What a sweep may take: blobs and unfinished writes from before the cutoff, by the time
+// they were first written (storing the same content again does not renew it).
+TEST_F(Blobs, ASweepSeesOnlyWhatWasWrittenBeforeItsCutoff) {
+  auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  auto old = store_.put(std::string_view("old"));
+  auto fresh = store_.put(std::string_view("fresh"));
+  fs::last_write_time(file_of(old.id), fs::file_time_type::clock::from_sys(now - 2h));
+  store_.put(std::string_view("old"));  // the same content again
+  {
+    std::ofstream(dir_.path() / "blobs" / "tmp" / "crashed") << "half";
+    std::ofstream(dir_.path() / "blobs" / "tmp" / "writing") << "half";
+  }
+  fs::last_write_time(dir_.path() / "blobs" / "tmp" / "crashed",
+                      fs::file_time_type::clock::from_sys(now - 2h));
+  EXPECT_EQ(store_.written_before(now - 1h), std::vector<std::string>{old.id});
+  EXPECT_EQ(store_.remove_unfinished_before(now - 1h), 1);
+  EXPECT_FALSE(fs::exists(dir_.path() / "blobs" / "tmp" / "crashed"));
+  EXPECT_TRUE(fs::exists(dir_.path() / "blobs" / "tmp" / "writing"));
+  EXPECT_TRUE(store_.exists(fresh.id));
 }
 
 TEST(BlobKey, MustBe32Bytes) {

@@ -661,6 +661,39 @@ TEST_P(DeliveryFlow, DocumentsAreEncryptedPerTenantAndDeletedAfterTheReceiptWasF
   EXPECT_TRUE(Delivery::verify_evidence(*evidence, delivery_->evidence_public_key()).ok);
 }
 
+// A request refused after its document was stored (a key or the day's quota taken by a
+// parallel request a moment before, or a database failure) leaves a document that no
+// notice names: here, a copy under another id. The sweep removes it once it is an hour
+// old; the document of the notice stays and is delivered.
+TEST_P(DeliveryFlow, DocumentsNoNoticeNamesAreRemovedAfterAnHour) {
+  auto n = accept(notice("mvsp:" + citizen_), "k-1");
+  auto files = [&] {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "delivery")) {
+      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") {
+        out.push_back(e.path());
+      }
+    }
+    return out;
+  };
+  ASSERT_EQ(files().size(), 1u);
+  auto named = files()[0];
+  auto unnamed = named.parent_path().parent_path().parent_path() / "ab" / "cd" /
+                 ("abcd" + std::string(60, '0'));
+  std::filesystem::create_directories(unnamed.parent_path());
+  std::filesystem::copy_file(named, unnamed);
+  for (const auto& f : files()) {
+    std::filesystem::last_write_time(
+        f, std::filesystem::file_time_type::clock::from_sys(clock_.now()));
+  }
+  EXPECT_EQ(delivery_->remove_unnamed_documents(), 0) << "not an hour old yet";
+  clock_.advance(std::chrono::minutes(61));
+  EXPECT_EQ(delivery_->remove_unnamed_documents(), 1);
+  EXPECT_EQ(files(), std::vector<std::filesystem::path>{named});
+  runner_->run_due();
+  EXPECT_EQ(status(n.id).status, kStored);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, DeliveryFlow, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

@@ -137,6 +137,47 @@ TEST_P(MailboxStore, TheNoticeOfArrivalIsQueuedWithTheMessage) {
   EXPECT_EQ(mail_jobs(stored->message_id), 1) << "nobody is told twice";
 }
 
+// A document written for a store that then failed (here: a source used for another
+// owner) is named by no message; the sweep removes it once it is an hour old, and keeps
+// every document a message names, however old.
+TEST_P(MailboxStore, DocumentsNoMessageNamesAreRemovedAfterAnHour) {
+  ASSERT_TRUE(mailbox_->store(notice("s-1", erika_)));
+  auto refused = notice("s-1", max_);
+  refused.attachments[0].content = "%PDF-1.7\n% nie gespeichert\n%%EOF\n";
+  ASSERT_FALSE(mailbox_->store(refused));
+  auto files = [&] {
+    std::vector<std::filesystem::path> out;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
+      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") {
+        out.push_back(e.path());
+      }
+    }
+    return out;
+  };
+  // The refused store wrote nothing: the source was known before any document.
+  ASSERT_EQ(files().size(), 1u);
+  // A store that failed after writing its document leaves one that no row names.
+  auto failed = notice("s-2", max_);
+  failed.attachments[0].content = "%PDF-1.7\n% nie benannt\n%%EOF\n";
+  auto prepared = mailbox_->prepare(failed);
+  ASSERT_TRUE(prepared);
+  ASSERT_EQ(files().size(), 2u);
+  for (const auto& f : files()) {
+    std::filesystem::last_write_time(
+        f, std::filesystem::file_time_type::clock::from_sys(clock_.now() - 30min));
+  }
+  EXPECT_EQ(mailbox_->remove_unnamed_documents(), 0) << "not an hour old yet";
+  clock_.advance(31min);
+  EXPECT_EQ(mailbox_->remove_unnamed_documents(), 1);
+  ASSERT_EQ(files().size(), 1u);
+  auto inbox = mailbox_->inbox(erika_);
+  ASSERT_EQ(inbox.size(), 1u);
+  ASSERT_TRUE(mailbox_->retrieve(erika_, inbox[0].id, TrustLevel::substantial));
+  std::ostringstream out;
+  EXPECT_TRUE(mailbox_->read_attachment(erika_, inbox[0].id, 0, out));
+  EXPECT_EQ(out.str(), "%PDF-1.7\n%%EOF\n");
+}
+
 TEST_P(MailboxStore, StoringTheSameSourceAgainReturnsTheFirstReceiptForItsOwnerOnly) {
   auto first = mailbox_->store(notice("s-1", erika_));
   ASSERT_TRUE(first) << first.error().message;

@@ -7,6 +7,7 @@
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <ostream>
+#include <sstream>
 
 namespace mvsp::core {
 namespace fs = std::filesystem;
@@ -198,6 +199,55 @@ Status BlobStore::read(std::string_view id, std::ostream& out) const {
   // second pass checks again, so a file changed in between is cut short, not completed.
   if (auto ok = read_file(path_of(id), id, key_, id_key_, nullptr); !ok) return ok;
   return read_file(path_of(id), id, key_, id_key_, &out);
+}
+
+Result<std::string> BlobStore::read_all(std::string_view id) const {
+  if (!exists(id)) return fail(Error::not_found("document not found"));
+  // Nothing leaves before the end of the one pass has checked the whole content.
+  std::ostringstream content;
+  if (auto ok = read_file(path_of(id), id, key_, id_key_, &content); !ok) return fail(ok.error());
+  return std::move(content).str();
+}
+
+namespace {
+
+bool last_written_before(const fs::directory_entry& e, fs::file_time_type cutoff) {
+  std::error_code ec;
+  auto at = e.last_write_time(ec);
+  return !ec && at < cutoff;
+}
+
+}  // namespace
+
+std::vector<std::string> BlobStore::written_before(TimePoint before) const {
+  auto cutoff = fs::file_time_type::clock::from_sys(before);
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it.depth() == 0 && it->path().filename() == "tmp") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    auto name = it->path().filename().string();
+    if (it.depth() == 2 && it->is_regular_file() && exists(name) &&
+        last_written_before(*it, cutoff)) {
+      ids.push_back(std::move(name));
+    }
+  }
+  return ids;
+}
+
+int BlobStore::remove_unfinished_before(TimePoint before) {
+  auto cutoff = fs::file_time_type::clock::from_sys(before);
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(root_ / "tmp", ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code gone;
+    if (it->is_regular_file() && last_written_before(*it, cutoff) && fs::remove(it->path(), gone)) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 void BlobStore::remove(std::string_view id) {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <mutex>
 #include <mvsp/core/audit.hpp>
+#include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
@@ -35,6 +36,7 @@ constexpr std::size_t kMaxBody = 100000;
 constexpr std::size_t kMaxReference = 255;
 constexpr std::size_t kMaxKey = 255;
 constexpr std::size_t kMaxDocuments = 20;
+constexpr std::string_view kBlobLock = "delivery-blob:";
 
 std::string stringify(const Json& o) {
   std::ostringstream out;
@@ -166,6 +168,19 @@ struct Delivery::Impl {
     auto store = std::make_unique<core::BlobStore>(
         options.data_dir / "delivery" / core::crypto::sha256_hex(tenant_id).substr(0, 32), *key);
     return *stores.emplace(tenant_id, std::move(store)).first->second;
+  }
+
+  // Whether a notice of the tenant that still keeps its documents names a blob.
+  core::NamesBlob names_blob(std::string tenant_id) {
+    return [tenant_id = std::move(tenant_id)](core::db::Connection& tx, const std::string& id) {
+      return tx
+          .query_one(
+              "SELECT 1 FROM delivery_documents dd JOIN delivery_notices n ON n.id = "
+              "dd.notice_id WHERE dd.blob_id = ? AND n.tenant_id = ? AND "
+              "n.documents_deleted_at IS NULL",
+              id, tenant_id)
+          .has_value();
+    };
   }
 
   // Each use case holds one pooled connection at a time: pass the one in hand.
@@ -524,6 +539,10 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
     }
     for (std::size_t i = 0; i < docs.size(); ++i) {
       const auto& doc = docs[i];
+      // Under the document's lock, which a removal takes alone: a copy removed since put()
+      // (the last notice naming it let go of its documents) is written again.
+      tx.lock_shared(std::string(kBlobLock) + blob_ids[i]);
+      if (!store.exists(blob_ids[i])) store.put(in.documents[i].content);
       tx.execute(
           "INSERT INTO delivery_documents (notice_id, position, filename, media_type, size, "
           "sha256, sha512, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -667,14 +686,14 @@ OutgoingNotice Delivery::Impl::outgoing(Notice& n, std::string body) {
                                 "blob_id FROM delivery_documents WHERE notice_id = ? "
                                 "ORDER BY position",
                                 n.id)) {
-    std::ostringstream content;
-    if (auto ok = store.read(r.text(6), content); !ok) {
+    auto content = store.read_all(r.text(6));
+    if (!content) {
       throw core::Failure("a document of notice " + n.id +
-                          " cannot be read: " + ok.error().message);
+                          " cannot be read: " + content.error().message);
     }
     n.documents.push_back(
         {static_cast<int>(r.integer(0)), r.text(1), r.text(2), r.integer(3), r.text(4), r.text(5)});
-    out.documents.push_back({r.text(1), r.text(2), content.str(), r.text(5)});
+    out.documents.push_back({r.text(1), r.text(2), std::move(*content), r.text(5)});
   }
   return out;
 }
@@ -981,10 +1000,22 @@ int Delivery::delete_expired_documents() {
       auto status = tx.query_one("SELECT status FROM delivery_notices WHERE id = ?", id)->text(0);
       d.record(tx, id, "documents_deleted", status, detail);
     });
-    for (const auto& b : orphans) store.remove(b);
+    auto names = d.names_blob(r.text(1));
+    for (const auto& b : orphans) core::remove_unless_named(d.db, store, kBlobLock, b, names);
     ++cleaned;
   }
   return cleaned;
+}
+
+int Delivery::remove_unnamed_documents() {
+  auto& d = *impl_;
+  int removed = 0;
+  for (const auto& r : d.db.query("SELECT tenant_id FROM delivery_tenant_keys")) {
+    removed += core::remove_unnamed_blobs(d.db, d.store_for(r.text(0)), kBlobLock,
+                                          d.clock.now() - core::kUnnamedBlobGrace,
+                                          d.names_blob(r.text(0)));
+  }
+  return removed;
 }
 
 std::int64_t Delivery::forget_past_quota_days() {

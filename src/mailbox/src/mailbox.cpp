@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <mvsp/core/audit.hpp>
+#include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
@@ -27,6 +28,11 @@ using identity::TrustLevel;
 constexpr std::size_t kMaxSubject = 1024;
 constexpr std::size_t kMaxSender = 255;
 constexpr std::size_t kMaxBody = 100000;
+constexpr std::string_view kBlobLock = "blob:";
+
+bool names_blob(core::db::Connection& tx, const std::string& id) {
+  return tx.query_one("SELECT 1 FROM mailbox_attachments WHERE blob_id = ?", id).has_value();
+}
 
 constexpr const char* kColumns =
     "id, owner_id, source_ref, kind, sender, subject, body, reference, required_level, "
@@ -219,7 +225,7 @@ core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMes
     // Under the document's lock, which erase_owner takes alone to remove it (messages
     // being stored share it): a copy removed since put() (the last other message naming
     // it was erased) is written again.
-    tx.lock_shared("blob:" + doc.blob_id);
+    tx.lock_shared(std::string(kBlobLock) + doc.blob_id);
     if (!d.blobs.exists(doc.blob_id)) d.blobs.put(a.content);
     tx.execute(
         "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
@@ -399,14 +405,15 @@ int Mailbox::erase_owner(const std::string& owner_id) {
   // and removed under the document's lock, which a message being stored holds until its
   // row is committed.
   for (const auto& blob : blobs) {
-    d.db.transaction([&](core::db::Tx& tx) {
-      tx.lock_exclusive("blob:" + blob);
-      if (!tx.query_one("SELECT 1 FROM mailbox_attachments WHERE blob_id = ?", blob)) {
-        d.blobs.remove(blob);
-      }
-    });
+    core::remove_unless_named(d.db, d.blobs, kBlobLock, blob, names_blob);
   }
   return static_cast<int>(erased);
+}
+
+int Mailbox::remove_unnamed_documents() {
+  auto& d = *impl_;
+  return core::remove_unnamed_blobs(d.db, d.blobs, kBlobLock,
+                                    d.clock.now() - core::kUnnamedBlobGrace, names_blob);
 }
 
 void Mailbox::register_jobs(core::JobRunner& runner) {

@@ -46,13 +46,19 @@ class Component final : public web::Component {
 
   // Where only the delivery service runs, its notices still arrive in the mailbox: the
   // mailbox's jobs run wherever it is built.
-  // The overdue reminders only where the mailbox runs.
+  // The overdue reminders and the sweep of unnamed documents only where the mailbox runs.
   void jobs(web::Platform& p) override {
     mailbox_->register_jobs(p.runner);
     if (!p.runs(name())) return;
     p.runner.every("mailbox.report_overdue", p.sweep_every, [this](core::JobContext&) {
       if (auto n = mailbox_->report_overdue(); n > 0) {
         core::log::info("mailbox.overdue_reported", {{"count", std::to_string(n)}});
+      }
+      return core::JobOutcome::ok();
+    });
+    p.runner.every("mailbox.remove_unnamed_documents", p.sweep_every, [this](core::JobContext&) {
+      if (auto n = mailbox_->remove_unnamed_documents(); n > 0) {
+        core::log::info("mailbox.unnamed_documents_removed", {{"count", std::to_string(n)}});
       }
       return core::JobOutcome::ok();
     });

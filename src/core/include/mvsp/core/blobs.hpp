@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <iosfwd>
 #include <memory>
+#include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mvsp::core {
 
@@ -47,8 +49,17 @@ class BlobStore {
   // Streams the plain content to `out`; not_found when absent, unavailable when the file
   // fails authentication (tampered, or another key).
   Status read(std::string_view id, std::ostream& out) const;
+  // The whole content in memory, in one pass, checked before it is returned: for a
+  // document that goes on into another store, not for streaming.
+  Result<std::string> read_all(std::string_view id) const;
   bool exists(std::string_view id) const;
   void remove(std::string_view id);
+
+  // For a sweep of what no row names any more: the ids of the blobs written before
+  // `before` (content stored again later keeps its first time), and the removal of
+  // unfinished writes (a crash mid-write) from before then; returns how many those were.
+  std::vector<std::string> written_before(TimePoint before) const;
+  int remove_unfinished_before(TimePoint before);
 
  private:
   std::filesystem::path path_of(std::string_view id) const;

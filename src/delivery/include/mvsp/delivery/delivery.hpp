@@ -201,6 +201,9 @@ class Delivery {
 
   // Deletes documents whose time is up; returns how many notices were cleaned.
   int delete_expired_documents();
+  // Removes the documents that no notice names and that were written more than an hour
+  // ago (an accept refused or failed after writing them); returns how many.
+  int remove_unnamed_documents();
   // Deletes the daily-quota counters of days before yesterday (UTC); returns how many.
   std::int64_t forget_past_quota_days();
   // Notices per status, for metrics.

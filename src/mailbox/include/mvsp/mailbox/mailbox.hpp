@@ -169,6 +169,9 @@ class Mailbox {
   // such account or organisation): messages of accounts deleted before the deletion event
   // existed (`mvsp mailbox erase-orphans`, once after upgrading). Returns how many owners.
   int erase_orphans();
+  // Removes the documents that no message names and that were written more than an hour
+  // ago (a store that failed after writing them); returns how many.
+  int remove_unnamed_documents();
 
   // The job that erases an owner, with the payload {"ownerId": "<id>"}; the mailbox
   // component subscribes it to identity's deletion events.
