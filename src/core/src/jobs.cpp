@@ -171,17 +171,20 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
     std::vector<db::Value> params{crypto::random_token(12), now + lease.count(),
                                   std::string(worker), now};
     params.insert(params.end(), ids.begin(), ids.end());
-    tx.execute_values(fmt::format("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
-                                  "lease_token = ?, lease_until = ?, leased_by = ?, "
-                                  "updated_at = ? WHERE id IN ({})",
-                                  in),
-                      params);
-    std::vector<Job> claimed;
+    std::vector<JobRow> rows_claimed;
     for (const auto& r : tx.query_values(
-             fmt::format("SELECT {} FROM jobs WHERE id IN ({}) ORDER BY run_at", kColumns, in),
-             ids)) {
-      claimed.push_back(read_row(r).job);
+             fmt::format("UPDATE jobs SET state = 'running', attempts = attempts + 1, "
+                         "lease_token = ?, lease_until = ?, leased_by = ?, updated_at = ? "
+                         "WHERE id IN ({}) RETURNING {}",
+                         in, kColumns),
+             params)) {
+      rows_claimed.push_back(read_row(r));
     }
+    // Oldest first, as they were found.
+    std::ranges::stable_sort(rows_claimed, {}, &JobRow::run_at);
+    std::vector<Job> claimed;
+    claimed.reserve(rows_claimed.size());
+    for (auto& r : rows_claimed) claimed.push_back(std::move(r.job));
     return claimed;
   });
 }

@@ -211,19 +211,19 @@ struct Delivery::Impl {
   };
   ProofHead proof_head(core::db::Connection& tx, const std::string& notice_id) {
     ProofHead head;
-    if (auto last = tx.query_one("SELECT seq, hash FROM delivery_proof WHERE notice_id = ? "
-                                 "ORDER BY seq DESC LIMIT 1",
-                                 notice_id)) {
-      head.seq = static_cast<int>(last->integer(0));
-      head.hash = last->text(1);
-    }
     // No job that would have nothing to do: a client without a callback address is told
     // nothing (it asks for the status).
-    head.callback = tx.query_one(
-                          "SELECT 1 FROM delivery_notices n JOIN delivery_clients c ON "
-                          "c.client_id = n.client_id WHERE n.id = ? AND c.callback_url <> ''",
-                          notice_id)
-                        .has_value();
+    auto r = tx.query_one(
+        "SELECT p.seq, p.hash, c.callback_url FROM delivery_notices n LEFT JOIN "
+        "delivery_clients c ON c.client_id = n.client_id LEFT JOIN delivery_proof p ON "
+        "p.notice_id = n.id WHERE n.id = ? ORDER BY p.seq DESC LIMIT 1",
+        notice_id);
+    if (!r) return head;
+    if (!r->is_null(0)) {
+      head.seq = static_cast<int>(r->integer(0));
+      head.hash = r->text(1);
+    }
+    head.callback = !r->optional_text(2).value_or("").empty();
     return head;
   }
 
