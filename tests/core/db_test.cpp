@@ -128,6 +128,26 @@ TEST_P(DatabaseContract, WritesInAndOutsideTransactionsFromManyThreadsAllLand) {
             kThreads / 2 * kEach);
 }
 
+// A transaction that opens another on a second connection of the same pool, or writes
+// there, would wait for itself on SQLite (whose writers take turns): it fails at once,
+// and nothing of it stays.
+TEST_P(DatabaseContract, ANestedWriteOnASecondConnectionFailsInsteadOfWaitingForItself) {
+  if (db().acquire()->dialect() != Dialect::sqlite) GTEST_SKIP() << "PostgreSQL has row locks";
+  EXPECT_THROW(db().transaction([&](Tx& tx) {
+    tx.execute("INSERT INTO things (id) VALUES ('outer')");
+    db().transaction([&](Tx& inner) { inner.execute("INSERT INTO things (id) VALUES ('inner')"); });
+  }),
+               Failure);
+  EXPECT_THROW(db().transaction([&](Tx& tx) {
+    tx.execute("INSERT INTO things (id) VALUES ('outer')");
+    db().execute("INSERT INTO things (id) VALUES ('beside')");
+  }),
+               Failure);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 0);
+  db().execute("INSERT INTO things (id) VALUES ('after')");  // the lock was given back
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 1);
+}
+
 // A shared lock admits every other holder of it and keeps out the one who takes it alone
 // until they commit (PostgreSQL; SQLite's write transactions are serial anyway).
 TEST_P(DatabaseContract, ASharedLockKeepsOutTheExclusiveOneUntilCommit) {

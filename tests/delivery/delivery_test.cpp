@@ -694,6 +694,40 @@ TEST_P(DeliveryFlow, DocumentsNoNoticeNamesAreRemovedAfterAnHour) {
   EXPECT_EQ(status(n.id).status, kStored);
 }
 
+// Our own mailbox failing for a while: first its document store (the disk), then the
+// database in the middle of storing. Each is a failed attempt that is retried, with
+// nothing of the message left half-written, and the notice arrives once.
+TEST_P(DeliveryFlow, AMailboxFailureMidWayIsAFailedAttemptThatIsRetried) {
+  auto n = accept(notice("mvsp:" + citizen_), "f-1");
+  auto blobs = dir_.path() / "blobs";
+  std::filesystem::rename(blobs, dir_.path() / "blobs-away");
+  std::ofstream(blobs) << "not a directory";
+  runner_->run_due();
+  auto s = status(n.id);
+  EXPECT_EQ(s.status, kFailedRetrying);
+  EXPECT_EQ(s.reason, "error");
+  std::filesystem::remove(blobs);
+  std::filesystem::rename(dir_.path() / "blobs-away", blobs);
+
+  db().execute("ALTER TABLE mailbox_attachments RENAME TO mailbox_attachments_away");
+  run_for(5min, 1min);
+  s = status(n.id);
+  EXPECT_EQ(s.status, kFailedRetrying);
+  EXPECT_EQ(s.reason, "error");
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM mailbox_messages")->integer(0), 0)
+      << "the message went with its transaction";
+  db().execute("ALTER TABLE mailbox_attachments_away RENAME TO mailbox_attachments");
+
+  run_for(2h);
+  s = status(n.id);
+  EXPECT_EQ(s.status, kStored);
+  EXPECT_GE(s.attempts, 3);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM mailbox_messages")->integer(0), 1);
+  auto st = steps(n.id);
+  EXPECT_EQ(std::count(st.begin(), st.end(), "attempt_failed"), s.attempts - 1);
+  EXPECT_EQ(std::count(st.begin(), st.end(), "receipt"), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, DeliveryFlow, ::testing::ValuesIn(test::backends()));
 
 }  // namespace

@@ -1,9 +1,11 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "db_drivers.hpp"
@@ -12,10 +14,24 @@
 namespace mvsp::core::db {
 namespace {
 
+// The writers of one process take turns here before SQLite's own lock. It knows its holder,
+// so that a thread that writes on a second connection inside its own transaction fails at
+// once instead of waiting for itself.
+struct WriteLock {
+  std::timed_mutex mutex;
+  std::atomic<std::thread::id> holder;
+
+  void check_not_held() const {
+    if (holder.load() == std::this_thread::get_id()) {
+      throw Failure("database: a write on another connection inside this thread's transaction");
+    }
+  }
+};
+
 class SqliteConnection final : public Connection {
  public:
   SqliteConnection(const std::string& path, int busy_timeout_ms,
-                   std::shared_ptr<std::timed_mutex> write_lock)
+                   std::shared_ptr<WriteLock> write_lock)
       : write_lock_(std::move(write_lock)), busy_timeout_(busy_timeout_ms) {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
@@ -82,7 +98,9 @@ class SqliteConnection final : public Connection {
   // Writers of this process queue on a mutex first: SQLite's busy handler would make them
   // sleep in steps of up to 100 ms, which under load costs more than the writes.
   void begin() override {
-    write_lock_->lock();
+    write_lock_->check_not_held();
+    write_lock_->mutex.lock();
+    write_lock_->holder = std::this_thread::get_id();
     holds_lock_ = true;
     try {
       execute_script("BEGIN IMMEDIATE");
@@ -179,7 +197,8 @@ class SqliteConnection final : public Connection {
   // (a write made on another connection inside a transaction must not hang).
   std::unique_lock<std::timed_mutex> lock_for_write(sqlite3_stmt* stmt) {
     if (holds_lock_ || !sqlite3_get_autocommit(db_) || sqlite3_stmt_readonly(stmt)) return {};
-    std::unique_lock lock(*write_lock_, busy_timeout_);
+    write_lock_->check_not_held();
+    std::unique_lock lock(write_lock_->mutex, busy_timeout_);
     if (!lock) throw Failure("database: database is locked (the other writers took too long)");
     return lock;
   }
@@ -188,13 +207,14 @@ class SqliteConnection final : public Connection {
   void release() noexcept {
     if (holds_lock_) {
       holds_lock_ = false;
-      write_lock_->unlock();
+      write_lock_->holder = std::thread::id();
+      write_lock_->mutex.unlock();
     }
   }
 
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
-  std::shared_ptr<std::timed_mutex> write_lock_;
+  std::shared_ptr<WriteLock> write_lock_;
   std::chrono::milliseconds busy_timeout_;
   bool holds_lock_ = false;
 };
@@ -203,7 +223,7 @@ class SqliteDatabase final : public Database {
  public:
   SqliteDatabase(const std::string& path, const PoolOptions& options)
       : pool_(options.size, std::chrono::milliseconds(options.busy_timeout_ms),
-              [=, lock = std::make_shared<std::timed_mutex>()] {
+              [=, lock = std::make_shared<WriteLock>()] {
                 return std::make_unique<SqliteConnection>(path, options.busy_timeout_ms, lock);
               }) {
     acquire();  // opens the file now, so a bad path fails at start

@@ -377,21 +377,32 @@ void JobRunner::beat() {
   while (beating_) {
     wake_.wait_for(lock, every, [this] { return !beating_; });
     if (!beating_) break;
-    std::vector<Job> running(ready_.begin(), ready_.end());
+    std::vector<Job> waiting(ready_.begin(), ready_.end());
+    std::vector<Job> running;
     for (const auto& [id, job] : running_) running.push_back(job);
     lock.unlock();
-    for (const auto& job : running) {
+    auto renewed = [&](const Job& job) {
       try {
-        // False also when the handler completed the job itself a moment ago; a lost lease
-        // is reported when the run ends.
-        if (!queue_.renew(job, options_.lease)) {
-          log::debug("job.lease_not_renewed", {{"job", job.id}, {"kind", job.kind}});
-        }
+        return queue_.renew(job, options_.lease);
       } catch (const std::exception& e) {
         log::warn("job.renew_failed", {{"job", job.id}, {"error", e.what()}});
+        return false;
       }
+    };
+    for (const auto& job : running) {
+      // False also when the handler completed the job itself a moment ago; a lost lease
+      // is reported when the run ends.
+      if (!renewed(job)) log::debug("job.lease_not_renewed", {{"job", job.id}, {"kind", job.kind}});
+    }
+    // A job waiting in the batch whose lease could not be renewed is not started here: it
+    // may be another worker's by the time a worker is free.
+    std::vector<std::string> dropped;
+    for (const auto& job : waiting) {
+      if (!renewed(job)) dropped.push_back(job.id);
     }
     lock.lock();
+    std::erase_if(ready_,
+                  [&](const Job& j) { return std::ranges::find(dropped, j.id) != dropped.end(); });
   }
 }
 

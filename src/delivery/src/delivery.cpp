@@ -195,9 +195,12 @@ struct Delivery::Impl {
     return out;
   }
 
-  std::optional<Notice> load(core::db::Connection& c, const std::string& id) {
-    auto r = c.query_one(
-        fmt::format("SELECT {} FROM delivery_notices WHERE id = ?", kNoticeColumns), id);
+  // `lock`: the row stays locked until commit (PostgreSQL), so that what follows (a proof
+  // record) comes after any other transaction's on the same notice.
+  std::optional<Notice> load(core::db::Connection& c, const std::string& id, bool lock = false) {
+    auto r = c.query_one(fmt::format("SELECT {} FROM delivery_notices WHERE id = ?{}",
+                                     kNoticeColumns, lock ? c.for_update() : ""),
+                         id);
     if (!r) return std::nullopt;
     return read_notice(*r);
   }
@@ -266,12 +269,18 @@ struct Delivery::Impl {
   // Final failure: the authority must announce by post; its contacts are told.
   void undeliverable(core::db::Connection& tx, const Notice& n, const std::string& reason,
                      const std::string& detail) {
+    // The row first: its lock orders this record after any other of the notice.
+    set_status(tx, n.id, kUndeliverable, reason, true);
     auto head = proof_head(tx, n.id);
-    undeliverable(tx, n, head, reason, detail);
+    record_undeliverable(tx, n, head, reason, detail);
   }
   void undeliverable(core::db::Connection& tx, const Notice& n, ProofHead& head,
                      const std::string& reason, const std::string& detail) {
     set_status(tx, n.id, kUndeliverable, reason, true);
+    record_undeliverable(tx, n, head, reason, detail);
+  }
+  void record_undeliverable(core::db::Connection& tx, const Notice& n, ProofHead& head,
+                            const std::string& reason, const std::string& detail) {
     Json d(Poco::JSON_PRESERVE_KEY_ORDER);
     d.set("reason", reason);
     d.set("detail", detail);
@@ -611,7 +620,17 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   auto out = outgoing(*n, std::move(body));
   // A mailbox in our own database stores the notice in the transaction that records the
   // attempt and the receipt.
-  if (auto local = adapter->second->stage(out)) return conclude(ctx, id, n->documents, local);
+  LocalStore local;
+  try {
+    local = adapter->second->stage(out);
+  } catch (const std::exception& e) {
+    // Writing the documents failed (a full disk, the database away): a failed attempt,
+    // retried within the notice's window like any other.
+    local = [error = std::string(e.what())](core::db::Tx&) -> DeliveryResult {
+      return std::unexpected(DeliveryFailure{false, "error", error});
+    };
+  }
+  if (local) return conclude(ctx, id, n->documents, local);
   // Elsewhere, the attempt is counted and recorded before anything leaves the building.
   bool go = db.transaction([&](core::db::Tx& tx) { return begin_attempt(tx, id).has_value(); });
   if (!go) return core::JobOutcome::ok();
@@ -624,7 +643,7 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   db.transaction([&](core::db::Tx& tx) {
     // A worker that lost its lease leaves the outcome to the one that took over.
     if (!jobs.complete(tx, ctx.job)) return;
-    if (auto now = load(tx, id)) {
+    if (auto now = load(tx, id, true)) {
       Attempt a{*now, proof_head(tx, id)};
       a.notice.documents = n->documents;
       record_outcome(tx, ctx, a, result);
@@ -636,12 +655,26 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
 core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::string& id,
                                           const std::vector<DocumentInfo>& documents,
                                           const LocalStore& store) {
-  db.transaction([&](core::db::Tx& tx) {
+  auto attempt = [&](core::db::Tx& tx, const LocalStore& step) {
     if (!jobs.complete(tx, ctx.job)) return;
     if (auto a = begin_attempt(tx, id)) {
       a->notice.documents = documents;
-      record_outcome(tx, ctx, *a, store(tx));
+      record_outcome(tx, ctx, *a, step(tx));
     }
+  };
+  std::string error;
+  try {
+    db.transaction([&](core::db::Tx& tx) { attempt(tx, store); });
+    return core::JobOutcome::ok();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  // The store failed mid-way and took its transaction with it: the attempt and its failure
+  // are recorded on their own, and the notice is retried within its window.
+  db.transaction([&](core::db::Tx& tx) {
+    attempt(tx, [&](core::db::Tx&) -> DeliveryResult {
+      return std::unexpected(DeliveryFailure{false, "error", error});
+    });
   });
   return core::JobOutcome::ok();
 }
