@@ -178,6 +178,33 @@ TEST_P(MailboxStore, DocumentsNoMessageNamesAreRemovedAfterAnHour) {
   EXPECT_EQ(out.str(), "%PDF-1.7\n%%EOF\n");
 }
 
+// A data directory whose documents the database mostly does not know (another database,
+// or an empty one, with the right data directory) is not swept: the sweep refuses and
+// says why, and every file stays.
+TEST_P(MailboxStore, TheSweepRefusesWhenTheDatabaseKnowsTooFewOfTheDocuments) {
+  ASSERT_TRUE(mailbox_->store(notice("s-1", erika_)));
+  for (int i = 0; i < 5; ++i) {
+    auto failed = notice("s-" + std::to_string(i + 2), max_);
+    failed.attachments[0].content = "%PDF-1.7\n% " + std::to_string(i) + "\n%%EOF\n";
+    ASSERT_TRUE(mailbox_->prepare(failed));
+  }
+  std::size_t files = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
+    if (e.is_regular_file()) {
+      std::filesystem::last_write_time(
+          e.path(), std::filesystem::file_time_type::clock::from_sys(clock_.now() - 2h));
+      ++files;
+    }
+  }
+  ASSERT_EQ(files, 6u);
+  EXPECT_EQ(mailbox_->remove_unnamed_documents(), 0);
+  std::size_t left = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
+    left += e.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(left, 6u);
+}
+
 TEST_P(MailboxStore, StoringTheSameSourceAgainReturnsTheFirstReceiptForItsOwnerOnly) {
   auto first = mailbox_->store(notice("s-1", erika_));
   ASSERT_TRUE(first) << first.error().message;

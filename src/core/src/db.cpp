@@ -5,6 +5,13 @@
 #include "db_drivers.hpp"
 
 namespace mvsp::core::db {
+
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
 namespace {
 
 [[noreturn]] void wrong_type(std::size_t i, std::string_view wanted) {

@@ -166,8 +166,7 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
     }
     if (ids.empty()) return std::vector<Job>{};
     // One statement for the whole batch; the lease token is the claim's.
-    std::string in = "?";
-    for (std::size_t i = 1; i < ids.size(); ++i) in += ", ?";
+    auto in = db::placeholders(ids.size());
     std::vector<db::Value> params{crypto::random_token(12), now + lease.count(),
                                   std::string(worker), now};
     params.insert(params.end(), ids.begin(), ids.end());

@@ -170,16 +170,22 @@ struct Delivery::Impl {
     return *stores.emplace(tenant_id, std::move(store)).first->second;
   }
 
-  // Whether a notice of the tenant that still keeps its documents names a blob.
-  core::NamesBlob names_blob(std::string tenant_id) {
-    return [tenant_id = std::move(tenant_id)](core::db::Connection& tx, const std::string& id) {
-      return tx
-          .query_one(
-              "SELECT 1 FROM delivery_documents dd JOIN delivery_notices n ON n.id = "
-              "dd.notice_id WHERE dd.blob_id = ? AND n.tenant_id = ? AND "
-              "n.documents_deleted_at IS NULL",
-              id, tenant_id)
-          .has_value();
+  // Which blobs a notice of the tenant that still keeps its documents names.
+  core::NamedAmong named_among(std::string tenant_id) {
+    return [tenant_id = std::move(tenant_id)](core::db::Connection& c,
+                                              std::span<const std::string> ids) {
+      std::vector<core::db::Value> params{tenant_id};
+      params.insert(params.end(), ids.begin(), ids.end());
+      std::vector<std::string> out;
+      for (const auto& r : c.query_values(
+               fmt::format("SELECT DISTINCT dd.blob_id FROM delivery_documents dd JOIN "
+                           "delivery_notices n ON n.id = dd.notice_id WHERE n.tenant_id = ? AND "
+                           "n.documents_deleted_at IS NULL AND dd.blob_id IN ({})",
+                           core::db::placeholders(ids.size())),
+               params)) {
+        out.push_back(r.text(0));
+      }
+      return out;
     };
   }
 
@@ -1033,7 +1039,7 @@ int Delivery::delete_expired_documents() {
       auto status = tx.query_one("SELECT status FROM delivery_notices WHERE id = ?", id)->text(0);
       d.record(tx, id, "documents_deleted", status, detail);
     });
-    auto names = d.names_blob(r.text(1));
+    auto names = d.named_among(r.text(1));
     for (const auto& b : orphans) core::remove_unless_named(d.db, store, kBlobLock, b, names);
     ++cleaned;
   }
@@ -1046,7 +1052,7 @@ int Delivery::remove_unnamed_documents() {
   for (const auto& r : d.db.query("SELECT tenant_id FROM delivery_tenant_keys")) {
     removed += core::remove_unnamed_blobs(d.db, d.store_for(r.text(0)), kBlobLock,
                                           d.clock.now() - core::kUnnamedBlobGrace,
-                                          d.names_blob(r.text(0)));
+                                          d.named_among(r.text(0)));
   }
   return removed;
 }

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
@@ -81,12 +82,14 @@ class Component final : public web::Component {
       delivery_->forget_past_quota_days();
       return core::JobOutcome::ok();
     });
-    p.runner.every("delivery.remove_unnamed_documents", p.sweep_every, [this](core::JobContext&) {
-      if (auto n = delivery_->remove_unnamed_documents(); n > 0) {
-        core::log::info("delivery.unnamed_documents_removed", {{"count", std::to_string(n)}});
-      }
-      return core::JobOutcome::ok();
-    });
+    p.runner.every(
+        "delivery.remove_unnamed_documents", core::kUnnamedBlobSweepPeriod,
+        [this](core::JobContext&) {
+          if (auto n = delivery_->remove_unnamed_documents(); n > 0) {
+            core::log::info("delivery.unnamed_documents_removed", {{"count", std::to_string(n)}});
+          }
+          return core::JobOutcome::ok();
+        });
   }
 
  private:

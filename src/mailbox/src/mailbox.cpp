@@ -30,8 +30,16 @@ constexpr std::size_t kMaxSender = 255;
 constexpr std::size_t kMaxBody = 100000;
 constexpr std::string_view kBlobLock = "blob:";
 
-bool names_blob(core::db::Connection& tx, const std::string& id) {
-  return tx.query_one("SELECT 1 FROM mailbox_attachments WHERE blob_id = ?", id).has_value();
+std::vector<std::string> named_among(core::db::Connection& c, std::span<const std::string> ids) {
+  std::vector<core::db::Value> params(ids.begin(), ids.end());
+  std::vector<std::string> out;
+  for (const auto& r : c.query_values(
+           fmt::format("SELECT DISTINCT blob_id FROM mailbox_attachments WHERE blob_id IN ({})",
+                       core::db::placeholders(ids.size())),
+           params)) {
+    out.push_back(r.text(0));
+  }
+  return out;
 }
 
 constexpr const char* kColumns =
@@ -405,7 +413,7 @@ int Mailbox::erase_owner(const std::string& owner_id) {
   // and removed under the document's lock, which a message being stored holds until its
   // row is committed.
   for (const auto& blob : blobs) {
-    core::remove_unless_named(d.db, d.blobs, kBlobLock, blob, names_blob);
+    core::remove_unless_named(d.db, d.blobs, kBlobLock, blob, named_among);
   }
   return static_cast<int>(erased);
 }
@@ -413,7 +421,7 @@ int Mailbox::erase_owner(const std::string& owner_id) {
 int Mailbox::remove_unnamed_documents() {
   auto& d = *impl_;
   return core::remove_unnamed_blobs(d.db, d.blobs, kBlobLock,
-                                    d.clock.now() - core::kUnnamedBlobGrace, names_blob);
+                                    d.clock.now() - core::kUnnamedBlobGrace, named_among);
 }
 
 void Mailbox::register_jobs(core::JobRunner& runner) {

@@ -1,3 +1,4 @@
+#include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/config.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
@@ -56,12 +57,14 @@ class Component final : public web::Component {
       }
       return core::JobOutcome::ok();
     });
-    p.runner.every("mailbox.remove_unnamed_documents", p.sweep_every, [this](core::JobContext&) {
-      if (auto n = mailbox_->remove_unnamed_documents(); n > 0) {
-        core::log::info("mailbox.unnamed_documents_removed", {{"count", std::to_string(n)}});
-      }
-      return core::JobOutcome::ok();
-    });
+    p.runner.every(
+        "mailbox.remove_unnamed_documents", core::kUnnamedBlobSweepPeriod,
+        [this](core::JobContext&) {
+          if (auto n = mailbox_->remove_unnamed_documents(); n > 0) {
+            core::log::info("mailbox.unnamed_documents_removed", {{"count", std::to_string(n)}});
+          }
+          return core::JobOutcome::ok();
+        });
   }
 
  private:

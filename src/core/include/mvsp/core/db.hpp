@@ -130,6 +130,9 @@ class Connection {
 
 using Tx = Connection;
 
+// "?, ?, ?": the placeholders of an IN list of n values.
+std::string placeholders(std::size_t n);
+
 struct PoolOptions {
   int size = 8;                // connections kept open
   int busy_timeout_ms = 5000;  // how long to wait for a lock (SQLite) or a free connection
