@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
                  "usage: mvsp_bench_delivery DATABASE-URL NOTICES CLIENT-THREADS WORKERS\n");
     return 2;
   }
+  mvsp::app::tune_allocator();  // as main() does
   std::string url = argv[1];
   int notices = std::atoi(argv[2]);
   int threads = std::atoi(argv[3]);

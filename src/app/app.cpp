@@ -183,21 +183,12 @@ std::vector<std::unique_ptr<web::Component>> components_to_build(const Settings&
 
 }  // namespace
 
-namespace {
-
-// Freed memory up to 4 MiB per malloc arena stays with the process, and blocks up to
-// 1 MiB come from the heap. Otherwise glibc hands memory back after each large request or
-// document (madvise, munmap), and every return stops all cores to flush their TLBs:
-// measured, 15 % of a delivery's time on two cores (bench/delivery.sh).
-void keep_freed_memory() {
+void tune_allocator() {
   mallopt(M_TRIM_THRESHOLD, 4 << 20);
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }
 
-}  // namespace
-
 App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Impl>(ports)) {
-  keep_freed_memory();
   auto& d = *impl_;
   d.settings = std::move(settings);
   const auto& s = d.settings;

@@ -34,6 +34,13 @@ const web::Ports& system_ports();
 
 // Every component, in dependency order: the one list (app.cpp). Adding a component is its
 // folder and one line there.
+// The process keeps up to 4 MiB of freed memory per malloc arena, and blocks up to 32 MiB
+// come from the heap (glibc's dynamic limit, fixed). Otherwise glibc hands memory back after
+// each large request or document (madvise, munmap), and every return stops all cores to
+// flush their TLBs: measured, 15 % of a delivery's time on two cores (bench/delivery.sh).
+// Called once by main() (and the benchmarks), before any thread starts.
+void tune_allocator();
+
 std::vector<std::unique_ptr<web::Component>> all_components();
 std::vector<std::string> component_names();
 

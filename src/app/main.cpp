@@ -525,6 +525,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mvsp::app::tune_allocator();
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -6,6 +6,7 @@
 #include <istream>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <mvsp/core/log.hpp>
 #include <ostream>
 #include <sstream>
 
@@ -234,6 +235,7 @@ std::vector<std::string> BlobStore::written_before(TimePoint before) const {
       ids.push_back(std::move(name));
     }
   }
+  if (ec) log::warn("blobs.walk_failed", {{"root", root_.string()}, {"error", ec.message()}});
   return ids;
 }
 

@@ -181,26 +181,26 @@ core::Result<PreparedMessage> Mailbox::prepare(StoreRequest request) {
   if (auto existing = d.by_source(*d.db.acquire(), request.source_ref)) {
     auto receipt = d.stored_before(*existing, request.owner_id);
     if (!receipt) return fail(receipt.error());
-    p.stored_before = *receipt;
-    p.request = std::move(request);
+    p.stored_before_ = *receipt;
+    p.request_ = std::move(request);
     return p;
   }
   auto addresses = d.owners.notify_addresses(request.owner_id);
   if (!addresses) return fail(Error::not_found("no account or organisation with this mailbox"));
-  p.notify = std::move(*addresses);
+  p.notify_ = std::move(*addresses);
   // Documents first: a blob nobody names is harmless and content-addressed; a row naming a
   // missing blob would not be.
   for (const auto& a : request.attachments) {
-    p.documents.push_back({d.blobs.put(a.content).id, core::crypto::sha256_hex(a.content)});
+    p.documents_.push_back({d.blobs.put(a.content).id, core::crypto::sha256_hex(a.content)});
   }
-  p.request = std::move(request);
+  p.request_ = std::move(request);
   return p;
 }
 
 core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMessage& p) {
   auto& d = *impl_;
-  if (p.stored_before) return *p.stored_before;
-  const auto& request = p.request;
+  if (p.stored_before_) return *p.stored_before_;
+  const auto& request = p.request_;
   auto now = d.clock.now();
   Message m;
   m.id = d.ids.key();
@@ -229,7 +229,7 @@ core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMes
   }
   for (std::size_t i = 0; i < request.attachments.size(); ++i) {
     const auto& a = request.attachments[i];
-    const auto& doc = p.documents.at(i);
+    const auto& doc = p.documents_.at(i);
     // Under the document's lock, which erase_owner takes alone to remove it (messages
     // being stored share it): a copy removed since put() (the last other message naming
     // it was erased) is written again.
@@ -242,7 +242,7 @@ core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMes
         a.media_type.empty() ? "application/octet-stream" : a.media_type,
         static_cast<std::int64_t>(a.content.size()), doc.sha256, doc.blob_id);
   }
-  d.notify(tx, m.id, p.notify);
+  d.notify(tx, m.id, p.notify_);
   d.audit.append(tx, {.actor = "system:mailbox",
                       .action = "mailbox.message_stored",
                       .object_type = "mailbox_message",

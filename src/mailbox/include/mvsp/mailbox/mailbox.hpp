@@ -76,16 +76,19 @@ struct Receipt {
 };
 
 // A message checked, its owner's notification addresses found and its attachments
-// written, ready to be stored in a transaction of the caller's. Made by prepare().
-struct PreparedMessage {
-  StoreRequest request;
-  std::vector<std::string> notify;  // the owner's addresses
+// written, ready to be stored in a transaction of the caller's. Made by prepare() only:
+// store() trusts what it holds.
+class PreparedMessage {
+ private:
+  friend class Mailbox;
+  StoreRequest request_;
+  std::vector<std::string> notify_;  // the owner's addresses
   struct Document {
     std::string blob_id;
     std::string sha256;
   };
-  std::vector<Document> documents;
-  std::optional<Receipt> stored_before;  // the source was stored already: nothing to write
+  std::vector<Document> documents_;
+  std::optional<Receipt> stored_before_;  // the source was stored already: nothing to write
 };
 
 struct AttachmentInfo {
