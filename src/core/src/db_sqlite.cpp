@@ -192,9 +192,8 @@ class SqliteConnection final : public Connection {
   }
 
   // A write outside a transaction queues on the writers' mutex too, as begin() does,
-  // instead of in SQLite's sleeping busy handler.
-  // It waits as long as SQLite's busy handler would, and fails as SQLite would after that
-  // (a write made on another connection inside a transaction must not hang).
+  // instead of in SQLite's sleeping busy handler. It waits as long as that handler would,
+  // and then fails as SQLite would.
   std::unique_lock<std::timed_mutex> lock_for_write(sqlite3_stmt* stmt) {
     if (holds_lock_ || !sqlite3_get_autocommit(db_) || sqlite3_stmt_readonly(stmt)) return {};
     write_lock_->check_not_held();
