@@ -6,7 +6,7 @@
 
 namespace mvsp::core::db {
 
-std::string placeholders(std::size_t n) {
+std::string parameter_list(std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
   return out;

@@ -127,9 +127,8 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
       tx.execute_script("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off");
     }
     auto now = to_millis(clock_.now());
-    std::string only;
-    for (std::size_t i = 0; i < kinds.size(); ++i) only += i == 0 ? " AND kind IN (?" : ", ?";
-    if (!only.empty()) only += ")";
+    std::string only =
+        kinds.empty() ? "" : fmt::format(" AND kind IN ({})", db::parameter_list(kinds.size()));
     // Jobs whose worker went away first (they are few, and have waited longest), then due
     // jobs, each found through its own index (jobs_leases, jobs_due), so the claim costs the
     // same however many jobs ended and a backlog never keeps a crashed worker's jobs waiting.
@@ -166,7 +165,7 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
     }
     if (ids.empty()) return std::vector<Job>{};
     // One statement for the whole batch; the lease token is the claim's.
-    auto in = db::placeholders(ids.size());
+    auto in = db::parameter_list(ids.size());
     std::vector<db::Value> params{crypto::random_token(12), now + lease.count(),
                                   std::string(worker), now};
     params.insert(params.end(), ids.begin(), ids.end());

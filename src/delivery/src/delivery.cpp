@@ -181,7 +181,7 @@ struct Delivery::Impl {
                fmt::format("SELECT DISTINCT dd.blob_id FROM delivery_documents dd JOIN "
                            "delivery_notices n ON n.id = dd.notice_id WHERE n.tenant_id = ? AND "
                            "n.documents_deleted_at IS NULL AND dd.blob_id IN ({})",
-                           core::db::placeholders(ids.size())),
+                           core::db::parameter_list(ids.size())),
                params)) {
         out.push_back(r.text(0));
       }

@@ -35,7 +35,7 @@ std::vector<std::string> named_among(core::db::Connection& c, std::span<const st
   std::vector<std::string> out;
   for (const auto& r : c.query_values(
            fmt::format("SELECT DISTINCT blob_id FROM mailbox_attachments WHERE blob_id IN ({})",
-                       core::db::placeholders(ids.size())),
+                       core::db::parameter_list(ids.size())),
            params)) {
     out.push_back(r.text(0));
   }

@@ -130,8 +130,8 @@ class Connection {
 
 using Tx = Connection;
 
-// "?, ?, ?": the placeholders of an IN list of n values.
-std::string placeholders(std::size_t n);
+// The parameters of an IN list of n values: "?, ?, ?" for n = 3.
+std::string parameter_list(std::size_t n);
 
 struct PoolOptions {
   int size = 8;                // connections kept open
