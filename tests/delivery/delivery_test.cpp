@@ -667,15 +667,7 @@ TEST_P(DeliveryFlow, DocumentsAreEncryptedPerTenantAndDeletedAfterTheReceiptWasF
 // old; the document of the notice stays and is delivered.
 TEST_P(DeliveryFlow, DocumentsNoNoticeNamesAreRemovedAfterAnHour) {
   auto n = accept(notice("mvsp:" + citizen_), "k-1");
-  auto files = [&] {
-    std::vector<std::filesystem::path> out;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "delivery")) {
-      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") {
-        out.push_back(e.path());
-      }
-    }
-    return out;
-  };
+  auto files = [&] { return test::stored_files(dir_.path() / "delivery"); };
   ASSERT_EQ(files().size(), 1u);
   auto named = files()[0];
   auto unnamed = named.parent_path().parent_path().parent_path() / "ab" / "cd" /

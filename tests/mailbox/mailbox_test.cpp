@@ -145,15 +145,7 @@ TEST_P(MailboxStore, DocumentsNoMessageNamesAreRemovedAfterAnHour) {
   auto refused = notice("s-1", max_);
   refused.attachments[0].content = "%PDF-1.7\n% nie gespeichert\n%%EOF\n";
   ASSERT_FALSE(mailbox_->store(refused));
-  auto files = [&] {
-    std::vector<std::filesystem::path> out;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
-      if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") {
-        out.push_back(e.path());
-      }
-    }
-    return out;
-  };
+  auto files = [&] { return test::stored_files(dir_.path() / "blobs"); };
   // The refused store wrote nothing: the source was known before any document.
   ASSERT_EQ(files().size(), 1u);
   // A store that failed after writing its document leaves one that no row names.
@@ -188,21 +180,14 @@ TEST_P(MailboxStore, TheSweepRefusesWhenTheDatabaseKnowsTooFewOfTheDocuments) {
     failed.attachments[0].content = "%PDF-1.7\n% " + std::to_string(i) + "\n%%EOF\n";
     ASSERT_TRUE(mailbox_->prepare(failed));
   }
-  std::size_t files = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
-    if (e.is_regular_file()) {
-      std::filesystem::last_write_time(
-          e.path(), std::filesystem::file_time_type::clock::from_sys(clock_.now() - 2h));
-      ++files;
-    }
+  auto files = test::stored_files(dir_.path() / "blobs");
+  ASSERT_EQ(files.size(), 6u);
+  for (const auto& f : files) {
+    std::filesystem::last_write_time(
+        f, std::filesystem::file_time_type::clock::from_sys(clock_.now() - 2h));
   }
-  ASSERT_EQ(files, 6u);
   EXPECT_EQ(mailbox_->remove_unnamed_documents(), 0);
-  std::size_t left = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path() / "blobs")) {
-    left += e.is_regular_file() ? 1 : 0;
-  }
-  EXPECT_EQ(left, 6u);
+  EXPECT_EQ(test::stored_files(dir_.path() / "blobs").size(), 6u);
 }
 
 TEST_P(MailboxStore, StoringTheSameSourceAgainReturnsTheFirstReceiptForItsOwnerOnly) {

@@ -51,6 +51,14 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+std::vector<fs::path> stored_files(const fs::path& root) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.is_regular_file() && e.path().parent_path().filename() != "tmp") out.push_back(e.path());
+  }
+  return out;
+}
+
 std::vector<std::string> backends() {
   return {"sqlite", "postgresql"};
 }

@@ -56,6 +56,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The documents of a blob store under `root`: its files, without unfinished writes (tmp).
+std::vector<std::filesystem::path> stored_files(const std::filesystem::path& root);
+
 // "sqlite" or "postgresql": the backends a store contract test runs on.
 std::vector<std::string> backends();
 
