@@ -1,0 +1,46 @@
+#pragma once
+// Private to forms: a checked form's compiled expressions and patterns, and the parts of
+// the compound question types.
+
+#include <map>
+#include <mvsp/forms/form.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "expression.hpp"
+
+namespace mvsp::forms {
+
+struct Logic {
+  struct QuestionLogic {
+    expr::Expression show_if;
+    expr::Expression value;  // computed
+    std::shared_ptr<const std::regex> pattern;
+  };
+  std::map<std::string, QuestionLogic, std::less<>> questions;  // by path: "hunde.rasse"
+  std::map<std::string, expr::Expression, std::less<>> page_show_if;
+  std::map<std::string, std::vector<expr::Expression>, std::less<>> page_routes;
+  std::vector<expr::Expression> rules;
+};
+
+// The parts of a compound answer ("anschrift.plz"), in the order they are asked, each
+// with its element name and autocomplete token.
+struct Part {
+  std::string_view key;
+  std::string_view element;
+  std::string_view autocomplete;
+};
+const std::vector<Part>& parts_of(QuestionType type);
+
+// The expression type of a question's answer (Type::any where none can be referenced).
+expr::Type value_type(QuestionType type);
+
+// A date bound: "2026-01-31", "today", "today-18y", "today+6m", "today-30d"; the day it
+// means for `today` (days since 1970), nullopt when the text is none of these.
+std::optional<std::int64_t> date_bound(std::string_view text, std::int64_t today);
+
+// The keys a prefill may bind to ("account.given_name").
+const std::vector<std::string_view>& prefill_bindings();
+
+}  // namespace mvsp::forms
