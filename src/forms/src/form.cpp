@@ -434,6 +434,30 @@ struct Checker {
     }
   }
 
+  // The XML has one element per question: names are unique among their siblings (the
+  // questions of the form, and of each group).
+  void check_element_names() {
+    std::set<std::string> top_names;
+    for (std::size_t i = 0; i < form.pages.size(); ++i) {
+      for (std::size_t k = 0; k < form.pages[i].questions.size(); ++k) {
+        const auto& q = form.pages[i].questions[k];
+        auto path = fmt::format("pages[{}].questions[{}]", i, k);
+        if (q.type == QuestionType::info) continue;
+        if (!top_names.insert(element_name(q)).second)
+          r.problem(path + ".xmlName",
+                    fmt::format("der XML-Name „{}“ kommt zweimal vor", element_name(q)));
+        std::set<std::string> member_names;
+        for (std::size_t m = 0; m < q.questions.size(); ++m) {
+          if (q.questions[m].type == QuestionType::info) continue;
+          if (!member_names.insert(element_name(q.questions[m])).second)
+            r.problem(
+                fmt::format("{}.questions[{}].xmlName", path, m),
+                fmt::format("der XML-Name „{}“ kommt zweimal vor", element_name(q.questions[m])));
+        }
+      }
+    }
+  }
+
   void run() {
     if (!is_key(form.key))
       r.problem("key", "Kennung aus Kleinbuchstaben, Ziffern und - (höchstens 80 Zeichen)");
@@ -496,6 +520,7 @@ struct Checker {
         }
       }
     }
+    check_element_names();
     for (std::size_t i = 0; i < form.rules.size(); ++i) {
       const auto& rule = form.rules[i];
       auto path = fmt::format("rules[{}]", i);
