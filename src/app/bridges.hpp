@@ -6,10 +6,14 @@
 #include <memory>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/delivery/delivery.hpp>
+#include <mvsp/forms/component.hpp>
+#include <mvsp/forms/filling.hpp>
+#include <mvsp/identity/accounts.hpp>
 #include <mvsp/identity/organisations.hpp>
 #include <mvsp/identity/staff.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/component.hpp>
+#include <mvsp/web/sessions.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +61,42 @@ class StaffRoles final : public catalog::StaffRoles {
   identity::Staff& staff_;
 };
 
+// A form's prefill from the signed-in person's account, and the organisation they act
+// for. Which values an eID vouched for is the application journey's to say (it knows how
+// the person identified for this application); here nothing is locked.
+class AccountPrefill final : public forms::Prefill {
+ public:
+  explicit AccountPrefill(identity::Accounts& accounts) : accounts_(accounts) {}
+  void fill(const web::Session& session, forms::FillContext& context) override {
+    if (session.account_id.empty()) return;
+    auto account = accounts_.find(session.account_id);
+    if (!account) return;
+    const auto& p = account->profile;
+    auto& v = context.prefill;
+    v["account.salutation"] = p.salutation;
+    v["account.given_name"] = p.given_name;
+    v["account.family_name"] = p.family_name;
+    v["account.birth_name"] = p.birth_name;
+    v["account.doctoral_degree"] = p.doctoral_degree;
+    v["account.birth_date"] = p.birth_date;
+    v["account.birth_place"] = p.birth_place;
+    v["account.email"] = account->email;
+    // "Am Markt 1a": the profile keeps street and number in one line
+    auto space = p.street.find_last_of(' ');
+    bool number = space != std::string::npos && space + 1 < p.street.size() &&
+                  std::isdigit(static_cast<unsigned char>(p.street[space + 1]));
+    v["account.street"] = number ? p.street.substr(0, space) : p.street;
+    v["account.house_number"] = number ? p.street.substr(space + 1) : std::string();
+    v["account.postcode"] = p.postcode;
+    v["account.city"] = p.city;
+    if (auto it = session.data.find("acting_for_name"); it != session.data.end())
+      v["organisation.name"] = it->second;
+  }
+
+ private:
+  identity::Accounts& accounts_;
+};
+
 // Made when a component first needs one, from identity (which that component lists in
 // its needs, so it is built by then).
 inline void offer_bridges(web::Services& services) {
@@ -65,6 +105,8 @@ inline void offer_bridges(web::Services& services) {
       [s] { return std::make_shared<MailboxOwners>(s->need<identity::Organisations>()); });
   services.offer_lazy<delivery::Senders>(
       [s] { return std::make_shared<TenantSenders>(s->need<identity::Staff>()); });
+  services.offer_lazy<forms::Prefill>(
+      [s] { return std::make_shared<AccountPrefill>(s->need<identity::Accounts>()); });
   services.offer_lazy<catalog::StaffRoles>(
       [s] { return std::make_shared<StaffRoles>(s->need<identity::Staff>()); });
 }

@@ -1012,6 +1012,15 @@ std::string Filling::next_page(const Answers& answers) const {
   return {};
 }
 
+bool Filling::reachable(const Answers& answers, std::string_view page_id) const {
+  auto next = next_page(answers);
+  for (const auto* p : impl_->route(answers)) {
+    if (p->id == page_id) return true;
+    if (p->id == next) return false;
+  }
+  return false;
+}
+
 std::string Filling::previous_page(const Answers& answers, std::string_view page_id) const {
   std::string before;
   for (const auto* p : impl_->route(answers)) {

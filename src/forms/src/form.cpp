@@ -125,10 +125,15 @@ struct Reader {
   core::Error error = core::Error::invalid("", "Das Formular ist nicht gültig.");
   bool ok = true;
 
-  void problem(const std::string& path, std::string message) {
+  // One message per place: the first problem found there.
+  void problem(std::string path, std::string message) {
+    if (path.starts_with('.')) path.erase(0, 1);
     if (ok) error.fields.clear();
     ok = false;
-    error.fields.push_back({path, std::move(message)});
+    for (const auto& f : error.fields) {
+      if (f.field == path) return;
+    }
+    error.fields.push_back({std::move(path), std::move(message)});
   }
 
   std::string text(const Poco::JSON::Object& o, const std::string& path, const char* key,
@@ -731,6 +736,10 @@ std::string element_name(const Question& q) {
   return out;
 }
 
+namespace {
+core::Result<Form> check(Form form, Reader r);
+}
+
 core::Result<Form> parse_form(std::string_view json) {
   Poco::JSON::Object::Ptr root;
   try {
@@ -776,15 +785,16 @@ core::Result<Form> parse_form(std::string_view json) {
       r.problem("outputs", "muss ein Objekt sein");
     }
   }
-  for (auto& f : r.error.fields) {
-    if (f.field.starts_with('.')) f.field.erase(0, 1);
-  }
-  if (!r.ok) return core::fail(std::move(r.error));
-  return check_form(std::move(form));
+  return check(std::move(form), std::move(r));
 }
 
 core::Result<Form> check_form(Form form) {
-  Reader r;
+  return check(std::move(form), Reader{});
+}
+
+namespace {
+// Checks what was read, adding to the problems of reading (all are reported at once).
+core::Result<Form> check(Form form, Reader r) {
   auto logic = std::make_shared<Logic>();
   Checker checker{r, *logic, form, {}, {}, 0};
   checker.run();
@@ -792,6 +802,7 @@ core::Result<Form> check_form(Form form) {
   form.logic = std::move(logic);
   return form;
 }
+}  // namespace
 
 std::string to_json(const Form& form) {
   Poco::JSON::Object o;

@@ -9,9 +9,21 @@
 
 namespace mvsp::web {
 class Component;
-}
+struct Session;
+}  // namespace mvsp::web
 
 namespace mvsp::forms {
+
+struct FillContext;
+
+// What a form may take from the person filling it: the values to prefill, by binding
+// (prefill_bindings in docs/forms.md), and which of them an eID vouched for. identity
+// answers it, wired in src/app.
+class Prefill {
+ public:
+  virtual ~Prefill() = default;
+  virtual void fill(const web::Session& session, FillContext& context) = 0;
+};
 
 std::span<const core::Resource> embedded_resources();
 std::unique_ptr<web::Component> make_component();

@@ -85,6 +85,9 @@ class Filling {
   std::vector<const Page*> route(const Answers& answers) const;
   // The first page of the route not yet accepted; "" when every one is (check answers).
   std::string next_page(const Answers& answers) const;
+  // Whether page `page_id` may be shown: it is on the route and no page before it is
+  // still to be filled (nobody skips ahead by typing an address).
+  bool reachable(const Answers& answers, std::string_view page_id) const;
   // The page before `page_id` on the route; "" for the first.
   std::string previous_page(const Answers& answers, std::string_view page_id) const;
 

@@ -1,0 +1,309 @@
+// The preview: a form as the citizen will fill it, page by page, with the answers kept in
+// the visitor's session. Published forms at /formulare/{key}/vorschau for everyone; a
+// draft at /redaktion/formulare/{key}/vorschau for the editors who may change it.
+#include <fmt/format.h>
+
+#include <mvsp/forms/component.hpp>
+#include <mvsp/forms/filling.hpp>
+#include <mvsp/forms/forms.hpp>
+#include <mvsp/forms/outputs.hpp>
+#include <mvsp/web/errors.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+
+#include "pages.hpp"
+
+namespace mvsp::forms {
+namespace {
+
+using web::Request;
+using web::Response;
+using web::View;
+
+struct Ctx {
+  const web::Pages& pages;
+  Forms& forms;
+  PageOptions options;
+
+  std::string t(const Request& req, std::string_view key) const {
+    return pages.catalog().text(req.locale, fmt::format("forms.{}", key));
+  }
+};
+
+// Which form a preview shows, and where its pages live.
+struct Target {
+  FormVersion version;
+  std::string base;  // "/formulare/hundesteuer-anmelden/vorschau"
+};
+
+// The published form, or for the editor's preview the draft (or, without one, the latest
+// published version); the answer that sends the visitor away otherwise.
+std::optional<Target> target_of(const Ctx& c, Request& req, bool draft, Response& refused) {
+  auto key = req.param("key");
+  if (!draft) {
+    auto v = c.forms.published(key);
+    if (!v) {
+      refused = c.pages.error(req, 404);
+      return std::nullopt;
+    }
+    return Target{std::move(*v), fmt::format("/formulare/{}/vorschau", key)};
+  }
+  if (!req.session || req.session->account_id.empty()) {
+    refused = Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+    return std::nullopt;
+  }
+  auto editor = c.options.editor ? c.options.editor(req) : std::nullopt;
+  auto v = c.forms.draft(key);
+  if (!v) v = c.forms.published(key);
+  if (!v) {
+    refused = c.pages.error(req, 404);
+    return std::nullopt;
+  }
+  if (!editor || !c.forms.may_edit(*editor, v->owner)) {
+    refused = c.pages.error(req, core::Error::forbidden("not an editor of this form"));
+    return std::nullopt;
+  }
+  return Target{std::move(*v), fmt::format("/redaktion/formulare/{}/vorschau", key)};
+}
+
+std::string answers_key(const Target& t) {
+  return fmt::format("forms.preview:{}:{}:{}", t.version.key, t.version.version, t.version.state);
+}
+
+Answers answers_of(const Request& req, const Target& t) {
+  if (!req.session) return {};
+  auto it = req.session->data.find(answers_key(t));
+  if (it == req.session->data.end()) return {};
+  return answers_from_json(it->second).value_or(Answers{});
+}
+
+void keep(Request& req, const Target& t, const Answers& a) {
+  auto& session = req.ensure_session();
+  session.data[answers_key(t)] = answers_to_json(a);
+  session.dirty = true;
+}
+
+Filling filling_for(const Ctx& c, const Request& req, const Target& t) {
+  FillContext context;
+  context.now = c.options.clock->now();
+  context.locale = req.locale;
+  if (c.options.prefill && req.session) c.options.prefill->fill(*req.session, context);
+  return Filling(t.version.form, c.pages.catalog(), std::move(context));
+}
+
+Response start(const Ctx& c, Request& req, bool draft) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  auto f = filling_for(c, req, *t);
+  auto a = answers_of(req, *t);
+  View model;
+  model.set("title", t->version.form.title);
+  model.set("intro", t->version.form.intro);
+  model.set("draft", t->version.state == "draft");
+  model.set("version", std::to_string(t->version.version));
+  auto next = f.next_page(a);
+  model.set("start",
+            next.empty() ? t->base + "/pruefen" : fmt::format("{}/seiten/{}", t->base, next));
+  model.set("restart_action", t->base + "/neu");
+  model.set("started", !a.empty());
+  req.csrf_token();
+  return c.pages.render(req, "forms/start", std::move(model));
+}
+
+Response restart(const Ctx& c, Request& req, bool draft) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  if (req.session) {
+    req.session->data.erase(answers_key(*t));
+    req.session->dirty = true;
+  }
+  return Response::redirect(t->base);
+}
+
+Response render_page(const Ctx& c, Request& req, const Target& t, const Filling& f,
+                     const std::string& page_id, const Answers& answers, const Answers* entered,
+                     const core::Error* error, int status) {
+  auto model = f.page_view(page_id, answers, entered, error);
+  auto back = f.previous_page(answers, page_id);
+  model.set("back", back.empty() ? t.base : fmt::format("{}/seiten/{}", t.base, back));
+  model.set("action", fmt::format("{}/seiten/{}", t.base, page_id));
+  const auto* page = t.version.form.page(page_id);
+  // GOV.UK: a page with errors says so first in its title
+  model.set("title",
+            error ? fmt::format("{}: {}", c.t(req, "error_prefix"), page->title) : page->title);
+  req.csrf_token();
+  return c.pages.render(req, "forms/page", std::move(model), status);
+}
+
+// A page of the form; one that is not on the way for these answers sends the visitor to
+// the page that is due.
+Response show_page(const Ctx& c, Request& req, bool draft) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  auto f = filling_for(c, req, *t);
+  auto a = f.prefilled(answers_of(req, *t));
+  auto page_id = req.param("page");
+  if (!f.reachable(a, page_id)) {
+    auto next = f.next_page(a);
+    return Response::redirect(next.empty() ? t->base + "/pruefen"
+                                           : fmt::format("{}/seiten/{}", t->base, next));
+  }
+  return render_page(c, req, *t, f, page_id, a, nullptr, nullptr, 200);
+}
+
+Response submit_page(const Ctx& c, Request& req, bool draft) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  auto f = filling_for(c, req, *t);
+  auto a = f.prefilled(answers_of(req, *t));
+  auto page_id = req.param("page");
+  if (!f.reachable(a, page_id)) return Response::redirect(t->base);
+  auto outcome = f.submit(page_id, a, web::parse_urlencoded(req.body));
+  if (outcome.stay) return render_page(c, req, *t, f, page_id, a, &outcome.entered, nullptr, 200);
+  if (outcome.error)
+    return render_page(c, req, *t, f, page_id, a, &outcome.entered, &*outcome.error, 422);
+  keep(req, *t, outcome.answers);
+  if (outcome.next.empty()) return Response::redirect(t->base + "/pruefen");
+  return Response::redirect(fmt::format("{}/seiten/{}", t->base, outcome.next));
+}
+
+Response check_page(const Ctx& c, Request& req, bool draft, const core::Error* error, int status) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  auto f = filling_for(c, req, *t);
+  auto a = f.prefilled(answers_of(req, *t));
+  auto next = f.next_page(a);
+  if (!next.empty()) return Response::redirect(fmt::format("{}/seiten/{}", t->base, next));
+  View model;
+  model.set("title", error
+                         ? fmt::format("{}: {}", c.t(req, "error_prefix"), c.t(req, "check.title"))
+                         : c.t(req, "check.title"));
+  model.set("form_title", t->version.form.title);
+  model.set("action", t->base + "/pruefen");
+  auto route = f.route(a);
+  if (!route.empty()) model.set("back", fmt::format("{}/seiten/{}", t->base, route.back()->id));
+  model.set_list("sections", {});
+  for (const auto& s : f.summary(a)) {
+    View section;
+    section.set("title", s.title);
+    section.set_list("rows", {});
+    for (const auto& r : s.rows) {
+      View row;
+      row.set("label", r.label);
+      row.set_list("lines", {});
+      std::size_t start = 0;
+      while (start <= r.value.size()) {
+        auto end = r.value.find('\n', start);
+        if (end == std::string::npos) end = r.value.size();
+        row.add("lines", View::of(r.value.substr(start, end - start)));
+        start = end + 1;
+      }
+      row.set("change", fmt::format("{}/seiten/{}#{}", t->base, r.page, r.anchor));
+      row.set("change_hidden", r.label);
+      section.add("rows", std::move(row));
+    }
+    model.add("sections", std::move(section));
+  }
+  if (error) {
+    model.set("has_errors", true);
+    model.set("error_title", c.t(req, "error_title"));
+    model.set_list("errors", {});
+    for (const auto& fe : error->fields) {
+      View e;
+      auto colon = fe.field.find(':');
+      auto page = fe.field.substr(0, colon);
+      e.set("href", fmt::format("{}/seiten/{}", t->base, page));
+      e.set("message", fe.message);
+      model.add("errors", std::move(e));
+    }
+  }
+  req.csrf_token();
+  return c.pages.render(req, "forms/check", std::move(model), status);
+}
+
+// The end of the preview: the final check, then what the form produces for these answers.
+Response finish(const Ctx& c, Request& req, bool draft) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  auto f = filling_for(c, req, *t);
+  auto a = f.prefilled(answers_of(req, *t));
+  auto done = f.finish(a);
+  if (!done) return check_page(c, req, draft, &done.error(), 422);
+  auto& session = req.ensure_session();
+  session.data[answers_key(*t) + ":fertig"] = "1";
+  session.dirty = true;
+  return Response::redirect(t->base + "/fertig");
+}
+
+Response finished(const Ctx& c, Request& req, bool draft) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  if (!req.session || !req.session->data.contains(answers_key(*t) + ":fertig"))
+    return Response::redirect(t->base);
+  View model;
+  model.set("title", c.t(req, "finished.title"));
+  model.set("form_title", t->version.form.title);
+  model.set("xml", t->base + "/antworten.xml");
+  model.set("json", t->base + "/antworten.json");
+  model.set("restart_action", t->base + "/neu");
+  req.csrf_token();
+  return c.pages.render(req, "forms/finished", std::move(model));
+}
+
+// The preview's answers as the back office would receive them.
+Response output(const Ctx& c, Request& req, bool draft, bool xml) {
+  Response refused;
+  auto t = target_of(c, req, draft, refused);
+  if (!t) return refused;
+  auto f = filling_for(c, req, *t);
+  auto a = f.prefilled(answers_of(req, *t));
+  if (!f.finish(a)) return Response::redirect(t->base + "/pruefen");
+  auto applicable = f.applicable(a);
+  Response r;
+  r.body = xml ? to_xml(t->version.form, t->version.version, applicable)
+               : to_json(t->version.form, t->version.version, applicable);
+  r.headers.emplace_back("Content-Type",
+                         xml ? "application/xml; charset=utf-8" : "application/json");
+  r.headers.emplace_back("Content-Disposition",
+                         fmt::format("attachment; filename=\"{}-{}.{}\"", t->version.key,
+                                     t->version.version, xml ? "xml" : "json"));
+  return r;
+}
+
+void register_for(web::Router& router, const std::shared_ptr<Ctx>& c, const std::string& base,
+                  bool draft) {
+  router.get(base, [c, draft](Request& req) { return start(*c, req, draft); });
+  router.post(base + "/neu", [c, draft](Request& req) { return restart(*c, req, draft); });
+  router.get(base + "/seiten/{page}",
+             [c, draft](Request& req) { return show_page(*c, req, draft); });
+  router.post(base + "/seiten/{page}",
+              [c, draft](Request& req) { return submit_page(*c, req, draft); });
+  router.get(base + "/pruefen",
+             [c, draft](Request& req) { return check_page(*c, req, draft, nullptr, 200); });
+  router.post(base + "/pruefen", [c, draft](Request& req) { return finish(*c, req, draft); });
+  router.get(base + "/fertig", [c, draft](Request& req) { return finished(*c, req, draft); });
+  router.get(base + "/antworten.xml",
+             [c, draft](Request& req) { return output(*c, req, draft, true); });
+  router.get(base + "/antworten.json",
+             [c, draft](Request& req) { return output(*c, req, draft, false); });
+}
+
+}  // namespace
+
+void register_preview_pages(web::Router& router, const web::Pages& pages, Forms& forms,
+                            PageOptions options) {
+  auto c = std::make_shared<Ctx>(Ctx{pages, forms, std::move(options)});
+  register_for(router, c, "/formulare/{key}/vorschau", false);
+  register_for(router, c, "/redaktion/formulare/{key}/vorschau", true);
+}
+
+}  // namespace mvsp::forms
