@@ -140,12 +140,13 @@ core::Result<FormVersion> Forms::publish(const catalog::Editor& editor, std::str
   auto& impl = *impl_;
   return impl.db.transaction([&](core::db::Tx& tx) -> core::Result<FormVersion> {
     tx.lock_exclusive(fmt::format("forms:{}", key));
+    auto owner = Impl::owner_of(tx, key);
+    if (owner && !impl.may_edit(editor, *owner))
+      return core::fail(
+          core::Error::forbidden("Sie dürfen dieses Formular nicht veröffentlichen."));
     auto draft = impl.one(tx, "AND state = 'draft'", key);
     if (!draft)
       return core::fail(core::Error::not_found("Zu diesem Formular gibt es keinen Entwurf."));
-    if (!impl.may_edit(editor, draft->owner))
-      return core::fail(
-          core::Error::forbidden("Sie dürfen dieses Formular nicht veröffentlichen."));
     auto now = core::to_millis(impl.clock.now());
     tx.execute(
         "UPDATE forms_versions SET state = 'published', published_at = ?, changed_by = ? "
@@ -162,11 +163,12 @@ core::Result<FormVersion> Forms::publish(const catalog::Editor& editor, std::str
 core::Status Forms::discard_draft(const catalog::Editor& editor, std::string_view key) {
   auto& impl = *impl_;
   return impl.db.transaction([&](core::db::Tx& tx) -> core::Status {
+    auto owner = Impl::owner_of(tx, key);
+    if (owner && !impl.may_edit(editor, *owner))
+      return core::fail(core::Error::forbidden("Sie dürfen dieses Formular nicht ändern."));
     auto draft = impl.one(tx, "AND state = 'draft'", key);
     if (!draft)
       return core::fail(core::Error::not_found("Zu diesem Formular gibt es keinen Entwurf."));
-    if (!impl.may_edit(editor, draft->owner))
-      return core::fail(core::Error::forbidden("Sie dürfen dieses Formular nicht ändern."));
     tx.execute("DELETE FROM forms_versions WHERE form_key = ? AND state = 'draft'", key);
     impl.record(tx, editor, "form.draft_discarded", draft->key, draft->version);
     return {};
