@@ -382,6 +382,10 @@ core::AuditLog& App::audit() {
 core::BlobStore& App::blobs() {
   return *impl_->blobs;
 }
+const web::Catalog& App::texts() const {
+  return impl_->texts;
+}
+
 const core::Clock& App::clock() const {
   return impl_->ports.clock;
 }

@@ -72,6 +72,8 @@ class App {
   core::AuditLog& audit();
   core::BlobStore& blobs();
   const core::Clock& clock() const;
+  // The message catalog of every component (texts outside pages: mails, PDFs, commands).
+  const web::Catalog& texts() const;
   // What the built components offer one another: identity::Identity, catalog::Catalog,
   // finder::Finder, mailbox::Mailbox, delivery::Delivery, …
   web::Services& services();

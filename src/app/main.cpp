@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,6 +19,9 @@
 #include <mvsp/core/migrations.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/delivery/simulator.hpp>
+#include <mvsp/forms/filling.hpp>
+#include <mvsp/forms/forms.hpp>
+#include <mvsp/forms/pdf.hpp>
 #include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -61,6 +65,9 @@ Commands:
   keys rotate       new token signing keys; old ones stay published until their tokens expire
   catalog export    print the whole catalog as JSON (format mvsp-catalog/1)
   catalog import F  import a catalog JSON file F; all or nothing, every problem named
+  forms pdf         write the PDF (PDF/UA) of a published form: --form KEY [--version N]
+                    [--answers FILE.json] [--reference R] --out FILE.pdf; without answers
+                    the empty form to fill by hand
   simulate eid      run the eID SIMULATOR (a BundID-style SAML identity provider with test
                     persons, for development and tests only) on --listen (default
                     127.0.0.1:8090); prints JSON with entity_id, sso_url and certificate
@@ -290,6 +297,50 @@ int report(const core::Error& e) {
   return e.code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
 }
 
+// The PDF of a published form, filled with the answers of a file (Answers as JSON) or empty.
+int forms_pdf(const Settings& settings, const CommandLine& cli) {
+  auto key = option(cli, "--form");
+  auto out = option(cli, "--out");
+  if (key.empty()) return report(core::Error::invalid("--form", "forms pdf needs --form KEY"));
+  if (out.empty()) return report(core::Error::invalid("--out", "forms pdf needs --out FILE.pdf"));
+  int version = 0;
+  if (auto v = option(cli, "--version"); !v.empty()) {
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), version);
+    if (ec != std::errc{} || end != v.data() + v.size() || version < 1)
+      return report(core::Error::invalid("--version", "a version is a whole number from 1"));
+  }
+  mvsp::forms::Answers answers;
+  if (auto file = option(cli, "--answers"); !file.empty()) {
+    std::ifstream in(file);
+    if (!in) return report(core::Error::invalid("--answers", "cannot read " + file));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto read = mvsp::forms::answers_from_json(text);
+    if (!read)
+      return report(core::Error::invalid("--answers", file + " is not a JSON object of texts"));
+    answers = std::move(*read);
+  }
+  App app(only(settings, {"forms"}));
+  auto form = app.get<mvsp::forms::Forms>().published(key, version);
+  if (!form) {
+    return report(core::Error::invalid(
+        "--form", version ? fmt::format("no version {} of form {} is published", version, key)
+                          : fmt::format("no published form {}", key)));
+  }
+  mvsp::forms::Filling filling(form->form, app.texts(), {.now = app.clock().now()});
+  if (!answers.empty()) {
+    if (auto done = filling.finish(answers); !done) return report(done.error());
+  }
+  auto document = mvsp::forms::pdf_document(form->form, form->version, filling, answers,
+                                            option(cli, "--reference"));
+  auto pdf = mvsp::forms::render_pdf(document);
+  std::ofstream file(out, std::ios::binary);
+  file.write(pdf.data(), static_cast<std::streamsize>(pdf.size()));
+  if (!file.flush()) return report(core::Error::unavailable("cannot write " + out));
+  std::printf("%s: %zu bytes, form %s version %d\n", out.c_str(), pdf.size(), key.c_str(),
+              form->version);
+  return 0;
+}
+
 int delivery_client(const Settings& settings, const CommandLine& cli, const std::string& client) {
   auto opt = [&](const char* name) -> std::optional<std::string> {
     auto it = cli.options.find(name);
@@ -439,7 +490,7 @@ int run(int argc, char** argv) {
           ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
          command == "user" || command == "client" || command == "keys" || command == "simulate" ||
-         command == "catalog" || command == "mailbox")
+         command == "catalog" || command == "mailbox" || command == "forms")
           ? 2
           : 1;
   if (words.size() > allowed) {
@@ -453,7 +504,7 @@ int run(int argc, char** argv) {
   // first tenant, user, client or catalog) may.
   bool looks_after =
       (command == "catalog" && sub == "export") || command == "jobs" || command == "audit" ||
-      command == "keys" || command == "mailbox" ||
+      command == "keys" || command == "mailbox" || (command == "forms" && sub == "pdf") ||
       (command == "delivery" && !(sub == "verify" && cli->options.contains("--public-key-file")));
   if (looks_after && settings->database.starts_with("sqlite:") &&
       !std::filesystem::exists(settings->database.substr(7))) {
@@ -499,6 +550,7 @@ int run(int argc, char** argv) {
                 app.get<mvsp::catalog::Catalog>().authorities().size());
     return 0;
   }
+  if (command == "forms" && sub == "pdf") return forms_pdf(*settings, *cli);
   if (command == "mailbox" && sub == "erase-orphans") {
     App app(only(*settings, {"mailbox"}));
     auto owners = app.get<mvsp::mailbox::Mailbox>().erase_orphans();

@@ -17,14 +17,22 @@ namespace mvsp::app {
 namespace {
 
 // Options that take a value (every other "--x" is a flag from kFlags).
-const std::set<std::string, std::less<>> kValueOptions = {
-    "--listen",      "--database",       "--data-dir",     "--config",
-    "--public-url",  "--count",          "--sleep-ms",     "--fail",
-    "--limit",       "--email",          "--password",     "--name",
-    "--role",        "--tenant",         "--redirect-uri", "--post-logout-uri",
-    "--scope",       "--grant",          "--public-key",   "--components",
-    "--type",        "--callback-url",   "--rate",         "--burst",
-    "--daily-quota", "--public-key-file"};
+const std::set<std::string, std::less<>> kValueOptions = {"--listen",       "--database",
+                                                          "--data-dir",     "--config",
+                                                          "--public-url",   "--count",
+                                                          "--sleep-ms",     "--fail",
+                                                          "--limit",        "--email",
+                                                          "--password",     "--name",
+                                                          "--role",         "--tenant",
+                                                          "--redirect-uri", "--post-logout-uri",
+                                                          "--scope",        "--grant",
+                                                          "--public-key",   "--components",
+                                                          "--type",         "--callback-url",
+                                                          "--rate",         "--burst",
+                                                          "--daily-quota",  "--public-key-file",
+                                                          "--form",         "--version",
+                                                          "--answers",      "--out",
+                                                          "--reference"};
 const std::set<std::string, std::less<>> kFlags = {"--verified", "--help", "--public"};
 
 bool valid_listen(const std::string& v) {

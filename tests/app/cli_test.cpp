@@ -165,6 +165,31 @@ TEST_P(AccountsCli, DemoDataLoadsTwiceWithoutHarm) {
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM catalog_services")->integer(0), 61);
 }
 
+// `forms pdf` writes a demo form's PDF, filled or empty; what is wrong is named.
+TEST_P(AccountsCli, FormsPdfWritesAFilledOrEmptyFormAndNamesWhatIsWrong) {
+  ASSERT_EQ(run_mvsp("demo" + args()).exit_code, 0);
+  auto out = (data_.path() / "leer.pdf").string();
+  auto empty = run_mvsp("forms pdf --form hundesteuer-anmelden --out " + out + args());
+  ASSERT_EQ(empty.exit_code, 0) << empty.output;
+  EXPECT_GT(std::filesystem::file_size(out), 1000u);
+  auto answers = (data_.path() / "a.json").string();
+  std::ofstream(answers) << R"({"im_gemeindegebiet":"nein","_done":"wohnort"})";
+  auto exit = run_mvsp("forms pdf --form hundesteuer-anmelden --answers " + answers + " --out " +
+                       out + args());
+  EXPECT_EQ(exit.exit_code, 2) << "answers that end on an exit page are no application";
+  EXPECT_NE(exit.output.find("nicht online"), std::string::npos) << exit.output;
+  auto unknown = run_mvsp("forms pdf --form gibt-es-nicht --out " + out + args());
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("--form: no published form gibt-es-nicht"), std::string::npos)
+      << unknown.output;
+  std::ofstream(answers) << "[1, 2]";
+  auto bad = run_mvsp("forms pdf --form hundesteuer-anmelden --answers " + answers + " --out " +
+                      out + args());
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--answers"), std::string::npos);
+  EXPECT_EQ(run_mvsp("forms pdf --form hundesteuer-anmelden" + args()).exit_code, 2) << "no --out";
+}
+
 // Messages whose owner went before the deletion event existed (here: the account row
 // removed behind the platform's back) are erased by the one-off command, and only those.
 TEST_P(AccountsCli, EraseOrphansRemovesOnlyMailboxesWithoutOwner) {

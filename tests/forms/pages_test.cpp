@@ -124,6 +124,9 @@ TEST_P(PreviewPages, ACitizenFillsTheHundesteuerFormForTwoDogs) {
   ASSERT_EQ(xml.status, 200);
   EXPECT_NE(xml.body.find("<Rufname>Zora</Rufname>"), std::string::npos);
   EXPECT_EQ(xml.header("content-type"), "application/xml; charset=utf-8");
+  auto pdf = c.get(std::string(kBase) + "/antworten.pdf");
+  EXPECT_EQ(pdf.header("content-type"), "application/pdf");
+  EXPECT_TRUE(pdf.body.starts_with("%PDF-"));
   auto json = c.get(std::string(kBase) + "/antworten.json");
   EXPECT_NE(json.body.find(R"("rasse": "Schäferhund")"), std::string::npos);
 

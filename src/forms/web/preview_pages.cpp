@@ -7,6 +7,7 @@
 #include <mvsp/forms/filling.hpp>
 #include <mvsp/forms/forms.hpp>
 #include <mvsp/forms/outputs.hpp>
+#include <mvsp/forms/pdf.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
@@ -254,13 +255,16 @@ Response finished(const Ctx& c, Request& req, bool draft) {
   model.set("form_title", t->version.form.title);
   model.set("xml", t->base + "/antworten.xml");
   model.set("json", t->base + "/antworten.json");
+  model.set("pdf", t->base + "/antworten.pdf");
   model.set("restart_action", t->base + "/neu");
   req.csrf_token();
   return c.pages.render(req, "forms/finished", std::move(model));
 }
 
-// The preview's answers as the back office would receive them.
-Response output(const Ctx& c, Request& req, bool draft, bool xml) {
+enum class Output { xml, json, pdf };
+
+// The preview's answers as the back office (XML, JSON) and the citizen (PDF) would receive them.
+Response output(const Ctx& c, Request& req, bool draft, Output kind) {
   Response refused;
   auto t = target_of(c, req, draft, refused);
   if (!t) return refused;
@@ -268,14 +272,28 @@ Response output(const Ctx& c, Request& req, bool draft, bool xml) {
   auto a = f.prefilled(answers_of(req, *t));
   if (!f.finish(a)) return Response::redirect(t->base + "/pruefen");
   auto applicable = f.applicable(a);
+  const auto& form = t->version.form;
+  auto version = t->version.version;
   Response r;
-  r.body = xml ? to_xml(t->version.form, t->version.version, applicable)
-               : to_json(t->version.form, t->version.version, applicable);
-  r.headers.emplace_back("Content-Type",
-                         xml ? "application/xml; charset=utf-8" : "application/json");
-  r.headers.emplace_back("Content-Disposition",
-                         fmt::format("attachment; filename=\"{}-{}.{}\"", t->version.key,
-                                     t->version.version, xml ? "xml" : "json"));
+  const char* extension = "json";
+  switch (kind) {
+    case Output::xml:
+      r.body = to_xml(form, version, applicable);
+      r.headers.emplace_back("Content-Type", "application/xml; charset=utf-8");
+      extension = "xml";
+      break;
+    case Output::json:
+      r.body = to_json(form, version, applicable);
+      r.headers.emplace_back("Content-Type", "application/json");
+      break;
+    case Output::pdf:
+      r.body = render_pdf(pdf_document(form, version, f, a));
+      r.headers.emplace_back("Content-Type", "application/pdf");
+      extension = "pdf";
+      break;
+  }
+  r.headers.emplace_back("Content-Disposition", fmt::format("attachment; filename=\"{}-{}.{}\"",
+                                                            t->version.key, version, extension));
   return r;
 }
 
@@ -291,10 +309,11 @@ void register_for(web::Router& router, const std::shared_ptr<Ctx>& c, const std:
              [c, draft](Request& req) { return check_page(*c, req, draft, nullptr, 200); });
   router.post(base + "/pruefen", [c, draft](Request& req) { return finish(*c, req, draft); });
   router.get(base + "/fertig", [c, draft](Request& req) { return finished(*c, req, draft); });
-  router.get(base + "/antworten.xml",
-             [c, draft](Request& req) { return output(*c, req, draft, true); });
-  router.get(base + "/antworten.json",
-             [c, draft](Request& req) { return output(*c, req, draft, false); });
+  for (auto [name, kind] : {std::pair{"xml", Output::xml}, std::pair{"json", Output::json},
+                            std::pair{"pdf", Output::pdf}}) {
+    router.get(fmt::format("{}/antworten.{}", base, name),
+               [c, draft, kind](Request& req) { return output(*c, req, draft, kind); });
+  }
 }
 
 }  // namespace

@@ -1,0 +1,301 @@
+#include <mvsp/forms/pdf.hpp>
+// Drawing the PDF with cairo and pango, each block inside its structure tag, and the qpdf
+// pass that makes it PDF/UA: language, window title, XMP identification.
+
+// qpdf 11: we use no PointerHolder
+#define POINTERHOLDER_TRANSITION 4
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <fmt/format.h>
+#include <pango/pangocairo.h>
+
+#include <memory>
+#include <qpdf/Buffer.hh>
+#include <qpdf/QPDF.hh>
+#include <qpdf/QPDFObjectHandle.hh>
+#include <qpdf/QPDFWriter.hh>
+
+namespace mvsp::forms {
+
+namespace {
+
+constexpr double kPageWidth = 595.28;  // A4 in points
+constexpr double kPageHeight = 841.89;
+constexpr double kMargin = 56.7;  // 2 cm
+constexpr double kLabelWidth = 190;
+constexpr double kGap = 12;
+constexpr double kRowPadding = 4;
+constexpr const char* kFont = "DejaVu Sans";
+
+struct CairoSurface {
+  void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
+};
+struct CairoContext {
+  void operator()(cairo_t* c) const { cairo_destroy(c); }
+};
+struct GObject {
+  void operator()(void* o) const { g_object_unref(o); }
+};
+struct FontDescription {
+  void operator()(PangoFontDescription* d) const { pango_font_description_free(d); }
+};
+
+cairo_status_t append(void* closure, const unsigned char* data, unsigned int length) {
+  static_cast<std::string*>(closure)->append(reinterpret_cast<const char*>(data), length);
+  return CAIRO_STATUS_SUCCESS;
+}
+
+// Writes the document page by page; `y` is where the next block starts.
+class Writer {
+ public:
+  Writer(cairo_surface_t* surface, cairo_t* cr) : surface_(surface), cr_(cr) {}
+
+  // A block of text of `size` points inside structure tag `tag`, `width` wide at `x`.
+  double measure(const std::string& text, double size, bool bold, double width) {
+    auto layout = make_layout(text, size, bold, width);
+    int w = 0;
+    int h = 0;
+    pango_layout_get_size(layout.get(), &w, &h);
+    return static_cast<double>(h) / PANGO_SCALE;
+  }
+
+  void block(const char* tag, const std::string& text, double size, bool bold, double after) {
+    auto height = measure(text, size, bold, content_width());
+    fit(height);
+    draw(tag, text, size, bold, kMargin, y_, content_width());
+    y_ += height + after;
+  }
+
+  // A row of the answers' table: the label (TH) and the answer (TD) side by side.
+  void row(const std::string& label, const std::string& value, bool blank) {
+    double value_width = content_width() - kLabelWidth - kGap;
+    auto shown = blank ? std::string("\n\n") : value;
+    auto height =
+        std::max(measure(label, 10, true, kLabelWidth), measure(shown, 10, false, value_width));
+    fit(height + 2 * kRowPadding);
+    cairo_tag_begin(cr_, "TR", "");
+    draw("TH", label, 10, true, kMargin, y_ + kRowPadding, kLabelWidth);
+    if (blank) {
+      cairo_tag_begin(cr_, "TD", "");
+      cairo_tag_end(cr_, "TD");
+      cairo_set_source_rgb(cr_, 0.5, 0.5, 0.5);
+      cairo_rectangle(cr_, kMargin + kLabelWidth + kGap, y_ + kRowPadding, value_width, height);
+      cairo_set_line_width(cr_, 0.5);
+      cairo_stroke(cr_);
+      cairo_set_source_rgb(cr_, 0, 0, 0);
+    } else {
+      draw("TD", value, 10, false, kMargin + kLabelWidth + kGap, y_ + kRowPadding, value_width);
+    }
+    cairo_tag_end(cr_, "TR");
+    y_ += height + 2 * kRowPadding;
+  }
+
+  // A bookmark to where the next block starts.
+  void bookmark(const std::string& title, double space_needed) {
+    fit(space_needed);
+    auto link = fmt::format("page={} pos=[{} {}]", page_, kMargin, y_);
+    cairo_pdf_surface_add_outline(surface_, CAIRO_PDF_OUTLINE_ROOT, title.c_str(), link.c_str(),
+                                  static_cast<cairo_pdf_outline_flags_t>(0));
+  }
+
+  void space(double points) { y_ += points; }
+
+ private:
+  std::unique_ptr<PangoLayout, GObject> make_layout(const std::string& text, double size, bool bold,
+                                                    double width) {
+    std::unique_ptr<PangoLayout, GObject> layout(pango_cairo_create_layout(cr_));
+    std::unique_ptr<PangoFontDescription, FontDescription> font(pango_font_description_new());
+    pango_font_description_set_family(font.get(), kFont);
+    pango_font_description_set_absolute_size(font.get(), size * PANGO_SCALE);
+    pango_font_description_set_weight(font.get(), bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    pango_layout_set_font_description(layout.get(), font.get());
+    pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
+    pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_text(layout.get(), text.c_str(), static_cast<int>(text.size()));
+    return layout;
+  }
+
+  void draw(const char* tag, const std::string& text, double size, bool bold, double x, double y,
+            double width) {
+    auto layout = make_layout(text, size, bold, width);
+    cairo_tag_begin(cr_, tag, "");
+    cairo_move_to(cr_, x, y);
+    pango_cairo_show_layout(cr_, layout.get());
+    cairo_tag_end(cr_, tag);
+  }
+
+  double content_width() const { return kPageWidth - 2 * kMargin; }
+
+  void fit(double height) {
+    if (y_ + height <= kPageHeight - kMargin || y_ <= kMargin) return;
+    cairo_show_page(cr_);
+    ++page_;
+    y_ = kMargin;
+  }
+
+  cairo_surface_t* surface_;
+  cairo_t* cr_;
+  double y_ = kMargin;
+  int page_ = 1;
+};
+
+std::string xml_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// PDF/UA-1 wants the title and the identification in XMP (ISO 14289-1, 7.1 and 5).
+std::string xmp(const PdfDocument& d) {
+  return fmt::format(
+      R"(<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/" xmlns:xmp="http://ns.adobe.com/xap/1.0/">
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{}</rdf:li></rdf:Alt></dc:title>
+   <dc:language><rdf:Bag><rdf:li>{}</rdf:li></rdf:Bag></dc:language>
+   <dc:format>application/pdf</dc:format>
+   <pdf:Producer>mvsp</pdf:Producer>
+   <xmp:CreatorTool>mvsp</xmp:CreatorTool>
+   <pdfuaid:part>1</pdfuaid:part>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>)",
+      xml_text(d.title), xml_text(d.language));
+}
+
+std::string finish(const std::string& pdf, const PdfDocument& d) {
+  QPDF q;
+  q.processMemoryFile("form.pdf", pdf.data(), pdf.size());
+  auto root = q.getRoot();
+  root.replaceKey("/Lang", QPDFObjectHandle::newUnicodeString(d.language));
+  auto prefs = QPDFObjectHandle::newDictionary();
+  prefs.replaceKey("/DisplayDocTitle", QPDFObjectHandle::newBool(true));
+  root.replaceKey("/ViewerPreferences", prefs);
+  auto mark = QPDFObjectHandle::newDictionary();
+  mark.replaceKey("/Marked", QPDFObjectHandle::newBool(true));
+  root.replaceKey("/MarkInfo", mark);
+  auto metadata = q.newStream(xmp(d));
+  metadata.getDict().replaceKey("/Type", QPDFObjectHandle::newName("/Metadata"));
+  metadata.getDict().replaceKey("/Subtype", QPDFObjectHandle::newName("/XML"));
+  root.replaceKey("/Metadata", metadata);
+  // the title in the document information as well, for viewers that read only that
+  auto trailer = q.getTrailer();
+  auto info = trailer.getKey("/Info");
+  if (!info.isDictionary()) {
+    info = q.makeIndirectObject(QPDFObjectHandle::newDictionary());
+    trailer.replaceKey("/Info", info);
+  }
+  info.replaceKey("/Title", QPDFObjectHandle::newUnicodeString(d.title));
+  info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString("mvsp"));
+  QPDFWriter w(q);
+  w.setOutputMemory();
+  w.setStaticID(false);
+  w.write();
+  auto buffer = w.getBufferSharedPointer();
+  return {reinterpret_cast<const char*>(buffer->getBuffer()), buffer->getSize()};
+}
+
+}  // namespace
+
+PdfDocument pdf_document(const Form& form, int version, const Filling& filling,
+                         const Answers& answers, const std::string& reference,
+                         std::optional<core::TimePoint> submitted) {
+  PdfDocument d;
+  d.title = form.title;
+  d.language = form.language == "de" ? "de-DE" : form.language;
+  d.facts.push_back(fmt::format("Formular „{}“, Version {}", form.key, version));
+  if (!reference.empty()) d.facts.push_back("Referenznummer: " + reference);
+  if (submitted) d.facts.push_back("Eingereicht am " + core::format_berlin(*submitted) + " Uhr");
+  bool blank = true;
+  for (const auto& [k, v] : answers) {
+    if (!k.starts_with('_')) blank = false;
+  }
+  if (!blank) {
+    d.sections = filling.summary(answers);
+    return d;
+  }
+  // the empty form: every question that can be answered, room to write beside it
+  for (const auto& p : form.pages) {
+    if (p.exit) continue;
+    SummarySection s{p.id, p.title, {}};
+    for (const auto& q : p.questions) {
+      if (q.type == QuestionType::info || q.type == QuestionType::computed) continue;
+      if (q.type == QuestionType::group) {
+        for (const auto& m : q.questions) {
+          if (m.type != QuestionType::info && m.type != QuestionType::computed)
+            s.rows.push_back(
+                {q.id + "." + m.id, fmt::format("{} ({})", m.label, q.item_label), "", p.id, ""});
+        }
+        continue;
+      }
+      s.rows.push_back({q.id, q.label, "", p.id, ""});
+    }
+    d.sections.push_back(std::move(s));
+  }
+  return d;
+}
+
+std::string render_pdf(const PdfDocument& d) {
+  std::string raw;
+  bool blank = !d.sections.empty() &&
+               std::all_of(d.sections.begin(), d.sections.end(), [](const SummarySection& s) {
+                 return std::all_of(s.rows.begin(), s.rows.end(),
+                                    [](const SummaryRow& r) { return r.value.empty(); });
+               });
+  {
+    std::unique_ptr<cairo_surface_t, CairoSurface> surface(
+        cairo_pdf_surface_create_for_stream(append, &raw, kPageWidth, kPageHeight));
+    if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS)
+      throw core::Failure("pdf: no surface");
+    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_TITLE, d.title.c_str());
+    cairo_pdf_surface_set_metadata(surface.get(), CAIRO_PDF_METADATA_CREATOR, "mvsp");
+    std::unique_ptr<cairo_t, CairoContext> cr(cairo_create(surface.get()));
+    cairo_set_source_rgb(cr.get(), 0, 0, 0);
+    Writer w(surface.get(), cr.get());
+    cairo_tag_begin(cr.get(), "Document", "");
+    w.block("H1", d.title, 18, true, 8);
+    for (const auto& fact : d.facts) w.block("P", fact, 10, false, 2);
+    w.space(12);
+    for (const auto& s : d.sections) {
+      w.bookmark(s.title, 60);
+      cairo_tag_begin(cr.get(), "Sect", "");
+      w.block("H2", s.title, 13, true, 6);
+      cairo_tag_begin(cr.get(), "Table", "");
+      for (const auto& r : s.rows) w.row(r.label, r.value, blank);
+      cairo_tag_end(cr.get(), "Table");
+      cairo_tag_end(cr.get(), "Sect");
+      w.space(14);
+    }
+    cairo_tag_end(cr.get(), "Document");
+    cairo_surface_finish(surface.get());
+    if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS)
+      throw core::Failure(std::string("pdf: ") +
+                          cairo_status_to_string(cairo_surface_status(surface.get())));
+  }
+  try {
+    return finish(raw, d);
+  } catch (const std::exception& e) {
+    throw core::Failure(std::string("pdf: qpdf: ") + e.what());
+  }
+}
+
+}  // namespace mvsp::forms
