@@ -120,6 +120,7 @@ struct Catalog::Impl {
   core::AuditLog& audit;
   std::mutex listeners_mutex;
   std::vector<std::function<void()>> listeners;
+  std::function<bool(std::string_view, int)> form_published;
 
   Impl(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
        core::AuditLog& audit)
@@ -318,6 +319,10 @@ Catalog::Catalog(core::db::Database& db, const core::Clock& clock, core::IdGener
                  core::AuditLog& audit)
     : impl_(std::make_shared<Impl>(db, clock, ids, audit)) {
   impl_->ensure_regions();
+}
+
+void Catalog::check_forms_with(std::function<bool(std::string_view key, int version)> published) {
+  impl_->form_published = std::move(published);
 }
 
 void Catalog::on_change(std::function<void()> listener) {
@@ -659,6 +664,9 @@ core::Result<OnlineService> Catalog::put_online_service(const Editor& editor,
   auto result = impl_->db.transaction([&](core::db::Tx& tx) -> core::Result<OnlineService> {
     impl_->check_refs(tx, "onlineService", s.leika_key, "", "", e);
     if (!s.owner.empty()) impl_->check_refs(tx, "onlineService.owner", "", "", s.owner, e);
+    if (!s.config.form.empty() && impl_->form_published &&
+        !impl_->form_published(s.config.form, s.config.form_version))
+      e.fields.push_back({"onlineService.config.formVersion", "no such published form version"});
     if (!e.fields.empty()) return fail(std::move(e));
     // The editor must be allowed the service as it was and as it will be.
     bool allowed = impl_->may_edit_online_service(tx, editor, s);

@@ -190,6 +190,10 @@ Poco::JSON::Object to_json(const OnlineServiceConfig& c) {
   o.set("languages", strings(c.languages));
   o.set("confirmationText", c.confirmation_text);
   o.set("externalUrl", c.external_url);
+  if (!c.form.empty()) {
+    o.set("form", c.form);
+    o.set("formVersion", c.form_version);
+  }
   return o;
 }
 
@@ -346,6 +350,10 @@ OnlineServiceConfig config_from(const Poco::JSON::Object& o, const std::string& 
       !c.external_url.starts_with("http://")) {
     r.problem("externalUrl", "must be an http(s) URL");
   }
+  c.form = r.text("form", false, 80);
+  c.form_version = static_cast<int>(r.integer("formVersion", 0, 0, 1'000'000));
+  if (!c.form.empty() && c.form_version < 1)
+    r.problem("formVersion", "names the published version of the form");
   if (c.written_form && c.min_level != "high") {
     r.problem("minLevel", "must be high when the law demands the written form (eID replaces it)");
   }

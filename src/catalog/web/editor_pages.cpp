@@ -458,6 +458,13 @@ Response online_service_form(const Ctx& c, Request& req) {
     os.config.written_form = req.form("writtenForm").has_value();
     os.config.confirmation_text = v("confirmationText");
     os.config.external_url = v("externalUrl");
+    os.config.form = v("form");
+    if (auto version = editor_text::parse_days(v("formVersion"));
+        version || v("formVersion").empty()) {
+      os.config.form_version = version.value_or(0);
+    } else {
+      problems.and_field("formVersion", c.t(req, "errors.formVersion"));
+    }
     os.config.languages = editor_text::split(v("languages"), ',');
     std::erase(os.config.languages, "");
     fee_text = v("fee");
@@ -499,15 +506,19 @@ Response online_service_form(const Ctx& c, Request& req) {
   std::string steps, languages;
   for (const auto& st : os.config.steps) steps += (steps.empty() ? "" : "\n") + st;
   for (const auto& l : os.config.languages) languages += (languages.empty() ? "" : ", ") + l;
-  std::vector<web::Field> fields = {f("name", os.name, false, true),
-                                    f("leikaKey", os.leika_key, false, true),
-                                    f("steps", steps, true),
-                                    f("documents", docs_text, true),
-                                    f("fee", fee_text),
-                                    f("retentionDays", std::to_string(os.config.retention_days)),
-                                    f("languages", languages),
-                                    f("confirmationText", os.config.confirmation_text, true),
-                                    f("externalUrl", os.config.external_url)};
+  std::vector<web::Field> fields = {
+      f("name", os.name, false, true),
+      f("leikaKey", os.leika_key, false, true),
+      f("steps", steps, true),
+      f("documents", docs_text, true),
+      f("fee", fee_text),
+      f("retentionDays", std::to_string(os.config.retention_days)),
+      f("languages", languages),
+      f("confirmationText", os.config.confirmation_text, true),
+      f("externalUrl", os.config.external_url),
+      f("form", os.config.form),
+      f("formVersion",
+        os.config.form_version > 0 ? std::to_string(os.config.form_version) : std::string())};
   req.csrf_token();
   View model;
   auto heading = is_new ? c.t(req, "osform.new") : os.name;

@@ -23,9 +23,13 @@ class Component final : public web::Component {
   std::span<const core::Resource> resources() const override { return embedded_resources(); }
 
   void build(web::Platform& p) override {
-    forms_ =
-        std::make_unique<Forms>(p.db, p.ports.clock, p.audit, p.services.need<catalog::Catalog>());
+    auto& catalog = p.services.need<catalog::Catalog>();
+    forms_ = std::make_unique<Forms>(p.db, p.ports.clock, p.audit, catalog);
     p.services.offer(*forms_);
+    // an online service points only to a form version that is published
+    catalog.check_forms_with([this](std::string_view key, int version) {
+      return forms_->published(key, version).has_value();
+    });
     p.metrics.add_source([this](std::string& out) {
       out += fmt::format(
           "# HELP mvsp_forms_undecodable_rows_total Form versions left out because their stored "

@@ -122,6 +122,9 @@ struct OnlineServiceConfig {
   std::vector<std::string> languages = {"de"};
   std::string confirmation_text;
   std::string external_url;  // for services run elsewhere; empty: on this platform
+  // The form it asks (forms component): a published version of a form; "" for none.
+  std::string form;
+  int form_version = 0;
 };
 
 struct OnlineService {
@@ -231,6 +234,9 @@ class Catalog {
   // May the editor change this online service? The state's own (no owner) only a
   // state-wide editor; an authority's as may_edit says.
   bool may_edit(const Editor& editor, const OnlineService& service);
+  // Whether a form version exists that an online service may point to; without one set
+  // (a command that builds the catalog alone), a pointer is taken as it is.
+  void check_forms_with(std::function<bool(std::string_view key, int version)> published);
   // Stored rows left out of answers since start because they no longer decode (each is
   // logged as catalog.row_undecodable).
   std::int64_t undecodable_rows() const;
