@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <mvsp/web/templates.hpp>
+#include <regex>
 #include <sstream>
 
 #include "logic.hpp"
@@ -883,7 +884,35 @@ struct Filling::Impl {
     if (!described.empty()) v.set("described", described);
     v.set(widget(q), true);
     if (q.type == QuestionType::money) v.set("unit", "€");
+    reveal(q, group, item, v);
     return v;
+  }
+
+  // A question asked only for one answer of a yes/no or choice question on the same page
+  // ("gefaehrlich = true") is revealed by the page's script when that answer is chosen.
+  void reveal(const Question& q, const Question* group, int item, web::View& v) const {
+    static const std::regex simple(R"(^([a-z][a-z0-9_]*) = (true|false|'[^']*'|"[^"]*")$)");
+    std::smatch m;
+    if (!std::regex_match(q.show_if, m, simple)) return;
+    auto name = m[1].str();
+    const auto& siblings = group ? group->questions : std::vector<Question>{};
+    const Question* other = nullptr;
+    for (const auto& s : siblings) {
+      if (s.id == name) other = &s;
+    }
+    if (!other) other = form.question(name);
+    if (!other || (other->type != QuestionType::yes_no && other->type != QuestionType::choice))
+      return;
+    auto value = m[2].str();
+    if (value == "true" || value == "false") {
+      value = value == "true" ? "ja" : "nein";
+    } else {
+      value = value.substr(1, value.size() - 2);
+    }
+    bool in_group = group && std::any_of(siblings.begin(), siblings.end(),
+                                         [&](const Question& s) { return s.id == name; });
+    v.set("reveal_name", in_group ? item_prefix(group->id, item) + name : name);
+    v.set("reveal_value", value);
   }
 
   // Which markup a question gets (the template's w_* sections).
