@@ -18,6 +18,7 @@
 #include <mvsp/core/migrations.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/delivery/simulator.hpp>
+#include <mvsp/forms/xdatenfelder.hpp>
 #include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -61,6 +62,11 @@ Commands:
   keys rotate       new token signing keys; old ones stay published until their tokens expire
   catalog export    print the whole catalog as JSON (format mvsp-catalog/1)
   catalog import F  import a catalog JSON file F; all or nothing, every problem named
+  forms import-xdatenfelder F
+                    read a FIM XDatenfelder file F (2.0 or 3.0.0) and print the form it makes
+                    (mvsp-form/1 JSON, for the form editor's import) on stdout and the report
+                    (counts, what was not carried over and why) on stderr; code lists are
+                    read from genericode files in F's folder
   simulate eid      run the eID SIMULATOR (a BundID-style SAML identity provider with test
                     persons, for development and tests only) on --listen (default
                     127.0.0.1:8090); prints JSON with entity_id, sso_url and certificate
@@ -435,11 +441,11 @@ int run(int argc, char** argv) {
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
   std::size_t allowed =
       (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ||
-              command == "delivery"
+              (command == "forms" && sub == "import-xdatenfelder") || command == "delivery"
           ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
          command == "user" || command == "client" || command == "keys" || command == "simulate" ||
-         command == "catalog" || command == "mailbox")
+         command == "catalog" || command == "mailbox" || command == "forms")
           ? 2
           : 1;
   if (words.size() > allowed) {
@@ -497,6 +503,19 @@ int run(int argc, char** argv) {
     std::printf("catalog imported: %zu services, %zu authorities\n",
                 app.get<mvsp::catalog::Catalog>().services().size(),
                 app.get<mvsp::catalog::Catalog>().authorities().size());
+    return 0;
+  }
+  if (command == "forms" && sub == "import-xdatenfelder") {
+    if (words.size() < 3)
+      return report(core::Error::invalid("FILE", "forms import-xdatenfelder needs a file"));
+    std::ifstream in(words[2], std::ios::binary);
+    if (!in) return report(core::Error::invalid("FILE", "cannot read " + words[2]));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto folder = std::filesystem::absolute(words[2]).parent_path();
+    auto imported = mvsp::forms::import_xdatenfelder(text, mvsp::forms::code_lists_in(folder));
+    if (!imported) return report(imported.error());
+    std::puts(mvsp::forms::to_json(imported->form).c_str());
+    std::fprintf(stderr, "%s\n", mvsp::forms::report_json(imported->report).c_str());
     return 0;
   }
   if (command == "mailbox" && sub == "erase-orphans") {
