@@ -22,6 +22,7 @@
 #include <mvsp/forms/filling.hpp>
 #include <mvsp/forms/forms.hpp>
 #include <mvsp/forms/pdf.hpp>
+#include <mvsp/forms/xdatenfelder.hpp>
 #include <mvsp/identity/eid_simulator.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -65,6 +66,9 @@ Commands:
   keys rotate       new token signing keys; old ones stay published until their tokens expire
   catalog export    print the whole catalog as JSON (format mvsp-catalog/1)
   catalog import F  import a catalog JSON file F; all or nothing, every problem named
+  forms import F    import a FIM XDatenfelder file F (2.0 or 3.0.0) as the draft of a form
+                    of the state; prints a JSON report (form, counts, what was not carried
+                    over and why); code lists are read from genericode files in F's folder
   forms pdf         write the PDF (PDF/UA) of a published form: --form KEY [--version N]
                     [--answers FILE.json] [--reference R] --out FILE.pdf; without answers
                     the empty form to fill by hand
@@ -486,7 +490,7 @@ int run(int argc, char** argv) {
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
   std::size_t allowed =
       (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ||
-              command == "delivery"
+              (command == "forms" && sub == "import") || command == "delivery"
           ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
          command == "user" || command == "client" || command == "keys" || command == "simulate" ||
@@ -551,6 +555,22 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "forms" && sub == "pdf") return forms_pdf(*settings, *cli);
+  if (command == "forms" && sub == "import") {
+    if (words.size() < 3) return report(core::Error::invalid("FILE", "forms import needs a file"));
+    std::ifstream in(words[2], std::ios::binary);
+    if (!in) return report(core::Error::invalid("FILE", "cannot read " + words[2]));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto folder = std::filesystem::absolute(words[2]).parent_path();
+    auto imported = mvsp::forms::import_xdatenfelder(text, mvsp::forms::code_lists_in(folder));
+    if (!imported) return report(imported.error());
+    App app(only(*settings, {"forms"}));
+    auto saved = app.get<mvsp::forms::Forms>().save_draft(
+        {.actor = "operator:cli", .state_wide = true, .tenant_ids = {}}, "",
+        mvsp::forms::to_json(imported->form));
+    if (!saved) return report(saved.error());
+    std::puts(mvsp::forms::report_json(imported->report).c_str());
+    return 0;
+  }
   if (command == "mailbox" && sub == "erase-orphans") {
     App app(only(*settings, {"mailbox"}));
     auto owners = app.get<mvsp::mailbox::Mailbox>().erase_orphans();

@@ -71,6 +71,56 @@ TEST(Cli, ConfigCheckShowsTheEffectiveSettingsWithoutThePassword) {
   EXPECT_EQ(check.output.find("geheim"), std::string::npos);
 }
 
+// An editor's file from the FIM repository becomes the draft of a form; the code list it
+// references is read from the folder beside it. A broken file sets nothing up.
+TEST(Cli, ImportsAnXDatenfelderFileWithTheCodeListsBesideIt) {
+  test::TempDir dir;
+  auto args = " --database sqlite:" + (dir.path() / "var" / "mvsp.db").string() + " --data-dir " +
+              (dir.path() / "var").string();
+  std::ofstream(dir.path() / "kfz.xml") << R"(<?xml version="1.0" encoding="UTF-8"?>
+<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_2">
+<xdf:stammdatenschema>
+<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+<xdf:name>Kfz-Zulassung</xdf:name>
+<xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld>
+<xdf:identifikation><xdf:id>F1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
+<xdf:name>Fahrzeugart</xdf:name>
+<xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
+<xdf:codelisteReferenz><xdf:genericodeIdentification>
+<xdf:canonicalIdentification>urn:de:test:fahrzeugart</xdf:canonicalIdentification>
+<xdf:canonicalVersionUri>urn:de:test:fahrzeugart_1</xdf:canonicalVersionUri>
+</xdf:genericodeIdentification></xdf:codelisteReferenz>
+</xdf:datenfeld></xdf:enthaelt></xdf:struktur>
+</xdf:stammdatenschema>
+</xdf:xdatenfelder.stammdatenschema.0102>
+)";
+  std::ofstream(dir.path() / "fahrzeugart.xml") << R"(<?xml version="1.0" encoding="UTF-8"?>
+<gc:CodeList xmlns:gc="http://docs.oasis-open.org/codelist/ns/genericode/1.0/">
+<Identification><CanonicalVersionUri>urn:de:test:fahrzeugart_1</CanonicalVersionUri></Identification>
+<ColumnSet><Column Id="code"/><Column Id="name"/></ColumnSet>
+<SimpleCodeList><Row><Value><SimpleValue>pkw</SimpleValue></Value>
+<Value><SimpleValue>Personenkraftwagen</SimpleValue></Value></Row></SimpleCodeList>
+</gc:CodeList>
+)";
+  std::ofstream(dir.path() / "kaputt.xml") << "<?xml version=\"1.0\"?>\n<a>\n</b>\n";
+  auto refused = run_mvsp("forms import " + (dir.path() / "kaputt.xml").string() + args);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.output.find("line 3: Die Datei ist kein wohlgeformtes XML"), std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "var")) << "nothing was set up";
+
+  auto run = run_mvsp("forms import " + (dir.path() / "kfz.xml").string() + args);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("\"form\": \"s1-kfz-zulassung\""), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("\"codeLists\": 1"), std::string::npos);
+  EXPECT_NE(run.output.find("\"fields\": 1"), std::string::npos);
+  auto db = core::db::Database::open("sqlite:" + (dir.path() / "var" / "mvsp.db").string());
+  auto row = db->query_one("SELECT state, definition FROM forms_versions");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->text(0), "draft");
+  EXPECT_NE(row->text(1).find("Personenkraftwagen"), std::string::npos);
+}
+
 class AuditCli : public test::BackendTest {};
 
 TEST_P(AuditCli, VerifyPassesOnAnIntactLogAndNamesTheFirstBadEntry) {

@@ -58,22 +58,6 @@ bool is_key(std::string_view s) {
   });
 }
 
-// An XML NCName of ASCII letters, digits, '_', '-', '.', not starting with a digit, '-'
-// or '.', and not starting with "xml".
-bool is_element_name(std::string_view s) {
-  if (s.empty() || s.size() > 100) return false;
-  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (!letter(s[0])) return false;
-  if (s.size() >= 3) {
-    std::string head(s.substr(0, 3));
-    std::transform(head.begin(), head.end(), head.begin(), ::tolower);
-    if (head == "xml") return false;
-  }
-  return std::all_of(s.begin(), s.end(), [&](char c) {
-    return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-  });
-}
-
 bool is_number(std::string_view s) {
   if (s.empty()) return false;
   double v = 0;
@@ -586,6 +570,20 @@ Poco::JSON::Object question_json(const Question& q) {
 }
 
 }  // namespace
+
+bool is_element_name(std::string_view s) {
+  if (s.empty() || s.size() > 100) return false;
+  auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!letter(s[0])) return false;
+  if (s.size() >= 3) {
+    std::string head(s.substr(0, 3));
+    std::transform(head.begin(), head.end(), head.begin(), ::tolower);
+    if (head == "xml") return false;
+  }
+  return std::all_of(s.begin(), s.end(), [&](char c) {
+    return letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+  });
+}
 
 std::string_view type_key(QuestionType type) {
   for (auto [t, key] : kTypes) {

@@ -40,6 +40,10 @@ expr::Type value_type(QuestionType type);
 // means for `today` (days since 1970), nullopt when the text is none of these.
 std::optional<std::int64_t> date_bound(std::string_view text, std::int64_t today);
 
+// An XML NCName of ASCII letters, digits, '_', '-', '.', not starting with a digit, '-' or
+// '.', and not starting with "xml": what xmlName and xmlRoot may be.
+bool is_element_name(std::string_view s);
+
 // The keys a prefill may bind to ("account.given_name").
 const std::vector<std::string_view>& prefill_bindings();
 
