@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mvsp/forms/component.hpp>
 #include <mvsp/forms/filling.hpp>
 #include <mvsp/forms/forms.hpp>
@@ -26,6 +27,10 @@ std::string sample(const Question& q, std::string_view part) {
   if (part == "plz") return "19055";
   if (part == "iban") return "DE89 3704 0044 0532 0130 00";
   if (!part.empty()) return "Beispiel";
+  // the demo forms' questions with a pattern that must be answered
+  static const std::map<std::string, std::string, std::less<>> patterned = {
+      {"kennzeichen", "HRO-AB 123"}, {"flurstueck", "123/4"}};
+  if (auto it = patterned.find(q.id); it != patterned.end()) return it->second;
   switch (q.type) {
     case QuestionType::integer:
       return q.min.empty() ? "2" : q.min;
@@ -34,7 +39,9 @@ std::string sample(const Question& q, std::string_view part) {
     case QuestionType::money:
       return "12,50";
     case QuestionType::date:
-      return q.max.starts_with("today-") ? "01.01.1970" : "01.06.2024";
+      if (q.max.starts_with("today-")) return "01.01.1970";
+      // bounds around today ("today", "today-1y" to "today+6m"): today() itself
+      return q.min.starts_with("today") ? "03.12.2026" : "01.06.2024";
     case QuestionType::email:
       return "erika@example.org";
     case QuestionType::phone:
@@ -200,6 +207,56 @@ TEST_F(Outputs, TheSchemasRefuseWhatTheFormDoesNotAllow) {
     EXPECT_NE(run(fmt::format("python3 -m jsonschema -i {} {}", data.string(), schema.string())), 0)
         << c.what;
   }
+}
+
+// The demo forms after the real procedures: fees computed from the answers, exit pages
+// where the procedure has no way on, and a rule across two answers.
+TEST_F(Outputs, TheDemoFormsComputeFeesEndOnTheirExitPagesAndCheckTheirRules) {
+  std::map<std::string, Form, std::less<>> forms;
+  for (auto json : demo_forms()) {
+    auto f = parse_form(json);
+    ASSERT_TRUE(f);
+    forms[f->key] = *f;
+  }
+  for (auto key : {"bewohnerparkausweis-beantragen", "kampfmittel-auskunft",
+                   "kita-platz-beantragen", "gewerbe-anmelden"})
+    ASSERT_TRUE(forms.contains(key)) << key;
+
+  const auto& park = forms.at("bewohnerparkausweis-beantragen");
+  Filling p(park, texts_, {.now = today()});
+  auto a = fill(p, park);
+  EXPECT_EQ(p.applicable(a)["gebuehr"], "30");
+  a["gueltigkeit"] = "2";
+  EXPECT_EQ(p.applicable(a)["gebuehr"], "60");
+  a["hauptwohnsitz"] = "nein";
+  EXPECT_EQ(p.route(a).back()->id, "kein_hauptwohnsitz");
+
+  const auto& kampfmittel = forms.at("kampfmittel-auskunft");
+  Filling k(kampfmittel, texts_, {.now = today()});
+  EXPECT_EQ(k.applicable(fill(k, kampfmittel))["anzahl_flurstuecke"], "2");
+
+  const auto& kita = forms.at("kita-platz-beantragen");
+  Filling c(kita, texts_, {.now = today()});
+  auto child = fill(c, kita);
+  child["kind_geburtsdatum"] = "2014-06-01";  // 12: the Hort until the end of class 6
+  EXPECT_NE(c.route(child).back()->id, "zu_alt");
+  child["kind_geburtsdatum"] = "2013-06-01";  // 13
+  EXPECT_EQ(c.route(child).back()->id, "zu_alt");
+
+  // an e. K. is in section A of the commercial register, not in B
+  const auto& gewerbe = forms.at("gewerbe-anmelden");
+  Filling g(gewerbe, texts_, {.now = today()});
+  Posted posted = {{"rechtsform", "ek"},
+                   {"registerart", "hrb"},
+                   {"registernummer", "12345"},
+                   {"registergericht", "Amtsgericht Rostock"}};
+  auto refused = g.submit("rechtsform", {}, posted);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error->fields.front().field, "registerart");
+  posted[1].second = "hra";
+  auto accepted = g.submit("rechtsform", {}, posted);
+  EXPECT_FALSE(accepted.error);
+  EXPECT_EQ(accepted.next, "betriebsinhaber");
 }
 
 TEST_F(Outputs, TwoQuestionsWithOneXmlNameAreRefusedWhenTheFormIsSaved) {
