@@ -1105,7 +1105,9 @@ web::View Filling::page_view(std::string_view page_id, const Answers& answers,
     g.set("name", q.id);
     g.set("label", q.label);
     if (!q.hint.empty()) g.set("hint", q.hint);
-    int n = std::max(item_count(shown, q), entered ? 0 : std::max(q.min_count, 1));
+    // a new group starts with the items it needs (none where none are needed: "add" is
+    // there)
+    int n = std::max(item_count(shown, q), entered ? 0 : q.min_count);
     n = std::min(n, q.max_count);
     g.set("count", std::to_string(n));
     g.set_list("items", {});
