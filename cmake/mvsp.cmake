@@ -16,7 +16,7 @@ function(mvsp_embed target namespace base_dir)
 endfunction()
 
 # mvsp_component(NAME [DEPS ...]): a component library with a public include/ and a
-# private src/; its sql/, templates/, messages/ and data/ (CSV, JSON) are embedded.
+# private src/; its sql/, templates/, messages/ and data/ (CSV, JSON, XML) are embedded.
 function(mvsp_component name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   set(dir ${PROJECT_SOURCE_DIR}/src/${name})
@@ -25,6 +25,6 @@ function(mvsp_component name)
   target_include_directories(mvsp_${name} PUBLIC ${dir}/include PRIVATE ${dir}/src)
   target_link_libraries(mvsp_${name} PUBLIC ${ARG_DEPS})
   file(GLOB resources CONFIGURE_DEPENDS ${dir}/sql/*.sql ${dir}/templates/*.mustache
-       ${dir}/messages/*.toml ${dir}/data/*.csv ${dir}/data/*.json)
+       ${dir}/messages/*.toml ${dir}/data/*.csv ${dir}/data/*.json ${dir}/data/*.xml)
   mvsp_embed(mvsp_${name} mvsp::${name} ${dir} ${resources})
 endfunction()

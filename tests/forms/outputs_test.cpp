@@ -75,7 +75,12 @@ void post(const Question& q, const std::string& base, Posted& out) {
       {QuestionType::iban, {"iban", "kontoinhaber"}}};
   auto it = parts.find(q.type);
   if (it == parts.end()) {
-    out.emplace_back(base, sample(q, {}));
+    auto value = sample(q, {});
+    // a text sample as long as the question allows (its umlauts stay whole)
+    if (q.max_length && q.type == QuestionType::text &&
+        static_cast<std::int64_t>(value.size()) > *q.max_length)
+      value = "Beispiel";
+    out.emplace_back(base, value);
     return;
   }
   for (const auto& p : it->second) out.emplace_back(base + "." + p, sample(q, p));

@@ -527,7 +527,7 @@ void put_if(Poco::JSON::Object& o, const char* key, const std::string& v) {
 }
 
 Poco::JSON::Object question_json(const Question& q) {
-  Poco::JSON::Object o;
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
   o.set("id", q.id);
   o.set("type", std::string(type_key(q.type)));
   put_if(o, "label", q.label);
@@ -544,7 +544,7 @@ Poco::JSON::Object question_json(const Question& q) {
   if (!q.options.empty()) {
     Poco::JSON::Array options;
     for (const auto& opt : q.options) {
-      Poco::JSON::Object x;
+      Poco::JSON::Object x(Poco::JSON_PRESERVE_KEY_ORDER);
       x.set("value", opt.value);
       x.set("label", opt.label);
       options.add(x);
@@ -803,7 +803,7 @@ core::Result<Form> check(Form form, Reader r) {
 }  // namespace
 
 std::string to_json(const Form& form) {
-  Poco::JSON::Object o;
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
   o.set("format", std::string(kFormat));
   o.set("key", form.key);
   o.set("title", form.title);
@@ -811,7 +811,7 @@ std::string to_json(const Form& form) {
   o.set("language", form.language);
   Poco::JSON::Array pages;
   for (const auto& p : form.pages) {
-    Poco::JSON::Object po;
+    Poco::JSON::Object po(Poco::JSON_PRESERVE_KEY_ORDER);
     po.set("id", p.id);
     po.set("title", p.title);
     put_if(po, "hint", p.hint);
@@ -824,7 +824,7 @@ std::string to_json(const Form& form) {
     if (!p.routes.empty()) {
       Poco::JSON::Array routes;
       for (const auto& route : p.routes) {
-        Poco::JSON::Object ro;
+        Poco::JSON::Object ro(Poco::JSON_PRESERVE_KEY_ORDER);
         ro.set("when", route.when);
         ro.set("goTo", route.go_to);
         routes.add(ro);
@@ -837,7 +837,7 @@ std::string to_json(const Form& form) {
   if (!form.rules.empty()) {
     Poco::JSON::Array rules;
     for (const auto& rule : form.rules) {
-      Poco::JSON::Object ro;
+      Poco::JSON::Object ro(Poco::JSON_PRESERVE_KEY_ORDER);
       ro.set("check", rule.check);
       ro.set("message", rule.message);
       ro.set("field", rule.field);
@@ -846,7 +846,7 @@ std::string to_json(const Form& form) {
     o.set("rules", rules);
   }
   if (!form.outputs.xml_namespace.empty() || !form.outputs.xml_root.empty()) {
-    Poco::JSON::Object out;
+    Poco::JSON::Object out(Poco::JSON_PRESERVE_KEY_ORDER);
     put_if(out, "xmlNamespace", form.outputs.xml_namespace);
     put_if(out, "xmlRoot", form.outputs.xml_root);
     o.set("outputs", out);

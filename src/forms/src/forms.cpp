@@ -9,14 +9,20 @@
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/forms/component.hpp>
+#include <mvsp/forms/xdatenfelder.hpp>
 
 namespace mvsp::forms {
 
-std::vector<std::string_view> demo_forms() {
-  std::vector<std::string_view> out;
+std::vector<std::string> demo_forms() {
+  std::vector<std::string> out;
   for (const auto& r : embedded_resources()) {
     if (r.path.starts_with("data/demo-form-") && r.path.ends_with(".json"))
-      out.push_back(r.content);
+      out.emplace_back(r.content);
+    if (r.path.starts_with("data/demo-xdatenfelder-") && r.path.ends_with(".xml")) {
+      auto imported = import_xdatenfelder(r.content, [](std::string_view) { return std::nullopt; });
+      if (!imported) throw core::Failure(fmt::format("demo form {} does not import", r.path));
+      out.push_back(to_json(imported->form));
+    }
   }
   return out;
 }

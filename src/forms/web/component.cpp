@@ -57,11 +57,13 @@ class Component final : public web::Component {
   }
 
   // The demo forms, published by the state's editorial office; a form whose latest
-  // published version has the same definition is left as it is.
+  // published version has the same definition is left as it is. The demo catalog's online
+  // services point to their first versions (data/demo-catalog.json in catalog).
   void demo(web::Platform&, web::Demo& demo) override {
     catalog::Editor system{.actor = "system:demo", .state_wide = true, .tenant_ids = {}};
     int loaded = 0;
-    for (auto json : demo_forms()) {
+    auto all = demo_forms();
+    for (const auto& json : all) {
       auto form = parse_form(json);
       if (!form)
         throw core::Failure("demo form does not read: " + form.error().fields.front().field);
@@ -74,7 +76,7 @@ class Component final : public web::Component {
       ++loaded;
     }
     demo.loaded.push_back(
-        fmt::format("forms: {} demo forms ({} new or changed)", demo_forms().size(), loaded));
+        fmt::format("forms: {} demo forms ({} new or changed)", all.size(), loaded));
   }
 
  private:

@@ -234,8 +234,10 @@ class Catalog {
   // May the editor change this online service? The state's own (no owner) only a
   // state-wide editor; an authority's as may_edit says.
   bool may_edit(const Editor& editor, const OnlineService& service);
-  // Whether a form version exists that an online service may point to; without one set
-  // (a command that builds the catalog alone), a pointer is taken as it is.
+  // Whether a form version exists that an online service may point to, asked when an
+  // editor saves one; without it set (a command that builds the catalog alone), and in a
+  // whole-catalog import (whose forms may be published after it), a pointer is taken as
+  // it is: the application journey refuses to start on a form version that is not there.
   void check_forms_with(std::function<bool(std::string_view key, int version)> published);
   // Stored rows left out of answers since start because they no longer decode (each is
   // logged as catalog.row_undecodable).

@@ -27,8 +27,9 @@ struct Editor;
 
 namespace mvsp::forms {
 
-// The demo forms (data/demo-form-*.json) as their JSON definitions.
-std::vector<std::string_view> demo_forms();
+// The demo forms as their JSON definitions: data/demo-form-*.json, and the forms that the
+// XDatenfelder files data/demo-xdatenfelder-*.xml import to.
+std::vector<std::string> demo_forms();
 
 struct FormVersion {
   std::string key;
