@@ -152,6 +152,22 @@ TEST_P(FormEditor, AnEditorBuildsAFormWithoutCodePublishesItAndThePreviewShowsIt
   ASSERT_TRUE(v1);
   EXPECT_EQ(v1->version, 1);
   EXPECT_EQ(v1->owner, "lk-nwm");
+  // an online service of the district asks this form: version 1 exists, version 9 does not
+  auto& catalog = app_->get<catalog::Catalog>();
+  const catalog::Editor district{.actor = v1->changed_by, .state_wide = false,
+                                 .tenant_ids = {catalog.authority("lk-nwm")->tenant_id}};
+  catalog::OnlineService parking{.id = {}, .leika_key = "99068001000000", .name = "Bewohnerparken NWM",
+                                 .owner = "lk-nwm", .state = {}, .version = 1, .config = {}, .adopted_by = {}};
+  parking.config.form = "parkausweis-nwm";
+  parking.config.form_version = 9;
+  auto missing = catalog.put_online_service(district, parking);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().fields.front().field, "onlineService.config.formVersion");
+  parking.config.form_version = 1;
+  auto asks = catalog.put_online_service(district, parking);
+  ASSERT_TRUE(asks) << asks.error().message;
+  EXPECT_EQ(catalog.online_service(asks->id)->config.form, "parkausweis-nwm");
+
   auto citizen = client();
   const std::string preview = "/formulare/parkausweis-nwm/vorschau";
   auto first = citizen.get(preview + "/seiten/seite_1");
