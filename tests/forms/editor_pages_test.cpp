@@ -154,10 +154,17 @@ TEST_P(FormEditor, AnEditorBuildsAFormWithoutCodePublishesItAndThePreviewShowsIt
   EXPECT_EQ(v1->owner, "lk-nwm");
   // an online service of the district asks this form: version 1 exists, version 9 does not
   auto& catalog = app_->get<catalog::Catalog>();
-  const catalog::Editor district{.actor = v1->changed_by, .state_wide = false,
+  const catalog::Editor district{.actor = v1->changed_by,
+                                 .state_wide = false,
                                  .tenant_ids = {catalog.authority("lk-nwm")->tenant_id}};
-  catalog::OnlineService parking{.id = {}, .leika_key = "99068001000000", .name = "Bewohnerparken NWM",
-                                 .owner = "lk-nwm", .state = {}, .version = 1, .config = {}, .adopted_by = {}};
+  catalog::OnlineService parking{.id = {},
+                                 .leika_key = "99068001000000",
+                                 .name = "Bewohnerparken NWM",
+                                 .owner = "lk-nwm",
+                                 .state = {},
+                                 .version = 1,
+                                 .config = {},
+                                 .adopted_by = {}};
   parking.config.form = "parkausweis-nwm";
   parking.config.form_version = 9;
   auto missing = catalog.put_online_service(district, parking);

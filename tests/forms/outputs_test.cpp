@@ -264,6 +264,25 @@ TEST_F(Outputs, TheDemoFormsComputeFeesEndOnTheirExitPagesAndCheckTheirRules) {
   EXPECT_EQ(accepted.next, "betriebsinhaber");
 }
 
+// The format's JSON Schema in docs/ describes what the store accepts: every demo form, as
+// the store writes it, validates against it; a form with an unknown question type does not.
+TEST_F(Outputs, TheFormatsJsonSchemaInDocsDescribesTheDemoForms) {
+  auto schema = test::source_dir() + "/docs/forms/mvsp-form-1.schema.json";
+  ASSERT_TRUE(std::filesystem::exists(schema));
+  int n = 0;
+  for (const auto& json : demo_forms()) {
+    auto form = parse_form(json);
+    ASSERT_TRUE(form);
+    auto file = write(fmt::format("form-{}.json", n++), forms::to_json(*form));
+    EXPECT_EQ(run(fmt::format("python3 -m jsonschema -i {} {}", file.string(), schema)), 0)
+        << form->key;
+  }
+  auto bad = write("bad.json",
+                   R"({"format":"mvsp-form/1","key":"a","title":"A","pages":[{"id":"p","title":"P",
+    "questions":[{"id":"x","type":"colour"}]}]})");
+  EXPECT_NE(run(fmt::format("python3 -m jsonschema -i {} {}", bad.string(), schema)), 0);
+}
+
 TEST_F(Outputs, TwoQuestionsWithOneXmlNameAreRefusedWhenTheFormIsSaved) {
   auto form = parse_form(R"({"format":"mvsp-form/1","key":"a","title":"A","pages":[
     {"id":"p","title":"P","questions":[{"id":"a","type":"text","label":"A","xmlName":"Name"}]},
