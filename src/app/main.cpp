@@ -557,11 +557,12 @@ int run(int argc, char** argv) {
   if (command == "forms" && sub == "pdf") return forms_pdf(*settings, *cli);
   if (command == "forms" && sub == "import") {
     if (words.size() < 3) return report(core::Error::invalid("FILE", "forms import needs a file"));
-    std::ifstream in(words[2], std::ios::binary);
-    if (!in) return report(core::Error::invalid("FILE", "cannot read " + words[2]));
-    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto text = mvsp::forms::read_xdatenfelder_file(words[2]);
+    if (!text)
+      return report(
+          core::Error::invalid("FILE", "cannot read " + words[2] + " (a file of at most 32 MiB)"));
     auto folder = std::filesystem::absolute(words[2]).parent_path();
-    auto imported = mvsp::forms::import_xdatenfelder(text, mvsp::forms::code_lists_in(folder));
+    auto imported = mvsp::forms::import_xdatenfelder(*text, mvsp::forms::code_lists_in(folder));
     if (!imported) return report(imported.error());
     App app(only(*settings, {"forms"}));
     auto saved = app.get<mvsp::forms::Forms>().save_draft(

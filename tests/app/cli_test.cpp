@@ -108,6 +108,10 @@ TEST(Cli, ImportsAnXDatenfelderFileWithTheCodeListsBesideIt) {
   EXPECT_NE(refused.output.find("line 3: Die Datei ist kein wohlgeformtes XML"), std::string::npos)
       << refused.output;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "var")) << "nothing was set up";
+  // a device is not a file: it was read until memory ran out
+  auto device = run_mvsp("forms import /dev/zero" + args);
+  EXPECT_EQ(device.exit_code, 2);
+  EXPECT_NE(device.output.find("cannot read /dev/zero"), std::string::npos) << device.output;
 
   auto run = run_mvsp("forms import " + (dir.path() / "kfz.xml").string() + args);
   EXPECT_EQ(run.exit_code, 0) << run.output;

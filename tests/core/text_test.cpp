@@ -51,3 +51,36 @@ TEST(Text, FillsPlaceholdersInOnePass) {
 
 }  // namespace
 }  // namespace mvsp::core
+
+namespace mvsp::core {
+namespace {
+
+TEST(Utf8, WellFormedTextIsToldFromBrokenBytesWhichAreReplaced) {
+  struct Case {
+    std::string text;
+    bool valid;
+    std::string repaired;
+  };
+  const Case cases[] = {
+      {"Grüße aus Güstrow 😀", true, "Grüße aus Güstrow 😀"},
+      {"a\xff"
+       "b",
+       false,
+       "a\xEF\xBF\xBD"
+       "b"},
+      {"\xC3", false, "\xEF\xBF\xBD"},                                  // cut off
+      {"\xC0\xAF", false, "\xEF\xBF\xBD\xEF\xBF\xBD"},                  // overlong '/'
+      {"\xED\xA0\x80", false, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},  // a surrogate
+      {"\xF4\x90\x80\x80", false,
+       "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},  // > U+10FFFF
+      {"", true, ""},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(valid_utf8(c.text), c.valid) << c.text;
+    EXPECT_EQ(repair_utf8(c.text), c.repaired) << c.text;
+    EXPECT_TRUE(valid_utf8(repair_utf8(c.text)));
+  }
+}
+
+}  // namespace
+}  // namespace mvsp::core

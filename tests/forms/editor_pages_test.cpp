@@ -229,6 +229,19 @@ TEST_P(FormEditor, TheStatesFormsAndOtherPeoplesAreNotADistrictEditorsToChange) 
   EXPECT_EQ(client().get("/redaktion/formulare").status, 303) << "anonymous: to the login";
 }
 
+// A citizen once learned from 403 and 404 which drafts exist; now both are 403.
+TEST_P(FormEditor, ADraftsPreviewTellsNoOneButEditorsWhetherItExists) {
+  auto c = client();
+  auto page = c.get("/anmelden");
+  ASSERT_EQ(c.post_form("/anmelden", {{"email", enc("erika.mustermann@example.org")},
+                                      {"password", enc("Demo-Passwort-2026")},
+                                      {"csrf_token", test::HttpClient::csrf_token_in(page.body)}})
+                .status,
+            303);
+  EXPECT_EQ(c.get("/redaktion/formulare/hundesteuer-anmelden/vorschau").status, 403);
+  EXPECT_EQ(c.get("/redaktion/formulare/gibt-es-nicht/vorschau").status, 403);
+}
+
 TEST_P(FormEditor, AnImportThatIsNoFormIsRefusedNamingWhy) {
   auto c = signed_in();
   auto bad = post(

@@ -37,6 +37,28 @@ TEST_P(Sessions, LoadsWhatWasSavedAndStoresOnlyTheTokenHash) {
   EXPECT_FALSE(store_->load("not-a-token"));
 }
 
+// A value that is not UTF-8 once made the session's data unreadable, and every request
+// with that cookie failed (500; PostgreSQL refused to store it). Its broken bytes now
+// become U+FFFD, and data that does not read is dropped rather than failing the session.
+TEST_P(Sessions, DataThatDoesNotReadIsDroppedAndTheSessionGoesOn) {
+  auto s = store_->create();
+  s.account_id = "acc1";
+  s.data["answers"] = "kaputt \xff\xfe";
+  store_->save(s);
+  auto loaded = store_->load(s.token);
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->account_id, "acc1");
+  EXPECT_EQ(loaded->csrf_token, s.csrf_token);
+  EXPECT_EQ(loaded->data.at("answers"), "kaputt \xEF\xBF\xBD\xEF\xBF\xBD");
+  db().execute("UPDATE sessions SET data = ?", std::string("{\"a\": "));
+  loaded = store_->load(s.token);
+  ASSERT_TRUE(loaded) << "a session whose data does not read still loads";
+  EXPECT_TRUE(loaded->data.empty());
+  loaded->data["step"] = "3";
+  store_->save(*loaded);
+  EXPECT_EQ(store_->load(s.token)->data.at("step"), "3");
+}
+
 TEST_P(Sessions, ExpireWhenIdleAndAfterTheAbsoluteTime) {
   auto idle = store_->create();
   clock_.advance(31min);

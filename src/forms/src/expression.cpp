@@ -658,7 +658,8 @@ Value eval(const Node& n, const Scope& s) {
 }
 
 void collect(const Node& n, std::set<std::string>& out) {
-  if (n.op == Op::name || n.op == Op::count || n.op == Op::sum) out.insert(n.name);
+  if (n.op == Op::name || n.op == Op::count) out.insert(n.name);
+  if (n.op == Op::sum) out.insert(n.name + "." + n.member);
   for (const auto& a : n.args) collect(*a, out);
 }
 

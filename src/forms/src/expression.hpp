@@ -69,7 +69,7 @@ class Expression {
   Value evaluate(const Scope& scope) const;
   Type type() const;
   bool empty() const { return !root_; }
-  // Every name the expression reads (for the editor's "used by").
+  // Every name the expression reads: questions, groups it counts, "group.question" it sums.
   std::vector<std::string> names() const;
 
  private:

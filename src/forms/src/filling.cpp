@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/templates.hpp>
 #include <regex>
 #include <sstream>
@@ -74,24 +75,6 @@ std::string trim(std::string_view s) {
 std::size_t utf8_length(std::string_view s) {
   return static_cast<std::size_t>(std::count_if(
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xE  ? 3
-                    : (c >> 3) == 0x1E ? 4
-                                       : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
 }
 
 // Control characters other than line breaks and tabs have no place in an answer.
@@ -345,17 +328,23 @@ struct Filling::Impl {
     }
   }
 
-  expr::Scope scope(const Answers& a, const Question* group = nullptr, int item = -1) const {
+  // Computed values already worked out in one evaluation, so that a value read many times
+  // (a = b + b, b = c + c, …) is computed once.
+  using Computed = std::map<std::string, expr::Value, std::less<>>;
+
+  expr::Scope scope(const Answers& a, const Question* group = nullptr, int item = -1,
+                    std::shared_ptr<Computed> known = nullptr) const {
+    if (!known) known = std::make_shared<Computed>();
     expr::Scope s;
     s.today = today;
-    s.value = [this, &a, group, item](std::string_view name) -> expr::Value {
+    s.value = [this, &a, group, item, known](std::string_view name) -> expr::Value {
       if (group) {
         auto dot = name.find('.');
         auto head = name.substr(0, dot);
         for (const auto& m : group->questions) {
           if (m.id != head) continue;
           auto key = item_prefix(group->id, item) + std::string(name);
-          if (m.type == QuestionType::computed) return computed(a, m, group, item);
+          if (m.type == QuestionType::computed) return computed(a, m, group, item, known);
           return parts_of(m.type).empty() ? typed(m, value_of(a, key))
                                           : expr::Value::of_text(value_of(a, key));
         }
@@ -363,24 +352,33 @@ struct Filling::Impl {
       auto dot = name.find('.');
       const auto* q = form.question(name.substr(0, dot));
       if (!q) return {};
-      if (q->type == QuestionType::computed) return computed(a, *q, nullptr, -1);
+      if (q->type == QuestionType::computed) return computed(a, *q, nullptr, -1, known);
       if (!parts_of(q->type).empty()) return expr::Value::of_text(value_of(a, name));
       return typed(*q, value_of(a, name));
     };
-    s.items = [this, &a](std::string_view name) {
+    s.items = [this, &a, known](std::string_view name) {
       std::vector<expr::Scope> out;
       const auto* g = form.question(name);
       if (!g || g->type != QuestionType::group) return out;
-      for (int i = 0, n = item_count(a, *g); i < n; ++i) out.push_back(scope(a, g, i));
+      for (int i = 0, n = item_count(a, *g); i < n; ++i) out.push_back(scope(a, g, i, known));
       return out;
     };
     return s;
   }
 
-  expr::Value computed(const Answers& a, const Question& q, const Question* group, int item) const {
+  // The form's check keeps computed values free of circles and at most 20 steps deep
+  // (form.cpp, check_computed); `known` makes each one count once per evaluation.
+  expr::Value computed(const Answers& a, const Question& q, const Question* group, int item,
+                       std::shared_ptr<Computed> known = nullptr) const {
     auto key = group ? group->id + "." + q.id : q.id;
     const auto* ql = logic_of(key);
-    return ql ? ql->value.evaluate(scope(a, group, item)) : expr::Value{};
+    if (!ql) return {};
+    if (!known) known = std::make_shared<Computed>();
+    auto slot = group ? item_prefix(group->id, item) + q.id : q.id;
+    if (auto it = known->find(slot); it != known->end()) return it->second;
+    auto v = ql->value.evaluate(scope(a, group, item, known));
+    known->emplace(slot, v);
+    return v;
   }
 
   bool holds(const expr::Expression& e, const expr::Scope& s) const {
@@ -471,7 +469,7 @@ struct Filling::Impl {
     auto bad = [](std::string m) { return R(std::in_place_index<1>, std::move(m)); };
     auto good = [](std::string v) { return R(std::in_place_index<0>, std::move(v)); };
     bool lines = q.type == QuestionType::long_text || q.type == QuestionType::multiple_choice;
-    if (!valid_utf8(entered) || has_control(entered, lines))
+    if (!core::valid_utf8(entered) || has_control(entered, lines))
       return bad(tf("errors.characters", label));
     auto v = q.type == QuestionType::long_text ? trim(entered) : trim(entered);
     if (v.empty()) return good("");
@@ -547,6 +545,51 @@ struct Filling::Impl {
     }
   }
 
+  // Whether a kept answer is in the canonical form that accepting a page writes: what
+  // finish() and the outputs rely on, whoever stored the answers.
+  bool stored_well(const Question& q, std::string_view part, const std::string& v) const {
+    if (v.empty()) return true;
+    bool lines = q.type == QuestionType::long_text || q.type == QuestionType::multiple_choice;
+    if (!core::valid_utf8(v) || has_control(v, lines) || v != trim(v)) return false;
+    auto number = [](const std::string& s, bool fraction) {
+      static const std::regex whole("-?[0-9]{1,15}");
+      static const std::regex decimal("-?[0-9]{1,15}(\\.[0-9]{1,6})?");
+      return s.size() <= 24 && std::regex_match(s, fraction ? decimal : whole);
+    };
+    auto option = [&](const std::string& o) {
+      return std::any_of(q.options.begin(), q.options.end(),
+                         [&](const Option& x) { return x.value == o; });
+    };
+    if (part == "plz") return v.size() == 5 && std::all_of(v.begin(), v.end(), ::isdigit);
+    if (part == "iban") return valid_iban(v);
+    if (!part.empty()) return true;
+    switch (q.type) {
+      case QuestionType::integer:
+      case QuestionType::money:
+        return number(v, false);
+      case QuestionType::decimal:
+        return number(v, true);
+      case QuestionType::date:
+        return expr::parse_iso_date(v).has_value();
+      case QuestionType::email:
+        return valid_email(v);
+      case QuestionType::phone:
+        return valid_phone(v);
+      case QuestionType::choice:
+        return option(v);
+      case QuestionType::multiple_choice: {
+        auto items = split_lines(v);
+        return std::all_of(items.begin(), items.end(), option);
+      }
+      case QuestionType::yes_no:
+        return v == "ja" || v == "nein";
+      case QuestionType::declaration:
+        return v == "ja";
+      default:
+        return true;
+    }
+  }
+
   // The rules of a canonical answer: required, length, pattern, bounds.
   std::optional<std::string> check(const Question& q, std::string_view part, const std::string& v,
                                    const std::string& label, const std::string& logic_key) const {
@@ -576,7 +619,7 @@ struct Filling::Impl {
         return tf("errors.too_short", label, *q.min_length);
       if (length > max) return tf("errors.too_long", label, max);
       const auto* ql = logic_of(logic_key);
-      if (part.empty() && ql && ql->pattern && !std::regex_match(v, *ql->pattern))
+      if (part.empty() && ql && ql->pattern && !full_match(*ql->pattern, v))
         return q.pattern_message.empty() ? tf("errors.pattern", label) : q.pattern_message;
     }
     if (q.type == QuestionType::integer || q.type == QuestionType::decimal ||
@@ -622,6 +665,11 @@ struct Filling::Impl {
           return;
         }
         value = std::get<0>(c);
+      } else if (!stored_well(q, part, value)) {
+        // answers handed back by a caller are checked as they are kept, not trusted
+        error.and_field(key, tf("errors.stored", label));
+        failed = true;
+        return;
       }
       if (auto problem = check(q, part, value, label, logic_key)) {
         error.and_field(key, *problem);
@@ -705,10 +753,33 @@ struct Filling::Impl {
 
   // The posted fields as answers of page `p`: several values of one name joined by lines;
   // a group's number of items from its hidden field, within its bounds.
+  // Only the page's own fields are read: a posted name of another page's question, or
+  // one no question has, is ignored (it once set answers that no check saw again).
   Answers read_posted(const Page& p, const Posted& posted) const {
+    std::set<std::string, std::less<>> fields;
+    auto add = [&](const Question& q, const std::string& base) {
+      if (q.type == QuestionType::info || q.type == QuestionType::computed ||
+          q.type == QuestionType::file)
+        return;
+      if (parts_of(q.type).empty()) {
+        fields.insert(base);
+      } else {
+        for (const auto& part : parts_of(q.type)) fields.insert(base + "." + std::string(part.key));
+      }
+    };
+    for (const auto& q : p.questions) {
+      if (q.type != QuestionType::group) {
+        add(q, q.id);
+        continue;
+      }
+      fields.insert(q.id);
+      for (int i = 0; i < q.max_count; ++i) {
+        for (const auto& m : q.questions) add(m, item_prefix(q.id, i) + m.id);
+      }
+    }
     Answers in;
     for (const auto& [name, value] : posted) {
-      if (name == "csrf_token" || name == "aktion" || name.starts_with("_")) continue;
+      if (!fields.contains(name)) continue;
       auto& slot = in[name];
       slot += (slot.empty() ? "" : "\n") + value;
     }
@@ -893,7 +964,8 @@ struct Filling::Impl {
   void reveal(const Question& q, const Question* group, int item, web::View& v) const {
     static const std::regex simple(R"(^([a-z][a-z0-9_]*) = (true|false|'[^']*'|"[^"]*")$)");
     std::smatch m;
-    if (!std::regex_match(q.show_if, m, simple)) return;
+    // a simple condition is short; std::regex recurses per character
+    if (q.show_if.size() > 200 || !std::regex_match(q.show_if, m, simple)) return;
     auto name = m[1].str();
     const auto& siblings = group ? group->questions : std::vector<Question>{};
     const Question* other = nullptr;

@@ -5,9 +5,11 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <charconv>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -43,6 +45,7 @@ constexpr int kMaxGroupCount = 100;
 constexpr std::int64_t kMaxTextLength = 100'000;
 constexpr std::size_t kMaxPatternLength = 500;
 constexpr std::size_t kMaxQuestions = 2000;
+constexpr int kMaxComputedDepth = 20;
 
 bool is_id(std::string_view s, std::size_t max = 63) {
   if (s.empty() || s.size() > max || !(s[0] >= 'a' && s[0] <= 'z')) return false;
@@ -51,18 +54,27 @@ bool is_id(std::string_view s, std::size_t max = 63) {
   });
 }
 
+// A key starts with a letter: it names the XML root element when the form names none.
 bool is_key(std::string_view s) {
-  if (s.empty() || s.size() > 80 || s.front() == '-' || s.back() == '-') return false;
+  if (s.empty() || s.size() > 80 || !(s.front() >= 'a' && s.front() <= 'z') || s.back() == '-')
+    return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   });
 }
 
+// A bound as digits with an optional sign and fraction: from_chars alone takes "inf",
+// "nan" and exponents, which no schema can state.
 bool is_number(std::string_view s) {
-  if (s.empty()) return false;
-  double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc{} && end == s.data() + s.size();
+  if (s.starts_with('-')) s.remove_prefix(1);
+  auto dot = s.find('.');
+  auto whole = s.substr(0, dot);
+  auto fraction = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.size() <= 15 &&
+           std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  return digits(whole) && (dot == std::string_view::npos || digits(fraction));
 }
 
 // The HTML autocomplete tokens a form may use (WCAG 1.3.5), and "on" (the applicant's own
@@ -374,11 +386,9 @@ struct Checker {
     check_bounds(q, path);
     auto& ql = logic.questions[group ? group->id + "." + q.id : q.id];
     if (!q.pattern.empty()) {
-      try {
-        ql.pattern = std::make_shared<const std::regex>(q.pattern, std::regex::ECMAScript);
-      } catch (const std::regex_error&) {
-        r.problem(path + ".pattern", "ist kein gültiger regulärer Ausdruck");
-      }
+      std::string why;
+      ql.pattern = compile_pattern(q.pattern, why);
+      if (!ql.pattern) r.problem(path + ".pattern", "ist kein gültiger regulärer Ausdruck: " + why);
     }
     bool has_options = q.type == QuestionType::choice || q.type == QuestionType::multiple_choice;
     if (has_options) {
@@ -447,9 +457,82 @@ struct Checker {
     }
   }
 
+  // Computed values read other answers, computed ones too: that must not go round in a
+  // circle (c = c + 1, or a total over a group whose items read the total), nor be deeper
+  // than a person can follow, so that evaluating one always ends, and soon.
+  void check_computed() {
+    struct Node {
+      std::string path;  // where a problem is reported
+      std::vector<std::string> reads;
+    };
+    std::map<std::string, Node> nodes;  // "id" or "group.member"
+    for (std::size_t i = 0; i < form.pages.size(); ++i) {
+      for (std::size_t k = 0; k < form.pages[i].questions.size(); ++k) {
+        const auto& q = form.pages[i].questions[k];
+        auto path = fmt::format("pages[{}].questions[{}]", i, k);
+        auto add = [&](const Question& c, const Question* group, const std::string& at) {
+          auto key = group ? group->id + "." + c.id : c.id;
+          auto it = logic.questions.find(key);
+          if (it == logic.questions.end() || it->second.value.empty()) return;
+          Node node{at + ".value", {}};
+          for (const auto& name : it->second.value.names()) {
+            auto head = name.substr(0, name.find('.'));
+            bool member = group && std::any_of(group->questions.begin(), group->questions.end(),
+                                               [&](const Question& m) { return m.id == head; });
+            node.reads.push_back(member ? group->id + "." + head : name);
+          }
+          nodes[key] = std::move(node);
+        };
+        if (q.type == QuestionType::computed) add(q, nullptr, path);
+        for (std::size_t m = 0; m < q.questions.size(); ++m) {
+          if (q.questions[m].type == QuestionType::computed)
+            add(q.questions[m], &q, fmt::format("{}.questions[{}]", path, m));
+        }
+      }
+    }
+    // depth-first: 1 on the way, 2 done; the depth of what each reads
+    std::map<std::string, int> state;
+    std::map<std::string, int> depth;
+    std::function<bool(const std::string&, std::vector<std::string>&)> visit =
+        [&](const std::string& key, std::vector<std::string>& trail) -> bool {
+      auto node = nodes.find(key);
+      if (node == nodes.end()) return true;
+      if (state[key] == 2) return true;
+      trail.push_back(key);
+      if (state[key] == 1) {
+        std::string circle;
+        for (const auto& t : trail) circle += (circle.empty() ? "" : " → ") + t;
+        r.problem(node->second.path, "die Berechnung liest sich im Kreis: " + circle);
+        return false;
+      }
+      state[key] = 1;
+      int deepest = 0;
+      for (const auto& read : node->second.reads) {
+        if (!visit(read, trail)) return false;
+        if (auto d = depth.find(read); d != depth.end()) deepest = std::max(deepest, d->second);
+      }
+      state[key] = 2;
+      depth[key] = deepest + 1;
+      trail.pop_back();
+      if (depth[key] > kMaxComputedDepth) {
+        r.problem(node->second.path,
+                  fmt::format("Berechnungen bauen mehr als {} Stufen aufeinander auf",
+                              kMaxComputedDepth));
+        return false;
+      }
+      return true;
+    };
+    for (const auto& [key, node] : nodes) {
+      std::vector<std::string> trail;
+      if (!visit(key, trail)) return;
+    }
+  }
+
   void run() {
     if (!is_key(form.key))
-      r.problem("key", "Kennung aus Kleinbuchstaben, Ziffern und - (höchstens 80 Zeichen)");
+      r.problem("key",
+                "Kennung aus Kleinbuchstaben, Ziffern und -, beginnend mit einem Buchstaben "
+                "(höchstens 80 Zeichen)");
     if (form.title.empty()) r.problem("title", "fehlt");
     if (form.pages.empty()) r.problem("pages", "mindestens eine Seite");
     if (!form.outputs.xml_namespace.empty() &&
@@ -510,6 +593,7 @@ struct Checker {
       }
     }
     check_element_names();
+    check_computed();
     for (std::size_t i = 0; i < form.rules.size(); ++i) {
       const auto& rule = form.rules[i];
       auto path = fmt::format("rules[{}]", i);
@@ -684,6 +768,32 @@ std::optional<std::int64_t> date_bound(std::string_view text, std::int64_t today
   // 29 February plus a year, 31 March plus a month: the last day of that month
   if (!ymd.ok()) ymd = ymd.year() / ymd.month() / std::chrono::last;
   return std::chrono::sys_days(ymd).time_since_epoch().count();
+}
+
+class Pattern {
+ public:
+  explicit Pattern(const std::string& text) : re_(text, options()) {}
+  const re2::RE2& re() const { return re_; }
+
+ private:
+  static re2::RE2::Options options() {
+    re2::RE2::Options o;
+    o.set_log_errors(false);
+    o.set_max_mem(1 << 20);  // a pattern of 500 characters needs far less
+    return o;
+  }
+  re2::RE2 re_;
+};
+
+std::shared_ptr<const Pattern> compile_pattern(const std::string& text, std::string& error) {
+  auto p = std::make_shared<const Pattern>(text);
+  if (p->re().ok()) return p;
+  error = p->re().error();
+  return nullptr;
+}
+
+bool full_match(const Pattern& pattern, std::string_view text) {
+  return re2::RE2::FullMatch(re2::StringPiece(text.data(), text.size()), pattern.re());
 }
 
 const std::vector<std::string_view>& prefill_bindings() {

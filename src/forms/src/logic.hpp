@@ -4,7 +4,6 @@
 
 #include <map>
 #include <mvsp/forms/form.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -12,11 +11,21 @@
 
 namespace mvsp::forms {
 
+// An editor's pattern, compiled by RE2: matching takes time linear in the answer and
+// never recurses per character (std::regex does both: a pattern like ([a-z]+ ?)+ hung or
+// crashed the server on a posted answer).
+class Pattern;
+// nullptr, with the reason in `error`, when RE2 does not take the pattern (lookarounds and
+// back-references are not supported: they are what makes matching slow).
+std::shared_ptr<const Pattern> compile_pattern(const std::string& text, std::string& error);
+// Whether the whole of `text` matches.
+bool full_match(const Pattern& pattern, std::string_view text);
+
 struct Logic {
   struct QuestionLogic {
     expr::Expression show_if;
     expr::Expression value;  // computed
-    std::shared_ptr<const std::regex> pattern;
+    std::shared_ptr<const Pattern> pattern;
   };
   std::map<std::string, QuestionLogic, std::less<>> questions;  // by path: "hunde.rasse"
   std::map<std::string, expr::Expression, std::less<>> page_show_if;

@@ -45,36 +45,39 @@ cairo_status_t append(void* closure, const unsigned char* data, unsigned int len
   return CAIRO_STATUS_SUCCESS;
 }
 
-// Writes the document page by page; `y` is where the next block starts.
+using Layout = std::unique_ptr<PangoLayout, GObject>;
+
+// Writes the document page by page; `y` is where the next block starts. Each text is laid
+// out once (pango shapes it), measured, and drawn from the same layout.
 class Writer {
  public:
-  Writer(cairo_surface_t* surface, cairo_t* cr) : surface_(surface), cr_(cr) {}
-
-  // A block of text of `size` points inside structure tag `tag`, `width` wide at `x`.
-  double measure(const std::string& text, double size, bool bold, double width) {
-    auto layout = make_layout(text, size, bold, width);
-    int w = 0;
-    int h = 0;
-    pango_layout_get_size(layout.get(), &w, &h);
-    return static_cast<double>(h) / PANGO_SCALE;
+  Writer(cairo_surface_t* surface, cairo_t* cr)
+      : surface_(surface), cr_(cr), context_(pango_cairo_create_context(cr)) {
+    for (int bold = 0; bold < 2; ++bold) {
+      fonts_[bold].reset(pango_font_description_new());
+      pango_font_description_set_family(fonts_[bold].get(), kFont);
+      pango_font_description_set_weight(fonts_[bold].get(),
+                                        bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+    }
   }
 
   void block(const char* tag, const std::string& text, double size, bool bold, double after) {
-    auto height = measure(text, size, bold, content_width());
+    auto layout = make_layout(text, size, bold, content_width());
+    auto height = height_of(layout);
     fit(height);
-    draw(tag, text, size, bold, kMargin, y_, content_width());
+    draw(tag, layout, kMargin, y_);
     y_ += height + after;
   }
 
   // A row of the answers' table: the label (TH) and the answer (TD) side by side.
   void row(const std::string& label, const std::string& value, bool blank) {
     double value_width = content_width() - kLabelWidth - kGap;
-    auto shown = blank ? std::string("\n\n") : value;
-    auto height =
-        std::max(measure(label, 10, true, kLabelWidth), measure(shown, 10, false, value_width));
+    auto label_layout = make_layout(label, 10, true, kLabelWidth);
+    auto value_layout = make_layout(blank ? std::string("\n\n") : value, 10, false, value_width);
+    auto height = std::max(height_of(label_layout), height_of(value_layout));
     fit(height + 2 * kRowPadding);
     cairo_tag_begin(cr_, "TR", "");
-    draw("TH", label, 10, true, kMargin, y_ + kRowPadding, kLabelWidth);
+    draw("TH", label_layout, kMargin, y_ + kRowPadding);
     if (blank) {
       cairo_tag_begin(cr_, "TD", "");
       cairo_tag_end(cr_, "TD");
@@ -84,7 +87,7 @@ class Writer {
       cairo_stroke(cr_);
       cairo_set_source_rgb(cr_, 0, 0, 0);
     } else {
-      draw("TD", value, 10, false, kMargin + kLabelWidth + kGap, y_ + kRowPadding, value_width);
+      draw("TD", value_layout, kMargin + kLabelWidth + kGap, y_ + kRowPadding);
     }
     cairo_tag_end(cr_, "TR");
     y_ += height + 2 * kRowPadding;
@@ -101,23 +104,25 @@ class Writer {
   void space(double points) { y_ += points; }
 
  private:
-  std::unique_ptr<PangoLayout, GObject> make_layout(const std::string& text, double size, bool bold,
-                                                    double width) {
-    std::unique_ptr<PangoLayout, GObject> layout(pango_cairo_create_layout(cr_));
-    std::unique_ptr<PangoFontDescription, FontDescription> font(pango_font_description_new());
-    pango_font_description_set_family(font.get(), kFont);
-    pango_font_description_set_absolute_size(font.get(), size * PANGO_SCALE);
-    pango_font_description_set_weight(font.get(), bold ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-    pango_layout_set_font_description(layout.get(), font.get());
+  Layout make_layout(const std::string& text, double size, bool bold, double width) {
+    Layout layout(pango_layout_new(context_.get()));
+    auto* font = fonts_[bold ? 1 : 0].get();
+    pango_font_description_set_absolute_size(font, size * PANGO_SCALE);
+    pango_layout_set_font_description(layout.get(), font);
     pango_layout_set_width(layout.get(), static_cast<int>(width * PANGO_SCALE));
     pango_layout_set_wrap(layout.get(), PANGO_WRAP_WORD_CHAR);
     pango_layout_set_text(layout.get(), text.c_str(), static_cast<int>(text.size()));
     return layout;
   }
 
-  void draw(const char* tag, const std::string& text, double size, bool bold, double x, double y,
-            double width) {
-    auto layout = make_layout(text, size, bold, width);
+  static double height_of(const Layout& layout) {
+    int w = 0;
+    int h = 0;
+    pango_layout_get_size(layout.get(), &w, &h);
+    return static_cast<double>(h) / PANGO_SCALE;
+  }
+
+  void draw(const char* tag, const Layout& layout, double x, double y) {
     cairo_tag_begin(cr_, tag, "");
     cairo_move_to(cr_, x, y);
     pango_cairo_show_layout(cr_, layout.get());
@@ -135,6 +140,8 @@ class Writer {
 
   cairo_surface_t* surface_;
   cairo_t* cr_;
+  std::unique_ptr<PangoContext, GObject> context_;
+  std::unique_ptr<PangoFontDescription, FontDescription> fonts_[2];
   double y_ = kMargin;
   int page_ = 1;
 };
@@ -208,6 +215,9 @@ std::string finish(const std::string& pdf, const PdfDocument& d) {
   info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString("mvsp"));
   QPDFWriter w(q);
   w.setOutputMemory();
+  // cairo's streams are compressed already: passed through, not decoded and compressed again
+  w.setDecodeLevel(qpdf_dl_none);
+  w.setCompressStreams(false);
   w.setStaticID(false);
   w.write();
   auto buffer = w.getBufferSharedPointer();

@@ -447,7 +447,8 @@ class Reader {
     auto t = content(n);
     static const std::regex kPattern(R"(([0-9]{1,6}):([0-9]{1,6}|\*))");
     std::smatch m;
-    if (!std::regex_match(t, m, kPattern)) {
+    // std::regex recurses per character: only a text as short as a multiplicity is tried
+    if (t.size() > 16 || !std::regex_match(t, m, kPattern)) {
       problem(n, fmt::format("Die Anzahl „{}“ ist nicht lesbar: erwartet wird "
                              "„Mindestzahl:Höchstzahl“ wie „0:1“ oder „1:*“.",
                              t));
@@ -1220,11 +1221,8 @@ class Mapper {
         return fmt::format("„{}“ gibt es nur in XML-Schema-Mustern; bitte im Editor nachbilden.",
                            xsd_only);
     }
-    try {
-      std::regex check(p, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      return "kein gültiges Muster.";
-    }
+    std::string why;
+    if (!compile_pattern(p, why)) return "kein gültiges Muster: " + why;
     return std::nullopt;
   }
 
@@ -1369,6 +1367,10 @@ CodeListSource code_lists_in(std::filesystem::path folder) {
     if (it == index->by_urn.end()) return std::nullopt;
     return read_file(it->second);
   };
+}
+
+std::optional<std::string> read_xdatenfelder_file(const std::filesystem::path& path) {
+  return read_file(path);
 }
 
 }  // namespace mvsp::forms

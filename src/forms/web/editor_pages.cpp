@@ -121,9 +121,13 @@ std::vector<std::pair<std::string, std::string>> condition_names(const Form& for
   return out;
 }
 
+// The longest text the editor's pages hand to std::regex, which recurses per character:
+// values of conditions, stored simple conditions, field paths of errors.
+constexpr std::size_t kMaxMatched = 200;
+
 // A literal for `value` as the question's answers are compared.
 std::optional<std::string> literal_for(const Question* q, const std::string& value) {
-  if (!q) return std::nullopt;
+  if (!q || value.size() > kMaxMatched) return std::nullopt;
   switch (q->type) {
     case QuestionType::yes_no:
     case QuestionType::declaration:
@@ -196,7 +200,9 @@ View condition_view(const Form& form, const Question* group, const std::string& 
   static const std::regex filled(R"(^(not )?filled\(([a-z][a-z0-9_]*)\)$)");
   std::smatch m;
   bool shown = expression.empty();
-  if (std::regex_match(expression, m, filled)) {
+  if (expression.size() > kMaxMatched) {
+    // shown as an expression
+  } else if (std::regex_match(expression, m, filled)) {
     name = m[2];
     op = m[1].matched ? "empty" : "filled";
     shown = true;
@@ -242,7 +248,7 @@ core::Error readable(const Ctx& c, const Request& req, const Form& form, core::E
   for (auto& f : e.fields) {
     std::smatch m;
     std::string where;
-    if (std::regex_match(f.field, m, page_q)) {
+    if (f.field.size() <= kMaxMatched && std::regex_match(f.field, m, page_q)) {
       auto pi = std::stoul(m[1]);
       if (pi < form.pages.size()) where = fmt::format("Seite „{}“", form.pages[pi].title);
       if (m[2].matched && pi < form.pages.size()) {

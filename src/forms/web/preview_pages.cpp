@@ -1,6 +1,7 @@
 // The preview: a form as the citizen will fill it, page by page, with the answers kept in
-// the visitor's session. Published forms at /formulare/{key}/vorschau for everyone; a
-// draft at /redaktion/formulare/{key}/vorschau for the editors who may change it.
+// the visitor's session (at most 256 KiB for at most three forms). Published forms at
+// /formulare/{key}/vorschau for everyone; a draft at /redaktion/formulare/{key}/vorschau for the
+// editors who may change it.
 #include <fmt/format.h>
 
 #include <mvsp/forms/component.hpp>
@@ -55,7 +56,12 @@ std::optional<Target> target_of(const Ctx& c, Request& req, bool draft, Response
     refused = Response::redirect("/anmelden?next=" + web::url_encode(req.path));
     return std::nullopt;
   }
+  // who is no editor learns nothing, not even whether such a draft exists
   auto editor = c.options.editor ? c.options.editor(req) : std::nullopt;
+  if (!editor) {
+    refused = c.pages.error(req, core::Error::forbidden("not an editor"));
+    return std::nullopt;
+  }
   auto v = c.forms.draft(key);
   if (!v) v = c.forms.published(key);
   if (!v) {
@@ -80,10 +86,26 @@ Answers answers_of(const Request& req, const Target& t) {
   return answers_from_json(it->second).value_or(Answers{});
 }
 
-void keep(Request& req, const Target& t, const Answers& a) {
+// A preview keeps at most this much of a visitor's answers, for at most this many forms
+// at once: the session row is read on every request.
+constexpr std::size_t kMaxAnswerBytes = 256 * 1024;
+constexpr std::size_t kMaxFormsKept = 3;
+
+// False when the answers are more than a preview keeps.
+bool keep(Request& req, const Target& t, const Answers& a) {
+  auto json = answers_to_json(a);
+  if (json.size() > kMaxAnswerBytes) return false;
   auto& session = req.ensure_session();
-  session.data[answers_key(t)] = answers_to_json(a);
+  auto key = answers_key(t);
+  std::vector<std::string> others;
+  for (const auto& [k, v] : session.data) {
+    if (k.starts_with("forms.preview:") && !k.starts_with(key)) others.push_back(k);
+  }
+  // other forms' answers make room
+  for (std::size_t i = 0; i + kMaxFormsKept <= others.size(); ++i) session.data.erase(others[i]);
+  session.data[key] = std::move(json);
   session.dirty = true;
+  return true;
 }
 
 Filling filling_for(const Ctx& c, const Request& req, const Target& t) {
@@ -169,7 +191,7 @@ Response submit_page(const Ctx& c, Request& req, bool draft) {
   if (outcome.stay) return render_page(c, req, *t, f, page_id, a, &outcome.entered, nullptr, 200);
   if (outcome.error)
     return render_page(c, req, *t, f, page_id, a, &outcome.entered, &*outcome.error, 422);
-  keep(req, *t, outcome.answers);
+  if (!keep(req, *t, outcome.answers)) return c.pages.error(req, 413);
   if (outcome.next.empty()) return Response::redirect(t->base + "/pruefen");
   return Response::redirect(fmt::format("{}/seiten/{}", t->base, outcome.next));
 }

@@ -4,6 +4,8 @@
 
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
+#include <mvsp/core/log.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <sstream>
 
@@ -13,17 +15,26 @@ namespace {
 
 std::string encode_data(const std::map<std::string, std::string>& data) {
   Poco::JSON::Object obj;
-  for (const auto& [k, v] : data) obj.set(k, v);
+  // a value that is not UTF-8 would make the stored JSON unreadable (and PostgreSQL refuses
+  // to store it): its broken bytes become U+FFFD
+  for (const auto& [k, v] : data) obj.set(core::repair_utf8(k), core::repair_utf8(v));
   std::ostringstream out;
   obj.stringify(out);
   return out.str();
 }
 
+// Data that does not read (a value that was not UTF-8 when it was written) is dropped, with
+// a log entry: the session goes on without it instead of failing every request it makes.
 std::map<std::string, std::string> decode_data(const std::string& text) {
   std::map<std::string, std::string> out;
-  Poco::JSON::Parser parser;
-  auto obj = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
-  for (const auto& [k, v] : *obj) out[k] = v.toString();
+  try {
+    Poco::JSON::Parser parser;
+    auto obj = parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+    for (const auto& [k, v] : *obj) out[k] = v.toString();
+  } catch (const std::exception& e) {
+    core::log::warn("session.data_undecodable", {{"error", e.what()}});
+    out.clear();
+  }
   return out;
 }
 

@@ -29,6 +29,11 @@ std::string fill_placeholders(
     std::string_view text,
     std::initializer_list<std::pair<std::string_view, std::string_view>> values);
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
+bool valid_utf8(std::string_view s);
+// `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
+std::string repair_utf8(std::string_view s);
+
 // Escapes & < > " ' for XML and HTML text and attribute values (SAML documents, the
 // simulators' small pages; the pages of the platform escape through their templates).
 std::string escape_markup(std::string_view s);

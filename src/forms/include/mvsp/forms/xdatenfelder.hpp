@@ -55,4 +55,8 @@ core::Result<Imported> import_xdatenfelder(std::string_view xml, const CodeListS
 // code lists beside the XDatenfelder file; the folder is read on the first call.
 CodeListSource code_lists_in(std::filesystem::path folder);
 
+// The content of an XDatenfelder file: a regular file of at most 32 MiB, else nullopt (a
+// device or a pipe is not read at all).
+std::optional<std::string> read_xdatenfelder_file(const std::filesystem::path& path);
+
 }  // namespace mvsp::forms
