@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
@@ -38,6 +40,10 @@ struct Forms::Impl {
   core::AuditLog& audit;
   catalog::Catalog& catalog;
   std::atomic<std::int64_t> undecodable{0};
+  // Published versions never change: each is read and checked once per instance (a form of
+  // some hundred questions took a millisecond to check, on every page a citizen opened).
+  std::mutex cache_mutex;
+  std::map<std::pair<std::string, int>, std::shared_ptr<const FormVersion>> published_cache;
 
   std::optional<FormVersion> decode(const core::db::Row& row) {
     auto form = parse_form(row.text(4));
@@ -182,9 +188,25 @@ core::Status Forms::discard_draft(const catalog::Editor& editor, std::string_vie
 }
 
 std::optional<FormVersion> Forms::published(std::string_view key, int version) {
-  auto c = impl_->db.acquire();
-  if (version > 0) return impl_->one(*c, "AND version = ? AND state = 'published'", key, version);
-  return impl_->one(*c, "AND state = 'published' ORDER BY version DESC LIMIT 1", key);
+  auto& impl = *impl_;
+  auto c = impl.db.acquire();
+  if (version <= 0) {
+    auto latest = c->query_one(
+        "SELECT MAX(version) FROM forms_versions WHERE form_key = ? AND state = 'published'", key);
+    if (!latest || latest->is_null(0)) return std::nullopt;
+    version = static_cast<int>(latest->integer(0));
+  }
+  std::pair<std::string, int> slot{std::string(key), version};
+  {
+    std::lock_guard lock(impl.cache_mutex);
+    if (auto it = impl.published_cache.find(slot); it != impl.published_cache.end())
+      return *it->second;
+  }
+  auto v = impl.one(*c, "AND version = ? AND state = 'published'", key, version);
+  if (!v) return std::nullopt;
+  std::lock_guard lock(impl.cache_mutex);
+  impl.published_cache.emplace(std::move(slot), std::make_shared<const FormVersion>(*v));
+  return v;
 }
 
 std::optional<FormVersion> Forms::draft(std::string_view key) {

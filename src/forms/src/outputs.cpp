@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <mvsp/core/text.hpp>
 #include <set>
 #include <sstream>
 
@@ -18,34 +19,10 @@ namespace {
 constexpr std::int64_t kDefaultMaxLength = 1000;
 constexpr std::int64_t kDefaultMaxLongLength = 10'000;
 
+// Answers hold no control characters but line breaks and tabs (the pages refuse them, and
+// kept answers are checked), so escaping markup is all XML text needs.
 std::string escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return core::escape_markup(s);
 }
 
 std::vector<std::string> lines(std::string_view s) {

@@ -10,6 +10,7 @@
 #include <pango/pangocairo.h>
 
 #include <memory>
+#include <mvsp/core/text.hpp>
 #include <qpdf/Buffer.hh>
 #include <qpdf/QPDF.hh>
 #include <qpdf/QPDFObjectHandle.hh>
@@ -146,29 +147,6 @@ class Writer {
   int page_ = 1;
 };
 
-std::string xml_text(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // PDF/UA-1 wants the title and the identification in XMP (ISO 14289-1, 7.1 and 5).
 std::string xmp(const PdfDocument& d) {
   return fmt::format(
@@ -186,7 +164,7 @@ std::string xmp(const PdfDocument& d) {
  </rdf:RDF>
 </x:xmpmeta>
 <?xpacket end="w"?>)",
-      xml_text(d.title), xml_text(d.language));
+      core::escape_markup(d.title), core::escape_markup(d.language));
 }
 
 std::string finish(const std::string& pdf, const PdfDocument& d) {
