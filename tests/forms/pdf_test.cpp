@@ -11,6 +11,7 @@
 #include <mvsp/forms/forms.hpp>
 #include <mvsp/forms/pdf.hpp>
 #include <mvsp/web/templates.hpp>
+#include <regex>
 
 #include "support.hpp"
 
@@ -86,7 +87,12 @@ TEST_F(Pdf, AFilledFormIsATaggedAccessiblePdfWithEveryAnswer) {
   EXPECT_NE(info.find("Title:           Hund zur Hundesteuer anmelden"), std::string::npos);
   EXPECT_NE(info.find("Metadata Stream: yes"), std::string::npos);
 
-  auto catalog = output_of("qpdf --show-object=1 " + path);
+  auto check = output_of("qpdf --check " + path);
+  EXPECT_NE(check.find("No syntax or stream encoding errors found"), std::string::npos) << check;
+  auto trailer = output_of("qpdf --show-object=trailer " + path);
+  std::smatch root;
+  ASSERT_TRUE(std::regex_search(trailer, root, std::regex(R"(/Root (\d+) 0 R)"))) << trailer;
+  auto catalog = output_of("qpdf --show-object=" + root[1].str() + " " + path);
   EXPECT_NE(catalog.find("/Lang (de-DE)"), std::string::npos) << catalog;
   EXPECT_NE(catalog.find("/DisplayDocTitle true"), std::string::npos);
   EXPECT_NE(catalog.find("/Marked true"), std::string::npos);
