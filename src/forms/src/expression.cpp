@@ -100,9 +100,9 @@ enum class Op {
   literal,
   name,
   neg,
-  not_,
-  and_,
-  or_,
+  logical_not,
+  logical_and,
+  logical_or,
   eq,
   ne,
   lt,
@@ -121,7 +121,7 @@ enum class Op {
   date,
   days,
   lower,
-  if_,
+  choose,
   today
 };
 
@@ -201,8 +201,8 @@ class Parser {
       token_ = {Token::Kind::name, std::string(text_.substr(start, pos_ - start)), start};
       return;
     }
-    static constexpr std::string_view two[] = {"!=", "<=", ">="};
-    for (auto s : two) {
+    static constexpr std::string_view kTwo[] = {"!=", "<=", ">="};
+    for (auto s : kTwo) {
       if (text_.substr(pos_, 2) == s) {
         token_ = {Token::Kind::symbol, std::string(s), pos_};
         pos_ += 2;
@@ -256,7 +256,7 @@ class Parser {
       auto right = parse_and(d + 1);
       want(left, {Type::boolean}, "„or“");
       want(right, {Type::boolean}, "„or“");
-      left = make(Op::or_, Type::boolean, {left, right});
+      left = make(Op::logical_or, Type::boolean, {left, right});
     }
     return left;
   }
@@ -268,7 +268,7 @@ class Parser {
       auto right = parse_not(d + 1);
       want(left, {Type::boolean}, "„and“");
       want(right, {Type::boolean}, "„and“");
-      left = make(Op::and_, Type::boolean, {left, right});
+      left = make(Op::logical_and, Type::boolean, {left, right});
     }
     return left;
   }
@@ -278,17 +278,17 @@ class Parser {
       next();
       auto n = parse_not(d + 1);
       want(n, {Type::boolean}, "„not“");
-      return make(Op::not_, Type::boolean, {n});
+      return make(Op::logical_not, Type::boolean, {n});
     }
     return parse_comparison(d + 1);
   }
   NodePtr parse_comparison(int d) {
     depth(d);
     auto left = parse_sum(d + 1);
-    static constexpr std::pair<std::string_view, Op> ops[] = {
+    static constexpr std::pair<std::string_view, Op> kOps[] = {
         {"=", Op::eq}, {"!=", Op::ne}, {"<", Op::lt}, {"<=", Op::le},
         {">", Op::gt}, {">=", Op::ge}, {"in", Op::in}};
-    for (auto [symbol, op] : ops) {
+    for (auto [symbol, op] : kOps) {
       if (!is(symbol)) continue;
       next();
       auto right = parse_sum(d + 1);
@@ -458,15 +458,15 @@ class Parser {
       if (then->type != otherwise->type && then->type != Type::any && otherwise->type != Type::any)
         fail(fmt::format("if() ergibt {} oder {}: beide Zweige brauchen denselben Typ",
                          type_name(then->type), type_name(otherwise->type)));
-      return make(Op::if_, then->type == Type::any ? otherwise->type : then->type,
+      return make(Op::choose, then->type == Type::any ? otherwise->type : then->type,
                   {condition, then, otherwise});
     }
-    static constexpr std::pair<std::string_view, Op> fns[] = {{"filled", Op::filled},
-                                                              {"years", Op::years},
-                                                              {"date", Op::date},
-                                                              {"days", Op::days},
-                                                              {"lower", Op::lower}};
-    for (auto [name, op] : fns) {
+    static constexpr std::pair<std::string_view, Op> kFunctions[] = {{"filled", Op::filled},
+                                                                     {"years", Op::years},
+                                                                     {"date", Op::date},
+                                                                     {"days", Op::days},
+                                                                     {"lower", Op::lower}};
+    for (auto [name, op] : kFunctions) {
       if (fn != name) continue;
       auto arg = parse_or(d + 1);
       expect(")");
@@ -543,11 +543,11 @@ Value eval(const Node& n, const Scope& s) {
       auto v = arg(0);
       return v.kind == K::number ? Value::of_number(-v.number) : Value{};
     }
-    case Op::not_:
+    case Op::logical_not:
       return Value::of(!arg(0).truthy());
-    case Op::and_:
+    case Op::logical_and:
       return Value::of(arg(0).truthy() && arg(1).truthy());
-    case Op::or_:
+    case Op::logical_or:
       return Value::of(arg(0).truthy() || arg(1).truthy());
     case Op::eq:
       return Value::of(same(arg(0), arg(1)));
@@ -643,7 +643,7 @@ Value eval(const Node& n, const Scope& s) {
     }
     case Op::date:
       return n.literal;
-    case Op::if_:
+    case Op::choose:
       return arg(0).truthy() ? arg(1) : arg(2);
     case Op::lower: {
       auto v = arg(0);

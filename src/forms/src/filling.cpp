@@ -552,9 +552,9 @@ struct Filling::Impl {
     bool lines = q.type == QuestionType::long_text || q.type == QuestionType::multiple_choice;
     if (!core::valid_utf8(v) || has_control(v, lines) || v != trim(v)) return false;
     auto number = [](const std::string& s, bool fraction) {
-      static const std::regex whole("-?[0-9]{1,15}");
-      static const std::regex decimal("-?[0-9]{1,15}(\\.[0-9]{1,6})?");
-      return s.size() <= 24 && std::regex_match(s, fraction ? decimal : whole);
+      static const std::regex kWhole("-?[0-9]{1,15}");
+      static const std::regex kDecimal("-?[0-9]{1,15}(\\.[0-9]{1,6})?");
+      return s.size() <= 24 && std::regex_match(s, fraction ? kDecimal : kWhole);
     };
     auto option = [&](const std::string& o) {
       return std::any_of(q.options.begin(), q.options.end(),
@@ -962,10 +962,10 @@ struct Filling::Impl {
   // A question asked only for one answer of a yes/no or choice question on the same page
   // ("gefaehrlich = true") is revealed by the page's script when that answer is chosen.
   void reveal(const Question& q, const Question* group, int item, web::View& v) const {
-    static const std::regex simple(R"(^([a-z][a-z0-9_]*) = (true|false|'[^']*'|"[^"]*")$)");
+    static const std::regex kSimple(R"(^([a-z][a-z0-9_]*) = (true|false|'[^']*'|"[^"]*")$)");
     std::smatch m;
     // a simple condition is short; std::regex recurses per character
-    if (q.show_if.size() > 200 || !std::regex_match(q.show_if, m, simple)) return;
+    if (q.show_if.size() > 200 || !std::regex_match(q.show_if, m, kSimple)) return;
     auto name = m[1].str();
     const auto& siblings = group ? group->questions : std::vector<Question>{};
     const Question* other = nullptr;

@@ -80,39 +80,39 @@ bool is_number(std::string_view s) {
 // The HTML autocomplete tokens a form may use (WCAG 1.3.5), and "on" (the applicant's own
 // name or address: the parts get theirs).
 bool is_autocomplete_token(std::string_view s) {
-  static constexpr std::string_view tokens[] = {"on",
-                                                "off",
-                                                "name",
-                                                "honorific-prefix",
-                                                "given-name",
-                                                "additional-name",
-                                                "family-name",
-                                                "honorific-suffix",
-                                                "nickname",
-                                                "organization-title",
-                                                "organization",
-                                                "street-address",
-                                                "address-line1",
-                                                "address-line2",
-                                                "address-line3",
-                                                "address-level1",
-                                                "address-level2",
-                                                "country",
-                                                "country-name",
-                                                "postal-code",
-                                                "bday",
-                                                "bday-day",
-                                                "bday-month",
-                                                "bday-year",
-                                                "sex",
-                                                "tel",
-                                                "tel-national",
-                                                "email",
-                                                "url",
-                                                "language",
-                                                "cc-name",
-                                                "username"};
-  return std::find(std::begin(tokens), std::end(tokens), s) != std::end(tokens);
+  static constexpr std::string_view kTokens[] = {"on",
+                                                 "off",
+                                                 "name",
+                                                 "honorific-prefix",
+                                                 "given-name",
+                                                 "additional-name",
+                                                 "family-name",
+                                                 "honorific-suffix",
+                                                 "nickname",
+                                                 "organization-title",
+                                                 "organization",
+                                                 "street-address",
+                                                 "address-line1",
+                                                 "address-line2",
+                                                 "address-line3",
+                                                 "address-level1",
+                                                 "address-level2",
+                                                 "country",
+                                                 "country-name",
+                                                 "postal-code",
+                                                 "bday",
+                                                 "bday-day",
+                                                 "bday-month",
+                                                 "bday-year",
+                                                 "sex",
+                                                 "tel",
+                                                 "tel-national",
+                                                 "email",
+                                                 "url",
+                                                 "language",
+                                                 "cc-name",
+                                                 "username"};
+  return std::find(std::begin(kTokens), std::end(kTokens), s) != std::end(kTokens);
 }
 
 // ---- reading JSON ----
@@ -684,33 +684,33 @@ std::optional<QuestionType> type_from_key(std::string_view key) {
 }
 
 const std::vector<QuestionType>& question_types() {
-  static const std::vector<QuestionType> all = [] {
+  static const std::vector<QuestionType> kAll = [] {
     std::vector<QuestionType> v;
     for (auto [t, key] : kTypes) v.push_back(t);
     return v;
   }();
-  return all;
+  return kAll;
 }
 
 const std::vector<Part>& parts_of(QuestionType type) {
-  static const std::vector<Part> name = {{"vorname", "Vorname", "given-name"},
-                                         {"nachname", "Familienname", "family-name"}};
-  static const std::vector<Part> address = {{"strasse", "Strasse", "address-line1"},
-                                            {"hausnummer", "Hausnummer", ""},
-                                            {"plz", "Postleitzahl", "postal-code"},
-                                            {"ort", "Ort", "address-level2"}};
-  static const std::vector<Part> iban = {{"iban", "IBAN", ""},
-                                         {"kontoinhaber", "Kontoinhaber", "name"}};
-  static const std::vector<Part> none;
+  static const std::vector<Part> kName = {{"vorname", "Vorname", "given-name"},
+                                          {"nachname", "Familienname", "family-name"}};
+  static const std::vector<Part> kAddress = {{"strasse", "Strasse", "address-line1"},
+                                             {"hausnummer", "Hausnummer", ""},
+                                             {"plz", "Postleitzahl", "postal-code"},
+                                             {"ort", "Ort", "address-level2"}};
+  static const std::vector<Part> kIban = {{"iban", "IBAN", ""},
+                                          {"kontoinhaber", "Kontoinhaber", "name"}};
+  static const std::vector<Part> kNone;
   switch (type) {
     case QuestionType::name:
-      return name;
+      return kName;
     case QuestionType::address:
-      return address;
+      return kAddress;
     case QuestionType::iban:
-      return iban;
+      return kIban;
     default:
-      return none;
+      return kNone;
   }
 }
 
@@ -797,12 +797,12 @@ bool full_match(const Pattern& pattern, std::string_view text) {
 }
 
 const std::vector<std::string_view>& prefill_bindings() {
-  static const std::vector<std::string_view> all = {
+  static const std::vector<std::string_view> kAll = {
       "account.name",       "account.salutation",      "account.given_name", "account.family_name",
       "account.birth_name", "account.doctoral_degree", "account.birth_date", "account.birth_place",
       "account.address",    "account.email",           "organisation.name",  "organisation.address",
       "organisation.email"};
-  return all;
+  return kAll;
 }
 
 const Page* Form::page(std::string_view id) const {

@@ -2,18 +2,16 @@
 // Drawing the PDF with cairo and pango, each block inside its structure tag, and the qpdf
 // pass that makes it PDF/UA: language, window title, XMP identification.
 
-// qpdf 11: we use no PointerHolder
-#define POINTERHOLDER_TRANSITION 4
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <fmt/format.h>
 #include <pango/pangocairo.h>
+#include <qpdf/qpdf-c.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <mvsp/core/text.hpp>
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFObjectHandle.hh>
 
 namespace mvsp::forms {
 
@@ -166,10 +164,55 @@ std::string xmp(const PdfDocument& d) {
       core::escape_markup(d.title), core::escape_markup(d.language));
 }
 
-// A dictionary's entries as PDF syntax, references as references.
-std::string dictionary(QPDFObjectHandle dict) {
+// qpdf's C API: its C++ headers do not parse with clang in C++23 (clang-tidy), and reading
+// a trailer and a catalog needs no more.
+class QpdfReader {
+ public:
+  explicit QpdfReader(const std::string& pdf) : q_(qpdf_init()) {
+    qpdf_set_suppress_warnings(q_, QPDF_TRUE);
+    if (qpdf_read_memory(q_, "form.pdf", pdf.data(), pdf.size(), nullptr) & QPDF_ERRORS) fail();
+  }
+  ~QpdfReader() { qpdf_cleanup(&q_); }
+  QpdfReader(const QpdfReader&) = delete;
+  QpdfReader& operator=(const QpdfReader&) = delete;
+
+  qpdf_oh trailer() { return qpdf_get_trailer(q_); }
+  qpdf_oh root() { return qpdf_get_root(q_); }
+  qpdf_oh key(qpdf_oh dict, const char* k) { return qpdf_oh_get_key(q_, dict, k); }
+  bool has(qpdf_oh dict, const char* k) { return qpdf_oh_has_key(q_, dict, k) == QPDF_TRUE; }
+  bool indirect(qpdf_oh oh) { return qpdf_oh_is_indirect(q_, oh) == QPDF_TRUE; }
+  bool dictionary(qpdf_oh oh) { return qpdf_oh_is_dictionary(q_, oh) == QPDF_TRUE; }
+  int number(qpdf_oh oh) { return qpdf_oh_get_int_value_as_int(q_, oh); }
+  std::pair<int, int> id(qpdf_oh oh) {
+    return {qpdf_oh_get_object_id(q_, oh), qpdf_oh_get_generation(q_, oh)};
+  }
+  std::string unparse(qpdf_oh oh) { return qpdf_oh_unparse(q_, oh); }
+  // A text as a PDF string (UTF-16 where it is not ASCII).
+  std::string text(const std::string& utf8) {
+    return unparse(qpdf_oh_new_unicode_string(q_, utf8.c_str()));
+  }
+  // The dictionary's entries as PDF syntax (references stay references).
+  std::map<std::string, std::string> entries(qpdf_oh dict) {
+    std::map<std::string, std::string> out;
+    std::vector<std::string> keys;
+    qpdf_oh_begin_dict_key_iter(q_, dict);
+    while (qpdf_oh_dict_more_keys(q_) == QPDF_TRUE) keys.emplace_back(qpdf_oh_dict_next_key(q_));
+    for (const auto& k : keys) out[k] = unparse(key(dict, k.c_str()));
+    return out;
+  }
+
+ private:
+  [[noreturn]] void fail() {
+    std::string why =
+        qpdf_has_error(q_) ? qpdf_get_error_full_text(q_, qpdf_get_error(q_)) : "unknown";
+    throw core::Failure("pdf: qpdf cannot read cairo's file: " + why);
+  }
+  qpdf_data q_;
+};
+
+std::string dictionary(const std::map<std::string, std::string>& entries) {
   std::string out = "<<";
-  for (const auto& key : dict.getKeys()) out += " " + key + " " + dict.getKey(key).unparse();
+  for (const auto& [k, v] : entries) out += " " + k + " " + v;
   return out + " >>";
 }
 
@@ -179,48 +222,41 @@ std::string dictionary(QPDFObjectHandle dict) {
 // file (the trailer and the catalog only); the update goes after it. Rewriting the whole
 // file through qpdf took a third of the time of a PDF.
 std::string finish(const std::string& pdf, const PdfDocument& d) {
-  QPDF q;
-  q.setSuppressWarnings(true);
-  q.processMemoryFile("form.pdf", pdf.data(), pdf.size());
-  auto trailer = q.getTrailer();
-  auto root = q.getRoot();
-  auto root_id = root.getObjGen();
-  int size = trailer.getKey("/Size").getIntValueAsInt();
+  QpdfReader q(pdf);
+  auto trailer = q.trailer();
+  auto root = q.root();
+  auto root_id = q.id(root);
+  int size = q.number(q.key(trailer, "/Size"));
   auto startxref = pdf.rfind("startxref");
   if (startxref == std::string::npos) throw core::Failure("pdf: cairo wrote no startxref");
   auto previous = std::stoll(pdf.substr(startxref + 9, 32));
 
-  auto info_ref = trailer.getKey("/Info");
-  QPDFObjGen info_id(size + 1, 0);
-  auto info = QPDFObjectHandle::newDictionary();
-  if (info_ref.isIndirect() && info_ref.isDictionary()) {
-    info_id = info_ref.getObjGen();
-    for (const auto& key : info_ref.getKeys()) info.replaceKey(key, info_ref.getKey(key));
+  std::pair<int, int> metadata_id{size, 0};
+  std::pair<int, int> info_id{size + 1, 0};
+  std::map<std::string, std::string> info;
+  auto info_ref = q.key(trailer, "/Info");
+  if (q.indirect(info_ref) && q.dictionary(info_ref)) {
+    info_id = q.id(info_ref);
+    info = q.entries(info_ref);
   }
-  info.replaceKey("/Title", QPDFObjectHandle::newUnicodeString(d.title));
-  info.replaceKey("/Producer", QPDFObjectHandle::newUnicodeString("mvsp"));
-  QPDFObjGen metadata_id(size, 0);
+  info["/Title"] = q.text(d.title);
+  info["/Producer"] = q.text("mvsp");
 
-  auto catalog = QPDFObjectHandle::newDictionary();
-  for (const auto& key : root.getKeys()) catalog.replaceKey(key, root.getKey(key));
-  catalog.replaceKey("/Lang", QPDFObjectHandle::newUnicodeString(d.language));
-  auto prefs = QPDFObjectHandle::newDictionary();
-  prefs.replaceKey("/DisplayDocTitle", QPDFObjectHandle::newBool(true));
-  catalog.replaceKey("/ViewerPreferences", prefs);
-  auto mark = QPDFObjectHandle::newDictionary();
-  mark.replaceKey("/Marked", QPDFObjectHandle::newBool(true));
-  catalog.replaceKey("/MarkInfo", mark);
+  auto catalog = q.entries(root);
+  catalog["/Lang"] = q.text(d.language);
+  catalog["/ViewerPreferences"] = "<< /DisplayDocTitle true >>";
+  catalog["/MarkInfo"] = "<< /Marked true >>";
+  catalog["/Metadata"] = fmt::format("{} 0 R", metadata_id.first);
 
   std::string out = pdf;
   if (!out.ends_with('\n')) out += '\n';
   std::map<int, std::pair<std::size_t, int>> offsets;  // object → offset, generation
-  auto object = [&](QPDFObjGen id, const std::string& body) {
-    offsets[id.getObj()] = {out.size(), id.getGen()};
-    out += fmt::format("{} {} obj\n{}\nendobj\n", id.getObj(), id.getGen(), body);
+  auto object = [&](std::pair<int, int> id, const std::string& body) {
+    offsets[id.first] = {out.size(), id.second};
+    out += fmt::format("{} {} obj\n{}\nendobj\n", id.first, id.second, body);
   };
   auto metadata = xmp(d);
-  object(root_id,
-         dictionary(catalog).insert(2, fmt::format(" /Metadata {} 0 R", metadata_id.getObj())));
+  object(root_id, dictionary(catalog));
   object(metadata_id,
          fmt::format("<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n{}\nendstream",
                      metadata.size(), metadata));
@@ -229,11 +265,10 @@ std::string finish(const std::string& pdf, const PdfDocument& d) {
   out += "xref\n";
   for (const auto& [number, at] : offsets)
     out += fmt::format("{} 1\n{:010} {:05} n\r\n", number, at.first, at.second);
-  int new_size = std::max(size, std::max(metadata_id.getObj(), info_id.getObj()) + 1);
-  out +=
-      fmt::format("trailer\n<< /Size {} /Root {} {} R /Info {} {} R /Prev {}", new_size,
-                  root_id.getObj(), root_id.getGen(), info_id.getObj(), info_id.getGen(), previous);
-  if (trailer.hasKey("/ID")) out += " /ID " + trailer.getKey("/ID").unparse();
+  int new_size = std::max(size, std::max(metadata_id.first, info_id.first) + 1);
+  out += fmt::format("trailer\n<< /Size {} /Root {} {} R /Info {} {} R /Prev {}", new_size,
+                     root_id.first, root_id.second, info_id.first, info_id.second, previous);
+  if (q.has(trailer, "/ID")) out += " /ID " + q.unparse(q.key(trailer, "/ID"));
   out += fmt::format(" >>\nstartxref\n{}\n%%EOF\n", xref);
   return out;
 }
@@ -315,11 +350,7 @@ std::string render_pdf(const PdfDocument& d) {
       throw core::Failure(std::string("pdf: ") +
                           cairo_status_to_string(cairo_surface_status(surface.get())));
   }
-  try {
-    return finish(raw, d);
-  } catch (const std::exception& e) {
-    throw core::Failure(std::string("pdf: qpdf: ") + e.what());
-  }
+  return finish(raw, d);
 }
 
 }  // namespace mvsp::forms

@@ -91,10 +91,10 @@ std::optional<FormVersion> editable(const Ctx& c, Request& req, const catalog::E
 // ---- conditions picked from lists ----
 
 const std::vector<std::pair<std::string, std::string>>& operators() {
-  static const std::vector<std::pair<std::string, std::string>> ops = {
+  static const std::vector<std::pair<std::string, std::string>> kOps = {
       {"=", "gleich"},      {"!=", "ungleich"},           {">", "größer als"},
       {"<", "kleiner als"}, {"filled", "ist ausgefüllt"}, {"empty", "ist nicht ausgefüllt"}};
-  return ops;
+  return kOps;
 }
 
 // The questions a condition may read: every question of the form with an answer of its
@@ -140,16 +140,16 @@ std::optional<std::string> literal_for(const Question* q, const std::string& val
     case QuestionType::computed: {
       auto v = value;
       std::replace(v.begin(), v.end(), ',', '.');
-      static const std::regex number("-?[0-9]+(\\.[0-9]+)?");
-      if (!std::regex_match(v, number)) return std::nullopt;
+      static const std::regex kNumber("-?[0-9]+(\\.[0-9]+)?");
+      if (!std::regex_match(v, kNumber)) return std::nullopt;
       return v;
     }
     case QuestionType::date: {
-      static const std::regex iso("[0-9]{4}-[0-9]{2}-[0-9]{2}");
-      static const std::regex german("([0-9]{1,2})\\.([0-9]{1,2})\\.([0-9]{4})");
+      static const std::regex kIso("[0-9]{4}-[0-9]{2}-[0-9]{2}");
+      static const std::regex kGerman("([0-9]{1,2})\\.([0-9]{1,2})\\.([0-9]{4})");
       std::smatch m;
-      if (std::regex_match(value, iso)) return "date('" + value + "')";
-      if (std::regex_match(value, m, german))
+      if (std::regex_match(value, kIso)) return "date('" + value + "')";
+      if (std::regex_match(value, m, kGerman))
         return fmt::format("date('{}-{:0>2}-{:0>2}')", m[3].str(), m[2].str(), m[1].str());
       return std::nullopt;
     }
@@ -196,17 +196,17 @@ View condition_view(const Form& form, const Question* group, const std::string& 
   v.set("prefix", prefix);
   v.set("legend", legend);
   std::string name, op, value;
-  static const std::regex simple(R"(^([a-z][a-z0-9_]*) (=|!=|>|<) (.+)$)");
-  static const std::regex filled(R"(^(not )?filled\(([a-z][a-z0-9_]*)\)$)");
+  static const std::regex kSimple(R"(^([a-z][a-z0-9_]*) (=|!=|>|<) (.+)$)");
+  static const std::regex kFilled(R"(^(not )?filled\(([a-z][a-z0-9_]*)\)$)");
   std::smatch m;
   bool shown = expression.empty();
   if (expression.size() > kMaxMatched) {
     // shown as an expression
-  } else if (std::regex_match(expression, m, filled)) {
+  } else if (std::regex_match(expression, m, kFilled)) {
     name = m[2];
     op = m[1].matched ? "empty" : "filled";
     shown = true;
-  } else if (std::regex_match(expression, m, simple)) {
+  } else if (std::regex_match(expression, m, kSimple)) {
     name = m[1];
     op = m[2];
     value = m[3];
@@ -243,12 +243,12 @@ View condition_view(const Form& form, const Question* group, const std::string& 
 // The store's errors, for the page: each with a readable place ("Seite 2, Frage 1: …").
 core::Error readable(const Ctx& c, const Request& req, const Form& form, core::Error e) {
   e.message = c.t(req, "not_saved");
-  static const std::regex page_q(
+  static const std::regex kPageQuestion(
       R"(^pages\[(\d+)\](?:\.questions\[(\d+)\])?(?:\.questions\[(\d+)\])?\.?(.*)$)");
   for (auto& f : e.fields) {
     std::smatch m;
     std::string where;
-    if (f.field.size() <= kMaxMatched && std::regex_match(f.field, m, page_q)) {
+    if (f.field.size() <= kMaxMatched && std::regex_match(f.field, m, kPageQuestion)) {
       auto pi = std::stoul(m[1]);
       if (pi < form.pages.size()) where = fmt::format("Seite „{}“", form.pages[pi].title);
       if (m[2].matched && pi < form.pages.size()) {
