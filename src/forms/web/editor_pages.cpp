@@ -88,6 +88,17 @@ std::optional<FormVersion> editable(const Ctx& c, Request& req, const catalog::E
   return v;
 }
 
+// The editor and the form of the address, for an editor who may change it; otherwise
+// nothing, and `refused` says why (the login, 403, 404).
+std::pair<std::optional<catalog::Editor>, std::optional<FormVersion>> editor_and_form(
+    const Ctx& c, Request& req, Response& refused) {
+  auto e = editor_of(c, req, refused);
+  if (!e) return {};
+  auto v = editable(c, req, *e, refused);
+  if (!v) return {};
+  return {std::move(e), std::move(v)};
+}
+
 // ---- conditions picked from lists ----
 
 const std::vector<std::pair<std::string, std::string>>& operators() {
@@ -405,9 +416,7 @@ Response import(const Ctx& c, Request& req) {
 
 Response form_page(const Ctx& c, Request& req, const core::Error* error, int status) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   View model;
   model.set("title", v->form.title);
@@ -465,9 +474,7 @@ bool rearrange(std::vector<T>& items, const std::string& what, const std::string
 
 Response form_submit(const Ctx& c, Request& req) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   auto action = field(req, "aktion");
   auto problem = change(c, req, *e, *v, [&](Form& form) -> std::optional<core::Error> {
@@ -525,9 +532,7 @@ Response discard(const Ctx& c, Request& req) {
 
 Response export_json(const Ctx& c, Request& req) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   if (auto version = req.query_param("version")) {
     int n = 0;
@@ -546,9 +551,7 @@ Response export_json(const Ctx& c, Request& req) {
 
 Response history(const Ctx& c, Request& req) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   auto all = c.forms.history(v->key);
   View model;
@@ -622,9 +625,7 @@ View type_options(const Ctx& c, const Request& req, bool in_group) {
 
 Response page_page(const Ctx& c, Request& req, const core::Error* error, int status) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   auto* p = page_in(v->form, req.param("page"));
   if (!p) return c.pages.error(req, 404);
@@ -685,9 +686,7 @@ std::vector<Question>* list_of(Page& p, const std::string& path, std::string& id
 
 Response page_submit(const Ctx& c, Request& req) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   auto page_id = req.param("page");
   std::string go = page_url(v->key, page_id);
@@ -816,9 +815,7 @@ const Question* group_of(Page& p, const std::string& path) {
 
 Response question_page(const Ctx& c, Request& req, const core::Error* error, int status) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   auto* p = page_in(v->form, req.param("page"));
   auto path = req.param("question");
@@ -938,9 +935,7 @@ Response question_page(const Ctx& c, Request& req, const core::Error* error, int
 
 Response question_submit(const Ctx& c, Request& req) {
   Response refused;
-  auto e = editor_of(c, req, refused);
-  if (!e) return refused;
-  auto v = editable(c, req, *e, refused);
+  auto [e, v] = editor_and_form(c, req, refused);
   if (!v) return refused;
   auto page_id = req.param("page");
   auto path = req.param("question");
