@@ -153,6 +153,31 @@ test('the form editor pages pass axe, also with an error', async () => {
   await page.getByRole('button', { name: 'Speichern' }).click();
   assert.match(await page.textContent('main'), /keine gültige Grenze/);
   await expectClean(page, 'question editor with an error');
+  await page.getByLabel('Mindestwert').fill('1');
+  await page.getByLabel('Höchstwert').fill('10');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForURL('**/redaktion/formulare/testformular/seiten/seite_1');
+  // publish, and see it as a citizen would
+  await page.goto(server.url + '/redaktion/formulare/testformular');
+  await page.getByRole('button', { name: 'Als neue Version veröffentlichen' }).click();
+  assert.match(await page.textContent('main'), /Version 1 ist veröffentlicht/);
+  await expectClean(page, 'form overview after publishing');
+  await page.goto(server.url + '/formulare/testformular/vorschau/seiten/seite_1');
+  await page.getByLabel('Wie viele Hunde halten Sie?').fill('11');
+  await next(page);
+  assert.match(await page.locator('#fehler').textContent(), /„Wie viele Hunde halten Sie\?“ darf höchstens 10 sein/);
+  // an online service asks it
+  await page.goto(server.url + '/redaktion/online-dienste/neu');
+  await page.getByLabel('Bezeichnung').fill('Hunde zählen (Test)');
+  await page.getByLabel('LeiKa-Schlüssel der Leistung').fill('99108008000000');
+  await page.getByLabel('Formular (Kennung)').fill('testformular');
+  await page.getByLabel('Version des Formulars').fill('2');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  assert.match(await page.textContent('main'), /diese Version gibt es nicht/);
+  await expectClean(page, 'online service with a form version that does not exist');
+  await page.getByLabel('Version des Formulars').fill('1');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  assert.match(await page.textContent('body'), /Die Änderungen sind gespeichert/);
   await page.goto(server.url + '/redaktion/formulare/hundesteuer-anmelden/versionen');
   await expectClean(page, 'versions');
   await page.goto(server.url + '/redaktion/formulare/hundesteuer-anmelden/seiten/hunde/fragen/hunde');
