@@ -140,6 +140,10 @@ TEST_P(FormEditor, AnEditorBuildsAFormWithoutCodePublishesItAndThePreviewShowsIt
                   {"target", "nicht_moeglich"}})
                 .status,
             303);
+  auto overview_pages = c.get(base);
+  EXPECT_EQ(overview_pages.body.find(R"(name="aktion" value="")"), std::string::npos)
+      << "no button without an action";
+  EXPECT_NE(overview_pages.body.find("Fragen: 1"), std::string::npos);
   auto page1_shown = c.get(page1);
   EXPECT_NE(page1_shown.body.find("zweitwagen = true"), std::string::npos);
 

@@ -342,6 +342,38 @@ TEST_F(Filling_, ThePageViewHasProgressErrorsAndTheFieldsOwnMessages) {
   EXPECT_NE(html.find(R"(value="Erika")"), std::string::npos);
 }
 
+// Mustache looks a key a field lacks up in the page around it: the page's hint stood under
+// every question without one, and one part's error under every part of an address.
+TEST_F(Filling_, AFieldShowsOnlyItsOwnHintAndAPartOnlyItsOwnError) {
+  auto f = filling();
+  web::Templates templates;
+  templates.add("forms", embedded_resources());
+  auto render = [&](const web::View& v) {
+    return templates.render("forms/page", v, {}, &texts_, "de");
+  };
+  auto count = [](const std::string& s, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    return n;
+  };
+  auto dogs = render(f.page_view("hunde", {}, nullptr, nullptr));
+  EXPECT_EQ(count(dogs, "Geben Sie jeden Hund an, den Sie halten."), 1u);
+  auto o = f.submit("halter", {},
+                    {{"name.vorname", "Erika"},
+                     {"name.nachname", "M"},
+                     {"geburtsdatum", "01.01.1980"},
+                     {"anschrift.strasse", "Am Markt"},
+                     {"anschrift.plz", "1905"},
+                     {"anschrift.ort", "Schwerin"},
+                     {"email", "e@example.org"}});
+  ASSERT_TRUE(o.error);
+  auto holder = render(f.page_view("halter", {}, &o.entered, &*o.error));
+  EXPECT_EQ(count(holder, "hat fünf Ziffern"), 2u) << "in the summary and at the postcode";
+  EXPECT_EQ(count(holder, "aria-invalid=\"true\""), 1u);
+  EXPECT_EQ(holder.find("f-anschrift-error"), std::string::npos)
+      << "no reference to an element that is not there";
+}
+
 TEST_F(Filling_, PrefillFillsEmptyAnswersAndLockedOnesCannotBeChanged) {
   FillContext c;
   c.prefill = {{"account.given_name", "Erika"},

@@ -115,6 +115,8 @@ TEST_P(PreviewPages, ACitizenFillsTheHundesteuerFormForTwoDogs) {
   EXPECT_NE(check.body.find(std::string(kBase) + "/seiten/hunde#f-hunde-1-rufname"),
             std::string::npos);
   EXPECT_NE(check.body.find("720"), std::string::npos) << "the computed tax";
+  EXPECT_EQ(check.body.find("#f-summe"), std::string::npos)
+      << "a computed value has no change link";
   EXPECT_EQ(check.body.find("Bankverbindung"), std::string::npos) << "a page that does not apply";
 
   auto done = c.post_form(std::string(kBase) + "/pruefen",

@@ -841,8 +841,17 @@ struct Filling::Impl {
     v.set("required", q.required);
     v.set("locked", locked(q));
     v.set(fmt::format("is_{}", type_key(q.type)), true);
-    if (!q.hint.empty()) v.set("hint", q.hint);
-    if (!q.text.empty()) v.set("text", q.text);
+    // Every key the field template reads is set, false where there is nothing: Mustache
+    // looks a missing key up in the page or the group around it, whose hint, text and
+    // error are not the field's.
+    if (!q.hint.empty())
+      v.set("hint", q.hint);
+    else
+      v.set("hint", false);
+    if (!q.text.empty())
+      v.set("text", q.text);
+    else
+      v.set("text", false);
     auto message_for = [&](const std::string& key) -> std::string {
       if (!error) return {};
       for (const auto& f : error->fields) {
@@ -944,15 +953,23 @@ struct Filling::Impl {
         if (!m.empty()) {
           pv.set("error", m);
           if (message.empty()) message = m;
+        } else {
+          pv.set("error", false);
         }
         v.add("parts", std::move(pv));
       }
     }
     if (!message.empty()) {
       v.set("error", message);
-      described += (described.empty() ? "" : " ") + id + "-error";
+      // a compound question's messages stand at its parts, each described by its own
+      if (parts_of(q.type).empty()) described += (described.empty() ? "" : " ") + id + "-error";
+    } else {
+      v.set("error", false);
     }
-    if (!described.empty()) v.set("described", described);
+    if (!described.empty())
+      v.set("described", described);
+    else
+      v.set("described", false);
     v.set(widget(q), true);
     if (q.type == QuestionType::money) v.set("unit", "€");
     reveal(q, group, item, v);
@@ -1314,6 +1331,7 @@ std::vector<SummarySection> Filling::summary(const Answers& answers) const {
       auto base = (group ? item_prefix(group->id, item) : std::string()) + q.id;
       SummaryRow r{base, impl.label_of(q, group, item), "", p->id, field_id(base)};
       if (q.type == QuestionType::computed) {
+        r.changeable = false;
         r.value = impl.display_value(q, impl.computed(answers, q, group, item));
       } else if (!parts_of(q.type).empty()) {
         r.value = impl.compound_display(q, answers, base);

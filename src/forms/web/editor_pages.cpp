@@ -319,6 +319,15 @@ View error_view(const core::Error* error, const std::string& title) {
   return v;
 }
 
+// A button's action, or false where the button is not there (an empty text would still
+// show it).
+void set_action(View& v, const std::string& key, bool there, const std::string& action) {
+  if (there)
+    v.set(key, action);
+  else
+    v.set(key, false);
+}
+
 // ---- the list ----
 
 Response list_page(const Ctx& c, Request& req, const core::Error* error, int status) {
@@ -446,9 +455,9 @@ Response form_page(const Ctx& c, Request& req, const core::Error* error, int sta
     pv.set("count", std::to_string(p.questions.size()));
     pv.set("exit", p.exit);
     pv.set("conditional", !p.show_if.empty());
-    pv.set("up", i > 0 ? "hoch:" + p.id : "");
-    pv.set("down", i + 1 < v->form.pages.size() ? "runter:" + p.id : "");
-    pv.set("remove", v->form.pages.size() > 1 ? "entfernen:" + p.id : "");
+    set_action(pv, "up", i > 0, "hoch:" + p.id);
+    set_action(pv, "down", i + 1 < v->form.pages.size(), "runter:" + p.id);
+    set_action(pv, "remove", v->form.pages.size() > 1, "entfernen:" + p.id);
     model.add("pages", std::move(pv));
   }
   model.set("errors_view", error_view(error, c.t(req, "error_title")));
@@ -602,9 +611,9 @@ View question_list(const std::vector<Question>& qs, const std::string& key, cons
           c.pages.catalog().text(req.locale, fmt::format("forms.types.{}", type_key(q.type))));
     v.set("url", question_url(key, page, path));
     v.set("conditional", !q.show_if.empty());
-    v.set("up", i > 0 ? "hoch:" + path : "");
-    v.set("down", i + 1 < qs.size() ? "runter:" + path : "");
-    v.set("remove", "entfernen:" + path);
+    set_action(v, "up", i > 0, "hoch:" + path);
+    set_action(v, "down", i + 1 < qs.size(), "runter:" + path);
+    set_action(v, "remove", true, "entfernen:" + path);
     list.add("items", std::move(v));
   }
   return list;

@@ -228,7 +228,10 @@ Response check_page(const Ctx& c, Request& req, bool draft, const core::Error* e
         row.add("lines", View::of(r.value.substr(start, end - start)));
         start = end + 1;
       }
-      row.set("change", fmt::format("{}/seiten/{}#{}", t->base, r.page, r.anchor));
+      if (r.changeable)
+        row.set("change", fmt::format("{}/seiten/{}#{}", t->base, r.page, r.anchor));
+      else
+        row.set("change", false);
       row.set("change_hidden", r.label);
       section.add("rows", std::move(row));
     }

@@ -53,11 +53,12 @@ struct FillContext {
 
 // One row of the check-answers page.
 struct SummaryRow {
-  std::string path;    // answer path ("hunde[1].rasse")
-  std::string label;   // "Rasse"
-  std::string value;   // as the citizen reads it: "31.01.2026", "12,50 €", "Ja"
-  std::string page;    // the page to change it on
-  std::string anchor;  // the field's id on that page
+  std::string path;        // answer path ("hunde[1].rasse")
+  std::string label;       // "Rasse"
+  std::string value;       // as the citizen reads it: "31.01.2026", "12,50 €", "Ja"
+  std::string page;        // the page to change it on
+  std::string anchor;      // the field's id on that page
+  bool changeable = true;  // false for computed values: no change link
 };
 struct SummarySection {
   std::string page;
