@@ -53,7 +53,10 @@ TEST_P(CatalogApi, RouteForWismarNamesItsOfficeAndTheOnlineService) {
   auto route = parse(res.body)->getArray("routes")->getObject(0);
   EXPECT_EQ(route->getValue<std::string>("destinationName"),
             "Hansestadt Wismar, Abteilung Steuern und Abgaben");
-  EXPECT_EQ(route->getObject("onlineService")->getValue<std::string>("id"), "hundesteuer-online");
+  auto os = route->getObject("onlineService");
+  EXPECT_EQ(os->getValue<std::string>("id"), "hundesteuer-online");
+  EXPECT_EQ(os->getValue<std::string>("form"), "hundesteuer-anmelden");
+  EXPECT_EQ(os->getValue<int>("formVersion"), 1);
   // Without an online service, the route still names the office.
   auto plain = client().get("/api/v1/routes?leikaKey=99017001000000&ags=13074087");
   auto r = parse(plain.body)->getArray("routes")->getObject(0);

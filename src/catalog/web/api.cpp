@@ -119,6 +119,10 @@ struct Api {
         os->set("version", route->online_service->version);
         os->set("minLevel", route->online_service->config.min_level);
         os->set("feeCents", route->online_service->config.fee_cents);
+        if (!route->online_service->config.form.empty()) {
+          os->set("form", route->online_service->config.form);
+          os->set("formVersion", route->online_service->config.form_version);
+        }
         os->set("url", route->online_service->config.external_url.empty()
                            ? fmt::format("{}/antrag/{}?ags={}", options.public_url,
                                          route->online_service->id, route->place.key)
