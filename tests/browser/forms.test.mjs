@@ -70,6 +70,13 @@ for (const javaScript of [true, false]) {
     await page.locator('#f-anschrift-strasse').fill('Schloßstraße');
     await page.locator('#f-anschrift-hausnummer').fill('7');
     await page.locator('#f-anschrift-plz').fill('19053');
+    await page.locator('#f-anschrift-ort').fill('Schwer');
+    if (javaScript) {
+      // the places of Mecklenburg-Vorpommern come as suggestions
+      await page.waitForFunction(() => document.querySelectorAll('#f-anschrift-ort-orte option').length > 0);
+      const places = await page.locator('#f-anschrift-ort-orte option').evaluateAll((os) => os.map((o) => o.value));
+      assert.ok(places.includes('Schwerin'), places.join(', '));
+    }
     await page.locator('#f-anschrift-ort').fill('Schwerin');
     await page.getByLabel('E-Mail-Adresse').fill('juergen@example.org');
     await next(page);

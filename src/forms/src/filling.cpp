@@ -944,6 +944,11 @@ struct Filling::Impl {
         pv.set("required", q.required && p.key != "hausnummer");
         pv.set("class", p.key == "plz" || p.key == "hausnummer" ? "mvsp-input--short" : "");
         if (p.key == "plz") pv.set("inputmode", "numeric");
+        // the places of Mecklenburg-Vorpommern from the catalog, suggested while typing
+        if (p.key == "ort")
+          pv.set("places", field_id(key) + "-orte");
+        else
+          pv.set("places", false);
         // the tokens say "the person's own" (WCAG 1.3.5): for the applicant's own name and
         // address (prefilled from the account, or marked by any autocomplete value)
         if (!p.autocomplete.empty() &&

@@ -1,6 +1,7 @@
+// Progressive enhancement of form pages; without JavaScript everything works the same.
 // Questions that depend on an answer on the same page show only once that answer is given
-// (progressive enhancement: without JavaScript they are always shown, and the server asks
-// them only when the answer fits).
+// (without JavaScript they are always shown, and the server asks them only when the answer
+// fits); the place of an address gets suggestions from the catalog.
 (function () {
   'use strict';
   function chosen(form, name) {
@@ -20,5 +21,30 @@
   Array.prototype.forEach.call(document.querySelectorAll('form.mvsp-form-page'), function (form) {
     update(form);
     form.addEventListener('change', function () { update(form); });
+  });
+  // The place of an address: the places of Mecklenburg-Vorpommern from the catalog as
+  // suggestions while typing (any place can still be typed).
+  var timer = null;
+  function suggest(input) {
+    var list = document.getElementById(input.getAttribute('list'));
+    var text = input.value.trim();
+    if (!list || text.length < 2) return;
+    fetch('/api/v1/catalog/regions?q=' + encodeURIComponent(text), { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (data) {
+        list.textContent = '';
+        (data.items || []).forEach(function (place) {
+          var option = document.createElement('option');
+          option.value = place.name.split(',')[0];
+          list.appendChild(option);
+        });
+      })
+      .catch(function () { /* typing goes on without suggestions */ });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('input[data-places]'), function (input) {
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { suggest(input); }, 150);
+    });
   });
 })();
