@@ -62,12 +62,18 @@ void expression(std::string_view text) {
   if (v.kind == K::none) return;
   auto kind_of = [](expr::Type t) {
     switch (t) {
-      case expr::Type::boolean: return K::boolean;
-      case expr::Type::number: return K::number;
-      case expr::Type::text: return K::text;
-      case expr::Type::date: return K::date;
-      case expr::Type::list: return K::list;
-      default: return K::none;
+      case expr::Type::boolean:
+        return K::boolean;
+      case expr::Type::number:
+        return K::number;
+      case expr::Type::text:
+        return K::text;
+      case expr::Type::date:
+        return K::date;
+      case expr::Type::list:
+        return K::list;
+      default:
+        return K::none;
     }
   };
   auto want = kind_of(e->type());
@@ -75,11 +81,14 @@ void expression(std::string_view text) {
 }
 
 void xdatenfelder(std::string_view xml) {
-  auto imported = mvsp::forms::import_xdatenfelder(xml, [](std::string_view) { return std::nullopt; });
+  auto imported =
+      mvsp::forms::import_xdatenfelder(xml, [](std::string_view) { return std::nullopt; });
   if (!imported) return;
   auto form = mvsp::forms::parse_form(mvsp::forms::to_json(imported->form));
   check(form.has_value(), "an imported form is one the store accepts",
-        form ? "" : form.error().fields.empty() ? form.error().message : form.error().fields.front().message);
+        form                          ? ""
+        : form.error().fields.empty() ? form.error().message
+                                      : form.error().fields.front().message);
 }
 
 }  // namespace
@@ -88,9 +97,15 @@ extern "C" int LLVMFuzzerTestOneInput(const unsigned char* data, std::size_t siz
   if (size == 0) return 0;
   auto input = mvsp::fuzz::text(data + 1, size - 1);
   switch (data[0] % 3) {
-    case 0: definition(input); break;
-    case 1: expression(input); break;
-    default: xdatenfelder(input); break;
+    case 0:
+      definition(input);
+      break;
+    case 1:
+      expression(input);
+      break;
+    default:
+      xdatenfelder(input);
+      break;
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <mvsp/forms/component.hpp>
 #include <mvsp/forms/filling.hpp>
 #include <mvsp/forms/forms.hpp>
+#include <mvsp/web/resources.hpp>
 #include <mvsp/web/templates.hpp>
 
 #include "support.hpp"
@@ -332,6 +333,7 @@ TEST_F(Filling_, ThePageViewHasProgressErrorsAndTheFieldsOwnMessages) {
   auto o = f.submit("halter", {}, {{"name.vorname", "Erika"}});
   auto view = f.page_view("halter", {}, &o.entered, &*o.error);
   web::Templates templates;
+  templates.add("web", web::embedded_resources());
   templates.add("forms", embedded_resources());
   std::string html = templates.render("forms/page", view, {}, &texts_, "de");
   EXPECT_NE(html.find("Schritt 2 von"), std::string::npos);
@@ -347,6 +349,7 @@ TEST_F(Filling_, ThePageViewHasProgressErrorsAndTheFieldsOwnMessages) {
 TEST_F(Filling_, AFieldShowsOnlyItsOwnHintAndAPartOnlyItsOwnError) {
   auto f = filling();
   web::Templates templates;
+  templates.add("web", web::embedded_resources());
   templates.add("forms", embedded_resources());
   auto render = [&](const web::View& v) {
     return templates.render("forms/page", v, {}, &texts_, "de");

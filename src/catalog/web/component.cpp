@@ -45,13 +45,10 @@ class Component final : public web::Component {
                     return client_editor(client->client_id, client->tenant_id, client->scopes);
                   }});
     auto& staff = p.services.need<StaffRoles>();
-    register_editor_pages(
-        p.router, p.pages, *catalog_,
-        {.editor = [this, &staff](const web::Request& req) -> std::optional<Editor> {
-          if (!req.session || req.session->account_id.empty()) return std::nullopt;
-          const auto& id = req.session->account_id;
-          return staff_editor(id, staff.roles_of(id), catalog_->authorities());
-        }});
+    register_editor_pages(p.router, p.pages, *catalog_,
+                          {.editor = [this, &staff](const web::Request& req) {
+                            return session_editor(req, staff, *catalog_);
+                          }});
   }
 
   // Real services and places, authorities with plausible contacts. An import replaces
@@ -78,6 +75,12 @@ class Component final : public web::Component {
 };
 
 }  // namespace
+
+std::optional<Editor> session_editor(const web::Request& req, StaffRoles& staff, Catalog& catalog) {
+  if (!req.session || req.session->account_id.empty()) return std::nullopt;
+  const auto& id = req.session->account_id;
+  return staff_editor(id, staff.roles_of(id), catalog.authorities());
+}
 
 std::unique_ptr<web::Component> make_component() {
   return std::make_unique<Component>();

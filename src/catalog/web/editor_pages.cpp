@@ -34,7 +34,7 @@ struct Ctx {
 // The editor behind the session, or the answer that sends the person away.
 std::optional<Editor> editor_of(const Ctx& c, Request& req, Response& refused) {
   if (!req.session || req.session->account_id.empty()) {
-    refused = Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+    refused = web::to_login(req);
     return std::nullopt;
   }
   auto e = c.options.editor ? c.options.editor(req) : std::nullopt;
@@ -48,11 +48,6 @@ std::vector<Authority> own_authorities(const Ctx& c, const Editor& e) {
     if (may_edit(e, a)) out.push_back(std::move(a));
   }
   return out;
-}
-
-void flash(Request& req, std::string text) {
-  req.session->data["flash"] = std::move(text);
-  req.session->dirty = true;
 }
 
 Response overview(const Ctx& c, Request& req) {
@@ -155,7 +150,7 @@ Response texts_submit(const Ctx& c, Request& req) {
       return texts_page(c, req, &saved.error(), 422);
     }
   }
-  flash(req, c.t(req, "editor.saved"));
+  web::flash(req, c.t(req, "editor.saved"));
   return Response::redirect(fmt::format("/redaktion/leistungen/{}/{}", leika, authority));
 }
 
@@ -273,7 +268,7 @@ Response authority_form(const Ctx& c, Request& req) {
       auto shown = for_form(c, req, saved.error());
       return render_form(c, req, heading, "", action, fields(), &shown, 422);
     }
-    flash(req, c.t(req, "editor.saved"));
+    web::flash(req, c.t(req, "editor.saved"));
     return Response::redirect("/redaktion/behoerden/" + a->id);
   }
   if (is_new) {
@@ -402,7 +397,7 @@ Response service_form(const Ctx& c, Request& req) {
                          service_fields(c, req, s, is_new), &shown, 422,
                          service_extras(c, req, s, false, ""));
     }
-    flash(req, c.t(req, "editor.saved"));
+    web::flash(req, c.t(req, "editor.saved"));
     return Response::redirect("/redaktion/leistungen/" + s.leika_key);
   }
   return render_form(c, req, is_new ? c.t(req, "service.new") : s.name, c.t(req, "service.intro"),
@@ -427,7 +422,7 @@ Response responsibility_submit(const Ctx& c, Request& req) {
     return render_form(c, req, s->name, "", "/redaktion/leistungen/" + s->leika_key,
                        service_fields(c, req, *s, false), nullptr, 422, std::move(model));
   }
-  flash(req, c.t(req, "editor.saved"));
+  web::flash(req, c.t(req, "editor.saved"));
   return Response::redirect("/redaktion/leistungen/" + s->leika_key);
 }
 
@@ -488,7 +483,7 @@ Response online_service_form(const Ctx& c, Request& req) {
     if (problems.fields.empty()) {
       auto saved = c.catalog.put_online_service(*e, os);
       if (saved) {
-        flash(req, c.t(req, "editor.saved"));
+        web::flash(req, c.t(req, "editor.saved"));
         return Response::redirect("/redaktion/online-dienste/" + saved->id);
       }
       if (web::is_refusal(saved.error())) return c.pages.error(req, saved.error());
@@ -609,9 +604,9 @@ Response change_state(const Ctx& c, Request& req) {
   auto done = c.catalog.publish(*e, req.param("id"), req.form("state").value_or(""));
   if (!done) {
     if (web::is_refusal(done.error())) return c.pages.error(req, done.error());
-    flash(req, done.error().message);
+    web::flash(req, done.error().message);
   } else {
-    flash(req, c.t(req, "editor.saved"));
+    web::flash(req, c.t(req, "editor.saved"));
   }
   return Response::redirect("/redaktion/online-dienste");
 }
@@ -623,9 +618,9 @@ Response adopt(const Ctx& c, Request& req) {
   auto done = c.catalog.adopt(*e, req.param("id"), req.form("authority").value_or(""));
   if (!done) {
     if (web::is_refusal(done.error())) return c.pages.error(req, done.error());
-    flash(req, done.error().message);
+    web::flash(req, done.error().message);
   } else {
-    flash(req, c.t(req, "online.adopted"));
+    web::flash(req, c.t(req, "online.adopted"));
   }
   return Response::redirect("/redaktion/online-dienste");
 }

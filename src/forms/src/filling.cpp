@@ -47,18 +47,6 @@ constexpr std::string_view kDone = "_done";
 constexpr std::size_t kDefaultMaxLength = 1000;        // one line, unless the form says more
 constexpr std::size_t kDefaultMaxLongLength = 10'000;  // several lines
 
-std::vector<std::string> split_lines(std::string_view s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size() && !s.empty()) {
-    auto end = s.find('\n', start);
-    if (end == std::string_view::npos) end = s.size();
-    out.emplace_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string join_lines(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : "\n") + i;
@@ -66,10 +54,7 @@ std::string join_lines(const std::vector<std::string>& items) {
 }
 
 std::string trim(std::string_view s) {
-  auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return {};
-  auto e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
+  return std::string(core::trim(s));
 }
 
 std::size_t utf8_length(std::string_view s) {
@@ -264,6 +249,20 @@ std::string item_prefix(std::string_view group, int i) {
   return fmt::format("{}[{}].", group, i);
 }
 
+}  // namespace
+
+std::vector<std::string> split_lines(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size() && !s.empty()) {
+    auto end = s.find('\n', start);
+    if (end == std::string_view::npos) end = s.size();
+    out.emplace_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 int item_count(const Answers& a, const Question& group) {
   auto it = a.find(group.id);
   int n = 0;
@@ -275,8 +274,6 @@ std::string value_of(const Answers& a, std::string_view key) {
   auto it = a.find(key);
   return it == a.end() ? std::string() : it->second;
 }
-
-}  // namespace
 
 struct Filling::Impl {
   const Form& form;

@@ -3,6 +3,7 @@
 // the compound question types.
 
 #include <map>
+#include <mvsp/forms/filling.hpp>
 #include <mvsp/forms/form.hpp>
 #include <string>
 #include <vector>
@@ -52,6 +53,13 @@ std::optional<std::int64_t> date_bound(std::string_view text, std::int64_t today
 // An XML NCName of ASCII letters, digits, '_', '-', '.', not starting with a digit, '-' or
 // '.', and not starting with "xml": what xmlName and xmlRoot may be.
 bool is_element_name(std::string_view s);
+
+// Reading kept answers (filling.cpp), for the pages and the outputs alike: the value at a
+// path ("" when unanswered), the items of a group (within its bounds), the lines of a
+// multiple choice or a list of files.
+std::string value_of(const Answers& a, std::string_view path);
+int item_count(const Answers& a, const Question& group);
+std::vector<std::string> split_lines(std::string_view s);
 
 // The keys a prefill may bind to ("account.given_name").
 const std::vector<std::string_view>& prefill_bindings();

@@ -25,18 +25,6 @@ std::string escape(std::string_view s) {
   return core::escape_markup(s);
 }
 
-std::vector<std::string> lines(std::string_view s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!s.empty() && start <= s.size()) {
-    auto end = s.find('\n', start);
-    if (end == std::string_view::npos) end = s.size();
-    out.emplace_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string upper_camel(std::string_view key) {
   std::string out;
   bool up = true;
@@ -93,18 +81,6 @@ bool asked(const Question& q) {
   return q.type != QuestionType::info;
 }
 
-std::string value_of(const Answers& a, const std::string& key) {
-  auto it = a.find(key);
-  return it == a.end() ? std::string() : it->second;
-}
-
-int count_of(const Answers& a, const std::string& key) {
-  int n = 0;
-  auto v = value_of(a, key);
-  std::from_chars(v.data(), v.data() + v.size(), n);
-  return n;
-}
-
 // ---- XML ----
 
 void xml_question(std::string& out, const Form& form, const Question& q, const Answers& a,
@@ -136,7 +112,7 @@ void xml_question(std::string& out, const Form& form, const Question& q, const A
       break;
     case QuestionType::multiple_choice:
     case QuestionType::file:
-      for (const auto& item : lines(v)) element(escape(item));
+      for (const auto& item : split_lines(v)) element(escape(item));
       break;
     case QuestionType::computed:
       if (computed_type(form, logic_key) == expr::Type::number && !is_number_text(v)) return;
@@ -260,7 +236,7 @@ Poco::Dynamic::Var json_value(const Form& form, const Question& q, const std::st
     case QuestionType::multiple_choice:
     case QuestionType::file: {
       Poco::JSON::Array arr;
-      for (const auto& item : lines(v)) arr.add(item);
+      for (const auto& item : split_lines(v)) arr.add(item);
       return arr;
     }
     case QuestionType::computed:
@@ -285,7 +261,7 @@ void json_questions(Poco::JSON::Object& into, const Form& form,
     if (q.type == QuestionType::group) {
       if (!a.contains(q.id)) continue;
       Poco::JSON::Array items;
-      for (int i = 0, n = count_of(a, q.id); i < n; ++i) {
+      for (int i = 0, n = item_count(a, q); i < n; ++i) {
         Poco::JSON::Object item(Poco::JSON_PRESERVE_KEY_ORDER);
         json_questions(item, form, q.questions, a, fmt::format("{}[{}].", q.id, i), q.id);
         items.add(item);
@@ -465,7 +441,7 @@ std::string to_xml(const Form& form, int version, const Answers& a, const Submis
         xml_question(out, form, q, a, q.id, q.id, 1);
         continue;
       }
-      for (int i = 0, n = count_of(a, q.id); i < n; ++i) {
+      for (int i = 0, n = item_count(a, q); i < n; ++i) {
         std::string inner;
         for (const auto& m : q.questions) {
           if (asked(m))

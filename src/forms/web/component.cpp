@@ -44,14 +44,12 @@ class Component final : public web::Component {
     if (!p.runs(name())) return;
     auto& catalog = p.services.need<catalog::Catalog>();
     auto& staff = p.services.need<catalog::StaffRoles>();
-    PageOptions options{
-        .clock = &p.ports.clock,
-        .editor = [&catalog, &staff](const web::Request& req) -> std::optional<catalog::Editor> {
-          if (!req.session || req.session->account_id.empty()) return std::nullopt;
-          const auto& id = req.session->account_id;
-          return catalog::staff_editor(id, staff.roles_of(id), catalog.authorities());
-        },
-        .prefill = p.services.find<Prefill>()};
+    PageOptions options{.clock = &p.ports.clock,
+                        .editor =
+                            [&catalog, &staff](const web::Request& req) {
+                              return catalog::session_editor(req, staff, catalog);
+                            },
+                        .prefill = p.services.find<Prefill>()};
     register_preview_pages(p.router, p.pages, *forms_, options);
     register_editor_pages(p.router, p.pages, *forms_, catalog, options);
   }

@@ -40,17 +40,12 @@ struct Ctx {
 
 std::optional<catalog::Editor> editor_of(const Ctx& c, Request& req, Response& refused) {
   if (!req.session || req.session->account_id.empty()) {
-    refused = Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+    refused = web::to_login(req);
     return std::nullopt;
   }
   auto e = c.options.editor ? c.options.editor(req) : std::nullopt;
   if (!e) refused = c.pages.error(req, core::Error::forbidden("not an editor"));
   return e;
-}
-
-void flash(Request& req, std::string text) {
-  req.session->data["flash"] = std::move(text);
-  req.session->dirty = true;
 }
 
 std::string field(const Request& req, std::string_view name) {
@@ -307,12 +302,16 @@ View error_view(const core::Error* error, const std::string& title) {
   v.set_list("errors", {});
   for (const auto& f : error->fields) {
     View item;
-    if (!f.field.empty()) item.set("id", "feld-" + f.field);
+    if (!f.field.empty())
+      item.set("id", "feld-" + f.field);
+    else
+      item.set("id", false);
     item.set("message", f.message);
     v.add("errors", std::move(item));
   }
   if (error->fields.empty()) {
     View item;
+    item.set("id", false);
     item.set("message", error->message);
     v.add("errors", std::move(item));
   }
@@ -399,7 +398,7 @@ Response create(const Ctx& c, Request& req) {
     }
     return refusal_or(c, req, err, [&] { return list_page(c, req, &err, 422); });
   }
-  flash(req, c.t(req, "created"));
+  web::flash(req, c.t(req, "created"));
   return Response::redirect(form_url(saved->key));
 }
 
@@ -417,7 +416,7 @@ Response import(const Ctx& c, Request& req) {
     }
     return refusal_or(c, req, err, [&] { return list_page(c, req, &err, 422); });
   }
-  flash(req, c.t(req, "imported"));
+  web::flash(req, c.t(req, "imported"));
   return Response::redirect(form_url(saved->key));
 }
 
@@ -514,7 +513,7 @@ Response form_submit(const Ctx& c, Request& req) {
   });
   if (problem)
     return refusal_or(c, req, *problem, [&] { return form_page(c, req, &*problem, 422); });
-  flash(req, c.t(req, "saved"));
+  web::flash(req, c.t(req, "saved"));
   return Response::redirect(form_url(v->key));
 }
 
@@ -524,7 +523,7 @@ Response publish(const Ctx& c, Request& req) {
   if (!e) return refused;
   auto published = c.forms.publish(*e, req.param("key"));
   if (!published) return c.pages.error(req, published.error());
-  flash(req, fmt::format(fmt::runtime(c.t(req, "published")), published->version));
+  web::flash(req, fmt::format(fmt::runtime(c.t(req, "published")), published->version));
   return Response::redirect(form_url(published->key));
 }
 
@@ -535,7 +534,7 @@ Response discard(const Ctx& c, Request& req) {
   auto key = req.param("key");
   auto done = c.forms.discard_draft(*e, key);
   if (!done) return c.pages.error(req, done.error());
-  flash(req, c.t(req, "discarded"));
+  web::flash(req, c.t(req, "discarded"));
   return Response::redirect(c.forms.published(key) ? form_url(key) : "/redaktion/formulare");
 }
 
@@ -777,7 +776,7 @@ Response page_submit(const Ctx& c, Request& req) {
     if (problem->code == core::ErrorCode::not_found) return c.pages.error(req, 404);
     return refusal_or(c, req, *problem, [&] { return page_page(c, req, &*problem, 422); });
   }
-  flash(req, c.t(req, "saved"));
+  web::flash(req, c.t(req, "saved"));
   return Response::redirect(go);
 }
 
@@ -1013,7 +1012,7 @@ Response question_submit(const Ctx& c, Request& req) {
     if (problem->code == core::ErrorCode::not_found) return c.pages.error(req, 404);
     return refusal_or(c, req, *problem, [&] { return question_page(c, req, &*problem, 422); });
   }
-  flash(req, c.t(req, "saved"));
+  web::flash(req, c.t(req, "saved"));
   return Response::redirect(page_url(v->key, page_id));
 }
 

@@ -53,7 +53,7 @@ std::optional<Target> target_of(const Ctx& c, Request& req, bool draft, Response
     return Target{std::move(*v), fmt::format("/formulare/{}/vorschau", key)};
   }
   if (!req.session || req.session->account_id.empty()) {
-    refused = Response::redirect("/anmelden?next=" + web::url_encode(req.path));
+    refused = web::to_login(req);
     return std::nullopt;
   }
   // who is no editor learns nothing, not even whether such a draft exists
@@ -77,6 +77,13 @@ std::optional<Target> target_of(const Ctx& c, Request& req, bool draft, Response
 
 std::string answers_key(const Target& t) {
   return fmt::format("forms.preview:{}:{}:{}", t.version.key, t.version.version, t.version.state);
+}
+
+// Set when the preview's final check passed: the finished page follows.
+std::string finished_key(const Target& t) {
+  auto key = answers_key(t);
+  key.append(":fertig");
+  return key;
 }
 
 Answers answers_of(const Request& req, const Target& t) {
@@ -264,7 +271,8 @@ Response finish(const Ctx& c, Request& req, bool draft) {
   auto done = f.finish(a);
   if (!done) return check_page(c, req, draft, &done.error(), 422);
   auto& session = req.ensure_session();
-  session.data[answers_key(*t) + ":fertig"] = "1";
+  // (insert_or_assign: g++ 12 warns falsely, -Wrestrict, on assigning a literal here)
+  session.data.insert_or_assign(finished_key(*t), std::string("1"));
   session.dirty = true;
   return Response::redirect(t->base + "/fertig");
 }
@@ -273,7 +281,7 @@ Response finished(const Ctx& c, Request& req, bool draft) {
   Response refused;
   auto t = target_of(c, req, draft, refused);
   if (!t) return refused;
-  if (!req.session || !req.session->data.contains(answers_key(*t) + ":fertig"))
+  if (!req.session || !req.session->data.contains(finished_key(*t)))
     return Response::redirect(t->base);
   View model;
   model.set("title", c.t(req, "finished.title"));

@@ -51,9 +51,7 @@ inline std::string signed_in(const Request& req) {
   return req.session ? req.session->account_id : std::string();
 }
 
-inline Response to_login(const Request& req) {
-  return Response::redirect("/anmelden?next=" + web::url_encode(req.path));
-}
+using web::to_login;
 
 inline View hidden(std::string name, std::string value) {
   View v;

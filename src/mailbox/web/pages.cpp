@@ -48,10 +48,6 @@ Owner mailbox_owner(const Ctx& c, Request& req) {
   return {req.session->account_id, {}};
 }
 
-Response to_login(const Request& req) {
-  return Response::redirect("/anmelden?next=" + web::url_encode(req.path));
-}
-
 std::string day_de(const std::string& iso) {
   // "2026-11-28" -> "28.11.2026"
   if (iso.size() != 10) return iso;

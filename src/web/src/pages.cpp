@@ -13,6 +13,16 @@ constexpr std::string_view kLocales[] = {"de", "en"};
 
 }  // namespace
 
+Response to_login(const Request& req) {
+  return Response::redirect("/anmelden?next=" + url_encode(req.path));
+}
+
+void flash(Request& req, std::string text) {
+  auto& session = req.ensure_session();
+  session.data["flash"] = std::move(text);
+  session.dirty = true;
+}
+
 Pages::Pages(const Templates& templates, const Catalog& catalog)
     : templates_(templates), catalog_(catalog) {}
 

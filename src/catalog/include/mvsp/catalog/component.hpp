@@ -3,6 +3,8 @@
 // catalog::Catalog; it needs web::MachineClients (its API's bearer tokens) and StaffRoles.
 
 #include <memory>
+#include <mvsp/catalog/catalog.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,7 +12,8 @@
 
 namespace mvsp::web {
 class Component;
-}
+struct Request;
+}  // namespace mvsp::web
 
 namespace mvsp::catalog {
 
@@ -22,6 +25,11 @@ class StaffRoles {
   virtual std::vector<std::pair<std::string, std::string>> roles_of(
       std::string_view account_id) = 0;
 };
+
+// The editor a signed-in member of staff is, by their roles (staff_editor); nullopt for a
+// visitor, a citizen or staff without the role `editor`. The catalog's and the forms'
+// editorial pages ask it.
+std::optional<Editor> session_editor(const web::Request& req, StaffRoles& staff, Catalog& catalog);
 
 std::unique_ptr<web::Component> make_component();
 

@@ -13,6 +13,11 @@ namespace mvsp::web {
 class Templates;
 class Catalog;
 
+// The login page for a visitor who is not signed in, coming back to this page after it.
+Response to_login(const Request& req);
+// A message for the next page this session sees (after a redirect); render shows it once.
+void flash(Request& req, std::string text);
+
 class Pages {
  public:
   Pages(const Templates& templates, const Catalog& catalog);
