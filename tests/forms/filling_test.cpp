@@ -136,6 +136,10 @@ TEST_F(Filling_, DefinitionsWithMistakesAreRefusedNamingEachPlace) {
        "pages[0].text", "warum"},
       {R"({"format":"mvsp-form/1","key":"a","title":"A","pages":[{"id":"p","title":"P","questions":[{"id":"c","type":"computed","label":"C"}]}]})",
        "pages[0].questions[0].value", "fehlt"},
+      {R"({"format":"mvsp-form/1","key":"a","title":"A\u0001B","pages":[{"id":"p","title":"P"}]})",
+       "title", "Zeichen, die nicht erlaubt sind"},
+      {R"({"format":"mvsp-form/1","key":"a","title":"A","language":"de<x","pages":[{"id":"p","title":"P"}]})",
+       "language", "kein Sprachkürzel"},
       {R"(["not", "an", "object"])", "", "kein JSON-Objekt"},
       {R"({"format":"mvsp-form/1",)", "", "kein gültiges JSON"},
   };

@@ -134,6 +134,14 @@ TEST_P(PreviewPages, ACitizenFillsTheHundesteuerFormForTwoDogs) {
 
   // another visitor has none of these answers
   EXPECT_EQ(client().get(std::string(kBase) + "/antworten.xml").status, 303);
+  // starting again forgets the answers and that the form was finished
+  auto finished = c.get(std::string(kBase) + "/fertig");
+  ASSERT_EQ(finished.status, 200);
+  EXPECT_EQ(c.post_form(std::string(kBase) + "/neu",
+                        {{"csrf_token", test::HttpClient::csrf_token_in(finished.body)}})
+                .status,
+            303);
+  EXPECT_EQ(c.get(std::string(kBase) + "/fertig").status, 303);
 }
 
 TEST_P(PreviewPages, PagesOffTheWayAndUnknownFormsAreNotShown) {

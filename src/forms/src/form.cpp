@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <mvsp/core/text.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -145,6 +147,14 @@ struct Reader {
     }
     auto s = v.extract<std::string>();
     if (s.size() > max) problem(path + "." + key, fmt::format("ist länger als {} Zeichen", max));
+    // every text ends up in HTML, XML, JSON and the PDF's metadata: UTF-8, and no control
+    // characters but line breaks and tabs
+    bool control = std::any_of(s.begin(), s.end(), [](char ch) {
+      auto c = static_cast<unsigned char>(ch);
+      return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7F;
+    });
+    if (!core::valid_utf8(s) || control)
+      problem(path + "." + key, "enthält Zeichen, die nicht erlaubt sind");
     if (required && s.empty()) problem(path + "." + key, "darf nicht leer sein");
     return s;
   }
@@ -870,6 +880,9 @@ core::Result<Form> parse_form(std::string_view json) {
   form.intro = r.text(*root, "", "intro", false, 20'000);
   form.language = r.text(*root, "", "language", false, 10);
   if (form.language.empty()) form.language = "de";
+  static const std::regex kLanguage("[a-z]{2,3}(-[A-Za-z0-9]{2,8})*");
+  if (!std::regex_match(form.language, kLanguage))
+    r.problem("language", "ist kein Sprachkürzel wie „de“ oder „de-DE“");
   if (auto pages = r.array(*root, "", "pages")) {
     for (std::size_t i = 0; i < pages->size(); ++i) {
       auto path = fmt::format("pages[{}]", i);

@@ -14,6 +14,7 @@
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <mvsp/web/templates.hpp>
+#include <set>
 
 #include "pages.hpp"
 
@@ -98,20 +99,35 @@ Answers answers_of(const Request& req, const Target& t) {
 constexpr std::size_t kMaxAnswerBytes = 256 * 1024;
 constexpr std::size_t kMaxFormsKept = 3;
 
+// The preview's entries of one form in a session: its answers and its finished mark.
+bool of_form(const std::string& entry, const std::string& key) {
+  return entry == key || entry == key + ":fertig";
+}
+
+// Makes room for the entries of form `key`: the other forms' answers and marks go, whole
+// forms at a time, until fewer than kMaxFormsKept other forms are kept.
+void make_room(web::Session& session, const std::string& key) {
+  std::set<std::string> forms;
+  for (const auto& [entry, value] : session.data) {
+    if (!entry.starts_with("forms.preview:") || of_form(entry, key)) continue;
+    forms.insert(entry.ends_with(":fertig") ? entry.substr(0, entry.size() - 7) : entry);
+  }
+  for (auto it = forms.begin(); forms.size() >= kMaxFormsKept && it != forms.end();
+       it = forms.erase(it)) {
+    session.data.erase(*it);
+    session.data.erase(*it + ":fertig");
+  }
+  session.dirty = true;
+}
+
 // False when the answers are more than a preview keeps.
 bool keep(Request& req, const Target& t, const Answers& a) {
   auto json = answers_to_json(a);
   if (json.size() > kMaxAnswerBytes) return false;
   auto& session = req.ensure_session();
   auto key = answers_key(t);
-  std::vector<std::string> others;
-  for (const auto& [k, v] : session.data) {
-    if (k.starts_with("forms.preview:") && !k.starts_with(key)) others.push_back(k);
-  }
-  // other forms' answers make room
-  for (std::size_t i = 0; i + kMaxFormsKept <= others.size(); ++i) session.data.erase(others[i]);
+  make_room(session, key);
   session.data[key] = std::move(json);
-  session.dirty = true;
   return true;
 }
 
@@ -149,6 +165,7 @@ Response restart(const Ctx& c, Request& req, bool draft) {
   if (!t) return refused;
   if (req.session) {
     req.session->data.erase(answers_key(*t));
+    req.session->data.erase(finished_key(*t));
     req.session->dirty = true;
   }
   return Response::redirect(t->base);
@@ -271,6 +288,7 @@ Response finish(const Ctx& c, Request& req, bool draft) {
   auto done = f.finish(a);
   if (!done) return check_page(c, req, draft, &done.error(), 422);
   auto& session = req.ensure_session();
+  make_room(session, answers_key(*t));
   // (insert_or_assign: g++ 12 warns falsely, -Wrestrict, on assigning a literal here)
   session.data.insert_or_assign(finished_key(*t), std::string("1"));
   session.dirty = true;
