@@ -24,6 +24,7 @@
 #include <mvsp/delivery/component.hpp>
 #include <mvsp/finder/component.hpp>
 #include <mvsp/forms/component.hpp>
+#include <mvsp/payments/component.hpp>
 #include <mvsp/identity/component.hpp>
 #include <mvsp/mailbox/component.hpp>
 #include <mvsp/web/component.hpp>
@@ -105,6 +106,7 @@ std::vector<std::unique_ptr<web::Component>> all_components() {
   list.push_back(mailbox::make_component());
   list.push_back(delivery::make_component());
   list.push_back(forms::make_component());
+  list.push_back(payments::make_component());
   return list;
 }
 

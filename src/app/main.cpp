@@ -27,6 +27,7 @@
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
+#include <mvsp/payments/payments.hpp>
 #include <sstream>
 
 #include "app.hpp"
@@ -82,6 +83,12 @@ Commands:
                     [--rate N] [--burst N] [--daily-quota N]; prints JSON with callback_secret
   mailbox erase-orphans  erase the messages of accounts and organisations that no longer
                     exist (once after upgrading from a version before the deletion event)
+  payments client ID  callbacks of a machine client of the payment API: --callback-url URL
+                    (none: no callbacks); prints JSON with callback_secret
+  payments account AUTHORITY  an authority's payment account: --tenant T [--name N] --payee P
+                    --iban I [--bic B] --budget-position H --booking-account B
+                    [--pattern "{YY}{N:8}{P}"] [--check luhn|mod11] [--provider NAME
+                    --endpoint ID] [--no-invoice] [--invoice-days N] (docs/payments.md)
   delivery verify F check an evidence file of a notice (its hash chain and signature) with this
                     installation's key or --public-key-file (from /api/v1/delivery/evidence-key)
   version           print the version
@@ -93,7 +100,7 @@ Options (each also as environment variable):
   --config FILE           MVSP_CONFIG      TOML file, see docs/operations.md
   --public-url URL        MVSP_PUBLIC_URL  (default http:// + listen address)
   --components LIST       MVSP_COMPONENTS  with serve: which components run, comma-separated
-                                           (identity,catalog,finder,mailbox,delivery,forms;
+                                           (identity,catalog,finder,mailbox,delivery,forms,payments;
                                            default all)
 )";
 
@@ -371,6 +378,53 @@ int delivery_client(const Settings& settings, const CommandLine& cli, const std:
   return 0;
 }
 
+int payments_client(const Settings& settings, const CommandLine& cli, const std::string& client) {
+  auto url = cli.options.contains("--callback-url") ? cli.options.at("--callback-url").back()
+                                                    : std::string();
+  App app(only(settings, {"payments"}));
+  auto secret = app.get<mvsp::payments::Payments>().configure_client(client, url);
+  if (!secret) return report(secret.error());
+  std::printf("{\"client_id\":%s,\"callback_url\":%s,\"callback_secret\":%s}\n",
+              json_string(client).c_str(), json_string(url).c_str(), json_string(*secret).c_str());
+  return 0;
+}
+
+// `payments account AUTHORITY`: the authority's booking data and how it takes payments.
+int payments_account(const Settings& settings, const CommandLine& cli,
+                     const std::string& authority) {
+  auto opt = [&](const char* name, std::string fallback = {}) {
+    auto it = cli.options.find(name);
+    return it == cli.options.end() ? fallback : it->second.back();
+  };
+  mvsp::payments::Account a{.authority_id = authority,
+                            .tenant_id = opt("--tenant"),
+                            .authority_name = opt("--name", authority),
+                            .payee = opt("--payee"),
+                            .iban = opt("--iban"),
+                            .bic = opt("--bic"),
+                            .budget_position = opt("--budget-position"),
+                            .booking_account = opt("--booking-account"),
+                            .kassenzeichen = {opt("--pattern", "{YY}{N:8}{P}"),
+                                              opt("--check", "luhn")},
+                            .provider = opt("--provider"),
+                            .endpoint_id = opt("--endpoint"),
+                            .invoice = !cli.options.contains("--no-invoice")};
+  try {
+    a.invoice_days = std::stoi(opt("--invoice-days", "14"));
+  } catch (const std::exception&) {
+    return report(core::Error::invalid("--invoice-days", "takes a number of days"));
+  }
+  if (a.tenant_id.empty()) return report(core::Error::invalid("--tenant", "is required"));
+  App app(only(settings, {"payments"}));
+  auto& payments = app.get<mvsp::payments::Payments>();
+  if (auto saved = payments.save_account(a, "operator:cli"); !saved) return report(saved.error());
+  auto stored = payments.account(authority);
+  std::printf("{\"authority\":%s,\"iban\":%s,\"provider\":%s,\"invoice\":%s}\n",
+              json_string(authority).c_str(), json_string(stored->iban).c_str(),
+              json_string(stored->provider).c_str(), stored->invoice ? "true" : "false");
+  return 0;
+}
+
 int delivery_verify(const Settings& settings, const CommandLine& cli, const std::string& file) {
   std::ifstream in(file);
   if (!in) return report(core::Error::invalid("FILE", "cannot read " + file));
@@ -491,7 +545,8 @@ int run(int argc, char** argv) {
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
   std::size_t allowed =
       (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ||
-              (command == "forms" && sub == "import") || command == "delivery"
+              (command == "forms" && sub == "import") || command == "delivery" ||
+              command == "payments"
           ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
          command == "user" || command == "client" || command == "keys" || command == "simulate" ||
@@ -510,7 +565,8 @@ int run(int argc, char** argv) {
   bool looks_after =
       (command == "catalog" && sub == "export") || command == "jobs" || command == "audit" ||
       command == "keys" || command == "mailbox" || (command == "forms" && sub == "pdf") ||
-      (command == "delivery" && !(sub == "verify" && cli->options.contains("--public-key-file")));
+      (command == "delivery" && !(sub == "verify" && cli->options.contains("--public-key-file"))) ||
+      (command == "payments" && sub == "client");
   if (looks_after && settings->database.starts_with("sqlite:") &&
       !std::filesystem::exists(settings->database.substr(7))) {
     std::fprintf(stderr,
@@ -531,6 +587,12 @@ int run(int argc, char** argv) {
   if (command == "simulate" && sub == "mailbox") return simulate_mailbox(*settings, *cli);
   if (command == "delivery" && sub == "client" && words.size() == 3) {
     return delivery_client(*settings, *cli, words[2]);
+  }
+  if (command == "payments" && sub == "client" && words.size() == 3) {
+    return payments_client(*settings, *cli, words[2]);
+  }
+  if (command == "payments" && sub == "account" && words.size() == 3) {
+    return payments_account(*settings, *cli, words[2]);
   }
   if (command == "delivery" && sub == "verify" && words.size() == 3) {
     return delivery_verify(*settings, *cli, words[2]);

@@ -13,7 +13,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 const root = resolve(import.meta.dirname, '..', '..');
 export const binary = process.env.MVSP_BINARY ?? join(root, 'build', 'mvsp');
 
-async function freePort() {
+export async function freePort() {
   return new Promise((ok) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => ok(port)); });
@@ -46,7 +46,8 @@ export async function startMailSink(dir) {
   };
 }
 
-export async function startServer({ mail = false, setup = null, config: extra = '', demo = false } = {}) {
+// `port`: listen there (a free one by default), for a simulator that must know it first.
+export async function startServer({ mail = false, setup = null, config: extra = '', demo = false, port: fixed = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
   // `demo`: the demo data (accounts, catalog) as `mvsp demo` loads it.
   if (demo) {
@@ -58,7 +59,7 @@ export async function startServer({ mail = false, setup = null, config: extra = 
     setup((...args) => JSON.parse(execFileSync(binary, [...args, '--data-dir', dir,
       '--database', `sqlite:${join(dir, 'mvsp.db')}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
   }
-  const port = await freePort();
+  const port = fixed || await freePort();
   const sink = mail ? await startMailSink(join(dir, 'mails')) : null;
   const config = join(dir, 'mvsp.toml');
   writeFileSync(config, (sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '') + extra);

@@ -811,18 +811,9 @@ core::JobOutcome Delivery::Impl::callback(const std::string& notice_id, int seq)
   if (!n->text(3).empty()) body.set("reason", n->text(3));
   body.set("postalFallbackRequired", n->integer(4) != 0);
   if (!n->text(1).empty()) body.set("reference", n->text(1));
-  auto text = stringify(body);
-  auto ts = std::to_string(
-      std::chrono::duration_cast<std::chrono::seconds>(clock.now().time_since_epoch()).count());
-  auto signature = core::crypto::to_hex(core::crypto::hmac_sha256(*secret, ts + "." + text));
-  auto answer = options.fetch("POST", n->text(8),
-                              {{"Content-Type", "application/json"},
-                               {"X-Mvsp-Timestamp", ts},
-                               {"X-Mvsp-Signature", "v1=" + signature}},
-                              text);
-  if (!answer) return core::JobOutcome::retry(answer.error().message);
-  if (answer->status < 200 || answer->status > 299) {
-    return core::JobOutcome::retry(fmt::format("the callback answered HTTP {}", answer->status));
+  if (auto sent = web::post_signed(options.fetch, n->text(8), *secret, stringify(body), clock.now());
+      !sent) {
+    return core::JobOutcome::retry(sent.error().message);
   }
   return core::JobOutcome::ok();
 }

@@ -182,6 +182,7 @@ class Component final : public web::Component {
          {DemoAccount{"erika.mustermann@example.org", "Erika", "Mustermann", ""},
           DemoAccount{"verwaltung@example.org", "Volker", "Verwaltung", "authority_admin"},
           DemoAccount{"redaktion@example.org", "Rieke", "Redaktion", "editor"},
+          DemoAccount{"kasse@example.org", "Karl", "Kasse", "cashier"},
           DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator"}}) {
       auto created =
           identity_->accounts.create_account({.email = a.email,

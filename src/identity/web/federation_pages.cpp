@@ -46,15 +46,6 @@ std::string upstream_cookie(const Context& c, const std::string& value, int max_
                      kUpstreamCookie, value, max_age, c.options.secure_cookies ? "; Secure" : "");
 }
 
-std::string origin_of(const std::string& url) {
-  Poco::URI uri(url);
-  auto port = uri.getPort();
-  bool standard =
-      (uri.getScheme() == "https" && port == 443) || (uri.getScheme() == "http" && port == 80);
-  return standard ? fmt::format("{}://{}", uri.getScheme(), uri.getHost())
-                  : fmt::format("{}://{}:{}", uri.getScheme(), uri.getHost(), port);
-}
-
 Federation& fed(const Context& c) {
   return *c.options.federation;
 }
@@ -125,7 +116,7 @@ Response start(const Context& c, Request& req) {
     model.set_list("fields", {});
     for (const auto& [name, value] : started->post_fields) model.add("fields", hidden(name, value));
     res = c.pages.render(req, "identity/upstream_post", std::move(model));
-    res.form_targets.push_back(origin_of(started->post_url));
+    res.form_targets.push_back(web::origin_of(started->post_url));
   }
   res.headers.emplace_back(
       "Set-Cookie",

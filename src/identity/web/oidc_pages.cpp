@@ -190,17 +190,6 @@ Response userinfo(const Endpoints& e, Request& req) {
 }
 
 // scheme://host[:port] of an address, as CSP form-action names it.
-std::string origin_of(const std::string& url) {
-  Poco::URI uri(url);
-  auto host =
-      uri.getHost().find(':') == std::string::npos ? uri.getHost() : "[" + uri.getHost() + "]";
-  auto port = uri.getPort();
-  bool standard =
-      (uri.getScheme() == "https" && port == 443) || (uri.getScheme() == "http" && port == 80);
-  return standard ? fmt::format("{}://{}", uri.getScheme(), host)
-                  : fmt::format("{}://{}:{}", uri.getScheme(), host, port);
-}
-
 web::View hidden_field(std::string name, std::string value) {
   web::View v;
   v.set("name", std::move(name));
@@ -236,7 +225,7 @@ Response confirm_logout(const Endpoints& e, Request& req, const LogoutRequest& r
   model.set("has_links", true);
   auto res = e.pages.render(req, "identity/form", std::move(model));
   // After the confirmation the answer goes back to the client (CSP form-action).
-  if (!r.redirect_uri.empty()) res.form_targets.push_back(origin_of(r.redirect_uri));
+  if (!r.redirect_uri.empty()) res.form_targets.push_back(web::origin_of(r.redirect_uri));
   return res;
 }
 

@@ -1,3 +1,4 @@
+#include <Poco/URI.h>
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -302,6 +303,17 @@ std::string http_date(std::time_t t) {
   char buf[64];
   auto n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
   return std::string(buf, n);
+}
+
+std::string origin_of(const std::string& url) {
+  Poco::URI uri(url);
+  auto host =
+      uri.getHost().find(':') == std::string::npos ? uri.getHost() : "[" + uri.getHost() + "]";
+  auto port = uri.getPort();
+  bool standard =
+      (uri.getScheme() == "https" && port == 443) || (uri.getScheme() == "http" && port == 80);
+  return standard ? fmt::format("{}://{}", uri.getScheme(), host)
+                  : fmt::format("{}://{}:{}", uri.getScheme(), host, port);
 }
 
 }  // namespace mvsp::web

@@ -6,6 +6,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/metrics.hpp>
+#include <mvsp/web/multipart.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/router.hpp>
 #include <mvsp/web/sessions.hpp>
@@ -199,6 +200,14 @@ Response Site::dispatch(Request& req) {
   if (changes_state(req.method) && !req.is_api() && !match.from_other_site) {
     auto sent = req.form("csrf_token");
     if (!sent) sent = req.header("x-csrf-token");
+    if (!sent && req.header("content-type").value_or("").starts_with("multipart/form-data")) {
+      // A form with a file (no JavaScript to set the header): the token is one of its parts.
+      if (auto parts = parse_multipart(req)) {
+        for (const auto& p : *parts) {
+          if (p.name == "csrf_token" && p.filename.empty()) sent = p.body;
+        }
+      }
+    }
     if (!req.session || !sent ||
         !core::crypto::equal_constant_time(*sent, req.session->csrf_token)) {
       log::warn("http.csrf_rejected", {{"path", req.path}});

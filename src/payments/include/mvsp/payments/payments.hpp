@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace mvsp::core {
@@ -160,6 +161,7 @@ struct Order {
   std::string method;  // invoice, or what the provider reported (CREDITCARD, …)
   std::string provider;
   std::string provider_transaction;
+  std::string provider_redirect;  // the provider's page while the payment is open
   std::string provider_reference;
   std::string detail;  // the provider's last statusDetail
   // Booking data as at creation.
@@ -323,8 +325,11 @@ class Payments {
   core::Result<StatementResult> import_statement(const std::vector<std::string>& tenant_ids,
                                                  const std::string& xml, std::string_view actor);
 
-  // The booking file of an authority's day (Europe/Berlin).
+  // The booking file of an authority's day (Europe/Berlin), as it stands now.
   DailyExport daily_export(std::string_view authority_id, std::string_view day);
+  // The file the scheduled job wrote for a past day: (CSV, JSON).
+  std::optional<std::pair<std::string, std::string>> stored_export(std::string_view authority_id,
+                                                                   std::string_view day);
 
   // Periodic work: expires what is overdue (cancelled at the provider too), pulls the
   // status of unfinished provider orders, writes yesterday's booking files. Each returns

@@ -93,6 +93,11 @@ bool is_valid_header(std::string_view name, std::string_view value);
 // around are dropped. Nothing when `text` is not an address.
 std::optional<std::string> canonical_address(std::string_view text);
 
+// The origin of an absolute URL as CSP and browsers write it: "https://host" with the port
+// only where it is not the scheme's own, an IPv6 host in brackets. Throws on a URL that
+// does not parse (callers pass URLs they checked).
+std::string origin_of(const std::string& url);
+
 // A time as HTTP writes it (RFC 9110 5.6.7): "Thu, 03 Dec 2026 04:19:40 GMT".
 std::string http_date(std::time_t t);
 

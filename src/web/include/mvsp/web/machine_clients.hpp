@@ -5,11 +5,14 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace mvsp::web {
 
 struct Request;
+struct Response;
 
 struct MachineClient {
   std::string client_id;
@@ -30,5 +33,11 @@ class MachineClients {
   // The client behind "Authorization: Bearer …", if the token is a machine's and valid.
   virtual std::optional<MachineClient> authenticate(const Request& request) = 0;
 };
+
+// The machine client of a tenant behind the request, with `scope`; else the
+// problem+json answer that refuses it: 401 without a valid token, 403 naming the missing
+// scope (with the RFC 6750 challenge), 403 for a client of no tenant.
+std::variant<MachineClient, Response> tenant_client(const Request& request, MachineClients& clients,
+                                                    std::string_view scope);
 
 }  // namespace mvsp::web

@@ -1,0 +1,51 @@
+#pragma once
+// The payments component's routes (private): the API for external online services, the
+// payer's pages, the provider's notification endpoint and the staff pages.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mvsp/core/clock.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mvsp::web {
+class Router;
+class Pages;
+class MachineClients;
+}  // namespace mvsp::web
+
+namespace mvsp::payments {
+
+class Payments;
+
+// "30,00 €".
+std::string euro(std::int64_t cents);
+
+// /api/v1/payments: create (Idempotency-Key), read, list by reference, cancel.
+void register_api(web::Router& router, Payments& payments, web::MachineClients& clients,
+                  std::string public_url);
+
+// The roles of a member of staff, (tenant id, role); identity answers it (src/app).
+using RolesOf =
+    std::function<std::vector<std::pair<std::string, std::string>>(const std::string& account)>;
+
+struct PageOptions {
+  std::string public_url;
+  const core::Clock* clock = nullptr;
+  RolesOf roles_of;
+  // Where each provider's payment page lives (its origin), by provider name: the payment
+  // step's form leads there by a redirect, which the page's CSP form-action must allow.
+  std::map<std::string, std::string> provider_origins;
+};
+
+// /zahlung/{id}…: the payer's step; /zahlung/benachrichtigung/{provider}: pushes.
+void register_pages(web::Router& router, const web::Pages& pages, Payments& payments,
+                    const PageOptions& options);
+// /verwaltung/zahlungen…: find, journal, refund, mark paid, statements, export, account.
+void register_staff_pages(web::Router& router, const web::Pages& pages, Payments& payments,
+                          const PageOptions& options);
+
+}  // namespace mvsp::payments
