@@ -684,6 +684,76 @@ TEST_P(PaymentsTest, CsvCellsCannotBecomeFormulas) {
   EXPECT_NE(csv.find(R"csv("'=HYPERLINK(""http://evil"";""x"")")csv"), std::string::npos) << csv;
 }
 
+// A camt.053.001.08 statement of the payee's account with one credit per
+// (Kassenzeichen, amount) and a debit.
+std::string statement(const std::vector<std::pair<std::string, std::string>>& credits,
+                      const std::string& iban = "DE02120300000000202051") {
+  std::string entries;
+  int n = 0;
+  for (const auto& [remittance, amount] : credits) {
+    entries += "<Ntry><Amt Ccy=\"EUR\">" + amount +
+               "</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-02"
+               "</Dt></BookgDt><AcctSvcrRef>REF-" +
+               std::to_string(++n) +
+               "</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>E2E-" + std::to_string(n) +
+               "</EndToEndId></Refs><RltdPties><Dbtr><Pty><Nm>Erika Mustermann</Nm></Pty></Dbtr>"
+               "</RltdPties><RmtInf><Ustrd>" +
+               remittance + "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>";
+  }
+  entries +=
+      "<Ntry><Amt Ccy=\"EUR\">30.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts>"
+      "<BookgDt><Dt>2026-12-02</Dt></BookgDt><AcctSvcrRef>OUT-1</AcctSvcrRef></Ntry>";
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Document "
+         "xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\"><BkToCstmrStmt><GrpHdr><MsgId>"
+         "M1</MsgId><CreDtTm>2026-12-03T05:30:00+01:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id>"
+         "<CreDtTm>2026-12-03T05:30:00+01:00</CreDtTm><Acct><Id><IBAN>" +
+         iban + "</IBAN></Id></Acct>" + entries + "</Stmt></BkToCstmrStmt></Document>";
+}
+
+TEST_P(PaymentsTest, ABankStatementMarksInvoicesPaidOnce) {
+  auto a = create();
+  auto b = create();
+  auto c = create();
+  for (const auto& o : {a, b, c}) ASSERT_TRUE(payments_->invoice(o.id));
+  auto xml = statement({{"Bewohnerparkausweis " + a.kassenzeichen, "30.00"},
+                        {"KZ " + b.kassenzeichen + " Parken", "29.99"},  // too little
+                        {"ohne Kassenzeichen", "30.00"}});
+  auto read = payments_->import_statement({"t-schwerin"}, xml, "account:kasse");
+  ASSERT_TRUE(read) << read.error().message;
+  EXPECT_EQ(read->entries, 4);
+  EXPECT_EQ(read->matched, 1);
+  EXPECT_EQ(read->unmatched.size(), 2u);
+  EXPECT_EQ(payments_->get(a.id)->state, State::paid);
+  EXPECT_EQ(payments_->get(a.id)->provider_reference, "REF-1");
+  EXPECT_EQ(payments_->get(b.id)->state, State::invoiced);
+  // The same statement again changes nothing twice.
+  auto again = payments_->import_statement({"t-schwerin"}, xml, "account:kasse");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->matched, 0);
+  EXPECT_EQ(again->already_paid, 1);
+  EXPECT_EQ(payments_->journal(a.id).size(), 3u);
+  // Another tenant's staff cannot mark Schwerin's invoices; nor can another account's
+  // statement.
+  auto foreign = payments_->import_statement(
+      {"t-wismar"}, statement({{c.kassenzeichen, "30.00"}}), "account:wismar");
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->matched, 0);
+  auto other_iban = payments_->import_statement(
+      {"t-schwerin"}, statement({{c.kassenzeichen, "30.00"}}, "DE89370400440532013000"),
+      "account:kasse");
+  ASSERT_TRUE(other_iban);
+  EXPECT_EQ(other_iban->matched, 0);
+  EXPECT_EQ(payments_->get(c.id)->state, State::invoiced);
+  auto bad = payments_->import_statement({"t-schwerin"}, "<x/>", "account:kasse");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, core::ErrorCode::invalid_input);
+  // The day's booking file has the transfer.
+  auto e = payments_->daily_export("schwerin", core::format_day(core::berlin_day(clock_.now())));
+  ASSERT_EQ(e.bookings.size(), 1u);
+  EXPECT_EQ(e.bookings[0].provider, "invoice");
+  EXPECT_EQ(e.bookings[0].provider_reference, "REF-1");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, PaymentsTest, ::testing::ValuesIn(test::backends()));
 
 }  // namespace
