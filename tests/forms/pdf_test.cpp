@@ -135,5 +135,52 @@ TEST_F(Pdf, WithoutAnswersItIsTheEmptyFormToFillByHand) {
   EXPECT_NE(output_of("pdfinfo " + path).find("Tagged:          yes"), std::string::npos);
 }
 
+TEST_F(Pdf, AFigureIsTaggedWithItsTextAlternativeAfterTheSections) {
+  PdfDocument d;
+  d.title = "Abbildung";
+  d.facts = {"Eine Tatsache"};
+  d.sections = {{"p", "Abschnitt", {{"a", "Feld", "Wert", "p", "", false}}}};
+  // a checkerboard of 21 modules, the size of the smallest QR code
+  PdfFigure figure;
+  figure.modules.assign(21, std::vector<bool>(21));
+  for (std::size_t r = 0; r < 21; ++r) {
+    for (std::size_t c = 0; c < 21; ++c) figure.modules[r][c] = (r + c) % 2 == 0;
+  }
+  figure.alt = "Schachbrett für Prüfzwecke";
+  figure.caption = "Bildunterschrift";
+  d.figure = figure;
+  auto path = write(render_pdf(d));
+
+  EXPECT_NE(output_of("pdfinfo " + path).find("Tagged:          yes"), std::string::npos);
+  auto check = output_of("qpdf --check " + path);
+  EXPECT_NE(check.find("No syntax or stream encoding errors found"), std::string::npos) << check;
+  // the Figure element after the sections' table, the caption after it
+  auto structure = output_of("pdfinfo -struct-text " + path);
+  auto table = structure.find("Table");
+  auto element = structure.find("Figure");
+  auto caption = structure.find("\"Bildunterschrift\"");
+  ASSERT_NE(element, std::string::npos) << structure;
+  EXPECT_LT(table, element) << structure;
+  EXPECT_LT(element, caption) << structure;
+  // its /Alt, as a text string qpdf decodes
+  auto json = output_of("qpdf --json=2 --json-key=qpdf " + path);
+  std::smatch alt;
+  ASSERT_TRUE(std::regex_search(
+      json, alt, std::regex(R"re("/Alt": "u:([^"]*)",\s*"/K"[^}]*"/S": "/Figure")re")))
+      << json;
+  EXPECT_EQ(alt[1].str(), "Schachbrett für Prüfzwecke");
+}
+
+TEST_F(Pdf, AFigureMustBeSquareAndHaveATextAlternative) {
+  PdfDocument d;
+  d.title = "Abbildung";
+  d.figure = PdfFigure{{{true, false}, {false}}, "Alt", ""};
+  EXPECT_THROW(render_pdf(d), core::Failure);
+  d.figure = PdfFigure{{{true, false}, {false, true}}, "", ""};
+  EXPECT_THROW(render_pdf(d), core::Failure);
+  d.figure = PdfFigure{{{true, false}, {false, true}}, "Alt", ""};
+  EXPECT_NO_THROW(render_pdf(d));
+}
+
 }  // namespace
 }  // namespace mvsp::forms

@@ -24,6 +24,10 @@ constexpr double kLabelWidth = 190;
 constexpr double kGap = 12;
 constexpr double kRowPadding = 4;
 constexpr const char* kFont = "DejaVu Sans";
+// A figure of modules is 45 mm wide with its quiet zone: a module of the largest GiroCode
+// (version 13, 69 modules and 8 of quiet zone) is then 0.58 mm, of a short one about 1 mm.
+constexpr double kFigureWidth = 127.56;
+constexpr int kQuietZone = 4;  // modules of light margin (ISO/IEC 18004)
 
 struct CairoSurface {
   void operator()(cairo_surface_t* s) const { cairo_surface_destroy(s); }
@@ -100,6 +104,39 @@ class Writer {
   }
 
   void space(double points) { y_ += points; }
+
+  // The figure's modules, each row's dark runs as one rectangle and all of them filled as one
+  // path (squares filled one by one show hairline seams in some viewers), then the caption.
+  void figure(const PdfFigure& f) {
+    auto n = f.modules.size();
+    double module = kFigureWidth / static_cast<double>(n + 2 * kQuietZone);
+    auto caption = make_layout(f.caption, 10, false, content_width());
+    fit(kFigureWidth + (f.caption.empty() ? 0 : height_of(caption)));
+    double left = kMargin + kQuietZone * module;
+    double top = y_ + kQuietZone * module;
+    cairo_tag_begin(cr_, "Figure", "");
+    for (std::size_t r = 0; r < n; ++r) {
+      const auto& row = f.modules[r];
+      for (std::size_t c = 0; c < n;) {
+        if (!row[c]) {
+          ++c;
+          continue;
+        }
+        auto start = c;
+        while (c < n && row[c]) ++c;
+        cairo_rectangle(cr_, left + static_cast<double>(start) * module,
+                        top + static_cast<double>(r) * module,
+                        static_cast<double>(c - start) * module, module);
+      }
+    }
+    cairo_fill(cr_);
+    cairo_tag_end(cr_, "Figure");
+    y_ += kFigureWidth;
+    if (!f.caption.empty()) {
+      draw("P", caption, kMargin, y_);
+      y_ += height_of(caption);
+    }
+  }
 
  private:
   Layout make_layout(const std::string& text, double size, bool bold, double width) {
@@ -191,6 +228,20 @@ class QpdfReader {
   std::string text(const std::string& utf8) {
     return unparse(qpdf_oh_new_unicode_string(q_, utf8.c_str()));
   }
+  // The structure elements of type `type` under `element` (the structure tree's /K), in
+  // document order.
+  void find_elements(qpdf_oh element, const char* type, std::vector<qpdf_oh>& found) {
+    if (qpdf_oh_is_array(q_, element) == QPDF_TRUE) {
+      int n = qpdf_oh_get_array_n_items(q_, element);
+      for (int i = 0; i < n; ++i)
+        find_elements(qpdf_oh_get_array_item(q_, element, i), type, found);
+      return;
+    }
+    if (!dictionary(element)) return;  // a marked-content id
+    if (qpdf_oh_is_name_and_equals(q_, key(element, "/S"), type) == QPDF_TRUE)
+      found.push_back(element);
+    if (has(element, "/K")) find_elements(key(element, "/K"), type, found);
+  }
   // The dictionary's entries as PDF syntax (references stay references).
   std::map<std::string, std::string> entries(qpdf_oh dict) {
     std::map<std::string, std::string> out;
@@ -248,6 +299,22 @@ std::string finish(const std::string& pdf, const PdfDocument& d) {
   catalog["/MarkInfo"] = "<< /Marked true >>";
   catalog["/Metadata"] = fmt::format("{} 0 R", metadata_id.first);
 
+  // cairo 1.16 takes no attributes on structure tags: the figure's /Alt comes here. cairo
+  // writes each structure element as an object of its own, so the update replaces it.
+  std::vector<std::pair<std::pair<int, int>, std::string>> figures;
+  if (d.figure) {
+    std::vector<qpdf_oh> found;
+    if (q.has(root, "/StructTreeRoot"))
+      q.find_elements(q.key(q.key(root, "/StructTreeRoot"), "/K"), "/Figure", found);
+    if (found.empty()) throw core::Failure("pdf: cairo wrote no Figure element");
+    for (auto element : found) {
+      if (!q.indirect(element)) throw core::Failure("pdf: cairo wrote a direct Figure element");
+      auto entries = q.entries(element);
+      entries["/Alt"] = q.text(d.figure->alt);
+      figures.emplace_back(q.id(element), dictionary(entries));
+    }
+  }
+
   std::string out = pdf;
   if (!out.ends_with('\n')) out += '\n';
   std::map<int, std::pair<std::size_t, int>> offsets;  // object → offset, generation
@@ -261,6 +328,7 @@ std::string finish(const std::string& pdf, const PdfDocument& d) {
          fmt::format("<< /Type /Metadata /Subtype /XML /Length {} >>\nstream\n{}\nendstream",
                      metadata.size(), metadata));
   object(info_id, dictionary(info));
+  for (const auto& [id, body] : figures) object(id, body);
   auto xref = out.size();
   out += "xref\n";
   for (const auto& [number, at] : offsets)
@@ -314,6 +382,14 @@ PdfDocument pdf_document(const Form& form, int version, const Filling& filling,
 }
 
 std::string render_pdf(const PdfDocument& d) {
+  if (d.figure) {
+    const auto& modules = d.figure->modules;
+    if (modules.empty() || std::any_of(modules.begin(), modules.end(), [&](const auto& row) {
+          return row.size() != modules.size();
+        }))
+      throw core::Failure("pdf: the figure's modules are not a square");
+    if (d.figure->alt.empty()) throw core::Failure("pdf: the figure has no text alternative");
+  }
   std::string raw;
   bool blank = !d.sections.empty() &&
                std::all_of(d.sections.begin(), d.sections.end(), [](const SummarySection& s) {
@@ -344,6 +420,7 @@ std::string render_pdf(const PdfDocument& d) {
       cairo_tag_end(cr.get(), "Sect");
       w.space(14);
     }
+    if (d.figure) w.figure(*d.figure);
     cairo_tag_end(cr.get(), "Document");
     cairo_surface_finish(surface.get());
     if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS)
