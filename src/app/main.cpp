@@ -28,7 +28,9 @@
 #include <mvsp/identity/oidc.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/payments/payments.hpp>
+#include <mvsp/payments/simulator.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "app.hpp"
 #include "settings.hpp"
@@ -79,6 +81,10 @@ Commands:
   simulate mailbox  run the mailbox SIMULATOR of --type bundid (default, on 127.0.0.1:8091)
                     or muk (127.0.0.1:8092): stores signed message_v6 messages and can be
                     switched to unreachable, slow or "account deleted"; prints JSON with endpoint
+  simulate payment  run the payment SIMULATOR (an XBezahldienste payment service with a payment
+                    page and test cards, no real money) on --listen (default 127.0.0.1:8093):
+                    [--notify-url URL --secret S] (signed pushes) [--user U --password P] (HTTP
+                    Basic on its API); prints JSON with base_url
   delivery client ID  settings of a machine client of the delivery service: [--callback-url URL]
                     [--rate N] [--burst N] [--daily-quota N]; prints JSON with callback_secret
   mailbox erase-orphans  erase the messages of accounts and organisations that no longer
@@ -197,6 +203,37 @@ int simulate_mailbox(const Settings& settings, const CommandLine& cli) {
   std::fflush(stdout);
   core::log::info("simulator.started",
                   {{"kind", "mailbox:" + type}, {"url", simulator.base_url()}});
+  int sig = 0;
+  sigwait(&signals, &sig);
+  simulator.stop();
+  return 0;
+}
+
+int simulate_payment(const Settings& settings, const CommandLine& cli) {
+  auto option = [&](const char* name) {
+    return cli.options.contains(name) ? cli.options.at(name).back() : std::string();
+  };
+  mvsp::payments::PaymentSimulatorOptions options{.basic_user = option("--user"),
+                                                  .basic_password = option("--password"),
+                                                  .notify_url = option("--notify-url"),
+                                                  .notification_secret = option("--secret")};
+  if (!options.notify_url.empty() && options.notification_secret.empty()) {
+    std::fprintf(stderr, "mvsp: --notify-url needs --secret (pushes are signed)\n");
+    return kExitUsage;
+  }
+  if (options.basic_user.empty() != options.basic_password.empty()) {
+    std::fprintf(stderr, "mvsp: --user and --password go together\n");
+    return kExitUsage;
+  }
+  auto signals = block_stop_signals();
+  std::tie(options.host, options.port) = simulator_address(settings, cli, "127.0.0.1:8093");
+  mvsp::payments::PaymentSimulator simulator(std::move(options), mvsp::app::system_ports());
+  simulator.start();
+  std::printf("{\"simulator\":\"payment\",\"base_url\":%s,\"control_url\":%s}\n",
+              json_string(simulator.base_url()).c_str(),
+              json_string(simulator.base_url() + "/control").c_str());
+  std::fflush(stdout);
+  core::log::info("simulator.started", {{"kind", "payment"}, {"url", simulator.base_url()}});
   int sig = 0;
   sigwait(&signals, &sig);
   simulator.stop();
@@ -585,6 +622,7 @@ int run(int argc, char** argv) {
   if (command == "client" && sub == "create") return client_create(*settings, *cli);
   if (command == "simulate" && sub == "eid") return simulate_eid(*settings, *cli);
   if (command == "simulate" && sub == "mailbox") return simulate_mailbox(*settings, *cli);
+  if (command == "simulate" && sub == "payment") return simulate_payment(*settings, *cli);
   if (command == "delivery" && sub == "client" && words.size() == 3) {
     return delivery_client(*settings, *cli, words[2]);
   }

@@ -32,7 +32,8 @@ const std::set<std::string, std::less<>> kValueOptions = {"--listen",       "--d
                                                           "--daily-quota",  "--public-key-file",
                                                           "--form",         "--version",
                                                           "--answers",      "--out",
-                                                          "--reference"};
+                                                          "--reference",    "--notify-url",
+                                                          "--secret",       "--user"};
 const std::set<std::string, std::less<>> kFlags = {"--verified", "--help", "--public"};
 
 bool valid_listen(const std::string& v) {

@@ -45,8 +45,11 @@ struct ProviderRequest {
 };
 
 struct ProviderPayment {
-  std::string transaction_id;  // the provider's id, for later status requests
-  std::string redirect_url;    // the provider's payment page for the payer
+  // What names the transaction in later calls and in pushes (Notification): the adapter's
+  // choice, at most 81 characters of [A-Za-z0-9_.-]. XBezahldienste needs the endPointId
+  // again besides the provider's transactionId: "{endPointId}.{transactionId}".
+  std::string transaction_id;
+  std::string redirect_url;  // the provider's payment page for the payer
 };
 
 // The provider's view of a transaction.
@@ -104,8 +107,10 @@ class Provider {
 // token. XBezahldienste 1.0 has no cancellation, refund or push; the mvsp extensions
 // (`extensions`, which the simulator speaks) add them: DELETE on the transaction,
 // POST …/{transaction}/refunds, and HMAC-SHA256-signed pushes (X-Payment-Timestamp,
-// X-Payment-Signature: v1=hex(HMAC(secret, timestamp + "." + body))). Without them,
-// cancel and refund answer `conflict` and read_notification `unauthenticated`.
+// X-Payment-Signature: v1=hex(HMAC(secret, timestamp + "." + body)); the body names
+// originatorId, endPointId and transactionId). Without them, cancel and refund answer
+// `conflict` and read_notification `unauthenticated`. A malformed originator_id or base_url
+// stops the start (core::Failure).
 struct XBezahldiensteOptions {
   std::string name;      // as configured
   std::string base_url;  // without a trailing slash
