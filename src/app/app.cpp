@@ -24,9 +24,9 @@
 #include <mvsp/delivery/component.hpp>
 #include <mvsp/finder/component.hpp>
 #include <mvsp/forms/component.hpp>
-#include <mvsp/payments/component.hpp>
 #include <mvsp/identity/component.hpp>
 #include <mvsp/mailbox/component.hpp>
+#include <mvsp/payments/component.hpp>
 #include <mvsp/web/component.hpp>
 #include <mvsp/web/metrics.hpp>
 #include <mvsp/web/pages.hpp>

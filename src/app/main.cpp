@@ -433,19 +433,19 @@ int payments_account(const Settings& settings, const CommandLine& cli,
     auto it = cli.options.find(name);
     return it == cli.options.end() ? fallback : it->second.back();
   };
-  mvsp::payments::Account a{.authority_id = authority,
-                            .tenant_id = opt("--tenant"),
-                            .authority_name = opt("--name", authority),
-                            .payee = opt("--payee"),
-                            .iban = opt("--iban"),
-                            .bic = opt("--bic"),
-                            .budget_position = opt("--budget-position"),
-                            .booking_account = opt("--booking-account"),
-                            .kassenzeichen = {opt("--pattern", "{YY}{N:8}{P}"),
-                                              opt("--check", "luhn")},
-                            .provider = opt("--provider"),
-                            .endpoint_id = opt("--endpoint"),
-                            .invoice = !cli.options.contains("--no-invoice")};
+  mvsp::payments::Account a{
+      .authority_id = authority,
+      .tenant_id = opt("--tenant"),
+      .authority_name = opt("--name", authority),
+      .payee = opt("--payee"),
+      .iban = opt("--iban"),
+      .bic = opt("--bic"),
+      .budget_position = opt("--budget-position"),
+      .booking_account = opt("--booking-account"),
+      .kassenzeichen = {opt("--pattern", "{YY}{N:8}{P}"), opt("--check", "luhn")},
+      .provider = opt("--provider"),
+      .endpoint_id = opt("--endpoint"),
+      .invoice = !cli.options.contains("--no-invoice")};
   try {
     a.invoice_days = std::stoi(opt("--invoice-days", "14"));
   } catch (const std::exception&) {

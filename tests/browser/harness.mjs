@@ -49,22 +49,20 @@ export async function startMailSink(dir) {
 // `port`: listen there (a free one by default), for a simulator that must know it first.
 export async function startServer({ mail = false, setup = null, config: extra = '', demo = false, port: fixed = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
-  // `demo`: the demo data (accounts, catalog) as `mvsp demo` loads it.
-  if (demo) {
-    execFileSync(binary, ['demo', '--data-dir', dir, '--database', `sqlite:${join(dir, 'mvsp.db')}`],
-      { stdio: 'ignore' });
-  }
-  // `setup(mvsp)` may run commands (`mvsp tenant create …`) on the database first.
-  if (setup) {
-    setup((...args) => JSON.parse(execFileSync(binary, [...args, '--data-dir', dir,
-      '--database', `sqlite:${join(dir, 'mvsp.db')}`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
-  }
   const port = fixed || await freePort();
   const sink = mail ? await startMailSink(join(dir, 'mails')) : null;
+  // The demo and the set-up commands read the configuration the server will run with.
   const config = join(dir, 'mvsp.toml');
   writeFileSync(config, (sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '') + extra);
-  const child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dir,
-    '--database', `sqlite:${join(dir, 'mvsp.db')}`, '--config', config],
+  const where = ['--data-dir', dir, '--database', `sqlite:${join(dir, 'mvsp.db')}`, '--config', config];
+  // `demo`: the demo data (accounts, catalog) as `mvsp demo` loads it.
+  if (demo) execFileSync(binary, ['demo', ...where], { stdio: 'ignore' });
+  // `setup(mvsp)` may run commands (`mvsp tenant create …`) on the database first.
+  if (setup) {
+    setup((...args) => JSON.parse(execFileSync(binary, [...args, ...where],
+      { stdio: ['ignore', 'pipe', 'ignore'] }).toString()));
+  }
+  const child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, ...where],
   { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d) => { log += d; });

@@ -56,10 +56,9 @@ class PaymentPages : public test::ServerTest {
                                          .invoice_days = 14},
                                         "test"));
     }
-    for (auto [email, role, tenant] :
-         {std::tuple{"kasse@schwerin.example", "cashier", schwerin_},
-          {"sachbearbeitung@schwerin.example", "clerk", schwerin_},
-          {"kasse@wismar.example", "cashier", wismar_}}) {
+    for (auto [email, role, tenant] : {std::tuple{"kasse@schwerin.example", "cashier", schwerin_},
+                                       {"sachbearbeitung@schwerin.example", "clerk", schwerin_},
+                                       {"kasse@wismar.example", "cashier", wismar_}}) {
       ASSERT_TRUE(id.accounts.create_account({.email = email,
                                               .password = kPassword,
                                               .given_name = "Kim",
@@ -201,8 +200,7 @@ TEST_P(PaymentPages, BadRequestsAreNamed) {
                       R"("payer":{"name":"A","shoe":42}})",
                       "k3");
   EXPECT_EQ(types.status, 422);
-  EXPECT_EQ(fields(types),
-            (std::set<std::string>{"amount", "purpose", "size", "payer.shoe"}));
+  EXPECT_EQ(fields(types), (std::set<std::string>{"amount", "purpose", "size", "payer.shoe"}));
   auto amount = create(token_, body(0), "k4");
   EXPECT_EQ(fields(amount), std::set<std::string>{"amount"});
   auto text = client().request("POST", "/api/v1/payments", body(),
@@ -269,8 +267,9 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
   auto order = clerk.get("/verwaltung/zahlungen/" + id);
   ASSERT_EQ(order.status, 200);
   EXPECT_EQ(order.body.find("/bezahlt"), std::string::npos) << "clerks only read";
-  EXPECT_EQ(clerk.post_form("/verwaltung/zahlungen/" + id + "/bezahlt",
-                            {{"csrf_token", test::HttpClient::csrf_token_in(order.body)}})
+  EXPECT_EQ(clerk
+                .post_form("/verwaltung/zahlungen/" + id + "/bezahlt",
+                           {{"csrf_token", test::HttpClient::csrf_token_in(order.body)}})
                 .status,
             403);
 
@@ -281,9 +280,10 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
   auto kasse = signed_in("kasse@schwerin.example");
   auto page = kasse.get("/verwaltung/zahlungen/" + id);
   auto token = test::HttpClient::csrf_token_in(page.body);
-  EXPECT_EQ(other.post_form("/verwaltung/zahlungen/" + id + "/bezahlt",
-                            {{"csrf_token", test::HttpClient::csrf_token_in(
-                                                other.get("/verwaltung/zahlungen").body)}})
+  EXPECT_EQ(other
+                .post_form("/verwaltung/zahlungen/" + id + "/bezahlt",
+                           {{"csrf_token", test::HttpClient::csrf_token_in(
+                                               other.get("/verwaltung/zahlungen").body)}})
                 .status,
             404);
   ASSERT_EQ(
@@ -291,18 +291,18 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
       303);
   page = kasse.get("/verwaltung/zahlungen/" + id);
   EXPECT_NE(page.body.find("Die Zahlung ist als bezahlt markiert."), std::string::npos);
-  auto too_much = kasse.post_form("/verwaltung/zahlungen/" + id + "/erstattung",
-                                  {{"amount", "30,01"}, {"reason", "zu viel"},
-                                   {"csrf_token", token}});
+  auto too_much =
+      kasse.post_form("/verwaltung/zahlungen/" + id + "/erstattung",
+                      {{"amount", "30,01"}, {"reason", "zu viel"}, {"csrf_token", token}});
   EXPECT_EQ(too_much.status, 422);
   EXPECT_NE(too_much.body.find("must not exceed"), std::string::npos);
   auto garbled = kasse.post_form("/verwaltung/zahlungen/" + id + "/erstattung",
                                  {{"amount", "zwölf"}, {"reason", "x"}, {"csrf_token", token}});
   EXPECT_EQ(garbled.status, 422);
   EXPECT_NE(garbled.body.find("zum Beispiel 12,50"), std::string::npos);
-  auto refunded = kasse.post_form("/verwaltung/zahlungen/" + id + "/erstattung",
-                                  {{"amount", "12,50"}, {"reason", enc("Teilerstattung")},
-                                   {"csrf_token", token}});
+  auto refunded = kasse.post_form(
+      "/verwaltung/zahlungen/" + id + "/erstattung",
+      {{"amount", "12,50"}, {"reason", enc("Teilerstattung")}, {"csrf_token", token}});
   ASSERT_EQ(refunded.status, 303);
   EXPECT_EQ(payments.get(id)->refunded_cents, 1250);
 

@@ -217,8 +217,9 @@ TEST(Kassenzeichen, CheckDigits) {
   // Luhn's classic example: 7992739871 has the check digit 3.
   EXPECT_EQ(check_digit("7992739871", "luhn"), '3');
   EXPECT_EQ(check_digit("0", "luhn"), '0');
-  // Modulus 11, weights 2..7 from the right: 261533 -> 4 (sum 73, 11 - 73 % 11 = 4).
-  EXPECT_EQ(check_digit("261533", "mod11"), '4');
+  // Modulus 11, weights 2..7 from the right: 261533 -> 9 (3·2 + 3·3 + 5·4 + 1·5 + 6·6 +
+  // 2·7 = 90, 11 - 90 % 11 = 9).
+  EXPECT_EQ(check_digit("261533", "mod11"), '9');
   // A remainder of 1 gives 10, written as 0.
   EXPECT_EQ(check_digit("6", "mod11"), '0');
 }
@@ -268,8 +269,8 @@ TEST(Kassenzeichen, BadPatternsAreNamed) {
 
 TEST(Fees, FixedAndPerUnit) {
   EXPECT_EQ(compute_fee({.fixed_cents = 1300}, {}).value(), 1300);
-  FeeRule dogs{.fixed_cents = 0, .per_unit_cents = 9000, .unit_field = "hunde.anzahl",
-               .max_units = 5};
+  FeeRule dogs{
+      .fixed_cents = 0, .per_unit_cents = 9000, .unit_field = "hunde.anzahl", .max_units = 5};
   EXPECT_EQ(compute_fee(dogs, {{"hunde.anzahl", "2"}}).value(), 18000);
   EXPECT_EQ(compute_fee(dogs, {{"hunde.anzahl", " 0 "}}).value(), 0);
   for (const auto& bad : {"", "-1", "6", "2.5", "zwei", "1e2"}) {
@@ -299,9 +300,9 @@ TEST(Accounts, EveryFieldIsChecked) {
   ASSERT_FALSE(s);
   std::set<std::string> fields;
   for (const auto& f : s.error().fields) fields.insert(f.field);
-  EXPECT_EQ(fields, (std::set<std::string>{"payee", "iban", "bic", "budgetPosition",
-                                           "bookingAccount", "kassenzeichen.pattern",
-                                           "endpointId", "invoiceDays"}));
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"payee", "iban", "bic", "budgetPosition", "bookingAccount",
+                                   "kassenzeichen.pattern", "endpointId", "invoiceDays"}));
   a = {.authority_id = "x",
        .tenant_id = "t",
        .payee = "Stadtkasse",
@@ -347,11 +348,11 @@ TEST_P(PaymentsTest, BadInputIsNamedAndNothingIsWritten) {
   ASSERT_FALSE(c);
   std::set<std::string> fields;
   for (const auto& f : c.error().fields) fields.insert(f.field);
-  EXPECT_EQ(fields, (std::set<std::string>{"Idempotency-Key", "authority", "amount", "purpose",
-                                           "reference", "returnUrl", "language", "payer.name",
-                                           "payer.country"}));
-  for (const auto& url : {"http://", "https:///x", "https://a b", "//evil.example",
-                          "https://x\\y"}) {
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"Idempotency-Key", "authority", "amount", "purpose", "reference",
+                                   "returnUrl", "language", "payer.name", "payer.country"}));
+  for (const auto& url :
+       {"http://", "https:///x", "https://a b", "//evil.example", "https://x\\y"}) {
     auto o = order();
     o.return_url = url;
     auto r = payments_->create(client_, o, "k");
@@ -409,9 +410,8 @@ TEST_P(PaymentsTest, ReturnAsksTheProviderNeverTheRedirect) {
   auto back = payments_->returned(o.id);
   ASSERT_TRUE(back);
   EXPECT_EQ(back->state, State::submitted);
-  provider_->transactions["tx-1"] = {.state = ProviderState::paid,
-                                     .method = "PAYPAL",
-                                     .reference = "PP-77"};
+  provider_->transactions["tx-1"] = {
+      .state = ProviderState::paid, .method = "PAYPAL", .reference = "PP-77"};
   back = payments_->returned(o.id);
   EXPECT_EQ(back->state, State::paid);
   EXPECT_EQ(back->method, "PAYPAL");
@@ -454,17 +454,16 @@ TEST_P(PaymentsTest, DuplicateAndOutOfOrderNotificationsChangeNothingTwice) {
   ASSERT_TRUE(push(o, "cancelled"));  // and a late cancel
   auto now = payments_->get(o.id);
   EXPECT_EQ(now->state, State::paid);
-  EXPECT_EQ(events(o), (std::vector<std::string>{"created:created", "state:started",
-                                                 "state:paid"}));
+  EXPECT_EQ(events(o),
+            (std::vector<std::string>{"created:created", "state:started", "state:paid"}));
   // Unsigned or unknown: refused, nothing changes.
   auto unsigned_push = payments_->notify("fake", {}, o.provider_transaction + " cancelled");
   ASSERT_FALSE(unsigned_push);
   EXPECT_EQ(unsigned_push.error().code, core::ErrorCode::unauthenticated);
   EXPECT_EQ(payments_->notify("nobody", {{"x-test-signature", "ok"}}, "tx-1 paid").error().code,
             core::ErrorCode::not_found);
-  EXPECT_EQ(
-      payments_->notify("fake", {{"x-test-signature", "ok"}}, "tx-99 paid").error().code,
-      core::ErrorCode::not_found);
+  EXPECT_EQ(payments_->notify("fake", {{"x-test-signature", "ok"}}, "tx-99 paid").error().code,
+            core::ErrorCode::not_found);
 }
 
 TEST_P(PaymentsTest, CallbackAtTheFinalStateOnlyAndSigned) {
@@ -607,8 +606,7 @@ TEST_P(PaymentsTest, OtherTenantsSeeNothing) {
   auto o = started();
   EXPECT_EQ(payments_->find("t-wismar", o.id).error().code, core::ErrorCode::not_found);
   EXPECT_EQ(payments_->cancel("t-wismar", o.id, "x").error().code, core::ErrorCode::not_found);
-  EXPECT_EQ(payments_->mark_paid("t-wismar", o.id, "x").error().code,
-            core::ErrorCode::not_found);
+  EXPECT_EQ(payments_->mark_paid("t-wismar", o.id, "x").error().code, core::ErrorCode::not_found);
   EXPECT_EQ(payments_->refund("t-wismar", o.id, 1, "x", "x").error().code,
             core::ErrorCode::not_found);
   EXPECT_TRUE(payments_->by_reference("t-wismar", o.reference).empty());
@@ -679,8 +677,8 @@ TEST_P(PaymentsTest, CsvCellsCannotBecomeFormulas) {
   ASSERT_TRUE(c);
   ASSERT_TRUE(payments_->invoice(c->order.id));
   ASSERT_TRUE(payments_->mark_paid("t-schwerin", c->order.id, "account:kasse"));
-  auto csv = payments_->daily_export("schwerin", core::format_day(core::berlin_day(clock_.now())))
-                 .csv();
+  auto csv =
+      payments_->daily_export("schwerin", core::format_day(core::berlin_day(clock_.now()))).csv();
   EXPECT_NE(csv.find(R"csv("'=HYPERLINK(""http://evil"";""x"")")csv"), std::string::npos) << csv;
 }
 
@@ -691,11 +689,11 @@ std::string statement(const std::vector<std::pair<std::string, std::string>>& cr
   std::string entries;
   int n = 0;
   for (const auto& [remittance, amount] : credits) {
+    auto i = std::to_string(++n);
     entries += "<Ntry><Amt Ccy=\"EUR\">" + amount +
                "</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-02"
                "</Dt></BookgDt><AcctSvcrRef>REF-" +
-               std::to_string(++n) +
-               "</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>E2E-" + std::to_string(n) +
+               i + "</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>E2E-" + i +
                "</EndToEndId></Refs><RltdPties><Dbtr><Pty><Nm>Erika Mustermann</Nm></Pty></Dbtr>"
                "</RltdPties><RmtInf><Ustrd>" +
                remittance + "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>";
@@ -734,8 +732,8 @@ TEST_P(PaymentsTest, ABankStatementMarksInvoicesPaidOnce) {
   EXPECT_EQ(payments_->journal(a.id).size(), 3u);
   // Another tenant's staff cannot mark Schwerin's invoices; nor can another account's
   // statement.
-  auto foreign = payments_->import_statement(
-      {"t-wismar"}, statement({{c.kassenzeichen, "30.00"}}), "account:wismar");
+  auto foreign = payments_->import_statement({"t-wismar"}, statement({{c.kassenzeichen, "30.00"}}),
+                                             "account:wismar");
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->matched, 0);
   auto other_iban = payments_->import_statement(

@@ -811,7 +811,8 @@ core::JobOutcome Delivery::Impl::callback(const std::string& notice_id, int seq)
   if (!n->text(3).empty()) body.set("reason", n->text(3));
   body.set("postalFallbackRequired", n->integer(4) != 0);
   if (!n->text(1).empty()) body.set("reference", n->text(1));
-  if (auto sent = web::post_signed(options.fetch, n->text(8), *secret, stringify(body), clock.now());
+  if (auto sent =
+          web::post_signed(options.fetch, n->text(8), *secret, stringify(body), clock.now());
       !sent) {
     return core::JobOutcome::retry(sent.error().message);
   }

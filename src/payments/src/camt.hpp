@@ -14,21 +14,21 @@ namespace mvsp::payments::camt {
 
 // One transaction of an entry (an entry of a batch booking carries several).
 struct Transaction {
-  std::int64_t amount_cents = 0;  // always positive; `credit` says the direction
-  bool credit = true;             // CRDT: money came in
-  std::string currency;           // "EUR"
-  std::string booking_date;       // YYYY-MM-DD (BookgDt)
-  std::string value_date;         // YYYY-MM-DD (ValDt)
-  std::string remittance;         // the Ustrd lines, joined by one space
-  std::string creditor_reference; // CdtrRefInf/Ref (structured, RF… or the Kassenzeichen)
-  std::string end_to_end_id;      // "NOTPROVIDED" kept as sent
+  std::int64_t amount_cents = 0;   // always positive; `credit` says the direction
+  bool credit = true;              // CRDT: money came in
+  std::string currency;            // "EUR"
+  std::string booking_date;        // YYYY-MM-DD (BookgDt)
+  std::string value_date;          // YYYY-MM-DD (ValDt)
+  std::string remittance;          // the Ustrd lines, joined by one space
+  std::string creditor_reference;  // CdtrRefInf/Ref (structured, RF… or the Kassenzeichen)
+  std::string end_to_end_id;       // "NOTPROVIDED" kept as sent
   std::string debtor_name;
-  std::string bank_reference;     // AcctSvcrRef of the entry
+  std::string bank_reference;  // AcctSvcrRef of the entry
 };
 
 struct Statement {
-  std::string id;    // Stmt/Id
-  std::string iban;  // Acct/Id/IBAN
+  std::string id;                         // Stmt/Id
+  std::string iban;                       // Acct/Id/IBAN
   std::vector<Transaction> transactions;  // booked entries only (Sts BOOK)
 };
 

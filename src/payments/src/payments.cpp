@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
@@ -17,7 +18,6 @@
 #include <mvsp/core/text.hpp>
 #include <mvsp/payments/payments.hpp>
 #include <mvsp/web/client.hpp>
-#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -216,8 +216,8 @@ struct Payments::Impl {
   // Moves the order from the state it was read in to `to`; false when another request
   // moved it first (then nothing is written) or the table forbids the move.
   bool move(core::db::Connection& tx, const Order& o, State to, const Change& c) {
-    bool late_payment = to == State::paid && (o.state == State::expired ||
-                                              o.state == State::cancelled_by_service);
+    bool late_payment =
+        to == State::paid && (o.state == State::expired || o.state == State::cancelled_by_service);
     if (!may_move(o.state, to) && !late_payment) return false;
     auto now = clock.now();
     std::optional<std::string> paid_day;
@@ -252,11 +252,11 @@ struct Payments::Impl {
         "SELECT callback_url FROM payment_clients WHERE client_id = ? AND callback_url <> ''",
         o.client_id);
     if (!client) return;
-    jobs.enqueue(tx, {.kind = kCallbackJob,
-                      .payload = fmt::format(R"({{"orderId":"{}","state":"{}"}})", o.id,
-                                             info(to).name),
-                      .idempotency_key = fmt::format("{}:{}:{}", kCallbackJob, o.id, info(to).name),
-                      .max_attempts = 12});
+    jobs.enqueue(tx,
+                 {.kind = kCallbackJob,
+                  .payload = fmt::format(R"({{"orderId":"{}","state":"{}"}})", o.id, info(to).name),
+                  .idempotency_key = fmt::format("{}:{}:{}", kCallbackJob, o.id, info(to).name),
+                  .max_attempts = 12});
   }
 
   // Applies the provider's word on the order's transaction. `payer_back`: the payer's
@@ -351,15 +351,15 @@ core::Status Payments::save_account(const Account& in, std::string_view actor) {
     tx.execute(fmt::format("INSERT INTO payment_accounts ({}, updated_at) VALUES ({}, ?)",
                            kAccountColumns, core::db::parameter_list(14)),
                a.authority_id, a.tenant_id, a.authority_name, a.payee, a.iban, a.bic,
-               a.budget_position, a.booking_account, a.kassenzeichen.pattern,
-               a.kassenzeichen.check, a.provider, a.endpoint_id, a.invoice ? 1 : 0,
-               a.invoice_days, core::to_millis(d.clock.now()));
-    d.audit.append(tx, {.actor = std::string(actor),
-                        .action = "payment.account_saved",
-                        .object_type = "authority",
-                        .object_id = a.authority_id,
-                        .detail = fmt::format(R"({{"provider":"{}","invoice":{}}})", a.provider,
-                                              a.invoice)});
+               a.budget_position, a.booking_account, a.kassenzeichen.pattern, a.kassenzeichen.check,
+               a.provider, a.endpoint_id, a.invoice ? 1 : 0, a.invoice_days,
+               core::to_millis(d.clock.now()));
+    d.audit.append(
+        tx, {.actor = std::string(actor),
+             .action = "payment.account_saved",
+             .object_type = "authority",
+             .object_id = a.authority_id,
+             .detail = fmt::format(R"({{"provider":"{}","invoice":{}}})", a.provider, a.invoice)});
   });
   return {};
 }
@@ -415,17 +415,19 @@ core::Result<Created> Payments::create(const Origin& origin, const NewOrder& in,
   }
   if (in.language != "de" && in.language != "en") error.and_field("language", "must be de or en");
   const auto& p = in.payer;
-  for (auto [field, value, max] :
-       {std::tuple{"payer.name", &p.name, 250}, {"payer.firstName", &p.first_name, 250},
-        {"payer.email", &p.email, 254}, {"payer.street", &p.street, 250},
-        {"payer.houseNumber", &p.house_number, 20}, {"payer.postcode", &p.postcode, 10},
-        {"payer.city", &p.city, 250}}) {
+  for (auto [field, value, max] : {std::tuple{"payer.name", &p.name, 250},
+                                   {"payer.firstName", &p.first_name, 250},
+                                   {"payer.email", &p.email, 254},
+                                   {"payer.street", &p.street, 250},
+                                   {"payer.houseNumber", &p.house_number, 20},
+                                   {"payer.postcode", &p.postcode, 10},
+                                   {"payer.city", &p.city, 250}}) {
     if (!one_line(*value, static_cast<std::size_t>(max))) {
       error.and_field(field, fmt::format("must be one line of at most {} characters", max));
     }
   }
   if (p.country.size() != 2 || !std::all_of(p.country.begin(), p.country.end(),
-                                             [](char c) { return c >= 'A' && c <= 'Z'; })) {
+                                            [](char c) { return c >= 'A' && c <= 'Z'; })) {
     error.and_field("payer.country", "must be an ISO 3166-1 alpha-2 code such as DE");
   }
   if (!error.fields.empty()) return fail(error);
@@ -488,13 +490,13 @@ core::Result<Created> Payments::create(const Origin& origin, const NewOrder& in,
             id, account->tenant_id, origin.client_id, account->authority_id, *kz, in.amount_cents,
             in.purpose, in.reference, in.return_url, in.language, fee, payer_json(in.payer),
             core::fold_case(fmt::format("{} {}", in.payer.first_name, in.payer.name)),
-            std::string(info(State::created).name), std::string(), account->provider,
-            std::string(), std::string(), std::string(), std::string(), account->payee,
-            account->iban, account->bic, account->budget_position, account->booking_account,
-            core::to_millis(now), core::format_day(day), core::to_millis(now),
+            std::string(info(State::created).name), std::string(), account->provider, std::string(),
+            std::string(), std::string(), std::string(), account->payee, account->iban,
+            account->bic, account->budget_position, account->booking_account, core::to_millis(now),
+            core::format_day(day), core::to_millis(now),
             core::to_millis(now + d.options.expire_after), std::int64_t{0},
-            idempotency_key.empty() ? std::optional<std::string>() : idempotency_key,
-            request_hash, core::crypto::sha256_hex(token)) != 1) {
+            idempotency_key.empty() ? std::optional<std::string>() : idempotency_key, request_hash,
+            core::crypto::sha256_hex(token)) != 1) {
       return false;
     }
     Order o;
@@ -602,10 +604,10 @@ constexpr const char* kJournalColumns =
 
 std::vector<JournalEntry> Payments::journal(std::string_view order_id) {
   std::vector<JournalEntry> out;
-  for (const auto& r : impl_->db.query(
-           fmt::format("SELECT {} FROM payment_journal WHERE order_id = ? ORDER BY seq",
-                       kJournalColumns),
-           std::string(order_id))) {
+  for (const auto& r :
+       impl_->db.query(fmt::format("SELECT {} FROM payment_journal WHERE order_id = ? ORDER BY seq",
+                                   kJournalColumns),
+                       std::string(order_id))) {
     out.push_back(read_entry(r));
   }
   return out;
@@ -691,9 +693,9 @@ core::Result<std::string> Payments::start(std::string_view order_id,
     if (auto fresh = d.load(order_id); fresh && fresh->state == State::started) {
       return fresh->provider_redirect;
     }
-    core::log::warn("payments.provider_refused",
-                    {{"order", o->id}, {"provider", provider->name()},
-                     {"error", made.error().message}});
+    core::log::warn(
+        "payments.provider_refused",
+        {{"order", o->id}, {"provider", provider->name()}, {"error", made.error().message}});
     return fail(Error::unavailable("The payment provider cannot be reached; please try again.",
                                    made.error().message));
   }
@@ -848,8 +850,8 @@ core::Result<Order> Payments::cancel(std::string_view tenant_id, std::string_vie
         if (info(o->state).finished) {
           return fail(Error::conflict("The payment has finished and cannot be cancelled."));
         }
-        return fail(Error::unavailable("The payment provider cannot be reached.",
-                                       ended.error().message));
+        return fail(
+            Error::unavailable("The payment provider cannot be reached.", ended.error().message));
       }
     }
   }
@@ -868,7 +870,8 @@ core::Result<Order> Payments::mark_paid(std::string_view tenant_id, std::string_
   auto o = find(tenant_id, id);
   if (!o) return o;
   if (o->state != State::invoiced) {
-    return fail(Error::conflict("Only a payment by invoice that is still open can be marked paid."));
+    return fail(
+        Error::conflict("Only a payment by invoice that is still open can be marked paid."));
   }
   Impl::Change c;
   c.actor = std::string(actor);
@@ -1024,10 +1027,10 @@ core::Result<StatementResult> Payments::import_statement(const std::vector<std::
       }
       std::optional<Order> match;
       for (const auto& w : words) {
-        for (const auto& r : d.db.query(
-                 fmt::format("SELECT {} FROM payment_orders WHERE kassenzeichen = ?",
-                             kOrderColumns),
-                 w)) {
+        for (const auto& r :
+             d.db.query(fmt::format("SELECT {} FROM payment_orders WHERE kassenzeichen = ?",
+                                    kOrderColumns),
+                        w)) {
           auto o = read_order(r);
           if (std::find(tenant_ids.begin(), tenant_ids.end(), o.tenant_id) == tenant_ids.end()) {
             continue;
@@ -1072,13 +1075,13 @@ core::Result<StatementResult> Payments::import_statement(const std::vector<std::
     }
   }
   d.db.transaction([&](core::db::Tx& tx) {
-    d.audit.append(tx, {.actor = std::string(actor),
-                        .action = "payment.statement_imported",
-                        .object_type = "statement",
-                        .object_id = statements->empty() ? "" : statements->front().id,
-                        .detail = fmt::format(R"({{"entries":{},"matched":{},"unmatched":{}}})",
-                                              result.entries, result.matched,
-                                              result.unmatched.size())});
+    d.audit.append(
+        tx, {.actor = std::string(actor),
+             .action = "payment.statement_imported",
+             .object_type = "statement",
+             .object_id = statements->empty() ? "" : statements->front().id,
+             .detail = fmt::format(R"({{"entries":{},"matched":{},"unmatched":{}}})",
+                                   result.entries, result.matched, result.unmatched.size())});
   });
   return result;
 }
@@ -1249,9 +1252,10 @@ int Payments::write_daily_exports() {
 
 std::optional<std::pair<std::string, std::string>> Payments::stored_export(
     std::string_view authority_id, std::string_view day) {
-  auto r = impl_->db.query_one("SELECT csv, json FROM payment_exports WHERE authority_id = ? AND "
-                               "day = ?",
-                               std::string(authority_id), std::string(day));
+  auto r = impl_->db.query_one(
+      "SELECT csv, json FROM payment_exports WHERE authority_id = ? AND "
+      "day = ?",
+      std::string(authority_id), std::string(day));
   if (!r) return std::nullopt;
   return std::pair{r->text(0), r->text(1)};
 }
@@ -1261,11 +1265,11 @@ std::optional<std::pair<std::string, std::string>> Payments::stored_export(
 int Payments::expire_due() {
   auto& d = *impl_;
   int n = 0;
-  for (const auto& r : d.db.query(
-           fmt::format("SELECT {} FROM payment_orders WHERE state IN ('created', 'started', "
-                       "'submitted') AND expires_at <= ? ORDER BY expires_at LIMIT 500",
-                       kOrderColumns),
-           core::to_millis(d.clock.now()))) {
+  for (const auto& r :
+       d.db.query(fmt::format("SELECT {} FROM payment_orders WHERE state IN ('created', 'started', "
+                              "'submitted') AND expires_at <= ? ORDER BY expires_at LIMIT 500",
+                              kOrderColumns),
+                  core::to_millis(d.clock.now()))) {
     auto o = read_order(r);
     auto* provider = d.provider_of(o);
     if (provider && !o.provider_transaction.empty()) {
@@ -1274,15 +1278,17 @@ int Payments::expire_due() {
       if (!s) continue;  // asked again at the next run
       o = d.apply(o, *s, "provider:" + provider->name(), false);
       if (info(o.state).finished) continue;
-      if (auto ended = provider->cancel(o.provider_transaction);
-          !ended && ended.error().code != core::ErrorCode::conflict) {
-        continue;
-      }
-      // A conflict: the provider finished it meanwhile; its status decides below.
-      if (auto again = provider->status(o.provider_transaction);
-          again && again->state != ProviderState::pending) {
-        d.apply(o, *again, "provider:" + provider->name(), false);
-        continue;
+      if (auto ended = provider->cancel(o.provider_transaction); !ended) {
+        // Unreachable: asked again at the next run. A conflict: the provider finished it
+        // meanwhile (its status decides), or it cannot cancel (XBezahldienste without the
+        // extensions ends it after its own timeout): then it expires here all the same.
+        if (ended.error().code != core::ErrorCode::conflict) continue;
+        auto again = provider->status(o.provider_transaction);
+        if (!again) continue;
+        if (again->state != ProviderState::pending) {
+          d.apply(o, *again, "provider:" + provider->name(), false);
+          continue;
+        }
       }
     }
     Impl::Change c;
@@ -1356,8 +1362,8 @@ core::JobOutcome Payments::Impl::callback(const std::string& order_id, const std
   body.set("finished", info(s).finished);
   body.set("currentStatus", std::string(info(o->state).status));
   body.set("at", core::format_utc(o->updated_at));
-  if (auto sent = web::post_signed(options.fetch, c->text(0), *secret, stringify(body),
-                                   clock.now());
+  if (auto sent =
+          web::post_signed(options.fetch, c->text(0), *secret, stringify(body), clock.now());
       !sent) {
     return core::JobOutcome::retry(sent.error().message);
   }
@@ -1367,7 +1373,8 @@ core::JobOutcome Payments::Impl::callback(const std::string& order_id, const std
 std::map<std::string, std::int64_t> Payments::counts() {
   std::map<std::string, std::int64_t> out;
   for (const auto& s : states()) out[std::string(s.status)] += 0;
-  for (const auto& r : impl_->db.query("SELECT state, COUNT(*) FROM payment_orders GROUP BY state")) {
+  for (const auto& r :
+       impl_->db.query("SELECT state, COUNT(*) FROM payment_orders GROUP BY state")) {
     if (auto s = parse_state(r.text(0))) out[std::string(info(*s).status)] += r.integer(1);
   }
   return out;

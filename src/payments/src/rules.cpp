@@ -11,8 +11,8 @@
 namespace mvsp::payments {
 
 using core::Error;
-using core::Result;
 using core::fail;
+using core::Result;
 
 namespace {
 
@@ -56,8 +56,8 @@ bool may_move(State from, State to) {
   switch (from) {
     case State::created:
       // The payer goes to the provider or chooses the invoice; nobody pays before that.
-      return to == State::started || to == State::invoiced ||
-             to == State::cancelled_by_service || to == State::expired;
+      return to == State::started || to == State::invoiced || to == State::cancelled_by_service ||
+             to == State::expired;
     case State::started:
     case State::submitted:
       // The payer may come back (submitted) or the provider may tell first (any outcome);
@@ -138,9 +138,9 @@ Result<std::vector<Piece>> parse_pattern(std::string_view pattern) {
   if (numbers != 1) return bad("needs exactly one running number {N:k}");
   std::size_t length = 0;
   for (const auto& p : out) {
-    length += p.kind == Piece::literal ? 1
-              : p.kind == Piece::year4 ? 4
-              : p.kind == Piece::year2 ? 2
+    length += p.kind == Piece::literal  ? 1
+              : p.kind == Piece::year4  ? 4
+              : p.kind == Piece::year2  ? 2
               : p.kind == Piece::number ? static_cast<std::size_t>(p.width)
                                         : 1;
   }
@@ -204,7 +204,8 @@ core::Result<std::string> kassenzeichen(const KassenzeichenRule& rule, int year,
         if (n < 0 || static_cast<int>(digits.size()) > p.width) {
           return fail(Error::invalid(
               "kassenzeichen.pattern",
-              fmt::format("has room for {} running numbers a year, and they are used up", p.width)));
+              fmt::format("has room for {} running numbers a year, and they are used up",
+                          p.width)));
         }
         out += digits;
         break;
@@ -265,8 +266,8 @@ namespace {
 
 bool iban_valid(const std::string& iban) {
   if (iban.size() < 15 || iban.size() > 34) return false;
-  if (!(iban[0] >= 'A' && iban[0] <= 'Z' && iban[1] >= 'A' && iban[1] <= 'Z' &&
-        is_digit(iban[2]) && is_digit(iban[3]))) {
+  if (!(iban[0] >= 'A' && iban[0] <= 'Z' && iban[1] >= 'A' && iban[1] <= 'Z' && is_digit(iban[2]) &&
+        is_digit(iban[3]))) {
     return false;
   }
   if (iban.starts_with("DE") && iban.size() != 22) return false;

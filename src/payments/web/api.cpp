@@ -82,8 +82,8 @@ struct Api {
     auto& client = std::get<web::MachineClient>(c);
     auto type = req.header("content-type").value_or("");
     if (!type.starts_with("application/json")) {
-      return web::problem(req, core::Error::unsupported_media_type(
-                                   "The body must be application/json."));
+      return web::problem(
+          req, core::Error::unsupported_media_type("The body must be application/json."));
     }
     if (req.body.size() > kMaxBody) {
       return web::problem(req, core::Error::invalid("body", "must be at most 64 KiB"));
@@ -113,8 +113,8 @@ struct Api {
           }
         }
       };
-      known(o, "", {"authority", "amount", "purpose", "reference", "returnUrl", "language",
-                    "payer"});
+      known(o, "",
+            {"authority", "amount", "purpose", "reference", "returnUrl", "language", "payer"});
       text(o, "", "authority", in.authority_id);
       text(o, "", "purpose", in.purpose);
       text(o, "", "reference", in.reference);
@@ -135,8 +135,9 @@ struct Api {
         if (!p) {
           error.and_field("payer", "must be an object");
         } else {
-          known(p, "payer.", {"name", "firstName", "organisation", "email", "street",
-                              "houseNumber", "postcode", "city", "country"});
+          known(p, "payer.",
+                {"name", "firstName", "organisation", "email", "street", "houseNumber", "postcode",
+                 "city", "country"});
           text(p, "payer.", "name", in.payer.name);
           text(p, "payer.", "firstName", in.payer.first_name);
           text(p, "payer.", "email", in.payer.email);
@@ -160,7 +161,7 @@ struct Api {
     if (!error.fields.empty()) return web::problem(req, error);
     in.fee_rule.fixed_cents = in.amount_cents;
     auto created = payments.create({client.client_id, client.tenant_id}, in,
-                                    req.header("idempotency-key").value_or(""));
+                                   req.header("idempotency-key").value_or(""));
     if (!created) return web::problem(req, created.error());
     auto res = json_response(order_json(created->order, created->pay_token),
                              created->replayed ? 200 : 201);
@@ -215,11 +216,12 @@ void register_api(web::Router& router, Payments& payments, web::MachineClients& 
     if (auto* r = std::get_if<Response>(&c)) return *r;
     return std::nullopt;
   };
-  router.post("/api/v1/payments", [api](Request& req) { return api->create(req); }, head);
+  router.post(
+      "/api/v1/payments", [api](Request& req) { return api->create(req); }, head);
   router.get("/api/v1/payments", [api](Request& req) { return api->list(req); });
   router.get("/api/v1/payments/{id}", [api](Request& req) { return api->read(req); });
-  router.post("/api/v1/payments/{id}/cancel", [api](Request& req) { return api->cancel(req); },
-              head);
+  router.post(
+      "/api/v1/payments/{id}/cancel", [api](Request& req) { return api->cancel(req); }, head);
 }
 
 }  // namespace mvsp::payments

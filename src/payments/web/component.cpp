@@ -72,7 +72,7 @@ class Component final : public web::Component {
       auto reconciled = payments_->reconcile();
       if (expired + reconciled > 0) {
         core::log::info("payments.swept", {{"expired", std::to_string(expired)},
-                                            {"reconciled", std::to_string(reconciled)}});
+                                           {"reconciled", std::to_string(reconciled)}});
       }
       return core::JobOutcome::ok();
     });
@@ -110,10 +110,10 @@ class Component final : public web::Component {
       auto saved = payments_->save_account(account, "system:demo");
       if (!saved) {
         throw core::Failure("demo payment account of " + a.id + ": " +
-                            (saved.error().fields.empty() ? saved.error().message
-                                                          : saved.error().fields.front().field +
-                                                                " " +
-                                                                saved.error().fields.front().message));
+                            (saved.error().fields.empty()
+                                 ? saved.error().message
+                                 : saved.error().fields.front().field + " " +
+                                       saved.error().fields.front().message));
       }
       ++n;
     }
@@ -158,9 +158,9 @@ Settings read_settings(core::Config& config) {
     o.extensions = p.boolean("extensions", false);
     o.notification_secret = p.string("notification_secret", "");
     if (o.extensions && o.notification_secret.size() < 16) {
-      p.reject("notification_secret",
-               fmt::format("{}.notification_secret needs at least 16 characters with extensions",
-                           key));
+      p.reject(
+          "notification_secret",
+          fmt::format("{}.notification_secret needs at least 16 characters with extensions", key));
     }
     ps.timeout_seconds = static_cast<int>(p.integer("timeout_seconds", ps.timeout_seconds, 1, 120));
     // The provider's payment page may live elsewhere than its API.

@@ -137,11 +137,11 @@ Response enter(const Ctx& c, Request& req) {
     model.set_list("errors", {std::move(summary)});
     model.set("error_title", c.t(req, "pay.error_title"));
   }
-  model.set("methods", web::choices_view("method", c.t(req, "pay.choose"), "method", "radio",
-                                         methods,
-                                         methods.size() == 1 ? std::vector{methods.front().first}
-                                                             : std::vector<std::string>{},
-                                         missing ? &error : nullptr));
+  model.set("methods",
+            web::choices_view("method", c.t(req, "pay.choose"), "method", "radio", methods,
+                              methods.size() == 1 ? std::vector{methods.front().first}
+                                                  : std::vector<std::string>{},
+                              missing ? &error : nullptr));
   model.set("return_url", o->return_url);
   auto res = c.pages.render(req, "payments/pay", std::move(model));
   if (auto origin = c.options.provider_origins.find(account ? account->provider : "");
@@ -247,9 +247,8 @@ void register_pages(web::Router& router, const web::Pages& pages, Payments& paym
   router.get("/zahlung/{id}/ergebnis", [c](Request& req) { return result(*c, req); });
   router.get("/zahlung/{id}/rechnung.pdf", [c](Request& req) { return invoice_pdf(*c, req); });
   // The provider's server calls this: no session, no CSRF token; the signature proves it.
-  router.post_from_other_site("/zahlung/benachrichtigung/{provider}", [&payments](Request& req) {
-    return notification(payments, req);
-  });
+  router.post_from_other_site("/zahlung/benachrichtigung/{provider}",
+                              [&payments](Request& req) { return notification(payments, req); });
 }
 
 }  // namespace mvsp::payments

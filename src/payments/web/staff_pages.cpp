@@ -201,20 +201,21 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
   model.set("can_refund", manage && o->state == State::paid && o->refunded_cents < o->amount_cents);
   model.set("can_mark_paid", manage && o->state == State::invoiced);
   model.set("can_cancel", manage && !info(o->state).finished);
-  auto form = web::form_view(
-      {{.name = "amount",
-        .label = c.t(req, "staff.refund.amount"),
-        .value = amount,
-        .hint = fmt::format(fmt::runtime(c.t(req, "staff.refund.amount_hint")),
-                            euro(o->amount_cents - o->refunded_cents)),
-        .required = true,
-        .inputmode = "decimal"},
-       {.name = "reason", .label = c.t(req, "staff.refund.reason"), .value = reason,
-        .required = true}},
-      error, c.t(req, "staff.refund.error_title"));
+  auto form =
+      web::form_view({{.name = "amount",
+                       .label = c.t(req, "staff.refund.amount"),
+                       .value = amount,
+                       .hint = fmt::format(fmt::runtime(c.t(req, "staff.refund.amount_hint")),
+                                           euro(o->amount_cents - o->refunded_cents)),
+                       .required = true,
+                       .inputmode = "decimal"},
+                      {.name = "reason",
+                       .label = c.t(req, "staff.refund.reason"),
+                       .value = reason,
+                       .required = true}},
+                     error, c.t(req, "staff.refund.error_title"));
   model.set("refund_form", std::move(form));
-  return c.pages.render(req, "payments/staff_order", std::move(model),
-                        error ? 422 : 200);
+  return c.pages.render(req, "payments/staff_order", std::move(model), error ? 422 : 200);
 }
 
 Response refund(const Ctx& c, Request& req) {
@@ -328,9 +329,8 @@ Response export_file(const Ctx& c, Request& req, bool json) {
   Response res;
   res.body = std::move(body);
   res.set_header("Content-Type", json ? "application/json" : "text/csv; charset=utf-8");
-  res.set_header("Content-Disposition",
-                 fmt::format("attachment; filename=\"buchungen-{}-{}.{}\"", a->authority_id, day,
-                             json ? "json" : "csv"));
+  res.set_header("Content-Disposition", fmt::format("attachment; filename=\"buchungen-{}-{}.{}\"",
+                                                    a->authority_id, day, json ? "json" : "csv"));
   res.set_header("Cache-Control", "no-store");
   return res;
 }
@@ -353,9 +353,9 @@ Response statement_page(const Ctx& c, Request& req, const StatementResult* resul
   }
   if (result) {
     model.set("result", true);
-    model.set("summary", fmt::format(fmt::runtime(c.t(req, "staff.statement.summary")),
-                                     result->entries, result->matched, result->already_paid,
-                                     result->unmatched.size()));
+    model.set("summary",
+              fmt::format(fmt::runtime(c.t(req, "staff.statement.summary")), result->entries,
+                          result->matched, result->already_paid, result->unmatched.size()));
     model.set_list("unmatched", {});
     for (const auto& u : result->unmatched) model.add("unmatched", View::of(u));
     model.set("has_unmatched", !result->unmatched.empty());

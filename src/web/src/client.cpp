@@ -17,8 +17,8 @@ core::Status post_signed(const HttpFetch& fetch, const std::string& url, std::st
                       body);
   if (!answer) return core::fail(answer.error());
   if (answer->status < 200 || answer->status > 299) {
-    return core::fail(core::Error::unavailable(
-        fmt::format("the callback answered HTTP {}", answer->status)));
+    return core::fail(
+        core::Error::unavailable(fmt::format("the callback answered HTTP {}", answer->status)));
   }
   return {};
 }

@@ -14,8 +14,8 @@ std::variant<MachineClient, Response> tenant_client(const Request& request, Mach
                    core::Error::unauthenticated("A bearer token of a machine client is needed."));
   }
   if (!client->has_scope(scope)) {
-    auto res =
-        problem(request, core::Error::forbidden(fmt::format("The token lacks the scope {}.", scope)));
+    auto res = problem(request,
+                       core::Error::forbidden(fmt::format("The token lacks the scope {}.", scope)));
     // RFC 6750 3.1: the challenge names the scope the token lacks.
     res.set_header("WWW-Authenticate",
                    fmt::format("Bearer error=\"insufficient_scope\", scope=\"{}\"", scope));

@@ -139,7 +139,7 @@ struct NewOrder {
   std::string reference;          // the Vorhaben or the online service's reference
   std::string return_url;         // where the payer goes when the payment ends
   std::string language = "de";
-  FeeRule fee_rule;               // how the amount came about (fixed by default)
+  FeeRule fee_rule;  // how the amount came about (fixed by default)
   std::int64_t fee_units = 0;
   Payer payer;
 };
@@ -205,8 +205,8 @@ struct JournalEntry {
 
 struct Created {
   Order order;
-  bool replayed = false;   // same Idempotency-Key and body: the first order
-  std::string pay_token;   // for the payer's link (once; empty when replayed)
+  bool replayed = false;  // same Idempotency-Key and body: the first order
+  std::string pay_token;  // for the payer's link (once; empty when replayed)
 };
 
 // A line of the daily booking file.
@@ -244,8 +244,8 @@ struct DailyExport {
 // The outcome of reading a bank statement.
 struct StatementResult {
   int entries = 0;
-  int matched = 0;          // invoices marked paid
-  int already_paid = 0;     // seen before (the same statement twice changes nothing)
+  int matched = 0;                     // invoices marked paid
+  int already_paid = 0;                // seen before (the same statement twice changes nothing)
   std::vector<std::string> unmatched;  // entries naming no open invoice, as text for staff
 };
 
