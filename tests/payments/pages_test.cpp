@@ -313,7 +313,7 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
   auto day = core::format_day(core::berlin_day(core::SystemClock().now()));
   auto csv = kasse.get("/verwaltung/zahlungen/buchungen.csv?behoerde=sn&tag=" + day);
   ASSERT_EQ(csv.status, 200);
-  EXPECT_NE(csv.body.find(kz + ";30.00;EUR"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("\"" + kz + "\";30.00;EUR"), std::string::npos) << csv.body;
   EXPECT_NE(csv.body.find(";-12.50;EUR"), std::string::npos);
   EXPECT_EQ(other.get("/verwaltung/zahlungen/buchungen.csv?behoerde=sn&tag=" + day).status, 404);
 }

@@ -255,6 +255,7 @@ TEST(Kassenzeichen, BadPatternsAreNamed) {
            {"ab{N:4}", "may hold only"},
            {"{N:4", "without }"},
            {"{YYYY}{N:12}ABCDEFGHIJKL{P}", "longer than 27"},
+           {"K{N:6}{P}", "needs the year"},
        }) {
     auto s = check_rule({pattern, "luhn"});
     ASSERT_FALSE(s) << pattern;
@@ -262,7 +263,7 @@ TEST(Kassenzeichen, BadPatternsAreNamed) {
     EXPECT_NE(s.error().fields.at(0).message.find(expected), std::string::npos)
         << pattern << ": " << s.error().fields.at(0).message;
   }
-  auto method = check_rule({"{N:4}", "sum"});
+  auto method = check_rule({"{YY}{N:4}", "sum"});
   ASSERT_FALSE(method);
   EXPECT_EQ(method.error().fields.at(0).field, "kassenzeichen.check");
 }
@@ -328,10 +329,17 @@ TEST_P(PaymentsTest, CreatesWithKassenzeichenAndJournal) {
   EXPECT_TRUE(valid_kassenzeichen(rule, a.kassenzeichen));
   EXPECT_EQ(a.kassenzeichen.substr(3, 6), "000001");
   EXPECT_EQ(b.kassenzeichen.substr(3, 6), "000002");
-  // Another authority counts on its own.
+  // Another authority paying into the same account (IBAN) continues the count, so a
+  // transfer's Kassenzeichen names one order; one with its own account counts on its own.
   auto w = payments_->create({"client-2", "t-wismar"}, order(500, "wismar"), "k");
   ASSERT_TRUE(w);
-  EXPECT_EQ(w->order.kassenzeichen.substr(3, 6), "000001");
+  EXPECT_EQ(w->order.kassenzeichen.substr(3, 6), "000003");
+  auto own = account("gadebusch", "t-wismar");
+  own.iban = "DE89370400440532013000";
+  ASSERT_TRUE(payments_->save_account(own, "test"));
+  auto g = payments_->create({"client-2", "t-wismar"}, order(500, "gadebusch"), "k2");
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->order.kassenzeichen.substr(3, 6), "000001");
   EXPECT_EQ(events(a), std::vector<std::string>{"created:created"});
   EXPECT_EQ(a.expires_at - a.created_at, std::chrono::minutes(90));
 }
@@ -680,6 +688,8 @@ TEST_P(PaymentsTest, CsvCellsCannotBecomeFormulas) {
   auto csv =
       payments_->daily_export("schwerin", core::format_day(core::berlin_day(clock_.now()))).csv();
   EXPECT_NE(csv.find(R"csv("'=HYPERLINK(""http://evil"";""x"")")csv"), std::string::npos) << csv;
+  o.purpose = "\t=1+1";
+  EXPECT_FALSE(payments_->create(client_, o, "g")) << "no tab in a purpose";
 }
 
 // A camt.053.001.08 statement of the payee's account with one credit per

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/core/text.hpp>
 
 namespace mvsp::core::log {
 namespace {
@@ -29,36 +30,6 @@ std::string_view level_name(Level l) {
       return "error";
   }
   return "info";
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
 }
 
 void append_logfmt_value(std::string& out, std::string_view s) {

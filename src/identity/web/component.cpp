@@ -172,6 +172,8 @@ class Component final : public web::Component {
       tenant_id = tenant->id;
     }
     demo.names["tenant:schwerin"] = tenant_id;
+    demo.loaded.push_back(
+        fmt::format("identity: demo tenant \"{}\" with the id {}", kTenant, tenant_id));
     struct DemoAccount {
       const char* email;
       const char* given;

@@ -18,12 +18,13 @@ CREATE TABLE payment_accounts (
   updated_at BIGINT NOT NULL
 );
 
--- The running number of each authority's Kassenzeichen per year.
+-- The running number of the Kassenzeichen per payee account (IBAN) and year: authorities
+-- that share a cash office's account never get the same Kassenzeichen.
 CREATE TABLE payment_sequences (
-  authority_id TEXT NOT NULL,
+  account TEXT NOT NULL,
   year INTEGER NOT NULL,
   last BIGINT NOT NULL,
-  PRIMARY KEY (authority_id, year)
+  PRIMARY KEY (account, year)
 );
 
 CREATE TABLE payment_orders (
@@ -45,6 +46,7 @@ CREATE TABLE payment_orders (
   provider TEXT NOT NULL,
   provider_transaction TEXT NOT NULL,
   provider_redirect TEXT NOT NULL,
+  provider_open INTEGER NOT NULL,
   provider_reference TEXT NOT NULL,
   detail TEXT NOT NULL,
   payee TEXT NOT NULL,
@@ -71,6 +73,7 @@ CREATE INDEX payment_orders_kz ON payment_orders (kassenzeichen);
 CREATE INDEX payment_orders_day ON payment_orders (authority_id, created_day);
 CREATE INDEX payment_orders_paid ON payment_orders (authority_id, paid_day);
 CREATE INDEX payment_orders_open ON payment_orders (state, expires_at);
+CREATE INDEX payment_orders_provider_open ON payment_orders (provider_open, updated_at);
 CREATE INDEX payment_orders_transaction ON payment_orders (provider, provider_transaction);
 
 -- Every change of an order, in order; `day` is the Europe/Berlin day of `at`.

@@ -32,7 +32,7 @@ using Json = Poco::JSON::Object;
 
 namespace {
 
-constexpr std::int64_t kMaxAmount = 99'999'999;  // 999,999.99 EUR (XBezahldienste's limit)
+constexpr std::int64_t kMaxAmount = 99'999'900;  // 999,999 EUR (XBezahldienste's grosAmount)
 constexpr std::size_t kMaxKey = 255;
 constexpr const char* kCallbackJob = "payments.callback";
 constexpr const char* kRefundJob = "payments.refund";
@@ -41,7 +41,8 @@ constexpr const char* kOrderColumns =
     "id, tenant_id, client_id, authority_id, kassenzeichen, amount_cents, purpose, reference, "
     "return_url, language, fee, payer, state, method, provider, provider_transaction, "
     "provider_reference, detail, payee, iban, bic, budget_position, booking_account, created_at, "
-    "updated_at, expires_at, paid_at, invoice_due, refunded_cents, provider_redirect";
+    "updated_at, expires_at, paid_at, invoice_due, refunded_cents, provider_redirect, "
+    "provider_open";
 
 std::string stringify(const Json& o) {
   std::ostringstream out;
@@ -116,6 +117,7 @@ Order read_order(const core::db::Row& r) {
   o.invoice_due = r.optional_text(27);
   o.refunded_cents = r.integer(28);
   o.provider_redirect = r.text(29);
+  o.provider_open = r.integer(30) != 0;
   return o;
 }
 
@@ -141,8 +143,26 @@ constexpr const char* kAccountColumns =
     "authority_id, tenant_id, authority_name, payee, iban, bic, budget_position, "
     "booking_account, kz_pattern, kz_check, provider, endpoint_id, invoice, invoice_days";
 
+// One line of text that pages, PDFs, bank transfers and CSV files all take: UTF-8 without
+// control characters (tab included), C1 controls, line and paragraph separators, or
+// direction overrides and invisible marks that would make a text read otherwise.
 bool one_line(std::string_view s, std::size_t max) {
-  return s.size() <= max && core::is_single_line(s) && core::valid_utf8(s);
+  if (s.size() > max || !core::valid_utf8(s)) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) < 0xa0) {
+      return false;  // U+0080 to U+009F
+    }
+    if (c == 0xe2 && i + 2 < s.size()) {
+      auto b = static_cast<unsigned char>(s[i + 1]);
+      auto d = static_cast<unsigned char>(s[i + 2]);
+      // U+200B-U+200F, U+2028-U+202E, U+2060-U+206F
+      if (b == 0x80 && ((d >= 0x8b && d <= 0x8f) || (d >= 0xa8 && d <= 0xae))) return false;
+      if (b == 0x81 && d >= 0xa0 && d <= 0xaf) return false;
+    }
+  }
+  return true;
 }
 
 // An absolute http(s) URL without spaces or control characters: where a machine client
@@ -220,8 +240,10 @@ struct Payments::Impl {
         to == State::paid && (o.state == State::expired || o.state == State::cancelled_by_service);
     if (!may_move(o.state, to) && !late_payment) return false;
     auto now = clock.now();
+    // Booked on the day we learn of it (Europe/Berlin): a day's booking file, once written,
+    // never misses a payment whose provider time lies on that day.
     std::optional<std::string> paid_day;
-    if (c.paid_at) paid_day = core::format_day(core::berlin_day(*c.paid_at));
+    if (c.paid_at) paid_day = core::format_day(core::berlin_day(now));
     auto changed = tx.execute(
         "UPDATE payment_orders SET state = ?, updated_at = ?, method = COALESCE(?, method), "
         "provider_reference = COALESCE(?, provider_reference), detail = COALESCE(?, detail), "
@@ -282,6 +304,11 @@ struct Payments::Impl {
         if (payer_back && o.state == State::started) to = State::submitted;
         break;
     }
+    if (s.state != ProviderState::pending && o.provider_open) {
+      // The provider's transaction has ended: nothing more to ask it.
+      db.execute("UPDATE payment_orders SET provider_open = 0 WHERE id = ?", o.id);
+      o.provider_open = false;
+    }
     if (!s.detail.empty()) c.provider_detail = s.detail.substr(0, 99);
     c.detail.set("provider", o.provider);
     if (!s.detail.empty()) c.detail.set("statusDetail", s.detail.substr(0, 99));
@@ -296,6 +323,24 @@ struct Payments::Impl {
       o = *fresh;
     }
     return o;
+  }
+
+  // Ends the transaction at the provider after the order ended here (expired, cancelled):
+  // the provider's "cancelled" is then our own doing and changes nothing. A provider that
+  // has taken the money meanwhile makes the order paid (late); one that cannot be reached
+  // or cannot cancel keeps the transaction open for reconciliation.
+  void end_at_provider(const Order& o) {
+    auto* provider = provider_of(o);
+    if (!provider || o.provider_transaction.empty()) return;
+    auto ended = provider->cancel(o.provider_transaction);
+    if (ended) {
+      db.execute("UPDATE payment_orders SET provider_open = 0 WHERE id = ?", o.id);
+      return;
+    }
+    if (ended.error().code != core::ErrorCode::conflict) return;
+    if (auto s = provider->status(o.provider_transaction); s) {
+      if (auto fresh = load(o.id)) apply(*fresh, *s, "provider:" + provider->name(), false);
+    }
   }
 
   Provider* provider_of(const Order& o) {
@@ -451,7 +496,15 @@ core::Result<Created> Payments::create(const Origin& origin, const NewOrder& in,
     }
     auto o = d.load(r->text(0));
     if (!o) throw core::Failure("a replayed payment order vanished");
-    return Created{*o, true, {}};
+    // The client may have lost the first answer: while the payer can still pay, a fresh
+    // link (the earlier one stops working).
+    std::string token;
+    if (o->state == State::created || o->state == State::started) {
+      token = core::crypto::random_token(32);
+      d.db.execute("UPDATE payment_orders SET pay_token_hash = ? WHERE id = ?",
+                   core::crypto::sha256_hex(token), o->id);
+    }
+    return Created{*o, true, token};
   };
   if (auto earlier = replay()) return *earlier;
 
@@ -467,14 +520,16 @@ core::Result<Created> Payments::create(const Origin& origin, const NewOrder& in,
           "idempotency_key = ? AND created_at < ?",
           origin.client_id, idempotency_key, window_start);
     }
+    // Counted per payee account: authorities paying into one cash office's account share
+    // the numbers, so a transfer's Kassenzeichen names one order.
     tx.execute(
-        "INSERT INTO payment_sequences (authority_id, year, last) VALUES (?, ?, 0) "
-        "ON CONFLICT (authority_id, year) DO NOTHING",
-        account->authority_id, year);
-    tx.execute("UPDATE payment_sequences SET last = last + 1 WHERE authority_id = ? AND year = ?",
-               account->authority_id, year);
-    auto n = tx.query_one("SELECT last FROM payment_sequences WHERE authority_id = ? AND year = ?",
-                          account->authority_id, year);
+        "INSERT INTO payment_sequences (account, year, last) VALUES (?, ?, 0) "
+        "ON CONFLICT (account, year) DO NOTHING",
+        account->iban, year);
+    tx.execute("UPDATE payment_sequences SET last = last + 1 WHERE account = ? AND year = ?",
+               account->iban, year);
+    auto n = tx.query_one("SELECT last FROM payment_sequences WHERE account = ? AND year = ?",
+                          account->iban, year);
     auto kz = kassenzeichen(account->kassenzeichen, year, n->integer(0));
     if (!kz) return fail(kz.error());
     if (tx.execute(
@@ -482,18 +537,18 @@ core::Result<Created> Payments::create(const Origin& origin, const NewOrder& in,
                 "INSERT INTO payment_orders (id, tenant_id, client_id, authority_id, "
                 "kassenzeichen, amount_cents, purpose, reference, return_url, language, fee, "
                 "payer, payer_name, state, method, provider, provider_transaction, "
-                "provider_redirect, provider_reference, detail, payee, iban, bic, "
+                "provider_redirect, provider_open, provider_reference, detail, payee, iban, bic, "
                 "budget_position, booking_account, created_at, created_day, updated_at, "
                 "expires_at, refunded_cents, idempotency_key, request_hash, pay_token_hash) "
-                "VALUES ({}) ON CONFLICT DO NOTHING",
-                core::db::parameter_list(33)),
+                "VALUES ({}) ON CONFLICT (client_id, idempotency_key) DO NOTHING",
+                core::db::parameter_list(34)),
             id, account->tenant_id, origin.client_id, account->authority_id, *kz, in.amount_cents,
             in.purpose, in.reference, in.return_url, in.language, fee, payer_json(in.payer),
             core::fold_case(fmt::format("{} {}", in.payer.first_name, in.payer.name)),
             std::string(info(State::created).name), std::string(), account->provider, std::string(),
-            std::string(), std::string(), std::string(), account->payee, account->iban,
-            account->bic, account->budget_position, account->booking_account, core::to_millis(now),
-            core::format_day(day), core::to_millis(now),
+            std::string(), std::int64_t{0}, std::string(), std::string(), account->payee,
+            account->iban, account->bic, account->budget_position, account->booking_account,
+            core::to_millis(now), core::format_day(day), core::to_millis(now),
             core::to_millis(now + d.options.expire_after), std::int64_t{0},
             idempotency_key.empty() ? std::optional<std::string>() : idempotency_key, request_hash,
             core::crypto::sha256_hex(token)) != 1) {
@@ -696,8 +751,12 @@ core::Result<std::string> Payments::start(std::string_view order_id,
     core::log::warn(
         "payments.provider_refused",
         {{"order", o->id}, {"provider", provider->name()}, {"error", made.error().message}});
-    return fail(Error::unavailable("The payment provider cannot be reached; please try again.",
-                                   made.error().message));
+    if (made.error().code == core::ErrorCode::unavailable) {
+      return fail(Error::unavailable("The payment provider cannot be reached; please try again.",
+                                     made.error().message));
+    }
+    return fail(Error::conflict(
+        "The payment provider refused this payment; please contact the authority."));
   }
   Impl::Change c;
   c.actor = "payer";
@@ -705,7 +764,7 @@ core::Result<std::string> Payments::start(std::string_view order_id,
   c.detail.set("transaction", made->transaction_id);
   bool moved = d.db.transaction([&](core::db::Tx& tx) {
     if (tx.execute("UPDATE payment_orders SET provider = ?, provider_transaction = ?, "
-                   "provider_redirect = ? WHERE id = ? AND state = ?",
+                   "provider_redirect = ?, provider_open = 1 WHERE id = ? AND state = ?",
                    provider->name(), made->transaction_id, made->redirect_url, o->id,
                    std::string(info(State::created).name)) != 1) {
       return false;
@@ -799,7 +858,12 @@ core::Result<Order> Payments::returned(std::string_view order_id) {
   auto o = d.load(order_id);
   if (!o) return fail(Error::not_found("no such payment"));
   auto* provider = d.provider_of(*o);
-  if (info(o->state).finished || o->provider_transaction.empty() || !provider) return *o;
+  // A finished order is asked too while its transaction may still be paid (expired here,
+  // at a provider that cannot cancel).
+  if ((info(o->state).finished && !o->provider_open) || o->provider_transaction.empty() ||
+      !provider) {
+    return *o;
+  }
   auto status = provider->status(o->provider_transaction);
   if (!status) {
     // The provider does not answer now: the payer sees "still being checked" and
@@ -837,23 +901,18 @@ core::Result<Order> Payments::cancel(std::string_view tenant_id, std::string_vie
   auto& d = *impl_;
   auto o = find(tenant_id, id);
   if (!o) return o;
-  if (info(o->state).finished) {
+  auto finished = [] {
     return fail(Error::conflict("The payment has finished and cannot be cancelled."));
-  }
+  };
+  if (info(o->state).finished) return finished();
+  // The provider may have taken the money meanwhile: its word decides.
   if (auto* provider = d.provider_of(*o); provider && !o->provider_transaction.empty()) {
-    if (auto ended = provider->cancel(o->provider_transaction); !ended) {
-      // The provider may have taken the money meanwhile: its word decides.
-      if (auto s = provider->status(o->provider_transaction); s) {
-        o = d.apply(*o, *s, "provider:" + provider->name(), false);
-      }
-      if (info(o->state).finished || ended.error().code != core::ErrorCode::conflict) {
-        if (info(o->state).finished) {
-          return fail(Error::conflict("The payment has finished and cannot be cancelled."));
-        }
-        return fail(
-            Error::unavailable("The payment provider cannot be reached.", ended.error().message));
-      }
+    auto s = provider->status(o->provider_transaction);
+    if (!s && s.error().code != core::ErrorCode::not_found) {
+      return fail(Error::unavailable("The payment provider cannot be reached.", s.error().message));
     }
+    if (s) o = d.apply(*o, *s, "provider:" + provider->name(), false);
+    if (info(o->state).finished) return finished();
   }
   Impl::Change c;
   c.actor = std::string(actor);
@@ -861,7 +920,10 @@ core::Result<Order> Payments::cancel(std::string_view tenant_id, std::string_vie
           [&](core::db::Tx& tx) { return d.move(tx, *o, State::cancelled_by_service, c); })) {
     return fail(Error::conflict("The payment changed meanwhile; look at it again."));
   }
-  return *d.load(id);
+  d.end_at_provider(*o);
+  auto fresh = d.load(id);
+  if (fresh->state == State::paid) return finished();  // paid at the last moment
+  return *fresh;
 }
 
 core::Result<Order> Payments::mark_paid(std::string_view tenant_id, std::string_view id,
@@ -1008,6 +1070,12 @@ core::Result<StatementResult> Payments::import_statement(const std::vector<std::
   auto& d = *impl_;
   auto statements = camt::read_camt053(xml);
   if (!statements) return fail(statements.error());
+  for (const auto& st : *statements) {
+    // Without the account's IBAN a line could be money paid to anyone.
+    if (st.iban.empty()) {
+      return fail(Error::invalid("statement", "names no account (Acct/Id/IBAN)"));
+    }
+  }
   StatementResult result;
   for (const auto& s : *statements) {
     for (const auto& t : s.transactions) {
@@ -1025,34 +1093,49 @@ core::Result<StatementResult> Payments::import_statement(const std::vector<std::
           word.clear();
         }
       }
-      std::optional<Order> match;
+      // Candidates: orders of the person's tenants with a Kassenzeichen of the remittance,
+      // paid into this statement's account, for exactly this amount.
+      std::vector<Order> open;
+      bool paid_before = false;
       for (const auto& w : words) {
         for (const auto& r :
              d.db.query(fmt::format("SELECT {} FROM payment_orders WHERE kassenzeichen = ?",
                                     kOrderColumns),
                         w)) {
           auto o = read_order(r);
-          if (std::find(tenant_ids.begin(), tenant_ids.end(), o.tenant_id) == tenant_ids.end()) {
+          if (std::find(tenant_ids.begin(), tenant_ids.end(), o.tenant_id) == tenant_ids.end() ||
+              normalise_iban(o.iban) != normalise_iban(s.iban) ||
+              o.amount_cents != t.amount_cents) {
             continue;
           }
-          if (normalise_iban(o.iban) != normalise_iban(s.iban) && !s.iban.empty()) continue;
-          match = o;
+          if (o.state == State::invoiced) open.push_back(o);
+          if (o.state == State::paid) paid_before = true;
         }
       }
       auto line = fmt::format("{} {} € {} ({})", t.booking_date, money(t.amount_cents),
                               t.remittance.substr(0, 140), t.debtor_name.substr(0, 70));
-      if (!match || match->amount_cents != t.amount_cents ||
-          (match->state != State::invoiced && match->state != State::paid)) {
-        result.unmatched.push_back(line);
-        continue;
-      }
       auto hash = core::crypto::sha256_hex(
           fmt::format("{}\n{}\n{}\n{}\n{}\n{}\n{}", s.iban, t.bank_reference, t.end_to_end_id,
                       t.amount_cents, t.booking_date, t.value_date, t.remittance));
+      bool seen = d.db.query_one("SELECT 1 FROM payment_statement_lines WHERE line_hash = ?", hash)
+                      .has_value();
+      if (seen) {
+        ++result.already_paid;
+        continue;
+      }
+      if (open.size() != 1) {
+        // None, or more than one that it could be: a person decides. A second transfer for
+        // a paid invoice is money to pay back.
+        result.unmatched.push_back(open.size() > 1 ? line + " – mehrdeutig"
+                                   : paid_before   ? line + " – bereits bezahlt"
+                                                   : line);
+        continue;
+      }
+      const auto& match = open.front();
       bool applied = d.db.transaction([&](core::db::Tx& tx) {
         if (tx.execute("INSERT INTO payment_statement_lines (line_hash, order_id, imported_at) "
                        "VALUES (?, ?, ?) ON CONFLICT (line_hash) DO NOTHING",
-                       hash, match->id, core::to_millis(d.clock.now())) != 1) {
+                       hash, match.id, core::to_millis(d.clock.now())) != 1) {
           return false;
         }
         Impl::Change c;
@@ -1061,16 +1144,13 @@ core::Result<StatementResult> Payments::import_statement(const std::vector<std::
         c.provider_reference = t.bank_reference.substr(0, 100);
         c.detail.set("statement", s.id);
         c.detail.set("bookingDate", t.booking_date);
-        if (!d.move(tx, *match, State::paid, c)) {
-          // Paid already (by staff, or by another statement): the line is recorded as seen.
-          return false;
-        }
-        return true;
+        // Paid meanwhile (by staff): nothing is recorded, the line stays for a person.
+        return d.move(tx, match, State::paid, c);
       });
       if (applied) {
         ++result.matched;
       } else {
-        ++result.already_paid;
+        result.unmatched.push_back(line + " – bereits bezahlt");
       }
     }
   }
@@ -1153,14 +1233,14 @@ DailyExport Payments::daily_export(std::string_view authority_id, std::string_vi
 
 namespace {
 
-// A CSV field: quoted when it holds the separator, a quote or a line break; a text that a
-// spreadsheet would take for a formula (= + - @ at the start) is prefixed with '.
-std::string csv_field(std::string_view s, bool text = true) {
+// A text field of the CSV file, always quoted (a spreadsheet set to "," as separator sees
+// one cell too); one that a spreadsheet would take for a formula (= + - @, tab or CR at
+// the start) is prefixed with '.
+std::string csv_field(std::string_view s) {
   std::string v(s);
-  if (text && !v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@')) {
+  if (!v.empty() && std::string_view("=+-@\t\r").find(v[0]) != std::string_view::npos) {
     v.insert(v.begin(), '\'');
   }
-  if (v.find_first_of(";\"\r\n") == std::string::npos) return v;
   std::string out = "\"";
   for (char c : v) {
     if (c == '"') out += '"';
@@ -1275,26 +1355,20 @@ int Payments::expire_due() {
     if (provider && !o.provider_transaction.empty()) {
       // The provider may have the money although nobody told us: ask before ending it.
       auto s = provider->status(o.provider_transaction);
+      if (!s && s.error().code == core::ErrorCode::not_found) {
+        s = ProviderStatus{.state = ProviderState::failed, .detail = "unknown at the provider"};
+      }
       if (!s) continue;  // asked again at the next run
       o = d.apply(o, *s, "provider:" + provider->name(), false);
       if (info(o.state).finished) continue;
-      if (auto ended = provider->cancel(o.provider_transaction); !ended) {
-        // Unreachable: asked again at the next run. A conflict: the provider finished it
-        // meanwhile (its status decides), or it cannot cancel (XBezahldienste without the
-        // extensions ends it after its own timeout): then it expires here all the same.
-        if (ended.error().code != core::ErrorCode::conflict) continue;
-        auto again = provider->status(o.provider_transaction);
-        if (!again) continue;
-        if (again->state != ProviderState::pending) {
-          d.apply(o, *again, "provider:" + provider->name(), false);
-          continue;
-        }
-      }
     }
     Impl::Change c;
     c.actor = "system";
     c.detail.set("expiresAt", core::format_utc(o.expires_at));
-    if (d.db.transaction([&](core::db::Tx& tx) { return d.move(tx, o, State::expired, c); })) ++n;
+    if (d.db.transaction([&](core::db::Tx& tx) { return d.move(tx, o, State::expired, c); })) {
+      ++n;
+      d.end_at_provider(o);
+    }
   }
   return n;
 }
@@ -1302,18 +1376,31 @@ int Payments::expire_due() {
 int Payments::reconcile() {
   auto& d = *impl_;
   int n = 0;
+  auto now = d.clock.now();
+  // Every order whose provider transaction is open: unfinished ones, and ones that ended
+  // here while the provider could not end them (a payment there still counts, as late).
+  // A week after the order was made the provider has surely ended it by its own timeout.
   for (const auto& r : d.db.query(
-           fmt::format("SELECT {} FROM payment_orders WHERE state IN ('started', 'submitted') "
-                       "AND provider_transaction <> '' AND updated_at <= ? ORDER BY updated_at "
-                       "LIMIT 500",
+           fmt::format("SELECT {} FROM payment_orders WHERE provider_open = 1 AND updated_at <= ? "
+                       "AND created_at >= ? ORDER BY updated_at LIMIT 500",
                        kOrderColumns),
-           core::to_millis(d.clock.now() - d.options.reconcile_after))) {
+           core::to_millis(now - d.options.reconcile_after),
+           core::to_millis(now - std::chrono::days(7)))) {
     auto o = read_order(r);
     auto* provider = d.provider_of(o);
     if (!provider) continue;
     auto s = provider->status(o.provider_transaction);
+    if (!s && s.error().code == core::ErrorCode::not_found) {
+      s = ProviderStatus{.state = ProviderState::failed, .detail = "unknown at the provider"};
+    }
     if (!s) continue;
-    if (d.apply(o, *s, "reconciliation", false).state != o.state) ++n;
+    auto after = d.apply(o, *s, "reconciliation", false);
+    if (after.state != o.state) ++n;
+    if (s->state == ProviderState::pending) {
+      // Asked again one period later, not at every sweep.
+      d.db.execute("UPDATE payment_orders SET updated_at = ? WHERE id = ? AND updated_at = ?",
+                   core::to_millis(now), o.id, core::to_millis(after.updated_at));
+    }
   }
   return n;
 }

@@ -97,6 +97,7 @@ Result<std::vector<Piece>> parse_pattern(std::string_view pattern) {
   std::vector<Piece> out;
   int numbers = 0;
   int checks = 0;
+  int years = 0;
   auto bad = [](std::string message) {
     return fail(Error::invalid("kassenzeichen.pattern", std::move(message)));
   };
@@ -107,8 +108,10 @@ Result<std::vector<Piece>> parse_pattern(std::string_view pattern) {
       if (end == std::string_view::npos) return bad("has a { without }");
       auto field = pattern.substr(i + 1, end - i - 1);
       if (field == "YYYY") {
+        ++years;
         out.push_back({Piece::year4, {}, 0});
       } else if (field == "YY") {
+        ++years;
         out.push_back({Piece::year2, {}, 0});
       } else if (field == "P") {
         if (checks++ > 0 || i + 3 != pattern.size()) {
@@ -136,6 +139,9 @@ Result<std::vector<Piece>> parse_pattern(std::string_view pattern) {
     }
   }
   if (numbers != 1) return bad("needs exactly one running number {N:k}");
+  // The running number starts again each year: without the year, a new year's numbers
+  // would repeat last year's.
+  if (years == 0) return bad("needs the year, {YY} or {YYYY}");
   std::size_t length = 0;
   for (const auto& p : out) {
     length += p.kind == Piece::literal  ? 1

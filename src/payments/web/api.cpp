@@ -52,7 +52,7 @@ struct Api {
     if (!o.method.empty()) j.set("method", o.method);
     if (!o.provider_reference.empty()) j.set("providerReference", o.provider_reference);
     j.set("createdAt", core::format_utc(o.created_at));
-    j.set("expiresAt", core::format_utc(o.expires_at));
+    if (o.method != "invoice") j.set("expiresAt", core::format_utc(o.expires_at));
     if (o.paid_at) j.set("paidAt", core::format_utc(*o.paid_at));
     if (o.invoice_due) j.set("invoiceDue", *o.invoice_due);
     Json refunds(Poco::JSON_PRESERVE_KEY_ORDER);
@@ -124,7 +124,7 @@ struct Api {
         error.and_field("amount", "is required (an integer number of cents)");
       } else {
         auto v = o->get("amount");
-        if (!v.isInteger()) {
+        if (v.isBoolean() || !v.isInteger()) {
           error.and_field("amount", "must be an integer number of cents");
         } else {
           in.amount_cents = v.convert<Poco::Int64>();

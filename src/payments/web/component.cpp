@@ -96,7 +96,8 @@ class Component final : public web::Component {
       Account account{.authority_id = a.id,
                       .tenant_id = a.tenant_id,
                       .authority_name = a.name,
-                      .payee = a.name.substr(0, 70),
+                      // The city's cash office takes the money of its offices.
+                      .payee = a.name.substr(0, std::min<std::size_t>(a.name.find(','), 70)),
                       // A test IBAN (correct check digits, no real account).
                       .iban = "DE02120300000000202051",
                       .bic = "BYLADEM1001",
@@ -117,7 +118,12 @@ class Component final : public web::Component {
       }
       ++n;
     }
-    demo.loaded.push_back(fmt::format("payments: {} new demo payment accounts", n));
+    std::string payable;
+    for (const auto& a : payments_->accounts({demo.names["tenant:schwerin"]})) {
+      payable += (payable.empty() ? "" : ", ") + a.authority_id;
+    }
+    demo.loaded.push_back(fmt::format(
+        "payments: {} new demo payment accounts; payments for the authorities {}", n, payable));
   }
 
  private:

@@ -5,6 +5,7 @@
 // state. /zahlung/benachrichtigung/{provider} takes the providers' signed pushes.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mvsp/payments/payments.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/forms.hpp>
@@ -99,8 +100,17 @@ Response not_found(const Ctx& c, Request& req) {
   return c.pages.error(req, core::Error::not_found("no such payment"));
 }
 
+// Our order ids are 26 characters of lower-case base32: anything else is no order (and
+// never goes into a Location header).
+bool plain_id(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z');
+  });
+}
+
 Response enter(const Ctx& c, Request& req) {
   auto id = req.param("id");
+  if (!plain_id(id)) return not_found(c, req);
   if (auto token = req.query_param("token")) {
     // The link works once; the session holds the grant from now on, and the token leaves
     // the address bar (and any Referer) at once.

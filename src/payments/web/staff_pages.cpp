@@ -69,7 +69,10 @@ std::optional<std::int64_t> parse_euro(std::string_view text) {
   auto sep = text.find_first_of(",.");
   auto whole = text.substr(0, sep);
   auto frac = sep == std::string_view::npos ? std::string_view() : text.substr(sep + 1);
-  if (whole.empty() || whole.size() > 9 || frac.size() > 2 ||
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 9 || frac.size() > 2 || !digits(whole) || !digits(frac) ||
       (sep != std::string_view::npos && frac.empty())) {
     return std::nullopt;
   }
@@ -91,8 +94,16 @@ std::string day_of(const Ctx& c, const Request& req) {
   return core::format_day(core::berlin_day(c.options.clock->now()));
 }
 
+// Staff read our own states (an open invoice is not "being checked").
 std::string status_text(const Ctx& c, const Request& req, State s) {
-  return c.t(req, fmt::format("status.{}", info(s).status));
+  return c.t(req, fmt::format("state.{}", info(s).name));
+}
+
+std::string method_text(const Ctx& c, const Request& req, const std::string& method) {
+  if (method.empty()) return {};
+  auto key = fmt::format("payments.method.{}", method);
+  auto text = c.pages.catalog().text(req.locale, key);
+  return text == key ? method : text;
 }
 
 View order_row(const Ctx& c, const Request& req, const Order& o) {
@@ -165,10 +176,10 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
   fact("amount", euro(o->amount_cents));
   fact("status", status_text(c, req, o->state));
   fact("purpose", o->purpose);
-  fact("reference", o->reference);
+  fact("case_reference", o->reference);
   fact("payer", std::string(core::trim(o->payer.first_name + " " + o->payer.name)));
-  fact("method", o->method);
-  fact("provider", o->provider);
+  fact("method", method_text(c, req, o->method));
+  if (o->method != "invoice") fact("provider", o->provider);
   fact("provider_reference", o->provider_reference);
   fact("budget_position", o->budget_position);
   fact("booking_account", o->booking_account);

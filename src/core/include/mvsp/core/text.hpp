@@ -34,6 +34,10 @@ bool valid_utf8(std::string_view s);
 // `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
 std::string repair_utf8(std::string_view s);
 
+// Appends `s` as a JSON string (quotes, backslash and control characters escaped; UTF-8
+// passes through as it is).
+void append_json_string(std::string& out, std::string_view s);
+
 // Escapes & < > " ' for XML and HTML text and attribute values (SAML documents, the
 // simulators' small pages; the pages of the platform escape through their templates).
 std::string escape_markup(std::string_view s);

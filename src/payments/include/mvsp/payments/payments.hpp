@@ -175,6 +175,7 @@ struct Order {
   core::TimePoint expires_at;
   std::optional<core::TimePoint> paid_at;
   std::optional<std::string> invoice_due;  // YYYY-MM-DD
+  bool provider_open = false;              // the provider's transaction may still change (be paid)
   std::int64_t refunded_cents = 0;         // refunds submitted or done
 };
 
