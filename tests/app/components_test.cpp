@@ -47,7 +47,7 @@ TEST_F(Components, TheListHasEveryComponentOnceAndNeedsPointBackwards) {
     EXPECT_TRUE(seen.emplace(c->name()).second) << c->name() << " twice";
   }
   EXPECT_EQ(component_names(), (std::vector<std::string>{"identity", "catalog", "finder", "mailbox",
-                                                         "delivery", "forms"}));
+                                                         "delivery", "forms", "payments"}));
 }
 
 TEST_F(Components, TheDeliveryServiceAloneBuildsWhatItNeedsAndServesOnlyItsRoutes) {

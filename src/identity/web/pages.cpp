@@ -211,6 +211,12 @@ Response account_page(const Context& c, Request& req) {
   model.set("email_verified", account->email_verified);
   model.set("totp_enabled", account->totp_enabled);
   model.set("is_admin", !c.identity.staff.administered_tenants(id).empty());
+  // Staff of an authority reach its payments (clerks read, the cash office acts).
+  bool authority_staff = false;
+  for (const auto& [tenant, role] : c.identity.staff.roles_of(id)) {
+    authority_staff |= role == "clerk" || role == "cashier" || role == "authority_admin";
+  }
+  model.set("is_authority_staff", authority_staff);
   model.set("is_operator", c.options.oidc && c.identity.staff.is_operator(id));
   const auto& p = account->profile;
   auto row = [&](std::string_view key, const std::string& value) {
