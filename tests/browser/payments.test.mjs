@@ -12,6 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binary, freePort, startServer, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
 
+async function signIn(page, url, email, password, next) {
+  await page.goto(`${url}/anmelden?next=${next}`);
+  await page.getByLabel('E-Mail-Adresse').fill(email);
+  await page.getByLabel('Passwort').fill(password);
+  await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+  await page.waitForURL(`**${next}`);
+}
+
 const secret = 'browser-test-notification-secret';
 let server;
 let simulator;
@@ -49,6 +57,8 @@ before(async () => {
         '--iban', 'DE02120300000000202051', '--bic', 'BYLADEM1001',
         '--budget-position', '1.1.2.01.432100', '--booking-account', '43210000',
         '--pattern', '5{YY}{N:7}{P}', '--provider', 'sim', '--endpoint', '13004000');
+      mvsp('user', 'create', '--email', 'kasse@schwerin.example', '--password', 'Kassen-Passwort-2026',
+        '--verified', '--role', 'cashier', '--tenant', tenant.id);
       tenant.client = mvsp('client', 'create', '--name', 'Onlinedienst Bewohnerparken',
         '--grant', 'client_credentials', '--scope', 'payments:write', '--scope', 'payments:read',
         '--tenant', tenant.id);
@@ -160,3 +170,72 @@ for (const javaScript of [true, false]) {
     await context.close();
   });
 }
+
+for (const javaScript of [true, false]) {
+  test(`the cash office finds the payment, reads its journal and refunds (JavaScript ${javaScript ? 'on' : 'off'})`, async () => {
+    const payment = await newPayment();
+    // The payer pays by invoice; the transfer arrives.
+    const payer = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE' });
+    const p = await payer.newPage();
+    await p.goto(payment._links.next_url.href);
+    await p.getByLabel(/Später bezahlen/).check();
+    await p.getByRole('button', { name: 'Weiter' }).click();
+    await p.waitForURL('**/ergebnis');
+    await payer.close();
+
+    const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE' });
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    const outside = [];
+    guardLoopback(page, outside);
+    await signIn(page, server.url, 'kasse@schwerin.example', 'Kassen-Passwort-2026', '/verwaltung/zahlungen');
+    if (javaScript) await expectClean(page, 'payments search');
+    await page.getByLabel('Suche').fill(payment.kassenzeichen);
+    await page.getByRole('button', { name: 'Suchen' }).click();
+    await page.getByRole('link', { name: payment.kassenzeichen }).click();
+    assert.match(await page.textContent('main'), /Rechnung offen/);
+    if (javaScript) await expectClean(page, 'payment');
+    await page.getByRole('button', { name: /Als bezahlt markieren/ }).click();
+    assert.match(await page.textContent('main'), /Die Zahlung ist als bezahlt markiert/);
+    await page.getByLabel('Betrag in Euro').fill('31');
+    await page.getByLabel('Grund der Erstattung').fill('Teilerstattung');
+    await page.getByRole('button', { name: 'Erstattung veranlassen' }).click();
+    assert.match(await page.textContent('main'), /höchstens so viel, wie bezahlt/);
+    if (javaScript) await expectClean(page, 'refund with an error');
+    await page.getByLabel('Betrag in Euro').fill('12,50');
+    await page.getByRole('button', { name: 'Erstattung veranlassen' }).click();
+    assert.match(await page.textContent('main'), /Erstattung über 12,50 € veranlasst/);
+    await page.goto(`${server.url}/verwaltung/zahlungen/journal`);
+    assert.match(await page.textContent('main'), /Tagesjournal/);
+    if (javaScript) await expectClean(page, 'journal');
+    await page.goto(`${server.url}/verwaltung/zahlungen/kontoauszug`);
+    if (javaScript) await expectClean(page, 'bank statement');
+    assert.equal(await status(payment.paymentId), 'success');
+    assert.deepEqual(outside, []);
+    await context.close();
+  });
+}
+
+test('an authority admin keeps the payment account (demo data; with axe, also with errors)', async () => {
+  const demo = await startServer({ demo: true });
+  try {
+    const context = await browser.newContext({ locale: 'de-DE' });
+    context.setDefaultTimeout(15000);
+    const page = await context.newPage();
+    await signIn(page, demo.url, 'verwaltung@example.org', 'Demo-Passwort-2026', '/verwaltung/zahlungen/konten');
+    await expectClean(page, 'payment accounts');
+    await page.getByRole('link', { name: /Bürgeramt/ }).click();
+    await expectClean(page, 'payment account');
+    await page.getByLabel('IBAN').fill('DE02120300000000202052');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    assert.match(await page.textContent('main'), /Geben Sie eine gültige IBAN an/);
+    await expectClean(page, 'payment account with an error');
+    await page.getByLabel('IBAN').fill('DE02 1203 0000 0000 2020 51');
+    await page.getByRole('button', { name: 'Speichern' }).click();
+    await page.waitForURL('**/verwaltung/zahlungen/konten');
+    assert.match(await page.textContent('main'), /Das Zahlungskonto ist gespeichert/);
+    await context.close();
+  } finally {
+    await demo.stop();
+  }
+});

@@ -6,6 +6,7 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <mvsp/catalog/catalog.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/identity/oidc.hpp>
 #include <mvsp/payments/payments.hpp>
@@ -56,9 +57,17 @@ class PaymentPages : public test::ServerTest {
                                          .invoice_days = 14},
                                         "test"));
     }
-    for (auto [email, role, tenant] : {std::tuple{"kasse@schwerin.example", "cashier", schwerin_},
-                                       {"sachbearbeitung@schwerin.example", "clerk", schwerin_},
-                                       {"kasse@wismar.example", "cashier", wismar_}}) {
+    // An authority of Schwerin in the catalog, without a payment account yet.
+    ASSERT_TRUE(app.get<catalog::Catalog>().put_authority(
+        {.actor = "test", .state_wide = true, .tenant_ids = {}}, {.id = "sn-standesamt",
+                                                                  .tenant_id = schwerin_,
+                                                                  .region = "13004000",
+                                                                  .name = "Standesamt Schwerin"}));
+    for (auto [email, role, tenant] :
+         {std::tuple{"kasse@schwerin.example", "cashier", schwerin_},
+          {"verwaltung@schwerin.example", "authority_admin", schwerin_},
+          {"sachbearbeitung@schwerin.example", "clerk", schwerin_},
+          {"kasse@wismar.example", "cashier", wismar_}}) {
       ASSERT_TRUE(id.accounts.create_account({.email = email,
                                               .password = kPassword,
                                               .given_name = "Kim",
@@ -295,7 +304,8 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
       kasse.post_form("/verwaltung/zahlungen/" + id + "/erstattung",
                       {{"amount", "30,01"}, {"reason", "zu viel"}, {"csrf_token", token}});
   EXPECT_EQ(too_much.status, 422);
-  EXPECT_NE(too_much.body.find("must not exceed"), std::string::npos);
+  EXPECT_NE(too_much.body.find("höchstens so viel, wie bezahlt und noch nicht erstattet ist"),
+            std::string::npos);
   auto garbled = kasse.post_form("/verwaltung/zahlungen/" + id + "/erstattung",
                                  {{"amount", "zwölf"}, {"reason", "x"}, {"csrf_token", token}});
   EXPECT_EQ(garbled.status, 422);
@@ -316,6 +326,58 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
   EXPECT_NE(csv.body.find("\"" + kz + "\";30.00;EUR"), std::string::npos) << csv.body;
   EXPECT_NE(csv.body.find(";-12.50;EUR"), std::string::npos);
   EXPECT_EQ(other.get("/verwaltung/zahlungen/buchungen.csv?behoerde=sn&tag=" + day).status, 404);
+}
+
+TEST_P(PaymentPages, AnAuthorityAdminKeepsThePaymentAccount) {
+  auto cashier = signed_in("kasse@schwerin.example");
+  EXPECT_EQ(cashier.get("/verwaltung/zahlungen/konten").status, 403);
+  auto admin = signed_in("verwaltung@schwerin.example");
+  auto list = admin.get("/verwaltung/zahlungen/konten");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("Standesamt Schwerin"), std::string::npos);
+  EXPECT_NE(list.body.find("noch nicht eingerichtet"), std::string::npos);
+  EXPECT_EQ(admin.get("/verwaltung/zahlungen/konten/hwi").status, 404) << "Wismar's";
+  auto form = admin.get("/verwaltung/zahlungen/konten/sn-standesamt");
+  ASSERT_EQ(form.status, 200);
+  auto token = test::HttpClient::csrf_token_in(form.body);
+  auto bad = admin.post_form("/verwaltung/zahlungen/konten/sn-standesamt",
+                             {{"payee", ""},
+                              {"iban", "DE02120300000000202052"},
+                              {"budgetPosition", "1.1"},
+                              {"bookingAccount", "4321"},
+                              {"kassenzeichen.pattern", enc("{N:6}{P}")},
+                              {"check", "luhn"},
+                              {"invoice", "1"},
+                              {"invoiceDays", "14"},
+                              {"csrf_token", token}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("Geben Sie den Kontoinhaber an"), std::string::npos);
+  EXPECT_NE(bad.body.find("Geben Sie eine gültige IBAN an"), std::string::npos);
+  EXPECT_NE(bad.body.find("Das Muster braucht das Jahr"), std::string::npos);
+  EXPECT_FALSE(app_->get<Payments>().account("sn-standesamt"));
+  auto good = admin.post_form("/verwaltung/zahlungen/konten/sn-standesamt",
+                              {{"payee", enc("Landeshauptstadt Schwerin")},
+                               {"iban", enc("DE02 1203 0000 0000 2020 51")},
+                               {"budgetPosition", "1.1"},
+                               {"bookingAccount", "4321"},
+                               {"kassenzeichen.pattern", enc("ST{YY}{N:6}{P}")},
+                               {"check", "mod11"},
+                               {"invoice", "1"},
+                               {"invoiceDays", "30"},
+                               {"csrf_token", token}});
+  ASSERT_EQ(good.status, 303) << good.body;
+  auto saved = app_->get<Payments>().account("sn-standesamt");
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->tenant_id, schwerin_);
+  EXPECT_EQ(saved->authority_name, "Standesamt Schwerin");
+  EXPECT_EQ(saved->iban, "DE02120300000000202051");
+  EXPECT_EQ(saved->kassenzeichen.check, "mod11");
+  EXPECT_EQ(saved->invoice_days, 30);
+  EXPECT_EQ(create(token_, body(3000, "sn-standesamt"), "st1").status, 201);
+  // Another tenant's admin cannot reach it.
+  EXPECT_EQ(
+      signed_in("kasse@wismar.example").get("/verwaltung/zahlungen/konten/sn-standesamt").status,
+      403);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PaymentPages, ::testing::ValuesIn(test::backends()));

@@ -8,6 +8,7 @@
 #include <mvsp/core/clock.hpp>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct PageOptions {
   // Where each provider's payment page lives (its origin), by provider name: the payment
   // step's form leads there by a redirect, which the page's CSP form-action must allow.
   std::map<std::string, std::string> provider_origins;
+  // The catalog's authorities of the given tenants: (authority id, name, tenant id).
+  std::function<std::vector<std::tuple<std::string, std::string, std::string>>(
+      const std::vector<std::string>& tenant_ids)>
+      authorities_of;
+  std::vector<std::string> provider_names;  // the configured providers
 };
 
 // /zahlung/{id}…: the payer's step; /zahlung/benachrichtigung/{provider}: pushes.

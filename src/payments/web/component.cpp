@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/core/config.hpp>
@@ -56,7 +57,18 @@ class Component final : public web::Component {
         .public_url = p.public_url,
         .clock = &p.ports.clock,
         .roles_of = [&staff](const std::string& account) { return staff.roles_of(account); },
-        .provider_origins = {}};
+        .provider_origins = {},
+        .authorities_of =
+            [&catalog = p.services.need<catalog::Catalog>()](const std::vector<std::string>& ids) {
+              std::vector<std::tuple<std::string, std::string, std::string>> out;
+              for (const auto& a : catalog.authorities()) {
+                if (std::find(ids.begin(), ids.end(), a.tenant_id) != ids.end()) {
+                  out.emplace_back(a.id, a.name, a.tenant_id);
+                }
+              }
+              return out;
+            },
+        .provider_names = payments_->provider_names()};
     for (const auto& s : settings_.providers) {
       options.provider_origins[s.options.name] = s.page_origin;
     }

@@ -38,6 +38,16 @@ struct Ctx {
 
 enum class Need { read, manage, admin };
 
+// The use case names the field and the rule; the page says it in the person's language
+// where the catalog has the rule's text (payments.errors.<field>).
+core::Error localised(const Ctx& c, const Request& req, core::Error error) {
+  for (auto& f : error.fields) {
+    auto key = fmt::format("payments.errors.{}", f.field);
+    if (auto text = c.pages.catalog().text(req.locale, key); text != key) f.message = text;
+  }
+  return error;
+}
+
 // The tenants whose payments the signed-in person may see (read), handle (manage: the cash
 // office and admins) or configure (admin).
 std::vector<std::string> tenants(const Ctx& c, const Request& req, Need need) {
@@ -246,7 +256,8 @@ Response refund(const Ctx& c, Request& req) {
     if (done.error().code != core::ErrorCode::invalid_input) {
       return c.pages.error(req, done.error());
     }
-    return order_page(c, req, &done.error(), amount_text, reason);
+    auto error = localised(c, req, done.error());
+    return order_page(c, req, &error, amount_text, reason);
   }
   web::flash(req, fmt::format(fmt::runtime(c.t(req, "staff.refund.done")), euro(*amount)));
   return Response::redirect("/verwaltung/zahlungen/" + o->id);
@@ -392,6 +403,116 @@ Response statement_upload(const Ctx& c, Request& req) {
   return statement_page(c, req, &*result);
 }
 
+// The authority's payment account, kept by its admins: booking data, Kassenzeichen
+// pattern, provider, invoices. Every field is checked (check_account) and named.
+Response accounts_page(const Ctx& c, Request& req) {
+  auto ids = tenants(c, req, Need::admin);
+  if (auto r = refuse(c, req, ids)) return *r;
+  View model;
+  model.set("title", c.t(req, "staff.accounts.title"));
+  model.set_list("authorities", {});
+  for (const auto& [id, name, tenant] : c.options.authorities_of(ids)) {
+    View v;
+    v.set("id", id);
+    v.set("name", name);
+    v.set("status",
+          c.t(req, c.payments.account(id) ? "staff.accounts.set" : "staff.accounts.unset"));
+    model.add("authorities", std::move(v));
+  }
+  return c.pages.render(req, "payments/staff_accounts", std::move(model));
+}
+
+std::optional<std::tuple<std::string, std::string, std::string>> own_authority(const Ctx& c,
+                                                                               const Request& req) {
+  auto ids = tenants(c, req, Need::admin);
+  for (auto& a : c.options.authorities_of(ids)) {
+    if (std::get<0>(a) == req.param("authority")) return a;
+  }
+  return std::nullopt;
+}
+
+Response account_form(const Ctx& c, Request& req, const Account& a, const core::Error* error) {
+  View model;
+  model.set("title", c.t(req, "staff.account.title"));
+  model.set("authority", a.authority_name);
+  model.set("authority_id", a.authority_id);
+  auto field = [&](const char* name, std::string value, bool required, const char* mode = "") {
+    return web::Field{.name = name,
+                      .label = c.t(req, fmt::format("staff.account.{}", name)),
+                      .value = std::move(value),
+                      .hint = c.t(req, fmt::format("staff.account.{}_hint", name)),
+                      .required = required,
+                      .inputmode = mode};
+  };
+  auto form =
+      web::form_view({field("payee", a.payee, true), field("iban", a.iban, true),
+                      field("bic", a.bic, false), field("budgetPosition", a.budget_position, true),
+                      field("bookingAccount", a.booking_account, true),
+                      field("kassenzeichen.pattern", a.kassenzeichen.pattern, true),
+                      field("endpointId", a.endpoint_id, false),
+                      field("invoiceDays", std::to_string(a.invoice_days), true, "numeric")},
+                     error, c.t(req, "staff.account.error_title"));
+  model.set("form", std::move(form));
+  std::vector<std::pair<std::string, std::string>> checks = {
+      {"luhn", c.t(req, "staff.account.luhn")}, {"mod11", c.t(req, "staff.account.mod11")}};
+  model.set("checks", web::choices_view("kassenzeichen.check", c.t(req, "staff.account.check"),
+                                        "check", "radio", checks, {a.kassenzeichen.check}, error));
+  std::vector<std::pair<std::string, std::string>> providers = {
+      {"", c.t(req, "staff.account.no_provider")}};
+  for (const auto& p : c.options.provider_names) providers.emplace_back(p, p);
+  model.set("providers", web::choices_view("provider", c.t(req, "staff.account.provider"),
+                                           "provider", "radio", providers, {a.provider}, error));
+  model.set("invoices",
+            web::choices_view(
+                "invoice", c.t(req, "staff.account.invoice"), "invoice", "checkbox",
+                {{"1", c.t(req, "staff.account.invoice_yes")}},
+                a.invoice ? std::vector<std::string>{"1"} : std::vector<std::string>{}, error));
+  return c.pages.render(req, "payments/staff_account", std::move(model), error ? 422 : 200);
+}
+
+Response account_page(const Ctx& c, Request& req) {
+  auto ids = tenants(c, req, Need::admin);
+  if (auto r = refuse(c, req, ids)) return *r;
+  auto authority = own_authority(c, req);
+  if (!authority) return c.pages.error(req, core::Error::not_found("no such authority"));
+  auto& [id, name, tenant] = *authority;
+  auto a = c.payments.account(id).value_or(Account{.authority_id = id});
+  a.authority_name = name;
+  return account_form(c, req, a, nullptr);
+}
+
+Response account_save(const Ctx& c, Request& req) {
+  auto ids = tenants(c, req, Need::admin);
+  if (auto r = refuse(c, req, ids)) return *r;
+  auto authority = own_authority(c, req);
+  if (!authority) return c.pages.error(req, core::Error::not_found("no such authority"));
+  auto& [id, name, tenant] = *authority;
+  auto f = [&](const char* key) { return std::string(core::trim(req.form(key).value_or(""))); };
+  Account a{.authority_id = id,
+            .tenant_id = tenant,
+            .authority_name = name,
+            .payee = f("payee"),
+            .iban = f("iban"),
+            .bic = f("bic"),
+            .budget_position = f("budgetPosition"),
+            .booking_account = f("bookingAccount"),
+            .kassenzeichen = {f("kassenzeichen.pattern"), f("check")},
+            .provider = f("provider"),
+            .endpoint_id = f("endpointId"),
+            .invoice = f("invoice") == "1",
+            .invoice_days = 0};
+  auto days = f("invoiceDays");
+  auto [p, ec] = std::from_chars(days.data(), days.data() + days.size(), a.invoice_days);
+  if (ec != std::errc() || p != days.data() + days.size()) a.invoice_days = 0;
+  auto saved = c.payments.save_account(a, actor(req));
+  if (!saved) {
+    auto error = localised(c, req, saved.error());
+    return account_form(c, req, a, &error);
+  }
+  web::flash(req, c.t(req, "staff.account.saved"));
+  return Response::redirect("/verwaltung/zahlungen/konten");
+}
+
 }  // namespace
 
 void register_staff_pages(web::Router& router, const web::Pages& pages, Payments& payments,
@@ -409,6 +530,11 @@ void register_staff_pages(web::Router& router, const web::Pages& pages, Payments
   // day's statement of an authority's account.
   router.post("/verwaltung/zahlungen/kontoauszug",
               [c](Request& req) { return statement_upload(*c, req); });
+  router.get("/verwaltung/zahlungen/konten", [c](Request& req) { return accounts_page(*c, req); });
+  router.get("/verwaltung/zahlungen/konten/{authority}",
+             [c](Request& req) { return account_page(*c, req); });
+  router.post("/verwaltung/zahlungen/konten/{authority}",
+              [c](Request& req) { return account_save(*c, req); });
   router.get("/verwaltung/zahlungen/{id}", [c](Request& req) { return order_page(*c, req); });
   router.post("/verwaltung/zahlungen/{id}/erstattung",
               [c](Request& req) { return refund(*c, req); });
