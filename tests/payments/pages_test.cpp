@@ -273,6 +273,7 @@ TEST_P(PaymentPages, StaffFindRefundAndReadTheJournalOfTheirOwnAuthority) {
   auto found = clerk.get("/verwaltung/zahlungen?q=" + kz);
   ASSERT_EQ(found.status, 200);
   EXPECT_NE(found.body.find("/verwaltung/zahlungen/" + id), std::string::npos);
+  EXPECT_NE(found.body.find("Stadt sn"), std::string::npos) << "the authority is named";
   auto order = clerk.get("/verwaltung/zahlungen/" + id);
   ASSERT_EQ(order.status, 200);
   EXPECT_EQ(order.body.find("/bezahlt"), std::string::npos) << "clerks only read";

@@ -36,6 +36,7 @@ class FakeProvider final : public Provider {
     return it->second;
   }
   core::Status cancel(const std::string& id) override {
+    if (down) return core::fail(core::Error::unavailable("down"));
     cancelled.insert(id);
     if (transactions[id].state == ProviderState::paid) {
       return core::fail(core::Error::conflict("paid"));
@@ -519,11 +520,18 @@ TEST_P(PaymentsTest, ExpiryAsksFirstAndKeepsAPayment) {
 TEST_P(PaymentsTest, APaymentAfterExpiryIsKeptAndMarkedLate) {
   auto o = started();
   clock_.advance(91min);
-  provider_->down = true;  // expiry cannot ask: it waits for the next run
-  EXPECT_EQ(payments_->expire_due(), 0);
-  provider_->down = false;
+  provider_->down = true;  // expiry cannot ask: the order expires, its transaction stays open
   EXPECT_EQ(payments_->expire_due(), 1);
-  ASSERT_TRUE(push(o, "paid"));  // the money arrived after all
+  EXPECT_TRUE(payments_->get(o.id)->provider_open);
+  provider_->down = false;
+  // The provider answers again: reconciliation learns that the money is there.
+  provider_->transactions[o.provider_transaction] = {.state = ProviderState::paid,
+                                                     .method = "CREDITCARD"};
+  clock_.advance(3min);
+  EXPECT_EQ(payments_->reconcile(), 1);
+  EXPECT_EQ(payments_->get(o.id)->state, State::paid);
+  EXPECT_FALSE(payments_->get(o.id)->provider_open);
+  ASSERT_TRUE(push(o, "paid"));  // and the provider's late push changes nothing more
   auto now = payments_->get(o.id);
   EXPECT_EQ(now->state, State::paid);
   auto journal = payments_->journal(o.id);

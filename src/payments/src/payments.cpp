@@ -1358,9 +1358,13 @@ int Payments::expire_due() {
       if (!s && s.error().code == core::ErrorCode::not_found) {
         s = ProviderStatus{.state = ProviderState::failed, .detail = "unknown at the provider"};
       }
-      if (!s) continue;  // asked again at the next run
-      o = d.apply(o, *s, "provider:" + provider->name(), false);
-      if (info(o.state).finished) continue;
+      // A provider that does not answer: the order expires here all the same, and its
+      // transaction stays open, so reconciliation asks until the provider answers (money
+      // found there then makes the order paid, late).
+      if (s) {
+        o = d.apply(o, *s, "provider:" + provider->name(), false);
+        if (info(o.state).finished) continue;
+      }
     }
     Impl::Change c;
     c.actor = "system";
@@ -1393,7 +1397,13 @@ int Payments::reconcile() {
     if (!s && s.error().code == core::ErrorCode::not_found) {
       s = ProviderStatus{.state = ProviderState::failed, .detail = "unknown at the provider"};
     }
-    if (!s) continue;
+    if (!s) {
+      // Asked again one period later: orders the provider cannot answer for now go to the
+      // back of the queue, so that they never hold up the others.
+      d.db.execute("UPDATE payment_orders SET updated_at = ? WHERE id = ? AND updated_at = ?",
+                   core::to_millis(now), o.id, core::to_millis(o.updated_at));
+      continue;
+    }
     auto after = d.apply(o, *s, "reconciliation", false);
     if (after.state != o.state) ++n;
     if (s->state == ProviderState::pending) {

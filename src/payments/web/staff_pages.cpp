@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <mvsp/core/text.hpp>
 #include <mvsp/payments/payments.hpp>
 #include <mvsp/web/forms.hpp>
@@ -151,7 +152,13 @@ Response search(const Ctx& c, Request& req) {
   authority_choices(c, ids, authority, model);
   model.set_list("orders", {});
   auto orders = c.payments.search({.tenant_ids = ids, .text = q, .authority_id = authority});
-  for (const auto& o : orders) model.add("orders", order_row(c, req, o));
+  std::map<std::string, std::string> names;
+  for (const auto& a : c.payments.accounts(ids)) names[a.authority_id] = a.authority_name;
+  for (const auto& o : orders) {
+    auto row = order_row(c, req, o);
+    row.set("authority", names.contains(o.authority_id) ? names[o.authority_id] : o.authority_id);
+    model.add("orders", std::move(row));
+  }
   model.set("has_orders", !orders.empty());
   model.set("manage", !tenants(c, req, Need::manage).empty());
   model.set("admin", !tenants(c, req, Need::admin).empty());
