@@ -8,6 +8,7 @@
 #include <memory>
 #include <mvsp/core/text.hpp>
 #include <mvsp/forms/pdf.hpp>
+#include <mvsp/payments/payments.hpp>
 #include <string_view>
 
 namespace mvsp::payments::invoice {
@@ -124,17 +125,6 @@ std::string grouped(std::string_view iban) {
     out += iban[i];
   }
   return out;
-}
-
-// 123456789 → "1.234.567,89 €".
-std::string euros(std::int64_t cents) {
-  auto whole = std::to_string(cents / 100);
-  std::string out;
-  for (std::size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) out += '.';
-    out += whole[i];
-  }
-  return fmt::format("{},{:02} €", out, cents % 100);
 }
 
 core::Status single_line(std::string_view field, std::string_view value, bool required) {
@@ -271,7 +261,7 @@ core::Result<std::string> render(const Document& document) {
   if (!payload) return fail(payload.error());
 
   auto iban = grouped(*normalized_iban(transfer.iban));
-  auto amount = euros(transfer.amount_cents);
+  auto amount = format_euro(transfer.amount_cents);
 
   forms::PdfDocument pdf;
   pdf.title = kTitle;

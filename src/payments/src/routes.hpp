@@ -22,9 +22,6 @@ namespace mvsp::payments {
 
 class Payments;
 
-// "30,00 €".
-std::string euro(std::int64_t cents);
-
 // /api/v1/payments: create (Idempotency-Key), read, list by reference, cancel.
 void register_api(web::Router& router, Payments& payments, web::MachineClients& clients,
                   std::string public_url);

@@ -232,6 +232,16 @@ bool valid_kassenzeichen(const KassenzeichenRule& rule, std::string_view value) 
 
 // ---- fees ---------------------------------------------------------------------------
 
+std::string format_euro(std::int64_t cents) {
+  auto whole = std::to_string(std::abs(cents) / 100);
+  std::string grouped;
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    if (i > 0 && (whole.size() - i) % 3 == 0) grouped += '.';
+    grouped += whole[i];
+  }
+  return fmt::format("{}{},{:02} €", cents < 0 ? "-" : "", grouped, std::abs(cents) % 100);
+}
+
 core::Result<std::int64_t> compute_fee(const FeeRule& rule,
                                        const std::map<std::string, std::string>& answers) {
   if (rule.per_unit_cents == 0 || rule.unit_field.empty()) return rule.fixed_cents;

@@ -16,20 +16,10 @@
 #include <mvsp/web/view.hpp>
 #include <sstream>
 
+#include "page_context.hpp"
 #include "routes.hpp"
 
 namespace mvsp::payments {
-
-// "30,00 €" as people read amounts in Germany.
-std::string euro(std::int64_t cents) {
-  auto whole = std::to_string(std::abs(cents) / 100);
-  std::string grouped;
-  for (std::size_t i = 0; i < whole.size(); ++i) {
-    if (i > 0 && (whole.size() - i) % 3 == 0) grouped += '.';
-    grouped += whole[i];
-  }
-  return fmt::format("{}{},{:02} €", cents < 0 ? "-" : "", grouped, std::abs(cents) % 100);
-}
 
 namespace {
 
@@ -40,15 +30,7 @@ using web::View;
 constexpr const char* kGranted = "payments.granted";
 constexpr std::size_t kMaxGranted = 10;
 
-struct Ctx {
-  const web::Pages& pages;
-  Payments& payments;
-  PageOptions options;
-
-  std::string t(const Request& req, std::string_view key) const {
-    return pages.catalog().text(req.locale, fmt::format("payments.{}", key));
-  }
-};
+using Ctx = PageContext;
 
 std::vector<std::string> granted(const Request& req) {
   std::vector<std::string> out;
@@ -90,7 +72,7 @@ void add_facts(const Ctx& c, const Request& req, const Order& o, View& model) {
   };
   model.set_list("facts", {});
   fact("purpose", o.purpose);
-  fact("amount", euro(o.amount_cents));
+  fact("amount", format_euro(o.amount_cents));
   fact("payee", o.payee);
   fact("kassenzeichen", o.kassenzeichen);
   if (!o.reference.empty()) fact("reference", o.reference);

@@ -18,6 +18,7 @@
 #include <mvsp/web/templates.hpp>
 #include <mvsp/web/view.hpp>
 
+#include "page_context.hpp"
 #include "routes.hpp"
 
 namespace mvsp::payments {
@@ -27,15 +28,7 @@ using web::Request;
 using web::Response;
 using web::View;
 
-struct Ctx {
-  const web::Pages& pages;
-  Payments& payments;
-  PageOptions options;
-
-  std::string t(const Request& req, std::string_view key) const {
-    return pages.catalog().text(req.locale, fmt::format("payments.{}", key));
-  }
-};
+using Ctx = PageContext;
 
 enum class Need { read, manage, admin };
 
@@ -121,7 +114,7 @@ View order_row(const Ctx& c, const Request& req, const Order& o) {
   View v;
   v.set("id", o.id);
   v.set("kassenzeichen", o.kassenzeichen);
-  v.set("amount", euro(o.amount_cents));
+  v.set("amount", format_euro(o.amount_cents));
   v.set("status", status_text(c, req, o.state));
   v.set("purpose", o.purpose);
   v.set("payer", std::string(core::trim(o.payer.first_name + " " + o.payer.name)));
@@ -190,7 +183,7 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
     model.add("facts", std::move(v));
   };
   fact("kassenzeichen", o->kassenzeichen);
-  fact("amount", euro(o->amount_cents));
+  fact("amount", format_euro(o->amount_cents));
   fact("status", status_text(c, req, o->state));
   fact("purpose", o->purpose);
   fact("case_reference", o->reference);
@@ -200,7 +193,7 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
   fact("provider_reference", o->provider_reference);
   fact("budget_position", o->budget_position);
   fact("booking_account", o->booking_account);
-  fact("refunded", o->refunded_cents > 0 ? euro(o->refunded_cents) : "");
+  fact("refunded", o->refunded_cents > 0 ? format_euro(o->refunded_cents) : "");
   fact("created", core::format_berlin(o->created_at));
   if (o->paid_at) fact("paid", core::format_berlin(*o->paid_at));
   model.set_list("journal", {});
@@ -211,7 +204,7 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
     v.set("state", e.to_state == e.from_state
                        ? std::string()
                        : status_text(c, req, parse_state(e.to_state).value_or(State::created)));
-    v.set("amount", e.amount_cents == 0 ? std::string() : euro(e.amount_cents));
+    v.set("amount", e.amount_cents == 0 ? std::string() : format_euro(e.amount_cents));
     v.set("actor", e.actor);
     model.add("journal", std::move(v));
   }
@@ -219,7 +212,7 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
   for (const auto& f : c.payments.refunds(o->id)) {
     View v;
     v.set("at", core::format_berlin(f.created_at));
-    v.set("amount", euro(f.amount_cents));
+    v.set("amount", format_euro(f.amount_cents));
     v.set("status", c.t(req, fmt::format("refund_status.{}", refund_status_name(f.status))));
     v.set("route", c.t(req, fmt::format("refund_route.{}", f.route)));
     v.set("reason", f.reason);
@@ -234,7 +227,7 @@ Response order_page(const Ctx& c, Request& req, const core::Error* error = nullp
                        .label = c.t(req, "staff.refund.amount"),
                        .value = amount,
                        .hint = fmt::format(fmt::runtime(c.t(req, "staff.refund.amount_hint")),
-                                           euro(o->amount_cents - o->refunded_cents)),
+                                           format_euro(o->amount_cents - o->refunded_cents)),
                        .required = true,
                        .inputmode = "decimal"},
                       {.name = "reason",
@@ -266,7 +259,7 @@ Response refund(const Ctx& c, Request& req) {
     auto error = localised(c, req, done.error());
     return order_page(c, req, &error, amount_text, reason);
   }
-  web::flash(req, fmt::format(fmt::runtime(c.t(req, "staff.refund.done")), euro(*amount)));
+  web::flash(req, fmt::format(fmt::runtime(c.t(req, "staff.refund.done")), format_euro(*amount)));
   return Response::redirect("/verwaltung/zahlungen/" + o->id);
 }
 
@@ -327,15 +320,15 @@ Response journal(const Ctx& c, Request& req) {
     v.set("state", e.to_state == e.from_state
                        ? std::string()
                        : status_text(c, req, parse_state(e.to_state).value_or(State::created)));
-    v.set("amount", e.amount_cents == 0 ? std::string() : euro(e.amount_cents));
+    v.set("amount", e.amount_cents == 0 ? std::string() : format_euro(e.amount_cents));
     model.add("entries", std::move(v));
   }
   model.set("has_entries", !entries.empty());
   auto e = c.payments.daily_export(a->authority_id, day);
   model.set("bookings", std::to_string(e.bookings.size()));
-  model.set("payments_total", euro(e.payments_cents));
-  model.set("refunds_total", euro(e.refunds_cents));
-  model.set("total", euro(e.total_cents));
+  model.set("payments_total", format_euro(e.payments_cents));
+  model.set("refunds_total", format_euro(e.refunds_cents));
+  model.set("total", format_euro(e.total_cents));
   model.set("stored", c.payments.stored_export(a->authority_id, day).has_value());
   return c.pages.render(req, "payments/staff_journal", std::move(model));
 }

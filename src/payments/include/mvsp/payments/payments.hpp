@@ -85,6 +85,9 @@ bool valid_kassenzeichen(const KassenzeichenRule& rule, std::string_view value);
 
 // ---- fees ---------------------------------------------------------------------------
 
+// An amount as people read it in Germany: 123456789 -> "1.234.567,89 €", -1250 -> "-12,50 €".
+std::string format_euro(std::int64_t cents);
+
 // How a fee is reckoned: fixed, or per unit counted in a form answer (per dog, per copy).
 struct FeeRule {
   std::int64_t fixed_cents = 0;
