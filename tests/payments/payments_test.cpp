@@ -341,6 +341,15 @@ TEST_P(PaymentsTest, CreatesWithKassenzeichenAndJournal) {
   auto g = payments_->create({"client-2", "t-wismar"}, order(500, "gadebusch"), "k2");
   ASSERT_TRUE(g);
   EXPECT_EQ(g->order.kassenzeichen.substr(3, 6), "000001");
+  // Schwerin's account moves to another IBAN with the same pattern: the numbers already
+  // issued for the authority are passed over, never issued twice.
+  auto moved = account("schwerin", "t-schwerin");
+  moved.iban = "DE75512108001245126199";
+  ASSERT_TRUE(payments_->save_account(moved, "test"));
+  auto after = payments_->create(client_, order(), "k3");
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_NE(after->order.kassenzeichen, a.kassenzeichen);
+  EXPECT_NE(after->order.kassenzeichen, b.kassenzeichen);
   EXPECT_EQ(events(a), std::vector<std::string>{"created:created"});
   EXPECT_EQ(a.expires_at - a.created_at, std::chrono::minutes(90));
 }

@@ -391,6 +391,18 @@ core::Status Payments::save_account(const Account& in, std::string_view actor) {
   if (a.authority_id.empty() || a.tenant_id.empty()) {
     throw core::Failure("a payment account needs its authority and tenant");
   }
+  if (a.provider.empty()) a.endpoint_id.clear();  // it means nothing without a provider
+  // Where the money goes is worth a trace: the IBAN before and after (its last four).
+  auto before = account(a.authority_id);
+  auto tail = [](const std::string& iban) {
+    return iban.size() > 4 ? iban.substr(iban.size() - 4) : iban;
+  };
+  Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
+  detail.set("provider", a.provider);
+  detail.set("invoice", a.invoice);
+  detail.set("ibanEndsWith", tail(a.iban));
+  if (before && before->iban != a.iban) detail.set("ibanBeforeEndsWith", tail(before->iban));
+  if (before && before->payee != a.payee) detail.set("payeeChanged", true);
   d.db.transaction([&](core::db::Tx& tx) {
     tx.execute("DELETE FROM payment_accounts WHERE authority_id = ?", a.authority_id);
     tx.execute(fmt::format("INSERT INTO payment_accounts ({}, updated_at) VALUES ({}, ?)",
@@ -399,12 +411,11 @@ core::Status Payments::save_account(const Account& in, std::string_view actor) {
                a.budget_position, a.booking_account, a.kassenzeichen.pattern, a.kassenzeichen.check,
                a.provider, a.endpoint_id, a.invoice ? 1 : 0, a.invoice_days,
                core::to_millis(d.clock.now()));
-    d.audit.append(
-        tx, {.actor = std::string(actor),
-             .action = "payment.account_saved",
-             .object_type = "authority",
-             .object_id = a.authority_id,
-             .detail = fmt::format(R"({{"provider":"{}","invoice":{}}})", a.provider, a.invoice)});
+    d.audit.append(tx, {.actor = std::string(actor),
+                        .action = "payment.account_saved",
+                        .object_type = "authority",
+                        .object_id = a.authority_id,
+                        .detail = stringify(detail)});
   });
   return {};
 }
@@ -520,18 +531,33 @@ core::Result<Created> Payments::create(const Origin& origin, const NewOrder& in,
           "idempotency_key = ? AND created_at < ?",
           origin.client_id, idempotency_key, window_start);
     }
-    // Counted per payee account: authorities paying into one cash office's account share
-    // the numbers, so a transfer's Kassenzeichen names one order.
+    // Counted per tenant and payee account: the tenant's authorities paying into one cash
+    // office's account share the numbers, so a transfer's Kassenzeichen names one order,
+    // and no other tenant can use them up. A number already taken (the account or the
+    // pattern changed since) is passed over.
+    auto sequence = account->tenant_id + ":" + account->iban;
     tx.execute(
         "INSERT INTO payment_sequences (account, year, last) VALUES (?, ?, 0) "
         "ON CONFLICT (account, year) DO NOTHING",
-        account->iban, year);
-    tx.execute("UPDATE payment_sequences SET last = last + 1 WHERE account = ? AND year = ?",
-               account->iban, year);
-    auto n = tx.query_one("SELECT last FROM payment_sequences WHERE account = ? AND year = ?",
-                          account->iban, year);
-    auto kz = kassenzeichen(account->kassenzeichen, year, n->integer(0));
-    if (!kz) return fail(kz.error());
+        sequence, year);
+    core::Result<std::string> kz = fail(Error::invalid("kassenzeichen.pattern", "no number"));
+    for (int tries = 0; tries < 1000; ++tries) {
+      tx.execute("UPDATE payment_sequences SET last = last + 1 WHERE account = ? AND year = ?",
+                 sequence, year);
+      auto n = tx.query_one("SELECT last FROM payment_sequences WHERE account = ? AND year = ?",
+                            sequence, year);
+      kz = kassenzeichen(account->kassenzeichen, year, n->integer(0));
+      if (!kz) return fail(kz.error());
+      if (!tx.query_one("SELECT 1 FROM payment_orders WHERE kassenzeichen = ? AND "
+                        "(authority_id = ? OR iban = ?)",
+                        *kz, account->authority_id, account->iban)) {
+        break;
+      }
+      if (tries == 999) {
+        return fail(Error::invalid("kassenzeichen.pattern",
+                                   "gives only numbers that are taken; change the pattern"));
+      }
+    }
     if (tx.execute(
             fmt::format(
                 "INSERT INTO payment_orders (id, tenant_id, client_id, authority_id, "
