@@ -180,11 +180,19 @@ Poco::JSON::Object to_json(const OnlineServiceConfig& c) {
     doc.set("types", strings(d.types));
     doc.set("maxBytes", d.max_bytes);
     doc.set("required", d.required);
+    if (d.multiple) doc.set("multiple", true);
     docs.add(ptr(std::move(doc)));
   }
   o.set("documents", ptr(std::move(docs)));
   o.set("feeCents", c.fee_cents);
+  if (c.fee_per_unit_cents > 0) {
+    o.set("feePerUnitCents", c.fee_per_unit_cents);
+    o.set("feeUnitField", c.fee_unit_field);
+  }
   o.set("minLevel", c.min_level);
+  o.set("guestAccess", c.guest_access);
+  o.set("draftDays", c.draft_days);
+  o.set("reminderDays", c.reminder_days);
   o.set("retentionDays", c.retention_days);
   o.set("writtenForm", c.written_form);
   o.set("languages", strings(c.languages));
@@ -333,13 +341,24 @@ OnlineServiceConfig config_from(const Poco::JSON::Object& o, const std::string& 
       Reader dr{*d, p, error};
       DocumentRule rule{dr.text("name", true), dr.list("types"),
                         dr.integer("maxBytes", 10 * 1024 * 1024, 1, 100 * 1024 * 1024),
-                        dr.boolean("required", true)};
+                        dr.boolean("required", true), dr.boolean("multiple", false)};
       if (rule.types.empty()) dr.problem("types", "needs at least one media type");
       c.documents.push_back(std::move(rule));
     }
   }
   c.fee_cents = r.integer("feeCents", 0, 0, 100'000'000);
+  c.fee_per_unit_cents = r.integer("feePerUnitCents", 0, 0, 100'000'000);
+  c.fee_unit_field = r.text("feeUnitField", false, 200);
+  if (c.fee_per_unit_cents > 0 && c.fee_unit_field.empty())
+    r.problem("feeUnitField", "names the form answer that counts the units of the fee");
   c.min_level = r.choice("minLevel", "low", {"basic", "low", "substantial", "high"});
+  c.guest_access = r.boolean("guestAccess", false);
+  if (c.guest_access && c.min_level != "basic" && c.min_level != "low")
+    r.problem("guestAccess", "only for services of trust level basic or low (a guest has none)");
+  c.draft_days = static_cast<int>(r.integer("draftDays", 30, 1, 365));
+  c.reminder_days = static_cast<int>(r.integer("reminderDays", 7, 0, 364));
+  if (c.reminder_days >= c.draft_days)
+    r.problem("reminderDays", "must be fewer than the days a draft is kept");
   c.retention_days = static_cast<int>(r.integer("retentionDays", 365, 1, 36'500));
   c.written_form = r.boolean("writtenForm", false);
   c.languages = r.list("languages");
@@ -396,3 +415,20 @@ Poco::JSON::Object::Ptr parse(std::string_view text) {
 }
 
 }  // namespace mvsp::catalog::json
+
+namespace mvsp::catalog {
+
+std::string config_to_json(const OnlineServiceConfig& config) {
+  return json::stringify(json::to_json(config));
+}
+
+core::Result<OnlineServiceConfig> config_from_json(std::string_view text) {
+  auto o = json::parse(text);
+  if (!o) return core::Error::invalid("config", "is not a JSON object");
+  core::Error error{core::ErrorCode::invalid_input, "The configuration is not valid.", {}, {}};
+  auto config = json::config_from(*o, "config", error);
+  if (!error.fields.empty()) return error;
+  return config;
+}
+
+}  // namespace mvsp::catalog

@@ -109,14 +109,25 @@ struct DocumentRule {
   std::vector<std::string> types;  // media types, "application/pdf"
   std::int64_t max_bytes = 10 * 1024 * 1024;
   bool required = true;
+  bool multiple = false;  // several files may answer it (at most kMaxFilesPerDocument)
 };
+inline constexpr int kMaxFilesPerDocument = 10;
 
 // What an online service asks and how (Antragsstrecke).
 struct OnlineServiceConfig {
   std::vector<std::string> steps;
   std::vector<DocumentRule> documents;
-  std::int64_t fee_cents = 0;
+  std::int64_t fee_cents = 0;  // fixed part of the fee
+  // The part per unit counted in a form answer (per dog, per copy): that answer's path
+  // ("hunde" counts a group's items). Both 0/"" when the fee is fixed.
+  std::int64_t fee_per_unit_cents = 0;
+  std::string fee_unit_field;
   std::string min_level = "low";  // identity trust level
+  // Applying without an account, with an e-mail address confirmed by a link (basic and
+  // low services only: a guest has no trust level).
+  bool guest_access = false;
+  int draft_days = 30;    // an unsubmitted application is deleted this long after its last change
+  int reminder_days = 7;  // the reminder goes out this long before
   int retention_days = 365;
   bool written_form = false;
   std::vector<std::string> languages = {"de"};
@@ -126,6 +137,11 @@ struct OnlineServiceConfig {
   std::string form;
   int form_version = 0;
 };
+
+// The configuration as JSON (the catalog's own form), and back: what an application keeps
+// of the online service as it was when it started. invalid_input names what does not read.
+std::string config_to_json(const OnlineServiceConfig& config);
+core::Result<OnlineServiceConfig> config_from_json(std::string_view json);
 
 struct OnlineService {
   std::string id;

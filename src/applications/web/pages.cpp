@@ -1,0 +1,999 @@
+// The citizen's pages of the journey: start for a place, guest access, the task list, the
+// form page by page (forms renders it), the documents, the way to the payment, check and
+// submit, the confirmation, the Vorhaben after submission, "Meine Anträge", discarding and
+// the reminders' links. Every page works without JavaScript; every POST carries the CSRF
+// token (checked by the site before the handler runs).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mvsp/applications/applications.hpp>
+#include <mvsp/catalog/catalog.hpp>
+#include <mvsp/core/crypto.hpp>
+#include <mvsp/web/errors.hpp>
+#include <mvsp/forms/component.hpp>
+#include <mvsp/forms/forms.hpp>
+#include <mvsp/identity/acting.hpp>
+#include <mvsp/identity/step_up.hpp>
+#include <mvsp/payments/payments.hpp>
+#include <mvsp/web/forms.hpp>
+#include <mvsp/web/multipart.hpp>
+#include <mvsp/web/pages.hpp>
+#include <mvsp/web/router.hpp>
+#include <mvsp/web/sessions.hpp>
+#include <mvsp/web/templates.hpp>
+#include <mvsp/web/view.hpp>
+#include <sstream>
+
+#include "routes.hpp"
+
+namespace mvsp::applications {
+namespace {
+
+using web::Request;
+using web::Response;
+using web::View;
+
+constexpr std::string_view kGuestKey = "applications.guest";
+constexpr std::size_t kGuestLinksKept = 10;
+
+struct Ctx {
+  const web::Pages& pages;
+  Applications& apps;
+  PageOptions options;
+
+  std::string t(const Request& req, std::string_view key) const {
+    return pages.catalog().text(req.locale, fmt::format("applications.{}", key));
+  }
+  template <class... A>
+  std::string tf(const Request& req, std::string_view key, A&&... args) const {
+    return fmt::format(fmt::runtime(t(req, key)), std::forward<A>(args)...);
+  }
+};
+
+std::vector<std::string> guest_links(const Request& req) {
+  std::vector<std::string> out;
+  if (!req.session) return out;
+  auto it = req.session->data.find(std::string(kGuestKey));
+  if (it == req.session->data.end()) return out;
+  std::istringstream in(it->second);
+  for (std::string id; in >> id;) out.push_back(id);
+  return out;
+}
+
+Actor actor_of(const Ctx& c, Request& req) {
+  Actor a;
+  a.locale = req.locale;
+  a.guest_of = guest_links(req);
+  if (req.session && !req.session->account_id.empty()) {
+    a.account_id = req.session->account_id;
+    if (auto org = identity::acting_for(*c.options.organisations, *req.session)) {
+      a.organisation_id = org->id;
+    }
+    a.level = identity::session_level(*req.session, c.options.clock->now(),
+                                      c.options.step_up_lifetime);
+  }
+  return a;
+}
+
+std::string base_of(std::string_view id) {
+  return fmt::format("/antrag/vorhaben/{}", id);
+}
+
+std::string level_text(const Ctx& c, const Request& req, std::string_view level) {
+  return c.pages.catalog().text(req.locale, fmt::format("identity.levels.{}", level));
+}
+
+std::string size_mb(std::int64_t bytes) {
+  return std::to_string((bytes + 1024 * 1024 - 1) / (1024 * 1024));
+}
+
+std::string type_names(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& t : types) {
+    auto slash = t.find('/');
+    auto name = slash == std::string::npos ? t : t.substr(slash + 1);
+    for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (name == "JPEG") name = "JPG";
+    out += (out.empty() ? "" : ", ") + name;
+  }
+  return out;
+}
+
+// The answer for a Vorhaben this visitor may not see, or that is gone: the same 404.
+Response not_found(const Ctx& c, Request& req) {
+  return c.pages.error(req, core::Error::not_found("no such application"));
+}
+
+// The Vorhaben of the visitor, or the answer: to the login when nobody is signed in and
+// no guest link is held, 404 otherwise.
+std::optional<Application> mine(const Ctx& c, Request& req, Response& refused) {
+  auto actor = actor_of(c, req);
+  auto a = c.apps.find(actor, req.param("id"));
+  if (a) return std::move(*a);
+  if (actor.account_id.empty() && actor.guest_of.empty()) {
+    refused = web::to_login(req);
+  } else {
+    refused = not_found(c, req);
+  }
+  return std::nullopt;
+}
+
+// ---- start ------------------------------------------------------------------------
+
+void need_facts(const Ctx& c, Request& req, const catalog::OnlineService& os,
+                const catalog::Authority& authority, View& model) {
+  View docs;
+  model.set_list("documents", {});
+  for (const auto& d : os.config.documents) {
+    View v;
+    v.set("name", d.name);
+    v.set("optional", !d.required);
+    v.set("types", c.tf(req, "start.types", type_names(d.types), size_mb(d.max_bytes)));
+    model.add("documents", std::move(v));
+  }
+  model.set("has_documents", !os.config.documents.empty());
+  const auto& cfg = os.config;
+  std::string fee;
+  if (cfg.fee_cents > 0 && cfg.fee_per_unit_cents > 0) {
+    fee = c.tf(req, "start.fee_both", payments::format_euro(cfg.fee_cents),
+               payments::format_euro(cfg.fee_per_unit_cents));
+  } else if (cfg.fee_per_unit_cents > 0) {
+    fee = c.tf(req, "start.fee_per_unit", payments::format_euro(cfg.fee_per_unit_cents));
+  } else if (cfg.fee_cents > 0) {
+    fee = payments::format_euro(cfg.fee_cents);
+  } else {
+    fee = c.t(req, "start.fee_none");
+  }
+  model.set("fee", fee);
+  if (auto service = c.options.catalog->service(os.leika_key)) {
+    auto texts = c.options.catalog->texts_for(*service, authority.id);
+    if (!texts.processing_time.empty()) model.set("processing_time", texts.processing_time);
+    if (!texts.legal_basis.empty()) model.set("legal_basis", texts.legal_basis);
+  }
+  model.set("level", cfg.min_level == "high"
+                         ? c.t(req, "start.level_high")
+                         : c.tf(req, "start.level", level_text(c, req, cfg.min_level)));
+  model.set("guest_possible", cfg.guest_access);
+  model.set("draft_kept", c.tf(req, "start.draft_kept", cfg.draft_days));
+}
+
+// /antrag/{service}?ort=AGS: what the citizen needs, and the start (signed in, or the
+// choice of login and guest access); without a place, the place is asked first.
+Response start_page(const Ctx& c, Request& req, const core::Error* error, int status) {
+  auto os = c.options.catalog->online_service(req.param("service"));
+  if (!os || os->state != "production") return c.pages.error(req, 404);
+  View model;
+  model.set("title", os->name);
+  model.set("service_name", os->name);
+  auto self = fmt::format("/antrag/{}", web::url_encode(os->id));
+  model.set("self", self);
+  if (!os->config.external_url.empty()) {
+    model.set("external_url", os->config.external_url);
+    return c.pages.render(req, "applications/start", std::move(model));
+  }
+  auto place = req.query_param("ort").value_or("");
+  std::optional<catalog::Route> route;
+  core::Error problem{core::ErrorCode::invalid_input, c.t(req, "errors.summary"), {}, {}};
+  if (error) problem = *error;
+  if (!place.empty()) {
+    auto r = c.options.catalog->route(os->leika_key, place);
+    if (r) {
+      bool offered = os->owner == r->authority.id ||
+                     std::find(os->adopted_by.begin(), os->adopted_by.end(), r->authority.id) !=
+                         os->adopted_by.end();
+      if (offered && !r->authority.tenant_id.empty()) {
+        route = std::move(*r);
+      } else {
+        problem.and_field("ort", c.t(req, offered ? "errors.authority_not_online"
+                                                  : "errors.not_offered_here"));
+      }
+    } else {
+      // a name typed: the places that start with it
+      auto found = c.options.catalog->find_places(place, 10);
+      model.set_list("places", {});
+      for (const auto& p : found) {
+        View v;
+        v.set("name", p.display_name());
+        v.set("href", fmt::format("{}?ort={}", self, p.key));
+        model.add("places", std::move(v));
+      }
+      model.set("has_places", !found.empty());
+      if (found.empty()) problem.and_field("ort", c.t(req, "start.place_none"));
+    }
+  }
+  if (!route) {
+    model.set("choose_place", true);
+    model.set("form", web::form_view({web::Field{.name = "ort",
+                                                 .label = c.t(req, "start.place_label"),
+                                                 .value = place,
+                                                 .hint = c.t(req, "start.place_hint"),
+                                                 .required = true}},
+                                     problem.fields.empty() ? nullptr : &problem,
+                                     c.t(req, "check.error_title")));
+    if (!problem.fields.empty()) {
+      model.set("title", fmt::format("{}: {}", c.t(req, "check.error_prefix"), os->name));
+      status = std::max(status, 422);
+    }
+    return c.pages.render(req, "applications/start", std::move(model), status);
+  }
+  model.set("responsible",
+            c.tf(req, "start.responsible", route->place.display_name(), route->authority.name));
+  need_facts(c, req, *os, route->authority, model);
+  model.set("ort", route->place.key);
+  auto here = fmt::format("{}?ort={}", self, route->place.key);
+  bool signed_in = req.session && !req.session->account_id.empty();
+  model.set("signed_in", signed_in);
+  model.set("start_action", self + "/starten");
+  model.set("login_href", "/anmelden?next=" + web::url_encode(here));
+  if (os->config.guest_access) {
+    model.set("guest_href", fmt::format("{}/gast?ort={}", self, route->place.key));
+  }
+  if (signed_in) {
+    if (auto org = identity::acting_for(*c.options.organisations, *req.session)) {
+      model.set("acting_for", c.tf(req, "start.acting_for", org->name));
+    }
+  }
+  if (error) {
+    model.set("form", web::form_view({}, error, c.t(req, "check.error_title")));
+  }
+  req.csrf_token();
+  return c.pages.render(req, "applications/start", std::move(model), status);
+}
+
+Response start_as_account(const Ctx& c, Request& req) {
+  auto place = req.form("ort").value_or("");
+  auto self = fmt::format("/antrag/{}", web::url_encode(req.param("service")));
+  if (!req.session || req.session->account_id.empty()) {
+    return Response::redirect("/anmelden?next=" +
+                              web::url_encode(fmt::format("{}?ort={}", self, web::url_encode(place))));
+  }
+  Start s;
+  s.online_service_id = req.param("service");
+  s.place = place;
+  s.account_id = req.session->account_id;
+  s.owner = {"account", req.session->account_id};
+  if (auto org = identity::acting_for(*c.options.organisations, *req.session)) {
+    s.owner = {"organisation", org->id};
+  }
+  s.remote_address = req.remote_address;
+  s.locale = req.locale;
+  auto started = c.apps.start(s);
+  if (!started) {
+    if (web::is_refusal(started.error()) || started.error().code == core::ErrorCode::not_found)
+      return c.pages.error(req, started.error());
+    req.query = "ort=" + web::url_encode(place);
+    return start_page(c, req, &started.error(), 422);
+  }
+  return Response::redirect(base_of(started->application.id));
+}
+
+// ---- guests -------------------------------------------------------------------------
+
+Response guest_page(const Ctx& c, Request& req, const std::string& email, const core::Error* error,
+                    int status) {
+  auto os = c.options.catalog->online_service(req.param("service"));
+  if (!os || os->state != "production" || !os->config.guest_access)
+    return c.pages.error(req, 404);
+  auto place = req.query_param("ort").value_or(req.form("ort").value_or(""));
+  View model;
+  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"),
+                                         c.t(req, "guest.title"))
+                           : c.t(req, "guest.title"));
+  model.set("service_name", os->name);
+  model.set("action", fmt::format("/antrag/{}/gast", web::url_encode(os->id)));
+  model.set("back", fmt::format("/antrag/{}?ort={}", web::url_encode(os->id), web::url_encode(place)));
+  model.set("ort", place);
+  model.set("form", web::form_view({web::Field{.name = "email",
+                                               .label = c.t(req, "guest.email"),
+                                               .value = email,
+                                               .type = "email",
+                                               .autocomplete = "email",
+                                               .hint = c.t(req, "guest.email_hint"),
+                                               .required = true}},
+                                   error, c.t(req, "check.error_title")));
+  req.csrf_token();
+  return c.pages.render(req, "applications/guest", std::move(model), status);
+}
+
+Response start_as_guest(const Ctx& c, Request& req) {
+  auto email = req.form("email").value_or("");
+  Start s;
+  s.online_service_id = req.param("service");
+  s.place = req.form("ort").value_or("");
+  s.owner = {"guest", ""};
+  s.guest_email = email;
+  s.remote_address = req.remote_address;
+  s.locale = req.locale;
+  auto started = c.apps.start(s);
+  if (!started) {
+    const auto& e = started.error();
+    if (e.code == core::ErrorCode::invalid_input && !e.fields.empty() && e.fields[0].field == "email")
+      return guest_page(c, req, email, &e, 422);
+    if (e.code == core::ErrorCode::invalid_input) {
+      req.query = "ort=" + web::url_encode(s.place);
+      return start_page(c, req, &e, 422);
+    }
+    return c.pages.error(req, e);
+  }
+  View model;
+  model.set("title", c.t(req, "guest.sent_title"));
+  model.set("sent", c.tf(req, "guest.sent", started->application.guest_email));
+  return c.pages.render(req, "applications/guest_sent", std::move(model));
+}
+
+// The mailed link: this browser may open the Vorhaben from now on.
+Response open_guest_link(const Ctx& c, Request& req) {
+  auto id = c.apps.open_guest_link(req.param("token"));
+  if (!id) {
+    View model;
+    model.set("title", c.t(req, "guest.title"));
+    model.set("message", c.t(req, "guest.link_invalid"));
+    return c.pages.render(req, "applications/message", std::move(model), 404);
+  }
+  auto& session = req.ensure_session();
+  auto links = guest_links(req);
+  std::erase(links, *id);
+  links.insert(links.begin(), *id);
+  if (links.size() > kGuestLinksKept) links.resize(kGuestLinksKept);
+  std::string joined;
+  for (const auto& l : links) joined += (joined.empty() ? "" : " ") + l;
+  session.data[std::string(kGuestKey)] = joined;
+  session.dirty = true;
+  // a new token for the new access, so that a session cookie planted before is worth nothing
+  if (!session.is_new && !c.options.sessions->rotate(session)) return web::to_login(req);
+  return Response::redirect(base_of(*id));
+}
+
+// ---- the task list and the Vorhaben -----------------------------------------------------
+
+struct Task {
+  std::string key;
+  std::string title;
+  std::string href;  // empty: no way in yet
+  std::string state;  // completed, in_progress, not_started, cannot_start
+  std::string note;
+};
+
+View task_view(const Ctx& c, const Request& req, const Task& t, int n) {
+  View v;
+  v.set("n", std::to_string(n));
+  v.set("id", t.key);
+  v.set("title", t.title);
+  if (!t.href.empty()) v.set("href", t.href);
+  v.set("status", c.t(req, fmt::format("tasks.{}", t.state)));
+  v.set("badge", t.state == "completed"     ? "success"
+                 : t.state == "in_progress" ? "warning"
+                 : t.state == "not_started" ? "info"
+                                            : "danger");
+  if (!t.note.empty()) v.set("note", t.note);
+  return v;
+}
+
+// What the payment step shows, and whether it is done.
+struct PaymentState {
+  std::string state;
+  std::string note;
+};
+
+PaymentState payment_state(const Ctx& c, const Request& req, const Application& a, bool form_done) {
+  if (!form_done) return {"cannot_start", c.t(req, "payment.form_first")};
+  auto amount = c.apps.fee(a);
+  if (!amount) return {"cannot_start", amount.error().fields.empty() ? amount.error().message
+                                                                      : amount.error().fields[0].message};
+  if (*amount <= 0) return {"completed", c.t(req, "payment.none")};
+  auto order = c.apps.payment(a);
+  if (order && order->amount_cents == *amount) {
+    if (order->state == payments::State::paid)
+      return {"completed", c.tf(req, "payment.paid", payments::format_euro(order->amount_cents),
+                                order->kassenzeichen)};
+    if (order->state == payments::State::invoiced)
+      return {"completed",
+              c.tf(req, "payment.invoiced", payments::format_euro(order->amount_cents),
+                   order->kassenzeichen, order->invoice_due.value_or(""))};
+    if (payments::info(order->state).finished)
+      return {"in_progress", c.t(req, "payment.failed")};
+    return {"in_progress", c.t(req, "payment.open")};
+  }
+  return {"not_started", c.tf(req, "payment.amount", payments::format_euro(*amount))};
+}
+
+std::optional<forms::FormVersion> form_of(const Ctx& c, const Application& a) {
+  return c.options.forms->published(a.config.form, a.config.form_version);
+}
+
+forms::Filling filling_for(const Ctx& c, const Request& req, const forms::FormVersion& form,
+                           const Application& a) {
+  forms::FillContext context;
+  context.now = c.options.clock->now();
+  context.locale = req.locale;
+  if (c.options.prefill && req.session && !a.is_guest()) c.options.prefill->fill(*req.session, context);
+  return forms::Filling(form.form, c.pages.catalog(), std::move(context));
+}
+
+Response task_list(const Ctx& c, Request& req, Application& a) {
+  auto base = base_of(a.id);
+  auto actor = actor_of(c, req);
+  std::vector<Task> tasks;
+  // identification
+  Task ident{"identifikation", c.t(req, "tasks.identification"), "", "completed", ""};
+  if (a.is_guest()) {
+    ident.note = c.t(req, "tasks.guest_confirmed");
+  } else {
+    auto required = identity::parse_level(a.config.min_level).value_or(identity::TrustLevel::low);
+    if (actor.level >= required) {
+      ident.note = c.tf(req, "tasks.level_ok", level_text(c, req, identity::level_name(actor.level)));
+    } else {
+      ident.state = "in_progress";
+      ident.note = c.tf(req, "tasks.level_low", level_text(c, req, a.config.min_level));
+      if (auto where = identity::step_up_location(*c.options.accounts, *req.session, required,
+                                                  c.options.has_upstream, base)) {
+        ident.href = *where;
+      }
+    }
+  }
+  tasks.push_back(ident);
+  // form
+  auto form = form_of(c, a);
+  bool form_done = false;
+  bool locked = c.apps.paid(a);
+  Task ftask{"formular", c.t(req, "tasks.form"), "", "not_started", ""};
+  if (form) {
+    auto f = filling_for(c, req, *form, a);
+    auto answers = f.prefilled(a.answers);
+    auto next = f.next_page(answers);
+    form_done = next.empty() && f.finish(answers).has_value();
+    auto route = f.route(answers);
+    ftask.state = form_done ? "completed" : (a.answers.contains("_done") ? "in_progress" : "not_started");
+    if (!locked) {
+      ftask.href = next.empty() ? (route.empty() ? std::string() : fmt::format("{}/formular/{}", base, route.front()->id))
+                                : fmt::format("{}/formular/{}", base, next);
+    }
+    if (locked) ftask.note = c.t(req, "tasks.paid_locked");
+  }
+  tasks.push_back(ftask);
+  // documents
+  bool docs_done = true;
+  if (!a.config.documents.empty()) {
+    Task dtask{"unterlagen", c.t(req, "tasks.documents"), base + "/unterlagen", "not_started", ""};
+    bool any = !a.documents.empty();
+    for (std::size_t i = 0; i < a.config.documents.size(); ++i) {
+      if (!a.config.documents[i].required) continue;
+      bool has = std::any_of(a.documents.begin(), a.documents.end(),
+                             [&](const Document& d) { return d.requirement == static_cast<int>(i); });
+      if (!has) docs_done = false;
+    }
+    dtask.state = docs_done ? "completed" : (any ? "in_progress" : "not_started");
+    tasks.push_back(dtask);
+  }
+  // payment
+  bool pay_done = true;
+  if (a.has_fee()) {
+    auto p = payment_state(c, req, a, form_done);
+    Task ptask{"zahlung", c.t(req, "tasks.payment"), "", p.state, p.note};
+    pay_done = p.state == "completed";
+    tasks.push_back(ptask);
+  }
+  bool ready = form_done && docs_done && pay_done && ident.state == "completed";
+  tasks.push_back({"pruefen", c.t(req, "tasks.check"), ready ? base + "/pruefen" : "",
+                   ready ? "not_started" : "cannot_start", ""});
+  View model;
+  model.set("title", a.title);
+  model.set("reference", a.reference);
+  model.set("authority", a.authority_name);
+  model.set("version", std::to_string(a.online_service_version));
+  if (a.draft_expires_at) model.set("expires", core::format_berlin(*a.draft_expires_at));
+  model.set_list("tasks", {});
+  int n = 0;
+  for (const auto& t : tasks) model.add("tasks", task_view(c, req, t, ++n));
+  // the payment button where the payment is due
+  if (a.has_fee() && form_done && !pay_done) {
+    model.set("pay_action", base + "/bezahlen");
+  }
+  model.set("discard_href", base + "/verwerfen");
+  req.csrf_token();
+  return c.pages.render(req, "applications/tasks", std::move(model));
+}
+
+View event_view(const Ctx& c, const Request& req, const Event& e) {
+  View v;
+  v.set("at", core::format_berlin(e.at));
+  v.set("status", c.t(req, fmt::format("status.{}", status_name(e.status))));
+  if (!e.text.empty()) v.set("text", e.text);
+  return v;
+}
+
+Response detail(const Ctx& c, Request& req, const Application& a, bool confirmation) {
+  View model;
+  auto base = base_of(a.id);
+  model.set("title", confirmation ? c.t(req, "confirmation.title") : a.title);
+  model.set("confirmation", confirmation);
+  model.set("service_name", a.title);
+  model.set("intro", c.tf(req, "confirmation.intro", a.title));
+  model.set("reference", a.reference);
+  model.set("authority", a.authority_name);
+  model.set("status", c.t(req, fmt::format("status.{}", status_name(a.status))));
+  if (a.submitted_at) {
+    model.set("submitted", core::format_berlin(*a.submitted_at));
+    model.set("pdf", base + "/antrag.pdf");
+  }
+  if (!a.config.confirmation_text.empty()) model.set("next", a.config.confirmation_text);
+  model.set("received", a.received_at.has_value());
+  model.set("guest", a.is_guest());
+  if (!a.external_url.empty()) model.set("external_url", a.external_url);
+  model.set_list("events", {});
+  for (const auto& e : c.apps.events(a.id)) model.add("events", event_view(c, req, e));
+  return c.pages.render(req, "applications/detail", std::move(model));
+}
+
+Response vorhaben(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  if (a->status == Status::draft && a->client_id.empty()) return task_list(c, req, *a);
+  return detail(c, req, *a, false);
+}
+
+Response confirmation(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  if (a->status == Status::draft) return Response::redirect(base_of(a->id));
+  return detail(c, req, *a, true);
+}
+
+// ---- the form -----------------------------------------------------------------------
+
+Response render_form_page(const Ctx& c, Request& req, const Application& a,
+                          const forms::FormVersion& form, const forms::Filling& f,
+                          const std::string& page_id, const forms::Answers& answers,
+                          const forms::Answers* entered, const core::Error* error, int status) {
+  auto base = base_of(a.id);
+  auto model = f.page_view(page_id, answers, entered, error);
+  auto back = f.previous_page(answers, page_id);
+  model.set("back", back.empty() ? base : fmt::format("{}/formular/{}", base, back));
+  model.set("action", fmt::format("{}/formular/{}", base, page_id));
+  const auto* page = form.form.page(page_id);
+  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"), page->title)
+                           : page->title);
+  req.csrf_token();
+  return c.pages.render(req, "forms/page", std::move(model), status);
+}
+
+Response form_page(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto base = base_of(a->id);
+  if (a->status != Status::draft || c.apps.paid(*a)) return Response::redirect(base);
+  auto form = form_of(c, *a);
+  if (!form) return c.pages.error(req, core::Error::not_found("form gone"));
+  auto f = filling_for(c, req, *form, *a);
+  auto answers = f.prefilled(a->answers);
+  auto page_id = req.param("page");
+  if (!f.reachable(answers, page_id)) {
+    auto next = f.next_page(answers);
+    return Response::redirect(next.empty() ? base : fmt::format("{}/formular/{}", base, next));
+  }
+  if (req.method == web::Method::get)
+    return render_form_page(c, req, *a, *form, f, page_id, answers, nullptr, nullptr, 200);
+  auto outcome = f.submit(page_id, answers, web::parse_urlencoded(req.body));
+  if (outcome.stay)
+    return render_form_page(c, req, *a, *form, f, page_id, answers, &outcome.entered, nullptr, 200);
+  if (outcome.error)
+    return render_form_page(c, req, *a, *form, f, page_id, answers, &outcome.entered,
+                            &*outcome.error, 422);
+  auto saved = c.apps.save_answers(actor_of(c, req), a->id, outcome.answers);
+  if (!saved) return c.pages.error(req, saved.error());
+  if (outcome.next.empty() || outcome.exit) return Response::redirect(base);
+  return Response::redirect(fmt::format("{}/formular/{}", base, outcome.next));
+}
+
+// ---- documents ----------------------------------------------------------------------
+
+Response documents_page(const Ctx& c, Request& req, const Application& a, const core::Error* error,
+                        int status) {
+  auto base = base_of(a.id);
+  View model;
+  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"),
+                                         c.t(req, "documents.title"))
+                           : c.t(req, "documents.title"));
+  model.set("service_name", a.title);
+  model.set("back", base);
+  model.set("action", base + "/unterlagen");
+  model.set_list("rules", {});
+  for (std::size_t i = 0; i < a.config.documents.size(); ++i) {
+    const auto& rule = a.config.documents[i];
+    View r;
+    auto field = fmt::format("datei-{}", i);
+    r.set("id", field);
+    r.set("index", std::to_string(i));
+    r.set("name", rule.name);
+    r.set("need", c.t(req, rule.required ? "documents.required" : "documents.optional"));
+    r.set("allowed", c.tf(req, "documents.allowed", type_names(rule.types), size_mb(rule.max_bytes)));
+    if (rule.multiple) r.set("several", c.tf(req, "documents.several", catalog::kMaxFilesPerDocument));
+    r.set("accept", [&] {
+      std::string out;
+      for (const auto& t : rule.types) out += (out.empty() ? "" : ",") + t;
+      return out;
+    }());
+    r.set_list("files", {});
+    int count = 0;
+    for (const auto& d : a.documents) {
+      if (d.requirement != static_cast<int>(i)) continue;
+      ++count;
+      View f;
+      f.set("name", d.filename);
+      f.set("size", c.tf(req, "documents.size", (d.size + 1023) / 1024));
+      f.set("href", fmt::format("{}/unterlagen/{}", base, d.id));
+      f.set("remove_action", fmt::format("{}/unterlagen/{}/entfernen", base, d.id));
+      r.add("files", std::move(f));
+    }
+    r.set("has_files", count > 0);
+    r.set("can_add", count < (rule.multiple ? catalog::kMaxFilesPerDocument : 1));
+    if (error) {
+      for (const auto& fe : error->fields) {
+        if (fe.field == field) r.set("error", fe.message);
+      }
+    }
+    model.add("rules", std::move(r));
+  }
+  if (error) {
+    model.set("has_errors", true);
+    model.set("error_title", c.t(req, "check.error_title"));
+    model.set_list("errors", {});
+    for (const auto& fe : error->fields) {
+      View e;
+      e.set("href", "#" + fe.field);
+      e.set("message", fe.message);
+      model.add("errors", std::move(e));
+    }
+    if (error->fields.empty()) {
+      View e;
+      e.set("href", "#unterlagen");
+      e.set("message", error->message);
+      model.add("errors", std::move(e));
+    }
+  }
+  req.csrf_token();
+  return c.pages.render(req, "applications/documents", std::move(model), status);
+}
+
+Response documents(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  if (a->status != Status::draft) return Response::redirect(base_of(a->id));
+  return documents_page(c, req, *a, nullptr, 200);
+}
+
+Response upload(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  if (a->status != Status::draft) return Response::redirect(base_of(a->id));
+  auto parts = web::parse_multipart(req, 8);
+  if (!parts) return documents_page(c, req, *a, &parts.error(), 422);
+  int requirement = -1;
+  const web::Part* file = nullptr;
+  for (const auto& p : *parts) {
+    if (p.name == "unterlage") {
+      try {
+        requirement = std::stoi(p.body);
+      } catch (const std::exception&) {
+        requirement = -1;
+      }
+    } else if (p.name == "datei") {
+      file = &p;
+    }
+  }
+  auto actor = actor_of(c, req);
+  core::Result<Document> added =
+      file ? c.apps.add_document(actor, a->id, requirement, file->filename, file->body)
+           : core::Result<Document>(core::fail(core::Error::invalid(
+                 fmt::format("datei-{}", std::max(requirement, 0)), c.t(req, "errors.file_empty"))));
+  if (!added) {
+    auto fresh = c.apps.find(actor, a->id);
+    if (!fresh) return not_found(c, req);
+    int status = added.error().code == core::ErrorCode::unavailable ? 503 : 422;
+    if (added.error().code == core::ErrorCode::conflict) return Response::redirect(base_of(a->id));
+    return documents_page(c, req, *fresh, &added.error(), status);
+  }
+  web::flash(req, c.tf(req, "documents.added", added->filename));
+  return Response::redirect(base_of(a->id) + "/unterlagen");
+}
+
+Response remove_upload(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto removed = c.apps.remove_document(actor_of(c, req), a->id, req.param("document"));
+  if (!removed && removed.error().code == core::ErrorCode::not_found) return not_found(c, req);
+  if (removed) web::flash(req, c.t(req, "documents.removed"));
+  return Response::redirect(base_of(a->id) + "/unterlagen");
+}
+
+Response download(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  const Document* doc = nullptr;
+  for (const auto& d : a->documents) {
+    if (d.id == req.param("document")) doc = &d;
+  }
+  if (!doc) return not_found(c, req);
+  std::ostringstream out;
+  if (auto read = c.apps.read_document(actor_of(c, req), a->id, doc->id, out); !read)
+    return c.pages.error(req, read.error());
+  Response r;
+  r.body = out.str();
+  r.set_header("Content-Type", doc->media_type);
+  r.set_header("Content-Disposition", web::attachment_disposition(doc->filename));
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+// ---- payment --------------------------------------------------------------------------
+
+Response pay(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto where = c.apps.pay(actor_of(c, req), a->id);
+  if (!where) {
+    if (where.error().code == core::ErrorCode::conflict) {
+      web::flash(req, where.error().message);
+      return Response::redirect(base_of(a->id));
+    }
+    return c.pages.error(req, where.error());
+  }
+  return Response::redirect(*where);
+}
+
+// ---- check and submit -------------------------------------------------------------------
+
+Response check_page(const Ctx& c, Request& req, const Application& a, const core::Error* error,
+                    int status) {
+  auto base = base_of(a.id);
+  auto form = form_of(c, a);
+  if (!form) return c.pages.error(req, core::Error::not_found("form gone"));
+  auto f = filling_for(c, req, *form, a);
+  bool locked = c.apps.paid(a);
+  View model;
+  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"),
+                                         c.t(req, "check.title"))
+                           : c.t(req, "check.title"));
+  model.set("service_name", a.title);
+  model.set("back", base);
+  model.set("action", base + "/absenden");
+  model.set("reference", a.reference);
+  model.set_list("sections", {});
+  for (const auto& s : f.summary(f.prefilled(a.answers))) {
+    View section;
+    section.set("title", s.title);
+    section.set_list("rows", {});
+    for (const auto& r : s.rows) {
+      View row;
+      row.set("label", r.label);
+      row.set_list("lines", {});
+      std::size_t start = 0;
+      while (start <= r.value.size()) {
+        auto end = r.value.find('\n', start);
+        if (end == std::string::npos) end = r.value.size();
+        row.add("lines", View::of(r.value.substr(start, end - start)));
+        start = end + 1;
+      }
+      if (r.changeable && !locked)
+        row.set("change", fmt::format("{}/formular/{}#{}", base, r.page, r.anchor));
+      else
+        row.set("change", false);
+      row.set("change_hidden", r.label);
+      section.add("rows", std::move(row));
+    }
+    model.add("sections", std::move(section));
+  }
+  model.set("has_document_rules", !a.config.documents.empty());
+  model.set_list("documents", {});
+  for (const auto& d : a.documents) {
+    View v;
+    auto idx = static_cast<std::size_t>(d.requirement);
+    v.set("label", idx < a.config.documents.size() ? a.config.documents[idx].name : "");
+    v.set("name", d.filename);
+    model.add("documents", std::move(v));
+  }
+  model.set("documents_href", base + "/unterlagen");
+  if (a.has_fee()) {
+    auto p = payment_state(c, req, a, true);
+    model.set("payment", p.note);
+  }
+  if (error) {
+    model.set("has_errors", true);
+    model.set("error_title", c.t(req, "check.error_title"));
+    model.set_list("errors", {});
+    for (const auto& fe : error->fields) {
+      View e;
+      std::string href = "#erklaerung";
+      if (fe.field == "formular") href = base;
+      if (fe.field.starts_with("datei-")) href = base + "/unterlagen#" + fe.field;
+      if (fe.field == "zahlung" || fe.field == "identifikation") href = base;
+      e.set("href", href);
+      e.set("message", fe.message);
+      model.add("errors", std::move(e));
+      if (fe.field == "erklaerung") model.set("declaration_error", fe.message);
+    }
+  }
+  req.csrf_token();
+  return c.pages.render(req, "applications/check", std::move(model), status);
+}
+
+Response check(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  if (a->status != Status::draft) return Response::redirect(base_of(a->id) + "/bestaetigung");
+  auto problems = c.apps.missing(actor_of(c, req), *a);
+  if (!problems.fields.empty()) return check_page(c, req, *a, &problems, 200);
+  return check_page(c, req, *a, nullptr, 200);
+}
+
+Response submit(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto submitted = c.apps.submit(actor_of(c, req), a->id, req.form("erklaerung") == "ja");
+  if (!submitted) {
+    if (submitted.error().code != core::ErrorCode::invalid_input)
+      return c.pages.error(req, submitted.error());
+    return check_page(c, req, *a, &submitted.error(), 422);
+  }
+  return Response::redirect(base_of(a->id) + "/bestaetigung");
+}
+
+Response answers_pdf(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto pdf = c.apps.output(actor_of(c, req), a->id, "pdf");
+  if (!pdf) return c.pages.error(req, pdf.error());
+  Response r;
+  r.body = std::move(*pdf);
+  r.set_header("Content-Type", "application/pdf");
+  r.set_header("Content-Disposition", web::attachment_disposition(a->reference + ".pdf"));
+  r.set_header("Cache-Control", "no-store");
+  return r;
+}
+
+// ---- discard and reminders --------------------------------------------------------------
+
+Response discard_page(const Ctx& c, Request& req) {
+  auto token = req.query_param("token").value_or("");
+  std::optional<Application> a;
+  if (!token.empty()) {
+    a = c.apps.get(req.param("id"));
+    if (!a || !core::crypto::equal_constant_time(c.apps.reminder_token(a->id), token))
+      return not_found(c, req);
+  } else {
+    Response refused;
+    a = mine(c, req, refused);
+    if (!a) return refused;
+  }
+  if (a->status != Status::draft) return Response::redirect(base_of(a->id));
+  View model;
+  model.set("title", c.t(req, "discard.title"));
+  model.set("question", c.tf(req, "discard.question", a->title, a->reference));
+  model.set("action", base_of(a->id) + "/verwerfen");
+  model.set("token", token);
+  model.set("back", token.empty() ? base_of(a->id) : std::string("/"));
+  req.csrf_token();
+  return c.pages.render(req, "applications/discard", std::move(model));
+}
+
+Response discard(const Ctx& c, Request& req) {
+  auto token = req.form("token").value_or("");
+  core::Status done;
+  if (!token.empty()) {
+    done = c.apps.discard_by_token(req.param("id"), token);
+  } else {
+    done = c.apps.discard(actor_of(c, req), req.param("id"));
+  }
+  if (!done && done.error().code == core::ErrorCode::not_found) {
+    if (token.empty() && (!req.session || req.session->account_id.empty()) && guest_links(req).empty())
+      return web::to_login(req);
+    return not_found(c, req);
+  }
+  if (!done) return c.pages.error(req, done.error());
+  web::flash(req, c.t(req, "discard.done"));
+  return Response::redirect(req.session && !req.session->account_id.empty() ? "/meine-antraege"
+                                                                              : "/");
+}
+
+Response reminders_page(const Ctx& c, Request& req) {
+  auto token = req.query_param("token").value_or("");
+  auto a = c.apps.get(req.param("id"));
+  if (!a || token.empty() || !core::crypto::equal_constant_time(c.apps.reminder_token(a->id), token))
+    return not_found(c, req);
+  View model;
+  model.set("title", c.t(req, "reminders.title"));
+  model.set("question", c.tf(req, "reminders.question", a->title));
+  model.set("action", base_of(a->id) + "/keine-erinnerungen");
+  model.set("token", token);
+  model.set("done", a->reminders_off);
+  model.set("done_text", c.t(req, "reminders.done"));
+  req.csrf_token();
+  return c.pages.render(req, "applications/reminders", std::move(model));
+}
+
+Response stop_reminders(const Ctx& c, Request& req) {
+  auto stopped = c.apps.stop_reminders(req.param("id"), req.form("token").value_or(""));
+  if (!stopped) return not_found(c, req);
+  web::flash(req, c.t(req, "reminders.done"));
+  return Response::redirect(fmt::format("{}/keine-erinnerungen?token={}", base_of(stopped->id),
+                                        web::url_encode(req.form("token").value_or(""))));
+}
+
+// ---- Meine Anträge ------------------------------------------------------------------------
+
+Response my_applications(const Ctx& c, Request& req) {
+  auto actor = actor_of(c, req);
+  if (actor.account_id.empty() && actor.guest_of.empty()) return web::to_login(req);
+  View model;
+  model.set("title", c.t(req, "list.title"));
+  model.set_list("applications", {});
+  auto list = c.apps.list(actor);
+  for (const auto& a : list) {
+    View v;
+    v.set("title", a.title);
+    v.set("href", base_of(a.id));
+    v.set("authority", a.authority_name);
+    v.set("reference", a.reference);
+    v.set("status", c.t(req, fmt::format("status.{}", status_name(a.status))));
+    v.set("draft", a.status == Status::draft);
+    v.set("updated", core::format_berlin(a.updated_at));
+    model.add("applications", std::move(v));
+  }
+  model.set("has_applications", !list.empty());
+  if (!actor.organisation_id.empty() && req.session) {
+    if (auto org = identity::acting_for(*c.options.organisations, *req.session))
+      model.set("organisation", c.tf(req, "list.organisation", org->name));
+  }
+  return c.pages.render(req, "applications/list", std::move(model));
+}
+
+}  // namespace
+
+void register_pages(web::Router& router, const web::Pages& pages, Applications& apps,
+                    PageOptions options) {
+  auto c = std::make_shared<Ctx>(Ctx{pages, apps, std::move(options)});
+  auto get = [&](const std::string& path, Response (*fn)(const Ctx&, Request&)) {
+    router.get(path, [c, fn](Request& req) { return fn(*c, req); });
+  };
+  auto post = [&](const std::string& path, Response (*fn)(const Ctx&, Request&)) {
+    router.post(path, [c, fn](Request& req) { return fn(*c, req); });
+  };
+  router.get("/antrag/{service}", [c](Request& req) { return start_page(*c, req, nullptr, 200); });
+  post("/antrag/{service}/starten", start_as_account);
+  router.get("/antrag/{service}/gast",
+             [c](Request& req) { return guest_page(*c, req, "", nullptr, 200); });
+  post("/antrag/{service}/gast", start_as_guest);
+  get("/antrag/gast/{token}", open_guest_link);
+  get("/antrag/vorhaben/{id}", vorhaben);
+  get("/antrag/vorhaben/{id}/formular/{page}", form_page);
+  post("/antrag/vorhaben/{id}/formular/{page}", form_page);
+  get("/antrag/vorhaben/{id}/unterlagen", documents);
+  post("/antrag/vorhaben/{id}/unterlagen", upload);
+  get("/antrag/vorhaben/{id}/unterlagen/{document}", download);
+  post("/antrag/vorhaben/{id}/unterlagen/{document}/entfernen", remove_upload);
+  post("/antrag/vorhaben/{id}/bezahlen", pay);
+  get("/antrag/vorhaben/{id}/zahlung", vorhaben);
+  get("/antrag/vorhaben/{id}/pruefen", check);
+  post("/antrag/vorhaben/{id}/absenden", submit);
+  get("/antrag/vorhaben/{id}/bestaetigung", confirmation);
+  get("/antrag/vorhaben/{id}/antrag.pdf", answers_pdf);
+  get("/antrag/vorhaben/{id}/verwerfen", discard_page);
+  post("/antrag/vorhaben/{id}/verwerfen", discard);
+  get("/antrag/vorhaben/{id}/keine-erinnerungen", reminders_page);
+  post("/antrag/vorhaben/{id}/keine-erinnerungen", stop_reminders);
+  get("/meine-antraege", my_applications);
+}
+
+}  // namespace mvsp::applications
