@@ -7,8 +7,10 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,6 +19,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/migrations.hpp>
 #include <regex>
@@ -325,6 +328,97 @@ std::vector<SmtpSink::Mail> SmtpSink::wait_for(std::size_t count) {
                      obj->getValue<std::string>("subject"), obj->getValue<std::string>("body")});
   }
   return mails;
+}
+
+int unused_port() {
+  Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+  return socket.address().port();
+}
+
+namespace {
+
+// Runs `argv` and waits for it; its exit status (-1 when it could not run).
+int run(std::vector<std::string> argv) {
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  int spawned = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return -1;
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool clamd_installed() {
+  const char* env_path = std::getenv("PATH");
+  std::string path = env_path ? env_path : "";
+  for (auto dir : {std::string("/usr/sbin"), std::string("/usr/local/sbin")}) path += ":" + dir;
+  std::string_view rest = path;
+  while (!rest.empty()) {
+    auto colon = rest.find(':');
+    if (fs::exists(fs::path(rest.substr(0, colon)) / "clamd")) return true;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return false;
+}
+
+// The clamd this test binary started, stopped when the binary exits.
+class OwnClamd {
+ public:
+  OwnClamd() : port_(unused_port()) {
+    script_ = source_dir() + "/scripts/test-clamd";
+    started_ = run({"/bin/bash", script_, "start", dir_.path().string(), std::to_string(port_)});
+    if (started_ != 0) throw std::runtime_error("scripts/test-clamd start failed");
+  }
+  ~OwnClamd() {
+    if (started_ == 0) run({"/bin/bash", script_, "stop", dir_.path().string()});
+  }
+  int port() const { return port_; }
+
+ private:
+  TempDir dir_;
+  int port_;
+  std::string script_;
+  int started_ = -1;
+};
+
+}  // namespace
+
+void ClamdTest::SetUp() {
+  if (const char* given = std::getenv("MVSP_TEST_CLAMD"); given && *given) {
+    std::string where = given;
+    auto colon = where.rfind(':');
+    ASSERT_NE(colon, std::string::npos) << "MVSP_TEST_CLAMD must be HOST:PORT";
+    clamd_.host = where.substr(0, colon);
+    clamd_.port = std::stoi(where.substr(colon + 1));
+    return;
+  }
+  if (!clamd_installed()) {
+    const char* require = std::getenv("MVSP_REQUIRE_CLAMD");
+    if (require && std::string(require) == "1") {
+      FAIL() << "clamd is not installed but MVSP_REQUIRE_CLAMD=1 (scripts/install-deps --tests)";
+    }
+    GTEST_SKIP() << "clamd is not installed (package clamav-daemon)";
+  }
+  // Started once per test binary; a static's destructor stops it at exit.
+  static std::unique_ptr<OwnClamd> own;
+  static std::mutex starting;
+  std::lock_guard lock(starting);
+  if (!own) {
+    try {
+      own = std::make_unique<OwnClamd>();
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
+  clamd_.host = "127.0.0.1";
+  clamd_.port = own->port();
 }
 
 }  // namespace mvsp::test

@@ -12,6 +12,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/ids.hpp>
+#include <mvsp/core/virus_scan.hpp>
 #include <mvsp/web/ports.hpp>
 #include <string>
 #include <vector>
@@ -168,6 +169,20 @@ class SmtpSink {
   int pid_ = -1;
   int port_ = 0;
 };
+
+// A real clamd on 127.0.0.1 for the tests: the one MVSP_TEST_CLAMD names (HOST:PORT; make
+// check starts it with scripts/test-clamd), else one this test binary starts once with
+// scripts/test-clamd on a free port and stops when it exits. Its database knows the EICAR
+// test file only. Skips the test when clamd is not installed, unless MVSP_REQUIRE_CLAMD=1
+// (make check), where it fails.
+class ClamdTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  core::ClamdOptions clamd_;
+};
+
+// A port on 127.0.0.1 that nothing listens on (free a moment ago).
+int unused_port();
 
 // The built binary, for tests that run `mvsp` as a process.
 std::string mvsp_binary();
