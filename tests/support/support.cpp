@@ -391,6 +391,10 @@ class OwnClamd {
 }  // namespace
 
 void ClamdTest::SetUp() {
+  use_test_clamd(clamd_);
+}
+
+void use_test_clamd(core::ClamdOptions& clamd_) {
   if (const char* given = std::getenv("MVSP_TEST_CLAMD"); given && *given) {
     std::string where = given;
     auto colon = where.rfind(':');

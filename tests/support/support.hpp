@@ -181,6 +181,10 @@ class ClamdTest : public ::testing::Test {
   core::ClamdOptions clamd_;
 };
 
+// The same for any test: fills `clamd` (or skips or fails the test as above; the caller
+// checks IsSkipped() and HasFatalFailure()).
+void use_test_clamd(core::ClamdOptions& clamd);
+
 // A port on 127.0.0.1 that nothing listens on (free a moment ago).
 int unused_port();
 

@@ -995,7 +995,10 @@ core::Result<Application> Applications::create_external(const ExternalStart& s) 
   auto& d = *impl_;
   core::Error e{core::ErrorCode::invalid_input, "The Vorhaben is not valid.", {}, {}};
   auto title = std::string(core::trim(s.title));
-  if (title.empty() || title.size() > 200) e.and_field("title", "1 to 200 characters");
+  if (title.empty() || title.size() > 200 || !core::is_single_line(title) ||
+      !core::valid_utf8(title)) {
+    e.and_field("title", "one line of 1 to 200 characters");
+  }
   if (!(s.external_url.starts_with("https://") || s.external_url.starts_with("http://")) ||
       s.external_url.size() > 500 || !printable_ascii(s.external_url)) {
     e.and_field("url", "an http(s) URL of at most 500 characters");
@@ -1097,6 +1100,7 @@ core::Status Applications::post_message(std::string_view client_id, std::string_
   if (!a) return core::fail(a.error());
   if (idempotency_key.empty() || idempotency_key.size() > 200)
     return core::fail(core::Error::invalid("Idempotency-Key", "required, at most 200 characters"));
+  if (!core::is_single_line(subject)) return core::fail(core::Error::invalid("subject", "one line"));
   mailbox::StoreRequest message;
   message.owner_id = a->owner.id;
   message.source_ref = fmt::format("application:{}:{}", a->id, idempotency_key);
