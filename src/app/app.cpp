@@ -21,6 +21,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/core/virus_scan.hpp>
 #include <mvsp/delivery/component.hpp>
 #include <mvsp/finder/component.hpp>
 #include <mvsp/forms/component.hpp>
@@ -147,6 +148,7 @@ struct App::Impl {
   std::unique_ptr<core::BlobStore> blobs;
   std::string master_key;
   std::unique_ptr<core::Mailer> mailer;
+  std::unique_ptr<core::VirusScanner> scanner;
 
   web::Templates templates;
   web::Catalog texts;
@@ -237,6 +239,9 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                                                                   .username = s.smtp_username,
                                                                   .password = s.smtp_password});
   core::register_mail_job(*d.runner, *d.mailer);
+  d.scanner = core::make_clamd_scanner({.host = s.clamav_host,
+                                        .port = s.clamav_port,
+                                        .timeout = std::chrono::seconds(s.clamav_timeout_seconds)});
 
   d.templates.add("web", web::embedded_resources());
   d.texts.add(web::embedded_resources());
@@ -315,7 +320,8 @@ App::App(Settings settings, const web::Ports& ports) : impl_(std::make_unique<Im
                     .https = https,
                     .runs = [this](std::string_view name) { return impl_->settings.runs(name); },
                     .machine_clients = machine_clients,
-                    .sweep_every = s.sweep_every});
+                    .sweep_every = s.sweep_every,
+                    .scanner = d.scanner.get()});
   // Every component's subscriptions, also of those not built here: an account deleted on
   // an instance that runs only identity still queues the mailbox's erasure.
   for (const auto& c : all_components()) {

@@ -201,6 +201,13 @@ core::Result<Settings> load_settings(const CommandLine& cli,
   s.smtp_username = mail.string("smtp_username", "");
   s.smtp_password = mail.string("smtp_password", "");
 
+  auto clamav = config.section("clamav");
+  s.clamav_host = clamav.string("host", s.clamav_host);
+  if (s.clamav_host.empty()) clamav.reject("host", "clamav.host must name clamd's host");
+  s.clamav_port = static_cast<int>(clamav.integer("port", s.clamav_port, 1, 65535));
+  s.clamav_timeout_seconds =
+      static_cast<int>(clamav.integer("timeout_seconds", s.clamav_timeout_seconds, 1, 3600));
+
   auto jobs = config.section("jobs");
   s.job_workers = static_cast<int>(jobs.integer("workers", s.job_workers, 0, 64));
   s.job_lease_seconds =

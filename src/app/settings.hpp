@@ -37,6 +37,10 @@ struct Settings {
   std::string mail_from = "Serviceportal <noreply@localhost>";
   std::string smtp_username;
   std::string smtp_password;
+  // [clamav]: the clamd every upload is scanned with
+  std::string clamav_host = "127.0.0.1";
+  int clamav_port = 3310;
+  int clamav_timeout_seconds = 30;
   // [jobs]
   int job_workers = 2;
   int job_lease_seconds = 60;

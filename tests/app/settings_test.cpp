@@ -161,6 +161,31 @@ TEST_F(SettingsTest, BadValuesAreNamed) {
                                               "secrets.master_key"}));
 }
 
+TEST_F(SettingsTest, ReadsTheVirusScannerAndNamesItsBadValues) {
+  auto defaults = load({"serve"});
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->clamav_host, "127.0.0.1");
+  EXPECT_EQ(defaults->clamav_port, 3310);
+  EXPECT_EQ(defaults->clamav_timeout_seconds, 30);
+
+  auto s = load({"serve", "--config",
+                 write_config("[clamav]\nhost = \"scan.internal\"\nport = 3311\n"
+                              "timeout_seconds = 5\n")});
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->clamav_host, "scan.internal");
+  EXPECT_EQ(s->clamav_port, 3311);
+  EXPECT_EQ(s->clamav_timeout_seconds, 5);
+
+  auto bad =
+      load({"serve", "--config",
+            write_config("[clamav]\nhost = \"\"\nport = 0\ntimeout_seconds = 0\nsocket = 1\n")});
+  ASSERT_FALSE(bad);
+  std::set<std::string> fields;
+  for (const auto& f : bad.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"clamav.host", "clamav.port", "clamav.timeout_seconds",
+                                           "clamav.socket"}));
+}
+
 TEST_F(SettingsTest, UnknownOptionsAreNamed) {
   auto s = load({"serve", "--databse", "x"});
   ASSERT_FALSE(s);

@@ -46,14 +46,31 @@ export async function startMailSink(dir) {
   };
 }
 
+// A real clamd on a free port of 127.0.0.1 (scripts/test-clamd, in a temporary directory) that
+// knows the EICAR test file only; give it to startServer as `clamav`. stop() ends it.
+export async function startClamd() {
+  const dir = mkdtempSync(join(tmpdir(), 'mvsp-clamd-'));
+  const port = await freePort();
+  const script = join(root, 'scripts', 'test-clamd');
+  execFileSync(script, ['start', dir, String(port)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    port,
+    async stop() { execFileSync(script, ['stop', dir], { stdio: 'ignore' }); },
+  };
+}
+
 // `port`: listen there (a free one by default), for a simulator that must know it first.
-export async function startServer({ mail = false, setup = null, config: extra = '', demo = false, port: fixed = 0 } = {}) {
+// `clamav`: the clamd uploads are scanned with (startClamd()'s result or its port).
+export async function startServer({ mail = false, setup = null, config: extra = '', demo = false, port: fixed = 0,
+  clamav = null } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'mvsp-browser-'));
   const port = fixed || await freePort();
   const sink = mail ? await startMailSink(join(dir, 'mails')) : null;
+  const clamavPort = typeof clamav === 'object' && clamav !== null ? clamav.port : clamav;
   // The demo and the set-up commands read the configuration the server will run with.
   const config = join(dir, 'mvsp.toml');
-  writeFileSync(config, (sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '') + extra);
+  writeFileSync(config, (sink ? `[mail]\nsmtp_port = ${sink.port}\n` : '') +
+    (clamavPort ? `[clamav]\nport = ${clamavPort}\n` : '') + extra);
   const where = ['--data-dir', dir, '--database', `sqlite:${join(dir, 'mvsp.db')}`, '--config', config];
   // `demo`: the demo data (accounts, catalog) as `mvsp demo` loads it.
   if (demo) execFileSync(binary, ['demo', ...where], { stdio: 'ignore' });

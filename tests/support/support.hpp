@@ -170,11 +170,11 @@ class SmtpSink {
   int port_ = 0;
 };
 
-// A real clamd on 127.0.0.1 for the tests: the one MVSP_TEST_CLAMD names (HOST:PORT; make
-// check starts it with scripts/test-clamd), else one this test binary starts once with
-// scripts/test-clamd on a free port and stops when it exits. Its database knows the EICAR
-// test file only. Skips the test when clamd is not installed, unless MVSP_REQUIRE_CLAMD=1
-// (make check), where it fails.
+// A real clamd on 127.0.0.1 for the tests: the one MVSP_TEST_CLAMD names (HOST:PORT of one
+// that scripts/test-clamd started, for its database and limits; make check starts it), else
+// one this test binary starts once with scripts/test-clamd on a free port and stops when it
+// exits. Its database knows the EICAR test file only. Skips the test when clamd is not installed,
+// unless MVSP_REQUIRE_CLAMD=1 (make check), where it fails.
 class ClamdTest : public ::testing::Test {
  protected:
   void SetUp() override;

@@ -44,6 +44,7 @@ class Config;
 class JobQueue;
 class JobRunner;
 class Mailer;
+class VirusScanner;
 namespace db {
 class Database;
 }
@@ -127,6 +128,9 @@ struct Platform {
   bool machine_clients = false;
   // How often periodic work runs (`jobs.sweep_minutes`).
   std::chrono::milliseconds sweep_every{std::chrono::minutes(10)};
+  // Scans every upload before it is stored (clamd, `[clamav]`); the App always sets it. An
+  // upload it cannot scan (unavailable) is refused, never stored unscanned.
+  core::VirusScanner* scanner = nullptr;
 };
 
 // What `mvsp demo` loaded, and names one component's demo data gives the next one (the
