@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mvsp/cases/component.hpp>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
@@ -108,6 +109,8 @@ std::vector<std::unique_ptr<web::Component>> all_components() {
   list.push_back(delivery::make_component());
   list.push_back(forms::make_component());
   list.push_back(payments::make_component());
+  // after payments: the applications journey hands a paid submission over to it
+  list.push_back(cases::make_component());
   return list;
 }
 

@@ -74,6 +74,26 @@ TEST(UrlCoding, DecodesAndEncodes) {
   EXPECT_EQ(url_encode("/impressum?x=ä"), "%2Fimpressum%3Fx%3D%C3%A4");
 }
 
+// A download's name a person chose cannot break the header or forge a parameter: quotes,
+// backslashes and non-ASCII become "_" in filename, the name itself goes percent-encoded
+// into filename*, control characters go.
+TEST(AttachmentDisposition, KeepsNamesPeopleChoseInsideTheHeader) {
+  EXPECT_EQ(attachment_disposition("bescheid.pdf"), "attachment; filename=\"bescheid.pdf\"");
+  EXPECT_EQ(attachment_disposition("März \"neu\".pdf"),
+            "attachment; filename=\"M_rz _neu_.pdf\"; "
+            "filename*=UTF-8''M%C3%A4rz%20%22neu%22.pdf");
+  auto evil = attachment_disposition("a\r\nSet-Cookie: x=1;\\\".pdf");
+  EXPECT_EQ(evil,
+            "attachment; filename=\"aSet-Cookie: x=1;__.pdf\"; "
+            "filename*=UTF-8''aSet-Cookie%3A%20x%3D1%3B%5C%22.pdf");
+  EXPECT_TRUE(is_valid_header("Content-Disposition", evil));
+  EXPECT_EQ(attachment_disposition("\r\n"), "attachment; filename=\"download\"");
+  EXPECT_EQ(attachment_disposition("", "antrag.pdf"), "attachment; filename=\"antrag.pdf\"");
+  // Bytes that are not UTF-8 are one replacement character each.
+  EXPECT_EQ(attachment_disposition("a\xff.pdf"),
+            "attachment; filename=\"a_.pdf\"; filename*=UTF-8''a%EF%BF%BD.pdf");
+}
+
 TEST(ErrorMapping, EachCodeHasOneStatus) {
   using core::ErrorCode;
   EXPECT_EQ(http_status(ErrorCode::invalid_input), 422);

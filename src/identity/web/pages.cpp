@@ -211,12 +211,16 @@ Response account_page(const Context& c, Request& req) {
   model.set("email_verified", account->email_verified);
   model.set("totp_enabled", account->totp_enabled);
   model.set("is_admin", !c.identity.staff.administered_tenants(id).empty());
-  // Staff of an authority reach its payments (clerks read, the cash office acts).
+  // Staff of an authority reach its payments (clerks read, the cash office acts), and its
+  // clerks and admins the Vorgänge that arrived.
   bool authority_staff = false;
+  bool case_worker = false;
   for (const auto& [tenant, role] : c.identity.staff.roles_of(id)) {
     authority_staff |= role == "clerk" || role == "cashier" || role == "authority_admin";
+    case_worker |= role == "clerk" || role == "authority_admin";
   }
   model.set("is_authority_staff", authority_staff);
+  model.set("is_case_worker", case_worker);
   model.set("is_operator", c.options.oidc && c.identity.staff.is_operator(id));
   const auto& p = account->profile;
   auto row = [&](std::string_view key, const std::string& value) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/sessions.hpp>
 
@@ -246,6 +247,31 @@ std::string url_encode(std::string_view s) {
       out += fmt::format("%{:02X}", c);
     }
   }
+  return out;
+}
+
+std::string attachment_disposition(std::string_view filename, std::string_view fallback) {
+  auto name = core::repair_utf8(filename);
+  std::erase_if(name, [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+  if (name.empty()) name = core::repair_utf8(fallback);
+  std::string plain;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    auto u = static_cast<unsigned char>(name[i]);
+    if (u >= 0x80) {
+      // One "_" for each character: its continuation bytes are passed over.
+      while (i + 1 < name.size() && (static_cast<unsigned char>(name[i + 1]) & 0xC0) == 0x80) ++i;
+      plain += '_';
+    } else if (name[i] == '"' || name[i] == '\\') {
+      plain += '_';
+    } else {
+      plain += name[i];
+    }
+  }
+  auto out = fmt::format("attachment; filename=\"{}\"", plain);
+  if (plain != name) out += "; filename*=UTF-8''" + url_encode(name);
   return out;
 }
 

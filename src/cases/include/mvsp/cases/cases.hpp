@@ -31,6 +31,9 @@ namespace mvsp::cases {
 
 std::span<const core::Resource> embedded_resources();
 
+// The event of a Vorgang opened by the intake; payload {"caseId","applicationId","reference"}.
+inline constexpr std::string_view kCaseReceived = "case.received";
+
 // A document handed over with a submission. The content is copied into the case's own
 // store: what the case keeps does not depend on the application's retention.
 struct IntakeDocument {
@@ -73,6 +76,8 @@ struct Intake {
   std::string payment_method;  // invoice, CREDITCARD, …
   std::int64_t payment_amount_cents = 0;
   std::string kassenzeichen;
+  // Who hands it over, for the audit log.
+  std::string actor = "system:applications";
 };
 
 struct CaseDocument {

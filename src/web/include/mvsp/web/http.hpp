@@ -109,6 +109,14 @@ std::string http_date(std::time_t t);
 // Percent-decoding of URL components ('+' as space when `form` is true).
 std::string url_decode(std::string_view s, bool form);
 std::string url_encode(std::string_view s);
+// The Content-Disposition of a download named `filename` that a person chose (an upload's
+// name may hold quotes, backslashes, line breaks and any UTF-8): `attachment;
+// filename="…"` with a plain ASCII stand-in (every other character as "_"), and, when the
+// name is more than that, RFC 6266's `filename*=UTF-8''…` with the name percent-encoded.
+// Control characters are dropped; an empty name becomes `fallback`.
+std::string attachment_disposition(std::string_view filename,
+                                   std::string_view fallback = "download");
+
 // Pairs of an application/x-www-form-urlencoded string (also a query string).
 std::vector<std::pair<std::string, std::string>> parse_urlencoded(std::string_view s);
 

@@ -1,0 +1,35 @@
+#pragma once
+// The cases component's routes (private): the clerk's pages.
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mvsp::web {
+class Router;
+class Pages;
+}  // namespace mvsp::web
+
+namespace mvsp::cases {
+
+class Cases;
+
+// The roles of a member of staff, (tenant id, role); identity answers it (src/app).
+using RolesOf =
+    std::function<std::vector<std::pair<std::string, std::string>>(const std::string& account)>;
+
+struct PageOptions {
+  RolesOf roles_of;
+  // The catalog's authorities of the given tenants: (authority id, name), by name.
+  std::function<std::vector<std::pair<std::string, std::string>>(
+      const std::vector<std::string>& tenant_ids)>
+      authorities_of;
+};
+
+// /verwaltung/vorgaenge: the arrivals of the person's tenants; /verwaltung/vorgaenge/{id}:
+// one Vorgang with the downloads of its answers and documents.
+void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& cases,
+                          const PageOptions& options);
+
+}  // namespace mvsp::cases

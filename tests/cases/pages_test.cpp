@@ -1,0 +1,234 @@
+// The clerk's pages of the case management over HTTP on both databases: a clerk of Wismar
+// finds the Vorgänge that arrived at Wismar's offices, opens one and downloads its answers
+// and documents (safe file names, never cached); Schwerin's people see none of them, a
+// visitor goes to the login and a signed-in person without the role gets 403.
+#include <gtest/gtest.h>
+
+#include <mvsp/cases/cases.hpp>
+#include <mvsp/catalog/catalog.hpp>
+#include <mvsp/identity/identity.hpp>
+#include <mvsp/web/http.hpp>
+
+#include "app.hpp"
+#include "support.hpp"
+
+namespace mvsp::cases {
+namespace {
+
+constexpr const char* kPassword = "ein langes Passwort 2026";
+const std::string kPdf = std::string("%PDF-1.7\n\0\xff binary\r\n%%EOF\n", 26);
+
+std::string enc(const std::string& s) {
+  return web::url_encode(s);
+}
+
+class CasePages : public test::ServerTest {
+ protected:
+  void add_routes(app::App& app) override {
+    auto& id = app.get<identity::Identity>();
+    schwerin_ = id.staff.create_tenant("Landeshauptstadt Schwerin", "test")->id;
+    wismar_ = id.staff.create_tenant("Hansestadt Wismar", "test")->id;
+    auto& catalog = app.get<catalog::Catalog>();
+    for (auto [authority, tenant, name] :
+         {std::tuple{"hwi-steuern", wismar_, "Hansestadt Wismar, Abteilung Steuern und Abgaben"},
+          {"hwi-buergerbuero", wismar_, "Hansestadt Wismar, Bürgerbüro"},
+          {"sn-buergeramt", schwerin_, "Landeshauptstadt Schwerin, Bürgeramt"}}) {
+      ASSERT_TRUE(catalog.put_authority(
+          {.actor = "test", .state_wide = true, .tenant_ids = {}},
+          {.id = authority, .tenant_id = tenant, .region = "13074087", .name = name}));
+    }
+    for (auto [email, role, tenant] :
+         {std::tuple{"sachbearbeitung@wismar.example", "clerk", wismar_},
+          {"kasse@wismar.example", "cashier", wismar_},
+          {"verwaltung@schwerin.example", "authority_admin", schwerin_},
+          {"erika@example.org", "", std::string()}}) {
+      ASSERT_TRUE(id.accounts.create_account({.email = email,
+                                              .password = kPassword,
+                                              .given_name = "Kim",
+                                              .family_name = "Muster",
+                                              .verified = true,
+                                              .role = role,
+                                              .tenant_id = tenant},
+                                             "test"));
+    }
+    auto& cases = app.get<Cases>();
+    auto hund =
+        cases.open(intake("a-1", "MV-35CA3-4HFYVHOK", wismar_, "hwi-steuern", "Erika Mustermann"));
+    ASSERT_TRUE(hund) << hund.error().message;
+    hund_ = hund->id;
+    auto other =
+        cases.open(intake("a-2", "MV-7QX2D-9ZZP0A1M", wismar_, "hwi-buergerbuero", "Max Meier"));
+    ASSERT_TRUE(other);
+    other_ = other->id;
+    auto schwerin =
+        cases.open(intake("a-3", "MV-SCHW1-ERIN0001", schwerin_, "sn-buergeramt", "Sina Schwerin"));
+    ASSERT_TRUE(schwerin);
+    schwerin_case_ = schwerin->id;
+  }
+
+  static Intake intake(const std::string& application, const std::string& reference,
+                       const std::string& tenant, const std::string& authority,
+                       const std::string& name) {
+    return {.application_id = application,
+            .reference = reference,
+            .tenant_id = tenant,
+            .authority_id = authority,
+            .online_service_id = "hundesteuer-anmeldung",
+            .online_service_version = 3,
+            .title = "Hundesteuer: Anmeldung eines Hundes",
+            .applicant = {.kind = "account",
+                          .owner_id = "k-erika",
+                          .name = name,
+                          .email = "erika@example.org"},
+            .submitted_at = core::from_millis(1'789'999'000'000),
+            .form_key = "hundesteuer",
+            .form_version = 2,
+            .answers_json = R"({"hund":{"name":"Bello"}})",
+            .answers_xml = "<antrag><hund><name>Bello</name></hund></antrag>",
+            .pdf = kPdf,
+            .documents = {{.requirement = "Nachweis für eine Ermäßigung",
+                           .filename = "Bescheid \"Grundsicherung\" März.pdf",
+                           .media_type = "application/pdf",
+                           .content = "%PDF-1.7\n% Nachweis\n%%EOF\n"}},
+            .payment_order_id = "p-1",
+            .payment_status = "success",
+            .payment_method = "invoice",
+            .payment_amount_cents = 1500,
+            .kassenzeichen = "5260000012"};
+  }
+
+  test::HttpClient signed_in(const std::string& email) {
+    auto c = client();
+    auto page = c.get("/anmelden");
+    auto res =
+        c.post_form("/anmelden", {{"email", enc(email)},
+                                  {"password", enc(kPassword)},
+                                  {"csrf_token", test::HttpClient::csrf_token_in(page.body)}});
+    EXPECT_EQ(res.status, 303) << email;
+    return c;
+  }
+
+  bool has(const std::string& body, const std::string& text) {
+    return body.find(text) != std::string::npos;
+  }
+
+  std::string schwerin_, wismar_, hund_, other_, schwerin_case_;
+};
+
+TEST_P(CasePages, TheClerkFindsTheArrivalsOfTheOwnAuthorities) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  auto list = clerk.get("/verwaltung/vorgaenge");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_TRUE(has(list.body, "/verwaltung/vorgaenge/" + hund_));
+  EXPECT_TRUE(has(list.body, "/verwaltung/vorgaenge/" + other_));
+  EXPECT_FALSE(has(list.body, schwerin_case_)) << "Schwerin's";
+  EXPECT_FALSE(has(list.body, "Sina Schwerin"));
+  EXPECT_TRUE(has(list.body, "MV-35CA3-4HFYVHOK"));
+  EXPECT_TRUE(has(list.body, "Erika Mustermann"));
+  EXPECT_TRUE(has(list.body, "Hundesteuer: Anmeldung eines Hundes"));
+  EXPECT_TRUE(has(list.body, "bezahlt"));
+  EXPECT_TRUE(has(list.body, "Hansestadt Wismar, Abteilung Steuern und Abgaben"));
+  // Schwerin's authority is not among the choices.
+  EXPECT_FALSE(has(list.body, "value=\"sn-buergeramt\""));
+
+  auto by_name = clerk.get("/verwaltung/vorgaenge?q=meier");
+  EXPECT_TRUE(has(by_name.body, other_));
+  EXPECT_FALSE(has(by_name.body, hund_));
+  auto by_reference = clerk.get("/verwaltung/vorgaenge?q=mv-35ca3-4hfyvhok");
+  EXPECT_TRUE(has(by_reference.body, hund_));
+  EXPECT_FALSE(has(by_reference.body, other_));
+  auto by_authority = clerk.get("/verwaltung/vorgaenge?behoerde=hwi-buergerbuero");
+  EXPECT_TRUE(has(by_authority.body, other_));
+  EXPECT_FALSE(has(by_authority.body, hund_));
+  auto foreign = clerk.get("/verwaltung/vorgaenge?behoerde=sn-buergeramt");
+  EXPECT_EQ(foreign.status, 200);
+  EXPECT_FALSE(has(foreign.body, schwerin_case_));
+  EXPECT_TRUE(has(foreign.body, "Keine Vorgänge gefunden"));
+
+  // Schwerin's admin sees Schwerin's only.
+  auto admin = signed_in("verwaltung@schwerin.example");
+  auto theirs = admin.get("/verwaltung/vorgaenge");
+  ASSERT_EQ(theirs.status, 200);
+  EXPECT_TRUE(has(theirs.body, schwerin_case_));
+  EXPECT_FALSE(has(theirs.body, hund_));
+}
+
+TEST_P(CasePages, TheVorgangShowsItsFactsAndDownloads) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  auto page = clerk.get("/verwaltung/vorgaenge/" + hund_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  for (const auto* text : {"MV-35CA3-4HFYVHOK", "Hundesteuer: Anmeldung eines Hundes (Version 3)",
+                           "Hansestadt Wismar, Abteilung Steuern und Abgaben", "Erika Mustermann",
+                           "erika@example.org", "Bürgerkonto", "eingegangen", "5260000012",
+                           "15,00 €", "Rechnung (Überweisung)", "Nachweis für eine Ermäßigung"}) {
+    EXPECT_TRUE(has(page.body, text)) << text;
+  }
+  // The times in Germany's time: submitted at 13:56 UTC on 21.09.2026, summer time.
+  EXPECT_TRUE(has(page.body, "21.09.2026, 15:56")) << page.body;
+  // The citizen's file name is escaped in the page.
+  EXPECT_TRUE(has(page.body, "Bescheid &quot;Grundsicherung&quot; März.pdf"));
+  for (const auto* kind : {"pdf", "xml", "json"}) {
+    EXPECT_TRUE(has(page.body, "/verwaltung/vorgaenge/" + hund_ + "/antrag." + kind)) << kind;
+  }
+
+  auto pdf = clerk.get("/verwaltung/vorgaenge/" + hund_ + "/antrag.pdf");
+  ASSERT_EQ(pdf.status, 200);
+  EXPECT_EQ(pdf.body, kPdf);
+  EXPECT_EQ(pdf.header("content-type"), "application/pdf");
+  EXPECT_EQ(pdf.header("cache-control"), "no-store");
+  EXPECT_EQ(pdf.header("content-disposition"),
+            "attachment; filename=\"antrag-MV-35CA3-4HFYVHOK.pdf\"");
+  auto xml = clerk.get("/verwaltung/vorgaenge/" + hund_ + "/antrag.xml");
+  EXPECT_EQ(xml.body, "<antrag><hund><name>Bello</name></hund></antrag>");
+  auto json = clerk.get("/verwaltung/vorgaenge/" + hund_ + "/antrag.json");
+  EXPECT_EQ(json.body, R"({"hund":{"name":"Bello"}})");
+  EXPECT_EQ(json.header("cache-control"), "no-store");
+
+  auto doc = clerk.get("/verwaltung/vorgaenge/" + hund_ + "/dokumente/0");
+  ASSERT_EQ(doc.status, 200);
+  EXPECT_EQ(doc.body, "%PDF-1.7\n% Nachweis\n%%EOF\n");
+  EXPECT_EQ(doc.header("cache-control"), "no-store");
+  EXPECT_EQ(doc.header("content-disposition"),
+            "attachment; filename=\"Bescheid _Grundsicherung_ M_rz.pdf\"; "
+            "filename*=UTF-8''Bescheid%20%22Grundsicherung%22%20M%C3%A4rz.pdf");
+  EXPECT_EQ(clerk.get("/verwaltung/vorgaenge/" + hund_ + "/dokumente/1").status, 404);
+  EXPECT_EQ(clerk.get("/verwaltung/vorgaenge/" + hund_ + "/dokumente/x").status, 404);
+  EXPECT_EQ(clerk.get("/verwaltung/vorgaenge/k-no-such").status, 404);
+}
+
+TEST_P(CasePages, OthersSeeNothing) {
+  // A visitor goes to the login, and comes back after it.
+  auto visitor = client().get("/verwaltung/vorgaenge/" + hund_);
+  EXPECT_EQ(visitor.status, 303);
+  EXPECT_TRUE(has(visitor.header("location"), "/anmelden"));
+  EXPECT_EQ(client().get("/verwaltung/vorgaenge").status, 303);
+  EXPECT_EQ(client().get("/verwaltung/vorgaenge/" + hund_ + "/antrag.pdf").status, 303);
+
+  // Signed in without the role: 403, for the cash office of Wismar too.
+  auto citizen = signed_in("erika@example.org");
+  EXPECT_EQ(citizen.get("/verwaltung/vorgaenge").status, 403);
+  EXPECT_EQ(citizen.get("/verwaltung/vorgaenge/" + hund_).status, 403);
+  EXPECT_EQ(citizen.get("/verwaltung/vorgaenge/" + hund_ + "/dokumente/0").status, 403);
+  auto cashier = signed_in("kasse@wismar.example");
+  EXPECT_EQ(cashier.get("/verwaltung/vorgaenge").status, 403);
+
+  // Another tenant's Vorgang does not exist for Schwerin's admin.
+  auto admin = signed_in("verwaltung@schwerin.example");
+  EXPECT_EQ(admin.get("/verwaltung/vorgaenge/" + hund_).status, 404);
+  EXPECT_EQ(admin.get("/verwaltung/vorgaenge/" + hund_ + "/antrag.pdf").status, 404);
+  EXPECT_EQ(admin.get("/verwaltung/vorgaenge/" + hund_ + "/antrag.json").status, 404);
+  EXPECT_EQ(admin.get("/verwaltung/vorgaenge/" + hund_ + "/dokumente/0").status, 404);
+  EXPECT_EQ(admin.get("/verwaltung/vorgaenge/" + schwerin_case_).status, 200);
+}
+
+TEST_P(CasePages, TheAccountPageLeadsClerksToTheirVorgaenge) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  EXPECT_TRUE(has(clerk.get("/konto").body, "href=\"/verwaltung/vorgaenge\""));
+  auto cashier = signed_in("kasse@wismar.example");
+  EXPECT_FALSE(has(cashier.get("/konto").body, "href=\"/verwaltung/vorgaenge\""));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CasePages, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::cases
