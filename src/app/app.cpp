@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mvsp/applications/component.hpp>
 #include <mvsp/cases/component.hpp>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/core/audit.hpp>
@@ -111,6 +112,7 @@ std::vector<std::unique_ptr<web::Component>> all_components() {
   list.push_back(payments::make_component());
   // after payments: the applications journey hands a paid submission over to it
   list.push_back(cases::make_component());
+  list.push_back(applications::make_component());
   return list;
 }
 

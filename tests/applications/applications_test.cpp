@@ -3,6 +3,7 @@
 // place at the online service's version, guest links, uploads checked by content and
 // scanned, payment by invoice, idempotent submission, the hand-over to cases and the
 // receipt, drafts reminded and expired on a manual clock, external online services.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <mvsp/applications/applications.hpp>

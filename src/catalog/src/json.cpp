@@ -424,10 +424,10 @@ std::string config_to_json(const OnlineServiceConfig& config) {
 
 core::Result<OnlineServiceConfig> config_from_json(std::string_view text) {
   auto o = json::parse(text);
-  if (!o) return core::Error::invalid("config", "is not a JSON object");
+  if (!o) return core::fail(core::Error::invalid("config", "is not a JSON object"));
   core::Error error{core::ErrorCode::invalid_input, "The configuration is not valid.", {}, {}};
   auto config = json::config_from(*o, "config", error);
-  if (!error.fields.empty()) return error;
+  if (!error.fields.empty()) return core::fail(error);
   return config;
 }
 

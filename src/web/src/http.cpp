@@ -342,21 +342,4 @@ std::string origin_of(const std::string& url) {
                   : fmt::format("{}://{}:{}", uri.getScheme(), host, port);
 }
 
-std::string attachment_disposition(std::string_view filename) {
-  std::string fallback;
-  std::string encoded;
-  for (unsigned char ch : filename) {
-    bool plain = ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\';
-    fallback.push_back(plain ? static_cast<char>(ch) : '_');
-    if (std::isalnum(ch) || ch == '.' || ch == '-' || ch == '_' || ch == '~') {
-      encoded.push_back(static_cast<char>(ch));
-    } else {
-      encoded += fmt::format("%{:02X}", ch);
-    }
-  }
-  if (fallback.empty()) fallback = "download";
-  return fmt::format("attachment; filename=\"{}\"; filename*=UTF-8''{}", fallback,
-                     encoded.empty() ? fallback : encoded);
-}
-
 }  // namespace mvsp::web

@@ -98,11 +98,6 @@ std::optional<std::string> canonical_address(std::string_view text);
 // does not parse (callers pass URLs they checked).
 std::string origin_of(const std::string& url);
 
-// The Content-Disposition value for a download named `filename`, whoever chose the name
-// (RFC 6266): `attachment; filename="…"` with an ASCII fallback (quotes, backslashes,
-// control characters and bytes beyond ASCII as "_") and `filename*=UTF-8''…` with the name
-// percent-encoded, so that no name breaks the header or another header.
-std::string attachment_disposition(std::string_view filename);
 // A time as HTTP writes it (RFC 9110 5.6.7): "Thu, 03 Dec 2026 04:19:40 GMT".
 std::string http_date(std::time_t t);
 
