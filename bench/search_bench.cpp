@@ -14,6 +14,7 @@
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/ids.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/finder/finder.hpp>
 #include <random>
 
@@ -79,11 +80,8 @@ int main(int argc, char** argv) {
   core::AuditLog audit(clock);
   catalog::Catalog catalog(*db, clock, ids, audit);
   catalog::Editor state{.actor = "bench", .state_wide = true, .tenant_ids = {}};
-  std::string demo(catalog::demo_catalog_json());
-  for (auto pos = demo.find("{tenant:schwerin}"); pos != std::string::npos;
-       pos = demo.find("{tenant:schwerin}")) {
-    demo.replace(pos, 17, "bench");
-  }
+  auto demo = core::fill_placeholders(catalog::demo_catalog_json(),
+                                      {{"tenant:schwerin", "bench"}, {"tenant:wismar", "bench"}});
   if (!catalog.import_json(state, demo)) return 1;
 
   // Generated services up to `total`, with ~150 words of text each.

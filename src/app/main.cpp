@@ -106,8 +106,8 @@ Options (each also as environment variable):
   --config FILE           MVSP_CONFIG      TOML file, see docs/operations.md
   --public-url URL        MVSP_PUBLIC_URL  (default http:// + listen address)
   --components LIST       MVSP_COMPONENTS  with serve: which components run, comma-separated
-                                           (identity,catalog,finder,mailbox,delivery,forms,payments;
-                                           default all)
+                                           (identity,catalog,finder,mailbox,delivery,forms,payments,
+                                           cases; default all)
 )";
 
 // The settings for a command that builds only the components it uses (and what they need).

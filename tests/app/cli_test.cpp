@@ -212,10 +212,12 @@ TEST_P(AccountsCli, DemoDataLoadsTwiceWithoutHarm) {
   auto second = run_mvsp("demo" + args());
   EXPECT_EQ(second.exit_code, 0) << second.output;
   EXPECT_NE(second.output.find("already there"), std::string::npos);
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 5);
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM tenants")->integer(0), 1);
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM account_roles")->integer(0), 4);
-  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM payment_accounts")->integer(0), 2);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM accounts")->integer(0), 6);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM tenants")->integer(0), 2);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM account_roles")->integer(0), 5);
+  // Schwerin's two offices and Wismar's two.
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM payment_accounts")->integer(0), 4);
+  EXPECT_NE(first.output.find("sachbearbeitung.wismar@example.org"), std::string::npos);
   EXPECT_NE(second.output.find("catalog: 61 services"), std::string::npos) << second.output;
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM catalog_services")->integer(0), 61);
 }

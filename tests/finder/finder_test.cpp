@@ -4,6 +4,7 @@
 
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/finder/finder.hpp>
 
 #include "support.hpp"
@@ -21,11 +22,9 @@ class FinderTest : public test::BackendTest {
     database_->migrate(clock_);
     audit_ = std::make_unique<core::AuditLog>(clock_);
     catalog_ = std::make_unique<catalog::Catalog>(db(), clock_, ids_, *audit_);
-    std::string demo(catalog::demo_catalog_json());
-    for (auto pos = demo.find("{tenant:schwerin}"); pos != std::string::npos;
-         pos = demo.find("{tenant:schwerin}")) {
-      demo.replace(pos, 17, "t-schwerin");
-    }
+    auto demo =
+        core::fill_placeholders(catalog::demo_catalog_json(),
+                                {{"tenant:schwerin", "t-schwerin"}, {"tenant:wismar", "t-wismar"}});
     ASSERT_TRUE(catalog_->import_json(kState, demo));
     finder_ = std::make_unique<Finder>(*catalog_, dir_.path() / "index");
   }

@@ -159,33 +159,42 @@ class Component final : public web::Component {
     });
   }
 
-  // A demo authority and one account of each kind, all with the same password.
+  // Two demo authorities (tenants) and one account of each kind, all with the same
+  // password; the catalog's demo gives each tenant its offices.
   void demo(web::Platform&, web::Demo& demo) override {
-    constexpr const char* kTenant = "Landeshauptstadt Schwerin (Demo)";
-    std::string tenant_id;
-    for (const auto& t : identity_->staff.tenants()) {
-      if (t.name == kTenant) tenant_id = t.id;
-    }
-    if (tenant_id.empty()) {
-      auto tenant = identity_->staff.create_tenant(kTenant, "system:demo");
-      if (!tenant) throw core::Failure("demo tenant: " + tenant.error().message);
-      tenant_id = tenant->id;
-    }
-    demo.names["tenant:schwerin"] = tenant_id;
-    demo.loaded.push_back(
-        fmt::format("identity: demo tenant \"{}\" with the id {}", kTenant, tenant_id));
+    auto tenant_of = [&](const char* key, const char* name) {
+      std::string tenant_id;
+      for (const auto& t : identity_->staff.tenants()) {
+        if (t.name == name) tenant_id = t.id;
+      }
+      if (tenant_id.empty()) {
+        auto tenant = identity_->staff.create_tenant(name, "system:demo");
+        if (!tenant) throw core::Failure("demo tenant: " + tenant.error().message);
+        tenant_id = tenant->id;
+      }
+      demo.names[key] = tenant_id;
+      demo.loaded.push_back(
+          fmt::format("identity: demo tenant \"{}\" with the id {}", name, tenant_id));
+      return tenant_id;
+    };
+    auto schwerin = tenant_of("tenant:schwerin", "Landeshauptstadt Schwerin (Demo)");
+    auto wismar = tenant_of("tenant:wismar", "Hansestadt Wismar (Demo)");
     struct DemoAccount {
       const char* email;
       const char* given;
       const char* family;
       const char* role;
+      const std::string* tenant;
     };
     for (const auto& a :
-         {DemoAccount{"erika.mustermann@example.org", "Erika", "Mustermann", ""},
-          DemoAccount{"verwaltung@example.org", "Volker", "Verwaltung", "authority_admin"},
-          DemoAccount{"redaktion@example.org", "Rieke", "Redaktion", "editor"},
-          DemoAccount{"kasse@example.org", "Karl", "Kasse", "cashier"},
-          DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator"}}) {
+         {DemoAccount{"erika.mustermann@example.org", "Erika", "Mustermann", "", nullptr},
+          DemoAccount{"verwaltung@example.org", "Volker", "Verwaltung", "authority_admin",
+                      &schwerin},
+          DemoAccount{"redaktion@example.org", "Rieke", "Redaktion", "editor", &schwerin},
+          DemoAccount{"kasse@example.org", "Karl", "Kasse", "cashier", &schwerin},
+          DemoAccount{"sachbearbeitung.wismar@example.org", "Svenja", "Sachbearbeitung", "clerk",
+                      &wismar},
+          DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator", &schwerin}}) {
       auto created =
           identity_->accounts.create_account({.email = a.email,
                                               .password = "Demo-Passwort-2026",
@@ -193,7 +202,7 @@ class Component final : public web::Component {
                                               .family_name = a.family,
                                               .verified = true,
                                               .role = a.role,
-                                              .tenant_id = *a.role ? tenant_id : std::string()},
+                                              .tenant_id = a.tenant ? *a.tenant : std::string()},
                                              "system:demo");
       if (!created && created.error().code != core::ErrorCode::conflict) {
         throw core::Failure(std::string("demo account ") + a.email + ": " +
