@@ -28,7 +28,8 @@ constexpr const char* kSchwerin = "13004000";
 constexpr const char* kLeika = "99108008000000";  // Hundesteuer: sn-buergeramt in Schwerin
 
 // A small form: the holder's name and the dogs (a group), the fee counted per dog.
-constexpr const char* kForm = R"({"format":"mvsp-form/1","key":"test-hunde","title":"Testformular Hunde",
+constexpr const char* kForm =
+    R"({"format":"mvsp-form/1","key":"test-hunde","title":"Testformular Hunde",
   "language":"de","pages":[
   {"id":"halter","title":"Halter","questions":[{"id":"name","type":"name","label":"Ihr Name"}]},
   {"id":"hunde","title":"Hunde","questions":[{"id":"hunde","type":"group","label":"Hunde",
@@ -36,11 +37,13 @@ constexpr const char* kForm = R"({"format":"mvsp-form/1","key":"test-hunde","tit
       {"id":"rufname","type":"text","label":"Name des Hundes","maxLength":60}]}]}]})";
 
 // The start of a minimal PDF: what libmagic needs to call it application/pdf.
-const std::string kPdf = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+const std::string kPdf =
+    "%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
 std::string eicar() {
   // in two halves, so that no scanner flags this source file
-  return std::string(R"(X5O!P%@AP[4\PZX54(P^)7CC)7}$)") + "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+  return std::string(R"(X5O!P%@AP[4\PZX54(P^)7CC)7}$)") +
+         "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 }
 
 class ApplicationsTest : public test::ServerTest {
@@ -98,6 +101,7 @@ class ApplicationsTest : public test::ServerTest {
     auto& catalog = app.get<catalog::Catalog>();
     auto saved = catalog.put_online_service(editor, os);
     ASSERT_TRUE(saved) << saved.error().message;
+    ASSERT_TRUE(catalog.publish(editor, "test-hunde-online", "test"));
     ASSERT_TRUE(catalog.publish(editor, "test-hunde-online", "production"));
     ASSERT_TRUE(catalog.adopt(editor, "test-hunde-online", "sn-buergeramt"));
   }
@@ -125,9 +129,12 @@ class ApplicationsTest : public test::ServerTest {
   }
 
   static forms::Answers answers(int dogs = 2) {
-    forms::Answers a{{"name.vorname", "Erika"}, {"name.nachname", "Mustermann"},
-                     {"hunde", std::to_string(dogs)}, {"_done", "halter\nhunde"}};
-    for (int i = 0; i < dogs; ++i) a[fmt::format("hunde[{}].rufname", i)] = fmt::format("Hund {}", i);
+    forms::Answers a{{"name.vorname", "Erika"},
+                     {"name.nachname", "Mustermann"},
+                     {"hunde", std::to_string(dogs)},
+                     {"_done", "halter\nhunde"}};
+    for (int i = 0; i < dogs; ++i)
+      a[fmt::format("hunde[{}].rufname", i)] = fmt::format("Hund {}", i);
     return a;
   }
 
@@ -147,7 +154,8 @@ class ApplicationsTest : public test::ServerTest {
   }
 
   std::shared_ptr<test::ManualClock> clock_ = std::make_shared<test::ManualClock>();
-  web::Ports ports_{.clock = *clock_, .ids = app::system_ports().ids, .http = app::system_ports().http};
+  web::Ports ports_{
+      .clock = *clock_, .ids = app::system_ports().ids, .http = app::system_ports().http};
   core::ClamdOptions clamd_;
   bool scanner_down_ = false;
   std::string tenant_;
@@ -342,10 +350,13 @@ TEST_P(ApplicationsTest, SubmitTwiceAtOnceMakesOneSubmissionAndOneVorgang) {
   auto& cases = app_->get<cases::Cases>();
   auto vorgang = cases.by_application(a.id);
   ASSERT_TRUE(vorgang);
-  EXPECT_EQ(cases.arrivals({.tenant_ids = {tenant_}, .authority_id = {}, .text = {}, .limit = 50}).size(), 1u);
+  EXPECT_EQ(
+      cases.arrivals({.tenant_ids = {tenant_}, .authority_id = {}, .text = {}, .limit = 50}).size(),
+      1u);
   EXPECT_EQ(vorgang->reference, a.reference);
   EXPECT_EQ(vorgang->documents.size(), 1u);
-  EXPECT_EQ(vorgang->payment_status, "created");  // invoiced: public status of an open invoice
+  EXPECT_EQ(vorgang->payment_status,
+            "submitted");  // invoiced: the public status of an open invoice
   auto received = apps().find(me, a.id);
   EXPECT_EQ(received->status, Status::received);
   EXPECT_EQ(received->case_id, vorgang->id);
@@ -362,15 +373,19 @@ TEST_P(ApplicationsTest, ACrashBeforeTheHandOverEndsInOneVorgangAfterRestart) {
   app_->job_runner().run_due();
   ASSERT_TRUE(apps().hand_over(a.id));
   EXPECT_TRUE(app_->get<cases::Cases>().by_application(a.id));
-  EXPECT_EQ(app_->get<cases::Cases>()
-                .arrivals({.tenant_ids = {tenant_}, .authority_id = {}, .text = a.reference, .limit = 50})
-                .size(),
-            1u);
+  EXPECT_EQ(
+      app_->get<cases::Cases>()
+          .arrivals({.tenant_ids = {tenant_}, .authority_id = {}, .text = a.reference, .limit = 50})
+          .size(),
+      1u);
   // the owner finds the confirmation with the PDF in the mailbox
   auto inbox = app_->get<mailbox::Mailbox>().inbox(accounts_[0]);
   ASSERT_EQ(inbox.size(), 1u);
   EXPECT_EQ(inbox[0].reference, a.reference);
-  EXPECT_EQ(inbox[0].attachments.size(), 1u);
+  auto message = app_->get<mailbox::Mailbox>().find(accounts_[0], inbox[0].id);
+  ASSERT_TRUE(message);
+  ASSERT_EQ(message->attachments.size(), 1u);
+  EXPECT_EQ(message->attachments[0].media_type, "application/pdf");
 }
 
 TEST_P(ApplicationsTest, DraftsAreRemindedAndExpire) {

@@ -1,10 +1,10 @@
 // The Vorhaben and its use cases. Every change is one transaction with its audit record
 // (and its jobs); documents and outputs are written to the component's blob store before
 // the transaction that names them, under the blob's shared lock (core/blob_sweep.hpp).
-#include <fmt/format.h>
-
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/cases/cases.hpp>
@@ -27,7 +27,6 @@
 #include <mvsp/web/templates.hpp>
 #include <sstream>
 
-
 namespace mvsp::applications {
 
 namespace {
@@ -38,14 +37,10 @@ constexpr std::string_view kNotifyJob = "applications.notify";
 
 const std::vector<std::pair<Status, std::string_view>>& status_names() {
   static const std::vector<std::pair<Status, std::string_view>> names = {
-      {Status::draft, "draft"},
-      {Status::submitted, "submitted"},
-      {Status::received, "received"},
-      {Status::in_progress, "in_progress"},
-      {Status::query, "query"},
-      {Status::documents_requested, "documents_requested"},
-      {Status::decided, "decided"},
-      {Status::withdrawn, "withdrawn"}};
+      {Status::draft, "draft"},       {Status::submitted, "submitted"},
+      {Status::received, "received"}, {Status::in_progress, "in_progress"},
+      {Status::query, "query"},       {Status::documents_requested, "documents_requested"},
+      {Status::decided, "decided"},   {Status::withdrawn, "withdrawn"}};
   return names;
 }
 
@@ -93,7 +88,8 @@ std::string lower_ascii(std::string_view s) {
 // One address, as a person types it: something@domain.tld, no spaces or line breaks.
 bool looks_like_email(std::string_view s) {
   auto at = s.find('@');
-  if (s.size() > 254 || at == 0 || at == std::string_view::npos || s.find('@', at + 1) != std::string_view::npos)
+  if (s.size() > 254 || at == 0 || at == std::string_view::npos ||
+      s.find('@', at + 1) != std::string_view::npos)
     return false;
   auto domain = s.substr(at + 1);
   if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.')
@@ -201,8 +197,8 @@ struct Applications::Impl {
                  "FROM application_documents WHERE application_id = ? "
                  "ORDER BY requirement, created_at, id",
                  id)) {
-      out.push_back({r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.text(3),
-                     r.integer(4), r.text(5), r.text(6), core::from_millis(r.integer(7))});
+      out.push_back({r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.text(3), r.integer(4),
+                     r.text(5), r.text(6), core::from_millis(r.integer(7))});
     }
     return out;
   }
@@ -401,8 +397,8 @@ struct Applications::Impl {
 Applications::Applications(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
                            core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs,
                            Parts parts, ApplicationsOptions options)
-    : impl_(std::make_unique<Impl>(Impl{
-          db, clock, ids, jobs, audit, blobs, std::move(parts), std::move(options), {}})) {
+    : impl_(std::make_unique<Impl>(
+          Impl{db, clock, ids, jobs, audit, blobs, std::move(parts), std::move(options), {}})) {
   impl_->link_key = core::crypto::derive_key(impl_->options.master_key, "mvspeast", 1);
 }
 
@@ -413,7 +409,8 @@ core::Result<Started> Applications::start(const Start& s) {
   Actor actor;
   actor.locale = s.locale;
   auto os = d.parts.catalog.online_service(s.online_service_id);
-  if (!os || os->state != "production") return core::fail(core::Error::not_found("no such online service"));
+  if (!os || os->state != "production")
+    return core::fail(core::Error::not_found("no such online service"));
   if (!os->config.external_url.empty()) {
     return d.invalid(actor, "online_service", "runs_elsewhere");
   }
@@ -424,9 +421,9 @@ core::Result<Started> Applications::start(const Start& s) {
   auto route = d.parts.catalog.route(os->leika_key, s.place);
   if (!route) return d.invalid(actor, "ort", "place_unknown");
   const auto& authority = route->authority;
-  bool offered = os->owner == authority.id ||
-                 std::find(os->adopted_by.begin(), os->adopted_by.end(), authority.id) !=
-                     os->adopted_by.end();
+  bool offered =
+      os->owner == authority.id ||
+      std::find(os->adopted_by.begin(), os->adopted_by.end(), authority.id) != os->adopted_by.end();
   if (!offered) return d.invalid(actor, "ort", "not_offered_here");
   if (authority.tenant_id.empty()) return d.invalid(actor, "ort", "authority_not_online");
   bool guest = s.owner.kind == "guest";
@@ -450,8 +447,9 @@ core::Result<Started> Applications::start(const Start& s) {
       // floods someone else's inbox from here.
       auto since = core::to_millis(now - std::chrono::hours(1));
       tx.lock_exclusive("applications.guest:" + email);
-      auto per_address = tx.query_one(
-          "SELECT COUNT(*) FROM applications WHERE guest_email = ? AND created_at > ?", email, since);
+      auto per_address =
+          tx.query_one("SELECT COUNT(*) FROM applications WHERE guest_email = ? AND created_at > ?",
+                       email, since);
       auto per_client = tx.query_one(
           "SELECT COUNT(*) FROM applications WHERE owner_kind = 'guest' AND created_from = ? AND "
           "created_at > ?",
@@ -459,23 +457,23 @@ core::Result<Started> Applications::start(const Start& s) {
       if (per_address->integer(0) >= d.options.guest_starts_per_address ||
           per_client->integer(0) >= d.options.guest_starts_per_client) {
         return core::fail(core::Error::rate_limited(d.t(s.locale, "errors.guest_throttled"),
-                                         std::chrono::hours(1)));
+                                                    std::chrono::hours(1)));
       }
     }
-    tx.execute(
-        fmt::format("INSERT INTO applications (id, reference, tenant_id, authority_id, "
-                    "authority_name, place, online_service_id, online_service_version, title, "
-                    "config, owner_kind, owner_id, account_id, guest_email, guest_token_hash, "
-                    "guest_salt, guest_confirmed, status, answers, payment_order_id, pdf_blob, "
-                    "xml_blob, json_blob, case_id, client_id, client_key, external_url, created_at, "
-                    "created_from, updated_at, reminders_off) VALUES ({})",
-                    core::db::parameter_list(31)),
-        id, reference, authority.tenant_id, authority.id, authority.name, s.place, os->id,
-        os->version, os->name, catalog::config_to_json(os->config), s.owner.kind,
-        guest ? std::string() : s.owner.id, guest ? std::string() : s.account_id, email,
-        guest ? core::crypto::sha256_hex(started.guest_token) : std::string(), salt, 0, "draft",
-        "{}", "", "", "", "", "", "", std::nullopt, "", core::to_millis(now), s.remote_address,
-        core::to_millis(now), 0);
+    tx.execute(fmt::format(
+                   "INSERT INTO applications (id, reference, tenant_id, authority_id, "
+                   "authority_name, place, online_service_id, online_service_version, title, "
+                   "config, owner_kind, owner_id, account_id, guest_email, guest_token_hash, "
+                   "guest_salt, guest_confirmed, status, answers, payment_order_id, pdf_blob, "
+                   "xml_blob, json_blob, case_id, client_id, client_key, external_url, created_at, "
+                   "created_from, updated_at, reminders_off) VALUES ({})",
+                   core::db::parameter_list(31)),
+               id, reference, authority.tenant_id, authority.id, authority.name, s.place, os->id,
+               os->version, os->name, catalog::config_to_json(os->config), s.owner.kind,
+               guest ? std::string() : s.owner.id, guest ? std::string() : s.account_id, email,
+               guest ? core::crypto::sha256_hex(started.guest_token) : std::string(), salt, 0,
+               "draft", "{}", "", "", "", "", "", "", std::nullopt, "", core::to_millis(now),
+               s.remote_address, core::to_millis(now), 0);
     Application a;
     a.id = id;
     a.config = os->config;
@@ -485,14 +483,12 @@ core::Result<Started> Applications::start(const Start& s) {
              fmt::format(R"({{"onlineService":"{}","version":{},"authority":"{}"}})", os->id,
                          os->version, authority.id));
     if (guest) {
-      d.queue_mail(tx, email,
-                   fmt::format(fmt::runtime(d.t(s.locale, "mail.guest.subject")), os->name),
-                   fmt::format(fmt::runtime(d.t(s.locale, "mail.guest.body")), os->name,
-                               authority.name,
-                               fmt::format("{}/antrag/gast/{}", d.options.public_url,
-                                           started.guest_token),
-                               reference),
-                   "applications.guest:" + id);
+      d.queue_mail(
+          tx, email, fmt::format(fmt::runtime(d.t(s.locale, "mail.guest.subject")), os->name),
+          fmt::format(fmt::runtime(d.t(s.locale, "mail.guest.body")), os->name, authority.name,
+                      fmt::format("{}/antrag/gast/{}", d.options.public_url, started.guest_token),
+                      reference),
+          "applications.guest:" + id);
     }
     return {};
   });
@@ -503,12 +499,13 @@ core::Result<Started> Applications::start(const Start& s) {
 
 core::Result<std::string> Applications::open_guest_link(std::string_view token) {
   auto& d = *impl_;
-  if (token.empty() || token.size() > 100) return core::fail(core::Error::not_found("no such link"));
+  if (token.empty() || token.size() > 100)
+    return core::fail(core::Error::not_found("no such link"));
   auto hash = core::crypto::sha256_hex(token);
-  auto row =
-      d.db.query_one("SELECT id, guest_confirmed FROM applications WHERE guest_token_hash = ? "
-                     "AND owner_kind = 'guest'",
-                     hash);
+  auto row = d.db.query_one(
+      "SELECT id, guest_confirmed FROM applications WHERE guest_token_hash = ? "
+      "AND owner_kind = 'guest'",
+      hash);
   if (!row) return core::fail(core::Error::not_found("no such link"));
   auto id = row->text(0);
   if (row->integer(1) == 0) {
@@ -555,8 +552,8 @@ std::vector<Event> Applications::events(std::string_view id) {
            "SELECT at, status, text, actor FROM application_events WHERE application_id = ? "
            "ORDER BY at, id",
            id)) {
-    out.push_back({core::from_millis(r.integer(0)),
-                   parse_status(r.text(1)).value_or(Status::draft), r.text(2), r.text(3)});
+    out.push_back({core::from_millis(r.integer(0)), parse_status(r.text(1)).value_or(Status::draft),
+                   r.text(2), r.text(3)});
   }
   return out;
 }
@@ -566,7 +563,8 @@ core::Status Applications::save_answers(const Actor& actor, std::string_view id,
   auto& d = *impl_;
   auto a = d.accessible(actor, id);
   if (!a) return core::fail(a.error());
-  if (a->status != Status::draft) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
+  if (a->status != Status::draft)
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
   if (paid(*a)) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.paid_frozen")));
   auto json = forms::answers_to_json(answers);
   if (json.size() > 1024 * 1024) return d.invalid(actor, "answers", "too_large");
@@ -586,7 +584,8 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
   auto& d = *impl_;
   auto a = d.accessible(actor, id);
   if (!a) return core::fail(a.error());
-  if (a->status != Status::draft) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
+  if (a->status != Status::draft)
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
   if (requirement < 0 || requirement >= static_cast<int>(a->config.documents.size())) {
     return d.invalid(actor, "datei", "no_such_requirement");
   }
@@ -609,27 +608,30 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
       allowed += (allowed.empty() ? "" : ", ") + name;
     }
     return core::fail(core::Error::invalid(
-        field, fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_type")), rule.name, allowed)));
+        field,
+        fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_type")), rule.name, allowed)));
   }
   int limit = rule.multiple ? catalog::kMaxFilesPerDocument : 1;
-  int have = static_cast<int>(std::count_if(a->documents.begin(), a->documents.end(),
-                                            [&](const Document& x) { return x.requirement == requirement; }));
+  int have = static_cast<int>(
+      std::count_if(a->documents.begin(), a->documents.end(),
+                    [&](const Document& x) { return x.requirement == requirement; }));
   if (have >= limit) {
     return core::fail(core::Error::invalid(
         field, fmt::format(fmt::runtime(d.t(actor.locale, rule.multiple ? "errors.file_count"
-                                                                          : "errors.file_one")),
+                                                                        : "errors.file_one")),
                            rule.name, limit)));
   }
   // Scanned before anything is written: an infected file, or one the scanner could not
   // look at, is never stored.
   if (!d.parts.scanner) {
-    return core::fail(core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"), "no virus scanner"));
+    return core::fail(
+        core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"), "no virus scanner"));
   }
   auto scanned = d.parts.scanner->scan(content);
   if (!scanned) {
     core::log::warn("applications.scan_unavailable", {{"detail", scanned.error().message}});
     return core::fail(core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"),
-                                    scanned.error().message));
+                                               scanned.error().message));
   }
   if (scanned->infected) {
     core::log::warn("applications.upload_infected",
@@ -654,15 +656,15 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
     if (count >= limit) {
       return core::fail(core::Error::invalid(
           field, fmt::format(fmt::runtime(d.t(actor.locale, rule.multiple ? "errors.file_count"
-                                                                            : "errors.file_one")),
+                                                                          : "errors.file_one")),
                              rule.name, limit)));
     }
     Impl::keep_blob(tx, d.blobs, doc.blob_id, content);
     tx.execute(
         "INSERT INTO application_documents (id, application_id, requirement, filename, "
         "media_type, size, sha256, blob_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        doc.id, a->id, requirement, doc.filename, doc.media_type, doc.size, doc.sha256,
-        doc.blob_id, core::to_millis(doc.created_at));
+        doc.id, a->id, requirement, doc.filename, doc.media_type, doc.size, doc.sha256, doc.blob_id,
+        core::to_millis(doc.created_at));
     d.touch_draft(tx, *current, doc.created_at);
     d.record(tx, actor.name(), "application.document_added", a->id,
              fmt::format(R"({{"document":"{}","sha256":"{}","size":{}}})", doc.id, doc.sha256,
@@ -681,7 +683,8 @@ core::Status Applications::remove_document(const Actor& actor, std::string_view 
   auto& d = *impl_;
   auto a = d.accessible(actor, id);
   if (!a) return core::fail(a.error());
-  if (a->status != Status::draft) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
+  if (a->status != Status::draft)
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
   std::string blob;
   auto removed = d.db.transaction([&](core::db::Connection& tx) -> core::Status {
     auto row = tx.query_one(
@@ -725,16 +728,19 @@ std::optional<payments::Order> Applications::payment(const Application& a) {
 
 bool Applications::paid(const Application& a) {
   auto order = payment(a);
-  return order && (order->state == payments::State::paid || order->state == payments::State::invoiced);
+  return order &&
+         (order->state == payments::State::paid || order->state == payments::State::invoiced);
 }
 
 core::Result<std::string> Applications::pay(const Actor& actor, std::string_view id) {
   auto& d = *impl_;
   auto a = d.accessible(actor, id);
   if (!a) return core::fail(a.error());
-  if (a->status != Status::draft) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
+  if (a->status != Status::draft)
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
   if (!a->has_fee()) return core::fail(core::Error::conflict("no fee"));
-  if (auto form = d.form_of(*a); !form || !d.filling(*form, actor.locale).next_page(a->answers).empty()) {
+  if (auto form = d.form_of(*a);
+      !form || !d.filling(*form, actor.locale).next_page(a->answers).empty()) {
     return core::fail(core::Error::conflict(d.t(actor.locale, "errors.form_first")));
   }
   auto amount = fee(*a);
@@ -769,11 +775,12 @@ core::Result<std::string> Applications::pay(const Actor& actor, std::string_view
   auto created = d.parts.payments.create({.client_id = "", .tenant_id = a->tenant_id}, order,
                                          fmt::format("application:{}:{}", a->id, *amount));
   if (!created) return core::fail(created.error());
-  if (payments::info(created->order.state).finished && created->order.state != payments::State::paid) {
+  if (payments::info(created->order.state).finished &&
+      created->order.state != payments::State::paid) {
     // the order of this amount ended unpaid (cancelled, expired): a new one
-    created = d.parts.payments.create(
-        {.client_id = "", .tenant_id = a->tenant_id}, order,
-        fmt::format("application:{}:{}:{}", a->id, *amount, d.ids.key()));
+    created =
+        d.parts.payments.create({.client_id = "", .tenant_id = a->tenant_id}, order,
+                                fmt::format("application:{}:{}:{}", a->id, *amount, d.ids.key()));
     if (!created) return core::fail(created.error());
   }
   d.db.transaction([&](core::db::Connection& tx) {
@@ -790,7 +797,8 @@ core::Error Applications::missing(const Actor& actor, const Application& a) {
   auto& d = *impl_;
   core::Error e{core::ErrorCode::invalid_input, d.t(actor.locale, "errors.summary"), {}, {}};
   if (a.is_guest()) {
-    if (!a.guest_confirmed) e.and_field("identifikation", d.t(actor.locale, "errors.guest_unconfirmed"));
+    if (!a.guest_confirmed)
+      e.and_field("identifikation", d.t(actor.locale, "errors.guest_unconfirmed"));
   } else if (a.client_id.empty()) {
     auto required = identity::parse_level(a.config.min_level).value_or(identity::TrustLevel::low);
     if (actor.level < required) e.and_field("identifikation", d.t(actor.locale, "errors.level"));
@@ -807,13 +815,16 @@ core::Error Applications::missing(const Actor& actor, const Application& a) {
     bool has = std::any_of(a.documents.begin(), a.documents.end(),
                            [&](const Document& x) { return x.requirement == static_cast<int>(i); });
     if (!has) {
-      e.and_field(fmt::format("datei-{}", i),
-                  fmt::format(fmt::runtime(d.t(actor.locale, "errors.document_missing")), rule.name));
+      e.and_field(
+          fmt::format("datei-{}", i),
+          fmt::format(fmt::runtime(d.t(actor.locale, "errors.document_missing")), rule.name));
     }
   }
   if (a.has_fee()) {
     auto amount = fee(a);
-    if (amount && *amount > 0) {
+    if (!amount) {
+      e.and_field("zahlung", d.t(actor.locale, "errors.unpaid"));
+    } else if (*amount > 0) {
       auto order = payment(a);
       if (!paid(a)) {
         e.and_field("zahlung", d.t(actor.locale, "errors.unpaid"));
@@ -888,8 +899,8 @@ core::Result<Application> Applications::hand_over(std::string_view id) {
   auto a = d.load(id);
   if (!a) return core::fail(core::Error::not_found("no such application"));
   if (a->status != Status::submitted) return std::move(*a);
-  auto outputs = d.db.query_one("SELECT pdf_blob, xml_blob, json_blob FROM applications WHERE id = ?",
-                                a->id);
+  auto outputs =
+      d.db.query_one("SELECT pdf_blob, xml_blob, json_blob FROM applications WHERE id = ?", a->id);
   cases::Intake intake;
   intake.application_id = a->id;
   intake.reference = a->reference;
@@ -905,11 +916,14 @@ core::Result<Application> Applications::hand_over(std::string_view id) {
   intake.submitted_at = a->submitted_at.value_or(a->updated_at);
   intake.form_key = a->config.form;
   intake.form_version = a->config.form_version;
-  auto read = [&](std::size_t i) -> core::Result<std::string> { return d.blobs.read_all(outputs->text(i)); };
+  auto read = [&](std::size_t i) -> core::Result<std::string> {
+    return d.blobs.read_all(outputs->text(i));
+  };
   auto pdf = read(0);
   auto xml = read(1);
   auto json = read(2);
-  if (!pdf || !xml || !json) return core::fail(core::Error::unavailable("outputs unreadable", a->id));
+  if (!pdf || !xml || !json)
+    return core::fail(core::Error::unavailable("outputs unreadable", a->id));
   intake.pdf = std::move(*pdf);
   intake.answers_xml = std::move(*xml);
   intake.answers_json = std::move(*json);
@@ -954,7 +968,8 @@ core::Status Applications::discard(const Actor& actor, std::string_view id) {
   auto& d = *impl_;
   auto a = d.accessible(actor, id);
   if (!a) return core::fail(a.error());
-  if (a->status != Status::draft) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
+  if (a->status != Status::draft)
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.frozen")));
   d.erase(*a, actor.name(), "application.discarded");
   return {};
 }
@@ -967,7 +982,8 @@ std::string Applications::reminder_token(std::string_view id) const {
   return impl_->token_for("remind", id);
 }
 
-core::Result<Application> Applications::stop_reminders(std::string_view id, std::string_view token) {
+core::Result<Application> Applications::stop_reminders(std::string_view id,
+                                                       std::string_view token) {
   auto& d = *impl_;
   if (!core::crypto::equal_constant_time(token, reminder_token(id)))
     return core::fail(core::Error::not_found("no such link"));
@@ -986,7 +1002,8 @@ core::Status Applications::discard_by_token(std::string_view id, std::string_vie
     return core::fail(core::Error::not_found("no such link"));
   auto a = d.load(id);
   if (!a) return core::fail(core::Error::not_found("no such application"));
-  if (a->status != Status::draft) return core::fail(core::Error::conflict(d.t("de", "errors.frozen")));
+  if (a->status != Status::draft)
+    return core::fail(core::Error::conflict(d.t("de", "errors.frozen")));
   d.erase(*a, "link:reminder", "application.discarded");
   return {};
 }
@@ -1013,14 +1030,16 @@ core::Result<Application> Applications::create_external(const ExternalStart& s) 
       authority_name = authority->name;
     }
   }
-  if (s.account_id.empty()) return core::fail(core::Error::unauthenticated("a person's token is needed"));
+  if (s.account_id.empty())
+    return core::fail(core::Error::unauthenticated("a person's token is needed"));
   if (!e.fields.empty()) return core::fail(e);
   if (!s.idempotency_key.empty()) {
-    if (auto row = d.db.query_one(
-            "SELECT id FROM applications WHERE client_id = ? AND client_key = ?", s.client_id,
-            s.idempotency_key)) {
+    if (auto row =
+            d.db.query_one("SELECT id FROM applications WHERE client_id = ? AND client_key = ?",
+                           s.client_id, s.idempotency_key)) {
       auto a = d.load(row->text(0));
-      if (a && a->owner.id == s.account_id && a->title == title && a->external_url == s.external_url)
+      if (a && a->owner.id == s.account_id && a->title == title &&
+          a->external_url == s.external_url)
         return std::move(*a);
       return core::fail(core::Error::conflict("the Idempotency-Key was used for another Vorhaben"));
     }
@@ -1031,17 +1050,18 @@ core::Result<Application> Applications::create_external(const ExternalStart& s) 
   config.external_url = s.external_url;
   auto inserted = d.db.transaction([&](core::db::Connection& tx) {
     auto n = tx.execute(
-        fmt::format("INSERT INTO applications (id, reference, tenant_id, authority_id, "
-                    "authority_name, place, online_service_id, online_service_version, title, "
-                    "config, owner_kind, owner_id, account_id, guest_email, guest_token_hash, "
-                    "guest_salt, guest_confirmed, status, answers, payment_order_id, pdf_blob, "
-                    "xml_blob, json_blob, case_id, client_id, client_key, external_url, created_at, "
-                    "created_from, updated_at, reminders_off, retention_until) VALUES ({}) "
-                    "ON CONFLICT DO NOTHING",
-                    core::db::parameter_list(32)),
+        fmt::format(
+            "INSERT INTO applications (id, reference, tenant_id, authority_id, "
+            "authority_name, place, online_service_id, online_service_version, title, "
+            "config, owner_kind, owner_id, account_id, guest_email, guest_token_hash, "
+            "guest_salt, guest_confirmed, status, answers, payment_order_id, pdf_blob, "
+            "xml_blob, json_blob, case_id, client_id, client_key, external_url, created_at, "
+            "created_from, updated_at, reminders_off, retention_until) VALUES ({}) "
+            "ON CONFLICT DO NOTHING",
+            core::db::parameter_list(32)),
         id, d.ids.public_id("MV"), s.tenant_id, s.authority_id, authority_name, "", "", 0, title,
-        catalog::config_to_json(config), "account", s.account_id, s.account_id, "", "", "", 0, "draft",
-        "{}", "", "", "", "", "", s.client_id,
+        catalog::config_to_json(config), "account", s.account_id, s.account_id, "", "", "", 0,
+        "draft", "{}", "", "", "", "", "", s.client_id,
         s.idempotency_key.empty() ? std::optional<std::string>() : s.idempotency_key,
         s.external_url, core::to_millis(now), "client:" + s.client_id, core::to_millis(now), 0,
         core::to_millis(now + std::chrono::days(config.retention_days)));
@@ -1062,14 +1082,14 @@ core::Result<Application> Applications::find_external(std::string_view client_id
   return std::move(*a);
 }
 
-core::Result<Application> Applications::post_status(std::string_view client_id,
-                                                    std::string_view id, Status status,
-                                                    const std::string& text,
+core::Result<Application> Applications::post_status(std::string_view client_id, std::string_view id,
+                                                    Status status, const std::string& text,
                                                     const std::string& idempotency_key) {
   auto& d = *impl_;
   auto a = find_external(client_id, id);
   if (!a) return core::fail(a.error());
-  if (text.size() > 2000) return core::fail(core::Error::invalid("text", "at most 2000 characters"));
+  if (text.size() > 2000)
+    return core::fail(core::Error::invalid("text", "at most 2000 characters"));
   if (idempotency_key.size() > 200)
     return core::fail(core::Error::invalid("Idempotency-Key", "at most 200 characters"));
   auto now = d.clock.now();
@@ -1100,7 +1120,8 @@ core::Status Applications::post_message(std::string_view client_id, std::string_
   if (!a) return core::fail(a.error());
   if (idempotency_key.empty() || idempotency_key.size() > 200)
     return core::fail(core::Error::invalid("Idempotency-Key", "required, at most 200 characters"));
-  if (!core::is_single_line(subject)) return core::fail(core::Error::invalid("subject", "one line"));
+  if (!core::is_single_line(subject))
+    return core::fail(core::Error::invalid("subject", "one line"));
   mailbox::StoreRequest message;
   message.owner_id = a->owner.id;
   message.source_ref = fmt::format("application:{}:{}", a->id, idempotency_key);
@@ -1130,16 +1151,16 @@ int Applications::remind_drafts() {
     auto resume = a->is_guest() ? d.guest_link(*a) : base;
     auto expires = a->draft_expires_at ? core::format_berlin(*a->draft_expires_at) : std::string();
     d.db.transaction([&](core::db::Connection& tx) {
-      auto marked = tx.execute(
-          "UPDATE applications SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
-          core::to_millis(now), a->id);
+      auto marked =
+          tx.execute("UPDATE applications SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+                     core::to_millis(now), a->id);
       if (marked == 0 || to.empty()) return;
-      d.queue_mail(tx, to, fmt::format(fmt::runtime(d.t("de", "mail.reminder.subject")), a->title),
-                   fmt::format(fmt::runtime(d.t("de", "mail.reminder.body")), a->title,
-                               a->reference, expires, resume,
-                               fmt::format("{}/verwerfen?token={}", base, token),
-                               fmt::format("{}/keine-erinnerungen?token={}", base, token)),
-                   fmt::format("applications.reminder:{}:{}", a->id, core::to_millis(now)));
+      d.queue_mail(
+          tx, to, fmt::format(fmt::runtime(d.t("de", "mail.reminder.subject")), a->title),
+          fmt::format(fmt::runtime(d.t("de", "mail.reminder.body")), a->title, a->reference,
+                      expires, resume, fmt::format("{}/verwerfen?token={}", base, token),
+                      fmt::format("{}/keine-erinnerungen?token={}", base, token)),
+          fmt::format("applications.reminder:{}:{}", a->id, core::to_millis(now)));
       d.record(tx, "system:applications", "application.reminded", a->id);
       ++sent;
     });
@@ -1178,9 +1199,11 @@ int Applications::apply_retention() {
 
 int Applications::remove_unnamed_documents() {
   auto& d = *impl_;
-  return core::remove_unnamed_blobs(
-      d.db, d.blobs, kBlobLock, d.clock.now() - core::kUnnamedBlobGrace,
-      [](core::db::Connection& c, std::span<const std::string> ids) { return Impl::named_among(c, ids); });
+  return core::remove_unnamed_blobs(d.db, d.blobs, kBlobLock,
+                                    d.clock.now() - core::kUnnamedBlobGrace,
+                                    [](core::db::Connection& c, std::span<const std::string> ids) {
+                                      return Impl::named_among(c, ids);
+                                    });
 }
 
 void Applications::register_jobs(core::JobRunner& runner) {
@@ -1233,10 +1256,9 @@ void Applications::register_jobs(core::JobRunner& runner) {
     message.notice = false;
     message.sender = a->authority_name;
     message.subject = fmt::format(fmt::runtime(d.t("de", "mail.submitted.subject")), a->title);
-    message.body = fmt::format(fmt::runtime(d.t("de", "mail.submitted.body")), a->title,
-                               a->reference,
-                               a->submitted_at ? core::format_berlin(*a->submitted_at) : "",
-                               a->config.confirmation_text);
+    message.body = fmt::format(
+        fmt::runtime(d.t("de", "mail.submitted.body")), a->title, a->reference,
+        a->submitted_at ? core::format_berlin(*a->submitted_at) : "", a->config.confirmation_text);
     message.reference = a->reference;
     message.attachments.push_back(
         {.filename = a->reference + ".pdf", .media_type = "application/pdf", .content = *pdf});

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/identity/oidc.hpp>
@@ -14,7 +15,6 @@
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/machine_clients.hpp>
 #include <mvsp/web/router.hpp>
-#include <algorithm>
 #include <sstream>
 #include <variant>
 
@@ -68,7 +68,8 @@ Json application_json(const Application& a, const std::vector<Event>& events) {
 // The body as a JSON object, or the problem that refuses it.
 std::variant<Poco::JSON::Object::Ptr, Response> json_body(const Request& req) {
   if (!req.header("content-type").value_or("").starts_with("application/json")) {
-    return web::problem(req, core::Error::unsupported_media_type("The body must be application/json."));
+    return web::problem(req,
+                        core::Error::unsupported_media_type("The body must be application/json."));
   }
   if (req.body.size() > kMaxBody) {
     return web::problem(req, core::Error::invalid("body", "must be at most 64 KiB"));
@@ -100,8 +101,8 @@ struct Api {
   Response create(Request& req) {
     auto grant = provider.check_access_token(bearer(req));
     if (!grant || grant->account_id.empty()) {
-      auto r = web::problem(req, core::Error::unauthenticated(
-                                     "The access token of a signed-in person is needed."));
+      auto r = web::problem(
+          req, core::Error::unauthenticated("The access token of a signed-in person is needed."));
       r.set_header("WWW-Authenticate", "Bearer");
       return r;
     }
@@ -177,9 +178,9 @@ struct Api {
     if (message_body.empty() || message_body.size() > 20000)
       error.and_field("body", "1 to 20,000 characters");
     if (!error.fields.empty()) return web::problem(req, error);
-    auto posted = apps.post_message(std::get<web::MachineClient>(c).client_id, req.param("id"),
-                                    subject, message_body,
-                                    req.header("idempotency-key").value_or(""));
+    auto posted =
+        apps.post_message(std::get<web::MachineClient>(c).client_id, req.param("id"), subject,
+                          message_body, req.header("idempotency-key").value_or(""));
     if (!posted) return web::problem(req, posted.error());
     Response accepted;
     accepted.status = 202;

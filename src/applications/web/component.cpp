@@ -2,8 +2,8 @@
 
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/applications/component.hpp>
-#include <mvsp/catalog/catalog.hpp>
 #include <mvsp/cases/cases.hpp>
+#include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/config.hpp>
@@ -36,8 +36,8 @@ class Component final : public web::Component {
 
   void configure(core::Config& config) override {
     auto section = config.section("applications");
-    options_.guest_starts_per_address = static_cast<int>(section.integer(
-        "guest_starts_per_address", options_.guest_starts_per_address, 1, 1000));
+    options_.guest_starts_per_address = static_cast<int>(
+        section.integer("guest_starts_per_address", options_.guest_starts_per_address, 1, 1000));
     options_.guest_starts_per_client = static_cast<int>(
         section.integer("guest_starts_per_client", options_.guest_starts_per_client, 1, 100000));
   }

@@ -9,12 +9,12 @@
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/crypto.hpp>
-#include <mvsp/web/errors.hpp>
 #include <mvsp/forms/component.hpp>
 #include <mvsp/forms/forms.hpp>
 #include <mvsp/identity/acting.hpp>
 #include <mvsp/identity/step_up.hpp>
 #include <mvsp/payments/payments.hpp>
+#include <mvsp/web/errors.hpp>
 #include <mvsp/web/forms.hpp>
 #include <mvsp/web/multipart.hpp>
 #include <mvsp/web/pages.hpp>
@@ -69,8 +69,8 @@ Actor actor_of(const Ctx& c, Request& req) {
     if (auto org = identity::acting_for(*c.options.organisations, *req.session)) {
       a.organisation_id = org->id;
     }
-    a.level = identity::session_level(*req.session, c.options.clock->now(),
-                                      c.options.step_up_lifetime);
+    a.level =
+        identity::session_level(*req.session, c.options.clock->now(), c.options.step_up_lifetime);
   }
   return a;
 }
@@ -184,8 +184,8 @@ Response start_page(const Ctx& c, Request& req, const core::Error* error, int st
       if (offered && !r->authority.tenant_id.empty()) {
         route = std::move(*r);
       } else {
-        problem.and_field("ort", c.t(req, offered ? "errors.authority_not_online"
-                                                  : "errors.not_offered_here"));
+        problem.and_field(
+            "ort", c.t(req, offered ? "errors.authority_not_online" : "errors.not_offered_here"));
       }
     } else {
       // a name typed: the places that start with it
@@ -244,8 +244,8 @@ Response start_as_account(const Ctx& c, Request& req) {
   auto place = req.form("ort").value_or("");
   auto self = fmt::format("/antrag/{}", web::url_encode(req.param("service")));
   if (!req.session || req.session->account_id.empty()) {
-    return Response::redirect("/anmelden?next=" +
-                              web::url_encode(fmt::format("{}?ort={}", self, web::url_encode(place))));
+    return Response::redirect("/anmelden?next=" + web::url_encode(fmt::format(
+                                                      "{}?ort={}", self, web::url_encode(place))));
   }
   Start s;
   s.online_service_id = req.param("service");
@@ -272,16 +272,16 @@ Response start_as_account(const Ctx& c, Request& req) {
 Response guest_page(const Ctx& c, Request& req, const std::string& email, const core::Error* error,
                     int status) {
   auto os = c.options.catalog->online_service(req.param("service"));
-  if (!os || os->state != "production" || !os->config.guest_access)
-    return c.pages.error(req, 404);
+  if (!os || os->state != "production" || !os->config.guest_access) return c.pages.error(req, 404);
   auto place = req.query_param("ort").value_or(req.form("ort").value_or(""));
   View model;
-  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"),
-                                         c.t(req, "guest.title"))
-                           : c.t(req, "guest.title"));
+  model.set("title",
+            error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"), c.t(req, "guest.title"))
+                  : c.t(req, "guest.title"));
   model.set("service_name", os->name);
   model.set("action", fmt::format("/antrag/{}/gast", web::url_encode(os->id)));
-  model.set("back", fmt::format("/antrag/{}?ort={}", web::url_encode(os->id), web::url_encode(place)));
+  model.set("back",
+            fmt::format("/antrag/{}?ort={}", web::url_encode(os->id), web::url_encode(place)));
   model.set("ort", place);
   model.set("form", web::form_view({web::Field{.name = "email",
                                                .label = c.t(req, "guest.email"),
@@ -307,7 +307,8 @@ Response start_as_guest(const Ctx& c, Request& req) {
   auto started = c.apps.start(s);
   if (!started) {
     const auto& e = started.error();
-    if (e.code == core::ErrorCode::invalid_input && !e.fields.empty() && e.fields[0].field == "email")
+    if (e.code == core::ErrorCode::invalid_input && !e.fields.empty() &&
+        e.fields[0].field == "email")
       return guest_page(c, req, email, &e, 422);
     if (e.code == core::ErrorCode::invalid_input) {
       req.query = "ort=" + web::url_encode(s.place);
@@ -349,7 +350,7 @@ Response open_guest_link(const Ctx& c, Request& req) {
 struct Task {
   std::string key;
   std::string title;
-  std::string href;  // empty: no way in yet
+  std::string href;   // empty: no way in yet
   std::string state;  // completed, in_progress, not_started, cannot_start
   std::string note;
 };
@@ -378,8 +379,9 @@ struct PaymentState {
 PaymentState payment_state(const Ctx& c, const Request& req, const Application& a, bool form_done) {
   if (!form_done) return {"cannot_start", c.t(req, "payment.form_first")};
   auto amount = c.apps.fee(a);
-  if (!amount) return {"cannot_start", amount.error().fields.empty() ? amount.error().message
-                                                                      : amount.error().fields[0].message};
+  if (!amount)
+    return {"cannot_start", amount.error().fields.empty() ? amount.error().message
+                                                          : amount.error().fields[0].message};
   if (*amount <= 0) return {"completed", c.t(req, "payment.none")};
   auto order = c.apps.payment(a);
   if (order && order->amount_cents == *amount) {
@@ -387,11 +389,9 @@ PaymentState payment_state(const Ctx& c, const Request& req, const Application& 
       return {"completed", c.tf(req, "payment.paid", payments::format_euro(order->amount_cents),
                                 order->kassenzeichen)};
     if (order->state == payments::State::invoiced)
-      return {"completed",
-              c.tf(req, "payment.invoiced", payments::format_euro(order->amount_cents),
-                   order->kassenzeichen, order->invoice_due.value_or(""))};
-    if (payments::info(order->state).finished)
-      return {"in_progress", c.t(req, "payment.failed")};
+      return {"completed", c.tf(req, "payment.invoiced", payments::format_euro(order->amount_cents),
+                                order->kassenzeichen, order->invoice_due.value_or(""))};
+    if (payments::info(order->state).finished) return {"in_progress", c.t(req, "payment.failed")};
     return {"in_progress", c.t(req, "payment.open")};
   }
   return {"not_started", c.tf(req, "payment.amount", payments::format_euro(*amount))};
@@ -406,7 +406,8 @@ forms::Filling filling_for(const Ctx& c, const Request& req, const forms::FormVe
   forms::FillContext context;
   context.now = c.options.clock->now();
   context.locale = req.locale;
-  if (c.options.prefill && req.session && !a.is_guest()) c.options.prefill->fill(*req.session, context);
+  if (c.options.prefill && req.session && !a.is_guest())
+    c.options.prefill->fill(*req.session, context);
   return forms::Filling(form.form, c.pages.catalog(), std::move(context));
 }
 
@@ -421,7 +422,8 @@ Response task_list(const Ctx& c, Request& req, Application& a) {
   } else {
     auto required = identity::parse_level(a.config.min_level).value_or(identity::TrustLevel::low);
     if (actor.level >= required) {
-      ident.note = c.tf(req, "tasks.level_ok", level_text(c, req, identity::level_name(actor.level)));
+      ident.note =
+          c.tf(req, "tasks.level_ok", level_text(c, req, identity::level_name(actor.level)));
     } else {
       ident.state = "in_progress";
       ident.note = c.tf(req, "tasks.level_low", level_text(c, req, a.config.min_level));
@@ -443,10 +445,13 @@ Response task_list(const Ctx& c, Request& req, Application& a) {
     auto next = f.next_page(answers);
     form_done = next.empty() && f.finish(answers).has_value();
     auto route = f.route(answers);
-    ftask.state = form_done ? "completed" : (a.answers.contains("_done") ? "in_progress" : "not_started");
+    ftask.state =
+        form_done ? "completed" : (a.answers.contains("_done") ? "in_progress" : "not_started");
     if (!locked) {
-      ftask.href = next.empty() ? (route.empty() ? std::string() : fmt::format("{}/formular/{}", base, route.front()->id))
-                                : fmt::format("{}/formular/{}", base, next);
+      ftask.href = next.empty()
+                       ? (route.empty() ? std::string()
+                                        : fmt::format("{}/formular/{}", base, route.front()->id))
+                       : fmt::format("{}/formular/{}", base, next);
     }
     if (locked) ftask.note = c.t(req, "tasks.paid_locked");
   }
@@ -458,8 +463,9 @@ Response task_list(const Ctx& c, Request& req, Application& a) {
     bool any = !a.documents.empty();
     for (std::size_t i = 0; i < a.config.documents.size(); ++i) {
       if (!a.config.documents[i].required) continue;
-      bool has = std::any_of(a.documents.begin(), a.documents.end(),
-                             [&](const Document& d) { return d.requirement == static_cast<int>(i); });
+      bool has = std::any_of(a.documents.begin(), a.documents.end(), [&](const Document& d) {
+        return d.requirement == static_cast<int>(i);
+      });
       if (!has) docs_done = false;
     }
     dtask.state = docs_done ? "completed" : (any ? "in_progress" : "not_started");
@@ -609,8 +615,10 @@ Response documents_page(const Ctx& c, Request& req, const Application& a, const 
     r.set("index", std::to_string(i));
     r.set("name", rule.name);
     r.set("need", c.t(req, rule.required ? "documents.required" : "documents.optional"));
-    r.set("allowed", c.tf(req, "documents.allowed", type_names(rule.types), size_mb(rule.max_bytes)));
-    if (rule.multiple) r.set("several", c.tf(req, "documents.several", catalog::kMaxFilesPerDocument));
+    r.set("allowed",
+          c.tf(req, "documents.allowed", type_names(rule.types), size_mb(rule.max_bytes)));
+    if (rule.multiple)
+      r.set("several", c.tf(req, "documents.several", catalog::kMaxFilesPerDocument));
     r.set("accept", [&] {
       std::string out;
       for (const auto& t : rule.types) out += (out.empty() ? "" : ",") + t;
@@ -688,9 +696,10 @@ Response upload(const Ctx& c, Request& req) {
   }
   auto actor = actor_of(c, req);
   core::Result<Document> added =
-      file ? c.apps.add_document(actor, a->id, requirement, file->filename, file->body)
-           : core::Result<Document>(core::fail(core::Error::invalid(
-                 fmt::format("datei-{}", std::max(requirement, 0)), c.t(req, "errors.file_empty"))));
+      file
+          ? c.apps.add_document(actor, a->id, requirement, file->filename, file->body)
+          : core::Result<Document>(core::fail(core::Error::invalid(
+                fmt::format("datei-{}", std::max(requirement, 0)), c.t(req, "errors.file_empty"))));
   if (!added) {
     auto fresh = c.apps.find(actor, a->id);
     if (!fresh) return not_found(c, req);
@@ -760,9 +769,9 @@ Response check_page(const Ctx& c, Request& req, const Application& a, const core
   auto f = filling_for(c, req, *form, a);
   bool locked = c.apps.paid(a);
   View model;
-  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"),
-                                         c.t(req, "check.title"))
-                           : c.t(req, "check.title"));
+  model.set("title",
+            error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"), c.t(req, "check.title"))
+                  : c.t(req, "check.title"));
   model.set("service_name", a.title);
   model.set("back", base);
   model.set("action", base + "/absenden");
@@ -897,20 +906,22 @@ Response discard(const Ctx& c, Request& req) {
     done = c.apps.discard(actor_of(c, req), req.param("id"));
   }
   if (!done && done.error().code == core::ErrorCode::not_found) {
-    if (token.empty() && (!req.session || req.session->account_id.empty()) && guest_links(req).empty())
+    if (token.empty() && (!req.session || req.session->account_id.empty()) &&
+        guest_links(req).empty())
       return web::to_login(req);
     return not_found(c, req);
   }
   if (!done) return c.pages.error(req, done.error());
   web::flash(req, c.t(req, "discard.done"));
   return Response::redirect(req.session && !req.session->account_id.empty() ? "/meine-antraege"
-                                                                              : "/");
+                                                                            : "/");
 }
 
 Response reminders_page(const Ctx& c, Request& req) {
   auto token = req.query_param("token").value_or("");
   auto a = c.apps.get(req.param("id"));
-  if (!a || token.empty() || !core::crypto::equal_constant_time(c.apps.reminder_token(a->id), token))
+  if (!a || token.empty() ||
+      !core::crypto::equal_constant_time(c.apps.reminder_token(a->id), token))
     return not_found(c, req);
   View model;
   model.set("title", c.t(req, "reminders.title"));
