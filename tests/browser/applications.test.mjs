@@ -101,6 +101,12 @@ async function findService(page, clean) {
   await clean('start page');
 }
 
+// "Gehalten seit" may lie five years back at most: a date `days` before today.
+function daysAgo(days) {
+  const d = new Date(Date.now() - days * 86400000);
+  return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}.${d.getFullYear()}`;
+}
+
 async function fillDog(page, i, { name, breed, sex, born, since }) {
   await page.locator(`#f-hunde-${i}-rufname`).fill(name);
   await page.locator(`#f-hunde-${i}-rasse`).fill(breed);
@@ -142,12 +148,12 @@ async function fillForm(page, clean, { guest }) {
   await next(page);
   await page.waitForURL(`**${base}/formular/hunde`);
   await clean('dogs page');
-  await fillDog(page, 0, { name: 'Bello', breed: 'Dackel', sex: 'm', born: '01.05.2020', since: '01.01.2025' });
+  await fillDog(page, 0, { name: 'Bello', breed: 'Dackel', sex: 'm', born: '01.05.2020', since: daysAgo(300) });
   await page.getByRole('button', { name: 'Hund hinzufügen' }).click();
   await page.locator('#f-hunde-1-rufname').waitFor();
   assert.equal(await page.locator('#f-hunde-0-rufname').inputValue(), 'Bello');
   await clean('dogs page with two dogs');
-  await fillDog(page, 1, { name: 'Zora', breed: 'Schäferhund', sex: 'w', born: '10.02.2019', since: '15.03.2025' });
+  await fillDog(page, 1, { name: 'Zora', breed: 'Schäferhund', sex: 'w', born: '10.02.2019', since: daysAgo(30) });
   await next(page);
   await page.waitForURL(`**${base}/formular/ermaessigung`);
   await page.getByLabel('Nein').check();
