@@ -48,7 +48,7 @@ TEST_F(Components, TheListHasEveryComponentOnceAndNeedsPointBackwards) {
   }
   EXPECT_EQ(component_names(),
             (std::vector<std::string>{"identity", "catalog", "finder", "mailbox", "delivery",
-                                      "forms", "payments", "cases"}));
+                                      "forms", "payments", "cases", "applications"}));
 }
 
 TEST_F(Components, TheDeliveryServiceAloneBuildsWhatItNeedsAndServesOnlyItsRoutes) {
@@ -138,11 +138,12 @@ TEST_F(Components, PeriodicWorkRunsAsScheduledJobsWhereItsComponentRuns) {
     App app(settings(std::nullopt));
     app.job_runner().run_due();
     EXPECT_EQ(ran(app),
-              (std::set<std::string>{"core.purge_jobs", "web.purge_sessions", "identity.retention",
-                                     "mailbox.report_overdue", "mailbox.remove_unnamed_documents",
-                                     "delivery.delete_expired_documents",
-                                     "delivery.remove_unnamed_documents", "payments.sweep",
-                                     "payments.daily_export", "cases.remove_unnamed_documents"}));
+              (std::set<std::string>{
+                  "core.purge_jobs", "web.purge_sessions", "identity.retention",
+                  "mailbox.report_overdue", "mailbox.remove_unnamed_documents",
+                  "delivery.delete_expired_documents", "delivery.remove_unnamed_documents",
+                  "payments.sweep", "payments.daily_export", "cases.remove_unnamed_documents",
+                  "applications.sweep", "applications.remove_unnamed_documents"}));
   }
   std::filesystem::remove(dir_.path() / "mvsp.db");
   App catalog_only(settings(std::vector<std::string>{"catalog"}));

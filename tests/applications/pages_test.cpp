@@ -54,7 +54,7 @@ class ApplicationPages : public ApplicationsTest {
   // The link of the last guest mail queued.
   std::string mailed_link() {
     std::string link;
-    std::regex re(R"(/antrag/gast/[A-Za-z0-9_-]+)");
+    std::regex re(R"(/antrag/gast\?token=[A-Za-z0-9_-]+)");
     for (const auto& r :
          app_->database().query("SELECT payload FROM jobs WHERE kind = 'core.mail'")) {
       std::smatch m;
@@ -89,11 +89,12 @@ TEST_P(ApplicationPages, AGuestAppliesFromThePlaceToTheConfirmation) {
                    {{"email", "gast@example.org"}, {"ort", "13004000"}});
   ASSERT_EQ(sent.status, 200);
   EXPECT_NE(sent.body.find("gast@example.org"), std::string::npos);
-  EXPECT_EQ(sent.body.find("/antrag/gast/"), std::string::npos);  // the link is in the mail only
+  EXPECT_EQ(sent.body.find("/antrag/gast?"), std::string::npos);  // the link is in the mail only
 
   auto link = mailed_link();
   ASSERT_FALSE(link.empty());
-  EXPECT_EQ(c.get("/antrag/gast/falsch").status, 404);
+  EXPECT_EQ(c.get("/antrag/gast?token=falsch").status, 404);
+  EXPECT_EQ(c.get("/antrag/gast").status, 404);
   auto opened = c.get(link);
   ASSERT_EQ(opened.status, 303);
   auto base = opened.header("location");
@@ -262,7 +263,7 @@ TEST_P(ApplicationPagesScannerDown, UploadsAreRefused) {
                          .locale = "de"});
   ASSERT_TRUE(s);
   auto c = client();
-  ASSERT_EQ(c.get("/antrag/gast/" + s->guest_token).status, 303);
+  ASSERT_EQ(c.get("/antrag/gast?token=" + s->guest_token).status, 303);
   auto base = "/antrag/vorhaben/" + s->application.id;
   auto refused = upload(c, base, "nachweis.pdf", kPdf);
   EXPECT_EQ(refused.status, 503);

@@ -333,7 +333,7 @@ for (const javaScript of [true, false]) {
     assert.match(await main(page), new RegExp(address));
     await clean('link sent');
     const mail = await server.sink.mailTo(address);
-    const link = /http:\/\/127\.0\.0\.1:\d+\/antrag\/gast\/[A-Za-z0-9_-]+/.exec(mail.body)?.[0];
+    const link = /http:\/\/127\.0\.0\.1:\d+\/antrag\/gast\?token=[A-Za-z0-9_-]+/.exec(mail.body)?.[0];
     assert.ok(link, mail.body);
     await page.goto(link);
     await page.waitForURL(/\/antrag\/vorhaben\/[^/]+$/);

@@ -24,6 +24,7 @@
 #include <mvsp/forms/pdf.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/payments/payments.hpp>
+#include <mvsp/web/http.hpp>
 #include <mvsp/web/templates.hpp>
 #include <sstream>
 
@@ -66,22 +67,45 @@ std::string truncate_utf8(std::string s, std::size_t max) {
 
 // A file name as a person may see it again: the last path part, no control characters,
 // at most 200 characters; "Datei" when nothing is left.
-std::string clean_filename(std::string_view name) {
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string clean_filename(std::string_view name, std::string_view media_type) {
   auto slash = name.find_last_of("/\\");
   if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  auto text = core::repair_utf8(name);
+  // Unicode's invisible format characters (bidi overrides, zero widths) make a name read
+  // otherwise than it is ("Rechnung<U+202E>fdp.exe" reads "Rechnungexe.pdf"): dropped.
+  static const std::vector<std::string> kInvisible = {
+      "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
+      "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff"};
+  for (const auto& mark : kInvisible) {
+    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at)) {
+      text.erase(at, mark.size());
+    }
+  }
   std::string out;
-  for (unsigned char ch : name) {
+  for (unsigned char ch : text) {
     if (ch < 0x20 || ch == 0x7f || ch == '"') continue;
     out.push_back(static_cast<char>(ch));
   }
   out = truncate_utf8(out, 200);
   while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(0, 1);
-  return out.empty() ? std::string("Datei") : out;
-}
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (out.empty()) out = "Datei";
+  // the extension says what the content is
+  auto slash_type = media_type.find('/');
+  std::string extension(slash_type == std::string_view::npos ? ""
+                                                             : media_type.substr(slash_type + 1));
+  if (extension == "jpeg") extension = "jpg";
+  if (!extension.empty() && extension.find_first_of("+.-") == std::string::npos) {
+    auto dot = out.rfind('.');
+    auto given = dot == std::string::npos ? std::string() : lower_ascii(out.substr(dot + 1));
+    bool fits = given == extension || (extension == "jpg" && given == "jpeg");
+    if (!fits) out += "." + extension;
+  }
   return out;
 }
 
@@ -98,6 +122,25 @@ bool looks_like_email(std::string_view s) {
     auto c = static_cast<unsigned char>(ch);
     return c > 0x20 && c < 0x7f && ch != '<' && ch != '>' && ch != ',' && ch != ';' && ch != '"';
   });
+}
+
+// Who started a guest Vorhaben, for the limit per client: an IPv4 address, or the /64 of an
+// IPv6 address (one household or machine has a whole /64).
+std::string client_key(std::string_view address) {
+  auto canonical = web::canonical_address(address).value_or(std::string(address));
+  if (canonical.find(':') == std::string::npos) return canonical;
+  std::string out;
+  int groups = 0;
+  std::size_t i = 0;
+  while (i < canonical.size() && groups < 4) {
+    auto colon = canonical.find(':', i);
+    if (colon == i) break;  // "::" compresses the rest
+    out += canonical.substr(i, colon == std::string::npos ? std::string::npos : colon - i) + ":";
+    ++groups;
+    if (colon == std::string::npos) break;
+    i = colon + 1;
+  }
+  return out + "/64";
 }
 
 bool printable_ascii(std::string_view s) {
@@ -168,7 +211,14 @@ struct Applications::Impl {
     a.online_service_id = r.text(6);
     a.online_service_version = static_cast<int>(r.integer(7));
     a.title = r.text(8);
-    a.config = catalog::config_from_json(r.text(9)).value_or(catalog::OnlineServiceConfig{});
+    if (auto config = catalog::config_from_json(r.text(9))) {
+      a.config = std::move(*config);
+    } else {
+      // fail closed: a configuration that no longer reads lets nothing be submitted
+      core::log::error("applications.config_undecodable", {{"application", a.id}});
+      a.config.form.clear();
+      a.config.min_level = "high";
+    }
     a.owner = {r.text(10), r.text(11)};
     a.account_id = r.text(12);
     a.guest_email = r.text(13);
@@ -244,20 +294,24 @@ struct Applications::Impl {
   // before that.
   void touch_draft(core::db::Connection& tx, const Application& a, core::TimePoint now) {
     auto expires = now + std::chrono::days(a.config.draft_days);
-    auto remind = expires - std::chrono::days(a.config.reminder_days);
+    std::optional<std::int64_t> remind;  // none when the online service sends no reminder
+    if (a.config.reminder_days > 0)
+      remind = core::to_millis(expires - std::chrono::days(a.config.reminder_days));
     tx.execute(
         "UPDATE applications SET updated_at = ?, draft_expires_at = ?, remind_at = ?, "
         "reminded_at = NULL WHERE id = ?",
-        core::to_millis(now), core::to_millis(expires), core::to_millis(remind), a.id);
+        core::to_millis(now), core::to_millis(expires), remind, a.id);
   }
 
-  void event(core::db::Connection& tx, const std::string& id, Status status,
+  // False when an entry with the same idempotency key exists (posted before, or at once).
+  bool event(core::db::Connection& tx, const std::string& id, Status status,
              const std::string& text, const std::string& actor,
              const std::optional<std::string>& key = std::nullopt) {
-    tx.execute(
-        "INSERT INTO application_events (id, application_id, at, status, text, actor, "
-        "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        ids.key(), id, core::to_millis(clock.now()), status_name(status), text, actor, key);
+    return tx.execute(
+               "INSERT INTO application_events (id, application_id, at, status, text, actor, "
+               "idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+               ids.key(), id, core::to_millis(clock.now()), status_name(status), text, actor,
+               key) > 0;
   }
 
   void record(core::db::Connection& tx, const std::string& actor, const std::string& action,
@@ -365,26 +419,34 @@ struct Applications::Impl {
     return parts.forms.published(a.config.form, a.config.form_version);
   }
 
+  // Names as far as the case management and payments take them (the form allows longer).
   std::string applicant_name(const Application& a) {
     auto name = answers_name(a.answers);
     if (name.empty() && !a.account_id.empty() && parts.account_contact) {
       if (auto contact = parts.account_contact(a.account_id)) name = contact->first;
     }
-    return name.empty() ? a.guest_email : name;
+    return truncate_utf8(name.empty() ? a.guest_email : name, 200);
   }
 
-  std::string contact_email(const Application& a) {
-    if (a.is_guest()) return a.guest_confirmed ? a.guest_email : std::string();
-    if (!a.account_id.empty() && parts.account_contact) {
-      if (auto contact = parts.account_contact(a.account_id)) return contact->second;
+  // Where mails about the Vorhaben go: the guest's confirmed address, or the verified
+  // addresses of the owning account or organisation (not the person who started it).
+  std::vector<std::string> contact_emails(const Application& a) {
+    if (a.is_guest()) {
+      return a.guest_confirmed ? std::vector<std::string>{a.guest_email}
+                               : std::vector<std::string>{};
     }
+    if (parts.owner_addresses) return parts.owner_addresses(a.owner.id);
     return {};
+  }
+  std::string contact_email(const Application& a) {
+    auto all = contact_emails(a);
+    return all.empty() ? std::string() : all.front();
   }
 
   std::string guest_link(const Application& a) {
     auto row = db.query_one("SELECT guest_salt FROM applications WHERE id = ?", a.id);
     if (!row || row->text(0).empty()) return {};
-    return fmt::format("{}/antrag/gast/{}", options.public_url,
+    return fmt::format("{}/antrag/gast?token={}", options.public_url,
                        token_for("guest", a.id, row->text(0)));
   }
 
@@ -453,7 +515,7 @@ core::Result<Started> Applications::start(const Start& s) {
       auto per_client = tx.query_one(
           "SELECT COUNT(*) FROM applications WHERE owner_kind = 'guest' AND created_from = ? AND "
           "created_at > ?",
-          s.remote_address, since);
+          client_key(s.remote_address), since);
       if (per_address->integer(0) >= d.options.guest_starts_per_address ||
           per_client->integer(0) >= d.options.guest_starts_per_client) {
         return core::fail(core::Error::rate_limited(d.t(s.locale, "errors.guest_throttled"),
@@ -473,7 +535,7 @@ core::Result<Started> Applications::start(const Start& s) {
                guest ? std::string() : s.owner.id, guest ? std::string() : s.account_id, email,
                guest ? core::crypto::sha256_hex(started.guest_token) : std::string(), salt, 0,
                "draft", "{}", "", "", "", "", "", "", std::nullopt, "", core::to_millis(now),
-               s.remote_address, core::to_millis(now), 0);
+               client_key(s.remote_address), core::to_millis(now), 0);
     Application a;
     a.id = id;
     a.config = os->config;
@@ -485,9 +547,10 @@ core::Result<Started> Applications::start(const Start& s) {
     if (guest) {
       d.queue_mail(
           tx, email, fmt::format(fmt::runtime(d.t(s.locale, "mail.guest.subject")), os->name),
-          fmt::format(fmt::runtime(d.t(s.locale, "mail.guest.body")), os->name, authority.name,
-                      fmt::format("{}/antrag/gast/{}", d.options.public_url, started.guest_token),
-                      reference),
+          fmt::format(
+              fmt::runtime(d.t(s.locale, "mail.guest.body")), os->name, authority.name,
+              fmt::format("{}/antrag/gast?token={}", d.options.public_url, started.guest_token),
+              reference),
           "applications.guest:" + id);
     }
     return {};
@@ -568,6 +631,14 @@ core::Status Applications::save_answers(const Actor& actor, std::string_view id,
   if (paid(*a)) return core::fail(core::Error::conflict(d.t(actor.locale, "errors.paid_frozen")));
   auto json = forms::answers_to_json(answers);
   if (json.size() > 1024 * 1024) return d.invalid(actor, "answers", "too_large");
+  // An order still open was for the answers before: cancelled, so that it cannot be paid
+  // afterwards for a fee that no longer fits. Paid meanwhile: the answers stay as they are.
+  if (auto order = payment(*a); order && !payments::info(order->state).finished &&
+                                order->state != payments::State::invoiced) {
+    if (!d.parts.payments.cancel(a->tenant_id, order->id, actor.name()) && paid(*d.load(a->id))) {
+      return core::fail(core::Error::conflict(d.t(actor.locale, "errors.paid_frozen")));
+    }
+  }
   return d.db.transaction([&](core::db::Connection& tx) -> core::Status {
     if (tx.execute("UPDATE applications SET answers = ? WHERE id = ? AND status = 'draft'", json,
                    a->id) == 0) {
@@ -641,7 +712,7 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
   Document doc;
   doc.id = d.ids.key();
   doc.requirement = requirement;
-  doc.filename = clean_filename(filename);
+  doc.filename = clean_filename(filename, type);
   doc.media_type = type;
   doc.size = static_cast<std::int64_t>(content.size());
   doc.sha256 = core::crypto::sha256_hex(content);
@@ -768,8 +839,9 @@ core::Result<std::string> Applications::pay(const Actor& actor, std::string_view
   }
   auto name = d.applicant_name(*a);
   auto space = name.rfind(' ');
-  order.payer.name = space == std::string::npos ? name : name.substr(space + 1);
-  order.payer.first_name = space == std::string::npos ? std::string() : name.substr(0, space);
+  order.payer.name = truncate_utf8(space == std::string::npos ? name : name.substr(space + 1), 100);
+  order.payer.first_name =
+      truncate_utf8(space == std::string::npos ? std::string() : name.substr(0, space), 100);
   order.payer.email = d.contact_email(*a);
   // one order per Vorhaben and amount: a second click, or the way back, finds it again
   auto created = d.parts.payments.create({.client_id = "", .tenant_id = a->tenant_id}, order,
@@ -947,7 +1019,15 @@ core::Result<Application> Applications::hand_over(std::string_view id) {
     intake.kassenzeichen = order->kassenzeichen;
   }
   auto opened = d.parts.cases.open(intake);
-  if (!opened) return core::fail(opened.error());
+  if (!opened) {
+    std::string fields;
+    for (const auto& f : opened.error().fields) fields += (fields.empty() ? "" : ", ") + f.field;
+    core::log::error("applications.hand_over_refused", {{"application", a->id},
+                                                        {"reference", a->reference},
+                                                        {"error", opened.error().message},
+                                                        {"fields", fields}});
+    return core::fail(opened.error());
+  }
   // the case management confirmed receipt: only now "bei der Behörde eingegangen"
   auto now = d.clock.now();
   d.db.transaction([&](core::db::Connection& tx) {
@@ -1096,12 +1176,9 @@ core::Result<Application> Applications::post_status(std::string_view client_id, 
   d.db.transaction([&](core::db::Connection& tx) {
     std::optional<std::string> key;
     if (!idempotency_key.empty()) key = idempotency_key;
-    if (key && tx.query_one("SELECT 1 FROM application_events WHERE application_id = ? AND "
-                            "idempotency_key = ?",
-                            a->id, *key)) {
+    if (!d.event(tx, a->id, status, text, "client:" + std::string(client_id), key)) {
       return;  // posted before
     }
-    d.event(tx, a->id, status, text, "client:" + std::string(client_id), key);
     tx.execute(
         "UPDATE applications SET status = ?, updated_at = ?, retention_until = ? WHERE id = ?",
         status_name(status), core::to_millis(now),
@@ -1126,7 +1203,10 @@ core::Status Applications::post_message(std::string_view client_id, std::string_
   message.owner_id = a->owner.id;
   message.source_ref = fmt::format("application:{}:{}", a->id, idempotency_key);
   message.notice = false;
-  message.sender = a->authority_name.empty() ? a->title : a->authority_name;
+  // the sender shown is the authority, or says that an external online service writes
+  message.sender = a->authority_name.empty()
+                       ? truncate_utf8(fmt::format("{} (externer Online-Dienst)", a->title), 200)
+                       : a->authority_name;
   message.subject = subject;
   message.body = body;
   message.reference = a->reference;
@@ -1145,7 +1225,7 @@ int Applications::remind_drafts() {
                   core::to_millis(now))) {
     auto a = d.load(r.text(0));
     if (!a) continue;
-    auto to = d.contact_email(*a);
+    auto to = d.contact_emails(*a);
     auto token = reminder_token(a->id);
     auto base = fmt::format("{}/antrag/vorhaben/{}", d.options.public_url, a->id);
     auto resume = a->is_guest() ? d.guest_link(*a) : base;
@@ -1154,13 +1234,15 @@ int Applications::remind_drafts() {
       auto marked =
           tx.execute("UPDATE applications SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
                      core::to_millis(now), a->id);
-      if (marked == 0 || to.empty()) return;
-      d.queue_mail(
-          tx, to, fmt::format(fmt::runtime(d.t("de", "mail.reminder.subject")), a->title),
-          fmt::format(fmt::runtime(d.t("de", "mail.reminder.body")), a->title, a->reference,
-                      expires, resume, fmt::format("{}/verwerfen?token={}", base, token),
-                      fmt::format("{}/keine-erinnerungen?token={}", base, token)),
-          fmt::format("applications.reminder:{}:{}", a->id, core::to_millis(now)));
+      if (marked == 0) return;
+      for (const auto& address : to) {
+        d.queue_mail(
+            tx, address, fmt::format(fmt::runtime(d.t("de", "mail.reminder.subject")), a->title),
+            fmt::format(fmt::runtime(d.t("de", "mail.reminder.body")), a->title, a->reference,
+                        expires, resume, fmt::format("{}/verwerfen?token={}", base, token),
+                        fmt::format("{}/keine-erinnerungen?token={}", base, token)),
+            fmt::format("applications.reminder:{}:{}:{}", a->id, core::to_millis(now), address));
+      }
       d.record(tx, "system:applications", "application.reminded", a->id);
       ++sent;
     });
@@ -1186,9 +1268,9 @@ int Applications::expire_drafts() {
 int Applications::apply_retention() {
   auto& d = *impl_;
   int n = 0;
-  for (const auto& r : d.db.query(
-           "SELECT id FROM applications WHERE status <> 'draft' AND retention_until <= ? LIMIT 500",
-           core::to_millis(d.clock.now()))) {
+  for (const auto& r : d.db.query("SELECT id FROM applications WHERE retention_until <= ? AND "
+                                  "(status <> 'draft' OR client_id <> '') LIMIT 500",
+                                  core::to_millis(d.clock.now()))) {
     if (auto a = d.load(r.text(0))) {
       d.erase(*a, "system:applications", "application.retention_ended");
       ++n;

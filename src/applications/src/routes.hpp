@@ -18,6 +18,9 @@ class Provider;
 namespace mvsp::catalog {
 class Catalog;
 }
+namespace mvsp::mailbox {
+class Mailbox;
+}
 namespace mvsp::forms {
 class Forms;
 class Prefill;
@@ -36,7 +39,8 @@ struct PageOptions {
   web::SessionStore* sessions = nullptr;
   catalog::Catalog* catalog = nullptr;
   forms::Forms* forms = nullptr;
-  forms::Prefill* prefill = nullptr;  // may be null: nothing is prefilled
+  forms::Prefill* prefill = nullptr;    // may be null: nothing is prefilled
+  mailbox::Mailbox* mailbox = nullptr;  // the notices and messages of a Vorhaben
 };
 
 void register_pages(web::Router& router, const web::Pages& pages, Applications& apps,

@@ -62,7 +62,11 @@ class Component final : public web::Component {
                   auto name = a->profile.given_name + " " + a->profile.family_name;
                   if (name == " ") name.clear();
                   return std::pair{name, a->email};
-                }};
+                },
+                .owner_addresses =
+                    [&owners = p.services.need<mailbox::Owners>()](const std::string& id) {
+                      return owners.notify_addresses(id).value_or(std::vector<std::string>{});
+                    }};
     apps_ = std::make_unique<Applications>(p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit,
                                            *blobs_, std::move(parts), options_);
     p.services.offer(*apps_);
@@ -80,7 +84,8 @@ class Component final : public web::Component {
                     .sessions = &p.sessions,
                     .catalog = &p.services.need<catalog::Catalog>(),
                     .forms = &p.services.need<forms::Forms>(),
-                    .prefill = p.services.find<forms::Prefill>()});
+                    .prefill = p.services.find<forms::Prefill>(),
+                    .mailbox = &p.services.need<mailbox::Mailbox>()});
     register_api(p.router, *apps_, p.services.need<identity::Provider>(),
                  p.services.need<web::MachineClients>());
   }

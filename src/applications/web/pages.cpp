@@ -13,6 +13,7 @@
 #include <mvsp/forms/forms.hpp>
 #include <mvsp/identity/acting.hpp>
 #include <mvsp/identity/step_up.hpp>
+#include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/payments/payments.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/forms.hpp>
@@ -324,7 +325,7 @@ Response start_as_guest(const Ctx& c, Request& req) {
 
 // The mailed link: this browser may open the Vorhaben from now on.
 Response open_guest_link(const Ctx& c, Request& req) {
-  auto id = c.apps.open_guest_link(req.param("token"));
+  auto id = c.apps.open_guest_link(req.query_param("token").value_or(""));
   if (!id) {
     View model;
     model.set("title", c.t(req, "guest.title"));
@@ -528,6 +529,23 @@ Response detail(const Ctx& c, Request& req, const Application& a, bool confirmat
   if (!a.external_url.empty()) model.set("external_url", a.external_url);
   model.set_list("events", {});
   for (const auto& e : c.apps.events(a.id)) model.add("events", event_view(c, req, e));
+  // the notices and messages about it in the owner's mailbox (by its reference number)
+  model.set_list("messages", {});
+  bool has_messages = false;
+  if (!a.is_guest() && c.options.mailbox) {
+    for (const auto& m : c.options.mailbox->inbox(a.owner.id)) {
+      if (m.reference != a.reference) continue;
+      View v;
+      v.set("href", "/postfach/" + m.id);
+      v.set("subject", m.subject);
+      v.set("kind", c.pages.catalog().text(
+                        req.locale, m.notice ? "mailbox.kind.notice" : "mailbox.kind.message"));
+      v.set("provided", core::format_berlin(m.provided_at));
+      model.add("messages", std::move(v));
+      has_messages = true;
+    }
+  }
+  model.set("has_messages", has_messages);
   return c.pages.render(req, "applications/detail", std::move(model));
 }
 
@@ -986,7 +1004,8 @@ void register_pages(web::Router& router, const web::Pages& pages, Applications& 
   router.get("/antrag/{service}/gast",
              [c](Request& req) { return guest_page(*c, req, "", nullptr, 200); });
   post("/antrag/{service}/gast", start_as_guest);
-  get("/antrag/gast/{token}", open_guest_link);
+  // the token in the query, as every link with a secret here: the logs name the path only
+  get("/antrag/gast", open_guest_link);
   get("/antrag/vorhaben/{id}", vorhaben);
   get("/antrag/vorhaben/{id}/formular/{page}", form_page);
   post("/antrag/vorhaben/{id}/formular/{page}", form_page);

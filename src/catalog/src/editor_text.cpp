@@ -79,7 +79,8 @@ std::optional<std::vector<DocumentRule>> parse_documents(std::string_view text) 
   std::vector<DocumentRule> out;
   for (const auto& line : lines_of(text)) {
     auto parts = split(line, ';');
-    if (parts.size() != 4 || parts[0].empty()) return std::nullopt;
+    if ((parts.size() != 4 && parts.size() != 5) || parts[0].empty()) return std::nullopt;
+    if (parts.size() == 5 && parts[4] != "mehrere" && !parts[4].empty()) return std::nullopt;
     auto mb = whole(parts[2], 3);
     if (!mb || *mb < 1 || *mb > 100) return std::nullopt;
     if (parts[3] != "Pflicht" && parts[3] != "optional") return std::nullopt;
@@ -87,7 +88,8 @@ std::optional<std::vector<DocumentRule>> parse_documents(std::string_view text) 
     for (const auto& t : types) {
       if (t.empty()) return std::nullopt;
     }
-    out.push_back({parts[0], std::move(types), *mb * kMegabyte, parts[3] == "Pflicht"});
+    out.push_back({parts[0], std::move(types), *mb * kMegabyte, parts[3] == "Pflicht",
+                   parts.size() == 5 && parts[4] == "mehrere"});
   }
   return out;
 }
@@ -98,9 +100,9 @@ std::string format_documents(const std::vector<DocumentRule>& documents) {
     std::string types;
     for (const auto& t : d.types) types += (types.empty() ? "" : ", ") + t;
     // Whole MB, rounded up, so that a limit set through the API in bytes reads back.
-    out +=
-        fmt::format("{}{}; {}; {}; {}", out.empty() ? "" : "\n", d.name, types,
-                    (d.max_bytes + kMegabyte - 1) / kMegabyte, d.required ? "Pflicht" : "optional");
+    out += fmt::format("{}{}; {}; {}; {}{}", out.empty() ? "" : "\n", d.name, types,
+                       (d.max_bytes + kMegabyte - 1) / kMegabyte,
+                       d.required ? "Pflicht" : "optional", d.multiple ? "; mehrere" : "");
   }
   return out;
 }

@@ -442,6 +442,9 @@ Response online_service_form(const Ctx& c, Request& req) {
   auto own = own_authorities(c, *e);
   core::Error problems{core::ErrorCode::invalid_input, c.t(req, "errors.summary"), {}, {}};
   std::string fee_text = editor_text::format_fee(os.config.fee_cents);
+  std::string unit_fee_text = os.config.fee_per_unit_cents > 0
+                                  ? editor_text::format_fee(os.config.fee_per_unit_cents)
+                                  : std::string();
   std::string docs_text = editor_text::format_documents(os.config.documents);
   if (req.method == web::Method::post) {
     auto v = [&](const char* k) { return req.form(k).value_or(""); };
@@ -451,6 +454,22 @@ Response online_service_form(const Ctx& c, Request& req) {
     os.config.steps = editor_text::lines_of(v("steps"));
     os.config.min_level = v("minLevel");
     os.config.written_form = req.form("writtenForm").has_value();
+    os.config.guest_access = req.form("guestAccess").has_value();
+    os.config.fee_unit_field = v("feeUnitField");
+    unit_fee_text = v("feePerUnit");
+    if (auto fee = editor_text::parse_fee(unit_fee_text)) {
+      os.config.fee_per_unit_cents = *fee;
+    } else {
+      problems.and_field("feePerUnit", c.t(req, "errors.fee"));
+    }
+    for (auto [field, target] : {std::pair{"draftDays", &os.config.draft_days},
+                                 std::pair{"reminderDays", &os.config.reminder_days}}) {
+      if (auto days = editor_text::parse_days(v(field))) {
+        *target = *days;
+      } else {
+        problems.and_field(field, c.t(req, "errors.retentionDays"));
+      }
+    }
     os.config.confirmation_text = v("confirmationText");
     os.config.external_url = v("externalUrl");
     os.config.form = v("form");
@@ -507,6 +526,10 @@ Response online_service_form(const Ctx& c, Request& req) {
       f("steps", steps, true),
       f("documents", docs_text, true),
       f("fee", fee_text),
+      f("feePerUnit", unit_fee_text),
+      f("feeUnitField", os.config.fee_unit_field),
+      f("draftDays", std::to_string(os.config.draft_days)),
+      f("reminderDays", std::to_string(os.config.reminder_days)),
       f("retentionDays", std::to_string(os.config.retention_days)),
       f("languages", languages),
       f("confirmationText", os.config.confirmation_text, true),
@@ -551,6 +574,7 @@ Response online_service_form(const Ctx& c, Request& req) {
     model.add("levels", std::move(v));
   }
   model.set("written_form", os.config.written_form);
+  model.set("guest_access", os.config.guest_access);
   return c.pages.render(req, "catalog/online_service_form", std::move(model),
                         has_problems ? 422 : 200);
 }

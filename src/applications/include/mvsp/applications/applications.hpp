@@ -183,9 +183,12 @@ struct Parts {
   mailbox::Mailbox& mailbox;
   core::VirusScanner* scanner;  // null: every upload is refused as "try again later"
   const web::Catalog& texts;
-  // The person's name and address for the applicant, and their mail address for reminders.
+  // The person's name and mail address (for the applicant, when the form names nobody).
   std::function<std::optional<std::pair<std::string, std::string>>(const std::string& account)>
       account_contact;
+  // The verified addresses of an account or organisation (reminders, the applicant's
+  // address in the Vorgang).
+  std::function<std::vector<std::string>(const std::string& owner)> owner_addresses;
 };
 
 class Applications {

@@ -27,7 +27,8 @@ std::string format_fee(std::int64_t cents);
 std::optional<int> parse_days(std::string_view text);
 
 // One document per line: "Lageplan; application/pdf, image/png; 10; optional" (name;
-// media types; at most so many MB, 1 to 100; "Pflicht" or "optional").
+// media types; at most so many MB, 1 to 100; "Pflicht" or "optional"), and "; mehrere"
+// after it where several files may answer it.
 std::optional<std::vector<DocumentRule>> parse_documents(std::string_view text);
 std::string format_documents(const std::vector<DocumentRule>& documents);
 
