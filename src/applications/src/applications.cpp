@@ -37,12 +37,12 @@ constexpr std::string_view kHandOverJob = "applications.hand_over";
 constexpr std::string_view kNotifyJob = "applications.notify";
 
 const std::vector<std::pair<Status, std::string_view>>& status_names() {
-  static const std::vector<std::pair<Status, std::string_view>> names = {
+  static const std::vector<std::pair<Status, std::string_view>> kNames = {
       {Status::draft, "draft"},       {Status::submitted, "submitted"},
       {Status::received, "received"}, {Status::in_progress, "in_progress"},
       {Status::query, "query"},       {Status::documents_requested, "documents_requested"},
       {Status::decided, "decided"},   {Status::withdrawn, "withdrawn"}};
-  return names;
+  return kNames;
 }
 
 constexpr std::string_view kColumns =

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/crypto.hpp>
@@ -117,6 +118,23 @@ std::optional<Application> mine(const Ctx& c, Request& req, Response& refused) {
     refused = not_found(c, req);
   }
   return std::nullopt;
+}
+
+// The error summary of a page (its template shows "errors" under "error_title"): one link
+// per field, where `href` says the field is; a refusal without fields links to `href("")`.
+void add_errors(const Ctx& c, const Request& req, View& model, const core::Error& error,
+                const std::function<std::string(const std::string&)>& href) {
+  model.set("has_errors", true);
+  model.set("error_title", c.t(req, "check.error_title"));
+  model.set_list("errors", {});
+  auto add = [&](const std::string& field, const std::string& message) {
+    View e;
+    e.set("href", href(field));
+    e.set("message", message);
+    model.add("errors", std::move(e));
+  };
+  for (const auto& fe : error.fields) add(fe.field, fe.message);
+  if (error.fields.empty()) add("", error.message);
 }
 
 // ---- start ------------------------------------------------------------------------
@@ -664,21 +682,9 @@ Response documents_page(const Ctx& c, Request& req, const Application& a, const 
     model.add("rules", std::move(r));
   }
   if (error) {
-    model.set("has_errors", true);
-    model.set("error_title", c.t(req, "check.error_title"));
-    model.set_list("errors", {});
-    for (const auto& fe : error->fields) {
-      View e;
-      e.set("href", "#" + fe.field);
-      e.set("message", fe.message);
-      model.add("errors", std::move(e));
-    }
-    if (error->fields.empty()) {
-      View e;
-      e.set("href", "#unterlagen");
-      e.set("message", error->message);
-      model.add("errors", std::move(e));
-    }
+    add_errors(c, req, model, *error, [](const std::string& field) {
+      return field.empty() ? std::string("#unterlagen") : "#" + field;
+    });
   }
   req.csrf_token();
   return c.pages.render(req, "applications/documents", std::move(model), status);
@@ -794,31 +800,10 @@ Response check_page(const Ctx& c, Request& req, const Application& a, const core
   model.set("back", base);
   model.set("action", base + "/absenden");
   model.set("reference", a.reference);
-  model.set_list("sections", {});
-  for (const auto& s : f.summary(f.prefilled(a.answers))) {
-    View section;
-    section.set("title", s.title);
-    section.set_list("rows", {});
-    for (const auto& r : s.rows) {
-      View row;
-      row.set("label", r.label);
-      row.set_list("lines", {});
-      std::size_t start = 0;
-      while (start <= r.value.size()) {
-        auto end = r.value.find('\n', start);
-        if (end == std::string::npos) end = r.value.size();
-        row.add("lines", View::of(r.value.substr(start, end - start)));
-        start = end + 1;
-      }
-      if (r.changeable && !locked)
-        row.set("change", fmt::format("{}/formular/{}#{}", base, r.page, r.anchor));
-      else
-        row.set("change", false);
-      row.set("change_hidden", r.label);
-      section.add("rows", std::move(row));
-    }
-    model.add("sections", std::move(section));
-  }
+  forms::add_summary(model, f.summary(f.prefilled(a.answers)), [&](const forms::SummaryRow& r) {
+    return r.changeable && !locked ? fmt::format("{}/formular/{}#{}", base, r.page, r.anchor)
+                                   : std::string();
+  });
   model.set("has_document_rules", !a.config.documents.empty());
   model.set_list("documents", {});
   for (const auto& d : a.documents) {
@@ -834,18 +819,12 @@ Response check_page(const Ctx& c, Request& req, const Application& a, const core
     model.set("payment", p.note);
   }
   if (error) {
-    model.set("has_errors", true);
-    model.set("error_title", c.t(req, "check.error_title"));
-    model.set_list("errors", {});
+    add_errors(c, req, model, *error, [&](const std::string& field) -> std::string {
+      if (field.starts_with("datei-")) return base + "/unterlagen#" + field;
+      if (field == "formular" || field == "zahlung" || field == "identifikation") return base;
+      return "#erklaerung";
+    });
     for (const auto& fe : error->fields) {
-      View e;
-      std::string href = "#erklaerung";
-      if (fe.field == "formular") href = base;
-      if (fe.field.starts_with("datei-")) href = base + "/unterlagen#" + fe.field;
-      if (fe.field == "zahlung" || fe.field == "identifikation") href = base;
-      e.set("href", href);
-      e.set("message", fe.message);
-      model.add("errors", std::move(e));
       if (fe.field == "erklaerung") model.set("declaration_error", fe.message);
     }
   }
@@ -992,7 +971,7 @@ Response my_applications(const Ctx& c, Request& req) {
 
 void register_pages(web::Router& router, const web::Pages& pages, Applications& apps,
                     PageOptions options) {
-  auto c = std::make_shared<Ctx>(Ctx{pages, apps, std::move(options)});
+  auto c = std::make_shared<Ctx>(Ctx{pages, apps, options});
   auto get = [&](const std::string& path, Response (*fn)(const Ctx&, Request&)) {
     router.get(path, [c, fn](Request& req) { return fn(*c, req); });
   };

@@ -1439,4 +1439,35 @@ std::string Filling::display(const Question& q, std::string_view value) const {
   return impl_->display(q, value);
 }
 
+void add_summary(web::View& model, const std::vector<SummarySection>& sections,
+                 const std::function<std::string(const SummaryRow&)>& change) {
+  model.set_list("sections", {});
+  for (const auto& s : sections) {
+    web::View section;
+    section.set("title", s.title);
+    section.set_list("rows", {});
+    for (const auto& r : s.rows) {
+      web::View row;
+      row.set("label", r.label);
+      row.set_list("lines", {});
+      std::size_t start = 0;
+      while (start <= r.value.size()) {
+        auto end = r.value.find('\n', start);
+        if (end == std::string::npos) end = r.value.size();
+        row.add("lines", web::View::of(r.value.substr(start, end - start)));
+        start = end + 1;
+      }
+      auto link = change(r);
+      if (link.empty()) {
+        row.set("change", false);
+      } else {
+        row.set("change", std::move(link));
+      }
+      row.set("change_hidden", r.label);
+      section.add("rows", std::move(row));
+    }
+    model.add("sections", std::move(section));
+  }
+}
+
 }  // namespace mvsp::forms

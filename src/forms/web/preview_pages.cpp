@@ -236,31 +236,9 @@ Response check_page(const Ctx& c, Request& req, bool draft, const core::Error* e
   model.set("action", t->base + "/pruefen");
   auto route = f.route(a);
   if (!route.empty()) model.set("back", fmt::format("{}/seiten/{}", t->base, route.back()->id));
-  model.set_list("sections", {});
-  for (const auto& s : f.summary(a)) {
-    View section;
-    section.set("title", s.title);
-    section.set_list("rows", {});
-    for (const auto& r : s.rows) {
-      View row;
-      row.set("label", r.label);
-      row.set_list("lines", {});
-      std::size_t start = 0;
-      while (start <= r.value.size()) {
-        auto end = r.value.find('\n', start);
-        if (end == std::string::npos) end = r.value.size();
-        row.add("lines", View::of(r.value.substr(start, end - start)));
-        start = end + 1;
-      }
-      if (r.changeable)
-        row.set("change", fmt::format("{}/seiten/{}#{}", t->base, r.page, r.anchor));
-      else
-        row.set("change", false);
-      row.set("change_hidden", r.label);
-      section.add("rows", std::move(row));
-    }
-    model.add("sections", std::move(section));
-  }
+  add_summary(model, f.summary(a), [&](const SummaryRow& r) {
+    return r.changeable ? fmt::format("{}/seiten/{}#{}", t->base, r.page, r.anchor) : std::string();
+  });
   if (error) {
     model.set("has_errors", true);
     model.set("error_title", c.t(req, "error_title"));

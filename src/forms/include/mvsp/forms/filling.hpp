@@ -15,6 +15,7 @@
 //   "_done" = "halter\nhunde"           the pages accepted so far
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
@@ -75,6 +76,12 @@ struct PageOutcome {
   std::string next;                  // the page to show next; "" for check answers
   bool exit = false;                 // `next` is an exit page
 };
+
+// The check-answers sections for a page ("sections": each with "title" and "rows"; a row
+// with "label", its value in "lines", "change" (the link `change` gives the row, or false
+// when it gives none) and "change_hidden"), as the template "forms/check" shows them.
+void add_summary(web::View& model, const std::vector<SummarySection>& sections,
+                 const std::function<std::string(const SummaryRow&)>& change);
 
 class Filling {
  public:
