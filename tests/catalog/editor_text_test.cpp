@@ -64,6 +64,12 @@ TEST(EditorText, Documents) {
             "Vollmacht; application/pdf; 1; optional");
   EXPECT_EQ(parse_documents(format_documents(*docs))->size(), 2u) << "what is shown reads back";
   EXPECT_TRUE(parse_documents("")->empty());
+  // "mehrere": several files may answer the document
+  auto several = parse_documents("Nachweise; application/pdf; 5; optional; mehrere");
+  ASSERT_TRUE(several);
+  EXPECT_TRUE((*several)[0].multiple);
+  EXPECT_FALSE((*docs)[0].multiple);
+  EXPECT_EQ(format_documents(*several), "Nachweise; application/pdf; 5; optional; mehrere");
   for (const char* bad :
        {"Lageplan; application/pdf; 10",            // a part missing
         "; application/pdf; 10; Pflicht",           // no name

@@ -464,6 +464,7 @@ Response online_service_form(const Ctx& c, Request& req) {
     }
     for (auto [field, target] : {std::pair{"draftDays", &os.config.draft_days},
                                  std::pair{"reminderDays", &os.config.reminder_days}}) {
+      if (v(field).empty()) continue;  // not sent: stays as it is
       if (auto days = editor_text::parse_days(v(field))) {
         *target = *days;
       } else {
