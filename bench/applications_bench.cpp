@@ -413,8 +413,11 @@ int main(int argc, char** argv) {
   double seconds = std::atof(argv[4]);
   int citizens = std::atoi(argv[5]);
   int workers = argc > 6 ? std::atoi(argv[6]) : 2;
-  char tmpl[] = "/tmp/mvsp-bench-applications.XXXXXX";
-  std::filesystem::path dir = mkdtemp(tmpl);
+  // BENCH_DATA_DIR: where the data dir goes (default /tmp), e.g. a tmpfs to compare
+  const char* parent = std::getenv("BENCH_DATA_DIR");
+  std::string tmpl =
+      std::string(parent && *parent ? parent : "/tmp") + "/mvsp-bench-applications.XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl.data());
 
   MailSink sink;
   g_sink = &sink;
@@ -544,7 +547,8 @@ int main(int argc, char** argv) {
 
   // The hand-over: every submitted application received, a Vorgang each.
   auto drain_start = Clock::now();
-  while (count(app, "SELECT COUNT(*) FROM applications WHERE status = 'submitted'") > 0 &&
+  while (workers > 0 &&
+         count(app, "SELECT COUNT(*) FROM applications WHERE status = 'submitted'") > 0 &&
          Clock::now() - drain_start < std::chrono::minutes(10)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
