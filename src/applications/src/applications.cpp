@@ -1313,12 +1313,16 @@ void Applications::register_jobs(core::JobRunner& runner) {
     if (a->is_guest()) {
       // a guest hears of every change by mail, without its content
       if (!a->guest_confirmed) return core::JobOutcome::ok();
+      // read before the transaction: inside it, a second connection from the pool would be
+      // waited for while holding the write lock (SQLite), and with every other connection
+      // waiting for that lock nothing moves until the busy timeout
+      auto link = d.guest_link(*a);
       d.db.transaction([&](core::db::Connection& tx) {
-        d.queue_mail(tx, a->guest_email,
-                     fmt::format(fmt::runtime(d.t("de", "mail.changed.subject")), a->reference),
-                     fmt::format(fmt::runtime(d.t("de", "mail.changed.body")), a->title,
-                                 a->reference, d.guest_link(*a)),
-                     fmt::format("applications.changed:{}", ctx.job.id));
+        d.queue_mail(
+            tx, a->guest_email,
+            fmt::format(fmt::runtime(d.t("de", "mail.changed.subject")), a->reference),
+            fmt::format(fmt::runtime(d.t("de", "mail.changed.body")), a->title, a->reference, link),
+            fmt::format("applications.changed:{}", ctx.job.id));
         d.jobs.complete(tx, ctx.job);
       });
       return core::JobOutcome::ok();
