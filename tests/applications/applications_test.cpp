@@ -221,7 +221,7 @@ TEST_P(ApplicationsTest, SubmitTwiceAtOnceMakesOneSubmissionAndOneVorgang) {
   EXPECT_EQ(vorgang->reference, a.reference);
   EXPECT_EQ(vorgang->documents.size(), 1u);
   EXPECT_EQ(vorgang->payment_status,
-            "submitted");  // invoiced: the public status of an open invoice
+            "invoiced");  // an open invoice, not "submitted"
   auto received = apps().find(me, a.id);
   EXPECT_EQ(received->status, Status::received);
   EXPECT_EQ(received->case_id, vorgang->id);
@@ -234,7 +234,12 @@ TEST_P(ApplicationsTest, ACrashBeforeTheHandOverEndsInOneVorgangAfterRestart) {
   // the process dies after the commit: nothing ran the hand-over yet
   EXPECT_FALSE(app_->get<cases::Cases>().by_application(a.id));
   EXPECT_EQ(apps().find(me, a.id)->status, Status::submitted);
-  // after the restart the queued job runs (and a duplicate run changes nothing)
+  // the process ends there; a new one starts on the same database and data directory, and
+  // runs the queued job (a duplicate run changes nothing)
+  auto settings = app_->settings();
+  app_->stop();
+  app_.reset();
+  app_ = std::make_unique<app::App>(settings, ports());
   app_->job_runner().run_due();
   ASSERT_TRUE(apps().hand_over(a.id));
   EXPECT_TRUE(app_->get<cases::Cases>().by_application(a.id));

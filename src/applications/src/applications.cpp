@@ -1013,7 +1013,10 @@ core::Result<Application> Applications::hand_over(std::string_view id) {
   }
   if (auto order = payment(*a)) {
     intake.payment_order_id = order->id;
-    intake.payment_status = std::string(payments::info(order->state).status);
+    // an invoice not paid yet says so (its public status, "submitted", reads as a check)
+    intake.payment_status = order->state == payments::State::invoiced
+                                ? std::string("invoiced")
+                                : std::string(payments::info(order->state).status);
     intake.payment_method = order->method;
     intake.payment_amount_cents = order->amount_cents;
     intake.kassenzeichen = order->kassenzeichen;
@@ -1311,8 +1314,9 @@ void Applications::register_jobs(core::JobRunner& runner) {
                     .extract<Poco::JSON::Object::Ptr>()
                     ->getValue<std::string>("event");
     if (a->is_guest()) {
-      // a guest hears of every change by mail, without its content
-      if (!a->guest_confirmed) return core::JobOutcome::ok();
+      // a guest hears of every change by mail, without its content; the submission itself
+      // the guest has just seen confirmed on the page
+      if (!a->guest_confirmed || what == "submitted") return core::JobOutcome::ok();
       // read before the transaction: inside it, a second connection from the pool would be
       // waited for while holding the write lock (SQLite), and with every other connection
       // waiting for that lock nothing moves until the busy timeout

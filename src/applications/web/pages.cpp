@@ -85,6 +85,12 @@ std::string level_text(const Ctx& c, const Request& req, std::string_view level)
   return c.pages.catalog().text(req.locale, fmt::format("identity.levels.{}", level));
 }
 
+// "2026-12-17" as people read it: "17.12.2026".
+std::string day_de(const std::string& iso) {
+  if (iso.size() != 10) return iso;
+  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
+}
+
 std::string size_mb(std::int64_t bytes) {
   return std::to_string((bytes + 1024 * 1024 - 1) / (1024 * 1024));
 }
@@ -409,7 +415,7 @@ PaymentState payment_state(const Ctx& c, const Request& req, const Application& 
                                 order->kassenzeichen)};
     if (order->state == payments::State::invoiced)
       return {"completed", c.tf(req, "payment.invoiced", payments::format_euro(order->amount_cents),
-                                order->kassenzeichen, order->invoice_due.value_or(""))};
+                                order->kassenzeichen, day_de(order->invoice_due.value_or("")))};
     if (payments::info(order->state).finished) return {"in_progress", c.t(req, "payment.failed")};
     return {"in_progress", c.t(req, "payment.open")};
   }
@@ -427,6 +433,8 @@ forms::Filling filling_for(const Ctx& c, const Request& req, const forms::FormVe
   context.locale = req.locale;
   if (c.options.prefill && req.session && !a.is_guest())
     c.options.prefill->fill(*req.session, context);
+  // a guest's confirmed address is the one to ask for again least
+  if (a.is_guest() && a.guest_confirmed) context.prefill["account.email"] = a.guest_email;
   return forms::Filling(form.form, c.pages.catalog(), std::move(context));
 }
 
@@ -487,7 +495,9 @@ Response task_list(const Ctx& c, Request& req, Application& a) {
       });
       if (!has) docs_done = false;
     }
-    dtask.state = docs_done ? "completed" : (any ? "in_progress" : "not_started");
+    // nothing uploaded yet is "not started", also where every document is optional (then
+    // the check can start all the same)
+    dtask.state = !any ? "not_started" : (docs_done ? "completed" : "in_progress");
     tasks.push_back(dtask);
   }
   // payment

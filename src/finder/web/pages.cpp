@@ -202,6 +202,7 @@ Response search_page(const Ctx& c, Request& req) {
       model.add("results", std::move(r));
     }
     model.set("count", std::to_string(result.hits.size()));
+    model.set("found", c.t(req, result.hits.size() == 1 ? "search.found_one" : "search.found"));
     model.set("searched", true);
     if (result.hits.empty()) model.set("nothing", true);
   }
@@ -236,6 +237,7 @@ Response service_page(const Ctx& c, Request& req) {
         View o;
         o.set("name", os.name);
         o.set("level", c.t(req, "levels." + os.config.min_level));
+        o.set("guest", os.config.guest_access);
         if (os.config.fee_cents > 0) {
           o.set("fee",
                 fmt::format("{},{:02} Euro", os.config.fee_cents / 100, os.config.fee_cents % 100));
