@@ -8,8 +8,7 @@
 // axe violations on every page and error state; nothing leaves loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { binary, freePort, startServer, startClamd, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
+import { freePort, startPaymentSimulator, startServer, startClamd, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
 
 const password = 'Demo-Passwort-2026';
 const secret = 'browser-test-notification-secret';
@@ -22,26 +21,10 @@ let simulator;
 let clamd;
 let browser;
 
-async function startSimulator(notifyUrl) {
-  const port = await freePort();
-  const child = spawn(binary, ['simulate', 'payment', '--listen', `127.0.0.1:${port}`,
-    '--notify-url', notifyUrl, '--secret', secret, '--user', 'mvsp', '--password', 'geheim'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('the payment simulator did not start')), 20000);
-    child.stdout.on('data', () => { clearTimeout(timer); ok(); });
-    child.on('exit', (code) => fail(new Error(`the payment simulator exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() { child.kill('SIGTERM'); await new Promise((ok) => child.once('exit', ok)); },
-  };
-}
-
 before(async () => {
   const port = await freePort();
   [simulator, clamd] = await Promise.all([
-    startSimulator(`http://127.0.0.1:${port}/zahlung/benachrichtigung/sim`), startClamd()]);
+    startPaymentSimulator(`http://127.0.0.1:${port}/zahlung/benachrichtigung/sim`, secret), startClamd()]);
   // The demo's payment accounts take the first configured provider: the simulator.
   server = await startServer({
     demo: true,

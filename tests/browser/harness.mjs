@@ -173,3 +173,21 @@ export async function axeViolations(page) {
     .analyze();
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
+
+// The labelled payment provider SIMULATOR (`mvsp simulate payment`) on a free port, telling
+// `notifyUrl` of every change, signed with `secret`; user mvsp, password geheim.
+export async function startPaymentSimulator(notifyUrl, secret) {
+  const port = await freePort();
+  const child = spawn(binary, ['simulate', 'payment', '--listen', `127.0.0.1:${port}`,
+    '--notify-url', notifyUrl, '--secret', secret, '--user', 'mvsp', '--password', 'geheim'],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('the payment simulator did not start')), 20000);
+    child.stdout.on('data', () => { clearTimeout(timer); ok(); });
+    child.on('exit', (code) => fail(new Error(`the payment simulator exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() { child.kill('SIGTERM'); await new Promise((ok) => child.once('exit', ok)); },
+  };
+}

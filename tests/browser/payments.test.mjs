@@ -6,11 +6,11 @@
 // simulator's.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binary, freePort, startServer, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
+import { freePort, startPaymentSimulator, startServer, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
 
 async function signIn(page, url, email, password, next) {
   await page.goto(`${url}/anmelden?next=${next}`);
@@ -27,25 +27,9 @@ let browser;
 let token;
 const tenant = {};
 
-async function startSimulator(notifyUrl) {
-  const port = await freePort();
-  const child = spawn(binary, ['simulate', 'payment', '--listen', `127.0.0.1:${port}`,
-    '--notify-url', notifyUrl, '--secret', secret, '--user', 'mvsp', '--password', 'geheim'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error('the payment simulator did not start')), 20000);
-    child.stdout.on('data', () => { clearTimeout(timer); ok(); });
-    child.on('exit', (code) => fail(new Error(`the payment simulator exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() { child.kill('SIGTERM'); await new Promise((ok) => child.once('exit', ok)); },
-  };
-}
-
 before(async () => {
   const port = await freePort();
-  simulator = await startSimulator(`http://127.0.0.1:${port}/zahlung/benachrichtigung/sim`);
+  simulator = await startPaymentSimulator(`http://127.0.0.1:${port}/zahlung/benachrichtigung/sim`, secret);
   server = await startServer({
     port,
     config: `[payments.providers.sim]\nbase_url = "${simulator.url}"\noriginator_id = "mvsp-test"\n` +
