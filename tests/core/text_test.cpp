@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <mvsp/core/clock.hpp>
 #include <mvsp/core/text.hpp>
 
 namespace mvsp::core {
@@ -80,6 +81,25 @@ TEST(Utf8, WellFormedTextIsToldFromBrokenBytesWhichAreReplaced) {
     EXPECT_EQ(repair_utf8(c.text), c.repaired) << c.text;
     EXPECT_TRUE(valid_utf8(repair_utf8(c.text)));
   }
+}
+
+}  // namespace
+}  // namespace mvsp::core
+
+namespace mvsp::core {
+namespace {
+
+TEST(Text, TruncateUtf8CutsAtAWholeCharacter) {
+  EXPECT_EQ(truncate_utf8("Hündin", 100), "Hündin");
+  EXPECT_EQ(truncate_utf8("Hündin", 2), "H");   // "ü" does not fit whole
+  EXPECT_EQ(truncate_utf8("Hündin", 3), "Hü");  // it does, exactly
+  EXPECT_EQ(truncate_utf8("Hündin", 0), "");
+}
+
+TEST(Text, GermanDays) {
+  EXPECT_EQ(format_day_de("2026-12-17"), "17.12.2026");
+  EXPECT_EQ(format_day_de(""), "");
+  EXPECT_EQ(format_day_de("morgen"), "morgen");
 }
 
 }  // namespace

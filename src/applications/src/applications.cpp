@@ -28,6 +28,8 @@
 #include <mvsp/web/templates.hpp>
 #include <sstream>
 
+#include "document_rules.hpp"
+
 namespace mvsp::applications {
 
 namespace {
@@ -57,14 +59,6 @@ std::optional<core::TimePoint> optional_time(const core::db::Row& r, std::size_t
   return std::nullopt;
 }
 
-std::string truncate_utf8(std::string s, std::size_t max) {
-  if (s.size() <= max) return s;
-  s.resize(max);
-  while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();
-  if (!s.empty() && (static_cast<unsigned char>(s.back()) & 0x80) != 0) s.pop_back();
-  return s;
-}
-
 // A file name as a person may see it again: the last path part, no control characters,
 // at most 200 characters; "Datei" when nothing is left.
 std::string lower_ascii(std::string_view s) {
@@ -92,7 +86,7 @@ std::string clean_filename(std::string_view name, std::string_view media_type) {
     if (ch < 0x20 || ch == 0x7f || ch == '"') continue;
     out.push_back(static_cast<char>(ch));
   }
-  out = truncate_utf8(out, 200);
+  out = core::truncate_utf8(out, 200);
   while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(0, 1);
   if (out.empty()) out = "Datei";
   // the extension says what the content is
@@ -425,7 +419,7 @@ struct Applications::Impl {
     if (name.empty() && !a.account_id.empty() && parts.account_contact) {
       if (auto contact = parts.account_contact(a.account_id)) name = contact->first;
     }
-    return truncate_utf8(name.empty() ? a.guest_email : name, 200);
+    return core::truncate_utf8(name.empty() ? a.guest_email : name, 200);
   }
 
   // Where mails about the Vorhaben go: the guest's confirmed address, or the verified
@@ -666,18 +660,11 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
   if (static_cast<std::int64_t>(content.size()) > rule.max_bytes) {
     return core::fail(core::Error::invalid(
         field, fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_too_large")), rule.name,
-                           (rule.max_bytes + 1024 * 1024 - 1) / (1024 * 1024))));
+                           megabytes(rule.max_bytes))));
   }
   auto type = core::media_type_of(content);
   if (std::find(rule.types.begin(), rule.types.end(), type) == rule.types.end()) {
-    std::string allowed;
-    for (const auto& t : rule.types) {
-      auto slash = t.find('/');
-      auto name = slash == std::string::npos ? t : t.substr(slash + 1);
-      for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      if (name == "JPEG") name = "JPG";
-      allowed += (allowed.empty() ? "" : ", ") + name;
-    }
+    auto allowed = type_names(rule.types);
     return core::fail(core::Error::invalid(
         field,
         fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_type")), rule.name, allowed)));
@@ -825,7 +812,7 @@ core::Result<std::string> Applications::pay(const Actor& actor, std::string_view
   payments::NewOrder order;
   order.authority_id = a->authority_id;
   order.amount_cents = *amount;
-  order.purpose = truncate_utf8(fmt::format("{} {}", a->title, a->reference), 250);
+  order.purpose = core::truncate_utf8(fmt::format("{} {}", a->title, a->reference), 250);
   order.reference = a->reference;
   order.return_url = fmt::format("{}/antrag/vorhaben/{}/zahlung", d.options.public_url, a->id);
   order.language = actor.locale;
@@ -839,9 +826,10 @@ core::Result<std::string> Applications::pay(const Actor& actor, std::string_view
   }
   auto name = d.applicant_name(*a);
   auto space = name.rfind(' ');
-  order.payer.name = truncate_utf8(space == std::string::npos ? name : name.substr(space + 1), 100);
+  order.payer.name =
+      core::truncate_utf8(space == std::string::npos ? name : name.substr(space + 1), 100);
   order.payer.first_name =
-      truncate_utf8(space == std::string::npos ? std::string() : name.substr(0, space), 100);
+      core::truncate_utf8(space == std::string::npos ? std::string() : name.substr(0, space), 100);
   order.payer.email = d.contact_email(*a);
   // one order per Vorhaben and amount: a second click, or the way back, finds it again
   auto created = d.parts.payments.create({.client_id = "", .tenant_id = a->tenant_id}, order,
@@ -1207,9 +1195,10 @@ core::Status Applications::post_message(std::string_view client_id, std::string_
   message.source_ref = fmt::format("application:{}:{}", a->id, idempotency_key);
   message.notice = false;
   // the sender shown is the authority, or says that an external online service writes
-  message.sender = a->authority_name.empty()
-                       ? truncate_utf8(fmt::format("{} (externer Online-Dienst)", a->title), 200)
-                       : a->authority_name;
+  message.sender =
+      a->authority_name.empty()
+          ? core::truncate_utf8(fmt::format("{} (externer Online-Dienst)", a->title), 200)
+          : a->authority_name;
   message.subject = subject;
   message.body = body;
   message.reference = a->reference;

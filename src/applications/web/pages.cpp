@@ -26,6 +26,7 @@
 #include <mvsp/web/view.hpp>
 #include <sstream>
 
+#include "document_rules.hpp"
 #include "routes.hpp"
 
 namespace mvsp::applications {
@@ -85,28 +86,6 @@ std::string level_text(const Ctx& c, const Request& req, std::string_view level)
   return c.pages.catalog().text(req.locale, fmt::format("identity.levels.{}", level));
 }
 
-// "2026-12-17" as people read it: "17.12.2026".
-std::string day_de(const std::string& iso) {
-  if (iso.size() != 10) return iso;
-  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
-}
-
-std::string size_mb(std::int64_t bytes) {
-  return std::to_string((bytes + 1024 * 1024 - 1) / (1024 * 1024));
-}
-
-std::string type_names(const std::vector<std::string>& types) {
-  std::string out;
-  for (const auto& t : types) {
-    auto slash = t.find('/');
-    auto name = slash == std::string::npos ? t : t.substr(slash + 1);
-    for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (name == "JPEG") name = "JPG";
-    out += (out.empty() ? "" : ", ") + name;
-  }
-  return out;
-}
-
 // The answer for a Vorhaben this visitor may not see, or that is gone: the same 404.
 Response not_found(const Ctx& c, Request& req) {
   return c.pages.error(req, core::Error::not_found("no such application"));
@@ -153,7 +132,7 @@ void need_facts(const Ctx& c, Request& req, const catalog::OnlineService& os,
     View v;
     v.set("name", d.name);
     v.set("optional", !d.required);
-    v.set("types", c.tf(req, "start.types", type_names(d.types), size_mb(d.max_bytes)));
+    v.set("types", c.tf(req, "start.types", type_names(d.types), megabytes(d.max_bytes)));
     model.add("documents", std::move(v));
   }
   model.set("has_documents", !os.config.documents.empty());
@@ -414,8 +393,9 @@ PaymentState payment_state(const Ctx& c, const Request& req, const Application& 
       return {"completed", c.tf(req, "payment.paid", payments::format_euro(order->amount_cents),
                                 order->kassenzeichen)};
     if (order->state == payments::State::invoiced)
-      return {"completed", c.tf(req, "payment.invoiced", payments::format_euro(order->amount_cents),
-                                order->kassenzeichen, day_de(order->invoice_due.value_or("")))};
+      return {"completed",
+              c.tf(req, "payment.invoiced", payments::format_euro(order->amount_cents),
+                   order->kassenzeichen, core::format_day_de(order->invoice_due.value_or("")))};
     if (payments::info(order->state).finished) return {"in_progress", c.t(req, "payment.failed")};
     return {"in_progress", c.t(req, "payment.open")};
   }
@@ -662,7 +642,7 @@ Response documents_page(const Ctx& c, Request& req, const Application& a, const 
     r.set("name", rule.name);
     r.set("need", c.t(req, rule.required ? "documents.required" : "documents.optional"));
     r.set("allowed",
-          c.tf(req, "documents.allowed", type_names(rule.types), size_mb(rule.max_bytes)));
+          c.tf(req, "documents.allowed", type_names(rule.types), megabytes(rule.max_bytes)));
     if (rule.multiple)
       r.set("several", c.tf(req, "documents.several", catalog::kMaxFilesPerDocument));
     r.set("accept", [&] {

@@ -166,11 +166,7 @@ std::string stored_filename(std::string_view name, std::size_t position) {
   });
   std::ranges::replace(out, '/', '_');
   std::ranges::replace(out, '\\', '_');
-  if (out.size() > 255) {
-    auto end = std::size_t{255};
-    while (end > 0 && (static_cast<unsigned char>(out[end]) & 0xC0) == 0x80) --end;
-    out.resize(end);
-  }
+  out = core::truncate_utf8(out, 255);
   out = std::string(core::trim(out));
   if (out.empty()) out = fmt::format("dokument-{}", position + 1);
   return out;

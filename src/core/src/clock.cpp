@@ -106,4 +106,9 @@ std::optional<std::chrono::sys_days> parse_day(std::string_view text) {
   return std::chrono::sys_days(ymd);
 }
 
+std::string format_day_de(std::string_view iso) {
+  if (iso.size() != 10) return std::string(iso);
+  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
+}
+
 }  // namespace mvsp::core

@@ -175,4 +175,11 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string truncate_utf8(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  auto end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return std::string(s.substr(0, end));
+}
+
 }  // namespace mvsp::core

@@ -146,8 +146,7 @@ std::optional<std::int64_t> read_date(std::string_view s) {
 }
 
 std::string german_date(std::int64_t days) {
-  auto iso = expr::iso_date(days);
-  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
+  return core::format_day_de(expr::iso_date(days));
 }
 
 std::optional<std::int64_t> cents_of(std::string_view s) {

@@ -48,12 +48,6 @@ Owner mailbox_owner(const Ctx& c, Request& req) {
   return {req.session->account_id, {}};
 }
 
-std::string day_de(const std::string& iso) {
-  // "2026-11-28" -> "28.11.2026"
-  if (iso.size() != 10) return iso;
-  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
-}
-
 std::string size_text(std::int64_t bytes) {
   if (bytes < 1024) return fmt::format("{} Byte", bytes);
   if (bytes < 1024 * 1024) return fmt::format("{} KB", (bytes + 1023) / 1024);
@@ -148,8 +142,8 @@ Response message(const Ctx& c, Request& req) {
   fact("provided", core::format_berlin(m.provided_at));
   if (m.retrieved_at) fact("retrieved", core::format_berlin(*m.retrieved_at));
   if (!m.deemed_announced_on.empty()) {
-    model.set("deemed",
-              fmt::format(fmt::runtime(c.t(req, "message.deemed")), day_de(m.deemed_announced_on)));
+    model.set("deemed", fmt::format(fmt::runtime(c.t(req, "message.deemed")),
+                                    core::format_day_de(m.deemed_announced_on)));
   }
   model.set("body", m.body);
   model.set_list("attachments", {});

@@ -833,14 +833,7 @@ core::Result<Order> Payments::invoice(std::string_view order_id) {
   return *fresh;
 }
 
-namespace {
-
-std::string german_day(std::string_view iso) {
-  if (iso.size() != 10) return std::string(iso);
-  return fmt::format("{}.{}.{}", iso.substr(8, 2), iso.substr(5, 2), iso.substr(0, 4));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 core::Result<std::string> Payments::invoice_pdf(std::string_view order_id) {
   auto& d = *impl_;
@@ -862,8 +855,8 @@ core::Result<std::string> Payments::invoice_pdf(std::string_view order_id) {
         std::string(core::trim(fmt::format("{} {}", o->payer.postcode, o->payer.city))));
   }
   doc.kassenzeichen = o->kassenzeichen;
-  doc.issued_on = german_day(core::format_day(core::berlin_day(o->updated_at)));
-  doc.due_on = german_day(*o->invoice_due);
+  doc.issued_on = core::format_day_de(core::format_day(core::berlin_day(o->updated_at)));
+  doc.due_on = core::format_day_de(*o->invoice_due);
   doc.purpose = o->purpose;
   doc.reference = o->reference;
   // Banks carry 140 characters of remittance: the Kassenzeichen first, as cash offices

@@ -189,7 +189,7 @@ Response result(const Ctx& c, Request& req) {
     auto d = *o->invoice_due;
     View v;
     v.set("label", c.t(req, "facts.due"));
-    v.set("value", fmt::format("{}.{}.{}", d.substr(8, 2), d.substr(5, 2), d.substr(0, 4)));
+    v.set("value", core::format_day_de(d));
     model.add("facts", std::move(v));
     View iban;
     iban.set("label", c.t(req, "facts.iban"));

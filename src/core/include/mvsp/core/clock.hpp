@@ -45,5 +45,8 @@ std::chrono::sys_days berlin_day(TimePoint t);
 // A day as ISO 8601 ("2026-11-24") and back; nothing for anything else.
 std::string format_day(std::chrono::sys_days day);
 std::optional<std::chrono::sys_days> parse_day(std::string_view text);
+// An ISO day as people in Germany read it: "2026-11-24" -> "24.11.2026"; anything else as
+// it is.
+std::string format_day_de(std::string_view iso);
 
 }  // namespace mvsp::core

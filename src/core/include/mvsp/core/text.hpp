@@ -34,6 +34,8 @@ bool valid_utf8(std::string_view s);
 // `s` with every byte that is not part of well-formed UTF-8 replaced by U+FFFD.
 std::string repair_utf8(std::string_view s);
 
+// At most `max` bytes of `s`, cut at the end of a whole UTF-8 character.
+std::string truncate_utf8(std::string_view s, std::size_t max);
 // Appends `s` as a JSON string (quotes, backslash and control characters escaped; UTF-8
 // passes through as it is).
 void append_json_string(std::string& out, std::string_view s);
