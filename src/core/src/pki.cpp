@@ -4,8 +4,10 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <ctime>
 #include <fstream>
 #include <memory>
 #include <mvsp/core/error.hpp>
@@ -34,7 +36,12 @@ const EVP_MD* md(Digest d) {
 
 }  // namespace
 
-KeyPair generate_key_pair(std::string_view common_name) {
+namespace {
+
+// A fresh RSA key and its self-signed certificate; `from` is notBefore, or an hour before
+// the machine's time when absent (the older callers take no clock).
+KeyPair self_signed(std::string_view common_name, const CertificateOptions& options,
+                    std::optional<TimePoint> from) {
   Key pkey(EVP_RSA_gen(3072), EVP_PKEY_free);
   Cert cert(X509_new(), X509_free);
   if (!pkey || !cert) throw Failure("cannot create a key pair");
@@ -45,14 +52,40 @@ KeyPair generate_key_pair(std::string_view common_name) {
   BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
   BN_free(bn);
-  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
+  auto days = static_cast<int>(options.valid_for.count());
+  if (from) {
+    std::time_t start = std::chrono::floor<std::chrono::seconds>(*from).time_since_epoch().count();
+    X509_time_adj_ex(X509_getm_notBefore(cert.get()), 0, 0, &start);
+    X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, &start);
+  } else {
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+    X509_time_adj_ex(X509_getm_notAfter(cert.get()), days, 0, nullptr);
+  }
   X509_NAME* name = X509_get_subject_name(cert.get());
-  std::string cn(common_name);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  auto add_entry = [&](const char* field, std::string_view value) {
+    std::string v(value);
+    X509_NAME_add_entry_by_txt(name, field, MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1, 0);
+  };
+  add_entry("CN", common_name);
+  if (!options.organization.empty()) add_entry("O", options.organization);
   X509_set_issuer_name(cert.get(), name);
   X509_set_pubkey(cert.get(), pkey.get());
+  if (options.document_signing) {
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_key_usage, "critical,digitalSignature,nonRepudiation"},
+                              std::pair{NID_basic_constraints, "critical,CA:FALSE"},
+                              std::pair{NID_subject_key_identifier, "hash"}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+      if (!ext || X509_add_ext(cert.get(), ext, -1) != 1) {
+        X509_EXTENSION_free(ext);
+        throw Failure("cannot add a certificate extension");
+      }
+      X509_EXTENSION_free(ext);
+    }
+  }
   if (X509_sign(cert.get(), pkey.get(), EVP_sha256()) <= 0) {
     throw Failure("cannot sign the certificate");
   }
@@ -67,6 +100,16 @@ KeyPair generate_key_pair(std::string_view common_name) {
             PEM_write_bio_PrivateKey(b, pkey.get(), nullptr, nullptr, 0, nullptr, nullptr);
           }),
           pem([&](BIO* b) { PEM_write_bio_X509(b, cert.get()); })};
+}
+
+}  // namespace
+
+KeyPair generate_key_pair(std::string_view common_name) {
+  return self_signed(common_name, {}, std::nullopt);
+}
+
+KeyPair generate_key_pair(std::string_view common_name, const CertificateOptions& options) {
+  return self_signed(common_name, options, options.valid_from);
 }
 
 KeyPair load_or_create_key_pair(const std::filesystem::path& dir, std::string_view stem,

@@ -1,8 +1,11 @@
 #pragma once
 // RSA keys with self-signed certificates, and RSA signatures (PKCS#1 v1.5), on OpenSSL:
-// for SAML (identity) and for the signed envelopes of federal mailboxes (delivery).
+// for SAML (identity), for the signed envelopes of federal mailboxes (delivery) and for
+// the seal on decision notices (cases).
 
+#include <chrono>
 #include <filesystem>
+#include <mvsp/core/clock.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +18,17 @@ struct KeyPair {
   std::string certificate_pem;
 };
 KeyPair generate_key_pair(std::string_view common_name);
+
+// What a self-signed certificate says beyond its common name.
+struct CertificateOptions {
+  std::string organization;  // the subject's O; none when empty
+  TimePoint valid_from;      // notBefore
+  std::chrono::days valid_for{3650};
+  // keyUsage digitalSignature and nonRepudiation (critical) and basicConstraints CA:FALSE:
+  // a certificate for signatures on documents, not for issuing certificates.
+  bool document_signing = false;
+};
+KeyPair generate_key_pair(std::string_view common_name, const CertificateOptions& options);
 // The pair in `dir`/<stem>.key and <stem>.crt, created (key 0600) on first use.
 KeyPair load_or_create_key_pair(const std::filesystem::path& dir, std::string_view stem,
                                 std::string_view common_name);
