@@ -1,0 +1,323 @@
+// The e-file hand-over: the xdomea message validates against the published 3.0.0 schemas
+// and carries the record's text unharmed, the ZIP holds the message and every document
+// under the specification's names with the same bytes (read back with unzip, not with our
+// own library).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mvsp/cases/efile.hpp>
+#include <set>
+#include <sstream>
+
+#include "support.hpp"
+
+namespace mvsp::cases {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr const char* kProcessId = "0f8fad5b-d9cb-469f-a165-70867728950e";
+constexpr const char* kOtherProcessId = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+// Titles and names with what XML escapes and what German needs.
+constexpr const char* kServiceTitle = "Anmeldung <Zweitwohnung> & Gebühren für Straßenreinigung";
+constexpr const char* kNoticeTitle = "Bescheid über \"Ermäßigung\" <§ 3> & Rückzahlung";
+constexpr const char* kNoticeFilename = "Bescheid Müller & Söhne <2026>.pdf";
+
+core::TimePoint at(std::int64_t seconds) {
+  return core::from_millis(seconds * 1000);
+}
+
+std::string all_bytes() {
+  std::string s;
+  for (int i = 0; i < 256; ++i) s += static_cast<char>(i);
+  return s + "%PDF-1.7\n";
+}
+
+EfileRecord record() {
+  EfileRecord r;
+  r.case_id = "k0000000000000000000000001";
+  r.reference = "MV-35CA3-4HFYVHOK";
+  r.aktenzeichen = "32.1-0815/2026";
+  r.title = kServiceTitle;
+  r.authority_id = "authority-schwerin";
+  r.authority_name = "Landeshauptstadt Schwerin – Bürgerbüro";
+  r.applicant_name = "Jürgen Groß & Söhne <GbR>";
+  r.opened_at = at(1'790'000'000);
+  r.closed_at = at(1'791'000'000);
+  r.state = "decided";
+  r.filing_location = "\\\\dms\\eingang";
+  r.documents = {
+      {.id = "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+       .title = "Antrag",
+       .filename = "antrag.pdf",
+       .media_type = "application/pdf",
+       .content = all_bytes(),
+       .created_at = at(1'790'000'000),
+       .kind = "Antrag"},
+      {.id = "position-2",  // not a UUID: derived
+       .title = "Foto für den Ausweis",
+       .filename = "Foto Jürgen.JPG",
+       .media_type = "image/jpeg",
+       .content = std::string("\xFF\xD8\xFF\xE0 jpeg \0 bytes", 18),
+       .created_at = at(1'790'000'100),
+       .kind = "Anlage"},
+      {.id = "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+       .title = kNoticeTitle,
+       .filename = kNoticeFilename,
+       .media_type = "application/pdf",
+       .content = "%PDF-1.7 Bescheid",
+       .created_at = at(1'791'000'000),
+       .kind = "Bescheid"},
+      {.id = "6ba7b811-9dad-11d1-80b4-00c04fd430c8",
+       .title = "Nachweis",
+       .filename = "nachweis",  // no extension: from the media type
+       .media_type = "application/vnd.example+cbor",
+       .content = "cbor",
+       .created_at = at(1'790'000'200),
+       .kind = "Anlage"},
+  };
+  return r;
+}
+
+std::string schema_dir() {
+  return test::source_dir() + "/../shared/reference/interop/xdomea/3.0.0/schema";
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+int run(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str());
+}
+
+std::string output_of(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return out;
+  std::array<char, 4096> buffer{};
+  while (auto n = fread(buffer.data(), 1, buffer.size(), pipe.get())) out.append(buffer.data(), n);
+  return out;
+}
+
+void write_file(const fs::path& p, const std::string& content) {
+  std::ofstream(p, std::ios::binary) << content;
+}
+
+class Efile : public ::testing::Test {
+ protected:
+  fs::path write(const std::string& name, const std::string& content) {
+    auto p = dir_.path() / name;
+    write_file(p, content);
+    return p;
+  }
+  // The string value of an XPath expression on the message; names by local-name(), as
+  // xmllint cannot bind the xdomea prefix.
+  std::string xpath(const fs::path& xml, const std::string& expression) {
+    auto out =
+        output_of(fmt::format("xmllint --xpath {} {}", quoted(expression), quoted(xml.string())));
+    if (out.ends_with('\n')) out.pop_back();  // xmllint ends the value with a line break
+    return out;
+  }
+  test::TempDir dir_;
+};
+
+TEST_F(Efile, TheMessageValidatesAgainstTheXdomeaSchemas) {
+  ASSERT_EQ(run("command -v xmllint"), 0) << "xmllint (libxml2-utils) is missing";
+  ASSERT_TRUE(fs::exists(schema_dir() + "/xdomea.xsd")) << schema_dir();
+  auto c = make_efile_container(record(), kProcessId, at(1'791'000'500));
+  ASSERT_TRUE(c) << c.error().message;
+  auto xml = write("message.xml", c->xml);
+  for (auto schema : {"xdomea-Nachrichten-FachverfahrensdatenAustauschen.xsd", "xdomea.xsd"}) {
+    EXPECT_EQ(run(fmt::format("xmllint --noout --schema {}/{} {}", quoted(schema_dir()), schema,
+                              quoted(xml.string()))),
+              0)
+        << schema << "\n"
+        << c->xml;
+  }
+  // The check can fail: without a required element the same schema refuses the message.
+  auto broken = c->xml;
+  auto stapel = broken.find("<xdomea:Stapel>0</xdomea:Stapel>");
+  ASSERT_NE(stapel, std::string::npos);
+  broken.erase(stapel, std::string_view("<xdomea:Stapel>0</xdomea:Stapel>").size());
+  auto bad = write("broken.xml", broken);
+  EXPECT_NE(run(fmt::format("xmllint --noout --schema {}/xdomea.xsd {}", quoted(schema_dir()),
+                            quoted(bad.string()))),
+            0);
+
+  // A minimal record (no documents, no dates, nothing optional) is a valid message too.
+  EfileRecord small{.case_id = "3f2504e0-4f89-11d3-9a0c-0305e82c3309",
+                    .reference = "MV-00000-00000001",
+                    .title = "Hundesteuer",
+                    .authority_name = "Amt Crivitz"};
+  auto minimal = make_efile_container(small, kOtherProcessId, at(1'791'000'500));
+  ASSERT_TRUE(minimal) << minimal.error().message;
+  auto minimal_xml = write("minimal.xml", minimal->xml);
+  EXPECT_EQ(run(fmt::format("xmllint --noout --schema {}/xdomea.xsd {}", quoted(schema_dir()),
+                            quoted(minimal_xml.string()))),
+            0)
+      << minimal->xml;
+}
+
+TEST_F(Efile, TheMessageIsFVDatenSGOAblegenAndCarriesTheRecordsText) {
+  auto r = record();
+  auto c = make_efile_container(r, kProcessId, at(1'791'000'500));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->message_type, "FVDaten.SGOAblegen.0605");
+  EXPECT_EQ(c->process_id, kProcessId);
+  EXPECT_EQ(c->reference, r.reference);
+  EXPECT_TRUE(c->xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>")) << c->xml;
+  EXPECT_NE(c->xml.find(
+                "<xdomea:FVDaten.SGOAblegen.0605 xmlns:xdomea=\"urn:xoev-de:xdomea:schema:3.0.0\""),
+            std::string::npos)
+      << c->xml;
+  // Escaped in the text, as it must be, and nowhere raw.
+  EXPECT_EQ(c->xml.find("<Zweitwohnung>"), std::string::npos);
+  EXPECT_NE(c->xml.find("Anmeldung &lt;Zweitwohnung&gt; &amp; Gebühren"), std::string::npos);
+
+  auto xml = write("message.xml", c->xml);
+  auto text = [&](const std::string& e) { return xpath(xml, "string(" + e + ")"); };
+  EXPECT_EQ(text("//*[local-name()='Kopf']/*[local-name()='ProzessID']"), kProcessId);
+  EXPECT_EQ(text("//*[local-name()='Nachrichtentyp']/code"), "0605");
+  EXPECT_EQ(text("//*[local-name()='Erstellungszeitpunkt']"), "2026-10-03T04:08:20Z");
+  EXPECT_EQ(text("//*[local-name()='Absender']//*[local-name()='Name']"), r.authority_name);
+  EXPECT_EQ(text("//*[local-name()='FachverfahrenObjektID']"), r.reference);
+  EXPECT_EQ(text("//*[local-name()='Ablageort']"), r.filing_location);
+  EXPECT_EQ(text("//*[local-name()='Vorgang']/*[local-name()='AllgemeineMetadaten']/"
+                 "*[local-name()='Betreff']"),
+            kServiceTitle);
+  EXPECT_EQ(text("//*[local-name()='Vorgang']/*[local-name()='AllgemeineMetadaten']/"
+                 "*[local-name()='Kennzeichen']"),
+            r.aktenzeichen);
+  // The case id is no UUID, so the Vorgang's id is derived from it, the same every time.
+  EXPECT_EQ(
+      text("//*[local-name()='Vorgang']/*[local-name()='Identifikation']/*[local-name()='ID']"),
+      efile_uuid("vorgang/" + r.case_id));
+  EXPECT_EQ(text("//*[local-name()='Feld'][*[local-name()='Name']='Antragsteller']/"
+                 "*[local-name()='Wert']"),
+            r.applicant_name);
+  EXPECT_EQ(text("count(//*[local-name()='Dokument'])"), "4");
+  auto doc = [&](int n, const std::string& path) {
+    return text(fmt::format("(//*[local-name()='Dokument'])[{}]/{}", n, path));
+  };
+  EXPECT_EQ(doc(3, "*[local-name()='AllgemeineMetadaten']/*[local-name()='Betreff']"),
+            kNoticeTitle);
+  EXPECT_EQ(doc(3, "*[local-name()='Typ']"), "Bescheid");
+  EXPECT_EQ(doc(3, "*[local-name()='Identifikation']/*[local-name()='ID']"), r.documents[2].id);
+  EXPECT_EQ(
+      doc(3, "*[local-name()='Identifikation']/*[local-name()='NummerImUebergeordnetenContainer']"),
+      "3");
+  EXPECT_EQ(doc(3, "/*[local-name()='DateinameOriginal']"), kNoticeFilename);
+  EXPECT_EQ(doc(3, "/*[local-name()='Dateiname']"), r.documents[2].id + ".pdf");
+  EXPECT_EQ(doc(1, "/*[local-name()='Format']/*[local-name()='Name']/code"), "018");  // pdf
+  EXPECT_EQ(doc(2, "/*[local-name()='Format']/*[local-name()='Name']/code"), "011");  // jpg
+  EXPECT_EQ(doc(2, "*[local-name()='Identifikation']/*[local-name()='ID']"),
+            efile_uuid(r.case_id + "/document/position-2"));
+  // An unknown format is "Sonstiges", named by its media type.
+  EXPECT_EQ(doc(4, "/*[local-name()='Format']/*[local-name()='Name']/code"), "100");
+  EXPECT_EQ(doc(4, "/*[local-name()='SonstigerName']"), "application/vnd.example+cbor");
+  EXPECT_EQ(doc(4, "/*[local-name()='Dateiname']"), r.documents[3].id + ".bin");
+}
+
+TEST_F(Efile, TheZipHoldsTheMessageAndEveryDocumentUnderTheSpecificationsNames) {
+  ASSERT_EQ(run("command -v unzip"), 0) << "unzip is missing";
+  auto r = record();
+  auto c = make_efile_container(r, kProcessId, at(1'791'000'500));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->zip_name, std::string(kProcessId) + "_FVDaten.SGOAblegen.0605.zip");
+  auto zip = write(c->zip_name, c->zip);
+  EXPECT_EQ(run("unzip -tq " + quoted(zip.string())), 0) << "the archive or a CRC is broken";
+
+  auto message_name = std::string(kProcessId) + "_FVDaten.SGOAblegen.0605.xml";
+  std::set<std::string> expected{
+      message_name,
+      r.documents[0].id + ".pdf",
+      efile_uuid(r.case_id + "/document/position-2") + ".jpg",
+      r.documents[2].id + ".pdf",
+      r.documents[3].id + ".bin",
+  };
+  std::set<std::string> listed;
+  std::istringstream names(output_of("unzip -Z1 " + quoted(zip.string())));
+  for (std::string line; std::getline(names, line);) listed.insert(line);
+  EXPECT_EQ(listed, expected);
+
+  auto entry = [&](const std::string& name) {
+    return output_of(fmt::format("unzip -p {} {}", quoted(zip.string()), quoted(name)));
+  };
+  EXPECT_EQ(entry(message_name), c->xml);
+  EXPECT_EQ(entry(r.documents[0].id + ".pdf"), r.documents[0].content);
+  EXPECT_EQ(entry(efile_uuid(r.case_id + "/document/position-2") + ".jpg"), r.documents[1].content);
+  EXPECT_EQ(entry(r.documents[2].id + ".pdf"), r.documents[2].content);
+  EXPECT_EQ(entry(r.documents[3].id + ".bin"), r.documents[3].content);
+
+  // Every file the message names is in the ZIP, and the message names every other file.
+  auto xml = write("message.xml", c->xml);
+  std::set<std::string> named{message_name};
+  for (int i = 1; i <= 4; ++i) {
+    named.insert(xpath(xml, fmt::format("string((//*[local-name()='Dateiname'])[{}])", i)));
+  }
+  EXPECT_EQ(named, listed);
+}
+
+TEST_F(Efile, TheSameRecordGivesTheSameBytes) {
+  auto a = make_efile_container(record(), kProcessId, at(1'791'000'500));
+  auto b = make_efile_container(record(), kProcessId, at(1'791'000'500));
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->xml, b->xml);
+  EXPECT_EQ(a->zip, b->zip);
+  auto other = make_efile_container(record(), kOtherProcessId, at(1'791'000'500));
+  ASSERT_TRUE(other);
+  EXPECT_NE(other->zip_name, a->zip_name);
+}
+
+TEST_F(Efile, AnIncompleteRecordIsRefusedNamingTheFields) {
+  auto r = record();
+  r.title.clear();
+  r.reference = "MV/../etc";
+  r.documents[1].id = r.documents[0].id;
+  r.documents[2].filename.clear();
+  auto c = make_efile_container(r, "not-a-uuid", at(1'791'000'500));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, core::ErrorCode::invalid_input);
+  std::set<std::string> fields;
+  for (const auto& f : c.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"process_id", "title", "reference", "documents[1].id",
+                                           "documents[2].filename"}));
+}
+
+TEST_F(Efile, TextThatXmlCannotCarryIsRepairedNotRefused) {
+  auto r = record();
+  r.title = std::string("Bad \x01 control and \xC3 broken UTF-8");
+  auto c = make_efile_container(r, kProcessId, at(1'791'000'500));
+  ASSERT_TRUE(c) << c.error().message;
+  auto xml = write("message.xml", c->xml);
+  EXPECT_EQ(run(fmt::format("xmllint --noout --schema {}/xdomea.xsd {}", quoted(schema_dir()),
+                            quoted(xml.string()))),
+            0)
+      << c->xml;
+}
+
+TEST(EfileUuid, IsStableAndAVersion8Uuid) {
+  auto a = efile_uuid("vorgang/k1");
+  EXPECT_EQ(a, efile_uuid("vorgang/k1"));
+  EXPECT_NE(a, efile_uuid("vorgang/k2"));
+  EXPECT_TRUE(is_uuid(a)) << a;
+  EXPECT_EQ(a[14], '8') << a;
+  EXPECT_NE(std::string("89ab").find(a[19]), std::string::npos) << a;
+  EXPECT_FALSE(is_uuid("0f8fad5b-d9cb-469f-a165-70867728950"));
+  EXPECT_FALSE(is_uuid("0f8fad5b-d9cb-469f-a165x70867728950e"));
+  EXPECT_TRUE(is_uuid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
+}
+
+}  // namespace
+}  // namespace mvsp::cases
