@@ -1,7 +1,7 @@
 // The e-file hand-over: the xdomea message validates against the published 3.0.0 schemas
 // and carries the record's text unharmed, the ZIP holds the message and every document
 // under the specification's names with the same bytes (read back with unzip, not with our
-// own library).
+// own library), and the import folder writes once and never overwrites.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 #include <fstream>
 #include <memory>
 #include <mvsp/cases/efile.hpp>
+#include <mvsp/cases/efile_targets.hpp>
 #include <set>
 #include <sstream>
 
@@ -110,8 +111,20 @@ std::string output_of(const std::string& command) {
   return out;
 }
 
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
 void write_file(const fs::path& p, const std::string& content) {
   std::ofstream(p, std::ios::binary) << content;
+}
+
+std::vector<std::string> entries_of(const fs::path& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 class Efile : public ::testing::Test {
@@ -317,6 +330,94 @@ TEST(EfileUuid, IsStableAndAVersion8Uuid) {
   EXPECT_FALSE(is_uuid("0f8fad5b-d9cb-469f-a165-70867728950"));
   EXPECT_FALSE(is_uuid("0f8fad5b-d9cb-469f-a165x70867728950e"));
   EXPECT_TRUE(is_uuid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
+}
+
+// --- the import folder ---
+
+class ImportFolder : public Efile {
+ protected:
+  void SetUp() override {
+    auto c = make_efile_container(record(), kProcessId, at(1'791'000'500));
+    ASSERT_TRUE(c) << c.error().message;
+    container_ = *c;
+    inbox_ = dir_.path() / "eingang";
+    fs::create_directory(inbox_);
+  }
+  EfileContainer container_;
+  fs::path inbox_;
+};
+
+TEST_F(ImportFolder, WritesTheZipOnceWithMode0640AndNoTemporaryFileLeft) {
+  auto target = make_import_folder_target({.directory = inbox_.string()});
+  ASSERT_TRUE(target) << target.error().message;
+  EXPECT_EQ((*target)->name(), "import-folder:" + inbox_.string());
+  auto umask = ::umask(077);  // the mode must not depend on the umask
+  auto delivered = (*target)->deliver(container_);
+  ::umask(umask);
+  ASSERT_TRUE(delivered) << delivered.error().message << " " << delivered.error().detail;
+  EXPECT_EQ(entries_of(inbox_), std::vector<std::string>{container_.zip_name});
+  auto file = inbox_ / container_.zip_name;
+  EXPECT_EQ(read_file(file), container_.zip);
+  struct stat st {};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // The job ran twice: the same container is there already, which is success.
+  auto again = (*target)->deliver(container_);
+  EXPECT_TRUE(again) << again.error().message;
+  EXPECT_EQ(entries_of(inbox_), std::vector<std::string>{container_.zip_name});
+}
+
+TEST_F(ImportFolder, NeverOverwritesAnotherFileOfTheSameName) {
+  auto target = make_import_folder_target({.directory = inbox_.string()});
+  ASSERT_TRUE(target);
+  write_file(inbox_ / container_.zip_name, "the DMS's own file");
+  auto delivered = (*target)->deliver(container_);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(read_file(inbox_ / container_.zip_name), "the DMS's own file");
+  EXPECT_EQ(entries_of(inbox_), std::vector<std::string>{container_.zip_name})
+      << "no temporary file may stay behind";
+}
+
+TEST_F(ImportFolder, RefusesADirectoryThatIsMissingOrNoDirectory) {
+  auto missing = make_import_folder_target({.directory = (dir_.path() / "nowhere").string()});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, core::ErrorCode::invalid_input);
+  ASSERT_EQ(missing.error().fields.size(), 1u);
+  EXPECT_EQ(missing.error().fields[0].field, "directory");
+  EXPECT_NE(missing.error().message.find("existiert nicht"), std::string::npos)
+      << missing.error().message;
+
+  auto file = write("a-file", "x");
+  auto not_dir = make_import_folder_target({.directory = file.string()});
+  ASSERT_FALSE(not_dir);
+  EXPECT_NE(not_dir.error().message.find("kein Verzeichnis"), std::string::npos)
+      << not_dir.error().message;
+
+  EXPECT_FALSE(make_import_folder_target({.directory = ""}));
+}
+
+TEST_F(ImportFolder, RefusesADirectoryItMayNotWriteTo) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root may write anywhere";
+  fs::permissions(inbox_, fs::perms::owner_read | fs::perms::owner_exec);
+  auto target = make_import_folder_target({.directory = inbox_.string()});
+  fs::permissions(inbox_, fs::perms::owner_all);
+  ASSERT_FALSE(target);
+  EXPECT_NE(target.error().message.find("nicht schreiben"), std::string::npos)
+      << target.error().message;
+}
+
+TEST_F(ImportFolder, AShareThatWentAwayIsWorthARetry) {
+  auto target = make_import_folder_target({.directory = inbox_.string()});
+  ASSERT_TRUE(target);
+  fs::remove(inbox_);
+  auto delivered = (*target)->deliver(container_);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().code, core::ErrorCode::unavailable);
+  fs::create_directory(inbox_);
+  EXPECT_TRUE((*target)->deliver(container_));
+  EXPECT_EQ(read_file(inbox_ / container_.zip_name), container_.zip);
 }
 
 }  // namespace
