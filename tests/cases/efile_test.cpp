@@ -1,7 +1,8 @@
 // The e-file hand-over: the xdomea message validates against the published 3.0.0 schemas
 // and carries the record's text unharmed, the ZIP holds the message and every document
 // under the specification's names with the same bytes (read back with unzip, not with our
-// own library), and the import folder writes once and never overwrites.
+// own library), the import folder writes once and never overwrites, and the CMIS adapter
+// files each container once in its SIMULATOR.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,11 +13,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mvsp/cases/cmis_simulator.hpp>
 #include <mvsp/cases/efile.hpp>
 #include <mvsp/cases/efile_targets.hpp>
+#include <mvsp/core/crypto.hpp>
 #include <set>
 #include <sstream>
 
+#include "http_client.hpp"
 #include "support.hpp"
 
 namespace mvsp::cases {
@@ -418,6 +422,165 @@ TEST_F(ImportFolder, AShareThatWentAwayIsWorthARetry) {
   fs::create_directory(inbox_);
   EXPECT_TRUE((*target)->deliver(container_));
   EXPECT_EQ(read_file(inbox_ / container_.zip_name), container_.zip);
+}
+
+// --- CMIS, against its SIMULATOR ---
+
+constexpr const char* kFolder = "/Eingang/Online-Anträge";
+
+class Cmis : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    simulator_.add_folder(kFolder);
+    simulator_.start();
+    auto c = make_efile_container(record(), kProcessId, at(1'791'000'500));
+    ASSERT_TRUE(c) << c.error().message;
+    container_ = *c;
+  }
+  std::unique_ptr<EfileTarget> target(std::string password = "geheim",
+                                      std::string folder = kFolder) {
+    auto t = make_cmis_target({.repository_url = simulator_.repository_url(),
+                               .folder_path = std::move(folder),
+                               .user = "dms-mvsp",
+                               .password = std::move(password)},
+                              app::network_http(5s));
+    EXPECT_TRUE(t) << t.error().message;
+    return t ? std::move(*t) : nullptr;
+  }
+  std::string case_folder() const { return std::string(kFolder) + "/" + container_.reference; }
+
+  test::ManualClock clock_;
+  test::SequenceIds ids_;
+  CmisSimulator simulator_{{.user = "dms-mvsp", .password = "geheim", .page_size = 1},
+                           {.clock = clock_, .ids = ids_, .http = app::network_http}};
+  EfileContainer container_;
+};
+
+TEST_F(Cmis, CreatesTheFolderAndTheDocumentOnceEvenWhenCalledTwice) {
+  auto t = target();
+  ASSERT_TRUE(t);
+  auto first = t->deliver(container_);
+  ASSERT_TRUE(first) << first.error().message << " " << first.error().detail;
+  auto second = t->deliver(container_);
+  ASSERT_TRUE(second) << second.error().message << " " << second.error().detail;
+  EXPECT_EQ(simulator_.folders_created(), 1u);
+  EXPECT_EQ(simulator_.documents_created(), 1u);
+
+  auto folder = simulator_.object(case_folder());
+  ASSERT_TRUE(folder);
+  EXPECT_EQ(folder->base_type, "cmis:folder");
+  auto doc = simulator_.object(case_folder() + "/" + container_.zip_name);
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->base_type, "cmis:document");
+  EXPECT_EQ(doc->content_type, "application/zip");
+  EXPECT_EQ(doc->content, container_.zip);
+}
+
+TEST_F(Cmis, FindsItsDocumentBeyondTheFirstPageOfChildren) {
+  auto t = target();
+  ASSERT_TRUE(t);
+  // A second container of the same Vorgang (another process) lands in the same folder;
+  // with one child per page, each look must page through both.
+  auto other = make_efile_container(record(), kOtherProcessId, at(1'791'000'600));
+  ASSERT_TRUE(other);
+  for (const auto* c : {&container_, other.operator->(), &container_, other.operator->()}) {
+    auto delivered = t->deliver(*c);
+    ASSERT_TRUE(delivered) << delivered.error().message << " " << delivered.error().detail;
+  }
+  EXPECT_EQ(simulator_.folders_created(), 1u);
+  EXPECT_EQ(simulator_.documents_created(), 2u);
+}
+
+TEST_F(Cmis, RefusesWrongCredentialsAsUnauthenticated) {
+  auto t = target("falsch");
+  ASSERT_TRUE(t);
+  auto delivered = t->deliver(container_);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().code, core::ErrorCode::unauthenticated);
+  EXPECT_EQ(simulator_.folders_created(), 0u);
+  EXPECT_EQ(simulator_.documents_created(), 0u);
+}
+
+TEST_F(Cmis, AUserWithoutTheRightToWriteIsForbidden) {
+  auto t = target();
+  ASSERT_TRUE(t);
+  simulator_.set_mode(CmisSimulator::Mode::read_only);
+  auto delivered = t->deliver(container_);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().code, core::ErrorCode::forbidden);
+  EXPECT_EQ(simulator_.folders_created(), 0u);
+}
+
+TEST_F(Cmis, AMissingTargetFolderIsNotFound) {
+  auto t = target("geheim", "/Eingang/gibt-es-nicht");
+  ASSERT_TRUE(t);
+  auto delivered = t->deliver(container_);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().code, core::ErrorCode::not_found);
+  EXPECT_NE(delivered.error().message.find("/Eingang/gibt-es-nicht"), std::string::npos);
+  EXPECT_EQ(simulator_.documents_created(), 0u);
+}
+
+TEST_F(Cmis, ADmsThatIsDownOrUnreachableIsWorthARetry) {
+  auto t = target();
+  ASSERT_TRUE(t);
+  simulator_.set_mode(CmisSimulator::Mode::unavailable);
+  auto down = t->deliver(container_);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().code, core::ErrorCode::unavailable);
+  simulator_.set_mode(CmisSimulator::Mode::normal);
+  EXPECT_TRUE(t->deliver(container_));
+
+  auto nowhere = make_cmis_target(
+      {.repository_url = fmt::format("http://127.0.0.1:{}/browser/x", test::unused_port()),
+       .folder_path = kFolder,
+       .user = "dms-mvsp",
+       .password = "geheim"},
+      app::network_http(5s));
+  ASSERT_TRUE(nowhere);
+  auto unreachable = (*nowhere)->deliver(container_);
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.error().code, core::ErrorCode::unavailable);
+}
+
+TEST_F(Cmis, AFileInPlaceOfTheVorgangsFolderIsAConflict) {
+  // An earlier hand-over's document happens to carry the reference number as its name.
+  auto odd = container_;
+  odd.zip_name = container_.reference;
+  odd.reference = "MV-00000-00000001";
+  auto t = target();
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(t->deliver(odd));
+  auto moved = make_cmis_target({.repository_url = simulator_.repository_url(),
+                                 .folder_path = std::string(kFolder) + "/MV-00000-00000001",
+                                 .user = "dms-mvsp",
+                                 .password = "geheim"},
+                                app::network_http(5s));
+  ASSERT_TRUE(moved);
+  auto delivered = (*moved)->deliver(container_);
+  ASSERT_FALSE(delivered);
+  EXPECT_EQ(delivered.error().code, core::ErrorCode::conflict);
+}
+
+TEST(CmisOptions, AreCheckedWhenTheTargetIsMade) {
+  auto t = make_cmis_target({.repository_url = "ftp://dms", .folder_path = "Eingang"},
+                            app::network_http(5s));
+  ASSERT_FALSE(t);
+  std::set<std::string> fields;
+  for (const auto& f : t.error().fields) fields.insert(f.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"repository_url", "folder_path", "user"}));
+}
+
+TEST_F(Cmis, TheSimulatorSaysWhatItIs) {
+  auto answer = app::network_http(5s)(
+      "GET", simulator_.base_url() + "/",
+      {{"Authorization", "Basic " + core::crypto::base64("dms-mvsp:geheim")}}, "");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_NE(answer->body.find("SIMULATOR – kein echtes DMS"), std::string::npos);
+  auto refused = app::network_http(5s)("GET", simulator_.base_url() + "/", {}, "");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
 }
 
 }  // namespace
