@@ -79,7 +79,6 @@ class Canvas {
   void move_to(double y) { y_ = y; }
   void space(double points) { y_ += points; }
   int page() const { return page_; }
-  bool drawing() const { return drawing_; }
   const Frame& frame() const { return frame_; }
   cairo_surface_t* surface() { return surface_; }
 
