@@ -52,11 +52,13 @@ class Writer {
     if (blank) {
       canvas_.begin("TD");
       canvas_.end("TD");
-      cairo_set_source_rgb(cr_, 0.5, 0.5, 0.5);
-      cairo_rectangle(cr_, left() + kLabelWidth + kGap, y + kRowPadding, value_width, height);
-      cairo_set_line_width(cr_, 0.5);
-      cairo_stroke(cr_);
-      cairo_set_source_rgb(cr_, 0, 0, 0);
+      // the box to write in says nothing itself: unmarked content fails PDF/UA
+      canvas_.artifact(pdf::Artifact::layout, [&](cairo_t* cr) {
+        cairo_set_source_rgb(cr, 0.5, 0.5, 0.5);
+        cairo_rectangle(cr, left() + kLabelWidth + kGap, y + kRowPadding, value_width, height);
+        cairo_set_line_width(cr, 0.5);
+        cairo_stroke(cr);
+      });
     } else {
       canvas_.draw("TD", value_layout, left() + kLabelWidth + kGap, y + kRowPadding);
     }
