@@ -18,14 +18,7 @@
 namespace mvsp::forms {
 namespace {
 
-std::string output_of(const std::string& command) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) return out;
-  std::array<char, 4096> buffer{};
-  while (auto n = fread(buffer.data(), 1, buffer.size(), pipe.get())) out.append(buffer.data(), n);
-  return out;
-}
+using test::output_of;
 
 class Pdf : public ::testing::Test {
  protected:
@@ -133,6 +126,14 @@ TEST_F(Pdf, WithoutAnswersItIsTheEmptyFormToFillByHand) {
   EXPECT_NE(text.find("Name des Hundes (Hund)"), std::string::npos);
   EXPECT_EQ(text.find("Nicht angegeben"), std::string::npos);
   EXPECT_NE(output_of("pdfinfo " + path).find("Tagged:          yes"), std::string::npos);
+  // the boxes to write in are artifacts, out of the structure
+  auto qdf = output_of("qpdf --qdf --object-streams=disable " + path + " -");
+  EXPECT_NE(qdf.find("/Artifact << /Type /Layout >> BDC"), std::string::npos);
+  auto structure = output_of("pdfinfo -struct-text " + path);
+  EXPECT_EQ(structure.find("NonStruct"), std::string::npos);
+  EXPECT_NE(structure.find("TD"), std::string::npos) << "the empty answer cells stay";
+  EXPECT_NE(output_of("qpdf --check " + path).find("No syntax or stream encoding errors found"),
+            std::string::npos);
 }
 
 TEST_F(Pdf, AFigureIsTaggedWithItsTextAlternativeAfterTheSections) {

@@ -19,14 +19,7 @@
 namespace mvsp::payments::invoice {
 namespace {
 
-std::string output_of(const std::string& command) {
-  std::string out;
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) return out;
-  std::array<char, 4096> buffer{};
-  while (auto n = fread(buffer.data(), 1, buffer.size(), pipe.get())) out.append(buffer.data(), n);
-  return out;
-}
+using test::output_of;
 
 Transfer dog_tax() {
   return {.bic = "",

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -40,6 +42,15 @@ std::string SequenceIds::key() {
 
 std::string SequenceIds::public_id(std::string_view prefix) {
   return core::make_public_id(prefix, fmt::format("{:012d}", ++next_));
+}
+
+std::string output_of(const std::string& command) {
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+  if (!pipe) return out;
+  std::array<char, 4096> buffer{};
+  while (auto n = fread(buffer.data(), 1, buffer.size(), pipe.get())) out.append(buffer.data(), n);
+  return out;
 }
 
 TempDir::TempDir() {

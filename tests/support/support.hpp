@@ -57,6 +57,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// What a shell command writes to its standard output (the PDF tests read files back with
+// poppler and qpdf); empty when it cannot be started.
+std::string output_of(const std::string& command);
+
 // The documents of a blob store under `root`: its files, without unfinished writes (tmp).
 std::vector<std::filesystem::path> stored_files(const std::filesystem::path& root);
 
