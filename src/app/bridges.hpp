@@ -4,6 +4,7 @@
 // identity's parts. App offers them to the components; tests that build a mailbox or
 // delivery service by hand use them too.
 #include <memory>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/forms/component.hpp>
@@ -61,6 +62,26 @@ class StaffRoles final : public catalog::StaffRoles {
   identity::Staff& staff_;
 };
 
+// The colleagues of a Vorgang's tenant and the tenant's name, for the case management.
+class StaffDirectory final : public cases::StaffDirectory {
+ public:
+  explicit StaffDirectory(identity::Staff& staff) : staff_(staff) {}
+  std::vector<cases::Colleague> colleagues(std::string_view tenant_id) override {
+    std::vector<cases::Colleague> out;
+    for (auto& m : staff_.members(tenant_id)) {
+      out.push_back({std::move(m.id), std::move(m.name), std::move(m.email), std::move(m.roles)});
+    }
+    return out;
+  }
+  std::string tenant_name(std::string_view tenant_id) override {
+    auto tenant = staff_.tenant(tenant_id);
+    return tenant ? tenant->name : std::string(tenant_id);
+  }
+
+ private:
+  identity::Staff& staff_;
+};
+
 // A form's prefill from the signed-in person's account, and the organisation they act
 // for. Which values an eID vouched for is the application journey's to say (it knows how
 // the person identified for this application); here nothing is locked.
@@ -107,6 +128,8 @@ inline void offer_bridges(web::Services& services) {
       [s] { return std::make_shared<TenantSenders>(s->need<identity::Staff>()); });
   services.offer_lazy<forms::Prefill>(
       [s] { return std::make_shared<AccountPrefill>(s->need<identity::Accounts>()); });
+  services.offer_lazy<cases::StaffDirectory>(
+      [s] { return std::make_shared<StaffDirectory>(s->need<identity::Staff>()); });
   services.offer_lazy<catalog::StaffRoles>(
       [s] { return std::make_shared<StaffRoles>(s->need<identity::Staff>()); });
 }

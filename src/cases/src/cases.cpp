@@ -17,6 +17,8 @@
 #include <mvsp/core/text.hpp>
 #include <ostream>
 
+#include "rows.hpp"
+
 namespace mvsp::cases {
 namespace {
 
@@ -35,44 +37,16 @@ constexpr std::size_t kMaxRequirement = 500;
 constexpr std::size_t kMaxDocuments = 100;
 constexpr int kMaxArrivals = 200;
 
-constexpr const char* kColumns =
-    "id, reference, tenant_id, authority_id, application_id, online_service_id, "
-    "online_service_version, title, applicant_kind, applicant_owner_id, applicant_name, "
-    "applicant_email, state, submitted_at, received_at, form_key, form_version, "
-    "payment_order_id, payment_status, payment_method, payment_amount_cents, kassenzeichen";
-
-Case read_case(const core::db::Row& r) {
-  Case c;
-  c.id = r.text(0);
-  c.reference = r.text(1);
-  c.tenant_id = r.text(2);
-  c.authority_id = r.text(3);
-  c.application_id = r.text(4);
-  c.online_service_id = r.text(5);
-  c.online_service_version = static_cast<int>(r.integer(6));
-  c.title = r.text(7);
-  c.applicant = {r.text(8), r.text(9), r.text(10), r.text(11)};
-  c.state = r.text(12);
-  c.submitted_at = core::from_millis(r.integer(13));
-  c.received_at = core::from_millis(r.integer(14));
-  c.form_key = r.text(15);
-  c.form_version = static_cast<int>(r.integer(16));
-  c.payment_order_id = r.text(17);
-  c.payment_status = r.text(18);
-  c.payment_method = r.text(19);
-  c.payment_amount_cents = r.integer(20);
-  c.kassenzeichen = r.text(21);
-  return c;
-}
-
 // Which of `ids` a row of the cases names: a document, or one of the answers.
 std::vector<std::string> named_among(core::db::Connection& c, std::span<const std::string> ids) {
   std::vector<core::db::Value> params;
   for (int i = 0; i < 4; ++i) params.insert(params.end(), ids.begin(), ids.end());
   auto in = core::db::parameter_list(ids.size());
+  params.insert(params.end(), ids.begin(), ids.end());
   std::vector<std::string> out;
   for (const auto& r : c.query_values(
            fmt::format("SELECT blob_id FROM case_documents WHERE blob_id IN ({0}) "
+                       "UNION SELECT blob_id FROM case_notices WHERE blob_id IN ({0}) "
                        "UNION SELECT pdf_blob_id FROM cases WHERE pdf_blob_id IN ({0}) "
                        "UNION SELECT json_blob_id FROM cases WHERE json_blob_id IN ({0}) "
                        "UNION SELECT xml_blob_id FROM cases WHERE xml_blob_id IN ({0})",
@@ -206,6 +180,7 @@ struct Cases::Impl {
   core::JobQueue& jobs;
   core::AuditLog& audit;
   core::BlobStore& blobs;
+  Preparer preparer;
 
   std::vector<CaseDocument> documents(core::db::Connection& c, const std::string& case_id) {
     std::vector<CaseDocument> out;
@@ -220,7 +195,8 @@ struct Cases::Impl {
   }
 
   std::optional<Case> one(core::db::Connection& c, std::string_view where, const std::string& key) {
-    auto r = c.query_one(fmt::format("SELECT {} FROM cases WHERE {} = ?", kColumns, where), key);
+    auto r =
+        c.query_one(fmt::format("SELECT {} FROM cases WHERE {} = ?", kCaseColumns, where), key);
     if (!r) return std::nullopt;
     auto found = read_case(*r);
     found.documents = documents(c, found.id);
@@ -258,7 +234,11 @@ struct Cases::Impl {
 
 Cases::Cases(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
              core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs)
-    : impl_(std::make_unique<Impl>(Impl{db, clock, ids, jobs, audit, blobs})) {}
+    : impl_(std::make_unique<Impl>(Impl{db, clock, ids, jobs, audit, blobs, {}})) {}
+
+void Cases::on_open(Preparer preparer) {
+  impl_->preparer = std::move(preparer);
+}
 
 Cases::~Cases() = default;
 
@@ -301,16 +281,19 @@ core::Result<Case> Cases::open(const Intake& in) {
       c.payment_method = in.payment_method;
       c.payment_amount_cents = in.payment_amount_cents;
       c.kassenzeichen = in.kassenzeichen;
+      c.updated_at = c.received_at;
+      c.source = "online";
       if (tx.execute(fmt::format("INSERT INTO cases ({}, search_text, pdf_blob_id, json_blob_id, "
                                  "xml_blob_id) VALUES ({}) ON CONFLICT DO NOTHING",
-                                 kColumns, core::db::parameter_list(26)),
+                                 kCaseColumns, core::db::parameter_list(33)),
                      c.id, c.reference, c.tenant_id, c.authority_id, c.application_id,
                      c.online_service_id, c.online_service_version, c.title, c.applicant.kind,
                      c.applicant.owner_id, c.applicant.name, c.applicant.email, c.state,
                      core::to_millis(c.submitted_at), core::to_millis(c.received_at), c.form_key,
                      c.form_version, c.payment_order_id, c.payment_status, c.payment_method,
-                     c.payment_amount_cents, c.kassenzeichen, search_text(in), w.pdf, w.json,
-                     w.xml) != 1) {
+                     c.payment_amount_cents, c.kassenzeichen, core::to_millis(c.updated_at),
+                     c.aktenzeichen, c.source, c.group_id, c.assignee_id, c.assignee_name,
+                     std::string(kNoDeadline), search_text(in), w.pdf, w.json, w.xml) != 1) {
         // Opened at the same moment by another hand-over: that one counts.
         auto existing = d.one(tx, "application_id", in.application_id);
         if (!existing) {
@@ -347,6 +330,7 @@ core::Result<Case> Cases::open(const Intake& in) {
                           .object_type = "case",
                           .object_id = c.id,
                           .detail = std::move(detail)});
+      if (d.preparer) d.preparer(tx, c, in);
       d.jobs.publish(tx, kCaseReceived, event_payload(c));
       inserted = true;
       return c;
@@ -380,7 +364,7 @@ std::vector<Case> Cases::arrivals(const CaseQuery& query) {
   std::vector<Case> out;
   if (query.tenant_ids.empty()) return out;
   std::vector<core::db::Value> params(query.tenant_ids.begin(), query.tenant_ids.end());
-  auto sql = fmt::format("SELECT {} FROM cases WHERE tenant_id IN ({})", kColumns,
+  auto sql = fmt::format("SELECT {} FROM cases WHERE tenant_id IN ({})", kCaseColumns,
                          core::db::parameter_list(query.tenant_ids.size()));
   if (!query.authority_id.empty()) {
     sql += " AND authority_id = ?";
@@ -419,6 +403,31 @@ core::Status Cases::read_document(std::string_view case_id, int position, std::o
                           std::string(case_id), position);
   if (!r) return fail(Error::not_found("no such document"));
   return d.blobs.read(r->text(0), out);
+}
+
+core::Status Cases::store_with(const std::vector<std::string_view>& contents,
+                               const StoreWrite& write) {
+  auto& d = *impl_;
+  Written w;
+  for (auto content : contents) w.documents.emplace_back(d.blobs.put(content).id, "");
+  std::vector<std::string> ids;
+  for (const auto& [id, sha] : w.documents) ids.push_back(id);
+  core::Status result;
+  try {
+    result = d.db.transaction([&](core::db::Tx& tx) -> core::Status {
+      for (std::size_t i = 0; i < contents.size(); ++i) d.hold(tx, ids[i], contents[i]);
+      return write(tx, ids);
+    });
+  } catch (...) {
+    d.remove_unnamed(w);
+    throw;
+  }
+  if (!result) d.remove_unnamed(w);
+  return result;
+}
+
+core::Status Cases::read_blob(std::string_view blob_id, std::ostream& out) {
+  return impl_->blobs.read(std::string(blob_id), out);
 }
 
 int Cases::remove_unnamed_documents() {

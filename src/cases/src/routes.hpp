@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -14,6 +15,8 @@ class Pages;
 namespace mvsp::cases {
 
 class Cases;
+class Casework;
+struct Colleague;
 
 // The roles of a member of staff, (tenant id, role); identity answers it (src/app).
 using RolesOf =
@@ -25,11 +28,12 @@ struct PageOptions {
   std::function<std::vector<std::pair<std::string, std::string>>(
       const std::vector<std::string>& tenant_ids)>
       authorities_of;
+  std::function<std::vector<Colleague>(std::string_view tenant_id)> colleagues;
 };
 
 // /verwaltung/vorgaenge: the arrivals of the person's tenants; /verwaltung/vorgaenge/{id}:
 // one Vorgang with the downloads of its answers and documents.
 void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& cases,
-                          const PageOptions& options);
+                          Casework& work, const PageOptions& options);
 
 }  // namespace mvsp::cases

@@ -4,12 +4,15 @@
 
 #include <algorithm>
 #include <mvsp/cases/cases.hpp>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
+#include <mvsp/delivery/delivery.hpp>
+#include <mvsp/forms/letter.hpp>
 #include <mvsp/web/component.hpp>
 #include <mvsp/web/ports.hpp>
 
@@ -18,10 +21,68 @@
 namespace mvsp::cases {
 namespace {
 
+// Notices go out through the delivery service, as the platform's own client "cases" of the
+// authority's tenant; its statuses read as the Vorgang needs them.
+class DeliveryChannel final : public NoticeChannel {
+ public:
+  explicit DeliveryChannel(delivery::Delivery& delivery) : delivery_(delivery) {}
+
+  core::Result<std::string> send(const Outgoing& n) override {
+    auto accepted = delivery_.accept({kClient, n.tenant_id},
+                                     {.recipient = n.recipient,
+                                      .subject = n.subject,
+                                      .body = n.body,
+                                      .required_level = "low",
+                                      .reference = n.reference,
+                                      .documents = {{n.filename, "application/pdf", n.pdf}}},
+                                     n.idempotency_key);
+    if (!accepted) return core::fail(accepted.error());
+    return accepted->notice.id;
+  }
+
+  core::Result<Progress> progress(std::string_view tenant_id, std::string_view id) override {
+    auto n = delivery_.find({kClient, std::string(tenant_id)}, std::string(id));
+    if (!n) return core::fail(n.error());
+    Progress p;
+    if (n->status == delivery::kStored || n->status == delivery::kRetrieved) {
+      p.status = "stored";
+      p.stored_at = n->stored_at;
+      p.deemed_announced_on = n->deemed_announced_on;
+      p.receipt_message_id = n->receipt_message_id;
+    } else if (n->status == delivery::kUndeliverable) {
+      p.status = "postal";
+    }
+    return p;
+  }
+
+ private:
+  static constexpr const char* kClient = "cases";
+  delivery::Delivery& delivery_;
+};
+
+// A decision notice as a letter of the authority (forms draws it, accessible).
+std::string render_notice(const std::string& authority, const std::string& title,
+                          const std::vector<std::string>& recipient,
+                          const std::vector<std::pair<std::string, std::string>>& references,
+                          const std::string& body) {
+  forms::PdfLetter letter;
+  letter.title = title;
+  letter.sender = {authority};
+  letter.recipient = recipient;
+  letter.references = references;
+  letter.body = forms::letter_blocks(body);
+  letter.footer = {
+      "Dieses Schreiben wurde elektronisch erstellt und mit dem Siegel der Behörde "
+      "versehen; es ist ohne Unterschrift gültig."};
+  return forms::render_letter(letter);
+}
+
 class Component final : public web::Component {
  public:
   std::string_view name() const override { return "cases"; }
-  std::vector<std::string_view> needs() const override { return {"identity", "catalog"}; }
+  std::vector<std::string_view> needs() const override {
+    return {"identity", "catalog", "delivery"};
+  }
   std::span<const core::Resource> resources() const override { return embedded_resources(); }
 
   // Its own blob store: the platform's is the mailbox's, whose sweep removes every blob
@@ -30,14 +91,28 @@ class Component final : public web::Component {
     blobs_ = std::make_unique<core::BlobStore>(p.data_dir / "cases", p.master_key);
     cases_ = std::make_unique<Cases>(p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit, *blobs_);
     p.services.offer(*cases_);
+    channel_ = std::make_unique<DeliveryChannel>(p.services.need<delivery::Delivery>());
+    auto* directory = &p.services.need<StaffDirectory>();
+    work_ = std::make_unique<Casework>(
+        p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit, *blobs_, *cases_,
+        CaseworkOptions{
+            .master_key = p.master_key,
+            .public_url = p.public_url,
+            .texts = &p.texts,
+            .colleagues = [directory](std::string_view t) { return directory->colleagues(t); },
+            .tenant_name = [directory](std::string_view t) { return directory->tenant_name(t); },
+            .tools = {.render = render_notice},
+            .channel = channel_.get()});
+    p.services.offer(*work_);
   }
 
   void routes(web::Platform& p) override {
     if (!p.runs(name())) return;
     auto& staff = p.services.need<catalog::StaffRoles>();
     auto& catalog = p.services.need<catalog::Catalog>();
+    auto* directory = &p.services.need<StaffDirectory>();
     register_staff_pages(
-        p.router, p.pages, *cases_,
+        p.router, p.pages, *cases_, *work_,
         {.roles_of = [&staff](const std::string& account) { return staff.roles_of(account); },
          .authorities_of =
              [&catalog](const std::vector<std::string>& ids) {
@@ -49,11 +124,13 @@ class Component final : public web::Component {
                }
                std::ranges::sort(out, {}, &std::pair<std::string, std::string>::second);
                return out;
-             }});
+             },
+         .colleagues = [directory](std::string_view t) { return directory->colleagues(t); }});
   }
 
   void jobs(web::Platform& p) override {
     if (!p.runs(name())) return;
+    work_->register_jobs(p.runner);
     p.runner.every(
         "cases.remove_unnamed_documents", core::kUnnamedBlobSweepPeriod, [this](core::JobContext&) {
           if (auto n = cases_->remove_unnamed_documents(); n > 0) {
@@ -66,6 +143,8 @@ class Component final : public web::Component {
  private:
   std::unique_ptr<core::BlobStore> blobs_;
   std::unique_ptr<Cases> cases_;
+  std::unique_ptr<DeliveryChannel> channel_;
+  std::unique_ptr<Casework> work_;
 };
 
 }  // namespace

@@ -181,4 +181,13 @@ std::optional<std::string> subject_common_name(const std::string& certificate_pe
   return std::string(cn);
 }
 
+std::optional<TimePoint> certificate_not_after(const std::string& certificate_pem) {
+  auto cert = read_certificate(certificate_pem);
+  if (!cert) return std::nullopt;
+  std::tm tm{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &tm) != 1) return std::nullopt;
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::from_time_t(timegm(&tm)));
+}
+
 }  // namespace mvsp::core::pki

@@ -111,8 +111,7 @@ bool is_single_line(std::string_view s) {
 }
 
 std::string fill_placeholders(
-    std::string_view text,
-    std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+    std::string_view text, std::span<const std::pair<std::string_view, std::string_view>> values) {
   std::string out;
   out.reserve(text.size());
   std::size_t pos = 0;

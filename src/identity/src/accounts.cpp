@@ -18,7 +18,8 @@ core::Result<Account> Accounts::create_account(const NewAccount& input, std::str
   }
   if (!input.role.empty() &&
       std::find(staff_roles().begin(), staff_roles().end(), input.role) == staff_roles().end()) {
-    invalid.and_field("role", "must be one of editor, clerk, cashier, authority_admin, operator");
+    invalid.and_field("role",
+                      "must be one of editor, clerk, lead, cashier, authority_admin, operator");
   }
   if (!invalid.fields.empty()) return fail(std::move(invalid));
   auto hash = secrets::hash_password(input.password);

@@ -27,8 +27,8 @@ std::optional<TrustLevel> parse_level(std::string_view name) {
 }
 
 const std::vector<std::string>& staff_roles() {
-  static const std::vector<std::string> kRoles = {"editor", "clerk", "cashier", "authority_admin",
-                                                  "operator"};
+  static const std::vector<std::string> kRoles = {"editor",  "clerk",           "lead",
+                                                  "cashier", "authority_admin", "operator"};
   return kRoles;
 }
 

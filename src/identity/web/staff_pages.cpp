@@ -12,7 +12,8 @@ using web::View;
 
 // The roles an authority admin hands out (operators are made on the command line).
 const std::vector<std::string>& assignable_roles() {
-  static const std::vector<std::string> kRoles = {"clerk", "cashier", "editor", "authority_admin"};
+  static const std::vector<std::string> kRoles = {"clerk", "lead", "cashier", "editor",
+                                                  "authority_admin"};
   return kRoles;
 }
 

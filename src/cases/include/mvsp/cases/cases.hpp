@@ -6,6 +6,7 @@
 // work on a Vorgang (checks, requests, notices) builds on it.
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <mvsp/core/clock.hpp>
@@ -20,11 +21,13 @@
 namespace mvsp::core {
 class IdGenerator;
 class JobQueue;
+class JobRunner;
 class AuditLog;
 class BlobStore;
 namespace db {
 class Database;
-}
+class Connection;
+}  // namespace db
 }  // namespace mvsp::core
 
 namespace mvsp::cases {
@@ -99,9 +102,16 @@ struct Case {
   int online_service_version = 0;
   std::string title;
   Applicant applicant;
-  std::string state;  // received, …
+  std::string state;  // received, … (casework.hpp: State)
   core::TimePoint submitted_at;
   core::TimePoint received_at;
+  core::TimePoint updated_at;
+  std::string aktenzeichen;  // the authority's file number, "" until a clerk gives one
+  std::string source;        // online, paper
+  std::string group_id;      // the group that handles it, "" for none
+  std::string assignee_id;
+  std::string assignee_name;
+  std::string deadline_on;  // the processing deadline's end, YYYY-MM-DD; "" for none
   std::string form_key;
   int form_version = 0;
   std::string payment_order_id;
@@ -136,6 +146,18 @@ class Cases {
   // The stored answers (pdf, json, xml) and documents of a Vorgang found with find().
   core::Result<std::string> answers(std::string_view case_id, std::string_view kind);
   core::Status read_document(std::string_view case_id, int position, std::ostream& out);
+  // Called inside the transaction that opens a Vorgang, before its event is published:
+  // the clerk's work sets group, deadline and search words there (casework).
+  // Writes `contents` to the Vorgang's store, then runs `write` in a transaction with
+  // their blob ids (in the order given), which it must name in a row; what a failed
+  // `write` leaves unnamed is removed.
+  using StoreWrite = std::function<core::Status(core::db::Connection& tx,
+                                                const std::vector<std::string>& blob_ids)>;
+  core::Status store_with(const std::vector<std::string_view>& contents, const StoreWrite& write);
+  core::Status read_blob(std::string_view blob_id, std::ostream& out);
+  using Preparer =
+      std::function<void(core::db::Connection& tx, Case& opened, const Intake& intake)>;
+  void on_open(Preparer preparer);
   // Removes the documents no Vorgang names (a hand-over that failed after writing them).
   int remove_unnamed_documents();
 

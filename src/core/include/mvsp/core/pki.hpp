@@ -42,5 +42,7 @@ bool rsa_verify(const std::string& certificate_pem, std::string_view data,
                 std::string_view signature, Digest digest);
 // The CN of the certificate's subject, or nothing when the PEM is not a certificate.
 std::optional<std::string> subject_common_name(const std::string& certificate_pem);
+// The end of the certificate's validity (notAfter), or nothing when the PEM is not one.
+std::optional<TimePoint> certificate_not_after(const std::string& certificate_pem);
 
 }  // namespace mvsp::core::pki

@@ -2,6 +2,7 @@
 // Text helpers every component needs: matching what people type, escaping markup.
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,8 +27,12 @@ bool is_single_line(std::string_view s);
 // `text` with each {name} of `values` replaced by its value, in one pass: a value that holds
 // "{link}" (an organisation's name a person typed) stays as it is. Other braces stay.
 std::string fill_placeholders(
+    std::string_view text, std::span<const std::pair<std::string_view, std::string_view>> values);
+inline std::string fill_placeholders(
     std::string_view text,
-    std::initializer_list<std::pair<std::string_view, std::string_view>> values);
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  return fill_placeholders(text, std::span(values.begin(), values.size()));
+}
 
 // Whether `s` is well-formed UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
 bool valid_utf8(std::string_view s);

@@ -25,6 +25,9 @@ class Staff {
   std::vector<std::string> tenant_contacts(std::string_view tenant_id);
   core::Result<std::vector<StaffMember>> list_staff(std::string_view actor,
                                                     std::string_view tenant_id);
+  // The same without the admin's check: for the platform's own components (a case's
+  // colleagues), never for a route.
+  std::vector<StaffMember> members(std::string_view tenant_id);
   core::Result<StaffMember> staff_member(std::string_view actor, std::string_view tenant_id,
                                          std::string_view member_id);
   // Mails a link (valid 7 days) to the address and keeps the invitation until it is

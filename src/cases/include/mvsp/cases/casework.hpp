@@ -1,0 +1,309 @@
+#pragma once
+// The clerk's work on a Vorgang (Fallmanagement): who may see and change which Vorgang,
+// the inbox, the standard process as a state machine, the processing deadline on the
+// business calendar, document requests, withdrawal and the decision notice; and the
+// authority's own settings (groups, closing days, notice templates, seal). Every change is
+// in the audit log (the Vorgang's timeline), every read of a Vorgang in its read record.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mvsp/cases/cases.hpp>
+#include <mvsp/core/clock.hpp>
+#include <mvsp/core/error.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mvsp::web {
+class Catalog;
+}
+
+namespace mvsp::cases {
+
+// The states of the standard process, in the order a Vorgang usually takes them.
+enum class State {
+  received,             // eingegangen
+  formal_check,         // formelle Prüfung
+  documents_requested,  // Unterlagen nachgefordert
+  material_check,       // inhaltliche Prüfung
+  decided,              // entschieden: the notice is made and sealed
+  announced,            // bekanntgegeben: in the applicant's mailbox, or by post
+  filed,                // an die E-Akte übergeben
+  closed,               // abgeschlossen
+  withdrawn,            // zurückgezogen
+  ended,                // ohne Entscheidung beendet
+};
+std::string_view state_name(State state);
+std::optional<State> parse_state(std::string_view name);
+// The states a clerk may move a Vorgang to from `from` (the transitions the pages offer;
+// decided, announced and filed are reached through their own steps).
+std::vector<State> next_states(State from);
+// The event of a change of state; payload {"caseId","applicationId","state"}.
+inline constexpr std::string_view kCaseStateChanged = "case.state_changed";
+// A document request's day is near and the applicant has not answered; payload
+// {"applicationId","request"}. The applications component reminds the applicant.
+inline constexpr std::string_view kCaseRequestReminder = "case.request_reminder";
+
+// The person at work, as the pages know them: the account and its staff roles.
+struct Staffer {
+  std::string account_id;
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> roles;  // (tenant id, role)
+};
+
+// The members of staff of a tenant, as identity knows them (wired in src/app).
+struct Colleague {
+  std::string account_id;
+  std::string name;
+  std::string email;
+  std::vector<std::string> roles;
+};
+using ColleaguesOf = std::function<std::vector<Colleague>(std::string_view tenant_id)>;
+
+// Identity's answers about staff and tenants, offered by src/app (the cases component
+// does not depend on identity).
+class StaffDirectory {
+ public:
+  virtual ~StaffDirectory() = default;
+  virtual std::vector<Colleague> colleagues(std::string_view tenant_id) = 0;
+  virtual std::string tenant_name(std::string_view tenant_id) = 0;
+};
+
+struct InboxQuery {
+  std::string text;   // words of the reference, Aktenzeichen, applicant or answers
+  std::string state;  // "" for every open state, "all", or a state's name
+  std::string online_service_id;
+  std::string authority_id;       // "" for every authority of the person's tenants
+  std::string assignee;           // "" any, "me", "none", or an account id
+  std::string deadline;           // "" any, "soon", "passed"
+  std::string sort = "received";  // received (oldest first), deadline
+  std::string after;              // the keyset of the last row of the page before
+  int limit = 25;
+};
+
+struct InboxRow {
+  Case c;
+  bool deadline_soon = false;
+  bool deadline_passed = false;
+};
+
+struct InboxPage {
+  std::vector<InboxRow> rows;
+  std::string next;  // the keyset for the next page; "" on the last
+};
+
+// The processing deadline of a Vorgang as it stands.
+struct Deadline {
+  std::string rule;  // "3M"
+  std::string from;  // YYYY-MM-DD
+  std::string on;    // the current end
+  std::vector<std::string> extensions;
+  bool suspended = false;  // documents are requested
+  bool soon = false;
+  bool passed = false;
+};
+
+struct DocumentRequest {
+  std::string id;
+  std::string case_id;
+  std::vector<std::string> items;
+  std::string note;
+  std::string deadline_on;
+  std::string status;  // open, fulfilled, expired, cancelled
+  core::TimePoint created_at;
+};
+
+struct Notice {
+  std::string id;
+  std::string title;
+  std::string origin;  // template, upload, automatic
+  std::int64_t size = 0;
+  std::string sha256;
+  core::TimePoint created_at;
+  std::string created_by;
+  std::string recipient;
+  std::string status;  // sealed, delivering, stored, retrieved, postal
+  std::optional<core::TimePoint> stored_at;
+  std::string deemed_announced_on;
+  std::string receipt_message_id;
+};
+
+// One line of the timeline or of the read record.
+struct TimelineEntry {
+  core::TimePoint at;
+  std::string actor;
+  std::string action;  // case.received, case.state, case.assigned, …, or read:<what>
+  std::string detail;  // JSON
+};
+
+struct Group {
+  std::string id;
+  std::string name;
+  std::vector<std::string> members;          // account ids
+  std::vector<std::string> online_services;  // ids
+};
+
+struct ServiceSettings {
+  std::string online_service_id;
+  std::string deadline_rule;                         // core::Duration text, "" for none
+  std::string on_request_expiry = "material_check";  // a state's name
+  std::string auto_decide_template_id;               // "" for a clerk decides
+};
+
+struct ClosingDay {
+  std::string day;  // YYYY-MM-DD
+  std::string label;
+};
+
+struct NoticeTemplate {
+  std::string id;
+  std::string name;
+  std::string title;
+  std::string body;  // forms::letter_blocks text with {{fields}} of the Vorgang
+};
+
+struct SealSummary {
+  std::string subject;
+  core::TimePoint not_after;
+  bool generated = false;
+};
+
+// What the decision notice is made of: a template, or a finished PDF the clerk uploads.
+struct NoticeInput {
+  std::string template_id;
+  std::string body;   // the template's text as the clerk edited it ("" for as it is)
+  std::string title;  // "" for the template's
+  std::string uploaded_pdf;
+  std::string uploaded_filename;
+};
+
+// Where notices go out and how they fare: the delivery service (wired in the component).
+class NoticeChannel {
+ public:
+  virtual ~NoticeChannel() = default;
+  struct Outgoing {
+    std::string tenant_id;
+    std::string recipient;  // mailbox id
+    std::string subject;
+    std::string body;
+    std::string reference;
+    std::string filename;
+    std::string pdf;
+    std::string idempotency_key;
+  };
+  struct Progress {
+    std::string status;  // stored, retrieved, postal, or "" while under way
+    std::optional<core::TimePoint> stored_at;
+    std::string deemed_announced_on;
+    std::string receipt_message_id;
+  };
+  virtual core::Result<std::string> send(const Outgoing& notice) = 0;  // the notice's id
+  virtual core::Result<Progress> progress(std::string_view tenant_id,
+                                          std::string_view notice_id) = 0;
+};
+
+// Seals a PDF with the tenant's certificate and renders a letter; given by the component
+// (forms renders, cases/seal.hpp seals), replaceable in tests.
+struct NoticeTools {
+  std::function<std::string(const std::string& tenant_name, const std::string& title,
+                            const std::vector<std::string>& recipient,
+                            const std::vector<std::pair<std::string, std::string>>& references,
+                            const std::string& body)>
+      render;
+};
+
+struct CaseworkOptions {
+  std::string master_key;               // seals the authorities' seal keys at rest
+  std::string public_url;               // for links in mails to staff
+  const web::Catalog* texts = nullptr;  // the wording of mails to staff
+  ColleaguesOf colleagues;
+  std::function<std::string(std::string_view tenant_id)> tenant_name;
+  NoticeTools tools;
+  NoticeChannel* channel = nullptr;
+};
+
+class Casework {
+ public:
+  Casework(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
+           core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs, Cases& cases,
+           CaseworkOptions options);
+  ~Casework();
+
+  // --- the clerk's work. Each checks that the person may see the Vorgang (not_found
+  // otherwise, as for one that does not exist) and, to change it, works in its tenant.
+
+  core::Result<InboxPage> inbox(const Staffer& who, const InboxQuery& query);
+  // The Vorgang, its read recorded as `what` ("view", "pdf", "document:2", …).
+  core::Result<Case> open_case(const Staffer& who, std::string_view id, std::string_view what);
+  core::Result<Case> assign(const Staffer& who, std::string_view id, std::string_view assignee);
+  core::Result<Case> set_aktenzeichen(const Staffer& who, std::string_view id,
+                                      std::string_view aktenzeichen);
+  core::Result<Case> move(const Staffer& who, std::string_view id, State to, std::string_view note);
+  core::Result<Deadline> deadline(std::string_view case_id);
+  core::Result<Case> extend_deadline(const Staffer& who, std::string_view id,
+                                     std::string_view duration, std::string_view reason);
+  core::Result<DocumentRequest> request_documents(const Staffer& who, std::string_view id,
+                                                  const std::vector<std::string>& items,
+                                                  std::string_view deadline_on,
+                                                  std::string_view note);
+  std::vector<DocumentRequest> requests(std::string_view case_id);
+  core::Result<Notice> decide(const Staffer& who, std::string_view id, const NoticeInput& input);
+  std::vector<Notice> notices(std::string_view case_id);
+  // A notice that goes by post was posted on `posted_on`: the Vorgang is announced.
+  core::Result<Case> confirm_postal(const Staffer& who, std::string_view id,
+                                    std::string_view posted_on);
+  core::Status read_notice(std::string_view case_id, std::string_view notice_id, std::ostream& out);
+  std::vector<TimelineEntry> timeline(std::string_view case_id, int limit = 200);
+  // Reads and changes, newest first: for the authority's administration only.
+  core::Result<std::vector<TimelineEntry>> audit_trail(const Staffer& who, std::string_view id);
+
+  // --- the applicant's side, through the applications component (which has checked
+  // that the person owns the application).
+  std::vector<DocumentRequest> open_requests(std::string_view application_id);
+  core::Status answer_request(std::string_view application_id, std::string_view request_id,
+                              const std::vector<IntakeDocument>& documents, std::string_view actor);
+  core::Status withdraw(std::string_view application_id, std::string_view actor);
+
+  // --- the authority's administration (role authority_admin in the tenant).
+  core::Result<std::vector<Group>> groups(const Staffer& who, std::string_view tenant_id);
+  core::Result<Group> save_group(const Staffer& who, std::string_view tenant_id,
+                                 const Group& group);
+  core::Status remove_group(const Staffer& who, std::string_view tenant_id, std::string_view id);
+  core::Result<std::vector<ServiceSettings>> service_settings(const Staffer& who,
+                                                              std::string_view tenant_id);
+  core::Status save_service_settings(const Staffer& who, std::string_view tenant_id,
+                                     const ServiceSettings& settings);
+  core::Result<std::vector<ClosingDay>> closing_days(const Staffer& who,
+                                                     std::string_view tenant_id);
+  core::Status add_closing_day(const Staffer& who, std::string_view tenant_id,
+                               const ClosingDay& day);
+  core::Status remove_closing_day(const Staffer& who, std::string_view tenant_id,
+                                  std::string_view day);
+  core::Result<std::vector<NoticeTemplate>> templates(const Staffer& who,
+                                                      std::string_view tenant_id);
+  core::Result<NoticeTemplate> save_template(const Staffer& who, std::string_view tenant_id,
+                                             const NoticeTemplate& t);
+  core::Result<SealSummary> seal(const Staffer& who, std::string_view tenant_id);
+  core::Status upload_seal(const Staffer& who, std::string_view tenant_id,
+                           std::string_view pem_or_p12, std::string_view password);
+
+  // --- periodic work and events
+  // Document requests whose deadline is near (reminded once) or passed (the Vorgang moves
+  // on as the authority set). Returns how many requests changed.
+  int run_request_deadlines();
+  // Notices under way: their receipts, or the postal announcement when delivery failed.
+  int follow_notices();
+  // A Vorgang just opened: its group, deadline, search words; the automatic decision.
+  core::Status prepare(std::string_view case_id);
+  void register_jobs(core::JobRunner& runner);
+
+  // The shared state of the parts (private header casework_impl.hpp).
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mvsp::cases

@@ -1,0 +1,93 @@
+#pragma once
+// The state the parts of Casework share (private): casework.cpp (access, inbox, states),
+// deadlines.cpp, requests.cpp, notices.cpp and admin.cpp.
+#include <initializer_list>
+#include <mvsp/cases/casework.hpp>
+#include <mvsp/cases/seal.hpp>
+#include <mvsp/core/calendar.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace mvsp::core {
+class BlobStore;
+namespace db {
+class Connection;
+}
+}  // namespace mvsp::core
+
+namespace mvsp::cases {
+
+bool is_open(State state);
+// The search words of a Vorgang: of `texts` and of every string among the answers.
+std::vector<std::string> search_terms(std::span<const std::string> texts,
+                                      std::string_view answers_json);
+
+// How many business days ahead the inbox warns of a deadline.
+inline constexpr int kWarnBusinessDays = 10;
+
+struct Casework::Impl {
+  Impl(core::db::Database& db, const core::Clock& clock, core::IdGenerator& ids,
+       core::JobQueue& jobs, core::AuditLog& audit, core::BlobStore& blobs, Cases& cases,
+       CaseworkOptions options);
+
+  core::db::Database& db;
+  const core::Clock& clock;
+  core::IdGenerator& ids;
+  core::JobQueue& jobs;
+  core::AuditLog& audit;
+  core::BlobStore& blobs;
+  Cases& cases;
+  CaseworkOptions options;
+
+  // --- access (casework.cpp)
+  static std::vector<std::string> roles_in(const Staffer& who, std::string_view tenant);
+  static bool has_role(const Staffer& who, std::string_view tenant,
+                       std::initializer_list<std::string_view> roles);
+  std::vector<std::string> groups_of(core::db::Connection& c, std::string_view account);
+  bool may_see(core::db::Connection& c, const Staffer& who, const Case& k);
+  std::optional<Case> load(core::db::Connection& c, std::string_view id, bool for_update);
+  // The Vorgang when the person may see it; not_found otherwise.
+  core::Result<Case> visible(core::db::Connection& c, const Staffer& who, std::string_view id,
+                             bool for_update);
+  static std::string actor(const Staffer& who);
+  // An audit record about the Vorgang (its timeline); `by` is the actor's name.
+  void record(core::db::Connection& tx, const std::string& actor_id, const std::string& actor_name,
+              const Case& k, std::string_view action,
+              std::vector<std::pair<std::string, std::string>> detail);
+  void set_state(core::db::Connection& tx, Case& k, State to, const std::string& actor_id,
+                 const std::string& actor_name, std::string_view note);
+  void read(const Staffer& who, const Case& k, std::string_view what);
+  // Mails a member of staff about the Vorgang (`what`: withdrawn, …), from the catalog's
+  // cases.mail.<what> texts.
+  void notify_staff(core::db::Connection& tx, const std::string& address, std::string_view what,
+                    const Case& k);
+  void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
+  void write_terms(core::db::Connection& tx, const std::string& case_id,
+                   const std::vector<std::string>& terms);
+
+  // --- deadlines (deadlines.cpp)
+  core::BusinessCalendar calendar(core::db::Connection& c, std::string_view tenant_id);
+  // The last day of the inbox's warning from `today` (YYYY-MM-DD), on the MV calendar.
+  std::string warn_until(const std::string& today);
+  void start_deadline(core::db::Connection& tx, Case& k);
+  // Recomputes the deadline's end from its rule, suspensions and extensions.
+  void recompute_deadline(core::db::Connection& tx, Case& k);
+  void suspend_deadline(core::db::Connection& tx, Case& k);
+  void resume_deadline(core::db::Connection& tx, Case& k);
+
+  // --- document requests (requests.cpp)
+  // Ends the Vorgang's open requests with `status` and lets the deadline run again.
+  void end_requests(core::db::Connection& tx, Case& k, std::string_view status);
+
+  // --- notices (notices.cpp)
+  std::string seal_key(std::string_view tenant_id) const;
+  SealCertificate seal_of(const std::string& tenant_id);
+  core::Result<Notice> decide_as(const Case& k, const NoticeInput& input,
+                                 const std::string& actor_id, const std::string& actor_name,
+                                 std::string_view origin);
+  core::Status announce(const std::string& notice_id);
+};
+
+}  // namespace mvsp::cases

@@ -1,0 +1,50 @@
+#pragma once
+// How a Vorgang's row is read (private): the intake and the clerk's work share it.
+#include <mvsp/cases/cases.hpp>
+#include <mvsp/core/db.hpp>
+#include <string_view>
+
+namespace mvsp::cases {
+
+// No processing deadline: sorts after every day, so "deadline first" lists them last.
+inline constexpr std::string_view kNoDeadline = "9999-12-31";
+
+inline constexpr const char* kCaseColumns =
+    "id, reference, tenant_id, authority_id, application_id, online_service_id, "
+    "online_service_version, title, applicant_kind, applicant_owner_id, applicant_name, "
+    "applicant_email, state, submitted_at, received_at, form_key, form_version, "
+    "payment_order_id, payment_status, payment_method, payment_amount_cents, kassenzeichen, "
+    "updated_at, aktenzeichen, source, group_id, assignee_id, assignee_name, deadline_on";
+
+inline Case read_case(const core::db::Row& r) {
+  Case c;
+  c.id = r.text(0);
+  c.reference = r.text(1);
+  c.tenant_id = r.text(2);
+  c.authority_id = r.text(3);
+  c.application_id = r.text(4);
+  c.online_service_id = r.text(5);
+  c.online_service_version = static_cast<int>(r.integer(6));
+  c.title = r.text(7);
+  c.applicant = {r.text(8), r.text(9), r.text(10), r.text(11)};
+  c.state = r.text(12);
+  c.submitted_at = core::from_millis(r.integer(13));
+  c.received_at = core::from_millis(r.integer(14));
+  c.form_key = r.text(15);
+  c.form_version = static_cast<int>(r.integer(16));
+  c.payment_order_id = r.text(17);
+  c.payment_status = r.text(18);
+  c.payment_method = r.text(19);
+  c.payment_amount_cents = r.integer(20);
+  c.kassenzeichen = r.text(21);
+  c.updated_at = core::from_millis(r.integer(22));
+  c.aktenzeichen = r.text(23);
+  c.source = r.text(24);
+  c.group_id = r.text(25);
+  c.assignee_id = r.text(26);
+  c.assignee_name = r.text(27);
+  c.deadline_on = r.text(28) == kNoDeadline ? std::string() : r.text(28);
+  return c;
+}
+
+}  // namespace mvsp::cases

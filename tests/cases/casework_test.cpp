@@ -1,0 +1,431 @@
+// The clerk's work on SQLite and PostgreSQL: who sees which Vorgang, the inbox's filters,
+// search and paging, the state machine, the deadline on the business calendar with
+// suspension and extension, document requests that pass by themselves, the withdrawal,
+// the sealed decision notice and its announcement, and the record of every read.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <mvsp/cases/cases.hpp>
+#include <mvsp/cases/casework.hpp>
+#include <mvsp/core/audit.hpp>
+#include <mvsp/core/blobs.hpp>
+#include <mvsp/core/jobs.hpp>
+#include <mvsp/forms/letter.hpp>
+#include <sstream>
+
+#include "support.hpp"
+
+namespace mvsp::cases {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The delivery service as a test double: what was sent, and what it reports.
+class FakeChannel final : public NoticeChannel {
+ public:
+  core::Result<std::string> send(const Outgoing& n) override {
+    sent.push_back(n);
+    return "n-" + std::to_string(sent.size());
+  }
+  core::Result<Progress> progress(std::string_view, std::string_view) override { return next; }
+  std::vector<Outgoing> sent;
+  Progress next;
+};
+
+std::string run(const std::string& command) {
+  std::string out;
+  auto* pipe = popen(command.c_str(), "r");
+  if (!pipe) return out;
+  char buffer[4096];
+  while (auto n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+class Casework_ : public test::BackendTest {
+ protected:
+  void SetUp() override {
+    BackendTest::SetUp();
+    if (IsSkipped()) return;
+    database_->migrate(clock_);
+    jobs_ = std::make_unique<core::JobQueue>(db(), clock_, ids_);
+    jobs_->subscribe(std::string(kCaseRequestReminder), "test.request_reminder");
+    audit_ = std::make_unique<core::AuditLog>(clock_);
+    blobs_ = std::make_unique<core::BlobStore>(dir_.path() / "cases", std::string(32, 'k'));
+    cases_ = std::make_unique<Cases>(db(), clock_, ids_, *jobs_, *audit_, *blobs_);
+    work_ = std::make_unique<Casework>(
+        db(), clock_, ids_, *jobs_, *audit_, *blobs_, *cases_,
+        CaseworkOptions{
+            .master_key = std::string(32, 'm'),
+            .public_url = "https://mvsp.example",
+            .texts = nullptr,
+            .colleagues = [this](std::string_view tenant) { return colleagues(tenant); },
+            .tenant_name =
+                [](std::string_view t) {
+                  return t == "t-wismar" ? "Hansestadt Wismar" : "Schwerin";
+                },
+            .tools = {.render =
+                          [](const std::string& authority, const std::string& title,
+                             const std::vector<std::string>& recipient,
+                             const std::vector<std::pair<std::string, std::string>>& references,
+                             const std::string& body) {
+                            forms::PdfLetter letter;
+                            letter.title = title;
+                            letter.sender = {authority};
+                            letter.recipient = recipient;
+                            letter.references = references;
+                            letter.body = forms::letter_blocks(body);
+                            return forms::render_letter(letter);
+                          }},
+            .channel = &channel_});
+  }
+
+  std::vector<Colleague> colleagues(std::string_view tenant) {
+    if (tenant == "t-wismar") {
+      return {{"a-clerk", "Clara Sachbearbeiterin", "clara@wismar.example", {"clerk"}},
+              {"a-other", "Otto Kollege", "otto@wismar.example", {"clerk"}},
+              {"a-admin", "Anna Admin", "anna@wismar.example", {"authority_admin"}}};
+    }
+    return {{"a-schwerin", "Sven Schwerin", "sven@schwerin.example", {"clerk"}}};
+  }
+
+  Staffer clerk() { return {"a-clerk", "Clara Sachbearbeiterin", {{"t-wismar", "clerk"}}}; }
+  Staffer other() { return {"a-other", "Otto Kollege", {{"t-wismar", "clerk"}}}; }
+  Staffer admin() { return {"a-admin", "Anna Admin", {{"t-wismar", "authority_admin"}}}; }
+  Staffer schwerin() { return {"a-schwerin", "Sven Schwerin", {{"t-schwerin", "clerk"}}}; }
+
+  Case open(const std::string& application, const std::string& name = "Erika Müller",
+            const std::string& kind = "account") {
+    Intake in{
+        .application_id = application,
+        .reference = "MV-35CA3-" + application,
+        .tenant_id = "t-wismar",
+        .authority_id = "hwi-steuern",
+        .online_service_id = "hundesteuer-anmeldung",
+        .online_service_version = 1,
+        .title = "Hundesteuer: Anmeldung eines Hundes",
+        .applicant = {.kind = kind,
+                      .owner_id = kind == "guest" ? "" : "k" + std::string(25, 'e'),
+                      .name = name,
+                      .email = "erika@example.org"},
+        .submitted_at = clock_.now(),
+        .form_key = "hundesteuer",
+        .form_version = 1,
+        .answers_json =
+            R"({"form":"hundesteuer","answers":{"hunde":[{"name":"Bello","rasse":"Dackel"}]}})",
+        .answers_xml = "<antrag/>",
+        .pdf = "%PDF-1.7\n%%EOF\n"};
+    auto opened = cases_->open(in);
+    EXPECT_TRUE(opened) << opened.error().message;
+    return *opened;
+  }
+
+  void settings(const std::string& rule, const std::string& expiry = "material_check",
+                const std::string& automatic = {}) {
+    auto saved = work_->save_service_settings(admin(), "t-wismar",
+                                              {"hundesteuer-anmeldung", rule, expiry, automatic});
+    ASSERT_TRUE(saved) << saved.error().message;
+  }
+
+  std::string template_id() {
+    if (!template_.empty()) return template_;
+    auto t = work_->save_template(admin(), "t-wismar",
+                                  {"", "Hundesteuer festgesetzt", "Bescheid über die Hundesteuer",
+                                   "Sehr geehrte Person {antragsteller},\n\nfür Ihren Hund "
+                                   "{antwort.hunde.1.name} setzen wir die Steuer fest.\n\n## "
+                                   "Gebühr\n\n| Gebühr | 5,00 € |"});
+    EXPECT_TRUE(t) << t.error().message;
+    template_ = t->id;
+    return template_;
+  }
+  std::string template_;
+
+  test::TempDir dir_;
+  test::ManualClock clock_;  // Monday, 21 September 2026
+  test::SequenceIds ids_;
+  FakeChannel channel_;
+  std::unique_ptr<core::JobQueue> jobs_;
+  std::unique_ptr<core::AuditLog> audit_;
+  std::unique_ptr<core::BlobStore> blobs_;
+  std::unique_ptr<Cases> cases_;
+  std::unique_ptr<Casework> work_;
+};
+
+TEST_P(Casework_, AClerkOfAnotherAuthorityFindsNothingAndChangesNothing) {
+  auto k = open("a1");
+  auto s = schwerin();
+  EXPECT_EQ(work_->open_case(s, k.id, "view").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->assign(s, k.id, "a-schwerin").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->set_aktenzeichen(s, k.id, "X").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->move(s, k.id, State::formal_check, "").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->request_documents(s, k.id, {"Foto"}, "2026-10-30", "").error().code,
+            core::ErrorCode::not_found);
+  EXPECT_EQ(work_->extend_deadline(s, k.id, "1M", "weil").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->decide(s, k.id, {.template_id = "x"}).error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->audit_trail(s, k.id).error().code, core::ErrorCode::not_found);
+  EXPECT_TRUE(work_->inbox(s, {})->rows.empty());
+  EXPECT_EQ(work_->groups(s, "t-wismar").error().code, core::ErrorCode::forbidden);
+  EXPECT_EQ(work_->save_template(s, "t-wismar", {"", "n", "t", "b"}).error().code,
+            core::ErrorCode::forbidden);
+  // An admin of Wismar is not one of Schwerin.
+  EXPECT_EQ(work_->closing_days(admin(), "t-schwerin").error().code, core::ErrorCode::forbidden);
+  EXPECT_EQ(work_->open_case(clerk(), k.id, "view")->state, "received");
+}
+
+TEST_P(Casework_, AGroupsVorgaengeAreForItsMembersLeadAndAdministration) {
+  auto g = work_->save_group(admin(), "t-wismar",
+                             {"", "Steuern", {"a-clerk"}, {"hundesteuer-anmeldung"}});
+  ASSERT_TRUE(g) << g.error().message;
+  auto k = open("a1");
+  EXPECT_EQ(k.group_id, g->id);
+  EXPECT_TRUE(work_->open_case(clerk(), k.id, "view"));
+  EXPECT_EQ(work_->open_case(other(), k.id, "view").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->inbox(other(), {})->rows.size(), 0u);
+  EXPECT_EQ(work_->inbox(clerk(), {})->rows.size(), 1u);
+  EXPECT_TRUE(work_->open_case(admin(), k.id, "view"));
+  Staffer lead{"a-lead", "Leo Leitung", {{"t-wismar", "lead"}}};
+  EXPECT_TRUE(work_->open_case(lead, k.id, "view"));
+  // A member must be a clerk of the authority.
+  auto bad = work_->save_group(admin(), "t-wismar", {"", "Fremde", {"a-schwerin"}, {}});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().fields.at(0).field, "members");
+  EXPECT_FALSE(work_->save_group(admin(), "t-wismar", {"", "Steuern", {}, {}}))
+      << "names are unique";
+  // Removing the group gives its Vorgänge to every clerk.
+  ASSERT_TRUE(work_->remove_group(admin(), "t-wismar", g->id));
+  EXPECT_TRUE(work_->open_case(other(), k.id, "view"));
+}
+
+TEST_P(Casework_, TheStateMachineAllowsTheStandardProcessOnlyAndRecordsEveryStep) {
+  auto k = open("a1");
+  auto c = clerk();
+  auto wrong = work_->move(c, k.id, State::closed, "");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().fields.at(0).field, "state");
+  ASSERT_TRUE(work_->move(c, k.id, State::formal_check, "vollständig?"));
+  ASSERT_TRUE(work_->move(c, k.id, State::material_check, ""));
+  EXPECT_FALSE(work_->move(c, k.id, State::announced, "")) << "announced comes from delivery";
+  auto line = work_->timeline(k.id);
+  ASSERT_GE(line.size(), 3u);
+  EXPECT_EQ(line[0].action, "case.state");
+  EXPECT_NE(line[0].detail.find("material_check"), std::string::npos);
+  EXPECT_NE(line[1].detail.find("vollständig?"), std::string::npos);
+  EXPECT_NE(line[1].detail.find("Clara Sachbearbeiterin"), std::string::npos);
+  auto events = db().query_one("SELECT COUNT(*) FROM jobs WHERE payload LIKE '%material_check%'");
+  (void)events;
+}
+
+TEST_P(Casework_, TheInboxSearchesFiltersAndPagesByKeyset) {
+  for (int i = 0; i < 7; ++i) {
+    open("a" + std::to_string(i), i == 3 ? "Jörg Müller" : "Erika Beispiel");
+    clock_.advance(1min);
+  }
+  auto c = clerk();
+  auto found = work_->inbox(c, {.text = "mueller"});
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->rows.size(), 1u);
+  EXPECT_EQ(found->rows[0].c.applicant.name, "Jörg Müller");
+  EXPECT_EQ(work_->inbox(c, {.text = "Mül"})->rows.size(), 1u) << "a prefix, transliterated";
+  EXPECT_EQ(work_->inbox(c, {.text = "dackel"})->rows.size(), 7u) << "words of the answers";
+  EXPECT_EQ(work_->inbox(c, {.text = "dackel jörg"})->rows.size(), 1u) << "every word";
+  EXPECT_TRUE(work_->inbox(c, {.text = "pudel"})->rows.empty());
+  // Pages of three, oldest first, with nothing twice and nothing left out.
+  std::vector<std::string> seen;
+  InboxQuery q{.limit = 3};
+  for (int page = 0; page < 5; ++page) {
+    auto p = work_->inbox(c, q);
+    ASSERT_TRUE(p);
+    for (const auto& r : p->rows) seen.push_back(r.c.application_id);
+    if (p->next.empty()) break;
+    q.after = p->next;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a0", "a1", "a2", "a3", "a4", "a5", "a6"}));
+  // Assignment filters.
+  auto k = work_->inbox(c, {})->rows[2].c;
+  ASSERT_TRUE(work_->assign(c, k.id, "a-clerk"));
+  EXPECT_EQ(work_->inbox(c, {.assignee = "me"})->rows.size(), 1u);
+  EXPECT_EQ(work_->inbox(c, {.assignee = "none"})->rows.size(), 6u);
+  EXPECT_FALSE(work_->assign(c, k.id, "a-schwerin")) << "only a colleague";
+  // State filter; bad values are named.
+  EXPECT_EQ(work_->inbox(c, {.state = "withdrawn"})->rows.size(), 0u);
+  auto bad = work_->inbox(c, {.state = "nonsense", .after = "x"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().fields.size(), 2u);
+}
+
+TEST_P(Casework_, TheDeadlineStopsWhileDocumentsAreRequestedAndCanBeExtended) {
+  settings("3M");
+  auto k = open("a1");  // received Monday 21 September 2026
+  auto d = work_->deadline(k.id);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->on, "2026-12-21");
+  auto c = clerk();
+  ASSERT_TRUE(work_->move(c, k.id, State::formal_check, ""));
+  ASSERT_TRUE(work_->request_documents(c, k.id, {"Foto des Hundes"}, "2026-10-15", "bitte"));
+  EXPECT_TRUE(work_->deadline(k.id)->suspended);
+  EXPECT_EQ(work_->deadline(k.id)->on, "");
+  clock_.advance(std::chrono::days(10));
+  auto request = work_->open_requests(k.application_id);
+  ASSERT_EQ(request.size(), 1u);
+  ASSERT_TRUE(work_->answer_request(k.application_id, request[0].id,
+                                    {{.requirement = "Foto des Hundes",
+                                      .filename = "bello.jpg",
+                                      .media_type = "image/jpeg",
+                                      .content = "jpeg"}},
+                                    "account:k-erika"));
+  auto after = work_->open_case(c, k.id, "view");
+  EXPECT_EQ(after->state, "formal_check") << "back to the check it came from";
+  EXPECT_EQ(after->documents.size(), 1u);
+  // ten days later: 31 December 2026, not a closing day yet
+  EXPECT_EQ(work_->deadline(k.id)->on, "2026-12-31");
+  ASSERT_TRUE(work_->add_closing_day(admin(), "t-wismar", {"2026-12-31", "Silvester"}));
+  ASSERT_TRUE(work_->extend_deadline(c, k.id, "1M", "§ 42a Abs. 2 VwVfG: schwierige Sache"));
+  // 31 Dec + 1 month = 31 January 2027, a Sunday: Monday 1 February
+  EXPECT_EQ(work_->deadline(k.id)->on, "2027-02-01");
+  EXPECT_FALSE(work_->extend_deadline(c, k.id, "1X", "")) << "duration and reason are named";
+}
+
+TEST_P(Casework_, ARequestWhoseDayPassesMovesTheVorgangOnByItself) {
+  settings("3M", "ended");
+  auto k = open("a1");
+  auto c = clerk();
+  ASSERT_TRUE(work_->request_documents(c, k.id, {"Foto"}, "2026-10-01", ""));
+  EXPECT_EQ(work_->run_request_deadlines(), 0) << "nothing due yet";
+  clock_.advance(std::chrono::days(8));  // 29 September: three days before, a reminder
+  EXPECT_EQ(work_->run_request_deadlines(), 1);
+  EXPECT_EQ(
+      db().query_one("SELECT COUNT(*) FROM jobs WHERE payload LIKE '%\"request\"%'")->integer(0),
+      1);
+  clock_.advance(std::chrono::days(3));  // 2 October
+  EXPECT_EQ(work_->run_request_deadlines(), 1);
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "ended");
+  EXPECT_EQ(work_->requests(k.id)[0].status, "expired");
+  EXPECT_EQ(work_->run_request_deadlines(), 0) << "once";
+}
+
+TEST_P(Casework_, AWithdrawalShowsAtOnceAndEndsTheRequests) {
+  auto k = open("a1");
+  auto c = clerk();
+  ASSERT_TRUE(work_->request_documents(c, k.id, {"Foto"}, "2026-10-01", ""));
+  ASSERT_TRUE(work_->withdraw(k.application_id, "account:k-erika"));
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "withdrawn");
+  EXPECT_EQ(work_->requests(k.id)[0].status, "cancelled");
+  EXPECT_TRUE(work_->withdraw(k.application_id, "account:k-erika")) << "twice is once";
+  auto decided = open("a2");
+  ASSERT_TRUE(work_->move(c, decided.id, State::formal_check, ""));
+  ASSERT_TRUE(work_->decide(c, decided.id, {.template_id = template_id()}));
+  EXPECT_EQ(work_->withdraw(decided.application_id, "account:k-erika").error().code,
+            core::ErrorCode::conflict);
+}
+
+TEST_P(Casework_, TheNoticeIsSealedAnnouncedAndItsReceiptRecorded) {
+  auto k = open("a1");
+  auto c = clerk();
+  EXPECT_FALSE(work_->decide(c, k.id, {.template_id = template_id()})) << "not before the checks";
+  ASSERT_TRUE(work_->move(c, k.id, State::formal_check, ""));
+  ASSERT_TRUE(work_->set_aktenzeichen(c, k.id, "32.1-HST-2026/0042"));
+  auto bad = work_->decide(c, k.id, {.template_id = "nope"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().fields.at(0).field, "template");
+  auto n = work_->decide(c, k.id, {.template_id = template_id()});
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(n->status, "sealed");
+  EXPECT_EQ(n->recipient, "mvsp:k" + std::string(25, 'e'));
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "decided");
+  std::ostringstream pdf;
+  ASSERT_TRUE(work_->read_notice(k.id, n->id, pdf));
+  auto path = dir_.path() / "notice.pdf";
+  std::ofstream(path, std::ios::binary) << pdf.str();
+  auto verified = run("pdfsig '" + path.string() + "' 2>&1");
+  EXPECT_NE(verified.find("Signature is Valid"), std::string::npos) << verified;
+  auto text = run("pdftotext '" + path.string() + "' - 2>&1");
+  EXPECT_NE(text.find("Erika Müller"), std::string::npos) << text;
+  EXPECT_NE(text.find("Bello"), std::string::npos) << "an answer's field";
+  EXPECT_NE(text.find("32.1-HST-2026/0042"), std::string::npos);
+  // The announce job sends it; delivery reports the receipt.
+  core::JobRunner runner(*jobs_, db(), {.threads = 1, .name = "t"});
+  work_->register_jobs(runner);
+  runner.run_due();
+  ASSERT_EQ(channel_.sent.size(), 1u);
+  EXPECT_EQ(channel_.sent[0].recipient, n->recipient);
+  EXPECT_EQ(channel_.sent[0].pdf, pdf.str());
+  EXPECT_EQ(work_->follow_notices(), 0) << "under way";
+  channel_.next = {"stored", clock_.now(), "2026-09-25", "<receipt-1@mailbox>"};
+  EXPECT_EQ(work_->follow_notices(), 1);
+  auto notices = work_->notices(k.id);
+  EXPECT_EQ(notices[0].status, "stored");
+  EXPECT_EQ(notices[0].deemed_announced_on, "2026-09-25");
+  EXPECT_EQ(notices[0].receipt_message_id, "<receipt-1@mailbox>");
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "announced");
+}
+
+TEST_P(Casework_, AGuestsNoticeGoesByPost) {
+  auto k = open("a1", "Gast Person", "guest");
+  auto c = clerk();
+  ASSERT_TRUE(work_->move(c, k.id, State::formal_check, ""));
+  ASSERT_TRUE(work_->decide(c, k.id, {.template_id = template_id()}));
+  core::JobRunner runner(*jobs_, db(), {.threads = 1, .name = "t"});
+  work_->register_jobs(runner);
+  runner.run_due();
+  EXPECT_TRUE(channel_.sent.empty());
+  EXPECT_EQ(work_->notices(k.id)[0].status, "postal");
+  EXPECT_FALSE(work_->confirm_postal(c, k.id, "2030-01-01")) << "not in the future";
+  ASSERT_TRUE(work_->confirm_postal(c, k.id, "2026-09-21"));
+  EXPECT_EQ(work_->notices(k.id)[0].deemed_announced_on, "2026-09-25");
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "announced");
+}
+
+TEST_P(Casework_, AnOnlineServiceSetToDecideAutomaticallyNeedsNoClerk) {
+  settings("", "material_check", template_id());
+  auto k = open("a1");
+  ASSERT_TRUE(work_->prepare(k.id));
+  auto notices = work_->notices(k.id);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_EQ(notices[0].origin, "automatic");
+  EXPECT_EQ(work_->open_case(admin(), k.id, "view")->state, "decided");
+}
+
+TEST_P(Casework_, EveryReadIsInTheAuditTrailForTheAdministrationOnly) {
+  auto k = open("a1");
+  clock_.advance(1min);
+  ASSERT_TRUE(work_->open_case(clerk(), k.id, "view"));
+  ASSERT_TRUE(work_->open_case(clerk(), k.id, "document:0"));
+  EXPECT_EQ(work_->audit_trail(clerk(), k.id).error().code, core::ErrorCode::forbidden);
+  auto trail = work_->audit_trail(admin(), k.id);
+  ASSERT_TRUE(trail);
+  int reads = 0;
+  for (const auto& e : *trail) {
+    if (e.action.starts_with("read:")) {
+      ++reads;
+      EXPECT_NE(e.actor.find("a-clerk"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(reads, 2);
+  EXPECT_EQ(trail->back().action, "case.received");
+}
+
+TEST_P(Casework_, TheAuthoritysSettingsRefuseWhatIsNotValid) {
+  auto bad = work_->save_service_settings(admin(), "t-wismar",
+                                          {"hundesteuer-anmeldung", "3 Monate", "closed", "x"});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().fields.size(), 3u);
+  EXPECT_FALSE(work_->add_closing_day(admin(), "t-wismar", {"2026-02-30", "x"}));
+  EXPECT_FALSE(work_->add_closing_day(admin(), "t-wismar", {"2026-12-24", ""}));
+  ASSERT_TRUE(work_->add_closing_day(admin(), "t-wismar", {"2026-12-24", "Heiligabend"}));
+  EXPECT_FALSE(work_->add_closing_day(admin(), "t-wismar", {"2026-12-24", "Heiligabend"}));
+  EXPECT_FALSE(work_->save_template(admin(), "t-wismar", {"", "", "Titel", "Text"}));
+  auto seal = work_->upload_seal(admin(), "t-wismar", "not a certificate", "");
+  ASSERT_FALSE(seal);
+  EXPECT_EQ(seal.error().code, core::ErrorCode::invalid_input);
+  auto generated = work_->seal(admin(), "t-wismar");
+  ASSERT_TRUE(generated);
+  EXPECT_TRUE(generated->generated);
+  EXPECT_EQ(generated->subject, "Hansestadt Wismar");
+  EXPECT_GT(generated->not_after, clock_.now() + std::chrono::days(365));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Casework_, ::testing::ValuesIn(test::backends()));
+
+}  // namespace
+}  // namespace mvsp::cases
