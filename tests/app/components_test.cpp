@@ -143,6 +143,7 @@ TEST_F(Components, PeriodicWorkRunsAsScheduledJobsWhereItsComponentRuns) {
                   "mailbox.report_overdue", "mailbox.remove_unnamed_documents",
                   "delivery.delete_expired_documents", "delivery.remove_unnamed_documents",
                   "payments.sweep", "payments.daily_export", "cases.remove_unnamed_documents",
+                  "cases.follow_notices", "cases.request_deadlines",
                   "applications.sweep", "applications.remove_unnamed_documents"}));
   }
   std::filesystem::remove(dir_.path() / "mvsp.db");
