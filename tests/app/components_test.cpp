@@ -137,14 +137,14 @@ TEST_F(Components, PeriodicWorkRunsAsScheduledJobsWhereItsComponentRuns) {
   {
     App app(settings(std::nullopt));
     app.job_runner().run_due();
-    EXPECT_EQ(ran(app),
-              (std::set<std::string>{
-                  "core.purge_jobs", "web.purge_sessions", "identity.retention",
-                  "mailbox.report_overdue", "mailbox.remove_unnamed_documents",
-                  "delivery.delete_expired_documents", "delivery.remove_unnamed_documents",
-                  "payments.sweep", "payments.daily_export", "cases.remove_unnamed_documents",
-                  "cases.follow_notices", "cases.request_deadlines",
-                  "applications.sweep", "applications.remove_unnamed_documents"}));
+    EXPECT_EQ(
+        ran(app),
+        (std::set<std::string>{
+            "core.purge_jobs", "web.purge_sessions", "identity.retention", "mailbox.report_overdue",
+            "mailbox.remove_unnamed_documents", "delivery.delete_expired_documents",
+            "delivery.remove_unnamed_documents", "payments.sweep", "payments.daily_export",
+            "cases.remove_unnamed_documents", "cases.follow_notices", "cases.request_deadlines",
+            "applications.sweep", "applications.remove_unnamed_documents"}));
   }
   std::filesystem::remove(dir_.path() / "mvsp.db");
   App catalog_only(settings(std::vector<std::string>{"catalog"}));

@@ -132,6 +132,8 @@ core::Status check(const Intake& in) {
 // browser sent, and refusing a submission for it would help nobody. Control characters go,
 // slashes become "_", bytes that are not UTF-8 become U+FFFD, at most 255 bytes (whole
 // characters); the pages make it safe for headers (web::attachment_disposition).
+}  // namespace
+
 std::string stored_filename(std::string_view name, std::size_t position) {
   auto out = core::repair_utf8(name);
   std::erase_if(out, [](char c) {
@@ -146,15 +148,11 @@ std::string stored_filename(std::string_view name, std::size_t position) {
   return out;
 }
 
+namespace {
+
 std::string event_payload(const Case& c) {
-  std::string out = "{\"caseId\":";
-  core::append_json_string(out, c.id);
-  out += ",\"applicationId\":";
-  core::append_json_string(out, c.application_id);
-  out += ",\"reference\":";
-  core::append_json_string(out, c.reference);
-  out += "}";
-  return out;
+  return json_object(
+      {{"caseId", c.id}, {"applicationId", c.application_id}, {"reference", c.reference}});
 }
 
 // The blobs an intake writes, in the order of `contents`.

@@ -276,14 +276,9 @@ void Casework::Impl::set_state(core::db::Connection& tx, Case& k, State to,
   std::vector<std::pair<std::string, std::string>> detail = {{"from", from}, {"to", k.state}};
   if (!note.empty()) detail.emplace_back("note", std::string(note));
   record(tx, actor_id, actor_name, k, "case.state", std::move(detail));
-  std::string payload = "{\"caseId\":";
-  core::append_json_string(payload, k.id);
-  payload += ",\"applicationId\":";
-  core::append_json_string(payload, k.application_id);
-  payload += ",\"state\":";
-  core::append_json_string(payload, k.state);
-  payload += "}";
-  jobs.publish(tx, kCaseStateChanged, payload);
+  jobs.publish(
+      tx, kCaseStateChanged,
+      json_object({{"caseId", k.id}, {"applicationId", k.application_id}, {"state", k.state}}));
 }
 
 void Casework::Impl::read(const Staffer& who, const Case& k, std::string_view what) {

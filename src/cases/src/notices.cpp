@@ -248,11 +248,8 @@ core::Result<Notice> Casework::Impl::decide_as(const Case& k, const NoticeInput&
         record(tx, actor_id, actor_name, *now, "case.notice",
                {{"notice", n.id}, {"title", n.title}, {"origin", n.origin}, {"sha256", n.sha256}});
         set_state(tx, *now, State::decided, actor_id, actor_name, "");
-        std::string payload = "{\"notice\":";
-        core::append_json_string(payload, n.id);
-        payload += "}";
         jobs.enqueue(tx, {.kind = kAnnounceJob,
-                          .payload = payload,
+                          .payload = json_object({{"notice", n.id}}),
                           .idempotency_key = "cases.announce:" + n.id});
         return {};
       });

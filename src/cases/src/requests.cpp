@@ -179,7 +179,7 @@ core::Status Casework::answer_request(std::string_view application_id, std::stri
         std::vector<std::string> names;
         for (std::size_t i = 0; i < documents.size(); ++i) {
           const auto& doc = documents[i];
-          auto name = core::truncate_utf8(doc.filename, 255);
+          auto name = stored_filename(doc.filename, static_cast<std::size_t>(position));
           tx.execute(
               "INSERT INTO case_documents (case_id, position, requirement, filename, media_type, "
               "size, sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -276,12 +276,8 @@ int Casework::run_request_deadlines() {
               core::to_millis(d.clock.now()), r.text(0)) != 1) {
         return;
       }
-      std::string payload = "{\"applicationId\":";
-      core::append_json_string(payload, r.text(1));
-      payload += ",\"request\":";
-      core::append_json_string(payload, r.text(0));
-      payload += "}";
-      d.jobs.publish(tx, kCaseRequestReminder, payload);
+      d.jobs.publish(tx, kCaseRequestReminder,
+                     json_object({{"applicationId", r.text(1)}, {"request", r.text(0)}}));
       return;
     });
     ++changed;
