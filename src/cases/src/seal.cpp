@@ -339,7 +339,7 @@ std::size_t certificates_size(const SealCertificate& seal) {
 // A PDF read by qpdf, with the objects the update writes again.
 class Pdf {
  public:
-  explicit Pdf(std::string_view bytes) : q_(qpdf_init()) {
+  explicit Pdf(std::string_view bytes) : handle_(qpdf_init()), q_(handle_.get()) {
     qpdf_set_suppress_warnings(q_, QPDF_TRUE);
     if (qpdf_read_memory(q_, "notice.pdf", bytes.data(), bytes.size(), nullptr) & QPDF_ERRORS) {
       fail("cannot be read");
@@ -347,9 +347,6 @@ class Pdf {
     if (qpdf_is_encrypted(q_) == QPDF_TRUE) fail("is encrypted");
     check();
   }
-  ~Pdf() { qpdf_cleanup(&q_); }
-  Pdf(const Pdf&) = delete;
-  Pdf& operator=(const Pdf&) = delete;
 
   // qpdf repairs a damaged file with a warning; an update on top of a repaired file would
   // point at a cross-reference table that readers cannot use.
@@ -399,6 +396,11 @@ class Pdf {
     std::string why = qpdf_has_error(q_) ? qpdf_get_error_full_text(q_, qpdf_get_error(q_)) : "";
     throw Failure(fmt::format("seal: the PDF {}{}{}", what, why.empty() ? "" : ": ", why));
   }
+  // owns the handle from the first line of the constructor on, so a refused file is freed too
+  struct Cleanup {
+    void operator()(qpdf_data q) const { qpdf_cleanup(&q); }
+  };
+  std::unique_ptr<std::remove_pointer_t<qpdf_data>, Cleanup> handle_;
   qpdf_data q_;
 };
 

@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/text.hpp>
 #include <set>
+#include <type_traits>
 #include <vector>
 
 namespace mvsp::forms::pdf {
@@ -196,13 +198,10 @@ using ObjectId = std::pair<int, int>;
 // a trailer, a catalog and the structure tree needs no more.
 class QpdfReader {
  public:
-  explicit QpdfReader(const std::string& pdf) : q_(qpdf_init()) {
+  explicit QpdfReader(const std::string& pdf) : handle_(qpdf_init()), q_(handle_.get()) {
     qpdf_set_suppress_warnings(q_, QPDF_TRUE);
     if (qpdf_read_memory(q_, "form.pdf", pdf.data(), pdf.size(), nullptr) & QPDF_ERRORS) fail();
   }
-  ~QpdfReader() { qpdf_cleanup(&q_); }
-  QpdfReader(const QpdfReader&) = delete;
-  QpdfReader& operator=(const QpdfReader&) = delete;
 
   qpdf_oh trailer() { return qpdf_get_trailer(q_); }
   qpdf_oh root() { return qpdf_get_root(q_); }
@@ -275,6 +274,11 @@ class QpdfReader {
         qpdf_has_error(q_) ? qpdf_get_error_full_text(q_, qpdf_get_error(q_)) : "unknown";
     throw core::Failure("pdf: qpdf cannot read cairo's file: " + why);
   }
+  // owns the handle from the first line of the constructor on, so a refused file is freed too
+  struct Cleanup {
+    void operator()(qpdf_data q) const { qpdf_cleanup(&q); }
+  };
+  std::unique_ptr<std::remove_pointer_t<qpdf_data>, Cleanup> handle_;
   qpdf_data q_;
 };
 
