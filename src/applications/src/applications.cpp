@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/cases/cases.hpp>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
@@ -37,13 +38,16 @@ namespace {
 constexpr std::string_view kBlobLock = "applications.blob:";
 constexpr std::string_view kHandOverJob = "applications.hand_over";
 constexpr std::string_view kNotifyJob = "applications.notify";
+constexpr std::string_view kFollowCaseJob = "applications.follow_case";
+constexpr std::string_view kRequestReminderJob = "applications.request_reminder";
 
 const std::vector<std::pair<Status, std::string_view>>& status_names() {
   static const std::vector<std::pair<Status, std::string_view>> kNames = {
       {Status::draft, "draft"},       {Status::submitted, "submitted"},
       {Status::received, "received"}, {Status::in_progress, "in_progress"},
       {Status::query, "query"},       {Status::documents_requested, "documents_requested"},
-      {Status::decided, "decided"},   {Status::withdrawn, "withdrawn"}};
+      {Status::decided, "decided"},   {Status::withdrawn, "withdrawn"},
+      {Status::ended, "ended"}};
   return kNames;
 }
 
@@ -53,6 +57,42 @@ constexpr std::string_view kColumns =
     "guest_confirmed, status, answers, payment_order_id, case_id, client_id, external_url, "
     "created_at, updated_at, draft_expires_at, reminded_at, reminders_off, submitted_at, "
     "received_at, retention_until";
+
+// The citizen's status for a state of the Vorgang; none where it stays as it is (a notice
+// made but not yet announced reads as "in Bearbeitung"; filing and closing change nothing
+// the citizen needs to know).
+std::optional<Status> citizen_status(std::string_view state) {
+  using cases::State;
+  auto s = cases::parse_state(state);
+  if (!s) return std::nullopt;
+  switch (*s) {
+    case State::received:
+      return Status::received;
+    case State::formal_check:
+    case State::material_check:
+    case State::decided:
+      return Status::in_progress;
+    case State::documents_requested:
+      return Status::documents_requested;
+    case State::announced:
+      return Status::decided;
+    case State::withdrawn:
+      return Status::withdrawn;
+    case State::ended:
+      return Status::ended;
+    case State::filed:
+    case State::closed:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// What a requested document may be: what every online service takes.
+const std::vector<std::string>& request_types() {
+  static const std::vector<std::string> kTypes = {"application/pdf", "image/jpeg", "image/png"};
+  return kTypes;
+}
+constexpr std::int64_t kRequestMaxBytes = 10 * 1024 * 1024;
 
 std::optional<core::TimePoint> optional_time(const core::db::Row& r, std::size_t i) {
   if (auto v = r.optional_integer(i)) return core::from_millis(*v);
@@ -318,15 +358,50 @@ struct Applications::Impl {
   }
 
   void notify(core::db::Connection& tx, const std::string& id, std::string_view what) {
-    std::string payload = R"({"id":)";
-    core::append_json_string(payload, id);
-    payload += R"(,"event":)";
-    core::append_json_string(payload, what);
-    payload += "}";
     jobs.enqueue(tx, {.kind = std::string(kNotifyJob),
-                      .payload = std::move(payload),
+                      .payload = core::json_object({{"id", id}, {"event", what}}),
                       .idempotency_key = fmt::format("applications.notify:{}:{}:{}", id, what,
                                                      core::to_millis(clock.now()))});
+  }
+
+  // The applicant hears of the documents the authority asks for (`reminder` for one request
+  // whose day is near): an account or organisation by a message in its mailbox (which mails
+  // that something arrived), a guest by mail with the link only.
+  core::JobOutcome tell_of_requests(const Application& a, std::string_view reminder) {
+    auto open = parts.casework.open_requests(a.id);
+    auto link = a.is_guest() ? guest_link(a)
+                             : fmt::format("{}/antrag/vorhaben/{}", options.public_url, a.id);
+    for (const auto& r : open) {
+      if (!reminder.empty() && r.id != reminder) continue;
+      auto day = core::format_day_de(r.deadline_on);
+      auto kind = reminder.empty() ? "request" : "request_reminder";
+      auto subject =
+          fmt::format(fmt::runtime(t("de", fmt::format("mail.{}.subject", kind))), a.title, day);
+      if (a.is_guest()) {
+        if (!a.guest_confirmed) continue;
+        auto body = fmt::format(fmt::runtime(t("de", fmt::format("mail.{}.guest_body", kind))),
+                                a.title, a.reference, day, link);
+        db.transaction([&](core::db::Connection& tx) {
+          queue_mail(tx, a.guest_email, subject, body,
+                     fmt::format("applications.{}:{}:{}", kind, a.id, r.id));
+        });
+        continue;
+      }
+      mailbox::StoreRequest message;
+      message.owner_id = a.owner.id;
+      message.source_ref = fmt::format("application:{}:{}:{}", a.id, kind, r.id);
+      message.notice = false;
+      message.sender = a.authority_name;
+      message.subject = subject;
+      message.body = fmt::format(fmt::runtime(t("de", fmt::format("mail.{}.body", kind))), a.title,
+                                 a.reference, fmt::join(r.items, "\n- "), day,
+                                 r.note.empty() ? "" : r.note + "\n\n", link);
+      message.reference = a.reference;
+      auto stored = parts.mailbox.store(message);
+      if (!stored && stored.error().code != core::ErrorCode::not_found)
+        return core::JobOutcome::retry(stored.error().message);
+    }
+    return core::JobOutcome::ok();
   }
 
   static std::vector<std::string> blobs_of(const Application& a, core::db::Connection& c) {
@@ -1021,18 +1096,164 @@ core::Result<Application> Applications::hand_over(std::string_view id) {
   }
   // the case management confirmed receipt: only now "bei der Behörde eingegangen"
   auto now = d.clock.now();
+  bool withdrawn = false;
   d.db.transaction([&](core::db::Connection& tx) {
+    tx.execute("UPDATE applications SET case_id = ? WHERE id = ? AND case_id = ''", opened->id,
+               a->id);
     auto moved = tx.execute(
-        "UPDATE applications SET status = 'received', received_at = ?, updated_at = ?, "
-        "case_id = ? WHERE id = ? AND status = 'submitted'",
-        core::to_millis(now), core::to_millis(now), opened->id, a->id);
-    if (moved == 0) return;
+        "UPDATE applications SET status = 'received', received_at = ?, updated_at = ? "
+        "WHERE id = ? AND status = 'submitted'",
+        core::to_millis(now), core::to_millis(now), a->id);
+    if (moved == 0) {
+      auto current = d.load(tx, a->id);
+      withdrawn = current && current->status == Status::withdrawn;
+      return;
+    }
     d.event(tx, a->id, Status::received, "", "system:cases");
     d.notify(tx, a->id, "received");
     d.record(tx, "system:applications", "application.received", a->id,
              fmt::format(R"({{"case":"{}"}})", opened->id));
   });
+  // withdrawn while the Vorgang was being opened: it ends at once
+  if (withdrawn) {
+    if (auto ended = d.parts.casework.withdraw(a->id, "system:applications"); !ended)
+      return core::fail(ended.error());
+  }
   return *d.load(a->id);
+}
+
+core::Status Applications::follow_case(std::string_view id) {
+  auto& d = *impl_;
+  auto k = d.parts.cases.by_application(id);
+  if (!k) return core::fail(core::Error::not_found("no Vorgang of this application"));
+  auto to = citizen_status(k->state);
+  if (!to) return {};
+  auto now = d.clock.now();
+  d.db.transaction([&](core::db::Connection& tx) {
+    auto a = d.load(tx, id, true);
+    if (!a || a->status == *to || a->status == Status::draft) return;
+    tx.execute(
+        "UPDATE applications SET status = ?, case_id = ?, received_at = COALESCE(received_at, ?), "
+        "updated_at = ?, retention_until = ? WHERE id = ?",
+        status_name(*to), k->id, core::to_millis(k->received_at), core::to_millis(now),
+        core::to_millis(now + std::chrono::days(a->config.retention_days)), a->id);
+    d.event(tx, a->id, *to, "", "system:cases");
+    d.notify(tx, a->id, status_name(*to));
+    d.record(tx, "system:applications", "application.status", a->id,
+             core::json_object({{"status", std::string(status_name(*to))}, {"case", k->id}}));
+  });
+  return {};
+}
+
+core::Result<std::vector<cases::DocumentRequest>> Applications::requests(const Actor& actor,
+                                                                         std::string_view id) {
+  auto& d = *impl_;
+  auto a = d.accessible(actor, id);
+  if (!a) return core::fail(a.error());
+  if (a->status != Status::documents_requested) return std::vector<cases::DocumentRequest>{};
+  return d.parts.casework.open_requests(a->id);
+}
+
+core::Status Applications::answer_request(const Actor& actor, std::string_view id,
+                                          std::string_view request_id,
+                                          const std::vector<Upload>& files) {
+  auto& d = *impl_;
+  auto open = requests(actor, id);
+  if (!open) return core::fail(open.error());
+  auto request = std::ranges::find(*open, request_id, &cases::DocumentRequest::id);
+  if (request == open->end())
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.request_closed")));
+  constexpr std::string_view kField = "dateien";
+  auto what = fmt::format("{}", fmt::join(request->items, ", "));
+  if (files.empty()) return d.invalid(actor, std::string(kField), "file_empty");
+  if (files.size() > static_cast<std::size_t>(catalog::kMaxFilesPerDocument)) {
+    return core::fail(core::Error::invalid(
+        std::string(kField), fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_count")), what,
+                                         catalog::kMaxFilesPerDocument)));
+  }
+  std::vector<cases::IntakeDocument> documents;
+  for (const auto& file : files) {
+    if (file.content.empty()) return d.invalid(actor, std::string(kField), "file_empty");
+    if (static_cast<std::int64_t>(file.content.size()) > kRequestMaxBytes) {
+      return core::fail(core::Error::invalid(
+          std::string(kField), fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_too_large")),
+                                           what, megabytes(kRequestMaxBytes))));
+    }
+    auto type = core::media_type_of(file.content);
+    if (std::ranges::find(request_types(), type) == request_types().end()) {
+      return core::fail(core::Error::invalid(
+          std::string(kField), fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_type")),
+                                           what, type_names(request_types()))));
+    }
+    documents.push_back({.requirement = what,
+                         .filename = clean_filename(file.filename, type),
+                         .media_type = type,
+                         .content = file.content});
+  }
+  // every file scanned before any is handed on
+  if (!d.parts.scanner) {
+    return core::fail(
+        core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"), "no virus scanner"));
+  }
+  for (const auto& doc : documents) {
+    auto scanned = d.parts.scanner->scan(doc.content);
+    if (!scanned) {
+      core::log::warn("applications.scan_unavailable", {{"detail", scanned.error().message}});
+      return core::fail(core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"),
+                                                 scanned.error().message));
+    }
+    if (scanned->infected) {
+      core::log::warn("applications.upload_infected",
+                      {{"application", std::string(id)}, {"signature", scanned->signature}});
+      return d.invalid(actor, std::string(kField), "file_infected");
+    }
+  }
+  auto answered = d.parts.casework.answer_request(id, request_id, documents, actor.name());
+  if (!answered && answered.error().code == core::ErrorCode::conflict)
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.request_closed")));
+  if (!answered) return core::fail(answered.error());
+  d.db.transaction([&](core::db::Connection& tx) {
+    d.record(tx, actor.name(), "application.documents_sent", std::string(id),
+             core::json_object({{"request", std::string(request_id)},
+                                {"count", std::to_string(documents.size())}}));
+  });
+  return follow_case(id);
+}
+
+bool Applications::may_withdraw(const Application& a) {
+  return a.client_id.empty() && (a.status == Status::submitted || a.status == Status::received ||
+                                 a.status == Status::in_progress || a.status == Status::query ||
+                                 a.status == Status::documents_requested);
+}
+
+core::Status Applications::withdraw(const Actor& actor, std::string_view id) {
+  auto& d = *impl_;
+  auto a = d.accessible(actor, id);
+  if (!a) return core::fail(a.error());
+  if (a->status == Status::withdrawn) return {};
+  auto refused = [&] {
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.not_withdrawable")));
+  };
+  if (!may_withdraw(*a)) return refused();
+  // the Vorgang first: it says whether it is too late (a notice made); none yet when the
+  // hand-over has not run, which then sees the withdrawal and opens nothing
+  auto ended = d.parts.casework.withdraw(a->id, actor.name());
+  if (!ended && ended.error().code == core::ErrorCode::conflict) return refused();
+  if (!ended && ended.error().code != core::ErrorCode::not_found) return core::fail(ended.error());
+  auto now = d.clock.now();
+  d.db.transaction([&](core::db::Connection& tx) {
+    auto current = d.load(tx, a->id, true);
+    if (!current || !may_withdraw(*current)) return;
+    tx.execute(
+        "UPDATE applications SET status = 'withdrawn', updated_at = ?, retention_until = ? "
+        "WHERE id = ?",
+        core::to_millis(now), core::to_millis(now + std::chrono::days(a->config.retention_days)),
+        a->id);
+    d.event(tx, a->id, Status::withdrawn, "", actor.name());
+    d.notify(tx, a->id, "withdrawn");
+    d.record(tx, actor.name(), "application.withdrawn", a->id);
+  });
+  return {};
 }
 
 core::Status Applications::discard(const Actor& actor, std::string_view id) {
@@ -1302,6 +1523,7 @@ void Applications::register_jobs(core::JobRunner& runner) {
     auto what = parser.parse(ctx.job.payload)
                     .extract<Poco::JSON::Object::Ptr>()
                     ->getValue<std::string>("event");
+    if (what == "documents_requested") return d.tell_of_requests(*a, "");
     if (a->is_guest()) {
       // a guest hears of every change by mail, without its content; the submission itself
       // the guest has just seen confirmed on the page
@@ -1345,6 +1567,26 @@ void Applications::register_jobs(core::JobRunner& runner) {
     if (!stored && stored.error().code == core::ErrorCode::not_found) return core::JobOutcome::ok();
     if (!stored) return core::JobOutcome::retry(stored.error().message);
     return core::JobOutcome::ok();
+  });
+  // the Vorgang's state, whatever the event said: events may arrive out of order
+  auto value = [](const core::Job& job, const char* key) {
+    Poco::JSON::Parser parser;
+    return parser.parse(job.payload)
+        .extract<Poco::JSON::Object::Ptr>()
+        ->optValue<std::string>(key, "");
+  };
+  impl_->jobs.subscribe(std::string(cases::kCaseStateChanged), std::string(kFollowCaseJob));
+  runner.handle(std::string(kFollowCaseJob), [this, value](core::JobContext& ctx) {
+    auto followed = follow_case(value(ctx.job, "applicationId"));
+    if (followed || followed.error().code == core::ErrorCode::not_found)
+      return core::JobOutcome::ok();
+    return core::JobOutcome::retry(followed.error().message);
+  });
+  impl_->jobs.subscribe(std::string(cases::kCaseRequestReminder), std::string(kRequestReminderJob));
+  runner.handle(std::string(kRequestReminderJob), [this, value](core::JobContext& ctx) {
+    auto a = impl_->load(value(ctx.job, "applicationId"));
+    if (!a || a->status != Status::documents_requested) return core::JobOutcome::ok();
+    return impl_->tell_of_requests(*a, value(ctx.job, "request"));
   });
 }
 

@@ -155,7 +155,7 @@ struct Api {
     if (!parsed || *parsed == Status::draft) {
       error.and_field("status",
                       "one of submitted, received, in_progress, query, documents_requested, "
-                      "decided, withdrawn");
+                      "decided, withdrawn, ended");
     }
     auto note = text(o, "text", error);
     if (!error.fields.empty()) return web::problem(req, error);

@@ -3,6 +3,7 @@
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/applications/component.hpp>
 #include <mvsp/cases/cases.hpp>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
@@ -52,6 +53,7 @@ class Component final : public web::Component {
                 .forms = p.services.need<forms::Forms>(),
                 .payments = p.services.need<payments::Payments>(),
                 .cases = p.services.need<cases::Cases>(),
+                .casework = p.services.need<cases::Casework>(),
                 .mailbox = p.services.need<mailbox::Mailbox>(),
                 .scanner = p.scanner,
                 .texts = p.texts,

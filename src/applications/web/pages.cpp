@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 #include <mvsp/applications/applications.hpp>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/forms/component.hpp>
@@ -517,9 +518,33 @@ View event_view(const Ctx& c, const Request& req, const Event& e) {
   return v;
 }
 
-Response detail(const Ctx& c, Request& req, const Application& a, bool confirmation) {
+// `refused`: what an upload in answer to a request was refused for (shown at its form).
+Response detail(const Ctx& c, Request& req, const Application& a, bool confirmation,
+                const core::Error* refused = nullptr, std::string_view refused_request = {},
+                int status = 200) {
   View model;
   auto base = base_of(a.id);
+  auto actor = actor_of(c, req);
+  model.set_list("requests", {});
+  if (auto open = c.apps.requests(actor, a.id)) {
+    for (const auto& r : *open) {
+      View v;
+      v.set("id", r.id);
+      v.set_list("items", {});
+      for (const auto& item : r.items) v.add("items", View::of(item));
+      v.set("deadline", c.tf(req, "requests.deadline", core::format_day_de(r.deadline_on)));
+      if (!r.note.empty()) v.set("note", r.note);
+      v.set("action", fmt::format("{}/nachreichen/{}", base, web::url_encode(r.id)));
+      if (refused && r.id == refused_request) {
+        v.set("error", refused->fields.empty() ? refused->message : refused->fields[0].message);
+        add_errors(c, req, model, *refused,
+                   [&](const std::string&) { return fmt::format("#dateien-{}", r.id); });
+      }
+      model.add("requests", std::move(v));
+    }
+    req.csrf_token();
+  }
+  if (Applications::may_withdraw(a)) model.set("withdraw_href", base + "/zurueckziehen");
   model.set("title", confirmation ? c.t(req, "confirmation.title") : a.title);
   model.set("confirmation", confirmation);
   model.set("service_name", a.title);
@@ -554,7 +579,7 @@ Response detail(const Ctx& c, Request& req, const Application& a, bool confirmat
     }
   }
   model.set("has_messages", has_messages);
-  return c.pages.render(req, "applications/detail", std::move(model));
+  return c.pages.render(req, "applications/detail", std::move(model), status);
 }
 
 Response vorhaben(const Ctx& c, Request& req) {
@@ -859,6 +884,73 @@ Response answers_pdf(const Ctx& c, Request& req) {
   return r;
 }
 
+// ---- after the submission: documents the authority asks for, withdrawal -----------------
+
+Response answer_request(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto parts = web::parse_multipart(req, catalog::kMaxFilesPerDocument + 2);
+  std::vector<Applications::Upload> files;
+  if (parts) {
+    for (const auto& p : *parts) {
+      // a form sent without a file chosen still has the part, empty and nameless
+      if (p.name == "dateien" && !(p.filename.empty() && p.body.empty()))
+        files.push_back({.filename = p.filename, .content = p.body});
+    }
+  }
+  auto request = req.param("request");
+  auto sent = parts ? c.apps.answer_request(actor_of(c, req), a->id, request, files)
+                    : core::Status(core::fail(parts.error()));
+  if (sent) {
+    web::flash(req, c.t(req, "requests.sent"));
+    return Response::redirect(base_of(a->id));
+  }
+  if (sent.error().code == core::ErrorCode::not_found) return not_found(c, req);
+  if (sent.error().code == core::ErrorCode::conflict) {
+    web::flash(req, sent.error().message);
+    return Response::redirect(base_of(a->id));
+  }
+  int status = sent.error().code == core::ErrorCode::unavailable ? 503 : 422;
+  return detail(c, req, *a, false, &sent.error(), request, status);
+}
+
+Response withdraw_page(const Ctx& c, Request& req, const core::Error* error = nullptr,
+                       int status = 200) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  if (!error && a->status == Status::withdrawn) return Response::redirect(base_of(a->id));
+  View model;
+  model.set("title", c.t(req, "withdraw.title"));
+  model.set("question", c.tf(req, "withdraw.question", a->title, a->reference));
+  model.set("action", base_of(a->id) + "/zurueckziehen");
+  model.set("back", base_of(a->id));
+  model.set("can_withdraw", Applications::may_withdraw(*a));
+  if (error) {
+    add_errors(c, req, model, *error, [](const std::string&) { return std::string("#fehler"); });
+  } else if (!Applications::may_withdraw(*a)) {
+    core::Error why = core::Error::conflict(c.t(req, "errors.not_withdrawable"));
+    add_errors(c, req, model, why, [](const std::string&) { return std::string("#fehler"); });
+  }
+  req.csrf_token();
+  return c.pages.render(req, "applications/withdraw", std::move(model), status);
+}
+
+Response withdraw(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto done = c.apps.withdraw(actor_of(c, req), a->id);
+  if (!done && done.error().code == core::ErrorCode::not_found) return not_found(c, req);
+  if (!done) {
+    return withdraw_page(c, req, &done.error(),
+                         done.error().code == core::ErrorCode::conflict ? 409 : 503);
+  }
+  web::flash(req, c.t(req, "withdraw.done"));
+  return Response::redirect(base_of(a->id));
+}
+
 // ---- discard and reminders --------------------------------------------------------------
 
 Response discard_page(const Ctx& c, Request& req) {
@@ -946,6 +1038,7 @@ Response my_applications(const Ctx& c, Request& req) {
     v.set("reference", a.reference);
     v.set("status", c.t(req, fmt::format("status.{}", status_name(a.status))));
     v.set("draft", a.status == Status::draft);
+    if (Applications::may_withdraw(a)) v.set("withdraw_href", base_of(a.id) + "/zurueckziehen");
     v.set("updated", core::format_berlin(a.updated_at));
     model.add("applications", std::move(v));
   }
@@ -990,6 +1083,10 @@ void register_pages(web::Router& router, const web::Pages& pages, Applications& 
   get("/antrag/vorhaben/{id}/antrag.pdf", answers_pdf);
   get("/antrag/vorhaben/{id}/verwerfen", discard_page);
   post("/antrag/vorhaben/{id}/verwerfen", discard);
+  post("/antrag/vorhaben/{id}/nachreichen/{request}", answer_request);
+  get("/antrag/vorhaben/{id}/zurueckziehen",
+      [](const Ctx& ctx, Request& req) { return withdraw_page(ctx, req); });
+  post("/antrag/vorhaben/{id}/zurueckziehen", withdraw);
   get("/antrag/vorhaben/{id}/keine-erinnerungen", reminders_page);
   post("/antrag/vorhaben/{id}/keine-erinnerungen", stop_reminders);
   get("/meine-antraege", my_applications);

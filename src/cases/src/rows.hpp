@@ -1,14 +1,14 @@
 #pragma once
 // How a Vorgang's row is read (private): the intake and the clerk's work share it.
-#include <initializer_list>
 #include <mvsp/cases/cases.hpp>
 #include <mvsp/core/db.hpp>
 #include <mvsp/core/text.hpp>
 #include <string>
 #include <string_view>
-#include <utility>
 
 namespace mvsp::cases {
+
+using core::json_object;
 
 // No processing deadline: sorts after every day, so "deadline first" lists them last.
 inline constexpr std::string_view kNoDeadline = "9999-12-31";
@@ -19,19 +19,6 @@ inline constexpr const char* kCaseColumns =
     "applicant_email, state, submitted_at, received_at, form_key, form_version, "
     "payment_order_id, payment_status, payment_method, payment_amount_cents, kassenzeichen, "
     "updated_at, aktenzeichen, source, group_id, assignee_id, assignee_name, deadline_on";
-
-// A JSON object of string members, for event payloads and audit details.
-inline std::string json_object(
-    std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
-  std::string out = "{";
-  for (const auto& [key, value] : members) {
-    if (out.size() > 1) out += ",";
-    core::append_json_string(out, key);
-    out += ":";
-    core::append_json_string(out, value);
-  }
-  return out + "}";
-}
 
 // The citizen's file name as the Vorgang keeps it (cases.cpp): for the intake's documents
 // and for those sent later in answer to a request alike.

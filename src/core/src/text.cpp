@@ -174,6 +174,18 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+std::string json_object(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> members) {
+  std::string out = "{";
+  for (const auto& [key, value] : members) {
+    if (out.size() > 1) out += ",";
+    append_json_string(out, key);
+    out += ":";
+    append_json_string(out, value);
+  }
+  return out + "}";
+}
+
 std::string truncate_utf8(std::string_view s, std::size_t max) {
   if (s.size() <= max) return std::string(s);
   auto end = max;

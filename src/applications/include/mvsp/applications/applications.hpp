@@ -41,7 +41,9 @@ struct Order;
 }  // namespace mvsp::payments
 namespace mvsp::cases {
 class Cases;
-}
+class Casework;
+struct DocumentRequest;
+}  // namespace mvsp::cases
 namespace mvsp::mailbox {
 class Mailbox;
 }
@@ -63,6 +65,7 @@ enum class Status {
   documents_requested,  // Unterlagen nachreichen
   decided,              // entschieden
   withdrawn,            // zurückgezogen
+  ended,                // ohne Entscheidung beendet
 };
 std::string_view status_name(Status status);
 std::optional<Status> parse_status(std::string_view name);
@@ -180,6 +183,7 @@ struct Parts {
   forms::Forms& forms;
   payments::Payments& payments;
   cases::Cases& cases;
+  cases::Casework& casework;
   mailbox::Mailbox& mailbox;
   core::VirusScanner* scanner;  // null: every upload is refused as "try again later"
   const web::Catalog& texts;
@@ -246,6 +250,28 @@ class Applications {
   core::Result<std::string> output(const Actor& actor, std::string_view id, std::string_view kind);
   // Hands a submitted Vorhaben to the authority's case management; idempotent (the job).
   core::Result<Application> hand_over(std::string_view id);
+
+  // --- after the submission, with the authority's case management
+  // The status as the Vorgang's state says it now (its state changes arrive as events, in
+  // any order: the Vorgang is read, not the event); idempotent.
+  core::Status follow_case(std::string_view id);
+  // The authority's open requests for documents.
+  core::Result<std::vector<cases::DocumentRequest>> requests(const Actor& actor,
+                                                             std::string_view id);
+  // Sends the files a request asks for: each checked by content (PDF, JPG, PNG), size
+  // and count, and scanned, before anything is written; all of them or none.
+  // invalid_input names the field ("dateien") and the rule.
+  struct Upload {
+    std::string filename;
+    std::string content;
+  };
+  core::Status answer_request(const Actor& actor, std::string_view id, std::string_view request_id,
+                              const std::vector<Upload>& files);
+  // Withdraws a submitted application (before the hand-over too); conflict once it is
+  // decided or ended.
+  core::Status withdraw(const Actor& actor, std::string_view id);
+  // Whether the application may still be withdrawn (what the page offers).
+  static bool may_withdraw(const Application& application);
 
   // Deletes a draft with its documents (and cancels an unpaid payment order).
   core::Status discard(const Actor& actor, std::string_view id);

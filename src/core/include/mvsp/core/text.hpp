@@ -44,6 +44,9 @@ std::string truncate_utf8(std::string_view s, std::size_t max);
 // Appends `s` as a JSON string (quotes, backslash and control characters escaped; UTF-8
 // passes through as it is).
 void append_json_string(std::string& out, std::string_view s);
+// A JSON object of string members, for event payloads and audit details.
+std::string json_object(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> members);
 
 // Escapes & < > " ' for XML and HTML text and attribute values (SAML documents, the
 // simulators' small pages; the pages of the platform escape through their templates).
