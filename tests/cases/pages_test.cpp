@@ -220,6 +220,83 @@ TEST_P(CasePages, OthersSeeNothing) {
   EXPECT_EQ(admin.get("/verwaltung/vorgaenge/" + schwerin_case_).status, 200);
 }
 
+// The clerk's steps over HTTP: each needs the CSRF token, refuses bad input with the
+// field's rule on the page (and changes nothing), and is 404 for another tenant's people.
+TEST_P(CasePages, TheClerksStepsNeedTheTokenAndTheTenant) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  auto base = "/verwaltung/vorgaenge/" + hund_;
+  auto page = clerk.get(base);
+  ASSERT_EQ(page.status, 200);
+  auto token = test::HttpClient::csrf_token_in(page.body);
+  ASSERT_FALSE(token.empty());
+  auto state = [&] { return app_->get<Cases>().find({wismar_}, hund_)->state; };
+  auto post = [&](test::HttpClient& c, const std::string& path,
+                  std::vector<std::pair<std::string, std::string>> fields,
+                  const std::string& csrf) {
+    for (auto& [k, v] : fields) v = enc(v);
+    if (!csrf.empty()) fields.emplace_back("csrf_token", csrf);
+    return c.post_form(base + path, fields);
+  };
+
+  // without the token nothing moves
+  EXPECT_EQ(post(clerk, "/status", {{"nach", "formal_check"}}, "").status, 403);
+  EXPECT_EQ(state(), "received");
+  // a step the process does not allow, and a state that does not exist
+  auto skipped = post(clerk, "/status", {{"nach", "decided"}}, token);
+  EXPECT_EQ(skipped.status, 422);
+  EXPECT_TRUE(has(skipped.body, "Dieser Schritt ist im jetzigen Status nicht möglich."));
+  EXPECT_EQ(post(clerk, "/status", {{"nach", "gibt-es-nicht"}}, token).status, 422);
+  EXPECT_EQ(state(), "received");
+  // an Aktenzeichen of two lines
+  auto akz = post(clerk, "/aktenzeichen", {{"aktenzeichen", "32.1\r\nSet-Cookie: x=1"}}, token);
+  EXPECT_EQ(akz.status, 422);
+  EXPECT_TRUE(has(akz.body, "Das Aktenzeichen ist eine Zeile mit höchstens 64 Zeichen."));
+  EXPECT_TRUE(app_->get<Cases>().find({wismar_}, hund_)->aktenzeichen.empty());
+  // a request without documents and with a day in the past: both named, nothing kept
+  auto incomplete =
+      post(clerk, "/nachforderung", {{"items", " "}, {"deadline", "2020-01-01"}}, token);
+  EXPECT_EQ(incomplete.status, 422);
+  EXPECT_TRUE(has(incomplete.body, "Nennen Sie mindestens eine"));
+  EXPECT_TRUE(has(incomplete.body, "Geben Sie einen Tag nach heute"));
+  EXPECT_TRUE(has(incomplete.body, "2020-01-01"));  // what was sent stays in the form
+  // assigning to someone who is not a clerk here
+  auto stranger = post(clerk, "/zuweisen", {{"bearbeitung", "k-erika"}}, token);
+  EXPECT_EQ(stranger.status, 422);
+  EXPECT_TRUE(has(stranger.body, "Wählen Sie jemanden aus der Sachbearbeitung"));
+
+  // done right, each step goes back to the Vorgang
+  EXPECT_EQ(post(clerk, "/zuweisen", {{"bearbeitung", "ich"}}, token).status, 303);
+  EXPECT_EQ(post(clerk, "/aktenzeichen", {{"aktenzeichen", "32.1-0815/26"}}, token).status, 303);
+  EXPECT_EQ(post(clerk, "/status", {{"nach", "formal_check"}}, token).status, 303);
+  EXPECT_EQ(state(), "formal_check");
+  auto shown = clerk.get(base);
+  EXPECT_TRUE(has(shown.body, "32.1-0815/26"));
+
+  // Schwerin's admin, with a token of its own session, reaches none of it
+  auto admin = signed_in("verwaltung@schwerin.example");
+  auto admin_token = test::HttpClient::csrf_token_in(admin.get("/verwaltung/vorgaenge").body);
+  ASSERT_FALSE(admin_token.empty());
+  for (auto [path, field, value] : {std::tuple{"/status", "nach", "ended"},
+                                    {"/zuweisen", "bearbeitung", "ich"},
+                                    {"/aktenzeichen", "aktenzeichen", "SN-1"},
+                                    {"/nachforderung", "items", "Pass"},
+                                    {"/frist", "duration", "1M"},
+                                    {"/post", "posted_on", "2026-12-01"},
+                                    {"/bescheid", "vorlage", "x"}}) {
+    EXPECT_EQ(post(admin, path, {{field, value}}, admin_token).status, 404) << path;
+  }
+  EXPECT_EQ(admin.get(base + "/bescheid").status, 404);
+  EXPECT_EQ(admin.get(base + "/protokoll").status, 404);
+  EXPECT_EQ(state(), "formal_check");
+  EXPECT_EQ(app_->get<Cases>().find({wismar_}, hund_)->aktenzeichen, "32.1-0815/26");
+  // and the cash office of Wismar is no clerk
+  auto cashier = signed_in("kasse@wismar.example");
+  auto cashier_token = test::HttpClient::csrf_token_in(cashier.get("/konto").body);
+  ASSERT_FALSE(cashier_token.empty());
+  EXPECT_EQ(post(cashier, "/status", {{"nach", "ended"}}, cashier_token).status, 403);
+  EXPECT_EQ(state(), "formal_check");
+}
+
 TEST_P(CasePages, TheAccountPageLeadsClerksToTheirVorgaenge) {
   auto clerk = signed_in("sachbearbeitung@wismar.example");
   EXPECT_TRUE(has(clerk.get("/konto").body, "href=\"/verwaltung/vorgaenge\""));
