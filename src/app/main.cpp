@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/crypto.hpp>
@@ -17,6 +18,7 @@
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/migrations.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/delivery/delivery.hpp>
 #include <mvsp/delivery/simulator.hpp>
 #include <mvsp/forms/filling.hpp>
@@ -95,6 +97,9 @@ Commands:
                     --iban I [--bic B] --budget-position H --booking-account B
                     [--pattern "{YY}{N:8}{P}"] [--check luhn|mod11] [--provider NAME
                     --endpoint ID] [--no-invoice] [--invoice-days N] (docs/payments.md)
+  cases list        the latest Vorgänge: [--authority ID] [--limit N] (default 100) [--json]
+  cases export-efile REFERENCE  write the xdomea 3.0.0 container (ZIP) of the Vorgang with
+                    that reference number into --out DIR
   delivery verify F check an evidence file of a notice (its hash chain and signature) with this
                     installation's key or --public-key-file (from /api/v1/delivery/evidence-key)
   version           print the version
@@ -346,6 +351,69 @@ int report(const core::Error& e) {
   return e.code == core::ErrorCode::invalid_input ? kExitUsage : kExitFailure;
 }
 
+// The latest Vorgänge, as a table or as JSON (one object per Vorgang).
+int cases_list(const Settings& settings, const CommandLine& cli) {
+  int limit = 100;
+  if (auto v = option(cli, "--limit"); !v.empty()) {
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+    if (ec != std::errc{} || end != v.data() + v.size() || limit < 1 || limit > 10000)
+      return report(core::Error::invalid("--limit", "a whole number from 1 to 10000"));
+  }
+  App app(only(settings, {"cases"}));
+  auto list = app.get<mvsp::cases::Casework>().latest(option(cli, "--authority"), limit);
+  if (has_flag(cli, "--json")) {
+    std::string out = "[";
+    for (const auto& k : list) {
+      if (out.size() > 1) out += ",\n ";
+      out += core::json_object({{"id", k.id},
+                                {"reference", k.reference},
+                                {"aktenzeichen", k.aktenzeichen},
+                                {"state", k.state},
+                                {"tenantId", k.tenant_id},
+                                {"authorityId", k.authority_id},
+                                {"onlineServiceId", k.online_service_id},
+                                {"title", k.title},
+                                {"applicant", k.applicant.name},
+                                {"receivedAt", core::format_utc_seconds(k.received_at)},
+                                {"deadline", k.deadline_on},
+                                {"assignee", k.assignee_name}});
+    }
+    std::puts((out + "]").c_str());
+    return 0;
+  }
+  for (const auto& k : list) {
+    std::printf("%-20s %-20s %-16s %-24s %s\n", k.reference.c_str(), k.state.c_str(),
+                core::format_berlin(k.received_at).c_str(), k.authority_id.c_str(),
+                k.title.c_str());
+  }
+  std::printf("%zu Vorgänge\n", list.size());
+  return 0;
+}
+
+// The xdomea container of one Vorgang, written into a directory.
+int cases_export_efile(const Settings& settings, const CommandLine& cli,
+                       const std::string& reference) {
+  auto dir = option(cli, "--out");
+  if (dir.empty())
+    return report(core::Error::invalid("--out", "cases export-efile needs --out DIR"));
+  if (!std::filesystem::is_directory(dir))
+    return report(core::Error::invalid("--out", dir + " is not a directory"));
+  App app(only(settings, {"cases"}));
+  auto& work = app.get<mvsp::cases::Casework>();
+  auto k = work.by_reference(reference);
+  if (!k)
+    return report(core::Error::invalid("REFERENCE", "no Vorgang with reference " + reference));
+  auto container = work.efile_container(k->id, app.clock().now());
+  if (!container) return report(container.error());
+  auto path = std::filesystem::path(dir) / container->zip_name;
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file.write(container->zip.data(), static_cast<std::streamsize>(container->zip.size()));
+  if (!file.flush()) return report(core::Error::unavailable("cannot write " + path.string()));
+  std::printf("%s: %zu bytes, xdomea %s, ProzessID %s\n", path.c_str(), container->zip.size(),
+              container->message_type.c_str(), container->process_id.c_str());
+  return 0;
+}
+
 // The PDF of a published form, filled with the answers of a file (Answers as JSON) or empty.
 int forms_pdf(const Settings& settings, const CommandLine& cli) {
   auto key = option(cli, "--form");
@@ -582,12 +650,13 @@ int run(int argc, char** argv) {
   // Commands of two words ("config check") and "jobs retry ID" take one more; nothing else does.
   std::size_t allowed =
       (command == "jobs" && sub == "retry") || (command == "catalog" && sub == "import") ||
-              (command == "forms" && sub == "import") || command == "delivery" ||
+              (command == "forms" && sub == "import") ||
+              (command == "cases" && sub == "export-efile") || command == "delivery" ||
               command == "payments"
           ? 3
       : (command == "config" || command == "audit" || command == "jobs" || command == "tenant" ||
          command == "user" || command == "client" || command == "keys" || command == "simulate" ||
-         command == "catalog" || command == "mailbox" || command == "forms")
+         command == "catalog" || command == "mailbox" || command == "forms" || command == "cases")
           ? 2
           : 1;
   if (words.size() > allowed) {
@@ -601,7 +670,8 @@ int run(int argc, char** argv) {
   // first tenant, user, client or catalog) may.
   bool looks_after =
       (command == "catalog" && sub == "export") || command == "jobs" || command == "audit" ||
-      command == "keys" || command == "mailbox" || (command == "forms" && sub == "pdf") ||
+      command == "keys" || command == "mailbox" || command == "cases" ||
+      (command == "forms" && sub == "pdf") ||
       (command == "delivery" && !(sub == "verify" && cli->options.contains("--public-key-file"))) ||
       (command == "payments" && sub == "client");
   if (looks_after && settings->database.starts_with("sqlite:") &&
@@ -656,6 +726,12 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (command == "forms" && sub == "pdf") return forms_pdf(*settings, *cli);
+  if (command == "cases" && sub == "list") return cases_list(*settings, *cli);
+  if (command == "cases" && sub == "export-efile") {
+    if (words.size() < 3)
+      return report(core::Error::invalid("REFERENCE", "cases export-efile needs a reference"));
+    return cases_export_efile(*settings, *cli, words[2]);
+  }
   if (command == "forms" && sub == "import") {
     if (words.size() < 3) return report(core::Error::invalid("FILE", "forms import needs a file"));
     auto text = mvsp::forms::read_xdatenfelder_file(words[2]);

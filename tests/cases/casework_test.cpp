@@ -4,12 +4,14 @@
 // the sealed decision notice and its announcement, and the record of every read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <mvsp/cases/cases.hpp>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/blobs.hpp>
+#include <mvsp/core/crypto.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/forms/letter.hpp>
 #include <sstream>
@@ -31,6 +33,19 @@ class FakeChannel final : public NoticeChannel {
   core::Result<Progress> progress(std::string_view, std::string_view) override { return next; }
   std::vector<Outgoing> sent;
   Progress next;
+};
+
+// A DMS as a test double: what it was given, and an error to answer with.
+class FakeDms final : public EfileTarget {
+ public:
+  core::Status deliver(const EfileContainer& container) override {
+    if (refuse) return core::fail(*refuse);
+    got.push_back(container);
+    return {};
+  }
+  std::string name() const override { return "test-dms"; }
+  std::vector<EfileContainer> got;
+  std::optional<core::Error> refuse;
 };
 
 std::string run(const std::string& command) {
@@ -78,7 +93,9 @@ class Casework_ : public test::BackendTest {
                             letter.body = forms::letter_blocks(body);
                             return forms::render_letter(letter);
                           }},
-            .channel = &channel_});
+            .channel = &channel_,
+            .efile = &dms_,
+            .efile_location = "Eingang/Hundesteuer"});
   }
 
   std::vector<Colleague> colleagues(std::string_view tenant) {
@@ -145,6 +162,7 @@ class Casework_ : public test::BackendTest {
   test::ManualClock clock_;  // Monday, 21 September 2026
   test::SequenceIds ids_;
   FakeChannel channel_;
+  FakeDms dms_;
   std::unique_ptr<core::JobQueue> jobs_;
   std::unique_ptr<core::AuditLog> audit_;
   std::unique_ptr<core::BlobStore> blobs_;
@@ -358,6 +376,90 @@ TEST_P(Casework_, TheNoticeIsSealedAnnouncedAndItsReceiptRecorded) {
   EXPECT_EQ(notices[0].deemed_announced_on, "2026-09-25");
   EXPECT_EQ(notices[0].receipt_message_id, "<receipt-1@mailbox>");
   EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "announced");
+}
+
+// Announced, the Vorgang goes to the e-file with the application, every document, the
+// notice and the proof of its announcement; the ZIP for the clerk holds the same, with an
+// index. A DMS that refuses leaves the Vorgang as it was and says why on its timeline.
+TEST_P(Casework_, TheFilesOfAVorgangGoToTheEfileAndIntoOneZip) {
+  auto k = open("a1");
+  auto c = clerk();
+  ASSERT_TRUE(work_->move(c, k.id, State::formal_check, ""));
+  EXPECT_EQ(work_->hand_to_efile(c, k.id).error().code, core::ErrorCode::invalid_input)
+      << "not before the notice is announced";
+  ASSERT_TRUE(work_->request_documents(c, k.id, {"Impfpass"}, "2026-10-30", ""));
+  ASSERT_TRUE(work_->answer_request("a1", work_->requests(k.id)[0].id,
+                                    {{.requirement = "Impfpass",
+                                      .filename = "impfpass.pdf",
+                                      .media_type = "application/pdf",
+                                      .content = "%PDF-1.7\n% Impfpass\n%%EOF\n"}},
+                                    "applicant"));
+  ASSERT_TRUE(work_->move(c, k.id, State::material_check, ""));
+  ASSERT_TRUE(work_->decide(c, k.id, {.template_id = template_id()}));
+  core::JobRunner runner(*jobs_, db(), {.threads = 1, .name = "t"});
+  work_->register_jobs(runner);
+  runner.run_due();
+  channel_.next = {"stored", clock_.now(), "2026-09-25", "<receipt-1@mailbox>"};
+  ASSERT_EQ(work_->follow_notices(), 1);
+
+  // the ZIP: an index, then each file under its number, read back with unzip
+  EXPECT_EQ(work_->documents_zip(schwerin(), k.id).error().code, core::ErrorCode::not_found);
+  auto zip = work_->documents_zip(c, k.id);
+  ASSERT_TRUE(zip) << zip.error().message;
+  EXPECT_EQ(zip->filename, k.reference + ".zip");
+  auto path = dir_.path() / "all.zip";
+  std::ofstream(path, std::ios::binary) << zip->content;
+  auto names = run("unzip -Z1 '" + path.string() + "'");
+  for (auto name : {"00_Inhaltsverzeichnis.txt", "01_MV-35CA3-a1.pdf", "02_MV-35CA3-a1.xml",
+                    "03_MV-35CA3-a1.json", "04_impfpass.pdf", "05_Bescheid-1.pdf",
+                    "06_Zustellnachweis-1.txt"}) {
+    EXPECT_NE(names.find(name), std::string::npos) << name << " in\n" << names;
+  }
+  auto index = run("unzip -p '" + path.string() + "' 00_Inhaltsverzeichnis.txt");
+  EXPECT_NE(index.find("Anlage: Impfpass"), std::string::npos) << index;
+  EXPECT_NE(index.find(core::crypto::sha256_hex("%PDF-1.7\n% Impfpass\n%%EOF\n")),
+            std::string::npos);
+  auto proof = run("unzip -p '" + path.string() + "' 06_Zustellnachweis-1.txt");
+  EXPECT_NE(proof.find("25.09.2026"), std::string::npos) << proof;
+  EXPECT_NE(proof.find("<receipt-1@mailbox>"), std::string::npos);
+  auto reads = work_->audit_trail(admin(), k.id);
+  EXPECT_TRUE(
+      std::ranges::any_of(*reads, [](const TimelineEntry& e) { return e.action == "read:zip"; }));
+
+  // the hand-over: refused by the DMS, the timeline says why and the job does not retry
+  EXPECT_EQ(work_->hand_to_efile(schwerin(), k.id).error().code, core::ErrorCode::not_found);
+  dms_.refuse = core::Error::forbidden("the DMS user may not write to Eingang/Hundesteuer");
+  ASSERT_TRUE(work_->hand_to_efile(c, k.id));
+  runner.run_due();
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "announced");
+  auto timeline = work_->timeline(k.id);
+  auto failed = std::ranges::find_if(
+      timeline, [](const TimelineEntry& e) { return e.action == "case.efile_failed"; });
+  ASSERT_NE(failed, timeline.end());
+  EXPECT_NE(failed->detail.find("may not write"), std::string::npos);
+  // asked again once the DMS is fixed: filed, with every document in the container
+  dms_.refuse.reset();
+  ASSERT_TRUE(work_->hand_to_efile(c, k.id));
+  runner.run_due();
+  ASSERT_EQ(dms_.got.size(), 1u);
+  EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "filed");
+  const auto& container = dms_.got[0];
+  EXPECT_EQ(container.reference, k.reference);
+  EXPECT_NE(container.xml.find("Eingang/Hundesteuer"), std::string::npos);
+  EXPECT_NE(container.xml.find("impfpass.pdf"), std::string::npos);
+  EXPECT_NE(container.xml.find("Zustellnachweis"), std::string::npos);
+  auto xml = dir_.path() / "message.xml";
+  std::ofstream(xml, std::ios::binary) << container.xml;
+  auto schema = test::source_dir() + "/../shared/reference/interop/xdomea/3.0.0/schema/xdomea.xsd";
+  auto valid = run("xmllint --noout --schema '" + schema + "' '" + xml.string() + "' 2>&1");
+  EXPECT_NE(valid.find("validates"), std::string::npos) << valid;
+  // the same container for the operator's export, made at the same time: the same bytes
+  auto again = work_->efile_container(k.id, core::from_millis(0));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->process_id, container.process_id);
+  EXPECT_EQ(work_->by_reference(k.reference)->id, k.id);
+  EXPECT_EQ(work_->latest("hwi-steuern", 10).size(), 1u);
+  EXPECT_TRUE(work_->latest("sn-buergeramt", 10).empty());
 }
 
 TEST_P(Casework_, AGuestsNoticeGoesByPost) {

@@ -282,11 +282,23 @@ TEST_P(CasePages, TheClerksStepsNeedTheTokenAndTheTenant) {
                                     {"/nachforderung", "items", "Pass"},
                                     {"/frist", "duration", "1M"},
                                     {"/post", "posted_on", "2026-12-01"},
-                                    {"/bescheid", "vorlage", "x"}}) {
+                                    {"/bescheid", "vorlage", "x"},
+                                    {"/eakte", "x", "x"}}) {
     EXPECT_EQ(post(admin, path, {{field, value}}, admin_token).status, 404) << path;
   }
   EXPECT_EQ(admin.get(base + "/bescheid").status, 404);
   EXPECT_EQ(admin.get(base + "/protokoll").status, 404);
+  EXPECT_EQ(admin.get(base + "/unterlagen.zip").status, 404);
+  // the clerk's ZIP of every document, never cached
+  auto zip = clerk.get(base + "/unterlagen.zip");
+  EXPECT_EQ(zip.status, 200);
+  EXPECT_EQ(zip.header("content-type"), "application/zip");
+  EXPECT_TRUE(zip.body.starts_with("PK"));
+  EXPECT_TRUE(has(zip.header("content-disposition"), "MV-35CA3-4HFYVHOK.zip"));
+  EXPECT_TRUE(has(zip.header("cache-control"), "no-store"));
+  // no e-file is set up here: nothing offered, and asking anyway is refused
+  EXPECT_FALSE(has(shown.body, "/eakte"));
+  EXPECT_EQ(post(clerk, "/eakte", {}, token).status, 409);
   EXPECT_EQ(state(), "formal_check");
   EXPECT_EQ(app_->get<Cases>().find({wismar_}, hund_)->aktenzeichen, "32.1-0815/26");
   // and the cash office of Wismar is no clerk

@@ -641,6 +641,15 @@ void Casework::register_jobs(core::JobRunner& runner) {
   runner.handle("cases.announce", [this](core::JobContext& ctx) {
     return outcome(impl_->announce(payload_value(ctx.job.payload, "notice")));
   });
+  runner.handle(kEfileJob, [this](core::JobContext& ctx) {
+    auto at = core::from_millis(std::stoll(payload_value(ctx.job.payload, "at")));
+    auto filed = file_case(*this, *impl_, payload_value(ctx.job.payload, "caseId"), at);
+    if (filed) return core::JobOutcome::ok();
+    core::log::warn("cases.efile_failed", {{"error", filed.error().message}});
+    if (filed.error().code == core::ErrorCode::unavailable)
+      return core::JobOutcome::retry(filed.error().message);
+    return core::JobOutcome::permanent(filed.error().message);
+  });
   runner.every("cases.follow_notices", std::chrono::seconds(5), [this](core::JobContext&) {
     follow_notices();
     return core::JobOutcome::ok();

@@ -90,4 +90,10 @@ struct Casework::Impl {
   core::Status announce(const std::string& notice_id);
 };
 
+// --- files (files.cpp)
+inline constexpr const char* kEfileJob = "cases.efile";
+// Delivers the Vorgang's container, made at `at`, and marks it filed; nothing when it is.
+core::Status file_case(Casework& work, Casework::Impl& d, const std::string& case_id,
+                       core::TimePoint at);
+
 }  // namespace mvsp::cases

@@ -3,12 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <mvsp/cases/cases.hpp>
 #include <mvsp/cases/casework.hpp>
+#include <mvsp/cases/efile_targets.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/catalog/component.hpp>
 #include <mvsp/core/blob_sweep.hpp>
 #include <mvsp/core/blobs.hpp>
+#include <mvsp/core/config.hpp>
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/delivery/delivery.hpp>
@@ -85,6 +88,43 @@ class Component final : public web::Component {
   }
   std::span<const core::Resource> resources() const override { return embedded_resources(); }
 
+  // [cases] efile = "none" | "folder" | "cmis": where finished Vorgänge are filed
+  // (docs/cases.md, "E-file hand-over"). The target is made here, so that a folder that is
+  // not there or a CMIS address that is no URL stops the start with the key named.
+  void configure(core::Config& config) override {
+    auto section = config.section("cases");
+    auto kind = section.choice("efile", "none", {"none", "folder", "cmis"});
+    location_ = section.string("efile_location", "");
+    core::Result<std::unique_ptr<EfileTarget>> made = nullptr;
+    if (kind == "folder") {
+      made = make_import_folder_target({.directory = section.string("efile_folder", "")});
+    } else if (kind == "cmis") {
+      // requests go through the platform's HTTP client, which exists from build() on
+      made = make_cmis_target(
+          {.repository_url = section.string("cmis_url", ""),
+           .folder_path = section.string("cmis_folder", ""),
+           .user = section.string("cmis_user", ""),
+           .password = section.string("cmis_password", "")},
+          [this](const std::string& method, const std::string& url,
+                 const std::vector<std::pair<std::string, std::string>>& h,
+                 const std::string& body) { return fetch_(method, url, h, body); });
+    }
+    if (!made) {
+      static const std::map<std::string, std::string, std::less<>> kKeys = {
+          {"directory", "efile_folder"},
+          {"repository_url", "cmis_url"},
+          {"folder_path", "cmis_folder"},
+          {"user", "cmis_user"}};
+      for (const auto& f : made.error().fields) {
+        auto key = kKeys.find(f.field);
+        section.reject(key == kKeys.end() ? "efile" : key->second, f.message);
+      }
+      if (made.error().fields.empty()) section.reject("efile", made.error().message);
+      return;
+    }
+    efile_ = std::move(*made);
+  }
+
   // Its own blob store: the platform's is the mailbox's, whose sweep removes every blob
   // that no mailbox row names.
   void build(web::Platform& p) override {
@@ -92,6 +132,7 @@ class Component final : public web::Component {
     cases_ = std::make_unique<Cases>(p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit, *blobs_);
     p.services.offer(*cases_);
     channel_ = std::make_unique<DeliveryChannel>(p.services.need<delivery::Delivery>());
+    fetch_ = p.ports.http(std::chrono::seconds(60));
     auto* directory = &p.services.need<StaffDirectory>();
     work_ = std::make_unique<Casework>(
         p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit, *blobs_, *cases_,
@@ -102,7 +143,9 @@ class Component final : public web::Component {
             .colleagues = [directory](std::string_view t) { return directory->colleagues(t); },
             .tenant_name = [directory](std::string_view t) { return directory->tenant_name(t); },
             .tools = {.render = render_notice},
-            .channel = channel_.get()});
+            .channel = channel_.get(),
+            .efile = efile_.get(),
+            .efile_location = location_});
     p.services.offer(*work_);
   }
 
@@ -145,6 +188,9 @@ class Component final : public web::Component {
   std::unique_ptr<Cases> cases_;
   std::unique_ptr<DeliveryChannel> channel_;
   std::unique_ptr<Casework> work_;
+  std::unique_ptr<EfileTarget> efile_;
+  std::string location_;
+  web::HttpFetch fetch_;
 };
 
 }  // namespace

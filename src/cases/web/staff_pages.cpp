@@ -307,6 +307,9 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   model.set("can_request", state == State::received || state == State::formal_check ||
                                state == State::material_check);
   model.set("can_decide", state == State::formal_check || state == State::material_check);
+  model.set("can_file",
+            c.work.files_to_efile() &&
+                (state == State::announced || state == State::withdrawn || state == State::ended));
   model.set("can_extend", open && c.work.deadline(k.id) && !c.work.deadline(k.id)->rule.empty());
   model.set("akz_value", sent.contains("aktenzeichen") ? sent.at("aktenzeichen") : k.aktenzeichen);
   auto value = [&](const char* name) {
@@ -635,6 +638,23 @@ Response notice_pdf(const Ctx& c, Request& req) {
                           fmt::format("bescheid-{}.pdf", f.k->reference));
 }
 
+Response documents_zip(const Ctx& c, Request& req) {
+  auto who = staffer(c, req);
+  if (auto r = refuse(c, req, who)) return *r;
+  auto zip = c.work.documents_zip(*who, req.param("id"));
+  if (!zip) return c.pages.error(req, zip.error());
+  Response res;
+  res.body = std::move(zip->content);
+  return download_headers(std::move(res), zip->media_type, zip->filename);
+}
+
+Response hand_to_efile(const Ctx& c, Request& req) {
+  return step(c, req, "efile", {}, [&](const Staffer& who, const Case& k, auto&) {
+    auto r = c.work.hand_to_efile(who, k.id);
+    return r ? core::Status{} : core::Status{core::fail(r.error())};
+  });
+}
+
 Response audit_page(const Ctx& c, Request& req) {
   auto who = staffer(c, req);
   if (auto r = refuse(c, req, who)) return *r;
@@ -678,6 +698,10 @@ void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& c
   router.post("/verwaltung/vorgaenge/{id}/bescheid", [c](Request& req) { return decide(*c, req); });
   router.get("/verwaltung/vorgaenge/{id}/bescheide/{notice}",
              [c](Request& req) { return notice_pdf(*c, req); });
+  router.get("/verwaltung/vorgaenge/{id}/unterlagen.zip",
+             [c](Request& req) { return documents_zip(*c, req); });
+  router.post("/verwaltung/vorgaenge/{id}/eakte",
+              [c](Request& req) { return hand_to_efile(*c, req); });
   router.get("/verwaltung/vorgaenge/{id}/protokoll",
              [c](Request& req) { return audit_page(*c, req); });
   for (const std::string kind : {"pdf", "xml", "json"}) {

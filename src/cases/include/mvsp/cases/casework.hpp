@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mvsp/cases/cases.hpp>
+#include <mvsp/cases/efile.hpp>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <optional>
@@ -222,6 +223,17 @@ struct CaseworkOptions {
   std::function<std::string(std::string_view tenant_id)> tenant_name;
   NoticeTools tools;
   NoticeChannel* channel = nullptr;
+  // Where finished Vorgänge are filed (an import folder or CMIS; efile_targets.hpp); none:
+  // the hand-over is not offered.
+  EfileTarget* efile = nullptr;
+  std::string efile_location;  // xdomea Ablageort, "" leaves it to the DMS
+};
+
+// A file for the clerk to download.
+struct Download {
+  std::string filename;
+  std::string media_type;
+  std::string content;
 };
 
 class Casework {
@@ -258,6 +270,23 @@ class Casework {
   std::vector<TimelineEntry> timeline(std::string_view case_id, int limit = 200);
   // Reads and changes, newest first: for the authority's administration only.
   core::Result<std::vector<TimelineEntry>> audit_trail(const Staffer& who, std::string_view id);
+
+  // --- the files of a Vorgang (files.cpp)
+  // Every document as one ZIP: the application (PDF, XML, JSON), the documents, the
+  // notices and an index (Inhaltsverzeichnis.txt) naming each file, what it is, its size and
+  // SHA-256. The read is recorded.
+  core::Result<Download> documents_zip(const Staffer& who, std::string_view id);
+  // The xdomea container of the Vorgang as it stands, made at `at`.
+  core::Result<EfileContainer> efile_container(std::string_view case_id, core::TimePoint at);
+  // Hands an announced, withdrawn or ended Vorgang to the e-file: a job makes the container
+  // and delivers it to the target; the Vorgang is "filed" once the DMS has it. conflict
+  // when no target is set up, invalid_input ("state") in another state.
+  core::Result<Case> hand_to_efile(const Staffer& who, std::string_view id);
+  bool files_to_efile() const;
+  // For operators (`mvsp cases`): the Vorgang of a reference number, and the latest
+  // Vorgänge (of one authority, or all), newest first.
+  std::optional<Case> by_reference(std::string_view reference);
+  std::vector<Case> latest(std::string_view authority_id, int limit);
 
   // --- the applicant's side, through the applications component (which has checked
   // that the person owns the application).
