@@ -406,9 +406,10 @@ web::Services& App::services() {
   return impl_->services;
 }
 
-std::vector<std::string> App::load_demo_data() {
+std::vector<std::string> App::load_demo_data(bool vorgaenge) {
   auto& d = *impl_;
   web::Demo demo;
+  demo.vorgaenge = vorgaenge;
   for (auto& c : d.components) c->demo(*d.platform, demo);
   return demo.loaded;
 }

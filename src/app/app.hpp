@@ -80,7 +80,8 @@ class App {
   template <class T>
   T& get();
   // Each built component's demo data, loaded idempotently (`mvsp demo`); returns what ran.
-  std::vector<std::string> load_demo_data();
+  // `vorgaenge`: also sample Vorhaben and Vorgänge in every state (what `mvsp demo` loads).
+  std::vector<std::string> load_demo_data(bool vorgaenge = false);
 
  private:
   struct Impl;

@@ -763,7 +763,7 @@ int run(int argc, char** argv) {
   }
   if (command == "demo") {
     App app(only(*settings, mvsp::app::component_names()));
-    auto loaded = app.load_demo_data();
+    auto loaded = app.load_demo_data(true);
     std::printf("demo data loaded\n");
     for (const auto& l : loaded) std::printf("  %s\n", l.c_str());
     return 0;

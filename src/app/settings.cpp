@@ -60,9 +60,10 @@ const std::set<std::string, std::less<>> kValueOptions = {"--listen",
                                                           "--check",
                                                           "--provider",
                                                           "--endpoint",
-                                                          "--invoice-days"};
+                                                          "--invoice-days",
+                                                          "--authority"};
 const std::set<std::string, std::less<>> kFlags = {"--verified", "--help", "--public",
-                                                   "--no-invoice"};
+                                                   "--no-invoice", "--json"};
 
 bool valid_listen(const std::string& v) {
   auto colon = v.rfind(':');

@@ -1,6 +1,9 @@
 // `mvsp` as operators run it.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
@@ -334,6 +337,69 @@ TEST_P(AccountsCli, RegistersClientsAndRotatesKeys) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, AccountsCli, ::testing::ValuesIn(test::backends()));
+
+// `mvsp demo` submits sample Vorhaben through the journey and works them into every state
+// of the process; `mvsp cases` lists them and exports one Vorgang's xdomea container. A
+// second `mvsp demo` adds nothing; bad input names the option.
+TEST_P(AccountsCli, TheDemoVorgaengeAreListedAndExported) {
+  auto efile = data_.path() / "efile";
+  std::filesystem::create_directories(efile);
+  auto config = (data_.path() / "mvsp.toml").string();
+  std::ofstream(config) << "[cases]\nefile = \"folder\"\nefile_folder = \"" << efile.string()
+                        << "\"\n";
+  auto demo = run_mvsp("demo --config " + config + args());
+  ASSERT_EQ(demo.exit_code, 0) << demo.output;
+  EXPECT_NE(demo.output.find("10 Vorgänge of the Hundesteuer"), std::string::npos) << demo.output;
+  auto again = run_mvsp("demo --config " + config + args());
+  EXPECT_NE(again.output.find("applications: already there"), std::string::npos) << again.output;
+
+  auto list = run_mvsp("cases list --json" + args());
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  for (auto state : {"received", "formal_check", "documents_requested", "material_check", "decided",
+                     "announced", "filed", "closed", "withdrawn", "ended"}) {
+    EXPECT_NE(list.output.find(fmt::format("\"state\":\"{}\"", state)), std::string::npos) << state;
+  }
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(efile), {}), 1) << "one filed";
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      list.output, m,
+      std::regex(
+          R"re("reference":"(MV-[A-Z0-9-]+)","aktenzeichen":"[^"]*","state":"announced")re")));
+  std::string reference = m[1];
+  auto table = run_mvsp("cases list --authority hwi-steuern --limit 3" + args());
+  EXPECT_NE(table.output.find("3 Vorgänge"), std::string::npos) << table.output;
+
+  auto out = data_.path() / "out";
+  std::filesystem::create_directories(out);
+  auto exported = run_mvsp("cases export-efile " + reference + " --out " + out.string() + args());
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  ASSERT_EQ(std::distance(std::filesystem::directory_iterator(out), {}), 1);
+  auto zip = std::filesystem::directory_iterator(out)->path();
+  EXPECT_TRUE(zip.string().ends_with("_FVDaten.SGOAblegen.0605.zip"));
+  auto names = test::output_of("unzip -Z1 '" + zip.string() + "'");
+  EXPECT_EQ(std::ranges::count(names, '\n'), 6) << names;  // message, answers ×3, notice, proof
+
+  EXPECT_EQ(run_mvsp("cases export-efile MV-GIBT-ESNICHT --out " + out.string() + args()).exit_code,
+            2);
+  EXPECT_EQ(run_mvsp("cases export-efile " + reference + args()).exit_code, 2) << "no --out";
+  EXPECT_EQ(run_mvsp("cases export-efile " + reference + " --out /nonexistent" + args()).exit_code,
+            2);
+  EXPECT_EQ(run_mvsp("cases list --limit 0" + args()).exit_code, 2);
+}
+
+TEST(Cli, AnEfileFolderThatIsNotThereStopsTheStartWithItsKey) {
+  test::TempDir dir;
+  auto config = (dir.path() / "mvsp.toml").string();
+  std::ofstream(config) << "[cases]\nefile = \"folder\"\nefile_folder = \"/nonexistent/efile\"\n";
+  auto check = run_mvsp("config check --config " + config);
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_NE(check.output.find("cases.efile_folder"), std::string::npos) << check.output;
+  std::ofstream(config) << "[cases]\nefile = \"cmis\"\ncmis_url = \"ftp://dms\"\n";
+  auto cmis = run_mvsp("config check --config " + config);
+  EXPECT_EQ(cmis.exit_code, 2);
+  EXPECT_NE(cmis.output.find("cases.cmis_url"), std::string::npos) << cmis.output;
+  EXPECT_NE(cmis.output.find("cases.cmis_folder"), std::string::npos) << cmis.output;
+}
 
 }  // namespace
 }  // namespace mvsp::app

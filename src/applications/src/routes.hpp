@@ -2,7 +2,9 @@
 // Private to applications: its pages and its API.
 
 #include <chrono>
+#include <functional>
 #include <mvsp/core/clock.hpp>
+#include <string>
 
 namespace mvsp::web {
 class Router;
@@ -25,6 +27,12 @@ namespace mvsp::forms {
 class Forms;
 class Prefill;
 }  // namespace mvsp::forms
+namespace mvsp::cases {
+class Casework;
+}
+namespace mvsp::payments {
+class Payments;
+}
 
 namespace mvsp::applications {
 
@@ -51,5 +59,18 @@ void register_pages(web::Router& router, const web::Pages& pages, Applications& 
 // the client's own token (client credentials, scope "vorhaben:write") for its Vorhaben.
 void register_api(web::Router& router, Applications& apps, identity::Provider& provider,
                   web::MachineClients& clients);
+
+// The demo's sample Vorhaben (demo.cpp): what they need, and a line for `mvsp demo`.
+struct DemoParts {
+  Applications& apps;
+  cases::Casework& work;
+  payments::Payments& payments;
+  const core::Clock& clock;
+  std::function<void()> run_jobs;  // runs the jobs that are due
+  std::string citizen;             // the demo citizen's account
+  std::string clerk;               // the demo clerk of Wismar
+  std::string tenant;              // Wismar's tenant
+};
+std::string load_demo_vorgaenge(const DemoParts& parts);
 
 }  // namespace mvsp::applications

@@ -92,6 +92,24 @@ class Component final : public web::Component {
                  p.services.need<web::MachineClients>());
   }
 
+  void demo(web::Platform& p, web::Demo& demo) override {
+    if (!demo.vorgaenge) return;
+    auto name = [&](const std::string& key) {
+      auto it = demo.names.find(key);
+      if (it == demo.names.end()) throw core::Failure("demo Vorgänge: no " + key);
+      return it->second;
+    };
+    auto line = load_demo_vorgaenge({.apps = *apps_,
+                                     .work = p.services.need<cases::Casework>(),
+                                     .payments = p.services.need<payments::Payments>(),
+                                     .clock = p.ports.clock,
+                                     .run_jobs = [&p] { p.runner.run_due(); },
+                                     .citizen = name("account:erika.mustermann@example.org"),
+                                     .clerk = name("account:sachbearbeitung.wismar@example.org"),
+                                     .tenant = name("tenant:wismar")});
+    demo.loaded.push_back("applications: " + line);
+  }
+
   // The hand-over and the notices run wherever the component is built; the periodic work
   // only where it runs.
   void jobs(web::Platform& p) override {

@@ -296,6 +296,10 @@ core::Result<Account> Accounts::find(std::string_view id) {
   return impl_->account(id);
 }
 
+std::optional<Account> Accounts::find_by_email(std::string_view email) {
+  return impl_->by_email(*impl_->db.acquire(), std::string(email));
+}
+
 void Accounts::tell_upstream_linked(std::string_view account_id) {
   auto& d = *impl_;
   auto account = find(account_id);

@@ -208,6 +208,9 @@ class Component final : public web::Component {
         throw core::Failure(std::string("demo account ") + a.email + ": " +
                             created.error().message);
       }
+      if (auto account = identity_->accounts.find_by_email(a.email)) {
+        demo.names[std::string("account:") + a.email] = account->id;
+      }
       demo.loaded.push_back(fmt::format("identity: {} {}{}", *a.role ? a.role : "citizen", a.email,
                                         created ? "" : " (already there)"));
     }

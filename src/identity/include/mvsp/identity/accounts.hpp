@@ -48,6 +48,7 @@ class Accounts {
                                                                 std::string_view locale,
                                                                 std::string_view source_address);
   core::Result<Account> find(std::string_view id);
+  std::optional<Account> find_by_email(std::string_view email);
   // Tells the owner by mail that an upstream provider was linked to the account (if it
   // was not them, they know to unlink it and change the password).
   void tell_upstream_linked(std::string_view account_id);

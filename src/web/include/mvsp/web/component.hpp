@@ -136,6 +136,9 @@ struct Platform {
 // What `mvsp demo` loaded, and names one component's demo data gives the next one (the
 // demo tenant's id for the catalog's demo authorities).
 struct Demo {
+  // Sample Vorhaben and Vorgänge in every state of the process (mvsp demo; the tests that
+  // load the demo data go without them).
+  bool vorgaenge = false;
   std::vector<std::string> loaded;
   std::map<std::string, std::string, std::less<>> names;
 };
