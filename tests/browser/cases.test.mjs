@@ -1,0 +1,158 @@
+// The case management in the browser, on the Vorgänge that `mvsp demo` submits through the
+// journey: the Wismar clerk finds one in the inbox (filtered), requests a document (first
+// without naming one: the error is named), and opens the notice page; the demo citizen
+// uploads the requested document inside the Vorhaben (first without a file: the error is
+// named), and withdraws another application after confirming. The clerk sees the document
+// and the withdrawal. Zero axe violations on every page and error state (JavaScript on); the
+// citizen's steps work without JavaScript; nothing leaves loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startClamd, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
+
+const password = 'Demo-Passwort-2026';
+const pdf = Buffer.from('%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n');
+
+let server;
+let clamd;
+let browser;
+
+before(async () => {
+  clamd = await startClamd();
+  server = await startServer({ demo: true, mail: true, clamav: clamd });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await clamd?.stop();
+});
+
+async function newPage(javaScript) {
+  const context = await browser.newContext({ javaScriptEnabled: javaScript, locale: 'de-DE', acceptDownloads: true });
+  context.setDefaultTimeout(15000);
+  const page = await context.newPage();
+  const outside = [];
+  guardLoopback(page, outside);
+  return { context, page, outside };
+}
+
+async function signIn(page, email, next) {
+  await page.goto(`${server.url}/anmelden?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('E-Mail-Adresse').fill(email);
+  await page.getByLabel('Passwort').fill(password);
+  await page.getByRole('button', { name: 'Anmelden', exact: true }).click();
+  await page.waitForURL('**' + next);
+}
+
+async function main(page) {
+  return page.textContent('main');
+}
+
+function dayIn(days) {
+  return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+}
+
+// The row of "Meine Anträge" with `status`, and its reference number.
+async function rowWith(page, status) {
+  await page.goto(server.url + '/meine-antraege');
+  const row = page.locator('tr', { hasText: status }).first();
+  const reference = /MV-[A-Z0-9]{5}-[A-Z0-9]{8}/.exec(await row.textContent())?.[0];
+  assert.ok(reference, `no application with "${status}"`);
+  return { row, reference };
+}
+
+let requested;  // the reference of the Vorgang the clerk asks a document for
+
+test('the clerk finds a Vorgang in the inbox and requests a document', async () => {
+  const { context, page, outside } = await newPage(true);
+  await signIn(page, 'sachbearbeitung.wismar@example.org', '/verwaltung/vorgaenge');
+  assert.match(await main(page), /Hundesteuer online anmelden/);
+  await expectClean(page, 'inbox');
+  await page.getByLabel('Status').selectOption('formal_check');
+  await page.locator('main form button[type="submit"]').first().click();
+  await page.waitForURL('**status=formal_check**');
+  await expectClean(page, 'inbox filtered by state');
+  await page.locator('main a[href^="/verwaltung/vorgaenge/"]').first().click();
+  await page.waitForURL(/\/verwaltung\/vorgaenge\/[a-z0-9]+$/);
+  const casePath = new URL(page.url()).pathname;
+  requested = /MV-[A-Z0-9]{5}-[A-Z0-9]{8}/.exec(await main(page))?.[0];
+  assert.ok(requested);
+  await expectClean(page, 'Vorgang');
+  // without a document named, the error says what is missing
+  await page.getByRole('button', { name: 'Unterlagen nachfordern' }).click();
+  assert.match(await main(page), /Nennen Sie mindestens eine/);
+  await expectClean(page, 'Vorgang with an error');
+  await page.getByLabel('Fehlende Unterlagen').fill('Impfpass des Hundes');
+  await page.getByLabel('Einzureichen bis').fill(dayIn(10));
+  await page.getByRole('button', { name: 'Unterlagen nachfordern' }).click();
+  await page.waitForURL('**' + casePath);
+  assert.match(await main(page), /Impfpass des Hundes/);
+  assert.match(await main(page), /Unterlagen nachgefordert/);
+  await page.goto(server.url + casePath + '/bescheid');
+  assert.match(await main(page), /Hundesteuerbescheid/);
+  await expectClean(page, 'notice page');
+  assert.deepEqual(outside, []);
+  await context.close();
+});
+
+test('the citizen sends the requested document in the Vorhaben (JavaScript on)', async () => {
+  assert.ok(requested, 'the clerk asked first');
+  const { context, page, outside } = await newPage(true);
+  await signIn(page, 'erika.mustermann@example.org', '/meine-antraege');
+  await expectClean(page, 'my applications with Vorgänge in every state');
+  const row = page.locator('tr', { hasText: requested });
+  assert.match(await row.textContent(), /Unterlagen nachreichen/);
+  await row.getByRole('link').first().click();
+  await page.waitForURL(/\/antrag\/vorhaben\/[^/]+$/);
+  assert.match(await main(page), /Impfpass des Hundes/);
+  await expectClean(page, 'Vorhaben with a document request');
+  await page.getByRole('button', { name: 'Unterlagen senden' }).click();
+  assert.match(await main(page), /Wählen Sie eine Datei aus/);
+  await expectClean(page, 'document request without a file');
+  await page.getByLabel('Dateien').setInputFiles({ name: 'impfpass.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await page.getByRole('button', { name: 'Unterlagen senden' }).click();
+  await page.waitForURL(/\/antrag\/vorhaben\/[^/]+$/);
+  assert.match(await main(page), /Ihre Unterlagen wurden an die Behörde gesendet/);
+  assert.match(await page.locator('#stand').textContent(), /In Bearbeitung/);
+  await expectClean(page, 'Vorhaben after sending the documents');
+  // the withdrawal's confirmation, looked at and left
+  const received = await rowWith(page, 'Bei der Behörde eingegangen');
+  await received.row.getByRole('link', { name: /Antrag zurückziehen/ }).click();
+  await page.waitForURL('**/zurueckziehen');
+  assert.match(await main(page), new RegExp(received.reference));
+  await expectClean(page, 'withdrawal confirmation');
+  assert.deepEqual(outside, []);
+  await context.close();
+});
+
+test('without JavaScript, the citizen sends a document and withdraws an application', async () => {
+  const { context, page, outside } = await newPage(false);
+  await signIn(page, 'erika.mustermann@example.org', '/meine-antraege');
+  const waiting = await rowWith(page, 'Unterlagen nachreichen');
+  await waiting.row.getByRole('link').first().click();
+  await page.getByLabel('Dateien').setInputFiles([
+    { name: 'kaufvertrag.pdf', mimeType: 'application/pdf', buffer: pdf },
+    { name: 'foto.pdf', mimeType: 'application/pdf', buffer: pdf }]);
+  await page.getByRole('button', { name: 'Unterlagen senden' }).click();
+  assert.match(await main(page), /Ihre Unterlagen wurden an die Behörde gesendet/);
+  const received = await rowWith(page, 'Bei der Behörde eingegangen');
+  await received.row.getByRole('link', { name: /Antrag zurückziehen/ }).click();
+  await page.getByRole('button', { name: 'Ja, Antrag zurückziehen' }).click();
+  assert.match(await main(page), /Ihr Antrag wurde zurückgezogen/);
+  assert.match(await page.locator('#stand').textContent(), /Zurückgezogen/);
+  assert.deepEqual(outside, []);
+  await context.close();
+
+  // the clerk sees both at once
+  const clerk = await newPage(false);
+  await signIn(clerk.page, 'sachbearbeitung.wismar@example.org', '/verwaltung/vorgaenge');
+  await clerk.page.goto(`${server.url}/verwaltung/vorgaenge?status=all&q=${received.reference}`);
+  await clerk.page.locator('main a[href^="/verwaltung/vorgaenge/"]').first().click();
+  assert.match(await main(clerk.page), /zurückgezogen/i);
+  await clerk.page.goto(`${server.url}/verwaltung/vorgaenge?status=all&q=${waiting.reference}`);
+  await clerk.page.locator('main a[href^="/verwaltung/vorgaenge/"]').first().click();
+  assert.match(await main(clerk.page), /kaufvertrag\.pdf/);
+  assert.match(await main(clerk.page), /Unterlagen nachgereicht/);
+  assert.deepEqual(clerk.outside, []);
+  await clerk.context.close();
+});
