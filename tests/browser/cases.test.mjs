@@ -156,3 +156,30 @@ test('without JavaScript, the citizen sends a document and withdraws an applicat
   assert.deepEqual(clerk.outside, []);
   await clerk.context.close();
 });
+
+test('the authority administration sets up its case management', async () => {
+  for (const javaScript of [true, false]) {
+    const { context, page, outside } = await newPage(javaScript);
+    await signIn(page, 'verwaltung@example.org', '/konto');
+    await page.getByRole('link', { name: 'Fallmanagement Ihrer Behörde einrichten' }).click();
+    await page.waitForURL('**/verwaltung/fallmanagement');
+    assert.match(await main(page), /Bescheidvorlagen/);
+    if (javaScript) await expectClean(page, 'case management set-up');
+    // a group without a name: the error at the field
+    await page.getByRole('button', { name: 'Gruppe speichern' }).click();
+    assert.match(await main(page), /Geben Sie einen Namen an/);
+    if (javaScript) await expectClean(page, 'case management set-up with an error');
+    await page.getByLabel('Name der Gruppe').fill(`Bürgeramt ${javaScript ? 'A' : 'B'}`);
+    await page.getByRole('button', { name: 'Gruppe speichern' }).click();
+    assert.match(await main(page), new RegExp(`Bürgeramt ${javaScript ? 'A' : 'B'}`));
+    assert.match(await main(page), /Gespeichert/);
+    await page.getByLabel('Tag', { exact: true }).fill(dayIn(javaScript ? 40 : 41));
+    await page.getByLabel('Bezeichnung').fill('Betriebsausflug');
+    await page.getByRole('button', { name: 'Schließtag eintragen' }).click();
+    assert.match(await main(page), /Betriebsausflug/);
+    assert.doesNotMatch(await main(page), /Bitte prüfen Sie/);
+    assert.doesNotMatch(await main(page), /Bitte prüfen Sie/);
+    assert.deepEqual(outside, []);
+    await context.close();
+  }
+});

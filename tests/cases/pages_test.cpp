@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <mvsp/cases/cases.hpp>
+#include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/web/http.hpp>
+#include <mvsp/web/multipart.hpp>
 
 #include "app.hpp"
 #include "support.hpp"
@@ -41,6 +43,7 @@ class CasePages : public test::ServerTest {
          {std::tuple{"sachbearbeitung@wismar.example", "clerk", wismar_},
           {"kasse@wismar.example", "cashier", wismar_},
           {"verwaltung@schwerin.example", "authority_admin", schwerin_},
+          {"verwaltung@wismar.example", "authority_admin", wismar_},
           {"erika@example.org", "", std::string()}}) {
       ASSERT_TRUE(id.accounts.create_account({.email = email,
                                               .password = kPassword,
@@ -307,6 +310,115 @@ TEST_P(CasePages, TheClerksStepsNeedTheTokenAndTheTenant) {
   ASSERT_FALSE(cashier_token.empty());
   EXPECT_EQ(post(cashier, "/status", {{"nach", "ended"}}, cashier_token).status, 403);
   EXPECT_EQ(state(), "formal_check");
+}
+
+// The authority's administration sets up its case management on one page: each change
+// needs the token, names the field and its rule when refused (and keeps nothing), and
+// reaches only the person's own tenant.
+TEST_P(CasePages, TheAdministrationSetsUpItsCaseManagement) {
+  const std::string base = "/verwaltung/fallmanagement";
+  EXPECT_EQ(client().get(base).status, 303);
+  EXPECT_EQ(signed_in("sachbearbeitung@wismar.example").get(base).status, 403);
+  EXPECT_EQ(signed_in("kasse@wismar.example").get(base).status, 403);
+  auto admin = signed_in("verwaltung@wismar.example");
+  auto page = admin.get(base);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(has(page.body, "Kim Muster"));  // the clerk, to choose as a member
+  auto token = test::HttpClient::csrf_token_in(page.body);
+  ASSERT_FALSE(token.empty());
+  auto q = "?mandant=" + wismar_;
+  auto post = [&](test::HttpClient& c, const std::string& path,
+                  std::vector<std::pair<std::string, std::string>> fields,
+                  const std::string& csrf) {
+    for (auto& [k, v] : fields) v = enc(v);
+    if (!csrf.empty()) fields.emplace_back("csrf_token", csrf);
+    return c.post_form(base + path, fields);
+  };
+  auto& id = app_->get<identity::Identity>();
+  std::string clerk_id;
+  for (const auto& colleague : id.staff.members(wismar_)) {
+    if (colleague.email == "sachbearbeitung@wismar.example") clerk_id = colleague.id;
+  }
+  ASSERT_FALSE(clerk_id.empty());
+  auto& work = app_->get<Casework>();
+  Staffer wismar_admin{"x", "x", {{wismar_, "authority_admin"}}};
+
+  EXPECT_EQ(post(admin, "/gruppen" + q, {{"name", "Steuern"}}, "").status, 403);
+  auto unnamed = post(admin, "/gruppen" + q, {{"name", " "}}, token);
+  EXPECT_EQ(unnamed.status, 422);
+  EXPECT_TRUE(has(unnamed.body, "href=\"#gruppen-name\""));
+  EXPECT_TRUE(has(unnamed.body, "Geben Sie einen Namen an"));
+  EXPECT_TRUE(work.groups(wismar_admin, wismar_)->empty());
+  auto saved = post(admin, "/gruppen" + q, {{"name", "Steuern"}, {"mitglieder", clerk_id}}, token);
+  ASSERT_EQ(saved.status, 303);
+  EXPECT_TRUE(has(saved.header("location"), "#gruppen"));
+  auto groups = work.groups(wismar_admin, wismar_);
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ(groups->front().members, std::vector<std::string>{clerk_id});
+  EXPECT_TRUE(has(admin.get(base).body, "Steuern"));
+
+  auto day = post(admin, "/schliesstage" + q, {{"tag", "31.12.2026"}, {"bezeichnung", "Silvester"}},
+                  token);
+  EXPECT_EQ(day.status, 422);
+  EXPECT_TRUE(has(day.body, "href=\"#schliesstage-day\""));
+  EXPECT_EQ(
+      post(admin, "/schliesstage" + q, {{"tag", "2026-12-31"}, {"bezeichnung", "Silvester"}}, token)
+          .status,
+      303);
+  EXPECT_TRUE(has(admin.get(base).body, "31.12.2026: Silvester"));
+  EXPECT_EQ(post(admin, "/schliesstage/2026-12-31/entfernen" + q, {}, token).status, 303);
+  EXPECT_TRUE(work.closing_days(wismar_admin, wismar_)->empty());
+
+  auto templ =
+      post(admin, "/vorlagen" + q, {{"name", "Bescheid"}, {"title", ""}, {"body", ""}}, token);
+  EXPECT_EQ(templ.status, 422);
+  EXPECT_TRUE(has(templ.body, "href=\"#vorlagen-title\""));
+  EXPECT_TRUE(has(templ.body, "href=\"#vorlagen-body\""));
+  EXPECT_TRUE(has(templ.body, "value=\"Bescheid\""));  // what was sent stays
+  EXPECT_EQ(post(admin, "/vorlagen" + q,
+                 {{"name", "Bescheid"},
+                  {"title", "Bescheid"},
+                  {"body", "Sehr geehrte Person {antragsteller},"}},
+                 token)
+                .status,
+            303);
+  EXPECT_EQ(work.templates(wismar_admin, wismar_)->size(), 1u);
+
+  auto rule =
+      post(admin, "/dienste/hundesteuer-anmeldung" + q,
+           {{"frist", "drei Monate"}, {"ablauf", "material_check"}, {"automatisch", ""}}, token);
+  EXPECT_EQ(rule.status, 422);
+  EXPECT_TRUE(has(rule.body, "Geben Sie die Frist an"));
+
+  // a seal file that is none: the rule, and the generated seal stays
+  auto body = web::build_multipart(
+      {{.name = "csrf_token", .filename = {}, .content_type = {}, .body = token},
+       {.name = "zertifikat",
+        .filename = "siegel.p12",
+        .content_type = "application/x-pkcs12",
+        .body = "kein Zertifikat"}});
+  auto seal =
+      admin.request("POST", base + "/siegel" + q, body.body, {{"Content-Type", body.content_type}});
+  EXPECT_EQ(seal.status, 422);
+  EXPECT_TRUE(has(seal.body, "Siegelzertifikat"));
+  EXPECT_TRUE(work.seal(wismar_admin, wismar_)->generated);
+
+  // Schwerin's admin: not Wismar's page, not Wismar's groups, not Wismar's clerk
+  auto other = signed_in("verwaltung@schwerin.example");
+  EXPECT_EQ(other.get(base + q).status, 403);
+  auto other_token = test::HttpClient::csrf_token_in(other.get(base).body);
+  ASSERT_FALSE(other_token.empty());
+  EXPECT_EQ(post(other, "/gruppen" + q, {{"name", "Übernahme"}}, other_token).status, 403);
+  EXPECT_EQ(post(other, "/gruppen/" + groups->front().id + "/entfernen", {}, other_token).status,
+            404);
+  auto stolen = post(other, "/gruppen", {{"name", "Fremd"}, {"mitglieder", clerk_id}}, other_token);
+  EXPECT_EQ(stolen.status, 422);
+  EXPECT_EQ(work.groups(wismar_admin, wismar_)->size(), 1u);
+  EXPECT_EQ(post(admin, "/gruppen/" + groups->front().id + "/entfernen" + q, {}, token).status,
+            303);
+  EXPECT_TRUE(work.groups(wismar_admin, wismar_)->empty());
+  // the account page leads the administration here
+  EXPECT_TRUE(has(admin.get("/konto").body, "href=\"/verwaltung/fallmanagement\""));
 }
 
 TEST_P(CasePages, TheAccountPageLeadsClerksToTheirVorgaenge) {

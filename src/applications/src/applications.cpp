@@ -38,8 +38,6 @@ namespace {
 constexpr std::string_view kBlobLock = "applications.blob:";
 constexpr std::string_view kHandOverJob = "applications.hand_over";
 constexpr std::string_view kNotifyJob = "applications.notify";
-constexpr std::string_view kFollowCaseJob = "applications.follow_case";
-constexpr std::string_view kRequestReminderJob = "applications.request_reminder";
 
 const std::vector<std::pair<Status, std::string_view>>& status_names() {
   static const std::vector<std::pair<Status, std::string_view>> kNames = {
@@ -1575,14 +1573,12 @@ void Applications::register_jobs(core::JobRunner& runner) {
         .extract<Poco::JSON::Object::Ptr>()
         ->optValue<std::string>(key, "");
   };
-  impl_->jobs.subscribe(std::string(cases::kCaseStateChanged), std::string(kFollowCaseJob));
   runner.handle(std::string(kFollowCaseJob), [this, value](core::JobContext& ctx) {
     auto followed = follow_case(value(ctx.job, "applicationId"));
     if (followed || followed.error().code == core::ErrorCode::not_found)
       return core::JobOutcome::ok();
     return core::JobOutcome::retry(followed.error().message);
   });
-  impl_->jobs.subscribe(std::string(cases::kCaseRequestReminder), std::string(kRequestReminderJob));
   runner.handle(std::string(kRequestReminderJob), [this, value](core::JobContext& ctx) {
     auto a = impl_->load(value(ctx.job, "applicationId"));
     if (!a || a->status != Status::documents_requested) return core::JobOutcome::ok();

@@ -34,6 +34,10 @@ class Component final : public web::Component {
   }
   std::span<const core::Resource> resources() const override { return embedded_resources(); }
   bool takes_machine_clients() const override { return true; }
+  std::vector<Subscription> subscriptions() const override {
+    return {{std::string(cases::kCaseStateChanged), std::string(kFollowCaseJob)},
+            {std::string(cases::kCaseRequestReminder), std::string(kRequestReminderJob)}};
+  }
 
   void configure(core::Config& config) override {
     auto section = config.section("applications");

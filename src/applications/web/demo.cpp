@@ -185,7 +185,8 @@ std::string load_demo_vorgaenge(const DemoParts& p) {
   p.run_jobs();
   return fmt::format(
       "{} Vorgänge of the Hundesteuer at Hansestadt Wismar, one in each state of the process{}", n,
-      later ? fmt::format(" ({} wait for their notice's announcement)", later) : "");
+      later ? fmt::format(" ({} not filed or closed: their notice was not announced yet)", later)
+            : "");
 }
 
 }  // namespace mvsp::applications

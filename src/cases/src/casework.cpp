@@ -600,8 +600,6 @@ namespace mvsp::cases {
 
 namespace {
 
-constexpr const char* kAutoDecideJob = "cases.auto_decide";
-
 std::string payload_value(const std::string& payload, const char* key) {
   Poco::JSON::Parser parser;
   auto o = parser.parse(payload).extract<Poco::JSON::Object::Ptr>();
@@ -634,8 +632,7 @@ core::Status Casework::prepare(std::string_view case_id) {
 }
 
 void Casework::register_jobs(core::JobRunner& runner) {
-  impl_->jobs.subscribe(std::string(kCaseReceived), kAutoDecideJob);
-  runner.handle(kAutoDecideJob, [this](core::JobContext& ctx) {
+  runner.handle(std::string(kAutoDecideJob), [this](core::JobContext& ctx) {
     return outcome(prepare(payload_value(ctx.job.payload, "caseId")));
   });
   runner.handle("cases.announce", [this](core::JobContext& ctx) {

@@ -92,7 +92,8 @@ core::Result<std::vector<Part>> parts_of(Casework::Impl& d, Casework& work, cons
                    .media_type = "application/pdf",
                    .content = std::move(content),
                    .created_at = notice.created_at});
-    if (!notice.stored_at && notice.status != "postal") continue;
+    // announced: stored in the mailbox, or posted on a day the clerk recorded
+    if (!notice.stored_at && notice.status != "posted") continue;
     // the proof of announcement, as the Vorgang recorded it
     std::string proof =
         fmt::format("Zustellnachweis\n\nBescheid: {}\nSHA-256 des Bescheids: {}\nErstellt: {}\n",
@@ -103,7 +104,7 @@ core::Result<std::vector<Part>> parts_of(Casework::Impl& d, Casework& work, cons
           "Nachricht im Postfach: {}\n",
           core::format_berlin(*notice.stored_at), notice.receipt_message_id);
     } else {
-      proof += "Zugestellt über: Post\n";
+      proof += "Zugestellt über: Post (Tag der Aufgabe zur Post im Vorgang vermerkt)\n";
     }
     if (!notice.deemed_announced_on.empty()) {
       proof += fmt::format("Gilt als bekanntgegeben am: {}\n",

@@ -29,11 +29,18 @@ struct PageOptions {
       const std::vector<std::string>& tenant_ids)>
       authorities_of;
   std::function<std::vector<Colleague>(std::string_view tenant_id)> colleagues;
+  // The online services the tenant's authorities adopted: (id, name), by name.
+  std::function<std::vector<std::pair<std::string, std::string>>(std::string_view tenant_id)>
+      online_services_of;
 };
 
 // /verwaltung/vorgaenge: the arrivals of the person's tenants; /verwaltung/vorgaenge/{id}:
 // one Vorgang with the downloads of its answers and documents.
 void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& cases,
+                          Casework& work, const PageOptions& options);
+// /verwaltung/fallmanagement: the authority's administration sets up its case management
+// (groups, settings per online service, closing days, notice templates, the seal).
+void register_admin_pages(web::Router& router, const web::Pages& pages, Cases& cases,
                           Casework& work, const PageOptions& options);
 
 }  // namespace mvsp::cases

@@ -87,6 +87,9 @@ class Component final : public web::Component {
     return {"identity", "catalog", "delivery"};
   }
   std::span<const core::Resource> resources() const override { return embedded_resources(); }
+  std::vector<Subscription> subscriptions() const override {
+    return {{std::string(kCaseReceived), std::string(kAutoDecideJob)}};
+  }
 
   // [cases] efile = "none" | "folder" | "cmis": where finished Vorgänge are filed
   // (docs/cases.md, "E-file hand-over"). The target is made here, so that a folder that is
@@ -95,16 +98,19 @@ class Component final : public web::Component {
     auto section = config.section("cases");
     auto kind = section.choice("efile", "none", {"none", "folder", "cmis"});
     location_ = section.string("efile_location", "");
+    // every key is read, so that the other kind's keys may stay when the kind changes
+    auto folder = section.string("efile_folder", "");
+    CmisOptions cmis{.repository_url = section.string("cmis_url", ""),
+                     .folder_path = section.string("cmis_folder", ""),
+                     .user = section.string("cmis_user", ""),
+                     .password = section.string("cmis_password", "")};
     core::Result<std::unique_ptr<EfileTarget>> made = nullptr;
     if (kind == "folder") {
-      made = make_import_folder_target({.directory = section.string("efile_folder", "")});
+      made = make_import_folder_target({.directory = folder});
     } else if (kind == "cmis") {
       // requests go through the platform's HTTP client, which exists from build() on
       made = make_cmis_target(
-          {.repository_url = section.string("cmis_url", ""),
-           .folder_path = section.string("cmis_folder", ""),
-           .user = section.string("cmis_user", ""),
-           .password = section.string("cmis_password", "")},
+          std::move(cmis),
           [this](const std::string& method, const std::string& url,
                  const std::vector<std::pair<std::string, std::string>>& h,
                  const std::string& body) { return fetch_(method, url, h, body); });
@@ -154,21 +160,39 @@ class Component final : public web::Component {
     auto& staff = p.services.need<catalog::StaffRoles>();
     auto& catalog = p.services.need<catalog::Catalog>();
     auto* directory = &p.services.need<StaffDirectory>();
-    register_staff_pages(
-        p.router, p.pages, *cases_, *work_,
-        {.roles_of = [&staff](const std::string& account) { return staff.roles_of(account); },
-         .authorities_of =
-             [&catalog](const std::vector<std::string>& ids) {
-               std::vector<std::pair<std::string, std::string>> out;
-               for (const auto& a : catalog.authorities()) {
-                 if (std::find(ids.begin(), ids.end(), a.tenant_id) != ids.end()) {
-                   out.emplace_back(a.id, a.name);
-                 }
-               }
-               std::ranges::sort(out, {}, &std::pair<std::string, std::string>::second);
-               return out;
-             },
-         .colleagues = [directory](std::string_view t) { return directory->colleagues(t); }});
+    PageOptions options{
+        .roles_of = [&staff](const std::string& account) { return staff.roles_of(account); },
+        .authorities_of =
+            [&catalog](const std::vector<std::string>& ids) {
+              std::vector<std::pair<std::string, std::string>> out;
+              for (const auto& a : catalog.authorities()) {
+                if (std::find(ids.begin(), ids.end(), a.tenant_id) != ids.end()) {
+                  out.emplace_back(a.id, a.name);
+                }
+              }
+              std::ranges::sort(out, {}, &std::pair<std::string, std::string>::second);
+              return out;
+            },
+        .colleagues = [directory](std::string_view t) { return directory->colleagues(t); },
+        .online_services_of =
+            [&catalog](std::string_view tenant) {
+              std::vector<std::string> mine;
+              for (const auto& a : catalog.authorities()) {
+                if (a.tenant_id == tenant) mine.push_back(a.id);
+              }
+              std::vector<std::pair<std::string, std::string>> out;
+              for (const auto& os : catalog.online_services()) {
+                if (std::ranges::any_of(os.adopted_by, [&](const std::string& a) {
+                      return std::ranges::find(mine, a) != mine.end();
+                    })) {
+                  out.emplace_back(os.id, os.name);
+                }
+              }
+              std::ranges::sort(out, {}, &std::pair<std::string, std::string>::second);
+              return out;
+            }};
+    register_staff_pages(p.router, p.pages, *cases_, *work_, options);
+    register_admin_pages(p.router, p.pages, *cases_, *work_, options);
   }
 
   void jobs(web::Platform& p) override {

@@ -23,66 +23,12 @@
 #include <sstream>
 
 #include "routes.hpp"
+#include "staff.hpp"
 
 namespace mvsp::cases {
 namespace {
 
-using web::Request;
-using web::Response;
-using web::View;
-
-struct Ctx {
-  const web::Pages& pages;
-  Cases& cases;
-  Casework& work;
-  PageOptions options;
-
-  std::string t(const Request& req, std::string_view key) const {
-    return pages.catalog().text(req.locale, fmt::format("cases.{}", key));
-  }
-  // The text of `key`.`value`, or the value itself where the catalog has none.
-  std::string named(const Request& req, std::string_view key, const std::string& value) const {
-    if (value.empty()) return {};
-    auto full = fmt::format("cases.{}.{}", key, value);
-    auto text = pages.catalog().text(req.locale, full);
-    return text == full ? value : text;
-  }
-};
-
-bool works_cases(const std::string& role) {
-  return role == "clerk" || role == "lead" || role == "authority_admin";
-}
-
-// The signed-in person as Casework sees them; nobody for a visitor.
-std::optional<Staffer> staffer(const Ctx& c, const Request& req) {
-  if (!req.session || req.session->account_id.empty()) return std::nullopt;
-  Staffer who{req.session->account_id, {}, {}};
-  for (auto& [tenant, role] : c.options.roles_of(who.account_id)) {
-    if (works_cases(role)) who.roles.emplace_back(std::move(tenant), std::move(role));
-  }
-  if (!who.roles.empty()) {
-    for (const auto& colleague : c.options.colleagues(who.roles.front().first)) {
-      if (colleague.account_id == who.account_id) who.name = colleague.name;
-    }
-  }
-  return who;
-}
-
-std::vector<std::string> tenants_of(const Staffer& who) {
-  std::vector<std::string> out;
-  for (const auto& [tenant, role] : who.roles) {
-    if (std::find(out.begin(), out.end(), tenant) == out.end()) out.push_back(tenant);
-  }
-  return out;
-}
-
-// Who is refused: a visitor goes to the login; staff without a role of the case
-// management see 403.
-std::optional<Response> refuse(const Ctx& c, Request& req, const std::optional<Staffer>& who) {
-  if (!who) return web::to_login(req);
-  if (who->roles.empty()) return c.pages.error(req, 403);
-  return std::nullopt;
-}
+using namespace staff;
 
 std::string payment_text(const Ctx& c, const Request& req, const Case& k) {
   if (k.payment_status.empty()) return c.t(req, "payment.none");
@@ -91,31 +37,6 @@ std::string payment_text(const Ctx& c, const Request& req, const Case& k) {
 
 std::string day_de(const std::string& iso) {
   return iso.empty() ? std::string() : core::format_day_de(iso);
-}
-
-// A field error in the person's language: cases.errors.<field>, else the rule as given.
-std::string field_message(const Ctx& c, const Request& req, const std::string& field,
-                          const std::string& message) {
-  auto key = fmt::format("cases.errors.{}", field);
-  auto text = c.pages.catalog().text(req.locale, key);
-  return text == key ? message : text;
-}
-
-void add_errors(const Ctx& c, const Request& req, View& model, const core::Error& error) {
-  model.set("has_errors", true);
-  model.set("error_title", c.t(req, "errors.summary"));
-  model.set_list("errors", {});
-  if (error.fields.empty()) {
-    View e;
-    e.set("message", field_message(c, req, "general", error.message));
-    model.add("errors", std::move(e));
-  }
-  for (const auto& [field, message] : error.fields) {
-    View e;
-    e.set("id", field);
-    e.set("message", field_message(c, req, field, message));
-    model.add("errors", std::move(e));
-  }
 }
 
 Response inbox(const Ctx& c, Request& req) {
@@ -660,7 +581,9 @@ Response audit_page(const Ctx& c, Request& req) {
   if (auto r = refuse(c, req, who)) return *r;
   auto trail = c.work.audit_trail(*who, req.param("id"));
   if (!trail) return c.pages.error(req, trail.error());
-  auto k = c.work.open_case(*who, req.param("id"), "audit");
+  // audit_trail recorded this read; the facts of the page are read without a second record
+  auto k = c.cases.find(tenants_of(*who), req.param("id"));
+  if (!k) return c.pages.error(req, k.error());
   View model;
   model.set("id", k->id);
   model.set("title", fmt::format("{} {}", c.t(req, "audit.title"), k->reference));

@@ -216,8 +216,9 @@ Response account_page(const Context& c, Request& req) {
   bool authority_staff = false;
   bool case_worker = false;
   for (const auto& [tenant, role] : c.identity.staff.roles_of(id)) {
-    authority_staff |= role == "clerk" || role == "cashier" || role == "authority_admin";
-    case_worker |= role == "clerk" || role == "authority_admin";
+    authority_staff |=
+        role == "clerk" || role == "lead" || role == "cashier" || role == "authority_admin";
+    case_worker |= role == "clerk" || role == "lead" || role == "authority_admin";
   }
   model.set("is_authority_staff", authority_staff);
   model.set("is_case_worker", case_worker);

@@ -118,7 +118,7 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   return find_pair(parse_urlencoded(query), name);
 }
 
-std::optional<std::string> Request::form(std::string_view name) const {
+const std::vector<std::pair<std::string, std::string>>& Request::form_fields() const {
   if (!form_) {
     auto type = header("content-type").value_or("");
     form_.emplace();
@@ -126,7 +126,19 @@ std::optional<std::string> Request::form(std::string_view name) const {
       *form_ = parse_urlencoded(body);
     }
   }
-  return find_pair(*form_, name);
+  return *form_;
+}
+
+std::optional<std::string> Request::form(std::string_view name) const {
+  return find_pair(form_fields(), name);
+}
+
+std::vector<std::string> Request::form_all(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : form_fields()) {
+    if (key == name) out.push_back(value);
+  }
+  return out;
 }
 
 std::string Request::param(std::string_view name) const {

@@ -55,6 +55,11 @@ namespace mvsp::applications {
 
 std::span<const core::Resource> embedded_resources();
 
+// The jobs that act on the case management's events (the component subscribes them):
+// the status follows the Vorgang's state, and a reminder of a document request.
+inline constexpr std::string_view kFollowCaseJob = "applications.follow_case";
+inline constexpr std::string_view kRequestReminderJob = "applications.request_reminder";
+
 // The status as the citizen reads it (texts in the message catalog, status.<name>).
 enum class Status {
   draft,                // Entwurf

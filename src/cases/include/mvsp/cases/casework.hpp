@@ -46,6 +46,9 @@ inline constexpr std::string_view kCaseStateChanged = "case.state_changed";
 // A document request's day is near and the applicant has not answered; payload
 // {"applicationId","request"}. The applications component reminds the applicant.
 inline constexpr std::string_view kCaseRequestReminder = "case.request_reminder";
+// The job that decides a Vorgang just opened, where its online service is set to decide
+// automatically; subscribed to cases.hpp's kCaseReceived by the component.
+inline constexpr std::string_view kAutoDecideJob = "cases.auto_decide";
 
 // The person at work, as the pages know them: the account and its staff roles.
 struct Staffer {
@@ -125,7 +128,7 @@ struct Notice {
   core::TimePoint created_at;
   std::string created_by;
   std::string recipient;
-  std::string status;  // sealed, delivering, stored, retrieved, postal
+  std::string status;  // sealed, delivering, stored, postal (by post needed), posted
   std::optional<core::TimePoint> stored_at;
   std::string deemed_announced_on;
   std::string receipt_message_id;
@@ -162,7 +165,7 @@ struct NoticeTemplate {
   std::string id;
   std::string name;
   std::string title;
-  std::string body;  // forms::letter_blocks text with {{fields}} of the Vorgang
+  std::string body;  // forms::letter_blocks text with {fields} of the Vorgang ({antragsteller}, …)
 };
 
 struct SealSummary {
@@ -273,7 +276,7 @@ class Casework {
 
   // --- the files of a Vorgang (files.cpp)
   // Every document as one ZIP: the application (PDF, XML, JSON), the documents, the
-  // notices and an index (Inhaltsverzeichnis.txt) naming each file, what it is, its size and
+  // notices and an index (00_Inhaltsverzeichnis.txt) naming each file, what it is, its size and
   // SHA-256. The read is recorded.
   core::Result<Download> documents_zip(const Staffer& who, std::string_view id);
   // The xdomea container of the Vorgang as it stands, made at `at`.

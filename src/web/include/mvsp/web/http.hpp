@@ -43,12 +43,15 @@ struct Request {
   std::optional<std::string> query_param(std::string_view name) const;
   // A field of an application/x-www-form-urlencoded body.
   std::optional<std::string> form(std::string_view name) const;
+  // Every value of a field that may repeat (checkboxes of one name), in order.
+  std::vector<std::string> form_all(std::string_view name) const;
   std::string param(std::string_view name) const;
   bool is_api() const { return path == "/api" || path.starts_with("/api/"); }
   // The session's CSRF token; creates the session when there is none.
   const std::string& csrf_token();
 
  private:
+  const std::vector<std::pair<std::string, std::string>>& form_fields() const;
   mutable std::optional<std::vector<std::pair<std::string, std::string>>> form_;
 };
 
