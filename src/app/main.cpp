@@ -1,10 +1,13 @@
 // mvsp: the service platform in one program. See `mvsp help`.
 
 #include <Poco/JSON/Object.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
@@ -403,12 +406,30 @@ int cases_export_efile(const Settings& settings, const CommandLine& cli,
   auto k = work.by_reference(reference);
   if (!k)
     return report(core::Error::invalid("REFERENCE", "no Vorgang with reference " + reference));
-  auto container = work.efile_container(k->id, app.clock().now());
+  auto container = work.export_efile(k->id, "operator:cli");
   if (!container) return report(container.error());
+  // every document of the Vorgang: readable by the owner and the group only, and nothing
+  // already there is replaced
   auto path = std::filesystem::path(dir) / container->zip_name;
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file.write(container->zip.data(), static_cast<std::streamsize>(container->zip.size()));
-  if (!file.flush()) return report(core::Error::unavailable("cannot write " + path.string()));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return report(errno == EEXIST
+                      ? core::Error::invalid("--out", path.string() + " is there already")
+                      : core::Error::unavailable("cannot write " + path.string()));
+  }
+  std::string_view rest = container->zip;
+  while (!rest.empty()) {
+    auto n = ::write(fd, rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  bool written = rest.empty() && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) {
+    std::filesystem::remove(path);
+    return report(core::Error::unavailable("cannot write " + path.string()));
+  }
   std::printf("%s: %zu bytes, xdomea %s, ProzessID %s\n", path.c_str(), container->zip.size(),
               container->message_type.c_str(), container->process_id.c_str());
   return 0;

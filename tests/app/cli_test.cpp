@@ -378,6 +378,12 @@ TEST_P(AccountsCli, TheDemoVorgaengeAreListedAndExported) {
   EXPECT_TRUE(zip.string().ends_with("_FVDaten.SGOAblegen.0605.zip"));
   auto names = test::output_of("unzip -Z1 '" + zip.string() + "'");
   EXPECT_EQ(std::ranges::count(names, '\n'), 6) << names;  // message, answers ×3, notice, proof
+  // every document of the Vorgang: for the owner and the group only, and never replaced
+  EXPECT_EQ(std::filesystem::status(zip).permissions() & std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+  auto twice = run_mvsp("cases export-efile " + reference + " --out " + out.string() + args());
+  EXPECT_EQ(twice.exit_code, 2);
+  EXPECT_NE(twice.output.find("is there already"), std::string::npos) << twice.output;
 
   EXPECT_EQ(run_mvsp("cases export-efile MV-GIBT-ESNICHT --out " + out.string() + args()).exit_code,
             2);

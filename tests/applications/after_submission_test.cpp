@@ -69,6 +69,8 @@ TEST_P(AfterSubmission, TheStatusFollowsTheVorgangInCitizenWords) {
   ASSERT_TRUE(apps().follow_case(a.id));
   EXPECT_EQ(apps().events(a.id).size(), before);
   ASSERT_TRUE(work().move(clerk(), a.case_id, cases::State::ended, "Antrag gegenstandslos"));
+  // closed before the event was followed: the citizen still reads how it ended
+  ASSERT_TRUE(work().move(clerk(), a.case_id, cases::State::closed, ""));
   app_->job_runner().run_due();
   auto ended = apps().get(a.id);
   EXPECT_EQ(ended->status, Status::ended);
@@ -184,6 +186,19 @@ TEST_P(AfterSubmission, AWithdrawalShowsOnTheVorgangAtOnce) {
       std::ranges::count_if(events, [](const Event& e) { return e.status == Status::withdrawn; }),
       1);
   EXPECT_FALSE(Applications::may_withdraw(*apps().get(a.id)));
+}
+
+// Acting on the application needs the trust level its submission needed.
+TEST_P(AfterSubmission, DocumentsAndWithdrawalNeedTheTrustLevelOfTheSubmission) {
+  auto a = submitted();
+  auto request = requested(a);
+  auto weak = person();
+  weak.level = identity::TrustLevel::basic;
+  EXPECT_EQ(apps().answer_request(weak, a.id, request.id, {{"a.pdf", kPdf}}).error().code,
+            core::ErrorCode::forbidden);
+  EXPECT_EQ(apps().withdraw(weak, a.id).error().code, core::ErrorCode::forbidden);
+  EXPECT_EQ(apps().get(a.id)->status, Status::documents_requested);
+  EXPECT_TRUE(apps().answer_request(person(), a.id, request.id, {{"a.pdf", kPdf}}));
 }
 
 TEST_P(AfterSubmission, AWithdrawalBeforeTheHandOverOpensNoVorgangToWork) {
@@ -305,8 +320,14 @@ TEST_P(AfterSubmissionPages, AGuestSendsTheRequestedDocumentsOnTheVorhabenPage) 
   EXPECT_EQ(app_->get<cases::Cases>().by_application(a.id)->documents.size(), 2u);
   // sent again (the back button): told it is not open any more
   auto again = send(c, base, request.id, token, {file("impfpass.pdf", kPdf)});
-  EXPECT_EQ(again.status, 303);
-  EXPECT_NE(c.get(base).body.find("nicht mehr offen"), std::string::npos);
+  EXPECT_EQ(again.status, 409);
+  EXPECT_NE(again.body.find("nicht mehr offen"), std::string::npos);
+  EXPECT_NE(again.body.find("role=\"alert\""), std::string::npos);
+  // more parts than files are allowed: the rule, in German
+  std::vector<web::Part> many(13, file("a.pdf", kPdf));
+  auto too_many = send(c, base, request.id, token, many);
+  EXPECT_EQ(too_many.status, 422);
+  EXPECT_NE(too_many.body.find("höchstens 10 Dateien"), std::string::npos);
 }
 
 TEST_P(AfterSubmissionPages, AGuestWithdrawsAfterConfirming) {

@@ -439,7 +439,13 @@ TEST_P(Casework_, TheFilesOfAVorgangGoToTheEfileAndIntoOneZip) {
   EXPECT_NE(failed->detail.find("may not write"), std::string::npos);
   // asked again once the DMS is fixed: filed, with every document in the container
   dms_.refuse.reset();
+  auto efile_jobs = [&] {
+    return db().query_one("SELECT COUNT(*) FROM jobs WHERE kind = 'cases.efile'")->integer(0);
+  };
+  auto before = efile_jobs();
   ASSERT_TRUE(work_->hand_to_efile(c, k.id));
+  ASSERT_TRUE(work_->hand_to_efile(c, k.id));  // a double click: one job
+  EXPECT_EQ(efile_jobs(), before + 1);
   runner.run_due();
   ASSERT_EQ(dms_.got.size(), 1u);
   EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "filed");
@@ -453,10 +459,14 @@ TEST_P(Casework_, TheFilesOfAVorgangGoToTheEfileAndIntoOneZip) {
   auto schema = test::source_dir() + "/../shared/reference/interop/xdomea/3.0.0/schema/xdomea.xsd";
   auto valid = run("xmllint --noout --schema '" + schema + "' '" + xml.string() + "' 2>&1");
   EXPECT_NE(valid.find("validates"), std::string::npos) << valid;
-  // the same container for the operator's export, made at the same time: the same bytes
-  auto again = work_->efile_container(k.id, core::from_millis(0));
+  // the operator's export: the same Vorgang's container, and a record of it
+  auto again = work_->export_efile(k.id, "operator:cli");
   ASSERT_TRUE(again);
   EXPECT_EQ(again->process_id, container.process_id);
+  auto exported = work_->timeline(k.id);
+  EXPECT_TRUE(std::ranges::any_of(exported, [](const TimelineEntry& e) {
+    return e.action == "case.exported" && e.actor == "operator:cli";
+  }));
   EXPECT_EQ(work_->by_reference(k.reference)->id, k.id);
   EXPECT_EQ(work_->latest("hwi-steuern", 10).size(), 1u);
   EXPECT_TRUE(work_->latest("sn-buergeramt", 10).empty());

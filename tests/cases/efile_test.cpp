@@ -569,6 +569,24 @@ TEST(CmisOptions, AreCheckedWhenTheTargetIsMade) {
   std::set<std::string> fields;
   for (const auto& f : t.error().fields) fields.insert(f.field);
   EXPECT_EQ(fields, (std::set<std::string>{"repository_url", "folder_path", "user"}));
+  // the password travels over https only (plain http to this machine), and never in the
+  // address, which the logs and the timeline name
+  for (auto url :
+       {"http://dms.example.org/cmis/browser/repo", "https://svc:geheim@dms.example.org/cmis",
+        "http://127.0.0.1.example.org/cmis", "https://"}) {
+    auto refused = make_cmis_target(
+        {.repository_url = url, .folder_path = "/Eingang", .user = "svc", .password = "geheim"},
+        app::network_http(5s));
+    ASSERT_FALSE(refused) << url;
+    EXPECT_EQ(refused.error().fields.at(0).field, "repository_url") << url;
+  }
+  for (auto url : {"https://dms.example.org/cmis/browser/repo", "http://127.0.0.1:8099/browser/x",
+                   "http://[::1]:8099/browser/x"}) {
+    EXPECT_TRUE(make_cmis_target(
+        {.repository_url = url, .folder_path = "/Eingang", .user = "svc", .password = "geheim"},
+        app::network_http(5s)))
+        << url;
+  }
 }
 
 TEST_F(Cmis, TheSimulatorSaysWhatItIs) {

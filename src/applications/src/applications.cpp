@@ -300,6 +300,15 @@ struct Applications::Impl {
     return load(*c, id);
   }
 
+  // Acting on a submitted application (documents, withdrawal) needs the trust level its
+  // submission needed; guests and external online services' Vorhaben have none to reach.
+  core::Status level_enough(const Actor& actor, const Application& a) const {
+    if (a.is_guest() || !a.client_id.empty()) return {};
+    auto required = identity::parse_level(a.config.min_level).value_or(identity::TrustLevel::low);
+    if (actor.level >= required) return {};
+    return core::fail(core::Error::forbidden(t(actor.locale, "errors.level")));
+  }
+
   static bool may(const Actor& actor, const Application& a) {
     if (a.owner.kind == "guest") {
       return std::find(actor.guest_of.begin(), actor.guest_of.end(), a.id) != actor.guest_of.end();
@@ -1125,11 +1134,36 @@ core::Status Applications::follow_case(std::string_view id) {
   auto k = d.parts.cases.by_application(id);
   if (!k) return core::fail(core::Error::not_found("no Vorgang of this application"));
   auto to = citizen_status(k->state);
+  if (!to && (k->state == "filed" || k->state == "closed")) {
+    // filed or closed before this ran: the outcome is the last of announced, withdrawn and
+    // ended the Vorgang went through
+    core::TimePoint latest{};
+    for (const auto& e : d.parts.casework.timeline(k->id, 1000)) {
+      if (e.action != "case.state" || e.at < latest) continue;
+      Poco::JSON::Parser parser;
+      auto state = parser.parse(e.detail).extract<Poco::JSON::Object::Ptr>()->optValue<std::string>(
+          "to", "");
+      if (state == "announced" || state == "withdrawn" || state == "ended") {
+        to = citizen_status(state);
+        latest = e.at;
+      }
+    }
+  }
   if (!to) return {};
   auto now = d.clock.now();
   d.db.transaction([&](core::db::Connection& tx) {
     auto a = d.load(tx, id, true);
     if (!a || a->status == *to || a->status == Status::draft) return;
+    // a final status stays: an event of an open state arriving late changes nothing
+    bool final = a->status == Status::decided || a->status == Status::withdrawn ||
+                 a->status == Status::ended;
+    bool open = *to != Status::decided && *to != Status::withdrawn && *to != Status::ended;
+    if (final && open) {
+      core::log::warn("applications.status_kept", {{"application", a->id},
+                                                   {"status", std::string(status_name(a->status))},
+                                                   {"case_state", k->state}});
+      return;
+    }
     tx.execute(
         "UPDATE applications SET status = ?, case_id = ?, received_at = COALESCE(received_at, ?), "
         "updated_at = ?, retention_until = ? WHERE id = ?",
@@ -1156,6 +1190,9 @@ core::Status Applications::answer_request(const Actor& actor, std::string_view i
                                           std::string_view request_id,
                                           const std::vector<Upload>& files) {
   auto& d = *impl_;
+  auto a = d.accessible(actor, id);
+  if (!a) return core::fail(a.error());
+  if (auto enough = d.level_enough(actor, *a); !enough) return enough;
   auto open = requests(actor, id);
   if (!open) return core::fail(open.error());
   auto request = std::ranges::find(*open, request_id, &cases::DocumentRequest::id);
@@ -1233,24 +1270,37 @@ core::Status Applications::withdraw(const Actor& actor, std::string_view id) {
     return core::fail(core::Error::conflict(d.t(actor.locale, "errors.not_withdrawable")));
   };
   if (!may_withdraw(*a)) return refused();
+  if (auto enough = d.level_enough(actor, *a); !enough) return enough;
   // the Vorgang first: it says whether it is too late (a notice made); none yet when the
   // hand-over has not run, which then sees the withdrawal and opens nothing
   auto ended = d.parts.casework.withdraw(a->id, actor.name());
   if (!ended && ended.error().code == core::ErrorCode::conflict) return refused();
   if (!ended && ended.error().code != core::ErrorCode::not_found) return core::fail(ended.error());
   auto now = d.clock.now();
+  bool opened_meanwhile = false;
   d.db.transaction([&](core::db::Connection& tx) {
     auto current = d.load(tx, a->id, true);
-    if (!current || !may_withdraw(*current)) return;
-    tx.execute(
-        "UPDATE applications SET status = 'withdrawn', updated_at = ?, retention_until = ? "
-        "WHERE id = ?",
-        core::to_millis(now), core::to_millis(now + std::chrono::days(a->config.retention_days)),
-        a->id);
-    d.event(tx, a->id, Status::withdrawn, "", actor.name());
-    d.notify(tx, a->id, "withdrawn");
+    if (!current) return;
+    // the hand-over opened the Vorgang after it was asked: it is withdrawn below
+    opened_meanwhile = !ended && !current->case_id.empty();
+    if (may_withdraw(*current)) {
+      tx.execute(
+          "UPDATE applications SET status = 'withdrawn', updated_at = ?, retention_until = ? "
+          "WHERE id = ?",
+          core::to_millis(now), core::to_millis(now + std::chrono::days(a->config.retention_days)),
+          a->id);
+      d.event(tx, a->id, Status::withdrawn, "", actor.name());
+      d.notify(tx, a->id, "withdrawn");
+    } else if (!ended) {
+      return;  // withdrawn or decided by someone else meanwhile: nothing of this call's
+    }
     d.record(tx, actor.name(), "application.withdrawn", a->id);
   });
+  if (opened_meanwhile) {
+    auto again = d.parts.casework.withdraw(a->id, actor.name());
+    if (!again && again.error().code != core::ErrorCode::not_found)
+      return core::fail(again.error());
+  }
   return {};
 }
 

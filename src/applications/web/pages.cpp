@@ -526,6 +526,7 @@ Response detail(const Ctx& c, Request& req, const Application& a, bool confirmat
   auto base = base_of(a.id);
   auto actor = actor_of(c, req);
   model.set_list("requests", {});
+  bool shown = false;  // the refusal, at its request's form
   if (auto open = c.apps.requests(actor, a.id)) {
     for (const auto& r : *open) {
       View v;
@@ -539,10 +540,15 @@ Response detail(const Ctx& c, Request& req, const Application& a, bool confirmat
         v.set("error", refused->fields.empty() ? refused->message : refused->fields[0].message);
         add_errors(c, req, model, *refused,
                    [&](const std::string&) { return fmt::format("#dateien-{}", r.id); });
+        shown = true;
       }
       model.add("requests", std::move(v));
     }
     req.csrf_token();
+  }
+  // refused for a reason of its own (the request closed, the trust level): the summary only
+  if (refused && !shown) {
+    add_errors(c, req, model, *refused, [](const std::string&) { return std::string("#stand"); });
   }
   if (Applications::may_withdraw(a)) model.set("withdraw_href", base + "/zurueckziehen");
   model.set("title", confirmation ? c.t(req, "confirmation.title") : a.title);
@@ -900,18 +906,21 @@ Response answer_request(const Ctx& c, Request& req) {
     }
   }
   auto request = req.param("request");
+  // a body that cannot be split here has more parts than files are allowed
   auto sent = parts ? c.apps.answer_request(actor_of(c, req), a->id, request, files)
-                    : core::Status(core::fail(parts.error()));
+                    : core::Status(core::fail(
+                          core::Error::invalid("dateien", c.t(req, "errors.too_many_files"))));
   if (sent) {
     web::flash(req, c.t(req, "requests.sent"));
     return Response::redirect(base_of(a->id));
   }
-  if (sent.error().code == core::ErrorCode::not_found) return not_found(c, req);
-  if (sent.error().code == core::ErrorCode::conflict) {
-    web::flash(req, sent.error().message);
-    return Response::redirect(base_of(a->id));
-  }
-  int status = sent.error().code == core::ErrorCode::unavailable ? 503 : 422;
+  using core::ErrorCode;
+  auto code = sent.error().code;
+  if (code == ErrorCode::not_found) return not_found(c, req);
+  int status = code == ErrorCode::unavailable ? 503
+               : code == ErrorCode::conflict  ? 409
+               : code == ErrorCode::forbidden ? 403
+                                              : 422;
   return detail(c, req, *a, false, &sent.error(), request, status);
 }
 
@@ -944,8 +953,12 @@ Response withdraw(const Ctx& c, Request& req) {
   auto done = c.apps.withdraw(actor_of(c, req), a->id);
   if (!done && done.error().code == core::ErrorCode::not_found) return not_found(c, req);
   if (!done) {
+    using enum core::ErrorCode;
+    auto code = done.error().code;
     return withdraw_page(c, req, &done.error(),
-                         done.error().code == core::ErrorCode::conflict ? 409 : 503);
+                         code == conflict    ? 409
+                         : code == forbidden ? 403
+                                             : 503);
   }
   web::flash(req, c.t(req, "withdraw.done"));
   return Response::redirect(base_of(a->id));

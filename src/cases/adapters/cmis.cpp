@@ -308,10 +308,23 @@ core::Result<std::unique_ptr<EfileTarget>> make_cmis_target(CmisOptions options,
       error = core::Error::invalid(std::move(field), std::move(message));
     }
   };
-  if (!options.repository_url.starts_with("http://") &&
-      !options.repository_url.starts_with("https://")) {
+  // The password goes with every request: over https, or plain http on this machine only
+  // (a simulator, a local tunnel); never as part of the address, which reaches the logs.
+  const auto& url = options.repository_url;
+  auto scheme_end = url.find("://");
+  auto authority = scheme_end == std::string::npos
+                       ? std::string()
+                       : url.substr(scheme_end + 3, url.find('/', scheme_end + 3) - scheme_end - 3);
+  auto host = authority.substr(
+      0, authority.starts_with('[') ? authority.find(']') + 1 : authority.find(':'));
+  bool loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+  if (!url.starts_with("https://") && !(url.starts_with("http://") && loopback)) {
     refuse("repository_url",
-           "Die Adresse des Repositorys muss mit http:// oder https:// beginnen.");
+           "Die Adresse des Repositorys muss mit https:// beginnen (http:// nur für 127.0.0.1).");
+  } else if (authority.find('@') != std::string::npos || host.empty()) {
+    refuse("repository_url",
+           "Die Adresse des Repositorys enthält keinen Benutzer und kein Passwort; dafür gibt es "
+           "eigene Angaben.");
   }
   options.folder_path = normalized_folder(std::move(options.folder_path));
   if (!options.folder_path.starts_with('/') ||

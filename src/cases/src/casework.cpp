@@ -640,7 +640,8 @@ void Casework::register_jobs(core::JobRunner& runner) {
   });
   runner.handle(kEfileJob, [this](core::JobContext& ctx) {
     auto at = core::from_millis(std::stoll(payload_value(ctx.job.payload, "at")));
-    auto filed = file_case(*this, *impl_, payload_value(ctx.job.payload, "caseId"), at);
+    auto filed = file_case(*this, *impl_, payload_value(ctx.job.payload, "caseId"), at,
+                           ctx.job.attempts >= ctx.job.max_attempts);
     if (filed) return core::JobOutcome::ok();
     core::log::warn("cases.efile_failed", {{"error", filed.error().message}});
     if (filed.error().code == core::ErrorCode::unavailable)

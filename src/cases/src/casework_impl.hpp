@@ -93,7 +93,8 @@ struct Casework::Impl {
 // --- files (files.cpp)
 inline constexpr const char* kEfileJob = "cases.efile";
 // Delivers the Vorgang's container, made at `at`, and marks it filed; nothing when it is.
+// After the last attempt an unreachable DMS is recorded as a failure too.
 core::Status file_case(Casework& work, Casework::Impl& d, const std::string& case_id,
-                       core::TimePoint at);
+                       core::TimePoint at, bool last_attempt);
 
 }  // namespace mvsp::cases

@@ -2,6 +2,7 @@
 // e-file (the xdomea container, delivered by a job to the configured target).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
@@ -40,9 +41,22 @@ std::string read_all(const std::function<core::Status(std::ostream&)>& read, cor
   return out.str();
 }
 
-// A name for the ZIP: the stored names are plain already (cases.cpp), this keeps it so.
+// A name for the ZIP that unpacks on every system: the stored names are plain already
+// (cases.cpp); what Windows reserves (: * ? < > | and a trailing dot or space) becomes _.
 std::string entry_name(int n, const std::string& filename) {
-  return fmt::format("{:02}_{}", n, core::is_plain_filename(filename) ? filename : "Datei");
+  std::string name = core::is_plain_filename(filename) ? filename : "Datei";
+  for (auto& ch : name) {
+    if (std::string_view(":*?<>|").find(ch) != std::string_view::npos) ch = '_';
+  }
+  while (!name.empty() && (name.back() == '.' || name.back() == ' ')) name.back() = '_';
+  return fmt::format("{:02}_{}", n, name);
+}
+
+// How often the hand-over of a Vorgang failed: a request after a failure is a new one.
+std::size_t efile_failures(Casework& work, const std::string& case_id) {
+  auto entries = work.timeline(case_id, 1000);
+  return static_cast<std::size_t>(
+      std::ranges::count(entries, std::string("case.efile_failed"), &TimelineEntry::action));
 }
 
 core::Result<std::vector<Part>> parts_of(Casework::Impl& d, Casework& work, const Case& k) {
@@ -151,6 +165,21 @@ core::Result<Download> Casework::documents_zip(const Staffer& who, std::string_v
                   .content = zip_of(entries, d.clock.now())};
 }
 
+core::Result<EfileContainer> Casework::export_efile(std::string_view case_id,
+                                                    std::string_view actor) {
+  auto& d = *impl_;
+  auto container = efile_container(case_id, d.clock.now());
+  if (!container) return container;
+  d.db.transaction([&](core::db::Tx& tx) {
+    if (auto k = d.load(tx, case_id, false)) {
+      d.record(tx, std::string(actor), "", *k, "case.exported",
+               {{"processId", container->process_id},
+                {"sha256", core::crypto::sha256_hex(container->zip)}});
+    }
+  });
+  return container;
+}
+
 core::Result<EfileContainer> Casework::efile_container(std::string_view case_id,
                                                        core::TimePoint at) {
   auto& d = *impl_;
@@ -197,20 +226,20 @@ core::Result<Case> Casework::hand_to_efile(const Staffer& who, std::string_view 
       return fail(Error::invalid("state", "only an announced, withdrawn or ended Vorgang"));
     }
     auto at = d.clock.now();
+    // one job per request: clicked twice, the second finds the first (and its time, so the
+    // container keeps its bytes); asked again after a failure, a new one
     d.jobs.enqueue(
         tx,
         {.kind = kEfileJob,
          .payload = json_object({{"caseId", k->id}, {"at", std::to_string(core::to_millis(at))}}),
-         // asked again after a refusal, a new job; a double click adds a
-         // job that finds the Vorgang filed
-         .idempotency_key = fmt::format("cases.efile:{}:{}", k->id, d.ids.key())});
+         .idempotency_key = fmt::format("cases.efile:{}:{}", k->id, efile_failures(*this, k->id))});
     d.record(tx, Impl::actor(who), who.name, *k, "case.efile_requested", {});
     return k;
   });
 }
 
 core::Status file_case(Casework& work, Casework::Impl& d, const std::string& case_id,
-                       core::TimePoint at) {
+                       core::TimePoint at, bool last_attempt) {
   auto k = d.load(*d.db.acquire(), case_id, false);
   if (!k) return fail(Error::not_found("no such case"));
   if (k->state == state_name(State::filed) || k->state == state_name(State::closed)) return {};
@@ -218,7 +247,7 @@ core::Status file_case(Casework& work, Casework::Impl& d, const std::string& cas
   auto container = work.efile_container(case_id, at);
   if (!container) return fail(container.error());
   auto delivered = d.options.efile->deliver(*container);
-  if (!delivered && delivered.error().code != core::ErrorCode::unavailable) {
+  if (!delivered && (delivered.error().code != core::ErrorCode::unavailable || last_attempt)) {
     // a person must look (credentials, rights, a missing folder): the timeline says so
     d.db.transaction([&](core::db::Tx& tx) {
       d.record(tx, "system:cases", "", *k, "case.efile_failed",
