@@ -300,6 +300,28 @@ struct Applications::Impl {
     return load(*c, id);
   }
 
+  // A file of the applicant checked for malware: unavailable when the scanner cannot look
+  // (or there is none), invalid_input at `field` when it is infected.
+  core::Status scan(const Actor& actor, const std::string& id, const std::string& field,
+                    const std::string& content) {
+    if (!parts.scanner) {
+      return core::fail(
+          core::Error::unavailable(t(actor.locale, "errors.scanner_down"), "no virus scanner"));
+    }
+    auto scanned = parts.scanner->scan(content);
+    if (!scanned) {
+      core::log::warn("applications.scan_unavailable", {{"detail", scanned.error().message}});
+      return core::fail(core::Error::unavailable(t(actor.locale, "errors.scanner_down"),
+                                                 scanned.error().message));
+    }
+    if (scanned->infected) {
+      core::log::warn("applications.upload_infected",
+                      {{"application", id}, {"signature", scanned->signature}});
+      return core::fail(core::Error::invalid(field, t(actor.locale, "errors.file_infected")));
+    }
+    return {};
+  }
+
   // Acting on a submitted application (documents, withdrawal) needs the trust level its
   // submission needed; guests and external online services' Vorhaben have none to reach.
   core::Status level_enough(const Actor& actor, const Application& a) const {
@@ -763,21 +785,7 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
   }
   // Scanned before anything is written: an infected file, or one the scanner could not
   // look at, is never stored.
-  if (!d.parts.scanner) {
-    return core::fail(
-        core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"), "no virus scanner"));
-  }
-  auto scanned = d.parts.scanner->scan(content);
-  if (!scanned) {
-    core::log::warn("applications.scan_unavailable", {{"detail", scanned.error().message}});
-    return core::fail(core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"),
-                                               scanned.error().message));
-  }
-  if (scanned->infected) {
-    core::log::warn("applications.upload_infected",
-                    {{"application", a->id}, {"signature", scanned->signature}});
-    return core::fail(core::Error::invalid(field, d.t(actor.locale, "errors.file_infected")));
-  }
+  if (auto clean = d.scan(actor, a->id, field, content); !clean) return core::fail(clean.error());
   Document doc;
   doc.id = d.ids.key();
   doc.requirement = requirement;
@@ -1226,22 +1234,8 @@ core::Status Applications::answer_request(const Actor& actor, std::string_view i
                          .content = file.content});
   }
   // every file scanned before any is handed on
-  if (!d.parts.scanner) {
-    return core::fail(
-        core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"), "no virus scanner"));
-  }
   for (const auto& doc : documents) {
-    auto scanned = d.parts.scanner->scan(doc.content);
-    if (!scanned) {
-      core::log::warn("applications.scan_unavailable", {{"detail", scanned.error().message}});
-      return core::fail(core::Error::unavailable(d.t(actor.locale, "errors.scanner_down"),
-                                                 scanned.error().message));
-    }
-    if (scanned->infected) {
-      core::log::warn("applications.upload_infected",
-                      {{"application", std::string(id)}, {"signature", scanned->signature}});
-      return d.invalid(actor, std::string(kField), "file_infected");
-    }
+    if (auto clean = d.scan(actor, a->id, std::string(kField), doc.content); !clean) return clean;
   }
   auto answered = d.parts.casework.answer_request(id, request_id, documents, actor.name());
   if (!answered && answered.error().code == core::ErrorCode::conflict)

@@ -125,10 +125,7 @@ Response page(const Ctx& c, Request& req, const Staffer& who, const std::string&
   model.set("group_error", error_of("gruppen"));
   model.set_list("clerks", {});
   for (const auto& colleague : colleagues) {
-    if (std::ranges::find(colleague.roles, "clerk") == colleague.roles.end() &&
-        std::ranges::find(colleague.roles, "lead") == colleague.roles.end()) {
-      continue;
-    }
+    if (!works_vorgaenge(colleague)) continue;
     View v;
     v.set("id", colleague.account_id);
     v.set("name", colleague.name);

@@ -40,6 +40,12 @@ struct Ctx {
   }
 };
 
+// A colleague who works Vorgänge: one to assign them to or make a member of a group.
+inline bool works_vorgaenge(const Colleague& colleague) {
+  return std::ranges::find(colleague.roles, "clerk") != colleague.roles.end() ||
+         std::ranges::find(colleague.roles, "lead") != colleague.roles.end();
+}
+
 inline bool works_cases(const std::string& role) {
   return role == "clerk" || role == "lead" || role == "authority_admin";
 }

@@ -245,10 +245,7 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   // assignment
   model.set_list("colleagues", {});
   for (const auto& colleague : c.options.colleagues(k.tenant_id)) {
-    if (std::ranges::find(colleague.roles, "clerk") == colleague.roles.end() &&
-        std::ranges::find(colleague.roles, "lead") == colleague.roles.end()) {
-      continue;
-    }
+    if (!works_vorgaenge(colleague)) continue;
     View v;
     v.set("id", colleague.account_id);
     v.set("name", colleague.name);
