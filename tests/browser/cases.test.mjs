@@ -157,6 +157,42 @@ test('without JavaScript, the citizen sends a document and withdraws an applicat
   await clerk.context.close();
 });
 
+test('the clerk decides with a template; the sealed notice reaches the mailbox with proof', async () => {
+  const { context, page, outside } = await newPage(true);
+  await signIn(page, 'sachbearbeitung.wismar@example.org', '/verwaltung/vorgaenge');
+  await page.goto(`${server.url}/verwaltung/vorgaenge?status=material_check`);
+  await page.locator('main a[href^="/verwaltung/vorgaenge/"]').first().click();
+  await page.waitForURL(/\/verwaltung\/vorgaenge\/[a-z0-9]+$/);
+  const casePath = new URL(page.url()).pathname;
+  const reference = /MV-[A-Z0-9]{5}-[A-Z0-9]{8}/.exec(await main(page))?.[0];
+  await page.goto(server.url + casePath + '/bescheid');
+  await page.getByRole('button', { name: 'Bescheid erstellen, siegeln und zustellen' }).click();
+  await page.waitForURL('**' + casePath + '**');
+  // the delivery service announces it; the Vorgang records the receipt and the day
+  const until = Date.now() + 30000;
+  while (!/Gilt als bekanntgegeben am/.test(await main(page))) {
+    assert.ok(Date.now() < until, 'the notice was not announced');
+    await new Promise((r) => setTimeout(r, 1000));
+    await page.reload();
+  }
+  assert.match(await main(page), /Ablagebestätigung/);
+  await expectClean(page, 'Vorgang with an announced notice');
+  assert.deepEqual(outside, []);
+  await context.close();
+
+  const citizen = await newPage(false);
+  await signIn(citizen.page, 'erika.mustermann@example.org', '/postfach');
+  assert.match(await main(citizen.page), /Bescheid über die Hundesteuer/);
+  // "Meine Anträge" follows the Vorgang (a job of the platform)
+  const decidedBy = Date.now() + 15000;
+  while (!/Entschieden/.test(await (await rowWith(citizen.page, reference)).row.textContent())) {
+    assert.ok(Date.now() < decidedBy, `${reference} is not shown as decided`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.deepEqual(citizen.outside, []);
+  await citizen.context.close();
+});
+
 test('the authority administration sets up its case management', async () => {
   for (const javaScript of [true, false]) {
     const { context, page, outside } = await newPage(javaScript);

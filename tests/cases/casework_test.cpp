@@ -248,6 +248,15 @@ TEST_P(Casework_, TheInboxSearchesFiltersAndPagesByKeyset) {
   EXPECT_EQ(work_->inbox(c, {.text = "dackel"})->rows.size(), 7u) << "words of the answers";
   EXPECT_EQ(work_->inbox(c, {.text = "dackel jörg"})->rows.size(), 1u) << "every word";
   EXPECT_TRUE(work_->inbox(c, {.text = "pudel"})->rows.empty());
+  // a reference number pasted whole, in any case and with spaces around it
+  open("4HFYVHOK", "Rita Referenz");
+  auto by_reference = work_->inbox(c, {.text = " mv-35ca3-4hfyvhok "});
+  ASSERT_EQ(by_reference->rows.size(), 1u);
+  EXPECT_EQ(by_reference->rows[0].c.applicant.name, "Rita Referenz");
+  EXPECT_TRUE(work_->inbox(c, {.text = "MV-35CA3-4HFYVHOX"})->rows.empty());
+  EXPECT_EQ(work_->inbox(c, {.text = "MV 4hfy"})->rows.size(), 1u) << "MV beside a word";
+  EXPECT_EQ(work_->inbox(c, {.text = "mv"})->rows.size(), 8u) << "MV alone: every reference";
+  ASSERT_TRUE(work_->move(c, by_reference->rows[0].c.id, State::ended, ""));
   // Pages of three, oldest first, with nothing twice and nothing left out.
   std::vector<std::string> seen;
   InboxQuery q{.limit = 3};
@@ -270,6 +279,47 @@ TEST_P(Casework_, TheInboxSearchesFiltersAndPagesByKeyset) {
   auto bad = work_->inbox(c, {.state = "nonsense", .after = "x"});
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().fields.size(), 2u);
+}
+
+// The search starts from the Vorgänge that have every word when they are few, and walks the
+// inbox's order when they are many: both ways find the same.
+TEST_P(Casework_, TheInboxFindsTheSameWhetherTheWordsAreRareOrCommon) {
+  for (int i = 0; i < 6; ++i) {
+    open("a" + std::to_string(i), i % 2 ? "Jörg Müller" : "Erika Müller-Beispiel");
+    clock_.advance(1min);
+  }
+  auto walking = std::make_unique<Casework>(
+      db(), clock_, ids_, *jobs_, *audit_, *blobs_, *cases_,
+      CaseworkOptions{.master_key = std::string(32, 'm'),
+                      .public_url = "https://mvsp.example",
+                      .texts = nullptr,
+                      .colleagues = [this](std::string_view t) { return colleagues(t); },
+                      .tenant_name = {},
+                      .tools = {},
+                      .channel = &channel_,
+                      .efile = nullptr,
+                      .efile_location = {},
+                      .search_list_limit = 1});
+  auto c = clerk();
+  for (std::string text :
+       {"mueller", "jörg müller", "erika", "mv-35ca3-a3", "dackel bello", "nobody"}) {
+    std::vector<std::string> listed, walked;
+    InboxQuery q{.text = text, .state = "all", .limit = 2};
+    for (auto* work : {work_.get(), walking.get()}) {
+      auto& seen = work == work_.get() ? listed : walked;
+      auto query = q;
+      for (int page = 0; page < 10; ++page) {
+        auto p = work->inbox(c, query);
+        ASSERT_TRUE(p) << text;
+        for (const auto& r : p->rows) seen.push_back(r.c.application_id);
+        if (p->next.empty()) break;
+        query.after = p->next;
+      }
+    }
+    EXPECT_EQ(listed, walked) << text;
+  }
+  EXPECT_EQ(work_->inbox(c, {.text = "mueller", .state = "all"})->rows.size(), 6u);
+  EXPECT_EQ(work_->inbox(c, {.text = "jörg müller", .state = "all"})->rows.size(), 3u);
 }
 
 TEST_P(Casework_, TheDeadlineStopsWhileDocumentsAreRequestedAndCanBeExtended) {

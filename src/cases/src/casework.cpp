@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <mvsp/core/audit.hpp>
 #include <mvsp/core/db.hpp>
@@ -16,6 +17,7 @@
 #include <mvsp/core/mail.hpp>
 #include <mvsp/core/text.hpp>
 #include <mvsp/web/templates.hpp>
+#include <optional>
 #include <set>
 
 #include "casework_impl.hpp"
@@ -158,6 +160,24 @@ bool is_open(State s) {
   return s == State::received || s == State::formal_check || s == State::documents_requested ||
          s == State::material_check || s == State::decided;
 }
+
+namespace {
+
+// "MV-35CA3-4HFYVHOK" in any case: the citizen's reference number, whole.
+bool is_reference(std::string_view s) {
+  if (s.size() != 17 || s[2] != '-' || s[8] != '-') return false;
+  if (std::toupper(static_cast<unsigned char>(s[0])) != 'M' ||
+      std::toupper(static_cast<unsigned char>(s[1])) != 'V') {
+    return false;
+  }
+  for (std::size_t i = 3; i < s.size(); ++i) {
+    if (i == 8) continue;
+    if (!std::isalnum(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::vector<std::string> search_terms(std::span<const std::string> texts,
                                       std::string_view answers_json) {
@@ -413,12 +433,48 @@ core::Result<InboxPage> Casework::inbox(const Staffer& who, const InboxQuery& q)
     invalid.and_field("deadline", "must be soon, passed or empty");
   }
   std::vector<std::string> words;
-  {
+  // the Vorgänge the query starts from, when the search names few (see below)
+  std::optional<std::vector<std::string>> listed;
+  auto text = std::string(core::trim(q.text));
+  if (is_reference(text)) {
+    // a reference number pasted whole: the Vorgänge of its index (one, as a rule), looked up
+    // first, so that no planner walks the inbox's order to find it
+    std::ranges::transform(text, text.begin(), [](unsigned char ch) { return std::toupper(ch); });
+    listed.emplace();
+    for (const auto& r : c->query("SELECT id FROM cases WHERE reference = ? LIMIT 10", text)) {
+      listed->push_back(r.text(0));
+    }
+  } else {
     std::set<std::string> set;
     add_words(q.text, set);
+    // every reference number begins with "MV": as a word beside others it finds nothing
+    // more and would make the search read every Vorgang
+    if (set.size() > 1) set.erase("mv");
     words.assign(set.begin(), set.end());
   }
   if (words.size() > 8) invalid.and_field("q", "must have at most 8 words");
+  // The Vorgänge that have every word, when they are few, are where the query starts:
+  // walking the inbox's order looking for a rare name reads all of it. When they are many,
+  // a page is found soon in that order, and the words stay subqueries.
+  if (!words.empty() && invalid.fields.empty()) {
+    std::string common;
+    std::vector<core::db::Value> values;
+    for (const auto& w : words) {
+      common += fmt::format("{}SELECT case_id FROM case_terms WHERE term >= ? AND term <= ?",
+                            common.empty() ? "" : " INTERSECT ");
+      values.emplace_back(w);
+      values.emplace_back(w + std::string(kTermLength, 'z'));
+    }
+    auto most = d.options.search_list_limit;
+    values.emplace_back(static_cast<std::int64_t>(most + 1));
+    auto rows =
+        c->query_values(fmt::format("SELECT case_id FROM ({}) AS t LIMIT ?", common), values);
+    if (rows.size() <= most) {
+      listed.emplace();
+      for (const auto& r : rows) listed->push_back(r.text(0));
+      words.clear();  // the list holds what they ask for
+    }
+  }
   for (const auto& w : words) {
     where += " AND id IN (SELECT case_id FROM case_terms WHERE term >= ? AND term <= ?)";
     params.emplace_back(w);
@@ -457,6 +513,18 @@ core::Result<InboxPage> Casework::inbox(const Staffer& who, const InboxQuery& q)
   params.emplace_back(static_cast<std::int64_t>(limit + 1));
   auto sql = fmt::format("SELECT {} FROM cases WHERE {} ORDER BY {}, id LIMIT ?", kCaseColumns,
                          where, key);
+  if (listed) {
+    if (listed->empty()) return InboxPage{};
+    // Started from the listed Vorgänge, looked up one by one: CROSS JOIN keeps SQLite's
+    // planner from walking an index of the tenant instead (PostgreSQL plans by its
+    // statistics either way).
+    std::vector<std::string> rows(listed->size(), "(?)");
+    sql = fmt::format(
+        "SELECT {} FROM (SELECT column1 AS hit_id FROM (VALUES {}) AS v) AS hit CROSS JOIN cases "
+        "WHERE cases.id = hit.hit_id AND {} ORDER BY {}, id LIMIT ?",
+        kCaseColumns, fmt::join(rows, ", "), where, key);
+    params.insert(params.begin(), listed->begin(), listed->end());
+  }
   InboxPage page;
   auto warn = d.warn_until(today);
   for (const auto& r : c->query_values(sql, params)) {

@@ -230,6 +230,9 @@ struct CaseworkOptions {
   // the hand-over is not offered.
   EfileTarget* efile = nullptr;
   std::string efile_location;  // xdomea Ablageort, "" leaves it to the DMS
+  // When at most this many Vorgänge have every word of an inbox search, the query starts
+  // from them (docs/cases.md, "The inbox"); tests set it low to reach both ways.
+  std::size_t search_list_limit = 2000;
 };
 
 // A file for the clerk to download.
