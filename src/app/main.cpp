@@ -406,7 +406,7 @@ int cases_export_efile(const Settings& settings, const CommandLine& cli,
   auto k = work.by_reference(reference);
   if (!k)
     return report(core::Error::invalid("REFERENCE", "no Vorgang with reference " + reference));
-  auto container = work.export_efile(k->id, "operator:cli");
+  auto container = work.efile_container(k->id, app.clock().now());
   if (!container) return report(container.error());
   // every document of the Vorgang: readable by the owner and the group only, and nothing
   // already there is replaced
@@ -429,6 +429,13 @@ int cases_export_efile(const Settings& settings, const CommandLine& cli,
   if (!written) {
     std::filesystem::remove(path);
     return report(core::Error::unavailable("cannot write " + path.string()));
+  }
+  try {
+    work.record_export(k->id, "operator:cli", *container);
+  } catch (const std::exception&) {
+    // no export without its record: the operator runs it again
+    std::filesystem::remove(path);
+    throw;
   }
   std::printf("%s: %zu bytes, xdomea %s, ProzessID %s\n", path.c_str(), container->zip.size(),
               container->message_type.c_str(), container->process_id.c_str());

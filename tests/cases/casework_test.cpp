@@ -510,15 +510,21 @@ TEST_P(Casework_, TheFilesOfAVorgangGoToTheEfileAndIntoOneZip) {
   auto valid = run("xmllint --noout --schema '" + schema + "' '" + xml.string() + "' 2>&1");
   EXPECT_NE(valid.find("validates"), std::string::npos) << valid;
   // the operator's export: the same Vorgang's container, and a record of it
-  auto again = work_->export_efile(k.id, "operator:cli");
+  auto again = work_->efile_container(k.id, clock_.now());
   ASSERT_TRUE(again);
   EXPECT_EQ(again->process_id, container.process_id);
+  work_->record_export(k.id, "operator:cli", *again);
   auto exported = work_->timeline(k.id);
   EXPECT_TRUE(std::ranges::any_of(exported, [](const TimelineEntry& e) {
     return e.action == "case.exported" && e.actor == "operator:cli";
   }));
-  EXPECT_EQ(work_->by_reference(k.reference)->id, k.id);
   EXPECT_EQ(work_->latest("hwi-steuern", 10).size(), 1u);
+  // a reference number as people type it (real ones are upper case)
+  auto typed = open("Z9");
+  auto found = work_->by_reference(" mv-35ca3-z9 ");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->id, typed.id);
+  EXPECT_FALSE(work_->by_reference("MV-35CA3-Z8"));
   EXPECT_TRUE(work_->latest("sn-buergeramt", 10).empty());
 }
 

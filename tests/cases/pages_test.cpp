@@ -165,6 +165,8 @@ TEST_P(CasePages, TheVorgangShowsItsFactsAndDownloads) {
                            "15,00 €", "Rechnung (Überweisung)", "Nachweis für eine Ermäßigung"}) {
     EXPECT_TRUE(has(page.body, text)) << text;
   }
+  // the timeline counts the documents that came with the application
+  EXPECT_TRUE(has(page.body, "Unterlagen: 1")) << page.body;
   // The times in Germany's time: submitted at 13:56 UTC on 21.09.2026, summer time.
   EXPECT_TRUE(has(page.body, "21.09.2026, 15:56")) << page.body;
   // The citizen's file name is escaped in the page.
@@ -304,6 +306,11 @@ TEST_P(CasePages, TheClerksStepsNeedTheTokenAndTheTenant) {
   EXPECT_EQ(post(clerk, "/eakte", {}, token).status, 409);
   EXPECT_EQ(state(), "formal_check");
   EXPECT_EQ(app_->get<Cases>().find({wismar_}, hund_)->aktenzeichen, "32.1-0815/26");
+  // an Aktenzeichen of digits only is an Aktenzeichen on the timeline, not a count
+  EXPECT_EQ(post(clerk, "/aktenzeichen", {{"aktenzeichen", "4711"}}, token).status, 303);
+  auto timeline = clerk.get("/verwaltung/vorgaenge/" + hund_).body;
+  EXPECT_TRUE(has(timeline, "4711")) << timeline;
+  EXPECT_FALSE(has(timeline, "timeline_count")) << timeline;
   // and the cash office of Wismar is no clerk
   auto cashier = signed_in("kasse@wismar.example");
   auto cashier_token = test::HttpClient::csrf_token_in(cashier.get("/konto").body);

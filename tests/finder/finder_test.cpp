@@ -23,8 +23,9 @@ class FinderTest : public test::BackendTest {
     audit_ = std::make_unique<core::AuditLog>(clock_);
     catalog_ = std::make_unique<catalog::Catalog>(db(), clock_, ids_, *audit_);
     auto demo =
-        core::fill_placeholders(catalog::demo_catalog_json(),
-                                {{"tenant:schwerin", "t-schwerin"}, {"tenant:wismar", "t-wismar"}});
+        core::fill_placeholders(catalog::demo_catalog_json(), {{"tenant:schwerin", "t-schwerin"},
+                                                               {"tenant:wismar", "t-wismar"},
+                                                               {"tenant:mbd", "t-mbd"}});
     ASSERT_TRUE(catalog_->import_json(kState, demo));
     finder_ = std::make_unique<Finder>(*catalog_, dir_.path() / "index");
   }

@@ -28,6 +28,20 @@ TEST(Templates, EscapeEveryValue) {
       << html;
 }
 
+// An empty text is no text: its section stays out and its inverted section shows, so that
+// `{{#error}}<p>{{error}}</p>{{/error}}` never leaves an empty paragraph.
+TEST(Templates, AnEmptyTextIsFalseInSections) {
+  const core::Resource templates[] = {
+      {"templates/page.mustache", "[{{#error}}<p>{{error}}</p>{{/error}}{{^error}}ok{{/error}}]"}};
+  Templates t;
+  t.add("t", templates);
+  View v;
+  v.set("error", "");
+  EXPECT_EQ(t.render("t/page", v), "[ok]");
+  v.set("error", "Pflichtfeld");
+  EXPECT_EQ(t.render("t/page", v), "[<p>Pflichtfeld</p>]");
+}
+
 TEST(Templates, IncludeThePageAndOtherPartials) {
   Templates t;
   t.add("t", kTemplates);

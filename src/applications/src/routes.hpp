@@ -70,7 +70,10 @@ struct DemoParts {
   std::string citizen;             // the demo citizen's account
   std::string clerk;               // the demo clerk of Wismar
   std::string tenant;              // Wismar's tenant
+  std::string information_tenant;  // the Munitionsbergungsdienst's tenant (decides by itself)
 };
-std::string load_demo_vorgaenge(const DemoParts& parts);
+// The Hundesteuer Vorgänge of Wismar in every state, and a Kampfmittel-Auskunft that the
+// Munitionsbergungsdienst decides automatically; a line for each.
+std::vector<std::string> load_demo_vorgaenge(const DemoParts& parts);
 
 }  // namespace mvsp::applications

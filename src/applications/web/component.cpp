@@ -110,8 +110,9 @@ class Component final : public web::Component {
                                      .run_jobs = [&p] { p.runner.run_due(); },
                                      .citizen = name("account:erika.mustermann@example.org"),
                                      .clerk = name("account:sachbearbeitung.wismar@example.org"),
-                                     .tenant = name("tenant:wismar")});
-    demo.loaded.push_back("applications: " + line);
+                                     .tenant = name("tenant:wismar"),
+                                     .information_tenant = name("tenant:mbd")});
+    for (const auto& l : line) demo.loaded.push_back("applications: " + l);
   }
 
   // The hand-over and the notices run wherever the component is built; the periodic work

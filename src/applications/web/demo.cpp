@@ -1,8 +1,10 @@
 // Sample Vorhaben of the demo citizen (and one guest) to the Hundesteuer of Hansestadt
 // Wismar, submitted through the journey's own use cases and then worked by the demo clerk
-// through the case management, so that every state of the process is there to look at.
+// through the case management, so that every state of the process is there to look at; and
+// a Kampfmittel-Auskunft that the Munitionsbergungsdienst decides without a clerk.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/core/clock.hpp>
@@ -18,6 +20,8 @@ namespace {
 
 constexpr const char* kService = "hundesteuer-online";
 constexpr const char* kWismar = "13074087";
+constexpr const char* kInformation = "kampfmittel-auskunft";
+constexpr const char* kSchwerin = "13004000";
 
 struct Sample {
   const char* dog;
@@ -67,18 +71,129 @@ void must(const core::Status& s, const std::string& what) {
   if (!s) failed(what, s.error());
 }
 
-}  // namespace
+Actor citizen(const DemoParts& p) {
+  return {.account_id = p.citizen,
+          .organisation_id = {},
+          .guest_of = {},
+          .level = identity::TrustLevel::low,
+          .locale = "de"};
+}
 
-std::string load_demo_vorgaenge(const DemoParts& p) {
-  using enum cases::State;
-  Actor erika{.account_id = p.citizen,
-              .organisation_id = {},
-              .guest_of = {},
-              .level = identity::TrustLevel::low,
-              .locale = "de"};
-  for (const auto& a : p.apps.list(erika)) {
-    if (a.online_service_id == kService && a.status != Status::draft) return "already there";
+bool submitted_before(const DemoParts& p, std::string_view service) {
+  return std::ranges::any_of(p.apps.list(citizen(p)), [&](const Application& a) {
+    return a.online_service_id == service && a.status != Status::draft;
+  });
+}
+
+// A plan of the plot for the Kampfmittel-Auskunft: an 8×8 white PNG.
+constexpr std::string_view kPlan{
+    "\x89\x50\x4e\x47\x0d\x0a\x1a\x0a\x00\x00\x00\x0d\x49\x48\x44\x52\x00\x00\x00\x08\x00\x00"
+    "\x00\x08\x08\x02\x00\x00\x00\x4b\x6d\x29\xdc\x00\x00\x00\x0f\x49\x44\x41\x54\x78\xda"
+    "\x63\xf8\x8f\x03\x30\x0c\x2d\x09\x00\xba\x1e\xbf\x41\x89\xe8\xb6\xbb\x00\x00\x00\x00"
+    "\x49\x45\x4e\x44\xae\x42\x60\x82",
+    72};
+
+// The Kampfmittel-Auskunft for a building plot in Schwerin: the Munitionsbergungsdienst has
+// set the online service to decide by itself, so the notice is made from its template when
+// the Vorgang arrives and announced into Erika's mailbox, with no clerk.
+std::string information_request(const DemoParts& p) {
+  if (submitted_before(p, kInformation)) return "Kampfmittel-Auskunft: already there";
+  auto erika = citizen(p);
+  auto started = must(p.apps.start({.online_service_id = kInformation,
+                                    .place = kSchwerin,
+                                    .owner = Owner{"account", p.citizen},
+                                    .account_id = p.citizen,
+                                    .guest_email = {},
+                                    .remote_address = "127.0.0.1",
+                                    .locale = "de"}),
+                      "start Kampfmittel-Auskunft");
+  auto id = started.application.id;
+  auto start_of_work = core::berlin_day(p.clock.now()) + std::chrono::days(90);
+  must(p.apps.save_answers(
+           erika, id,
+           {{"_done", "lage\nantragsteller\nkontakt\nflurstuecke\nvorhaben\nerklaerung"},
+            {"in_mv", "ja"},
+            {"antragstellerart", "privatperson"},
+            {"berechtigung", "bauherr"},
+            {"name.vorname", "Erika"},
+            {"name.nachname", "Mustermann"},
+            {"anschrift.strasse", "Am Packhof"},
+            {"anschrift.hausnummer", "4"},
+            {"anschrift.plz", "19055"},
+            {"anschrift.ort", "Schwerin"},
+            {"telefon", "0385 5550123"},
+            {"email", "erika.mustermann@example.org"},
+            {"flurstuecke", "1"},
+            {"flurstuecke[0].gemeinde", "Schwerin"},
+            {"flurstuecke[0].gemarkung", "Schwerin"},
+            {"flurstuecke[0].flur", "12"},
+            {"flurstuecke[0].flurstueck", "34/5"},
+            {"flurstuecke[0].lagebezeichnung", "Am Packhof 4"},
+            {"vorhaben", "bauvorhaben"},
+            {"beschreibung", "Neubau eines Einfamilienhauses mit Keller"},
+            {"baubeginn", core::format_day(start_of_work)},
+            {"eilbeduerftig", "nein"},
+            {"kostenuebernahme", "ja"},
+            {"richtig", "ja"}}),
+       "Kampfmittel answers");
+  auto plan = p.apps.add_document(erika, id, 0, "Lageplan.png", std::string(kPlan));
+  if (!plan) {
+    // the demo's uploads go through the virus scanner like any other
+    must(p.apps.discard(erika, id), "discard");
+    return "Kampfmittel-Auskunft left out: " + plan.error().message;
   }
+  // the authority decides this online service by itself, with its template
+  cases::Staffer admin{"system:demo", "Demo", {{p.information_tenant, "authority_admin"}}};
+  std::string template_id;
+  for (const auto& t : must(p.work.templates(admin, p.information_tenant), "templates")) {
+    if (t.name == "Kampfmittelbelastungsauskunft") template_id = t.id;
+  }
+  if (template_id.empty()) {
+    template_id =
+        must(p.work.save_template(
+                 admin, p.information_tenant,
+                 {"", "Kampfmittelbelastungsauskunft", "Kampfmittelbelastungsauskunft",
+                  "Sehr geehrte Person {antragsteller},\n\nSie haben am {eingang} eine Auskunft "
+                  "über die Kampfmittelbelastung dieser Fläche beantragt:\n\n"
+                  "| Gemarkung | {antwort.flurstuecke.1.gemarkung} |\n"
+                  "| Flur | {antwort.flurstuecke.1.flur} |\n"
+                  "| Flurstück | {antwort.flurstuecke.1.flurstueck} |\n\n"
+                  "## Auskunft\n\nNach den Unterlagen des Munitionsbergungsdienstes ist die Fläche "
+                  "nicht als kampfmittelbelastet bekannt. Sollten Sie bei den Arbeiten "
+                  "Gegenstände finden, die Kampfmittel sein könnten, stellen Sie die Arbeiten "
+                  "ein und rufen Sie die Polizei unter 110.\n\n"
+                  "## Gebühr\n\n| Gebühr | {gebuehr} |\n| Kassenzeichen | {kassenzeichen} |\n\n"
+                  "Diese Auskunft wurde automatisch erstellt."}),
+             "template")
+            .id;
+  }
+  must(p.work.save_service_settings(admin, p.information_tenant,
+                                    {kInformation, "1M", "material_check", template_id}),
+       "automatic decision");
+  must(p.apps.pay(erika, id), "payment");
+  must(p.payments.invoice(must(p.apps.find(erika, id), "find").payment_order_id), "invoice");
+  must(p.apps.submit(erika, id, true), "submit");
+  must(p.apps.hand_over(id), "hand-over");
+  for (int round = 0; round < 6; ++round) p.run_jobs();
+  p.work.follow_notices();
+  p.run_jobs();
+  auto reference = must(p.apps.find(erika, id), "find").reference;
+  auto k = p.work.by_reference(reference);
+  if (!k || k->state != cases::state_name(cases::State::announced)) {
+    return fmt::format(
+        "Kampfmittel-Auskunft {} submitted; its automatic notice is {} (announced "
+        "once the platform runs)",
+        reference, k ? k->state : std::string("not made yet"));
+  }
+  return fmt::format(
+      "Kampfmittel-Auskunft {} decided automatically by the Munitionsbergungsdienst and announced",
+      reference);
+}
+
+std::string hundesteuer(const DemoParts& p) {
+  using enum cases::State;
+  auto erika = citizen(p);
+  if (submitted_before(p, kService)) return "Hundesteuer: already there";
   cases::Staffer clerk{p.clerk, "Svenja Sachbearbeitung", {{p.tenant, "clerk"}}};
   cases::Staffer admin{"system:demo", "Demo", {{p.tenant, "authority_admin"}}};
   // the authority's settings: a processing deadline of one month, a notice template
@@ -187,6 +302,12 @@ std::string load_demo_vorgaenge(const DemoParts& p) {
       "{} Vorgänge of the Hundesteuer at Hansestadt Wismar, one in each state of the process{}", n,
       later ? fmt::format(" ({} not filed or closed: their notice was not announced yet)", later)
             : "");
+}
+
+}  // namespace
+
+std::vector<std::string> load_demo_vorgaenge(const DemoParts& p) {
+  return {hundesteuer(p), information_request(p)};
 }
 
 }  // namespace mvsp::applications

@@ -476,7 +476,14 @@ core::Result<InboxPage> Casework::inbox(const Staffer& who, const InboxQuery& q)
     }
   }
   for (const auto& w : words) {
-    where += " AND id IN (SELECT case_id FROM case_terms WHERE term >= ? AND term <= ?)";
+    // A probe per Vorgang in the inbox's order, which finds a page soon when the word is
+    // common. PostgreSQL would turn IN or a plain EXISTS into a join and, in parallel
+    // workers, read tens of thousands of Vorgänge past the page (130 ms at 10^6 instead of
+    // 10); OFFSET 0 keeps the subquery a probe.
+    where += c->dialect() == core::db::Dialect::postgresql
+                 ? " AND EXISTS (SELECT 1 FROM case_terms t WHERE t.case_id = cases.id AND "
+                   "t.term >= ? AND t.term <= ? OFFSET 0)"
+                 : " AND id IN (SELECT case_id FROM case_terms WHERE term >= ? AND term <= ?)";
     params.emplace_back(w);
     params.emplace_back(w + std::string(kTermLength, 'z'));
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/core/crypto.hpp>
 #include <mvsp/core/db.hpp>
@@ -165,19 +166,16 @@ core::Result<Download> Casework::documents_zip(const Staffer& who, std::string_v
                   .content = zip_of(entries, d.clock.now())};
 }
 
-core::Result<EfileContainer> Casework::export_efile(std::string_view case_id,
-                                                    std::string_view actor) {
+void Casework::record_export(std::string_view case_id, std::string_view actor,
+                             const EfileContainer& container) {
   auto& d = *impl_;
-  auto container = efile_container(case_id, d.clock.now());
-  if (!container) return container;
   d.db.transaction([&](core::db::Tx& tx) {
     if (auto k = d.load(tx, case_id, false)) {
       d.record(tx, std::string(actor), "", *k, "case.exported",
-               {{"processId", container->process_id},
-                {"sha256", core::crypto::sha256_hex(container->zip)}});
+               {{"processId", container.process_id},
+                {"sha256", core::crypto::sha256_hex(container.zip)}});
     }
   });
-  return container;
 }
 
 core::Result<EfileContainer> Casework::efile_container(std::string_view case_id,
@@ -267,7 +265,15 @@ core::Status file_case(Casework& work, Casework::Impl& d, const std::string& cas
 
 std::optional<Case> Casework::by_reference(std::string_view reference) {
   auto& d = *impl_;
-  auto r = d.db.query_one("SELECT id FROM cases WHERE reference = ?", std::string(reference));
+  // as people type it: "mv-35ca3-4hfyvhok" is MV-35CA3-4HFYVHOK (and O is 0, I and L are 1)
+  auto typed = std::string(core::trim(reference));
+  auto canonical = core::parse_public_id("MV", typed);
+  if (!canonical) {
+    canonical = typed;
+    std::ranges::transform(*canonical, canonical->begin(),
+                           [](unsigned char ch) { return std::toupper(ch); });
+  }
+  auto r = d.db.query_one("SELECT id FROM cases WHERE reference = ?", *canonical);
   if (!r) return std::nullopt;
   return d.load(*d.db.acquire(), r->text(0), false);
 }

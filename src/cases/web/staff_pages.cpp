@@ -148,7 +148,15 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
     if (auto to = get("to"); !to.empty()) parts.push_back(c.named(req, "state", to));
     for (const char* key : {"assigneeName", "aktenzeichen", "items", "documents", "title",
                             "extension", "reason", "note", "receipt"}) {
-      if (auto v = get(key); !v.empty()) parts.push_back(v);
+      if (o->has(key) && o->get(key).isInteger()) {
+        // a count (the documents that came with the application), said only when there are some
+        if (auto n = o->getValue<int>(key); n > 0) {
+          parts.push_back(
+              fmt::format("{}: {}", c.t(req, fmt::format("timeline_count.{}", key)), n));
+        }
+      } else if (auto v = get(key); !v.empty()) {
+        parts.push_back(v);
+      }
     }
     for (const char* key : {"deadline", "deemedAnnouncedOn", "postedOn"}) {
       if (auto v = get(key); !v.empty()) {

@@ -54,15 +54,17 @@ class Component final : public web::Component {
   // Real services and places, authorities with plausible contacts. An import replaces
   // entries with the same keys, so loading again changes nothing.
   void demo(web::Platform&, web::Demo& demo) override {
-    // Its authorities of Schwerin and Wismar belong to the demo tenants that identity's
-    // demo made.
+    // Its authorities of Schwerin and Wismar, and the Munitionsbergungsdienst, belong to the
+    // demo tenants that identity's demo made.
     auto schwerin = demo.names.find("tenant:schwerin");
     auto wismar = demo.names.find("tenant:wismar");
-    if (schwerin == demo.names.end() || wismar == demo.names.end()) {
+    auto mbd = demo.names.find("tenant:mbd");
+    if (schwerin == demo.names.end() || wismar == demo.names.end() || mbd == demo.names.end()) {
       throw core::Failure("demo catalog: no demo tenants");
     }
     auto json = core::fill_placeholders(demo_catalog_json(), {{"tenant:schwerin", schwerin->second},
-                                                              {"tenant:wismar", wismar->second}});
+                                                              {"tenant:wismar", wismar->second},
+                                                              {"tenant:mbd", mbd->second}});
     auto imported =
         catalog_->import_json({.actor = "system:demo", .state_wide = true, .tenant_ids = {}}, json);
     if (!imported) {

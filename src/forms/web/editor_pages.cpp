@@ -318,8 +318,7 @@ View error_view(const core::Error* error, const std::string& title) {
   return v;
 }
 
-// A button's action, or false where the button is not there (an empty text would still
-// show it).
+// A button's action, or false where the button is not there.
 void set_action(View& v, const std::string& key, bool there, const std::string& action) {
   if (there)
     v.set(key, action);

@@ -159,8 +159,9 @@ class Component final : public web::Component {
     });
   }
 
-  // Two demo authorities (tenants) and one account of each kind, all with the same
-  // password; the catalog's demo gives each tenant its offices.
+  // Three demo tenants (Schwerin, Wismar and the Munitionsbergungsdienst) and one account
+  // of each kind, all with the same password; the catalog's demo gives each tenant its
+  // offices.
   void demo(web::Platform&, web::Demo& demo) override {
     auto tenant_of = [&](const char* key, const char* name) {
       std::string tenant_id;
@@ -179,6 +180,8 @@ class Component final : public web::Component {
     };
     auto schwerin = tenant_of("tenant:schwerin", "Landeshauptstadt Schwerin (Demo)");
     auto wismar = tenant_of("tenant:wismar", "Hansestadt Wismar (Demo)");
+    // the state office whose Kampfmittel-Auskunft is decided without a clerk
+    tenant_of("tenant:mbd", "Munitionsbergungsdienst M-V (Demo)");
     struct DemoAccount {
       const char* email;
       const char* given;
@@ -193,6 +196,8 @@ class Component final : public web::Component {
           DemoAccount{"redaktion@example.org", "Rieke", "Redaktion", "editor", &schwerin},
           DemoAccount{"kasse@example.org", "Karl", "Kasse", "cashier", &schwerin},
           DemoAccount{"sachbearbeitung.wismar@example.org", "Svenja", "Sachbearbeitung", "clerk",
+                      &wismar},
+          DemoAccount{"verwaltung.wismar@example.org", "Wiebke", "Verwaltung", "authority_admin",
                       &wismar},
           DemoAccount{"betrieb@example.org", "Olga", "Betrieb", "operator", &schwerin}}) {
       auto created =

@@ -21,7 +21,9 @@ mustache::data to_data(const View& view) {
         if constexpr (std::is_same_v<T, std::monostate>) {
           return mustache::data(false);
         } else if constexpr (std::is_same_v<T, std::string>) {
-          return mustache::data(n);
+          // an empty text is false in a section, as in the JavaScript implementations: it
+          // renders as nothing, and {{#x}} skips it
+          return n.empty() ? mustache::data(false) : mustache::data(n);
         } else if constexpr (std::is_same_v<T, bool>) {
           return mustache::data(n);
         } else if constexpr (std::is_same_v<T, View::Object>) {

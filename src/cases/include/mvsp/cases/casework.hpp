@@ -284,16 +284,17 @@ class Casework {
   core::Result<Download> documents_zip(const Staffer& who, std::string_view id);
   // The xdomea container of the Vorgang as it stands, made at `at`.
   core::Result<EfileContainer> efile_container(std::string_view case_id, core::TimePoint at);
-  // The same, made now, for an operator (`mvsp cases export-efile`): recorded on the
-  // Vorgang's timeline as case.exported with the container's SHA-256.
-  core::Result<EfileContainer> export_efile(std::string_view case_id, std::string_view actor);
+  // An operator wrote the container out (`mvsp cases export-efile`): recorded on the
+  // Vorgang's timeline as case.exported with the container's SHA-256, once it is written.
+  void record_export(std::string_view case_id, std::string_view actor,
+                     const EfileContainer& container);
   // Hands an announced, withdrawn or ended Vorgang to the e-file: a job makes the container
   // and delivers it to the target; the Vorgang is "filed" once the DMS has it. conflict
   // when no target is set up, invalid_input ("state") in another state.
   core::Result<Case> hand_to_efile(const Staffer& who, std::string_view id);
   bool files_to_efile() const;
   // For operators (`mvsp cases`): the Vorgang of a reference number, and the latest
-  // Vorgänge (of one authority, or all), newest first.
+  // Vorgänge (of one authority, or all), newest first. The reference in any letter case.
   std::optional<Case> by_reference(std::string_view reference);
   std::vector<Case> latest(std::string_view authority_id, int limit);
 

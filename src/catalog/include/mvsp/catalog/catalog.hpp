@@ -27,8 +27,8 @@ namespace mvsp::catalog {
 
 std::span<const core::Resource> embedded_resources();
 // The demo catalog (data/demo-catalog.json): services, authorities, responsibilities and
-// online services for `mvsp demo`; "{tenant:schwerin}" and "{tenant:wismar}" stand for the demo
-// tenants' ids.
+// online services for `mvsp demo`; "{tenant:schwerin}", "{tenant:wismar}" and "{tenant:mbd}"
+// stand for the demo tenants' ids.
 std::string_view demo_catalog_json();
 
 // "13" (the state), a 5-digit district key, or an 8-digit AGS.

@@ -1,6 +1,7 @@
 #pragma once
 // The data a template sees: a tree of text, flags, lists and objects. Every text is
-// HTML-escaped by the template unless the template says otherwise (see templates.hpp).
+// HTML-escaped by the template unless the template says otherwise (see templates.hpp). An
+// empty text is false in a section: {{#error}}…{{/error}} stays out when error is "".
 
 #include <map>
 #include <memory>
