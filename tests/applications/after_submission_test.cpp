@@ -15,6 +15,7 @@
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/multipart.hpp>
+#include <sstream>
 
 #include "fixture.hpp"
 
@@ -224,6 +225,121 @@ TEST_P(AfterSubmission, AnEndedApplicationCannotBeWithdrawnAndADraftIsDiscarded)
   EXPECT_EQ(apps().withdraw(me, draft.id).error().code, core::ErrorCode::conflict);
 }
 
+// Messages go both ways: the clerk writes with an attachment and the trust level needed to
+// read it; the owner is told in the mailbox (that, not what), reads it only at that level,
+// and answers inside the Vorhaben (scanned); nobody else and no other authority sees them;
+// bad input names the field and writes nothing; a finished Vorgang takes no more.
+TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
+  auto a = submitted();
+  auto field_of = [](const auto& r) {
+    return r.error().fields.empty() ? std::string() : r.error().fields[0].field;
+  };
+  cases::MessageInput good{
+      .subject = "Rückfrage zur Rasse",
+      .body = "Bitte senden Sie uns den Stammbaum.\nDanke.",
+      .required_level = "substantial",
+      .files = {
+          {.requirement = "", .filename = "Merkblatt.pdf", .media_type = "", .content = kPdf}}};
+  auto bad = good;
+  bad.subject = " ";
+  EXPECT_EQ(field_of(work().send_message(clerk(), a.case_id, bad)), "message_subject");
+  bad = good;
+  bad.body = "";
+  EXPECT_EQ(field_of(work().send_message(clerk(), a.case_id, bad)), "message_body");
+  bad = good;
+  bad.required_level = "mittel";
+  EXPECT_EQ(field_of(work().send_message(clerk(), a.case_id, bad)), "message_level");
+  bad = good;
+  bad.files[0].content = "nur Text";
+  EXPECT_EQ(field_of(work().send_message(clerk(), a.case_id, bad)), "message_files");
+  bad = good;
+  bad.files.assign(6, good.files[0]);
+  EXPECT_EQ(field_of(work().send_message(clerk(), a.case_id, bad)), "message_files");
+  EXPECT_TRUE(work().messages(clerk(), a.case_id)->empty()) << "nothing half-written";
+  // a clerk of another authority neither writes nor reads
+  cases::Staffer stranger{"a-other", "Otto Fremd", {{"t-elsewhere", "clerk"}}};
+  EXPECT_EQ(work().send_message(stranger, a.case_id, good).error().code,
+            core::ErrorCode::not_found);
+  EXPECT_EQ(work().messages(stranger, a.case_id).error().code, core::ErrorCode::not_found);
+
+  auto sent = work().send_message(clerk(), a.case_id, good);
+  ASSERT_TRUE(sent) << sent.error().message;
+  app_->job_runner().run_due();
+  // the owner is told that the authority wrote, not what
+  auto messages = inbox();
+  auto told = std::ranges::find_if(messages, [](const mailbox::Message& m) {
+    return m.subject.starts_with("Neue Nachricht zu Ihrem Antrag");
+  });
+  ASSERT_NE(told, messages.end());
+  EXPECT_NE(told->body.find("/antrag/vorhaben/" + a.id), std::string::npos);
+  EXPECT_EQ(told->body.find("Stammbaum"), std::string::npos);
+  EXPECT_EQ(told->required_level, identity::TrustLevel::low);
+
+  // signed in at "low": the message is there, locked
+  auto me = person();
+  auto low = apps().messages(me, a.id);
+  ASSERT_TRUE(low);
+  ASSERT_EQ(low->size(), 1u);
+  EXPECT_TRUE(low->front().locked);
+  EXPECT_TRUE(low->front().body.empty());
+  EXPECT_TRUE(low->front().files.empty());
+  std::ostringstream none;
+  EXPECT_FALSE(apps().read_message_file(me, a.id, sent->id, 0, none));
+  EXPECT_TRUE(none.str().empty());
+  // at "substantial" it reads, with its attachment
+  auto strong = me;
+  strong.level = identity::TrustLevel::substantial;
+  auto read = apps().messages(strong, a.id);
+  EXPECT_FALSE(read->front().locked);
+  EXPECT_NE(read->front().body.find("Stammbaum"), std::string::npos);
+  std::ostringstream file;
+  auto got = apps().read_message_file(strong, a.id, sent->id, 0, file);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(file.str(), kPdf);
+  EXPECT_EQ(got->media_type, "application/pdf");
+  EXPECT_FALSE(apps().read_message_file(strong, a.id, sent->id, 1, file));
+  // nobody else
+  EXPECT_EQ(apps().messages(person(1), a.id).error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(apps().send_message(person(1), a.id, "Hallo", {}).error().code,
+            core::ErrorCode::not_found);
+
+  // the answer: a text is needed, the attachment is scanned, then the clerk has it
+  EXPECT_EQ(field_of(apps().send_message(me, a.id, "  ", {})), "nachricht");
+  auto infected = apps().send_message(me, a.id, "Anbei", {{"s.pdf", kPdf + eicar()}});
+  ASSERT_FALSE(infected);
+  EXPECT_EQ(field_of(infected), "anlagen");
+  EXPECT_EQ(work().messages(clerk(), a.case_id)->size(), 1u);
+  ASSERT_TRUE(apps().send_message(me, a.id, "Anbei der Stammbaum.", {{"stammbaum.pdf", kPdf}}));
+  auto thread = work().messages(clerk(), a.case_id);
+  ASSERT_EQ(thread->size(), 2u);
+  EXPECT_EQ(thread->back().direction, "from_applicant");
+  EXPECT_EQ(thread->back().body, "Anbei der Stammbaum.");
+  ASSERT_EQ(thread->back().files.size(), 1u);
+  std::ostringstream answer;
+  ASSERT_TRUE(work().read_message_file(clerk(), a.case_id, thread->back().id, 0, answer));
+  EXPECT_EQ(answer.str(), kPdf);
+  EXPECT_EQ(
+      work().read_message_file(stranger, a.case_id, thread->back().id, 0, answer).error().code,
+      core::ErrorCode::not_found);
+  auto timeline = work().timeline(a.case_id);
+  EXPECT_TRUE(std::ranges::any_of(
+      timeline, [](const cases::TimelineEntry& e) { return e.action == "case.message_sent"; }));
+  EXPECT_TRUE(std::ranges::any_of(
+      timeline, [](const cases::TimelineEntry& e) { return e.action == "case.message_received"; }));
+  // the attachments are named rows: the sweep of unnamed blobs keeps them
+  clock_->advance(std::chrono::days(2));
+  app_->get<cases::Cases>().remove_unnamed_documents();
+  std::ostringstream kept;
+  EXPECT_TRUE(work().read_message_file(clerk(), a.case_id, sent->id, 0, kept));
+  EXPECT_EQ(kept.str(), kPdf);
+
+  // withdrawn: no more messages either way
+  ASSERT_TRUE(apps().withdraw(me, a.id));
+  EXPECT_EQ(work().send_message(clerk(), a.case_id, good).error().code, core::ErrorCode::conflict);
+  EXPECT_EQ(apps().send_message(me, a.id, "Noch etwas", {}).error().code,
+            core::ErrorCode::conflict);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AfterSubmission, ::testing::ValuesIn(test::backends()));
 
 class AfterSubmissionPages : public AfterSubmission {
@@ -271,6 +387,64 @@ class AfterSubmissionPages : public AfterSubmission {
             .body = std::move(content)};
   }
 };
+
+// The guest reads the authority's message on the Vorhaben page (mailed: the link, not the
+// text) and answers there: CSRF, the rule at the field, a message above the guest's level
+// locked.
+TEST_P(AfterSubmissionPages, AGuestReadsAndAnswersMessagesOnTheVorhabenPage) {
+  auto [a, c] = guest_submitted();
+  auto base = "/antrag/vorhaben/" + a.id;
+  ASSERT_TRUE(work().send_message(clerk(), a.case_id,
+                                  {.subject = "Rückfrage",
+                                   .body = "Wie alt ist der Hund?",
+                                   .required_level = "low",
+                                   .files = {}}));
+  ASSERT_TRUE(work().send_message(clerk(), a.case_id,
+                                  {.subject = "Steuerbescheid",
+                                   .body = "Vertraulicher Inhalt",
+                                   .required_level = "high",
+                                   .files = {}}));
+  app_->job_runner().run_due();
+  auto mails = app_->database().query(
+      "SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE '%Neue Nachricht%'");
+  ASSERT_EQ(mails.size(), 2u);
+  EXPECT_NE(mails[0].text(0).find("/antrag/gast?token="), std::string::npos);
+  EXPECT_EQ(mails[0].text(0).find("Wie alt"), std::string::npos);
+
+  auto page = c.get(base);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("Wie alt ist der Hund?"), std::string::npos);
+  EXPECT_EQ(page.body.find("Vertraulicher Inhalt"), std::string::npos);
+  EXPECT_NE(page.body.find("Vertrauensniveau „hoch“"), std::string::npos);
+  auto token = test::HttpClient::csrf_token_in(page.body);
+  auto write = [&](const std::string& csrf, const std::string& text) {
+    std::vector<web::Part> parts;
+    if (!csrf.empty()) {
+      parts.push_back({.name = "csrf_token", .filename = {}, .content_type = {}, .body = csrf});
+    }
+    parts.push_back({.name = "nachricht", .filename = {}, .content_type = {}, .body = text});
+    parts.push_back({.name = "anlagen", .filename = "", .content_type = "", .body = ""});
+    auto body = web::build_multipart(parts);
+    return c.request("POST", base + "/nachrichten", body.body,
+                     {{"Content-Type", body.content_type}});
+  };
+  EXPECT_EQ(write("", "Zwei Jahre.").status, 403);
+  auto empty = write(token, " ");
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_NE(empty.body.find("Schreiben Sie eine Nachricht"), std::string::npos);
+  EXPECT_NE(empty.body.find("href=\"#nachricht\""), std::string::npos);
+  EXPECT_NE(empty.body.find("aria-invalid=\"true\""), std::string::npos);
+  auto sent = write(token, "Zwei Jahre.");
+  ASSERT_EQ(sent.status, 303);
+  EXPECT_EQ(sent.header("location"), base + "#nachrichten");
+  auto after = c.get(base);
+  EXPECT_NE(after.body.find("Ihre Nachricht wurde an die Behörde gesendet."), std::string::npos);
+  EXPECT_NE(after.body.find("Zwei Jahre."), std::string::npos);
+  EXPECT_EQ(work().messages(clerk(), a.case_id)->back().body, "Zwei Jahre.");
+  // another browser: not this Vorhaben's messages
+  auto stranger = client();
+  EXPECT_NE(stranger.get(base).status, 200);
+}
 
 TEST_P(AfterSubmissionPages, AGuestSendsTheRequestedDocumentsOnTheVorhabenPage) {
   auto [a, c] = guest_submitted();

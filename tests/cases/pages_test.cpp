@@ -322,6 +322,70 @@ TEST_P(CasePages, TheClerksStepsNeedTheTokenAndTheTenant) {
 // The authority's administration sets up its case management on one page: each change
 // needs the token, names the field and its rule when refused (and keeps nothing), and
 // reaches only the person's own tenant.
+// A message to the applicant from the Vorgang page: multipart with the CSRF token, each bad
+// field named on the page with nothing written, the attachment downloadable, and another
+// tenant's people get 404 for the form and the file.
+TEST_P(CasePages, TheClerkWritesToTheApplicantFromTheVorgang) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  auto base = "/verwaltung/vorgaenge/" + hund_;
+  auto page = clerk.get(base);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(has(page.body, "Noch keine Nachrichten.")) << page.body;
+  auto token = test::HttpClient::csrf_token_in(page.body);
+  auto send = [&](test::HttpClient& c, const std::string& csrf, const std::string& subject,
+                  const std::string& level, const std::string& file) {
+    std::vector<web::Part> parts;
+    if (!csrf.empty())
+      parts.push_back({.name = "csrf_token", .filename = {}, .content_type = {}, .body = csrf});
+    parts.push_back({.name = "betreff", .filename = {}, .content_type = {}, .body = subject});
+    parts.push_back(
+        {.name = "text", .filename = {}, .content_type = {}, .body = "Bitte rufen Sie uns an."});
+    parts.push_back(
+        {.name = "vertrauensniveau", .filename = {}, .content_type = {}, .body = level});
+    parts.push_back({.name = "anlage",
+                     .filename = "Merkblatt.pdf",
+                     .content_type = "application/pdf",
+                     .body = file});
+    auto body = web::build_multipart(parts);
+    return c.request("POST", base + "/nachrichten", body.body,
+                     {{"Content-Type", body.content_type}});
+  };
+  auto& work = app_->get<Casework>();
+  Staffer wismar_clerk{"x", "x", {{wismar_, "lead"}}};
+  EXPECT_EQ(send(clerk, "", "Rückfrage", "low", kPdf).status, 403);
+  auto no_subject = send(clerk, token, "", "hoch", "kein PDF");
+  EXPECT_EQ(no_subject.status, 422);
+  for (const auto* rule : {"Geben Sie einen Betreff an", "Wählen Sie ein Vertrauensniveau",
+                           "jede als PDF, PNG oder JPEG", "href=\"#message_subject\""}) {
+    EXPECT_TRUE(has(no_subject.body, rule)) << rule;
+  }
+  EXPECT_TRUE(work.messages(wismar_clerk, hund_)->empty());
+  auto sent = send(clerk, token, "Rückfrage zum Hund", "substantial", kPdf);
+  EXPECT_EQ(sent.status, 303);
+  EXPECT_TRUE(has(sent.header("location"), "#nachrichten"));
+  auto thread = work.messages(wismar_clerk, hund_);
+  ASSERT_EQ(thread->size(), 1u);
+  auto shown = clerk.get(base).body;
+  EXPECT_TRUE(has(shown, "Rückfrage zum Hund"));
+  EXPECT_TRUE(has(shown, "Bitte rufen Sie uns an."));
+  EXPECT_TRUE(has(shown, "lesbar ab Vertrauensniveau „substantiell“"));
+  auto href = base + "/nachrichten/" + thread->front().id + "/0";
+  EXPECT_TRUE(has(shown, href));
+  auto file = clerk.get(href);
+  EXPECT_EQ(file.status, 200);
+  EXPECT_EQ(file.body, kPdf);
+  EXPECT_EQ(file.header("cache-control"), "no-store");
+  EXPECT_TRUE(has(file.header("content-disposition"), "Merkblatt.pdf"));
+  EXPECT_EQ(clerk.get(base + "/nachrichten/" + thread->front().id + "/1").status, 404);
+  EXPECT_EQ(clerk.get(base + "/nachrichten/" + thread->front().id + "/x").status, 404);
+  // Schwerin's administration: neither the file nor the form
+  auto other = signed_in("verwaltung@schwerin.example");
+  auto other_token = test::HttpClient::csrf_token_in(other.get("/verwaltung/vorgaenge").body);
+  EXPECT_EQ(other.get(href).status, 404);
+  EXPECT_EQ(send(other, other_token, "Übernahme", "low", kPdf).status, 404);
+  EXPECT_EQ(work.messages(wismar_clerk, hund_)->size(), 1u);
+}
+
 TEST_P(CasePages, TheAdministrationSetsUpItsCaseManagement) {
   const std::string base = "/verwaltung/fallmanagement";
   EXPECT_EQ(client().get(base).status, 303);

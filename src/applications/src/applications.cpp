@@ -331,6 +331,43 @@ struct Applications::Impl {
     return core::fail(core::Error::forbidden(t(actor.locale, "errors.level")));
   }
 
+  // Files the applicant sends after the submission (`what` names them in errors): at most
+  // as many as a document rule allows, each a type and size that a request takes, each
+  // scanned before any is handed on.
+  core::Result<std::vector<cases::IntakeDocument>> checked_files(
+      const Actor& actor, const Application& a, const std::string& field, const std::string& what,
+      const std::vector<Applications::Upload>& files) {
+    if (files.size() > static_cast<std::size_t>(catalog::kMaxFilesPerDocument)) {
+      return core::fail(core::Error::invalid(
+          field, fmt::format(fmt::runtime(t(actor.locale, "errors.file_count")), what,
+                             catalog::kMaxFilesPerDocument)));
+    }
+    std::vector<cases::IntakeDocument> documents;
+    for (const auto& file : files) {
+      if (file.content.empty()) return invalid(actor, field, "file_empty");
+      if (static_cast<std::int64_t>(file.content.size()) > kRequestMaxBytes) {
+        return core::fail(core::Error::invalid(
+            field, fmt::format(fmt::runtime(t(actor.locale, "errors.file_too_large")), what,
+                               megabytes(kRequestMaxBytes))));
+      }
+      auto type = core::media_type_of(file.content);
+      if (std::ranges::find(request_types(), type) == request_types().end()) {
+        return core::fail(core::Error::invalid(
+            field, fmt::format(fmt::runtime(t(actor.locale, "errors.file_type")), what,
+                               type_names(request_types()))));
+      }
+      documents.push_back({.requirement = what,
+                           .filename = clean_filename(file.filename, type),
+                           .media_type = type,
+                           .content = file.content});
+    }
+    for (const auto& doc : documents) {
+      if (auto clean = scan(actor, a.id, field, doc.content); !clean)
+        return core::fail(clean.error());
+    }
+    return documents;
+  }
+
   static bool may(const Actor& actor, const Application& a) {
     if (a.owner.kind == "guest") {
       return std::find(actor.guest_of.begin(), actor.guest_of.end(), a.id) != actor.guest_of.end();
@@ -430,6 +467,39 @@ struct Applications::Impl {
       if (!stored && stored.error().code != core::ErrorCode::not_found)
         return core::JobOutcome::retry(stored.error().message);
     }
+    return core::JobOutcome::ok();
+  }
+
+  // The applicant hears that the authority wrote (not what: the text may need a higher
+  // trust level than a mailbox message or a mail): an account or organisation by a message
+  // in its mailbox, a guest by mail with the link.
+  core::JobOutcome tell_of_message(const Application& a, std::string_view message_id) {
+    auto link = a.is_guest()
+                    ? guest_link(a)
+                    : fmt::format("{}/antrag/vorhaben/{}#nachrichten", options.public_url, a.id);
+    auto subject = fmt::format(fmt::runtime(t("de", "mail.message.subject")), a.title);
+    if (a.is_guest()) {
+      if (!a.guest_confirmed) return core::JobOutcome::ok();
+      auto body = fmt::format(fmt::runtime(t("de", "mail.message.guest_body")), a.title,
+                              a.reference, a.authority_name, link);
+      db.transaction([&](core::db::Connection& tx) {
+        queue_mail(tx, a.guest_email, subject, body,
+                   fmt::format("applications.message:{}:{}", a.id, message_id));
+      });
+      return core::JobOutcome::ok();
+    }
+    mailbox::StoreRequest message;
+    message.owner_id = a.owner.id;
+    message.source_ref = fmt::format("application:{}:message:{}", a.id, message_id);
+    message.notice = false;
+    message.sender = a.authority_name;
+    message.subject = subject;
+    message.body = fmt::format(fmt::runtime(t("de", "mail.message.body")), a.title, a.reference,
+                               a.authority_name, link);
+    message.reference = a.reference;
+    auto stored = parts.mailbox.store(message);
+    if (!stored && stored.error().code != core::ErrorCode::not_found)
+      return core::JobOutcome::retry(stored.error().message);
     return core::JobOutcome::ok();
   }
 
@@ -1206,47 +1276,98 @@ core::Status Applications::answer_request(const Actor& actor, std::string_view i
   auto request = std::ranges::find(*open, request_id, &cases::DocumentRequest::id);
   if (request == open->end())
     return core::fail(core::Error::conflict(d.t(actor.locale, "errors.request_closed")));
-  constexpr std::string_view kField = "dateien";
   auto what = fmt::format("{}", fmt::join(request->items, ", "));
-  if (files.empty()) return d.invalid(actor, std::string(kField), "file_empty");
-  if (files.size() > static_cast<std::size_t>(catalog::kMaxFilesPerDocument)) {
-    return core::fail(core::Error::invalid(
-        std::string(kField), fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_count")), what,
-                                         catalog::kMaxFilesPerDocument)));
-  }
-  std::vector<cases::IntakeDocument> documents;
-  for (const auto& file : files) {
-    if (file.content.empty()) return d.invalid(actor, std::string(kField), "file_empty");
-    if (static_cast<std::int64_t>(file.content.size()) > kRequestMaxBytes) {
-      return core::fail(core::Error::invalid(
-          std::string(kField), fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_too_large")),
-                                           what, megabytes(kRequestMaxBytes))));
-    }
-    auto type = core::media_type_of(file.content);
-    if (std::ranges::find(request_types(), type) == request_types().end()) {
-      return core::fail(core::Error::invalid(
-          std::string(kField), fmt::format(fmt::runtime(d.t(actor.locale, "errors.file_type")),
-                                           what, type_names(request_types()))));
-    }
-    documents.push_back({.requirement = what,
-                         .filename = clean_filename(file.filename, type),
-                         .media_type = type,
-                         .content = file.content});
-  }
-  // every file scanned before any is handed on
-  for (const auto& doc : documents) {
-    if (auto clean = d.scan(actor, a->id, std::string(kField), doc.content); !clean) return clean;
-  }
-  auto answered = d.parts.casework.answer_request(id, request_id, documents, actor.name());
+  if (files.empty()) return d.invalid(actor, "dateien", "file_empty");
+  auto documents = d.checked_files(actor, *a, "dateien", what, files);
+  if (!documents) return core::fail(documents.error());
+  auto answered = d.parts.casework.answer_request(id, request_id, *documents, actor.name());
   if (!answered && answered.error().code == core::ErrorCode::conflict)
     return core::fail(core::Error::conflict(d.t(actor.locale, "errors.request_closed")));
   if (!answered) return core::fail(answered.error());
   d.db.transaction([&](core::db::Connection& tx) {
     d.record(tx, actor.name(), "application.documents_sent", std::string(id),
              core::json_object({{"request", std::string(request_id)},
-                                {"count", std::to_string(documents.size())}}));
+                                {"count", std::to_string(documents->size())}}));
   });
   return follow_case(id);
+}
+
+namespace {
+
+// A message to the applicant needs its trust level; a guest, who applied without an account
+// through the mailed link of a confirmed address, reads at "low" what the authority sent at
+// "low" (the level the clerk's form offers first).
+bool locked_for(const Actor& actor, const Application& a, const cases::Message& m) {
+  if (m.direction != "to_applicant") return false;
+  auto needed = identity::parse_level(m.required_level).value_or(identity::TrustLevel::high);
+  auto level = a.is_guest() ? std::max(actor.level, identity::TrustLevel::low) : actor.level;
+  return level < needed;
+}
+
+}  // namespace
+
+core::Result<std::vector<cases::Message>> Applications::messages(const Actor& actor,
+                                                                 std::string_view id) {
+  auto& d = *impl_;
+  auto a = d.accessible(actor, id);
+  if (!a) return core::fail(a.error());
+  auto list = d.parts.casework.applicant_messages(a->id);
+  for (auto& m : list) {
+    m.locked = locked_for(actor, *a, m);
+    if (m.locked) {
+      m.body.clear();
+      m.files.clear();
+    }
+  }
+  return list;
+}
+
+core::Status Applications::send_message(const Actor& actor, std::string_view id,
+                                        const std::string& text, const std::vector<Upload>& files) {
+  auto& d = *impl_;
+  auto a = d.accessible(actor, id);
+  if (!a) return core::fail(a.error());
+  if (auto enough = d.level_enough(actor, *a); !enough) return enough;
+  if (a->case_id.empty()) {
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.no_case_yet")));
+  }
+  auto trimmed = core::trim(text);
+  if (trimmed.empty() || trimmed.size() > 10000 || !core::valid_utf8(trimmed)) {
+    return d.invalid(actor, "nachricht", "message_text");
+  }
+  auto documents =
+      d.checked_files(actor, *a, "anlagen", d.t(actor.locale, "messages.files"), files);
+  if (!documents) return core::fail(documents.error());
+  auto sent = d.parts.casework.applicant_message(a->id,
+                                                 {.subject = "",
+                                                  .body = std::string(trimmed),
+                                                  .required_level = "low",
+                                                  .files = std::move(*documents)},
+                                                 actor.name());
+  if (!sent && sent.error().code == core::ErrorCode::conflict) {
+    return core::fail(core::Error::conflict(d.t(actor.locale, "errors.message_closed")));
+  }
+  if (!sent) return core::fail(sent.error());
+  d.db.transaction([&](core::db::Connection& tx) {
+    d.record(tx, actor.name(), "application.message_sent", a->id,
+             core::json_object(
+                 {{"message", sent->id}, {"attachments", std::to_string(sent->files.size())}}));
+  });
+  return {};
+}
+
+core::Result<cases::MessageFile> Applications::read_message_file(const Actor& actor,
+                                                                 std::string_view id,
+                                                                 std::string_view message_id,
+                                                                 int position, std::ostream& out) {
+  auto& d = *impl_;
+  auto list = messages(actor, id);
+  if (!list) return core::fail(list.error());
+  auto m = std::ranges::find(*list, message_id, &cases::Message::id);
+  if (m == list->end() || m->locked) {
+    return core::fail(core::Error::not_found("no such attachment"));
+  }
+  return d.parts.casework.read_applicant_file(id, message_id, position, out);
 }
 
 bool Applications::may_withdraw(const Application& a) {
@@ -1622,6 +1743,11 @@ void Applications::register_jobs(core::JobRunner& runner) {
     if (followed || followed.error().code == core::ErrorCode::not_found)
       return core::JobOutcome::ok();
     return core::JobOutcome::retry(followed.error().message);
+  });
+  runner.handle(std::string(kMessageJob), [this, value](core::JobContext& ctx) {
+    auto a = impl_->load(value(ctx.job, "applicationId"));
+    if (!a) return core::JobOutcome::ok();
+    return impl_->tell_of_message(*a, value(ctx.job, "message"));
   });
   runner.handle(std::string(kRequestReminderJob), [this, value](core::JobContext& ctx) {
     auto a = impl_->load(value(ctx.job, "applicationId"));

@@ -36,7 +36,8 @@ class Component final : public web::Component {
   bool takes_machine_clients() const override { return true; }
   std::vector<Subscription> subscriptions() const override {
     return {{std::string(cases::kCaseStateChanged), std::string(kFollowCaseJob)},
-            {std::string(cases::kCaseRequestReminder), std::string(kRequestReminderJob)}};
+            {std::string(cases::kCaseRequestReminder), std::string(kRequestReminderJob)},
+            {std::string(cases::kCaseMessage), std::string(kMessageJob)}};
   }
 
   void configure(core::Config& config) override {

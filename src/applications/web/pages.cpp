@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <functional>
 #include <mvsp/applications/applications.hpp>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
 #include <mvsp/core/crypto.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/forms/component.hpp>
 #include <mvsp/forms/forms.hpp>
 #include <mvsp/identity/acting.hpp>
@@ -518,13 +520,68 @@ View event_view(const Ctx& c, const Request& req, const Event& e) {
   return v;
 }
 
-// `refused`: what an upload in answer to a request was refused for (shown at its form).
+// The form a refusal belongs to when it is the message form's (not a request's).
+constexpr std::string_view kMessageForm = "#nachricht";
+
+// The messages with the authority, and the form to write one (`sent_text` and the error
+// fields of a refused one at it).
+void conversation(const Ctx& c, Request& req, View& model, const Application& a,
+                  const core::Error* refused, const std::string& sent_text) {
+  auto list = c.apps.messages(actor_of(c, req), a.id);
+  if (!list || a.case_id.empty()) return;
+  model.set("conversation_open", true);
+  model.set_list("conversation", {});
+  for (const auto& m : *list) {
+    View v;
+    bool mine = m.direction == "from_applicant";
+    v.set("subject", m.subject.empty() ? c.t(req, "messages.write") : m.subject);
+    v.set("from", mine ? c.t(req, "messages.from_you") : a.authority_name);
+    v.set("at", core::format_berlin(m.created_at));
+    if (m.locked) {
+      v.set("locked",
+            c.tf(req, "messages.locked",
+                 c.pages.catalog().text(req.locale, "identity.levels." + m.required_level)));
+    }
+    v.set_list("paragraphs", {});
+    std::istringstream in(m.body);
+    for (std::string line; std::getline(in, line);) {
+      if (!core::trim(line).empty()) v.add("paragraphs", View::of(std::string(core::trim(line))));
+    }
+    v.set_list("files", {});
+    for (const auto& f : m.files) {
+      View file;
+      file.set("href", fmt::format("{}/nachrichten/{}/{}", base_of(a.id), m.id, f.position));
+      file.set("filename", f.filename);
+      v.add("files", std::move(file));
+    }
+    v.set("has_files", !m.files.empty());
+    model.add("conversation", std::move(v));
+  }
+  model.set("can_write", a.status != Status::withdrawn && a.status != Status::ended);
+  model.set("write_action", base_of(a.id) + "/nachrichten");
+  model.set("text_value", sent_text);
+  if (refused) {
+    for (const auto& f : refused->fields) {
+      model.set(f.field == "anlagen" ? "files_error" : "text_error", f.message);
+    }
+    add_errors(c, req, model, *refused, [](const std::string& field) {
+      return field == "anlagen" ? std::string("#anlagen") : std::string("#nachricht");
+    });
+  }
+  req.csrf_token();
+}
+
+// `refused`: what an upload in answer to a request, or a message (kMessageForm), was
+// refused for (shown at its form).
 Response detail(const Ctx& c, Request& req, const Application& a, bool confirmation,
                 const core::Error* refused = nullptr, std::string_view refused_request = {},
-                int status = 200) {
+                int status = 200, const std::string& sent_text = {}) {
   View model;
   auto base = base_of(a.id);
   auto actor = actor_of(c, req);
+  bool for_message = refused && refused_request == kMessageForm;
+  conversation(c, req, model, a, for_message ? refused : nullptr, sent_text);
+  if (for_message && !refused->fields.empty()) refused = nullptr;
   model.set_list("requests", {});
   bool shown = false;  // the refusal, at its request's form
   if (auto open = c.apps.requests(actor, a.id)) {
@@ -924,6 +981,59 @@ Response answer_request(const Ctx& c, Request& req) {
   return detail(c, req, *a, false, &sent.error(), request, status);
 }
 
+// A message to the authority (multipart: nachricht, anlagen repeated).
+Response send_message(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto parts = web::parse_multipart(req, catalog::kMaxFilesPerDocument + 2);
+  std::vector<Applications::Upload> files;
+  std::string text;
+  if (parts) {
+    for (const auto& p : *parts) {
+      if (p.name == "nachricht") text = p.body;
+      if (p.name == "anlagen" && !(p.filename.empty() && p.body.empty()))
+        files.push_back({.filename = p.filename, .content = p.body});
+    }
+  }
+  auto sent = parts ? c.apps.send_message(actor_of(c, req), a->id, text, files)
+                    : core::Status(core::fail(
+                          core::Error::invalid("anlagen", c.t(req, "errors.too_many_files"))));
+  if (sent) {
+    web::flash(req, c.t(req, "messages.sent"));
+    return Response::redirect(base_of(a->id) + "#nachrichten");
+  }
+  using core::ErrorCode;
+  auto code = sent.error().code;
+  if (code == ErrorCode::not_found) return not_found(c, req);
+  int status = code == ErrorCode::unavailable ? 503
+               : code == ErrorCode::conflict  ? 409
+               : code == ErrorCode::forbidden ? 403
+                                              : 422;
+  return detail(c, req, *a, false, &sent.error(), kMessageForm, status, text);
+}
+
+Response message_file(const Ctx& c, Request& req) {
+  Response refused;
+  auto a = mine(c, req, refused);
+  if (!a) return refused;
+  auto n = req.param("n");
+  int position = -1;
+  auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), position);
+  if (ec != std::errc() || p != n.data() + n.size()) return not_found(c, req);
+  std::ostringstream out;
+  auto file =
+      c.apps.read_message_file(actor_of(c, req), a->id, req.param("message"), position, out);
+  if (!file) return not_found(c, req);
+  Response r;
+  r.body = out.str();
+  r.set_header("Content-Type", file->media_type);
+  r.set_header("Content-Disposition", web::attachment_disposition(file->filename));
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
 Response withdraw_page(const Ctx& c, Request& req, const core::Error* error = nullptr,
                        int status = 200) {
   Response refused;
@@ -1100,6 +1210,8 @@ void register_pages(web::Router& router, const web::Pages& pages, Applications& 
   get("/antrag/vorhaben/{id}/zurueckziehen",
       [](const Ctx& ctx, Request& req) { return withdraw_page(ctx, req); });
   post("/antrag/vorhaben/{id}/zurueckziehen", withdraw);
+  post("/antrag/vorhaben/{id}/nachrichten", send_message);
+  get("/antrag/vorhaben/{id}/nachrichten/{message}/{n}", message_file);
   get("/antrag/vorhaben/{id}/keine-erinnerungen", reminders_page);
   post("/antrag/vorhaben/{id}/keine-erinnerungen", stop_reminders);
   get("/meine-antraege", my_applications);

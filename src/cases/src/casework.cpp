@@ -323,6 +323,21 @@ void Casework::Impl::notify_staff(core::db::Connection& tx, const std::string& a
   core::queue_mail(jobs, tx, mail, fmt::format("cases.{}:{}:{}", what, k.id, address));
 }
 
+void Casework::Impl::tell_workers(core::db::Connection& tx, const Case& k, std::string_view what) {
+  auto groups =
+      tx.query("SELECT account_id FROM case_group_members WHERE group_id = ?", k.group_id);
+  for (const auto& colleague : options.colleagues(k.tenant_id)) {
+    bool in_group = std::ranges::any_of(
+        groups, [&](const auto& r) { return r.text(0) == colleague.account_id; });
+    bool clerk = std::ranges::find(colleague.roles, "clerk") != colleague.roles.end();
+    if (colleague.email.empty()) continue;
+    if (k.assignee_id.empty() ? (clerk && (k.group_id.empty() || in_group))
+                              : colleague.account_id == k.assignee_id) {
+      notify_staff(tx, colleague.email, what, k);
+    }
+  }
+}
+
 // Group, search words and deadline of a Vorgang just opened, in its transaction.
 void Casework::Impl::prepare_open(core::db::Connection& tx, Case& k, const Intake& in) {
   if (auto g = tx.query_one(

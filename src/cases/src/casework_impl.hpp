@@ -63,6 +63,9 @@ struct Casework::Impl {
   // cases.mail.<what> texts.
   void notify_staff(core::db::Connection& tx, const std::string& address, std::string_view what,
                     const Case& k);
+  // The same to whoever works the Vorgang: the clerk it is assigned to, else the clerks of
+  // its group (or of the tenant, when it has none).
+  void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what);
   void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
   void write_terms(core::db::Connection& tx, const std::string& case_id,
                    const std::vector<std::string>& terms);

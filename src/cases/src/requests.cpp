@@ -216,23 +216,7 @@ core::Status Casework::withdraw(std::string_view application_id, std::string_vie
     }
     if (state == State::documents_requested) d.end_requests(tx, *k, "cancelled");
     d.set_state(tx, *k, State::withdrawn, std::string(actor), std::string(kApplicant), "");
-    // The clerk is told: the one it is assigned to, else the clerks of its group or tenant.
-    std::vector<std::string> to;
-    auto groups =
-        tx.query("SELECT account_id FROM case_group_members WHERE group_id = ?", k->group_id);
-    for (const auto& colleague : d.options.colleagues(k->tenant_id)) {
-      bool in_group = std::ranges::any_of(
-          groups, [&](const auto& r) { return r.text(0) == colleague.account_id; });
-      bool clerk = std::ranges::find(colleague.roles, "clerk") != colleague.roles.end();
-      if (colleague.email.empty()) continue;
-      if (k->assignee_id.empty() ? (clerk && (k->group_id.empty() || in_group))
-                                 : colleague.account_id == k->assignee_id) {
-        to.push_back(colleague.email);
-      }
-    }
-    for (const auto& address : to) {
-      d.notify_staff(tx, address, "withdrawn", *k);
-    }
+    d.tell_workers(tx, *k, "withdrawn");
     return {};
   });
 }

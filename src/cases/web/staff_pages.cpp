@@ -170,6 +170,36 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
   return fmt::format("{}", fmt::join(parts, " · "));
 }
 
+std::vector<std::string> lines(const std::string& text);
+
+// One message as the Vorgang page shows it: who wrote when, the text in paragraphs, the
+// attachments.
+View message_view(const Ctx& c, const Request& req, const Case& k, const Message& m) {
+  View v;
+  bool to_applicant = m.direction == "to_applicant";
+  v.set("subject", m.subject.empty() ? c.t(req, "messages.from_applicant_subject") : m.subject);
+  v.set("from", to_applicant ? m.author : c.t(req, "messages.from_applicant"));
+  v.set("at", core::format_berlin(m.created_at));
+  if (to_applicant) {
+    v.set("level", fmt::format(fmt::runtime(c.t(req, "messages.needs_level")),
+                               c.pages.catalog().text(req.locale, fmt::format("identity.levels.{}",
+                                                                              m.required_level))));
+  }
+  v.set_list("paragraphs", {});
+  for (const auto& p : lines(m.body)) v.add("paragraphs", View::of(p));
+  v.set_list("files", {});
+  for (const auto& f : m.files) {
+    View file;
+    file.set("href",
+             fmt::format("/verwaltung/vorgaenge/{}/nachrichten/{}/{}", k.id, m.id, f.position));
+    file.set("filename", f.filename);
+    file.set("size", fmt::format(fmt::runtime(c.t(req, "case.kilobytes")), (f.size + 1023) / 1024));
+    v.add("files", std::move(file));
+  }
+  v.set("has_files", !m.files.empty());
+  return v;
+}
+
 // The Vorgang page, with the forms of the next steps; `error` and `form` name a form
 // that was sent and refused (its values in `sent`).
 Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k,
@@ -288,6 +318,24 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
     if (n.status == "postal" && state == State::decided) model.set("needs_post", true);
   }
   model.set("posted_value", value("posted_on"));
+  // messages
+  model.set_list("messages", {});
+  if (auto list = c.work.messages(who, k.id)) {
+    for (const auto& m : *list) model.add("messages", message_view(c, req, k, m));
+  }
+  model.set("can_message", state != State::closed && state != State::withdrawn &&
+                               state != State::ended && state != State::filed);
+  model.set("message_subject_value", value("betreff"));
+  model.set("message_body_value", value("text"));
+  model.set_list("levels", {});
+  auto level = sent.contains("vertrauensniveau") ? sent.at("vertrauensniveau") : "low";
+  for (const char* l : {"low", "substantial", "high"}) {
+    View v;
+    v.set("value", l);
+    v.set("label", c.pages.catalog().text(req.locale, fmt::format("identity.levels.{}", l)));
+    v.set("selected", level == l);
+    model.add("levels", std::move(v));
+  }
   // documents
   model.set_list("documents", {});
   for (const auto& d : k.documents) {
@@ -500,6 +548,53 @@ Response decide(const Ctx& c, Request& req) {
   return back_to(*f.k, "#bescheide");
 }
 
+Response download_headers(Response res, const std::string& type, const std::string& filename);
+
+// A message to the applicant (multipart: betreff, text, vertrauensniveau, anlage repeated).
+Response send_message(const Ctx& c, Request& req) {
+  auto f = find(c, req, "view");
+  if (f.refused) return std::move(*f.refused);
+  std::map<std::string, std::string> sent;
+  MessageInput input;
+  auto parts = web::parse_multipart(req, 16);
+  if (!parts) return case_page(c, req, *f.who, *f.k, &parts.error(), "message", sent);
+  for (const auto& p : *parts) {
+    if (p.name == "anlage") {
+      // a file input left empty still sends a part without a name and content
+      if (!p.filename.empty() || !p.body.empty()) {
+        input.files.push_back(
+            {.requirement = "", .filename = p.filename, .media_type = "", .content = p.body});
+      }
+    } else if (p.name == "betreff" || p.name == "text" || p.name == "vertrauensniveau") {
+      sent[p.name] = p.body;
+    }
+  }
+  input.subject = sent["betreff"];
+  input.body = sent["text"];
+  input.required_level = sent["vertrauensniveau"];
+  auto done = c.work.send_message(*f.who, f.k->id, input);
+  if (done) return back_to(*f.k, "#nachrichten");
+  auto fresh = c.work.open_case(*f.who, f.k->id, "view");
+  return case_page(c, req, *f.who, fresh ? *fresh : *f.k, &done.error(), "message", sent);
+}
+
+Response message_file(const Ctx& c, Request& req) {
+  auto who = staffer(c, req);
+  if (auto r = refuse(c, req, who)) return *r;
+  auto n = req.param("n");
+  int position = -1;
+  auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), position);
+  if (ec != std::errc() || p != n.data() + n.size()) {
+    return c.pages.error(req, core::Error::not_found("no such attachment"));
+  }
+  std::ostringstream out;
+  auto file = c.work.read_message_file(*who, req.param("id"), req.param("message"), position, out);
+  if (!file) return c.pages.error(req, file.error());
+  Response res;
+  res.body = out.str();
+  return download_headers(std::move(res), file->media_type, file->filename);
+}
+
 Response download_headers(Response res, const std::string& type, const std::string& filename) {
   res.set_header("Content-Type", type);
   res.set_header("Content-Disposition", web::attachment_disposition(filename));
@@ -620,6 +715,10 @@ void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& c
   router.post("/verwaltung/vorgaenge/{id}/nachforderung",
               [c](Request& req) { return request_documents(*c, req); });
   router.post("/verwaltung/vorgaenge/{id}/frist", [c](Request& req) { return extend(*c, req); });
+  router.post("/verwaltung/vorgaenge/{id}/nachrichten",
+              [c](Request& req) { return send_message(*c, req); });
+  router.get("/verwaltung/vorgaenge/{id}/nachrichten/{message}/{n}",
+             [c](Request& req) { return message_file(*c, req); });
   router.post("/verwaltung/vorgaenge/{id}/post", [c](Request& req) { return posted(*c, req); });
   router.get("/verwaltung/vorgaenge/{id}/bescheid",
              [c](Request& req) { return notice_form(*c, req); });

@@ -43,6 +43,8 @@ namespace mvsp::cases {
 class Cases;
 class Casework;
 struct DocumentRequest;
+struct Message;
+struct MessageFile;
 }  // namespace mvsp::cases
 namespace mvsp::mailbox {
 class Mailbox;
@@ -56,9 +58,11 @@ namespace mvsp::applications {
 std::span<const core::Resource> embedded_resources();
 
 // The jobs that act on the case management's events (the component subscribes them):
-// the status follows the Vorgang's state, and a reminder of a document request.
+// the status follows the Vorgang's state, a reminder of a document request, a message.
 inline constexpr std::string_view kFollowCaseJob = "applications.follow_case";
 inline constexpr std::string_view kRequestReminderJob = "applications.request_reminder";
+// A clerk wrote: the applicant is told where to read it.
+inline constexpr std::string_view kMessageJob = "applications.message";
 
 // The status as the citizen reads it (texts in the message catalog, status.<name>).
 enum class Status {
@@ -272,6 +276,18 @@ class Applications {
   };
   core::Status answer_request(const Actor& actor, std::string_view id, std::string_view request_id,
                               const std::vector<Upload>& files);
+  // The messages between the authority and the applicant, oldest first. A message to the
+  // applicant that needs a higher trust level than the person's comes locked: no text, no
+  // attachments.
+  core::Result<std::vector<cases::Message>> messages(const Actor& actor, std::string_view id);
+  // The applicant's message (text, optional files checked and scanned as for a request);
+  // needs the trust level of the submission. invalid_input names "nachricht" or "anlagen".
+  core::Status send_message(const Actor& actor, std::string_view id, const std::string& text,
+                            const std::vector<Upload>& files);
+  // An attachment of a message, when the person may read the message.
+  core::Result<cases::MessageFile> read_message_file(const Actor& actor, std::string_view id,
+                                                     std::string_view message_id, int position,
+                                                     std::ostream& out);
   // Withdraws a submitted application (before the hand-over too); conflict once it is
   // decided or ended.
   core::Status withdraw(const Actor& actor, std::string_view id);

@@ -46,6 +46,9 @@ inline constexpr std::string_view kCaseStateChanged = "case.state_changed";
 // A document request's day is near and the applicant has not answered; payload
 // {"applicationId","request"}. The applications component reminds the applicant.
 inline constexpr std::string_view kCaseRequestReminder = "case.request_reminder";
+// A clerk wrote to the applicant; payload {"applicationId","message"}. The applications
+// component tells the applicant where to read it.
+inline constexpr std::string_view kCaseMessage = "case.message";
 // The job that decides a Vorgang just opened, where its online service is set to decide
 // automatically; subscribed to cases.hpp's kCaseReceived by the component.
 inline constexpr std::string_view kAutoDecideJob = "cases.auto_decide";
@@ -132,6 +135,35 @@ struct Notice {
   std::optional<core::TimePoint> stored_at;
   std::string deemed_announced_on;
   std::string receipt_message_id;
+};
+
+// A message between the clerk and the applicant, with its attachments.
+struct MessageFile {
+  int position = 0;
+  std::string filename;
+  std::string media_type;
+  std::int64_t size = 0;
+};
+struct Message {
+  std::string id;
+  std::string case_id;
+  std::string direction;  // to_applicant, from_applicant
+  std::string author;     // the clerk's name, or "" for the applicant
+  std::string subject;
+  std::string body;
+  // the trust level the applicant needs to read a message to them: low, substantial, high
+  std::string required_level;
+  core::TimePoint created_at;
+  std::vector<MessageFile> files;
+  // set by the applications component: the reader's trust level is too low for it (the
+  // text and attachments are left out)
+  bool locked = false;
+};
+struct MessageInput {
+  std::string subject;
+  std::string body;
+  std::string required_level = "low";
+  std::vector<IntakeDocument> files;  // media type checked by content; the applicant's scanned
 };
 
 // One line of the timeline or of the read record.
@@ -267,6 +299,17 @@ class Casework {
                                                   std::string_view deadline_on,
                                                   std::string_view note);
   std::vector<DocumentRequest> requests(std::string_view case_id);
+  // --- messages (messages.cpp)
+  // A message to the applicant with up to 5 attachments (PDF, PNG or JPEG by content, each
+  // at most 10 MB) and the trust level needed to read it; the applicant is told through the
+  // event kCaseMessage. Refused (conflict) for a Vorgang that is finished.
+  core::Result<Message> send_message(const Staffer& who, std::string_view id,
+                                     const MessageInput& input);
+  core::Result<std::vector<Message>> messages(const Staffer& who, std::string_view id);
+  // An attachment, its read recorded.
+  core::Result<MessageFile> read_message_file(const Staffer& who, std::string_view id,
+                                              std::string_view message_id, int position,
+                                              std::ostream& out);
   core::Result<Notice> decide(const Staffer& who, std::string_view id, const NoticeInput& input);
   std::vector<Notice> notices(std::string_view case_id);
   // A notice that goes by post was posted on `posted_on`: the Vorgang is announced.
@@ -304,6 +347,17 @@ class Casework {
   core::Status answer_request(std::string_view application_id, std::string_view request_id,
                               const std::vector<IntakeDocument>& documents, std::string_view actor);
   core::Status withdraw(std::string_view application_id, std::string_view actor);
+  // The messages of the application's Vorgang, oldest first (the applications component
+  // shows a message's text only to a person of its trust level).
+  std::vector<Message> applicant_messages(std::string_view application_id);
+  // The applicant's message (the subject is made from the Vorgang's title); the clerks who
+  // work the Vorgang are told by mail. conflict when the Vorgang is finished.
+  core::Result<Message> applicant_message(std::string_view application_id,
+                                          const MessageInput& input, std::string_view actor);
+  // An attachment of a message of the application's Vorgang (its file name and type).
+  core::Result<MessageFile> read_applicant_file(std::string_view application_id,
+                                                std::string_view message_id, int position,
+                                                std::ostream& out);
 
   // --- the authority's administration (role authority_admin in the tenant).
   core::Result<std::vector<Group>> groups(const Staffer& who, std::string_view tenant_id);
