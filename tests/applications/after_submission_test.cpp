@@ -326,6 +326,12 @@ TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
       timeline, [](const cases::TimelineEntry& e) { return e.action == "case.message_sent"; }));
   EXPECT_TRUE(std::ranges::any_of(
       timeline, [](const cases::TimelineEntry& e) { return e.action == "case.message_received"; }));
+  // the ZIP of every document (and so the e-file) has both messages and their attachments
+  auto zip = work().documents_zip(clerk(), a.case_id);
+  ASSERT_TRUE(zip);
+  for (const auto* name : {"Nachricht-1.txt", "Merkblatt.pdf", "Nachricht-2.txt", "stammbaum.pdf"}) {
+    EXPECT_NE(zip->content.find(name), std::string::npos) << name;
+  }
   // the attachments are named rows: the sweep of unnamed blobs keeps them
   clock_->advance(std::chrono::days(2));
   app_->get<cases::Cases>().remove_unnamed_documents();

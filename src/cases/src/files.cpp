@@ -133,6 +133,42 @@ core::Result<std::vector<Part>> parts_of(Casework::Impl& d, Casework& work, cons
                    .content = std::move(proof),
                    .created_at = notice.stored_at.value_or(notice.created_at)});
   }
+  // the messages with the applicant, each as text, and their attachments
+  int m = 0;
+  for (const auto& r :
+       d.db.query("SELECT id, direction, author_name, subject, body, created_at FROM "
+                  "case_messages WHERE case_id = ? ORDER BY seq",
+                  k.id)) {
+    ++m;
+    auto at = core::from_millis(r.integer(5));
+    bool to_applicant = r.text(1) == "to_applicant";
+    out.push_back(
+        {.id = "nachricht/" + r.text(0),
+         .kind = "Nachricht",
+         .title = r.text(3).empty() ? std::string("Nachricht") : r.text(3),
+         .filename = fmt::format("Nachricht-{}.txt", m),
+         .media_type = "text/plain",
+         .content = fmt::format("Nachricht {}\nVon: {}\nAn: {}\nZeit: {}\nBetreff: {}\n\n{}\n", m,
+                                to_applicant ? r.text(2) : "Antragstellende Person",
+                                to_applicant ? "Antragstellende Person" : "Behörde",
+                                core::format_berlin(at), r.text(3), r.text(4)),
+         .created_at = at});
+    for (const auto& f : d.db.query("SELECT position, filename, media_type, blob_id FROM "
+                                    "case_message_files WHERE message_id = ? ORDER BY position",
+                                    r.text(0))) {
+      core::Status read;
+      auto content =
+          read_all([&](std::ostream& o) { return d.cases.read_blob(f.text(3), o); }, read);
+      if (!read) return fail(read.error());
+      out.push_back({.id = fmt::format("nachricht/{}/{}", r.text(0), f.integer(0)),
+                     .kind = "Anlage",
+                     .title = fmt::format("Anlage zu Nachricht {}", m),
+                     .filename = f.text(1),
+                     .media_type = f.text(2),
+                     .content = std::move(content),
+                     .created_at = at});
+    }
+  }
   return out;
 }
 
