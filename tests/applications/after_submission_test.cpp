@@ -12,6 +12,7 @@
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/jobs.hpp>
+#include <mvsp/identity/identity.hpp>
 #include <mvsp/mailbox/mailbox.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/multipart.hpp>
@@ -231,6 +232,16 @@ TEST_P(AfterSubmission, AnEndedApplicationCannotBeWithdrawnAndADraftIsDiscarded)
 // bad input names the field and writes nothing; a finished Vorgang takes no more.
 TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
   auto a = submitted();
+  // a clerk of the authority, who hears of each answer
+  ASSERT_TRUE(app_->get<identity::Identity>().accounts.create_account(
+      {.email = "clara@schwerin.example",
+       .password = "Ein-langes-Passwort-2026",
+       .given_name = "Clara",
+       .family_name = "Sachbearbeiterin",
+       .verified = true,
+       .role = "clerk",
+       .tenant_id = tenant_},
+      "test"));
   auto field_of = [](const auto& r) {
     return r.error().fields.empty() ? std::string() : r.error().fields[0].field;
   };
@@ -281,6 +292,7 @@ TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
   ASSERT_TRUE(low);
   ASSERT_EQ(low->size(), 1u);
   EXPECT_TRUE(low->front().locked);
+  EXPECT_TRUE(low->front().subject.empty()) << "the subject may say as much as the text";
   EXPECT_TRUE(low->front().body.empty());
   EXPECT_TRUE(low->front().files.empty());
   std::ostringstream none;
@@ -310,17 +322,27 @@ TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
   EXPECT_EQ(field_of(infected), "anlagen");
   EXPECT_EQ(work().messages(clerk(), a.case_id)->size(), 1u);
   ASSERT_TRUE(apps().send_message(me, a.id, "Anbei der Stammbaum.", {{"stammbaum.pdf", kPdf}}));
+  ASSERT_TRUE(apps().send_message(me, a.id, "Noch eine Frage.", {}));
+  // the clerk is mailed of each answer, not only of the first
+  EXPECT_EQ(app_->database()
+                .query("SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE "
+                       "'%clara@schwerin.example%' AND payload LIKE '%Neue Nachricht zum Antrag%'")
+                .size(),
+            2u);
+  // six files are one too many (as for the clerk)
+  std::vector<Applications::Upload> six(6, {"a.pdf", kPdf});
+  EXPECT_EQ(field_of(apps().send_message(me, a.id, "Sechs Dateien", six)), "anlagen");
   auto thread = work().messages(clerk(), a.case_id);
-  ASSERT_EQ(thread->size(), 2u);
-  EXPECT_EQ(thread->back().direction, "from_applicant");
-  EXPECT_EQ(thread->back().body, "Anbei der Stammbaum.");
-  ASSERT_EQ(thread->back().files.size(), 1u);
+  ASSERT_EQ(thread->size(), 3u);
+  const auto& reply = (*thread)[1];
+  EXPECT_EQ(reply.direction, "from_applicant");
+  EXPECT_EQ(reply.body, "Anbei der Stammbaum.");
+  ASSERT_EQ(reply.files.size(), 1u);
   std::ostringstream answer;
-  ASSERT_TRUE(work().read_message_file(clerk(), a.case_id, thread->back().id, 0, answer));
+  ASSERT_TRUE(work().read_message_file(clerk(), a.case_id, reply.id, 0, answer));
   EXPECT_EQ(answer.str(), kPdf);
-  EXPECT_EQ(
-      work().read_message_file(stranger, a.case_id, thread->back().id, 0, answer).error().code,
-      core::ErrorCode::not_found);
+  EXPECT_EQ(work().read_message_file(stranger, a.case_id, reply.id, 0, answer).error().code,
+            core::ErrorCode::not_found);
   auto timeline = work().timeline(a.case_id);
   EXPECT_TRUE(std::ranges::any_of(
       timeline, [](const cases::TimelineEntry& e) { return e.action == "case.message_sent"; }));
@@ -329,7 +351,8 @@ TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
   // the ZIP of every document (and so the e-file) has both messages and their attachments
   auto zip = work().documents_zip(clerk(), a.case_id);
   ASSERT_TRUE(zip);
-  for (const auto* name : {"Nachricht-1.txt", "Merkblatt.pdf", "Nachricht-2.txt", "stammbaum.pdf"}) {
+  for (const auto* name :
+       {"Nachricht-1.txt", "Merkblatt.pdf", "Nachricht-2.txt", "stammbaum.pdf"}) {
     EXPECT_NE(zip->content.find(name), std::string::npos) << name;
   }
   // the attachments are named rows: the sweep of unnamed blobs keeps them

@@ -4,7 +4,8 @@
 // uploads the requested document inside the Vorhaben (first without a file: the error is
 // named), and withdraws another application after confirming. The clerk sees the document
 // and the withdrawal. Zero axe violations on every page and error state (JavaScript on); the
-// citizen's steps work without JavaScript; nothing leaves loopback.
+// citizen's steps work without JavaScript; clerk and citizen exchange messages with
+// attachments; nothing leaves loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, startClamd, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
@@ -218,4 +219,61 @@ test('the authority administration sets up its case management', async () => {
     assert.deepEqual(outside, []);
     await context.close();
   }
+});
+
+test('clerk and citizen write each other messages with an attachment, with and without JavaScript', async () => {
+  const clerk = await newPage(true);
+  await signIn(clerk.page, 'sachbearbeitung.wismar@example.org', '/verwaltung/vorgaenge');
+  await clerk.page.goto(`${server.url}/verwaltung/vorgaenge?status=announced`);
+  await clerk.page.locator('main a[href^="/verwaltung/vorgaenge/"]').first().click();
+  await clerk.page.waitForURL(/\/verwaltung\/vorgaenge\/[a-z0-9]+$/);
+  const casePath = new URL(clerk.page.url()).pathname;
+  const reference = /MV-[A-Z0-9]{5}-[A-Z0-9]{8}/.exec(await main(clerk.page))?.[0];
+  assert.ok(reference);
+  // without a subject: the rule at the field
+  await clerk.page.getByLabel('Text', { exact: true }).fill('Bitte nennen Sie uns die Chipnummer.');
+  await clerk.page.getByRole('button', { name: 'Nachricht senden' }).click();
+  assert.match(await main(clerk.page), /Geben Sie einen Betreff an/);
+  await expectClean(clerk.page, 'message form with an error');
+  await clerk.page.getByLabel('Betreff').fill('Rückfrage zur Chipnummer');
+  await clerk.page.getByLabel(/^Anlagen/).setInputFiles({ name: 'merkblatt.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await clerk.page.getByRole('button', { name: 'Nachricht senden' }).click();
+  await clerk.page.waitForURL('**' + casePath + '#nachrichten');
+  assert.match(await main(clerk.page), /Rückfrage zur Chipnummer/);
+  assert.match(await main(clerk.page), /merkblatt\.pdf/);
+  await expectClean(clerk.page, 'Vorgang with a message');
+  assert.deepEqual(clerk.outside, []);
+
+  // the citizen reads it in the Vorhaben (JavaScript on: axe), the text is needed
+  const citizen = await newPage(true);
+  await signIn(citizen.page, 'erika.mustermann@example.org', '/meine-antraege');
+  await (await rowWith(citizen.page, reference)).row.getByRole('link').first().click();
+  await citizen.page.waitForURL(/\/antrag\/vorhaben\/[^/]+$/);
+  const vorhaben = citizen.page.url();
+  assert.match(await main(citizen.page), /Bitte nennen Sie uns die Chipnummer/);
+  assert.match(await main(citizen.page), /merkblatt\.pdf/);
+  await expectClean(citizen.page, 'Vorhaben with a message');
+  await citizen.page.getByRole('button', { name: 'Nachricht senden' }).click();
+  assert.match(await main(citizen.page), /Schreiben Sie eine Nachricht/);
+  await expectClean(citizen.page, 'Vorhaben with a message error');
+  assert.deepEqual(citizen.outside, []);
+  await citizen.context.close();
+
+  // and answers without JavaScript, with an attachment
+  const plain = await newPage(false);
+  await signIn(plain.page, 'erika.mustermann@example.org', '/meine-antraege');
+  await plain.page.goto(vorhaben);
+  await plain.page.getByLabel('Ihre Nachricht').fill('Die Chipnummer steht im Impfpass.');
+  await plain.page.getByLabel(/^Anlagen/).setInputFiles({ name: 'impfpass-chip.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await plain.page.getByRole('button', { name: 'Nachricht senden' }).click();
+  assert.match(await main(plain.page), /Ihre Nachricht wurde an die Behörde gesendet/);
+  assert.match(await main(plain.page), /Die Chipnummer steht im Impfpass/);
+  assert.deepEqual(plain.outside, []);
+  await plain.context.close();
+
+  await clerk.page.reload();
+  assert.match(await main(clerk.page), /Die Chipnummer steht im Impfpass/);
+  assert.match(await main(clerk.page), /impfpass-chip\.pdf/);
+  assert.match(await main(clerk.page), /Nachricht der antragstellenden Person/);
+  await clerk.context.close();
 });

@@ -97,47 +97,9 @@ std::optional<core::TimePoint> optional_time(const core::db::Row& r, std::size_t
   return std::nullopt;
 }
 
-// A file name as a person may see it again: the last path part, no control characters,
-// at most 200 characters; "Datei" when nothing is left.
 std::string lower_ascii(std::string_view s) {
   std::string out(s);
   for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
-std::string clean_filename(std::string_view name, std::string_view media_type) {
-  auto slash = name.find_last_of("/\\");
-  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  auto text = core::repair_utf8(name);
-  // Unicode's invisible format characters (bidi overrides, zero widths) make a name read
-  // otherwise than it is ("Rechnung<U+202E>fdp.exe" reads "Rechnungexe.pdf"): dropped.
-  static const std::vector<std::string> kInvisible = {
-      "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
-      "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff"};
-  for (const auto& mark : kInvisible) {
-    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at)) {
-      text.erase(at, mark.size());
-    }
-  }
-  std::string out;
-  for (unsigned char ch : text) {
-    if (ch < 0x20 || ch == 0x7f || ch == '"') continue;
-    out.push_back(static_cast<char>(ch));
-  }
-  out = core::truncate_utf8(out, 200);
-  while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(0, 1);
-  if (out.empty()) out = "Datei";
-  // the extension says what the content is
-  auto slash_type = media_type.find('/');
-  std::string extension(slash_type == std::string_view::npos ? ""
-                                                             : media_type.substr(slash_type + 1));
-  if (extension == "jpeg") extension = "jpg";
-  if (!extension.empty() && extension.find_first_of("+.-") == std::string::npos) {
-    auto dot = out.rfind('.');
-    auto given = dot == std::string::npos ? std::string() : lower_ascii(out.substr(dot + 1));
-    bool fits = given == extension || (extension == "jpg" && given == "jpeg");
-    if (!fits) out += "." + extension;
-  }
   return out;
 }
 
@@ -336,11 +298,11 @@ struct Applications::Impl {
   // scanned before any is handed on.
   core::Result<std::vector<cases::IntakeDocument>> checked_files(
       const Actor& actor, const Application& a, const std::string& field, const std::string& what,
-      const std::vector<Applications::Upload>& files) {
-    if (files.size() > static_cast<std::size_t>(catalog::kMaxFilesPerDocument)) {
+      const std::vector<Applications::Upload>& files,
+      std::size_t most = catalog::kMaxFilesPerDocument) {
+    if (files.size() > most) {
       return core::fail(core::Error::invalid(
-          field, fmt::format(fmt::runtime(t(actor.locale, "errors.file_count")), what,
-                             catalog::kMaxFilesPerDocument)));
+          field, fmt::format(fmt::runtime(t(actor.locale, "errors.file_count")), what, most)));
     }
     std::vector<cases::IntakeDocument> documents;
     for (const auto& file : files) {
@@ -357,7 +319,7 @@ struct Applications::Impl {
                                type_names(request_types()))));
       }
       documents.push_back({.requirement = what,
-                           .filename = clean_filename(file.filename, type),
+                           .filename = core::clean_filename(file.filename, type),
                            .media_type = type,
                            .content = file.content});
     }
@@ -859,7 +821,7 @@ core::Result<Document> Applications::add_document(const Actor& actor, std::strin
   Document doc;
   doc.id = d.ids.key();
   doc.requirement = requirement;
-  doc.filename = clean_filename(filename, type);
+  doc.filename = core::clean_filename(filename, type);
   doc.media_type = type;
   doc.size = static_cast<std::int64_t>(content.size());
   doc.sha256 = core::crypto::sha256_hex(content);
@@ -1294,13 +1256,13 @@ core::Status Applications::answer_request(const Actor& actor, std::string_view i
 
 namespace {
 
-// A message to the applicant needs its trust level; a guest, who applied without an account
-// through the mailed link of a confirmed address, reads at "low" what the authority sent at
-// "low" (the level the clerk's form offers first).
+// A message to the applicant needs its trust level. A guest's Vorhaben is opened by the
+// mailed link of a confirmed address, whoever holds it: it reads at "low" (what the clerk's
+// form offers first), never higher, whatever account the browser is signed in with.
 bool locked_for(const Actor& actor, const Application& a, const cases::Message& m) {
   if (m.direction != "to_applicant") return false;
   auto needed = identity::parse_level(m.required_level).value_or(identity::TrustLevel::high);
-  auto level = a.is_guest() ? std::max(actor.level, identity::TrustLevel::low) : actor.level;
+  auto level = a.is_guest() ? identity::TrustLevel::low : actor.level;
   return level < needed;
 }
 
@@ -1314,7 +1276,8 @@ core::Result<std::vector<cases::Message>> Applications::messages(const Actor& ac
   auto list = d.parts.casework.applicant_messages(a->id);
   for (auto& m : list) {
     m.locked = locked_for(actor, *a, m);
-    if (m.locked) {
+    if (m.locked) {  // the subject may say as much as the text
+      m.subject.clear();
       m.body.clear();
       m.files.clear();
     }
@@ -1335,8 +1298,9 @@ core::Status Applications::send_message(const Actor& actor, std::string_view id,
   if (trimmed.empty() || trimmed.size() > 10000 || !core::valid_utf8(trimmed)) {
     return d.invalid(actor, "nachricht", "message_text");
   }
-  auto documents =
-      d.checked_files(actor, *a, "anlagen", d.t(actor.locale, "messages.files"), files);
+  constexpr std::size_t kMaxMessageFiles = 5;  // as the clerk's (cases)
+  auto documents = d.checked_files(actor, *a, "anlagen", d.t(actor.locale, "messages.files"), files,
+                                   kMaxMessageFiles);
   if (!documents) return core::fail(documents.error());
   auto sent = d.parts.casework.applicant_message(a->id,
                                                  {.subject = "",
@@ -1346,6 +1310,12 @@ core::Status Applications::send_message(const Actor& actor, std::string_view id,
                                                  actor.name());
   if (!sent && sent.error().code == core::ErrorCode::conflict) {
     return core::fail(core::Error::conflict(d.t(actor.locale, "errors.message_closed")));
+  }
+  if (!sent && !sent.error().fields.empty()) {
+    // the Vorgang's limits, in the applicant's words at the applicant's fields
+    bool files_field = sent.error().fields[0].field == "message_files";
+    return d.invalid(actor, files_field ? "anlagen" : "nachricht",
+                     files_field ? "message_limit_files" : "message_limit");
   }
   if (!sent) return core::fail(sent.error());
   d.db.transaction([&](core::db::Connection& tx) {

@@ -534,7 +534,9 @@ void conversation(const Ctx& c, Request& req, View& model, const Application& a,
   for (const auto& m : *list) {
     View v;
     bool mine = m.direction == "from_applicant";
-    v.set("subject", m.subject.empty() ? c.t(req, "messages.write") : m.subject);
+    v.set("subject", !m.subject.empty() ? m.subject
+                     : m.locked         ? c.t(req, "messages.locked_subject")
+                                        : c.t(req, "messages.write"));
     v.set("from", mine ? c.t(req, "messages.from_you") : a.authority_name);
     v.set("at", core::format_berlin(m.created_at));
     if (m.locked) {

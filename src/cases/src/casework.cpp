@@ -308,7 +308,7 @@ void Casework::Impl::read(const Staffer& who, const Case& k, std::string_view wh
 }
 
 void Casework::Impl::notify_staff(core::db::Connection& tx, const std::string& address,
-                                  std::string_view what, const Case& k) {
+                                  std::string_view what, const Case& k, std::string_view occasion) {
   if (!options.texts) return;
   auto text = [&](std::string_view part) {
     return options.texts->text("de", fmt::format("cases.mail.{}.{}", what, part));
@@ -320,10 +320,13 @@ void Casework::Impl::notify_staff(core::db::Connection& tx, const std::string& a
       .body = core::fill_placeholders(
           text("body"), {{"reference", k.reference}, {"title", k.title}, {"link", link}}),
       .message_id = {}};
-  core::queue_mail(jobs, tx, mail, fmt::format("cases.{}:{}:{}", what, k.id, address));
+  core::queue_mail(jobs, tx, mail,
+                   fmt::format("cases.{}:{}:{}{}{}", what, k.id, address,
+                               occasion.empty() ? "" : ":", occasion));
 }
 
-void Casework::Impl::tell_workers(core::db::Connection& tx, const Case& k, std::string_view what) {
+void Casework::Impl::tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
+                                  std::string_view occasion) {
   auto groups =
       tx.query("SELECT account_id FROM case_group_members WHERE group_id = ?", k.group_id);
   for (const auto& colleague : options.colleagues(k.tenant_id)) {
@@ -333,7 +336,7 @@ void Casework::Impl::tell_workers(core::db::Connection& tx, const Case& k, std::
     if (colleague.email.empty()) continue;
     if (k.assignee_id.empty() ? (clerk && (k.group_id.empty() || in_group))
                               : colleague.account_id == k.assignee_id) {
-      notify_staff(tx, colleague.email, what, k);
+      notify_staff(tx, colleague.email, what, k, occasion);
     }
   }
 }

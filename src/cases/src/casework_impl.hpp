@@ -61,11 +61,14 @@ struct Casework::Impl {
   void read(const Staffer& who, const Case& k, std::string_view what);
   // Mails a member of staff about the Vorgang (`what`: withdrawn, …), from the catalog's
   // cases.mail.<what> texts.
+  // `occasion` tells mails of the same kind apart (a message's id): one mail per address
+  // and occasion, however often the job runs.
   void notify_staff(core::db::Connection& tx, const std::string& address, std::string_view what,
-                    const Case& k);
+                    const Case& k, std::string_view occasion = {});
   // The same to whoever works the Vorgang: the clerk it is assigned to, else the clerks of
   // its group (or of the tenant, when it has none).
-  void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what);
+  void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
+                    std::string_view occasion = {});
   void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
   void write_terms(core::db::Connection& tx, const std::string& case_id,
                    const std::vector<std::string>& terms);

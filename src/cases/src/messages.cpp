@@ -29,6 +29,9 @@ constexpr std::size_t kMaxBody = 10000;
 constexpr std::size_t kMaxFiles = 5;
 constexpr std::size_t kMaxFileBytes = 10 * 1024 * 1024;
 constexpr std::size_t kMaxFilename = 255;
+// what one Vorgang takes, so that nobody grows it (and its ZIP) without end
+constexpr std::int64_t kMaxMessages = 100;
+constexpr std::int64_t kMaxAttachmentBytes = 50LL * 1024 * 1024;
 constexpr const char* kToApplicant = "to_applicant";
 constexpr const char* kFromApplicant = "from_applicant";
 constexpr const char* kMessageColumns =
@@ -131,6 +134,20 @@ core::Result<Message> store_message(
         if (finished(k->state)) {
           return fail(Error::conflict("the Vorgang is finished and takes no more messages"));
         }
+        auto so_far = tx.query_one(
+            "SELECT COUNT(DISTINCT m.id), COALESCE(SUM(f.size), 0) FROM case_messages m LEFT JOIN "
+            "case_message_files f ON f.message_id = m.id WHERE m.case_id = ?",
+            k->id);
+        std::int64_t adding = 0;
+        for (const auto& f : in.files) adding += static_cast<std::int64_t>(f.content.size());
+        if (so_far->integer(0) >= kMaxMessages) {
+          return fail(Error::invalid(
+              "message_body", fmt::format("a Vorgang takes at most {} messages", kMaxMessages)));
+        }
+        if (so_far->integer(1) + adding > kMaxAttachmentBytes) {
+          return fail(
+              Error::invalid("message_files", "a Vorgang takes at most 50 MB of attachments"));
+        }
         m = {.id = d.ids.key(),
              .case_id = k->id,
              .direction = direction,
@@ -149,9 +166,10 @@ core::Result<Message> store_message(
                    core::to_millis(m.created_at), author_id, next->integer(0));
         for (std::size_t i = 0; i < in.files.size(); ++i) {
           const auto& f = in.files[i];
+          auto type = core::media_type_of(f.content);
           MessageFile file{.position = static_cast<int>(i),
-                           .filename = stored_filename(f.filename, i),
-                           .media_type = core::media_type_of(f.content),
+                           .filename = stored_filename(core::clean_filename(f.filename, type), i),
+                           .media_type = type,
                            .size = static_cast<std::int64_t>(f.content.size())};
           tx.execute(
               "INSERT INTO case_message_files (message_id, position, filename, media_type, size, "
@@ -178,6 +196,15 @@ core::Result<Message> Casework::send_message(const Staffer& who, std::string_vie
                                              const MessageInput& input) {
   auto& d = *impl_;
   if (auto invalid = check(input, true); !invalid.fields.empty()) return fail(std::move(invalid));
+  // the clerk's files go to citizens: scanned as theirs are, before anything is written
+  for (const auto& f : input.files) {
+    if (!d.options.scanner) return fail(Error::unavailable("no virus scanner is configured"));
+    auto scanned = d.options.scanner->scan(f.content);
+    if (!scanned) return fail(scanned.error());
+    if (scanned->infected) {
+      return fail(Error::invalid("message_files", "an attachment contains malware"));
+    }
+  }
   return store_message(
       d, input, kToApplicant, Impl::actor(who), who.name,
       [&](core::db::Connection& tx) { return d.visible(tx, who, id, true); },
@@ -247,8 +274,8 @@ core::Result<Message> Casework::applicant_message(std::string_view application_i
         if (!k) return fail(Error::not_found("no such case"));
         return *k;
       },
-      [&](core::db::Connection& tx, const Case& k, const Message&) {
-        d.tell_workers(tx, k, "message");
+      [&](core::db::Connection& tx, const Case& k, const Message& m) {
+        d.tell_workers(tx, k, "message", m.id);
       });
 }
 

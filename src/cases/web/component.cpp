@@ -151,7 +151,8 @@ class Component final : public web::Component {
             .tools = {.render = render_notice},
             .channel = channel_.get(),
             .efile = efile_.get(),
-            .efile_location = location_});
+            .efile_location = location_,
+            .scanner = p.scanner});
     p.services.offer(*work_);
   }
 

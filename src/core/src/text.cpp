@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mvsp/core/text.hpp>
+#include <vector>
 
 namespace mvsp::core {
 
@@ -191,6 +192,50 @@ std::string truncate_utf8(std::string_view s, std::size_t max) {
   auto end = max;
   while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
   return std::string(s.substr(0, end));
+}
+
+namespace {
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return out;
+}
+}  // namespace
+
+std::string clean_filename(std::string_view name, std::string_view media_type) {
+  auto slash = name.find_last_of("/\\");
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  auto text = repair_utf8(name);
+  // Unicode's invisible format characters (bidi overrides, zero widths) make a name read
+  // otherwise than it is ("Rechnung<U+202E>fdp.exe" reads "Rechnungexe.pdf"): dropped.
+  static const std::vector<std::string> kInvisible = {
+      "\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
+      "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff"};
+  for (const auto& mark : kInvisible) {
+    for (auto at = text.find(mark); at != std::string::npos; at = text.find(mark, at)) {
+      text.erase(at, mark.size());
+    }
+  }
+  std::string out;
+  for (unsigned char ch : text) {
+    if (ch < 0x20 || ch == 0x7f || ch == '"') continue;
+    out.push_back(static_cast<char>(ch));
+  }
+  out = truncate_utf8(out, 200);
+  while (!out.empty() && (out.front() == '.' || out.front() == ' ')) out.erase(0, 1);
+  if (out.empty()) out = "Datei";
+  // the extension says what the content is
+  auto slash_type = media_type.find('/');
+  std::string extension(slash_type == std::string_view::npos ? ""
+                                                             : media_type.substr(slash_type + 1));
+  if (extension == "jpeg") extension = "jpg";
+  if (!extension.empty() && extension.find_first_of("+.-") == std::string::npos) {
+    auto dot = out.rfind('.');
+    auto given = dot == std::string::npos ? std::string() : ascii_lower(out.substr(dot + 1));
+    bool fits = given == extension || (extension == "jpg" && given == "jpeg");
+    if (!fits) out += "." + extension;
+  }
+  return out;
 }
 
 }  // namespace mvsp::core

@@ -21,6 +21,10 @@ namespace mvsp::web {
 class Catalog;
 }
 
+namespace mvsp::core {
+class VirusScanner;
+}  // namespace mvsp::core
+
 namespace mvsp::cases {
 
 // The states of the standard process, in the order a Vorgang usually takes them.
@@ -265,6 +269,9 @@ struct CaseworkOptions {
   // When at most this many Vorgänge have every word of an inbox search, the query starts
   // from them (docs/cases.md, "The inbox"); tests set it low to reach both ways.
   std::size_t search_list_limit = 2000;
+  // scans the attachments of the clerks' messages (clamd); none: messages with attachments
+  // are refused as "try again later"
+  core::VirusScanner* scanner = nullptr;
 };
 
 // A file for the clerk to download.
@@ -301,8 +308,9 @@ class Casework {
   std::vector<DocumentRequest> requests(std::string_view case_id);
   // --- messages (messages.cpp)
   // A message to the applicant with up to 5 attachments (PDF, PNG or JPEG by content, each
-  // at most 10 MB) and the trust level needed to read it; the applicant is told through the
-  // event kCaseMessage. Refused (conflict) for a Vorgang that is finished.
+  // at most 10 MB, scanned) and the trust level needed to read it; the applicant is told
+  // through the event kCaseMessage. Refused (conflict) for a Vorgang that is finished; a
+  // Vorgang takes at most 100 messages and 50 MB of attachments (invalid_input).
   core::Result<Message> send_message(const Staffer& who, std::string_view id,
                                      const MessageInput& input);
   core::Result<std::vector<Message>> messages(const Staffer& who, std::string_view id);

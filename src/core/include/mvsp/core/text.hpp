@@ -52,4 +52,10 @@ std::string json_object(
 // simulators' small pages; the pages of the platform escape through their templates).
 std::string escape_markup(std::string_view s);
 
+// A file name someone sent, as people may see it again (pages, Content-Disposition, ZIP):
+// the last path part, valid UTF-8 without control characters, quotes or invisible format
+// characters (bidi overrides, zero widths), at most 200 bytes, no leading dots; "Datei"
+// when nothing is left; the extension of `media_type` added when the name's does not fit.
+std::string clean_filename(std::string_view name, std::string_view media_type);
+
 }  // namespace mvsp::core
