@@ -380,6 +380,8 @@ TEST_P(AccountsCli, TheDemoVorgaengeAreListedAndExported) {
     EXPECT_NE(list.output.find(fmt::format("\"state\":\"{}\"", state)), std::string::npos) << state;
   }
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(efile), {}), 1) << "one filed";
+  // a question of the clerk and Erika's answer, on the Vorgang in the formal check
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM case_messages")->integer(0), 2);
   // the Kampfmittel-Auskunft was decided and announced without a clerk: its notice is in
   // Erika's mailbox
   EXPECT_EQ(

@@ -288,35 +288,48 @@ TEST_P(Casework_, TheInboxFindsTheSameWhetherTheWordsAreRareOrCommon) {
     open("a" + std::to_string(i), i % 2 ? "Jörg Müller" : "Erika Müller-Beispiel");
     clock_.advance(1min);
   }
-  auto walking = std::make_unique<Casework>(
-      db(), clock_, ids_, *jobs_, *audit_, *blobs_, *cases_,
-      CaseworkOptions{.master_key = std::string(32, 'm'),
-                      .public_url = "https://mvsp.example",
-                      .texts = nullptr,
-                      .colleagues = [this](std::string_view t) { return colleagues(t); },
-                      .tenant_name = {},
-                      .tools = {},
-                      .channel = &channel_,
-                      .efile = nullptr,
-                      .efile_location = {},
-                      .search_list_limit = 1});
+  for (int i = 6; i < 8; ++i) {
+    open("a" + std::to_string(i), "Jörg Schmidt");
+    clock_.advance(1min);
+  }
+  // the same search started from the rarest word's Vorgänge (the default limit), from the
+  // Vorgänge of two common words together (limit 3: "jörg" has 5, "müller" 6, both 3), and
+  // walking the inbox (limit 1)
+  auto with_limit = [&](std::size_t limit) {
+    return std::make_unique<Casework>(
+        db(), clock_, ids_, *jobs_, *audit_, *blobs_, *cases_,
+        CaseworkOptions{.master_key = std::string(32, 'm'),
+                        .public_url = "https://mvsp.example",
+                        .texts = nullptr,
+                        .colleagues = [this](std::string_view t) { return colleagues(t); },
+                        .tenant_name = {},
+                        .tools = {},
+                        .channel = &channel_,
+                        .efile = nullptr,
+                        .efile_location = {},
+                        .search_list_limit = limit});
+  };
+  auto together = with_limit(3);
+  auto walking = with_limit(1);
   auto c = clerk();
   for (std::string text :
        {"mueller", "jörg müller", "erika", "mv-35ca3-a3", "dackel bello", "nobody"}) {
-    std::vector<std::string> listed, walked;
+    std::vector<std::string> seen[3];
     InboxQuery q{.text = text, .state = "all", .limit = 2};
-    for (auto* work : {work_.get(), walking.get()}) {
-      auto& seen = work == work_.get() ? listed : walked;
+    int n = 0;
+    for (auto* work : {work_.get(), together.get(), walking.get()}) {
       auto query = q;
       for (int page = 0; page < 10; ++page) {
         auto p = work->inbox(c, query);
         ASSERT_TRUE(p) << text;
-        for (const auto& r : p->rows) seen.push_back(r.c.application_id);
+        for (const auto& r : p->rows) seen[n].push_back(r.c.application_id);
         if (p->next.empty()) break;
         query.after = p->next;
       }
+      ++n;
     }
-    EXPECT_EQ(listed, walked) << text;
+    EXPECT_EQ(seen[0], seen[2]) << text;
+    EXPECT_EQ(seen[1], seen[2]) << text;
   }
   EXPECT_EQ(work_->inbox(c, {.text = "mueller", .state = "all"})->rows.size(), 6u);
   EXPECT_EQ(work_->inbox(c, {.text = "jörg müller", .state = "all"})->rows.size(), 3u);

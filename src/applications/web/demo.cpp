@@ -273,7 +273,20 @@ std::string hundesteuer(const DemoParts& p) {
       continue;
     }
     must(p.work.move(clerk, k, formal_check, ""), "formal check");
-    if (s.state == formal_check) continue;
+    if (s.state == formal_check) {
+      // a question and its answer, inside the Vorhaben
+      must(p.work.send_message(clerk, k,
+                               {.subject = "Rückfrage zur Rasse",
+                                .body = fmt::format("Guten Tag,\n\nist {} ein reinrassiger {}? "
+                                                    "Für einen Mischling gilt derselbe Steuersatz.",
+                                                    s.dog, s.breed),
+                                .required_level = "low",
+                                .files = {}}),
+           "message");
+      must(p.apps.send_message(actor, id, "Ja, mit Ahnentafel. Ich kann sie gern schicken.", {}),
+           "answer");
+      continue;
+    }
     if (s.state == documents_requested) {
       must(p.work.request_documents(
                clerk, k, {"Nachweis über die Herkunft des Hundes (zum Beispiel Kaufvertrag)"},
