@@ -309,6 +309,13 @@ TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
   ASSERT_TRUE(got);
   EXPECT_EQ(file.str(), kPdf);
   EXPECT_EQ(got->media_type, "application/pdf");
+  // the applicant's read is in the Vorgang's record, beside the clerks'
+  cases::Staffer admin{"a-admin", "Anna Admin", {{tenant_, "authority_admin"}}};
+  auto trail = work().audit_trail(admin, a.case_id);
+  ASSERT_TRUE(trail);
+  EXPECT_TRUE(std::ranges::any_of(*trail, [&](const cases::TimelineEntry& e) {
+    return e.action == "read:message:" + sent->id + ":0" && e.actor.ends_with("(applicant)");
+  }));
   EXPECT_FALSE(apps().read_message_file(strong, a.id, sent->id, 1, file));
   // nobody else
   EXPECT_EQ(apps().messages(person(1), a.id).error().code, core::ErrorCode::not_found);

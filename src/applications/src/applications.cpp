@@ -1337,7 +1337,7 @@ core::Result<cases::MessageFile> Applications::read_message_file(const Actor& ac
   if (m == list->end() || m->locked) {
     return core::fail(core::Error::not_found("no such attachment"));
   }
-  return d.parts.casework.read_applicant_file(id, message_id, position, out);
+  return d.parts.casework.read_applicant_file(id, message_id, position, out, actor.name());
 }
 
 bool Applications::may_withdraw(const Application& a) {

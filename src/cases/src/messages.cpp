@@ -281,14 +281,18 @@ core::Result<Message> Casework::applicant_message(std::string_view application_i
 
 core::Result<MessageFile> Casework::read_applicant_file(std::string_view application_id,
                                                         std::string_view message_id, int position,
-                                                        std::ostream& out) {
+                                                        std::ostream& out, std::string_view actor) {
   auto& d = *impl_;
   auto r = d.db.query_one(
-      "SELECT f.filename, f.media_type, f.size, f.blob_id FROM case_message_files f JOIN "
+      "SELECT f.filename, f.media_type, f.size, f.blob_id, c.id FROM case_message_files f JOIN "
       "case_messages m ON m.id = f.message_id JOIN cases c ON c.id = m.case_id WHERE "
       "c.application_id = ? AND f.message_id = ? AND f.position = ?",
       std::string(application_id), std::string(message_id), position);
   if (!r) return fail(Error::not_found("no such attachment"));
+  d.db.acquire()->execute("INSERT INTO case_reads (case_id, at, actor, what) VALUES (?, ?, ?, ?)",
+                          r->text(4), core::to_millis(d.clock.now()),
+                          fmt::format("{} (applicant)", actor),
+                          fmt::format("message:{}:{}", message_id, position));
   if (auto read = d.cases.read_blob(r->text(3), out); !read) return fail(read.error());
   return MessageFile{.position = position,
                      .filename = r->text(0),

@@ -364,10 +364,11 @@ class Casework {
   // work the Vorgang are told by mail. conflict when the Vorgang is finished.
   core::Result<Message> applicant_message(std::string_view application_id,
                                           const MessageInput& input, std::string_view actor);
-  // An attachment of a message of the application's Vorgang (its file name and type).
+  // An attachment of a message of the application's Vorgang (its file name and type); the
+  // read is recorded with `actor` (the applicant), as the clerks' are.
   core::Result<MessageFile> read_applicant_file(std::string_view application_id,
                                                 std::string_view message_id, int position,
-                                                std::ostream& out);
+                                                std::ostream& out, std::string_view actor);
 
   // --- the authority's administration (role authority_admin in the tenant).
   core::Result<std::vector<Group>> groups(const Staffer& who, std::string_view tenant_id);
