@@ -369,6 +369,15 @@ TEST_P(AfterSubmission, MessagesGoBothWaysWithTheTrustLevelToReadThem) {
   EXPECT_TRUE(work().read_message_file(clerk(), a.case_id, sent->id, 0, kept));
   EXPECT_EQ(kept.str(), kPdf);
 
+  // each answer mails the clerks: ten an hour, then the applicant waits
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(apps().send_message(me, a.id, "Nachtrag", {})) << i;
+  auto eleventh = apps().send_message(me, a.id, "Noch ein Nachtrag", {});
+  ASSERT_FALSE(eleventh);
+  EXPECT_EQ(eleventh.error().code, core::ErrorCode::rate_limited);
+  EXPECT_NE(eleventh.error().message.find("später"), std::string::npos);
+  clock_->advance(std::chrono::hours(1));
+  EXPECT_TRUE(apps().send_message(me, a.id, "Eine Stunde später", {}));
+
   // withdrawn: no more messages either way
   ASSERT_TRUE(apps().withdraw(me, a.id));
   EXPECT_EQ(work().send_message(clerk(), a.case_id, good).error().code, core::ErrorCode::conflict);

@@ -1311,6 +1311,10 @@ core::Status Applications::send_message(const Actor& actor, std::string_view id,
   if (!sent && sent.error().code == core::ErrorCode::conflict) {
     return core::fail(core::Error::conflict(d.t(actor.locale, "errors.message_closed")));
   }
+  if (!sent && sent.error().code == core::ErrorCode::rate_limited) {
+    return core::fail(core::Error::rate_limited(d.t(actor.locale, "errors.message_throttled"),
+                                                std::chrono::hours(1)));
+  }
   if (!sent && !sent.error().fields.empty()) {
     // the Vorgang's limits, in the applicant's words at the applicant's fields
     bool files_field = sent.error().fields[0].field == "message_files";

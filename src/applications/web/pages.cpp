@@ -1008,10 +1008,11 @@ Response send_message(const Ctx& c, Request& req) {
   using core::ErrorCode;
   auto code = sent.error().code;
   if (code == ErrorCode::not_found) return not_found(c, req);
-  int status = code == ErrorCode::unavailable ? 503
-               : code == ErrorCode::conflict  ? 409
-               : code == ErrorCode::forbidden ? 403
-                                              : 422;
+  int status = code == ErrorCode::unavailable    ? 503
+               : code == ErrorCode::conflict     ? 409
+               : code == ErrorCode::forbidden    ? 403
+               : code == ErrorCode::rate_limited ? 429
+                                                 : 422;
   return detail(c, req, *a, false, &sent.error(), kMessageForm, status, text);
 }
 

@@ -32,6 +32,8 @@ constexpr std::size_t kMaxFilename = 255;
 // what one Vorgang takes, so that nobody grows it (and its ZIP) without end
 constexpr std::int64_t kMaxMessages = 100;
 constexpr std::int64_t kMaxAttachmentBytes = 50LL * 1024 * 1024;
+// each of the applicant's messages mails the clerks: at most this many an hour
+constexpr std::int64_t kApplicantMessagesPerHour = 10;
 constexpr const char* kToApplicant = "to_applicant";
 constexpr const char* kFromApplicant = "from_applicant";
 constexpr const char* kMessageColumns =
@@ -143,6 +145,18 @@ core::Result<Message> store_message(
         if (so_far->integer(0) >= kMaxMessages) {
           return fail(Error::invalid(
               "message_body", fmt::format("a Vorgang takes at most {} messages", kMaxMessages)));
+        }
+        if (direction == kFromApplicant) {
+          auto recent = tx.query_one(
+              "SELECT COUNT(*) FROM case_messages WHERE case_id = ? AND direction = ? AND "
+              "created_at > ?",
+              k->id, std::string(kFromApplicant),
+              core::to_millis(d.clock.now() - std::chrono::hours(1)));
+          if (recent->integer(0) >= kApplicantMessagesPerHour) {
+            return fail(Error::rate_limited(
+                fmt::format("at most {} messages an hour", kApplicantMessagesPerHour),
+                std::chrono::hours(1)));
+          }
         }
         if (so_far->integer(1) + adding > kMaxAttachmentBytes) {
           return fail(

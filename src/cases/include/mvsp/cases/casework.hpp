@@ -361,7 +361,8 @@ class Casework {
   // shows a message's text only to a person of its trust level).
   std::vector<Message> applicant_messages(std::string_view application_id);
   // The applicant's message (the subject is made from the Vorgang's title); the clerks who
-  // work the Vorgang are told by mail. conflict when the Vorgang is finished.
+  // work the Vorgang are told by mail. conflict when the Vorgang is finished, rate_limited
+  // after 10 in an hour (each mails the clerks).
   core::Result<Message> applicant_message(std::string_view application_id,
                                           const MessageInput& input, std::string_view actor);
   // An attachment of a message of the application's Vorgang (its file name and type); the
