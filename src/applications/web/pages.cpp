@@ -825,6 +825,18 @@ Response remove_upload(const Ctx& c, Request& req) {
   return Response::redirect(base_of(a->id) + "/unterlagen");
 }
 
+// A file of the Vorhaben as a download: never shown inline, never cached, its type as stored.
+Response file_download(std::string body, const std::string& media_type,
+                       const std::string& filename) {
+  Response r;
+  r.body = std::move(body);
+  r.set_header("Content-Type", media_type);
+  r.set_header("Content-Disposition", web::attachment_disposition(filename));
+  r.set_header("Cache-Control", "no-store");
+  r.set_header("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
 Response download(const Ctx& c, Request& req) {
   Response refused;
   auto a = mine(c, req, refused);
@@ -837,13 +849,7 @@ Response download(const Ctx& c, Request& req) {
   std::ostringstream out;
   if (auto read = c.apps.read_document(actor_of(c, req), a->id, doc->id, out); !read)
     return c.pages.error(req, read.error());
-  Response r;
-  r.body = out.str();
-  r.set_header("Content-Type", doc->media_type);
-  r.set_header("Content-Disposition", web::attachment_disposition(doc->filename));
-  r.set_header("Cache-Control", "no-store");
-  r.set_header("X-Content-Type-Options", "nosniff");
-  return r;
+  return file_download(out.str(), doc->media_type, doc->filename);
 }
 
 // ---- payment --------------------------------------------------------------------------
@@ -951,19 +957,41 @@ Response answers_pdf(const Ctx& c, Request& req) {
 
 // ---- after the submission: documents the authority asks for, withdrawal -----------------
 
+// The files sent in the parts named `name`; a form sent without a file chosen still has the
+// part, empty and nameless.
+std::vector<Applications::Upload> uploads_in(const std::vector<web::Part>& parts,
+                                             std::string_view name) {
+  std::vector<Applications::Upload> files;
+  for (const auto& p : parts) {
+    if (p.name == name && !(p.filename.empty() && p.body.empty()))
+      files.push_back({.filename = p.filename, .content = p.body});
+  }
+  return files;
+}
+
+// The status of a page that shows a refused upload or message again.
+int refusal_status(const core::Error& error) {
+  using core::ErrorCode;
+  switch (error.code) {
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::rate_limited:
+      return 429;
+    default:
+      return 422;
+  }
+}
+
 Response answer_request(const Ctx& c, Request& req) {
   Response refused;
   auto a = mine(c, req, refused);
   if (!a) return refused;
   auto parts = web::parse_multipart(req, catalog::kMaxFilesPerDocument + 2);
-  std::vector<Applications::Upload> files;
-  if (parts) {
-    for (const auto& p : *parts) {
-      // a form sent without a file chosen still has the part, empty and nameless
-      if (p.name == "dateien" && !(p.filename.empty() && p.body.empty()))
-        files.push_back({.filename = p.filename, .content = p.body});
-    }
-  }
+  auto files = parts ? uploads_in(*parts, "dateien") : std::vector<Applications::Upload>{};
   auto request = req.param("request");
   // a body that cannot be split here has more parts than files are allowed
   auto sent = parts ? c.apps.answer_request(actor_of(c, req), a->id, request, files)
@@ -973,14 +1001,8 @@ Response answer_request(const Ctx& c, Request& req) {
     web::flash(req, c.t(req, "requests.sent"));
     return Response::redirect(base_of(a->id));
   }
-  using core::ErrorCode;
-  auto code = sent.error().code;
-  if (code == ErrorCode::not_found) return not_found(c, req);
-  int status = code == ErrorCode::unavailable ? 503
-               : code == ErrorCode::conflict  ? 409
-               : code == ErrorCode::forbidden ? 403
-                                              : 422;
-  return detail(c, req, *a, false, &sent.error(), request, status);
+  if (sent.error().code == core::ErrorCode::not_found) return not_found(c, req);
+  return detail(c, req, *a, false, &sent.error(), request, refusal_status(sent.error()));
 }
 
 // A message to the authority (multipart: nachricht, anlagen repeated).
@@ -989,13 +1011,11 @@ Response send_message(const Ctx& c, Request& req) {
   auto a = mine(c, req, refused);
   if (!a) return refused;
   auto parts = web::parse_multipart(req, catalog::kMaxFilesPerDocument + 2);
-  std::vector<Applications::Upload> files;
+  auto files = parts ? uploads_in(*parts, "anlagen") : std::vector<Applications::Upload>{};
   std::string text;
   if (parts) {
     for (const auto& p : *parts) {
       if (p.name == "nachricht") text = p.body;
-      if (p.name == "anlagen" && !(p.filename.empty() && p.body.empty()))
-        files.push_back({.filename = p.filename, .content = p.body});
     }
   }
   auto sent = parts ? c.apps.send_message(actor_of(c, req), a->id, text, files)
@@ -1005,15 +1025,8 @@ Response send_message(const Ctx& c, Request& req) {
     web::flash(req, c.t(req, "messages.sent"));
     return Response::redirect(base_of(a->id) + "#nachrichten");
   }
-  using core::ErrorCode;
-  auto code = sent.error().code;
-  if (code == ErrorCode::not_found) return not_found(c, req);
-  int status = code == ErrorCode::unavailable    ? 503
-               : code == ErrorCode::conflict     ? 409
-               : code == ErrorCode::forbidden    ? 403
-               : code == ErrorCode::rate_limited ? 429
-                                                 : 422;
-  return detail(c, req, *a, false, &sent.error(), kMessageForm, status, text);
+  if (sent.error().code == core::ErrorCode::not_found) return not_found(c, req);
+  return detail(c, req, *a, false, &sent.error(), kMessageForm, refusal_status(sent.error()), text);
 }
 
 Response message_file(const Ctx& c, Request& req) {
@@ -1028,13 +1041,7 @@ Response message_file(const Ctx& c, Request& req) {
   auto file =
       c.apps.read_message_file(actor_of(c, req), a->id, req.param("message"), position, out);
   if (!file) return not_found(c, req);
-  Response r;
-  r.body = out.str();
-  r.set_header("Content-Type", file->media_type);
-  r.set_header("Content-Disposition", web::attachment_disposition(file->filename));
-  r.set_header("Cache-Control", "no-store");
-  r.set_header("X-Content-Type-Options", "nosniff");
-  return r;
+  return file_download(out.str(), file->media_type, file->filename);
 }
 
 Response withdraw_page(const Ctx& c, Request& req, const core::Error* error = nullptr,

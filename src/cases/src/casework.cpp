@@ -475,11 +475,12 @@ core::Result<InboxPage> Casework::inbox(const Staffer& who, const InboxQuery& q)
   // walking the inbox's order looking for a rare name reads all of it. When they are many,
   // a page is found soon in that order, and the words stay subqueries.
   bool postgresql = c->dialect() == core::db::Dialect::postgresql;
+  // a word's range on the index: every term it begins
+  auto high = [](const std::string& w) { return w + std::string(kTermLength, 'z'); };
   if (!words.empty() && invalid.fields.empty()) {
     auto most = d.options.search_list_limit;
     if (most == 0) most = postgresql ? 5000 : 2000;
     auto capped = static_cast<std::int64_t>(most + 1);
-    auto high = [](const std::string& w) { return w + std::string(kTermLength, 'z'); };
     // how many Vorgänge each word has, counted up to one past the limit
     std::size_t rarest = 0;
     std::int64_t fewest = capped + 1;
@@ -541,7 +542,7 @@ core::Result<InboxPage> Casework::inbox(const Staffer& who, const InboxQuery& q)
                    "t.term >= ? AND t.term <= ? OFFSET 0)"
                  : " AND id IN (SELECT case_id FROM case_terms WHERE term >= ? AND term <= ?)";
     params.emplace_back(w);
-    params.emplace_back(w + std::string(kTermLength, 'z'));
+    params.emplace_back(high(w));
   }
   bool by_deadline = q.sort == "deadline";
   if (q.sort != "received" && !by_deadline)
