@@ -22,6 +22,11 @@ namespace mvsp::cases {
 using core::Error;
 using core::fail;
 
+bool takes_messages(std::string_view state) {
+  auto s = parse_state(state).value_or(State::closed);
+  return s != State::closed && s != State::withdrawn && s != State::ended && s != State::filed;
+}
+
 namespace {
 
 constexpr std::size_t kMaxSubject = 200;
@@ -38,11 +43,6 @@ constexpr const char* kToApplicant = "to_applicant";
 constexpr const char* kFromApplicant = "from_applicant";
 constexpr const char* kMessageColumns =
     "id, case_id, direction, author_name, subject, body, required_level, created_at";
-
-bool finished(std::string_view state) {
-  auto s = parse_state(state).value_or(State::closed);
-  return s == State::closed || s == State::withdrawn || s == State::ended || s == State::filed;
-}
 
 // Every rule of a message, each broken one named. The clerk's needs a subject; the
 // applicant's may go without (the pages name it).
@@ -133,7 +133,7 @@ core::Result<Message> store_message(
       [&](core::db::Connection& tx, const std::vector<std::string>& blobs) -> core::Status {
         auto k = load(tx);
         if (!k) return fail(k.error());
-        if (finished(k->state)) {
+        if (!takes_messages(k->state)) {
           return fail(Error::conflict("the Vorgang is finished and takes no more messages"));
         }
         auto so_far = tx.query_one(

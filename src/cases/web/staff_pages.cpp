@@ -20,6 +20,7 @@
 #include <mvsp/web/sessions.hpp>
 #include <mvsp/web/templates.hpp>
 #include <mvsp/web/view.hpp>
+#include <optional>
 #include <sstream>
 
 #include "routes.hpp"
@@ -323,8 +324,7 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   if (auto list = c.work.messages(who, k.id)) {
     for (const auto& m : *list) model.add("messages", message_view(c, req, k, m));
   }
-  model.set("can_message", state != State::closed && state != State::withdrawn &&
-                               state != State::ended && state != State::filed);
+  model.set("can_message", takes_messages(k.state));
   model.set("message_subject_value", value("betreff"));
   model.set("message_body_value", value("text"));
   model.set_list("levels", {});
@@ -550,6 +550,14 @@ Response decide(const Ctx& c, Request& req) {
 
 Response download_headers(Response res, const std::string& type, const std::string& filename);
 
+// A position in a path ("3"), or nothing for anything but digits.
+std::optional<int> position_in(std::string_view n) {
+  int position = -1;
+  auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), position);
+  if (ec != std::errc() || p != n.data() + n.size()) return std::nullopt;
+  return position;
+}
+
 // A message to the applicant (multipart: betreff, text, vertrauensniveau, anlage repeated).
 Response send_message(const Ctx& c, Request& req) {
   auto f = find(c, req, "view");
@@ -581,14 +589,10 @@ Response send_message(const Ctx& c, Request& req) {
 Response message_file(const Ctx& c, Request& req) {
   auto who = staffer(c, req);
   if (auto r = refuse(c, req, who)) return *r;
-  auto n = req.param("n");
-  int position = -1;
-  auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), position);
-  if (ec != std::errc() || p != n.data() + n.size()) {
-    return c.pages.error(req, core::Error::not_found("no such attachment"));
-  }
+  auto position = position_in(req.param("n"));
+  if (!position) return c.pages.error(req, core::Error::not_found("no such attachment"));
   std::ostringstream out;
-  auto file = c.work.read_message_file(*who, req.param("id"), req.param("message"), position, out);
+  auto file = c.work.read_message_file(*who, req.param("id"), req.param("message"), *position, out);
   if (!file) return c.pages.error(req, file.error());
   Response res;
   res.body = out.str();
@@ -622,12 +626,10 @@ Response document(const Ctx& c, Request& req) {
   auto n = req.param("n");
   auto f = find(c, req, "document:" + n);
   if (f.refused) return std::move(*f.refused);
-  int position = -1;
-  auto [p, ec] = std::from_chars(n.data(), n.data() + n.size(), position);
   const CaseDocument* doc = nullptr;
-  if (ec == std::errc() && p == n.data() + n.size()) {
+  if (auto position = position_in(n)) {
     for (const auto& d : f.k->documents) {
-      if (d.position == position) doc = &d;
+      if (d.position == *position) doc = &d;
     }
   }
   if (!doc) return c.pages.error(req, core::Error::not_found("no such document"));
@@ -637,7 +639,7 @@ Response document(const Ctx& c, Request& req) {
   // The head (with the stored length) goes out before the document is read: one that
   // fails to read ends the connection short of that length, a broken download rather than
   // a complete, wrong one.
-  res.stream = [cases, id = f.k->id, position](std::ostream& out) {
+  res.stream = [cases, id = f.k->id, position = doc->position](std::ostream& out) {
     if (auto read = cases->read_document(id, position, out); !read) {
       throw core::Failure(fmt::format("document {} of case {}: {} ({})", position, id,
                                       read.error().message, read.error().detail));

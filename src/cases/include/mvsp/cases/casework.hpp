@@ -45,6 +45,9 @@ std::optional<State> parse_state(std::string_view name);
 // The states a clerk may move a Vorgang to from `from` (the transitions the pages offer;
 // decided, announced and filed are reached through their own steps).
 std::vector<State> next_states(State from);
+// Whether a Vorgang in `state` takes messages: every state but closed, withdrawn, ended and
+// filed.
+bool takes_messages(std::string_view state);
 // The event of a change of state; payload {"caseId","applicationId","state"}.
 inline constexpr std::string_view kCaseStateChanged = "case.state_changed";
 // A document request's day is near and the applicant has not answered; payload
