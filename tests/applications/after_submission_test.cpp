@@ -83,6 +83,29 @@ TEST_P(AfterSubmission, TheStatusFollowsTheVorgangInCitizenWords) {
   EXPECT_FALSE(apps().follow_case("gibt-es-nicht"));
 }
 
+// The clerk forwards the Vorgang to the competent authority: the Vorhaben names it from now
+// on, and the owner reads in the mailbox who decides now.
+TEST_P(AfterSubmission, AForwardedVorgangIsNamedAndToldToTheOwner) {
+  auto a = submitted();
+  ASSERT_TRUE(work().move(clerk(), a.case_id, cases::State::formal_check, ""));
+  auto moved = work().forward(clerk(), a.case_id, "hwi-buergerbuero", "Der Hund lebt in Wismar.");
+  ASSERT_TRUE(moved) << moved.error().message;
+  app_->job_runner().run_due();
+  auto after = apps().get(a.id);
+  EXPECT_EQ(after->authority_id, "hwi-buergerbuero");
+  EXPECT_EQ(after->authority_name, "Hansestadt Wismar, Bürgerbüro");
+  EXPECT_EQ(after->status, Status::received);
+  auto messages = inbox();
+  auto told = std::ranges::find_if(messages, [](const mailbox::Message& m) {
+    return m.subject.find("andere Behörde abgegeben") != std::string::npos;
+  });
+  ASSERT_NE(told, messages.end());
+  EXPECT_NE(told->body.find("an Hansestadt Wismar, Bürgerbüro abgegeben"), std::string::npos)
+      << told->body;
+  EXPECT_EQ(told->body.find("Der Hund lebt in Wismar."), std::string::npos)
+      << "the reason is for the authorities";
+}
+
 TEST_P(AfterSubmission, RequestedDocumentsAreSentInsideTheVorhaben) {
   auto me = person();
   auto a = submitted();

@@ -5,7 +5,9 @@
 // named), and withdraws another application after confirming. The clerk sees the document
 // and the withdrawal. Zero axe violations on every page and error state (JavaScript on); the
 // citizen's steps work without JavaScript; clerk and citizen exchange messages with
-// attachments; nothing leaves loopback.
+// attachments; the clerk asks an outside body (by its mailed link, answered without
+// JavaScript) and Schwerin's administration for statements and forwards the Vorgang to
+// Schwerin; nothing leaves loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, startClamd, launchBrowser, expectClean, guardLoopback } from './harness.mjs';
@@ -276,4 +278,104 @@ test('clerk and citizen write each other messages with an attachment, with and w
   assert.match(await main(clerk.page), /impfpass-chip\.pdf/);
   assert.match(await main(clerk.page), /Nachricht der antragstellenden Person/);
   await clerk.context.close();
+});
+
+test('the clerk asks an outside body and another authority for statements and forwards the Vorgang', async () => {
+  const clerk = await newPage(true);
+  await signIn(clerk.page, 'sachbearbeitung.wismar@example.org', '/verwaltung/vorgaenge');
+  await clerk.page.goto(`${server.url}/verwaltung/vorgaenge?status=material_check`);
+  let links = clerk.page.locator('main a[href^="/verwaltung/vorgaenge/"]');
+  if (await links.count() === 0) {
+    await clerk.page.goto(`${server.url}/verwaltung/vorgaenge?status=formal_check`);
+    links = clerk.page.locator('main a[href^="/verwaltung/vorgaenge/"]');
+  }
+  await links.first().click();
+  await clerk.page.waitForURL(/\/verwaltung\/vorgaenge\/[a-z0-9]+$/);
+  const casePath = new URL(clerk.page.url()).pathname;
+  const reference = /MV-[A-Z0-9]{5}-[A-Z0-9]{8}/.exec(await main(clerk.page))?.[0];
+  assert.ok(reference);
+  const ask = clerk.page.locator(`form[action="${casePath}/stellungnahmen"]`);
+
+  // an outside body without name, address and question: each rule named
+  await ask.getByLabel(/eine Stelle außerhalb der Plattform/).check();
+  await ask.getByRole('button', { name: 'Stellungnahme anfordern' }).click();
+  for (const rule of [/Geben Sie den Namen der Stelle an/, /E-Mail-Adresse der Stelle an/, /Schreiben Sie Ihre Frage/, /Geben Sie einen Tag nach heute/]) {
+    assert.match(await main(clerk.page), rule);
+  }
+  await expectClean(clerk.page, 'statement request with errors');
+  await ask.getByLabel('Name der Stelle').fill('Grundschule am Lindenplatz');
+  await ask.getByLabel('E-Mail-Adresse der Stelle').fill('sekretariat@grundschule.example');
+  await ask.getByLabel('Ihre Frage').fill('Besucht das Kind des Halters Ihre Schule?');
+  await ask.getByLabel('Stellungnahme bis').fill(dayIn(14));
+  await ask.getByRole('button', { name: 'Stellungnahme anfordern' }).click();
+  await clerk.page.waitForURL('**' + casePath);
+  assert.match(await main(clerk.page), /Grundschule am Lindenplatz \(sekretariat@grundschule\.example\)/);
+  await expectClean(clerk.page, 'Vorgang with a request for a statement');
+
+  // the school opens its mailed link: the question, the shared application, the answer form
+  const mail = await server.sink.mailTo('sekretariat@grundschule.example');
+  const link = /https?:\/\/\S+\/beteiligung\?zugang=[A-Za-z0-9_-]+/.exec(mail.body)?.[0];
+  assert.ok(link, mail.body);
+  const school = await newPage(true);
+  await school.page.goto(server.url + new URL(link).pathname + new URL(link).search);
+  assert.match(await main(school.page), /Besucht das Kind des Halters Ihre Schule\?/);
+  assert.match(await main(school.page), new RegExp(`Antrag-${reference}\\.pdf`));
+  await expectClean(school.page, 'outside body: the request');
+  await school.page.getByRole('button', { name: 'Stellungnahme senden' }).click();
+  assert.match(await main(school.page), /Schreiben Sie Ihre Stellungnahme/);
+  await expectClean(school.page, 'outside body: the request with an error');
+  await school.context.close();
+  // and answers without JavaScript, with an attachment
+  const plain = await newPage(false);
+  await plain.page.goto(server.url + new URL(link).pathname + new URL(link).search);
+  await plain.page.getByLabel('Stellungnahme', { exact: true }).fill('Ja, das Kind besucht die Klasse 2b.');
+  await plain.page.getByLabel(/^Anlagen/).setInputFiles({ name: 'schulbescheinigung.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await plain.page.getByRole('button', { name: 'Stellungnahme senden' }).click();
+  assert.match(await main(plain.page), /Ihre Stellungnahme ist eingegangen/);
+  assert.deepEqual(plain.outside, []);
+  await plain.context.close();
+
+  // Schwerin's Bürgeramt is asked too, and answers in its own case management
+  await clerk.page.reload();
+  assert.match(await main(clerk.page), /Ja, das Kind besucht die Klasse 2b\./);
+  assert.match(await main(clerk.page), /schulbescheinigung\.pdf/);
+  await ask.getByLabel(/eine andere Behörde auf der Plattform/).check();
+  await ask.getByLabel('Behörde', { exact: true }).selectOption('sn-buergeramt');
+  await ask.getByLabel('Ihre Frage').fill('Ist der Hund bei Ihnen gemeldet?');
+  await ask.getByLabel('Stellungnahme bis').fill(dayIn(10));
+  await ask.getByRole('button', { name: 'Stellungnahme anfordern' }).click();
+  await clerk.page.waitForURL('**' + casePath);
+  const schwerin = await newPage(true);
+  await signIn(schwerin.page, 'verwaltung@example.org', '/verwaltung/beteiligungen');
+  assert.match(await main(schwerin.page), new RegExp(reference));
+  await expectClean(schwerin.page, 'requests for statements');
+  await schwerin.page.getByRole('link', { name: reference }).click();
+  await schwerin.page.waitForURL(/\/verwaltung\/beteiligungen\/[a-z0-9]+$/);
+  assert.match(await main(schwerin.page), /Ist der Hund bei Ihnen gemeldet\?/);
+  await expectClean(schwerin.page, 'a request for a statement');
+  await schwerin.page.getByLabel('Stellungnahme', { exact: true }).fill('Nein, in Schwerin ist kein Hund des Halters gemeldet.');
+  await schwerin.page.getByRole('button', { name: 'Stellungnahme senden' }).click();
+  assert.match(await main(schwerin.page), /Ihre Stellungnahme ist eingegangen/);
+  await expectClean(schwerin.page, 'a request answered');
+  assert.deepEqual(schwerin.outside, []);
+
+  // the clerk forwards the Vorgang to Schwerin: it leaves Wismar's inbox and arrives there
+  await clerk.page.reload();
+  assert.match(await main(clerk.page), /Nein, in Schwerin ist kein Hund des Halters gemeldet\./);
+  const forward = clerk.page.locator(`form[action="${casePath}/abgabe"]`);
+  await forward.getByRole('button', { name: 'Vorgang abgeben' }).click();
+  assert.match(await main(clerk.page), /Begründen Sie die Abgabe/);
+  await expectClean(clerk.page, 'forwarding with errors');
+  await forward.getByLabel('Zuständige Behörde').selectOption('sn-buergeramt');
+  await forward.getByLabel('Begründung').fill('Der Hund lebt in Schwerin.');
+  await forward.getByRole('button', { name: 'Vorgang abgeben' }).click();
+  await clerk.page.waitForURL('**/verwaltung/vorgaenge?abgegeben=1');
+  assert.match(await main(clerk.page), /Der Vorgang wurde abgegeben/);
+  await expectClean(clerk.page, 'inbox after forwarding');
+  assert.deepEqual(clerk.outside, []);
+  await clerk.context.close();
+  await schwerin.page.goto(server.url + casePath);
+  assert.match(await main(schwerin.page), /An eine andere Behörde abgegeben/);
+  assert.match(await main(schwerin.page), /Der Hund lebt in Schwerin\./);
+  await schwerin.context.close();
 });

@@ -95,7 +95,14 @@ class Casework_ : public test::BackendTest {
                           }},
             .channel = &channel_,
             .efile = &dms_,
-            .efile_location = "Eingang/Hundesteuer"});
+            .efile_location = "Eingang/Hundesteuer",
+            .authorities =
+                [] {
+                  return std::vector<AuthorityRef>{
+                      {"hwi-steuern", "Hansestadt Wismar, Steuern", "t-wismar"},
+                      {"sn-buergeramt", "Landeshauptstadt Schwerin, Bürgeramt", "t-schwerin"},
+                      {"ohne-mandant", "Eine Behörde ohne Mandanten", ""}};
+                }});
   }
 
   std::vector<Colleague> colleagues(std::string_view tenant) {
@@ -383,6 +390,101 @@ TEST_P(Casework_, ARequestWhoseDayPassesMovesTheVorgangOnByItself) {
   EXPECT_EQ(work_->open_case(c, k.id, "view")->state, "ended");
   EXPECT_EQ(work_->requests(k.id)[0].status, "expired");
   EXPECT_EQ(work_->run_request_deadlines(), 0) << "once";
+}
+
+TEST_P(Casework_, AStatementsDayPassesAndAForwardedVorgangStartsAgainElsewhere) {
+  settings("3M");
+  auto k = open("a1");
+  auto c = clerk();
+  ASSERT_TRUE(work_->move(c, k.id, State::formal_check, ""));
+  EXPECT_EQ(work_->authorities().size(), 2u) << "only those with a tenant";
+  auto asked = work_->ask_statement(c, k.id,
+                                    {.party_kind = "outside",
+                                     .authority_id = "",
+                                     .name = "Grundschule",
+                                     .email = "sekretariat@schule.example",
+                                     .question = "Besucht das Kind Ihre Schule?",
+                                     .deadline_on = "2026-09-25",
+                                     .share_documents = false});
+  ASSERT_TRUE(asked) << asked.error().message;
+  EXPECT_EQ(asked->token.size(), 43u);
+  EXPECT_EQ(work_->statements(schwerin(), k.id).error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_
+                ->ask_statement(c, k.id,
+                                {.party_kind = "authority",
+                                 .authority_id = "ohne-mandant",
+                                 .name = "",
+                                 .email = "",
+                                 .question = "?",
+                                 .deadline_on = "2026-09-25",
+                                 .share_documents = true})
+                .error()
+                .fields.front()
+                .field,
+            "statement_authority");
+  EXPECT_EQ(work_->run_request_deadlines(), 0);
+  clock_.advance(std::chrono::days(5));  // Saturday 26 September: the day has passed
+  EXPECT_EQ(work_->run_request_deadlines(), 1);
+  EXPECT_TRUE(work_->statements(c, k.id)->front().overdue);
+  EXPECT_EQ(work_->run_request_deadlines(), 0) << "the clerks are told once";
+  auto told = work_->timeline(k.id);
+  EXPECT_TRUE(std::ranges::any_of(
+      told, [](const TimelineEntry& e) { return e.action == "case.statement_overdue"; }));
+  // a late answer is still taken, once; the link's holder reads the answer afterwards
+  Party school{.staffer = std::nullopt, .token = asked->token};
+  ASSERT_TRUE(work_->answer_statement(school, "", {.text = "Ja, Klasse 2b.", .files = {}}));
+  EXPECT_EQ(work_->answer_statement(school, "", {.text = "Nochmal.", .files = {}}).error().code,
+            core::ErrorCode::conflict);
+  EXPECT_EQ(work_->asked(school, "")->statement.answer, "Ja, Klasse 2b.");
+  EXPECT_EQ(work_->asked(Party{std::nullopt, asked->token + "x"}, "").error().code,
+            core::ErrorCode::not_found);
+  EXPECT_EQ(work_->asked(Party{schwerin(), ""}, asked->id).error().code, core::ErrorCode::not_found)
+      << "an outside body's request is not Schwerin's";
+  // the statement is in the ZIP of all documents
+  auto zip = work_->documents_zip(c, k.id);
+  ASSERT_TRUE(zip);
+  auto path = dir_.path() / "statement.zip";
+  std::ofstream(path, std::ios::binary) << zip->content;
+  auto names = run("unzip -Z1 '" + path.string() + "'");
+  auto at = names.find("_Stellungnahme-1.txt");
+  ASSERT_NE(at, std::string::npos) << names;
+  auto name = names.substr(names.rfind('\n', at) + 1, at + 20 - names.rfind('\n', at) - 1);
+  auto text = run("unzip -p '" + path.string() + "' '" + name + "'");
+  EXPECT_NE(text.find("Ja, Klasse 2b."), std::string::npos) << text;
+  EXPECT_NE(text.find("Grundschule"), std::string::npos);
+
+  // forwarded: a document request and an open request for a statement end with it
+  ASSERT_TRUE(work_->request_documents(c, k.id, {"Foto"}, "2026-10-30", ""));
+  ASSERT_TRUE(work_->ask_statement(c, k.id,
+                                   {.party_kind = "authority",
+                                    .authority_id = "sn-buergeramt",
+                                    .name = "",
+                                    .email = "",
+                                    .question = "Ist der Hund bei Ihnen gemeldet?",
+                                    .deadline_on = "2026-10-30",
+                                    .share_documents = true}));
+  ASSERT_TRUE(work_->assign(c, k.id, "a-clerk"));
+  EXPECT_EQ(work_->forward(c, k.id, "hwi-steuern", "x").error().fields.front().field,
+            "forward_authority");
+  EXPECT_EQ(work_->forward(c, k.id, "sn-buergeramt", " ").error().fields.front().field,
+            "forward_reason");
+  auto moved = work_->forward(c, k.id, "sn-buergeramt", "Der Hund lebt in Schwerin.");
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(moved->tenant_id, "t-schwerin");
+  EXPECT_EQ(moved->authority_id, "sn-buergeramt");
+  EXPECT_EQ(moved->state, "received");
+  EXPECT_TRUE(moved->assignee_id.empty());
+  EXPECT_EQ(work_->requests(k.id)[0].status, "cancelled");
+  EXPECT_TRUE(work_->deadline(k.id)->rule.empty()) << "Schwerin set no deadline";
+  EXPECT_EQ(work_->open_case(c, k.id, "view").error().code, core::ErrorCode::not_found);
+  auto theirs = work_->statements(schwerin(), k.id);
+  ASSERT_TRUE(theirs);
+  ASSERT_EQ(theirs->size(), 2u);
+  EXPECT_EQ((*theirs)[0].status, "answered");
+  EXPECT_EQ((*theirs)[1].status, "cancelled");
+  EXPECT_TRUE(work_->asked_of(schwerin()).empty()) << "the cancelled request is gone";
+  EXPECT_EQ(work_->forward(c, k.id, "hwi-steuern", "zurück").error().code,
+            core::ErrorCode::not_found);
 }
 
 TEST_P(Casework_, AWithdrawalShowsAtOnceAndEndsTheRequests) {

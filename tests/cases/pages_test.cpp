@@ -7,6 +7,7 @@
 #include <mvsp/cases/cases.hpp>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/catalog/catalog.hpp>
+#include <mvsp/core/clock.hpp>
 #include <mvsp/identity/identity.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/multipart.hpp>
@@ -405,6 +406,263 @@ TEST_P(CaseMessagePages, TheClerkWritesToTheApplicantFromTheVorgang) {
   EXPECT_EQ(other.get(href).status, 404);
   EXPECT_EQ(send(other, other_token, "Übernahme", "low", kPdf).status, 404);
   EXPECT_EQ(work.messages(wismar_clerk, hund_)->size(), 1u);
+}
+
+// Participation: Schwerin's administration answers Wismar's request in its own case
+// management, an outside body by its mailed link; each reads only the request and what was
+// shared, never the Vorgang; bad input is named at its field with nothing written.
+TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  auto base = "/verwaltung/vorgaenge/" + hund_;
+  auto page = clerk.get(base);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_TRUE(has(page.body, "Noch keine andere Stelle beteiligt.")) << page.body;
+  EXPECT_TRUE(has(page.body, "value=\"sn-buergeramt\""));
+  EXPECT_FALSE(has(page.body, "<option value=\"hwi-steuern\""));  // its own authority
+  auto token = test::HttpClient::csrf_token_in(page.body);
+  auto in_two_weeks =
+      core::format_day(core::berlin_day(core::SystemClock().now()) + std::chrono::days(14));
+  auto ask = [&](test::HttpClient& c, const std::string& csrf,
+                 std::vector<std::pair<std::string, std::string>> fields) {
+    for (auto& [k, v] : fields) v = enc(v);
+    fields.emplace_back("csrf_token", csrf);
+    return c.post_form(base + "/stellungnahmen", fields);
+  };
+  Staffer wismar_lead{"x", "x", {{wismar_, "lead"}}};
+  auto& work = app_->get<Casework>();
+
+  // everything wrong at once: each field named, nothing kept
+  auto bad = ask(clerk, token,
+                 {{"beteiligt", "outside"},
+                  {"name", ""},
+                  {"email", "schule\r\nBcc: x@y.z"},
+                  {"frage", " "},
+                  {"frist", "2020-01-01"}});
+  EXPECT_EQ(bad.status, 422);
+  for (const auto* rule : {"Geben Sie den Namen der Stelle an", "E-Mail-Adresse der Stelle",
+                           "Schreiben Sie Ihre Frage", "Geben Sie einen Tag nach heute",
+                           "href=\"#statement_email\""}) {
+    EXPECT_TRUE(has(bad.body, rule)) << rule;
+  }
+  EXPECT_EQ(ask(clerk, token,
+                {{"beteiligt", "authority"},
+                 {"behoerde", "hwi-steuern"},
+                 {"frage", "?"},
+                 {"frist", in_two_weeks}})
+                .status,
+            422);
+  EXPECT_EQ(
+      ask(clerk, token, {{"beteiligt", "jemand"}, {"frage", "?"}, {"frist", in_two_weeks}}).status,
+      422);
+  EXPECT_TRUE(work.statements(wismar_lead, hund_)->empty());
+
+  // Schwerin's Bürgeramt, with the application shared
+  EXPECT_EQ(ask(clerk, token,
+                {{"beteiligt", "authority"},
+                 {"behoerde", "sn-buergeramt"},
+                 {"frage", "Ist der Hund in Schwerin gemeldet?"},
+                 {"frist", in_two_weeks},
+                 {"unterlagen", "ja"}})
+                .status,
+            303);
+  auto asked = work.statements(wismar_lead, hund_);
+  ASSERT_EQ(asked->size(), 1u);
+  auto id = asked->front().id;
+  auto schwerin = signed_in("verwaltung@schwerin.example");
+  auto list = schwerin.get("/verwaltung/beteiligungen");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_TRUE(has(list.body, "/verwaltung/beteiligungen/" + id));
+  EXPECT_TRUE(has(list.body, "MV-35CA3-4HFYVHOK"));
+  auto request = schwerin.get("/verwaltung/beteiligungen/" + id);
+  ASSERT_EQ(request.status, 200) << request.body;
+  for (const auto* text :
+       {"Ist der Hund in Schwerin gemeldet?", "Erika Mustermann",
+        "Hansestadt Wismar, Abteilung Steuern und Abgaben", "Antrag-MV-35CA3-4HFYVHOK.pdf"}) {
+    EXPECT_TRUE(has(request.body, text)) << text;
+  }
+  auto shared = "/verwaltung/beteiligungen/" + id + "/unterlagen/";
+  EXPECT_EQ(schwerin.get(shared + "antrag").body, kPdf);
+  EXPECT_EQ(schwerin.get(shared + "0").body, "%PDF-1.7\n% Nachweis\n%%EOF\n");
+  EXPECT_EQ(schwerin.get(shared + "0").header("cache-control"), "no-store");
+  EXPECT_EQ(schwerin.get(shared + "7").status, 404);
+  EXPECT_EQ(schwerin.get(shared + "..%2F0").status, 404);
+  // the party reads the request, never the Vorgang; Wismar's clerk is no party
+  EXPECT_EQ(schwerin.get(base).status, 404);
+  EXPECT_EQ(clerk.get("/verwaltung/beteiligungen/" + id).status, 404);
+  EXPECT_FALSE(has(clerk.get("/verwaltung/beteiligungen").body, id));
+
+  auto answer = [&](test::HttpClient& c, const std::string& path, const std::string& csrf,
+                    const std::string& text, const std::string& file,
+                    const std::string& access = {}) {
+    std::vector<web::Part> parts;
+    if (!csrf.empty())
+      parts.push_back({.name = "csrf_token", .filename = {}, .content_type = {}, .body = csrf});
+    if (!access.empty())
+      parts.push_back({.name = "zugang", .filename = {}, .content_type = {}, .body = access});
+    parts.push_back({.name = "text", .filename = {}, .content_type = {}, .body = text});
+    if (!file.empty()) {
+      parts.push_back({.name = "anlage",
+                       .filename = "Meldebescheinigung.pdf",
+                       .content_type = "application/pdf",
+                       .body = file});
+    }
+    auto body = web::build_multipart(parts);
+    return c.request("POST", path, body.body, {{"Content-Type", body.content_type}});
+  };
+  auto mine = "/verwaltung/beteiligungen/" + id;
+  auto schwerin_token = test::HttpClient::csrf_token_in(request.body);
+  EXPECT_EQ(answer(schwerin, mine, "", "Ja.", "").status, 403);
+  auto empty = answer(schwerin, mine, schwerin_token, " ", "");
+  EXPECT_EQ(empty.status, 422);
+  EXPECT_TRUE(has(empty.body, "Schreiben Sie Ihre Stellungnahme")) << empty.body;
+  auto infected = answer(schwerin, mine, schwerin_token, "Ja.",
+                         std::string("%PDF-1.4\n") + R"(X5O!P%@AP[4\PZX54(P^)7CC)7}$)" +
+                             "EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*");
+  EXPECT_EQ(infected.status, 422);
+  EXPECT_TRUE(has(infected.body, "ohne Schadsoftware"));
+  EXPECT_EQ(work.statements(wismar_lead, hund_)->front().status, "open");
+  auto given = answer(schwerin, mine, schwerin_token, "Ja, seit 2024 in Schwerin gemeldet.", kPdf);
+  EXPECT_EQ(given.status, 303);
+  EXPECT_EQ(answer(schwerin, mine, schwerin_token, "Nochmal.", "").status, 409);
+  EXPECT_TRUE(has(schwerin.get(mine).body, "Ihre Stellungnahme ist eingegangen"));
+  auto shown = clerk.get(base).body;
+  EXPECT_TRUE(has(shown, "Ja, seit 2024 in Schwerin gemeldet.")) << shown;
+  auto file = base + "/stellungnahmen/" + id + "/0";
+  EXPECT_TRUE(has(shown, file));
+  EXPECT_EQ(clerk.get(file).body, kPdf);
+  EXPECT_EQ(schwerin.get(file).status, 404);
+  // the clerks who work the Vorgang are mailed of the answer
+  EXPECT_EQ(app_->database()
+                .query("SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE "
+                       "'%sachbearbeitung@wismar.example%' AND payload LIKE '%Stellungnahme zu%'")
+                .size(),
+            1u);
+
+  // an outside body, without the documents: its link is mailed, only the hash is kept
+  EXPECT_EQ(ask(clerk, token,
+                {{"beteiligt", "outside"},
+                 {"name", "Grundschule am Lindenplatz"},
+                 {"email", "sekretariat@schule.example"},
+                 {"frage", "Besucht das Kind Ihre Schule?"},
+                 {"frist", in_two_weeks}})
+                .status,
+            303);
+  auto mails = app_->database().query(
+      "SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE "
+      "'%sekretariat@schule.example%'");
+  ASSERT_EQ(mails.size(), 1u);
+  auto payload = mails[0].text(0);
+  auto at = payload.find("/beteiligung?zugang=");
+  ASSERT_NE(at, std::string::npos) << payload;
+  auto secret = payload.substr(at + 20, 43);
+  EXPECT_TRUE(app_->database()
+                  .query("SELECT id FROM case_statements WHERE token_hash = ?", secret)
+                  .empty());
+  auto outsider = client();
+  EXPECT_EQ(outsider.get("/beteiligung?zugang=" + secret.substr(0, 42) + "A").status, 404);
+  EXPECT_EQ(outsider.get("/beteiligung").status, 404);
+  auto link = "/beteiligung?zugang=" + secret;
+  auto open = outsider.get(link);
+  ASSERT_EQ(open.status, 200) << open.body;
+  EXPECT_TRUE(has(open.body, "Besucht das Kind Ihre Schule?"));
+  EXPECT_FALSE(has(open.body, "Erika Mustermann")) << "not shared";
+  EXPECT_FALSE(has(open.body, "/unterlagen/"));
+  EXPECT_EQ(outsider.get("/beteiligung/unterlagen/antrag?zugang=" + secret).status, 404);
+  auto outsider_token = test::HttpClient::csrf_token_in(open.body);
+  ASSERT_FALSE(outsider_token.empty());
+  EXPECT_EQ(answer(outsider, "/beteiligung", outsider_token, "Ja.", "", "falsch").status, 404);
+  auto sent = answer(outsider, "/beteiligung", outsider_token, "Ja, in der 2b.", "", secret);
+  EXPECT_EQ(sent.status, 303);
+  EXPECT_EQ(sent.header("location"), link);
+  EXPECT_TRUE(has(outsider.get(link).body, "Ihre Stellungnahme ist eingegangen"));
+  EXPECT_TRUE(has(clerk.get(base).body, "Ja, in der 2b."));
+
+  // withdrawn, a request's link leads nowhere
+  ASSERT_EQ(ask(clerk, token,
+                {{"beteiligt", "outside"},
+                 {"name", "Tierarzt Dr. Hase"},
+                 {"email", "praxis@tierarzt.example"},
+                 {"frage", "Ist Bello geimpft?"},
+                 {"frist", in_two_weeks}})
+                .status,
+            303);
+  auto vet = app_->database()
+                 .query(
+                     "SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE "
+                     "'%praxis@tierarzt.example%'")[0]
+                 .text(0);
+  auto vet_link = "/beteiligung?zugang=" + vet.substr(vet.find("/beteiligung?zugang=") + 20, 43);
+  EXPECT_EQ(client().get(vet_link).status, 200);
+  auto third = work.statements(wismar_lead, hund_)->back().id;
+  EXPECT_EQ(
+      clerk.post_form(base + "/stellungnahmen/" + third + "/zurueckziehen", {{"csrf_token", token}})
+          .status,
+      303);
+  EXPECT_EQ(client().get(vet_link).status, 404);
+  // Schwerin can neither ask nor withdraw on Wismar's Vorgang
+  auto other_token = test::HttpClient::csrf_token_in(schwerin.get("/verwaltung/vorgaenge").body);
+  EXPECT_EQ(ask(schwerin, other_token,
+                {{"beteiligt", "outside"},
+                 {"name", "X"},
+                 {"email", "x@y.example"},
+                 {"frage", "?"},
+                 {"frist", in_two_weeks}})
+                .status,
+            404);
+  EXPECT_EQ(schwerin
+                .post_form(base + "/stellungnahmen/" + id + "/zurueckziehen",
+                           {{"csrf_token", other_token}})
+                .status,
+            404);
+  EXPECT_EQ(work.statements(wismar_lead, hund_)->size(), 3u);
+  // every read by a party is in the Vorgang's read record
+  auto trail = work.audit_trail(Staffer{"y", "y", {{wismar_, "authority_admin"}}}, hund_);
+  ASSERT_TRUE(trail);
+  int party_reads = 0;
+  for (const auto& e : *trail) {
+    if (e.action.starts_with("read:statement:")) ++party_reads;
+  }
+  EXPECT_GE(party_reads, 5);
+}
+
+// Forwarding: the Vorgang goes to Schwerin as received, Wismar's clerk no longer sees it,
+// Schwerin's administration does, with the forwarding on its timeline.
+TEST_P(CasePages, TheClerkForwardsAVorgangToTheCompetentAuthority) {
+  auto clerk = signed_in("sachbearbeitung@wismar.example");
+  auto base = "/verwaltung/vorgaenge/" + hund_;
+  auto token = test::HttpClient::csrf_token_in(clerk.get(base).body);
+  auto forward = [&](std::vector<std::pair<std::string, std::string>> fields) {
+    for (auto& [k, v] : fields) v = enc(v);
+    fields.emplace_back("csrf_token", token);
+    return clerk.post_form(base + "/abgabe", fields);
+  };
+  auto bad = forward({{"behoerde", "gibt-es-nicht"}, {"grund", ""}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_TRUE(has(bad.body, "Wählen Sie eine andere Behörde auf der Plattform"));
+  EXPECT_TRUE(has(bad.body, "Begründen Sie die Abgabe"));
+  EXPECT_EQ(forward({{"behoerde", "hwi-steuern"}, {"grund", "x"}}).status, 422);
+  EXPECT_EQ(app_->get<Cases>().find({wismar_}, hund_)->authority_id, "hwi-steuern");
+  auto done = forward({{"behoerde", "sn-buergeramt"}, {"grund", "Hund lebt in Schwerin."}});
+  EXPECT_EQ(done.status, 303);
+  EXPECT_EQ(done.header("location"), "/verwaltung/vorgaenge?abgegeben=1");
+  EXPECT_TRUE(has(clerk.get(done.header("location")).body, "Der Vorgang wurde abgegeben."));
+  EXPECT_EQ(clerk.get(base).status, 404);
+  EXPECT_FALSE(has(clerk.get("/verwaltung/vorgaenge").body, hund_));
+  auto schwerin = signed_in("verwaltung@schwerin.example");
+  EXPECT_TRUE(has(schwerin.get("/verwaltung/vorgaenge").body, hund_));
+  auto theirs = schwerin.get(base);
+  ASSERT_EQ(theirs.status, 200);
+  EXPECT_TRUE(has(theirs.body, "An eine andere Behörde abgegeben"));
+  EXPECT_TRUE(has(theirs.body, "Hund lebt in Schwerin."));
+  EXPECT_TRUE(has(theirs.body, "Landeshauptstadt Schwerin, Bürgeramt"));
+  auto k = app_->get<Cases>().find({schwerin_}, hund_);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->tenant_id, schwerin_);
+  EXPECT_EQ(k->state, "received");
+  // the applicant is told: the applications component's job is queued
+  EXPECT_EQ(
+      app_->database().query("SELECT id FROM jobs WHERE kind = 'applications.forwarded'").size(),
+      1u);
 }
 
 TEST_P(CasePages, TheAdministrationSetsUpItsCaseManagement) {

@@ -103,21 +103,6 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
-// One address, as a person types it: something@domain.tld, no spaces or line breaks.
-bool looks_like_email(std::string_view s) {
-  auto at = s.find('@');
-  if (s.size() > 254 || at == 0 || at == std::string_view::npos ||
-      s.find('@', at + 1) != std::string_view::npos)
-    return false;
-  auto domain = s.substr(at + 1);
-  if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.')
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return c > 0x20 && c < 0x7f && ch != '<' && ch != '>' && ch != ',' && ch != ';' && ch != '"';
-  });
-}
-
 // Who started a guest Vorhaben, for the limit per client: an IPv4 address, or the /64 of an
 // IPv6 address (one household or machine has a whole /64).
 std::string client_key(std::string_view address) {
@@ -465,6 +450,49 @@ struct Applications::Impl {
     return core::JobOutcome::ok();
   }
 
+  // The Vorgang went to another authority: the Vorhaben names it from now on, and the
+  // applicant hears who decides now (a mailbox message, or a mail for a guest).
+  core::JobOutcome tell_of_forwarding(const std::string& id, const std::string& from_name,
+                                      const std::string& authority_id,
+                                      const std::string& authority_name,
+                                      const std::string& job_id) {
+    db.transaction([&](core::db::Connection& tx) {
+      tx.execute(
+          "UPDATE applications SET authority_id = ?, authority_name = ?, updated_at = ? "
+          "WHERE id = ?",
+          authority_id, authority_name, core::to_millis(clock.now()), id);
+      record(tx, "system:cases", "application.forwarded", id,
+             core::json_object({{"authority", authority_id}}));
+    });
+    auto a = load(id);
+    if (!a) return core::JobOutcome::ok();
+    auto link = a->is_guest() ? guest_link(*a)
+                              : fmt::format("{}/antrag/vorhaben/{}", options.public_url, a->id);
+    auto subject = fmt::format(fmt::runtime(t("de", "mail.forwarded.subject")), a->title);
+    auto body = fmt::format(fmt::runtime(t("de", "mail.forwarded.body")), a->title, a->reference,
+                            from_name, authority_name, link);
+    if (a->is_guest()) {
+      if (!a->guest_confirmed) return core::JobOutcome::ok();
+      db.transaction([&](core::db::Connection& tx) {
+        queue_mail(tx, a->guest_email, subject, body,
+                   fmt::format("applications.forwarded:{}:{}", a->id, job_id));
+      });
+      return core::JobOutcome::ok();
+    }
+    mailbox::StoreRequest message;
+    message.owner_id = a->owner.id;
+    message.source_ref = fmt::format("application:{}:forwarded:{}", a->id, job_id);
+    message.notice = false;
+    message.sender = from_name;
+    message.subject = subject;
+    message.body = body;
+    message.reference = a->reference;
+    auto stored = parts.mailbox.store(message);
+    if (!stored && stored.error().code != core::ErrorCode::not_found)
+      return core::JobOutcome::retry(stored.error().message);
+    return core::JobOutcome::ok();
+  }
+
   static std::vector<std::string> blobs_of(const Application& a, core::db::Connection& c) {
     std::vector<std::string> out;
     for (const auto& d : a.documents) out.push_back(d.blob_id);
@@ -623,7 +651,7 @@ core::Result<Started> Applications::start(const Start& s) {
   if (guest) {
     if (!os->config.guest_access) return d.invalid(actor, "email", "no_guest_access");
     email = lower_ascii(core::trim(s.guest_email));
-    if (!looks_like_email(email)) return d.invalid(actor, "email", "email");
+    if (!core::looks_like_email(email)) return d.invalid(actor, "email", "email");
   } else if (s.owner.id.empty() || (s.owner.kind != "account" && s.owner.kind != "organisation")) {
     return core::fail(core::Error::unauthenticated("sign in first"));
   }
@@ -1722,6 +1750,11 @@ void Applications::register_jobs(core::JobRunner& runner) {
     auto a = impl_->load(value(ctx.job, "applicationId"));
     if (!a) return core::JobOutcome::ok();
     return impl_->tell_of_message(*a, value(ctx.job, "message"));
+  });
+  runner.handle(std::string(kForwardedJob), [this, value](core::JobContext& ctx) {
+    return impl_->tell_of_forwarding(
+        value(ctx.job, "applicationId"), value(ctx.job, "fromAuthorityName"),
+        value(ctx.job, "authorityId"), value(ctx.job, "authorityName"), ctx.job.id);
   });
   runner.handle(std::string(kRequestReminderJob), [this, value](core::JobContext& ctx) {
     auto a = impl_->load(value(ctx.job, "applicationId"));

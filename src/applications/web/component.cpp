@@ -37,7 +37,8 @@ class Component final : public web::Component {
   std::vector<Subscription> subscriptions() const override {
     return {{std::string(cases::kCaseStateChanged), std::string(kFollowCaseJob)},
             {std::string(cases::kCaseRequestReminder), std::string(kRequestReminderJob)},
-            {std::string(cases::kCaseMessage), std::string(kMessageJob)}};
+            {std::string(cases::kCaseMessage), std::string(kMessageJob)},
+            {std::string(cases::kCaseForwarded), std::string(kForwardedJob)}};
   }
 
   void configure(core::Config& config) override {

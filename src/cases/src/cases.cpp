@@ -37,11 +37,11 @@ constexpr std::size_t kMaxRequirement = 500;
 constexpr std::size_t kMaxDocuments = 100;
 constexpr int kMaxArrivals = 200;
 
-// Which of `ids` a row of the cases names: a document, a notice, a message's attachment, or
-// one of the answers.
+// Which of `ids` a row of the cases names: a document, a notice, a message's or a
+// statement's attachment, or one of the answers.
 std::vector<std::string> named_among(core::db::Connection& c, std::span<const std::string> ids) {
   std::vector<core::db::Value> params;
-  for (int i = 0; i < 5; ++i) params.insert(params.end(), ids.begin(), ids.end());
+  for (int i = 0; i < 6; ++i) params.insert(params.end(), ids.begin(), ids.end());
   auto in = core::db::parameter_list(ids.size());
   params.insert(params.end(), ids.begin(), ids.end());
   std::vector<std::string> out;
@@ -49,6 +49,7 @@ std::vector<std::string> named_among(core::db::Connection& c, std::span<const st
            fmt::format("SELECT blob_id FROM case_documents WHERE blob_id IN ({0}) "
                        "UNION SELECT blob_id FROM case_notices WHERE blob_id IN ({0}) "
                        "UNION SELECT blob_id FROM case_message_files WHERE blob_id IN ({0}) "
+                       "UNION SELECT blob_id FROM case_statement_files WHERE blob_id IN ({0}) "
                        "UNION SELECT pdf_blob_id FROM cases WHERE pdf_blob_id IN ({0}) "
                        "UNION SELECT json_blob_id FROM cases WHERE json_blob_id IN ({0}) "
                        "UNION SELECT xml_blob_id FROM cases WHERE xml_blob_id IN ({0})",

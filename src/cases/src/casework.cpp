@@ -308,18 +308,22 @@ void Casework::Impl::read(const Staffer& who, const Case& k, std::string_view wh
 }
 
 void Casework::Impl::notify_staff(core::db::Connection& tx, const std::string& address,
-                                  std::string_view what, const Case& k, std::string_view occasion) {
+                                  std::string_view what, const Case& k, std::string_view occasion,
+                                  std::string link,
+                                  const std::vector<std::pair<std::string, std::string>>& more) {
   if (!options.texts) return;
   auto text = [&](std::string_view part) {
     return options.texts->text("de", fmt::format("cases.mail.{}.{}", what, part));
   };
-  auto link = fmt::format("{}/verwaltung/vorgaenge/{}", options.public_url, k.id);
-  core::MailMessage mail{
-      .to = address,
-      .subject = core::fill_placeholders(text("subject"), {{"reference", k.reference}}),
-      .body = core::fill_placeholders(
-          text("body"), {{"reference", k.reference}, {"title", k.title}, {"link", link}}),
-      .message_id = {}};
+  if (link.empty()) link = fmt::format("{}/verwaltung/vorgaenge/{}", options.public_url, k.id);
+  std::vector<std::pair<std::string, std::string>> values = {
+      {"reference", k.reference}, {"title", k.title}, {"link", link}};
+  values.insert(values.end(), more.begin(), more.end());
+  std::vector<std::pair<std::string_view, std::string_view>> views(values.begin(), values.end());
+  core::MailMessage mail{.to = address,
+                         .subject = core::fill_placeholders(text("subject"), views),
+                         .body = core::fill_placeholders(text("body"), views),
+                         .message_id = {}};
   core::queue_mail(jobs, tx, mail,
                    fmt::format("cases.{}:{}:{}{}{}", what, k.id, address,
                                occasion.empty() ? "" : ":", occasion));
@@ -351,7 +355,7 @@ void Casework::Impl::prepare_open(core::db::Connection& tx, Case& k, const Intak
   }
   std::vector<std::string> texts = {k.reference, k.applicant.name, k.applicant.email, k.title};
   write_terms(tx, k.id, search_terms(texts, in.answers_json));
-  start_deadline(tx, k);
+  start_deadline(tx, k, k.received_at);
 }
 
 void Casework::Impl::write_terms(core::db::Connection& tx, const std::string& case_id,

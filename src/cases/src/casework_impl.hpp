@@ -24,6 +24,26 @@ bool is_open(State state);
 std::vector<std::string> search_terms(std::span<const std::string> texts,
                                       std::string_view answers_json);
 
+// The attachments of messages and statements: how many, how large, how long a name.
+inline constexpr std::size_t kMaxAttachments = 5;
+inline constexpr std::size_t kMaxAttachmentFileBytes = 10 * 1024 * 1024;
+inline constexpr std::size_t kMaxFilename = 255;
+// Each broken rule of `files` (at most 5, each a PDF, PNG or JPEG by content of 1 byte to
+// 10 MB, with a file name of one line), named at `field`.
+void check_attachments(const std::vector<IntakeDocument>& files, const std::string& field,
+                       core::Error& invalid);
+// Scans `files` before anything is written: unavailable without a scanner, invalid at
+// `field` for malware.
+core::Status scan_attachments(core::VirusScanner* scanner, const std::vector<IntakeDocument>& files,
+                              const std::string& field);
+// The rows of attachments stored as `blobs` (in order), in `table` under `owner_column`,
+// with clean file names.
+std::vector<MessageFile> insert_attachments(core::db::Connection& tx, std::string_view table,
+                                            std::string_view owner_column,
+                                            const std::string& owner_id,
+                                            const std::vector<IntakeDocument>& files,
+                                            const std::vector<std::string>& blobs);
+
 // How many business days ahead the inbox warns of a deadline.
 inline constexpr int kWarnBusinessDays = 10;
 
@@ -63,8 +83,10 @@ struct Casework::Impl {
   // cases.mail.<what> texts.
   // `occasion` tells mails of the same kind apart (a message's id): one mail per address
   // and occasion, however often the job runs.
+  // `link` is the Vorgang's page unless given; `more` adds placeholders to the texts.
   void notify_staff(core::db::Connection& tx, const std::string& address, std::string_view what,
-                    const Case& k, std::string_view occasion = {});
+                    const Case& k, std::string_view occasion = {}, std::string link = {},
+                    const std::vector<std::pair<std::string, std::string>>& more = {});
   // The same to whoever works the Vorgang: the clerk it is assigned to, else the clerks of
   // its group (or of the tenant, when it has none).
   void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
@@ -77,7 +99,8 @@ struct Casework::Impl {
   core::BusinessCalendar calendar(core::db::Connection& c, std::string_view tenant_id);
   // The last day of the inbox's warning from `today` (YYYY-MM-DD), on the MV calendar.
   std::string warn_until(const std::string& today);
-  void start_deadline(core::db::Connection& tx, Case& k);
+  // The deadline of the Vorgang's online service in its tenant, running from `from`'s day.
+  void start_deadline(core::db::Connection& tx, Case& k, core::TimePoint from);
   // Recomputes the deadline's end from its rule, suspensions and extensions.
   void recompute_deadline(core::db::Connection& tx, Case& k);
   void suspend_deadline(core::db::Connection& tx, Case& k);
@@ -86,6 +109,10 @@ struct Casework::Impl {
   // --- document requests (requests.cpp)
   // Ends the Vorgang's open requests with `status` and lets the deadline run again.
   void end_requests(core::db::Connection& tx, Case& k, std::string_view status);
+
+  // --- participation (participation.cpp)
+  // Statements whose day passed unanswered: the clerks are told once. Returns how many.
+  int tell_overdue_statements();
 
   // --- notices (notices.cpp)
   std::string seal_key(std::string_view tenant_id) const;

@@ -56,14 +56,14 @@ std::string Casework::Impl::warn_until(const std::string& today) {
       core::deadline_end(kMv, day, {kWarnBusinessDays, core::Duration::business_days}));
 }
 
-void Casework::Impl::start_deadline(core::db::Connection& tx, Case& k) {
+void Casework::Impl::start_deadline(core::db::Connection& tx, Case& k, core::TimePoint from) {
   auto s = tx.query_one(
       "SELECT deadline_rule FROM case_service_settings WHERE tenant_id = ? AND "
       "online_service_id = ?",
       k.tenant_id, k.online_service_id);
   if (!s || s->text(0).empty()) return;
   tx.execute("UPDATE cases SET deadline_rule = ?, deadline_from = ? WHERE id = ?", s->text(0),
-             core::format_day(core::berlin_day(k.received_at)), k.id);
+             core::format_day(core::berlin_day(from)), k.id);
   recompute_deadline(tx, k);
 }
 

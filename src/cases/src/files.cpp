@@ -169,6 +169,48 @@ core::Result<std::vector<Part>> parts_of(Casework::Impl& d, Casework& work, cons
                      .created_at = at});
     }
   }
+  // the statements of other authorities and outside bodies, each as text, and their
+  // attachments
+  int n_statement = 0;
+  for (const auto& r : d.db.query(
+           "SELECT id, party_name, question, deadline_on, status, created_at, created_by_name, "
+           "answer, answered_at, answered_by FROM case_statements WHERE case_id = ? AND status "
+           "<> 'cancelled' ORDER BY created_at, id",
+           k.id)) {
+    ++n_statement;
+    auto asked = core::from_millis(r.integer(5));
+    bool answered = r.text(4) == "answered";
+    auto at = answered ? core::from_millis(r.integer(8)) : asked;
+    out.push_back({.id = "stellungnahme/" + r.text(0),
+                   .kind = "Stellungnahme",
+                   .title = "Stellungnahme: " + r.text(1),
+                   .filename = fmt::format("Stellungnahme-{}.txt", n_statement),
+                   .media_type = "text/plain",
+                   .content = fmt::format(
+                       "Bitte um Stellungnahme {}\nAn: {}\nGefragt von: {}\nGefragt am: {}\nFrist: "
+                       "{}\n\n{}\n\n{}\n",
+                       n_statement, r.text(1), r.text(6), core::format_berlin(asked),
+                       core::format_day_de(r.text(3)), r.text(2),
+                       answered ? fmt::format("Stellungnahme von {} am {}:\n\n{}", r.text(9),
+                                              core::format_berlin(at), r.text(7))
+                                : std::string("Noch keine Stellungnahme.")),
+                   .created_at = at});
+    for (const auto& f : d.db.query("SELECT position, filename, media_type, blob_id FROM "
+                                    "case_statement_files WHERE statement_id = ? ORDER BY position",
+                                    r.text(0))) {
+      core::Status read;
+      auto content =
+          read_all([&](std::ostream& o) { return d.cases.read_blob(f.text(3), o); }, read);
+      if (!read) return fail(read.error());
+      out.push_back({.id = fmt::format("stellungnahme/{}/{}", r.text(0), f.integer(0)),
+                     .kind = "Anlage",
+                     .title = fmt::format("Anlage zu Stellungnahme {}", n_statement),
+                     .filename = f.text(1),
+                     .media_type = f.text(2),
+                     .content = std::move(content),
+                     .created_at = at});
+    }
+  }
   return out;
 }
 

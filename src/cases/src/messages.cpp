@@ -31,9 +31,6 @@ namespace {
 
 constexpr std::size_t kMaxSubject = 200;
 constexpr std::size_t kMaxBody = 10000;
-constexpr std::size_t kMaxFiles = 5;
-constexpr std::size_t kMaxFileBytes = 10 * 1024 * 1024;
-constexpr std::size_t kMaxFilename = 255;
 // what one Vorgang takes, so that nobody grows it (and its ZIP) without end
 constexpr std::int64_t kMaxMessages = 100;
 constexpr std::int64_t kMaxAttachmentBytes = 50LL * 1024 * 1024;
@@ -64,27 +61,7 @@ Error check(const MessageInput& in, bool from_clerk) {
       in.required_level != "high") {
     invalid.and_field("message_level", "must be low, substantial or high");
   }
-  if (in.files.size() > kMaxFiles) {
-    invalid.and_field("message_files", fmt::format("at most {} attachments", kMaxFiles));
-  }
-  for (const auto& f : in.files) {
-    auto type = core::media_type_of(f.content);
-    if (f.content.empty() || f.content.size() > kMaxFileBytes) {
-      invalid.and_field("message_files", "each attachment must have 1 byte to 10 MB");
-      break;
-    }
-    if (type != "application/pdf" && type != "image/png" && type != "image/jpeg") {
-      invalid.and_field("message_files", "each attachment must be a PDF, PNG or JPEG");
-      break;
-    }
-    if (f.filename.empty() || f.filename.size() > kMaxFilename ||
-        !core::is_single_line(f.filename) || !core::valid_utf8(f.filename)) {
-      invalid.and_field(
-          "message_files",
-          fmt::format("each file name must be one line of at most {} characters", kMaxFilename));
-      break;
-    }
-  }
+  check_attachments(in.files, "message_files", invalid);
   return invalid;
 }
 
@@ -178,20 +155,7 @@ core::Result<Message> store_message(
                                kMessageColumns),
                    m.id, m.case_id, m.direction, m.author, m.subject, m.body, m.required_level,
                    core::to_millis(m.created_at), author_id, next->integer(0));
-        for (std::size_t i = 0; i < in.files.size(); ++i) {
-          const auto& f = in.files[i];
-          auto type = core::media_type_of(f.content);
-          MessageFile file{.position = static_cast<int>(i),
-                           .filename = stored_filename(core::clean_filename(f.filename, type), i),
-                           .media_type = type,
-                           .size = static_cast<std::int64_t>(f.content.size())};
-          tx.execute(
-              "INSERT INTO case_message_files (message_id, position, filename, media_type, size, "
-              "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-              m.id, file.position, file.filename, file.media_type, file.size,
-              core::crypto::sha256_hex(f.content), blobs[i]);
-          m.files.push_back(std::move(file));
-        }
+        m.files = insert_attachments(tx, "case_message_files", "message_id", m.id, in.files, blobs);
         d.record(tx, author_id, author_name, *k,
                  direction == kToApplicant ? "case.message_sent" : "case.message_received",
                  {{"message", m.id},
@@ -206,18 +170,72 @@ core::Result<Message> store_message(
 
 }  // namespace
 
+void check_attachments(const std::vector<IntakeDocument>& files, const std::string& field,
+                       core::Error& invalid) {
+  if (files.size() > kMaxAttachments) {
+    invalid.and_field(field, fmt::format("at most {} attachments", kMaxAttachments));
+  }
+  for (const auto& f : files) {
+    auto type = core::media_type_of(f.content);
+    if (f.content.empty() || f.content.size() > kMaxAttachmentFileBytes) {
+      invalid.and_field(field, "each attachment must have 1 byte to 10 MB");
+      return;
+    }
+    if (type != "application/pdf" && type != "image/png" && type != "image/jpeg") {
+      invalid.and_field(field, "each attachment must be a PDF, PNG or JPEG");
+      return;
+    }
+    if (f.filename.empty() || f.filename.size() > kMaxFilename ||
+        !core::is_single_line(f.filename) || !core::valid_utf8(f.filename)) {
+      invalid.and_field(
+          field,
+          fmt::format("each file name must be one line of at most {} characters", kMaxFilename));
+      return;
+    }
+  }
+}
+
+core::Status scan_attachments(core::VirusScanner* scanner, const std::vector<IntakeDocument>& files,
+                              const std::string& field) {
+  for (const auto& f : files) {
+    if (!scanner) return fail(Error::unavailable("no virus scanner is configured"));
+    auto scanned = scanner->scan(f.content);
+    if (!scanned) return fail(scanned.error());
+    if (scanned->infected) return fail(Error::invalid(field, "an attachment contains malware"));
+  }
+  return {};
+}
+
+std::vector<MessageFile> insert_attachments(core::db::Connection& tx, std::string_view table,
+                                            std::string_view owner_column,
+                                            const std::string& owner_id,
+                                            const std::vector<IntakeDocument>& files,
+                                            const std::vector<std::string>& blobs) {
+  std::vector<MessageFile> out;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    auto type = core::media_type_of(f.content);
+    MessageFile file{.position = static_cast<int>(i),
+                     .filename = stored_filename(core::clean_filename(f.filename, type), i),
+                     .media_type = type,
+                     .size = static_cast<std::int64_t>(f.content.size())};
+    tx.execute(fmt::format("INSERT INTO {} ({}, position, filename, media_type, size, sha256, "
+                           "blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           table, owner_column),
+               owner_id, file.position, file.filename, file.media_type, file.size,
+               core::crypto::sha256_hex(f.content), blobs[i]);
+    out.push_back(std::move(file));
+  }
+  return out;
+}
+
 core::Result<Message> Casework::send_message(const Staffer& who, std::string_view id,
                                              const MessageInput& input) {
   auto& d = *impl_;
   if (auto invalid = check(input, true); !invalid.fields.empty()) return fail(std::move(invalid));
   // the clerk's files go to citizens: scanned as theirs are, before anything is written
-  for (const auto& f : input.files) {
-    if (!d.options.scanner) return fail(Error::unavailable("no virus scanner is configured"));
-    auto scanned = d.options.scanner->scan(f.content);
-    if (!scanned) return fail(scanned.error());
-    if (scanned->infected) {
-      return fail(Error::invalid("message_files", "an attachment contains malware"));
-    }
+  if (auto scanned = scan_attachments(d.options.scanner, input.files, "message_files"); !scanned) {
+    return fail(scanned.error());
   }
   return store_message(
       d, input, kToApplicant, Impl::actor(who), who.name,

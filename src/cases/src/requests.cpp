@@ -266,7 +266,7 @@ int Casework::run_request_deadlines() {
     });
     ++changed;
   }
-  return changed;
+  return changed + d.tell_overdue_statements();
 }
 
 }  // namespace mvsp::cases

@@ -38,6 +38,10 @@ struct PageOptions {
 // one Vorgang with the downloads of its answers and documents.
 void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& cases,
                           Casework& work, const PageOptions& options);
+// /verwaltung/beteiligungen: the requests for statements to the person's authorities, each
+// with its answer form; /beteiligung?zugang=…: the same for an outside body, by its link.
+void register_participation_pages(web::Router& router, const web::Pages& pages, Cases& cases,
+                                  Casework& work, const PageOptions& options);
 // /verwaltung/fallmanagement: the authority's administration sets up its case management
 // (groups, settings per online service, closing days, notice templates, the seal).
 void register_admin_pages(web::Router& router, const web::Pages& pages, Cases& cases,

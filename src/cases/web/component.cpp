@@ -140,6 +140,7 @@ class Component final : public web::Component {
     channel_ = std::make_unique<DeliveryChannel>(p.services.need<delivery::Delivery>());
     fetch_ = p.ports.http(std::chrono::seconds(60));
     auto* directory = &p.services.need<StaffDirectory>();
+    auto* catalog = &p.services.need<catalog::Catalog>();
     work_ = std::make_unique<Casework>(
         p.db, p.ports.clock, p.ports.ids, p.jobs, p.audit, *blobs_, *cases_,
         CaseworkOptions{
@@ -152,7 +153,15 @@ class Component final : public web::Component {
             .channel = channel_.get(),
             .efile = efile_.get(),
             .efile_location = location_,
-            .scanner = p.scanner});
+            .scanner = p.scanner,
+            .authorities =
+                [catalog] {
+                  std::vector<AuthorityRef> out;
+                  for (const auto& a : catalog->authorities()) {
+                    out.push_back({.id = a.id, .name = a.name, .tenant_id = a.tenant_id});
+                  }
+                  return out;
+                }});
     p.services.offer(*work_);
   }
 
@@ -194,6 +203,7 @@ class Component final : public web::Component {
             }};
     register_staff_pages(p.router, p.pages, *cases_, *work_, options);
     register_admin_pages(p.router, p.pages, *cases_, *work_, options);
+    register_participation_pages(p.router, p.pages, *cases_, *work_, options);
   }
 
   void jobs(web::Platform& p) override {

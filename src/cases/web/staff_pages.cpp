@@ -53,6 +53,7 @@ Response inbox(const Ctx& c, Request& req) {
   q.after = req.query_param("nach").value_or("");
   View model;
   model.set("title", c.t(req, "arrivals.title"));
+  model.set("forwarded", req.query_param("abgegeben").has_value());
   model.set("q", q.text);
   auto ids = tenants_of(*who);
   std::map<std::string, std::string> names;
@@ -147,7 +148,7 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
       parts.push_back(c.t(req, "timeline_by.system"));
     }
     if (auto to = get("to"); !to.empty()) parts.push_back(c.named(req, "state", to));
-    for (const char* key : {"assigneeName", "aktenzeichen", "items", "documents", "title",
+    for (const char* key : {"assigneeName", "aktenzeichen", "party", "items", "documents", "title",
                             "extension", "reason", "note", "receipt"}) {
       if (o->has(key) && o->get(key).isInteger()) {
         // a count (the documents that came with the application), said only when there are some
@@ -198,6 +199,41 @@ View message_view(const Ctx& c, const Request& req, const Case& k, const Message
     v.add("files", std::move(file));
   }
   v.set("has_files", !m.files.empty());
+  return v;
+}
+
+// One request for a statement as the Vorgang page shows it: whom, by when, the answer.
+View statement_view(const Ctx& c, const Request& req, const Case& k, const Statement& st) {
+  View v;
+  v.set("id", st.id);
+  v.set("case_id", k.id);
+  v.set("party", st.party_kind == "outside" ? fmt::format("{} ({})", st.party_name, st.party_email)
+                                            : st.party_name);
+  v.set("asked", fmt::format(fmt::runtime(c.t(req, "participation.asked_by")),
+                             core::format_berlin(st.created_at), st.created_by_name));
+  v.set("deadline", day_de(st.deadline_on));
+  v.set("status", c.named(req, "statement_status", st.status));
+  v.set("overdue", st.overdue);
+  v.set("open", st.status == "open");
+  v.set_list("question", {});
+  for (const auto& p : lines(st.question)) v.add("question", View::of(p));
+  v.set("answered", st.status == "answered");
+  if (st.answered_at) {
+    v.set("answer_heading", fmt::format(fmt::runtime(c.t(req, "participation.answer_by")),
+                                        st.answered_by, core::format_berlin(*st.answered_at)));
+  }
+  v.set_list("answer", {});
+  for (const auto& p : lines(st.answer)) v.add("answer", View::of(p));
+  v.set_list("files", {});
+  for (const auto& f : st.files) {
+    View file;
+    file.set("href",
+             fmt::format("/verwaltung/vorgaenge/{}/stellungnahmen/{}/{}", k.id, st.id, f.position));
+    file.set("filename", f.filename);
+    file.set("size", fmt::format(fmt::runtime(c.t(req, "case.kilobytes")), (f.size + 1023) / 1024));
+    v.add("files", std::move(file));
+  }
+  v.set("has_files", !st.files.empty());
   return v;
 }
 
@@ -336,6 +372,33 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
     v.set("selected", level == l);
     model.add("levels", std::move(v));
   }
+  // participation
+  model.set_list("statements", {});
+  if (auto list = c.work.statements(who, k.id)) {
+    for (const auto& st : *list) model.add("statements", statement_view(c, req, k, st));
+  }
+  model.set("can_participate", open);
+  for (const char* list : {"statement_authorities", "forward_authorities"}) {
+    model.set_list(list, {});
+    for (const auto& a : c.work.authorities()) {
+      if (a.id == k.authority_id) continue;
+      View v;
+      v.set("id", a.id);
+      v.set("name", a.name);
+      v.set("selected",
+            form == (std::string_view(list).starts_with("statement") ? "statement" : "forward") &&
+                value("behoerde") == a.id);
+      model.add(list, std::move(v));
+    }
+  }
+  model.set("party_authority", form != "statement" || value("beteiligt") != "outside");
+  model.set("party_outside", form == "statement" && value("beteiligt") == "outside");
+  model.set("statement_name_value", value("name"));
+  model.set("statement_email_value", value("email"));
+  model.set("statement_question_value", value("frage"));
+  model.set("statement_deadline_value", value("frist"));
+  model.set("share_checked", form != "statement" || value("unterlagen") == "ja");
+  model.set("forward_reason_value", value("grund"));
   // documents
   model.set_list("documents", {});
   for (const auto& d : k.documents) {
@@ -548,6 +611,40 @@ Response decide(const Ctx& c, Request& req) {
   return back_to(*f.k, "#bescheide");
 }
 
+Response forward(const Ctx& c, Request& req) {
+  auto f = find(c, req, "view");
+  if (f.refused) return std::move(*f.refused);
+  std::map<std::string, std::string> sent = {{"behoerde", req.form("behoerde").value_or("")},
+                                             {"grund", req.form("grund").value_or("")}};
+  auto done = c.work.forward(*f.who, f.k->id, sent["behoerde"], sent["grund"]);
+  // the Vorgang is the other authority's now: back to the inbox, which says so
+  if (done) return Response::redirect("/verwaltung/vorgaenge?abgegeben=1");
+  auto fresh = c.work.open_case(*f.who, f.k->id, "view");
+  return case_page(c, req, *f.who, fresh ? *fresh : *f.k, &done.error(), "forward", sent);
+}
+
+Response ask_statement(const Ctx& c, Request& req) {
+  return step(c, req, "statement",
+              {"beteiligt", "behoerde", "name", "email", "frage", "frist", "unterlagen"},
+              [&](const Staffer& who, const Case& k, auto& sent) {
+                auto r = c.work.ask_statement(who, k.id,
+                                              {.party_kind = sent["beteiligt"],
+                                               .authority_id = sent["behoerde"],
+                                               .name = sent["name"],
+                                               .email = sent["email"],
+                                               .question = sent["frage"],
+                                               .deadline_on = sent["frist"],
+                                               .share_documents = sent["unterlagen"] == "ja"});
+                return r ? core::Status{} : core::Status{core::fail(r.error())};
+              });
+}
+
+Response cancel_statement(const Ctx& c, Request& req) {
+  return step(c, req, "statement", {}, [&](const Staffer& who, const Case& k, auto&) {
+    return c.work.cancel_statement(who, k.id, req.param("statement"));
+  });
+}
+
 Response download_headers(Response res, const std::string& type, const std::string& filename);
 
 // A position in a path ("3"), or nothing for anything but digits.
@@ -593,6 +690,20 @@ Response message_file(const Ctx& c, Request& req) {
   if (!position) return c.pages.error(req, core::Error::not_found("no such attachment"));
   std::ostringstream out;
   auto file = c.work.read_message_file(*who, req.param("id"), req.param("message"), *position, out);
+  if (!file) return c.pages.error(req, file.error());
+  Response res;
+  res.body = out.str();
+  return download_headers(std::move(res), file->media_type, file->filename);
+}
+
+Response statement_file(const Ctx& c, Request& req) {
+  auto who = staffer(c, req);
+  if (auto r = refuse(c, req, who)) return *r;
+  auto position = position_in(req.param("n"));
+  if (!position) return c.pages.error(req, core::Error::not_found("no such attachment"));
+  std::ostringstream out;
+  auto file =
+      c.work.read_statement_file(*who, req.param("id"), req.param("statement"), *position, out);
   if (!file) return c.pages.error(req, file.error());
   Response res;
   res.body = out.str();
@@ -721,6 +832,13 @@ void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& c
               [c](Request& req) { return send_message(*c, req); });
   router.get("/verwaltung/vorgaenge/{id}/nachrichten/{message}/{n}",
              [c](Request& req) { return message_file(*c, req); });
+  router.post("/verwaltung/vorgaenge/{id}/abgabe", [c](Request& req) { return forward(*c, req); });
+  router.post("/verwaltung/vorgaenge/{id}/stellungnahmen",
+              [c](Request& req) { return ask_statement(*c, req); });
+  router.post("/verwaltung/vorgaenge/{id}/stellungnahmen/{statement}/zurueckziehen",
+              [c](Request& req) { return cancel_statement(*c, req); });
+  router.get("/verwaltung/vorgaenge/{id}/stellungnahmen/{statement}/{n}",
+             [c](Request& req) { return statement_file(*c, req); });
   router.post("/verwaltung/vorgaenge/{id}/post", [c](Request& req) { return posted(*c, req); });
   router.get("/verwaltung/vorgaenge/{id}/bescheid",
              [c](Request& req) { return notice_form(*c, req); });

@@ -111,6 +111,20 @@ bool is_single_line(std::string_view s) {
   });
 }
 
+bool looks_like_email(std::string_view s) {
+  auto at = s.find('@');
+  if (s.size() > 254 || at == 0 || at == std::string_view::npos ||
+      s.find('@', at + 1) != std::string_view::npos)
+    return false;
+  auto domain = s.substr(at + 1);
+  if (domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.')
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return c > 0x20 && c < 0x7f && ch != '<' && ch != '>' && ch != ',' && ch != ';' && ch != '"';
+  });
+}
+
 std::string fill_placeholders(
     std::string_view text, std::span<const std::pair<std::string_view, std::string_view>> values) {
   std::string out;

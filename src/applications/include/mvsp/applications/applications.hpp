@@ -63,6 +63,9 @@ inline constexpr std::string_view kFollowCaseJob = "applications.follow_case";
 inline constexpr std::string_view kRequestReminderJob = "applications.request_reminder";
 // A clerk wrote: the applicant is told where to read it.
 inline constexpr std::string_view kMessageJob = "applications.message";
+// A clerk forwarded the Vorgang to another authority: the Vorhaben names the new one, and
+// the applicant is told.
+inline constexpr std::string_view kForwardedJob = "applications.forwarded";
 
 // The status as the citizen reads it (texts in the message catalog, status.<name>).
 enum class Status {

@@ -56,6 +56,10 @@ inline constexpr std::string_view kCaseRequestReminder = "case.request_reminder"
 // A clerk wrote to the applicant; payload {"applicationId","message"}. The applications
 // component tells the applicant where to read it.
 inline constexpr std::string_view kCaseMessage = "case.message";
+// A clerk forwarded the Vorgang to another authority; payload {"applicationId",
+// "fromAuthorityName","authorityId","authorityName"}. The applications component tells the
+// applicant.
+inline constexpr std::string_view kCaseForwarded = "case.forwarded";
 // The job that decides a Vorgang just opened, where its online service is set to decide
 // automatically; subscribed to cases.hpp's kCaseReceived by the component.
 inline constexpr std::string_view kAutoDecideJob = "cases.auto_decide";
@@ -181,6 +185,75 @@ struct TimelineEntry {
   std::string detail;  // JSON
 };
 
+// An authority on the platform (one with a tenant): one to forward a Vorgang to or to ask
+// for a statement.
+struct AuthorityRef {
+  std::string id;
+  std::string name;
+  std::string tenant_id;
+};
+
+// What the clerk asks for in a participation (Beteiligung): a statement of another
+// authority on the platform or of an outside body, by a day.
+struct StatementRequest {
+  std::string party_kind;    // authority, outside
+  std::string authority_id;  // the authority asked
+  std::string name;          // the outside body and where its link goes
+  std::string email;
+  std::string question;
+  std::string deadline_on;  // YYYY-MM-DD, after today and within a year
+  bool share_documents = true;
+};
+
+// A request for a statement and, once it came, the answer.
+struct Statement {
+  std::string id;
+  std::string case_id;
+  std::string party_kind;  // authority, outside
+  std::string party_authority_id;
+  std::string party_tenant_id;
+  std::string party_name;
+  std::string party_email;
+  std::string question;
+  bool share_documents = false;
+  std::string deadline_on;
+  std::string status;  // open, answered, cancelled
+  core::TimePoint created_at;
+  std::string created_by_name;
+  std::string answer;
+  std::optional<core::TimePoint> answered_at;
+  std::string answered_by;  // the name of whoever answered
+  std::vector<MessageFile> files;
+  bool overdue = false;  // open after its day
+  // the outside body's link secret: set on the request just made only (it is mailed; only
+  // its hash is kept)
+  std::string token;
+};
+
+// Who answers a request for a statement: a member of staff of the authority asked, or
+// whoever holds the mailed link of an outside body.
+struct Party {
+  std::optional<Staffer> staffer;
+  std::string token;
+};
+
+// What a party reads: the request, the Vorgang it is about and the asking authority.
+struct StatementView {
+  Statement statement;
+  std::string reference;
+  std::string title;
+  std::string asking_authority;
+  std::string applicant_name;  // when the documents are shared
+  // (what, file name) of the documents the party may read: "antrag" for the application's
+  // PDF, a document's position otherwise
+  std::vector<std::pair<std::string, std::string>> documents;
+};
+
+struct StatementAnswer {
+  std::string text;
+  std::vector<IntakeDocument> files;  // PDF, PNG or JPEG by content, scanned
+};
+
 struct Group {
   std::string id;
   std::string name;
@@ -274,9 +347,12 @@ struct CaseworkOptions {
   // measured at 10^6 Vorgänge (bench/results), 2000 on SQLite, 5000 on PostgreSQL, where
   // walking the inbox's order costs more per Vorgang.
   std::size_t search_list_limit = 0;
-  // scans the attachments of the clerks' messages (clamd); none: messages with attachments
-  // are refused as "try again later"
+  // scans the attachments of the clerks' messages and of statements (clamd); none: those
+  // with attachments are refused as "try again later"
   core::VirusScanner* scanner = nullptr;
+  // the authorities on the platform, for forwarding and participation (wired in the
+  // component from the catalog)
+  std::function<std::vector<AuthorityRef>()> authorities;
 };
 
 // A file for the clerk to download.
@@ -323,6 +399,41 @@ class Casework {
   core::Result<MessageFile> read_message_file(const Staffer& who, std::string_view id,
                                               std::string_view message_id, int position,
                                               std::ostream& out);
+  // --- participation (participation.cpp)
+  // The authorities a Vorgang can be forwarded to or asked for a statement, by name.
+  std::vector<AuthorityRef> authorities() const;
+  // Forwards a Vorgang in a check to another authority on the platform (Abgabe): it
+  // arrives there as received, without assignee, with that authority's group and deadline;
+  // open document requests and statements end; the authority's clerks and the applicant are
+  // told. The clerk no longer sees it unless they work for that authority too.
+  core::Result<Case> forward(const Staffer& who, std::string_view id, std::string_view authority_id,
+                             std::string_view reason);
+  // Asks for a statement by a day while the Vorgang is in a check; the authority's clerks
+  // are mailed a link to their list of requests, an outside body a link of its own.
+  core::Result<Statement> ask_statement(const Staffer& who, std::string_view id,
+                                        const StatementRequest& request);
+  core::Result<std::vector<Statement>> statements(const Staffer& who, std::string_view id);
+  core::Status cancel_statement(const Staffer& who, std::string_view id,
+                                std::string_view statement_id);
+  // An attachment of an answer, its read recorded.
+  core::Result<MessageFile> read_statement_file(const Staffer& who, std::string_view id,
+                                                std::string_view statement_id, int position,
+                                                std::ostream& out);
+  // --- the party's side. A request the party may not read does not exist (not_found), as
+  // does an outside body's after it was cancelled or the Vorgang was forwarded.
+  // The requests asked of the person's authorities, open ones first.
+  std::vector<StatementView> asked_of(const Staffer& who);
+  // The request of `statement_id` (staff) or of the link's token (outside), its read
+  // recorded on the Vorgang.
+  core::Result<StatementView> asked(const Party& party, std::string_view statement_id);
+  // A shared document ("antrag" or a position), its read recorded on the Vorgang.
+  core::Result<Download> shared_document(const Party& party, std::string_view statement_id,
+                                         std::string_view what);
+  // The answer, once: a text and up to 5 attachments (scanned); the clerks who work the
+  // Vorgang are told. conflict when answered or cancelled.
+  core::Result<Statement> answer_statement(const Party& party, std::string_view statement_id,
+                                           const StatementAnswer& answer);
+
   core::Result<Notice> decide(const Staffer& who, std::string_view id, const NoticeInput& input);
   std::vector<Notice> notices(std::string_view case_id);
   // A notice that goes by post was posted on `posted_on`: the Vorgang is announced.
@@ -399,7 +510,8 @@ class Casework {
 
   // --- periodic work and events
   // Document requests whose deadline is near (reminded once) or passed (the Vorgang moves
-  // on as the authority set). Returns how many requests changed.
+  // on as the authority set), and statements whose day passed (the clerks are told once).
+  // Returns how many requests changed.
   int run_request_deadlines();
   // Notices under way: their receipts, or the postal announcement when delivery failed.
   int follow_notices();

@@ -24,6 +24,10 @@ bool is_plain_filename(std::string_view name);
 // NUL or other control character but tab.
 bool is_single_line(std::string_view s);
 
+// One mail address as a person types it: something@domain.tld, printable ASCII without
+// spaces, line breaks or the characters that separate addresses in a header (<>,;").
+bool looks_like_email(std::string_view s);
+
 // `text` with each {name} of `values` replaced by its value, in one pass: a value that holds
 // "{link}" (an organisation's name a person typed) stays as it is. Other braces stay.
 std::string fill_placeholders(
