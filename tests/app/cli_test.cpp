@@ -382,6 +382,11 @@ TEST_P(AccountsCli, TheDemoVorgaengeAreListedAndExported) {
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(efile), {}), 1) << "one filed";
   // a question of the clerk and Erika's answer, on the Vorgang in the formal check
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM case_messages")->integer(0), 2);
+  // Schwerin's Bürgeramt is asked for a statement about the Vorgang in the material check
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM case_statements WHERE party_authority_id = "
+                           "'sn-buergeramt' AND status = 'open'")
+                ->integer(0),
+            1);
   // the Kampfmittel-Auskunft was decided and announced without a clerk: its notice is in
   // Erika's mailbox
   EXPECT_EQ(

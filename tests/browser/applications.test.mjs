@@ -3,7 +3,10 @@
 // as a guest through the mailed link (B); the form for two dogs with "add another", a PDF
 // uploaded and scanned by a real clamd, the fee paid by card on the payment SIMULATOR, the
 // check page with its declaration, the confirmation with the reference number and the PDF,
-// "Meine Anträge"; then the Wismar clerk finds the Vorgang once the hand-over ran. A file
+// "Meine Anträge"; then the Wismar clerk finds the Vorgang once the hand-over ran, checks it,
+// requests a document that the citizen sends inside the Vorhaben, and decides with the
+// template: the citizen finds the sealed notice in the mailbox, and the Vorgang shows the
+// receipt and the day it counts as announced. A file
 // with the EICAR test string is refused and not listed. With and without JavaScript; zero
 // axe violations on every page and error state; nothing leaves loopback.
 import { test, before, after } from 'node:test';
@@ -241,6 +244,97 @@ async function clerkSees(reference, javaScript, clean) {
   await context.close();
 }
 
+function dayIn(days) {
+  return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+}
+
+async function noticesIn(page) {
+  await page.goto(server.url + '/postfach');
+  return page.locator('main tr', { hasText: 'Bescheid über die Hundesteuer' }).count();
+}
+
+// The Wismar clerk works the Vorgang the citizen just submitted, from the inbox to the
+// announced notice: the formal check, a document requested with a deadline (which the
+// citizen sends in "Meine Anträge"), the decision with the authority's template; the citizen
+// finds the sealed notice in the mailbox, and the Vorgang shows the receipt and the day it
+// counts as announced.
+async function clerkDecides(reference, javaScript, clean) {
+  const clerk = await newPage(javaScript);
+  await clerk.page.goto(`${server.url}/anmelden?next=/verwaltung/vorgaenge`);
+  await signIn(clerk.page, 'sachbearbeitung.wismar@example.org');
+  await clerk.page.waitForURL('**/verwaltung/vorgaenge');
+  await clerk.page.getByLabel('Suche').fill(reference);
+  await clerk.page.getByRole('button', { name: 'Suchen' }).click();
+  await clerk.page.waitForURL('**q=**');
+  await clean(clerk.page, 'inbox searched by the reference');
+  await clerk.page.locator('main tr', { hasText: reference }).getByRole('link').first().click();
+  await clerk.page.waitForURL(/\/verwaltung\/vorgaenge\/[a-z0-9]+$/);
+  const casePath = new URL(clerk.page.url()).pathname;
+  await clerk.page.getByLabel('Formelle Prüfung beginnen').check();
+  await clerk.page.getByRole('button', { name: 'Status ändern' }).click();
+  await clerk.page.waitForURL('**' + casePath);
+  assert.match(await main(clerk.page), /Inhaltliche Prüfung beginnen/);
+  await clerk.page.getByLabel('Fehlende Unterlagen').fill('Impfpass des Hundes');
+  await clerk.page.getByLabel('Einzureichen bis').fill(dayIn(10));
+  await clerk.page.getByRole('button', { name: 'Unterlagen nachfordern' }).click();
+  await clerk.page.waitForURL('**' + casePath);
+  assert.match(await main(clerk.page), /Impfpass des Hundes/);
+  await clean(clerk.page, 'Vorgang with a document request');
+
+  // the citizen sends it inside the Vorhaben, once the request reached it
+  const citizen = await newPage(javaScript);
+  await citizen.page.goto(`${server.url}/anmelden?next=/meine-antraege`);
+  await signIn(citizen.page, 'erika.mustermann@example.org');
+  await citizen.page.waitForURL('**/meine-antraege');
+  const notices = await noticesIn(citizen.page);
+  const until = Date.now() + 20000;
+  for (;;) {
+    await citizen.page.goto(server.url + '/meine-antraege');
+    const row = citizen.page.locator('tr', { hasText: reference });
+    if (/Unterlagen nachreichen/.test(await row.textContent())) {
+      await row.getByRole('link').first().click();
+      break;
+    }
+    assert.ok(Date.now() < until, `${reference} does not ask for documents`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await citizen.page.waitForURL(/\/antrag\/vorhaben\/[^/]+$/);
+  assert.match(await main(citizen.page), /Impfpass des Hundes/);
+  await clean(citizen.page, 'Vorhaben with the request');
+  await citizen.page.getByLabel('Dateien').setInputFiles({ name: 'impfpass.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await citizen.page.getByRole('button', { name: 'Unterlagen senden' }).click();
+  assert.match(await main(citizen.page), /Ihre Unterlagen wurden an die Behörde gesendet/);
+
+  // the clerk decides with the template; the delivery service announces the notice
+  await clerk.page.reload();
+  assert.match(await main(clerk.page), /Unterlagen nachgereicht/);
+  assert.match(await main(clerk.page), /impfpass\.pdf/);
+  await clerk.page.getByRole('link', { name: 'Bescheid erstellen' }).click();
+  await clerk.page.waitForURL('**' + casePath + '/bescheid');
+  assert.match(await main(clerk.page), /Hundesteuerbescheid/);
+  await clean(clerk.page, 'notice from the template');
+  await clerk.page.getByRole('button', { name: 'Bescheid erstellen, siegeln und zustellen' }).click();
+  await clerk.page.waitForURL('**' + casePath + '**');
+  const announced = Date.now() + 30000;
+  while (!/Gilt als bekanntgegeben am/.test(await main(clerk.page))) {
+    assert.ok(Date.now() < announced, 'the notice was not announced');
+    await new Promise((r) => setTimeout(r, 1000));
+    await clerk.page.reload();
+  }
+  assert.match(await main(clerk.page), /Ablagebestätigung/);
+  await clean(clerk.page, 'Vorgang with the announced notice');
+  assert.deepEqual(clerk.outside, []);
+  await clerk.context.close();
+
+  // one notice more in the citizen's mailbox: this Vorgang's, sealed, as a PDF
+  assert.equal(await noticesIn(citizen.page), notices + 1);
+  await citizen.page.locator('main tr', { hasText: 'Bescheid über die Hundesteuer' }).getByRole('link').first().click();
+  assert.match(await main(citizen.page), new RegExp(reference));
+  await clean(citizen.page, 'the notice in the mailbox');
+  assert.deepEqual(citizen.outside, []);
+  await citizen.context.close();
+}
+
 // The pages the guest sees as the signed-in citizen does.
 const sharedPages = ['start page', 'first form page', 'dogs page', 'dogs page with two dogs',
   'declaration page of the form', 'documents page', 'documents page with a file', 'payment step',
@@ -283,6 +377,7 @@ for (const javaScript of [true, false]) {
     assert.deepEqual(outside, []);
     await context.close();
     await clerkSees(reference, javaScript, (p, what) => cleaner(p)(what));
+    await clerkDecides(reference, javaScript, (p, what) => cleaner(p)(what));
   });
 
   test(`a guest applies for two dogs in Wismar through the mailed link (JavaScript ${on})`, async () => {

@@ -483,8 +483,56 @@ TEST_P(Casework_, AStatementsDayPassesAndAForwardedVorgangStartsAgainElsewhere) 
   EXPECT_EQ((*theirs)[0].status, "answered");
   EXPECT_EQ((*theirs)[1].status, "cancelled");
   EXPECT_TRUE(work_->asked_of(schwerin()).empty()) << "the cancelled request is gone";
+  EXPECT_EQ(work_->asked(school, "").error().code, core::ErrorCode::not_found)
+      << "the answered request is Wismar's, and the Vorgang no longer is";
   EXPECT_EQ(work_->forward(c, k.id, "hwi-steuern", "zurück").error().code,
             core::ErrorCode::not_found);
+}
+
+// A party reads and answers only while the Vorgang is in a check: a withdrawn application
+// is no longer shared with anyone asked about it.
+TEST_P(Casework_, ARequestForAStatementEndsWithTheChecks) {
+  auto k = open("a1");
+  auto c = clerk();
+  StatementRequest school{.party_kind = "outside",
+                          .authority_id = "",
+                          .name = "Grundschule",
+                          .email = "sekretariat@schule.example",
+                          .question = "Besucht das Kind Ihre Schule?",
+                          .deadline_on = "2026-10-01",
+                          .share_documents = true};
+  auto asked = work_->ask_statement(c, k.id, school);
+  ASSERT_TRUE(asked);
+  auto authority = work_->ask_statement(c, k.id,
+                                        {.party_kind = "authority",
+                                         .authority_id = "sn-buergeramt",
+                                         .name = "",
+                                         .email = "",
+                                         .question = "?",
+                                         .deadline_on = "2026-10-01",
+                                         .share_documents = true});
+  ASSERT_TRUE(authority);
+  Party holder{.staffer = std::nullopt, .token = asked->token};
+  ASSERT_TRUE(work_->asked(holder, ""));
+  ASSERT_TRUE(work_->shared_document(holder, "", "antrag"));
+  EXPECT_EQ(work_->asked_of(schwerin()).size(), 1u);
+  // a text with a NUL is refused, not cut short by one database and kept by the other
+  auto nul = work_->answer_statement(holder, "",
+                                     {.text = std::string("Ja.\0 Aber nein.", 15), .files = {}});
+  ASSERT_FALSE(nul);
+  EXPECT_EQ(nul.error().fields.front().field, "statement_answer");
+  ASSERT_TRUE(work_->withdraw(k.application_id, "account:k-erika"));
+  EXPECT_EQ(work_->asked(holder, "").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->shared_document(holder, "", "antrag").error().code, core::ErrorCode::not_found);
+  EXPECT_EQ(work_->answer_statement(holder, "", {.text = "Ja.", .files = {}}).error().code,
+            core::ErrorCode::not_found);
+  EXPECT_TRUE(work_->asked_of(schwerin()).empty());
+  EXPECT_EQ(work_->asked(Party{schwerin(), ""}, authority->id).error().code,
+            core::ErrorCode::not_found);
+  EXPECT_EQ(work_->ask_statement(c, k.id, school).error().fields.front().field, "statement_party")
+      << "nobody is asked about a withdrawn application";
+  clock_.advance(std::chrono::days(30));
+  EXPECT_EQ(work_->run_request_deadlines(), 0) << "nobody is told of a day that no longer counts";
 }
 
 TEST_P(Casework_, AWithdrawalShowsAtOnceAndEndsTheRequests) {

@@ -419,6 +419,8 @@ TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
   EXPECT_TRUE(has(page.body, "Noch keine andere Stelle beteiligt.")) << page.body;
   EXPECT_TRUE(has(page.body, "value=\"sn-buergeramt\""));
   EXPECT_FALSE(has(page.body, "<option value=\"hwi-steuern\""));  // its own authority
+  // named with the tenant, which the catalog's editors cannot rename
+  EXPECT_TRUE(has(page.body, "Landeshauptstadt Schwerin, Bürgeramt (Landeshauptstadt Schwerin)"));
   auto token = test::HttpClient::csrf_token_in(page.body);
   auto in_two_weeks =
       core::format_day(core::berlin_day(core::SystemClock().now()) + std::chrono::days(14));
@@ -468,6 +470,13 @@ TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
   auto asked = work.statements(wismar_lead, hund_);
   ASSERT_EQ(asked->size(), 1u);
   auto id = asked->front().id;
+  // Schwerin has no clerk: its administration is mailed the link to the request
+  EXPECT_EQ(app_->database()
+                .query("SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE "
+                       "'%verwaltung@schwerin.example%' AND payload LIKE ?",
+                       "%/verwaltung/beteiligungen/" + id + "%")
+                .size(),
+            1u);
   auto schwerin = signed_in("verwaltung@schwerin.example");
   auto list = schwerin.get("/verwaltung/beteiligungen");
   ASSERT_EQ(list.status, 200);
@@ -559,7 +568,8 @@ TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
                   .query("SELECT id FROM case_statements WHERE token_hash = ?", secret)
                   .empty());
   auto outsider = client();
-  EXPECT_EQ(outsider.get("/beteiligung?zugang=" + secret.substr(0, 42) + "A").status, 404);
+  auto wrong = secret.substr(0, 42) + (secret.back() == 'A' ? "B" : "A");
+  EXPECT_EQ(outsider.get("/beteiligung?zugang=" + wrong).status, 404);
   EXPECT_EQ(outsider.get("/beteiligung").status, 404);
   auto link = "/beteiligung?zugang=" + secret;
   auto open = outsider.get(link);

@@ -456,14 +456,20 @@ struct Applications::Impl {
                                       const std::string& authority_id,
                                       const std::string& authority_name,
                                       const std::string& job_id) {
-    db.transaction([&](core::db::Connection& tx) {
-      tx.execute(
-          "UPDATE applications SET authority_id = ?, authority_name = ?, updated_at = ? "
-          "WHERE id = ?",
-          authority_id, authority_name, core::to_millis(clock.now()), id);
-      record(tx, "system:cases", "application.forwarded", id,
-             core::json_object({{"authority", authority_id}}));
-    });
+    // named only while the Vorgang is there (a later forwarding's job names the next one),
+    // and once (a retried job changes nothing)
+    auto k = parts.cases.by_application(id);
+    if (k && k->authority_id == authority_id) {
+      db.transaction([&](core::db::Connection& tx) {
+        if (tx.execute("UPDATE applications SET authority_id = ?, authority_name = ?, "
+                       "updated_at = ? WHERE id = ? AND authority_id <> ?",
+                       authority_id, authority_name, core::to_millis(clock.now()), id,
+                       authority_id) == 1) {
+          record(tx, "system:cases", "application.forwarded", id,
+                 core::json_object({{"authority", authority_id}}));
+        }
+      });
+    }
     auto a = load(id);
     if (!a) return core::JobOutcome::ok();
     auto link = a->is_guest() ? guest_link(*a)

@@ -296,7 +296,23 @@ std::string hundesteuer(const DemoParts& p) {
       continue;
     }
     must(p.work.move(clerk, k, material_check, ""), "material check");
-    if (s.state == material_check) continue;
+    if (s.state == material_check) {
+      // Schwerin's Bürgeramt is asked whether the dog is taxed there already
+      must(p.work.ask_statement(
+               clerk, k,
+               {.party_kind = "authority",
+                .authority_id = "sn-buergeramt",
+                .name = "",
+                .email = "",
+                .question = fmt::format("Guten Tag,\n\nist der Hund {} ({}) der Antragstellerin "
+                                        "bereits in Schwerin zur Hundesteuer angemeldet?",
+                                        s.dog, s.breed),
+                .deadline_on =
+                    core::format_day(core::berlin_day(p.clock.now()) + std::chrono::days(14)),
+                .share_documents = true}),
+           "request for a statement");
+      continue;
+    }
     must(p.work.decide(clerk, k, {.template_id = template_id}), "decision");
   }
   // the notices go out (the guest's by post), and what follows the announcement

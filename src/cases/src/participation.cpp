@@ -34,6 +34,8 @@ constexpr std::size_t kMaxPartyName = 200;
 constexpr int kMaxStatementDays = 366;
 // what one Vorgang takes, so that nobody mails without end from it
 constexpr std::int64_t kMaxStatements = 20;
+// and at most this much in the answers' attachments (they go into its ZIP and e-file)
+constexpr std::int64_t kMaxStatementBytes = 50LL * 1024 * 1024;
 // a link's secret is 43 characters (32 bytes); anything much longer is not one
 constexpr std::size_t kMaxToken = 100;
 constexpr const char* kStatementColumns =
@@ -100,9 +102,18 @@ void check_day(const core::Clock& clock, std::string_view text, const char* fiel
   }
 }
 
+// A text of lines: no control character but tab and line breaks (PostgreSQL would cut it at
+// a NUL, SQLite keep it).
+bool plain_text(std::string_view text) {
+  return std::ranges::none_of(text, [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') || c == 0x7f;
+  });
+}
+
 void check_text(std::string_view text, std::size_t max, const char* field, Error& invalid) {
   if (core::trim(text).empty()) invalid.and_field(field, "is required");
-  if (text.size() > max || !core::valid_utf8(text)) {
+  if (text.size() > max || !core::valid_utf8(text) || !plain_text(text)) {
     invalid.and_field(field, fmt::format("must be at most {} characters", max));
   }
 }
@@ -133,25 +144,29 @@ struct Asked {
 
 core::Result<Asked> find_asked(Casework::Impl& d, core::db::Connection& c, const Party& party,
                                std::string_view statement_id, bool for_update) {
-  auto lock = for_update ? c.for_update() : std::string();
+  std::string lock(for_update ? c.for_update() : std::string_view());
   std::optional<core::db::Row> r;
   if (party.staffer) {
-    r = c.query_one(fmt::format("SELECT {} FROM case_statements WHERE id = ? AND party_kind = "
-                                "'authority'{}",
+    r = c.query_one(fmt::format("SELECT {}, asking_tenant_id FROM case_statements WHERE id = ? "
+                                "AND party_kind = 'authority'{}",
                                 kStatementColumns, lock),
                     std::string(statement_id));
     if (r && !works_for(*party.staffer, r->text(4))) r.reset();
   } else if (!party.token.empty() && party.token.size() <= kMaxToken) {
-    r = c.query_one(fmt::format("SELECT {} FROM case_statements WHERE token_hash = ? AND "
-                                "party_kind = 'outside'{}",
+    r = c.query_one(fmt::format("SELECT {}, asking_tenant_id FROM case_statements WHERE "
+                                "token_hash = ? AND party_kind = 'outside'{}",
                                 kStatementColumns, lock),
                     core::crypto::sha256_hex(party.token));
   }
   if (!r) return fail(Error::not_found("no such request for a statement"));
   auto s = read_statement(*r, today_of(d.clock));
   if (s.status == "cancelled") return fail(Error::not_found("no such request for a statement"));
+  // only while the Vorgang is in a check at the authority that asked: not once it was
+  // decided, withdrawn or ended, nor after it was forwarded
   auto k = d.load(c, s.case_id, false);
-  if (!k) return fail(Error::not_found("no such request for a statement"));
+  if (!k || !in_checks(k->state) || k->tenant_id != r->text(16)) {
+    return fail(Error::not_found("no such request for a statement"));
+  }
   load_files(c, s);
   return Asked{std::move(s), std::move(*k)};
 }
@@ -197,7 +212,9 @@ std::vector<AuthorityRef> Casework::authorities() const {
   std::vector<AuthorityRef> out;
   if (!impl_->options.authorities) return out;
   for (auto& a : impl_->options.authorities()) {
-    if (!a.tenant_id.empty()) out.push_back(std::move(a));
+    if (a.tenant_id.empty()) continue;
+    if (impl_->options.tenant_name) a.tenant_name = impl_->options.tenant_name(a.tenant_id);
+    out.push_back(std::move(a));
   }
   std::ranges::sort(out, {}, &AuthorityRef::name);
   return out;
@@ -224,12 +241,14 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
     }
     auto actor = Impl::actor(who);
     auto from_name = authority_name(d.options, *k);
-    d.record(tx, actor, who.name, *k, "case.forwarded",
-             {{"from", from_name}, {"to", target->name}, {"reason", why}});
+    // the rows of requests before the audit record, whose chain is locked last, as
+    // answer_statement locks them: the same order, no deadlock between the two
     if (k->state == state_name(State::documents_requested)) d.end_requests(tx, *k, "cancelled");
     tx.execute(
         "UPDATE case_statements SET status = 'cancelled' WHERE case_id = ? AND status = 'open'",
         k->id);
+    d.record(tx, actor, who.name, *k, "case.forwarded",
+             {{"from", from_name}, {"to", target->name}, {"reason", why}});
     // it arrives at the other authority as if just received: its group, its deadline
     k->tenant_id = target->tenant_id;
     k->authority_id = target->id;
@@ -253,7 +272,7 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
     if (k->state != state_name(State::received)) {
       d.set_state(tx, *k, State::received, actor, who.name, "");
     }
-    d.tell_workers(tx, *k, "forwarded", target->id);
+    d.tell_workers(tx, *k, "forwarded", d.ids.key());  // each forwarding its own mail
     d.jobs.publish(tx, kCaseForwarded,
                    json_object({{"applicationId", k->application_id},
                                 {"fromAuthorityName", from_name},
@@ -324,14 +343,15 @@ core::Result<Statement> Casework::ask_statement(const Staffer& who, std::string_
                 .files = {},
                 .overdue = false,
                 .token = target ? "" : core::crypto::random_token(32)};
-    tx.execute(fmt::format("INSERT INTO case_statements ({}, created_by, token_hash) VALUES (?, ?, "
-                           "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    tx.execute(fmt::format("INSERT INTO case_statements ({}, created_by, token_hash, "
+                           "asking_tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                           "?, ?, ?, ?, ?)",
                            kStatementColumns),
                s.id, s.case_id, s.party_kind, s.party_authority_id, s.party_tenant_id, s.party_name,
                s.party_email, s.question, s.share_documents ? 1 : 0, s.deadline_on, s.status,
                core::to_millis(s.created_at), s.created_by_name, std::string(), core::db::Value{},
                std::string(), Impl::actor(who),
-               s.token.empty() ? std::string() : core::crypto::sha256_hex(s.token));
+               s.token.empty() ? std::string() : core::crypto::sha256_hex(s.token), k->tenant_id);
     d.record(tx, Impl::actor(who), who.name, *k, "case.statement_asked",
              {{"statement", s.id}, {"party", s.party_name}, {"deadline", s.deadline_on}});
     std::vector<std::pair<std::string, std::string>> more = {
@@ -340,10 +360,19 @@ core::Result<Statement> Casework::ask_statement(const Staffer& who, std::string_
         {"party", s.party_name}};
     if (target) {
       auto link = fmt::format("{}/verwaltung/beteiligungen/{}", d.options.public_url, s.id);
-      for (const auto& colleague : d.options.colleagues(target->tenant_id)) {
-        bool works = std::ranges::any_of(
-            colleague.roles, [](const std::string& r) { return r == "clerk" || r == "lead"; });
-        if (works && !colleague.email.empty()) {
+      // its clerks and leads; an authority without them (only its administration) is not
+      // left unaware
+      auto staff = d.options.colleagues(target->tenant_id);
+      auto has = [](const Colleague& colleague, std::initializer_list<std::string_view> roles) {
+        return !colleague.email.empty() && std::ranges::any_of(colleague.roles, [&](const auto& r) {
+          return std::ranges::find(roles, r) != roles.end();
+        });
+      };
+      bool workers = std::ranges::any_of(staff, [&](const Colleague& colleague) {
+        return has(colleague, {"clerk", "lead"});
+      });
+      for (const auto& colleague : staff) {
+        if (workers ? has(colleague, {"clerk", "lead"}) : has(colleague, {"authority_admin"})) {
           d.notify_staff(tx, colleague.email, "statement_asked", *k, s.id, link, more);
         }
       }
@@ -428,14 +457,15 @@ std::vector<StatementView> Casework::asked_of(const Staffer& who) {
   std::vector<core::db::Value> params(tenants.begin(), tenants.end());
   auto today = today_of(d.clock);
   for (const auto& r : c->query_values(
-           fmt::format("SELECT {} FROM case_statements WHERE party_kind = 'authority' AND "
+           fmt::format("SELECT {}, asking_tenant_id FROM case_statements WHERE party_kind = "
+                       "'authority' AND "
                        "party_tenant_id IN ({}) AND status <> 'cancelled' ORDER BY CASE status "
                        "WHEN 'open' THEN 0 ELSE 1 END, deadline_on, id LIMIT 200",
                        kStatementColumns, core::db::parameter_list(tenants.size())),
            params)) {
     auto s = read_statement(r, today);
     auto k = d.load(*c, s.case_id, false);
-    if (!k) continue;
+    if (!k || !in_checks(k->state) || k->tenant_id != r.text(16)) continue;
     out.push_back(view_of(d, {std::move(s), std::move(*k)}));
   }
   return out;
@@ -505,6 +535,16 @@ core::Result<Statement> Casework::answer_statement(const Party& party,
         if (a->statement.status != "open") {
           return fail(Error::conflict("the statement has been given"));
         }
+        auto so_far = tx.query_one(
+            "SELECT COALESCE(SUM(f.size), 0) FROM case_statement_files f JOIN case_statements s "
+            "ON s.id = f.statement_id WHERE s.case_id = ?",
+            a->k.id);
+        std::int64_t adding = 0;
+        for (const auto& f : answer.files) adding += static_cast<std::int64_t>(f.content.size());
+        if (so_far->integer(0) + adding > kMaxStatementBytes) {
+          return fail(Error::invalid("statement_files",
+                                     "a Vorgang takes at most 50 MB of attachments to statements"));
+        }
         auto [actor_id, actor_name] = party_actor(party, a->statement);
         done = std::move(a->statement);
         done.status = "answered";
@@ -541,7 +581,7 @@ int Casework::Impl::tell_overdue_statements() {
         return;
       }
       auto k = load(tx, r.text(1), false);
-      if (!k) return;
+      if (!k || !in_checks(k->state)) return;
       record(tx, "system:cases", "", *k, "case.statement_overdue", {{"statement", r.text(0)}});
       tell_workers(tx, *k, "statement_overdue", r.text(0));
       ++told;

@@ -384,7 +384,9 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
       if (a.id == k.authority_id) continue;
       View v;
       v.set("id", a.id);
-      v.set("name", a.name);
+      v.set("name", a.tenant_name.empty() || a.tenant_name == a.name
+                        ? a.name
+                        : fmt::format("{} ({})", a.name, a.tenant_name));
       v.set("selected",
             form == (std::string_view(list).starts_with("statement") ? "statement" : "forward") &&
                 value("behoerde") == a.id);

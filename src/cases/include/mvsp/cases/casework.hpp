@@ -191,6 +191,9 @@ struct AuthorityRef {
   std::string id;
   std::string name;
   std::string tenant_id;
+  // the tenant's name, as identity has it (set by Casework::authorities): an authority's
+  // name is the catalog editors' to change, the tenant's is not, so choices show both
+  std::string tenant_name;
 };
 
 // What the clerk asks for in a participation (Beteiligung): a statement of another
