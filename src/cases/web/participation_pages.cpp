@@ -26,16 +26,6 @@ using namespace staff;
 
 constexpr std::string_view kOutside = "/beteiligung";
 
-std::vector<std::string> paragraphs(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (auto t = core::trim(line); !t.empty()) out.emplace_back(t);
-  }
-  return out;
-}
-
 // Where the party's page and its downloads are: by the request's id for staff, by the
 // link's secret for an outside body.
 struct Where {
@@ -90,7 +80,7 @@ Response party_page(const Ctx& c, Request& req, const Where& w, const StatementV
   model.set("deadline", core::format_day_de(v.statement.deadline_on));
   model.set("overdue", v.statement.overdue);
   model.set_list("question", {});
-  for (const auto& p : paragraphs(v.statement.question)) model.add("question", View::of(p));
+  for (const auto& p : lines(v.statement.question)) model.add("question", View::of(p));
   model.set_list("documents", {});
   for (const auto& [what, filename] : v.documents) {
     View d;
@@ -102,7 +92,7 @@ Response party_page(const Ctx& c, Request& req, const Where& w, const StatementV
   model.set("open", v.statement.status == "open");
   model.set("answered", v.statement.status == "answered");
   model.set_list("answer", {});
-  for (const auto& p : paragraphs(v.statement.answer)) model.add("answer", View::of(p));
+  for (const auto& p : lines(v.statement.answer)) model.add("answer", View::of(p));
   if (v.statement.answered_at) {
     model.set("answered_at",
               fmt::format(fmt::runtime(c.t(req, "participation.answer_by")),
@@ -159,11 +149,7 @@ Response document(const Ctx& c, Request& req) {
   if (!file) return c.pages.error(req, core::Error::not_found("no such document"));
   Response res;
   res.body = std::move(file->content);
-  res.set_header("Content-Type", file->media_type);
-  res.set_header("Content-Disposition", web::attachment_disposition(file->filename));
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  return res;
+  return download_headers(std::move(res), file->media_type, file->filename);
 }
 
 Response list(const Ctx& c, Request& req) {

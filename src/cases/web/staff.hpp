@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <mvsp/cases/casework.hpp>
+#include <mvsp/core/text.hpp>
 #include <mvsp/web/errors.hpp>
 #include <mvsp/web/pages.hpp>
 #include <mvsp/web/sessions.hpp>
 #include <mvsp/web/templates.hpp>
 #include <mvsp/web/view.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -105,6 +107,28 @@ inline void add_errors(const Ctx& c, const Request& req, View& model, const core
     e.set("message", field_message(c, req, field, message));
     model.add("errors", std::move(e));
   }
+}
+
+// The lines of a text the person wrote, trimmed, without empty ones: paragraphs of a
+// message, the documents of a request.
+inline std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!core::trim(line).empty()) out.emplace_back(core::trim(line));
+  }
+  return out;
+}
+
+// A download: to be saved, never cached, never sniffed.
+inline Response download_headers(Response res, const std::string& type,
+                                 const std::string& filename) {
+  res.set_header("Content-Type", type);
+  res.set_header("Content-Disposition", web::attachment_disposition(filename));
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  return res;
 }
 
 }  // namespace mvsp::cases::staff

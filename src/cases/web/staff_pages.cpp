@@ -172,8 +172,6 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
   return fmt::format("{}", fmt::join(parts, " · "));
 }
 
-std::vector<std::string> lines(const std::string& text);
-
 // One message as the Vorgang page shows it: who wrote when, the text in paragraphs, the
 // attachments.
 View message_view(const Ctx& c, const Request& req, const Case& k, const Message& m) {
@@ -477,17 +475,6 @@ Response step(const Ctx& c, Request& req, std::string_view form,
   return case_page(c, req, *f.who, fresh ? *fresh : *f.k, &done.error(), form, sent);
 }
 
-std::vector<std::string> lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (!core::trim(line).empty()) out.emplace_back(core::trim(line));
-  }
-  return out;
-}
-
 Response assign(const Ctx& c, Request& req) {
   return step(c, req, "assign", {"bearbeitung"},
               [&](const Staffer& who, const Case& k, auto& sent) {
@@ -647,8 +634,6 @@ Response cancel_statement(const Ctx& c, Request& req) {
   });
 }
 
-Response download_headers(Response res, const std::string& type, const std::string& filename);
-
 // A position in a path ("3"), or nothing for anything but digits.
 std::optional<int> position_in(std::string_view n) {
   int position = -1;
@@ -710,14 +695,6 @@ Response statement_file(const Ctx& c, Request& req) {
   Response res;
   res.body = out.str();
   return download_headers(std::move(res), file->media_type, file->filename);
-}
-
-Response download_headers(Response res, const std::string& type, const std::string& filename) {
-  res.set_header("Content-Type", type);
-  res.set_header("Content-Disposition", web::attachment_disposition(filename));
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  return res;
 }
 
 Response answers(const Ctx& c, Request& req, const std::string& kind) {
