@@ -89,7 +89,7 @@ void fill(mvsp::core::db::Database& db, int n) {
             "payment_status, payment_method, payment_amount_cents, kassenzeichen, pdf_blob_id, "
             "json_blob_id, xml_blob_id, aktenzeichen, group_id, assignee_id, updated_at, "
             "deadline_on) VALUES ";
-        std::string terms = "INSERT INTO case_terms (term, case_id) VALUES ";
+        std::string terms = "INSERT INTO case_terms (term, case_id, received_at) VALUES ";
         for (int i = b; i < std::min(n, b + kBatch); ++i) {
           auto id = fmt::format("c{:025}", i);
           auto code = fmt::format("{:05}", i % 100000);
@@ -111,9 +111,10 @@ void fill(mvsp::core::db::Database& db, int n) {
               "'','32.1-{}','{}','',{},'{}')",
               sql_text(id), sql_text(reference), kTenant, i % 3, sql_text("a" + id), given, family,
               reference, given, state, at, at, serial, group, at, deadline);
-          terms +=
-              fmt::format("('mv','{0}'),('{1}','{0}'),('{2}','{0}'),('{3}','{0}'),('{4}','{0}')",
-                          id, code, serial, given, family);
+          terms += fmt::format(
+              "('mv','{0}',{5}),('{1}','{0}',{5}),('{2}','{0}',{5}),('{3}','{0}',{5}),('{4}','{0}',"
+              "{5})",
+              id, code, serial, given, family, at);
         }
         tx.execute(cases);
         tx.execute(terms);

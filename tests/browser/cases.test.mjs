@@ -299,7 +299,7 @@ test('the clerk asks an outside body and another authority for statements and fo
   // an outside body without name, address and question: each rule named
   await ask.getByLabel(/eine Stelle außerhalb der Plattform/).check();
   await ask.getByRole('button', { name: 'Stellungnahme anfordern' }).click();
-  for (const rule of [/Geben Sie den Namen der Stelle an/, /E-Mail-Adresse der Stelle an/, /Schreiben Sie Ihre Frage/, /Geben Sie einen Tag nach heute/]) {
+  for (const rule of [/Geben Sie den Namen der Stelle an/, /E-Mail-Adresse der Stelle an/, /Schreiben Sie Ihre Frage/, /Geben Sie bei „Stellungnahme bis“ einen Tag/]) {
     assert.match(await main(clerk.page), rule);
   }
   await expectClean(clerk.page, 'statement request with errors');
@@ -307,6 +307,7 @@ test('the clerk asks an outside body and another authority for statements and fo
   await ask.getByLabel('E-Mail-Adresse der Stelle').fill('sekretariat@grundschule.example');
   await ask.getByLabel('Ihre Frage').fill('Besucht das Kind des Halters Ihre Schule?');
   await ask.getByLabel('Stellungnahme bis').fill(dayIn(14));
+  await ask.getByLabel('Antrag und Unterlagen zum Lesen freigeben').check();
   await ask.getByRole('button', { name: 'Stellungnahme anfordern' }).click();
   await clerk.page.waitForURL('**' + casePath);
   assert.match(await main(clerk.page), /Grundschule am Lindenplatz \(sekretariat@grundschule\.example\)/);

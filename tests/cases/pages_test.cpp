@@ -441,9 +441,10 @@ TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
                   {"frage", " "},
                   {"frist", "2020-01-01"}});
   EXPECT_EQ(bad.status, 422);
-  for (const auto* rule : {"Geben Sie den Namen der Stelle an", "E-Mail-Adresse der Stelle",
-                           "Schreiben Sie Ihre Frage", "Geben Sie einen Tag nach heute",
-                           "href=\"#statement_email\""}) {
+  for (const auto* rule :
+       {"Geben Sie den Namen der Stelle an", "E-Mail-Adresse der Stelle",
+        "Schreiben Sie Ihre Frage", "Geben Sie bei „Stellungnahme bis“ einen Tag",
+        "href=\"#statement_email\""}) {
     EXPECT_TRUE(has(bad.body, rule)) << rule;
   }
   EXPECT_EQ(ask(clerk, token,
@@ -648,7 +649,7 @@ TEST_P(CasePages, TheClerkForwardsAVorgangToTheCompetentAuthority) {
   };
   auto bad = forward({{"behoerde", "gibt-es-nicht"}, {"grund", ""}});
   EXPECT_EQ(bad.status, 422);
-  EXPECT_TRUE(has(bad.body, "Wählen Sie eine andere Behörde auf der Plattform"));
+  EXPECT_TRUE(has(bad.body, "Wählen Sie bei „Zuständige Behörde“ eine andere Behörde"));
   EXPECT_TRUE(has(bad.body, "Begründen Sie die Abgabe"));
   EXPECT_EQ(forward({{"behoerde", "hwi-steuern"}, {"grund", "x"}}).status, 422);
   EXPECT_EQ(app_->get<Cases>().find({wismar_}, hund_)->authority_id, "hwi-steuern");
@@ -669,6 +670,12 @@ TEST_P(CasePages, TheClerkForwardsAVorgangToTheCompetentAuthority) {
   ASSERT_TRUE(k);
   EXPECT_EQ(k->tenant_id, schwerin_);
   EXPECT_EQ(k->state, "received");
+  // Schwerin has no clerk: its administration is mailed of the Vorgang that arrived
+  EXPECT_EQ(app_->database()
+                .query("SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE "
+                       "'%verwaltung@schwerin.example%' AND payload LIKE '%abgegeben%'")
+                .size(),
+            1u);
   // the applicant is told: the applications component's job is queued
   EXPECT_EQ(
       app_->database().query("SELECT id FROM jobs WHERE kind = 'applications.forwarded'").size(),

@@ -88,12 +88,13 @@ struct Casework::Impl {
                     const Case& k, std::string_view occasion = {}, std::string link = {},
                     const std::vector<std::pair<std::string, std::string>>& more = {});
   // The same to whoever works the Vorgang: the clerk it is assigned to, else the clerks of
-  // its group (or of the tenant, when it has none).
+  // its group (or of the tenant, when it has none); when that is nobody with an address,
+  // the tenant's administration.
   void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
                     std::string_view occasion = {});
   void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
-  void write_terms(core::db::Connection& tx, const std::string& case_id,
-                   const std::vector<std::string>& terms);
+  // The search words of the Vorgang, each with its arrival (the order of the inbox).
+  void write_terms(core::db::Connection& tx, const Case& k, const std::vector<std::string>& terms);
 
   // --- deadlines (deadlines.cpp)
   core::BusinessCalendar calendar(core::db::Connection& c, std::string_view tenant_id);

@@ -233,8 +233,7 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
     auto k = d.visible(tx, who, id, true);
     if (!k) return k;
     if (!in_checks(k->state)) {
-      return fail(
-          Error::invalid("forward_authority", "a Vorgang can be forwarded during the checks only"));
+      return fail(Error::invalid("state", "a Vorgang can be forwarded during the checks only"));
     }
     if (target->id == k->authority_id) {
       return fail(Error::invalid("forward_authority", "is the authority that has the Vorgang"));
@@ -247,8 +246,13 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
     tx.execute(
         "UPDATE case_statements SET status = 'cancelled' WHERE case_id = ? AND status = 'open'",
         k->id);
+    // the Aktenzeichen was the forwarding authority's: on the timeline, not the Vorgang
     d.record(tx, actor, who.name, *k, "case.forwarded",
-             {{"from", from_name}, {"to", target->name}, {"reason", why}});
+             {{"from", from_name},
+              {"to", target->name},
+              {"reason", why},
+              {"formerAktenzeichen", k->aktenzeichen}});
+    k->aktenzeichen.clear();
     // it arrives at the other authority as if just received: its group, its deadline
     k->tenant_id = target->tenant_id;
     k->authority_id = target->id;
@@ -263,7 +267,8 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
     k->updated_at = d.clock.now();
     tx.execute(
         "UPDATE cases SET tenant_id = ?, authority_id = ?, group_id = ?, assignee_id = '', "
-        "assignee_name = '', resume_state = '', deadline_rule = '', deadline_from = '', "
+        "assignee_name = '', aktenzeichen = '', resume_state = '', deadline_rule = '', "
+        "deadline_from = '', "
         "deadline_extensions = '', deadline_on = ?, updated_at = ? WHERE id = ?",
         k->tenant_id, k->authority_id, k->group_id, std::string(kNoDeadline),
         core::to_millis(k->updated_at), k->id);
@@ -312,8 +317,7 @@ core::Result<Statement> Casework::ask_statement(const Staffer& who, std::string_
     auto k = d.visible(tx, who, id, true);
     if (!k) return fail(k.error());
     if (!in_checks(k->state)) {
-      return fail(
-          Error::invalid("statement_party", "a statement can be asked for during the checks only"));
+      return fail(Error::invalid("state", "a statement can be asked for during the checks only"));
     }
     if (target && target->id == k->authority_id) {
       return fail(Error::invalid("statement_authority", "is the authority that has the Vorgang"));

@@ -156,7 +156,9 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
           parts.push_back(
               fmt::format("{}: {}", c.t(req, fmt::format("timeline_count.{}", key)), n));
         }
-      } else if (auto v = get(key); !v.empty()) {
+      } else if (auto v = get(key); !v.empty() && !(std::string_view(key) == "party" &&
+                                                    by.find(v) != std::string::npos)) {
+        // (the party, unless it answered itself and is named already)
         parts.push_back(v);
       }
     }
@@ -397,7 +399,8 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   model.set("statement_email_value", value("email"));
   model.set("statement_question_value", value("frage"));
   model.set("statement_deadline_value", value("frist"));
-  model.set("share_checked", form != "statement" || value("unterlagen") == "ja");
+  // unticked until the clerk chooses to share (an outside body needs the least)
+  model.set("share_checked", form == "statement" && value("unterlagen") == "ja");
   model.set("forward_reason_value", value("grund"));
   // documents
   model.set_list("documents", {});
