@@ -504,6 +504,9 @@ TEST_P(Casework_, AStatementsDayPassesAndAForwardedVorgangStartsAgainElsewhere) 
   EXPECT_EQ(moved->state, "received");
   EXPECT_TRUE(moved->assignee_id.empty());
   EXPECT_TRUE(moved->aktenzeichen.empty()) << "Wismar's file number is not Schwerin's";
+  EXPECT_TRUE(work_->inbox(schwerin(), {.text = "hst", .state = "all"})->rows.empty())
+      << "nor is it among the search words";
+  EXPECT_EQ(work_->inbox(schwerin(), {.text = "müller", .state = "all"})->rows.size(), 1u);
   auto timeline = work_->timeline(k.id);
   auto forwarded = std::ranges::find(timeline, "case.forwarded", &TimelineEntry::action);
   ASSERT_NE(forwarded, timeline.end());
@@ -555,7 +558,16 @@ TEST_P(Casework_, ARequestForAStatementEndsWithTheChecks) {
                                      {.text = std::string("Ja.\0 Aber nein.", 15), .files = {}});
   ASSERT_FALSE(nul);
   EXPECT_EQ(nul.error().fields.front().field, "statement_answer");
+  // a form feed pasted from a PDF is a line break, not a refusal
+  ASSERT_TRUE(work_->answer_statement(Party{schwerin(), ""}, authority->id,
+                                      {.text = "Seite 1\fSeite 2", .files = {}}));
+  EXPECT_EQ(work_->statements(c, k.id)->back().answer, "Seite 1\nSeite 2");
   ASSERT_TRUE(work_->withdraw(k.application_id, "account:k-erika"));
+  auto after = work_->statements(c, k.id);
+  ASSERT_TRUE(after);
+  for (const auto& st : *after) {
+    EXPECT_NE(st.status, "open") << "the open request ends with the checks";
+  }
   EXPECT_EQ(work_->asked(holder, "").error().code, core::ErrorCode::not_found);
   EXPECT_EQ(work_->shared_document(holder, "", "antrag").error().code, core::ErrorCode::not_found);
   EXPECT_EQ(work_->answer_statement(holder, "", {.text = "Ja.", .files = {}}).error().code,

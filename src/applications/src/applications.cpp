@@ -456,10 +456,11 @@ struct Applications::Impl {
                                       const std::string& authority_id,
                                       const std::string& authority_name,
                                       const std::string& job_id) {
-    // named only while the Vorgang is there (a later forwarding's job names the next one),
-    // and once (a retried job changes nothing)
+    // named only while the Vorgang is there, and once (a retried job changes nothing)
     auto k = parts.cases.by_application(id);
-    if (k && k->authority_id == authority_id) {
+    // a forwarding overtaken by a later one: that one's job names and tells
+    if (!k || k->authority_id != authority_id) return core::JobOutcome::ok();
+    {
       db.transaction([&](core::db::Connection& tx) {
         if (tx.execute("UPDATE applications SET authority_id = ?, authority_name = ?, "
                        "updated_at = ? WHERE id = ? AND authority_id <> ?",

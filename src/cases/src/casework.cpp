@@ -289,6 +289,13 @@ void Casework::Impl::set_state(core::db::Connection& tx, Case& k, State to,
                                const std::string& actor_id, const std::string& actor_name,
                                std::string_view note) {
   auto from = k.state;
+  // out of the checks: nobody asked for a statement reads or answers any more
+  if (to != State::received && to != State::formal_check && to != State::documents_requested &&
+      to != State::material_check) {
+    tx.execute(
+        "UPDATE case_statements SET status = 'cancelled' WHERE case_id = ? AND status = 'open'",
+        k.id);
+  }
   k.state = std::string(state_name(to));
   k.updated_at = clock.now();
   tx.execute("UPDATE cases SET state = ?, updated_at = ? WHERE id = ?", k.state,
@@ -646,11 +653,9 @@ core::Result<InboxPage> Casework::inbox(const Staffer& who, const InboxQuery& q)
     if (auto tilde = q.after.find('~'); tilde != std::string::npos) {
       std::int64_t ms = 0;
       std::from_chars(q.after.data(), q.after.data() + tilde, ms);
-      auto id = q.after.substr(tilde + 1);
-      while (from < listed->size() &&
-             (listed_at[from] < ms || (listed_at[from] == ms && (*listed)[from] <= id))) {
-        ++from;
-      }
+      // those of the same time are left to the keyset in the query, which orders ids as
+      // the database does
+      while (from < listed->size() && listed_at[from] < ms) ++from;
     }
     for (std::size_t chunk = 64; from < listed->size() && found.size() <= std::size_t(limit);
          chunk *= 4) {

@@ -102,6 +102,15 @@ void check_day(const core::Clock& clock, std::string_view text, const char* fiel
   }
 }
 
+// A text as pasted: form feeds and vertical tabs (from PDF and word processors) become line
+// breaks.
+std::string pasted(std::string_view text) {
+  std::string out(text);
+  std::ranges::replace_if(
+      out, [](char ch) { return ch == '\f' || ch == '\v'; }, '\n');
+  return out;
+}
+
 // A text of lines: no control character but tab and line breaks (PostgreSQL would cut it at
 // a NUL, SQLite keep it).
 bool plain_text(std::string_view text) {
@@ -226,9 +235,10 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
   Error invalid{core::ErrorCode::invalid_input, "The forwarding is not complete.", {}, {}};
   auto target = authority_of(d.options, authority_id);
   if (!target) invalid.and_field("forward_authority", "choose an authority on the platform");
-  check_text(reason, kMaxReason, "forward_reason", invalid);
+  auto reason_text = pasted(reason);
+  check_text(reason_text, kMaxReason, "forward_reason", invalid);
   if (!invalid.fields.empty()) return fail(std::move(invalid));
-  auto why = std::string(core::trim(reason));
+  auto why = std::string(core::trim(reason_text));
   return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Case> {
     auto k = d.visible(tx, who, id, true);
     if (!k) return k;
@@ -253,6 +263,12 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
               {"reason", why},
               {"formerAktenzeichen", k->aktenzeichen}});
     k->aktenzeichen.clear();
+    // its search words again without that Aktenzeichen
+    tx.execute("DELETE FROM case_terms WHERE case_id = ?", k->id);
+    auto answers = d.cases.answers(k->id, "json");
+    std::vector<std::string> texts = {k->reference, k->applicant.name, k->applicant.email,
+                                      k->title};
+    d.write_terms(tx, *k, search_terms(texts, answers ? *answers : std::string()));
     // it arrives at the other authority as if just received: its group, its deadline
     k->tenant_id = target->tenant_id;
     k->authority_id = target->id;
@@ -310,7 +326,8 @@ core::Result<Statement> Casework::ask_statement(const Staffer& who, std::string_
   } else {
     invalid.and_field("statement_party", "must be authority or outside");
   }
-  check_text(request.question, kMaxQuestion, "statement_question", invalid);
+  auto question = pasted(request.question);
+  check_text(question, kMaxQuestion, "statement_question", invalid);
   check_day(d.clock, request.deadline_on, "statement_deadline", invalid);
   if (!invalid.fields.empty()) return fail(std::move(invalid));
   return d.db.transaction([&](core::db::Tx& tx) -> core::Result<Statement> {
@@ -335,7 +352,7 @@ core::Result<Statement> Casework::ask_statement(const Staffer& who, std::string_
                 .party_tenant_id = target ? target->tenant_id : "",
                 .party_name = target ? target->name : name,
                 .party_email = target ? "" : email,
-                .question = std::string(core::trim(request.question)),
+                .question = std::string(core::trim(question)),
                 .share_documents = request.share_documents,
                 .deadline_on = std::string(request.deadline_on),
                 .status = "open",
@@ -517,12 +534,33 @@ core::Result<Statement> Casework::answer_statement(const Party& party,
                                                    const StatementAnswer& answer) {
   auto& d = *impl_;
   Error invalid{core::ErrorCode::invalid_input, "The statement is not complete.", {}, {}};
-  check_text(answer.text, kMaxAnswer, "statement_answer", invalid);
+  auto text = pasted(answer.text);
+  check_text(text, kMaxAnswer, "statement_answer", invalid);
   check_attachments(answer.files, "statement_files", invalid);
   if (!invalid.fields.empty()) return fail(std::move(invalid));
-  // found before the scan, so that a stranger's files are not scanned at all
-  if (auto a = find_asked(d, *d.db.acquire(), party, statement_id, false); !a) {
-    return fail(a.error());
+  std::int64_t adding = 0;
+  for (const auto& f : answer.files) adding += static_cast<std::int64_t>(f.content.size());
+  // The Vorgang's attachments to statements so far; within its lock when writing, so that
+  // two answers at once do not both fit.
+  auto too_much = [&](core::db::Connection& c, const std::string& case_id) {
+    auto so_far = c.query_one(
+        "SELECT COALESCE(SUM(f.size), 0) FROM case_statement_files f JOIN case_statements s ON "
+        "s.id = f.statement_id WHERE s.case_id = ?",
+        case_id);
+    return so_far->integer(0) + adding > kMaxStatementBytes;
+  };
+  std::string case_id;
+  {
+    // found (and the budget checked) before the scan, so that a stranger's files are not
+    // scanned at all
+    auto c = d.db.acquire();
+    auto a = find_asked(d, *c, party, statement_id, false);
+    if (!a) return fail(a.error());
+    case_id = a->k.id;
+    if (too_much(*c, case_id)) {
+      return fail(Error::invalid("statement_files",
+                                 "a Vorgang takes at most 50 MB of attachments to statements"));
+    }
   }
   if (auto scanned = scan_attachments(d.options.scanner, answer.files, "statement_files");
       !scanned) {
@@ -534,25 +572,22 @@ core::Result<Statement> Casework::answer_statement(const Party& party,
   auto stored = d.cases.store_with(
       contents,
       [&](core::db::Connection& tx, const std::vector<std::string>& blobs) -> core::Status {
+        // the Vorgang first, then the request: the order of forwarding and of every change
+        // of state, which end requests
+        if (!d.load(tx, case_id, true)) return fail(Error::not_found("no such case"));
         auto a = find_asked(d, tx, party, statement_id, true);
         if (!a) return fail(a.error());
         if (a->statement.status != "open") {
           return fail(Error::conflict("the statement has been given"));
         }
-        auto so_far = tx.query_one(
-            "SELECT COALESCE(SUM(f.size), 0) FROM case_statement_files f JOIN case_statements s "
-            "ON s.id = f.statement_id WHERE s.case_id = ?",
-            a->k.id);
-        std::int64_t adding = 0;
-        for (const auto& f : answer.files) adding += static_cast<std::int64_t>(f.content.size());
-        if (so_far->integer(0) + adding > kMaxStatementBytes) {
+        if (too_much(tx, case_id)) {
           return fail(Error::invalid("statement_files",
                                      "a Vorgang takes at most 50 MB of attachments to statements"));
         }
         auto [actor_id, actor_name] = party_actor(party, a->statement);
         done = std::move(a->statement);
         done.status = "answered";
-        done.answer = std::string(core::trim(answer.text));
+        done.answer = std::string(core::trim(text));
         done.answered_at = d.clock.now();
         done.answered_by = actor_name;
         tx.execute(

@@ -148,8 +148,8 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
       parts.push_back(c.t(req, "timeline_by.system"));
     }
     if (auto to = get("to"); !to.empty()) parts.push_back(c.named(req, "state", to));
-    for (const char* key : {"assigneeName", "aktenzeichen", "party", "items", "documents", "title",
-                            "extension", "reason", "note", "receipt"}) {
+    for (const char* key : {"assigneeName", "aktenzeichen", "formerAktenzeichen", "party", "items",
+                            "documents", "title", "extension", "reason", "note", "receipt"}) {
       if (o->has(key) && o->get(key).isInteger()) {
         // a count (the documents that came with the application), said only when there are some
         if (auto n = o->getValue<int>(key); n > 0) {
@@ -157,7 +157,7 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
               fmt::format("{}: {}", c.t(req, fmt::format("timeline_count.{}", key)), n));
         }
       } else if (auto v = get(key); !v.empty() && !(std::string_view(key) == "party" &&
-                                                    by.find(v) != std::string::npos)) {
+                                                    (by == v || by.ends_with(", " + v)))) {
         // (the party, unless it answered itself and is named already)
         parts.push_back(v);
       }
