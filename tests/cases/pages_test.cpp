@@ -42,6 +42,7 @@ class CasePages : public test::ServerTest {
     }
     for (auto [email, role, tenant] :
          {std::tuple{"sachbearbeitung@wismar.example", "clerk", wismar_},
+          {"zweite@wismar.example", "clerk", wismar_},
           {"kasse@wismar.example", "cashier", wismar_},
           {"verwaltung@schwerin.example", "authority_admin", schwerin_},
           {"verwaltung@wismar.example", "authority_admin", wismar_},
@@ -626,6 +627,38 @@ TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
                 .status,
             404);
   EXPECT_EQ(work.statements(wismar_lead, hund_)->size(), 3u);
+  // The assigned clerk leaves the authority: the next answer goes to the other clerks who
+  // work the Vorgang, not to the administration.
+  EXPECT_EQ(
+      clerk.post_form(base + "/zuweisen", {{"bearbeitung", "ich"}, {"csrf_token", token}}).status,
+      303);
+  ASSERT_EQ(ask(clerk, token,
+                {{"beteiligt", "authority"},
+                 {"behoerde", "sn-buergeramt"},
+                 {"frage", "Noch eine Frage: wohnt der Halter bei Ihnen?"},
+                 {"frist", in_two_weeks}})
+                .status,
+            303);
+  auto fourth = work.statements(wismar_lead, hund_)->back().id;
+  auto& identity = app_->get<identity::Identity>();
+  auto admin_id = identity.accounts.find_by_email("verwaltung@wismar.example")->id;
+  auto clerk_id = identity.accounts.find_by_email("sachbearbeitung@wismar.example")->id;
+  auto told = [&](const std::string& address) {
+    return app_->database()
+        .query(
+            "SELECT payload FROM jobs WHERE kind = 'core.mail' AND payload LIKE ? AND "
+            "payload LIKE '%Stellungnahme zu%'",
+            "%" + address + "%")
+        .size();
+  };
+  auto colleague_before = told("zweite@wismar.example");
+  auto admin_before = told("verwaltung@wismar.example");
+  ASSERT_TRUE(identity.staff.remove_staff(admin_id, wismar_, clerk_id, "de"));
+  ASSERT_TRUE(
+      work.answer_statement(Party{Staffer{"s", "Sina", {{schwerin_, "authority_admin"}}}, ""},
+                            fourth, {.text = "Nein.", .files = {}}));
+  EXPECT_EQ(told("zweite@wismar.example"), colleague_before + 1);
+  EXPECT_EQ(told("verwaltung@wismar.example"), admin_before);
   // every read by a party is in the Vorgang's read record
   auto trail = work.audit_trail(Staffer{"y", "y", {{wismar_, "authority_admin"}}}, hund_);
   ASSERT_TRUE(trail);

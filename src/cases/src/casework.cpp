@@ -344,13 +344,17 @@ void Casework::Impl::tell_workers(core::db::Connection& tx, const Case& k, std::
   auto has = [](const Colleague& colleague, std::string_view role) {
     return std::ranges::find(colleague.roles, role) != colleague.roles.end();
   };
+  // the assignee, when they are still there with an address; else the group's clerks
+  bool assignee = !k.assignee_id.empty() && std::ranges::any_of(staff, [&](const Colleague& c) {
+    return c.account_id == k.assignee_id && !c.email.empty();
+  });
   int told = 0;
   for (const auto& colleague : staff) {
     bool in_group = std::ranges::any_of(
         groups, [&](const auto& r) { return r.text(0) == colleague.account_id; });
     if (colleague.email.empty()) continue;
-    if (k.assignee_id.empty() ? (has(colleague, "clerk") && (k.group_id.empty() || in_group))
-                              : colleague.account_id == k.assignee_id) {
+    if (assignee ? colleague.account_id == k.assignee_id
+                 : has(colleague, "clerk") && (k.group_id.empty() || in_group)) {
       notify_staff(tx, colleague.email, what, k, occasion);
       ++told;
     }

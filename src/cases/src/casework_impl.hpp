@@ -87,9 +87,9 @@ struct Casework::Impl {
   void notify_staff(core::db::Connection& tx, const std::string& address, std::string_view what,
                     const Case& k, std::string_view occasion = {}, std::string link = {},
                     const std::vector<std::pair<std::string, std::string>>& more = {});
-  // The same to whoever works the Vorgang: the clerk it is assigned to, else the clerks of
-  // its group (or of the tenant, when it has none); when that is nobody with an address,
-  // the tenant's administration.
+  // The same to whoever works the Vorgang: the clerk it is assigned to (while they are a
+  // colleague with an address), else the clerks of its group (or of the tenant, when it has
+  // none); when that is nobody with an address, the tenant's administration.
   void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
                     std::string_view occasion = {});
   void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
