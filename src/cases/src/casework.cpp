@@ -376,9 +376,14 @@ void Casework::Impl::prepare_open(core::db::Connection& tx, Case& k, const Intak
     k.group_id = g->text(0);
     tx.execute("UPDATE cases SET group_id = ? WHERE id = ?", k.group_id, k.id);
   }
-  std::vector<std::string> texts = {k.reference, k.applicant.name, k.applicant.email, k.title};
-  write_terms(tx, k, search_terms(texts, in.answers_json));
+  index_words(tx, k, in.answers_json);
   start_deadline(tx, k, k.received_at);
+}
+
+void Casework::Impl::index_words(core::db::Connection& tx, const Case& k,
+                                 const std::string& answers_json) {
+  std::vector<std::string> texts = {k.reference, k.applicant.name, k.applicant.email, k.title};
+  write_terms(tx, k, search_terms(texts, answers_json));
 }
 
 void Casework::Impl::write_terms(core::db::Connection& tx, const Case& k,

@@ -93,6 +93,8 @@ struct Casework::Impl {
   void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
                     std::string_view occasion = {});
   void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
+  // The search words of its reference, applicant, title and answers.
+  void index_words(core::db::Connection& tx, const Case& k, const std::string& answers_json);
   // The search words of the Vorgang, each with its arrival (the order of the inbox).
   void write_terms(core::db::Connection& tx, const Case& k, const std::vector<std::string>& terms);
 

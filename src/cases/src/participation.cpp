@@ -263,12 +263,15 @@ core::Result<Case> Casework::forward(const Staffer& who, std::string_view id,
               {"reason", why},
               {"formerAktenzeichen", k->aktenzeichen}});
     k->aktenzeichen.clear();
-    // its search words again without that Aktenzeichen
+    // its search words again without that Aktenzeichen (the answers read on this
+    // connection: another one from the pool could be waited for while this one writes)
     tx.execute("DELETE FROM case_terms WHERE case_id = ?", k->id);
-    auto answers = d.cases.answers(k->id, "json");
-    std::vector<std::string> texts = {k->reference, k->applicant.name, k->applicant.email,
-                                      k->title};
-    d.write_terms(tx, *k, search_terms(texts, answers ? *answers : std::string()));
+    std::ostringstream answers;
+    if (auto blob = tx.query_one("SELECT json_blob_id FROM cases WHERE id = ?", k->id);
+        blob && !blob->text(0).empty()) {
+      if (auto read = d.cases.read_blob(blob->text(0), answers); !read) return fail(read.error());
+    }
+    d.index_words(tx, *k, answers.str());
     // it arrives at the other authority as if just received: its group, its deadline
     k->tenant_id = target->tenant_id;
     k->authority_id = target->id;
