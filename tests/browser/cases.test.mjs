@@ -302,6 +302,8 @@ test('the clerk asks an outside body and another authority for statements and fo
   for (const rule of [/Geben Sie den Namen der Stelle an/, /E-Mail-Adresse der Stelle an/, /Schreiben Sie Ihre Frage/, /Geben Sie bei „Stellungnahme bis“ einen Tag/]) {
     assert.match(await main(clerk.page), rule);
   }
+  // each at its field too, the field marked invalid
+  assert.ok(await ask.locator('[aria-invalid="true"]').count() >= 4);
   await expectClean(clerk.page, 'statement request with errors');
   await ask.getByLabel('Name der Stelle').fill('Grundschule am Lindenplatz');
   await ask.getByLabel('E-Mail-Adresse der Stelle').fill('sekretariat@grundschule.example');

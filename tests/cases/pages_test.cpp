@@ -442,6 +442,12 @@ TEST_P(CaseMessagePages, AnotherAuthorityAndAnOutsideBodyGiveAStatement) {
                   {"frage", " "},
                   {"frist", "2020-01-01"}});
   EXPECT_EQ(bad.status, 422);
+  // each error also at its field, the field marked invalid and pointing to it
+  EXPECT_TRUE(has(bad.body, "id=\"statement_email-error\""));
+  EXPECT_TRUE(has(bad.body, "aria-describedby=\"statement_email-error\" aria-invalid=\"true\""))
+      << bad.body;
+  EXPECT_TRUE(has(bad.body, "kern-form-input kern-form-input--error"));
+  EXPECT_FALSE(has(bad.body, "id=\"forward_reason-error\"")) << "only the fields of the form sent";
   for (const auto* rule :
        {"Geben Sie den Namen der Stelle an", "E-Mail-Adresse der Stelle",
         "Schreiben Sie Ihre Frage", "Geben Sie bei „Stellungnahme bis“ einen Tag",

@@ -92,6 +92,7 @@ inline std::string field_message(const Ctx& c, const Request& req, const std::st
   return text == key ? message : text;
 }
 
+// The error summary, and each field's error at the field.
 inline void add_errors(const Ctx& c, const Request& req, View& model, const core::Error& error) {
   model.set("has_errors", true);
   model.set("error_title", c.t(req, "errors.summary"));
@@ -106,6 +107,8 @@ inline void add_errors(const Ctx& c, const Request& req, View& model, const core
     e.set("id", field);
     e.set("message", field_message(c, req, field, message));
     model.add("errors", std::move(e));
+    // and at the field itself (the templates' e_<id>), with its input marked invalid
+    model.set("e_" + field, field_message(c, req, field, message));
   }
 }
 
