@@ -422,8 +422,9 @@ class Casework {
   core::Result<MessageFile> read_statement_file(const Staffer& who, std::string_view id,
                                                 std::string_view statement_id, int position,
                                                 std::ostream& out);
-  // --- the party's side. A request the party may not read does not exist (not_found), as
-  // does an outside body's after it was cancelled or the Vorgang was forwarded.
+  // --- the party's side. A request exists for its party (else not_found) only while it is
+  // not cancelled and its Vorgang is in a check at the tenant that asked: not once it was
+  // decided, withdrawn, ended or forwarded.
   // The requests asked of the person's authorities, open ones first.
   std::vector<StatementView> asked_of(const Staffer& who);
   // The request of `statement_id` (staff) or of the link's token (outside), its read
