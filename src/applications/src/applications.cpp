@@ -417,32 +417,28 @@ struct Applications::Impl {
     return core::JobOutcome::ok();
   }
 
-  // The applicant hears that the authority wrote (not what: the text may need a higher
-  // trust level than a mailbox message or a mail): an account or organisation by a message
-  // in its mailbox, a guest by mail with the link.
-  core::JobOutcome tell_of_message(const Application& a, std::string_view message_id) {
-    auto link = a.is_guest()
-                    ? guest_link(a)
-                    : fmt::format("{}/antrag/vorhaben/{}#nachrichten", options.public_url, a.id);
-    auto subject = fmt::format(fmt::runtime(t("de", "mail.message.subject")), a.title);
+  // Tells the applicant what `kind` (message, forwarded) says: a guest with a confirmed
+  // address by mail (`guest_body`), an account or organisation in its mailbox (`body`, from
+  // `sender`); once per `occasion`, however often the job runs.
+  core::JobOutcome tell_applicant(const Application& a, std::string_view kind,
+                                  std::string_view occasion, const std::string& sender,
+                                  const std::string& subject, const std::string& body,
+                                  const std::string& guest_body) {
     if (a.is_guest()) {
       if (!a.guest_confirmed) return core::JobOutcome::ok();
-      auto body = fmt::format(fmt::runtime(t("de", "mail.message.guest_body")), a.title,
-                              a.reference, a.authority_name, link);
       db.transaction([&](core::db::Connection& tx) {
-        queue_mail(tx, a.guest_email, subject, body,
-                   fmt::format("applications.message:{}:{}", a.id, message_id));
+        queue_mail(tx, a.guest_email, subject, guest_body,
+                   fmt::format("applications.{}:{}:{}", kind, a.id, occasion));
       });
       return core::JobOutcome::ok();
     }
     mailbox::StoreRequest message;
     message.owner_id = a.owner.id;
-    message.source_ref = fmt::format("application:{}:message:{}", a.id, message_id);
+    message.source_ref = fmt::format("application:{}:{}:{}", a.id, kind, occasion);
     message.notice = false;
-    message.sender = a.authority_name;
+    message.sender = sender;
     message.subject = subject;
-    message.body = fmt::format(fmt::runtime(t("de", "mail.message.body")), a.title, a.reference,
-                               a.authority_name, link);
+    message.body = body;
     message.reference = a.reference;
     auto stored = parts.mailbox.store(message);
     if (!stored && stored.error().code != core::ErrorCode::not_found)
@@ -450,54 +446,50 @@ struct Applications::Impl {
     return core::JobOutcome::ok();
   }
 
+  // The applicant hears that the authority wrote (not what: the text may need a higher
+  // trust level than a mailbox message or a mail), with the link to read it.
+  core::JobOutcome tell_of_message(const Application& a, std::string_view message_id) {
+    auto link = a.is_guest()
+                    ? guest_link(a)
+                    : fmt::format("{}/antrag/vorhaben/{}#nachrichten", options.public_url, a.id);
+    auto text = [&](const char* part) {
+      return fmt::format(fmt::runtime(t("de", fmt::format("mail.message.{}", part))), a.title,
+                         a.reference, a.authority_name, link);
+    };
+    return tell_applicant(a, "message", message_id, a.authority_name,
+                          fmt::format(fmt::runtime(t("de", "mail.message.subject")), a.title),
+                          text("body"), text("guest_body"));
+  }
+
   // The Vorgang went to another authority: the Vorhaben names it from now on, and the
-  // applicant hears who decides now (a mailbox message, or a mail for a guest).
+  // applicant hears who decides now.
   core::JobOutcome tell_of_forwarding(const std::string& id, const std::string& from_name,
                                       const std::string& authority_id,
                                       const std::string& authority_name,
                                       const std::string& job_id) {
-    // named only while the Vorgang is there, and once (a retried job changes nothing)
+    // only while the Vorgang is there: a forwarding overtaken by a later one leaves naming
+    // and telling to that one's job
     auto k = parts.cases.by_application(id);
-    // a forwarding overtaken by a later one: that one's job names and tells
     if (!k || k->authority_id != authority_id) return core::JobOutcome::ok();
-    {
-      db.transaction([&](core::db::Connection& tx) {
-        if (tx.execute("UPDATE applications SET authority_id = ?, authority_name = ?, "
-                       "updated_at = ? WHERE id = ? AND authority_id <> ?",
-                       authority_id, authority_name, core::to_millis(clock.now()), id,
-                       authority_id) == 1) {
-          record(tx, "system:cases", "application.forwarded", id,
-                 core::json_object({{"authority", authority_id}}));
-        }
-      });
-    }
+    // named once (a retried job changes nothing)
+    db.transaction([&](core::db::Connection& tx) {
+      if (tx.execute("UPDATE applications SET authority_id = ?, authority_name = ?, updated_at = ? "
+                     "WHERE id = ? AND authority_id <> ?",
+                     authority_id, authority_name, core::to_millis(clock.now()), id,
+                     authority_id) == 1) {
+        record(tx, "system:cases", "application.forwarded", id,
+               core::json_object({{"authority", authority_id}}));
+      }
+    });
     auto a = load(id);
     if (!a) return core::JobOutcome::ok();
     auto link = a->is_guest() ? guest_link(*a)
                               : fmt::format("{}/antrag/vorhaben/{}", options.public_url, a->id);
-    auto subject = fmt::format(fmt::runtime(t("de", "mail.forwarded.subject")), a->title);
     auto body = fmt::format(fmt::runtime(t("de", "mail.forwarded.body")), a->title, a->reference,
                             from_name, authority_name, link);
-    if (a->is_guest()) {
-      if (!a->guest_confirmed) return core::JobOutcome::ok();
-      db.transaction([&](core::db::Connection& tx) {
-        queue_mail(tx, a->guest_email, subject, body,
-                   fmt::format("applications.forwarded:{}:{}", a->id, job_id));
-      });
-      return core::JobOutcome::ok();
-    }
-    mailbox::StoreRequest message;
-    message.owner_id = a->owner.id;
-    message.source_ref = fmt::format("application:{}:forwarded:{}", a->id, job_id);
-    message.notice = false;
-    message.sender = from_name;
-    message.subject = subject;
-    message.body = body;
-    message.reference = a->reference;
-    auto stored = parts.mailbox.store(message);
-    if (!stored && stored.error().code != core::ErrorCode::not_found)
-      return core::JobOutcome::retry(stored.error().message);
-    return core::JobOutcome::ok();
+    return tell_applicant(*a, "forwarded", job_id, from_name,
+                          fmt::format(fmt::runtime(t("de", "mail.forwarded.subject")), a->title),
+                          body, body);
   }
 
   static std::vector<std::string> blobs_of(const Application& a, core::db::Connection& c) {

@@ -156,9 +156,14 @@ std::vector<State> next_states(State from) {
   return {};
 }
 
-bool is_open(State s) {
+bool in_checks(std::string_view state) {
+  auto s = parse_state(state).value_or(State::closed);
   return s == State::received || s == State::formal_check || s == State::documents_requested ||
-         s == State::material_check || s == State::decided;
+         s == State::material_check;
+}
+
+bool is_open(State s) {
+  return in_checks(state_name(s)) || s == State::decided;
 }
 
 namespace {
@@ -290,8 +295,7 @@ void Casework::Impl::set_state(core::db::Connection& tx, Case& k, State to,
                                std::string_view note) {
   auto from = k.state;
   // out of the checks: nobody asked for a statement reads or answers any more
-  if (to != State::received && to != State::formal_check && to != State::documents_requested &&
-      to != State::material_check) {
+  if (!in_checks(state_name(to))) {
     tx.execute(
         "UPDATE case_statements SET status = 'cancelled' WHERE case_id = ? AND status = 'open'",
         k.id);

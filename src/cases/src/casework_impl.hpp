@@ -20,9 +20,25 @@ class Connection;
 namespace mvsp::cases {
 
 bool is_open(State state);
+// The checks (received, formal check, documents requested, material check): where a Vorgang
+// may be forwarded and others asked for statements.
+bool in_checks(std::string_view state);
 // The search words of a Vorgang: of `texts` and of every string among the answers.
 std::vector<std::string> search_terms(std::span<const std::string> texts,
                                       std::string_view answers_json);
+
+// Where attachments of one kind are kept: their table, the table of what they belong to
+// (whose rows have a case_id), its column in theirs, and the read record's name for them.
+struct AttachmentKind {
+  const char* files;
+  const char* owners;
+  const char* owner_column;
+  const char* read_as;
+};
+inline constexpr AttachmentKind kMessageFiles{"case_message_files", "case_messages", "message_id",
+                                              "message"};
+inline constexpr AttachmentKind kStatementFiles{"case_statement_files", "case_statements",
+                                                "statement_id", "statement"};
 
 // The attachments of messages and statements: how many, how large, how long a name.
 inline constexpr std::size_t kMaxAttachments = 5;
@@ -36,10 +52,8 @@ void check_attachments(const std::vector<IntakeDocument>& files, const std::stri
 // `field` for malware.
 core::Status scan_attachments(core::VirusScanner* scanner, const std::vector<IntakeDocument>& files,
                               const std::string& field);
-// The rows of attachments stored as `blobs` (in order), in `table` under `owner_column`,
-// with clean file names.
-std::vector<MessageFile> insert_attachments(core::db::Connection& tx, std::string_view table,
-                                            std::string_view owner_column,
+// The rows of attachments of `kind` stored as `blobs` (in order), with clean file names.
+std::vector<MessageFile> insert_attachments(core::db::Connection& tx, const AttachmentKind& kind,
                                             const std::string& owner_id,
                                             const std::vector<IntakeDocument>& files,
                                             const std::vector<std::string>& blobs);
@@ -79,11 +93,16 @@ struct Casework::Impl {
   void set_state(core::db::Connection& tx, Case& k, State to, const std::string& actor_id,
                  const std::string& actor_name, std::string_view note);
   void read(const Staffer& who, const Case& k, std::string_view what);
+  // An attachment at `position` of `owner` (a message, a statement) of the Vorgang the person
+  // may see, into `out`; the read recorded as "<read_as>:<owner>:<position>".
+  core::Result<MessageFile> read_attachment(const Staffer& who, std::string_view case_id,
+                                            const AttachmentKind& kind, std::string_view owner,
+                                            int position, std::ostream& out);
   // Mails a member of staff about the Vorgang (`what`: withdrawn, …), from the catalog's
   // cases.mail.<what> texts.
   // `occasion` tells mails of the same kind apart (a message's id): one mail per address
   // and occasion, however often the job runs.
-  // `link` is the Vorgang's page unless given; `more` adds placeholders to the texts.
+  // `link` is the Vorgang's page unless given; `more` gives further {name} values for the texts.
   void notify_staff(core::db::Connection& tx, const std::string& address, std::string_view what,
                     const Case& k, std::string_view occasion = {}, std::string link = {},
                     const std::vector<std::pair<std::string, std::string>>& more = {});

@@ -155,7 +155,7 @@ core::Result<Message> store_message(
                                kMessageColumns),
                    m.id, m.case_id, m.direction, m.author, m.subject, m.body, m.required_level,
                    core::to_millis(m.created_at), author_id, next->integer(0));
-        m.files = insert_attachments(tx, "case_message_files", "message_id", m.id, in.files, blobs);
+        m.files = insert_attachments(tx, kMessageFiles, m.id, in.files, blobs);
         d.record(tx, author_id, author_name, *k,
                  direction == kToApplicant ? "case.message_sent" : "case.message_received",
                  {{"message", m.id},
@@ -206,8 +206,7 @@ core::Status scan_attachments(core::VirusScanner* scanner, const std::vector<Int
   return {};
 }
 
-std::vector<MessageFile> insert_attachments(core::db::Connection& tx, std::string_view table,
-                                            std::string_view owner_column,
+std::vector<MessageFile> insert_attachments(core::db::Connection& tx, const AttachmentKind& kind,
                                             const std::string& owner_id,
                                             const std::vector<IntakeDocument>& files,
                                             const std::vector<std::string>& blobs) {
@@ -221,7 +220,7 @@ std::vector<MessageFile> insert_attachments(core::db::Connection& tx, std::strin
                      .size = static_cast<std::int64_t>(f.content.size())};
     tx.execute(fmt::format("INSERT INTO {} ({}, position, filename, media_type, size, sha256, "
                            "blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           table, owner_column),
+                           kind.files, kind.owner_column),
                owner_id, file.position, file.filename, file.media_type, file.size,
                core::crypto::sha256_hex(f.content), blobs[i]);
     out.push_back(std::move(file));
@@ -254,29 +253,36 @@ core::Result<std::vector<Message>> Casework::messages(const Staffer& who, std::s
   return load_messages(*c, k->id);
 }
 
-core::Result<MessageFile> Casework::read_message_file(const Staffer& who, std::string_view id,
-                                                      std::string_view message_id, int position,
-                                                      std::ostream& out) {
-  auto& d = *impl_;
+core::Result<MessageFile> Casework::Impl::read_attachment(const Staffer& who,
+                                                          std::string_view case_id,
+                                                          const AttachmentKind& kind,
+                                                          std::string_view owner, int position,
+                                                          std::ostream& out) {
   core::Result<Case> k = fail(Error::not_found("no such case"));
   std::optional<core::db::Row> r;
   {
-    auto c = d.db.acquire();
-    k = d.visible(*c, who, id, false);
+    auto c = db.acquire();
+    k = visible(*c, who, case_id, false);
     if (!k) return fail(k.error());
-    r = c->query_one(
-        "SELECT f.filename, f.media_type, f.size, f.blob_id FROM case_message_files f JOIN "
-        "case_messages m ON m.id = f.message_id WHERE m.case_id = ? AND f.message_id = ? AND "
-        "f.position = ?",
-        k->id, std::string(message_id), position);
+    r = c->query_one(fmt::format("SELECT f.filename, f.media_type, f.size, f.blob_id FROM {0} f "
+                                 "JOIN {1} o ON o.id = f.{2} WHERE o.case_id = ? AND f.{2} = ? "
+                                 "AND f.position = ?",
+                                 kind.files, kind.owners, kind.owner_column),
+                     k->id, std::string(owner), position);
   }
   if (!r) return fail(Error::not_found("no such attachment"));
-  d.read(who, *k, fmt::format("message:{}:{}", message_id, position));
-  if (auto read = d.cases.read_blob(r->text(3), out); !read) return fail(read.error());
+  read(who, *k, fmt::format("{}:{}:{}", kind.read_as, owner, position));
+  if (auto done = cases.read_blob(r->text(3), out); !done) return fail(done.error());
   return MessageFile{.position = position,
                      .filename = r->text(0),
                      .media_type = r->text(1),
                      .size = r->integer(2)};
+}
+
+core::Result<MessageFile> Casework::read_message_file(const Staffer& who, std::string_view id,
+                                                      std::string_view message_id, int position,
+                                                      std::ostream& out) {
+  return impl_->read_attachment(who, id, kMessageFiles, message_id, position, out);
 }
 
 std::vector<Message> Casework::applicant_messages(std::string_view application_id) {

@@ -43,13 +43,6 @@ constexpr const char* kStatementColumns =
     "question, share_documents, deadline_on, status, created_at, created_by_name, answer, "
     "answered_at, answered_by";
 
-// The checks, where a Vorgang may be forwarded or a statement asked for.
-bool in_checks(std::string_view state) {
-  auto s = parse_state(state).value_or(State::closed);
-  return s == State::received || s == State::formal_check || s == State::documents_requested ||
-         s == State::material_check;
-}
-
 Statement read_statement(const core::db::Row& r, const std::string& today) {
   Statement s{.id = r.text(0),
               .case_id = r.text(1),
@@ -445,26 +438,7 @@ core::Status Casework::cancel_statement(const Staffer& who, std::string_view id,
 core::Result<MessageFile> Casework::read_statement_file(const Staffer& who, std::string_view id,
                                                         std::string_view statement_id, int position,
                                                         std::ostream& out) {
-  auto& d = *impl_;
-  core::Result<Case> k = fail(Error::not_found("no such case"));
-  std::optional<core::db::Row> r;
-  {
-    auto c = d.db.acquire();
-    k = d.visible(*c, who, id, false);
-    if (!k) return fail(k.error());
-    r = c->query_one(
-        "SELECT f.filename, f.media_type, f.size, f.blob_id FROM case_statement_files f JOIN "
-        "case_statements s ON s.id = f.statement_id WHERE s.case_id = ? AND f.statement_id = ? "
-        "AND f.position = ?",
-        k->id, std::string(statement_id), position);
-  }
-  if (!r) return fail(Error::not_found("no such attachment"));
-  d.read(who, *k, fmt::format("statement:{}:{}", statement_id, position));
-  if (auto read = d.cases.read_blob(r->text(3), out); !read) return fail(read.error());
-  return MessageFile{.position = position,
-                     .filename = r->text(0),
-                     .media_type = r->text(1),
-                     .size = r->integer(2)};
+  return impl_->read_attachment(who, id, kStatementFiles, statement_id, position, out);
 }
 
 std::vector<StatementView> Casework::asked_of(const Staffer& who) {
@@ -597,8 +571,7 @@ core::Result<Statement> Casework::answer_statement(const Party& party,
             "UPDATE case_statements SET status = 'answered', answer = ?, answered_at = ?, "
             "answered_by = ? WHERE id = ?",
             done.answer, core::to_millis(*done.answered_at), done.answered_by, done.id);
-        done.files = insert_attachments(tx, "case_statement_files", "statement_id", done.id,
-                                        answer.files, blobs);
+        done.files = insert_attachments(tx, kStatementFiles, done.id, answer.files, blobs);
         d.record(tx, actor_id, actor_name, a->k, "case.statement_answered",
                  {{"statement", done.id},
                   {"party", done.party_name},

@@ -174,6 +174,20 @@ std::string timeline_detail(const Ctx& c, const Request& req, const TimelineEntr
   return fmt::format("{}", fmt::join(parts, " · "));
 }
 
+// The attachments of a message or a statement, each at "<base>/<position>".
+void add_files(const Ctx& c, const Request& req, View& v, const std::vector<MessageFile>& files,
+               const std::string& base) {
+  v.set_list("files", {});
+  for (const auto& f : files) {
+    View file;
+    file.set("href", fmt::format("{}/{}", base, f.position));
+    file.set("filename", f.filename);
+    file.set("size", fmt::format(fmt::runtime(c.t(req, "case.kilobytes")), (f.size + 1023) / 1024));
+    v.add("files", std::move(file));
+  }
+  v.set("has_files", !files.empty());
+}
+
 // One message as the Vorgang page shows it: who wrote when, the text in paragraphs, the
 // attachments.
 View message_view(const Ctx& c, const Request& req, const Case& k, const Message& m) {
@@ -189,16 +203,7 @@ View message_view(const Ctx& c, const Request& req, const Case& k, const Message
   }
   v.set_list("paragraphs", {});
   for (const auto& p : lines(m.body)) v.add("paragraphs", View::of(p));
-  v.set_list("files", {});
-  for (const auto& f : m.files) {
-    View file;
-    file.set("href",
-             fmt::format("/verwaltung/vorgaenge/{}/nachrichten/{}/{}", k.id, m.id, f.position));
-    file.set("filename", f.filename);
-    file.set("size", fmt::format(fmt::runtime(c.t(req, "case.kilobytes")), (f.size + 1023) / 1024));
-    v.add("files", std::move(file));
-  }
-  v.set("has_files", !m.files.empty());
+  add_files(c, req, v, m.files, fmt::format("/verwaltung/vorgaenge/{}/nachrichten/{}", k.id, m.id));
   return v;
 }
 
@@ -224,16 +229,8 @@ View statement_view(const Ctx& c, const Request& req, const Case& k, const State
   }
   v.set_list("answer", {});
   for (const auto& p : lines(st.answer)) v.add("answer", View::of(p));
-  v.set_list("files", {});
-  for (const auto& f : st.files) {
-    View file;
-    file.set("href",
-             fmt::format("/verwaltung/vorgaenge/{}/stellungnahmen/{}/{}", k.id, st.id, f.position));
-    file.set("filename", f.filename);
-    file.set("size", fmt::format(fmt::runtime(c.t(req, "case.kilobytes")), (f.size + 1023) / 1024));
-    v.add("files", std::move(file));
-  }
-  v.set("has_files", !st.files.empty());
+  add_files(c, req, v, st.files,
+            fmt::format("/verwaltung/vorgaenge/{}/stellungnahmen/{}", k.id, st.id));
   return v;
 }
 
@@ -673,27 +670,16 @@ Response send_message(const Ctx& c, Request& req) {
   return case_page(c, req, *f.who, fresh ? *fresh : *f.k, &done.error(), "message", sent);
 }
 
-Response message_file(const Ctx& c, Request& req) {
+// An attachment of a message or a statement (`owner` names the path's parameter), read by
+// `read` (Casework::read_message_file or read_statement_file).
+template <typename Read>
+Response attachment(const Ctx& c, Request& req, const char* owner, Read read) {
   auto who = staffer(c, req);
   if (auto r = refuse(c, req, who)) return *r;
   auto position = position_in(req.param("n"));
   if (!position) return c.pages.error(req, core::Error::not_found("no such attachment"));
   std::ostringstream out;
-  auto file = c.work.read_message_file(*who, req.param("id"), req.param("message"), *position, out);
-  if (!file) return c.pages.error(req, file.error());
-  Response res;
-  res.body = out.str();
-  return download_headers(std::move(res), file->media_type, file->filename);
-}
-
-Response statement_file(const Ctx& c, Request& req) {
-  auto who = staffer(c, req);
-  if (auto r = refuse(c, req, who)) return *r;
-  auto position = position_in(req.param("n"));
-  if (!position) return c.pages.error(req, core::Error::not_found("no such attachment"));
-  std::ostringstream out;
-  auto file =
-      c.work.read_statement_file(*who, req.param("id"), req.param("statement"), *position, out);
+  auto file = (c.work.*read)(*who, req.param("id"), req.param(owner), *position, out);
   if (!file) return c.pages.error(req, file.error());
   Response res;
   res.body = out.str();
@@ -812,15 +798,17 @@ void register_staff_pages(web::Router& router, const web::Pages& pages, Cases& c
   router.post("/verwaltung/vorgaenge/{id}/frist", [c](Request& req) { return extend(*c, req); });
   router.post("/verwaltung/vorgaenge/{id}/nachrichten",
               [c](Request& req) { return send_message(*c, req); });
-  router.get("/verwaltung/vorgaenge/{id}/nachrichten/{message}/{n}",
-             [c](Request& req) { return message_file(*c, req); });
+  router.get("/verwaltung/vorgaenge/{id}/nachrichten/{message}/{n}", [c](Request& req) {
+    return attachment(*c, req, "message", &Casework::read_message_file);
+  });
   router.post("/verwaltung/vorgaenge/{id}/abgabe", [c](Request& req) { return forward(*c, req); });
   router.post("/verwaltung/vorgaenge/{id}/stellungnahmen",
               [c](Request& req) { return ask_statement(*c, req); });
   router.post("/verwaltung/vorgaenge/{id}/stellungnahmen/{statement}/zurueckziehen",
               [c](Request& req) { return cancel_statement(*c, req); });
-  router.get("/verwaltung/vorgaenge/{id}/stellungnahmen/{statement}/{n}",
-             [c](Request& req) { return statement_file(*c, req); });
+  router.get("/verwaltung/vorgaenge/{id}/stellungnahmen/{statement}/{n}", [c](Request& req) {
+    return attachment(*c, req, "statement", &Casework::read_statement_file);
+  });
   router.post("/verwaltung/vorgaenge/{id}/post", [c](Request& req) { return posted(*c, req); });
   router.get("/verwaltung/vorgaenge/{id}/bescheid",
              [c](Request& req) { return notice_form(*c, req); });
