@@ -369,6 +369,14 @@ TEST_P(AccountsCli, TheDemoVorgaengeAreListedAndExported) {
                                      : "Kampfmittel-Auskunft left out"),
             std::string::npos)
       << demo.output;
+  // one came on paper, its scan through the virus scanner too
+  EXPECT_NE(demo.output.find(scanned ? "and one that came on paper" : "the one on paper left out"),
+            std::string::npos)
+      << demo.output;
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM cases WHERE source = 'paper' AND applicant_kind "
+                           "= 'paper' AND aktenzeichen = '32.1-HST-2026/0060'")
+                ->integer(0),
+            scanned ? 1 : 0);
   auto again = run_mvsp("demo --config " + config + args());
   EXPECT_NE(again.output.find("applications: Hundesteuer: already there"), std::string::npos)
       << again.output;

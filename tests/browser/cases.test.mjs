@@ -383,3 +383,88 @@ test('the clerk asks an outside body and another authority for statements and fo
   assert.match(await main(schwerin.page), /Der Hund lebt in Schwerin\./);
   await schwerin.context.close();
 });
+
+// A paper application, entered by the Wismar clerk in the Hundesteuer's own form: the start
+// page, each page of the form, the last page with its errors and then the Vorgang.
+async function enterPaper(javaScript) {
+  const clerk = await newPage(javaScript);
+  const clean = javaScript ? (what) => expectClean(clerk.page, what) : async () => {};
+  const { page } = clerk;
+  const next = () => page.getByRole('button', { name: 'Weiter' }).click();
+  await signIn(page, 'sachbearbeitung.wismar@example.org', '/verwaltung/vorgaenge');
+  await page.getByRole('link', { name: 'Papierantrag erfassen' }).click();
+  await page.waitForURL('**/verwaltung/papierantrag');
+  await clean('paper application: the start');
+  await page.getByLabel('Online-Dienst').selectOption('hwi-steuern|hundesteuer-online');
+  await page.getByRole('button', { name: 'Erfassung beginnen' }).click();
+  await page.waitForURL('**/verwaltung/papierantrag/seiten/wohnort');
+  await clean('paper application: the first page of the form');
+  await page.getByLabel('Ja').check();
+  await next();
+  await page.waitForURL('**/seiten/halter');
+  // nothing is filled in for the clerk: the paper's answers are typed, the errors named
+  await next();
+  assert.match(await page.locator('#fehler').textContent(), /Vorname/);
+  await clean('paper application: a page with errors');
+  await page.locator('#f-name-vorname').fill('Gerda');
+  await page.locator('#f-name-nachname').fill(javaScript ? 'Brief' : 'Post');
+  await page.getByLabel('Geburtsdatum').fill('03.07.1955');
+  await page.locator('#f-anschrift-strasse').fill('Am Hafen');
+  await page.locator('#f-anschrift-hausnummer').fill('3');
+  await page.locator('#f-anschrift-plz').fill('23966');
+  await page.locator('#f-anschrift-ort').fill('Wismar');
+  if (await page.getByLabel('E-Mail-Adresse').count()) await page.getByLabel('E-Mail-Adresse').fill('gerda@example.org');
+  await next();
+  await page.waitForURL('**/seiten/hunde');
+  await page.locator('#f-hunde-0-rufname').fill('Fiete');
+  await page.locator('#f-hunde-0-rasse').fill('Spitz');
+  await page.locator('#f-hunde-0-geschlecht').check();
+  await page.locator('#f-hunde-0-wurfdatum').fill('01.05.2021');
+  await page.locator('#f-hunde-0-haltung_seit').fill('01.06.2026');
+  await page.locator('#f-hunde-0-gefaehrlich-1').check();
+  await next();
+  await page.waitForURL('**/seiten/ermaessigung');
+  await page.getByLabel('Nein').check();
+  await next();
+  await page.waitForURL('**/seiten/zahlung');
+  await page.getByLabel('Nein').check();
+  await next();
+  await page.waitForURL('**/seiten/erklaerung');
+  await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
+  await next();
+  await page.waitForURL('**/verwaltung/papierantrag/abschluss');
+  assert.match(await main(page), /Fiete/);
+  await clean('paper application: the last page');
+  // what the paper says besides the form: each missing part named
+  await page.getByRole('button', { name: 'Vorgang anlegen' }).click();
+  for (const rule of [/Geben Sie den Namen der antragstellenden Person an/, /Geben Sie die Anschrift/, /ein Papierantrag braucht eines/, /Laden Sie den Scan des Papierantrags hoch/]) {
+    assert.match(await main(page), rule);
+  }
+  assert.ok(await page.locator('[aria-invalid="true"]').count() >= 4);
+  await clean('paper application: the last page with errors');
+  const aktenzeichen = javaScript ? '32.1-HST-2026/0901' : '32.1-HST-2026/0902';
+  await page.getByLabel('Name der antragstellenden Person').fill(`Gerda ${javaScript ? 'Brief' : 'Post'}`);
+  await page.getByLabel('Anschrift', { exact: true }).fill('Am Hafen 3\n23966 Wismar');
+  await page.getByLabel('Aktenzeichen').fill(aktenzeichen);
+  await page.getByLabel('Eingegangen am').fill(dayIn(-2));
+  await page.getByLabel('Scan des Papierantrags').setInputFiles({ name: 'papierantrag.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await page.getByRole('button', { name: 'Vorgang anlegen' }).click();
+  await page.waitForURL(/\/verwaltung\/vorgaenge\/[a-z0-9]+\?erfasst=1$/);
+  const text = await main(page);
+  assert.match(text, /Der Papierantrag wurde als Vorgang angelegt/);
+  assert.match(text, new RegExp(aktenzeichen.replaceAll('.', '\\.')));
+  assert.match(text, /Am Hafen 3, 23966 Wismar/);
+  assert.match(text, /per Post \(Papierantrag\)/);
+  assert.match(text, /papierantrag\.pdf/);
+  await clean('the Vorgang of a paper application');
+  // found in the inbox by its Aktenzeichen
+  await page.goto(`${server.url}/verwaltung/vorgaenge?q=${encodeURIComponent(aktenzeichen)}`);
+  assert.match(await main(page), new RegExp(`Gerda ${javaScript ? 'Brief' : 'Post'}`));
+  assert.deepEqual(clerk.outside, []);
+  await clerk.context.close();
+}
+
+test('the clerk enters a paper application in the online service\'s own form, with and without JavaScript', async () => {
+  await enterPaper(true);
+  await enterPaper(false);
+});

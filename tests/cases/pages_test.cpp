@@ -257,7 +257,7 @@ TEST_P(CasePages, TheClerksStepsNeedTheTokenAndTheTenant) {
   // an Aktenzeichen of two lines
   auto akz = post(clerk, "/aktenzeichen", {{"aktenzeichen", "32.1\r\nSet-Cookie: x=1"}}, token);
   EXPECT_EQ(akz.status, 422);
-  EXPECT_TRUE(has(akz.body, "Das Aktenzeichen ist eine Zeile mit höchstens 64 Zeichen."));
+  EXPECT_TRUE(has(akz.body, "Das Aktenzeichen ist eine Zeile mit höchstens 64 Zeichen"));
   EXPECT_TRUE(app_->get<Cases>().find({wismar_}, hund_)->aktenzeichen.empty());
   // a request without documents and with a day in the past: both named, nothing kept
   auto incomplete =

@@ -16,16 +16,16 @@ class CasesSchema : public test::BackendTest {
   test::ManualClock clock_;
 };
 
-// A Vorgang with a search word and a request for a statement from before 0005 and 0006: the
-// request is the asking tenant's (its party reads it on), and the word carries the arrival
-// the inbox orders by.
+// A Vorgang with a search word and a request for a statement from before 0005, 0006 and 0007:
+// the request is the asking tenant's (its party reads it on), the word carries the arrival
+// the inbox orders by, and the applicant has no postal address (applied online).
 TEST_P(CasesSchema, EarlierRequestsAndSearchWordsAreFilledIn) {
   auto all = core::migrations_from("cases", embedded_resources());
   std::vector<core::Migration> before;
   for (const auto& m : all) {
     if (m.version < 5) before.push_back(m);
   }
-  ASSERT_EQ(before.size() + 2, all.size());
+  ASSERT_EQ(before.size() + 3, all.size());
   core::migrate(db(), before, clock_);
   db().execute(
       "INSERT INTO cases (id, reference, tenant_id, authority_id, application_id, "
@@ -45,11 +45,13 @@ TEST_P(CasesSchema, EarlierRequestsAndSearchWordsAreFilledIn) {
 
   auto report = core::migrate(db(), all, clock_);
   EXPECT_EQ(report.applied,
-            (std::vector<std::string>{"cases/0005_statement_asker", "cases/0006_term_order"}));
+            (std::vector<std::string>{"cases/0005_statement_asker", "cases/0006_term_order",
+                                      "cases/0007_paper"}));
   EXPECT_EQ(db().query_one("SELECT asking_tenant_id FROM case_statements WHERE id = 's1'")->text(0),
             "t-wismar");
   EXPECT_EQ(db().query_one("SELECT received_at FROM case_terms WHERE case_id = 'k1'")->integer(0),
             1789999000000);
+  EXPECT_EQ(db().query_one("SELECT applicant_address FROM cases WHERE id = 'k1'")->text(0), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CasesSchema, ::testing::ValuesIn(test::backends()));

@@ -10,6 +10,7 @@
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/error.hpp>
 #include <mvsp/core/jobs.hpp>
+#include <mvsp/forms/letter.hpp>
 #include <mvsp/payments/payments.hpp>
 #include <mvsp/web/component.hpp>
 
@@ -190,6 +191,18 @@ std::string information_request(const DemoParts& p) {
       reference);
 }
 
+// What the scan of a paper application shows, as a PDF: the demo has no paper to scan.
+std::string paper_scan() {
+  forms::PdfLetter scan;
+  scan.title = "Anmeldung eines Hundes zur Hundesteuer";
+  scan.sender = {"Gisela Papier", "Turmstraße 5", "23966 Wismar"};
+  scan.recipient = {"Hansestadt Wismar", "Abteilung Steuern und Abgaben", "23966 Wismar"};
+  scan.body = forms::letter_blocks(
+      "Hiermit melde ich meinen Hund Hasso (Dobermann) zur Hundesteuer an. Ich halte ihn seit "
+      "dem 20. Oktober 2026.\n\nGisela Papier");
+  return forms::render_letter(scan);
+}
+
 std::string hundesteuer(const DemoParts& p) {
   using enum cases::State;
   auto erika = citizen(p);
@@ -327,8 +340,35 @@ std::string hundesteuer(const DemoParts& p) {
     if (!done) ++later;
   }
   p.run_jobs();
+  // one came by post: the clerk entered it in the same form, with the scan of the paper
+  auto on_paper = answers({"Hasso", "Dobermann", "2026-10-20", received});
+  on_paper["name.vorname"] = "Gisela";
+  on_paper["name.nachname"] = "Papier";
+  on_paper["anschrift.strasse"] = "Turmstraße";
+  on_paper["anschrift.hausnummer"] = "5";
+  on_paper["email"] = "gisela.papier@example.org";
+  auto paper = p.work.open_paper(
+      clerk,
+      {.key = "demo-hundesteuer-papierantrag",
+       .authority_id = "hwi-steuern",
+       .online_service_id = kService,
+       .answers = std::move(on_paper),
+       .applicant_name = "Gisela Papier",
+       .applicant_address = "Turmstraße 5\n23966 Wismar",
+       .aktenzeichen = "32.1-HST-2026/0060",
+       .received_on = core::format_day(core::berlin_day(p.clock.now()) - std::chrono::days(1)),
+       .scans = {{.requirement = "",
+                  .filename = "Papierantrag-Hundesteuer.pdf",
+                  .media_type = "application/pdf",
+                  .content = paper_scan()}}});
+  // the scan goes through the virus scanner like any upload
+  if (!paper && paper.error().code != core::ErrorCode::unavailable)
+    failed("paper application", paper.error());
   return fmt::format(
-      "{} Vorgänge of the Hundesteuer at Hansestadt Wismar, one in each state of the process{}", n,
+      "{} Vorgänge of the Hundesteuer at Hansestadt Wismar, one in each state of the process, "
+      "{}{}",
+      n,
+      paper ? "and one that came on paper" : "the one on paper left out: " + paper.error().message,
       later ? fmt::format(" ({} not filed or closed: their notice was not announced yet)", later)
             : "");
 }

@@ -665,8 +665,7 @@ Response confirmation(const Ctx& c, Request& req) {
 
 // ---- the form -----------------------------------------------------------------------
 
-Response render_form_page(const Ctx& c, Request& req, const Application& a,
-                          const forms::FormVersion& form, const forms::Filling& f,
+Response render_form_page(const Ctx& c, Request& req, const Application& a, const forms::Filling& f,
                           const std::string& page_id, const forms::Answers& answers,
                           const forms::Answers* entered, const core::Error* error, int status) {
   auto base = base_of(a.id);
@@ -674,9 +673,6 @@ Response render_form_page(const Ctx& c, Request& req, const Application& a,
   auto back = f.previous_page(answers, page_id);
   model.set("back", back.empty() ? base : fmt::format("{}/formular/{}", base, back));
   model.set("action", fmt::format("{}/formular/{}", base, page_id));
-  const auto* page = form.form.page(page_id);
-  model.set("title", error ? fmt::format("{}: {}", c.t(req, "check.error_prefix"), page->title)
-                           : page->title);
   req.csrf_token();
   return c.pages.render(req, "forms/page", std::move(model), status);
 }
@@ -697,13 +693,13 @@ Response form_page(const Ctx& c, Request& req) {
     return Response::redirect(next.empty() ? base : fmt::format("{}/formular/{}", base, next));
   }
   if (req.method == web::Method::get)
-    return render_form_page(c, req, *a, *form, f, page_id, answers, nullptr, nullptr, 200);
+    return render_form_page(c, req, *a, f, page_id, answers, nullptr, nullptr, 200);
   auto outcome = f.submit(page_id, answers, web::parse_urlencoded(req.body));
   if (outcome.stay)
-    return render_form_page(c, req, *a, *form, f, page_id, answers, &outcome.entered, nullptr, 200);
+    return render_form_page(c, req, *a, f, page_id, answers, &outcome.entered, nullptr, 200);
   if (outcome.error)
-    return render_form_page(c, req, *a, *form, f, page_id, answers, &outcome.entered,
-                            &*outcome.error, 422);
+    return render_form_page(c, req, *a, f, page_id, answers, &outcome.entered, &*outcome.error,
+                            422);
   auto saved = c.apps.save_answers(actor_of(c, req), a->id, outcome.answers);
   if (!saved) return c.pages.error(req, saved.error());
   if (outcome.next.empty() || outcome.exit) return Response::redirect(base);

@@ -16,6 +16,7 @@
 #include <mvsp/core/log.hpp>
 #include <mvsp/core/text.hpp>
 #include <ostream>
+#include <ranges>
 
 #include "rows.hpp"
 
@@ -91,8 +92,22 @@ core::Status check(const Intake& in) {
   }
   need("title", in.title, kMaxTitle);
   const auto& a = in.applicant;
-  if (a.kind != "account" && a.kind != "organisation" && a.kind != "guest") {
-    error.and_field("applicant.kind", "must be account, organisation or guest");
+  bool paper = in.source == "paper";
+  if (!paper && in.source != "online") error.and_field("source", "must be online or paper");
+  if (paper ? a.kind != "paper"
+            : a.kind != "account" && a.kind != "organisation" && a.kind != "guest") {
+    error.and_field("applicant.kind", paper ? "must be paper for a paper application"
+                                            : "must be account, organisation or guest");
+  }
+  if (paper ? !valid_address(a.address) : !a.address.empty()) {
+    error.and_field("applicant.address",
+                    paper ? fmt::format("is required ({} to {} lines of at most {} characters)",
+                                        kMinAddressLines, kMaxAddressLines, kMaxAddressLine)
+                          : std::string("is for paper applications only"));
+  }
+  need("aktenzeichen", in.aktenzeichen, kMaxAktenzeichen, false);
+  if (in.received_at && *in.received_at < in.submitted_at) {
+    error.and_field("received_at", "must not be before submitted_at");
   }
   need("applicant.owner_id", a.owner_id, kMaxId, a.kind == "account" || a.kind == "organisation");
   need("applicant.name", a.name, kMaxName);
@@ -136,6 +151,17 @@ core::Status check(const Intake& in) {
 // slashes become "_", bytes that are not UTF-8 become U+FFFD, at most 255 bytes (whole
 // characters); the pages make it safe for headers (web::attachment_disposition).
 }  // namespace
+
+bool valid_address(std::string_view address) {
+  std::size_t lines = 0;
+  for (auto line : std::views::split(address, '\n')) {
+    if (!single_line(std::string_view(line.begin(), line.end()), kMaxAddressLine, true)) {
+      return false;
+    }
+    ++lines;
+  }
+  return lines >= kMinAddressLines && lines <= kMaxAddressLines;
+}
 
 std::string stored_filename(std::string_view name, std::size_t position) {
   auto out = core::repair_utf8(name);
@@ -274,7 +300,7 @@ core::Result<Case> Cases::open(const Intake& in) {
       c.applicant = in.applicant;
       c.state = "received";
       c.submitted_at = in.submitted_at;
-      c.received_at = d.clock.now();
+      c.received_at = in.received_at.value_or(d.clock.now());
       c.form_key = in.form_key;
       c.form_version = in.form_version;
       c.payment_order_id = in.payment_order_id;
@@ -283,10 +309,11 @@ core::Result<Case> Cases::open(const Intake& in) {
       c.payment_amount_cents = in.payment_amount_cents;
       c.kassenzeichen = in.kassenzeichen;
       c.updated_at = c.received_at;
-      c.source = "online";
+      c.source = in.source;
+      c.aktenzeichen = in.aktenzeichen;
       if (tx.execute(fmt::format("INSERT INTO cases ({}, search_text, pdf_blob_id, json_blob_id, "
                                  "xml_blob_id) VALUES ({}) ON CONFLICT DO NOTHING",
-                                 kCaseColumns, core::db::parameter_list(33)),
+                                 kCaseColumns, core::db::parameter_list(34)),
                      c.id, c.reference, c.tenant_id, c.authority_id, c.application_id,
                      c.online_service_id, c.online_service_version, c.title, c.applicant.kind,
                      c.applicant.owner_id, c.applicant.name, c.applicant.email, c.state,
@@ -294,7 +321,8 @@ core::Result<Case> Cases::open(const Intake& in) {
                      c.form_version, c.payment_order_id, c.payment_status, c.payment_method,
                      c.payment_amount_cents, c.kassenzeichen, core::to_millis(c.updated_at),
                      c.aktenzeichen, c.source, c.group_id, c.assignee_id, c.assignee_name,
-                     std::string(kNoDeadline), search_text(in), w.pdf, w.json, w.xml) != 1) {
+                     std::string(kNoDeadline), c.applicant.address, search_text(in), w.pdf, w.json,
+                     w.xml) != 1) {
         // Opened at the same moment by another hand-over: that one counts.
         auto existing = d.one(tx, "application_id", in.application_id);
         if (!existing) {
@@ -325,6 +353,8 @@ core::Result<Case> Cases::open(const Intake& in) {
       core::append_json_string(detail, c.reference);
       detail += ",\"authorityId\":";
       core::append_json_string(detail, c.authority_id);
+      detail += ",\"source\":";
+      core::append_json_string(detail, c.source);
       detail += fmt::format(",\"documents\":{}}}", c.documents.size());
       d.audit.append(tx, {.actor = in.actor.empty() ? "system:applications" : in.actor,
                           .action = "case.received",

@@ -46,7 +46,6 @@ constexpr std::array kStateNames = {
 constexpr int kMaxInbox = 100;
 constexpr std::size_t kMaxTerms = 400;
 constexpr std::size_t kTermLength = 20;
-constexpr std::size_t kMaxAktenzeichen = 64;
 constexpr std::size_t kMaxNote = 2000;
 
 // Transliterated, lower-case words of [0-9a-z]: so that "Mueller" finds "Müller", and so
@@ -386,7 +385,8 @@ void Casework::Impl::prepare_open(core::db::Connection& tx, Case& k, const Intak
 
 void Casework::Impl::index_words(core::db::Connection& tx, const Case& k,
                                  const std::string& answers_json) {
-  std::vector<std::string> texts = {k.reference, k.applicant.name, k.applicant.email, k.title};
+  std::vector<std::string> texts = {k.reference, k.applicant.name, k.applicant.email, k.title,
+                                    k.aktenzeichen};
   write_terms(tx, k, search_terms(texts, answers_json));
 }
 

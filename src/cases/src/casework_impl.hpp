@@ -20,6 +20,11 @@ class Connection;
 namespace mvsp::cases {
 
 bool is_open(State state);
+// An applicant who applied on paper: reached by post only (no messages, no document
+// requests on the platform; the notice is a letter to their address).
+inline bool by_post(const Case& k) {
+  return k.applicant.kind == "paper";
+}
 // The checks (received, formal check, documents requested, material check): where a Vorgang
 // may be forwarded and others asked for statements.
 bool in_checks(std::string_view state);
@@ -112,7 +117,7 @@ struct Casework::Impl {
   void tell_workers(core::db::Connection& tx, const Case& k, std::string_view what,
                     std::string_view occasion = {});
   void prepare_open(core::db::Connection& tx, Case& k, const Intake& in);
-  // The search words of its reference, applicant, title and answers.
+  // The search words of its reference, applicant, title, Aktenzeichen and answers.
   void index_words(core::db::Connection& tx, const Case& k, const std::string& answers_json);
   // The search words of the Vorgang, each with its arrival (the order of the inbox).
   void write_terms(core::db::Connection& tx, const Case& k, const std::vector<std::string>& terms);

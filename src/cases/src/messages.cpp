@@ -238,7 +238,13 @@ core::Result<Message> Casework::send_message(const Staffer& who, std::string_vie
   }
   return store_message(
       d, input, kToApplicant, Impl::actor(who), who.name,
-      [&](core::db::Connection& tx) { return d.visible(tx, who, id, true); },
+      [&](core::db::Connection& tx) -> core::Result<Case> {
+        auto k = d.visible(tx, who, id, true);
+        if (k && by_post(*k)) {
+          return fail(Error::conflict("the applicant applied on paper and is written to by post"));
+        }
+        return k;
+      },
       [&](core::db::Connection& tx, const Case& k, const Message& m) {
         d.jobs.publish(tx, kCaseMessage,
                        json_object({{"applicationId", k.application_id}, {"message", m.id}}));

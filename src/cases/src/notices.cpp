@@ -19,6 +19,7 @@
 #include <mvsp/core/text.hpp>
 #include <mvsp/payments/payments.hpp>
 #include <ostream>
+#include <ranges>
 
 #include "casework_impl.hpp"
 #include "rows.hpp"
@@ -202,6 +203,11 @@ core::Result<Notice> Casework::Impl::decide_as(const Case& k, const NoticeInput&
         auto fields = notice_fields(k, authority, json ? *json : std::string(), clock.now());
         auto filled_title = fill_template(title, fields);
         std::vector<std::string> recipient = {k.applicant.name};
+        if (!k.applicant.address.empty()) {
+          for (auto line : std::views::split(std::string_view(k.applicant.address), '\n')) {
+            recipient.emplace_back(line.begin(), line.end());
+          }
+        }
         std::vector<std::pair<std::string, std::string>> references = {
             {"Aktenzeichen", k.aktenzeichen.empty() ? k.reference : k.aktenzeichen},
             {"Ihr Antrag", k.reference},

@@ -103,6 +103,10 @@ core::Result<DocumentRequest> Casework::request_documents(const Staffer& who, st
   return d.db.transaction([&](core::db::Tx& tx) -> core::Result<DocumentRequest> {
     auto k = d.visible(tx, who, id, true);
     if (!k) return fail(k.error());
+    if (by_post(*k)) {
+      return fail(Error::conflict(
+          "the applicant applied on paper: ask for documents by letter, not on the platform"));
+    }
     auto state = parse_state(k->state).value_or(State::received);
     if (state != State::received && state != State::formal_check &&
         state != State::material_check) {

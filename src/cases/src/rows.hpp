@@ -12,13 +12,22 @@ using core::json_object;
 
 // No processing deadline: sorts after every day, so "deadline first" lists them last.
 inline constexpr std::string_view kNoDeadline = "9999-12-31";
+// The authority's file number: one line of at most this many bytes.
+inline constexpr std::size_t kMaxAktenzeichen = 64;
+// A paper applicant's postal address: this many lines of at most this many bytes.
+inline constexpr std::size_t kMinAddressLines = 2;
+inline constexpr std::size_t kMaxAddressLines = 5;
+inline constexpr std::size_t kMaxAddressLine = 100;
+// Whether `address` is such an address: its lines joined by "\n", each one line of text.
+bool valid_address(std::string_view address);
 
 inline constexpr const char* kCaseColumns =
     "id, reference, tenant_id, authority_id, application_id, online_service_id, "
     "online_service_version, title, applicant_kind, applicant_owner_id, applicant_name, "
     "applicant_email, state, submitted_at, received_at, form_key, form_version, "
     "payment_order_id, payment_status, payment_method, payment_amount_cents, kassenzeichen, "
-    "updated_at, aktenzeichen, source, group_id, assignee_id, assignee_name, deadline_on";
+    "updated_at, aktenzeichen, source, group_id, assignee_id, assignee_name, deadline_on, "
+    "applicant_address";
 
 // The citizen's file name as the Vorgang keeps it (cases.cpp): for the intake's documents
 // and for those sent later in answer to a request alike.
@@ -52,6 +61,7 @@ inline Case read_case(const core::db::Row& r) {
   c.assignee_id = r.text(26);
   c.assignee_name = r.text(27);
   c.deadline_on = r.text(28) == kNoDeadline ? std::string() : r.text(28);
+  c.applicant.address = r.text(29);
   return c;
 }
 

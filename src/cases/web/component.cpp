@@ -15,6 +15,7 @@
 #include <mvsp/core/jobs.hpp>
 #include <mvsp/core/log.hpp>
 #include <mvsp/delivery/delivery.hpp>
+#include <mvsp/forms/forms.hpp>
 #include <mvsp/forms/letter.hpp>
 #include <mvsp/web/component.hpp>
 #include <mvsp/web/ports.hpp>
@@ -80,11 +81,31 @@ std::string render_notice(const std::string& authority, const std::string& title
   return forms::render_letter(letter);
 }
 
+// The online services `authority` takes paper applications for: its own and those it
+// adopted, in production, asking a form of the platform.
+std::vector<PaperService> paper_services(catalog::Catalog& catalog, std::string_view authority) {
+  std::vector<PaperService> out;
+  for (const auto& os : catalog.online_services()) {
+    bool its =
+        os.owner == authority || std::ranges::find(os.adopted_by, authority) != os.adopted_by.end();
+    if (!its || os.state != "production" || os.config.form.empty() ||
+        !os.config.external_url.empty())
+      continue;
+    out.push_back({.id = os.id,
+                   .name = os.name,
+                   .version = os.version,
+                   .form_key = os.config.form,
+                   .form_version = os.config.form_version});
+  }
+  std::ranges::sort(out, {}, &PaperService::name);
+  return out;
+}
+
 class Component final : public web::Component {
  public:
   std::string_view name() const override { return "cases"; }
   std::vector<std::string_view> needs() const override {
-    return {"identity", "catalog", "delivery"};
+    return {"identity", "catalog", "delivery", "forms"};
   }
   std::span<const core::Resource> resources() const override { return embedded_resources(); }
   std::vector<Subscription> subscriptions() const override {
@@ -161,7 +182,12 @@ class Component final : public web::Component {
                     out.push_back({.id = a.id, .name = a.name, .tenant_id = a.tenant_id});
                   }
                   return out;
-                }});
+                },
+            .paper_services =
+                [catalog](std::string_view authority) {
+                  return paper_services(*catalog, authority);
+                },
+            .forms = &p.services.need<forms::Forms>()});
     p.services.offer(*work_);
   }
 
@@ -200,7 +226,10 @@ class Component final : public web::Component {
               }
               std::ranges::sort(out, {}, &std::pair<std::string, std::string>::second);
               return out;
-            }};
+            },
+        .forms = &p.services.need<forms::Forms>(),
+        .clock = &p.ports.clock};
+    register_paper_pages(p.router, p.pages, *cases_, *work_, options);
     register_staff_pages(p.router, p.pages, *cases_, *work_, options);
     register_admin_pages(p.router, p.pages, *cases_, *work_, options);
     register_participation_pages(p.router, p.pages, *cases_, *work_, options);

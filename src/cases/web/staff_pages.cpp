@@ -248,6 +248,7 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   model.set("title", fmt::format("{} {}", c.t(req, "case.title"), k.reference));
   model.set("reference", k.reference);
   if (error) add_errors(c, req, model, *error);
+  model.set("entered", !error && req.query_param("erfasst").has_value());
   model.set_list("facts", {});
   auto fact = [&](const char* key, std::string value) {
     if (value.empty()) return;
@@ -266,7 +267,12 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   fact("applicant", k.applicant.name);
   fact("applicant_kind", c.named(req, "applicant_kind", k.applicant.kind));
   fact("email", k.applicant.email);
-  fact("reach", c.t(req, k.applicant.kind == "guest" ? "case.reach_guest" : "case.reach_mailbox"));
+  fact("address", fmt::format("{}", fmt::join(lines(k.applicant.address), ", ")));
+  bool by_post = k.applicant.kind == "paper";
+  fact("reach", c.t(req, by_post                       ? "case.reach_post"
+                         : k.applicant.kind == "guest" ? "case.reach_guest"
+                                                       : "case.reach_mailbox"));
+  fact("source", c.named(req, "source", k.source));
   fact("submitted", core::format_berlin(k.submitted_at));
   fact("received", core::format_berlin(k.received_at));
   fact("payment", payment_text(c, req, k));
@@ -297,8 +303,9 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
     model.add("moves", std::move(v));
   }
   model.set("can_move", !next_states(state).empty());
-  model.set("can_request", state == State::received || state == State::formal_check ||
-                               state == State::material_check);
+  model.set("by_post", by_post);
+  model.set("can_request", !by_post && (state == State::received || state == State::formal_check ||
+                                        state == State::material_check));
   model.set("can_decide", state == State::formal_check || state == State::material_check);
   model.set("can_file",
             c.work.files_to_efile() &&
@@ -357,7 +364,7 @@ Response case_page(const Ctx& c, Request& req, const Staffer& who, const Case& k
   if (auto list = c.work.messages(who, k.id)) {
     for (const auto& m : *list) model.add("messages", message_view(c, req, k, m));
   }
-  model.set("can_message", takes_messages(k.state));
+  model.set("can_message", !by_post && takes_messages(k.state));
   model.set("message_subject_value", value("betreff"));
   model.set("message_body_value", value("text"));
   model.set_list("levels", {});

@@ -1168,7 +1168,8 @@ web::View Filling::page_view(std::string_view page_id, const Answers& answers,
   if (entered) impl.apply_locked(shown, page);
   web::View v;
   v.set("page", page->id);
-  v.set("title", page->title);
+  // GOV.UK: a page with errors says so first in its title
+  v.set("title", error ? fmt::format("{}: {}", impl.t("error_prefix"), page->title) : page->title);
   v.set("form_title", impl.form.title);
   if (!page->hint.empty()) v.set("hint", page->hint);
   if (!page->text.empty()) v.set("text", page->text);

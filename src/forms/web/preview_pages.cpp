@@ -178,10 +178,6 @@ Response render_page(const Ctx& c, Request& req, const Target& t, const Filling&
   auto back = f.previous_page(answers, page_id);
   model.set("back", back.empty() ? t.base : fmt::format("{}/seiten/{}", t.base, back));
   model.set("action", fmt::format("{}/seiten/{}", t.base, page_id));
-  const auto* page = t.version.form.page(page_id);
-  // GOV.UK: a page with errors says so first in its title
-  model.set("title",
-            error ? fmt::format("{}: {}", c.t(req, "error_prefix"), page->title) : page->title);
   req.csrf_token();
   return c.pages.render(req, "forms/page", std::move(model), status);
 }

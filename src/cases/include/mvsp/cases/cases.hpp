@@ -48,10 +48,11 @@ struct IntakeDocument {
 
 // Who applied and how to reach them.
 struct Applicant {
-  std::string kind;      // account, organisation, guest
+  std::string kind;      // account, organisation, guest; paper (reached by post only)
   std::string owner_id;  // the account or organisation (its mailbox); "" for a guest
   std::string name;
   std::string email;
+  std::string address;  // a paper applicant's postal address, lines joined by "\n"
 };
 
 // What a submission hands over. `application_id` is the key of the intake: handing the
@@ -81,6 +82,11 @@ struct Intake {
   std::string kassenzeichen;
   // Who hands it over, for the audit log.
   std::string actor = "system:applications";
+  // online, or paper: entered by a clerk (Casework::open_paper), with the day it came in
+  // (the processing deadline runs from it) and the Aktenzeichen it was given.
+  std::string source = "online";
+  std::optional<core::TimePoint> received_at;  // none: now
+  std::string aktenzeichen;
 };
 
 struct CaseDocument {

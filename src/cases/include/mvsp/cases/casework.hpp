@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mvsp/cases/cases.hpp>
 #include <mvsp/cases/efile.hpp>
@@ -24,6 +25,10 @@ class Catalog;
 namespace mvsp::core {
 class VirusScanner;
 }  // namespace mvsp::core
+
+namespace mvsp::forms {
+class Forms;
+}  // namespace mvsp::forms
 
 namespace mvsp::cases {
 
@@ -257,6 +262,39 @@ struct StatementAnswer {
   std::vector<IntakeDocument> files;  // PDF, PNG or JPEG by content, scanned
 };
 
+// An online service an authority takes applications for on paper: its own or one it
+// adopted, in production, with a form of the platform (wired in the component from the
+// catalog).
+struct PaperService {
+  std::string id;
+  std::string name;
+  int version = 0;
+  std::string form_key;
+  int form_version = 0;
+};
+
+// What the clerk may enter a paper application for: an authority of theirs and a service.
+struct PaperChoice {
+  AuthorityRef authority;
+  PaperService service;
+};
+
+// An application that came by post, as a clerk enters it: the online service's own form,
+// filled by the clerk page by page (forms::Filling), the applicant's postal address, the
+// Aktenzeichen, the day it came in and the scan of the paper.
+struct PaperApplication {
+  // chosen when the entry began: the same entry sent again opens nothing new
+  std::string key;
+  std::string authority_id;
+  std::string online_service_id;
+  std::map<std::string, std::string, std::less<>> answers;  // forms::Answers
+  std::string applicant_name;
+  std::string applicant_address;  // 2 to 5 lines
+  std::string aktenzeichen;
+  std::string received_on;            // YYYY-MM-DD: today or up to a year back
+  std::vector<IntakeDocument> scans;  // 1 to 5, PDF, PNG or JPEG by content, scanned
+};
+
 struct Group {
   std::string id;
   std::string name;
@@ -356,6 +394,10 @@ struct CaseworkOptions {
   // the authorities on the platform, for forwarding and participation (wired in the
   // component from the catalog)
   std::function<std::vector<AuthorityRef>()> authorities;
+  // the online services an authority takes paper applications for, and the forms they ask
+  // (wired in the component from the catalog and forms); none: no paper applications
+  std::function<std::vector<PaperService>(std::string_view authority_id)> paper_services;
+  forms::Forms* forms = nullptr;
 };
 
 // A file for the clerk to download.
@@ -437,6 +479,18 @@ class Casework {
   // Vorgang are told. conflict when answered or cancelled.
   core::Result<Statement> answer_statement(const Party& party, std::string_view statement_id,
                                            const StatementAnswer& answer);
+
+  // --- paper applications (paper.cpp)
+  // The services the person may enter a paper application for: of the authorities where
+  // they work Vorgänge, those whose group (if the service has one) they are in.
+  std::vector<PaperChoice> paper_choices(const Staffer& who);
+  // Opens the Vorgang of an application that came by post: the answers must pass the form's
+  // final check; the Vorgang arrives as received on `received_on` (its deadline runs from
+  // then), with the Aktenzeichen, the scans as its documents and the answers' PDF, XML and
+  // JSON as an online one has them. Its applicant is reached by post: no messages, no
+  // document requests through the platform, the notice is a letter. invalid_input names each
+  // broken rule; forbidden for a service not among paper_choices.
+  core::Result<Case> open_paper(const Staffer& who, const PaperApplication& application);
 
   core::Result<Notice> decide(const Staffer& who, std::string_view id, const NoticeInput& input);
   std::vector<Notice> notices(std::string_view case_id);

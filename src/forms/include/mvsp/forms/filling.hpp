@@ -103,8 +103,9 @@ class Filling {
   // always.
   Answers prefilled(Answers answers) const;
 
-  // The view of a page for the template "forms/page" (questions, errors, progress). With
-  // `entered`, the fields show what was posted (a page shown again).
+  // The view of a page for the template "forms/page" (questions, errors, progress; a title
+  // that says "Fehler: " first when there are errors). With `entered`, the fields show what
+  // was posted (a page shown again).
   web::View page_view(std::string_view page_id, const Answers& answers, const Answers* entered,
                       const core::Error* error) const;
 
