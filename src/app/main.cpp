@@ -379,7 +379,8 @@ int cases_list(const Settings& settings, const CommandLine& cli) {
                                 {"applicant", k.applicant.name},
                                 {"receivedAt", core::format_utc_seconds(k.received_at)},
                                 {"deadline", k.deadline_on},
-                                {"assignee", k.assignee_name}});
+                                {"assignee", k.assignee_name},
+                                {"source", k.source}});
     }
     std::puts((out + "]").c_str());
     return 0;

@@ -383,6 +383,8 @@ TEST_P(AccountsCli, TheDemoVorgaengeAreListedAndExported) {
 
   auto list = run_mvsp("cases list --json" + args());
   ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_EQ(list.output.find(R"("source":"paper")") != std::string::npos, scanned) << list.output;
+  EXPECT_NE(list.output.find(R"("source":"online")"), std::string::npos);
   for (auto state : {"received", "formal_check", "documents_requested", "material_check", "decided",
                      "announced", "filed", "closed", "withdrawn", "ended"}) {
     EXPECT_NE(list.output.find(fmt::format("\"state\":\"{}\"", state)), std::string::npos) << state;

@@ -397,7 +397,7 @@ async function enterPaper(javaScript) {
   await clean('paper application: the start');
   await page.getByLabel('Online-Dienst').selectOption('hwi-steuern|hundesteuer-online');
   await page.getByRole('button', { name: 'Erfassung beginnen' }).click();
-  await page.waitForURL('**/verwaltung/papierantrag/seiten/wohnort');
+  await page.waitForURL(/\/verwaltung\/papierantrag\/[A-Za-z0-9_-]+\/seiten\/wohnort$/);
   await clean('paper application: the first page of the form');
   await page.getByLabel('Ja').check();
   await next();
@@ -432,7 +432,7 @@ async function enterPaper(javaScript) {
   await page.waitForURL('**/seiten/erklaerung');
   await page.getByLabel('Ich versichere, dass meine Angaben richtig und vollständig sind.').check();
   await next();
-  await page.waitForURL('**/verwaltung/papierantrag/abschluss');
+  await page.waitForURL(/\/verwaltung\/papierantrag\/[A-Za-z0-9_-]+\/abschluss$/);
   assert.match(await main(page), /Fiete/);
   await clean('paper application: the last page');
   // what the paper says besides the form: each missing part named

@@ -62,8 +62,10 @@ class PaperApplications : public applications::fixture::ApplicationsTest {
             .applicant_address = "Am Markt 1\r\n\n 19055 Schwerin ",
             .aktenzeichen = "32.1-HST-2026/0815",
             .received_on = day(3),
-            .scans = {
-                {.requirement = "", .filename = "antrag.pdf", .media_type = "", .content = kPdf}}};
+            .scans = {{.requirement = "",
+                       .filename = "C:\\Scans\\scan-seite.html",
+                       .media_type = "",
+                       .content = kPdf}}};
   }
 
   std::optional<PaperChoice> chosen(const Staffer& who) {
@@ -94,15 +96,15 @@ class PaperApplications : public applications::fixture::ApplicationsTest {
     return c.post_form(action, fields);
   }
 
-  test::HttpResponse finish(test::HttpClient& c, std::vector<web::Part> parts) {
-    auto shown = c.get("/verwaltung/papierantrag/abschluss");
+  test::HttpResponse finish(test::HttpClient& c, const std::string& base,
+                            std::vector<web::Part> parts) {
+    auto shown = c.get(base + "/abschluss");
     parts.push_back({.name = "csrf_token",
                      .filename = {},
                      .content_type = {},
                      .body = test::HttpClient::csrf_token_in(shown.body)});
     auto body = web::build_multipart(parts);
-    return c.request("POST", "/verwaltung/papierantrag/abschluss", body.body,
-                     {{"Content-Type", body.content_type}});
+    return c.request("POST", base + "/abschluss", body.body, {{"Content-Type", body.content_type}});
   }
 
   std::vector<std::string> staff_;
@@ -135,6 +137,8 @@ TEST_P(PaperApplications, AClerkEntersOneInTheServicesOwnFormAndItIsReachedByPos
   EXPECT_EQ(core::format_day(core::berlin_day(k.received_at)), day(3));
   ASSERT_EQ(k.documents.size(), 1u);
   EXPECT_EQ(k.documents[0].requirement, "Papierantrag (Scan)");
+  // the name as the browser sent it is made safe and fits the content
+  EXPECT_EQ(k.documents[0].filename, "scan-seite.html.pdf");
   EXPECT_EQ(k.documents[0].media_type, "application/pdf");
   // the answers as an online application has them
   auto json = app_->get<Cases>().answers(k.id, "json");
@@ -154,12 +158,30 @@ TEST_P(PaperApplications, AClerkEntersOneInTheServicesOwnFormAndItIsReachedByPos
   ASSERT_FALSE(timeline.empty());
   EXPECT_EQ(timeline.front().actor, "account:" + staff_[0]);
   EXPECT_NE(timeline.front().detail.find(R"("source":"paper")"), std::string::npos);
+  EXPECT_NE(timeline.front().detail.find(fmt::format(R"("receivedOn":"{}")", day(3))),
+            std::string::npos);
+  // the e-file learns that it came on paper (hybrid: the paper and its scan), and from where
+  auto container = work().efile_container(k.id, clock_->now());
+  ASSERT_TRUE(container);
+  EXPECT_NE(container->xml.find("Papierantrag " + k.reference), std::string::npos);
+  EXPECT_NE(container->xml.find("Am Markt 1, 19055 Schwerin"), std::string::npos);
+  EXPECT_NE(container->xml.find("<code>002</code>"), std::string::npos) << container->xml;
 
-  // the same entry sent again (a double click) opens nothing new
+  // the same entry sent again (a double click) opens nothing new; its key for another
+  // service is not the way to this Vorgang
   auto again = work().open_paper(clerk(), paper());
   ASSERT_TRUE(again);
   EXPECT_EQ(again->id, k.id);
   EXPECT_EQ(count_cases(), 1);
+  auto other = chosen(clerk());
+  for (const auto& c : work().paper_choices(clerk())) {
+    if (c.service.id != kService) other = c;
+  }
+  ASSERT_NE(other->service.id, kService);
+  auto elsewhere = paper();
+  elsewhere.authority_id = other->authority.id;
+  elsewhere.online_service_id = other->service.id;
+  EXPECT_EQ(work().open_paper(clerk(), elsewhere).error().code, core::ErrorCode::conflict);
 
   // no messages, no document requests through the platform: the applicant has no account
   ASSERT_TRUE(work().move(clerk(), k.id, State::formal_check, ""));
@@ -217,16 +239,23 @@ TEST_P(PaperApplications, EachBrokenRuleIsNamedAndNothingIsWritten) {
                                   "received_on", "scans"}));
   p = paper();
   p.applicant_name = "Erika\nPapier";
-  p.applicant_address = "1\n2\n3\n4\n5\n6";
+  p.applicant_address = "1\n2\n3\n4\n5";
   p.aktenzeichen = std::string(65, 'A');
   p.received_on = day(400);
   EXPECT_EQ(fields_of(p),
             (Fields{"applicant_name", "applicant_address", "aktenzeichen", "received_on"}));
+  // what would move the letter's window: bidi controls, a line separator, a line too long
   p = paper();
-  p.applicant_address = "Am Markt 1\n" + std::string(101, 'x');
+  p.applicant_name = "Erika \u202Erepaip";
+  p.applicant_address = "Am Markt 1\u2028Hinterhaus\n19055 Schwerin";
+  p.aktenzeichen = "32.1\u2066/7";
+  EXPECT_EQ(fields_of(p), (Fields{"applicant_name", "applicant_address", "aktenzeichen"}));
+  p = paper();
+  p.applicant_name = std::string(91, 'E');
+  p.applicant_address = "Am Markt 1\n" + std::string(46, 'x');
   p.received_on = "3.12.2026";
   p.scans = {{.requirement = "", .filename = "antrag.txt", .media_type = "", .content = "Text"}};
-  EXPECT_EQ(fields_of(p), (Fields{"applicant_address", "received_on", "scans"}));
+  EXPECT_EQ(fields_of(p), (Fields{"applicant_name", "applicant_address", "received_on", "scans"}));
   p = paper();
   p.scans.assign(6, p.scans.front());
   EXPECT_EQ(fields_of(p), (Fields{"scans"}));
@@ -293,38 +322,51 @@ TEST_P(PaperApplications, ThePagesFillTheFormPageByPageAndOpenTheVorgang) {
                     {{"dienst", "hwi-steuern|test-hunde-online"}});
   EXPECT_EQ(wrong.status, 422);
   EXPECT_NE(wrong.body.find("href=\"#online_service\""), std::string::npos);
-  // the finish page wants an entry first
-  EXPECT_EQ(c.get("/verwaltung/papierantrag/abschluss").header("location"),
+  // an entry that is not there leads to the start
+  EXPECT_EQ(c.get("/verwaltung/papierantrag/gibt-es-nicht/abschluss").header("location"),
             "/verwaltung/papierantrag");
 
-  auto begun =
-      post(c, "/verwaltung/papierantrag", "/verwaltung/papierantrag", {{"dienst", choice}});
-  ASSERT_EQ(begun.status, 303);
-  EXPECT_EQ(begun.header("location"), "/verwaltung/papierantrag/seiten/halter");
+  // two entries at once, as two windows would have them: each keeps its own answers
+  auto begin = [&] {
+    auto begun =
+        post(c, "/verwaltung/papierantrag", "/verwaltung/papierantrag", {{"dienst", choice}});
+    EXPECT_EQ(begun.status, 303);
+    auto to = begun.header("location");
+    EXPECT_TRUE(to.starts_with("/verwaltung/papierantrag/") && to.ends_with("/seiten/halter"))
+        << to;
+    return to.substr(0, to.size() - std::string("/seiten/halter").size());
+  };
+  auto one = begin();
+  auto two = begin();
+  ASSERT_NE(one, two);
   // nobody skips ahead
-  EXPECT_EQ(c.get("/verwaltung/papierantrag/abschluss").header("location"),
-            "/verwaltung/papierantrag/seiten/halter");
-  auto empty = post(c, "/verwaltung/papierantrag/seiten/halter",
-                    "/verwaltung/papierantrag/seiten/halter", {{"name.vorname", ""}});
+  EXPECT_EQ(c.get(one + "/abschluss").header("location"), one + "/seiten/halter");
+  auto empty = post(c, one + "/seiten/halter", one + "/seiten/halter", {{"name.vorname", ""}});
   EXPECT_EQ(empty.status, 422);
-  auto holder =
-      post(c, "/verwaltung/papierantrag/seiten/halter", "/verwaltung/papierantrag/seiten/halter",
-           {{"name.vorname", "Erika"}, {"name.nachname", "Papier"}});
-  ASSERT_EQ(holder.status, 303);
-  EXPECT_EQ(holder.header("location"), "/verwaltung/papierantrag/seiten/hunde");
-  auto dogs =
-      post(c, "/verwaltung/papierantrag/seiten/hunde", "/verwaltung/papierantrag/seiten/hunde",
-           {{"hunde", "1"}, {"hunde[0].rufname", "Bello"}});
-  ASSERT_EQ(dogs.status, 303);
-  EXPECT_EQ(dogs.header("location"), "/verwaltung/papierantrag/abschluss");
-  auto last = c.get("/verwaltung/papierantrag/abschluss");
+  auto fill = [&](const std::string& base, const std::string& dog) {
+    auto holder = post(c, base + "/seiten/halter", base + "/seiten/halter",
+                       {{"name.vorname", "Erika"}, {"name.nachname", "Papier"}});
+    EXPECT_EQ(holder.header("location"), base + "/seiten/hunde");
+    auto dogs = post(c, base + "/seiten/hunde", base + "/seiten/hunde",
+                     {{"hunde", "1"}, {"hunde[0].rufname", dog}});
+    EXPECT_EQ(dogs.header("location"), base + "/abschluss");
+  };
+  fill(one, "Bello");
+  fill(two, "Zora");
+  auto last = c.get(one + "/abschluss");
   ASSERT_EQ(last.status, 200);
   EXPECT_NE(last.body.find("Bello"), std::string::npos);
-  EXPECT_NE(last.body.find("/verwaltung/papierantrag/seiten/hunde#"), std::string::npos);
+  EXPECT_EQ(last.body.find("Zora"), std::string::npos);
+  EXPECT_NE(last.body.find(one + "/seiten/hunde#"), std::string::npos);
+  // both are listed on the start page to go on with
+  auto listed = c.get("/verwaltung/papierantrag");
+  EXPECT_NE(listed.body.find(one + "/abschluss"), std::string::npos);
+  EXPECT_NE(listed.body.find(two + "/abschluss"), std::string::npos);
 
   // what the paper says besides the form: each missing part named at its field
-  auto missing = finish(c, {{.name = "name", .filename = {}, .content_type = {}, .body = ""},
-                            {.name = "scan", .filename = {}, .content_type = {}, .body = ""}});
+  auto missing = finish(c, one,
+                        {{.name = "name", .filename = {}, .content_type = {}, .body = ""},
+                         {.name = "scan", .filename = {}, .content_type = {}, .body = ""}});
   EXPECT_EQ(missing.status, 422);
   for (auto field : {"applicant_name", "applicant_address", "aktenzeichen", "scans"}) {
     EXPECT_NE(missing.body.find(fmt::format("href=\"#{}\"", field)), std::string::npos) << field;
@@ -333,7 +375,7 @@ TEST_P(PaperApplications, ThePagesFillTheFormPageByPageAndOpenTheVorgang) {
   EXPECT_EQ(count_cases(), 0);
 
   auto done = finish(
-      c,
+      c, one,
       {{.name = "name", .filename = {}, .content_type = {}, .body = "Erika Papier"},
        {.name = "anschrift",
         .filename = {},
@@ -354,9 +396,16 @@ TEST_P(PaperApplications, ThePagesFillTheFormPageByPageAndOpenTheVorgang) {
   EXPECT_NE(page.body.find("per Post (Papierantrag)"), std::string::npos);
   EXPECT_EQ(page.body.find("/nachrichten\" enctype"), std::string::npos) << "no message form";
   EXPECT_EQ(count_cases(), 1);
-  // the entry is over: its pages lead to the start again
-  EXPECT_EQ(c.get("/verwaltung/papierantrag/seiten/halter").header("location"),
-            "/verwaltung/papierantrag");
+  auto json = app_->get<Cases>().answers(
+      where.substr(22, where.size() - 22 - std::string("?erfasst=1").size()), "json");
+  ASSERT_TRUE(json);
+  EXPECT_NE(json->find("Bello"), std::string::npos);
+  // that entry is over: its pages lead to the start; the other one is still there
+  EXPECT_EQ(c.get(one + "/seiten/halter").header("location"), "/verwaltung/papierantrag");
+  EXPECT_EQ(c.get(two + "/abschluss").status, 200);
+  auto dropped = post(c, "/verwaltung/papierantrag", two + "/verwerfen", {});
+  EXPECT_EQ(dropped.status, 303);
+  EXPECT_EQ(c.get(two + "/abschluss").header("location"), "/verwaltung/papierantrag");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PaperApplications, ::testing::ValuesIn(test::backends()));

@@ -1198,6 +1198,8 @@ core::Result<Application> Applications::hand_over(std::string_view id) {
 
 core::Status Applications::follow_case(std::string_view id) {
   auto& d = *impl_;
+  // a Vorgang of no application here (entered on paper) has nobody to follow it
+  if (!d.load(id)) return core::fail(core::Error::not_found("no such application"));
   auto k = d.parts.cases.by_application(id);
   if (!k) return core::fail(core::Error::not_found("no Vorgang of this application"));
   auto to = citizen_status(k->state);

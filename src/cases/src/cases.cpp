@@ -111,6 +111,11 @@ core::Status check(const Intake& in) {
   }
   need("applicant.owner_id", a.owner_id, kMaxId, a.kind == "account" || a.kind == "organisation");
   need("applicant.name", a.name, kMaxName);
+  if (paper && !letter_line(a.name, kMaxLetterName)) {
+    error.and_field(
+        "applicant.name",
+        fmt::format("must be one line of at most {} characters for the letter", kMaxLetterName));
+  }
   need("applicant.email", a.email, kMaxEmail, false);
   if (!a.email.empty() && a.email.find('@') == std::string::npos) {
     error.and_field("applicant.email", "must be an e-mail address");
@@ -152,12 +157,30 @@ core::Status check(const Intake& in) {
 // characters); the pages make it safe for headers (web::attachment_disposition).
 }  // namespace
 
+bool letter_line(std::string_view line, std::size_t max) {
+  if (line.empty() || !core::valid_utf8(line)) return false;
+  std::size_t characters = 0;
+  for (std::size_t i = 0; i < line.size(); ++characters) {
+    auto lead = static_cast<unsigned char>(line[i]);
+    std::size_t n = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    char32_t cp = n == 1 ? lead : lead & (0x7F >> n);
+    for (std::size_t k = 1; k < n; ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(line[i + k]) & 0x3F);
+    }
+    i += n;
+    bool control = cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
+    bool separator = cp == 0x2028 || cp == 0x2029;
+    bool bidi = cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                (cp >= 0x2066 && cp <= 0x2069);
+    if (control || separator || bidi) return false;
+  }
+  return characters <= max;
+}
+
 bool valid_address(std::string_view address) {
   std::size_t lines = 0;
   for (auto line : std::views::split(address, '\n')) {
-    if (!single_line(std::string_view(line.begin(), line.end()), kMaxAddressLine, true)) {
-      return false;
-    }
+    if (!letter_line(std::string_view(line.begin(), line.end()), kMaxAddressLine)) return false;
     ++lines;
   }
   return lines >= kMinAddressLines && lines <= kMaxAddressLines;
@@ -355,6 +378,13 @@ core::Result<Case> Cases::open(const Intake& in) {
       core::append_json_string(detail, c.authority_id);
       detail += ",\"source\":";
       core::append_json_string(detail, c.source);
+      if (c.source == "paper") {
+        // entered by hand: the day it came in (the deadline runs from it) and the Aktenzeichen
+        detail += ",\"receivedOn\":";
+        core::append_json_string(detail, core::format_day(core::berlin_day(c.received_at)));
+        detail += ",\"aktenzeichen\":";
+        core::append_json_string(detail, c.aktenzeichen);
+      }
       detail += fmt::format(",\"documents\":{}}}", c.documents.size());
       d.audit.append(tx, {.actor = in.actor.empty() ? "system:applications" : in.actor,
                           .action = "case.received",

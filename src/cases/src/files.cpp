@@ -272,6 +272,8 @@ core::Result<EfileContainer> Casework::efile_container(std::string_view case_id,
   record.authority_name = d.options.tenant_name ? d.options.tenant_name(k->tenant_id) : "";
   if (record.authority_name.empty()) record.authority_name = k->authority_id;
   record.applicant_name = k->applicant.name;
+  record.source = k->source;
+  record.applicant_address = k->applicant.address;
   record.opened_at = k->received_at;
   record.state = k->state;
   record.filing_location = d.options.efile_location;

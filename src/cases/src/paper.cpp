@@ -29,8 +29,7 @@ using core::fail;
 
 constexpr std::size_t kMinKey = 16;
 constexpr std::size_t kMaxKey = 100;
-constexpr std::size_t kMaxName = 200;
-constexpr std::size_t kMaxAddressBytes = 1000;
+constexpr std::size_t kMaxAddressBytes = 600;
 constexpr int kMaxDaysBack = 366;
 
 // The key of an entry: the intake's application id of a paper Vorgang is "paper:<key>".
@@ -97,18 +96,21 @@ core::Result<Case> Casework::open_paper(const Staffer& who, const PaperApplicati
   // entered before (the same entry sent twice): that Vorgang
   auto application_id = "paper:" + p.key;
   if (auto before = d.cases.by_application(application_id)) {
-    if (before->tenant_id != choice->authority.tenant_id ||
-        !d.may_see(*d.db.acquire(), who, *before))
+    // the same entry: of this authority and service, and a Vorgang the person sees
+    if (before->authority_id != p.authority_id ||
+        before->online_service_id != p.online_service_id ||
+        !d.may_see(*d.db.acquire(), who, *before)) {
       return fail(Error::conflict("the entry was used for another Vorgang"));
+    }
     return std::move(*before);
   }
 
   Error invalid{core::ErrorCode::invalid_input, "The paper application is not complete.", {}, {}};
   auto name = std::string(core::trim(p.applicant_name));
-  if (name.empty() || name.size() > kMaxName || !core::is_single_line(name) ||
-      !core::valid_utf8(name)) {
-    invalid.and_field("applicant_name",
-                      fmt::format("is required (one line of at most {} characters)", kMaxName));
+  if (!letter_line(name, kMaxLetterName)) {
+    invalid.and_field(
+        "applicant_name",
+        fmt::format("is required (one line of at most {} characters)", kMaxLetterName));
   }
   auto address = address_lines(p.applicant_address);
   if (p.applicant_address.size() > kMaxAddressBytes || !valid_address(address)) {
@@ -118,8 +120,7 @@ core::Result<Case> Casework::open_paper(const Staffer& who, const PaperApplicati
                                   kMinAddressLines, kMaxAddressLines, kMaxAddressLine));
   }
   auto aktenzeichen = std::string(core::trim(p.aktenzeichen));
-  if (aktenzeichen.empty() || aktenzeichen.size() > kMaxAktenzeichen ||
-      !core::is_single_line(aktenzeichen) || !core::valid_utf8(aktenzeichen)) {
+  if (aktenzeichen.size() > kMaxAktenzeichen || !letter_line(aktenzeichen, kMaxAktenzeichen)) {
     invalid.and_field("aktenzeichen", fmt::format("is required (one line of at most {} characters)",
                                                   kMaxAktenzeichen));
   }
@@ -167,9 +168,10 @@ core::Result<Case> Casework::open_paper(const Staffer& who, const PaperApplicati
       forms::pdf_document(form->form, form->version, filling, p.answers, in.reference, received));
   auto requirement = d.options.texts->text("de", "cases.paper.scan_requirement");
   for (const auto& scan : p.scans) {
+    auto type = core::media_type_of(scan.content);
     in.documents.push_back({.requirement = requirement,
-                            .filename = scan.filename,
-                            .media_type = core::media_type_of(scan.content),
+                            .filename = core::clean_filename(scan.filename, type),
+                            .media_type = type,
                             .content = scan.content});
   }
   in.actor = Impl::actor(who);

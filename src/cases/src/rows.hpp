@@ -14,11 +14,17 @@ using core::json_object;
 inline constexpr std::string_view kNoDeadline = "9999-12-31";
 // The authority's file number: one line of at most this many bytes.
 inline constexpr std::size_t kMaxAktenzeichen = 64;
-// A paper applicant's postal address: this many lines of at most this many bytes.
+// A paper applicant's name and postal address as the notice's address window takes them
+// (DIN 5008: six lines of about 45 characters at most): the name wrapped onto two lines at
+// most, the address on two to four.
+inline constexpr std::size_t kMaxLetterName = 90;
 inline constexpr std::size_t kMinAddressLines = 2;
-inline constexpr std::size_t kMaxAddressLines = 5;
-inline constexpr std::size_t kMaxAddressLine = 100;
-// Whether `address` is such an address: its lines joined by "\n", each one line of text.
+inline constexpr std::size_t kMaxAddressLines = 4;
+inline constexpr std::size_t kMaxAddressLine = 45;
+// One line of text for a letter: UTF-8 of 1 to `max` characters without control characters,
+// line or paragraph separators or bidi controls (which would move what the window shows).
+bool letter_line(std::string_view line, std::size_t max);
+// Whether `address` is such an address: its lines joined by "\n", each a letter_line.
 bool valid_address(std::string_view address);
 
 inline constexpr const char* kCaseColumns =

@@ -44,6 +44,7 @@ constexpr const char* kMessageName = "FVDaten.SGOAblegen";
 // 1.1) or leaves to the sender (Dateiformat: the version published with 3.0.0 is 1.0).
 constexpr const char* kDateiformatVersion = "1.0";
 constexpr const char* kMediumElectronic = "001";
+constexpr const char* kMediumHybrid = "002";
 
 const xmlChar* x(const char* s) {
   return reinterpret_cast<const xmlChar*>(s);
@@ -275,12 +276,16 @@ std::string message_xml(const EfileRecord& r, const std::string& process_id,
   w.text(meta, "Betreff", r.title);
   w.text_if(meta, "Kennzeichen", r.aktenzeichen);
   w.text(meta, "Federfuehrung", r.authority_name);
+  // a paper application is kept as the paper and its scan: hybrid
+  bool paper = r.source == "paper";
+  std::string kind = paper ? "Papierantrag" : "Online-Antrag";
   w.text(meta, "Bemerkung",
          r.applicant_name.empty()
-             ? fmt::format("Online-Antrag {}", r.reference)
-             : fmt::format("Online-Antrag {} von {}", r.reference, r.applicant_name));
-  w.code(meta, "Medium", "urn:xoev-de:xdomea:codeliste:medium", "1.0", kMediumElectronic);
-  w.text(v, "Typ", "Online-Antrag");
+             ? fmt::format("{} {}", kind, r.reference)
+             : fmt::format("{} {} von {}", kind, r.reference, r.applicant_name));
+  w.code(meta, "Medium", "urn:xoev-de:xdomea:codeliste:medium", "1.0",
+         paper ? kMediumHybrid : kMediumElectronic);
+  w.text(v, "Typ", kind);
   if (is_set(r.closed_at)) {
     w.text(v, "ZdA", "1");
     w.text(v, "ZdADatum", day(r.closed_at));
@@ -319,13 +324,20 @@ std::string message_xml(const EfileRecord& r, const std::string& process_id,
   auto* extension = w.element(v, "AnwendungsspezifischeErweiterung");
   w.text(extension, "Kennung", "urn:mvsp:efile:vorgang");
   w.text(extension, "Name", "mvsp Vorgang");
-  w.text(extension, "Beschreibung", "Angaben der Serviceplattform zum Online-Antrag");
+  w.text(extension, "Beschreibung", "Angaben der Serviceplattform zum Antrag");
   w.text(extension, "Versionsnummer", "1");
   field(w, extension, "Vorgangsnummer", "Die Vorgangsnummer des Online-Antrags", "038",
         r.reference);
   if (!r.applicant_name.empty()) {
     field(w, extension, "Antragsteller", "Name der antragstellenden Person oder Organisation",
           "038", r.applicant_name);
+  }
+  if (!r.applicant_address.empty()) {
+    std::string address;
+    for (char ch : r.applicant_address)
+      address += ch == '\n' ? std::string(", ") : std::string(1, ch);
+    field(w, extension, "Anschrift", "Postanschrift der antragstellenden Person (Papierantrag)",
+          "038", address);
   }
   if (!r.state.empty()) {
     field(w, extension, "Status", "Stand des Vorgangs bei der Übergabe", "038", r.state);

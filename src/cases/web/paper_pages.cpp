@@ -1,11 +1,12 @@
 // Entering a paper application (/verwaltung/papierantrag): the clerk picks an online service
 // of their authority, fills its own form page by page as a citizen would (the answers kept in
-// the session, one entry at a time), then gives the applicant's address, the Aktenzeichen,
-// the day it came in and the scan, and the Vorgang opens (Casework::open_paper).
+// the session, each entry by its key in the pages' paths), then gives the applicant's address, the
+// Aktenzeichen, the day it came in and the scan, and the Vorgang opens (Casework::open_paper).
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
+#include <memory>
 #include <mvsp/cases/casework.hpp>
 #include <mvsp/core/clock.hpp>
 #include <mvsp/core/crypto.hpp>
@@ -29,57 +30,98 @@ namespace {
 using namespace staff;
 
 constexpr std::string_view kBase = "/verwaltung/papierantrag";
-// The entry in the session: which service, and its key; the answers beside it.
-constexpr const char* kEntry = "cases.paper";
-constexpr const char* kAnswers = "cases.paper.answers";
-// A session row is read on every request: the answers of an entry take at most this much.
+// An entry in the session, by its key (also in its pages' paths, so that two windows with
+// two entries each work on their own): {"choice","started","answers"}.
+constexpr std::string_view kEntryPrefix = "cases.paper.";
+// A session row is read on every request: an entry's answers take at most this much, and a
+// session keeps at most this many entries (beginning another drops the oldest).
 constexpr std::size_t kMaxAnswerBytes = 256 * 1024;
+constexpr std::size_t kMaxEntries = 3;
 
 struct Entry {
   std::string key;
   PaperChoice choice;
-  forms::FormVersion form;
+  // shared: a Filling refers to the form, which stays where it is when an Entry moves
+  std::shared_ptr<const forms::FormVersion> form;
+  forms::Answers answers;
+  std::int64_t started = 0;
 };
 
 std::string choice_value(const PaperChoice& p) {
   return p.authority.id + "|" + p.service.id;
 }
 
-// The entry of the session, when it is still one the person may make; nullopt otherwise.
-std::optional<Entry> entry_of(const Ctx& c, const Request& req, const Staffer& who) {
-  if (!req.session || !c.options.forms) return std::nullopt;
-  auto it = req.session->data.find(kEntry);
-  if (it == req.session->data.end()) return std::nullopt;
-  std::string key, chosen;
-  try {
-    Poco::JSON::Parser parser;
-    auto o = parser.parse(it->second).extract<Poco::JSON::Object::Ptr>();
-    key = o->optValue<std::string>("key", "");
-    chosen = o->optValue<std::string>("choice", "");
-  } catch (const Poco::Exception&) {
-    return std::nullopt;
+std::string session_key(std::string_view key) {
+  return std::string(kEntryPrefix) + std::string(key);
+}
+
+void store(Request& req, const std::string& key, const std::string& choice, std::int64_t started,
+           const forms::Answers& answers) {
+  Poco::JSON::Object o;
+  o.set("choice", choice);
+  o.set("started", started);
+  o.set("answers", forms::answers_to_json(answers));
+  std::ostringstream json;
+  o.stringify(json);
+  auto& session = req.ensure_session();
+  session.data[session_key(key)] = json.str();
+  session.dirty = true;
+}
+
+void forget(Request& req, std::string_view key) {
+  if (!req.session) return;
+  req.session->data.erase(session_key(key));
+  req.session->dirty = true;
+}
+
+// The entries of the session that are still ones the person may make, oldest first; the
+// others (a role or a service gone, a form withdrawn) are dropped.
+std::vector<Entry> entries_of(const Ctx& c, Request& req, const Staffer& who) {
+  std::vector<Entry> out;
+  if (!req.session || !c.options.forms) return out;
+  std::vector<std::string> gone;
+  auto choices = c.work.paper_choices(who);
+  for (const auto& [name, value] : req.session->data) {
+    if (!name.starts_with(kEntryPrefix)) continue;
+    Entry e;
+    e.key = name.substr(kEntryPrefix.size());
+    std::string chosen;
+    try {
+      Poco::JSON::Parser parser;
+      auto o = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
+      chosen = o->optValue<std::string>("choice", "");
+      e.started = o->optValue<std::int64_t>("started", 0);
+      e.answers = forms::answers_from_json(o->optValue<std::string>("answers", "{}"))
+                      .value_or(forms::Answers{});
+    } catch (const Poco::Exception&) {
+      gone.push_back(name);
+      continue;
+    }
+    auto p = std::ranges::find_if(choices,
+                                  [&](const PaperChoice& x) { return choice_value(x) == chosen; });
+    auto form = p == choices.end()
+                    ? std::nullopt
+                    : c.options.forms->published(p->service.form_key, p->service.form_version);
+    if (!form) {
+      gone.push_back(name);
+      continue;
+    }
+    e.choice = *p;
+    e.form = std::make_shared<const forms::FormVersion>(std::move(*form));
+    out.push_back(std::move(e));
   }
-  for (auto& p : c.work.paper_choices(who)) {
-    if (choice_value(p) != chosen) continue;
-    auto form = c.options.forms->published(p.service.form_key, p.service.form_version);
-    if (!form) return std::nullopt;
-    return Entry{key, std::move(p), std::move(*form)};
+  for (const auto& name : gone) req.session->data.erase(name);
+  if (!gone.empty()) req.session->dirty = true;
+  std::ranges::sort(out, {}, &Entry::started);
+  return out;
+}
+
+std::optional<Entry> entry_of(const Ctx& c, Request& req, const Staffer& who,
+                              std::string_view key) {
+  for (auto& e : entries_of(c, req, who)) {
+    if (e.key == key) return std::move(e);
   }
   return std::nullopt;
-}
-
-forms::Answers answers_of(const Request& req) {
-  if (!req.session) return {};
-  auto it = req.session->data.find(kAnswers);
-  if (it == req.session->data.end()) return {};
-  return forms::answers_from_json(it->second).value_or(forms::Answers{});
-}
-
-void forget(Request& req) {
-  if (!req.session) return;
-  req.session->data.erase(kEntry);
-  req.session->data.erase(kAnswers);
-  req.session->dirty = true;
 }
 
 core::TimePoint now(const Ctx& c) {
@@ -90,12 +132,13 @@ forms::Filling filling_for(const Ctx& c, const Request& req, const Entry& e) {
   forms::FillContext context;
   context.now = now(c);
   context.locale = req.locale;
-  return forms::Filling(e.form.form, c.pages.catalog(), std::move(context));
+  return forms::Filling(e.form->form, c.pages.catalog(), std::move(context));
 }
 
-std::string page_url(const std::string& page) {
-  return page.empty() ? fmt::format("{}/abschluss", kBase)
-                      : fmt::format("{}/seiten/{}", kBase, page);
+// A page of entry `key`'s form; "" for its last page.
+std::string page_url(std::string_view key, const std::string& page) {
+  return page.empty() ? fmt::format("{}/{}/abschluss", kBase, key)
+                      : fmt::format("{}/{}/seiten/{}", kBase, key, page);
 }
 
 // The signed-in person with a role of the case management, or the answer that refuses them.
@@ -128,10 +171,16 @@ Response start(const Ctx& c, Request& req, const core::Error* error, int status)
     v.set("selected", choice_value(p) == chosen);
     model.add("choices", std::move(v));
   }
-  if (auto e = entry_of(c, req, *who)) {
-    auto f = filling_for(c, req, *e);
-    model.set("begun", e->choice.service.name);
-    model.set("continue", page_url(f.next_page(answers_of(req))));
+  auto begun = entries_of(c, req, *who);
+  model.set("has_begun", !begun.empty());
+  model.set_list("begun", {});
+  for (const auto& e : begun) {
+    View v;
+    v.set("service", e.choice.service.name);
+    v.set("started", core::format_berlin(core::from_millis(e.started)));
+    v.set("continue", page_url(e.key, filling_for(c, req, e).next_page(e.answers)));
+    v.set("discard", fmt::format("{}/{}/verwerfen", kBase, e.key));
+    model.add("begun", std::move(v));
   }
   req.csrf_token();
   return c.pages.render(req, "cases/staff_paper_start", std::move(model), status);
@@ -144,36 +193,26 @@ Response begin(const Ctx& c, Request& req) {
   auto chosen = req.form("dienst").value_or("");
   for (const auto& p : c.work.paper_choices(*who)) {
     if (choice_value(p) != chosen) continue;
-    Poco::JSON::Object o;
-    o.set("key", core::crypto::random_token(24));
-    o.set("choice", chosen);
-    std::ostringstream json;
-    o.stringify(json);
-    auto& session = req.ensure_session();
-    session.data[kEntry] = json.str();
-    session.data.erase(kAnswers);
-    session.dirty = true;
-    auto e = entry_of(c, req, *who);
-    if (!e) break;
-    return Response::redirect(page_url(filling_for(c, req, *e).next_page({})));
+    auto form = c.options.forms->published(p.service.form_key, p.service.form_version);
+    if (!form) break;
+    // room for it: the oldest entries go
+    auto begun = entries_of(c, req, *who);
+    for (std::size_t i = 0; i + kMaxEntries <= begun.size(); ++i) forget(req, begun[i].key);
+    auto key = core::crypto::random_token(24);
+    store(req, key, chosen, core::to_millis(now(c)), {});
+    Entry e{key, p, std::make_shared<const forms::FormVersion>(std::move(*form)), {}, 0};
+    return Response::redirect(page_url(key, filling_for(c, req, e).next_page({})));
   }
   auto error = core::Error::invalid("online_service", "choose one of the list");
   return start(c, req, &error, 422);
 }
 
-Response discard(const Ctx& c, Request& req) {
-  Response refused;
-  if (!person(c, req, refused)) return refused;
-  forget(req);
-  return Response::redirect(std::string(kBase));
-}
-
-// The entry, its form's filling and answers; or where the person goes instead.
+// The entry of the path's key, its form's filling and answers; or where the person goes
+// instead (an entry that is not there, or no longer the person's to make: the start).
 struct Filled {
   std::optional<Staffer> who;
   std::optional<Entry> entry;
   std::optional<forms::Filling> filling;
-  forms::Answers answers;
   std::optional<Response> refused;
 };
 
@@ -185,22 +224,29 @@ Filled filled(const Ctx& c, Request& req) {
     out.refused = std::move(refused);
     return out;
   }
-  out.entry = entry_of(c, req, *out.who);
+  out.entry = entry_of(c, req, *out.who, req.param("key"));
   if (!out.entry) {
     out.refused = Response::redirect(std::string(kBase));
     return out;
   }
   out.filling.emplace(filling_for(c, req, *out.entry));
-  out.answers = answers_of(req);
   return out;
+}
+
+Response discard(const Ctx& c, Request& req) {
+  Response refused;
+  if (!person(c, req, refused)) return refused;
+  forget(req, req.param("key"));
+  return Response::redirect(std::string(kBase));
 }
 
 Response render_page(const Ctx& c, Request& req, const Filled& f, const std::string& page_id,
                      const forms::Answers* entered, const core::Error* error, int status) {
-  auto model = f.filling->page_view(page_id, f.answers, entered, error);
-  auto back = f.filling->previous_page(f.answers, page_id);
-  model.set("back", back.empty() ? std::string(kBase) : page_url(back));
-  model.set("action", page_url(page_id));
+  auto model = f.filling->page_view(page_id, f.entry->answers, entered, error);
+  auto back = f.filling->previous_page(f.entry->answers, page_id);
+  const auto& key = f.entry->key;
+  model.set("back", back.empty() ? std::string(kBase) : page_url(key, back));
+  model.set("action", page_url(key, page_id));
   model.set("form_title",
             fmt::format("{} – {}", c.t(req, "paper.title"), f.entry->choice.service.name));
   req.csrf_token();
@@ -211,8 +257,8 @@ Response show_page(const Ctx& c, Request& req) {
   auto f = filled(c, req);
   if (f.refused) return std::move(*f.refused);
   auto page_id = req.param("page");
-  if (!f.filling->reachable(f.answers, page_id)) {
-    return Response::redirect(page_url(f.filling->next_page(f.answers)));
+  if (!f.filling->reachable(f.entry->answers, page_id)) {
+    return Response::redirect(page_url(f.entry->key, f.filling->next_page(f.entry->answers)));
   }
   return render_page(c, req, f, page_id, nullptr, nullptr, 200);
 }
@@ -221,20 +267,19 @@ Response submit_page(const Ctx& c, Request& req) {
   auto f = filled(c, req);
   if (f.refused) return std::move(*f.refused);
   auto page_id = req.param("page");
-  if (!f.filling->reachable(f.answers, page_id)) {
-    return Response::redirect(page_url(f.filling->next_page(f.answers)));
+  if (!f.filling->reachable(f.entry->answers, page_id)) {
+    return Response::redirect(page_url(f.entry->key, f.filling->next_page(f.entry->answers)));
   }
-  auto outcome = f.filling->submit(page_id, f.answers, web::parse_urlencoded(req.body));
+  auto outcome = f.filling->submit(page_id, f.entry->answers, web::parse_urlencoded(req.body));
   if (outcome.stay) return render_page(c, req, f, page_id, &outcome.entered, nullptr, 200);
   if (outcome.error) {
     return render_page(c, req, f, page_id, &outcome.entered, &*outcome.error, 422);
   }
-  auto json = forms::answers_to_json(outcome.answers);
-  if (json.size() > kMaxAnswerBytes) return c.pages.error(req, 413);
-  auto& session = req.ensure_session();
-  session.data[kAnswers] = std::move(json);
-  session.dirty = true;
-  return Response::redirect(page_url(outcome.next));
+  if (forms::answers_to_json(outcome.answers).size() > kMaxAnswerBytes) {
+    return c.pages.error(req, 413);
+  }
+  store(req, f.entry->key, choice_value(f.entry->choice), f.entry->started, outcome.answers);
+  return Response::redirect(page_url(f.entry->key, outcome.next));
 }
 
 // The last page: the answers to check, and what the paper says besides them.
@@ -258,7 +303,7 @@ Response finish_page(const Ctx& c, Request& req, const Filled& f, const core::Er
       }
       View e;
       auto page = std::string_view(field).substr(std::string_view("answers.").size());
-      e.set("href", page_url(std::string(page.substr(0, page.find(':')))));
+      e.set("href", page_url(f.entry->key, std::string(page.substr(0, page.find(':')))));
       e.set("message", message);
       answers.push_back(std::move(e));
     }
@@ -268,10 +313,13 @@ Response finish_page(const Ctx& c, Request& req, const Filled& f, const core::Er
     if (rest.fields.empty() && !answers.empty()) model.set_list("errors", {});
     for (auto& e : answers) model.add("errors", std::move(e));
   }
-  auto route = f.filling->route(f.answers);
-  if (!route.empty()) model.set("back", page_url(route.back()->id));
-  forms::add_summary(model, f.filling->summary(f.answers), [](const forms::SummaryRow& r) {
-    return r.changeable ? fmt::format("{}/seiten/{}#{}", kBase, r.page, r.anchor) : std::string();
+  auto route = f.filling->route(f.entry->answers);
+  const auto& key = f.entry->key;
+  if (!route.empty()) model.set("back", page_url(key, route.back()->id));
+  model.set("action", page_url(key, ""));
+  model.set("discard", fmt::format("{}/{}/verwerfen", kBase, key));
+  forms::add_summary(model, f.filling->summary(f.entry->answers), [&](const forms::SummaryRow& r) {
+    return r.changeable ? fmt::format("{}#{}", page_url(key, r.page), r.anchor) : std::string();
   });
   auto value = [&](const char* name) {
     auto it = sent.find(name);
@@ -291,8 +339,8 @@ Response finish_page(const Ctx& c, Request& req, const Filled& f, const core::Er
 Response show_finish(const Ctx& c, Request& req) {
   auto f = filled(c, req);
   if (f.refused) return std::move(*f.refused);
-  if (auto next = f.filling->next_page(f.answers); !next.empty()) {
-    return Response::redirect(page_url(next));
+  if (auto next = f.filling->next_page(f.entry->answers); !next.empty()) {
+    return Response::redirect(page_url(f.entry->key, next));
   }
   return finish_page(c, req, f, nullptr, {}, 200);
 }
@@ -320,7 +368,7 @@ Response open(const Ctx& c, Request& req) {
   p.key = f.entry->key;
   p.authority_id = f.entry->choice.authority.id;
   p.online_service_id = f.entry->choice.service.id;
-  p.answers = f.answers;
+  p.answers = f.entry->answers;
   p.applicant_name = sent["name"];
   p.applicant_address = sent["anschrift"];
   p.aktenzeichen = sent["aktenzeichen"];
@@ -334,7 +382,7 @@ Response open(const Ctx& c, Request& req) {
     return finish_page(c, req, f, &opened.error(), sent,
                        code == core::ErrorCode::invalid_input ? 422 : 503);
   }
-  forget(req);
+  forget(req, f.entry->key);
   return Response::redirect(fmt::format("/verwaltung/vorgaenge/{}?erfasst=1", opened->id));
 }
 
@@ -346,11 +394,11 @@ void register_paper_pages(web::Router& router, const web::Pages& pages, Cases& c
   std::string base(kBase);
   router.get(base, [c](Request& req) { return start(*c, req, nullptr, 200); });
   router.post(base, [c](Request& req) { return begin(*c, req); });
-  router.post(base + "/verwerfen", [c](Request& req) { return discard(*c, req); });
-  router.get(base + "/seiten/{page}", [c](Request& req) { return show_page(*c, req); });
-  router.post(base + "/seiten/{page}", [c](Request& req) { return submit_page(*c, req); });
-  router.get(base + "/abschluss", [c](Request& req) { return show_finish(*c, req); });
-  router.post(base + "/abschluss", [c](Request& req) { return open(*c, req); });
+  router.post(base + "/{key}/verwerfen", [c](Request& req) { return discard(*c, req); });
+  router.get(base + "/{key}/seiten/{page}", [c](Request& req) { return show_page(*c, req); });
+  router.post(base + "/{key}/seiten/{page}", [c](Request& req) { return submit_page(*c, req); });
+  router.get(base + "/{key}/abschluss", [c](Request& req) { return show_finish(*c, req); });
+  router.post(base + "/{key}/abschluss", [c](Request& req) { return open(*c, req); });
 }
 
 }  // namespace mvsp::cases

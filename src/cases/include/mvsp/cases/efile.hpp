@@ -34,6 +34,9 @@ struct EfileRecord {
   std::string title;         // the online service's name
   std::string authority_id, authority_name;
   std::string applicant_name;
+  // paper: the application came on paper and a clerk entered it (then the postal address)
+  std::string source = "online";
+  std::string applicant_address;         // lines joined by "\n"
   core::TimePoint opened_at, closed_at;  // closed_at at the epoch: not closed
   std::string state;                     // decided, withdrawn, …
   std::vector<EfileDocument> documents;
