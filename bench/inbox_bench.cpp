@@ -9,6 +9,8 @@
 // with their PDFs would take hours and measure the intake, not the inbox.
 //
 // Usage: mvsp_bench_inbox DATABASE-URL N REPETITIONS   (DATABASE-URL "sqlite" for a file)
+// With BENCH_FILLED=1 in the environment, a PostgreSQL database filled by an earlier run
+// (with the same N) is measured again without filling it: for trying a change of a query.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -136,6 +138,7 @@ struct Measured {
   std::string name;
   std::vector<double> ms;
   std::size_t rows = 0;
+  std::vector<std::pair<double, std::string>> slowest;  // time, search text
 };
 
 double percentile(std::vector<double> v, double p) {
@@ -171,7 +174,8 @@ int main(int argc, char** argv) {
   auto& work = app.get<mvsp::cases::Casework>();
 
   auto filled = std::chrono::steady_clock::now();
-  fill(app.database(), n);
+  const char* reuse = std::getenv("BENCH_FILLED");
+  if (!(reuse && std::string(reuse) == "1" && !url.starts_with("sqlite"))) fill(app.database(), n);
   auto fill_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - filled).count();
   if (!url.starts_with("sqlite")) app.database().acquire()->execute("ANALYZE");
@@ -200,7 +204,7 @@ int main(int argc, char** argv) {
   };
   std::vector<Measured> results;
   for (const auto& [name, make] : queries) {
-    Measured m{.name = name, .ms = {}, .rows = 0};
+    Measured m{.name = name, .ms = {}, .rows = 0, .slowest = {}};
     bool as_lead = name.starts_with("lead");
     for (int r = 0; r < repetitions; ++r) {
       auto q = make();
@@ -214,12 +218,20 @@ int main(int argc, char** argv) {
       }
       m.rows += page->rows.size();
       m.ms.push_back(ms);
+      m.slowest.emplace_back(ms, q.text);
+    }
+    // the slowest searches, for whoever looks into the tail (stderr: not in the results)
+    std::ranges::sort(m.slowest, std::greater<>());
+    for (std::size_t i = 0; i < std::min<std::size_t>(3, m.slowest.size()); ++i) {
+      if (!m.slowest[i].second.empty())
+        std::fprintf(stderr, "slow: %s: \"%s\" %.2f ms\n", name.c_str(),
+                     m.slowest[i].second.c_str(), m.slowest[i].first);
     }
     results.push_back(std::move(m));
   }
   // the second page of the first query, by its keyset
   {
-    Measured m{.name = "clerk: the next page (keyset)", .ms = {}, .rows = 0};
+    Measured m{.name = "clerk: the next page (keyset)", .ms = {}, .rows = 0, .slowest = {}};
     auto first = work.inbox(clerk, {});
     for (int r = 0; r < repetitions; ++r) {
       auto start = std::chrono::steady_clock::now();

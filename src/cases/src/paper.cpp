@@ -44,8 +44,7 @@ bool valid_key(std::string_view key) {
 std::string address_lines(std::string_view address) {
   std::string out;
   for (auto part : std::views::split(address, '\n')) {
-    auto line = core::trim(std::string_view(part.begin(), part.end()));
-    if (!line.empty() && line.back() == '\r') line = core::trim(line.substr(0, line.size() - 1));
+    auto line = core::trim(std::string_view(part.begin(), part.end()));  // also a CR of CRLF
     if (line.empty()) continue;
     if (!out.empty()) out += '\n';
     out += line;
