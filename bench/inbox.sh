@@ -58,7 +58,8 @@ the intake's shape. Then
 $repetitions runs of each inbox query through \`Casework::inbox\` as the pages call it, with
 other words each time where the query searches; the clerk is a member of one group and sees
 its Vorgänge and those of no group, the lead sees all. The PostgreSQL is the test server of
-\`scripts/test-postgres\` (fsync off), after ANALYZE. Goal: p99 under 20 ms.
+\`scripts/test-postgres\` (fsync off, default memory settings), after VACUUM ANALYZE (as
+autovacuum leaves tables that grew over a year). Goal: p99 under 20 ms.
 
 | database | Vorgänge | query | p50 ms | p99 ms |
 |---|---:|---|---:|---:|
