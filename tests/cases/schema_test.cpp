@@ -25,7 +25,7 @@ TEST_P(CasesSchema, EarlierRequestsAndSearchWordsAreFilledIn) {
   for (const auto& m : all) {
     if (m.version < 5) before.push_back(m);
   }
-  ASSERT_EQ(before.size() + 3, all.size());
+  ASSERT_EQ(before.size() + 4, all.size());
   core::migrate(db(), before, clock_);
   db().execute(
       "INSERT INTO cases (id, reference, tenant_id, authority_id, application_id, "
@@ -46,12 +46,19 @@ TEST_P(CasesSchema, EarlierRequestsAndSearchWordsAreFilledIn) {
   auto report = core::migrate(db(), all, clock_);
   EXPECT_EQ(report.applied,
             (std::vector<std::string>{"cases/0005_statement_asker", "cases/0006_term_order",
-                                      "cases/0007_paper"}));
+                                      "cases/0007_paper", "cases/0008_term_statistics"}));
   EXPECT_EQ(db().query_one("SELECT asking_tenant_id FROM case_statements WHERE id = 's1'")->text(0),
             "t-wismar");
   EXPECT_EQ(db().query_one("SELECT received_at FROM case_terms WHERE case_id = 'k1'")->integer(0),
             1789999000000);
   EXPECT_EQ(db().query_one("SELECT applicant_address FROM cases WHERE id = 'k1'")->text(0), "");
+  // PostgreSQL keeps more statistics of the search words (its planner's estimate of a name)
+  if (db().acquire()->dialect() == core::db::Dialect::postgresql) {
+    EXPECT_EQ(db().query_one("SELECT attstattarget FROM pg_attribute WHERE attrelid = "
+                             "'case_terms'::regclass AND attname = 'term'")
+                  ->integer(0),
+              2000);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CasesSchema, ::testing::ValuesIn(test::backends()));

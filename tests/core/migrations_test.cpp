@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <mvsp/core/db.hpp>
@@ -56,11 +57,44 @@ TEST_P(Migrations, AFailingMigrationLeavesNothingBehind) {
   EXPECT_THROW(db().execute("INSERT INTO half (id) VALUES ('x')"), Failure);
 }
 
+// A migration of one database runs there only; on the other it is recorded as applied, so
+// that both have the same versions. Each file is written in its database's own SQL.
+TEST_P(Migrations, AMigrationOfOneDatabaseRunsThereOnly) {
+  const Resource files[] = {
+      {"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY);"},
+      {"sql/0002_statistics.postgresql.sql",
+       "ALTER TABLE notes ALTER COLUMN id SET STATISTICS 1000; CREATE TABLE pg_only (id TEXT);"},
+      {"sql/0003_sqlite.sqlite.sql", "CREATE TABLE lite_only (id TEXT);"},
+  };
+  auto ms = migrations_from("demo", files);
+  ASSERT_EQ(ms.size(), 3u);
+  EXPECT_EQ(ms[1].name, "statistics");
+  EXPECT_EQ(ms[1].dialect, "postgresql");
+  EXPECT_EQ(ms[2].dialect, "sqlite");
+  EXPECT_EQ(
+      migrate(db(), ms, clock_).applied,
+      (std::vector<std::string>{"demo/0001_first", "demo/0002_statistics", "demo/0003_sqlite"}));
+  EXPECT_EQ(pending_migrations(db(), ms), 0u);
+  bool postgresql = db().acquire()->dialect() == db::Dialect::postgresql;
+  auto exists = [&](const char* table) {
+    try {
+      db().query_one(fmt::format("SELECT COUNT(*) FROM {}", table));
+      return true;
+    } catch (const Failure&) {
+      return false;
+    }
+  };
+  EXPECT_EQ(exists("pg_only"), postgresql);
+  EXPECT_EQ(exists("lite_only"), !postgresql);
+}
+
 TEST(MigrationFiles, NeedANumberedName) {
   const Resource bad[] = {{"sql/first.sql", "SELECT 1;"}};
   EXPECT_THROW(migrations_from("demo", bad), Failure);
   const Resource twice[] = {{"sql/0001_a.sql", "SELECT 1;"}, {"sql/0001_b.sql", "SELECT 1;"}};
   EXPECT_THROW(migrations_from("demo", twice), Failure);
+  const Resource other[] = {{"sql/0001_a.oracle.sql", "SELECT 1 FROM dual;"}};
+  EXPECT_THROW(migrations_from("demo", other), Failure);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, Migrations, ::testing::ValuesIn(test::backends()));

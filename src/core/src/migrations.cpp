@@ -46,6 +46,13 @@ std::vector<Migration> migrations_from(std::string_view component,
     m.component = std::string(component);
     m.version = std::stoi(std::string(file.substr(0, digits)));
     m.name = std::string(file.substr(digits + 1));
+    if (auto dot = m.name.find('.'); dot != std::string::npos) {
+      m.dialect = m.name.substr(dot + 1);
+      m.name.resize(dot);
+      if (m.dialect != "postgresql" && m.dialect != "sqlite") {
+        throw Failure(fmt::format("migration {} names no database (postgresql, sqlite)", r.path));
+      }
+    }
     m.sql = r.content;
     out.push_back(std::move(m));
   }
@@ -79,7 +86,8 @@ MigrationReport migrate(db::Database& db, std::span<const Migration> migrations,
         }
         return false;
       }
-      tx.execute_script(m.sql);
+      auto here = tx.dialect() == db::Dialect::postgresql ? "postgresql" : "sqlite";
+      if (m.dialect.empty() || m.dialect == here) tx.execute_script(m.sql);
       tx.execute(
           "INSERT INTO schema_migrations (component, version, name, checksum, applied_at) "
           "VALUES (?, ?, ?, ?, ?)",

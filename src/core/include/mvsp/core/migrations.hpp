@@ -18,10 +18,15 @@ struct Migration {
   int version = 0;       // from the file name "sql/0003_add_index.sql"
   std::string name;      // "add_index"
   std::string_view sql;  // portable SQL, several statements allowed
+  // "postgresql" or "sqlite" for a file named "NNNN_name.postgresql.sql" (a setting only one
+  // database has, such as a column's statistics target); "" for both. On the other database
+  // it is recorded as applied without running, so that every instance has the same versions.
+  std::string dialect;
 };
 
 // The migrations among a component's embedded resources, ordered by version. Throws
-// core::Failure when two files share a version or a name does not start with digits.
+// core::Failure when two files share a version, a name does not start with digits or names
+// another database.
 std::vector<Migration> migrations_from(std::string_view component,
                                        std::span<const Resource> resources);
 
