@@ -715,9 +715,11 @@ TEST_P(Casework_, TheFilesOfAVorgangGoToTheEfileAndIntoOneZip) {
   EXPECT_NE(container.xml.find("Zustellnachweis"), std::string::npos);
   auto xml = dir_.path() / "message.xml";
   std::ofstream(xml, std::ios::binary) << container.xml;
-  auto schema = test::source_dir() + "/../shared/reference/interop/xdomea/3.0.0/schema/xdomea.xsd";
-  auto valid = run("xmllint --noout --schema '" + schema + "' '" + xml.string() + "' 2>&1");
-  EXPECT_NE(valid.find("validates"), std::string::npos) << valid;
+  if (test::reference_available("interop/xdomea/3.0.0/schema/xdomea.xsd")) {
+    auto schema = test::reference_dir() + "/interop/xdomea/3.0.0/schema/xdomea.xsd";
+    auto valid = run("xmllint --noout --schema '" + schema + "' '" + xml.string() + "' 2>&1");
+    EXPECT_NE(valid.find("validates"), std::string::npos) << valid;
+  }
   // the operator's export: the same Vorgang's container, and a record of it
   auto again = work_->efile_container(k.id, clock_.now());
   ASSERT_TRUE(again);

@@ -261,6 +261,26 @@ std::string source_dir() {
   return MVSP_SOURCE_DIR;
 }
 
+std::string reference_dir() {
+  const char* dir = std::getenv("MVSP_REFERENCE_DIR");
+  return dir && *dir ? std::string(dir) : source_dir() + "/../shared/reference";
+}
+
+bool reference_available(const std::string& path) {
+  auto full = reference_dir() + "/" + path;
+  if (std::filesystem::exists(full)) return true;
+  const char* require = std::getenv("MVSP_REQUIRE_REFERENCE");
+  if (require && std::string(require) == "1") {
+    ADD_FAILURE() << full << " is not there but MVSP_REQUIRE_REFERENCE=1";
+  } else {
+    std::fprintf(stderr,
+                 "note: %s is not there (set MVSP_REFERENCE_DIR to the shared reference data): "
+                 "what needs it is skipped\n",
+                 full.c_str());
+  }
+  return false;
+}
+
 std::string mvsp_binary() {
   return MVSP_BINARY_PATH;
 }

@@ -194,7 +194,15 @@ int unused_port();
 
 // The built binary, for tests that run `mvsp` as a process.
 std::string mvsp_binary();
-// The checkout the tests were built from (for reference data in ../shared).
+// The checkout the tests were built from.
 std::string source_dir();
+// The shared reference data the interfaces are tested against (the xdomea XSDs, XDatenfelder
+// files: artifacts no one here wrote, kept outside the repository): MVSP_REFERENCE_DIR, else
+// ../shared/reference beside the checkout.
+std::string reference_dir();
+// Whether `path` below reference_dir() is there. When it is not: a failure of the test with
+// MVSP_REQUIRE_REFERENCE=1 (scripts/check sets it when it finds the data, so CI never skips),
+// else a note on stderr; the caller skips what needs it.
+bool reference_available(const std::string& path);
 
 }  // namespace mvsp::test
