@@ -88,6 +88,26 @@ TEST_P(Migrations, AMigrationOfOneDatabaseRunsThereOnly) {
   EXPECT_EQ(exists("lite_only"), !postgresql);
 }
 
+// A version is never reused: an installation that applied another migration under it says
+// so, and a migration of one database is another one than the same SQL for both.
+TEST_P(Migrations, AVersionAppliedUnderAnotherNameOrDatabaseIsRefused) {
+  const Resource first[] = {{"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY);"},
+                            {"sql/0002_index.sql", "CREATE INDEX n2 ON notes (id);"}};
+  migrate(db(), migrations_from("demo", first), clock_);
+  const Resource reused[] = {{"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY);"},
+                             {"sql/0002_other.sql", "CREATE INDEX n2 ON notes (id);"}};
+  try {
+    migrate(db(), migrations_from("demo", reused), clock_);
+    ADD_FAILURE() << "a reused version was taken";
+  } catch (const Failure& e) {
+    EXPECT_NE(std::string(e.what()).find("applied as index"), std::string::npos) << e.what();
+  }
+  const Resource one_database[] = {
+      {"sql/0001_first.sql", "CREATE TABLE notes (id TEXT PRIMARY KEY);"},
+      {"sql/0002_index.postgresql.sql", "CREATE INDEX n2 ON notes (id);"}};
+  EXPECT_THROW(migrate(db(), migrations_from("demo", one_database), clock_), Failure);
+}
+
 TEST(MigrationFiles, NeedANumberedName) {
   const Resource bad[] = {{"sql/first.sql", "SELECT 1;"}};
   EXPECT_THROW(migrations_from("demo", bad), Failure);

@@ -31,7 +31,8 @@ constexpr std::string_view kBlobLock = "cases.blob:";
 constexpr std::size_t kMaxId = 100;
 constexpr std::size_t kMaxReference = 64;
 constexpr std::size_t kMaxTitle = 500;
-constexpr std::size_t kMaxName = 300;
+// bytes: room for a paper applicant's name of kMaxLetterName characters of up to 4 bytes
+constexpr std::size_t kMaxName = 400;
 constexpr std::size_t kMaxEmail = 254;
 constexpr std::size_t kMaxMediaType = 127;
 constexpr std::size_t kMaxRequirement = 500;
@@ -170,9 +171,13 @@ bool letter_line(std::string_view line, std::size_t max) {
     i += n;
     bool control = cp < 0x20 || (cp >= 0x7F && cp < 0xA0);
     bool separator = cp == 0x2028 || cp == 0x2029;
-    bool bidi = cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+    bool bidi = cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
                 (cp >= 0x2066 && cp <= 0x2069);
-    if (control || separator || bidi) return false;
+    // zero widths, joiners and the byte order mark: invisible in the window, yet there
+    bool invisible = (cp >= 0x200B && cp <= 0x200D) || (cp >= 0x2060 && cp <= 0x2064) ||
+                     cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+                     (cp >= 0xE0000 && cp <= 0xE007F);
+    if (control || separator || bidi || invisible) return false;
   }
   return characters <= max;
 }

@@ -29,7 +29,8 @@ using core::fail;
 
 constexpr std::size_t kMinKey = 16;
 constexpr std::size_t kMaxKey = 100;
-constexpr std::size_t kMaxAddressBytes = 600;
+// bytes: 4 lines of kMaxAddressLine characters of up to 4 bytes, and what trimming removes
+constexpr std::size_t kMaxAddressBytes = 1000;
 constexpr int kMaxDaysBack = 366;
 
 // The key of an entry: the intake's application id of a paper Vorgang is "paper:<key>".

@@ -22,7 +22,8 @@ inline constexpr std::size_t kMinAddressLines = 2;
 inline constexpr std::size_t kMaxAddressLines = 4;
 inline constexpr std::size_t kMaxAddressLine = 45;
 // One line of text for a letter: UTF-8 of 1 to `max` characters without control characters,
-// line or paragraph separators or bidi controls (which would move what the window shows).
+// line or paragraph separators, bidi controls (which would move what the window shows) or
+// invisible characters (zero widths, joiners, the byte order mark, tags).
 bool letter_line(std::string_view line, std::size_t max);
 // Whether `address` is such an address: its lines joined by "\n", each a letter_line.
 bool valid_address(std::string_view address);

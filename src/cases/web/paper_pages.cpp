@@ -31,11 +31,12 @@ using namespace staff;
 
 constexpr std::string_view kBase = "/verwaltung/papierantrag";
 // An entry in the session, by its key (also in its pages' paths, so that two windows with
-// two entries each work on their own): {"choice","started","answers"}.
+// two entries each work on their own): {"choice","started","seq","answers"}; `seq` orders
+// them as they were begun (several may begin in one millisecond).
 constexpr std::string_view kEntryPrefix = "cases.paper.";
 // A session row is read on every request: an entry's answers take at most this much, and a
 // session keeps at most this many entries (beginning another drops the oldest).
-constexpr std::size_t kMaxAnswerBytes = 256 * 1024;
+constexpr std::size_t kMaxAnswerBytes = 128 * 1024;
 constexpr std::size_t kMaxEntries = 3;
 
 struct Entry {
@@ -45,6 +46,7 @@ struct Entry {
   std::shared_ptr<const forms::FormVersion> form;
   forms::Answers answers;
   std::int64_t started = 0;
+  std::int64_t seq = 0;
 };
 
 std::string choice_value(const PaperChoice& p) {
@@ -55,23 +57,21 @@ std::string session_key(std::string_view key) {
   return std::string(kEntryPrefix) + std::string(key);
 }
 
-void store(Request& req, const std::string& key, const std::string& choice, std::int64_t started,
-           const forms::Answers& answers) {
+void store(Request& req, const Entry& e, const forms::Answers& answers) {
   Poco::JSON::Object o;
-  o.set("choice", choice);
-  o.set("started", started);
+  o.set("choice", choice_value(e.choice));
+  o.set("started", e.started);
+  o.set("seq", e.seq);
   o.set("answers", forms::answers_to_json(answers));
   std::ostringstream json;
   o.stringify(json);
   auto& session = req.ensure_session();
-  session.data[session_key(key)] = json.str();
+  session.data[session_key(e.key)] = json.str();
   session.dirty = true;
 }
 
 void forget(Request& req, std::string_view key) {
-  if (!req.session) return;
-  req.session->data.erase(session_key(key));
-  req.session->dirty = true;
+  if (req.session && req.session->data.erase(session_key(key)) > 0) req.session->dirty = true;
 }
 
 // The entries of the session that are still ones the person may make, oldest first; the
@@ -91,6 +91,7 @@ std::vector<Entry> entries_of(const Ctx& c, Request& req, const Staffer& who) {
       auto o = parser.parse(value).extract<Poco::JSON::Object::Ptr>();
       chosen = o->optValue<std::string>("choice", "");
       e.started = o->optValue<std::int64_t>("started", 0);
+      e.seq = o->optValue<std::int64_t>("seq", 0);
       e.answers = forms::answers_from_json(o->optValue<std::string>("answers", "{}"))
                       .value_or(forms::Answers{});
     } catch (const Poco::Exception&) {
@@ -112,7 +113,7 @@ std::vector<Entry> entries_of(const Ctx& c, Request& req, const Staffer& who) {
   }
   for (const auto& name : gone) req.session->data.erase(name);
   if (!gone.empty()) req.session->dirty = true;
-  std::ranges::sort(out, {}, &Entry::started);
+  std::ranges::sort(out, {}, &Entry::seq);
   return out;
 }
 
@@ -198,10 +199,14 @@ Response begin(const Ctx& c, Request& req) {
     // room for it: the oldest entries go
     auto begun = entries_of(c, req, *who);
     for (std::size_t i = 0; i + kMaxEntries <= begun.size(); ++i) forget(req, begun[i].key);
-    auto key = core::crypto::random_token(24);
-    store(req, key, chosen, core::to_millis(now(c)), {});
-    Entry e{key, p, std::make_shared<const forms::FormVersion>(std::move(*form)), {}, 0};
-    return Response::redirect(page_url(key, filling_for(c, req, e).next_page({})));
+    Entry e{core::crypto::random_token(24),
+            p,
+            std::make_shared<const forms::FormVersion>(std::move(*form)),
+            {},
+            core::to_millis(now(c)),
+            begun.empty() ? 1 : begun.back().seq + 1};
+    store(req, e, {});
+    return Response::redirect(page_url(e.key, filling_for(c, req, e).next_page({})));
   }
   auto error = core::Error::invalid("online_service", "choose one of the list");
   return start(c, req, &error, 422);
@@ -278,7 +283,7 @@ Response submit_page(const Ctx& c, Request& req) {
   if (forms::answers_to_json(outcome.answers).size() > kMaxAnswerBytes) {
     return c.pages.error(req, 413);
   }
-  store(req, f.entry->key, choice_value(f.entry->choice), f.entry->started, outcome.answers);
+  store(req, *f.entry, outcome.answers);
   return Response::redirect(page_url(f.entry->key, outcome.next));
 }
 

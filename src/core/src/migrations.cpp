@@ -70,13 +70,20 @@ MigrationReport migrate(db::Database& db, std::span<const Migration> migrations,
   ensure_table(db);
   MigrationReport report;
   for (const auto& m : migrations) {
-    auto checksum = crypto::sha256_hex(m.sql);
+    // a migration of one database is another one than the same SQL for both
+    auto checksum = crypto::sha256_hex(m.dialect.empty() ? std::string(m.sql)
+                                                         : m.dialect + "\n" + std::string(m.sql));
     bool applied = db.transaction([&](db::Tx& tx) {
       // One instance at a time, so that several starting together do not race.
       tx.lock_exclusive("schema_migrations");
-      auto row =
-          tx.query_one("SELECT checksum FROM schema_migrations WHERE component = ? AND version = ?",
-                       m.component, m.version);
+      auto row = tx.query_one(
+          "SELECT checksum, name FROM schema_migrations WHERE component = ? AND version = ?",
+          m.component, m.version);
+      if (row && row->text(1) != m.name) {
+        throw Failure(fmt::format(
+            "migration {}/{:04d} was applied as {} and is {} now: a version is never reused",
+            m.component, m.version, row->text(1), m.name));
+      }
       if (row) {
         if (row->text(0) != checksum) {
           throw Failure(fmt::format(
