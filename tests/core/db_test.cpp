@@ -100,6 +100,69 @@ TEST_P(DatabaseContract, WrongParameterCountIsAFailure) {
   EXPECT_THROW(db().execute("INSERT INTO things (id, n) VALUES (?, ?)", "x"), Failure);
 }
 
+// Statements sent later (execute_later) run where they stand: a query after them sees them.
+TEST_P(DatabaseContract, StatementsSentLaterRunInOrderWithTheirTransaction) {
+  auto seen = db().transaction([](Tx& tx) {
+    tx.execute_later("INSERT INTO things (id, n) VALUES (?, ?)", "l1", 1);
+    tx.execute_later("UPDATE things SET n = n + 1 WHERE id = ?", "l1");
+    auto n = tx.query_one("SELECT n FROM things WHERE id = ?", "l1")->integer(0);
+    tx.execute_later("UPDATE things SET n = n * 10 WHERE id = ?", "l1");
+    return n;
+  });
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(db().query_one("SELECT n FROM things WHERE id = 'l1'")->integer(0), 20);
+  // Outside a transaction, one runs at once.
+  auto c = db().acquire();
+  c->execute_later("INSERT INTO things (id) VALUES ('l2')");
+  EXPECT_TRUE(c->query_one("SELECT id FROM things WHERE id = 'l2'"));
+  // More than go to the server in one batch: every one lands.
+  db().transaction([](Tx& tx) {
+    for (int i = 0; i < 200; ++i) {
+      tx.execute_later("INSERT INTO things (id, n) VALUES (?, ?)", "m" + std::to_string(i), i);
+    }
+  });
+  EXPECT_EQ(db().query_one("SELECT COUNT(*), SUM(n) FROM things WHERE id LIKE 'm%'")->integer(1),
+            199 * 200 / 2);
+}
+
+// A statement sent later that fails fails its transaction, at the next statement that waits
+// or at the commit, and nothing of the transaction stays; the connections stay usable.
+TEST_P(DatabaseContract, AFailureOfAStatementSentLaterLeavesNothingOfItsTransaction) {
+  db().execute("INSERT INTO things (id) VALUES ('taken')");
+  EXPECT_THROW(db().transaction([](Tx& tx) {
+    tx.execute("INSERT INTO things (id) VALUES ('a1')");
+    tx.execute_later("INSERT INTO things (id) VALUES ('taken')");
+    tx.execute_later("INSERT INTO things (id) VALUES ('a2')");
+  }),
+               Failure);
+  EXPECT_THROW(db().transaction([](Tx& tx) {
+    tx.execute_later("INSERT INTO things (id) VALUES ('b1')");
+    tx.execute_later("INSERT INTO things (id) VALUES ('taken')");
+    tx.query("SELECT id FROM things");
+    tx.execute("INSERT INTO things (id) VALUES ('b2')");
+  }),
+               Failure);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 1);
+  // A statement the database refuses is refused the same way each time (its failed
+  // preparation is not taken for a prepared statement).
+  for (int i = 0; i < 2; ++i) {
+    try {
+      db().transaction([](Tx& tx) { tx.execute_later("INSERT INTO nowhere (id) VALUES (1)"); });
+      ADD_FAILURE() << "no failure";
+    } catch (const Failure& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find("nowhere"), std::string::npos) << what;
+      EXPECT_EQ(what.find("prepared statement"), std::string::npos) << what;
+    }
+  }
+  for (int i = 0; i < 16; ++i) {
+    db().transaction([&](Tx& tx) {
+      tx.execute_later("INSERT INTO things (id) VALUES (?)", "ok" + std::to_string(i));
+    });
+  }
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 17);
+}
+
 // Writes outside a transaction while other connections write inside one, from many
 // threads: each waits its turn (on SQLite behind the process's writers, not in SQLite's
 // sleeping busy handler), and none is lost.

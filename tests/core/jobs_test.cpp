@@ -282,6 +282,46 @@ TEST_P(Jobs, RunnerRunsHandlersAndTreatsExceptionsAsRetryable) {
   EXPECT_EQ(state(unknown), JobState::queued);
 }
 
+// A handler that marks its job done in its own transaction says so: the job stays done, and
+// the run counts as one success (a runner that took it for a failure would queue it again).
+TEST_P(Jobs, AJobItsHandlerCompletedItselfStaysDone) {
+  JobRunner runner(*queue_, db(), {.threads = 0, .name = "test"});
+  int ran = 0;
+  runner.handle("itself", [&](JobContext& ctx) {
+    ++ran;
+    bool held = ctx.db.transaction([&](db::Tx& tx) { return ctx.queue.complete(tx, ctx.job); });
+    return held ? JobOutcome::completed() : JobOutcome::ok();
+  });
+  auto id = enqueue({.kind = "itself", .max_attempts = 3});
+  EXPECT_EQ(runner.run_due(), 1);
+  EXPECT_EQ(runner.run_due(), 0);
+  EXPECT_EQ(ran, 1);
+  auto job = queue_->find(id);
+  EXPECT_EQ(job->state, JobState::done);
+  EXPECT_EQ(job->job.attempts, 1);
+  EXPECT_EQ(job->last_error, "");
+}
+
+// Queued with the transaction's next statement: there when it commits, gone when it rolls
+// back, and once per idempotency key like any other.
+TEST_P(Jobs, AJobQueuedLaterIsPartOfItsTransaction) {
+  db().transaction([&](db::Tx& tx) {
+    queue_->enqueue_later(tx, {.kind = "later", .idempotency_key = "k1"});
+    queue_->enqueue_later(tx, {.kind = "later", .idempotency_key = "k1"});
+  });
+  EXPECT_THROW(db().transaction([&](db::Tx& tx) {
+    queue_->enqueue_later(tx, {.kind = "later", .idempotency_key = "k2"});
+    throw Failure("changed my mind");
+  }),
+               Failure);
+  auto rows = db().query("SELECT idempotency_key, state FROM jobs WHERE kind = 'later'");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].text(0), "k1");
+  EXPECT_EQ(rows[0].text(1), "queued");
+  EXPECT_THROW(db().transaction([&](db::Tx& tx) { queue_->enqueue_later(tx, {.kind = ""}); }),
+               Failure);
+}
+
 TEST_P(Jobs, ProbeRecordsEachRunOnce) {
   JobRunner runner(*queue_, db(), {.threads = 0, .name = "test"});
   register_probe_job(runner, clock_, "test");

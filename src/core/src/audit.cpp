@@ -53,12 +53,12 @@ std::int64_t AuditLog::append(db::Connection& tx, const AuditEntry& entry) {
            log::correlation_id()};
   const std::string& prev = head->text(1);
   auto hash = entry_hash(prev, e);
-  tx.execute(
+  tx.execute_later(
       "INSERT INTO audit_log (seq, at, actor, action, object_type, object_id, detail, "
       "correlation_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       e.seq, e.at, e.actor, e.action, e.object_type, e.object_id, e.detail, e.correlation_id, prev,
       hash);
-  tx.execute("UPDATE audit_head SET hash = ? WHERE id = 1", hash);
+  tx.execute_later("UPDATE audit_head SET hash = ? WHERE id = 1", hash);
   return e.seq;
 }
 

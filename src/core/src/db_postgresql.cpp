@@ -71,11 +71,24 @@ class PgConnection final : public Connection {
   }
 
   void execute_script(std::string_view sql) override {
+    settle();
     // The portable DDL says BLOB; PostgreSQL calls it BYTEA.
     static const std::regex kBlob("\\bBLOB\\b");
     std::string text = std::regex_replace(std::string(sql), kBlob, "BYTEA");
     ResultPtr res(PQexec(conn_, text.c_str()));
     check(res.get(), sql);
+  }
+
+  void execute_values_later(std::string_view sql, std::span<const Value> params) override {
+    if (!in_transaction_) {
+      execute_values(sql, params);
+      return;
+    }
+    enter_pipeline();
+    send(sql, params);
+    // Each waiting statement costs the server a few bytes of answer that nobody reads yet:
+    // a bounded number, so that neither side ever waits for the other to read.
+    if (pending_.size() >= kMaxPending) settle();
   }
 
   void lock_exclusive(std::string_view name) override {
@@ -95,62 +108,200 @@ class PgConnection final : public Connection {
   std::string_view for_update_skip_locked() const override { return " FOR UPDATE SKIP LOCKED"; }
   std::string_view for_update() const override { return " FOR UPDATE"; }
 
-  void begin() override { execute_script("BEGIN"); }
-  void commit() override { execute_script("COMMIT"); }
+  // BEGIN goes with the transaction's first statement that waits, COMMIT with what is
+  // still waiting: a transaction costs no round trip of its own.
+  void begin() override {
+    settle();
+    in_transaction_ = true;
+    enter_pipeline();
+    send("BEGIN", {});
+  }
+  void commit() override {
+    in_transaction_ = false;
+    if (!pipeline_) {
+      ResultPtr res(PQexec(conn_, "COMMIT"));
+      check(res.get(), "COMMIT");
+      return;
+    }
+    send("COMMIT", {});
+    settle();
+  }
   void rollback() noexcept override {
+    in_transaction_ = false;
+    if (pipeline_) {
+      try {
+        settle();
+      } catch (...) {  // what failed is rolled back below; the caller has its own error
+      }
+    }
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
   }
 
-  bool reusable() const { return PQstatus(conn_) == CONNECTION_OK; }
+  bool reusable() const { return PQstatus(conn_) == CONNECTION_OK && !pipeline_; }
   void reset_for_pool() { rollback(); }
 
  private:
-  ResultPtr run(std::string_view sql, std::span<const Value> params) {
-    const std::string& name = prepared(sql);
-    std::vector<std::string> texts(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
-    std::vector<int> lengths(params.size(), 0);
-    std::vector<int> formats(params.size(), 0);
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const Value& v = params[i];
-      if (auto p = std::get_if<std::int64_t>(&v)) {
-        texts[i] = std::to_string(*p);
-      } else if (auto p = std::get_if<double>(&v)) {
-        texts[i] = fmt::format("{}", *p);
-      } else if (auto p = std::get_if<std::string>(&v)) {
-        values[i] = p->c_str();
-        continue;
-      } else if (auto p = std::get_if<Bytes>(&v)) {
-        values[i] = p->data.data();
-        lengths[i] = static_cast<int>(p->data.size());
-        formats[i] = 1;
-        continue;
-      } else {
-        continue;  // NULL
-      }
-      values[i] = texts[i].c_str();
+  static constexpr std::size_t kMaxPending = 64;
+
+  // A statement sent whose result has not been read: its text (for the error message) and,
+  // for a statement prepared on the way, the cache entry to forget if that failed.
+  struct Pending {
+    std::string sql;
+    std::string prepared_key;
+  };
+
+  void enter_pipeline() {
+    if (pipeline_) return;
+    if (PQenterPipelineMode(conn_) != 1) {
+      throw Failure(
+          fmt::format("database: cannot send statements together: {}", PQerrorMessage(conn_)));
     }
-    ResultPtr res(PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()),
-                                 values.data(), lengths.data(), formats.data(), 0));
+    pipeline_ = true;
+  }
+
+  // Sends a statement in pipeline mode: parameterless ones as they are, others prepared
+  // once per connection (the prepare goes in the same round trip).
+  void send(std::string_view sql, std::span<const Value> params) {
+    int ok = 0;
+    if (params.empty() && (sql == "BEGIN" || sql == "COMMIT")) {
+      ok = PQsendQueryParams(conn_, std::string(sql).c_str(), 0, nullptr, nullptr, nullptr, nullptr,
+                             0);
+    } else {
+      const std::string& name = prepared(sql);
+      Parameters p(params);
+      ok = PQsendQueryPrepared(conn_, name.c_str(), p.count(), p.values(), p.lengths(), p.formats(),
+                               0);
+    }
+    if (ok != 1) {
+      throw Failure(fmt::format("database: {} in: {}", PQerrorMessage(conn_), sql));
+    }
+    pending_.push_back({std::string(sql), {}});
+  }
+
+  // Reads the results of everything sent (and of `last`, kept in `*out`), then leaves
+  // pipeline mode. Throws the first failure; the statements after it were not run.
+  void settle(ResultPtr* out = nullptr) {
+    if (!pipeline_) return;
+    std::string error;
+    auto fail = [&](std::string message) {
+      if (error.empty()) error = std::move(message);
+    };
+    if (PQpipelineSync(conn_) != 1) fail(PQerrorMessage(conn_));
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      const auto& p = pending_[i];
+      bool last = out && i + 1 == pending_.size();
+      bool got = false;
+      while (PGresult* raw = PQgetResult(conn_)) {
+        ResultPtr res(raw);
+        got = true;
+        auto status = PQresultStatus(raw);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+          if (last) *out = std::move(res);
+          continue;
+        }
+        if (!p.prepared_key.empty()) cache_.erase(p.prepared_key);
+        if (status != PGRES_PIPELINE_ABORTED) fail(message_of(raw, p.sql));
+      }
+      if (!got) fail(fmt::format("database: no answer to: {}", p.sql));
+    }
+    pending_.clear();
+    // The sync's own result ends the batch.
+    if (PGresult* raw = PQgetResult(conn_)) {
+      if (PQresultStatus(raw) != PGRES_PIPELINE_SYNC) fail(message_of(raw, "sync"));
+      PQclear(raw);
+    }
+    if (PQexitPipelineMode(conn_) == 1) {
+      pipeline_ = false;
+    } else {
+      fail(PQerrorMessage(conn_));
+    }
+    if (!error.empty()) throw Failure(error);
+  }
+
+  // The values of a statement's parameters as libpq takes them.
+  class Parameters {
+   public:
+    explicit Parameters(std::span<const Value> params)
+        : texts_(params.size()),
+          values_(params.size(), nullptr),
+          lengths_(params.size(), 0),
+          formats_(params.size(), 0) {
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        const Value& v = params[i];
+        if (auto p = std::get_if<std::int64_t>(&v)) {
+          texts_[i] = std::to_string(*p);
+        } else if (auto p = std::get_if<double>(&v)) {
+          texts_[i] = fmt::format("{}", *p);
+        } else if (auto p = std::get_if<std::string>(&v)) {
+          values_[i] = p->c_str();
+          continue;
+        } else if (auto p = std::get_if<Bytes>(&v)) {
+          values_[i] = p->data.data();
+          lengths_[i] = static_cast<int>(p->data.size());
+          formats_[i] = 1;
+          continue;
+        } else {
+          continue;  // NULL
+        }
+        values_[i] = texts_[i].c_str();
+      }
+    }
+    int count() const { return static_cast<int>(values_.size()); }
+    const char* const* values() const { return values_.data(); }
+    const int* lengths() const { return lengths_.data(); }
+    const int* formats() const { return formats_.data(); }
+
+   private:
+    std::vector<std::string> texts_;
+    std::vector<const char*> values_;
+    std::vector<int> lengths_;
+    std::vector<int> formats_;
+  };
+
+  ResultPtr run(std::string_view sql, std::span<const Value> params) {
+    if (pipeline_) {
+      // Goes with what waits: one round trip for all of it.
+      send(sql, params);
+      ResultPtr res;
+      settle(&res);
+      return res;
+    }
+    const std::string& name = prepared(sql);
+    Parameters p(params);
+    ResultPtr res(
+        PQexecPrepared(conn_, name.c_str(), p.count(), p.values(), p.lengths(), p.formats(), 0));
     check(res.get(), sql);
     return res;
   }
 
+  // The name of `sql` prepared on this connection; in pipeline mode the prepare is sent
+  // ahead of the statement and its result read with the others.
   const std::string& prepared(std::string_view sql) {
     auto it = cache_.find(std::string(sql));
     if (it != cache_.end()) return it->second;
-    std::string name = fmt::format("s{}", cache_.size() + 1);
-    ResultPtr res(PQprepare(conn_, name.c_str(), number_placeholders(sql).c_str(), 0, nullptr));
-    check(res.get(), sql);
+    std::string name = fmt::format("s{}", ++prepared_count_);
+    if (pipeline_) {
+      if (PQsendPrepare(conn_, name.c_str(), number_placeholders(sql).c_str(), 0, nullptr) != 1) {
+        throw Failure(fmt::format("database: {} in: {}", PQerrorMessage(conn_), sql));
+      }
+      pending_.push_back({std::string(sql), std::string(sql)});
+    } else {
+      ResultPtr res(PQprepare(conn_, name.c_str(), number_placeholders(sql).c_str(), 0, nullptr));
+      check(res.get(), sql);
+    }
     return cache_.emplace(std::string(sql), std::move(name)).first->second;
+  }
+
+  std::string message_of(PGresult* res, std::string_view sql) const {
+    std::string msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return fmt::format("database: {} in: {}", msg, sql);
   }
 
   void check(PGresult* res, std::string_view sql) {
     auto status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
-    std::string msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn_);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    throw Failure(fmt::format("database: {} in: {}", msg, sql));
+    throw Failure(message_of(res, sql));
   }
 
   static Value cell(PGresult* res, int r, int c) {
@@ -183,6 +334,10 @@ class PgConnection final : public Connection {
 
   PGconn* conn_;
   std::unordered_map<std::string, std::string> cache_;
+  int prepared_count_ = 0;  // names are never reused, also after a failed prepare
+  bool in_transaction_ = false;
+  bool pipeline_ = false;
+  std::vector<Pending> pending_;
 };
 
 class PgDatabase final : public Database {

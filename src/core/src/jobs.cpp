@@ -96,20 +96,39 @@ int JobQueue::publish(db::Connection& tx, std::string_view event, const std::str
   return static_cast<int>(kinds.size());
 }
 
-std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
+namespace {
+constexpr std::string_view kInsertJob =
+    "INSERT INTO jobs (id, kind, payload, idempotency_key, state, attempts, max_attempts, "
+    "run_at, correlation_id, created_at, updated_at, sensitive) "
+    "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING";
+
+// The values of kInsertJob.
+std::vector<db::Value> job_row(const JobSpec& spec, const std::string& id, TimePoint at) {
   if (spec.kind.empty()) throw Failure("a job needs a kind");
+  auto now = to_millis(at);
+  return {id,
+          spec.kind,
+          spec.payload.empty() ? "{}" : spec.payload,
+          spec.idempotency_key.empty() ? db::Value() : db::Value(spec.idempotency_key),
+          std::int64_t{std::max(1, spec.max_attempts)},
+          spec.run_at ? to_millis(*spec.run_at) : now,
+          log::correlation_id(),
+          now,
+          now,
+          std::int64_t{spec.sensitive ? 1 : 0}};
+}
+}  // namespace
+
+void JobQueue::enqueue_later(db::Connection& tx, const JobSpec& spec) {
+  tx.execute_values_later(kInsertJob, job_row(spec, ids_.key(), clock_.now()));
+}
+
+std::string JobQueue::enqueue(db::Connection& tx, const JobSpec& spec) {
   auto id = ids_.key();
-  auto now = to_millis(clock_.now());
+  auto inserted = tx.execute_values(kInsertJob, job_row(spec, id, clock_.now()));
+  if (inserted == 1) return id;
   std::optional<std::string> key;
   if (!spec.idempotency_key.empty()) key = spec.idempotency_key;
-  auto inserted = tx.execute(
-      "INSERT INTO jobs (id, kind, payload, idempotency_key, state, attempts, max_attempts, "
-      "run_at, correlation_id, created_at, updated_at, sensitive) "
-      "VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-      id, spec.kind, spec.payload.empty() ? "{}" : spec.payload, key,
-      std::max(1, spec.max_attempts), spec.run_at ? to_millis(*spec.run_at) : now,
-      log::correlation_id(), now, now, spec.sensitive ? 1 : 0);
-  if (inserted == 1) return id;
   auto existing = tx.query_one("SELECT id FROM jobs WHERE idempotency_key = ?", key);
   if (!existing) throw Failure("job insert failed without a conflicting key");
   return existing->text(0);
@@ -124,7 +143,8 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
     // autovacuum has analysed it), PostgreSQL would read and sort every due job instead,
     // for every claim.
     if (tx.dialect() == db::Dialect::postgresql) {
-      tx.execute_script("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off");
+      tx.execute_later("SET LOCAL enable_bitmapscan = off");
+      tx.execute_later("SET LOCAL enable_seqscan = off");
     }
     auto now = to_millis(clock_.now());
     std::string only =
@@ -529,7 +549,9 @@ void JobRunner::run(const Job& job) {
     std::lock_guard lock(mutex_);
     running_.erase(job.id);
   }
-  if (outcome.kind == JobOutcome::Kind::done) {
+  if (outcome.kind == JobOutcome::Kind::completed) {
+    log::debug("job.done", {{"job", job.id}, {"kind", job.kind}});
+  } else if (outcome.kind == JobOutcome::Kind::done) {
     if (!queue_.complete(job)) log::warn("job.lease_lost", {{"job", job.id}, {"kind", job.kind}});
     log::debug("job.done", {{"job", job.id}, {"kind", job.kind}});
   } else {

@@ -77,20 +77,20 @@ Status SmtpMailer::send(const MailMessage& message) {
   }
 }
 
-std::string queue_mail(JobQueue& queue, db::Connection& tx, const MailMessage& message,
-                       std::string idempotency_key) {
+void queue_mail(JobQueue& queue, db::Connection& tx, const MailMessage& message,
+                std::string idempotency_key) {
   Poco::JSON::Object payload;
   payload.set("to", message.to);
   payload.set("subject", message.subject);
   payload.set("body", message.body);
   std::ostringstream out;
   payload.stringify(out);
-  return queue.enqueue(tx, {.kind = "core.mail",
-                            .payload = out.str(),
-                            .idempotency_key = std::move(idempotency_key),
-                            .max_attempts = 12,
-                            // Bodies carry confirmation, reset and invitation links.
-                            .sensitive = true});
+  queue.enqueue_later(tx, {.kind = "core.mail",
+                           .payload = out.str(),
+                           .idempotency_key = std::move(idempotency_key),
+                           .max_attempts = 12,
+                           // Bodies carry confirmation, reset and invitation links.
+                           .sensitive = true});
 }
 
 void register_mail_job(JobRunner& runner, Mailer& mailer) {

@@ -244,15 +244,16 @@ struct Delivery::Impl {
     auto at = clock.now();
     auto text = stringify(detail);
     auto hash = proof_hash(head.hash, notice_id, seq, at, step, status, text);
-    tx.execute(
+    tx.execute_later(
         "INSERT INTO delivery_proof (notice_id, seq, at, step, status, detail, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         notice_id, seq, core::to_millis(at), step, status, text, head.hash, hash);
     if (head.callback) {
-      jobs.enqueue(tx, {.kind = "delivery.callback",
-                        .payload = fmt::format(R"({{"noticeId":"{}","seq":{}}})", notice_id, seq),
-                        .idempotency_key = fmt::format("delivery.callback:{}:{}", notice_id, seq),
-                        .max_attempts = 20});
+      jobs.enqueue_later(tx,
+                         {.kind = "delivery.callback",
+                          .payload = fmt::format(R"({{"noticeId":"{}","seq":{}}})", notice_id, seq),
+                          .idempotency_key = fmt::format("delivery.callback:{}:{}", notice_id, seq),
+                          .max_attempts = 20});
     }
     head.seq = seq;
     head.hash = std::move(hash);
@@ -292,9 +293,9 @@ struct Delivery::Impl {
     d.set("detail", detail);
     d.set("postalFallbackRequired", true);
     record(tx, n.id, head, "final", kUndeliverable, d);
-    jobs.enqueue(tx, {.kind = "delivery.alert",
-                      .payload = fmt::format(R"({{"noticeId":"{}"}})", n.id),
-                      .idempotency_key = "delivery.alert:" + n.id});
+    jobs.enqueue_later(tx, {.kind = "delivery.alert",
+                            .payload = fmt::format(R"({{"noticeId":"{}"}})", n.id),
+                            .idempotency_key = "delivery.alert:" + n.id});
     audit.append(tx, {.actor = "system:delivery",
                       .action = "notice.undeliverable",
                       .object_type = "notice",
@@ -573,10 +574,10 @@ core::Result<Accepted> Delivery::accept(const Client& client, const NewNotice& i
     detail.set("reference", in.reference);
     detail.set("documents", documents_json(docs));
     d.record(tx, id, "accepted", kAccepted, detail);
-    d.jobs.enqueue(tx, {.kind = "delivery.deliver",
-                        .payload = fmt::format(R"({{"noticeId":"{}"}})", id),
-                        .idempotency_key = "delivery.deliver:" + id + ":1",
-                        .max_attempts = 5});
+    d.jobs.enqueue_later(tx, {.kind = "delivery.deliver",
+                              .payload = fmt::format(R"({{"noticeId":"{}"}})", id),
+                              .idempotency_key = "delivery.deliver:" + id + ":1",
+                              .max_attempts = 5});
     // Counted up only below the quota: of requests racing for the last place, one gets it.
     tx.execute(
         "INSERT INTO delivery_client_days (client_id, day, accepted) VALUES (?, ?, 0) "
@@ -646,43 +647,47 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   } catch (const std::exception& e) {
     result = std::unexpected(DeliveryFailure{false, "error", e.what()});
   }
-  db.transaction([&](core::db::Tx& tx) {
+  bool completed = db.transaction([&](core::db::Tx& tx) {
     // A worker that lost its lease leaves the outcome to the one that took over.
-    if (!jobs.complete(tx, ctx.job)) return;
+    if (!jobs.complete(tx, ctx.job)) return false;
     if (auto now = load(tx, id, true)) {
       Attempt a{*now, proof_head(tx, id)};
       a.notice.documents = n->documents;
       record_outcome(tx, ctx, a, result);
     }
+    return true;
   });
-  return core::JobOutcome::ok();
+  return completed ? core::JobOutcome::completed() : core::JobOutcome::ok();
 }
 
 core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::string& id,
                                           const std::vector<DocumentInfo>& documents,
                                           const LocalStore& store) {
+  // True when this worker still held the job and marked it done.
   auto attempt = [&](core::db::Tx& tx, const LocalStore& step) {
-    if (!jobs.complete(tx, ctx.job)) return;
+    if (!jobs.complete(tx, ctx.job)) return false;
     if (auto a = begin_attempt(tx, id)) {
       a->notice.documents = documents;
       record_outcome(tx, ctx, *a, step(tx));
     }
+    return true;
+  };
+  auto outcome = [](bool completed) {
+    return completed ? core::JobOutcome::completed() : core::JobOutcome::ok();
   };
   std::string error;
   try {
-    db.transaction([&](core::db::Tx& tx) { attempt(tx, store); });
-    return core::JobOutcome::ok();
+    return outcome(db.transaction([&](core::db::Tx& tx) { return attempt(tx, store); }));
   } catch (const std::exception& e) {
     error = e.what();
   }
   // The store failed mid-way and took its transaction with it: the attempt and its failure
   // are recorded on their own, and the notice is retried within its window.
-  db.transaction([&](core::db::Tx& tx) {
-    attempt(tx, [&](core::db::Tx&) -> DeliveryResult {
+  return outcome(db.transaction([&](core::db::Tx& tx) {
+    return attempt(tx, [&](core::db::Tx&) -> DeliveryResult {
       return std::unexpected(DeliveryFailure{false, "error", error});
     });
-  });
-  return core::JobOutcome::ok();
+  }));
 }
 
 // Counts the attempt and records it, unless the notice has ended meanwhile.
@@ -695,6 +700,8 @@ std::optional<Delivery::Impl::Attempt> Delivery::Impl::begin_attempt(core::db::T
                   kNoticeColumns),
       kDelivering, now_ms(), id, kStored, kRetrieved, kUndeliverable);
   if (!r) return std::nullopt;
+  // Read after the row is locked (a statement of its own: it sees what another transaction
+  // on the notice committed while this one waited for the lock).
   Attempt a{read_notice(*r), proof_head(tx, id)};
   Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
   detail.set("attempt", a.notice.attempts);
@@ -745,7 +752,7 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, Att
   int attempt = n.attempts;
   auto now = clock.now();
   if (result) {
-    tx.execute(
+    tx.execute_later(
         "UPDATE delivery_notices SET status = ?, reason = '', stored_at = ?, "
         "receipt_message_id = ?, deemed_announced_on = ?, next_attempt_at = NULL, "
         "updated_at = ? WHERE id = ?",
@@ -774,7 +781,7 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, Att
     undeliverable(tx, n, a.head, "retries_exhausted", f.reason + ": " + f.detail);
     return;
   }
-  tx.execute(
+  tx.execute_later(
       "UPDATE delivery_notices SET status = ?, reason = ?, next_attempt_at = ?, updated_at = ? "
       "WHERE id = ?",
       kFailedRetrying, f.reason, core::to_millis(next), core::to_millis(now), id);
@@ -784,11 +791,11 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, Att
   detail.set("detail", f.detail);
   detail.set("nextAttemptAt", core::format_utc(next));
   record(tx, id, a.head, "attempt_failed", kFailedRetrying, detail);
-  jobs.enqueue(tx, {.kind = "delivery.deliver",
-                    .payload = ctx.job.payload,
-                    .idempotency_key = fmt::format("delivery.deliver:{}:{}", id, attempt + 1),
-                    .run_at = next,
-                    .max_attempts = 5});
+  jobs.enqueue_later(tx, {.kind = "delivery.deliver",
+                          .payload = ctx.job.payload,
+                          .idempotency_key = fmt::format("delivery.deliver:{}:{}", id, attempt + 1),
+                          .run_at = next,
+                          .max_attempts = 5});
 }
 
 core::JobOutcome Delivery::Impl::callback(const std::string& notice_id, int seq) {

@@ -235,7 +235,7 @@ core::Result<Receipt> Mailbox::store(core::db::Connection& tx, const PreparedMes
     // it was erased) is written again.
     tx.lock_shared(std::string(kBlobLock) + doc.blob_id);
     if (!d.blobs.exists(doc.blob_id)) d.blobs.put(a.content);
-    tx.execute(
+    tx.execute_later(
         "INSERT INTO mailbox_attachments (message_id, position, filename, media_type, size, "
         "sha256, blob_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
         m.id, static_cast<std::int64_t>(i), a.filename,

@@ -121,6 +121,19 @@ class Connection {
     std::array<Value, sizeof...(A)> p{to_value(std::forward<A>(args))...};
     return execute_values(sql, p);
   }
+  // A write whose outcome the caller does not read (an INSERT of a record, an UPDATE whose
+  // count does not matter). Inside a transaction on PostgreSQL it is sent at once and its
+  // result taken with the next statement that waits for one, or with the commit, so that
+  // several go to the server in one round trip; a failure surfaces there and fails the
+  // transaction like any other. Elsewhere it runs at once.
+  template <typename... A>
+  void execute_later(std::string_view sql, A&&... args) {
+    std::array<Value, sizeof...(A)> p{to_value(std::forward<A>(args))...};
+    execute_values_later(sql, p);
+  }
+  virtual void execute_values_later(std::string_view sql, std::span<const Value> params) {
+    execute_values(sql, params);
+  }
 
   // Transaction control, used by Database::transaction.
   virtual void begin() = 0;

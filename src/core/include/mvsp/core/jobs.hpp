@@ -71,9 +71,12 @@ std::chrono::milliseconds backoff_delay(int failed_attempts, const RetryPolicy& 
 // What a handler reports. Retryable failures are tried again after a back-off until
 // max_attempts; permanent failures end the job `dead` at once.
 struct JobOutcome {
-  enum class Kind { done, retry, permanent } kind = Kind::done;
+  enum class Kind { done, completed, retry, permanent } kind = Kind::done;
   std::string error;
   static JobOutcome ok() { return {}; }
+  // Done, and the handler marked the job done itself (complete(tx, job) was true in a
+  // transaction that committed): the runner has nothing left to write or check.
+  static JobOutcome completed() { return {Kind::completed, {}}; }
   static JobOutcome retry(std::string e) { return {Kind::retry, std::move(e)}; }
   static JobOutcome permanent(std::string e) { return {Kind::permanent, std::move(e)}; }
 };
@@ -85,6 +88,9 @@ class JobQueue {
   // Writes the job inside the caller's transaction. With an idempotency key that exists
   // already, writes nothing and returns the id of the existing job.
   std::string enqueue(db::Connection& tx, const JobSpec& spec);
+  // The same for a caller that needs no id: sent with the transaction's next statement
+  // (db::Connection::execute_later) instead of a round trip of its own.
+  void enqueue_later(db::Connection& tx, const JobSpec& spec);
 
   // Takes up to `max` due jobs (queued and due, or running with an expired lease) for
   // `worker` in one transaction, with a fresh lease token for the claim and each attempt

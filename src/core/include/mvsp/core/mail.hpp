@@ -52,8 +52,8 @@ class SmtpMailer final : public Mailer {
 
 // Queues `message` inside the caller's transaction (job kind "core.mail"). With an
 // idempotency key, the same mail is queued once.
-std::string queue_mail(JobQueue& queue, db::Connection& tx, const MailMessage& message,
-                       std::string idempotency_key = {});
+void queue_mail(JobQueue& queue, db::Connection& tx, const MailMessage& message,
+                std::string idempotency_key = {});
 
 // Registers the "core.mail" handler that sends queued mails with `mailer`.
 void register_mail_job(JobRunner& runner, Mailer& mailer);
