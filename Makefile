@@ -3,7 +3,7 @@
 #   make check   install what is missing, build, run every check and test
 #   make fuzz    build the libFuzzer targets (clang) and run each for a minute (scripts/fuzz)
 
-.PHONY: deps build build-asan build-fuzz demo check fuzz bench format clean
+.PHONY: deps build build-app build-asan build-fuzz demo check fuzz bench format clean
 
 # make check and make bench install what their tests and benchmarks use as well; a
 # target-specific variable reaches the prerequisites (deps through build).
@@ -14,6 +14,11 @@ build: deps
 	cmake --preset default >/dev/null
 	cmake --build --preset default
 
+# The program alone, without the test programs (about half of the build): what the demo needs.
+build-app: deps
+	cmake --preset default >/dev/null
+	cmake --build --preset default --target mvsp
+
 build-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan
@@ -23,7 +28,7 @@ build-fuzz: deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
 
-demo: build
+demo: build-app
 	scripts/demo
 
 check: DEPS = --tests

@@ -163,6 +163,31 @@ TEST_P(DatabaseContract, AFailureOfAStatementSentLaterLeavesNothingOfItsTransact
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 17);
 }
 
+// A failure caught inside a transaction still fails it: its commit throws and nothing of it
+// stays (the failure may have been a statement sent before the one that was caught).
+TEST_P(DatabaseContract, ACaughtFailureStillFailsTheTransaction) {
+  db().execute("INSERT INTO things (id) VALUES ('taken')");
+  EXPECT_THROW(db().transaction([](Tx& tx) {
+    tx.execute("INSERT INTO things (id) VALUES ('r1')");
+    try {
+      tx.execute("INSERT INTO things (id) VALUES ('taken')");
+    } catch (const Failure&) {
+    }
+  }),
+               Failure);
+  EXPECT_THROW(db().transaction([](Tx& tx) {
+    tx.execute_later("INSERT INTO things (id) VALUES ('taken')");
+    try {
+      tx.query("SELECT id FROM things");
+    } catch (const Failure&) {
+    }
+  }),
+               Failure);
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 1);
+  db().transaction([](Tx& tx) { tx.execute("INSERT INTO things (id) VALUES ('r2')"); });
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 2);
+}
+
 // Writes outside a transaction while other connections write inside one, from many
 // threads: each waits its turn (on SQLite behind the process's writers, not in SQLite's
 // sleeping busy handler), and none is lost.

@@ -118,13 +118,20 @@ class PgConnection final : public Connection {
   }
   void commit() override {
     in_transaction_ = false;
-    if (!pipeline_) {
-      ResultPtr res(PQexec(conn_, "COMMIT"));
+    ResultPtr res;
+    if (pipeline_) {
+      send("COMMIT", {});
+      settle(&res);
+    } else {
+      res.reset(PQexec(conn_, "COMMIT"));
       check(res.get(), "COMMIT");
-      return;
     }
-    send("COMMIT", {});
-    settle();
+    // A transaction one of whose statements failed answers COMMIT with ROLLBACK, as a
+    // success: when the caller caught that failure (which may have been a statement sent
+    // earlier than the one it caught), nothing was written, and that is a failure here.
+    if (!res || std::string_view(PQcmdStatus(res.get())) != "COMMIT") {
+      throw Failure("database: a statement of the transaction failed; nothing was written");
+    }
   }
   void rollback() noexcept override {
     in_transaction_ = false;
@@ -137,7 +144,10 @@ class PgConnection final : public Connection {
     if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PQclear(PQexec(conn_, "ROLLBACK"));
   }
 
-  bool reusable() const { return PQstatus(conn_) == CONNECTION_OK && !pipeline_; }
+  bool reusable() const {
+    return PQstatus(conn_) == CONNECTION_OK && !pipeline_ &&
+           PQtransactionStatus(conn_) == PQTRANS_IDLE;
+  }
   void reset_for_pool() { rollback(); }
 
  private:

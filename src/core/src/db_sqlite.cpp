@@ -109,7 +109,14 @@ class SqliteConnection final : public Connection {
       throw;
     }
   }
+  // A transaction one of whose statements failed ends with nothing written, also when the
+  // caller caught the failure (as PostgreSQL does: its failure may be a statement sent
+  // earlier than the one the caller caught).
   void commit() override {
+    if (failed_) {
+      rollback();
+      throw Failure("database: a statement of the transaction failed; nothing was written");
+    }
     try {
       execute_script("COMMIT");
     } catch (...) {
@@ -119,6 +126,7 @@ class SqliteConnection final : public Connection {
     release();
   }
   void rollback() noexcept override {
+    failed_ = false;
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     release();
   }
@@ -188,6 +196,7 @@ class SqliteConnection final : public Connection {
   [[noreturn]] void fail_statement(sqlite3_stmt* stmt, std::string_view sql) {
     std::string msg = sqlite3_errmsg(db_);
     sqlite3_reset(stmt);
+    if (!sqlite3_get_autocommit(db_)) failed_ = true;
     throw Failure(fmt::format("database: {} in: {}", msg, sql));
   }
 
@@ -216,6 +225,7 @@ class SqliteConnection final : public Connection {
   std::shared_ptr<WriteLock> write_lock_;
   std::chrono::milliseconds busy_timeout_;
   bool holds_lock_ = false;
+  bool failed_ = false;  // a statement of the open transaction failed
 };
 
 class SqliteDatabase final : public Database {

@@ -150,8 +150,9 @@ std::vector<Job> JobQueue::claim(std::string_view worker, int max, std::chrono::
     std::string only =
         kinds.empty() ? "" : fmt::format(" AND kind IN ({})", db::parameter_list(kinds.size()));
     // Jobs whose worker went away first (they are few, and have waited longest), then due
-    // jobs, each found through its own index (jobs_leases, jobs_due), so the claim costs the
-    // same however many jobs ended and a backlog never keeps a crashed worker's jobs waiting.
+    // jobs, each found through its own index (jobs_running_lease, jobs_queued_due), so the claim
+    // costs the same however many jobs ended and a backlog never keeps a crashed worker's jobs
+    // waiting.
     auto candidates = [&](std::string_view condition, std::string_view order, int limit) {
       std::vector<db::Value> params{now};
       for (const auto& k : kinds) params.emplace_back(k);
@@ -253,14 +254,15 @@ bool JobQueue::fail(const Job& job, const JobOutcome& outcome, const RetryPolicy
       return tx.execute(
                  fmt::format("UPDATE jobs SET state = 'dead', last_error = ?, lease_token = NULL, "
                              "lease_until = NULL, updated_at = ?, {} "
-                             "WHERE id = ? AND lease_token = ?",
+                             "WHERE id = ? AND lease_token = ? AND state = 'running'",
                              kWipe),
                  clip(outcome.error), to_millis(now), job.id, job.lease_token) == 1;
     }
     auto next = now + backoff_delay(job.attempts, policy, unit);
     return tx.execute(
                "UPDATE jobs SET state = 'queued', last_error = ?, run_at = ?, lease_token = NULL, "
-               "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ?",
+               "lease_until = NULL, updated_at = ? WHERE id = ? AND lease_token = ? AND "
+               "state = 'running'",
                clip(outcome.error), to_millis(next), to_millis(now), job.id, job.lease_token) == 1;
   });
 }
@@ -274,7 +276,12 @@ std::optional<JobRow> JobQueue::find(const std::string& id) {
 std::map<JobState, std::int64_t> JobQueue::counts() {
   std::map<JobState, std::int64_t> out{
       {JobState::queued, 0}, {JobState::running, 0}, {JobState::done, 0}, {JobState::dead, 0}};
-  for (const auto& r : db_.query("SELECT state, COUNT(*) FROM jobs GROUP BY state")) {
+  // Each state counted in its own index (core/0006), not by reading the table.
+  for (const auto& r :
+       db_.query("SELECT 'queued', COUNT(*) FROM jobs WHERE state = 'queued' UNION ALL "
+                 "SELECT 'running', COUNT(*) FROM jobs WHERE state = 'running' UNION ALL "
+                 "SELECT 'done', COUNT(*) FROM jobs WHERE state = 'done' UNION ALL "
+                 "SELECT 'dead', COUNT(*) FROM jobs WHERE state = 'dead'")) {
     out[parse_state(r.text(0))] = r.integer(1);
   }
   return out;

@@ -681,8 +681,9 @@ core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::stri
   } catch (const std::exception& e) {
     error = e.what();
   }
-  // The store failed mid-way and took its transaction with it: the attempt and its failure
-  // are recorded on their own, and the notice is retried within its window.
+  // The transaction failed (the store mid-way, or a write that went with it) and took
+  // everything with it: the attempt and its failure are recorded on their own, and the
+  // notice is retried within its window.
   return outcome(db.transaction([&](core::db::Tx& tx) {
     return attempt(tx, [&](core::db::Tx&) -> DeliveryResult {
       return std::unexpected(DeliveryFailure{false, "error", error});

@@ -122,10 +122,10 @@ class Connection {
     return execute_values(sql, p);
   }
   // A write whose outcome the caller does not read (an INSERT of a record, an UPDATE whose
-  // count does not matter). Inside a transaction on PostgreSQL it is sent at once and its
-  // result taken with the next statement that waits for one, or with the commit, so that
-  // several go to the server in one round trip; a failure surfaces there and fails the
-  // transaction like any other. Elsewhere it runs at once.
+  // count does not matter). Inside a transaction on PostgreSQL it goes to the server with
+  // the next statement that waits for a result, or with the commit, so that several take one
+  // round trip; until then it has not run (a lock it would take is not held yet). A failure
+  // surfaces there and fails the transaction like any other. Elsewhere it runs at once.
   template <typename... A>
   void execute_later(std::string_view sql, A&&... args) {
     std::array<Value, sizeof...(A)> p{to_value(std::forward<A>(args))...};
