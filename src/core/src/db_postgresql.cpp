@@ -169,8 +169,8 @@ class PgConnection final : public Connection {
     pipeline_ = true;
   }
 
-  // Sends a statement in pipeline mode: parameterless ones as they are, others prepared
-  // once per connection (the prepare goes in the same round trip).
+  // Sends a statement in pipeline mode: BEGIN and COMMIT as they are, others prepared once
+  // per connection (a first preparation goes in the same round trip).
   void send(std::string_view sql, std::span<const Value> params) {
     int ok = 0;
     if (params.empty() && (sql == "BEGIN" || sql == "COMMIT")) {
