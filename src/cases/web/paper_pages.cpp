@@ -258,23 +258,27 @@ Response render_page(const Ctx& c, Request& req, const Filled& f, const std::str
   return c.pages.render(req, "forms/page", std::move(model), status);
 }
 
-Response show_page(const Ctx& c, Request& req) {
+// filled() for the page of the path; a page not reachable yet with the answers so far leads
+// to the page the entry is at.
+Filled filled_page(const Ctx& c, Request& req) {
   auto f = filled(c, req);
+  if (!f.refused && !f.filling->reachable(f.entry->answers, req.param("page"))) {
+    f.refused = Response::redirect(page_url(f.entry->key, f.filling->next_page(f.entry->answers)));
+  }
+  return f;
+}
+
+Response show_page(const Ctx& c, Request& req) {
+  auto f = filled_page(c, req);
   if (f.refused) return std::move(*f.refused);
   auto page_id = req.param("page");
-  if (!f.filling->reachable(f.entry->answers, page_id)) {
-    return Response::redirect(page_url(f.entry->key, f.filling->next_page(f.entry->answers)));
-  }
   return render_page(c, req, f, page_id, nullptr, nullptr, 200);
 }
 
 Response submit_page(const Ctx& c, Request& req) {
-  auto f = filled(c, req);
+  auto f = filled_page(c, req);
   if (f.refused) return std::move(*f.refused);
   auto page_id = req.param("page");
-  if (!f.filling->reachable(f.entry->answers, page_id)) {
-    return Response::redirect(page_url(f.entry->key, f.filling->next_page(f.entry->answers)));
-  }
   auto outcome = f.filling->submit(page_id, f.entry->answers, web::parse_urlencoded(req.body));
   if (outcome.stay) return render_page(c, req, f, page_id, &outcome.entered, nullptr, 200);
   if (outcome.error) {

@@ -89,7 +89,7 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
-std::string number_placeholders(std::string_view sql) {
+std::string numbered_parameters(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);
   int n = 0;

@@ -10,7 +10,7 @@ namespace mvsp::core::db {
 std::unique_ptr<Database> open_sqlite(const std::string& path, const PoolOptions& options);
 std::unique_ptr<Database> open_postgresql(const std::string& url, const PoolOptions& options);
 
-// Turns portable `?` placeholders into PostgreSQL's `$1, $2, …`, leaving quoted text alone.
-std::string number_placeholders(std::string_view sql);
+// Turns the portable parameter marks `?` into PostgreSQL's `$1, $2, …`, leaving quoted text alone.
+std::string numbered_parameters(std::string_view sql);
 
 }  // namespace mvsp::core::db

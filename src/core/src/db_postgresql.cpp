@@ -290,13 +290,15 @@ class PgConnection final : public Connection {
     auto it = cache_.find(std::string(sql));
     if (it != cache_.end()) return it->second;
     std::string name = fmt::format("s{}", ++prepared_count_);
+    std::string text = numbered_parameters(sql);
+    // Parameter types (0, nullptr): PostgreSQL infers each from where it stands.
     if (pipeline_) {
-      if (PQsendPrepare(conn_, name.c_str(), number_placeholders(sql).c_str(), 0, nullptr) != 1) {
+      if (PQsendPrepare(conn_, name.c_str(), text.c_str(), 0, nullptr) != 1) {
         throw Failure(fmt::format("database: {} in: {}", PQerrorMessage(conn_), sql));
       }
       pending_.push_back({std::string(sql), std::string(sql)});
     } else {
-      ResultPtr res(PQprepare(conn_, name.c_str(), number_placeholders(sql).c_str(), 0, nullptr));
+      ResultPtr res(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr));
       check(res.get(), sql);
     }
     return cache_.emplace(std::string(sql), std::move(name)).first->second;
