@@ -281,9 +281,13 @@ struct Delivery::Impl {
     auto head = proof_head(tx, n.id);
     record_undeliverable(tx, n, head, reason, detail);
   }
+  // The outcome of an attempt: the row also takes the attempt's count.
   void undeliverable(core::db::Connection& tx, const Notice& n, ProofHead& head,
                      const std::string& reason, const std::string& detail) {
-    set_status(tx, n.id, kUndeliverable, reason, true);
+    tx.execute_later(
+        "UPDATE delivery_notices SET status = ?, reason = ?, postal_fallback_required = 1, "
+        "attempts = ?, next_attempt_at = NULL, updated_at = ? WHERE id = ?",
+        kUndeliverable, reason, n.attempts, now_ms(), n.id);
     record_undeliverable(tx, n, head, reason, detail);
   }
   void record_undeliverable(core::db::Connection& tx, const Notice& n, ProofHead& head,
@@ -388,7 +392,10 @@ struct Delivery::Impl {
   };
   core::JobOutcome conclude(core::JobContext& ctx, const std::string& id,
                             const std::vector<DocumentInfo>& documents, const LocalStore& store);
-  std::optional<Attempt> begin_attempt(core::db::Tx& tx, const std::string& id);
+  // How an attempt is counted: on its own, committed before the notice leaves, or with
+  // its outcome, in the one transaction that stores the notice in our own database.
+  enum class Counted { before, with_outcome };
+  std::optional<Attempt> begin_attempt(core::db::Tx& tx, const std::string& id, Counted counted);
   OutgoingNotice outgoing(Notice& n, std::string body);
   void record_outcome(core::db::Tx& tx, core::JobContext& ctx, Attempt& a,
                       const DeliveryResult& result);
@@ -639,7 +646,8 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   }
   if (local) return conclude(ctx, id, n->documents, local);
   // Elsewhere, the attempt is counted and recorded before anything leaves the building.
-  bool go = db.transaction([&](core::db::Tx& tx) { return begin_attempt(tx, id).has_value(); });
+  bool go = db.transaction(
+      [&](core::db::Tx& tx) { return begin_attempt(tx, id, Counted::before).has_value(); });
   if (!go) return core::JobOutcome::ok();
   DeliveryResult result;
   try {
@@ -666,7 +674,7 @@ core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::stri
   // True when this worker still held the job and marked it done.
   auto attempt = [&](core::db::Tx& tx, const LocalStore& step) {
     if (!jobs.complete(tx, ctx.job)) return false;
-    if (auto a = begin_attempt(tx, id)) {
+    if (auto a = begin_attempt(tx, id, Counted::with_outcome)) {
       a->notice.documents = documents;
       record_outcome(tx, ctx, *a, step(tx));
     }
@@ -691,19 +699,31 @@ core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::stri
   }));
 }
 
-// Counts the attempt and records it, unless the notice has ended meanwhile.
+// Records the attempt, unless the notice has ended meanwhile; counts it now or leaves the
+// count to record_outcome (a.notice.attempts is the attempt's number either way).
 std::optional<Delivery::Impl::Attempt> Delivery::Impl::begin_attempt(core::db::Tx& tx,
-                                                                     const std::string& id) {
-  auto r = tx.query_one(
-      fmt::format("UPDATE delivery_notices SET status = ?, attempts = attempts + 1, "
-                  "next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN (?, ?, "
-                  "?) RETURNING {}",
-                  kNoticeColumns),
-      kDelivering, now_ms(), id, kStored, kRetrieved, kUndeliverable);
-  if (!r) return std::nullopt;
+                                                                     const std::string& id,
+                                                                     Counted counted) {
+  std::optional<Notice> n;
+  if (counted == Counted::before) {
+    auto r = tx.query_one(
+        fmt::format("UPDATE delivery_notices SET status = ?, attempts = attempts + 1, "
+                    "next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN "
+                    "(?, ?, ?) RETURNING {}",
+                    kNoticeColumns),
+        kDelivering, now_ms(), id, kStored, kRetrieved, kUndeliverable);
+    if (r) n = read_notice(*r);
+  } else {
+    // Locked, not written: the outcome's one update writes the row (each update of it
+    // writes every index, as its status changes).
+    n = load(tx, id, true);
+    if (n && is_final(n->status)) n.reset();
+    if (n) ++n->attempts;
+  }
+  if (!n) return std::nullopt;
   // Read after the row is locked (a statement of its own: it sees what another transaction
   // on the notice committed while this one waited for the lock).
-  Attempt a{read_notice(*r), proof_head(tx, id)};
+  Attempt a{std::move(*n), proof_head(tx, id)};
   Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
   detail.set("attempt", a.notice.attempts);
   detail.set("mailboxType", a.notice.mailbox_type);
@@ -755,10 +775,10 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, Att
   if (result) {
     tx.execute_later(
         "UPDATE delivery_notices SET status = ?, reason = '', stored_at = ?, "
-        "receipt_message_id = ?, deemed_announced_on = ?, next_attempt_at = NULL, "
+        "receipt_message_id = ?, deemed_announced_on = ?, attempts = ?, next_attempt_at = NULL, "
         "updated_at = ? WHERE id = ?",
         kStored, core::to_millis(result->stored_at), result->message_id,
-        result->deemed_announced_on, core::to_millis(now), id);
+        result->deemed_announced_on, attempt, core::to_millis(now), id);
     Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
     detail.set("attempt", attempt);
     detail.set("messageId", result->message_id);
@@ -783,9 +803,9 @@ void Delivery::Impl::record_outcome(core::db::Tx& tx, core::JobContext& ctx, Att
     return;
   }
   tx.execute_later(
-      "UPDATE delivery_notices SET status = ?, reason = ?, next_attempt_at = ?, updated_at = ? "
-      "WHERE id = ?",
-      kFailedRetrying, f.reason, core::to_millis(next), core::to_millis(now), id);
+      "UPDATE delivery_notices SET status = ?, reason = ?, attempts = ?, next_attempt_at = ?, "
+      "updated_at = ? WHERE id = ?",
+      kFailedRetrying, f.reason, attempt, core::to_millis(next), core::to_millis(now), id);
   Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
   detail.set("attempt", attempt);
   detail.set("reason", f.reason);
