@@ -163,6 +163,52 @@ TEST_P(DatabaseContract, AFailureOfAStatementSentLaterLeavesNothingOfItsTransact
   EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 17);
 }
 
+// A query sent later answers in its place in the transaction's order: it sees what was sent
+// before it and not what was sent after, whenever its rows are read.
+TEST_P(DatabaseContract, QueriesSentLaterAnswerInTheirPlace) {
+  auto seen = db().transaction([](Tx& tx) {
+    tx.execute_later("INSERT INTO things (id, n) VALUES (?, ?)", "q1", 1);
+    auto before = tx.query_later("UPDATE things SET n = n + 1 WHERE id = ? RETURNING n", "q1");
+    auto none = tx.query_later("SELECT n FROM things WHERE id = ?", "q2");
+    tx.execute_later("INSERT INTO things (id, n) VALUES (?, ?)", "q2", 5);
+    auto after = tx.query_later("SELECT SUM(n) FROM things WHERE id LIKE 'q%'");
+    // Read in another order than sent.
+    auto sum = after.rows().at(0).integer(0);
+    EXPECT_TRUE(none.rows().empty());
+    EXPECT_EQ(before.rows().at(0).integer(0), 2);
+    return sum;
+  });
+  EXPECT_EQ(seen, 7);
+  EXPECT_EQ(db().query_one("SELECT SUM(n) FROM things WHERE id LIKE 'q%'")->integer(0), 7);
+  // Outside a transaction, one runs at once.
+  auto c = db().acquire();
+  auto at_once = c->query_later("SELECT COUNT(*) FROM things WHERE id LIKE 'q%'");
+  c->execute("DELETE FROM things WHERE id LIKE 'q%'");
+  EXPECT_EQ(at_once.rows().at(0).integer(0), 2);
+}
+
+// A query sent later after one that fails did not run: its rows are never read as empty,
+// and nothing of the transaction stays.
+TEST_P(DatabaseContract, AQueryAfterAFailureSentLaterHasNoRows) {
+  db().execute("INSERT INTO things (id) VALUES ('taken')");
+  int reads = 0;
+  EXPECT_THROW(db().transaction([&](Tx& tx) {
+    tx.execute_later("INSERT INTO things (id) VALUES ('f1')");
+    tx.execute_later("INSERT INTO things (id) VALUES ('taken')");
+    auto later = tx.query_later("SELECT id FROM things");
+    try {
+      later.rows();
+    } catch (const Failure&) {
+      ++reads;
+    }
+    EXPECT_THROW(later.rows(), Failure) << "asked again, still no rows";
+  }),
+               Failure);
+  EXPECT_EQ(reads, db().dialect() == Dialect::postgresql ? 1 : 0)
+      << "on SQLite the failing insert throws at once";
+  EXPECT_EQ(db().query_one("SELECT COUNT(*) FROM things")->integer(0), 1);
+}
+
 // A failure caught inside a transaction still fails it: its commit throws and nothing of it
 // stays (the failure may have been a statement sent before the one that was caught).
 TEST_P(DatabaseContract, ACaughtFailureStillFailsTheTransaction) {

@@ -6,6 +6,20 @@
 
 namespace mvsp::core::db {
 
+Later Later::answered(Rows rows) {
+  auto state = std::make_shared<State>();
+  state->rows = std::move(rows);
+  return Later(std::move(state));
+}
+
+const Rows& Later::rows() {
+  if (state_->connection) state_->connection->settle();
+  if (!state_->rows) {
+    throw Failure("database: a query sent later did not run: it or one before it failed");
+  }
+  return *state_->rows;
+}
+
 std::string parameter_list(std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";

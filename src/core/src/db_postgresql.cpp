@@ -51,17 +51,7 @@ class PgConnection final : public Connection {
 
   Rows query_values(std::string_view sql, std::span<const Value> params) override {
     ResultPtr res = run(sql, params);
-    Rows rows;
-    int n_rows = PQntuples(res.get());
-    int n_cols = PQnfields(res.get());
-    rows.reserve(n_rows);
-    for (int r = 0; r < n_rows; ++r) {
-      std::vector<Value> values;
-      values.reserve(n_cols);
-      for (int c = 0; c < n_cols; ++c) values.push_back(cell(res.get(), r, c));
-      rows.emplace_back(std::move(values));
-    }
-    return rows;
+    return rows_of(res.get());
   }
 
   std::int64_t execute_values(std::string_view sql, std::span<const Value> params) override {
@@ -89,6 +79,17 @@ class PgConnection final : public Connection {
     // Each waiting statement costs the server a few bytes of answer that nobody reads yet:
     // a bounded number, so that neither side ever waits for the other to read.
     if (pending_.size() >= kMaxPending) settle();
+  }
+
+  Later query_values_later(std::string_view sql, std::span<const Value> params) override {
+    if (!in_transaction_) return Later::answered(query_values(sql, params));
+    enter_pipeline();
+    send(sql, params);
+    auto answer = std::make_shared<Later::State>();
+    answer->connection = this;
+    pending_.back().answer = answer;
+    if (pending_.size() >= kMaxPending) settle();
+    return Later(std::move(answer));
   }
 
   void lock_exclusive(std::string_view name) override {
@@ -153,11 +154,13 @@ class PgConnection final : public Connection {
  private:
   static constexpr std::size_t kMaxPending = 64;
 
-  // A statement sent whose result has not been read: its text (for the error message) and,
-  // for a statement prepared on the way, the cache entry to forget if that failed.
+  // A statement sent whose result has not been read: its text (for the error message),
+  // for a statement prepared on the way the cache entry to forget if that failed, and for
+  // a query sent later where its rows go.
   struct Pending {
     std::string sql;
     std::string prepared_key;
+    std::shared_ptr<Later::State> answer;
   };
 
   void enter_pipeline() {
@@ -188,9 +191,11 @@ class PgConnection final : public Connection {
     pending_.push_back({std::string(sql), {}});
   }
 
+  void settle() override { settle(nullptr); }
+
   // Reads the results of everything sent (and of `last`, kept in `*out`), then leaves
   // pipeline mode. Throws the first failure; the statements after it were not run.
-  void settle(ResultPtr* out = nullptr) {
+  void settle(ResultPtr* out) {
     if (!pipeline_) return;
     std::string error;
     auto fail = [&](std::string message) {
@@ -201,11 +206,13 @@ class PgConnection final : public Connection {
       const auto& p = pending_[i];
       bool last = out && i + 1 == pending_.size();
       bool got = false;
+      if (p.answer) p.answer->connection = nullptr;
       while (PGresult* raw = PQgetResult(conn_)) {
         ResultPtr res(raw);
         got = true;
         auto status = PQresultStatus(raw);
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+          if (p.answer) p.answer->rows = rows_of(raw);
           if (last) *out = std::move(res);
           continue;
         }
@@ -314,6 +321,20 @@ class PgConnection final : public Connection {
     auto status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return;
     throw Failure(message_of(res, sql));
+  }
+
+  static Rows rows_of(PGresult* res) {
+    Rows rows;
+    int n_rows = PQntuples(res);
+    int n_cols = PQnfields(res);
+    rows.reserve(n_rows);
+    for (int r = 0; r < n_rows; ++r) {
+      std::vector<Value> values;
+      values.reserve(n_cols);
+      for (int c = 0; c < n_cols; ++c) values.push_back(cell(res, r, c));
+      rows.emplace_back(std::move(values));
+    }
+    return rows;
   }
 
   static Value cell(PGresult* res, int r, int c) {

@@ -224,11 +224,15 @@ bool JobQueue::release(const Job& job) {
 }
 
 bool JobQueue::complete(db::Connection& tx, const Job& job) {
-  return tx.execute(
-             fmt::format("UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?, {} "
-                         "WHERE id = ? AND lease_token = ? AND state = 'running'",
-                         kWipe),
-             to_millis(clock_.now()), job.id, job.lease_token) == 1;
+  return !complete_later(tx, job).rows().empty();
+}
+
+db::Later JobQueue::complete_later(db::Connection& tx, const Job& job) {
+  return tx.query_later(
+      fmt::format("UPDATE jobs SET state = 'done', lease_until = NULL, updated_at = ?, {} "
+                  "WHERE id = ? AND lease_token = ? AND state = 'running' RETURNING id",
+                  kWipe),
+      to_millis(clock_.now()), job.id, job.lease_token);
 }
 
 bool JobQueue::complete(const Job& job) {

@@ -218,22 +218,25 @@ struct Delivery::Impl {
     std::string hash;
     bool callback = false;  // the sending client has a callback address
   };
-  ProofHead proof_head(core::db::Connection& tx, const std::string& notice_id) {
+  // No job that would have nothing to do: a client without a callback address is told
+  // nothing (it asks for the status).
+  static constexpr std::string_view kProofHead =
+      "SELECT p.seq, p.hash, c.callback_url FROM delivery_notices n LEFT JOIN "
+      "delivery_clients c ON c.client_id = n.client_id LEFT JOIN delivery_proof p ON "
+      "p.notice_id = n.id WHERE n.id = ? ORDER BY p.seq DESC LIMIT 1";
+  static ProofHead proof_head_of(const core::db::Rows& rows) {
     ProofHead head;
-    // No job that would have nothing to do: a client without a callback address is told
-    // nothing (it asks for the status).
-    auto r = tx.query_one(
-        "SELECT p.seq, p.hash, c.callback_url FROM delivery_notices n LEFT JOIN "
-        "delivery_clients c ON c.client_id = n.client_id LEFT JOIN delivery_proof p ON "
-        "p.notice_id = n.id WHERE n.id = ? ORDER BY p.seq DESC LIMIT 1",
-        notice_id);
-    if (!r) return head;
-    if (!r->is_null(0)) {
-      head.seq = static_cast<int>(r->integer(0));
-      head.hash = r->text(1);
+    if (rows.empty()) return head;
+    const auto& r = rows.front();
+    if (!r.is_null(0)) {
+      head.seq = static_cast<int>(r.integer(0));
+      head.hash = r.text(1);
     }
-    head.callback = !r->optional_text(2).value_or("").empty();
+    head.callback = !r.optional_text(2).value_or("").empty();
     return head;
+  }
+  ProofHead proof_head(core::db::Connection& tx, const std::string& notice_id) {
+    return proof_head_of(tx.query(kProofHead, notice_id));
   }
 
   // Appends a proof record after `head` and, when the sending client has a callback
@@ -395,7 +398,15 @@ struct Delivery::Impl {
   // How an attempt is counted: on its own, committed before the notice leaves, or with
   // its outcome, in the one transaction that stores the notice in our own database.
   enum class Counted { before, with_outcome };
-  std::optional<Attempt> begin_attempt(core::db::Tx& tx, const std::string& id, Counted counted);
+  // The notice locked (and the attempt counted, when it goes before) and its proof head
+  // read after the lock: sent together, read with the caller's next statement that waits.
+  struct Locked {
+    core::db::Later notice;
+    core::db::Later head;
+  };
+  Locked lock_for_attempt(core::db::Tx& tx, const std::string& id, Counted counted);
+  std::optional<Attempt> begin_attempt(core::db::Tx& tx, const std::string& id, Locked& locked,
+                                       Counted counted);
   OutgoingNotice outgoing(Notice& n, std::string body);
   void record_outcome(core::db::Tx& tx, core::JobContext& ctx, Attempt& a,
                       const DeliveryResult& result);
@@ -646,8 +657,10 @@ core::JobOutcome Delivery::Impl::deliver(core::JobContext& ctx) {
   }
   if (local) return conclude(ctx, id, n->documents, local);
   // Elsewhere, the attempt is counted and recorded before anything leaves the building.
-  bool go = db.transaction(
-      [&](core::db::Tx& tx) { return begin_attempt(tx, id, Counted::before).has_value(); });
+  bool go = db.transaction([&](core::db::Tx& tx) {
+    auto locked = lock_for_attempt(tx, id, Counted::before);
+    return begin_attempt(tx, id, locked, Counted::before).has_value();
+  });
   if (!go) return core::JobOutcome::ok();
   DeliveryResult result;
   try {
@@ -673,8 +686,11 @@ core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::stri
                                           const LocalStore& store) {
   // True when this worker still held the job and marked it done.
   auto attempt = [&](core::db::Tx& tx, const LocalStore& step) {
-    if (!jobs.complete(tx, ctx.job)) return false;
-    if (auto a = begin_attempt(tx, id, Counted::with_outcome)) {
+    // One round trip: the job's completion, the notice's lock, its proof head.
+    auto held = jobs.complete_later(tx, ctx.job);
+    auto locked = lock_for_attempt(tx, id, Counted::with_outcome);
+    if (held.rows().empty()) return false;
+    if (auto a = begin_attempt(tx, id, locked, Counted::with_outcome)) {
       a->notice.documents = documents;
       record_outcome(tx, ctx, *a, step(tx));
     }
@@ -699,31 +715,39 @@ core::JobOutcome Delivery::Impl::conclude(core::JobContext& ctx, const std::stri
   }));
 }
 
-// Records the attempt, unless the notice has ended meanwhile; counts it now or leaves the
-// count to record_outcome (a.notice.attempts is the attempt's number either way).
+Delivery::Impl::Locked Delivery::Impl::lock_for_attempt(core::db::Tx& tx, const std::string& id,
+                                                        Counted counted) {
+  // Locked, not written, when the outcome's one update writes the row (each update of it
+  // writes every index, as its status changes).
+  auto notice =
+      counted == Counted::before
+          ? tx.query_later(
+                fmt::format("UPDATE delivery_notices SET status = ?, attempts = attempts + 1, "
+                            "next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT "
+                            "IN (?, ?, ?) RETURNING {}",
+                            kNoticeColumns),
+                kDelivering, now_ms(), id, kStored, kRetrieved, kUndeliverable)
+          : tx.query_later(fmt::format("SELECT {} FROM delivery_notices WHERE id = ?{}",
+                                       kNoticeColumns, tx.for_update()),
+                           id);
+  // A statement of its own after the lock: it sees what another transaction on the notice
+  // committed while this one waited for the lock.
+  return {std::move(notice), tx.query_later(kProofHead, id)};
+}
+
+// Records the attempt, unless the notice has ended meanwhile; a.notice.attempts is the
+// attempt's number, counted already or left to record_outcome.
 std::optional<Delivery::Impl::Attempt> Delivery::Impl::begin_attempt(core::db::Tx& tx,
                                                                      const std::string& id,
+                                                                     Locked& locked,
                                                                      Counted counted) {
-  std::optional<Notice> n;
-  if (counted == Counted::before) {
-    auto r = tx.query_one(
-        fmt::format("UPDATE delivery_notices SET status = ?, attempts = attempts + 1, "
-                    "next_attempt_at = NULL, updated_at = ? WHERE id = ? AND status NOT IN "
-                    "(?, ?, ?) RETURNING {}",
-                    kNoticeColumns),
-        kDelivering, now_ms(), id, kStored, kRetrieved, kUndeliverable);
-    if (r) n = read_notice(*r);
-  } else {
-    // Locked, not written: the outcome's one update writes the row (each update of it
-    // writes every index, as its status changes).
-    n = load(tx, id, true);
-    if (n && is_final(n->status)) n.reset();
-    if (n) ++n->attempts;
+  const auto& rows = locked.notice.rows();
+  if (rows.empty()) return std::nullopt;
+  Attempt a{read_notice(rows.front()), proof_head_of(locked.head.rows())};
+  if (counted == Counted::with_outcome) {
+    if (is_final(a.notice.status)) return std::nullopt;
+    ++a.notice.attempts;
   }
-  if (!n) return std::nullopt;
-  // Read after the row is locked (a statement of its own: it sees what another transaction
-  // on the notice committed while this one waited for the lock).
-  Attempt a{std::move(*n), proof_head(tx, id)};
   Json detail(Poco::JSON_PRESERVE_KEY_ORDER);
   detail.set("attempt", a.notice.attempts);
   detail.set("mailboxType", a.notice.mailbox_type);

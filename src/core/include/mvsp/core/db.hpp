@@ -83,6 +83,26 @@ using Rows = std::vector<Row>;
 
 enum class Dialect { sqlite, postgresql };
 
+class Connection;
+
+// The answer to a query sent later (Connection::query_later), read when first asked for.
+class Later {
+ public:
+  struct State {
+    Connection* connection = nullptr;  // to send what waits; none once answered
+    std::optional<Rows> rows;          // none when the query did not run
+  };
+  explicit Later(std::shared_ptr<State> state) : state_(std::move(state)) {}
+  static Later answered(Rows rows);
+  // The query's rows. When they have not come yet, sends what waits in the transaction and
+  // reads every answer (one round trip). Throws core::Failure when the query, or one sent
+  // before it in its transaction, failed.
+  const Rows& rows();
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
 // A connection for the duration of a transaction or a single statement.
 class Connection {
  public:
@@ -134,6 +154,21 @@ class Connection {
   virtual void execute_values_later(std::string_view sql, std::span<const Value> params) {
     execute_values(sql, params);
   }
+  // A query whose rows are needed only after more statements are sent: goes with them as
+  // execute_later does (its rows are read at the first Later::rows() or statement that
+  // waits), so that a transaction's independent reads and its lock take one round trip. A
+  // query after a row lock runs once the lock is held, and sees what was committed until
+  // then. Elsewhere it runs at once.
+  template <typename... A>
+  Later query_later(std::string_view sql, A&&... args) {
+    std::array<Value, sizeof...(A)> p{to_value(std::forward<A>(args))...};
+    return query_values_later(sql, p);
+  }
+  virtual Later query_values_later(std::string_view sql, std::span<const Value> params) {
+    return Later::answered(query_values(sql, params));
+  }
+  // Sends what waits and reads the answers (Later::rows() does it when needed).
+  virtual void settle() {}
 
   // Transaction control, used by Database::transaction.
   virtual void begin() = 0;

@@ -23,6 +23,7 @@ class IdGenerator;
 namespace db {
 class Database;
 class Connection;
+class Later;
 }  // namespace db
 
 enum class JobState { queued, running, done, dead };
@@ -110,6 +111,9 @@ class JobQueue {
   // Marks the job done inside the caller's transaction, so that the handler's effect and
   // the completion commit together. False when the lease was lost (then roll back).
   bool complete(db::Connection& tx, const Job& job);
+  // The same sent later (db::Connection::query_later), to go with the handler's first
+  // statements: its rows hold one row when this worker held the job.
+  db::Later complete_later(db::Connection& tx, const Job& job);
   // Marks the job done unless its handler did already; false when the lease was lost.
   bool complete(const Job& job);
 
