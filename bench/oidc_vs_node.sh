@@ -14,6 +14,7 @@ mvsp_port=18281
 node_port=18282
 mvsp=${MVSP_BIN:-build/mvsp}
 args=(--data-dir "$work/var" --database "sqlite:$work/var/mvsp.db")
+cmake --build build --target mvsp_bench_login > /dev/null
 
 cleanup() {
   [ -n "${mvsp_pid:-}" ] && kill "$mvsp_pid" 2>/dev/null || true
