@@ -39,6 +39,27 @@ TEST(Router, TellsUnknownPathsFromWrongMethods) {
   EXPECT_FALSE(none.other_method);
 }
 
+TEST(Router, OnATieTheRouteAddedFirstWinsAndParametersComeFromTheWinner) {
+  Router r;
+  r.post("/x/{a}/{b}", named("post"));
+  r.get("/x/{a}/z", named("first"));
+  r.get("/x/y/{b}", named("second"));
+  r.get("/x/{a}/{b}", named("fewer"));
+  auto m = r.match(Method::get, "/x/y/z");
+  ASSERT_TRUE(m.handler);
+  EXPECT_EQ(m.pattern, "/x/{a}/z");
+  EXPECT_EQ(m.params, (std::map<std::string, std::string, std::less<>>{{"a", "y"}}));
+  EXPECT_FALSE(m.other_method);
+  auto fewer = r.match(Method::get, "/x/q/r");
+  EXPECT_EQ(fewer.pattern, "/x/{a}/{b}");
+  EXPECT_EQ(fewer.params.at("b"), "r");
+  auto wrong = r.match(Method::put, "/x/q/r");
+  EXPECT_FALSE(wrong.handler);
+  EXPECT_TRUE(wrong.other_method);
+  EXPECT_FALSE(r.match(Method::get, "/x/y/z/w/v/u").handler) << "longer than every route";
+  EXPECT_FALSE(r.match(Method::get, "/x").handler);
+}
+
 TEST(Router, HeadUsesTheGetRoute) {
   Router r;
   r.get("/", named("start"));

@@ -26,9 +26,23 @@ bool is_param(const std::string& seg) {
 }  // namespace
 
 void Router::add(Method method, std::string pattern, Handler handler, HeadCheck before_body) {
-  auto segments = split_path(pattern);
-  routes_.push_back({method, std::move(pattern), std::move(segments), std::move(handler),
-                     std::move(before_body)});
+  Route route{.method = method,
+              .pattern = std::move(pattern),
+              .segments = {},
+              .parameter = {},
+              .literals = 0,
+              .handler = std::move(handler),
+              .before_body = std::move(before_body)};
+  for (auto& seg : split_path(route.pattern)) {
+    bool param = is_param(seg);
+    route.parameter.push_back(param);
+    route.segments.push_back(param ? seg.substr(1, seg.size() - 2) : std::move(seg));
+    if (!param) ++route.literals;
+  }
+  auto n = route.segments.size();
+  if (by_length_.size() <= n) by_length_.resize(n + 1);
+  by_length_[n].push_back(routes_.size());
+  routes_.push_back(std::move(route));
 }
 
 void Router::post_from_other_site(std::string pattern, Handler handler) {
@@ -36,44 +50,43 @@ void Router::post_from_other_site(std::string pattern, Handler handler) {
   routes_.back().from_other_site = true;
 }
 
+// Every request passes here: only the routes of the path's length are looked at, a route
+// is dropped at its first literal that differs, and the parameters are read from the one
+// route that wins.
 Router::Match Router::match(Method method, std::string_view path) const {
   Match best;
   // "//x" is not "/x": a handler that echoes its path must never hand out "//host".
   if (path.find("//") != std::string_view::npos) return best;
   auto parts = split_path(path);
-  int best_literals = -1;
+  if (parts.size() >= by_length_.size()) return best;
   // HEAD is answered by the GET route (the server sends no body).
   Method wanted = method == Method::head ? Method::get : method;
-  for (const auto& route : routes_) {
-    if (route.segments.size() != parts.size()) continue;
-    std::map<std::string, std::string, std::less<>> params;
-    int literals = 0;
+  const Route* chosen = nullptr;
+  for (auto index : by_length_[parts.size()]) {
+    const auto& route = routes_[index];
+    // Literal segments win over parameters, the first added on a tie: a route with no more
+    // cannot beat the one chosen (and with a route chosen, other methods do not matter).
+    if (chosen && route.literals <= chosen->literals) continue;
     bool ok = true;
     for (std::size_t i = 0; i < parts.size() && ok; ++i) {
-      const auto& seg = route.segments[i];
-      if (is_param(seg)) {
-        params[seg.substr(1, seg.size() - 2)] = parts[i];
-      } else if (seg == parts[i]) {
-        ++literals;
-      } else {
-        ok = false;
-      }
+      ok = route.parameter[i] || route.segments[i] == parts[i];
     }
     if (!ok) continue;
     if (route.method != wanted) {
       best.other_method = true;
       continue;
     }
-    if (literals > best_literals) {
-      best_literals = literals;
-      best.handler = &route.handler;
-      best.pattern = route.pattern;
-      best.params = std::move(params);
-      best.from_other_site = route.from_other_site;
-      best.before_body = route.before_body ? &route.before_body : nullptr;
-    }
+    chosen = &route;
   }
-  if (best.handler) best.other_method = false;
+  if (!chosen) return best;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (chosen->parameter[i]) best.params[chosen->segments[i]] = std::move(parts[i]);
+  }
+  best.handler = &chosen->handler;
+  best.pattern = chosen->pattern;
+  best.from_other_site = chosen->from_other_site;
+  best.before_body = chosen->before_body ? &chosen->before_body : nullptr;
+  best.other_method = false;
   return best;
 }
 

@@ -43,12 +43,16 @@ class Router {
   struct Route {
     Method method;
     std::string pattern;
-    std::vector<std::string> segments;
+    std::vector<std::string> segments;  // a parameter's segment is its name
+    std::vector<bool> parameter;        // per segment
+    int literals = 0;                   // segments that are not parameters
     Handler handler;
     HeadCheck before_body;
     bool from_other_site = false;
   };
   std::vector<Route> routes_;
+  // Which routes have n segments, in the order added: a path is held against those alone.
+  std::vector<std::vector<std::size_t>> by_length_;
 };
 
 }  // namespace mvsp::web
