@@ -41,6 +41,7 @@ fuzz: build-fuzz
 
 bench: DEPS = --bench
 bench: build
+	cmake --build --preset default --target benches
 	bench/run
 
 format:

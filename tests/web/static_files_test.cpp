@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mvsp/core/log.hpp>
 #include <mvsp/web/http.hpp>
 #include <mvsp/web/static_files.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "support.hpp"
 
@@ -49,6 +51,25 @@ class Static : public ::testing::Test {
   }();
   StaticFiles files_{dir_.path(), {.cache_bytes = 1024 * 1024, .cached_file_bytes = 64 * 1024}};
 };
+
+std::vector<std::string> g_logged;
+void capture(std::string_view line) {
+  g_logged.emplace_back(line);
+}
+
+// A program built without its static files (the demo's build once forgot them) says so at
+// start: otherwise every page loads without its style sheet and nothing says why.
+TEST(StaticRoot, AMissingFolderIsNamedAtStart) {
+  test::TempDir dir;
+  g_logged.clear();
+  core::log::set_sink(&capture);
+  StaticFiles present(dir.path());
+  StaticFiles missing(dir.path() / "static");
+  core::log::set_sink(nullptr);
+  ASSERT_EQ(g_logged.size(), 1u);
+  EXPECT_NE(g_logged[0].find("static.missing"), std::string::npos) << g_logged[0];
+  EXPECT_NE(g_logged[0].find((dir.path() / "static").string()), std::string::npos);
+}
 
 TEST_F(Static, AnswersUnchangedFilesWith304) {
   auto first = get("/static/plain.txt");

@@ -6,6 +6,7 @@
 #include <regex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "db_drivers.hpp"
 #include "db_pool.hpp"
@@ -201,18 +202,29 @@ class PgConnection final : public Connection {
     auto fail = [&](std::string message) {
       if (error.empty()) error = std::move(message);
     };
-    if (PQpipelineSync(conn_) != 1) fail(PQerrorMessage(conn_));
-    for (std::size_t i = 0; i < pending_.size(); ++i) {
-      const auto& p = pending_[i];
-      bool last = out && i + 1 == pending_.size();
-      bool got = false;
+    // Taken whole, and every query's answer cut from this connection, before anything is
+    // read: whatever throws below, nothing is read twice and no Later settles again.
+    auto batch = std::exchange(pending_, {});
+    for (const auto& p : batch) {
       if (p.answer) p.answer->connection = nullptr;
+    }
+    if (PQpipelineSync(conn_) != 1) fail(PQerrorMessage(conn_));
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& p = batch[i];
+      bool last = out && i + 1 == batch.size();
+      bool got = false;
       while (PGresult* raw = PQgetResult(conn_)) {
         ResultPtr res(raw);
         got = true;
         auto status = PQresultStatus(raw);
         if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-          if (p.answer) p.answer->rows = rows_of(raw);
+          if (p.answer) {
+            try {
+              p.answer->rows = rows_of(raw);
+            } catch (const std::exception& e) {
+              fail(fmt::format("database: {} reading the rows of: {}", e.what(), p.sql));
+            }
+          }
           if (last) *out = std::move(res);
           continue;
         }
@@ -221,7 +233,6 @@ class PgConnection final : public Connection {
       }
       if (!got) fail(fmt::format("database: no answer to: {}", p.sql));
     }
-    pending_.clear();
     // The sync's own result ends the batch.
     if (PGresult* raw = PQgetResult(conn_)) {
       if (PQresultStatus(raw) != PGRES_PIPELINE_SYNC) fail(message_of(raw, "sync"));

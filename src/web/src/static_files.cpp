@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <mvsp/core/log.hpp>
 #include <mvsp/core/text.hpp>
 #include <mvsp/web/static_files.hpp>
 
@@ -130,6 +131,13 @@ StaticFiles::StaticFiles(std::filesystem::path root, StaticLimits limits) : limi
   std::error_code ec;
   auto canonical = std::filesystem::canonical(root, ec);
   root_ = ec ? std::filesystem::absolute(root).lexically_normal() : canonical;
+  // Every page links its style sheet from here: say so at start, not as 404s later.
+  if (!std::filesystem::is_directory(root_, ec)) {
+    core::log::warn("static.missing", {{"path", root_.string()},
+                                       {"hint",
+                                        "no static files: build the target static_assets, or set "
+                                        "[server] static_dir"}});
+  }
 }
 
 std::optional<std::filesystem::path> StaticFiles::resolve(std::string_view relative) const {

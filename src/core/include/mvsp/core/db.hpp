@@ -96,7 +96,9 @@ class Later {
   static Later answered(Rows rows);
   // The query's rows. When they have not come yet, sends what waits in the transaction and
   // reads every answer (one round trip). Throws core::Failure when the query, or one sent
-  // before it in its transaction, failed.
+  // before it in its transaction, failed. Like any read in a transaction, what they say
+  // holds only if the transaction commits; read them inside it (the commit and the
+  // rollback read every answer, so none is left to settle afterwards).
   const Rows& rows();
 
  private:
