@@ -75,21 +75,14 @@ class PgConnection final : public Connection {
       execute_values(sql, params);
       return;
     }
-    enter_pipeline();
-    send(sql, params);
-    // Each waiting statement costs the server a few bytes of answer that nobody reads yet:
-    // a bounded number, so that neither side ever waits for the other to read.
-    if (pending_.size() >= kMaxPending) settle();
+    send_later(sql, params, nullptr);
   }
 
   Later query_values_later(std::string_view sql, std::span<const Value> params) override {
     if (!in_transaction_) return Later::answered(query_values(sql, params));
-    enter_pipeline();
-    send(sql, params);
     auto answer = std::make_shared<Later::State>();
     answer->connection = this;
-    pending_.back().answer = answer;
-    if (pending_.size() >= kMaxPending) settle();
+    send_later(sql, params, answer);
     return Later(std::move(answer));
   }
 
@@ -190,6 +183,18 @@ class PgConnection final : public Connection {
       throw Failure(fmt::format("database: {} in: {}", PQerrorMessage(conn_), sql));
     }
     pending_.push_back({std::string(sql), {}});
+  }
+
+  // Sends a statement inside a transaction whose result is read later (into `answer`, if
+  // any).
+  void send_later(std::string_view sql, std::span<const Value> params,
+                  std::shared_ptr<Later::State> answer) {
+    enter_pipeline();
+    send(sql, params);
+    pending_.back().answer = std::move(answer);
+    // Each waiting statement costs the server a few bytes of answer that nobody reads yet:
+    // a bounded number, so that neither side ever waits for the other to read.
+    if (pending_.size() >= kMaxPending) settle();
   }
 
   void settle() override { settle(nullptr); }
